@@ -1,0 +1,241 @@
+package configpb_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// wellKnownSamples stand in for the recursive google.protobuf.Struct family,
+// which generic population could only fill by cutting the recursion
+// somewhere arbitrary.
+var wellKnownSamples = map[protoreflect.FullName]func() (proto.Message, error){
+	"google.protobuf.Struct": func() (proto.Message, error) {
+		return structpb.NewStruct(map[string]any{"n": 1.5, "s": "x", "l": []any{true, nil}, "o": map[string]any{"k": "v"}})
+	},
+	"google.protobuf.ListValue": func() (proto.Message, error) {
+		return structpb.NewList([]any{"a", 2.5, false, nil, map[string]any{"k": []any{"v"}}})
+	},
+	"google.protobuf.Value": func() (proto.Message, error) {
+		return structpb.NewValue(map[string]any{"k": []any{"v", 3.0}})
+	},
+}
+
+// populator sets every field of a message tree to a non-default value, so
+// that no field can go missing from the wire check by being left at its
+// zero value (and so not encoded at all).
+//
+// Values are distinct per field (seq), so two fields that traded numbers
+// would decode into each other's values and fail the comparison. Members
+// of a real oneof exclude each other; variant picks which member is set,
+// and running every variant covers all of them.
+type populator struct {
+	variant int
+	seq     int
+	set     map[protoreflect.FullName]bool
+}
+
+func newPopulator() *populator {
+	return &populator{set: make(map[protoreflect.FullName]bool)}
+}
+
+func (p *populator) message(m protoreflect.Message, stack []protoreflect.FullName) error {
+	md := m.Descriptor()
+	if sample, ok := wellKnownSamples[md.FullName()]; ok {
+		v, err := sample()
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", md.FullName(), err)
+		}
+		proto.Merge(m.Interface(), v)
+		return nil
+	}
+	if slices.Contains(stack, md.FullName()) {
+		// A recursive type is left present but empty one level down.
+		return nil
+	}
+	stack = append(stack, md.FullName())
+
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() && od.Fields().Get(p.variant%od.Fields().Len()) != fd {
+			continue
+		}
+		p.set[fd.FullName()] = true
+		if err := p.field(m, fd, stack); err != nil {
+			return fmt.Errorf("%s: %w", fd.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (p *populator) field(m protoreflect.Message, fd protoreflect.FieldDescriptor, stack []protoreflect.FullName) error {
+	switch {
+	case fd.IsMap():
+		mv := m.Mutable(fd).Map()
+		for i := range 2 {
+			key := p.scalar(fd.MapKey())
+			if fd.MapKey().Kind() == protoreflect.BoolKind {
+				key = protoreflect.ValueOfBool(i == 0)
+			}
+			value, err := p.element(fd.MapValue(), mv.NewValue, stack)
+			if err != nil {
+				return err
+			}
+			mv.Set(key.MapKey(), value)
+		}
+	case fd.IsList():
+		lv := m.Mutable(fd).List()
+		for range 2 {
+			value, err := p.element(fd, lv.NewElement, stack)
+			if err != nil {
+				return err
+			}
+			lv.Append(value)
+		}
+	default:
+		value, err := p.element(fd, func() protoreflect.Value { return m.NewField(fd) }, stack)
+		if err != nil {
+			return err
+		}
+		m.Set(fd, value)
+	}
+	return nil
+}
+
+// element produces one value of fd's type; fresh supplies an empty message
+// of the right concrete type when fd holds messages.
+func (p *populator) element(fd protoreflect.FieldDescriptor, fresh func() protoreflect.Value, stack []protoreflect.FullName) (protoreflect.Value, error) {
+	if fd.Message() == nil {
+		return p.scalar(fd), nil
+	}
+	v := fresh()
+	if err := p.message(v.Message(), stack); err != nil {
+		return protoreflect.Value{}, err
+	}
+	return v, nil
+}
+
+func (p *populator) scalar(fd protoreflect.FieldDescriptor) protoreflect.Value {
+	p.seq++
+	n := p.seq
+	text := fmt.Sprintf("%s-%d", fd.Name(), n)
+	// Signed kinds get negative values so that a varint/zigzag mix-up
+	// (int32 against sint32) changes the decoded value.
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return protoreflect.ValueOfBool(true)
+	case protoreflect.EnumKind:
+		values := fd.Enum().Values()
+		if values.Len() == 1 {
+			return protoreflect.ValueOfEnum(values.Get(0).Number())
+		}
+		return protoreflect.ValueOfEnum(values.Get(1 + n%(values.Len()-1)).Number())
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		return protoreflect.ValueOfInt32(-int32(n))
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		return protoreflect.ValueOfInt64(-(1<<40 + int64(n)))
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return protoreflect.ValueOfUint32(uint32(1000 + n))
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return protoreflect.ValueOfUint64(1<<40 + uint64(n))
+	case protoreflect.FloatKind:
+		return protoreflect.ValueOfFloat32(float32(n) + 0.5)
+	case protoreflect.DoubleKind:
+		return protoreflect.ValueOfFloat64(float64(n) + 0.25)
+	case protoreflect.StringKind:
+		return protoreflect.ValueOfString(text)
+	case protoreflect.BytesKind:
+		return protoreflect.ValueOfBytes([]byte(text))
+	default:
+		panic(fmt.Sprintf("no scalar value for kind %v of %s", fd.Kind(), fd.FullName()))
+	}
+}
+
+// reachable lists the messages a populated md can contain, md included,
+// leaving out those filled from wellKnownSamples.
+func reachable(md protoreflect.MessageDescriptor) []protoreflect.MessageDescriptor {
+	var out []protoreflect.MessageDescriptor
+	var walk func(md protoreflect.MessageDescriptor)
+	walk = func(md protoreflect.MessageDescriptor) {
+		if wellKnownSamples[md.FullName()] != nil || slices.ContainsFunc(out, func(o protoreflect.MessageDescriptor) bool {
+			return o.FullName() == md.FullName()
+		}) {
+			return
+		}
+		out = append(out, md)
+		fields := md.Fields()
+		for i := range fields.Len() {
+			fd := fields.Get(i)
+			if fd.IsMap() {
+				fd = fd.MapValue()
+			}
+			if fd.Message() != nil {
+				walk(fd.Message())
+			}
+		}
+	}
+	walk(md)
+	return out
+}
+
+// variants is how many populations it takes to set every member of the
+// largest real oneof reachable from md.
+func variants(md protoreflect.MessageDescriptor) int {
+	n := 1
+	for _, m := range reachable(md) {
+		oneofs := m.Oneofs()
+		for i := range oneofs.Len() {
+			if od := oneofs.Get(i); !od.IsSynthetic() {
+				n = max(n, od.Fields().Len())
+			}
+		}
+	}
+	return n
+}
+
+// unknownFields reports, by path, every message in the tree that kept bytes
+// its descriptor has no field for.
+func unknownFields(m protoreflect.Message, at string) []string {
+	var found []string
+	if raw := m.GetUnknown(); len(raw) > 0 {
+		var numbers []string
+		for len(raw) > 0 {
+			num, _, n := protowire.ConsumeField(raw)
+			if n < 0 {
+				numbers = append(numbers, "malformed")
+				break
+			}
+			numbers = append(numbers, fmt.Sprint(num))
+			raw = raw[n:]
+		}
+		found = append(found, fmt.Sprintf("%s: unknown field numbers %s", at, strings.Join(numbers, ", ")))
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		path := at + "." + string(fd.Name())
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Message() != nil {
+				v.Map().Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
+					found = append(found, unknownFields(v.Message(), fmt.Sprintf("%s[%v]", path, k))...)
+					return true
+				})
+			}
+		case fd.IsList():
+			if fd.Message() != nil {
+				for i := range v.List().Len() {
+					found = append(found, unknownFields(v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", path, i))...)
+				}
+			}
+		case fd.Message() != nil:
+			found = append(found, unknownFields(v.Message(), path)...)
+		}
+		return true
+	})
+	return found
+}
