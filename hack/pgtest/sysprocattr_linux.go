@@ -1,0 +1,11 @@
+package pgtest
+
+import "syscall"
+
+// sysProcAttr puts the child in its own process group so that a Ctrl-C aimed
+// at go test does not reach it before Stop does, and asks the kernel to stop it
+// if the test binary dies without calling Stop (a panic or a -timeout), which
+// would otherwise leave a postmaster running until the machine reboots.
+func sysProcAttr(cred *syscall.Credential) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGQUIT}
+}
