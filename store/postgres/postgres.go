@@ -1,0 +1,228 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Channel is the LISTEN/NOTIFY channel commits are announced on; the payload
+// is the new store version.
+const Channel = "pomerium_console_changes"
+
+// ListenerApplicationName is the application_name of the connection that
+// listens for notifications, so that operators (and tests) can find it.
+const ListenerApplicationName = "pomerium-console-listener"
+
+// migrationLockID is the advisory lock that serialises migrations of
+// concurrently starting consoles.
+const migrationLockID = 0x706f6d636f6e736f // "pomconso"
+
+// Options configure Open.
+type Options struct {
+	// URL is the database_url: postgres://user:pass@host:port/db?sslmode=...
+	URL string
+	// EncryptionKey is the 32-byte database_encryption_key.
+	EncryptionKey []byte
+	Logger        logr.Logger
+	// MaxConns bounds the connection pool; 0 means 16.
+	MaxConns int
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	*sqldb.DB
+	pool      *sql.DB
+	listen    *pgx.ConnConfig
+	log       logr.Logger
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+var dialect = sqldb.Dialect{
+	Name:        "postgres",
+	Numbered:    true,
+	LockVersion: "SELECT version FROM console_meta WHERE id = 1 FOR UPDATE",
+	NoLimit:     "ALL",
+	ReadTx:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	IsUniqueViolation: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23505"
+	},
+	Notify: func(ctx context.Context, tx *sql.Tx, version int64) error {
+		_, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, strconv.FormatInt(version, 10))
+		return err
+	},
+}
+
+// Migrate applies pending migrations under an advisory lock, so that several
+// consoles starting at once migrate one after the other.
+func Migrate(ctx context.Context, url string, log logr.Logger) (int, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return 0, fmt.Errorf("database_url: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer closeLogged(log, db)
+	return migrate(ctx, db, log)
+}
+
+func migrate(ctx context.Context, db *sql.DB, log logr.Logger) (int, error) {
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 600))
+	if err != nil {
+		return 0, err
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	return sqldb.Migrate(ctx, goose.DialectPostgres, db, sub, log, goose.WithSessionLocker(locker))
+}
+
+// Open connects, migrates and starts listening for commits.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	cfg, err := pgx.ParseConfig(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("database_url: %w", err)
+	}
+	pool := stdlib.OpenDB(*cfg)
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 16
+	}
+	pool.SetMaxOpenConns(opts.MaxConns)
+	pool.SetMaxIdleConns(8)
+	if _, err := migrate(ctx, pool, opts.Logger); err != nil {
+		closeLogged(opts.Logger, pool)
+		return nil, err
+	}
+	s := &Store{pool: pool, log: opts.Logger, listen: cfg.Copy()}
+	s.listen.RuntimeParams["application_name"] = ListenerApplicationName
+	s.DB, err = sqldb.Open(ctx, sqldb.Config{
+		Dialect: dialect, Write: pool, Read: pool, EncryptionKey: opts.EncryptionKey, Logger: opts.Logger,
+	})
+	if err != nil {
+		closeLogged(opts.Logger, pool)
+		return nil, err
+	}
+	// The first LISTEN happens before Open returns, so that a subscriber
+	// never misses a commit made after Open.
+	conn, err := s.connectListener(ctx)
+	if err != nil {
+		closeLogged(opts.Logger, pool)
+		return nil, err
+	}
+	lctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.wg.Go(func() { s.listenLoop(lctx, conn) })
+	return s, nil
+}
+
+func (s *Store) connectListener(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.listen)
+	if err != nil {
+		return nil, fmt.Errorf("connect change listener: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		_ = conn.Close(ctx) // the LISTEN error is the one worth reporting
+		return nil, fmt.Errorf("listen for changes: %w", err)
+	}
+	return conn, nil
+}
+
+// listenLoop turns notifications into events. When the connection drops it
+// reconnects with backoff and then tells subscribers they may have missed
+// changes, since notifications sent while it was away are gone.
+func (s *Store) listenLoop(ctx context.Context, conn *pgx.Conn) {
+	backoff := 50 * time.Millisecond
+	for {
+		err := s.receive(ctx, conn)
+		closeConn(conn)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Error(err, "change listener lost its connection; reconnecting")
+		for conn = nil; conn == nil; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			if conn, err = s.connectListener(ctx); err != nil {
+				backoff = min(backoff*2, 5*time.Second)
+				s.log.Error(err, "reconnect change listener", "retry_in", backoff)
+			}
+		}
+		backoff = 50 * time.Millisecond
+		v, err := s.Version(ctx)
+		if err != nil {
+			s.log.Error(err, "read version after reconnecting the change listener")
+		}
+		s.log.Info("change listener reconnected; readers resync", "version", v)
+		s.Feed.Publish(store.Event{Version: v, MaybeMissed: true})
+	}
+}
+
+func (s *Store) receive(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		v, err := strconv.ParseInt(n.Payload, 10, 64)
+		if err != nil {
+			s.log.Error(err, "ignore notification with a payload that is not a version", "payload", n.Payload)
+			continue
+		}
+		s.Feed.Publish(store.Event{Version: v})
+	}
+}
+
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	// The connection is being dropped after an error or at shutdown; an
+	// error closing it says nothing new.
+	_ = conn.Close(ctx)
+}
+
+// Close stops listening and closes the pool.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.stop != nil {
+			s.stop()
+		}
+		s.wg.Wait()
+		s.Feed.Shutdown()
+		err = s.pool.Close()
+	})
+	return err
+}
+
+func closeLogged(log logr.Logger, db *sql.DB) {
+	if err := db.Close(); err != nil {
+		log.Error(err, "close database pool")
+	}
+}

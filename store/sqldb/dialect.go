@@ -1,0 +1,37 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// Dialect holds what differs between the SQL databases the engine runs on.
+type Dialect struct {
+	// Name names the database in errors and logs.
+	Name string
+	// Numbered says the driver takes $1-style placeholders; otherwise they
+	// are rewritten to ?1, which SQLite reads as the same numbered parameter.
+	Numbered bool
+	// LockVersion is the statement that starts every write transaction: it
+	// reads the store version and holds the lock that serialises writers until
+	// commit, so versions commit in order and a reader that saw version N
+	// never later finds a commit numbered below N.
+	LockVersion string
+	// NoLimit is the LIMIT value that means "all rows" (ALL, -1).
+	NoLimit string
+	// ReadTx are the options of read transactions that must see one snapshot.
+	ReadTx *sql.TxOptions
+	// IsUniqueViolation reports whether err is a unique constraint violation.
+	IsUniqueViolation func(error) bool
+	// Notify, when set, runs inside each write transaction with the new
+	// version, so that other processes learn of the commit.
+	Notify func(ctx context.Context, tx *sql.Tx, version int64) error
+}
+
+func (d *Dialect) q(query string) string {
+	if d.Numbered {
+		return query
+	}
+	return strings.ReplaceAll(query, "$", "?")
+}

@@ -1,0 +1,224 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Get returns a live object.
+func (db *DB) Get(ctx context.Context, k store.Kind, id string, opts ...store.GetOption) (store.Object, error) {
+	if !k.Valid() {
+		return nil, store.Invalid("", id, "kind", "%q is not a kind", k)
+	}
+	if !store.ValidID(id) {
+		return nil, store.Invalid(k, id, "id", "must be a UUID")
+	}
+	var o store.GetOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var obj store.Object
+	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		obj, err = db.getLive(ctx, tx, k, id)
+		if err != nil || !o.Secrets {
+			return err
+		}
+		if kp, ok := obj.(*store.KeyPair); ok && kp.HasPrivateKey {
+			kp.PrivateKey, err = db.readSecret(ctx, tx, k, id)
+		}
+		return err
+	})
+	if k == store.KindSettings && id == store.SettingsID && errors.Is(err, store.ErrNotFound) {
+		return defaultSettings(), nil
+	}
+	return obj, err
+}
+
+func defaultSettings() *store.Settings {
+	return &store.Settings{
+		ObjectMeta: store.ObjectMeta{ID: store.SettingsID, NamespaceID: store.GlobalNamespaceID},
+		Spec:       &configpb.Settings{},
+	}
+}
+
+var orderColumns = map[string]string{
+	"name": "name", "created_at": "created_at", "modified_at": "modified_at", "version": "version",
+}
+
+// List returns a page of live objects of one kind.
+func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store.ListResult, error) {
+	if !k.Valid() {
+		return nil, store.Invalid("", "", "kind", "%q is not a kind", k)
+	}
+	order, err := orderClause(q.OrderBy)
+	if err != nil {
+		return nil, err
+	}
+	if q.Offset < 0 {
+		return nil, store.Invalid(k, "", "offset", "must not be negative")
+	}
+	where, args := []string{"kind = $1", "NOT deleted"}, []any{string(k)}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	with := ""
+	if q.NamespaceID != "" {
+		if q.Recursive {
+			with = `WITH RECURSIVE sub(id) AS (SELECT CAST(` + arg(q.NamespaceID) + ` AS TEXT)
+				UNION SELECT o.id FROM objects o JOIN sub ON o.namespace_id = sub.id WHERE o.kind = 'namespace' AND NOT o.deleted) `
+			where = append(where, "namespace_id IN (SELECT id FROM sub)")
+		} else {
+			where = append(where, "namespace_id = "+arg(q.NamespaceID))
+		}
+	}
+	if len(q.IDs) > 0 {
+		ph := make([]string, len(q.IDs))
+		for i, id := range q.IDs {
+			ph[i] = arg(id)
+		}
+		where = append(where, "id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if q.Query != "" {
+		where = append(where, `search LIKE `+arg("%"+escapeLike(strings.ToLower(q.Query))+"%")+` ESCAPE '\'`)
+	}
+	cond := " FROM objects WHERE " + strings.Join(where, " AND ")
+	res := &store.ListResult{}
+	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, db.d.q(with+"SELECT count(*)"+cond), args...).Scan(&res.TotalCount); err != nil {
+			return fmt.Errorf("count %s: %w", k, err)
+		}
+		limit := db.d.NoLimit
+		if q.Limit > 0 {
+			limit = fmt.Sprint(q.Limit)
+		}
+		changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+cond+" ORDER BY "+order+
+			" LIMIT "+limit+" OFFSET "+fmt.Sprint(q.Offset), args...)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", k, err)
+		}
+		res.Objects = make([]store.Object, len(changes))
+		for i, c := range changes {
+			res.Objects[i] = c.Object
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func orderClause(orderBy string) (string, error) {
+	if orderBy == "" {
+		orderBy = "name"
+	}
+	col, dir := strings.TrimPrefix(orderBy, "-"), "ASC"
+	if strings.HasPrefix(orderBy, "-") {
+		dir = "DESC"
+	}
+	c, ok := orderColumns[col]
+	if !ok {
+		return "", store.Invalid("", "", "order_by", "%q is not one of name, created_at, modified_at, version (prefix - for descending)", orderBy)
+	}
+	return c + " " + dir + ", id " + dir, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Changes returns objects and tombstones newer than after.
+func (db *DB) Changes(ctx context.Context, after int64, limit int) (*store.ChangeSet, error) {
+	cs := &store.ChangeSet{}
+	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&cs.StoreVersion); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		lim := db.d.NoLimit
+		if limit > 0 {
+			lim = fmt.Sprint(limit)
+		}
+		var err error
+		cs.Changes, err = db.queryObjects(ctx, tx, "SELECT "+objectColumns+" FROM objects WHERE version > $1 ORDER BY version LIMIT "+lim, after)
+		if err != nil {
+			return fmt.Errorf("read changes after %d: %w", after, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// Load reads every live object in one snapshot.
+func (db *DB) Load(ctx context.Context) (*store.State, error) {
+	st := &store.State{}
+	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&st.Version); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		changes, err := db.queryObjects(ctx, tx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted ORDER BY "+kindOrder+", name, id")
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		for _, c := range changes {
+			addToState(st, c.Object)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.Settings == nil {
+		st.Settings = defaultSettings()
+	}
+	return st, nil
+}
+
+func addToState(st *store.State, obj store.Object) {
+	switch o := obj.(type) {
+	case *store.Namespace:
+		st.Namespaces = append(st.Namespaces, o)
+	case *store.Policy:
+		st.Policies = append(st.Policies, o)
+	case *store.Route:
+		st.Routes = append(st.Routes, o)
+	case *store.Settings:
+		st.Settings = o
+	case *store.KeyPair:
+		st.KeyPairs = append(st.KeyPairs, o)
+	case *store.ServiceAccount:
+		st.ServiceAccounts = append(st.ServiceAccounts, o)
+	case *store.NamespacePermission:
+		st.Permissions = append(st.Permissions, o)
+	}
+}
+
+// ReferencingRoutes returns the ids of live routes that use a policy.
+func (db *DB) ReferencingRoutes(ctx context.Context, policyID string) ([]string, error) {
+	return db.referencingRoutes(ctx, db.read, policyID)
+}
+
+func (db *DB) referencingRoutes(ctx context.Context, q queryer, policyID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, db.d.q(`SELECT from_id FROM object_refs WHERE to_kind = $1 AND to_id = $2 AND from_kind = $3 ORDER BY from_id`),
+		string(store.KindPolicy), policyID, string(store.KindRoute))
+	if err != nil {
+		return nil, fmt.Errorf("read routes using policy %s: %w", policyID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,224 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// checkPlacement checks the rules of obj that depend on other objects: its
+// namespace exists, a namespace does not become its own ancestor, the
+// policies a route names exist.
+func (w *writer) checkPlacement(ctx context.Context, obj store.Object, prev store.Object) error {
+	k, m := obj.Kind(), obj.GetObjectMeta()
+	if k == store.KindNamespace && m.ID == store.GlobalNamespaceID {
+		if m.NamespaceID != "" {
+			return store.Invalid(k, m.ID, "namespace_id", "the Global namespace is the root and has no parent")
+		}
+		return nil
+	}
+	if m.NamespaceID == "" {
+		return store.Invalid(k, m.ID, "namespace_id", "is required")
+	}
+	if !store.ValidID(m.NamespaceID) {
+		return store.Invalid(k, m.ID, "namespace_id", "%q is not a UUID", m.NamespaceID)
+	}
+	if _, err := w.load(ctx, store.KindNamespace, m.NamespaceID); errors.Is(err, store.ErrNotFound) {
+		return store.Invalid(k, m.ID, "namespace_id", "namespace %s does not exist", m.NamespaceID)
+	} else if err != nil {
+		return err
+	}
+	if k == store.KindNamespace && prev != nil && m.ID != "" {
+		if err := w.checkCycle(ctx, m); err != nil {
+			return err
+		}
+	}
+	if r, ok := obj.(*store.Route); ok {
+		for i, pid := range r.Spec.PolicyIds {
+			if _, err := w.load(ctx, store.KindPolicy, pid); errors.Is(err, store.ErrNotFound) {
+				return store.Invalid(k, m.ID, fmt.Sprintf("spec.policy_ids[%d]", i), "policy %s does not exist", pid)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkCycle refuses to move namespace m below itself.
+func (w *writer) checkCycle(ctx context.Context, m *store.ObjectMeta) error {
+	ancestors, err := w.db.ancestors(ctx, w.tx, m.NamespaceID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ancestors {
+		if id == m.ID {
+			return store.Invalid(store.KindNamespace, m.ID, "namespace_id",
+				"moving the namespace under %s would make it its own ancestor", m.NamespaceID)
+		}
+	}
+	return nil
+}
+
+// ancestors returns id and the ids of the namespaces above it, nearest first.
+func (db *DB) ancestors(ctx context.Context, q queryer, id string) ([]string, error) {
+	var out []string
+	for id != "" && len(out) <= 10000 {
+		out = append(out, id)
+		var parent string
+		err := q.QueryRowContext(ctx, db.d.q("SELECT namespace_id FROM objects WHERE kind = $1 AND id = $2 AND NOT deleted"),
+			string(store.KindNamespace), id).Scan(&parent)
+		if err != nil {
+			return nil, fmt.Errorf("read ancestors of namespace %s: %w", id, err)
+		}
+		id = parent
+	}
+	return out, nil
+}
+
+func (w *writer) delete(ctx context.Context, op *store.DeleteOp, actor store.Actor) error {
+	if !op.Kind.Valid() {
+		return store.Invalid("", op.ID, "kind", "%q is not a kind", op.Kind)
+	}
+	if !store.ValidID(op.ID) {
+		return store.Invalid(op.Kind, op.ID, "id", "must be a UUID")
+	}
+	if op.Kind == store.KindSettings {
+		return store.Precondition(op.Kind, op.ID, "settings cannot be deleted; set them to their defaults instead")
+	}
+	prev, err := w.load(ctx, op.Kind, op.ID)
+	if err != nil {
+		return err
+	}
+	if err := checkExpected(op.Kind, op.ID, prev, op.ExpectedVersion); err != nil {
+		return err
+	}
+	if err := guardOrigin(prev, actor); err != nil {
+		return err
+	}
+	switch op.Kind {
+	case store.KindNamespace:
+		return w.deleteNamespace(ctx, prev, op.Cascade, actor)
+	case store.KindPolicy:
+		if err := w.detachPolicy(ctx, op.ID, op.DetachFromRoutes, actor); err != nil {
+			return err
+		}
+	}
+	return w.tombstone(ctx, prev, actor)
+}
+
+// detachPolicy removes policy id from the routes that use it, or refuses
+// when detach is not asked for.
+func (w *writer) detachPolicy(ctx context.Context, id string, detach bool, actor store.Actor) error {
+	routes, err := w.db.referencingRoutes(ctx, w.tx, id)
+	if err != nil || len(routes) == 0 {
+		return err
+	}
+	if !detach {
+		return store.Precondition(store.KindPolicy, id, "is used by %d routes (%s); detach it from them first or delete it with remove_from_any_assigned_routes",
+			len(routes), strings.Join(routes, ", "))
+	}
+	for _, rid := range routes {
+		obj, err := w.load(ctx, store.KindRoute, rid)
+		if err != nil {
+			return err
+		}
+		if err := guardOrigin(obj, actor); err != nil {
+			return err
+		}
+		r := obj.(*store.Route)
+		prev := store.Clone(r)
+		kept := r.Spec.PolicyIds[:0]
+		for _, pid := range r.Spec.PolicyIds {
+			if pid != id {
+				kept = append(kept, pid)
+			}
+		}
+		r.Spec.PolicyIds = kept
+		if _, err := w.write(ctx, r, prev, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteNamespace deletes a namespace, and with cascade everything below it,
+// contents before containers so that no reference ever points at a deleted
+// object.
+func (w *writer) deleteNamespace(ctx context.Context, ns store.Object, cascade bool, actor store.Actor) error {
+	id := ns.GetObjectMeta().ID
+	if id == store.GlobalNamespaceID {
+		return store.Precondition(store.KindNamespace, id, "the Global namespace cannot be deleted")
+	}
+	subtree, err := w.db.subtree(ctx, w.tx, id)
+	if err != nil {
+		return err
+	}
+	contents, err := w.db.queryObjects(ctx, w.tx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND namespace_id IN ("+
+		placeholders(1, len(subtree))+") ORDER BY "+kindOrder+" DESC, version DESC", anySlice(subtree)...)
+	if err != nil {
+		return fmt.Errorf("list contents of namespace %s: %w", id, err)
+	}
+	if len(contents) > 0 && !cascade {
+		return store.Precondition(store.KindNamespace, id, "is not empty (%d objects in it or below it, first %s %s); delete them first or delete with cascade",
+			len(contents), contents[0].Kind, contents[0].ID)
+	}
+	for _, c := range contents {
+		if err := guardOrigin(c.Object, actor); err != nil {
+			return err
+		}
+		if err := w.tombstone(ctx, c.Object, actor); err != nil {
+			return err
+		}
+	}
+	return w.tombstone(ctx, ns, actor)
+}
+
+// kindOrder sorts rows so that, ascending, referenced kinds come before the
+// kinds that reference them and parents before children; deletes walk it
+// descending.
+const kindOrder = `CASE kind WHEN 'namespace' THEN 0 WHEN 'settings' THEN 1 WHEN 'key_pair' THEN 2 WHEN 'policy' THEN 3
+	WHEN 'route' THEN 4 WHEN 'service_account' THEN 5 ELSE 6 END`
+
+// subtree returns id and every live namespace below it.
+func (db *DB) subtree(ctx context.Context, q queryer, id string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, db.d.q(`WITH RECURSIVE sub(id) AS (
+		SELECT CAST($1 AS TEXT)
+		UNION SELECT o.id FROM objects o JOIN sub ON o.namespace_id = sub.id WHERE o.kind = 'namespace' AND NOT o.deleted)
+		SELECT id FROM sub`), id)
+	if err != nil {
+		return nil, fmt.Errorf("read namespaces below %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

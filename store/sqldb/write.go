@@ -1,0 +1,234 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// writer is one write transaction in progress.
+type writer struct {
+	db      *DB
+	tx      *sql.Tx
+	now     time.Time
+	version int64
+}
+
+// Apply performs ops in one transaction.
+func (db *DB) Apply(ctx context.Context, actor store.Actor, ops ...store.Op) ([]store.Object, error) {
+	if !actor.Origin.Valid() || actor.Origin == store.OriginSystem {
+		return nil, store.Invalid("", "", "origin", "%q is not one of api, ui, kubernetes, import", actor.Origin)
+	}
+	out := make([]store.Object, len(ops))
+	err := db.inWriteTx(ctx, func(w *writer) error {
+		for i, op := range ops {
+			var err error
+			switch o := op.(type) {
+			case *store.PutOp:
+				out[i], err = w.put(ctx, o, actor)
+			case *store.DeleteOp:
+				err = w.delete(ctx, o, actor)
+			default:
+				err = store.Invalid("", "", "op", "unknown operation %T", op)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (w *writer) load(ctx context.Context, k store.Kind, id string) (store.Object, error) {
+	return w.db.getLive(ctx, w.tx, k, id)
+}
+
+func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (store.Object, error) {
+	if op.Object == nil {
+		return nil, store.Invalid("", "", "object", "is required")
+	}
+	obj := store.Clone(op.Object)
+	k, m := obj.Kind(), obj.GetObjectMeta()
+	if k == store.KindSettings && m.ID == "" {
+		m.ID = store.SettingsID
+	}
+	var prev store.Object
+	if m.ID != "" && store.ValidID(m.ID) {
+		r, err := w.db.getRow(ctx, w.tx, k, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil && !r.deleted {
+			if prev, err = r.object(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := checkExpected(k, m.ID, prev, op.ExpectedVersion); err != nil {
+		return nil, err
+	}
+	if prev != nil && op.CreateOnly {
+		return nil, store.AlreadyExists(k, m.ID, "id", "an object with this id already exists")
+	}
+	if err := guardOrigin(prev, actor); err != nil {
+		return nil, err
+	}
+	if kp, ok := obj.(*store.KeyPair); ok && len(kp.PrivateKey) == 0 && prev != nil {
+		// An update without a key keeps the stored one, which must then
+		// still match the (possibly new) certificate.
+		key, err := w.db.readSecret(ctx, w.tx, k, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		kp.PrivateKey = key
+	}
+	if err := store.Validate(obj, w.now, prev == nil); err != nil {
+		return nil, err
+	}
+	if err := w.checkPlacement(ctx, obj, prev); err != nil {
+		return nil, err
+	}
+	written, err := w.write(ctx, obj, prev, actor)
+	if err != nil {
+		return nil, err
+	}
+	if kp, ok := written.(*store.KeyPair); ok {
+		kp.HasPrivateKey = len(kp.PrivateKey) > 0
+		kp.PrivateKey = nil
+	}
+	return written, nil
+}
+
+func checkExpected(k store.Kind, id string, prev store.Object, expected int64) error {
+	if expected == 0 {
+		return nil
+	}
+	if prev == nil {
+		return store.NotFound(k, id)
+	}
+	if v := prev.GetObjectMeta().Version; v != expected {
+		return store.Conflict(k, id, expected, v)
+	}
+	return nil
+}
+
+// guardOrigin keeps objects that mirror Kubernetes resources read-only to
+// every other surface: an edit there would be undone by the next sync of the
+// Kubernetes object anyway.
+func guardOrigin(prev store.Object, actor store.Actor) error {
+	if prev == nil {
+		return nil
+	}
+	m := prev.GetObjectMeta()
+	if m.Origin == store.OriginKubernetes && actor.Origin != store.OriginKubernetes {
+		return store.Precondition(prev.Kind(), m.ID, "is managed by the Kubernetes object %s; change or delete it there", m.OriginRef)
+	}
+	return nil
+}
+
+// write stores obj (already validated and checked) with the next version and
+// records the change in the activity log. prev is the live object it
+// replaces, if any.
+func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object, actor store.Actor) (store.Object, error) {
+	k, m := obj.Kind(), obj.GetObjectMeta()
+	if m.ID == "" {
+		m.ID = uuid.NewString()
+	}
+	w.version++
+	m.Version = w.version
+	m.Origin = actor.Origin
+	m.ModifiedAt = w.now
+	m.CreatedAt = w.now
+	if prev != nil {
+		m.CreatedAt = prev.GetObjectMeta().CreatedAt
+	}
+	data, err := store.EncodeData(obj)
+	if err != nil {
+		return nil, err
+	}
+	var secret []byte
+	if kp, ok := obj.(*store.KeyPair); ok && len(kp.PrivateKey) > 0 {
+		secret = w.db.sealer.Seal(kp.PrivateKey, store.SecretAD(k, m.ID))
+	}
+	_, err = w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO objects
+		(kind, id, namespace_id, name, unique_key, search, origin, origin_ref, version, created_at, modified_at, deleted, data, secret)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, false, $12, $13)
+		ON CONFLICT (kind, id) DO UPDATE SET
+		namespace_id = excluded.namespace_id, name = excluded.name, unique_key = excluded.unique_key,
+		search = excluded.search, origin = excluded.origin, origin_ref = excluded.origin_ref,
+		version = excluded.version, created_at = excluded.created_at, modified_at = excluded.modified_at,
+		deleted = false, data = excluded.data, secret = excluded.secret`),
+		string(k), m.ID, m.NamespaceID, m.Name, store.UniqueKey(obj), store.SearchText(obj), string(m.Origin), m.OriginRef,
+		m.Version, micros(m.CreatedAt), micros(m.ModifiedAt), data, secret)
+	if w.db.d.IsUniqueViolation(err) {
+		return nil, uniqueError(obj)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write %s %s: %w", k, m.ID, err)
+	}
+	if err := w.writeRefs(ctx, obj); err != nil {
+		return nil, err
+	}
+	if err := w.logActivity(ctx, actor, store.ActionSet, prev, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func uniqueError(obj store.Object) error {
+	m := obj.GetObjectMeta()
+	if p, ok := obj.(*store.NamespacePermission); ok {
+		return store.AlreadyExists(obj.Kind(), m.ID, "subject_id",
+			"%s %q already has a permission in namespace %s", p.SubjectType, p.SubjectID, m.NamespaceID)
+	}
+	return store.AlreadyExists(obj.Kind(), m.ID, "name", "a %s named %q already exists in namespace %s", obj.Kind(), m.Name, m.NamespaceID)
+}
+
+// writeRefs records which policies a route uses, so that deleting a policy
+// can find its routes without decoding every route.
+func (w *writer) writeRefs(ctx context.Context, obj store.Object) error {
+	r, ok := obj.(*store.Route)
+	if !ok {
+		return nil
+	}
+	if err := w.dropRefs(ctx, obj.Kind(), r.ID); err != nil {
+		return err
+	}
+	for _, pid := range r.Spec.PolicyIds {
+		if _, err := w.tx.ExecContext(ctx, w.db.d.q("INSERT INTO object_refs (from_kind, from_id, to_kind, to_id) VALUES ($1, $2, $3, $4)"),
+			string(store.KindRoute), r.ID, string(store.KindPolicy), pid); err != nil {
+			return fmt.Errorf("record policy reference of route %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) dropRefs(ctx context.Context, k store.Kind, id string) error {
+	if _, err := w.tx.ExecContext(ctx, w.db.d.q("DELETE FROM object_refs WHERE from_kind = $1 AND from_id = $2"), string(k), id); err != nil {
+		return fmt.Errorf("drop references of %s %s: %w", k, id, err)
+	}
+	return nil
+}
+
+// tombstone marks a live object deleted with the next version.
+func (w *writer) tombstone(ctx context.Context, prev store.Object, actor store.Actor) error {
+	k, m := prev.Kind(), prev.GetObjectMeta()
+	w.version++
+	if _, err := w.tx.ExecContext(ctx, w.db.d.q(`UPDATE objects SET deleted = true, version = $1, modified_at = $2, secret = NULL
+		WHERE kind = $3 AND id = $4`), w.version, micros(w.now), string(k), m.ID); err != nil {
+		return fmt.Errorf("delete %s %s: %w", k, m.ID, err)
+	}
+	if err := w.dropRefs(ctx, k, m.ID); err != nil {
+		return err
+	}
+	return w.logActivity(ctx, actor, store.ActionDelete, prev, nil)
+}

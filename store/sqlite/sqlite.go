@@ -1,0 +1,189 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DefaultPollInterval is how often a store looks for commits made by other
+// processes on the same file.
+const DefaultPollInterval = 250 * time.Millisecond
+
+// Options configure Open.
+type Options struct {
+	// Path is the database file; it is created if missing.
+	Path string
+	// EncryptionKey is the 32-byte database_encryption_key.
+	EncryptionKey []byte
+	Logger        logr.Logger
+	// PollInterval overrides DefaultPollInterval.
+	PollInterval time.Duration
+}
+
+// Store is the embedded store.
+type Store struct {
+	*sqldb.DB
+	write, read *sql.DB
+	stop        context.CancelFunc
+	wg          sync.WaitGroup
+	closeOnce   sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+var dialect = sqldb.Dialect{
+	Name:              "sqlite",
+	LockVersion:       "SELECT version FROM console_meta WHERE id = 1",
+	NoLimit:           "-1",
+	IsUniqueViolation: isUniqueViolation,
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+func dsn(path string, write bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if write {
+		// Take the write lock at BEGIN: a transaction that first reads and
+		// then writes would otherwise fail with SQLITE_BUSY instead of waiting.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Migrate applies pending migrations to the database file at path.
+func Migrate(ctx context.Context, path string, log logr.Logger) (int, error) {
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer closeLogged(log, db, path)
+	db.SetMaxOpenConns(1)
+	return migrate(ctx, db, log)
+}
+
+func migrate(ctx context.Context, db *sql.DB, log logr.Logger) (int, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	return sqldb.Migrate(ctx, goose.DialectSQLite3, db, sub, log)
+}
+
+// Open opens (creating if needed) and migrates the database file, and starts
+// watching it for commits of other processes.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("embedded store: no database file path")
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	write, err := sql.Open("sqlite", dsn(opts.Path, true))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", opts.Path, err)
+	}
+	// SQLite has one writer at a time; one connection makes Go queue the
+	// writers instead of SQLite answering busy.
+	write.SetMaxOpenConns(1)
+	s := &Store{write: write}
+	if _, err := migrate(ctx, write, opts.Logger); err != nil {
+		closeLogged(opts.Logger, write, opts.Path)
+		return nil, fmt.Errorf("embedded store %s: %w", opts.Path, err)
+	}
+	if s.read, err = sql.Open("sqlite", dsn(opts.Path, false)); err != nil {
+		closeLogged(opts.Logger, write, opts.Path)
+		return nil, fmt.Errorf("open %s: %w", opts.Path, err)
+	}
+	s.read.SetMaxOpenConns(4)
+	s.DB, err = sqldb.Open(ctx, sqldb.Config{
+		Dialect: dialect, Write: write, Read: s.read, EncryptionKey: opts.EncryptionKey, Logger: opts.Logger,
+	})
+	if err != nil {
+		closeLogged(opts.Logger, s.read, opts.Path)
+		closeLogged(opts.Logger, write, opts.Path)
+		return nil, err
+	}
+	start, err := s.Version(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	pollCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.wg.Go(func() { s.poll(pollCtx, opts.PollInterval, start, opts.Logger) })
+	return s, nil
+}
+
+// poll publishes commits made through other connections to the file, e.g.
+// an import running beside the server. Commits of this process are published
+// by the engine directly; seeing them again here only wakes readers twice.
+func (s *Store) poll(ctx context.Context, every time.Duration, last int64, log logr.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := s.Version(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error(err, "poll embedded store for changes")
+			}
+			continue
+		}
+		if v > last {
+			last = v
+			s.Feed.Publish(store.Event{Version: v})
+		}
+	}
+}
+
+// Close stops watching and closes the file.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.stop != nil {
+			s.stop()
+		}
+		s.wg.Wait()
+		if s.DB != nil {
+			s.Feed.Shutdown()
+		}
+		err = errors.Join(s.read.Close(), s.write.Close())
+	})
+	return err
+}
+
+func closeLogged(log logr.Logger, db *sql.DB, path string) {
+	if err := db.Close(); err != nil {
+		log.Error(err, "close embedded store", "path", path)
+	}
+}

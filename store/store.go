@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is desired state with its history. Every method is safe for
+// concurrent use. Writes are atomic: a call to Apply either makes all of its
+// changes, with their activity log entries, or none.
+type Store interface {
+	// Get returns the live object of kind k with id, or an error with
+	// CodeNotFound. Settings always exist: before the first write Get returns
+	// empty settings at version 0.
+	Get(ctx context.Context, k Kind, id string, opts ...GetOption) (Object, error)
+	// List returns a page of live objects of kind k and the total count of
+	// objects matching the query.
+	List(ctx context.Context, k Kind, q ListQuery) (*ListResult, error)
+	// Apply performs the operations in order in one transaction, on behalf
+	// of actor, and returns the objects written (nil for deletes) in the
+	// order of ops. On error nothing is written.
+	Apply(ctx context.Context, actor Actor, ops ...Op) ([]Object, error)
+	// Changes returns the objects (and tombstones of deleted objects) whose
+	// version is greater than after, oldest first, at most limit of them
+	// (limit <= 0: all), and the store's version at the time of the read.
+	Changes(ctx context.Context, after int64, limit int) (*ChangeSet, error)
+	// Load reads every live object in one consistent snapshot.
+	Load(ctx context.Context) (*State, error)
+	// Version returns the version of the last committed write.
+	Version(ctx context.Context) (int64, error)
+	// ReferencingRoutes returns the ids of the live routes whose policy_ids
+	// name the policy.
+	ReferencingRoutes(ctx context.Context, policyID string) ([]string, error)
+
+	// Activity returns a page of the activity log.
+	Activity(ctx context.Context, q ActivityQuery) (*ActivityPage, error)
+	// ActivityEntry returns one entry and the ids of the entries before and
+	// after it for the same entity (0 when there is none).
+	ActivityEntry(ctx context.Context, id int64) (entry *ActivityEntry, previous, next int64, err error)
+
+	// Subscribe returns a feed of change notifications. Notifications only
+	// say that something changed; a reader calls Changes or Load to learn
+	// what. The subscription ends when ctx ends or Close is called.
+	Subscribe(ctx context.Context) *Subscription
+
+	// Close releases the store's resources. Subscriptions end.
+	Close() error
+}
+
+// Actor is who makes a change: recorded in the activity log.
+type Actor struct {
+	// Subject identifies the caller: a user id or email, "service_account:<id>",
+	// "kubernetes" or "import".
+	Subject string
+	// Origin is the surface the change came through; written objects take it.
+	Origin Origin
+}
+
+// GetOption changes what Get returns.
+type GetOption func(*GetOptions)
+
+// GetOptions are the options of Get.
+type GetOptions struct {
+	// Secrets asks for secrets in clear (a key pair's private key).
+	Secrets bool
+}
+
+// WithSecrets makes Get return secrets in clear.
+func WithSecrets() GetOption { return func(o *GetOptions) { o.Secrets = true } }
+
+// Op is one write of an Apply: a *PutOp or a *DeleteOp.
+type Op interface{ op() }
+
+// PutOp creates or updates an object. An object with an empty id, or with an
+// id the store does not hold, is created.
+type PutOp struct {
+	Object Object
+	// ExpectedVersion, when non-zero, must equal the stored object's version
+	// or the write fails with CodeConflict.
+	ExpectedVersion int64
+	// CreateOnly makes the write fail with CodeAlreadyExists when the id is
+	// already taken by a live object.
+	CreateOnly bool
+}
+
+// DeleteOp deletes an object.
+type DeleteOp struct {
+	Kind            Kind
+	ID              string
+	ExpectedVersion int64
+	// Cascade deletes a namespace together with everything in it and below it.
+	// Without it, deleting a namespace that is not empty fails.
+	Cascade bool
+	// DetachFromRoutes removes a policy from the routes that reference it.
+	// Without it, deleting a policy that routes use fails.
+	DetachFromRoutes bool
+}
+
+func (*PutOp) op()    {}
+func (*DeleteOp) op() {}
+
+// Put is shorthand for an Apply of one PutOp.
+func Put[T Object](ctx context.Context, s Store, actor Actor, obj T, expectedVersion int64) (T, error) {
+	objs, err := s.Apply(ctx, actor, &PutOp{Object: obj, ExpectedVersion: expectedVersion})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return objs[0].(T), nil
+}
+
+// Get is a typed Store.Get.
+func Get[T Object](ctx context.Context, s Store, id string, opts ...GetOption) (T, error) {
+	var zero T
+	obj, err := s.Get(ctx, zero.Kind(), id, opts...)
+	if err != nil {
+		return zero, err
+	}
+	return obj.(T), nil
+}
+
+// Delete is shorthand for an Apply of one DeleteOp.
+func Delete(ctx context.Context, s Store, actor Actor, op DeleteOp) error {
+	_, err := s.Apply(ctx, actor, &op)
+	return err
+}
+
+// ListQuery selects and orders objects of one kind.
+type ListQuery struct {
+	// NamespaceID restricts the list to one namespace (for namespaces: the
+	// children of one parent). Empty: every namespace.
+	NamespaceID string
+	// Recursive widens NamespaceID to its whole subtree.
+	Recursive bool
+	// IDs restricts the list to these ids.
+	IDs []string
+	// Query is a case-insensitive substring matched against the object's
+	// name and, for routes, its from and to URLs.
+	Query string
+	// OrderBy is one of name, created_at, modified_at, version, optionally
+	// prefixed with "-" for descending order. Empty: name.
+	OrderBy string
+	Offset  int
+	// Limit caps the page; <= 0 means no limit.
+	Limit int
+}
+
+// ListResult is a page of objects.
+type ListResult struct {
+	Objects []Object
+	// TotalCount counts every object matching the query, ignoring offset and limit.
+	TotalCount int
+}
+
+// Change is one entry of a ChangeSet: a live object or the tombstone of a
+// deleted one.
+type Change struct {
+	Kind    Kind
+	ID      string
+	Version int64
+	// Object is nil for a deleted object.
+	Object Object
+}
+
+// Deleted reports whether the change is a deletion.
+func (c Change) Deleted() bool { return c.Object == nil }
+
+// ChangeSet is the answer to Changes.
+type ChangeSet struct {
+	Changes []Change
+	// StoreVersion is the version of the store when it was read.
+	StoreVersion int64
+}
+
+// State is every live object, read in one snapshot.
+type State struct {
+	Version         int64
+	Namespaces      []*Namespace
+	Policies        []*Policy
+	Routes          []*Route
+	Settings        *Settings
+	KeyPairs        []*KeyPair
+	ServiceAccounts []*ServiceAccount
+	Permissions     []*NamespacePermission
+}
+
+// Action is what an activity log entry records.
+type Action string
+
+// The actions of the activity log.
+const (
+	ActionSet    Action = "set"
+	ActionDelete Action = "delete"
+)
+
+// ActivityEntry records one change of one object.
+type ActivityEntry struct {
+	ID          int64
+	Version     int64
+	Time        time.Time
+	Subject     string
+	Origin      Origin
+	Action      Action
+	EntityType  Kind
+	EntityID    string
+	EntityName  string
+	NamespaceID string
+	// Snapshot is the object as written, as indented JSON with secrets left
+	// out; empty for a delete.
+	Snapshot string
+	// Diff is a unified line diff from the previous snapshot to this one.
+	Diff    string
+	Added   int
+	Removed int
+}
+
+// ActivityQuery selects activity log entries. Zero fields do not filter.
+type ActivityQuery struct {
+	NamespaceID string
+	// Recursive includes the namespaces below NamespaceID.
+	Recursive  bool
+	EntityType Kind
+	EntityID   string
+	Subject    string
+	Action     Action
+	// Since and Until bound the entry time: Since <= t < Until.
+	Since, Until time.Time
+	// Query is a case-insensitive substring of the entity name or subject.
+	Query string
+	// Ascending returns the oldest first; the default is newest first.
+	Ascending bool
+	Offset    int
+	// Limit caps the page; <= 0 means 100.
+	Limit int
+}
+
+// ActivityPage is a page of the activity log.
+type ActivityPage struct {
+	Entries    []*ActivityEntry
+	TotalCount int
+}

@@ -1,0 +1,229 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+func testVersions(t *testing.T, newEnv newEnvFunc) {
+	subtest(t, "OneIncreasingSequence", newEnv, testSequence)
+	subtest(t, "Changes", newEnv, testChanges)
+	subtest(t, "ChangesLimit", newEnv, testChangesLimit)
+	subtest(t, "Load", newEnv, testLoad)
+	subtest(t, "ApplyIsAtomic", newEnv, func(t *testing.T, f *fixture) {
+		bad := newPolicy(store.GlobalNamespaceID, "bad")
+		bad.PPL = ""
+		f.rejects(apiActor, store.CodeInvalid, "ppl",
+			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "first")},
+			&store.PutOp{Object: bad})
+		f.rejects(apiActor, store.CodeNotFound, "",
+			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "first")},
+			&store.DeleteOp{Kind: store.KindPolicy, ID: uuid.NewString()})
+		// The second op sees the first: the name is taken inside the transaction.
+		f.rejects(apiActor, store.CodeAlreadyExists, "name",
+			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")},
+			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")})
+	})
+	subtest(t, "ApplyInOrder", newEnv, func(t *testing.T, f *fixture) {
+		ns := newNamespace(store.GlobalNamespaceID, "ns")
+		ns.ID = uuid.NewString()
+		objs := f.apply(apiActor,
+			&store.PutOp{Object: ns},
+			&store.PutOp{Object: newPolicy(ns.ID, "p")},
+			&store.PutOp{Object: newRoute(ns.ID, "r", "https://r.example.com")})
+		p := objs[1].(*store.Policy)
+		objs = f.apply(apiActor,
+			&store.DeleteOp{Kind: store.KindRoute, ID: objs[2].GetObjectMeta().ID},
+			&store.DeleteOp{Kind: store.KindPolicy, ID: p.ID},
+			&store.DeleteOp{Kind: store.KindNamespace, ID: ns.ID})
+		for i, o := range objs {
+			if o != nil {
+				t.Errorf("delete op %d returned %+v, want nil", i, o)
+			}
+		}
+		f.wantNotFound(store.KindNamespace, ns.ID)
+	})
+}
+
+func testSequence(t *testing.T, f *fixture) {
+	last := f.version()
+	next := func(what string, v int64) {
+		t.Helper()
+		if v <= last {
+			t.Errorf("%s got version %d, want > %d", what, v, last)
+		}
+		last = v
+		if sv := f.version(); sv != v {
+			t.Errorf("store version after %s = %d, want %d", what, sv, v)
+		}
+	}
+	ns := put(f, newNamespace(store.GlobalNamespaceID, "ns"))
+	next("namespace", ns.Version)
+	for _, k := range contentKinds {
+		next(string(k), put(f, newObject(t, k, ns.ID, "obj")).GetObjectMeta().Version)
+	}
+	next("settings", put(f, newSettings("debug")).Version)
+	ns.Name = "renamed"
+	next("namespace update", put(f, ns).Version)
+
+	objs := f.apply(apiActor,
+		&store.PutOp{Object: newPolicy(ns.ID, "a")},
+		&store.PutOp{Object: newRoute(ns.ID, "b", "https://b.example.com")},
+		&store.PutOp{Object: newNamespace(ns.ID, "c")})
+	for i, o := range objs {
+		v := o.GetObjectMeta().Version
+		if v <= last {
+			t.Errorf("op %d of one apply got version %d, want > %d", i, v, last)
+		}
+		last = v
+	}
+	if sv := f.version(); sv != last {
+		t.Errorf("store version after a multi-op apply = %d, want %d", sv, last)
+	}
+
+	f.del(store.DeleteOp{Kind: store.KindPolicy, ID: objs[0].GetObjectMeta().ID})
+	cs, err := f.s.Changes(f.ctx, last, 0)
+	if err != nil {
+		t.Fatalf("changes: %v", err)
+	}
+	if len(cs.Changes) != 1 || !cs.Changes[0].Deleted() {
+		t.Fatalf("changes after a delete = %+v, want one tombstone", cs.Changes)
+	}
+	next("delete", cs.Changes[0].Version)
+}
+
+func testChanges(t *testing.T, f *fixture) {
+	v0 := f.version()
+	ns := put(f, newNamespace(store.GlobalNamespaceID, "ns"))
+	p := put(f, newPolicy(ns.ID, "p"))
+	r := put(f, newRoute(ns.ID, "r", "https://r.example.com"))
+	gone := put(f, newServiceAccount(ns.ID, "gone"))
+	p.Description = "first edit"
+	p = put(f, p)
+	p.Description = "second edit"
+	p = put(f, p)
+	f.del(store.DeleteOp{Kind: store.KindServiceAccount, ID: gone.ID})
+	tomb := f.version()
+
+	cs, err := f.s.Changes(f.ctx, v0, 0)
+	if err != nil {
+		t.Fatalf("changes: %v", err)
+	}
+	// Compare with what a read returns, so that this test is about Changes
+	// and not about what Apply returns.
+	ns, p, r = get[*store.Namespace](f, ns.ID), get[*store.Policy](f, p.ID), get[*store.Route](f, r.ID)
+	want := []store.Change{
+		{Kind: store.KindNamespace, ID: ns.ID, Version: ns.Version, Object: ns},
+		{Kind: store.KindRoute, ID: r.ID, Version: r.Version, Object: r},
+		{Kind: store.KindPolicy, ID: p.ID, Version: p.Version, Object: p},
+		{Kind: store.KindServiceAccount, ID: gone.ID, Version: tomb},
+	}
+	assertEqual(t, "changes", want, cs.Changes)
+	if cs.StoreVersion != tomb {
+		t.Errorf("store version of changes = %d, want %d", cs.StoreVersion, tomb)
+	}
+	if !cs.Changes[len(cs.Changes)-1].Deleted() {
+		t.Errorf("tombstone does not report Deleted")
+	}
+	cs, err = f.s.Changes(f.ctx, tomb, 0)
+	if err != nil {
+		t.Fatalf("changes: %v", err)
+	}
+	if len(cs.Changes) != 0 || cs.StoreVersion != tomb {
+		t.Errorf("changes after the last version = %+v at %d, want none at %d", cs.Changes, cs.StoreVersion, tomb)
+	}
+}
+
+func testChangesLimit(t *testing.T, f *fixture) {
+	v0 := f.version()
+	for i := range 7 {
+		put(f, newPolicy(store.GlobalNamespaceID, "p"+string(rune('a'+i))))
+	}
+	all, err := f.s.Changes(f.ctx, v0, 0)
+	if err != nil {
+		t.Fatalf("changes: %v", err)
+	}
+	if len(all.Changes) != 7 {
+		t.Fatalf("changes = %d entries, want 7", len(all.Changes))
+	}
+	var paged []store.Change
+	for after := v0; ; {
+		cs, err := f.s.Changes(f.ctx, after, 3)
+		if err != nil {
+			t.Fatalf("changes: %v", err)
+		}
+		if len(cs.Changes) > 3 {
+			t.Fatalf("changes with limit 3 returned %d", len(cs.Changes))
+		}
+		if cs.StoreVersion != all.StoreVersion {
+			t.Errorf("store version of a page = %d, want %d", cs.StoreVersion, all.StoreVersion)
+		}
+		if len(cs.Changes) == 0 {
+			break
+		}
+		paged = append(paged, cs.Changes...)
+		after = cs.Changes[len(cs.Changes)-1].Version
+	}
+	assertEqual(t, "changes read in pages of 3", all.Changes, paged)
+	if !slices.IsSortedFunc(paged, func(a, b store.Change) int { return int(a.Version - b.Version) }) {
+		t.Errorf("changes are not in version order")
+	}
+}
+
+func testLoad(t *testing.T, f *fixture) {
+	ns := put(f, newNamespace(store.GlobalNamespaceID, "ns"))
+	settings := put(f, newSettings("warn"))
+	var ops []store.Op
+	for _, k := range contentKinds {
+		for _, name := range []string{"one", "two"} {
+			ops = append(ops, &store.PutOp{Object: newObject(t, k, ns.ID, name)})
+		}
+	}
+	written := f.apply(apiActor, ops...)
+	f.del(store.DeleteOp{Kind: store.KindRoute, ID: written[2].GetObjectMeta().ID})
+
+	st, err := f.s.Load(f.ctx)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if v := f.version(); st.Version != v {
+		t.Errorf("load version = %d, want %d", st.Version, v)
+	}
+	assertEqual(t, "loaded settings", get[*store.Settings](f, settings.ID), st.Settings)
+	byKind := map[store.Kind][]store.Object{}
+	for _, o := range st.Namespaces {
+		byKind[store.KindNamespace] = append(byKind[store.KindNamespace], o)
+	}
+	for _, o := range st.Policies {
+		byKind[store.KindPolicy] = append(byKind[store.KindPolicy], o)
+	}
+	for _, o := range st.Routes {
+		byKind[store.KindRoute] = append(byKind[store.KindRoute], o)
+	}
+	for _, o := range st.KeyPairs {
+		byKind[store.KindKeyPair] = append(byKind[store.KindKeyPair], o)
+	}
+	for _, o := range st.ServiceAccounts {
+		byKind[store.KindServiceAccount] = append(byKind[store.KindServiceAccount], o)
+	}
+	for _, o := range st.Permissions {
+		byKind[store.KindNamespacePermission] = append(byKind[store.KindNamespacePermission], o)
+	}
+	for _, k := range append([]store.Kind{store.KindNamespace}, contentKinds...) {
+		list, err := f.s.List(f.ctx, k, store.ListQuery{})
+		if err != nil {
+			t.Fatalf("list %s: %v", k, err)
+		}
+		want := slices.Sorted(slices.Values(ids(list.Objects)))
+		got := slices.Sorted(slices.Values(ids(byKind[k])))
+		assertEqual(t, "ids of loaded "+string(k), want, got)
+	}
+	if len(byKind[store.KindRoute]) != 1 || len(byKind[store.KindNamespace]) != 2 {
+		t.Errorf("load holds %d routes and %d namespaces, want 1 and 2 (global and ns)",
+			len(byKind[store.KindRoute]), len(byKind[store.KindNamespace]))
+	}
+}

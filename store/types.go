@@ -1,0 +1,252 @@
+package store
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+)
+
+// GlobalNamespaceID is the id of the root of the namespace tree. It always
+// exists and cannot be deleted; the value is the one the Enterprise Console uses.
+const GlobalNamespaceID = "9d8dbd2c-8cce-4e66-9c1f-c490b4a07243"
+
+// SettingsID is the id of the one global Settings object.
+const SettingsID = "4c1a5b0e-8f3d-4e4b-9a57-2f1c0d6e9b21"
+
+// Kind names a kind of object. The values double as the entity types of the
+// activity log.
+type Kind string
+
+// The kinds of desired state.
+const (
+	KindNamespace           Kind = "namespace"
+	KindPolicy              Kind = "policy"
+	KindRoute               Kind = "route"
+	KindSettings            Kind = "settings"
+	KindKeyPair             Kind = "key_pair"
+	KindServiceAccount      Kind = "service_account"
+	KindNamespacePermission Kind = "namespace_permission"
+)
+
+// Kinds lists every kind in the order a reader should apply them: containers
+// before contents, referenced objects before the objects referencing them.
+var Kinds = []Kind{
+	KindNamespace, KindSettings, KindKeyPair, KindPolicy, KindRoute,
+	KindServiceAccount, KindNamespacePermission,
+}
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	for _, known := range Kinds {
+		if k == known {
+			return true
+		}
+	}
+	return false
+}
+
+// Origin says through which surface an object was last written.
+type Origin string
+
+// The origins of desired state.
+const (
+	OriginAPI        Origin = "api"
+	OriginUI         Origin = "ui"
+	OriginKubernetes Origin = "kubernetes"
+	OriginImport     Origin = "import"
+	// OriginSystem marks objects the store creates itself, such as the Global
+	// namespace.
+	OriginSystem Origin = "system"
+)
+
+// Valid reports whether o is a known origin.
+func (o Origin) Valid() bool {
+	switch o {
+	case OriginAPI, OriginUI, OriginKubernetes, OriginImport, OriginSystem:
+		return true
+	}
+	return false
+}
+
+// ObjectMeta is what every object has, whatever its kind.
+type ObjectMeta struct {
+	// ID is a UUID. Empty on create: the store assigns one.
+	ID string
+	// NamespaceID is the namespace the object lives in. For a Namespace it is
+	// the parent; the Global namespace has none.
+	NamespaceID string
+	// Name is unique among the objects of one kind in one namespace. Service
+	// accounts, permissions and settings have no user-chosen name.
+	Name string
+	// Origin is the surface that last wrote the object.
+	Origin Origin
+	// OriginRef points back at the source of an object written from outside,
+	// e.g. "Route default/app" for a Kubernetes object. Objects of origin
+	// kubernetes are read-only to every other origin.
+	OriginRef  string
+	CreatedAt  time.Time
+	ModifiedAt time.Time
+	// Version comes from one store-wide increasing sequence: every write of
+	// any object takes the next value.
+	Version int64
+}
+
+// GetObjectMeta returns the metadata of any object.
+func (m *ObjectMeta) GetObjectMeta() *ObjectMeta { return m }
+
+// Object is any kind of desired state.
+type Object interface {
+	Kind() Kind
+	GetObjectMeta() *ObjectMeta
+	// clone returns a deep copy so that callers never share memory with the
+	// store or with each other.
+	clone() Object
+}
+
+// Clone returns a deep copy of o.
+func Clone[T Object](o T) T { return o.clone().(T) }
+
+// Namespace is a node of the namespace tree.
+type Namespace struct {
+	ObjectMeta
+}
+
+// Policy is a named PPL document. An enforced policy applies to every route in
+// its namespace and the namespaces below it.
+type Policy struct {
+	ObjectMeta
+	Description string
+	// PPL is the policy in Pomerium Policy Language, YAML or JSON.
+	PPL         string
+	Enforced    bool
+	Explanation string
+	Remediation string
+}
+
+// Route is a route of the proxy. Spec carries the route fields of
+// pomerium.config.Route the console exposes; the identity fields of Spec (id,
+// namespace, name, originator, timestamps and the computed policy lists) are
+// owned by the store and cleared on write. Spec.PolicyIds lists the policies
+// attached to the route by choice; enforced policies are added at compile time.
+type Route struct {
+	ObjectMeta
+	Spec *configpb.Route
+}
+
+// Settings is the one global settings object, id SettingsID, in the Global
+// namespace.
+type Settings struct {
+	ObjectMeta
+	Spec *configpb.Settings
+}
+
+// KeyPair is a certificate with its private key. The key is encrypted at rest
+// and only returned by a Get that asks for it with [WithSecrets].
+type KeyPair struct {
+	ObjectMeta
+	// Certificate is PEM: the certificate and any chain.
+	Certificate []byte
+	// PrivateKey is PEM. On write, empty keeps the stored key (or stores
+	// none); on read it is empty unless asked for.
+	PrivateKey []byte
+	// HasPrivateKey says whether a key is stored, even when it is not returned.
+	HasPrivateKey bool
+}
+
+// ServiceAccount is an identity for automation. Its tokens are signed by the
+// console and valid while the account exists and has not expired.
+type ServiceAccount struct {
+	ObjectMeta
+	Description string
+	// ExpiresAt is zero for an account that never expires.
+	ExpiresAt time.Time
+}
+
+// SubjectType says whether a permission is granted to a user or a group.
+type SubjectType string
+
+// The subject types of permissions.
+const (
+	SubjectUser  SubjectType = "user"
+	SubjectGroup SubjectType = "group"
+)
+
+// Role is a level of access to a namespace and the namespaces below it.
+type Role string
+
+// The roles, weakest first.
+const (
+	RoleViewer  Role = "viewer"
+	RoleManager Role = "manager"
+	RoleAdmin   Role = "admin"
+)
+
+// NamespacePermission grants a role on a namespace to a user or group. There
+// is at most one permission per subject and namespace.
+type NamespacePermission struct {
+	ObjectMeta
+	SubjectType SubjectType
+	SubjectID   string
+	Role        Role
+}
+
+// Kind implementations.
+func (*Namespace) Kind() Kind           { return KindNamespace }
+func (*Policy) Kind() Kind              { return KindPolicy }
+func (*Route) Kind() Kind               { return KindRoute }
+func (*Settings) Kind() Kind            { return KindSettings }
+func (*KeyPair) Kind() Kind             { return KindKeyPair }
+func (*ServiceAccount) Kind() Kind      { return KindServiceAccount }
+func (*NamespacePermission) Kind() Kind { return KindNamespacePermission }
+
+func (n *Namespace) clone() Object { c := *n; return &c }
+func (p *Policy) clone() Object    { c := *p; return &c }
+
+func (r *Route) clone() Object {
+	c := *r
+	if r.Spec != nil {
+		c.Spec = proto.CloneOf(r.Spec)
+	}
+	return &c
+}
+
+func (s *Settings) clone() Object {
+	c := *s
+	if s.Spec != nil {
+		c.Spec = proto.CloneOf(s.Spec)
+	}
+	return &c
+}
+
+func (k *KeyPair) clone() Object {
+	c := *k
+	c.Certificate = append([]byte(nil), k.Certificate...)
+	c.PrivateKey = append([]byte(nil), k.PrivateKey...)
+	return &c
+}
+
+func (s *ServiceAccount) clone() Object      { c := *s; return &c }
+func (p *NamespacePermission) clone() Object { c := *p; return &c }
+
+// NewObject returns an empty object of kind k, or nil for an unknown kind.
+func NewObject(k Kind) Object {
+	switch k {
+	case KindNamespace:
+		return &Namespace{}
+	case KindPolicy:
+		return &Policy{}
+	case KindRoute:
+		return &Route{Spec: &configpb.Route{}}
+	case KindSettings:
+		return &Settings{Spec: &configpb.Settings{}}
+	case KindKeyPair:
+		return &KeyPair{}
+	case KindServiceAccount:
+		return &ServiceAccount{}
+	case KindNamespacePermission:
+		return &NamespacePermission{}
+	}
+	return nil
+}

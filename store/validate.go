@@ -1,0 +1,265 @@
+package store
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+)
+
+// Limits on the size of input.
+const (
+	MaxNameLength = 255
+	MaxPPLSize    = 256 << 10
+	// MaxObjectSize bounds the encoded size of any one object: a route or
+	// settings object past it would not fit Pomerium's records comfortably.
+	MaxObjectSize = 1 << 20
+)
+
+// ValidID reports whether id is a canonical lower-case UUID.
+func ValidID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// Validate checks the rules of obj that need nothing but the object itself:
+// field shapes, sizes, required fields. It normalises obj in place (clears the
+// fields the store owns) and returns the first *Error found. Rules that need
+// the rest of the store (namespaces exist, names are unique, references
+// resolve) are checked by the backend inside the write transaction.
+func Validate(obj Object, now time.Time, create bool) error {
+	m := obj.GetObjectMeta()
+	k := obj.Kind()
+	if m.ID != "" && !ValidID(m.ID) {
+		return invalid(k, m.ID, "id", "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000")
+	}
+	switch o := obj.(type) {
+	case *Namespace:
+		return validateName(k, m)
+	case *Policy:
+		return validatePolicy(o)
+	case *Route:
+		return validateRoute(o)
+	case *Settings:
+		return validateSettings(o)
+	case *KeyPair:
+		return validateKeyPair(o)
+	case *ServiceAccount:
+		return validateServiceAccount(o, now, create)
+	case *NamespacePermission:
+		return validatePermission(o)
+	}
+	return invalid(k, m.ID, "kind", "unknown kind %q", k)
+}
+
+func validateName(k Kind, m *ObjectMeta) error {
+	switch {
+	case m.Name == "":
+		return invalid(k, m.ID, "name", "is required")
+	case len(m.Name) > MaxNameLength:
+		return invalid(k, m.ID, "name", "is %d bytes long, at most %d allowed", len(m.Name), MaxNameLength)
+	case strings.TrimSpace(m.Name) != m.Name:
+		return invalid(k, m.ID, "name", "must not start or end with white space")
+	case strings.IndexFunc(m.Name, unicode.IsControl) >= 0:
+		return invalid(k, m.ID, "name", "must not contain control characters")
+	}
+	return nil
+}
+
+func validatePolicy(p *Policy) error {
+	if err := validateName(KindPolicy, &p.ObjectMeta); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(p.PPL) == "":
+		return invalid(KindPolicy, p.ID, "ppl", "is required")
+	case len(p.PPL) > MaxPPLSize:
+		return invalid(KindPolicy, p.ID, "ppl", "is %d bytes long, at most %d allowed", len(p.PPL), MaxPPLSize)
+	}
+	return nil
+}
+
+func validateRoute(r *Route) error {
+	if err := validateName(KindRoute, &r.ObjectMeta); err != nil {
+		return err
+	}
+	s := r.Spec
+	if s == nil {
+		return invalid(KindRoute, r.ID, "spec", "is required")
+	}
+	// The store owns identity and computed fields; callers may send them
+	// back as they read them, so they are dropped rather than refused.
+	s.Id, s.NamespaceId, s.OriginatorId, s.Name = nil, nil, nil, nil
+	s.CreatedAt, s.ModifiedAt, s.NamespaceName = nil, nil, nil
+	s.EnforcedPolicies, s.AssignedPolicies = nil, nil
+	switch {
+	case s.From == "":
+		return invalid(KindRoute, r.ID, "spec.from", "is required")
+	case len(s.Policies) > 0:
+		return invalid(KindRoute, r.ID, "spec.policies", "inline policies are not supported: create a policy and list its id in policy_ids")
+	case len(s.PplPolicies) > 0:
+		return invalid(KindRoute, r.ID, "spec.ppl_policies", "inline policies are not supported: create a policy and list its id in policy_ids")
+	}
+	seen := make(map[string]int, len(s.PolicyIds))
+	for i, id := range s.PolicyIds {
+		field := fmt.Sprintf("spec.policy_ids[%d]", i)
+		if !ValidID(id) {
+			return invalid(KindRoute, r.ID, field, "%q is not a UUID", id)
+		}
+		if j, dup := seen[id]; dup {
+			return invalid(KindRoute, r.ID, field, "policy %s is already listed at index %d", id, j)
+		}
+		seen[id] = i
+	}
+	return checkSize(KindRoute, r.ID, s)
+}
+
+func validateSettings(s *Settings) error {
+	if s.ID == "" {
+		s.ID = SettingsID
+	}
+	if s.ID != SettingsID {
+		return invalid(KindSettings, s.ID, "id", "settings have the fixed id %s", SettingsID)
+	}
+	s.NamespaceID = GlobalNamespaceID
+	s.Name = ""
+	if s.Spec == nil {
+		return invalid(KindSettings, s.ID, "spec", "is required")
+	}
+	s.Spec.Id, s.Spec.NamespaceId, s.Spec.OriginatorId, s.Spec.Name = nil, nil, nil, nil
+	s.Spec.CreatedAt, s.Spec.ModifiedAt = nil, nil
+	return checkSize(KindSettings, s.ID, s.Spec)
+}
+
+func checkSize(k Kind, id string, m proto.Message) error {
+	if n := proto.Size(m); n > MaxObjectSize {
+		return invalid(k, id, "spec", "encodes to %d bytes, at most %d allowed", n, MaxObjectSize)
+	}
+	return nil
+}
+
+func validateKeyPair(kp *KeyPair) error {
+	if err := validateName(KindKeyPair, &kp.ObjectMeta); err != nil {
+		return err
+	}
+	if len(kp.Certificate)+len(kp.PrivateKey) > MaxObjectSize {
+		return invalid(KindKeyPair, kp.ID, "certificate", "certificate and key exceed %d bytes", MaxObjectSize)
+	}
+	certs, err := ParseCertificates(kp.Certificate)
+	if err != nil {
+		return invalid(KindKeyPair, kp.ID, "certificate", "%v", err)
+	}
+	if len(kp.PrivateKey) == 0 {
+		return nil
+	}
+	key, err := parsePrivateKey(kp.PrivateKey)
+	if err != nil {
+		return invalid(KindKeyPair, kp.ID, "private_key", "%v", err)
+	}
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(certs[0].PublicKey) {
+		return invalid(KindKeyPair, kp.ID, "private_key", "does not match the public key of the first certificate")
+	}
+	return nil
+}
+
+// ParseCertificates decodes every CERTIFICATE block of a PEM bundle.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	rest := bytes.TrimSpace(data)
+	for len(rest) > 0 {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, fmt.Errorf("is not PEM (after %d certificates)", len(certs))
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", len(certs)+1, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("holds no PEM CERTIFICATE block")
+	}
+	return certs, nil
+}
+
+func parsePrivateKey(data []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("is not PEM")
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("PEM block %q is not a private key", block.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("key type %T is not supported", key)
+	}
+	return signer, nil
+}
+
+func validateServiceAccount(sa *ServiceAccount, now time.Time, create bool) error {
+	if err := validateName(KindServiceAccount, &sa.ObjectMeta); err != nil {
+		return err
+	}
+	if len(sa.Description) > 4096 {
+		return invalid(KindServiceAccount, sa.ID, "description", "is %d bytes long, at most 4096 allowed", len(sa.Description))
+	}
+	if !sa.ExpiresAt.IsZero() && !sa.ExpiresAt.After(now) && create {
+		return invalid(KindServiceAccount, sa.ID, "expires_at", "%s is not in the future", sa.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func validatePermission(p *NamespacePermission) error {
+	p.Name = ""
+	switch {
+	case p.SubjectType != SubjectUser && p.SubjectType != SubjectGroup:
+		return invalid(KindNamespacePermission, p.ID, "subject_type", "%q is not one of user, group", p.SubjectType)
+	case strings.TrimSpace(p.SubjectID) == "":
+		return invalid(KindNamespacePermission, p.ID, "subject_id", "is required")
+	case len(p.SubjectID) > MaxNameLength:
+		return invalid(KindNamespacePermission, p.ID, "subject_id", "is %d bytes long, at most %d allowed", len(p.SubjectID), MaxNameLength)
+	}
+	switch p.Role {
+	case RoleViewer, RoleManager, RoleAdmin:
+		return nil
+	}
+	return invalid(KindNamespacePermission, p.ID, "role", "%q is not one of viewer, manager, admin", p.Role)
+}
+
+// UniqueKey is the value that must be unique among live objects of one kind
+// in one namespace: the name, or for permissions the subject.
+func UniqueKey(obj Object) string {
+	switch o := obj.(type) {
+	case *NamespacePermission:
+		return string(o.SubjectType) + ":" + o.SubjectID
+	case *Settings:
+		return "settings"
+	}
+	return obj.GetObjectMeta().Name
+}
