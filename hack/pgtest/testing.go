@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 )
 
 // Main starts one server for a whole test package, stores it in *s, runs the
@@ -22,7 +23,11 @@ import (
 // another way must check for nil itself. Any other start error fails the
 // package regardless.
 func Main(m *testing.M, s **Server) int {
-	srv, err := Start(context.Background())
+	// Bounded so that a wedged initdb fails the package instead of running
+	// into go test's own timeout, whose panic would say nothing about why.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	srv, err := Start(ctx)
+	cancel()
 	if skipAllowed(err) {
 		fmt.Fprintf(os.Stderr, "pgtest: %v; %s=1, so tests that need PostgreSQL skip\n", err, SkipEnv)
 		return m.Run()
