@@ -24,8 +24,9 @@ type Store interface {
 	// version is greater than after, oldest first, at most limit of them
 	// (limit <= 0: all), and the store's version at the time of the read.
 	Changes(ctx context.Context, after int64, limit int) (*ChangeSet, error)
-	// Load reads every live object in one consistent snapshot.
-	Load(ctx context.Context) (*State, error)
+	// Load reads every live object in one consistent snapshot. With
+	// WithSecrets, key pairs carry their private keys.
+	Load(ctx context.Context, opts ...GetOption) (*State, error)
 	// Version returns the version of the last committed write.
 	Version(ctx context.Context) (int64, error)
 	// ReferencingRoutes returns the ids of the live routes whose policy_ids
@@ -42,6 +43,8 @@ type Store interface {
 	// say that something changed; a reader calls Changes or Load to learn
 	// what. The subscription ends when ctx ends or Close is called.
 	Subscribe(ctx context.Context) *Subscription
+
+	StatusStore
 
 	// Close releases the store's resources. Subscriptions end.
 	Close() error

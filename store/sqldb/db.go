@@ -88,12 +88,7 @@ func (db *DB) inWriteTx(ctx context.Context, fn func(*writer) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer func() {
-		// Rollback after Commit returns ErrTxDone, which is expected.
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			db.log.Error(rerr, "roll back write transaction")
-		}
-	}()
+	defer rollback(db, tx)
 	w := &writer{db: db, tx: tx, now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := tx.QueryRowContext(ctx, db.d.LockVersion).Scan(&w.version); err != nil {
 		return fmt.Errorf("lock version: %w", err)
@@ -126,11 +121,7 @@ func (db *DB) inReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
-	defer func() {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			db.log.Error(rerr, "end read transaction")
-		}
-	}()
+	defer rollback(db, tx)
 	if err := fn(tx); err != nil {
 		return err
 	}

@@ -157,7 +157,11 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) (*store.Chang
 }
 
 // Load reads every live object in one snapshot.
-func (db *DB) Load(ctx context.Context) (*store.State, error) {
+func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, error) {
+	var o store.GetOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	st := &store.State{}
 	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&st.Version); err != nil {
@@ -169,6 +173,9 @@ func (db *DB) Load(ctx context.Context) (*store.State, error) {
 		}
 		for _, c := range changes {
 			addToState(st, c.Object)
+		}
+		if o.Secrets {
+			return db.loadSecrets(ctx, tx, st.KeyPairs)
 		}
 		return nil
 	})
@@ -221,4 +228,17 @@ func (db *DB) referencingRoutes(ctx context.Context, q queryer, policyID string)
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+func (db *DB) loadSecrets(ctx context.Context, tx *sql.Tx, kps []*store.KeyPair) error {
+	for _, kp := range kps {
+		if !kp.HasPrivateKey {
+			continue
+		}
+		var err error
+		if kp.PrivateKey, err = db.readSecret(ctx, tx, store.KindKeyPair, kp.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -230,5 +230,10 @@ func (w *writer) tombstone(ctx context.Context, prev store.Object, actor store.A
 	if err := w.dropRefs(ctx, k, m.ID); err != nil {
 		return err
 	}
+	// A deleted object has no status to report; its record's removal is
+	// the reconciler's business, not the object's.
+	if _, err := w.tx.ExecContext(ctx, w.db.d.q("DELETE FROM object_status WHERE kind = $1 AND id = $2"), string(k), m.ID); err != nil {
+		return fmt.Errorf("drop status of %s %s: %w", k, m.ID, err)
+	}
 	return w.logActivity(ctx, actor, store.ActionDelete, prev, nil)
 }

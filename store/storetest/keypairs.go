@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/pem"
 	"strings"
 	"testing"
@@ -126,11 +127,14 @@ func testKeyNotInActivity(t *testing.T, f *fixture) {
 	if len(page.Entries) != 4 {
 		t.Errorf("key pair activity has %d entries, want 4", len(page.Entries))
 	}
-	// Any line of the key's base64 body would leak key material.
-	var secrets []string
-	for _, k := range [][]byte{key, key2} {
-		for _, line := range strings.Split(string(k), "\n") {
-			if line != "" && !strings.HasPrefix(line, "-----") {
+	// A line of the key's base64 body leaks key material, unless the same
+	// text is in the certificate: an EC key carries its public point, which
+	// can encode to the same base64 as in the certificate.
+	secrets := []string{"PRIVATE KEY"}
+	for _, k := range []struct{ key, cert []byte }{{key, c.certPEM}, {key2, c2.certPEM}} {
+		secrets = append(secrets, base64.StdEncoding.EncodeToString(k.key)[32:96])
+		for _, line := range strings.Split(string(k.key), "\n") {
+			if line != "" && !strings.HasPrefix(line, "-----") && !bytes.Contains(k.cert, []byte(line)) {
 				secrets = append(secrets, line)
 			}
 		}

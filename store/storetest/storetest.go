@@ -47,6 +47,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Feed", testFeed},
 		{"Restart", testRestart},
 		{"Concurrency", testConcurrency},
+		{"Status", testStatus},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,117 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// SetStatus upserts statuses in one transaction. It does not take the
+// version lock: status is not desired state.
+func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) error {
+	if len(statuses) == 0 {
+		return nil
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin status write: %w", err)
+	}
+	defer rollback(db, tx)
+	for _, s := range statuses {
+		if s.State == "" {
+			_, err = tx.ExecContext(ctx, db.d.q("DELETE FROM object_status WHERE kind = $1 AND id = $2"), string(s.Kind), s.ID)
+		} else {
+			_, err = tx.ExecContext(ctx, db.d.q(`INSERT INTO object_status
+				(kind, id, state, object_version, record_version, reason, field, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, object_version = excluded.object_version,
+				record_version = excluded.record_version, reason = excluded.reason, field = excluded.field,
+				updated_at = excluded.updated_at`),
+				string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt))
+		}
+		if err != nil {
+			return fmt.Errorf("write status of %s %s: %w", s.Kind, s.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit statuses: %w", err)
+	}
+	return nil
+}
+
+// Status returns stored statuses by id.
+func (db *DB) Status(ctx context.Context, k store.Kind, ids ...string) (map[string]store.ObjectStatus, error) {
+	query := "SELECT kind, id, state, object_version, record_version, reason, field, updated_at FROM object_status WHERE kind = $1"
+	args := []any{string(k)}
+	if len(ids) > 0 {
+		query += " AND id IN (" + placeholders(2, len(ids)) + ")"
+		args = append(args, anySlice(ids)...)
+	}
+	rows, err := db.read.QueryContext(ctx, db.d.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read statuses of %s: %w", k, err)
+	}
+	defer rows.Close()
+	out := map[string]store.ObjectStatus{}
+	for rows.Next() {
+		var s store.ObjectStatus
+		var rv, at int64
+		if err := rows.Scan(&s.Kind, &s.ID, &s.State, &s.ObjectVersion, &rv, &s.Reason, &s.Field, &at); err != nil {
+			return nil, fmt.Errorf("read status: %w", err)
+		}
+		s.RecordVersion, s.UpdatedAt = uint64(rv), fromMicros(at)
+		out[s.ID] = s
+	}
+	return out, rows.Err()
+}
+
+// SetHealth records a reconciler's health.
+func (db *DB) SetHealth(ctx context.Context, h store.Health) error {
+	if strings.TrimSpace(h.Name) == "" {
+		return store.Invalid("", "", "name", "is required")
+	}
+	data, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("encode health: %w", err)
+	}
+	_, err = db.write.ExecContext(ctx, db.d.q(`INSERT INTO reconciler_health (name, health) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET health = excluded.health`), h.Name, data)
+	if err != nil {
+		return fmt.Errorf("write health of %s: %w", h.Name, err)
+	}
+	return nil
+}
+
+// Health returns every reconciler's health, by name.
+func (db *DB) Health(ctx context.Context) ([]store.Health, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT health FROM reconciler_health ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("read health: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Health
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("read health: %w", err)
+		}
+		var h store.Health
+		if err := json.Unmarshal(data, &h); err != nil {
+			return nil, fmt.Errorf("decode health: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func rollback(db *DB, tx *sql.Tx) {
+	// Rollback after Commit returns ErrTxDone, which is expected.
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		db.log.Error(err, "roll back transaction")
+	}
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// SyncState is what became of a desired object in the databroker.
+type SyncState string
+
+// The sync states.
+const (
+	// SyncPending: the object changed and its record is not written yet.
+	SyncPending SyncState = "pending"
+	// SyncSynced: the databroker holds the object's record.
+	SyncSynced SyncState = "synced"
+	// SyncError: the object is invalid (or its record could not be
+	// written); Reason says why. Its last good record, if any, stays.
+	SyncError SyncState = "error"
+)
+
+// ObjectStatus is the reconciler's finding about one desired object.
+type ObjectStatus struct {
+	Kind Kind
+	ID   string
+	// State is the finding. An ObjectStatus with an empty State given to
+	// SetStatus removes the stored status.
+	State SyncState
+	// ObjectVersion is the store version of the object the finding is about:
+	// a status older than the object's current version is stale.
+	ObjectVersion int64
+	// RecordVersion is the databroker record version once synced.
+	RecordVersion uint64
+	Reason        string
+	// Field names the offending field of an invalid object.
+	Field     string
+	UpdatedAt time.Time
+}
+
+// Health is what a reconciler reports about itself.
+type Health struct {
+	// Name identifies the reconciler (one per databroker).
+	Name string `json:"name"`
+	// Holder is the instance that holds the writer lease, if any.
+	Holder string `json:"holder,omitempty"`
+	// LastSuccess is the end of the last pass that wrote everything it meant to.
+	LastSuccess time.Time `json:"last_success"`
+	// SyncedVersion is the store version the last successful pass compiled.
+	SyncedVersion int64 `json:"synced_version"`
+	// LastError and LastErrorAt describe the most recent failed pass.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at"`
+	// DatabrokerServerVersion is the server version of the databroker the
+	// reconciler's view was loaded from.
+	DatabrokerServerVersion uint64    `json:"databroker_server_version"`
+	UpdatedAt               time.Time `json:"updated_at"`
+}
+
+// StatusStore keeps the reconciler's findings where the API, the web console
+// and the Kubernetes controllers can read them. Status writes take no
+// version, write no activity and publish no change event.
+type StatusStore interface {
+	// SetStatus upserts statuses (and removes those with an empty State).
+	SetStatus(ctx context.Context, statuses []ObjectStatus) error
+	// Status returns the stored statuses of the given objects of kind k; ids
+	// without one are missing from the map. No ids: every status of kind k.
+	Status(ctx context.Context, k Kind, ids ...string) (map[string]ObjectStatus, error)
+	// SetHealth records a reconciler's health.
+	SetHealth(ctx context.Context, h Health) error
+	// Health returns every reconciler's health.
+	Health(ctx context.Context) ([]Health, error)
+}

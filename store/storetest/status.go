@@ -1,0 +1,78 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// testStatus covers what the reconciler writes about objects and itself:
+// status is kept outside the version sequence, the activity log and the
+// change feed, and goes away with its object.
+func testStatus(t *testing.T, newEnv newEnvFunc) {
+	subtest(t, "ObjectStatus", newEnv, func(t *testing.T, f *fixture) {
+		r := put(f, newRoute(store.GlobalNamespaceID, "r", "https://r.example.com"))
+		bad := put(f, newRoute(store.GlobalNamespaceID, "bad", "https://bad.example.com"))
+		before := f.snapshot()
+		sub := f.s.Subscribe(f.ctx)
+		defer sub.Close()
+		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		want := []store.ObjectStatus{
+			{Kind: store.KindRoute, ID: r.ID, State: store.SyncSynced, ObjectVersion: r.Version, RecordVersion: 42, UpdatedAt: at},
+			{Kind: store.KindRoute, ID: bad.ID, State: store.SyncError, ObjectVersion: bad.Version, Reason: "from: no scheme", Field: "spec.from", UpdatedAt: at},
+		}
+		if err := f.s.SetStatus(f.ctx, want); err != nil {
+			t.Fatalf("set status: %v", err)
+		}
+		f.unchanged(before)
+		select {
+		case ev := <-sub.C:
+			t.Errorf("status write published %+v; status must not wake readers of desired state", ev)
+		default:
+		}
+		got, err := f.s.Status(f.ctx, store.KindRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "statuses", map[string]store.ObjectStatus{r.ID: want[0], bad.ID: want[1]}, got)
+
+		got, err = f.s.Status(f.ctx, store.KindRoute, bad.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "status by id", map[string]store.ObjectStatus{bad.ID: want[1]}, got)
+
+		f.del(store.DeleteOp{Kind: store.KindRoute, ID: bad.ID})
+		if err := f.s.SetStatus(f.ctx, []store.ObjectStatus{{Kind: store.KindRoute, ID: r.ID}}); err != nil {
+			t.Fatalf("remove status: %v", err)
+		}
+		got, err = f.s.Status(f.ctx, store.KindRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "statuses after delete and removal", map[string]store.ObjectStatus{}, got)
+	})
+	subtest(t, "Health", newEnv, func(t *testing.T, f *fixture) {
+		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		h := store.Health{Name: "default", Holder: "console-1", LastSuccess: at, SyncedVersion: 7, DatabrokerServerVersion: 99, UpdatedAt: at}
+		if err := f.s.SetHealth(f.ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		h.LastError, h.LastErrorAt = "databroker unavailable", at.Add(time.Second)
+		if err := f.s.SetHealth(f.ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.Health(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "health", []store.Health{h}, got)
+		wantError(t, f.s.SetHealth(f.ctx, store.Health{}), store.CodeInvalid, "name")
+		f.reopen(testKey)
+		if got, err = f.s.Health(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "health after restart", []store.Health{h}, got)
+	})
+}
