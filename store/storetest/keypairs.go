@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -71,6 +72,25 @@ func testKeyPairs(t *testing.T, newEnv newEnvFunc) {
 		secret := get[*store.KeyPair](f, kp.ID, store.WithSecrets())
 		if !bytes.Equal(secret.PrivateKey, key) || !secret.HasPrivateKey {
 			t.Errorf("get with secrets = key %q (has key %v), want %q", secret.PrivateKey, secret.HasPrivateKey, key)
+		}
+		for _, secrets := range []bool{false, true} {
+			var opts []store.GetOption
+			if secrets {
+				opts = append(opts, store.WithSecrets())
+			}
+			st, err := f.s.Load(f.ctx, opts...)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if len(st.KeyPairs) != 1 {
+				t.Fatalf("load returned %d key pairs, want 1", len(st.KeyPairs))
+			}
+			loaded := st.KeyPairs[0]
+			want := plain
+			if secrets {
+				want = secret
+			}
+			assertEqual(t, fmt.Sprintf("key pair loaded (secrets: %v)", secrets), want, loaded)
 		}
 		bare := put(f, newKeyPair(store.GlobalNamespaceID, "bare", c.certPEM, nil))
 		if got := get[*store.KeyPair](f, bare.ID, store.WithSecrets()); got.HasPrivateKey || len(got.PrivateKey) != 0 {
