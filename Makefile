@@ -1,0 +1,53 @@
+# The developer's entry points. `make test` is what CI runs (.ci/run).
+SHELL := bash
+.SHELLFLAGS := -o pipefail -ec
+.DEFAULT_GOAL := build
+
+GO        ?= go
+BIN       := bin/pomerium-console
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+TOOL      := $(GO) tool -modfile=tools/go.mod
+RUN_DIR   ?= $(CURDIR)/.run
+
+.PHONY: build
+build: ## Build the console binary into bin/.
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pomerium-console
+
+.PHONY: run
+run: build ## Start the console with no configuration: embedded store in .run/, everything on localhost.
+	mkdir -p $(RUN_DIR)
+	$(BIN) serve --data-dir $(RUN_DIR)
+
+.PHONY: test
+test: deps check-generated lint ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL).
+	$(GO) test -count=1 -v ./... 2>&1 | hack/test-summary.sh
+
+.PHONY: deps
+deps: ## Install what the tests need on Debian (PostgreSQL).
+	hack/install-postgres.sh
+
+.PHONY: lint
+lint: ## go vet and staticcheck.
+	$(GO) vet ./...
+	$(TOOL) staticcheck ./...
+
+.PHONY: generate
+generate: ## Regenerate code from the .proto files.
+	hack/generate.sh
+
+.PHONY: check-generated
+check-generated: ## Fail when generated code differs from what `make generate` produces.
+	hack/check-generated.sh
+
+.PHONY: bench
+bench: deps ## Benchmarks of the store on both backends.
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./store/...
+
+.PHONY: clean
+clean:
+	rm -rf bin $(RUN_DIR)
+
+.PHONY: help
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-16s %s\n", $$1, $$2}'
