@@ -42,7 +42,7 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 
 .PHONY: bench
 bench: deps ## Benchmarks of the store on both backends.
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./store/...
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/...
 
 .PHONY: clean
 clean:

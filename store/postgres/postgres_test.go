@@ -86,3 +86,23 @@ func BenchmarkStore(b *testing.B) {
 		return s
 	})
 }
+
+// BenchmarkStoreFsync is BenchmarkStore on a server that really syncs to
+// disk, for throughput figures that hold on a production database.
+func BenchmarkStoreFsync(b *testing.B) {
+	durable := pgtest.StartForTest(b, pgtest.Options{Fsync: true})
+	storetest.Benchmarks(b, func(b *testing.B) store.Store {
+		s, err := postgres.Open(b.Context(), postgres.Options{
+			URL: durable.NewTestDatabase(b), EncryptionKey: make([]byte, store.EncryptionKeySize),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				b.Errorf("close: %v", err)
+			}
+		})
+		return s
+	})
+}
