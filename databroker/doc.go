@@ -1,6 +1,10 @@
-// Package databroker will hold the client of Pomerium's databroker service
-// and the embedded in-memory databroker used for trials and tests.
+// Package databroker is the console's client of Pomerium's databroker:
+// shared-secret authentication (an HS256 JWT per call in the "jwt" metadata),
+// plaintext or TLS by URL scheme, Puts batched under the message limit,
+// SyncLatest and Sync with a reset error when the databroker can no longer
+// serve changes, leases that end their context the moment they are lost, and
+// gRPC's own retries on Unavailable. The embedded databroker, used when no
+// databroker_service_url is configured and by tests, is in databroker/memory.
 //
-// It is not built yet; the README lists what works today. It must not know
-// about desired state: it moves records.
+// It must not know about desired state: it moves records.
 package databroker

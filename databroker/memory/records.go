@@ -1,0 +1,146 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Put stores every record of the request under a new version, a record
+// with deleted_at being a delete. There is no compare-and-swap: the last
+// write wins, and an identical rewrite is still a new version.
+func (s *Server) Put(_ context.Context, req *pb.PutRequest) (*pb.PutResponse, error) {
+	records := req.GetRecords()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	touched := make(map[string]struct{})
+	for _, r := range records {
+		s.storeLocked(r, now)
+		touched[r.GetType()] = struct{}{}
+	}
+	for recordType := range touched {
+		s.enforceCapacityLocked(recordType, now)
+	}
+	s.trimLocked(now)
+	s.broadcastLocked()
+	s.log.V(1).Info("put", "records", len(records), "latestRecordVersion", s.latestRecordVersion)
+	// Like Pomerium, answer with the request's records as stored: same
+	// data, with version and modified_at filled in.
+	return &pb.PutResponse{ServerVersion: s.serverVersion, Records: records}, nil
+}
+
+// Get returns a live record; deleted and never-written ones are NotFound.
+func (s *Server) Get(_ context.Context, req *pb.GetRequest) (*pb.GetResponse, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if c, ok := s.types[req.GetType()]; ok {
+		if r, ok := c.get(req.GetId()); ok {
+			return &pb.GetResponse{Record: r}, nil
+		}
+	}
+	return nil, status.Error(codes.NotFound, "record not found")
+}
+
+// Query lists live records of a type (every type, in type order, if empty)
+// in insertion order, narrowed by the filter and then by the query string
+// (a case-insensitive substring of any string field of the data), then
+// paged. total_count counts the matches before paging.
+func (s *Server) Query(_ context.Context, req *pb.QueryRequest) (*pb.QueryResponse, error) {
+	if req.GetOffset() < 0 || req.GetLimit() < 0 {
+		// Pomerium slices with these unchecked and would panic.
+		return nil, status.Error(codes.InvalidArgument, "offset and limit must not be negative")
+	}
+	expr, err := parseFilter(req.GetFilter())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid query filter: %v", err)
+	}
+	query := strings.ToLower(req.GetQuery())
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	types := []string{req.GetType()}
+	if req.GetType() == "" {
+		types = s.sortedTypesLocked()
+	}
+	var matched []*pb.Record
+	for _, recordType := range types {
+		c, ok := s.types[recordType]
+		if !ok {
+			continue
+		}
+		records, err := expr.list(c, s.options[recordType].GetIndexableFields())
+		if errors.Is(err, errNoSuchIndex) {
+			// Pomerium's in-memory backend stops listing at a type that has
+			// no index for a filtered field, keeping what it already found.
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		for _, r := range records {
+			if query == "" || matchQuery(r.GetData(), query) {
+				matched = append(matched, r)
+			}
+		}
+	}
+	page, total := pb.ApplyOffsetAndLimit(matched, int(req.GetOffset()), int(req.GetLimit()))
+	return &pb.QueryResponse{
+		Records:       page,
+		TotalCount:    int64(total),
+		ServerVersion: s.serverVersion,
+		RecordVersion: s.latestRecordVersion,
+	}, nil
+}
+
+// ListTypes lists, sorted, every type that was ever written (even only
+// deleted) or given options since the start or the last Clear.
+func (s *Server) ListTypes(context.Context, *emptypb.Empty) (*pb.ListTypesResponse, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &pb.ListTypesResponse{Types: s.sortedTypesLocked()}, nil
+}
+
+// ServerInfo reports the server version and the range of record versions
+// Sync can still resume from: earliest_record_version stays zero until
+// the change log is first trimmed.
+func (s *Server) ServerInfo(context.Context, *emptypb.Empty) (*pb.ServerInfoResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trimLocked(s.clock())
+	return &pb.ServerInfoResponse{
+		ServerVersion:         s.serverVersion,
+		EarliestRecordVersion: s.earliestRecordVersion,
+		LatestRecordVersion:   s.latestRecordVersion,
+	}, nil
+}
+
+// Clear drops records, options and checkpoint under a new server version,
+// restarting record versions at 1, and ends open Sync streams; leases
+// survive. Clearing an empty server changes nothing, as in Pomerium.
+func (s *Server) Clear(context.Context, *emptypb.Empty) (*pb.ClearResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.serverVersion
+	if s.latestRecordVersion == 0 && len(s.types) == 0 && len(s.options) == 0 &&
+		len(s.changes) == 0 && s.checkpointServerVersion == 0 && s.checkpointRecordVersion == 0 {
+		return &pb.ClearResponse{OldServerVersion: old, NewServerVersion: old}, nil
+	}
+	s.resetLocked()
+	close(s.cleared)
+	s.cleared = make(chan struct{})
+	s.broadcastLocked()
+	s.log.Info("databroker cleared", "oldServerVersion", old, "newServerVersion", s.serverVersion)
+	return &pb.ClearResponse{OldServerVersion: old, NewServerVersion: s.serverVersion}, nil
+}
+
+// Patch is not offered: Pomerium merges by field mask after decoding the
+// data with its own type registry, which this server cannot reproduce
+// faithfully, and the console always writes whole records.
+func (s *Server) Patch(context.Context, *pb.PatchRequest) (*pb.PatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "patch is not supported by the embedded databroker: put whole records")
+}
