@@ -1,0 +1,75 @@
+package compile
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// largeState builds a tree of 100 namespaces (Global, 9 below it, 10 below
+// each of those), policies spread evenly with every tenth one enforced, and
+// routes spread evenly, each with two policies of its own namespace.
+func largeState(routes, policies int) *store.State {
+	st := &store.State{Namespaces: []*store.Namespace{namespace(nsGlobal, "", "Global")}}
+	for i := range 9 {
+		mid := testID('a', 1000+i)
+		st.Namespaces = append(st.Namespaces, namespace(mid, nsGlobal, fmt.Sprintf("ns %d", i)))
+		for j := range 10 {
+			st.Namespaces = append(st.Namespaces, namespace(testID('a', 2000+i*10+j), mid, fmt.Sprintf("ns %d.%d", i, j)))
+		}
+	}
+	nsCount := len(st.Namespaces)
+	byNamespace := make([][]string, nsCount)
+	for i := range policies {
+		n := i % nsCount
+		p := policy(policyID(i), st.Namespaces[n].ID, fmt.Sprintf("policy %d", i),
+			fmt.Sprintf("allow:\n  or:\n    - email: {is: user%d@example.com}\n    - groups: {has: group%d}\n", i, i), i%10 == 0)
+		st.Policies = append(st.Policies, p)
+		byNamespace[n] = append(byNamespace[n], p.ID)
+	}
+	for i := range routes {
+		n := i % nsCount
+		own := byNamespace[n]
+		spec := &configpb.Route{
+			From:                fmt.Sprintf("https://app%d.example.com", i),
+			To:                  []string{fmt.Sprintf("https://app%d.internal:8443", i)},
+			Prefix:              "/",
+			PolicyIds:           []string{own[i%len(own)], own[(i+1)%len(own)]},
+			SetRequestHeaders:   map[string]string{"X-Route": fmt.Sprint(i)},
+			PassIdentityHeaders: new(true),
+		}
+		st.Routes = append(st.Routes, route(routeID(i), st.Namespaces[n].ID, fmt.Sprintf("route %d", i), spec))
+	}
+	return st
+}
+
+func BenchmarkCompile100k(b *testing.B) {
+	const routes = 100_000
+	st := largeState(routes, 1_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res := Compile(st)
+		if len(res.Records) != routes+1_000 {
+			b.Fatalf("%d records, want %d", len(res.Records), routes+1_000)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/routes, "ns/route")
+}
+
+// TestLargeStateCompiles keeps the benchmark's state honest without running
+// the benchmark: every object is valid and every route inherits.
+func TestLargeStateCompiles(t *testing.T) {
+	t.Parallel()
+	res := Compile(largeState(1_000, 1_000))
+	for key, s := range res.Status {
+		if !s.Valid {
+			t.Fatalf("%s: %+v", key, s)
+		}
+	}
+	if got := len(findRoute(t, res, routeID(999)).PolicyIds); got < 3 {
+		t.Errorf("route has %d policies, want its own two and enforced ones", got)
+	}
+}

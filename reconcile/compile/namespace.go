@@ -1,0 +1,129 @@
+package compile
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// namespaceNode is a namespace with its place in the tree.
+type namespaceNode struct {
+	ns *store.Namespace
+	// err is set when the namespace is not attached to the Global namespace
+	// (missing parent, cycle): objects inside it cannot inherit anything.
+	err *fieldError
+	// enforced lists the enforced policies of this very namespace, by id.
+	enforced []*policyEntry
+
+	resolving, resolved bool
+}
+
+// compileNamespaces indexes the namespaces and checks that each one hangs
+// from the Global namespace.
+func (c *compiler) compileNamespaces() {
+	for _, ns := range c.st.Namespaces {
+		c.namespaces[ns.ID] = &namespaceNode{ns: ns}
+	}
+	for _, ns := range c.st.Namespaces {
+		node := c.namespaces[ns.ID]
+		c.resolveNamespace(node)
+		if node.err != nil {
+			c.setStatus(store.KindNamespace, ns.ID, node.err.status())
+		} else {
+			c.setStatus(store.KindNamespace, ns.ID, validStatus())
+		}
+	}
+}
+
+// resolveNamespace walks up from node, marking every namespace on the way
+// with whether it reaches the root.
+func (c *compiler) resolveNamespace(node *namespaceNode) {
+	if node.resolved {
+		return
+	}
+	if node.resolving {
+		node.err = fieldErrorf("namespace_id", "namespace %s is its own ancestor", describe(node.ns.Name, node.ns.ID))
+		node.resolved = true
+		return
+	}
+	node.resolving = true
+	defer func() { node.resolving, node.resolved = false, true }()
+
+	parentID := node.ns.NamespaceID
+	switch {
+	case node.ns.ID == store.GlobalNamespaceID && parentID == "":
+		return
+	case node.ns.ID == store.GlobalNamespaceID:
+		node.err = fieldErrorf("namespace_id", "the Global namespace is the root and cannot have a parent")
+		return
+	case parentID == "":
+		node.err = fieldErrorf("namespace_id", "is required")
+		return
+	}
+	parent, ok := c.namespaces[parentID]
+	if !ok {
+		node.err = fieldErrorf("namespace_id", "parent namespace %s does not exist", parentID)
+		return
+	}
+	c.resolveNamespace(parent)
+	if node.err == nil && parent.err != nil {
+		node.err = fieldErrorf("namespace_id", "parent namespace %s is not attached to the Global namespace", describe(parent.ns.Name, parent.ns.ID))
+	}
+}
+
+// placement checks that an object's namespace exists and is attached to the
+// tree, and returns it.
+func (c *compiler) placement(namespaceID string) (*namespaceNode, *fieldError) {
+	if namespaceID == "" {
+		return nil, fieldErrorf("namespace_id", "is required")
+	}
+	node, ok := c.namespaces[namespaceID]
+	if !ok {
+		return nil, fieldErrorf("namespace_id", "namespace %s does not exist", namespaceID)
+	}
+	if node.err != nil {
+		return nil, fieldErrorf("namespace_id", "namespace %s is invalid: %s", describe(node.ns.Name, node.ns.ID), node.err.Error())
+	}
+	return node, nil
+}
+
+// indexEnforced records each enforced policy on its namespace, in id order.
+func (c *compiler) indexEnforced() {
+	for _, p := range c.sortedPolicies() {
+		if !p.policy.Enforced {
+			continue
+		}
+		if node, ok := c.namespaces[p.policy.NamespaceID]; ok {
+			node.enforced = append(node.enforced, p)
+		}
+	}
+}
+
+// enforcedFor returns the enforced policies that apply to a route in the
+// namespace: those of the root first, then down the tree to the namespace
+// itself, each level in id order. node must be attached to the tree.
+func (c *compiler) enforcedFor(node *namespaceNode) []*policyEntry {
+	if got, ok := c.enforced[node.ns.ID]; ok {
+		return got
+	}
+	var inherited []*policyEntry
+	if parent, ok := c.namespaces[node.ns.NamespaceID]; ok && node.ns.ID != store.GlobalNamespaceID {
+		inherited = c.enforcedFor(parent)
+	}
+	all := inherited
+	if len(node.enforced) > 0 {
+		all = append(slices.Clip(inherited), node.enforced...)
+	}
+	c.enforced[node.ns.ID] = all
+	return all
+}
+
+func (c *compiler) sortedPolicies() []*policyEntry {
+	out := make([]*policyEntry, 0, len(c.policies))
+	for _, p := range c.policies {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *policyEntry) int { return cmp.Compare(a.policy.ID, b.policy.ID) })
+	return out
+}

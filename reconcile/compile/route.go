@@ -1,0 +1,177 @@
+package compile
+
+import (
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// routeEntry is a route on its way through compilation.
+type routeEntry struct {
+	route *store.Route
+	err   *fieldError
+	// matchKey identifies what the route claims (from, prefix, path,
+	// regex); empty when from is invalid.
+	matchKey string
+	// policyIDs are the route's own policies followed by the enforced ones.
+	policyIDs []string
+	// Key pairs whose certificate or key is copied into the record.
+	customCA, client, downstreamCA *keyPairEntry
+}
+
+// compileRoutes validates every route, then checks that no two claim the
+// same requests, then emits the routes that passed both.
+func (c *compiler) compileRoutes() {
+	entries := make([]*routeEntry, len(c.st.Routes))
+	for i, r := range c.st.Routes {
+		e := &routeEntry{route: r}
+		e.err = c.checkRoute(e)
+		entries[i] = e
+	}
+	checkConflicts(entries)
+	for _, e := range entries {
+		if e.err == nil {
+			e.err = c.emitRoute(e)
+		}
+		if e.err != nil {
+			c.setStatus(store.KindRoute, e.route.ID, e.err.status())
+			continue
+		}
+		c.setStatus(store.KindRoute, e.route.ID, validStatus())
+	}
+}
+
+func (c *compiler) checkRoute(e *routeEntry) *fieldError {
+	r := e.route
+	if r.Spec == nil {
+		return fieldErrorf("spec", "is required")
+	}
+	key, fromErr := checkFrom(r.Spec.From)
+	if fromErr == nil {
+		e.matchKey = key + "\x00" + r.Spec.Prefix + "\x00" + r.Spec.Path + "\x00" + r.Spec.Regex
+	}
+	node, err := c.placement(r.NamespaceID)
+	switch {
+	case err != nil:
+		return err
+	case fromErr != nil:
+		return fromErr
+	}
+	if err := checkRouteSpec(r.Spec); err != nil {
+		return err
+	}
+	if err := c.resolveRouteKeyPairs(e); err != nil {
+		return err
+	}
+	return c.resolveRoutePolicies(e, node)
+}
+
+// resolveRouteKeyPairs checks the key pairs a route references. Pomerium
+// v0.33.0 copies a referenced key pair's PEM into tls_custom_ca,
+// tls_client_cert/key and tls_downstream_client_ca, but then validates those
+// fields as base64 and rejects the whole configuration; so the console
+// resolves these three references itself and writes base64 values.
+func (c *compiler) resolveRouteKeyPairs(e *routeEntry) *fieldError {
+	s := e.route.Spec
+	var err *fieldError
+	if id := s.TlsCustomCaKeyPairId; id != nil {
+		if e.customCA, err = c.keyPairRef("spec.tls_custom_ca_key_pair_id", *id, false); err != nil {
+			return err
+		}
+	}
+	if id := s.TlsClientKeyPairId; id != nil {
+		if e.client, err = c.keyPairRef("spec.tls_client_key_pair_id", *id, true); err != nil {
+			return err
+		}
+	}
+	if id := s.TlsDownstreamClientCaKeyPairId; id != nil {
+		if e.downstreamCA, err = c.keyPairRef("spec.tls_downstream_client_ca_key_pair_id", *id, false); err != nil {
+			return err
+		}
+	}
+	if id := s.KubernetesServiceAccountTokenKeyPairId; id != nil {
+		// Pomerium uses the key pair's key bytes as the token.
+		if _, err = c.keyPairRef("spec.kubernetes_service_account_token_key_pair_id", *id, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolveRoutePolicies checks every policy the route will reference and
+// computes its policy_ids: its own policies in the order given, then the
+// enforced policies of its namespace and every namespace above it.
+func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fieldError {
+	s := e.route.Spec
+	ids := make([]string, 0, len(s.PolicyIds)+4)
+	for i, id := range s.PolicyIds {
+		p, ok := c.policies[id]
+		if !ok {
+			return fieldErrorf(indexed("spec.policy_ids", i), "policy %s does not exist", id)
+		}
+		if reason := p.invalidReason(); reason != "" {
+			return fieldErrorf(indexed("spec.policy_ids", i), "%s", reason)
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if id := s.GetUpstreamTunnel().GetSshPolicyId(); id != "" {
+		p, ok := c.policies[id]
+		if !ok {
+			return fieldErrorf("spec.upstream_tunnel.ssh_policy_id", "policy %s does not exist", id)
+		}
+		if reason := p.invalidReason(); reason != "" {
+			return fieldErrorf("spec.upstream_tunnel.ssh_policy_id", "%s", reason)
+		}
+	}
+	own := len(ids)
+	for _, p := range c.enforcedFor(node) {
+		if reason := p.invalidReason(); reason != "" {
+			return fieldErrorf("namespace_id", "enforced %s", reason)
+		}
+		if !slices.Contains(ids[:own], p.policy.ID) {
+			ids = append(ids, p.policy.ID)
+		}
+	}
+	e.policyIDs = ids
+	return nil
+}
+
+// emitRoute writes the route record: the spec as stored, with the identity
+// fields, the resolved policy_ids and the resolved key pairs. The
+// enforced_policies and assigned_policies lists are left empty: Pomerium
+// ignores them, and filling them would tie every route record to the names
+// and modification times of its policies, so that one policy edit rewrote
+// every route it applies to.
+func (c *compiler) emitRoute(e *routeEntry) *fieldError {
+	r := e.route
+	msg := proto.CloneOf(r.Spec)
+	msg.Id = &r.ID
+	msg.NamespaceId = &r.NamespaceID
+	msg.OriginatorId = new(OriginatorID)
+	msg.Name = &r.Name
+	msg.CreatedAt = timestamp(r.CreatedAt)
+	msg.ModifiedAt = timestamp(r.ModifiedAt)
+	msg.NamespaceName = c.namespaceName(r.NamespaceID)
+	msg.PolicyIds = e.policyIDs
+	msg.EnforcedPolicies, msg.AssignedPolicies = nil, nil
+	if e.customCA != nil {
+		msg.TlsCustomCa, msg.TlsCustomCaKeyPairId = e.customCA.certificateBase64(), nil
+	}
+	if e.client != nil {
+		msg.TlsClientCert, msg.TlsClientKey = e.client.certificateBase64(), e.client.keyBase64()
+		msg.TlsClientKeyPairId = nil
+	}
+	if e.downstreamCA != nil {
+		msg.TlsDownstreamClientCa, msg.TlsDownstreamClientCaKeyPairId = e.downstreamCA.certificateBase64(), nil
+	}
+	rec, err := newRecord(RecordTypeRoute, r.ID, msg)
+	if err != nil {
+		return fieldErrorf("spec", "cannot be encoded: %v", err)
+	}
+	c.routeRecords = append(c.routeRecords, rec)
+	return nil
+}
