@@ -1,0 +1,212 @@
+package reconcile_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/databroker/memory"
+	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/postgres"
+)
+
+var srv *pgtest.Server
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
+
+var (
+	secret = []byte(strings.Repeat("s", 32))
+	actor  = store.Actor{Subject: "alice@example.com", Origin: store.OriginAPI}
+)
+
+// env is one test's world: a Postgres store, an embedded databroker over a
+// real socket, and any number of console loops.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	store  store.Store
+	broker *memory.Server
+	addr   string
+	client *databroker.Client // a plain client, as another writer or an observer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), postgres.Options{
+		URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: testr.New(t), MaxConns: 4,
+	})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() }) // closed twice by some tests; the second close is a no-op
+	e := &env{t: t, ctx: t.Context(), store: st}
+	e.startBroker("127.0.0.1:0")
+	return e
+}
+
+// startBroker starts a fresh (empty, new server version) databroker.
+func (e *env) startBroker(addr string) {
+	e.t.Helper()
+	b := memory.New(memory.Options{SharedSecret: secret, Logger: testr.New(e.t).WithName("broker")})
+	a, err := b.Start(addr)
+	if err != nil {
+		e.t.Fatalf("start databroker: %v", err)
+	}
+	e.t.Cleanup(b.Stop)
+	moved := e.addr != a.String()
+	e.broker, e.addr = b, a.String()
+	if moved {
+		e.client = e.dial()
+	}
+}
+
+func (e *env) dial() *databroker.Client {
+	e.t.Helper()
+	c, err := databroker.Dial(databroker.Options{URL: "http://" + e.addr, SharedSecret: secret, Logger: testr.New(e.t)})
+	if err != nil {
+		e.t.Fatalf("dial databroker: %v", err)
+	}
+	e.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// loop starts a console loop; stop ends it and waits for it to return.
+type loop struct {
+	*reconcile.Loop
+	metrics *reconcile.Metrics
+	stop    func()
+}
+
+func (e *env) startLoop(instance string) *loop {
+	e.t.Helper()
+	m := reconcile.NewMetrics(nil)
+	l := reconcile.New(reconcile.Options{
+		Store: e.store, Client: e.dial(), Instance: instance, Metrics: m,
+		ResyncInterval: time.Hour, LeaseTTL: 3 * time.Second, LeaseRetry: 50 * time.Millisecond,
+		RetryBackoff: 50 * time.Millisecond, Logger: testr.New(e.t).WithName(instance),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := l.Run(ctx); err != nil {
+			e.t.Errorf("loop %s: %v", instance, err)
+		}
+	})
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); wg.Wait() }) }
+	e.t.Cleanup(stop)
+	return &loop{Loop: l, metrics: m, stop: stop}
+}
+
+// records reads every live record of a type from the databroker. A
+// databroker that is restarting answers nothing; callers poll, so that is
+// logged and read as no records.
+func (e *env) records(recordType string) map[string]*pb.Record {
+	e.t.Helper()
+	out := map[string]*pb.Record{}
+	if _, err := e.client.SyncLatest(e.ctx, recordType, func(r *pb.Record) { out[r.Id] = r }); err != nil {
+		e.t.Logf("sync latest: %v", err)
+		return nil
+	}
+	return out
+}
+
+func (e *env) route(id string) *configpb.Route {
+	e.t.Helper()
+	rec, ok := e.records(compile.RecordTypeRoute)[id]
+	if !ok {
+		return nil
+	}
+	var r configpb.Route
+	if err := rec.Data.UnmarshalTo(&r); err != nil {
+		e.t.Fatalf("decode route record: %v", err)
+	}
+	return &r
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s", what)
+		}
+		select {
+		case <-e.ctx.Done():
+			e.t.Fatal(e.ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (e *env) put(obj store.Object) store.Object {
+	e.t.Helper()
+	out, err := e.store.Apply(e.ctx, actor, &store.PutOp{Object: obj})
+	if err != nil {
+		e.t.Fatalf("put %s: %v", obj.Kind(), err)
+	}
+	return out[0]
+}
+
+func (e *env) status(k store.Kind, id string) store.ObjectStatus {
+	e.t.Helper()
+	got, err := e.store.Status(e.ctx, k, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return got[id]
+}
+
+func namespace(parent, name string) *store.Namespace {
+	return &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: parent, Name: name}}
+}
+
+func policy(ns, name, ppl string, enforced bool) *store.Policy {
+	return &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name}, PPL: ppl, Enforced: enforced}
+}
+
+func route(ns, name, from string, policyIDs ...string) *store.Route {
+	return &store.Route{
+		ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name},
+		Spec:       &configpb.Route{From: from, To: []string{"http://upstream.internal:8080"}, PolicyIds: policyIDs},
+	}
+}
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+func recordOf(t *testing.T, recordType, id string, msg proto.Message) *pb.Record {
+	t.Helper()
+	rec := &pb.Record{Type: recordType, Id: id}
+	var err error
+	if rec.Data, err = anypb.New(msg); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}

@@ -1,0 +1,305 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Options configure a Loop.
+type Options struct {
+	Store  store.Store
+	Client *databroker.Client
+	// Name names the reconciler: its lease and its health record. One name
+	// per databroker; default "default".
+	Name string
+	// Instance identifies this process in the lease holder's health report.
+	Instance string
+	// ResyncInterval is how often the loop re-reads desired state without
+	// being woken, in case a notification was lost. Default 1 minute.
+	ResyncInterval time.Duration
+	// LeaseTTL is the lifetime of the writer lease. Default 30 seconds.
+	LeaseTTL time.Duration
+	// LeaseRetry is how often an instance that is not the writer tries to
+	// take the lease. Default 5 seconds.
+	LeaseRetry time.Duration
+	// RetryBackoff is the wait after a failed pass. Default 1 second.
+	RetryBackoff time.Duration
+	Logger       logr.Logger
+	Metrics      *Metrics
+}
+
+// Loop keeps the databroker equal to desired state.
+type Loop struct {
+	opts     Options
+	log      logr.Logger
+	m        *Metrics
+	statuses *statusWriter
+	health   store.Health
+}
+
+// New returns a loop; Run starts it.
+func New(opts Options) *Loop {
+	if opts.Name == "" {
+		opts.Name = "default"
+	}
+	if opts.ResyncInterval <= 0 {
+		opts.ResyncInterval = time.Minute
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 30 * time.Second
+	}
+	if opts.LeaseRetry <= 0 {
+		opts.LeaseRetry = 5 * time.Second
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = time.Second
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	return &Loop{
+		opts: opts, log: opts.Logger.WithValues("reconciler", opts.Name), m: opts.Metrics,
+		statuses: &statusWriter{store: opts.Store},
+		health:   store.Health{Name: opts.Name},
+	}
+}
+
+// LeaseName is the databroker lease that makes one instance the writer.
+func (l *Loop) LeaseName() string { return "pomerium-console-reconciler-" + l.opts.Name }
+
+// Run reconciles until ctx ends. Only the instance holding the lease writes;
+// the others wait to take over.
+func (l *Loop) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		lease, err := l.opts.Client.AcquireLease(ctx, l.LeaseName(), l.opts.LeaseTTL)
+		if err != nil {
+			if !errors.Is(err, databroker.ErrLeaseHeld) {
+				l.log.Error(err, "acquire writer lease")
+			}
+			wait(ctx, l.opts.LeaseRetry)
+			continue
+		}
+		l.log.Info("holding the writer lease", "lease", lease.Name)
+		l.m.LeaseHeld.Set(1)
+		leadCtx, stopLead := context.WithCancelCause(ctx)
+		unwatch := context.AfterFunc(lease.Context(), func() { stopLead(context.Cause(lease.Context())) })
+		err = l.lead(leadCtx)
+		unwatch()
+		stopLead(nil)
+		l.m.LeaseHeld.Set(0)
+		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if rerr := lease.Release(releaseCtx); rerr != nil {
+			l.log.Error(rerr, "release writer lease")
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		l.log.Error(err, "stopped writing; starting over", "cause", context.Cause(lease.Context()))
+		wait(ctx, l.opts.RetryBackoff)
+	}
+	return nil
+}
+
+// lead loads the view and reconciles until ctx ends (lease lost) or the
+// databroker resets, which needs a fresh view.
+func (l *Loop) lead(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub := l.opts.Store.Subscribe(ctx)
+	defer sub.Close()
+	view, err := l.loadView(ctx)
+	if err != nil {
+		return err
+	}
+	if err := l.statuses.load(ctx); err != nil {
+		return err
+	}
+	wake := make(chan struct{}, 1)
+	reset := make(chan error, len(recordTypes))
+	var drift atomic.Bool
+	for _, rt := range recordTypes {
+		go l.watch(ctx, view, rt, func() { drift.Store(true); signal(wake) }, reset)
+	}
+	resync := time.NewTicker(l.opts.ResyncInterval)
+	defer resync.Stop()
+	for {
+		var retry <-chan time.Time
+		if err := l.pass(ctx, view, drift.Swap(false)); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			l.failed(ctx, err)
+			retry = time.After(l.opts.RetryBackoff)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-reset:
+			return err
+		case _, ok := <-sub.C:
+			if !ok {
+				return errors.New("store change feed ended")
+			}
+		case <-wake:
+		case <-resync.C:
+		case <-retry:
+		}
+	}
+}
+
+// loadView reads every record of ours with SyncLatest.
+func (l *Loop) loadView(ctx context.Context) (*View, error) {
+	view := NewView()
+	for _, rt := range recordTypes {
+		var observeErr error
+		vs, err := l.opts.Client.SyncLatest(ctx, rt.Type, func(rec *pb.Record) {
+			if _, err := view.Observe(rec); err != nil && observeErr == nil {
+				observeErr = err
+			}
+		})
+		if err = errors.Join(err, observeErr); err != nil {
+			return nil, fmt.Errorf("load view: %w", err)
+		}
+		view.SetVersions(rt.Type, vs)
+		l.health.DatabrokerServerVersion = vs.ServerVersion
+	}
+	l.m.ViewRecords.Set(float64(view.Len()))
+	l.log.Info("loaded the databroker view", "records", view.Len(), "server_version", l.health.DatabrokerServerVersion)
+	return view, nil
+}
+
+// watch keeps the view current from the Sync stream of one record type and
+// wakes the loop when a record changed behind its back. Transient stream
+// errors resume from the last version seen; a reset is handed to lead.
+func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed func(), reset chan<- error) {
+	for ctx.Err() == nil {
+		err := l.opts.Client.Sync(ctx, rt.Type, view.Versions(rt.Type), func(rec *pb.Record) error {
+			c, err := view.Observe(rec)
+			if err != nil {
+				return err
+			}
+			vs := view.Versions(rt.Type)
+			vs.RecordVersion = max(vs.RecordVersion, rec.GetVersion())
+			view.SetVersions(rt.Type, vs)
+			if c {
+				changed()
+			}
+			return nil
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, databroker.ErrReset) {
+			reset <- err
+			return
+		}
+		l.log.Error(err, "databroker sync stream ended; resuming", "type", rt.Type)
+		wait(ctx, l.opts.RetryBackoff)
+	}
+}
+
+// pass reconciles once: desired state in, the difference written out.
+func (l *Loop) pass(ctx context.Context, view *View, drifted bool) error {
+	start := time.Now()
+	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
+	st, err := l.opts.Store.Load(ctx, store.WithSecrets())
+	if err != nil {
+		return fmt.Errorf("load desired state: %w", err)
+	}
+	if st.Settings != nil && st.Settings.Version == 0 {
+		// Settings nobody has set yet: writing an empty record would only
+		// shadow whatever Pomerium is configured with.
+		st.Settings = nil
+	}
+	res, err := compileSafely(st)
+	if err != nil {
+		return err
+	}
+	plan, err := Diff(res, view, time.Now())
+	if err != nil {
+		return err
+	}
+	var writeErr error
+	if !plan.Empty() {
+		written, err := l.opts.Client.Put(ctx, plan.Writes)
+		for _, rec := range written {
+			if _, oerr := view.ObserveWritten(rec); oerr != nil {
+				err = errors.Join(err, oerr)
+			}
+		}
+		writeErr = err
+		l.m.RecordsPut.Add(float64(plan.Puts))
+		l.m.RecordsDeleted.Add(float64(plan.Deletes))
+		if drifted {
+			l.m.DriftRepaired.Add(float64(len(plan.Writes)))
+		}
+		l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift", drifted)
+	}
+	l.m.ViewRecords.Set(float64(view.Len()))
+	invalid, err := l.statuses.write(ctx, st, res, view)
+	l.m.ValidationErrors.Set(float64(invalid))
+	if err = errors.Join(writeErr, err); err != nil {
+		return err
+	}
+	return l.succeeded(ctx, st.Version)
+}
+
+func (l *Loop) succeeded(ctx context.Context, version int64) error {
+	now := time.Now()
+	l.health.Holder = l.opts.Instance
+	l.health.LastSuccess, l.health.SyncedVersion, l.health.UpdatedAt = now, version, now
+	l.m.LastSuccess.Set(float64(now.Unix()))
+	if current, err := l.opts.Store.Version(ctx); err == nil {
+		l.m.Lag.Set(float64(current - version))
+	}
+	return l.opts.Store.SetHealth(ctx, l.health)
+}
+
+func (l *Loop) failed(ctx context.Context, err error) {
+	l.m.Errors.Inc()
+	l.log.Error(err, "reconcile pass failed; retrying", "in", l.opts.RetryBackoff)
+	now := time.Now()
+	l.health.Holder = l.opts.Instance
+	l.health.LastError, l.health.LastErrorAt, l.health.UpdatedAt = err.Error(), now, now
+	if herr := l.opts.Store.SetHealth(ctx, l.health); herr != nil {
+		l.log.Error(herr, "record reconciler health")
+	}
+}
+
+func signal(c chan<- struct{}) {
+	select {
+	case c <- struct{}{}:
+	default: // a wake-up is already pending; one is enough
+	}
+}
+
+func wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// compileSafely turns a panic of the compiler into an error: a bug that one
+// object triggers must not stop the loop from serving everything else.
+func compileSafely(st *store.State) (res *compile.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("compile panicked: %v", r)
+		}
+	}()
+	return compile.Compile(st), nil
+}

@@ -1,0 +1,181 @@
+package reconcile
+
+import (
+	"fmt"
+	"sync"
+
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// recordType is one type of record the console owns.
+type recordType struct {
+	Type string
+	Kind store.Kind
+	New  func() ownedMessage
+}
+
+// ownedMessage is what every record message of ours has: an originator.
+type ownedMessage interface {
+	proto.Message
+	GetOriginatorId() string
+}
+
+// recordTypes lists our record types in write order: referenced records
+// before the records that reference them. Deletes walk it backwards.
+var recordTypes = []recordType{
+	{compile.RecordTypeKeyPair, store.KindKeyPair, func() ownedMessage { return &configpb.KeyPair{} }},
+	{compile.RecordTypePolicy, store.KindPolicy, func() ownedMessage { return &configpb.Policy{} }},
+	{compile.RecordTypeSettings, store.KindSettings, func() ownedMessage { return &configpb.Settings{} }},
+	{compile.RecordTypeRoute, store.KindRoute, func() ownedMessage { return &configpb.Route{} }},
+}
+
+func typeByName(name string) (recordType, bool) {
+	for _, rt := range recordTypes {
+		if rt.Type == name {
+			return rt, true
+		}
+	}
+	return recordType{}, false
+}
+
+// entry is what the view keeps of one record: its version and its data in
+// canonical (deterministic) encoding, which is all a diff needs.
+type entry struct {
+	Version uint64
+	Canon   []byte
+}
+
+// View is the reconciler's picture of the records it owns in the databroker.
+// It is loaded once with SyncLatest and then kept current from the Sync
+// streams, so that comparing desired state with the databroker costs no
+// request: a full re-read of a large Postgres-backed databroker takes tens
+// of seconds.
+type View struct {
+	mu       sync.Mutex
+	records  map[string]map[string]entry // type -> id -> entry
+	versions map[string]databroker.Versions
+}
+
+// NewView returns an empty view.
+func NewView() *View {
+	v := &View{records: map[string]map[string]entry{}, versions: map[string]databroker.Versions{}}
+	for _, rt := range recordTypes {
+		v.records[rt.Type] = map[string]entry{}
+	}
+	return v
+}
+
+// canonical decodes a record's data and encodes it deterministically, and
+// says whether the console owns it. Two encodings of equal messages can
+// differ (map order, a backend that stores JSON); canonical ones cannot.
+func canonical(rt recordType, data *anypb.Any) (canon []byte, ours bool, err error) {
+	msg := rt.New()
+	if data != nil {
+		if err := proto.Unmarshal(data.GetValue(), msg); err != nil {
+			return nil, false, fmt.Errorf("decode %s record: %w", rt.Type, err)
+		}
+	}
+	canon, err = proto.MarshalOptions{Deterministic: true}.Marshal(msg)
+	if err != nil {
+		return nil, false, fmt.Errorf("encode %s record: %w", rt.Type, err)
+	}
+	return canon, msg.GetOriginatorId() == compile.OriginatorID, nil
+}
+
+// Observe applies one record seen in the databroker (from SyncLatest, Sync
+// or a Put response) and reports whether it changed what the view holds: a
+// change the view did not know of is drift, or the echo of a write whose
+// response has not been applied yet.
+func (v *View) Observe(rec *pb.Record) (changed bool, err error) {
+	return v.observe(rec, false)
+}
+
+// ObserveWritten applies a record returned by our own Put: its data is the
+// canonical encoding compile made and the console owns it, so decoding it
+// again would only cost time.
+func (v *View) ObserveWritten(rec *pb.Record) (changed bool, err error) {
+	return v.observe(rec, true)
+}
+
+func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
+	rt, ok := typeByName(rec.GetType())
+	if !ok {
+		return false, nil
+	}
+	var canon []byte
+	var ours bool
+	switch {
+	case rec.GetDeletedAt() != nil:
+	case written:
+		canon, ours = rec.GetData().GetValue(), true
+	default:
+		if canon, ours, err = canonical(rt, rec.GetData()); err != nil {
+			return false, err
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	byID := v.records[rt.Type]
+	old, had := byID[rec.GetId()]
+	if had && rec.GetVersion() != 0 && rec.GetVersion() <= old.Version {
+		return false, nil // an echo of what the view already holds
+	}
+	if !ours {
+		// Deleted, or taken over by another writer: either way it is not a
+		// record of ours any more, and the diff will write it again if
+		// desired state still wants it.
+		delete(byID, rec.GetId())
+		return had, nil
+	}
+	byID[rec.GetId()] = entry{Version: rec.GetVersion(), Canon: canon}
+	return !had || string(old.Canon) != string(canon), nil
+}
+
+// SetVersions records where the view's stream for a record type left off.
+func (v *View) SetVersions(recordType string, vs databroker.Versions) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.versions[recordType] = vs
+}
+
+// Versions returns where the stream for a record type left off.
+func (v *View) Versions(recordType string) databroker.Versions {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.versions[recordType]
+}
+
+// Get returns the view's entry for a record.
+func (v *View) Get(recordType, id string) (entry, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.records[recordType][id]
+	return e, ok
+}
+
+// Len returns how many records the view holds.
+func (v *View) Len() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := 0
+	for _, byID := range v.records {
+		n += len(byID)
+	}
+	return n
+}
+
+// each calls fn for every record of a type while holding the lock.
+func (v *View) each(recordType string, fn func(id string, e entry)) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id, e := range v.records[recordType] {
+		fn(id, e)
+	}
+}
