@@ -1,0 +1,20 @@
+// Package importer loads the routes of an open-source Pomerium config.yaml
+// into a namespace of the console's store. It backs the
+// `pomerium-console import` command and the API's RouteService.LoadRoutes.
+//
+// [Parse] reads the top-level routes list (or the older policy list) and
+// turns every route into a configpb.Route, a PPL document for its access
+// settings and the key pairs its inline TLS material needs. Every key of a
+// route is either mapped or refused with an error that names the route and the
+// key: nothing in the file is silently dropped. Top-level keys that are
+// Pomerium settings rather than routes are ignored and reported.
+//
+// [Import] plans the writes against what the namespace already holds and makes
+// them in one store Apply, so a file is imported completely or not at all. An
+// object's identity across imports is its name in the namespace: a second
+// import of the same file writes nothing, and objects the file does not name
+// are never touched.
+//
+// The package must not write anything but through store.Store, must not talk
+// to the databroker and must not read files itself: callers hand it bytes.
+package importer
