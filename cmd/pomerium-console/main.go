@@ -41,7 +41,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newMigrate(), newVersion())
+	root.AddCommand(newServe(), newMigrate(), newImport(), newVersion())
 	return root
 }
 
