@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -87,6 +88,11 @@ func Dial(opts Options) (*Client, error) {
 		grpc.WithTransportCredentials(transport),
 		grpc.WithPerRPCCredentials(tokenCredentials{secret: opts.SharedSecret}),
 		grpc.WithDefaultServiceConfig(retryPolicy),
+		// gRPC's default reconnect backoff grows to two minutes; a restarted
+		// databroker should be found again within seconds.
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
+			BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second,
+		}, MinConnectTimeout: 5 * time.Second}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
 	)
 	if err != nil {
