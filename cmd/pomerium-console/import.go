@@ -5,12 +5,12 @@ import (
 	"os"
 	"os/user"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/store"
-	"github.com/pomerium-console/pomerium-console/store/backend"
 )
 
 func newImport() *cobra.Command {
@@ -22,29 +22,16 @@ func newImport() *cobra.Command {
 		Long: "Load the routes of an open-source Pomerium config.yaml into a namespace (Global by default).\n" +
 			"Importing the same file again changes nothing; routes are matched by name.",
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: configured(func(cmd *cobra.Command, args []string, cfg *config.Config, log logr.Logger) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(cmd)
+			st, closeStore, err := openStore(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}
-			log, flush, err := newLogger(cfg.LogLevel)
-			if err != nil {
-				return err
-			}
-			defer flush()
-			st, err := backend.Open(cmd.Context(), storeOptions(cfg, log))
-			if err != nil {
-				return err
-			}
-			defer func() {
-				if err := st.Close(); err != nil {
-					log.Error(err, "close store")
-				}
-			}()
+			defer closeStore()
 			res, err := importer.Import(cmd.Context(), st, data, importer.Options{
 				Namespace: namespace, DryRun: dryRun,
 				Actor: store.Actor{Subject: importSubject(), Origin: store.OriginImport},
@@ -53,7 +40,7 @@ func newImport() *cobra.Command {
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
 			return printImport(cmd, res)
-		},
+		}),
 	}
 	config.RegisterFlags(cmd.Flags())
 	cmd.Flags().StringVar(&namespace, "namespace", "", `namespace to import into: a path such as "Global/Production", or an id (default Global)`)

@@ -19,6 +19,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pomerium-console/pomerium-console/config"
+	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/backend"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -45,10 +47,41 @@ func newRoot() *cobra.Command {
 	return root
 }
 
-// loadConfig reads the config file, the environment and the flags of cmd.
-func loadConfig(cmd *cobra.Command) (*config.Config, error) {
-	path, explicit := config.PathFromFlags(cmd.Flags())
-	return config.Load(path, explicit, cmd.Flags(), os.LookupEnv)
+// configured wraps a command body with what every command needs first: the
+// configuration (file, environment, flags) and a logger at its level.
+func configured(run func(cmd *cobra.Command, args []string, cfg *config.Config, log logr.Logger) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		path, explicit := config.PathFromFlags(cmd.Flags())
+		cfg, err := config.Load(path, explicit, cmd.Flags(), os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		log, flush, err := newLogger(cfg.LogLevel)
+		if err != nil {
+			return err
+		}
+		defer flush()
+		return run(cmd, args, cfg, log)
+	}
+}
+
+// openStore opens the configured store; close logs what closing it reports.
+func openStore(ctx context.Context, cfg *config.Config, log logr.Logger) (st store.Store, closeStore func(), err error) {
+	st, err = backend.Open(ctx, storeOptions(cfg, log))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() {
+		if err := st.Close(); err != nil {
+			log.Error(err, "close store")
+		}
+	}, nil
+}
+
+func storeOptions(cfg *config.Config, log logr.Logger) backend.Options {
+	return backend.Options{
+		DatabaseURL: cfg.DatabaseURL(), EncryptionKey: cfg.EncryptionKey(), DataDir: cfg.DataDir, Logger: log,
+	}
 }
 
 // newLogger returns a structured JSON logger at the configured level.

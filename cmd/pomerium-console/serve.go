@@ -21,7 +21,6 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/reconcile"
-	"github.com/pomerium-console/pomerium-console/store/backend"
 )
 
 func newServe() *cobra.Command {
@@ -30,19 +29,10 @@ func newServe() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the console: the store, the reconcile loop and metrics",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			log, flush, err := newLogger(cfg.LogLevel)
-			if err != nil {
-				return err
-			}
-			defer flush()
+		RunE: configured(func(cmd *cobra.Command, _ []string, cfg *config.Config, log logr.Logger) error {
 			log.Info("starting", "version", version, "config", cfg)
 			return serve(cmd.Context(), cfg, log, resync)
-		},
+		}),
 	}
 	config.RegisterFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&resync, "resync-interval", time.Minute, "how often the reconcile loop re-reads desired state without being woken")
@@ -50,15 +40,11 @@ func newServe() *cobra.Command {
 }
 
 func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time.Duration) error {
-	st, err := backend.Open(ctx, storeOptions(cfg, log))
+	st, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			log.Error(err, "close store")
-		}
-	}()
+	defer closeStore()
 	client, stopBroker, err := databrokerClient(cfg, log)
 	if err != nil {
 		return err
@@ -136,10 +122,4 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
-}
-
-func storeOptions(cfg *config.Config, log logr.Logger) backend.Options {
-	return backend.Options{
-		DatabaseURL: cfg.DatabaseURL(), EncryptionKey: cfg.EncryptionKey(), DataDir: cfg.DataDir, Logger: log,
-	}
 }

@@ -70,30 +70,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func BenchmarkStore(b *testing.B) {
-	storetest.Benchmarks(b, func(b *testing.B) store.Store {
-		s, err := postgres.Open(b.Context(), postgres.Options{
-			URL: srv.NewTestDatabase(b), EncryptionKey: make([]byte, store.EncryptionKeySize),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				b.Errorf("close: %v", err)
-			}
-		})
-		return s
-	})
-}
+func BenchmarkStore(b *testing.B) { storetest.Benchmarks(b, openOn(srv)) }
 
 // BenchmarkStoreFsync is BenchmarkStore on a server that really syncs to
 // disk, for throughput figures that hold on a production database.
 func BenchmarkStoreFsync(b *testing.B) {
-	durable := pgtest.StartForTest(b, pgtest.Options{Fsync: true})
-	storetest.Benchmarks(b, func(b *testing.B) store.Store {
+	storetest.Benchmarks(b, openOn(pgtest.StartForTest(b, pgtest.Options{Fsync: true})))
+}
+
+// openOn opens stores on fresh databases of one server.
+func openOn(server *pgtest.Server) func(b *testing.B) store.Store {
+	return func(b *testing.B) store.Store {
 		s, err := postgres.Open(b.Context(), postgres.Options{
-			URL: durable.NewTestDatabase(b), EncryptionKey: make([]byte, store.EncryptionKeySize),
+			URL: server.NewTestDatabase(b), EncryptionKey: make([]byte, store.EncryptionKeySize),
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -104,5 +93,5 @@ func BenchmarkStoreFsync(b *testing.B) {
 			}
 		})
 		return s
-	})
+	}
 }
