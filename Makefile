@@ -41,8 +41,10 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 	hack/check-generated.sh
 
 .PHONY: bench
-bench: deps ## Benchmarks of the store on both backends.
-	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/...
+bench: deps ## Benchmarks: store, compile, databroker, and the reconcile loop at 1k/10k/100k routes.
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/... ./reconcile/compile/ ./databroker/...
+	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 200
+	hack/bench-serve-rss.sh 100000
 
 .PHONY: clean
 clean:

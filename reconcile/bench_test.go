@@ -14,7 +14,6 @@ import (
 	"github.com/go-logr/logr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/grpc"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -204,17 +203,22 @@ func waitRecord(b *testing.B, seen <-chan *pb.Record, id, to string) {
 func benchNoop(b *testing.B, w *benchWorld) {
 	ctx := b.Context()
 	for b.Loop() {
-		puts, deletes := testutil.ToFloat64(w.metrics.RecordsPut), testutil.ToFloat64(w.metrics.RecordsDeleted)
-		before := w.requests.Load()
-		count := histogramCount(w.metrics)
-		// An unrelated write wakes the loop: a full pass that finds nothing
-		// to change in the databroker.
-		start := time.Now()
-		if _, err := store.Put(ctx, w.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{
-			NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("wake-%d", time.Now().UnixNano())}}, 0); err != nil {
+		// Let any pass still running for an earlier write finish, so that
+		// the pass timed below is the one the unrelated write wakes.
+		current, err := w.store.Version(ctx)
+		if err != nil {
 			b.Fatal(err)
 		}
-		waitFor(b, func() bool { return histogramCount(w.metrics) > count })
+		waitFor(b, func() bool { return syncedVersion(b, w.store) >= current })
+		puts, deletes := testutil.ToFloat64(w.metrics.RecordsPut), testutil.ToFloat64(w.metrics.RecordsDeleted)
+		before := w.requests.Load()
+		start := time.Now()
+		sa, err := store.Put(ctx, w.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{
+			NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("wake-%d", time.Now().UnixNano())}}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		waitFor(b, func() bool { return syncedVersion(b, w.store) >= sa.Version })
 		elapsed := time.Since(start)
 		b.ReportMetric(elapsed.Seconds(), "s/pass")
 		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts+testutil.ToFloat64(w.metrics.RecordsDeleted)-deletes, "records-written")
@@ -222,12 +226,16 @@ func benchNoop(b *testing.B, w *benchWorld) {
 	}
 }
 
-func histogramCount(m *reconcile.Metrics) uint64 {
-	var out dto.Metric
-	if err := m.Duration.Write(&out); err != nil {
+// syncedVersion is the store version the loop's last successful pass compiled.
+func syncedVersion(b *testing.B, s store.Store) int64 {
+	h, err := s.Health(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(h) == 0 {
 		return 0
 	}
-	return out.GetHistogram().GetSampleCount()
+	return h[0].SyncedVersion
 }
 
 func waitFor(b *testing.B, cond func() bool) {
