@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -127,30 +126,37 @@ func (l *Loop) lead(ctx context.Context) error {
 	}
 	wake := make(chan struct{}, 1)
 	reset := make(chan error, len(recordTypes))
-	var drift atomic.Bool
 	for _, rt := range recordTypes {
-		go l.watch(ctx, view, rt, func() { drift.Store(true); signal(wake) }, reset)
+		go l.watch(ctx, view, rt, func() { signal(wake) }, reset)
 	}
 	resync := time.NewTicker(l.opts.ResyncInterval)
 	defer resync.Stop()
-	for {
-		var retry <-chan time.Time
-		if err := l.pass(ctx, view, drift.Swap(false)); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	var retry <-chan time.Time
+	for due := true; ; {
+		if due {
+			retry = nil
+			if err := l.pass(ctx, view); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				l.failed(ctx, err)
+				retry = time.After(l.opts.RetryBackoff)
 			}
-			l.failed(ctx, err)
-			retry = time.After(l.opts.RetryBackoff)
 		}
+		due = true
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-reset:
 			return err
-		case _, ok := <-sub.C:
+		case ev, ok := <-sub.C:
 			if !ok {
 				return errors.New("store change feed ended")
 			}
+			// A backend may announce one commit twice (its own publish and
+			// the database's notification); a version the last successful
+			// pass already compiled needs no pass of its own.
+			due = ev.MaybeMissed || ev.Version > l.health.SyncedVersion
 		case <-wake:
 		case <-resync.C:
 		case <-retry:
@@ -193,6 +199,7 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 			vs.RecordVersion = max(vs.RecordVersion, rec.GetVersion())
 			view.SetVersions(rt.Type, vs)
 			if c {
+				view.MarkDrift(rec)
 				changed()
 			}
 			return nil
@@ -210,7 +217,7 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 }
 
 // pass reconciles once: desired state in, the difference written out.
-func (l *Loop) pass(ctx context.Context, view *View, drifted bool) error {
+func (l *Loop) pass(ctx context.Context, view *View) error {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
 	st, err := l.opts.Store.Load(ctx, store.WithSecrets())
@@ -232,6 +239,7 @@ func (l *Loop) pass(ctx context.Context, view *View, drifted bool) error {
 	}
 	var writeErr error
 	if !plan.Empty() {
+		repairs := view.Repairs(plan.Writes)
 		written, err := l.opts.Client.Put(ctx, plan.Writes)
 		for _, rec := range written {
 			if _, oerr := view.ObserveWritten(rec); oerr != nil {
@@ -241,10 +249,8 @@ func (l *Loop) pass(ctx context.Context, view *View, drifted bool) error {
 		writeErr = err
 		l.m.RecordsPut.Add(float64(plan.Puts))
 		l.m.RecordsDeleted.Add(float64(plan.Deletes))
-		if drifted {
-			l.m.DriftRepaired.Add(float64(len(plan.Writes)))
-		}
-		l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift", drifted)
+		l.m.DriftRepaired.Add(float64(repairs))
+		l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift_repaired", repairs)
 	}
 	l.m.ViewRecords.Set(float64(view.Len()))
 	invalid, err := l.statuses.write(ctx, st, res, view)

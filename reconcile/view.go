@@ -61,11 +61,14 @@ type View struct {
 	mu       sync.Mutex
 	records  map[string]map[string]entry // type -> id -> entry
 	versions map[string]databroker.Versions
+	// drifted holds records changed behind our back ("type/id") until a
+	// write of ours replaces them; it counts drift repairs exactly.
+	drifted map[string]bool
 }
 
 // NewView returns an empty view.
 func NewView() *View {
-	v := &View{records: map[string]map[string]entry{}, versions: map[string]databroker.Versions{}}
+	v := &View{records: map[string]map[string]entry{}, versions: map[string]databroker.Versions{}, drifted: map[string]bool{}}
 	for _, rt := range recordTypes {
 		v.records[rt.Type] = map[string]entry{}
 	}
@@ -122,6 +125,9 @@ func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if written {
+		delete(v.drifted, rt.Type+"/"+rec.GetId())
+	}
 	byID := v.records[rt.Type]
 	old, had := byID[rec.GetId()]
 	if had && rec.GetVersion() != 0 && rec.GetVersion() <= old.Version {
@@ -136,6 +142,26 @@ func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
 	}
 	byID[rec.GetId()] = entry{Version: rec.GetVersion(), Canon: canon}
 	return !had || string(old.Canon) != string(canon), nil
+}
+
+// MarkDrift notes that a record changed behind the console's back.
+func (v *View) MarkDrift(rec *pb.Record) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.drifted[rec.GetType()+"/"+rec.GetId()] = true
+}
+
+// Repairs returns how many of recs replace records marked as drifted.
+func (v *View) Repairs(recs []*pb.Record) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := 0
+	for _, rec := range recs {
+		if v.drifted[rec.GetType()+"/"+rec.GetId()] {
+			n++
+		}
+	}
+	return n
 }
 
 // SetVersions records where the view's stream for a record type left off.
