@@ -93,6 +93,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		leadCtx, stopLead := context.WithCancelCause(ctx)
 		unwatch := context.AfterFunc(lease.Context(), func() { stopLead(context.Cause(lease.Context())) })
 		err = l.lead(leadCtx)
+		cause := context.Cause(leadCtx) // before the release below adds its own
 		unwatch()
 		stopLead(nil)
 		l.m.LeaseHeld.Set(0)
@@ -104,7 +105,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		l.log.Error(err, "stopped writing; starting over", "cause", context.Cause(lease.Context()))
+		l.log.Error(err, "stopped writing; starting over", "cause", cause)
 		wait(ctx, l.opts.RetryBackoff)
 	}
 	return nil
