@@ -22,24 +22,55 @@ func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) erro
 		return fmt.Errorf("begin status write: %w", err)
 	}
 	defer rollback(db, tx)
-	for _, s := range statuses {
-		if s.State == "" {
-			_, err = tx.ExecContext(ctx, db.d.q("DELETE FROM object_status WHERE kind = $1 AND id = $2"), string(s.Kind), s.ID)
-		} else {
-			_, err = tx.ExecContext(ctx, db.d.q(`INSERT INTO object_status
-				(kind, id, state, object_version, record_version, reason, field, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-				ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, object_version = excluded.object_version,
-				record_version = excluded.record_version, reason = excluded.reason, field = excluded.field,
-				updated_at = excluded.updated_at`),
-				string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt))
+	// The last status given for an object wins; a multi-row upsert may not
+	// name one row twice.
+	last := make(map[[2]string]int, len(statuses))
+	for i, s := range statuses {
+		last[[2]string{string(s.Kind), s.ID}] = i
+	}
+	var upserts []store.ObjectStatus
+	for i, s := range statuses {
+		if last[[2]string{string(s.Kind), s.ID}] != i {
+			continue
 		}
-		if err != nil {
-			return fmt.Errorf("write status of %s %s: %w", s.Kind, s.ID, err)
+		if s.State != "" {
+			upserts = append(upserts, s)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, db.d.q("DELETE FROM object_status WHERE kind = $1 AND id = $2"), string(s.Kind), s.ID); err != nil {
+			return fmt.Errorf("remove status of %s %s: %w", s.Kind, s.ID, err)
+		}
+	}
+	// Multi-row statements: a first pass over 100,000 routes writes as many
+	// statuses, and one statement per row costs seconds.
+	const rowsPerStatement = 500
+	for start := 0; start < len(upserts); start += rowsPerStatement {
+		if err := db.upsertStatuses(ctx, tx, upserts[start:min(start+rowsPerStatement, len(upserts))]); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit statuses: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) upsertStatuses(ctx context.Context, tx *sql.Tx, batch []store.ObjectStatus) error {
+	const cols = 8
+	values := make([]string, len(batch))
+	args := make([]any, 0, len(batch)*cols)
+	for i, s := range batch {
+		values[i] = "(" + placeholders(i*cols+1, cols) + ")"
+		args = append(args, string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt))
+	}
+	_, err := tx.ExecContext(ctx, db.d.q(`INSERT INTO object_status
+		(kind, id, state, object_version, record_version, reason, field, updated_at)
+		VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, object_version = excluded.object_version,
+		record_version = excluded.record_version, reason = excluded.reason, field = excluded.field,
+		updated_at = excluded.updated_at`), args...)
+	if err != nil {
+		return fmt.Errorf("write %d statuses: %w", len(batch), err)
 	}
 	return nil
 }

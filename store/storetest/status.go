@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,6 +48,29 @@ func testStatus(t *testing.T, newEnv newEnvFunc) {
 			t.Fatal(err)
 		}
 		assertEqual(t, "statuses after delete and removal", map[string]store.ObjectStatus{}, got)
+	})
+	subtest(t, "ManyStatuses", newEnv, func(t *testing.T, f *fixture) {
+		// More than one statement's worth, with one object named twice:
+		// the later status wins.
+		var many []store.ObjectStatus
+		for i := range 1234 {
+			many = append(many, store.ObjectStatus{Kind: store.KindRoute, ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+				State: store.SyncPending, ObjectVersion: int64(i + 1)})
+		}
+		twice := many[7]
+		twice.State, twice.RecordVersion = store.SyncSynced, 9
+		many = append(many, twice)
+		if err := f.s.SetStatus(f.ctx, many); err != nil {
+			t.Fatalf("set %d statuses: %v", len(many), err)
+		}
+		got, err := f.s.Status(f.ctx, store.KindRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1234 {
+			t.Errorf("%d statuses stored, want 1234", len(got))
+		}
+		assertEqual(t, "status given twice", twice, got[twice.ID])
 	})
 	subtest(t, "Health", newEnv, func(t *testing.T, f *fixture) {
 		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
