@@ -130,13 +130,14 @@ func (l *Loop) lead(ctx context.Context) error {
 	for _, rt := range recordTypes {
 		go l.watch(ctx, view, rt, func() { signal(wake) }, reset)
 	}
+	state := &desired{store: l.opts.Store}
 	resync := time.NewTicker(l.opts.ResyncInterval)
 	defer resync.Stop()
 	var retry <-chan time.Time
 	for due := true; ; {
 		if due {
 			retry = nil
-			if err := l.pass(ctx, view); err != nil {
+			if err := l.pass(ctx, view, state); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -158,8 +159,14 @@ func (l *Loop) lead(ctx context.Context) error {
 			// the database's notification); a version the last successful
 			// pass already compiled needs no pass of its own.
 			due = ev.MaybeMissed || ev.Version > l.health.SyncedVersion
+			if ev.MaybeMissed {
+				state.invalidate()
+			}
 		case <-wake:
 		case <-resync.C:
+			// The periodic resync re-reads the whole store, in case a change
+			// slipped past both the feed and the version bookkeeping.
+			state.invalidate()
 		case <-retry:
 		}
 	}
@@ -218,17 +225,12 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 }
 
 // pass reconciles once: desired state in, the difference written out.
-func (l *Loop) pass(ctx context.Context, view *View) error {
+func (l *Loop) pass(ctx context.Context, view *View, state *desired) error {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
-	st, err := l.opts.Store.Load(ctx, store.WithSecrets())
+	st, err := state.refresh(ctx)
 	if err != nil {
-		return fmt.Errorf("load desired state: %w", err)
-	}
-	if st.Settings != nil && st.Settings.Version == 0 {
-		// Settings nobody has set yet: writing an empty record would only
-		// shadow whatever Pomerium is configured with.
-		st.Settings = nil
+		return err
 	}
 	res, err := compileSafely(st)
 	if err != nil {

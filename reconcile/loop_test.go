@@ -219,3 +219,29 @@ func TestConvergesAfterInterruptedRun(t *testing.T) {
 		t.Errorf("a pass with no change wrote %v puts and %v deletes", p-puts, d-deletes)
 	}
 }
+
+func TestKeyPairWrittenWithItsKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.startLoop("a")
+	e.eventually("the loop's first pass", func() bool {
+		h, err := e.store.Health(e.ctx)
+		return err == nil && len(h) == 1 && !h[0].LastSuccess.IsZero()
+	})
+	// Created after the loop's first full load: it reaches the loop as a
+	// change, which carries no secret.
+	cert, key := selfSigned(t, "app.example.com")
+	kp := e.put(&store.KeyPair{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "app"},
+		Certificate: cert, PrivateKey: key}).(*store.KeyPair)
+	e.eventually("the key pair record with its key", func() bool {
+		rec, ok := e.records(compile.RecordTypeKeyPair)[kp.ID]
+		if !ok {
+			return false
+		}
+		var got configpb.KeyPair
+		return rec.Data.UnmarshalTo(&got) == nil && string(got.Key) == string(key) && string(got.Certificate) == string(cert)
+	})
+	if s := e.status(store.KindKeyPair, kp.ID); s.State != store.SyncSynced {
+		t.Errorf("key pair status %+v, want synced", s)
+	}
+}
