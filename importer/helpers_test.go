@@ -86,16 +86,7 @@ func idNames(t *testing.T, s store.Store) *strings.Replacer {
 		m := obj.GetObjectMeta()
 		pairs = append(pairs, m.ID, fmt.Sprintf("<%s %s>", obj.Kind(), m.Name))
 	}
-	for _, o := range st.Namespaces {
-		add(o)
-	}
-	for _, o := range st.Policies {
-		add(o)
-	}
-	for _, o := range st.Routes {
-		add(o)
-	}
-	for _, o := range st.KeyPairs {
+	for _, o := range st.Objects() {
 		add(o)
 	}
 	return strings.NewReplacer(pairs...)

@@ -40,25 +40,16 @@ func (d *desired) refresh(ctx context.Context) (*store.State, error) {
 
 func (d *desired) fill(st *store.State) {
 	d.version = st.Version
+	// Only the kinds compilation reads are kept.
 	d.objects = map[store.Kind]map[string]store.Object{}
-	for _, k := range store.Kinds {
-		d.objects[k] = map[string]store.Object{}
+	for _, rt := range recordTypes {
+		d.objects[rt.Kind] = map[string]store.Object{}
 	}
-	add := func(o store.Object) { d.objects[o.Kind()][o.GetObjectMeta().ID] = o }
-	for _, o := range st.Namespaces {
-		add(o)
-	}
-	for _, o := range st.Policies {
-		add(o)
-	}
-	for _, o := range st.Routes {
-		add(o)
-	}
-	for _, o := range st.KeyPairs {
-		add(o)
-	}
-	if st.Settings != nil && st.Settings.Version > 0 {
-		add(st.Settings)
+	d.objects[store.KindNamespace] = map[string]store.Object{}
+	for _, o := range st.Objects() {
+		if byID := d.objects[o.Kind()]; byID != nil {
+			byID[o.GetObjectMeta().ID] = o
+		}
 	}
 }
 
@@ -72,7 +63,7 @@ func (d *desired) catchUp(ctx context.Context) error {
 	for _, c := range cs.Changes {
 		byID := d.objects[c.Kind]
 		if byID == nil {
-			continue // kinds that compile to no record
+			continue // kinds compilation does not read
 		}
 		obj := c.Object
 		if kp, ok := obj.(*store.KeyPair); ok && kp.HasPrivateKey {

@@ -172,7 +172,7 @@ func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, 
 			return fmt.Errorf("load: %w", err)
 		}
 		for _, c := range changes {
-			addToState(st, c.Object)
+			st.Add(c.Object)
 		}
 		if o.Secrets {
 			return db.loadSecrets(ctx, tx, st.KeyPairs)
@@ -186,25 +186,6 @@ func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, 
 		st.Settings = defaultSettings()
 	}
 	return st, nil
-}
-
-func addToState(st *store.State, obj store.Object) {
-	switch o := obj.(type) {
-	case *store.Namespace:
-		st.Namespaces = append(st.Namespaces, o)
-	case *store.Policy:
-		st.Policies = append(st.Policies, o)
-	case *store.Route:
-		st.Routes = append(st.Routes, o)
-	case *store.Settings:
-		st.Settings = o
-	case *store.KeyPair:
-		st.KeyPairs = append(st.KeyPairs, o)
-	case *store.ServiceAccount:
-		st.ServiceAccounts = append(st.ServiceAccounts, o)
-	case *store.NamespacePermission:
-		st.Permissions = append(st.Permissions, o)
-	}
 }
 
 // ReferencingRoutes returns the ids of live routes that use a policy.
