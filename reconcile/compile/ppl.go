@@ -26,21 +26,10 @@ func ValidatePPL(ppl string) error {
 	return checkPolicyDocument(doc)
 }
 
-// pplError is a problem at one place of a PPL document.
-type pplError struct {
-	path string
-	msg  string
-}
-
-func (e *pplError) Error() string {
-	if e.path == "" {
-		return e.msg
-	}
-	return e.path + ": " + e.msg
-}
-
+// pplErrorf reports a problem at one place of a PPL document, the path
+// playing the part of the field.
 func pplErrorf(path, format string, args ...any) error {
-	return &pplError{path: path, msg: fmt.Sprintf(format, args...)}
+	return fieldErrorf(path, format, args...)
 }
 
 // decodePPL reads the document the way Pomerium does (YAML decoded into
