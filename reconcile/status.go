@@ -40,24 +40,26 @@ func (w *statusWriter) write(ctx context.Context, st *store.State, res *compile.
 	seen := make(map[compile.ObjectKey]bool, len(w.written))
 	var changed []store.ObjectStatus
 	invalid := 0
-	for _, rt := range recordTypes {
-		for _, obj := range objectsOf(st, rt.Kind) {
-			m := obj.GetObjectMeta()
-			key := compile.ObjectKey{Kind: rt.Kind, ID: m.ID}
-			seen[key] = true
-			s := store.ObjectStatus{Kind: rt.Kind, ID: m.ID, ObjectVersion: m.Version, State: store.SyncPending}
-			if found, ok := res.Status[key]; ok && !found.Valid {
-				s.State, s.Reason, s.Field = store.SyncError, found.Reason, found.Field
-				invalid++
-			} else if e, ok := view.Get(rt.Type, m.ID); ok {
-				s.State, s.RecordVersion = store.SyncSynced, e.Version
-			}
-			if sameStatus(w.written[key], s) {
-				continue
-			}
-			s.UpdatedAt = now
-			changed = append(changed, s)
+	for _, obj := range st.Objects() {
+		rt, ok := typeOfKind(obj.Kind())
+		if !ok {
+			continue // kinds without records have no sync status
 		}
+		m := obj.GetObjectMeta()
+		key := compile.ObjectKey{Kind: rt.Kind, ID: m.ID}
+		seen[key] = true
+		s := store.ObjectStatus{Kind: rt.Kind, ID: m.ID, ObjectVersion: m.Version, State: store.SyncPending}
+		if found, ok := res.Status[key]; ok && !found.Valid {
+			s.State, s.Reason, s.Field = store.SyncError, found.Reason, found.Field
+			invalid++
+		} else if e, ok := view.Get(rt.Type, m.ID); ok {
+			s.State, s.RecordVersion = store.SyncSynced, e.Version
+		}
+		if sameStatus(w.written[key], s) {
+			continue
+		}
+		s.UpdatedAt = now
+		changed = append(changed, s)
 	}
 	if err := w.store.SetStatus(ctx, changed); err != nil {
 		return invalid, fmt.Errorf("write statuses: %w", err)
@@ -76,27 +78,4 @@ func (w *statusWriter) write(ctx context.Context, st *store.State, res *compile.
 func sameStatus(a, b store.ObjectStatus) bool {
 	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
 	return a == b
-}
-
-func objectsOf(st *store.State, k store.Kind) []store.Object {
-	var out []store.Object
-	switch k {
-	case store.KindPolicy:
-		for _, o := range st.Policies {
-			out = append(out, o)
-		}
-	case store.KindRoute:
-		for _, o := range st.Routes {
-			out = append(out, o)
-		}
-	case store.KindKeyPair:
-		for _, o := range st.KeyPairs {
-			out = append(out, o)
-		}
-	case store.KindSettings:
-		if st.Settings != nil && st.Settings.Version > 0 {
-			out = append(out, st.Settings)
-		}
-	}
-	return out
 }

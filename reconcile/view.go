@@ -36,6 +36,15 @@ var recordTypes = []recordType{
 	{compile.RecordTypeRoute, store.KindRoute, func() ownedMessage { return &configpb.Route{} }},
 }
 
+func typeOfKind(k store.Kind) (recordType, bool) {
+	for _, rt := range recordTypes {
+		if rt.Kind == k {
+			return rt, true
+		}
+	}
+	return recordType{}, false
+}
+
 func typeByName(name string) (recordType, bool) {
 	for _, rt := range recordTypes {
 		if rt.Type == name {
