@@ -1,108 +1,104 @@
 package reconcile
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// desired is the loop's copy of desired state. It is loaded whole once (and
-// again on every periodic resync or when the change feed may have missed
-// something) and otherwise brought up to date with Store.Changes, so that a
-// pass after one edit reads one object instead of every object.
+// desired is the loop's compiled copy of desired state. It is loaded whole
+// once (and again on every periodic resync or when the change feed may have
+// missed something) and otherwise brought up to date with Store.Changes, so
+// that a pass after one edit reads and compiles one object instead of every
+// object.
 type desired struct {
-	store   store.Store
-	version int64
-	objects map[store.Kind]map[string]store.Object
+	store    store.Store
+	version  int64
+	compiler *compile.Compiler
+	// reload makes the next refresh read everything again.
+	reload bool
+	// owed are objects a failed pass did not finish with: the next pass
+	// looks at them again.
+	owed []compile.ObjectKey
 }
 
 // invalidate makes the next refresh read everything again.
-func (d *desired) invalidate() { d.objects = nil }
+func (d *desired) invalidate() { d.reload = true }
 
-// refresh brings the copy up to the store's current version and returns it
-// as a State.
-func (d *desired) refresh(ctx context.Context) (*store.State, error) {
-	if d.objects == nil {
-		st, err := d.store.Load(ctx, store.WithSecrets())
+// refresh brings the compiled copy up to the store's current version. It
+// returns the objects whose record or status may have changed, and whether
+// everything was read again (after which every object deserves a look).
+func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full bool, err error) {
+	full = d.reload || d.compiler == nil
+	var changes []store.Change
+	var st *store.State
+	if full {
+		st, err = d.store.Load(ctx, store.WithSecrets())
 		if err != nil {
-			return nil, fmt.Errorf("load desired state: %w", err)
+			return nil, true, fmt.Errorf("load desired state: %w", err)
 		}
-		d.fill(st)
-	} else if err := d.catchUp(ctx); err != nil {
-		return nil, err
+		if st.Settings != nil && st.Settings.Version == 0 {
+			st.Settings = nil // settings nobody set are not written
+		}
+	} else if changes, err = d.changes(ctx); err != nil {
+		return nil, false, err
 	}
-	return d.state(), nil
+	if d.compiler == nil {
+		d.compiler = compile.NewCompiler()
+	}
+	if keys, err = d.compile(st, changes); err != nil {
+		// What the compiler holds is unknown after a panic: start over.
+		d.compiler, d.owed = nil, nil
+		return nil, full, err
+	}
+	if full {
+		d.version, d.reload = st.Version, false
+	}
+	keys, d.owed = append(keys, d.owed...), nil
+	return keys, full, nil
 }
 
-func (d *desired) fill(st *store.State) {
-	d.version = st.Version
-	// Only the kinds compilation reads are kept.
-	d.objects = map[store.Kind]map[string]store.Object{}
-	for _, rt := range recordTypes {
-		d.objects[rt.Kind] = map[string]store.Object{}
-	}
-	d.objects[store.KindNamespace] = map[string]store.Object{}
-	for _, o := range st.Objects() {
-		if byID := d.objects[o.Kind()]; byID != nil {
-			byID[o.GetObjectMeta().ID] = o
+// compile applies a full state (st) or changes, turning a panic of the
+// compiler into an error: a bug that one object triggers must not stop the
+// loop from serving everything else.
+func (d *desired) compile(st *store.State, changes []store.Change) (keys []compile.ObjectKey, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("compile panicked: %v", r)
 		}
+	}()
+	if st != nil {
+		return d.compiler.Reset(st), nil
 	}
+	return d.compiler.Apply(changes), nil
 }
 
-// catchUp applies the changes committed since the copy's version. Changes
+// owe hands the objects of a failed pass to the next one.
+func (d *desired) owe(keys []compile.ObjectKey) { d.owed = append(d.owed, keys...) }
+
+// changes reads the changes committed since the copy's version. Changes
 // carry no secrets, so a changed key pair is read again with its key.
-func (d *desired) catchUp(ctx context.Context) error {
+func (d *desired) changes(ctx context.Context) ([]store.Change, error) {
 	cs, err := d.store.Changes(ctx, d.version, 0)
 	if err != nil {
-		return fmt.Errorf("read changes after %d: %w", d.version, err)
+		return nil, fmt.Errorf("read changes after %d: %w", d.version, err)
 	}
-	for _, c := range cs.Changes {
-		byID := d.objects[c.Kind]
-		if byID == nil {
-			continue // kinds compilation does not read
+	for i, c := range cs.Changes {
+		kp, ok := c.Object.(*store.KeyPair)
+		if !ok || !kp.HasPrivateKey {
+			continue
 		}
-		obj := c.Object
-		if kp, ok := obj.(*store.KeyPair); ok && kp.HasPrivateKey {
-			obj, err = d.store.Get(ctx, store.KindKeyPair, kp.ID, store.WithSecrets())
-			if errors.Is(err, store.ErrNotFound) {
-				obj = nil // deleted since Changes read it; a later change says so
-			} else if err != nil {
-				return fmt.Errorf("read key pair %s: %w", kp.ID, err)
-			}
+		obj, err := d.store.Get(ctx, store.KindKeyPair, kp.ID, store.WithSecrets())
+		if errors.Is(err, store.ErrNotFound) {
+			obj = nil // deleted since Changes read it; a later change says so
+		} else if err != nil {
+			return nil, fmt.Errorf("read key pair %s: %w", kp.ID, err)
 		}
-		if obj == nil {
-			delete(byID, c.ID)
-		} else {
-			byID[c.ID] = obj
-		}
+		cs.Changes[i].Object = obj
 	}
 	d.version = cs.StoreVersion
-	return nil
-}
-
-// state returns the copy as a State, each kind ordered by id so that
-// compilation sees the same input whichever way the copy was built.
-func (d *desired) state() *store.State {
-	st := &store.State{Version: d.version}
-	st.Namespaces = sorted[*store.Namespace](d.objects[store.KindNamespace])
-	st.Policies = sorted[*store.Policy](d.objects[store.KindPolicy])
-	st.Routes = sorted[*store.Route](d.objects[store.KindRoute])
-	st.KeyPairs = sorted[*store.KeyPair](d.objects[store.KindKeyPair])
-	if s, ok := d.objects[store.KindSettings][store.SettingsID].(*store.Settings); ok {
-		st.Settings = s
-	}
-	return st
-}
-
-func sorted[T store.Object](byID map[string]store.Object) []T {
-	out := make([]T, 0, len(byID))
-	for _, o := range byID {
-		out = append(out, o.(T))
-	}
-	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(a.GetObjectMeta().ID, b.GetObjectMeta().ID) })
-	return out
+	return cs.Changes, nil
 }

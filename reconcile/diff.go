@@ -1,7 +1,9 @@
 package reconcile
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -24,53 +26,66 @@ type Plan struct {
 // Empty reports whether the plan writes nothing.
 func (p *Plan) Empty() bool { return len(p.Writes) == 0 }
 
-// Diff plans the writes that make the databroker hold exactly the target
-// records among the records we own. A record of an object that exists but is
-// invalid is kept: its last good version goes on serving until the object is
-// fixed, and the object's status says why it is not updated.
-func Diff(target *compile.Result, view *View, now time.Time) (*Plan, error) {
-	p := &Plan{}
-	wanted := make(map[string]map[string]bool, len(recordTypes))
-	for _, rt := range recordTypes {
-		wanted[rt.Type] = map[string]bool{}
-	}
-	for _, rec := range target.Records {
-		rt, ok := typeByName(rec.GetType())
+// Target is the compiled desired state a plan is made from.
+type Target interface {
+	Record(compile.ObjectKey) *pb.Record
+	Status(compile.ObjectKey) (compile.Status, bool)
+}
+
+// Diff plans the writes that make the databroker hold the target's record
+// for each of keys among the records we own, and nothing for an object that
+// is gone. A record of an object that exists but is invalid is kept: its
+// last good version goes on serving until the object is fixed, and the
+// object's status says why it is not updated.
+func Diff(target Target, keys []compile.ObjectKey, view *View, now time.Time) (*Plan, error) {
+	var puts, deletes []*pb.Record
+	deletedAt := timestamppb.New(now)
+	for _, key := range keys {
+		rt, ok := typeOfKind(key.Kind)
 		if !ok {
 			continue
 		}
-		wanted[rt.Type][rec.GetId()] = true
-		// compile encodes record data deterministically, so the target's
-		// bytes are already canonical.
-		if e, ok := view.Get(rt.Type, rec.GetId()); ok && string(e.Canon) == string(rec.GetData().GetValue()) {
+		e, inView := view.Get(rt.Type, key.ID)
+		if rec := target.Record(key); rec != nil {
+			// compile encodes record data deterministically, so the
+			// target's bytes are already canonical.
+			if inView && string(e.Canon) == string(rec.GetData().GetValue()) {
+				view.adopt(rt.Type, key.ID, rec.GetData().GetValue())
+				continue
+			}
+			puts = append(puts, rec)
 			continue
 		}
-		p.Writes = append(p.Writes, rec)
-		p.Puts++
-	}
-	deletedAt := timestamppb.New(now)
-	for _, rt := range slices.Backward(recordTypes) {
-		var ids []string
-		view.each(rt.Type, func(id string, _ entry) {
-			if wanted[rt.Type][id] {
-				return
-			}
-			if st, exists := target.Status[compile.ObjectKey{Kind: rt.Kind, ID: id}]; exists && !st.Valid {
-				return
-			}
-			ids = append(ids, id)
-		})
-		slices.Sort(ids) // deterministic plans are testable plans
-		for _, id := range ids {
-			// Backends that store records as JSON need data of a known type
-			// even in a tombstone: an empty message of the record's type.
-			data, err := anypb.New(rt.New())
-			if err != nil {
-				return nil, err
-			}
-			p.Writes = append(p.Writes, &pb.Record{Type: rt.Type, Id: id, DeletedAt: deletedAt, Data: data})
-			p.Deletes++
+		if s, exists := target.Status(key); (exists && !s.Valid) || !inView {
+			continue
 		}
+		// Backends that store records as JSON need data of a known type
+		// even in a tombstone: an empty message of the record's type.
+		data, err := anypb.New(rt.New())
+		if err != nil {
+			return nil, err
+		}
+		deletes = append(deletes, &pb.Record{Type: rt.Type, Id: key.ID, DeletedAt: deletedAt, Data: data})
 	}
-	return p, nil
+	// Deterministic plans are testable plans.
+	slices.SortFunc(puts, func(a, b *pb.Record) int { return compareRecords(a, b, false) })
+	slices.SortFunc(deletes, func(a, b *pb.Record) int { return compareRecords(a, b, true) })
+	puts, deletes = slices.CompactFunc(puts, sameRecord), slices.CompactFunc(deletes, sameRecord)
+	return &Plan{Writes: append(puts, deletes...), Puts: len(puts), Deletes: len(deletes)}, nil
+}
+
+// compareRecords orders records by type in write order (or, for deletes,
+// the reverse) and then by id.
+func compareRecords(a, b *pb.Record, reverse bool) int {
+	ta, tb := typeIndex(a.GetType()), typeIndex(b.GetType())
+	if reverse {
+		ta, tb = tb, ta
+	}
+	return cmp.Or(cmp.Compare(ta, tb), strings.Compare(a.GetId(), b.GetId()))
+}
+
+func sameRecord(a, b *pb.Record) bool { return a.GetType() == b.GetType() && a.GetId() == b.GetId() }
+
+func typeIndex(name string) int {
+	return slices.IndexFunc(recordTypes, func(rt recordType) bool { return rt.Type == name })
 }

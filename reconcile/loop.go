@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -224,28 +226,50 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 	}
 }
 
-// pass reconciles once: desired state in, the difference written out.
+// pass reconciles once: the desired objects that changed (or, after a full
+// read, every object) compiled, compared with the view, and the difference
+// written out.
 func (l *Loop) pass(ctx context.Context, view *View, state *desired) error {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
-	st, err := state.refresh(ctx)
+	touched, full, err := state.refresh(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := compileSafely(st)
-	if err != nil {
+	drifted := view.TakeDrifted()
+	keys := union(touched, slices.Collect(maps.Keys(drifted)))
+	if full {
+		keys = union(keys, state.compiler.Keys(), view.Keys(), l.statuses.keys())
+	}
+	if err := l.apply(ctx, view, state.compiler, keys, drifted); err != nil {
+		state.owe(keys)
 		return err
 	}
-	plan, err := Diff(res, view, time.Now())
+	return l.succeeded(ctx, state.version)
+}
+
+// apply writes what the objects of keys need and then their statuses.
+func (l *Loop) apply(ctx context.Context, view *View, target *compile.Compiler, keys []compile.ObjectKey, drifted map[compile.ObjectKey]bool) error {
+	plan, err := Diff(target, keys, view, time.Now())
 	if err != nil {
 		return err
 	}
 	var writeErr error
 	if !plan.Empty() {
-		repairs := view.Repairs(plan.Writes)
+		canon := make(map[compile.ObjectKey][]byte, plan.Puts)
+		repairs := 0
+		for _, rec := range plan.Writes {
+			rt, _ := typeByName(rec.GetType())
+			key := compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}
+			canon[key] = rec.GetData().GetValue()
+			if drifted[key] {
+				repairs++
+			}
+		}
 		written, err := l.opts.Client.Put(ctx, plan.Writes)
 		for _, rec := range written {
-			if _, oerr := view.ObserveWritten(rec); oerr != nil {
+			rt, _ := typeByName(rec.GetType())
+			if _, oerr := view.ObserveWritten(rec, canon[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); oerr != nil {
 				err = errors.Join(err, oerr)
 			}
 		}
@@ -256,12 +280,28 @@ func (l *Loop) pass(ctx context.Context, view *View, state *desired) error {
 		l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift_repaired", repairs)
 	}
 	l.m.ViewRecords.Set(float64(view.Len()))
-	invalid, err := l.statuses.write(ctx, st, res, view)
+	invalid, err := l.statuses.write(ctx, target, keys, view)
 	l.m.ValidationErrors.Set(float64(invalid))
-	if err = errors.Join(writeErr, err); err != nil {
-		return err
+	return errors.Join(writeErr, err)
+}
+
+// union returns the keys of every list, each once.
+func union(lists ...[]compile.ObjectKey) []compile.ObjectKey {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
 	}
-	return l.succeeded(ctx, st.Version)
+	seen := make(map[compile.ObjectKey]struct{}, n)
+	out := make([]compile.ObjectKey, 0, n)
+	for _, l := range lists {
+		for _, k := range l {
+			if _, ok := seen[k]; !ok {
+				seen[k] = struct{}{}
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 func (l *Loop) succeeded(ctx context.Context, version int64) error {
@@ -300,15 +340,4 @@ func wait(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-// compileSafely turns a panic of the compiler into an error: a bug that one
-// object triggers must not stop the loop from serving everything else.
-func compileSafely(st *store.State) (res *compile.Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("compile panicked: %v", r)
-		}
-	}()
-	return compile.Compile(st), nil
 }

@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -15,12 +17,15 @@ import (
 type statusWriter struct {
 	store   store.Store
 	written map[compile.ObjectKey]store.ObjectStatus
+	// invalid holds the objects whose status is an error.
+	invalid map[compile.ObjectKey]bool
 }
 
 // load reads the statuses already stored, so that a new leader does not
 // rewrite what its predecessor wrote.
 func (w *statusWriter) load(ctx context.Context) error {
 	w.written = map[compile.ObjectKey]store.ObjectStatus{}
+	w.invalid = map[compile.ObjectKey]bool{}
 	for _, rt := range recordTypes {
 		got, err := w.store.Status(ctx, rt.Kind)
 		if err != nil {
@@ -33,26 +38,34 @@ func (w *statusWriter) load(ctx context.Context) error {
 	return nil
 }
 
-// write stores the status of every object that has a record type and
-// returns how many objects are invalid.
-func (w *statusWriter) write(ctx context.Context, st *store.State, res *compile.Result, view *View) (int, error) {
+// keys returns the objects whose statuses were written.
+func (w *statusWriter) keys() []compile.ObjectKey {
+	return slices.Collect(maps.Keys(w.written))
+}
+
+// write stores the status of every object of keys that has a record type,
+// and returns how many objects are invalid in all.
+func (w *statusWriter) write(ctx context.Context, target *compile.Compiler, keys []compile.ObjectKey, view *View) (int, error) {
 	now := time.Now().UTC()
-	seen := make(map[compile.ObjectKey]bool, len(w.written))
 	var changed []store.ObjectStatus
-	invalid := 0
-	for _, obj := range st.Objects() {
-		rt, ok := typeOfKind(obj.Kind())
+	for _, key := range keys {
+		rt, ok := typeOfKind(key.Kind)
 		if !ok {
 			continue // kinds without records have no sync status
 		}
-		m := obj.GetObjectMeta()
-		key := compile.ObjectKey{Kind: rt.Kind, ID: m.ID}
-		seen[key] = true
-		s := store.ObjectStatus{Kind: rt.Kind, ID: m.ID, ObjectVersion: m.Version, State: store.SyncPending}
-		if found, ok := res.Status[key]; ok && !found.Valid {
+		obj, exists := target.Object(key)
+		if !exists {
+			// The store dropped its status with the object.
+			delete(w.written, key)
+			delete(w.invalid, key)
+			continue
+		}
+		s := store.ObjectStatus{Kind: rt.Kind, ID: key.ID, ObjectVersion: obj.GetObjectMeta().Version, State: store.SyncPending}
+		delete(w.invalid, key)
+		if found, _ := target.Status(key); !found.Valid {
 			s.State, s.Reason, s.Field = store.SyncError, found.Reason, found.Field
-			invalid++
-		} else if e, ok := view.Get(rt.Type, m.ID); ok {
+			w.invalid[key] = true
+		} else if e, ok := view.Get(rt.Type, key.ID); ok {
 			s.State, s.RecordVersion = store.SyncSynced, e.Version
 		}
 		if sameStatus(w.written[key], s) {
@@ -62,17 +75,12 @@ func (w *statusWriter) write(ctx context.Context, st *store.State, res *compile.
 		changed = append(changed, s)
 	}
 	if err := w.store.SetStatus(ctx, changed); err != nil {
-		return invalid, fmt.Errorf("write statuses: %w", err)
+		return len(w.invalid), fmt.Errorf("write statuses: %w", err)
 	}
 	for _, s := range changed {
 		w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = s
 	}
-	for key := range w.written {
-		if !seen[key] {
-			delete(w.written, key) // the store dropped it with the object
-		}
-	}
-	return invalid, nil
+	return len(w.invalid), nil
 }
 
 func sameStatus(a, b store.ObjectStatus) bool {

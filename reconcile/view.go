@@ -70,14 +70,14 @@ type View struct {
 	mu       sync.Mutex
 	records  map[string]map[string]entry // type -> id -> entry
 	versions map[string]databroker.Versions
-	// drifted holds records changed behind our back ("type/id") until a
-	// write of ours replaces them; it counts drift repairs exactly.
-	drifted map[string]bool
+	// drifted holds the objects whose records changed behind our back,
+	// until the next pass takes them to compare again.
+	drifted map[compile.ObjectKey]bool
 }
 
 // NewView returns an empty view.
 func NewView() *View {
-	v := &View{records: map[string]map[string]entry{}, versions: map[string]databroker.Versions{}, drifted: map[string]bool{}}
+	v := &View{records: map[string]map[string]entry{}, versions: map[string]databroker.Versions{}, drifted: map[compile.ObjectKey]bool{}}
 	for _, rt := range recordTypes {
 		v.records[rt.Type] = map[string]entry{}
 	}
@@ -106,17 +106,18 @@ func canonical(rt recordType, data *anypb.Any) (canon []byte, ours bool, err err
 // change the view did not know of is drift, or the echo of a write whose
 // response has not been applied yet.
 func (v *View) Observe(rec *pb.Record) (changed bool, err error) {
-	return v.observe(rec, false)
+	return v.observe(rec, nil, false)
 }
 
-// ObserveWritten applies a record returned by our own Put: its data is the
-// canonical encoding compile made and the console owns it, so decoding it
-// again would only cost time.
-func (v *View) ObserveWritten(rec *pb.Record) (changed bool, err error) {
-	return v.observe(rec, true)
+// ObserveWritten applies a record returned by our own Put of a record whose
+// data was canon, the canonical encoding compile made: the console owns it,
+// so decoding it again would only cost time, and keeping the compiled bytes
+// instead of the response's keeps one copy of each record in memory.
+func (v *View) ObserveWritten(rec *pb.Record, canon []byte) (changed bool, err error) {
+	return v.observe(rec, canon, true)
 }
 
-func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
+func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed bool, err error) {
 	rt, ok := typeByName(rec.GetType())
 	if !ok {
 		return false, nil
@@ -125,8 +126,8 @@ func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
 	var ours bool
 	switch {
 	case rec.GetDeletedAt() != nil:
-	case written:
-		canon, ours = rec.GetData().GetValue(), true
+	case isWritten:
+		canon, ours = written, true
 	default:
 		if canon, ours, err = canonical(rt, rec.GetData()); err != nil {
 			return false, err
@@ -134,9 +135,6 @@ func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if written {
-		delete(v.drifted, rt.Type+"/"+rec.GetId())
-	}
 	byID := v.records[rt.Type]
 	old, had := byID[rec.GetId()]
 	if had && rec.GetVersion() != 0 && rec.GetVersion() <= old.Version {
@@ -155,22 +153,47 @@ func (v *View) observe(rec *pb.Record, written bool) (changed bool, err error) {
 
 // MarkDrift notes that a record changed behind the console's back.
 func (v *View) MarkDrift(rec *pb.Record) {
+	rt, ok := typeByName(rec.GetType())
+	if !ok {
+		return
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.drifted[rec.GetType()+"/"+rec.GetId()] = true
+	v.drifted[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}] = true
 }
 
-// Repairs returns how many of recs replace records marked as drifted.
-func (v *View) Repairs(recs []*pb.Record) int {
+// TakeDrifted returns the objects whose records drifted since it was last
+// called, and forgets them.
+func (v *View) TakeDrifted() map[compile.ObjectKey]bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	n := 0
-	for _, rec := range recs {
-		if v.drifted[rec.GetType()+"/"+rec.GetId()] {
-			n++
+	d := v.drifted
+	v.drifted = map[compile.ObjectKey]bool{}
+	return d
+}
+
+// Keys returns the objects of every record the view holds.
+func (v *View) Keys() []compile.ObjectKey {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var keys []compile.ObjectKey
+	for _, rt := range recordTypes {
+		for id := range v.records[rt.Type] {
+			keys = append(keys, compile.ObjectKey{Kind: rt.Kind, ID: id})
 		}
 	}
-	return n
+	return keys
+}
+
+// adopt makes the view keep canon, equal to the data it holds for a record,
+// so that the view and the compiled target share one copy of the bytes.
+func (v *View) adopt(recordType, id string, canon []byte) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e, ok := v.records[recordType][id]; ok && string(e.Canon) == string(canon) {
+		e.Canon = canon
+		v.records[recordType][id] = e
+	}
 }
 
 // SetVersions records where the view's stream for a record type left off.
@@ -204,13 +227,4 @@ func (v *View) Len() int {
 		n += len(byID)
 	}
 	return n
-}
-
-// each calls fn for every record of a type while holding the lock.
-func (v *View) each(recordType string, fn func(id string, e entry)) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for id, e := range v.records[recordType] {
-		fn(id, e)
-	}
 }

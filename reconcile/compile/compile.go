@@ -2,8 +2,6 @@ package compile
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -93,13 +91,9 @@ func (e *fieldError) status() Status {
 // invalid rather than written without its key, so callers must load the
 // state with secrets.
 func Compile(st *store.State) *Result {
-	c := newCompiler(st)
-	c.compileNamespaces()
-	c.compileKeyPairs()
-	c.compilePolicies()
-	c.compileSettings()
-	c.compileRoutes()
-	return c.result()
+	in := NewCompiler()
+	in.Reset(st)
+	return in.Result()
 }
 
 // compiler holds the indexes one compilation builds and the records it emits.
@@ -114,7 +108,10 @@ type compiler struct {
 	// to the routes of that namespace.
 	enforced map[string][]*policyEntry
 
-	keyPairRecords, policyRecords, settingsRecords, routeRecords []*databroker.Record
+	// records are the records emitted, by object.
+	records map[ObjectKey]*databroker.Record
+	// validatePPL checks a policy's PPL; the incremental compiler memoizes it.
+	validatePPL func(string) error
 }
 
 func newCompiler(st *store.State) *compiler {
@@ -122,27 +119,32 @@ func newCompiler(st *store.State) *compiler {
 		st = &store.State{}
 	}
 	return &compiler{
-		st:         st,
-		status:     make(map[ObjectKey]Status, len(st.Namespaces)+len(st.Policies)+len(st.Routes)+len(st.KeyPairs)+1),
-		namespaces: make(map[string]*namespaceNode, len(st.Namespaces)),
-		keyPairs:   make(map[string]*keyPairEntry, len(st.KeyPairs)),
-		policies:   make(map[string]*policyEntry, len(st.Policies)),
-		enforced:   make(map[string][]*policyEntry, len(st.Namespaces)),
+		st:          st,
+		status:      make(map[ObjectKey]Status, len(st.Namespaces)+len(st.Policies)+len(st.Routes)+len(st.KeyPairs)+1),
+		namespaces:  make(map[string]*namespaceNode, len(st.Namespaces)),
+		keyPairs:    make(map[string]*keyPairEntry, len(st.KeyPairs)),
+		policies:    make(map[string]*policyEntry, len(st.Policies)),
+		enforced:    make(map[string][]*policyEntry, len(st.Namespaces)),
+		records:     make(map[ObjectKey]*databroker.Record, len(st.Namespaces)+len(st.Policies)+len(st.KeyPairs)+1),
+		validatePPL: ValidatePPL,
 	}
+}
+
+// compileAllButRoutes compiles namespaces, key pairs, policies and settings:
+// everything the routes of the state depend on.
+func (c *compiler) compileAllButRoutes() {
+	c.compileNamespaces()
+	c.compileKeyPairs()
+	c.compilePolicies()
+	c.compileSettings()
+}
+
+func (c *compiler) emit(k store.Kind, rec *databroker.Record) {
+	c.records[ObjectKey{Kind: k, ID: rec.Id}] = rec
 }
 
 func (c *compiler) setStatus(k store.Kind, id string, s Status) {
 	c.status[ObjectKey{Kind: k, ID: id}] = s
-}
-
-func (c *compiler) result() *Result {
-	n := len(c.keyPairRecords) + len(c.policyRecords) + len(c.settingsRecords) + len(c.routeRecords)
-	records := make([]*databroker.Record, 0, n)
-	for _, group := range [][]*databroker.Record{c.keyPairRecords, c.policyRecords, c.settingsRecords, c.routeRecords} {
-		slices.SortFunc(group, func(a, b *databroker.Record) int { return strings.Compare(a.Id, b.Id) })
-		records = append(records, group...)
-	}
-	return &Result{Records: records, Status: c.status}
 }
 
 // newRecord wraps msg in a record. The encoding is deterministic so that the

@@ -90,7 +90,7 @@ func (c *compiler) emitKeyPair(kp *store.KeyPair, certs []*x509.Certificate) *fi
 	if err != nil {
 		return fieldErrorf("", "cannot be encoded: %v", err)
 	}
-	c.keyPairRecords = append(c.keyPairRecords, rec)
+	c.emit(store.KindKeyPair, rec)
 	return nil
 }
 

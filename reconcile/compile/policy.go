@@ -44,7 +44,7 @@ func (c *compiler) validatePolicy(p *store.Policy) *fieldError {
 	if _, err := c.placement(p.NamespaceID); err != nil {
 		return err
 	}
-	if err := ValidatePPL(p.PPL); err != nil {
+	if err := c.validatePPL(p.PPL); err != nil {
 		return &fieldError{field: "ppl", reason: err.Error()}
 	}
 	return nil
@@ -74,7 +74,7 @@ func (c *compiler) emitPolicy(p *store.Policy) *fieldError {
 	if err != nil {
 		return fieldErrorf("", "cannot be encoded: %v", err)
 	}
-	c.policyRecords = append(c.policyRecords, rec)
+	c.emit(store.KindPolicy, rec)
 	return nil
 }
 

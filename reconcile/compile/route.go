@@ -3,15 +3,19 @@ package compile
 import (
 	"slices"
 
+	"github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// routeEntry is a route on its way through compilation.
+// routeEntry is a route on its way through compilation, and what the
+// incremental compiler keeps of it between compilations.
 type routeEntry struct {
 	route *store.Route
-	err   *fieldError
+	// checkErr is the route's own problem; err adds a conflict with other
+	// routes to it.
+	checkErr, err *fieldError
 	// matchKey identifies what the route claims (from, prefix, path,
 	// regex); empty when from is invalid.
 	matchKey string
@@ -19,27 +23,39 @@ type routeEntry struct {
 	policyIDs []string
 	// Key pairs whose certificate or key is copied into the record.
 	customCA, client, downstreamCA *keyPairEntry
+	// record is the route's target record; nil while err is set.
+	record *databroker.Record
 }
 
-// compileRoutes validates every route, then checks that no two claim the
-// same requests, then emits the routes that passed both.
-func (c *compiler) compileRoutes() {
-	entries := make([]*routeEntry, len(c.st.Routes))
-	for i, r := range c.st.Routes {
-		e := &routeEntry{route: r}
-		e.err = c.checkRoute(e)
-		entries[i] = e
+func (e *routeEntry) status() Status {
+	if e.err != nil {
+		return e.err.status()
 	}
-	checkConflicts(entries)
-	for _, e := range entries {
-		if e.err == nil {
-			e.err = c.emitRoute(e)
-		}
-		if e.err != nil {
-			c.setStatus(store.KindRoute, e.route.ID, e.err.status())
-			continue
-		}
-		c.setStatus(store.KindRoute, e.route.ID, validStatus())
+	return validStatus()
+}
+
+// check validates the route against c, leaving conflicts for settle.
+func (c *compiler) check(e *routeEntry) {
+	e.matchKey, e.policyIDs = "", nil
+	e.customCA, e.client, e.downstreamCA = nil, nil, nil
+	e.checkErr = c.checkRoute(e)
+	e.record = nil
+}
+
+// settle decides the route's final outcome from its own check and the
+// routes that claim the same requests (group, ordered by id), and emits its
+// record when it is valid and has none yet.
+func (c *compiler) settle(e *routeEntry, group []*routeEntry) {
+	e.err = e.checkErr
+	if e.err == nil && len(group) > 1 {
+		e.err = conflictError(e, group)
+	}
+	if e.err != nil {
+		e.record = nil
+		return
+	}
+	if e.record == nil {
+		e.record, e.err = c.emitRoute(e)
 	}
 }
 
@@ -146,7 +162,7 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 // ignores them, and filling them would tie every route record to the names
 // and modification times of its policies, so that one policy edit rewrote
 // every route it applies to.
-func (c *compiler) emitRoute(e *routeEntry) *fieldError {
+func (c *compiler) emitRoute(e *routeEntry) (*databroker.Record, *fieldError) {
 	r := e.route
 	msg := proto.CloneOf(r.Spec)
 	msg.Id = &r.ID
@@ -170,8 +186,7 @@ func (c *compiler) emitRoute(e *routeEntry) *fieldError {
 	}
 	rec, err := newRecord(RecordTypeRoute, r.ID, msg)
 	if err != nil {
-		return fieldErrorf("spec", "cannot be encoded: %v", err)
+		return nil, fieldErrorf("spec", "cannot be encoded: %v", err)
 	}
-	c.routeRecords = append(c.routeRecords, rec)
-	return nil
+	return rec, nil
 }

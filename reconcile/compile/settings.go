@@ -122,7 +122,7 @@ func (c *compiler) emitSettings(s *store.Settings, kps *settingsKeyPairs) *field
 	if err != nil {
 		return fieldErrorf("spec", "cannot be encoded: %v", err)
 	}
-	c.settingsRecords = append(c.settingsRecords, rec)
+	c.emit(store.KindSettings, rec)
 	return nil
 }
 

@@ -1,0 +1,302 @@
+package compile
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pomerium/pomerium/pkg/grpc/databroker"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Compiler compiles desired state and keeps what it compiled, so that a
+// change recompiles only what it touches: a changed route, the routes that
+// claim the same requests, and the routes whose namespace, policies or key
+// pairs changed in a way that shows in their record or status. Namespaces,
+// key pairs, policies and settings are few and are compiled together
+// whenever one of them changes. The outcome is always the one Compile gives
+// for the same objects.
+//
+// A Compiler is not safe for concurrent use.
+type Compiler struct {
+	namespaces map[string]*store.Namespace
+	policies   map[string]*store.Policy
+	keyPairs   map[string]*store.KeyPair
+	settings   *store.Settings
+	routes     map[string]*routeEntry
+
+	// deps is the last compilation of everything but the routes; the
+	// routes are compiled against it.
+	deps *compiler
+	sigs signatures
+	ppl  map[string]error
+
+	// claims holds the ids of the routes making each claim (matchKey);
+	// nearly every claim is made by one route.
+	claims map[string][]string
+	// Routes by what they reference.
+	byNamespace, byPolicy, byKeyPair map[string]idSet
+}
+
+type idSet = map[string]struct{}
+
+// NewCompiler returns a compiler holding no objects.
+func NewCompiler() *Compiler {
+	c := &Compiler{
+		namespaces:  map[string]*store.Namespace{},
+		policies:    map[string]*store.Policy{},
+		keyPairs:    map[string]*store.KeyPair{},
+		routes:      map[string]*routeEntry{},
+		ppl:         map[string]error{},
+		claims:      map[string][]string{},
+		byNamespace: map[string]idSet{}, byPolicy: map[string]idSet{}, byKeyPair: map[string]idSet{},
+	}
+	c.deps = c.compileDeps()
+	c.sigs = c.deps.signatures()
+	return c
+}
+
+// Reset makes the compiler hold exactly the objects of st and returns the
+// objects whose record or status may have changed. An object of the same
+// kind, id and non-zero version as one already held counts as unchanged.
+func (c *Compiler) Reset(st *store.State) []ObjectKey {
+	if st == nil {
+		st = &store.State{}
+	}
+	var changes []store.Change
+	seen := map[ObjectKey]bool{}
+	add := func(o store.Object) {
+		m := o.GetObjectMeta()
+		key := ObjectKey{Kind: o.Kind(), ID: m.ID}
+		seen[key] = true
+		if held, ok := c.object(key); !ok || m.Version == 0 || held.GetObjectMeta().Version != m.Version {
+			changes = append(changes, store.Change{Kind: key.Kind, ID: key.ID, Version: m.Version, Object: o})
+		}
+	}
+	for _, o := range st.Namespaces {
+		add(o)
+	}
+	for _, o := range st.KeyPairs {
+		add(o)
+	}
+	for _, o := range st.Policies {
+		add(o)
+	}
+	if st.Settings != nil {
+		s := *st.Settings
+		if s.ID == "" {
+			s.ID = store.SettingsID
+		}
+		add(&s)
+	}
+	for _, o := range st.Routes {
+		add(o)
+	}
+	c.each(func(key ObjectKey) {
+		if !seen[key] {
+			changes = append(changes, store.Change{Kind: key.Kind, ID: key.ID})
+		}
+	})
+	return c.Apply(changes)
+}
+
+// Apply takes in changed objects (a nil Object deletes) and returns the
+// objects whose record or status may have changed. Kinds that compile into
+// nothing are ignored.
+func (c *Compiler) Apply(changes []store.Change) []ObjectKey {
+	touched := map[ObjectKey]struct{}{}
+	w := newRouteWork()
+	var direct changedDeps
+	for _, ch := range changes {
+		switch ch.Kind {
+		case store.KindRoute:
+			c.putRoute(ch.ID, ch.Object, w)
+			continue
+		case store.KindNamespace:
+			setOrDelete(c.namespaces, ch.ID, ch.Object)
+			direct.namespaces = append(direct.namespaces, ch.ID)
+		case store.KindPolicy:
+			setOrDelete(c.policies, ch.ID, ch.Object)
+		case store.KindKeyPair:
+			setOrDelete(c.keyPairs, ch.ID, ch.Object)
+			direct.keyPairs = append(direct.keyPairs, ch.ID)
+		case store.KindSettings:
+			c.settings, _ = ch.Object.(*store.Settings)
+		default:
+			continue // compiles into nothing
+		}
+		direct.any = true
+		touched[ObjectKey{Kind: ch.Kind, ID: ch.ID}] = struct{}{}
+	}
+	if direct.any {
+		// Any of these may change the outcome of any other: report all of
+		// them, from before and after.
+		for key := range c.deps.status {
+			touched[key] = struct{}{}
+		}
+		c.deps = c.compileDeps()
+		sigs := c.deps.signatures()
+		c.affected(direct, sigs, w.check)
+		c.sigs = sigs
+		for key := range c.deps.status {
+			touched[key] = struct{}{}
+		}
+	}
+	c.compileRoutes(w)
+	for id := range w.touched {
+		touched[ObjectKey{Kind: store.KindRoute, ID: id}] = struct{}{}
+	}
+	return slices.SortedFunc(maps.Keys(touched), compareKeys)
+}
+
+// Record returns the target record of an object, or nil when the object
+// has none (invalid, deleted, or of a kind without records).
+func (c *Compiler) Record(key ObjectKey) *databroker.Record {
+	if key.Kind == store.KindRoute {
+		if e, ok := c.routes[key.ID]; ok {
+			return e.record
+		}
+		return nil
+	}
+	return c.deps.records[key]
+}
+
+// Status returns the outcome of compiling an object, and false when the
+// compiler holds no such object.
+func (c *Compiler) Status(key ObjectKey) (Status, bool) {
+	if key.Kind == store.KindRoute {
+		if e, ok := c.routes[key.ID]; ok {
+			return e.status(), true
+		}
+		return Status{}, false
+	}
+	s, ok := c.deps.status[key]
+	return s, ok
+}
+
+// Object returns the object the compiler holds under key.
+func (c *Compiler) Object(key ObjectKey) (store.Object, bool) { return c.object(key) }
+
+// Keys returns every object the compiler holds, in a stable order.
+func (c *Compiler) Keys() []ObjectKey {
+	var keys []ObjectKey
+	c.each(func(key ObjectKey) { keys = append(keys, key) })
+	slices.SortFunc(keys, compareKeys)
+	return keys
+}
+
+// Len returns how many objects the compiler holds.
+func (c *Compiler) Len() int {
+	n := len(c.namespaces) + len(c.policies) + len(c.keyPairs) + len(c.routes)
+	if c.settings != nil {
+		n++
+	}
+	return n
+}
+
+// Result returns every target record, in write order, and every status.
+func (c *Compiler) Result() *Result {
+	status := make(map[ObjectKey]Status, c.Len())
+	maps.Copy(status, c.deps.status)
+	records := slices.Collect(maps.Values(c.deps.records))
+	for id, e := range c.routes {
+		status[ObjectKey{Kind: store.KindRoute, ID: id}] = e.status()
+		if e.record != nil {
+			records = append(records, e.record)
+		}
+	}
+	order := make(map[string]int, len(RecordTypes))
+	for i, t := range RecordTypes {
+		order[t] = i
+	}
+	slices.SortFunc(records, func(a, b *databroker.Record) int {
+		return cmp.Or(cmp.Compare(order[a.Type], order[b.Type]), strings.Compare(a.Id, b.Id))
+	})
+	return &Result{Records: records, Status: status}
+}
+
+func (c *Compiler) object(key ObjectKey) (store.Object, bool) {
+	switch key.Kind {
+	case store.KindNamespace:
+		return lookup(c.namespaces, key.ID)
+	case store.KindPolicy:
+		return lookup(c.policies, key.ID)
+	case store.KindKeyPair:
+		return lookup(c.keyPairs, key.ID)
+	case store.KindSettings:
+		if c.settings != nil && c.settings.ID == key.ID {
+			return c.settings, true
+		}
+	case store.KindRoute:
+		if e, ok := c.routes[key.ID]; ok {
+			return e.route, true
+		}
+	}
+	return nil, false
+}
+
+func lookup[T store.Object](m map[string]T, id string) (store.Object, bool) {
+	o, ok := m[id]
+	return o, ok
+}
+
+func (c *Compiler) each(fn func(ObjectKey)) {
+	for id := range c.namespaces {
+		fn(ObjectKey{Kind: store.KindNamespace, ID: id})
+	}
+	for id := range c.policies {
+		fn(ObjectKey{Kind: store.KindPolicy, ID: id})
+	}
+	for id := range c.keyPairs {
+		fn(ObjectKey{Kind: store.KindKeyPair, ID: id})
+	}
+	if c.settings != nil {
+		fn(ObjectKey{Kind: store.KindSettings, ID: c.settings.ID})
+	}
+	for id := range c.routes {
+		fn(ObjectKey{Kind: store.KindRoute, ID: id})
+	}
+}
+
+// compileDeps compiles everything but the routes, in id order.
+func (c *Compiler) compileDeps() *compiler {
+	st := &store.State{
+		Namespaces: sortedValues(c.namespaces),
+		Policies:   sortedValues(c.policies),
+		KeyPairs:   sortedValues(c.keyPairs),
+		Settings:   c.settings,
+	}
+	d := newCompiler(st)
+	used := make(map[string]error, len(st.Policies))
+	d.validatePPL = func(ppl string) error {
+		err, ok := c.ppl[ppl]
+		if !ok {
+			err = ValidatePPL(ppl)
+		}
+		used[ppl] = err
+		return err
+	}
+	d.compileAllButRoutes()
+	c.ppl = used // only what is in use is worth keeping
+	return d
+}
+
+func compareKeys(a, b ObjectKey) int {
+	return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), strings.Compare(a.ID, b.ID))
+}
+
+func setOrDelete[T store.Object](m map[string]T, id string, o store.Object) {
+	if t, ok := o.(T); ok {
+		m[id] = t
+		return
+	}
+	delete(m, id)
+}
+
+func sortedValues[T store.Object](m map[string]T) []T {
+	out := slices.Collect(maps.Values(m))
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(a.GetObjectMeta().ID, b.GetObjectMeta().ID) })
+	return out
+}

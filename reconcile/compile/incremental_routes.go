@@ -1,0 +1,221 @@
+package compile
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// changedDeps lists the dependencies of routes that changed as objects.
+type changedDeps struct {
+	any bool
+	// Namespaces and key pairs show in route records (the namespace name,
+	// the certificates), so a change to one recompiles its routes; a
+	// policy shows only through its signature.
+	namespaces, keyPairs []string
+}
+
+// signatures hold, per dependency of routes, everything about it that a
+// route's record or status shows: two compilations with equal signatures
+// compile the routes that reference it alike.
+type signatures struct {
+	namespaces, policies, keyPairs map[string]string
+}
+
+func (d *compiler) signatures() signatures {
+	s := signatures{
+		namespaces: make(map[string]string, len(d.namespaces)),
+		policies:   make(map[string]string, len(d.policies)),
+		keyPairs:   make(map[string]string, len(d.keyPairs)),
+	}
+	for id := range d.namespaces {
+		node, err := d.placement(id)
+		if err != nil {
+			s.namespaces[id] = "invalid\x00" + err.Error()
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("valid")
+		for _, p := range d.enforcedFor(node) {
+			b.WriteString("\x00" + p.policy.ID + "\x00" + p.invalidReason())
+		}
+		s.namespaces[id] = b.String()
+	}
+	for id, p := range d.policies {
+		s.policies[id] = p.invalidReason()
+	}
+	for id, k := range d.keyPairs {
+		if k.err != nil {
+			s.keyPairs[id] = k.err.Error()
+		} else {
+			s.keyPairs[id] = ""
+		}
+	}
+	return s
+}
+
+// affected adds to dirty the routes that reference a dependency that
+// changed as an object (namespaces, key pairs) or whose signature changed.
+func (c *Compiler) affected(direct changedDeps, sigs signatures, dirty idSet) {
+	for _, id := range direct.namespaces {
+		addAll(dirty, c.byNamespace[id])
+	}
+	for _, id := range direct.keyPairs {
+		addAll(dirty, c.byKeyPair[id])
+	}
+	differing(c.sigs.namespaces, sigs.namespaces, func(id string) { addAll(dirty, c.byNamespace[id]) })
+	differing(c.sigs.policies, sigs.policies, func(id string) { addAll(dirty, c.byPolicy[id]) })
+	differing(c.sigs.keyPairs, sigs.keyPairs, func(id string) { addAll(dirty, c.byKeyPair[id]) })
+}
+
+// differing calls fn for every id whose signature is not the same in a and
+// b, a missing one included.
+func differing(a, b map[string]string, fn func(id string)) {
+	for id, sa := range a {
+		if sb, ok := b[id]; !ok || sa != sb {
+			fn(id)
+		}
+	}
+	for id := range b {
+		if _, ok := a[id]; !ok {
+			fn(id)
+		}
+	}
+}
+
+func addAll(dst, src idSet) {
+	for id := range src {
+		dst[id] = struct{}{}
+	}
+}
+
+// putRoute replaces or (for a nil object) deletes a route, and marks it for
+// a new check.
+func (c *Compiler) putRoute(id string, o store.Object, w *routeWork) {
+	if old, ok := c.routes[id]; ok {
+		c.unclaim(old, w)
+		c.index(old.route, false)
+		delete(c.routes, id)
+	}
+	w.touched[id] = struct{}{}
+	r, ok := o.(*store.Route)
+	if !ok {
+		return
+	}
+	c.routes[id] = &routeEntry{route: r}
+	c.index(r, true)
+	w.check[id] = struct{}{}
+}
+
+// routeWork is what one Apply has to do about routes.
+type routeWork struct {
+	check   idSet               // routes to validate again
+	groups  map[string]struct{} // claims whose routes must be settled again
+	touched idSet               // routes whose outcome may have changed
+}
+
+func newRouteWork() *routeWork {
+	return &routeWork{check: idSet{}, groups: map[string]struct{}{}, touched: idSet{}}
+}
+
+// compileRoutes checks the routes marked for it, then settles them and every
+// route that shares a claim with them or used to.
+func (c *Compiler) compileRoutes(w *routeWork) {
+	for id := range w.check {
+		e, ok := c.routes[id]
+		if !ok {
+			continue
+		}
+		c.unclaim(e, w)
+		c.deps.check(e)
+		c.claim(e, w)
+		w.touched[id] = struct{}{}
+	}
+	for key := range w.groups {
+		group := c.group(key)
+		for _, e := range group {
+			c.deps.settle(e, group)
+			w.touched[e.route.ID] = struct{}{}
+		}
+	}
+	for id := range w.check {
+		if e, ok := c.routes[id]; ok && e.matchKey == "" {
+			c.deps.settle(e, nil)
+		}
+	}
+}
+
+// group returns the routes making a claim, ordered by id.
+func (c *Compiler) group(key string) []*routeEntry {
+	ids := c.claims[key]
+	out := make([]*routeEntry, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, c.routes[id])
+	}
+	slices.SortFunc(out, func(a, b *routeEntry) int { return strings.Compare(a.route.ID, b.route.ID) })
+	return out
+}
+
+func (c *Compiler) claim(e *routeEntry, w *routeWork) {
+	if e.matchKey == "" {
+		return
+	}
+	c.claims[e.matchKey] = append(c.claims[e.matchKey], e.route.ID)
+	w.groups[e.matchKey] = struct{}{}
+}
+
+func (c *Compiler) unclaim(e *routeEntry, w *routeWork) {
+	if e.matchKey == "" {
+		return
+	}
+	ids := slices.DeleteFunc(c.claims[e.matchKey], func(id string) bool { return id == e.route.ID })
+	if len(ids) == 0 {
+		delete(c.claims, e.matchKey)
+	} else {
+		c.claims[e.matchKey] = ids
+	}
+	w.groups[e.matchKey] = struct{}{}
+}
+
+// index files (or, with put unset, unfiles) a route under what it references.
+func (c *Compiler) index(r *store.Route, put bool) {
+	update := add
+	if !put {
+		update = remove
+	}
+	update(c.byNamespace, r.NamespaceID, r.ID)
+	s := r.Spec
+	if s == nil {
+		return
+	}
+	for _, id := range s.PolicyIds {
+		update(c.byPolicy, id, r.ID)
+	}
+	if id := s.GetUpstreamTunnel().GetSshPolicyId(); id != "" {
+		update(c.byPolicy, id, r.ID)
+	}
+	for _, id := range []*string{s.TlsCustomCaKeyPairId, s.TlsClientKeyPairId, s.TlsDownstreamClientCaKeyPairId, s.KubernetesServiceAccountTokenKeyPairId} {
+		if id != nil {
+			update(c.byKeyPair, *id, r.ID)
+		}
+	}
+}
+
+func add(m map[string]idSet, key, id string) {
+	set, ok := m[key]
+	if !ok {
+		set = idSet{}
+		m[key] = set
+	}
+	set[id] = struct{}{}
+}
+
+func remove(m map[string]idSet, key, id string) {
+	if set, ok := m[key]; ok {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(m, key)
+		}
+	}
+}

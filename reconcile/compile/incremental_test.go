@@ -1,0 +1,246 @@
+package compile
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// world is a desired state edited one object at a time, the way the store's
+// change feed reports it.
+type world struct {
+	objects map[ObjectKey]store.Object
+	version int64
+}
+
+func newWorld(st *store.State) *world {
+	w := &world{objects: map[ObjectKey]store.Object{}}
+	for _, o := range st.Objects() {
+		w.objects[ObjectKey{Kind: o.Kind(), ID: o.GetObjectMeta().ID}] = o
+	}
+	if st.Settings != nil {
+		w.objects[ObjectKey{Kind: store.KindSettings, ID: st.Settings.ID}] = st.Settings
+	}
+	return w
+}
+
+func (w *world) state() *store.State {
+	st := &store.State{}
+	for _, o := range w.objects {
+		st.Add(o)
+	}
+	return st
+}
+
+// put stores o under a new version and returns the change.
+func (w *world) put(o store.Object) store.Change {
+	w.version++
+	o.GetObjectMeta().Version = w.version
+	m := o.GetObjectMeta()
+	w.objects[ObjectKey{Kind: o.Kind(), ID: m.ID}] = o
+	return store.Change{Kind: o.Kind(), ID: m.ID, Version: w.version, Object: o}
+}
+
+func (w *world) remove(key ObjectKey) store.Change {
+	w.version++
+	delete(w.objects, key)
+	return store.Change{Kind: key.Kind, ID: key.ID, Version: w.version}
+}
+
+// edit makes one random change: a route moved, renamed, made to collide or
+// broken; a policy enforced, broken or deleted; a namespace moved, renamed
+// or deleted; a key pair deleted or restored; the settings changed.
+func (w *world) edit(t testing.TB, rng *rand.Rand, pool *store.State) store.Change {
+	nsIDs := []string{nsGlobal, nsTeam, nsApp, nsOther, "a0000000-0000-4000-8000-000000000404"}
+	pick := func(ids []string) string { return ids[rng.IntN(len(ids))] }
+	switch rng.IntN(10) {
+	case 0, 1, 2, 3:
+		r := pool.Routes[rng.IntN(len(pool.Routes))]
+		if rng.IntN(8) == 0 {
+			return w.remove(ObjectKey{Kind: store.KindRoute, ID: r.ID})
+		}
+		r = &store.Route{ObjectMeta: r.ObjectMeta, Spec: proto.CloneOf(r.Spec)}
+		switch rng.IntN(5) {
+		case 0:
+			r.NamespaceID = pick(nsIDs)
+		case 1:
+			r.Name = fmt.Sprintf("renamed %d", rng.IntN(100))
+		case 2:
+			r.Spec.From = pick([]string{"https://dup.example.com", "https://good.example.com", "nowhere", "https://fresh.example.com"})
+		case 3:
+			r.Spec.PolicyIds = []string{policyID(1 + rng.IntN(5))}
+		case 4:
+			r.Spec.To = []string{fmt.Sprintf("https://to%d.internal", rng.IntN(100))}
+		}
+		return w.put(r)
+	case 4, 5:
+		p := pool.Policies[rng.IntN(len(pool.Policies))]
+		if rng.IntN(5) == 0 {
+			return w.remove(ObjectKey{Kind: store.KindPolicy, ID: p.ID})
+		}
+		cp := *p
+		switch rng.IntN(4) {
+		case 0:
+			cp.Enforced = !cp.Enforced
+		case 1:
+			cp.PPL = pick([]string{allowAll, "allow:\n  and:\n    - bogus: 1\n"})
+		case 2:
+			cp.NamespaceID = pick(nsIDs)
+		case 3:
+			cp.Name = fmt.Sprintf("policy %d", rng.IntN(100))
+		}
+		return w.put(&cp)
+	case 6, 7:
+		id := pick(nsIDs[1:4])
+		if rng.IntN(5) == 0 {
+			return w.remove(ObjectKey{Kind: store.KindNamespace, ID: id})
+		}
+		var parent, name string
+		for _, ns := range tree() {
+			if ns.ID == id {
+				parent, name = ns.NamespaceID, ns.Name
+			}
+		}
+		switch rng.IntN(3) {
+		case 0:
+			parent = pick(nsIDs)
+		case 1:
+			name = fmt.Sprintf("ns %d", rng.IntN(100))
+		}
+		return w.put(namespace(id, parent, name))
+	case 8:
+		kp := pool.KeyPairs[rng.IntN(len(pool.KeyPairs))]
+		if rng.IntN(2) == 0 {
+			return w.remove(ObjectKey{Kind: store.KindKeyPair, ID: kp.ID})
+		}
+		cp := *kp
+		cp.NamespaceID = pick(nsIDs)
+		return w.put(&cp)
+	default:
+		s := *pool.Settings
+		s.Spec = proto.CloneOf(s.Spec)
+		s.Spec.AuthenticateServiceUrl = new(pick([]string{"https://authenticate.example.com", "not a url"}))
+		return w.put(&s)
+	}
+}
+
+// TestCompilerMatchesCompile applies random edits one at a time and checks
+// after each that the incremental compiler holds what a full compilation of
+// the same objects gives, and that every object whose record or status
+// changed was reported.
+func TestCompilerMatchesCompile(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(seed, 7))
+			pool := mixedState(t)
+			pool.Routes = append(pool.Routes, inheritanceState(t).Routes...)
+			pool.Policies = append(pool.Policies, policy(policyID(5), nsOther, "other", allowAll, true))
+			w := newWorld(mixedState(t))
+			c := NewCompiler()
+			c.Reset(w.state())
+			before := c.Result()
+			for step := range 60 {
+				ch := w.edit(t, rng, pool)
+				touched := map[ObjectKey]bool{}
+				for _, k := range c.Apply([]store.Change{ch}) {
+					touched[k] = true
+				}
+				got, want := c.Result(), Compile(w.state())
+				if diff := gocmp.Diff(string(renderResult(t, want)), string(renderResult(t, got))); diff != "" {
+					t.Fatalf("step %d (%s %s): incremental result differs (-full +incremental):\n%s", step, ch.Kind, ch.ID, diff)
+				}
+				for _, k := range changedKeys(before, got) {
+					if !touched[k] {
+						t.Fatalf("step %d (%s %s): %s changed but was not reported", step, ch.Kind, ch.ID, k)
+					}
+				}
+				before = got
+			}
+		})
+	}
+}
+
+func changedKeys(a, b *Result) []ObjectKey {
+	records := func(r *Result) map[ObjectKey]string {
+		out := map[ObjectKey]string{}
+		for _, rec := range r.Records {
+			k, _ := kindOfRecordType(rec.Type)
+			out[ObjectKey{Kind: k, ID: rec.Id}] = string(rec.Data.Value)
+		}
+		return out
+	}
+	ra, rb := records(a), records(b)
+	seen := map[ObjectKey]bool{}
+	var out []ObjectKey
+	note := func(k ObjectKey) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for k, v := range ra {
+		if rb[k] != v {
+			note(k)
+		}
+	}
+	for k, v := range rb {
+		if ra[k] != v {
+			note(k)
+		}
+	}
+	for k, s := range a.Status {
+		if t, ok := b.Status[k]; !ok || t != s {
+			note(k)
+		}
+	}
+	for k := range b.Status {
+		if _, ok := a.Status[k]; !ok {
+			note(k)
+		}
+	}
+	return out
+}
+
+func kindOfRecordType(t string) (store.Kind, bool) {
+	switch t {
+	case RecordTypeRoute:
+		return store.KindRoute, true
+	case RecordTypePolicy:
+		return store.KindPolicy, true
+	case RecordTypeKeyPair:
+		return store.KindKeyPair, true
+	case RecordTypeSettings:
+		return store.KindSettings, true
+	}
+	return "", false
+}
+
+// TestCompilerResetKeepsUnchanged checks that a Reset with the objects
+// already held reports nothing, and one with a new version reports it.
+func TestCompilerResetKeepsUnchanged(t *testing.T) {
+	t.Parallel()
+	st := largeState(300, 200)
+	c := NewCompiler()
+	if got := len(c.Reset(st)); got != 300+200+len(st.Namespaces) {
+		t.Fatalf("first reset reported %d objects", got)
+	}
+	if got := c.Reset(st); len(got) != 0 {
+		t.Fatalf("reset with the same objects reported %v", got)
+	}
+	r := *st.Routes[5]
+	r.Version++
+	r.Spec = &configpb.Route{From: "https://changed.example.com", To: []string{"https://x.internal"}}
+	st.Routes[5] = &r
+	got := c.Reset(st)
+	if want := []ObjectKey{{Kind: store.KindRoute, ID: r.ID}}; !gocmp.Equal(got, want) {
+		t.Fatalf("reset after one edit reported %v, want %v", got, want)
+	}
+}
