@@ -71,6 +71,7 @@ func BenchmarkReconcile(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("routes=%d/edit", sizes[len(sizes)-1]), func(b *testing.B) { benchEdit(b, last, seed) })
 			b.Run(fmt.Sprintf("routes=%d/noop", sizes[len(sizes)-1]), func(b *testing.B) { benchNoop(b, last) })
+			b.Run(fmt.Sprintf("routes=%d/resync", sizes[len(sizes)-1]), func(b *testing.B) { benchResync(b, last) })
 		})
 	}
 }
@@ -81,6 +82,7 @@ type benchWorld struct {
 	client   *databroker.Client
 	metrics  *reconcile.Metrics
 	requests *atomic.Int64
+	loop     *reconcile.Loop
 }
 
 // countingBroker starts an embedded databroker that counts the calls it answers.
@@ -143,6 +145,7 @@ func benchCold(b, owner *testing.B, s store.Store) *benchWorld {
 		lctx, cancel := context.WithCancel(context.Background())
 		owner.Cleanup(cancel)
 		start = time.Now()
+		w.loop = loop
 		go func() { _ = loop.Run(lctx) }()
 		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.ViewRecords) >= float64(len(records)) })
 		cold := time.Since(start)
@@ -221,6 +224,22 @@ func benchNoop(b *testing.B, w *benchWorld) {
 		waitFor(b, func() bool { return syncedVersion(b, w.store) >= sa.Version })
 		elapsed := time.Since(start)
 		b.ReportMetric(elapsed.Seconds(), "s/pass")
+		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts+testutil.ToFloat64(w.metrics.RecordsDeleted)-deletes, "records-written")
+		b.ReportMetric(float64(w.requests.Load()-before), "databroker-requests")
+	}
+}
+
+// benchResync times a periodic resync of a converged loop: the whole store
+// read again and every object compared with the view.
+func benchResync(b *testing.B, w *benchWorld) {
+	for b.Loop() {
+		passes := passCount(b, w.metrics)
+		puts, deletes := testutil.ToFloat64(w.metrics.RecordsPut), testutil.ToFloat64(w.metrics.RecordsDeleted)
+		before := w.requests.Load()
+		start := time.Now()
+		w.loop.Resync()
+		waitFor(b, func() bool { return passCount(b, w.metrics) > passes })
+		b.ReportMetric(time.Since(start).Seconds(), "s/resync")
 		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts+testutil.ToFloat64(w.metrics.RecordsDeleted)-deletes, "records-written")
 		b.ReportMetric(float64(w.requests.Load()-before), "databroker-requests")
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-logr/logr/testr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -239,4 +240,14 @@ func selfSigned(t *testing.T, host string) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
+}
+
+// passCount is how many passes a loop has finished.
+func passCount(t testing.TB, m *reconcile.Metrics) uint64 {
+	t.Helper()
+	var out dto.Metric
+	if err := m.Duration.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.GetHistogram().GetSampleCount()
 }

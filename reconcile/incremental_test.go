@@ -110,3 +110,17 @@ func TestFailedWriteIsRetried(t *testing.T) {
 		return slices.Equal(e.route(r.ID).GetTo(), []string{"http://v2.internal:8080"})
 	})
 }
+
+func TestResyncOnRequestWritesNothingWhenConverged(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	l := e.startLoop("a")
+	r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)
+	e.eventually("the route synced", func() bool { return e.status(store.KindRoute, r.ID).State == store.SyncSynced })
+	puts, passes := testutil.ToFloat64(l.metrics.RecordsPut), passCount(t, l.metrics)
+	l.Resync()
+	e.eventually("a resync pass", func() bool { return passCount(t, l.metrics) > passes })
+	if got := testutil.ToFloat64(l.metrics.RecordsPut); got != puts {
+		t.Errorf("a resync of a converged loop wrote %v records", got-puts)
+	}
+}

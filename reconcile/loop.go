@@ -46,6 +46,7 @@ type Loop struct {
 	m        *Metrics
 	statuses *statusWriter
 	health   store.Health
+	resync   chan struct{}
 }
 
 // New returns a loop; Run starts it.
@@ -72,8 +73,14 @@ func New(opts Options) *Loop {
 		opts: opts, log: opts.Logger.WithValues("reconciler", opts.Name), m: opts.Metrics,
 		statuses: &statusWriter{store: opts.Store},
 		health:   store.Health{Name: opts.Name},
+		resync:   make(chan struct{}, 1),
 	}
 }
+
+// Resync asks the writer for a pass that re-reads the whole store and
+// compares every object with the databroker, as the periodic resync does.
+// It returns at once.
+func (l *Loop) Resync() { signal(l.resync) }
 
 // LeaseName is the databroker lease that makes one instance the writer.
 func (l *Loop) LeaseName() string { return "pomerium-console-reconciler-" + l.opts.Name }
@@ -168,6 +175,8 @@ func (l *Loop) lead(ctx context.Context) error {
 		case <-resync.C:
 			// The periodic resync re-reads the whole store, in case a change
 			// slipped past both the feed and the version bookkeeping.
+			state.invalidate()
+		case <-l.resync:
 			state.invalidate()
 		case <-retry:
 		}
