@@ -8,6 +8,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Outputs of a renamed or deleted .proto would otherwise linger and still
 # compile.
-find api -name '*.pb.go' -delete
+find api \( -name '*.pb.go' -o -name '*.connect.go' \) -delete
 
 go tool -modfile=tools/go.mod buf generate

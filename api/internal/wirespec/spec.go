@@ -1,26 +1,22 @@
-package configpb_test
+package wirespec
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
-	"testing"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// specPath is the table of wire facts read from Pomerium's compiled
-// descriptors. It is the single source of truth for the pomerium.config
-// contract; config.proto is written to match it, never the other way round.
-const specPath = "testdata/pomerium-config-wire.tsv"
-
-// wireSpec is the parsed table, in table order so that failures read in the
+// Spec is the parsed table, in table order so that failures read in the
 // same order as the file.
-type wireSpec struct {
+type Spec struct {
 	messages []*specMessage
 	enums    []*specEnum
+	rpcs     []*specRPC
 }
 
 type specMessage struct {
@@ -31,14 +27,37 @@ type specMessage struct {
 }
 
 type specEnum struct {
-	line   int
-	name   protoreflect.FullName
+	line int
+	name protoreflect.FullName
+	// file is that of the message rows the enum row follows, or "" when
+	// none came before it in its table.
+	file   string
 	values []specEnumValue
 }
 
 type specEnumValue struct {
 	name   protoreflect.Name
 	number protoreflect.EnumNumber
+}
+
+type specRPC struct {
+	line              int
+	service           protoreflect.FullName
+	method            protoreflect.Name
+	request, response specStream
+}
+
+// specStream is one side of an rpc: a message, possibly streamed.
+type specStream struct {
+	message   protoreflect.FullName
+	streaming bool
+}
+
+func (s specStream) String() string {
+	if s.streaming {
+		return "stream " + string(s.message)
+	}
+	return string(s.message)
 }
 
 // specField is a field as the table writes it. The same shape is produced
@@ -107,25 +126,63 @@ var scalarKinds = func() map[string]protoreflect.Kind {
 	return kinds
 }()
 
-// loadSpec reads and parses the table, stopping the test on any row it
-// cannot understand: a misread fact would make every later check vacuous.
-func loadSpec(t *testing.T) *wireSpec {
-	t.Helper()
-	f, err := os.Open(specPath)
-	if err != nil {
-		t.Fatalf("open spec: %v", err)
+// Load reads and merges tables: the table of wire facts, then any
+// supplements that add what it leaves out (such as the values of an enum it
+// only names). A declaration that two rows make twice is an error, so a
+// supplement can add facts but never overrule the table.
+func Load(paths ...string) (*Spec, error) {
+	spec := &Spec{}
+	declared := make(map[protoreflect.FullName]string)
+	for _, path := range paths {
+		part, err := loadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range part.messages {
+			if err := declare(declared, m.name, fmt.Sprintf("%s:%d", path, m.line)); err != nil {
+				return nil, err
+			}
+		}
+		for _, e := range part.enums {
+			if err := declare(declared, e.name, fmt.Sprintf("%s:%d", path, e.line)); err != nil {
+				return nil, err
+			}
+		}
+		spec.messages = append(spec.messages, part.messages...)
+		spec.enums = append(spec.enums, part.enums...)
+		spec.rpcs = append(spec.rpcs, part.rpcs...)
 	}
-	defer f.Close()
-	spec, err := parseSpec(bufio.NewScanner(f))
-	if err != nil {
-		t.Fatalf("parse %s: %v", specPath, err)
-	}
-	return spec
+	return spec, nil
 }
 
-func parseSpec(sc *bufio.Scanner) (*wireSpec, error) {
-	spec := &wireSpec{}
+func declare(declared map[protoreflect.FullName]string, name protoreflect.FullName, at string) error {
+	if first, ok := declared[name]; ok {
+		return fmt.Errorf("%s: %s is declared again (first at %s)", at, name, first)
+	}
+	declared[name] = at
+	return nil
+}
+
+func loadFile(path string) (*Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open table: %w", err)
+	}
+	defer f.Close()
+	spec, err := parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return spec, nil
+}
+
+// parse stops at the first row it cannot understand: a misread fact would
+// make every later check vacuous.
+func parse(r io.Reader) (*Spec, error) {
+	spec := &Spec{}
 	var current *specMessage
+	var section string
+	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		text := sc.Text()
 		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
@@ -138,21 +195,28 @@ func parseSpec(sc *bufio.Scanner) (*wireSpec, error) {
 			current, err = parseMessageRow(line, cols)
 			if err == nil {
 				spec.messages = append(spec.messages, current)
+				section = current.file
 			}
 		case "field":
 			if current == nil {
-				return nil, fmt.Errorf("line %d: field row before any message row", line)
+				return nil, fmt.Errorf("line %d: field row without a message row above it", line)
 			}
 			var f specField
 			f, err = parseFieldRow(line, cols)
 			current.fields = append(current.fields, f)
-		case "enum":
-			// Field rows never follow an enum row; keeping current would
+		case "enum", "rpc":
+			// Field rows never follow these; keeping current would
 			// silently attach a misplaced field to the previous message.
 			current = nil
-			var e *specEnum
-			e, err = parseEnumRow(line, cols)
-			spec.enums = append(spec.enums, e)
+			if cols[0] == "enum" {
+				var e *specEnum
+				e, err = parseEnumRow(line, cols, section)
+				spec.enums = append(spec.enums, e)
+			} else {
+				var r *specRPC
+				r, err = parseRPCRow(line, cols)
+				spec.rpcs = append(spec.rpcs, r)
+			}
 		default:
 			err = fmt.Errorf("line %d: unknown row kind %q", line, cols[0])
 		}
@@ -245,11 +309,11 @@ func parseType(s string) (specType, error) {
 	return specType{kind: kind, typeName: name}, nil
 }
 
-func parseEnumRow(line int, cols []string) (*specEnum, error) {
+func parseEnumRow(line int, cols []string, file string) (*specEnum, error) {
 	if len(cols) != 3 {
 		return nil, fmt.Errorf("line %d: enum row has %d columns, want 3", line, len(cols))
 	}
-	e := &specEnum{line: line, name: protoreflect.FullName(cols[1])}
+	e := &specEnum{line: line, name: protoreflect.FullName(cols[1]), file: file}
 	if !e.name.IsValid() {
 		return nil, fmt.Errorf("line %d: invalid enum name %q", line, cols[1])
 	}
@@ -265,4 +329,36 @@ func parseEnumRow(line int, cols []string) (*specEnum, error) {
 		return nil, fmt.Errorf("line %d: enum %s has no values", line, e.name)
 	}
 	return e, nil
+}
+
+func parseRPCRow(line int, cols []string) (*specRPC, error) {
+	if len(cols) != 3 {
+		return nil, fmt.Errorf("line %d: rpc row has %d columns, want 3", line, len(cols))
+	}
+	service, method, ok := strings.Cut(cols[1], "/")
+	r := &specRPC{line: line, service: protoreflect.FullName(service), method: protoreflect.Name(method)}
+	if !ok || !r.service.IsValid() || !r.method.IsValid() {
+		return nil, fmt.Errorf("line %d: malformed method %q, want <service>/<method>", line, cols[1])
+	}
+	request, response, ok := strings.Cut(cols[2], " -> ")
+	if !ok {
+		return nil, fmt.Errorf("line %d: malformed signature %q, want <request> -> <response>", line, cols[2])
+	}
+	var err error
+	if r.request, err = parseStream(request); err != nil {
+		return nil, fmt.Errorf("line %d: request: %w", line, err)
+	}
+	if r.response, err = parseStream(response); err != nil {
+		return nil, fmt.Errorf("line %d: response: %w", line, err)
+	}
+	return r, nil
+}
+
+func parseStream(s string) (specStream, error) {
+	rest, streaming := strings.CutPrefix(s, "stream ")
+	name := protoreflect.FullName(rest)
+	if !name.IsValid() || !strings.Contains(rest, ".") {
+		return specStream{}, fmt.Errorf("%q is not a full message name", s)
+	}
+	return specStream{message: name, streaming: streaming}, nil
 }

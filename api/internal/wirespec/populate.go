@@ -1,11 +1,9 @@
-package configpb_test
+package wirespec
 
 import (
 	"fmt"
 	"slices"
-	"strings"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -32,16 +30,33 @@ var wellKnownSamples = map[protoreflect.FullName]func() (proto.Message, error){
 //
 // Values are distinct per field (seq), so two fields that traded numbers
 // would decode into each other's values and fail the comparison. Members
-// of a real oneof exclude each other; variant picks which member is set,
-// and running every variant covers all of them.
+// of a real oneof exclude each other: each time a oneof is filled, the next
+// of its members in turn is set, so that populating again and again reaches
+// every member, those of oneofs nested inside other oneofs included.
 type populator struct {
-	variant int
-	seq     int
-	set     map[protoreflect.FullName]bool
+	seq  int
+	turn map[protoreflect.FullName]int
+	set  map[protoreflect.FullName]bool
 }
 
 func newPopulator() *populator {
-	return &populator{set: make(map[protoreflect.FullName]bool)}
+	return &populator{
+		turn: make(map[protoreflect.FullName]int),
+		set:  make(map[protoreflect.FullName]bool),
+	}
+}
+
+// setAll tells whether every field of mds has been set at least once.
+func (p *populator) setAll(mds []protoreflect.MessageDescriptor) bool {
+	for _, md := range mds {
+		fields := md.Fields()
+		for i := range fields.Len() {
+			if !p.set[fields.Get(i).FullName()] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p *populator) message(m protoreflect.Message, stack []protoreflect.FullName) error {
@@ -60,10 +75,19 @@ func (p *populator) message(m protoreflect.Message, stack []protoreflect.FullNam
 	}
 	stack = append(stack, md.FullName())
 
+	chosen := make(map[protoreflect.FieldDescriptor]bool)
+	oneofs := md.Oneofs()
+	for i := range oneofs.Len() {
+		od := oneofs.Get(i)
+		if !od.IsSynthetic() {
+			chosen[od.Fields().Get(p.turn[od.FullName()]%od.Fields().Len())] = true
+			p.turn[od.FullName()]++
+		}
+	}
 	fields := md.Fields()
 	for i := range fields.Len() {
 		fd := fields.Get(i)
-		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() && od.Fields().Get(p.variant%od.Fields().Len()) != fd {
+		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() && !chosen[fd] {
 			continue
 		}
 		p.set[fd.FullName()] = true
@@ -182,60 +206,4 @@ func reachable(md protoreflect.MessageDescriptor) []protoreflect.MessageDescript
 	}
 	walk(md)
 	return out
-}
-
-// variants is how many populations it takes to set every member of the
-// largest real oneof reachable from md.
-func variants(md protoreflect.MessageDescriptor) int {
-	n := 1
-	for _, m := range reachable(md) {
-		oneofs := m.Oneofs()
-		for i := range oneofs.Len() {
-			if od := oneofs.Get(i); !od.IsSynthetic() {
-				n = max(n, od.Fields().Len())
-			}
-		}
-	}
-	return n
-}
-
-// unknownFields reports, by path, every message in the tree that kept bytes
-// its descriptor has no field for.
-func unknownFields(m protoreflect.Message, at string) []string {
-	var found []string
-	if raw := m.GetUnknown(); len(raw) > 0 {
-		var numbers []string
-		for len(raw) > 0 {
-			num, _, n := protowire.ConsumeField(raw)
-			if n < 0 {
-				numbers = append(numbers, "malformed")
-				break
-			}
-			numbers = append(numbers, fmt.Sprint(num))
-			raw = raw[n:]
-		}
-		found = append(found, fmt.Sprintf("%s: unknown field numbers %s", at, strings.Join(numbers, ", ")))
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		path := at + "." + string(fd.Name())
-		switch {
-		case fd.IsMap():
-			if fd.MapValue().Message() != nil {
-				v.Map().Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
-					found = append(found, unknownFields(v.Message(), fmt.Sprintf("%s[%v]", path, k))...)
-					return true
-				})
-			}
-		case fd.IsList():
-			if fd.Message() != nil {
-				for i := range v.List().Len() {
-					found = append(found, unknownFields(v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", path, i))...)
-				}
-			}
-		case fd.Message() != nil:
-			found = append(found, unknownFields(v.Message(), path)...)
-		}
-		return true
-	})
-	return found
 }

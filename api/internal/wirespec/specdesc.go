@@ -1,4 +1,4 @@
-package configpb_test
+package wirespec
 
 import (
 	"fmt"
@@ -14,17 +14,17 @@ import (
 
 // specFileName names the descriptor built from the table; it only has to be
 // distinct from the files it imports.
-const specFileName = "pomerium-config-wire.proto"
+const specFileName = "wire-table.proto"
 
 // fileDescriptor builds a descriptor from the table rows alone, so that a
-// decoder using it knows nothing of config.proto or the generated code.
+// decoder using it knows nothing of our .proto files or the generated code.
 // Types outside the table (the well-known types) come from the protobuf
 // registry, through a private registry that holds nothing but them.
 //
 // Enums the table references but does not define get a placeholder with a
 // single zero value: proto3 enums are open, so every number still decodes
 // as the field's value rather than as an unknown field.
-func (s *wireSpec) fileDescriptor() (protoreflect.FileDescriptor, error) {
+func (s *Spec) fileDescriptor() (protoreflect.FileDescriptor, error) {
 	messages := make(map[protoreflect.FullName]*descriptorpb.DescriptorProto, len(s.messages))
 	for _, m := range s.messages {
 		if messages[m.name] != nil {
@@ -105,6 +105,18 @@ func (s *wireSpec) fileDescriptor() (protoreflect.FileDescriptor, error) {
 			parent.EnumType = append(parent.EnumType, enums[name])
 		}
 	}
+	services, err := s.serviceProtos(resolve)
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range services {
+		name := protoreflect.FullName(sp.GetName())
+		if pkg != "" && name.Parent() != pkg && pkgErr == nil {
+			pkgErr = fmt.Errorf("service %s is outside package %s; the table must describe one package", name, pkg)
+		}
+		sp.Name = proto.String(string(name.Name()))
+		file.Service = append(file.Service, sp)
+	}
 	if pkgErr != nil {
 		return nil, pkgErr
 	}
@@ -117,6 +129,42 @@ func (s *wireSpec) fileDescriptor() (protoreflect.FileDescriptor, error) {
 		return nil, fmt.Errorf("build descriptor from table: %w", err)
 	}
 	return fd, nil
+}
+
+// serviceProtos groups the rpc rows by service, in table order. Service
+// names are left full so that the caller can check their package.
+func (s *Spec) serviceProtos(resolve func(int, specType) (string, error)) ([]*descriptorpb.ServiceDescriptorProto, error) {
+	var services []*descriptorpb.ServiceDescriptorProto
+	byName := make(map[protoreflect.FullName]*descriptorpb.ServiceDescriptorProto)
+	for _, r := range s.rpcs {
+		sp := byName[r.service]
+		if sp == nil {
+			sp = &descriptorpb.ServiceDescriptorProto{Name: proto.String(string(r.service))}
+			byName[r.service] = sp
+			services = append(services, sp)
+		}
+		input, err := resolve(r.line, specType{kind: protoreflect.MessageKind, typeName: r.request.message})
+		if err != nil {
+			return nil, err
+		}
+		output, err := resolve(r.line, specType{kind: protoreflect.MessageKind, typeName: r.response.message})
+		if err != nil {
+			return nil, err
+		}
+		mp := &descriptorpb.MethodDescriptorProto{
+			Name:       proto.String(string(r.method)),
+			InputType:  proto.String(input),
+			OutputType: proto.String(output),
+		}
+		if r.request.streaming {
+			mp.ClientStreaming = proto.Bool(true)
+		}
+		if r.response.streaming {
+			mp.ServerStreaming = proto.Bool(true)
+		}
+		sp.Method = append(sp.Method, mp)
+	}
+	return services, nil
 }
 
 func buildMessage(dp *descriptorpb.DescriptorProto, m *specMessage, resolve func(int, specType) (string, error)) error {
@@ -261,13 +309,4 @@ func registerWithImports(files *protoregistry.Files, fd protoreflect.FileDescrip
 		return fmt.Errorf("register %s: %w", fd.Path(), err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[protoreflect.FullName]V) []protoreflect.FullName {
-	keys := make([]protoreflect.FullName, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
