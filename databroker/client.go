@@ -130,23 +130,29 @@ func (c *Client) ServerInfo(ctx context.Context) (*pb.ServerInfoResponse, error)
 // Put writes records in as few requests as fit under the message limit and
 // returns the stored records (with their new versions), in order.
 func (c *Client) Put(ctx context.Context, records []*pb.Record) ([]*pb.Record, error) {
-	if len(records) == 0 {
-		return nil, nil
-	}
 	out := make([]*pb.Record, 0, len(records))
+	err := c.PutEach(ctx, records, func(rec *pb.Record) { out = append(out, rec) })
+	return out, err
+}
+
+// PutEach is Put handing each stored record to fn as its batch is answered,
+// so that a large write does not hold every answer at once.
+func (c *Client) PutEach(ctx context.Context, records []*pb.Record, fn func(*pb.Record)) error {
 	for _, req := range pb.OptimumPutRequestsFromRecords(records) {
 		// A lost lease cancels ctx: check between batches so that a writer
 		// that is no longer the leader stops at once.
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return err
 		}
 		res, err := c.rpc.Put(ctx, req)
 		if err != nil {
-			return out, fmt.Errorf("put %d records: %w", len(req.Records), err)
+			return fmt.Errorf("put %d records: %w", len(req.Records), err)
 		}
-		out = append(out, res.Records...)
+		for _, rec := range res.Records {
+			fn(rec)
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // Versions are where a SyncLatest left off.

@@ -2,7 +2,7 @@
 # Peak memory of `serve` holding N routes: imports N routes of a generated
 # open-source Pomerium config into a fresh embedded store, starts serve with
 # its embedded databroker, waits until the loop has written every record,
-# and prints the process's peak RSS (VmHWM).
+# and its statuses, and prints the process's peak RSS (VmHWM).
 set -euo pipefail
 n=${1:-100000}
 cd "$(dirname "$0")/.."
@@ -33,4 +33,13 @@ until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$n" '$1
 done
 synced=$(python3 -c "import time; print(round(time.time() - $start, 1))")
 echo "bench-serve-rss: serve wrote $n route records in ${synced} s (start-up included)"
+# The pass that wrote the records goes on to write their statuses: the peak
+# counts only once it has finished.
+until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk '$1 == "pomerium_console_reconcile_last_success_timestamp_seconds" && $2 > 0 {found=1} END {exit !found}'; do
+	if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
+		echo "bench-serve-rss: serve did not finish its first pass" >&2
+		exit 1
+	fi
+	sleep 0.2
+done
 grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | sed 's/^/bench-serve-rss: /'

@@ -48,6 +48,7 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	}
 	if d.compiler == nil {
 		d.compiler = compile.NewCompiler()
+		d.compiler.Owns = true // the objects read are used for nothing else
 	}
 	if keys, err = d.compile(st, changes); err != nil {
 		// What the compiler holds is unknown after a panic: start over.

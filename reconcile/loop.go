@@ -275,14 +275,14 @@ func (l *Loop) apply(ctx context.Context, view *View, target *compile.Compiler, 
 				repairs++
 			}
 		}
-		written, err := l.opts.Client.Put(ctx, plan.Writes)
-		for _, rec := range written {
+		var observeErr error
+		err := l.opts.Client.PutEach(ctx, plan.Writes, func(rec *pb.Record) {
 			rt, _ := typeByName(rec.GetType())
-			if _, oerr := view.ObserveWritten(rec, canon[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); oerr != nil {
-				err = errors.Join(err, oerr)
+			if _, err := view.ObserveWritten(rec, canon[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); err != nil {
+				observeErr = errors.Join(observeErr, err)
 			}
-		}
-		writeErr = err
+		})
+		writeErr = errors.Join(err, observeErr)
 		l.m.RecordsPut.Add(float64(plan.Puts))
 		l.m.RecordsDeleted.Add(float64(plan.Deletes))
 		l.m.DriftRepaired.Add(float64(repairs))

@@ -53,14 +53,14 @@ func (w *statusWriter) write(ctx context.Context, target *compile.Compiler, keys
 		if !ok {
 			continue // kinds without records have no sync status
 		}
-		obj, exists := target.Object(key)
+		version, exists := target.Version(key)
 		if !exists {
 			// The store dropped its status with the object.
 			delete(w.written, key)
 			delete(w.invalid, key)
 			continue
 		}
-		s := store.ObjectStatus{Kind: rt.Kind, ID: key.ID, ObjectVersion: obj.GetObjectMeta().Version, State: store.SyncPending}
+		s := store.ObjectStatus{Kind: rt.Kind, ID: key.ID, ObjectVersion: version, State: store.SyncPending}
 		delete(w.invalid, key)
 		if found, _ := target.Status(key); !found.Valid {
 			s.State, s.Reason, s.Field = store.SyncError, found.Reason, found.Field
@@ -73,14 +73,28 @@ func (w *statusWriter) write(ctx context.Context, target *compile.Compiler, keys
 		}
 		s.UpdatedAt = now
 		changed = append(changed, s)
+		if len(changed) == statusBatch {
+			if err := w.flush(ctx, changed); err != nil {
+				return len(w.invalid), err
+			}
+			changed = changed[:0]
+		}
 	}
+	return len(w.invalid), w.flush(ctx, changed)
+}
+
+// statusBatch bounds the statuses written at once: a first pass over
+// 100,000 objects would otherwise hold every row of one huge write.
+const statusBatch = 5000
+
+func (w *statusWriter) flush(ctx context.Context, changed []store.ObjectStatus) error {
 	if err := w.store.SetStatus(ctx, changed); err != nil {
-		return len(w.invalid), fmt.Errorf("write statuses: %w", err)
+		return fmt.Errorf("write statuses: %w", err)
 	}
 	for _, s := range changed {
 		w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = s
 	}
-	return len(w.invalid), nil
+	return nil
 }
 
 func sameStatus(a, b store.ObjectStatus) bool {

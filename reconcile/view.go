@@ -122,6 +122,9 @@ func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed 
 	if !ok {
 		return false, nil
 	}
+	if v.holds(rt.Type, rec.GetId(), rec.GetVersion()) {
+		return false, nil // an echo: skip decoding it
+	}
 	var canon []byte
 	var ours bool
 	switch {
@@ -149,6 +152,14 @@ func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed 
 	}
 	byID[rec.GetId()] = entry{Version: rec.GetVersion(), Canon: canon}
 	return !had || string(old.Canon) != string(canon), nil
+}
+
+// holds reports whether the view holds a record at version or later.
+func (v *View) holds(recordType, id string, version uint64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	old, had := v.records[recordType][id]
+	return had && version != 0 && version <= old.Version
 }
 
 // MarkDrift notes that a record changed behind the console's back.

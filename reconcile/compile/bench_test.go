@@ -59,6 +59,20 @@ func BenchmarkCompile100k(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/routes, "ns/route")
 }
 
+// BenchmarkCompilerOwned100k is the loop's cold compile: a compiler that
+// may turn the routes it is given into records.
+func BenchmarkCompilerOwned100k(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		st := largeState(100_000, 1_000)
+		b.StartTimer()
+		c := NewCompiler()
+		c.Owns = true
+		c.Reset(st)
+	}
+}
+
 // TestLargeStateCompiles keeps the benchmark's state honest without running
 // the benchmark: every object is valid and every route inherits.
 func TestLargeStateCompiles(t *testing.T) {

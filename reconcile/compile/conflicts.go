@@ -19,7 +19,7 @@ func conflictError(e *routeEntry, group []*routeEntry) *fieldError {
 	var names []string
 	for _, other := range group {
 		if other != e {
-			names = append(names, "route "+describe(other.route.Name, other.route.ID))
+			names = append(names, "route "+describe(other.meta.Name, other.meta.ID))
 		}
 	}
 	more := ""

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -21,6 +22,13 @@ import (
 //
 // A Compiler is not safe for concurrent use.
 type Compiler struct {
+	// Owns hands the compiler the routes given to Reset and Apply: it
+	// turns their specs into records instead of copying them, and clears
+	// the caller's references to them (in the State and the changes) so
+	// that each decoded route can be freed as soon as it is compiled. Set
+	// it when the caller does not use them afterwards.
+	Owns bool
+
 	namespaces map[string]*store.Namespace
 	policies   map[string]*store.Policy
 	keyPairs   map[string]*store.KeyPair
@@ -91,8 +99,11 @@ func (c *Compiler) Reset(st *store.State) []ObjectKey {
 		}
 		add(&s)
 	}
-	for _, o := range st.Routes {
+	for i, o := range st.Routes {
 		add(o)
+		if c.Owns {
+			st.Routes[i] = nil
+		}
 	}
 	c.each(func(key ObjectKey) {
 		if !seen[key] {
@@ -109,10 +120,13 @@ func (c *Compiler) Apply(changes []store.Change) []ObjectKey {
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
-	for _, ch := range changes {
+	for i, ch := range changes {
 		switch ch.Kind {
 		case store.KindRoute:
 			c.putRoute(ch.ID, ch.Object, w)
+			if c.Owns {
+				changes[i].Object = nil
+			}
 			continue
 		case store.KindNamespace:
 			setOrDelete(c.namespaces, ch.ID, ch.Object)
@@ -155,8 +169,8 @@ func (c *Compiler) Apply(changes []store.Change) []ObjectKey {
 // has none (invalid, deleted, or of a kind without records).
 func (c *Compiler) Record(key ObjectKey) *databroker.Record {
 	if key.Kind == store.KindRoute {
-		if e, ok := c.routes[key.ID]; ok {
-			return e.record
+		if e, ok := c.routes[key.ID]; ok && e.data != nil {
+			return routeRecord(key.ID, e.data)
 		}
 		return nil
 	}
@@ -176,8 +190,13 @@ func (c *Compiler) Status(key ObjectKey) (Status, bool) {
 	return s, ok
 }
 
-// Object returns the object the compiler holds under key.
-func (c *Compiler) Object(key ObjectKey) (store.Object, bool) { return c.object(key) }
+// Version returns the version of the object the compiler holds under key.
+func (c *Compiler) Version(key ObjectKey) (int64, bool) {
+	if o, ok := c.object(key); ok {
+		return o.GetObjectMeta().Version, true
+	}
+	return 0, false
+}
 
 // Keys returns every object the compiler holds, in a stable order.
 func (c *Compiler) Keys() []ObjectKey {
@@ -203,8 +222,8 @@ func (c *Compiler) Result() *Result {
 	records := slices.Collect(maps.Values(c.deps.records))
 	for id, e := range c.routes {
 		status[ObjectKey{Kind: store.KindRoute, ID: id}] = e.status()
-		if e.record != nil {
-			records = append(records, e.record)
+		if e.data != nil {
+			records = append(records, routeRecord(id, e.data))
 		}
 	}
 	order := make(map[string]int, len(RecordTypes))
@@ -231,10 +250,16 @@ func (c *Compiler) object(key ObjectKey) (store.Object, bool) {
 		}
 	case store.KindRoute:
 		if e, ok := c.routes[key.ID]; ok {
-			return e.route, true
+			return &store.Route{ObjectMeta: e.meta}, true // the spec stays encoded
 		}
 	}
 	return nil, false
+}
+
+// routeRecord wraps a route's record data, kept encoded by the compiler, in
+// a record.
+func routeRecord(id string, data []byte) *databroker.Record {
+	return &databroker.Record{Type: RecordTypeRoute, Id: id, Data: &anypb.Any{TypeUrl: RecordTypeRoute, Value: data}}
 }
 
 func lookup[T store.Object](m map[string]T, id string) (store.Object, bool) {

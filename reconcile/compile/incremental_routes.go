@@ -95,7 +95,8 @@ func addAll(dst, src idSet) {
 func (c *Compiler) putRoute(id string, o store.Object, w *routeWork) {
 	if old, ok := c.routes[id]; ok {
 		c.unclaim(old, w)
-		c.index(old.route, false)
+		c.index(old.decoded(), false)
+		old.release()
 		delete(c.routes, id)
 	}
 	w.touched[id] = struct{}{}
@@ -103,7 +104,7 @@ func (c *Compiler) putRoute(id string, o store.Object, w *routeWork) {
 	if !ok {
 		return
 	}
-	c.routes[id] = &routeEntry{route: r}
+	c.routes[id] = newRouteEntry(r, c.Owns)
 	c.index(r, true)
 	w.check[id] = struct{}{}
 }
@@ -136,12 +137,17 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		group := c.group(key)
 		for _, e := range group {
 			c.deps.settle(e, group)
-			w.touched[e.route.ID] = struct{}{}
+			w.touched[e.meta.ID] = struct{}{}
 		}
 	}
 	for id := range w.check {
 		if e, ok := c.routes[id]; ok && e.matchKey == "" {
 			c.deps.settle(e, nil)
+		}
+	}
+	for id := range w.touched {
+		if e, ok := c.routes[id]; ok {
+			e.release()
 		}
 	}
 }
@@ -153,7 +159,7 @@ func (c *Compiler) group(key string) []*routeEntry {
 	for _, id := range ids {
 		out = append(out, c.routes[id])
 	}
-	slices.SortFunc(out, func(a, b *routeEntry) int { return strings.Compare(a.route.ID, b.route.ID) })
+	slices.SortFunc(out, func(a, b *routeEntry) int { return strings.Compare(a.meta.ID, b.meta.ID) })
 	return out
 }
 
@@ -161,7 +167,7 @@ func (c *Compiler) claim(e *routeEntry, w *routeWork) {
 	if e.matchKey == "" {
 		return
 	}
-	c.claims[e.matchKey] = append(c.claims[e.matchKey], e.route.ID)
+	c.claims[e.matchKey] = append(c.claims[e.matchKey], e.meta.ID)
 	w.groups[e.matchKey] = struct{}{}
 }
 
@@ -169,7 +175,7 @@ func (c *Compiler) unclaim(e *routeEntry, w *routeWork) {
 	if e.matchKey == "" {
 		return
 	}
-	ids := slices.DeleteFunc(c.claims[e.matchKey], func(id string) bool { return id == e.route.ID })
+	ids := slices.DeleteFunc(c.claims[e.matchKey], func(id string) bool { return id == e.meta.ID })
 	if len(ids) == 0 {
 		delete(c.claims, e.matchKey)
 	} else {

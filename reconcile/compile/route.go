@@ -1,18 +1,28 @@
 package compile
 
 import (
+	"fmt"
 	"slices"
 
-	"github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // routeEntry is a route on its way through compilation, and what the
-// incremental compiler keeps of it between compilations.
+// incremental compiler keeps of it between compilations. Between them it
+// keeps the spec encoded: a decoded route spec is several times larger, and
+// at 100,000 routes that is most of the console's memory.
 type routeEntry struct {
-	route *store.Route
+	meta store.ObjectMeta
+	spec []byte
+	// route is the decoded route while it is compiled. borrowed says it is
+	// the caller's, not to be changed; pinned keeps it for good when its
+	// spec cannot be encoded.
+	route            *store.Route
+	borrowed, pinned bool
 	// checkErr is the route's own problem; err adds a conflict with other
 	// routes to it.
 	checkErr, err *fieldError
@@ -23,8 +33,45 @@ type routeEntry struct {
 	policyIDs []string
 	// Key pairs whose certificate or key is copied into the record.
 	customCA, client, downstreamCA *keyPairEntry
-	// record is the route's target record; nil while err is set.
-	record *databroker.Record
+	// data is the route's target record data; nil while err is set.
+	data []byte
+}
+
+func newRouteEntry(r *store.Route, owned bool) *routeEntry {
+	e := &routeEntry{meta: r.ObjectMeta, route: r, borrowed: !owned}
+	if r.Spec == nil {
+		return e
+	}
+	spec, err := proto.Marshal(r.Spec)
+	if err != nil {
+		e.pinned = true // compiling it will report why
+		return e
+	}
+	e.spec = spec
+	return e
+}
+
+// decoded returns the route with its spec, decoding it when needed.
+func (e *routeEntry) decoded() *store.Route {
+	if e.route != nil {
+		return e.route
+	}
+	r := &store.Route{ObjectMeta: e.meta}
+	if e.spec != nil {
+		r.Spec = new(configpb.Route)
+		if err := proto.Unmarshal(e.spec, r.Spec); err != nil {
+			panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
+		}
+	}
+	e.route = r
+	return r
+}
+
+// release drops the decoded route once compiling it is done.
+func (e *routeEntry) release() {
+	if !e.pinned {
+		e.route, e.borrowed = nil, false
+	}
 }
 
 func (e *routeEntry) status() Status {
@@ -38,24 +85,29 @@ func (e *routeEntry) status() Status {
 func (c *compiler) check(e *routeEntry) {
 	e.matchKey, e.policyIDs = "", nil
 	e.customCA, e.client, e.downstreamCA = nil, nil, nil
+	e.decoded()
 	e.checkErr = c.checkRoute(e)
-	e.record = nil
+	e.data = nil
+	// Decoded again if it is emitted: between now and then every other
+	// changed route is checked, and holding all of them decoded at once
+	// would double the memory a full compilation needs.
+	e.release()
 }
 
 // settle decides the route's final outcome from its own check and the
 // routes that claim the same requests (group, ordered by id), and emits its
-// record when it is valid and has none yet.
+// record data when it is valid and has none yet.
 func (c *compiler) settle(e *routeEntry, group []*routeEntry) {
 	e.err = e.checkErr
 	if e.err == nil && len(group) > 1 {
 		e.err = conflictError(e, group)
 	}
 	if e.err != nil {
-		e.record = nil
+		e.data = nil
 		return
 	}
-	if e.record == nil {
-		e.record, e.err = c.emitRoute(e)
+	if e.data == nil {
+		e.data, e.err = c.emitRoute(e)
 	}
 }
 
@@ -162,9 +214,15 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 // ignores them, and filling them would tie every route record to the names
 // and modification times of its policies, so that one policy edit rewrote
 // every route it applies to.
-func (c *compiler) emitRoute(e *routeEntry) (*databroker.Record, *fieldError) {
-	r := e.route
-	msg := proto.CloneOf(r.Spec)
+func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
+	r := e.decoded()
+	// A spec the entry owns becomes the record and is dropped after; the
+	// caller's is copied.
+	msg := r.Spec
+	if e.borrowed || e.pinned {
+		msg = proto.CloneOf(r.Spec)
+	}
+	e.release()
 	msg.Id = &r.ID
 	msg.NamespaceId = &r.NamespaceID
 	msg.OriginatorId = new(OriginatorID)
@@ -184,9 +242,9 @@ func (c *compiler) emitRoute(e *routeEntry) (*databroker.Record, *fieldError) {
 	if e.downstreamCA != nil {
 		msg.TlsDownstreamClientCa, msg.TlsDownstreamClientCaKeyPairId = e.downstreamCA.certificateBase64(), nil
 	}
-	rec, err := newRecord(RecordTypeRoute, r.ID, msg)
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(msg)
 	if err != nil {
 		return nil, fieldErrorf("spec", "cannot be encoded: %v", err)
 	}
-	return rec, nil
+	return data, nil
 }
