@@ -45,6 +45,7 @@ type Store interface {
 	Subscribe(ctx context.Context) *Subscription
 
 	StatusStore
+	IdentityStore
 
 	// Close releases the store's resources. Subscriptions end.
 	Close() error

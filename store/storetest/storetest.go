@@ -48,6 +48,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Restart", testRestart},
 		{"Concurrency", testConcurrency},
 		{"Status", testStatus},
+		{"Identity", testIdentity},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
