@@ -35,7 +35,9 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	full = d.reload || d.compiler == nil
 	var changes []store.Change
 	var st *store.State
-	if full {
+	var version int64
+	switch {
+	case d.compiler == nil:
 		st, err = d.store.Load(ctx, store.WithSecrets())
 		if err != nil {
 			return nil, true, fmt.Errorf("load desired state: %w", err)
@@ -43,8 +45,14 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 		if st.Settings != nil && st.Settings.Version == 0 {
 			st.Settings = nil // settings nobody set are not written
 		}
-	} else if changes, err = d.changes(ctx); err != nil {
-		return nil, false, err
+		version = st.Version
+	case d.reload:
+		changes, version, err = d.reread(ctx)
+	default:
+		changes, version, err = d.changes(ctx)
+	}
+	if err != nil {
+		return nil, full, err
 	}
 	if d.compiler == nil {
 		d.compiler = compile.NewCompiler()
@@ -55,11 +63,72 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 		d.compiler, d.owed = nil, nil
 		return nil, full, err
 	}
-	if full {
-		d.version, d.reload = st.Version, false
-	}
+	d.version, d.reload = version, false
 	keys, d.owed = append(keys, d.owed...), nil
 	return keys, full, nil
+}
+
+// reread compares every live object's version with the compiled copy and
+// reads only the objects that differ: the periodic resync, at a fraction of
+// the cost of loading 100,000 routes that have not changed.
+func (d *desired) reread(ctx context.Context) ([]store.Change, int64, error) {
+	idx, err := d.store.Index(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the store's index: %w", err)
+	}
+	live := make(map[compile.ObjectKey]bool, len(idx.Entries))
+	stale := map[store.Kind][]string{}
+	for _, e := range idx.Entries {
+		if !compile.Compiles(e.Kind) {
+			continue
+		}
+		key := compile.ObjectKey{Kind: e.Kind, ID: e.ID}
+		live[key] = true
+		if v, ok := d.compiler.Version(key); !ok || v != e.Version {
+			stale[e.Kind] = append(stale[e.Kind], e.ID)
+		}
+	}
+	var changes []store.Change
+	for _, key := range d.compiler.Keys() {
+		if !live[key] {
+			changes = append(changes, store.Change{Kind: key.Kind, ID: key.ID})
+		}
+	}
+	for k, ids := range stale {
+		read, err := d.read(ctx, k, ids)
+		if err != nil {
+			return nil, 0, err
+		}
+		changes = append(changes, read...)
+	}
+	return changes, idx.Version, nil
+}
+
+// read returns the objects of kind k with the given ids as changes; one
+// deleted since the index was read is a deletion. A later Changes delivers
+// whatever was written after the index again, which is harmless.
+func (d *desired) read(ctx context.Context, k store.Kind, ids []string) ([]store.Change, error) {
+	const chunk = 500
+	var out []store.Change
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		res, err := d.store.List(ctx, k, store.ListQuery{IDs: part})
+		if err != nil {
+			return nil, fmt.Errorf("read changed %s objects: %w", k, err)
+		}
+		found := make(map[string]bool, len(res.Objects))
+		for _, o := range res.Objects {
+			m := o.GetObjectMeta()
+			found[m.ID] = true
+			out = append(out, store.Change{Kind: k, ID: m.ID, Version: m.Version, Object: o})
+		}
+		for _, id := range part {
+			if !found[id] {
+				out = append(out, store.Change{Kind: k, ID: id})
+			}
+		}
+	}
+	return out, d.withSecrets(ctx, out)
 }
 
 // compile applies a full state (st) or changes, turning a panic of the
@@ -80,26 +149,30 @@ func (d *desired) compile(st *store.State, changes []store.Change) (keys []compi
 // owe hands the objects of a failed pass to the next one.
 func (d *desired) owe(keys []compile.ObjectKey) { d.owed = append(d.owed, keys...) }
 
-// changes reads the changes committed since the copy's version. Changes
-// carry no secrets, so a changed key pair is read again with its key.
-func (d *desired) changes(ctx context.Context) ([]store.Change, error) {
+// changes reads the changes committed since the copy's version.
+func (d *desired) changes(ctx context.Context) ([]store.Change, int64, error) {
 	cs, err := d.store.Changes(ctx, d.version, 0)
 	if err != nil {
-		return nil, fmt.Errorf("read changes after %d: %w", d.version, err)
+		return nil, 0, fmt.Errorf("read changes after %d: %w", d.version, err)
 	}
-	for i, c := range cs.Changes {
+	return cs.Changes, cs.StoreVersion, d.withSecrets(ctx, cs.Changes)
+}
+
+// withSecrets reads the key pairs among changes again with their private
+// keys, which changes and lists leave out.
+func (d *desired) withSecrets(ctx context.Context, changes []store.Change) error {
+	for i, c := range changes {
 		kp, ok := c.Object.(*store.KeyPair)
 		if !ok || !kp.HasPrivateKey {
 			continue
 		}
 		obj, err := d.store.Get(ctx, store.KindKeyPair, kp.ID, store.WithSecrets())
 		if errors.Is(err, store.ErrNotFound) {
-			obj = nil // deleted since Changes read it; a later change says so
+			obj = nil // deleted since it was read; a later change says so
 		} else if err != nil {
-			return nil, fmt.Errorf("read key pair %s: %w", kp.ID, err)
+			return fmt.Errorf("read key pair %s: %w", kp.ID, err)
 		}
-		cs.Changes[i].Object = obj
+		changes[i].Object = obj
 	}
-	d.version = cs.StoreVersion
-	return cs.Changes, nil
+	return nil
 }

@@ -77,8 +77,9 @@ func New(opts Options) *Loop {
 	}
 }
 
-// Resync asks the writer for a pass that re-reads the whole store and
-// compares every object with the databroker, as the periodic resync does.
+// Resync asks the writer for a pass that checks every object of the store
+// and compares every record with the databroker, as the periodic resync
+// does.
 // It returns at once.
 func (l *Loop) Resync() { signal(l.resync) }
 
@@ -173,8 +174,10 @@ func (l *Loop) lead(ctx context.Context) error {
 			}
 		case <-wake:
 		case <-resync.C:
-			// The periodic resync re-reads the whole store, in case a change
-			// slipped past both the feed and the version bookkeeping.
+			// The periodic resync compares every object's version in the
+			// store with the compiled copy, in case a change slipped past
+			// both the feed and the version bookkeeping, and every record
+			// with the view.
 			state.invalidate()
 		case <-l.resync:
 			state.invalidate()

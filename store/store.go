@@ -27,6 +27,10 @@ type Store interface {
 	// Load reads every live object in one consistent snapshot. With
 	// WithSecrets, key pairs carry their private keys.
 	Load(ctx context.Context, opts ...GetOption) (*State, error)
+	// Index lists the kind, id and version of every live object in one
+	// snapshot, without their data: what a reader holding a copy of the
+	// state needs to find what its copy lacks, cheaper than Load.
+	Index(ctx context.Context) (*Index, error)
 	// Version returns the version of the last committed write.
 	Version(ctx context.Context) (int64, error)
 	// ReferencingRoutes returns the ids of the live routes whose policy_ids
@@ -168,6 +172,20 @@ type Change struct {
 
 // Deleted reports whether the change is a deletion.
 func (c Change) Deleted() bool { return c.Object == nil }
+
+// Index is the answer to Index.
+type Index struct {
+	// Version is the store version of the snapshot.
+	Version int64
+	Entries []IndexEntry
+}
+
+// IndexEntry names one live object at its version.
+type IndexEntry struct {
+	Kind    Kind
+	ID      string
+	Version int64
+}
 
 // ChangeSet is the answer to Changes.
 type ChangeSet struct {

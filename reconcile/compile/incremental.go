@@ -198,12 +198,20 @@ func (c *Compiler) Version(key ObjectKey) (int64, bool) {
 	return 0, false
 }
 
-// Keys returns every object the compiler holds, in a stable order.
+// Keys returns every object the compiler holds, in no particular order.
 func (c *Compiler) Keys() []ObjectKey {
-	var keys []ObjectKey
+	keys := make([]ObjectKey, 0, c.Len())
 	c.each(func(key ObjectKey) { keys = append(keys, key) })
-	slices.SortFunc(keys, compareKeys)
 	return keys
+}
+
+// Compiles reports whether objects of kind k take part in compilation.
+func Compiles(k store.Kind) bool {
+	switch k {
+	case store.KindNamespace, store.KindPolicy, store.KindKeyPair, store.KindSettings, store.KindRoute:
+		return true
+	}
+	return false
 }
 
 // Len returns how many objects the compiler holds.

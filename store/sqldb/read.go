@@ -188,6 +188,33 @@ func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, 
 	return st, nil
 }
 
+// Index lists every live object's kind, id and version.
+func (db *DB) Index(ctx context.Context) (*store.Index, error) {
+	idx := &store.Index{}
+	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&idx.Version); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT kind, id, version FROM objects WHERE NOT deleted")
+		if err != nil {
+			return fmt.Errorf("read index: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e store.IndexEntry
+			if err := rows.Scan(&e.Kind, &e.ID, &e.Version); err != nil {
+				return fmt.Errorf("read index: %w", err)
+			}
+			idx.Entries = append(idx.Entries, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
 // ReferencingRoutes returns the ids of live routes that use a policy.
 func (db *DB) ReferencingRoutes(ctx context.Context, policyID string) ([]string, error) {
 	return db.referencingRoutes(ctx, db.read, policyID)

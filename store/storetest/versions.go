@@ -14,6 +14,7 @@ func testVersions(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "Changes", newEnv, testChanges)
 	subtest(t, "ChangesLimit", newEnv, testChangesLimit)
 	subtest(t, "Load", newEnv, testLoad)
+	subtest(t, "IndexMatchesLoad", newEnv, testIndex)
 	subtest(t, "ApplyIsAtomic", newEnv, func(t *testing.T, f *fixture) {
 		bad := newPolicy(store.GlobalNamespaceID, "bad")
 		bad.PPL = ""
@@ -225,5 +226,40 @@ func testLoad(t *testing.T, f *fixture) {
 	if len(byKind[store.KindRoute]) != 1 || len(byKind[store.KindNamespace]) != 2 {
 		t.Errorf("load holds %d routes and %d namespaces, want 1 and 2 (global and ns)",
 			len(byKind[store.KindRoute]), len(byKind[store.KindNamespace]))
+	}
+}
+
+// testIndex checks that Index names exactly the objects Load returns, at
+// their versions, and the same store version.
+func testIndex(t *testing.T, f *fixture) {
+	ns := put(f, newNamespace(store.GlobalNamespaceID, "ns"))
+	put(f, newSettings("warn"))
+	var ops []store.Op
+	for _, k := range contentKinds {
+		ops = append(ops, &store.PutOp{Object: newObject(t, k, ns.ID, "one")})
+	}
+	written := f.apply(apiActor, ops...)
+	f.del(store.DeleteOp{Kind: written[0].Kind(), ID: written[0].GetObjectMeta().ID})
+
+	st, err := f.s.Load(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := f.s.Index(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[store.IndexEntry]bool{}
+	for _, o := range st.Objects() {
+		m := o.GetObjectMeta()
+		want[store.IndexEntry{Kind: o.Kind(), ID: m.ID, Version: m.Version}] = true
+	}
+	got := map[store.IndexEntry]bool{}
+	for _, e := range idx.Entries {
+		got[e] = true
+	}
+	assertEqual(t, "index entries", want, got)
+	if idx.Version != st.Version {
+		t.Errorf("index version %d, load version %d", idx.Version, st.Version)
 	}
 }
