@@ -17,6 +17,7 @@
 package dashboardpb
 
 import (
+	consolepb "github.com/pomerium-console/pomerium-console/api/consolepb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -675,6 +676,12 @@ type KeyPairRecord struct {
 	Certificate   []byte                 `protobuf:"bytes,9,opt,name=certificate,proto3" json:"certificate,omitempty"`
 	OriginatorId  string                 `protobuf:"bytes,10,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
 	KeySha256     *string                `protobuf:"bytes,11,opt,name=key_sha256,json=keySha256,proto3,oneof" json:"key_sha256,omitempty"`
+	// Additions of the console (see pomerium/console/v1/console.proto).
+	// The store version of the object: give it back as expected_version to
+	// update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Whether the reconciler has written the object to the databroker.
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -777,6 +784,20 @@ func (x *KeyPairRecord) GetKeySha256() string {
 		return *x.KeySha256
 	}
 	return ""
+}
+
+func (x *KeyPairRecord) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *KeyPairRecord) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return nil
 }
 
 type DeleteKeyPairRequest struct {
@@ -1228,15 +1249,18 @@ func (x *CreateKeyPairResponse) GetKeyPair() *KeyPairRecord {
 }
 
 type UpdateKeyPairRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	OriginatorId  string                 `protobuf:"bytes,6,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
-	Name          *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
-	Format        *Format                `protobuf:"varint,3,opt,name=format,proto3,enum=pomerium.dashboard.Format,oneof" json:"format,omitempty"`
-	Certificate   []byte                 `protobuf:"bytes,4,opt,name=certificate,proto3,oneof" json:"certificate,omitempty"`
-	Key           []byte                 `protobuf:"bytes,5,opt,name=key,proto3,oneof" json:"key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	OriginatorId string                 `protobuf:"bytes,6,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
+	Name         *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Format       *Format                `protobuf:"varint,3,opt,name=format,proto3,enum=pomerium.dashboard.Format,oneof" json:"format,omitempty"`
+	Certificate  []byte                 `protobuf:"bytes,4,opt,name=certificate,proto3,oneof" json:"certificate,omitempty"`
+	Key          []byte                 `protobuf:"bytes,5,opt,name=key,proto3,oneof" json:"key,omitempty"`
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateKeyPairRequest) Reset() {
@@ -1311,6 +1335,13 @@ func (x *UpdateKeyPairRequest) GetKey() []byte {
 	return nil
 }
 
+func (x *UpdateKeyPairRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
+}
+
 type UpdateKeyPairResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	KeyPair       *KeyPairRecord         `protobuf:"bytes,1,opt,name=key_pair,json=keyPair,proto3" json:"key_pair,omitempty"`
@@ -1359,7 +1390,7 @@ var File_pomerium_dashboard_key_chain_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_key_chain_proto_rawDesc = "" +
 	"\n" +
-	"\"pomerium/dashboard/key_chain.proto\x12\x12pomerium.dashboard\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x02\n" +
+	"\"pomerium/dashboard/key_chain.proto\x12\x12pomerium.dashboard\x1a!pomerium/console/v1/console.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x02\n" +
 	"\aKeyPair\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1420,7 +1451,7 @@ const file_pomerium_dashboard_key_chain_proto_rawDesc = "" +
 	"\x19permitted_email_addresses\x18\x13 \x03(\tR\x17permittedEmailAddresses\x128\n" +
 	"\x18excluded_email_addresses\x18\x14 \x03(\tR\x16excludedEmailAddresses\x122\n" +
 	"\x15permitted_uri_domains\x18\x15 \x03(\tR\x13permittedUriDomains\x120\n" +
-	"\x14excluded_uri_domains\x18\x16 \x03(\tR\x12excludedUriDomains\"\xb2\x03\n" +
+	"\x14excluded_uri_domains\x18\x16 \x03(\tR\x12excludedUriDomains\"\x90\x04\n" +
 	"\rKeyPairRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1435,7 +1466,10 @@ const file_pomerium_dashboard_key_chain_proto_rawDesc = "" +
 	"\roriginator_id\x18\n" +
 	" \x01(\tR\foriginatorId\x12\"\n" +
 	"\n" +
-	"key_sha256\x18\v \x01(\tH\x00R\tkeySha256\x88\x01\x01B\r\n" +
+	"key_sha256\x18\v \x01(\tH\x00R\tkeySha256\x88\x01\x01\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatusB\r\n" +
 	"\v_key_sha256\"&\n" +
 	"\x14DeleteKeyPairRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x17\n" +
@@ -1473,18 +1507,20 @@ const file_pomerium_dashboard_key_chain_proto_rawDesc = "" +
 	"\x02id\x18\a \x01(\tH\x00R\x02id\x88\x01\x01B\x05\n" +
 	"\x03_id\"U\n" +
 	"\x15CreateKeyPairResponse\x12<\n" +
-	"\bkey_pair\x18\x01 \x01(\v2!.pomerium.dashboard.KeyPairRecordR\akeyPair\"\x87\x02\n" +
+	"\bkey_pair\x18\x01 \x01(\v2!.pomerium.dashboard.KeyPairRecordR\akeyPair\"\xcd\x02\n" +
 	"\x14UpdateKeyPairRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\roriginator_id\x18\x06 \x01(\tR\foriginatorId\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x127\n" +
 	"\x06format\x18\x03 \x01(\x0e2\x1a.pomerium.dashboard.FormatH\x01R\x06format\x88\x01\x01\x12%\n" +
 	"\vcertificate\x18\x04 \x01(\fH\x02R\vcertificate\x88\x01\x01\x12\x15\n" +
-	"\x03key\x18\x05 \x01(\fH\x03R\x03key\x88\x01\x01B\a\n" +
+	"\x03key\x18\x05 \x01(\fH\x03R\x03key\x88\x01\x01\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x04R\x0fexpectedVersion\x88\x01\x01B\a\n" +
 	"\x05_nameB\t\n" +
 	"\a_formatB\x0e\n" +
 	"\f_certificateB\x06\n" +
-	"\x04_key\"U\n" +
+	"\x04_keyB\x13\n" +
+	"\x11_expected_version\"U\n" +
 	"\x15UpdateKeyPairResponse\x12<\n" +
 	"\bkey_pair\x18\x01 \x01(\v2!.pomerium.dashboard.KeyPairRecordR\akeyPair*Z\n" +
 	"\x12PublicKeyAlgorithm\x12\x1a\n" +
@@ -1537,6 +1573,7 @@ var file_pomerium_dashboard_key_chain_proto_goTypes = []any{
 	(*UpdateKeyPairRequest)(nil),  // 15: pomerium.dashboard.UpdateKeyPairRequest
 	(*UpdateKeyPairResponse)(nil), // 16: pomerium.dashboard.UpdateKeyPairResponse
 	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*consolepb.SyncStatus)(nil),  // 18: pomerium.console.v1.SyncStatus
 }
 var file_pomerium_dashboard_key_chain_proto_depIdxs = []int32{
 	17, // 0: pomerium.dashboard.KeyPair.created_at:type_name -> google.protobuf.Timestamp
@@ -1549,27 +1586,28 @@ var file_pomerium_dashboard_key_chain_proto_depIdxs = []int32{
 	17, // 7: pomerium.dashboard.KeyPairRecord.created_at:type_name -> google.protobuf.Timestamp
 	17, // 8: pomerium.dashboard.KeyPairRecord.modified_at:type_name -> google.protobuf.Timestamp
 	5,  // 9: pomerium.dashboard.KeyPairRecord.cert_info:type_name -> pomerium.dashboard.CertificateInfo
-	6,  // 10: pomerium.dashboard.GetKeyPairResponse.key_pair:type_name -> pomerium.dashboard.KeyPairRecord
-	6,  // 11: pomerium.dashboard.ListKeyPairsResponse.key_pairs:type_name -> pomerium.dashboard.KeyPairRecord
-	1,  // 12: pomerium.dashboard.CreateKeyPairRequest.format:type_name -> pomerium.dashboard.Format
-	6,  // 13: pomerium.dashboard.CreateKeyPairResponse.key_pair:type_name -> pomerium.dashboard.KeyPairRecord
-	1,  // 14: pomerium.dashboard.UpdateKeyPairRequest.format:type_name -> pomerium.dashboard.Format
-	6,  // 15: pomerium.dashboard.UpdateKeyPairResponse.key_pair:type_name -> pomerium.dashboard.KeyPairRecord
-	7,  // 16: pomerium.dashboard.KeyChainService.DeleteKeyPair:input_type -> pomerium.dashboard.DeleteKeyPairRequest
-	9,  // 17: pomerium.dashboard.KeyChainService.GetKeyPair:input_type -> pomerium.dashboard.GetKeyPairRequest
-	11, // 18: pomerium.dashboard.KeyChainService.ListKeyPairs:input_type -> pomerium.dashboard.ListKeyPairsRequest
-	13, // 19: pomerium.dashboard.KeyChainService.CreateKeyPair:input_type -> pomerium.dashboard.CreateKeyPairRequest
-	15, // 20: pomerium.dashboard.KeyChainService.UpdateKeyPair:input_type -> pomerium.dashboard.UpdateKeyPairRequest
-	8,  // 21: pomerium.dashboard.KeyChainService.DeleteKeyPair:output_type -> pomerium.dashboard.DeleteKeyPairResponse
-	10, // 22: pomerium.dashboard.KeyChainService.GetKeyPair:output_type -> pomerium.dashboard.GetKeyPairResponse
-	12, // 23: pomerium.dashboard.KeyChainService.ListKeyPairs:output_type -> pomerium.dashboard.ListKeyPairsResponse
-	14, // 24: pomerium.dashboard.KeyChainService.CreateKeyPair:output_type -> pomerium.dashboard.CreateKeyPairResponse
-	16, // 25: pomerium.dashboard.KeyChainService.UpdateKeyPair:output_type -> pomerium.dashboard.UpdateKeyPairResponse
-	21, // [21:26] is the sub-list for method output_type
-	16, // [16:21] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	18, // 10: pomerium.dashboard.KeyPairRecord.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	6,  // 11: pomerium.dashboard.GetKeyPairResponse.key_pair:type_name -> pomerium.dashboard.KeyPairRecord
+	6,  // 12: pomerium.dashboard.ListKeyPairsResponse.key_pairs:type_name -> pomerium.dashboard.KeyPairRecord
+	1,  // 13: pomerium.dashboard.CreateKeyPairRequest.format:type_name -> pomerium.dashboard.Format
+	6,  // 14: pomerium.dashboard.CreateKeyPairResponse.key_pair:type_name -> pomerium.dashboard.KeyPairRecord
+	1,  // 15: pomerium.dashboard.UpdateKeyPairRequest.format:type_name -> pomerium.dashboard.Format
+	6,  // 16: pomerium.dashboard.UpdateKeyPairResponse.key_pair:type_name -> pomerium.dashboard.KeyPairRecord
+	7,  // 17: pomerium.dashboard.KeyChainService.DeleteKeyPair:input_type -> pomerium.dashboard.DeleteKeyPairRequest
+	9,  // 18: pomerium.dashboard.KeyChainService.GetKeyPair:input_type -> pomerium.dashboard.GetKeyPairRequest
+	11, // 19: pomerium.dashboard.KeyChainService.ListKeyPairs:input_type -> pomerium.dashboard.ListKeyPairsRequest
+	13, // 20: pomerium.dashboard.KeyChainService.CreateKeyPair:input_type -> pomerium.dashboard.CreateKeyPairRequest
+	15, // 21: pomerium.dashboard.KeyChainService.UpdateKeyPair:input_type -> pomerium.dashboard.UpdateKeyPairRequest
+	8,  // 22: pomerium.dashboard.KeyChainService.DeleteKeyPair:output_type -> pomerium.dashboard.DeleteKeyPairResponse
+	10, // 23: pomerium.dashboard.KeyChainService.GetKeyPair:output_type -> pomerium.dashboard.GetKeyPairResponse
+	12, // 24: pomerium.dashboard.KeyChainService.ListKeyPairs:output_type -> pomerium.dashboard.ListKeyPairsResponse
+	14, // 25: pomerium.dashboard.KeyChainService.CreateKeyPair:output_type -> pomerium.dashboard.CreateKeyPairResponse
+	16, // 26: pomerium.dashboard.KeyChainService.UpdateKeyPair:output_type -> pomerium.dashboard.UpdateKeyPairResponse
+	22, // [22:27] is the sub-list for method output_type
+	17, // [17:22] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_pomerium_dashboard_key_chain_proto_init() }

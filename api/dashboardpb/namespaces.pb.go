@@ -17,6 +17,7 @@
 package dashboardpb
 
 import (
+	consolepb "github.com/pomerium-console/pomerium-console/api/consolepb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -34,17 +35,22 @@ const (
 
 // A node of the namespace tree.
 type Namespace struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	ParentId      string                 `protobuf:"bytes,2,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	ModifiedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
-	DeletedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
-	Name          string                 `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
-	OriginatorId  string                 `protobuf:"bytes,9,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
-	ClusterId     *string                `protobuf:"bytes,10,opt,name=cluster_id,json=clusterId,proto3,oneof" json:"cluster_id,omitempty"`
-	RouteCount    int64                  `protobuf:"varint,7,opt,name=route_count,json=routeCount,proto3" json:"route_count,omitempty"`
-	PolicyCount   int64                  `protobuf:"varint,8,opt,name=policy_count,json=policyCount,proto3" json:"policy_count,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ParentId     string                 `protobuf:"bytes,2,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	CreatedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ModifiedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=modified_at,json=modifiedAt,proto3" json:"modified_at,omitempty"`
+	DeletedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	Name         string                 `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	OriginatorId string                 `protobuf:"bytes,9,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
+	ClusterId    *string                `protobuf:"bytes,10,opt,name=cluster_id,json=clusterId,proto3,oneof" json:"cluster_id,omitempty"`
+	RouteCount   int64                  `protobuf:"varint,7,opt,name=route_count,json=routeCount,proto3" json:"route_count,omitempty"`
+	PolicyCount  int64                  `protobuf:"varint,8,opt,name=policy_count,json=policyCount,proto3" json:"policy_count,omitempty"`
+	// Addition of the console: the store version of the object. Give it back
+	// as expected_version to update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Where the object came from (origin, origin_ref of the sync status).
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -147,6 +153,20 @@ func (x *Namespace) GetPolicyCount() int64 {
 		return x.PolicyCount
 	}
 	return 0
+}
+
+func (x *Namespace) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Namespace) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return nil
 }
 
 type DeleteNamespaceRequest struct {
@@ -486,10 +506,13 @@ func (x *ListNamespaceResourcesResponse) GetResources() []*ListNamespaceResource
 }
 
 type SetNamespaceRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Namespace     *Namespace             `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace *Namespace             `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetNamespaceRequest) Reset() {
@@ -527,6 +550,13 @@ func (x *SetNamespaceRequest) GetNamespace() *Namespace {
 		return x.Namespace
 	}
 	return nil
+}
+
+func (x *SetNamespaceRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 type SetNamespaceResponse struct {
@@ -585,6 +615,11 @@ type NamespacePermission struct {
 	SubjectId     string                 `protobuf:"bytes,6,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	Role          string                 `protobuf:"bytes,7,opt,name=role,proto3" json:"role,omitempty"`
 	OriginatorId  string                 `protobuf:"bytes,9,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
+	// Addition of the console: the store version of the object. Give it back
+	// as expected_version to update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Where the object came from (origin, origin_ref of the sync status).
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -680,6 +715,20 @@ func (x *NamespacePermission) GetOriginatorId() string {
 		return x.OriginatorId
 	}
 	return ""
+}
+
+func (x *NamespacePermission) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *NamespacePermission) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return nil
 }
 
 type NamespacePermissionGroup struct {
@@ -1349,8 +1398,11 @@ func (x *ListNamespacePermissionUsersResponse) GetUsers() []*NamespacePermission
 type SetNamespacePermissionRequest struct {
 	state               protoimpl.MessageState `protogen:"open.v1"`
 	NamespacePermission *NamespacePermission   `protobuf:"bytes,1,opt,name=namespace_permission,json=namespacePermission,proto3" json:"namespace_permission,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetNamespacePermissionRequest) Reset() {
@@ -1388,6 +1440,13 @@ func (x *SetNamespacePermissionRequest) GetNamespacePermission() *NamespacePermi
 		return x.NamespacePermission
 	}
 	return nil
+}
+
+func (x *SetNamespacePermissionRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 type SetNamespacePermissionResponse struct {
@@ -1498,7 +1557,7 @@ var File_pomerium_dashboard_namespaces_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_namespaces_proto_rawDesc = "" +
 	"\n" +
-	"#pomerium/dashboard/namespaces.proto\x12\x12pomerium.dashboard\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x03\n" +
+	"#pomerium/dashboard/namespaces.proto\x12\x12pomerium.dashboard\x1a!pomerium/console/v1/console.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf9\x03\n" +
 	"\tNamespace\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\x129\n" +
@@ -1515,7 +1574,10 @@ const file_pomerium_dashboard_namespaces_proto_rawDesc = "" +
 	" \x01(\tH\x00R\tclusterId\x88\x01\x01\x12\x1f\n" +
 	"\vroute_count\x18\a \x01(\x03R\n" +
 	"routeCount\x12!\n" +
-	"\fpolicy_count\x18\b \x01(\x03R\vpolicyCountB\r\n" +
+	"\fpolicy_count\x18\b \x01(\x03R\vpolicyCount\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatusB\r\n" +
 	"\v_cluster_id\"(\n" +
 	"\x16DeleteNamespaceRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x19\n" +
@@ -1536,11 +1598,13 @@ const file_pomerium_dashboard_namespaces_proto_rawDesc = "" +
 	"\bResource\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"R\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\x98\x01\n" +
 	"\x13SetNamespaceRequest\x12;\n" +
-	"\tnamespace\x18\x01 \x01(\v2\x1d.pomerium.dashboard.NamespaceR\tnamespace\"S\n" +
+	"\tnamespace\x18\x01 \x01(\v2\x1d.pomerium.dashboard.NamespaceR\tnamespace\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01B\x13\n" +
+	"\x11_expected_version\"S\n" +
 	"\x14SetNamespaceResponse\x12;\n" +
-	"\tnamespace\x18\x01 \x01(\v2\x1d.pomerium.dashboard.NamespaceR\tnamespace\"\xe2\x02\n" +
+	"\tnamespace\x18\x01 \x01(\v2\x1d.pomerium.dashboard.NamespaceR\tnamespace\"\xc0\x03\n" +
 	"\x13NamespacePermission\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
 	"\n" +
@@ -1553,7 +1617,10 @@ const file_pomerium_dashboard_namespaces_proto_rawDesc = "" +
 	"\n" +
 	"subject_id\x18\x06 \x01(\tR\tsubjectId\x12\x12\n" +
 	"\x04role\x18\a \x01(\tR\x04role\x12#\n" +
-	"\roriginator_id\x18\t \x01(\tR\foriginatorId\"\x80\x03\n" +
+	"\roriginator_id\x18\t \x01(\tR\foriginatorId\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatus\"\x80\x03\n" +
 	"\x18NamespacePermissionGroup\x12\x0e\n" +
 	"\x02id\x18\b \x01(\tR\x02id\x129\n" +
 	"\n" +
@@ -1603,9 +1670,11 @@ const file_pomerium_dashboard_namespaces_proto_rawDesc = "" +
 	"#ListNamespacePermissionUsersRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\"i\n" +
 	"$ListNamespacePermissionUsersResponse\x12A\n" +
-	"\x05users\x18\x01 \x03(\v2+.pomerium.dashboard.NamespacePermissionUserR\x05users\"{\n" +
+	"\x05users\x18\x01 \x03(\v2+.pomerium.dashboard.NamespacePermissionUserR\x05users\"\xc1\x01\n" +
 	"\x1dSetNamespacePermissionRequest\x12Z\n" +
-	"\x14namespace_permission\x18\x01 \x01(\v2'.pomerium.dashboard.NamespacePermissionR\x13namespacePermission\"|\n" +
+	"\x14namespace_permission\x18\x01 \x01(\v2'.pomerium.dashboard.NamespacePermissionR\x13namespacePermission\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01B\x13\n" +
+	"\x11_expected_version\"|\n" +
 	"\x1eSetNamespacePermissionResponse\x12Z\n" +
 	"\x14namespace_permission\x18\x01 \x01(\v2'.pomerium.dashboard.NamespacePermissionR\x13namespacePermission2\xae\x04\n" +
 	"\x10NamespaceService\x12j\n" +
@@ -1664,55 +1733,58 @@ var file_pomerium_dashboard_namespaces_proto_goTypes = []any{
 	(*SetNamespacePermissionResponse)(nil),          // 25: pomerium.dashboard.SetNamespacePermissionResponse
 	(*ListNamespaceResourcesResponse_Resource)(nil), // 26: pomerium.dashboard.ListNamespaceResourcesResponse.Resource
 	(*timestamppb.Timestamp)(nil),                   // 27: google.protobuf.Timestamp
+	(*consolepb.SyncStatus)(nil),                    // 28: pomerium.console.v1.SyncStatus
 }
 var file_pomerium_dashboard_namespaces_proto_depIdxs = []int32{
 	27, // 0: pomerium.dashboard.Namespace.created_at:type_name -> google.protobuf.Timestamp
 	27, // 1: pomerium.dashboard.Namespace.modified_at:type_name -> google.protobuf.Timestamp
 	27, // 2: pomerium.dashboard.Namespace.deleted_at:type_name -> google.protobuf.Timestamp
-	0,  // 3: pomerium.dashboard.GetNamespaceResponse.namespace:type_name -> pomerium.dashboard.Namespace
-	0,  // 4: pomerium.dashboard.ListNamespacesResponse.namespaces:type_name -> pomerium.dashboard.Namespace
-	26, // 5: pomerium.dashboard.ListNamespaceResourcesResponse.resources:type_name -> pomerium.dashboard.ListNamespaceResourcesResponse.Resource
-	0,  // 6: pomerium.dashboard.SetNamespaceRequest.namespace:type_name -> pomerium.dashboard.Namespace
-	0,  // 7: pomerium.dashboard.SetNamespaceResponse.namespace:type_name -> pomerium.dashboard.Namespace
-	27, // 8: pomerium.dashboard.NamespacePermission.created_at:type_name -> google.protobuf.Timestamp
-	27, // 9: pomerium.dashboard.NamespacePermission.modified_at:type_name -> google.protobuf.Timestamp
-	27, // 10: pomerium.dashboard.NamespacePermissionGroup.created_at:type_name -> google.protobuf.Timestamp
-	27, // 11: pomerium.dashboard.NamespacePermissionGroup.modified_at:type_name -> google.protobuf.Timestamp
-	27, // 12: pomerium.dashboard.NamespacePermissionUser.created_at:type_name -> google.protobuf.Timestamp
-	27, // 13: pomerium.dashboard.NamespacePermissionUser.modified_at:type_name -> google.protobuf.Timestamp
-	11, // 14: pomerium.dashboard.GetNamespacePermissionResponse.namespace_permission:type_name -> pomerium.dashboard.NamespacePermission
-	11, // 15: pomerium.dashboard.ListNamespacePermissionsResponse.namespace_permissions:type_name -> pomerium.dashboard.NamespacePermission
-	12, // 16: pomerium.dashboard.ListNamespacePermissionGroupsResponse.groups:type_name -> pomerium.dashboard.NamespacePermissionGroup
-	13, // 17: pomerium.dashboard.ListNamespacePermissionUsersResponse.users:type_name -> pomerium.dashboard.NamespacePermissionUser
-	11, // 18: pomerium.dashboard.SetNamespacePermissionRequest.namespace_permission:type_name -> pomerium.dashboard.NamespacePermission
-	11, // 19: pomerium.dashboard.SetNamespacePermissionResponse.namespace_permission:type_name -> pomerium.dashboard.NamespacePermission
-	1,  // 20: pomerium.dashboard.NamespaceService.DeleteNamespace:input_type -> pomerium.dashboard.DeleteNamespaceRequest
-	3,  // 21: pomerium.dashboard.NamespaceService.GetNamespace:input_type -> pomerium.dashboard.GetNamespaceRequest
-	5,  // 22: pomerium.dashboard.NamespaceService.ListNamespaces:input_type -> pomerium.dashboard.ListNamespacesRequest
-	7,  // 23: pomerium.dashboard.NamespaceService.ListNamespaceResources:input_type -> pomerium.dashboard.ListNamespaceResourcesRequest
-	9,  // 24: pomerium.dashboard.NamespaceService.SetNamespace:input_type -> pomerium.dashboard.SetNamespaceRequest
-	14, // 25: pomerium.dashboard.NamespacePermissionService.DeleteNamespacePermission:input_type -> pomerium.dashboard.DeleteNamespacePermissionRequest
-	16, // 26: pomerium.dashboard.NamespacePermissionService.GetNamespacePermission:input_type -> pomerium.dashboard.GetNamespacePermissionRequest
-	18, // 27: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissions:input_type -> pomerium.dashboard.ListNamespacePermissionsRequest
-	20, // 28: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionGroups:input_type -> pomerium.dashboard.ListNamespacePermissionGroupsRequest
-	22, // 29: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionUsers:input_type -> pomerium.dashboard.ListNamespacePermissionUsersRequest
-	24, // 30: pomerium.dashboard.NamespacePermissionService.SetNamespacePermission:input_type -> pomerium.dashboard.SetNamespacePermissionRequest
-	2,  // 31: pomerium.dashboard.NamespaceService.DeleteNamespace:output_type -> pomerium.dashboard.DeleteNamespaceResponse
-	4,  // 32: pomerium.dashboard.NamespaceService.GetNamespace:output_type -> pomerium.dashboard.GetNamespaceResponse
-	6,  // 33: pomerium.dashboard.NamespaceService.ListNamespaces:output_type -> pomerium.dashboard.ListNamespacesResponse
-	8,  // 34: pomerium.dashboard.NamespaceService.ListNamespaceResources:output_type -> pomerium.dashboard.ListNamespaceResourcesResponse
-	10, // 35: pomerium.dashboard.NamespaceService.SetNamespace:output_type -> pomerium.dashboard.SetNamespaceResponse
-	15, // 36: pomerium.dashboard.NamespacePermissionService.DeleteNamespacePermission:output_type -> pomerium.dashboard.DeleteNamespacePermissionResponse
-	17, // 37: pomerium.dashboard.NamespacePermissionService.GetNamespacePermission:output_type -> pomerium.dashboard.GetNamespacePermissionResponse
-	19, // 38: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissions:output_type -> pomerium.dashboard.ListNamespacePermissionsResponse
-	21, // 39: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionGroups:output_type -> pomerium.dashboard.ListNamespacePermissionGroupsResponse
-	23, // 40: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionUsers:output_type -> pomerium.dashboard.ListNamespacePermissionUsersResponse
-	25, // 41: pomerium.dashboard.NamespacePermissionService.SetNamespacePermission:output_type -> pomerium.dashboard.SetNamespacePermissionResponse
-	31, // [31:42] is the sub-list for method output_type
-	20, // [20:31] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	28, // 3: pomerium.dashboard.Namespace.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	0,  // 4: pomerium.dashboard.GetNamespaceResponse.namespace:type_name -> pomerium.dashboard.Namespace
+	0,  // 5: pomerium.dashboard.ListNamespacesResponse.namespaces:type_name -> pomerium.dashboard.Namespace
+	26, // 6: pomerium.dashboard.ListNamespaceResourcesResponse.resources:type_name -> pomerium.dashboard.ListNamespaceResourcesResponse.Resource
+	0,  // 7: pomerium.dashboard.SetNamespaceRequest.namespace:type_name -> pomerium.dashboard.Namespace
+	0,  // 8: pomerium.dashboard.SetNamespaceResponse.namespace:type_name -> pomerium.dashboard.Namespace
+	27, // 9: pomerium.dashboard.NamespacePermission.created_at:type_name -> google.protobuf.Timestamp
+	27, // 10: pomerium.dashboard.NamespacePermission.modified_at:type_name -> google.protobuf.Timestamp
+	28, // 11: pomerium.dashboard.NamespacePermission.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	27, // 12: pomerium.dashboard.NamespacePermissionGroup.created_at:type_name -> google.protobuf.Timestamp
+	27, // 13: pomerium.dashboard.NamespacePermissionGroup.modified_at:type_name -> google.protobuf.Timestamp
+	27, // 14: pomerium.dashboard.NamespacePermissionUser.created_at:type_name -> google.protobuf.Timestamp
+	27, // 15: pomerium.dashboard.NamespacePermissionUser.modified_at:type_name -> google.protobuf.Timestamp
+	11, // 16: pomerium.dashboard.GetNamespacePermissionResponse.namespace_permission:type_name -> pomerium.dashboard.NamespacePermission
+	11, // 17: pomerium.dashboard.ListNamespacePermissionsResponse.namespace_permissions:type_name -> pomerium.dashboard.NamespacePermission
+	12, // 18: pomerium.dashboard.ListNamespacePermissionGroupsResponse.groups:type_name -> pomerium.dashboard.NamespacePermissionGroup
+	13, // 19: pomerium.dashboard.ListNamespacePermissionUsersResponse.users:type_name -> pomerium.dashboard.NamespacePermissionUser
+	11, // 20: pomerium.dashboard.SetNamespacePermissionRequest.namespace_permission:type_name -> pomerium.dashboard.NamespacePermission
+	11, // 21: pomerium.dashboard.SetNamespacePermissionResponse.namespace_permission:type_name -> pomerium.dashboard.NamespacePermission
+	1,  // 22: pomerium.dashboard.NamespaceService.DeleteNamespace:input_type -> pomerium.dashboard.DeleteNamespaceRequest
+	3,  // 23: pomerium.dashboard.NamespaceService.GetNamespace:input_type -> pomerium.dashboard.GetNamespaceRequest
+	5,  // 24: pomerium.dashboard.NamespaceService.ListNamespaces:input_type -> pomerium.dashboard.ListNamespacesRequest
+	7,  // 25: pomerium.dashboard.NamespaceService.ListNamespaceResources:input_type -> pomerium.dashboard.ListNamespaceResourcesRequest
+	9,  // 26: pomerium.dashboard.NamespaceService.SetNamespace:input_type -> pomerium.dashboard.SetNamespaceRequest
+	14, // 27: pomerium.dashboard.NamespacePermissionService.DeleteNamespacePermission:input_type -> pomerium.dashboard.DeleteNamespacePermissionRequest
+	16, // 28: pomerium.dashboard.NamespacePermissionService.GetNamespacePermission:input_type -> pomerium.dashboard.GetNamespacePermissionRequest
+	18, // 29: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissions:input_type -> pomerium.dashboard.ListNamespacePermissionsRequest
+	20, // 30: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionGroups:input_type -> pomerium.dashboard.ListNamespacePermissionGroupsRequest
+	22, // 31: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionUsers:input_type -> pomerium.dashboard.ListNamespacePermissionUsersRequest
+	24, // 32: pomerium.dashboard.NamespacePermissionService.SetNamespacePermission:input_type -> pomerium.dashboard.SetNamespacePermissionRequest
+	2,  // 33: pomerium.dashboard.NamespaceService.DeleteNamespace:output_type -> pomerium.dashboard.DeleteNamespaceResponse
+	4,  // 34: pomerium.dashboard.NamespaceService.GetNamespace:output_type -> pomerium.dashboard.GetNamespaceResponse
+	6,  // 35: pomerium.dashboard.NamespaceService.ListNamespaces:output_type -> pomerium.dashboard.ListNamespacesResponse
+	8,  // 36: pomerium.dashboard.NamespaceService.ListNamespaceResources:output_type -> pomerium.dashboard.ListNamespaceResourcesResponse
+	10, // 37: pomerium.dashboard.NamespaceService.SetNamespace:output_type -> pomerium.dashboard.SetNamespaceResponse
+	15, // 38: pomerium.dashboard.NamespacePermissionService.DeleteNamespacePermission:output_type -> pomerium.dashboard.DeleteNamespacePermissionResponse
+	17, // 39: pomerium.dashboard.NamespacePermissionService.GetNamespacePermission:output_type -> pomerium.dashboard.GetNamespacePermissionResponse
+	19, // 40: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissions:output_type -> pomerium.dashboard.ListNamespacePermissionsResponse
+	21, // 41: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionGroups:output_type -> pomerium.dashboard.ListNamespacePermissionGroupsResponse
+	23, // 42: pomerium.dashboard.NamespacePermissionService.ListNamespacePermissionUsers:output_type -> pomerium.dashboard.ListNamespacePermissionUsersResponse
+	25, // 43: pomerium.dashboard.NamespacePermissionService.SetNamespacePermission:output_type -> pomerium.dashboard.SetNamespacePermissionResponse
+	33, // [33:44] is the sub-list for method output_type
+	22, // [22:33] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_pomerium_dashboard_namespaces_proto_init() }
@@ -1721,6 +1793,8 @@ func file_pomerium_dashboard_namespaces_proto_init() {
 		return
 	}
 	file_pomerium_dashboard_namespaces_proto_msgTypes[0].OneofWrappers = []any{}
+	file_pomerium_dashboard_namespaces_proto_msgTypes[9].OneofWrappers = []any{}
+	file_pomerium_dashboard_namespaces_proto_msgTypes[24].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

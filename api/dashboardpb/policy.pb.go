@@ -17,6 +17,7 @@
 package dashboardpb
 
 import (
+	consolepb "github.com/pomerium-console/pomerium-console/api/consolepb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -54,8 +55,14 @@ type Policy struct {
 	OriginatorId     string                         `protobuf:"bytes,19,opt,name=originator_id,json=originatorId,proto3" json:"originator_id,omitempty"`
 	Routes           map[string]string              `protobuf:"bytes,11,rep,name=routes,proto3" json:"routes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	NamespaceName    string                         `protobuf:"bytes,12,opt,name=namespace_name,json=namespaceName,proto3" json:"namespace_name,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Additions of the console (see pomerium/console/v1/console.proto).
+	// The store version of the object: give it back as expected_version to
+	// update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Whether the reconciler has written the object to the databroker.
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Policy) Reset() {
@@ -212,6 +219,20 @@ func (x *Policy) GetNamespaceName() string {
 		return x.NamespaceName
 	}
 	return ""
+}
+
+func (x *Policy) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Policy) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return nil
 }
 
 type DeletePolicyRequest struct {
@@ -527,10 +548,13 @@ func (x *ListPoliciesResponse) GetTotalCount() int64 {
 }
 
 type SetPolicyRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Policy        *Policy                `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Policy *Policy                `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetPolicyRequest) Reset() {
@@ -568,6 +592,13 @@ func (x *SetPolicyRequest) GetPolicy() *Policy {
 		return x.Policy
 	}
 	return nil
+}
+
+func (x *SetPolicyRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 type SetPolicyResponse struct {
@@ -618,7 +649,7 @@ var File_pomerium_dashboard_policy_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_policy_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpomerium/dashboard/policy.proto\x12\x12pomerium.dashboard\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\a\n" +
+	"\x1fpomerium/dashboard/policy.proto\x12\x12pomerium.dashboard\x1a!pomerium/console/v1/console.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\a\n" +
 	"\x06Policy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fnamespace_id\x18\n" +
@@ -641,7 +672,10 @@ const file_pomerium_dashboard_policy_proto_rawDesc = "" +
 	"\vremediation\x18\x12 \x01(\tR\vremediation\x12#\n" +
 	"\roriginator_id\x18\x13 \x01(\tR\foriginatorId\x12>\n" +
 	"\x06routes\x18\v \x03(\v2&.pomerium.dashboard.Policy.RoutesEntryR\x06routes\x12%\n" +
-	"\x0enamespace_name\x18\f \x01(\tR\rnamespaceName\x1a_\n" +
+	"\x0enamespace_name\x18\f \x01(\tR\rnamespaceName\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatus\x1a_\n" +
 	"\x15AllowedIdpClaimsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
 	"\x05value\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\x05value:\x028\x01\x1a9\n" +
@@ -672,9 +706,11 @@ const file_pomerium_dashboard_policy_proto_rawDesc = "" +
 	"\x14ListPoliciesResponse\x126\n" +
 	"\bpolicies\x18\x01 \x03(\v2\x1a.pomerium.dashboard.PolicyR\bpolicies\x12\x1f\n" +
 	"\vtotal_count\x18\x02 \x01(\x03R\n" +
-	"totalCount\"F\n" +
+	"totalCount\"\x8c\x01\n" +
 	"\x10SetPolicyRequest\x122\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1a.pomerium.dashboard.PolicyR\x06policy\"G\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1a.pomerium.dashboard.PolicyR\x06policy\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01B\x13\n" +
+	"\x11_expected_version\"G\n" +
 	"\x11SetPolicyResponse\x122\n" +
 	"\x06policy\x18\x01 \x01(\v2\x1a.pomerium.dashboard.PolicyR\x06policy2\x89\x03\n" +
 	"\rPolicyService\x12a\n" +
@@ -709,7 +745,8 @@ var file_pomerium_dashboard_policy_proto_goTypes = []any{
 	nil,                           // 9: pomerium.dashboard.Policy.AllowedIdpClaimsEntry
 	nil,                           // 10: pomerium.dashboard.Policy.RoutesEntry
 	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*structpb.ListValue)(nil),    // 12: google.protobuf.ListValue
+	(*consolepb.SyncStatus)(nil),  // 12: pomerium.console.v1.SyncStatus
+	(*structpb.ListValue)(nil),    // 13: google.protobuf.ListValue
 }
 var file_pomerium_dashboard_policy_proto_depIdxs = []int32{
 	11, // 0: pomerium.dashboard.Policy.created_at:type_name -> google.protobuf.Timestamp
@@ -717,24 +754,25 @@ var file_pomerium_dashboard_policy_proto_depIdxs = []int32{
 	11, // 2: pomerium.dashboard.Policy.deleted_at:type_name -> google.protobuf.Timestamp
 	9,  // 3: pomerium.dashboard.Policy.allowed_idp_claims:type_name -> pomerium.dashboard.Policy.AllowedIdpClaimsEntry
 	10, // 4: pomerium.dashboard.Policy.routes:type_name -> pomerium.dashboard.Policy.RoutesEntry
-	0,  // 5: pomerium.dashboard.GetPolicyResponse.policy:type_name -> pomerium.dashboard.Policy
-	0,  // 6: pomerium.dashboard.ListPoliciesResponse.policies:type_name -> pomerium.dashboard.Policy
-	0,  // 7: pomerium.dashboard.SetPolicyRequest.policy:type_name -> pomerium.dashboard.Policy
-	0,  // 8: pomerium.dashboard.SetPolicyResponse.policy:type_name -> pomerium.dashboard.Policy
-	12, // 9: pomerium.dashboard.Policy.AllowedIdpClaimsEntry.value:type_name -> google.protobuf.ListValue
-	1,  // 10: pomerium.dashboard.PolicyService.DeletePolicy:input_type -> pomerium.dashboard.DeletePolicyRequest
-	3,  // 11: pomerium.dashboard.PolicyService.GetPolicy:input_type -> pomerium.dashboard.GetPolicyRequest
-	5,  // 12: pomerium.dashboard.PolicyService.ListPolicies:input_type -> pomerium.dashboard.ListPoliciesRequest
-	7,  // 13: pomerium.dashboard.PolicyService.SetPolicy:input_type -> pomerium.dashboard.SetPolicyRequest
-	2,  // 14: pomerium.dashboard.PolicyService.DeletePolicy:output_type -> pomerium.dashboard.DeletePolicyResponse
-	4,  // 15: pomerium.dashboard.PolicyService.GetPolicy:output_type -> pomerium.dashboard.GetPolicyResponse
-	6,  // 16: pomerium.dashboard.PolicyService.ListPolicies:output_type -> pomerium.dashboard.ListPoliciesResponse
-	8,  // 17: pomerium.dashboard.PolicyService.SetPolicy:output_type -> pomerium.dashboard.SetPolicyResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 5: pomerium.dashboard.Policy.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	0,  // 6: pomerium.dashboard.GetPolicyResponse.policy:type_name -> pomerium.dashboard.Policy
+	0,  // 7: pomerium.dashboard.ListPoliciesResponse.policies:type_name -> pomerium.dashboard.Policy
+	0,  // 8: pomerium.dashboard.SetPolicyRequest.policy:type_name -> pomerium.dashboard.Policy
+	0,  // 9: pomerium.dashboard.SetPolicyResponse.policy:type_name -> pomerium.dashboard.Policy
+	13, // 10: pomerium.dashboard.Policy.AllowedIdpClaimsEntry.value:type_name -> google.protobuf.ListValue
+	1,  // 11: pomerium.dashboard.PolicyService.DeletePolicy:input_type -> pomerium.dashboard.DeletePolicyRequest
+	3,  // 12: pomerium.dashboard.PolicyService.GetPolicy:input_type -> pomerium.dashboard.GetPolicyRequest
+	5,  // 13: pomerium.dashboard.PolicyService.ListPolicies:input_type -> pomerium.dashboard.ListPoliciesRequest
+	7,  // 14: pomerium.dashboard.PolicyService.SetPolicy:input_type -> pomerium.dashboard.SetPolicyRequest
+	2,  // 15: pomerium.dashboard.PolicyService.DeletePolicy:output_type -> pomerium.dashboard.DeletePolicyResponse
+	4,  // 16: pomerium.dashboard.PolicyService.GetPolicy:output_type -> pomerium.dashboard.GetPolicyResponse
+	6,  // 17: pomerium.dashboard.PolicyService.ListPolicies:output_type -> pomerium.dashboard.ListPoliciesResponse
+	8,  // 18: pomerium.dashboard.PolicyService.SetPolicy:output_type -> pomerium.dashboard.SetPolicyResponse
+	15, // [15:19] is the sub-list for method output_type
+	11, // [11:15] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_pomerium_dashboard_policy_proto_init() }
@@ -743,6 +781,7 @@ func file_pomerium_dashboard_policy_proto_init() {
 		return
 	}
 	file_pomerium_dashboard_policy_proto_msgTypes[5].OneofWrappers = []any{}
+	file_pomerium_dashboard_policy_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

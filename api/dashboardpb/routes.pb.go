@@ -17,6 +17,7 @@
 package dashboardpb
 
 import (
+	consolepb "github.com/pomerium-console/pomerium-console/api/consolepb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -891,8 +892,14 @@ type Route struct {
 	UpstreamTunnel                            *UpstreamTunnel           `protobuf:"bytes,76,opt,name=upstream_tunnel,json=upstreamTunnel,proto3" json:"upstream_tunnel,omitempty"`
 	AllowUpgrades                             *Route_StringList         `protobuf:"bytes,77,opt,name=allow_upgrades,json=allowUpgrades,proto3" json:"allow_upgrades,omitempty"`
 	SessionRecording                          *SessionRecording         `protobuf:"bytes,78,opt,name=session_recording,json=sessionRecording,proto3" json:"session_recording,omitempty"`
-	unknownFields                             protoimpl.UnknownFields
-	sizeCache                                 protoimpl.SizeCache
+	// Additions of the console (see pomerium/console/v1/console.proto).
+	// The store version of the object: give it back as expected_version to
+	// update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Whether the reconciler has written the object to the databroker.
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
@@ -1383,6 +1390,20 @@ func (x *Route) GetAllowUpgrades() *Route_StringList {
 func (x *Route) GetSessionRecording() *SessionRecording {
 	if x != nil {
 		return x.SessionRecording
+	}
+	return nil
+}
+
+func (x *Route) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Route) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
 	}
 	return nil
 }
@@ -2008,10 +2029,13 @@ func (x *LoadRoutesResponse) GetRoutes() []*RouteWithPolicies {
 }
 
 type SetRouteRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Route         *Route                 `protobuf:"bytes,1,opt,name=route,proto3" json:"route,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Route *Route                 `protobuf:"bytes,1,opt,name=route,proto3" json:"route,omitempty"`
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetRouteRequest) Reset() {
@@ -2049,6 +2073,13 @@ func (x *SetRouteRequest) GetRoute() *Route {
 		return x.Route
 	}
 	return nil
+}
+
+func (x *SetRouteRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 type SetRouteResponse struct {
@@ -2319,7 +2350,7 @@ var File_pomerium_dashboard_routes_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_routes_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpomerium/dashboard/routes.proto\x12\x12pomerium.dashboard\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpomerium/dashboard/policy.proto\x1a+pomerium/dashboard/route_health_check.proto\x1a.pomerium/dashboard/route_redirect_action.proto\"g\n" +
+	"\x1fpomerium/dashboard/routes.proto\x12\x12pomerium.dashboard\x1a!pomerium/console/v1/console.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpomerium/dashboard/policy.proto\x1a+pomerium/dashboard/route_health_check.proto\x1a.pomerium/dashboard/route_redirect_action.proto\"g\n" +
 	"\x12RouteRewriteHeader\x12\x16\n" +
 	"\x06header\x18\x01 \x01(\tR\x06header\x12\x18\n" +
 	"\x06prefix\x18\x03 \x01(\tH\x00R\x06prefix\x12\x14\n" +
@@ -2371,7 +2402,7 @@ const file_pomerium_dashboard_routes_proto_rawDesc = "" +
 	"\ttoken_url\x18\x02 \x01(\tR\btokenUrl\x12G\n" +
 	"\n" +
 	"auth_style\x18\x03 \x01(\x0e2#.pomerium.dashboard.OAuth2AuthStyleH\x00R\tauthStyle\x88\x01\x01B\r\n" +
-	"\v_auth_style\"\xe3%\n" +
+	"\v_auth_style\"\xc1&\n" +
 	"\x05Route\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fnamespace_id\x18\x1d \x01(\tR\vnamespaceId\x129\n" +
@@ -2446,7 +2477,10 @@ const file_pomerium_dashboard_routes_proto_rawDesc = "" +
 	"\x17healthy_panic_threshold\x18K \x01(\x05H\x1fR\x15healthyPanicThreshold\x88\x01\x01\x12K\n" +
 	"\x0fupstream_tunnel\x18L \x01(\v2\".pomerium.dashboard.UpstreamTunnelR\x0eupstreamTunnel\x12K\n" +
 	"\x0eallow_upgrades\x18M \x01(\v2$.pomerium.dashboard.Route.StringListR\rallowUpgrades\x12Q\n" +
-	"\x11session_recording\x18N \x01(\v2$.pomerium.dashboard.SessionRecordingR\x10sessionRecording\x1a$\n" +
+	"\x11session_recording\x18N \x01(\v2$.pomerium.dashboard.SessionRecordingR\x10sessionRecording\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatus\x1a$\n" +
 	"\n" +
 	"StringList\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\x1aD\n" +
@@ -2529,9 +2563,11 @@ const file_pomerium_dashboard_routes_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcontents\x18\x02 \x01(\fR\bcontents\"S\n" +
 	"\x12LoadRoutesResponse\x12=\n" +
-	"\x06routes\x18\x01 \x03(\v2%.pomerium.dashboard.RouteWithPoliciesR\x06routes\"B\n" +
+	"\x06routes\x18\x01 \x03(\v2%.pomerium.dashboard.RouteWithPoliciesR\x06routes\"\x88\x01\n" +
 	"\x0fSetRouteRequest\x12/\n" +
-	"\x05route\x18\x01 \x01(\v2\x19.pomerium.dashboard.RouteR\x05route\"C\n" +
+	"\x05route\x18\x01 \x01(\v2\x19.pomerium.dashboard.RouteR\x05route\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01B\x13\n" +
+	"\x11_expected_version\"C\n" +
 	"\x10SetRouteResponse\x12/\n" +
 	"\x05route\x18\x01 \x01(\v2\x19.pomerium.dashboard.RouteR\x05route\"E\n" +
 	"\x10SetRoutesRequest\x121\n" +
@@ -2630,7 +2666,8 @@ var file_pomerium_dashboard_routes_proto_goTypes = []any{
 	(*RedirectAction)(nil),           // 38: pomerium.dashboard.RedirectAction
 	(*durationpb.Duration)(nil),      // 39: google.protobuf.Duration
 	(*HealthCheck)(nil),              // 40: pomerium.dashboard.HealthCheck
-	(*Policy)(nil),                   // 41: pomerium.dashboard.Policy
+	(*consolepb.SyncStatus)(nil),     // 41: pomerium.console.v1.SyncStatus
+	(*Policy)(nil),                   // 42: pomerium.dashboard.Policy
 }
 var file_pomerium_dashboard_routes_proto_depIdxs = []int32{
 	9,  // 0: pomerium.dashboard.MCP.server:type_name -> pomerium.dashboard.MCPServer
@@ -2660,36 +2697,37 @@ var file_pomerium_dashboard_routes_proto_depIdxs = []int32{
 	15, // 24: pomerium.dashboard.Route.upstream_tunnel:type_name -> pomerium.dashboard.UpstreamTunnel
 	34, // 25: pomerium.dashboard.Route.allow_upgrades:type_name -> pomerium.dashboard.Route.StringList
 	14, // 26: pomerium.dashboard.Route.session_recording:type_name -> pomerium.dashboard.SessionRecording
-	13, // 27: pomerium.dashboard.RouteWithPolicies.route:type_name -> pomerium.dashboard.Route
-	41, // 28: pomerium.dashboard.RouteWithPolicies.policies:type_name -> pomerium.dashboard.Policy
-	13, // 29: pomerium.dashboard.GetRouteResponse.route:type_name -> pomerium.dashboard.Route
-	13, // 30: pomerium.dashboard.ListRoutesResponse.routes:type_name -> pomerium.dashboard.Route
-	16, // 31: pomerium.dashboard.LoadRoutesResponse.routes:type_name -> pomerium.dashboard.RouteWithPolicies
-	13, // 32: pomerium.dashboard.SetRouteRequest.route:type_name -> pomerium.dashboard.Route
-	13, // 33: pomerium.dashboard.SetRouteResponse.route:type_name -> pomerium.dashboard.Route
-	13, // 34: pomerium.dashboard.SetRoutesRequest.routes:type_name -> pomerium.dashboard.Route
-	13, // 35: pomerium.dashboard.SetRoutesResponse.routes:type_name -> pomerium.dashboard.Route
-	17, // 36: pomerium.dashboard.RouteService.DeleteRoute:input_type -> pomerium.dashboard.DeleteRouteRequest
-	19, // 37: pomerium.dashboard.RouteService.DeleteRoutes:input_type -> pomerium.dashboard.DeleteRoutesRequest
-	21, // 38: pomerium.dashboard.RouteService.GetRoute:input_type -> pomerium.dashboard.GetRouteRequest
-	23, // 39: pomerium.dashboard.RouteService.ListRoutes:input_type -> pomerium.dashboard.ListRoutesRequest
-	25, // 40: pomerium.dashboard.RouteService.LoadRoutes:input_type -> pomerium.dashboard.LoadRoutesRequest
-	27, // 41: pomerium.dashboard.RouteService.SetRoute:input_type -> pomerium.dashboard.SetRouteRequest
-	29, // 42: pomerium.dashboard.RouteService.SetRoutes:input_type -> pomerium.dashboard.SetRoutesRequest
-	31, // 43: pomerium.dashboard.RouteService.MoveRoutes:input_type -> pomerium.dashboard.MoveRoutesRequest
-	18, // 44: pomerium.dashboard.RouteService.DeleteRoute:output_type -> pomerium.dashboard.DeleteRouteResponse
-	20, // 45: pomerium.dashboard.RouteService.DeleteRoutes:output_type -> pomerium.dashboard.DeleteRoutesResponse
-	22, // 46: pomerium.dashboard.RouteService.GetRoute:output_type -> pomerium.dashboard.GetRouteResponse
-	24, // 47: pomerium.dashboard.RouteService.ListRoutes:output_type -> pomerium.dashboard.ListRoutesResponse
-	26, // 48: pomerium.dashboard.RouteService.LoadRoutes:output_type -> pomerium.dashboard.LoadRoutesResponse
-	28, // 49: pomerium.dashboard.RouteService.SetRoute:output_type -> pomerium.dashboard.SetRouteResponse
-	30, // 50: pomerium.dashboard.RouteService.SetRoutes:output_type -> pomerium.dashboard.SetRoutesResponse
-	32, // 51: pomerium.dashboard.RouteService.MoveRoutes:output_type -> pomerium.dashboard.MoveRoutesResponse
-	44, // [44:52] is the sub-list for method output_type
-	36, // [36:44] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	41, // 27: pomerium.dashboard.Route.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	13, // 28: pomerium.dashboard.RouteWithPolicies.route:type_name -> pomerium.dashboard.Route
+	42, // 29: pomerium.dashboard.RouteWithPolicies.policies:type_name -> pomerium.dashboard.Policy
+	13, // 30: pomerium.dashboard.GetRouteResponse.route:type_name -> pomerium.dashboard.Route
+	13, // 31: pomerium.dashboard.ListRoutesResponse.routes:type_name -> pomerium.dashboard.Route
+	16, // 32: pomerium.dashboard.LoadRoutesResponse.routes:type_name -> pomerium.dashboard.RouteWithPolicies
+	13, // 33: pomerium.dashboard.SetRouteRequest.route:type_name -> pomerium.dashboard.Route
+	13, // 34: pomerium.dashboard.SetRouteResponse.route:type_name -> pomerium.dashboard.Route
+	13, // 35: pomerium.dashboard.SetRoutesRequest.routes:type_name -> pomerium.dashboard.Route
+	13, // 36: pomerium.dashboard.SetRoutesResponse.routes:type_name -> pomerium.dashboard.Route
+	17, // 37: pomerium.dashboard.RouteService.DeleteRoute:input_type -> pomerium.dashboard.DeleteRouteRequest
+	19, // 38: pomerium.dashboard.RouteService.DeleteRoutes:input_type -> pomerium.dashboard.DeleteRoutesRequest
+	21, // 39: pomerium.dashboard.RouteService.GetRoute:input_type -> pomerium.dashboard.GetRouteRequest
+	23, // 40: pomerium.dashboard.RouteService.ListRoutes:input_type -> pomerium.dashboard.ListRoutesRequest
+	25, // 41: pomerium.dashboard.RouteService.LoadRoutes:input_type -> pomerium.dashboard.LoadRoutesRequest
+	27, // 42: pomerium.dashboard.RouteService.SetRoute:input_type -> pomerium.dashboard.SetRouteRequest
+	29, // 43: pomerium.dashboard.RouteService.SetRoutes:input_type -> pomerium.dashboard.SetRoutesRequest
+	31, // 44: pomerium.dashboard.RouteService.MoveRoutes:input_type -> pomerium.dashboard.MoveRoutesRequest
+	18, // 45: pomerium.dashboard.RouteService.DeleteRoute:output_type -> pomerium.dashboard.DeleteRouteResponse
+	20, // 46: pomerium.dashboard.RouteService.DeleteRoutes:output_type -> pomerium.dashboard.DeleteRoutesResponse
+	22, // 47: pomerium.dashboard.RouteService.GetRoute:output_type -> pomerium.dashboard.GetRouteResponse
+	24, // 48: pomerium.dashboard.RouteService.ListRoutes:output_type -> pomerium.dashboard.ListRoutesResponse
+	26, // 49: pomerium.dashboard.RouteService.LoadRoutes:output_type -> pomerium.dashboard.LoadRoutesResponse
+	28, // 50: pomerium.dashboard.RouteService.SetRoute:output_type -> pomerium.dashboard.SetRouteResponse
+	30, // 51: pomerium.dashboard.RouteService.SetRoutes:output_type -> pomerium.dashboard.SetRoutesResponse
+	32, // 52: pomerium.dashboard.RouteService.MoveRoutes:output_type -> pomerium.dashboard.MoveRoutesResponse
+	45, // [45:53] is the sub-list for method output_type
+	37, // [37:45] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_pomerium_dashboard_routes_proto_init() }
@@ -2715,6 +2753,7 @@ func file_pomerium_dashboard_routes_proto_init() {
 	file_pomerium_dashboard_routes_proto_msgTypes[10].OneofWrappers = []any{}
 	file_pomerium_dashboard_routes_proto_msgTypes[11].OneofWrappers = []any{}
 	file_pomerium_dashboard_routes_proto_msgTypes[19].OneofWrappers = []any{}
+	file_pomerium_dashboard_routes_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -17,6 +17,7 @@
 package dashboardpb
 
 import (
+	consolepb "github.com/pomerium-console/pomerium-console/api/consolepb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -380,8 +381,14 @@ type Settings struct {
 	MergeSlashes                                      *bool                         `protobuf:"varint,131,opt,name=merge_slashes,json=mergeSlashes,proto3,oneof" json:"merge_slashes,omitempty"`
 	PathWithEscapedSlashesAction                      *PathWithEscapedSlashesAction `protobuf:"varint,132,opt,name=path_with_escaped_slashes_action,json=pathWithEscapedSlashesAction,proto3,enum=pomerium.dashboard.PathWithEscapedSlashesAction,oneof" json:"path_with_escaped_slashes_action,omitempty"`
 	HeadersWithUnderscoresAction                      *HeadersWithUnderscoresAction `protobuf:"varint,133,opt,name=headers_with_underscores_action,json=headersWithUnderscoresAction,proto3,enum=pomerium.dashboard.HeadersWithUnderscoresAction,oneof" json:"headers_with_underscores_action,omitempty"`
-	unknownFields                                     protoimpl.UnknownFields
-	sizeCache                                         protoimpl.SizeCache
+	// Additions of the console (see pomerium/console/v1/console.proto).
+	// The store version of the object: give it back as expected_version to
+	// update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Whether the reconciler has written the object to the databroker.
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -1205,6 +1212,20 @@ func (x *Settings) GetHeadersWithUnderscoresAction() HeadersWithUnderscoresActio
 	return HeadersWithUnderscoresAction_HEADERS_WITH_UNDERSCORES_ACTION_UNKNOWN
 }
 
+func (x *Settings) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Settings) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return nil
+}
+
 type BlobStorageSettings struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BucketUri     *string                `protobuf:"bytes,1,opt,name=bucket_uri,json=bucketUri,proto3,oneof" json:"bucket_uri,omitempty"`
@@ -1426,10 +1447,13 @@ func (x *GetSettingsResponse) GetSettings() *Settings {
 }
 
 type SetSettingsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Settings      *Settings              `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Settings *Settings              `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetSettingsRequest) Reset() {
@@ -1467,6 +1491,13 @@ func (x *SetSettingsRequest) GetSettings() *Settings {
 		return x.Settings
 	}
 	return nil
+}
+
+func (x *SetSettingsRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 type SetSettingsResponse struct {
@@ -1621,12 +1652,12 @@ var File_pomerium_dashboard_settings_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_settings_proto_rawDesc = "" +
 	"\n" +
-	"!pomerium/dashboard/settings.proto\x12\x12pomerium.dashboard\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpomerium/dashboard/routes.proto\"\xd3\x01\n" +
+	"!pomerium/dashboard/settings.proto\x12\x12pomerium.dashboard\x1a!pomerium/console/v1/console.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpomerium/dashboard/routes.proto\"\xd3\x01\n" +
 	"\x0fConsoleSettings\x124\n" +
 	"\x16enable_feedback_widget\x18\x01 \x01(\bR\x14enableFeedbackWidget\x12%\n" +
 	"\x0euse_changesets\x18\x02 \x01(\bR\ruseChangesets\x12:\n" +
 	"\x19enable_remote_diagnostics\x18\x03 \x01(\bR\x17enableRemoteDiagnostics\x12'\n" +
-	"\x0finstallation_id\x18\x04 \x01(\tR\x0einstallationId\"\xc6H\n" +
+	"\x0finstallation_id\x18\x04 \x01(\tR\x0einstallationId\"\xa4I\n" +
 	"\bSettings\x12\x0e\n" +
 	"\x02id\x18k \x01(\tR\x02id\x12\"\n" +
 	"\n" +
@@ -1748,7 +1779,10 @@ const file_pomerium_dashboard_settings_proto_rawDesc = "" +
 	"\x0enormalize_path\x18\x82\x01 \x01(\bHFR\rnormalizePath\x88\x01\x01\x12)\n" +
 	"\rmerge_slashes\x18\x83\x01 \x01(\bHGR\fmergeSlashes\x88\x01\x01\x12~\n" +
 	" path_with_escaped_slashes_action\x18\x84\x01 \x01(\x0e20.pomerium.dashboard.PathWithEscapedSlashesActionHHR\x1cpathWithEscapedSlashesAction\x88\x01\x01\x12}\n" +
-	"\x1fheaders_with_underscores_action\x18\x85\x01 \x01(\x0e20.pomerium.dashboard.HeadersWithUnderscoresActionHIR\x1cheadersWithUnderscoresAction\x88\x01\x01\x1ai\n" +
+	"\x1fheaders_with_underscores_action\x18\x85\x01 \x01(\x0e20.pomerium.dashboard.HeadersWithUnderscoresActionHIR\x1cheadersWithUnderscoresAction\x88\x01\x01\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatus\x1ai\n" +
 	"\vCertificate\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x03 \x01(\fR\tcertBytes\x12\x1b\n" +
@@ -1857,9 +1891,11 @@ const file_pomerium_dashboard_settings_proto_rawDesc = "" +
 	"cluster_id\x18\x01 \x01(\tH\x00R\tclusterId\x88\x01\x01B\r\n" +
 	"\v_cluster_id\"O\n" +
 	"\x13GetSettingsResponse\x128\n" +
-	"\bsettings\x18\x01 \x01(\v2\x1c.pomerium.dashboard.SettingsR\bsettings\"N\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1c.pomerium.dashboard.SettingsR\bsettings\"\x94\x01\n" +
 	"\x12SetSettingsRequest\x128\n" +
-	"\bsettings\x18\x01 \x01(\v2\x1c.pomerium.dashboard.SettingsR\bsettings\"O\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1c.pomerium.dashboard.SettingsR\bsettings\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01B\x13\n" +
+	"\x11_expected_version\"O\n" +
 	"\x13SetSettingsResponse\x128\n" +
 	"\bsettings\x18\x01 \x01(\v2\x1c.pomerium.dashboard.SettingsR\bsettings*z\n" +
 	"\tCodecType\x12\x16\n" +
@@ -1924,6 +1960,7 @@ var file_pomerium_dashboard_settings_proto_goTypes = []any{
 	(*structpb.Struct)(nil),            // 21: google.protobuf.Struct
 	(BearerTokenFormat)(0),             // 22: pomerium.dashboard.BearerTokenFormat
 	(*CircuitBreakerThresholds)(nil),   // 23: pomerium.dashboard.CircuitBreakerThresholds
+	(*consolepb.SyncStatus)(nil),       // 24: pomerium.console.v1.SyncStatus
 }
 var file_pomerium_dashboard_settings_proto_depIdxs = []int32{
 	17, // 0: pomerium.dashboard.Settings.modified_at:type_name -> google.protobuf.Timestamp
@@ -1964,23 +2001,24 @@ var file_pomerium_dashboard_settings_proto_depIdxs = []int32{
 	13, // 35: pomerium.dashboard.Settings.envoy_dynamic_extensions:type_name -> pomerium.dashboard.Settings.StringList
 	2,  // 36: pomerium.dashboard.Settings.path_with_escaped_slashes_action:type_name -> pomerium.dashboard.PathWithEscapedSlashesAction
 	1,  // 37: pomerium.dashboard.Settings.headers_with_underscores_action:type_name -> pomerium.dashboard.HeadersWithUnderscoresAction
-	3,  // 38: pomerium.dashboard.GetConsoleSettingsResponse.console_settings:type_name -> pomerium.dashboard.ConsoleSettings
-	4,  // 39: pomerium.dashboard.GetSettingsResponse.settings:type_name -> pomerium.dashboard.Settings
-	4,  // 40: pomerium.dashboard.SetSettingsRequest.settings:type_name -> pomerium.dashboard.Settings
-	4,  // 41: pomerium.dashboard.SetSettingsResponse.settings:type_name -> pomerium.dashboard.Settings
-	8,  // 42: pomerium.dashboard.SettingsService.GetSettings:input_type -> pomerium.dashboard.GetSettingsRequest
-	10, // 43: pomerium.dashboard.SettingsService.SetSettings:input_type -> pomerium.dashboard.SetSettingsRequest
-	8,  // 44: pomerium.dashboard.SettingsService.GetBrandingSettings:input_type -> pomerium.dashboard.GetSettingsRequest
-	6,  // 45: pomerium.dashboard.SettingsService.GetConsoleSettings:input_type -> pomerium.dashboard.GetConsoleSettingsRequest
-	9,  // 46: pomerium.dashboard.SettingsService.GetSettings:output_type -> pomerium.dashboard.GetSettingsResponse
-	11, // 47: pomerium.dashboard.SettingsService.SetSettings:output_type -> pomerium.dashboard.SetSettingsResponse
-	9,  // 48: pomerium.dashboard.SettingsService.GetBrandingSettings:output_type -> pomerium.dashboard.GetSettingsResponse
-	7,  // 49: pomerium.dashboard.SettingsService.GetConsoleSettings:output_type -> pomerium.dashboard.GetConsoleSettingsResponse
-	46, // [46:50] is the sub-list for method output_type
-	42, // [42:46] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	24, // 38: pomerium.dashboard.Settings.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	3,  // 39: pomerium.dashboard.GetConsoleSettingsResponse.console_settings:type_name -> pomerium.dashboard.ConsoleSettings
+	4,  // 40: pomerium.dashboard.GetSettingsResponse.settings:type_name -> pomerium.dashboard.Settings
+	4,  // 41: pomerium.dashboard.SetSettingsRequest.settings:type_name -> pomerium.dashboard.Settings
+	4,  // 42: pomerium.dashboard.SetSettingsResponse.settings:type_name -> pomerium.dashboard.Settings
+	8,  // 43: pomerium.dashboard.SettingsService.GetSettings:input_type -> pomerium.dashboard.GetSettingsRequest
+	10, // 44: pomerium.dashboard.SettingsService.SetSettings:input_type -> pomerium.dashboard.SetSettingsRequest
+	8,  // 45: pomerium.dashboard.SettingsService.GetBrandingSettings:input_type -> pomerium.dashboard.GetSettingsRequest
+	6,  // 46: pomerium.dashboard.SettingsService.GetConsoleSettings:input_type -> pomerium.dashboard.GetConsoleSettingsRequest
+	9,  // 47: pomerium.dashboard.SettingsService.GetSettings:output_type -> pomerium.dashboard.GetSettingsResponse
+	11, // 48: pomerium.dashboard.SettingsService.SetSettings:output_type -> pomerium.dashboard.SetSettingsResponse
+	9,  // 49: pomerium.dashboard.SettingsService.GetBrandingSettings:output_type -> pomerium.dashboard.GetSettingsResponse
+	7,  // 50: pomerium.dashboard.SettingsService.GetConsoleSettings:output_type -> pomerium.dashboard.GetConsoleSettingsResponse
+	47, // [47:51] is the sub-list for method output_type
+	43, // [43:47] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_pomerium_dashboard_settings_proto_init() }
@@ -1992,6 +2030,7 @@ func file_pomerium_dashboard_settings_proto_init() {
 	file_pomerium_dashboard_settings_proto_msgTypes[1].OneofWrappers = []any{}
 	file_pomerium_dashboard_settings_proto_msgTypes[2].OneofWrappers = []any{}
 	file_pomerium_dashboard_settings_proto_msgTypes[5].OneofWrappers = []any{}
+	file_pomerium_dashboard_settings_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -17,6 +17,7 @@
 package dashboardpb
 
 import (
+	consolepb "github.com/pomerium-console/pomerium-console/api/consolepb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -707,15 +708,20 @@ func (x *QueryUsersResponse) GetTotalCount() int64 {
 
 // A service account: a non-human user that authenticates with a token.
 type PomeriumServiceAccount struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	NamespaceId   *string                `protobuf:"bytes,8,opt,name=namespace_id,json=namespaceId,proto3,oneof" json:"namespace_id,omitempty"`
-	Description   *string                `protobuf:"bytes,9,opt,name=description,proto3,oneof" json:"description,omitempty"`
-	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	AccessedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=accessed_at,json=accessedAt,proto3" json:"accessed_at,omitempty"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
-	OriginatorId  *string                `protobuf:"bytes,11,opt,name=originator_id,json=originatorId,proto3,oneof" json:"originator_id,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	NamespaceId  *string                `protobuf:"bytes,8,opt,name=namespace_id,json=namespaceId,proto3,oneof" json:"namespace_id,omitempty"`
+	Description  *string                `protobuf:"bytes,9,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	UserId       string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	AccessedAt   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=accessed_at,json=accessedAt,proto3" json:"accessed_at,omitempty"`
+	ExpiresAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	IssuedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	OriginatorId *string                `protobuf:"bytes,11,opt,name=originator_id,json=originatorId,proto3,oneof" json:"originator_id,omitempty"`
+	// Addition of the console: the store version of the object. Give it back
+	// as expected_version to update only what you read.
+	Version int64 `protobuf:"varint,1001,opt,name=version,proto3" json:"version,omitempty"`
+	// Where the object came from (origin, origin_ref of the sync status).
+	SyncStatus    *consolepb.SyncStatus `protobuf:"bytes,1000,opt,name=sync_status,json=syncStatus,proto3" json:"sync_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -804,6 +810,20 @@ func (x *PomeriumServiceAccount) GetOriginatorId() string {
 		return *x.OriginatorId
 	}
 	return ""
+}
+
+func (x *PomeriumServiceAccount) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *PomeriumServiceAccount) GetSyncStatus() *consolepb.SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return nil
 }
 
 type AddPomeriumServiceAccountRequest struct {
@@ -1194,8 +1214,11 @@ type SetPomeriumServiceAccountRequest struct {
 	state          protoimpl.MessageState  `protogen:"open.v1"`
 	ServiceAccount *PomeriumServiceAccount `protobuf:"bytes,1,opt,name=service_account,json=serviceAccount,proto3" json:"service_account,omitempty"`
 	ClusterId      *string                 `protobuf:"bytes,2,opt,name=cluster_id,json=clusterId,proto3,oneof" json:"cluster_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Addition of the console: update only if the object is still at this
+	// version (FailedPrecondition otherwise, nothing written).
+	ExpectedVersion *int64 `protobuf:"varint,1000,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetPomeriumServiceAccountRequest) Reset() {
@@ -1240,6 +1263,13 @@ func (x *SetPomeriumServiceAccountRequest) GetClusterId() string {
 		return *x.ClusterId
 	}
 	return ""
+}
+
+func (x *SetPomeriumServiceAccountRequest) GetExpectedVersion() int64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
+	}
+	return 0
 }
 
 type SetPomeriumServiceAccountResponse struct {
@@ -2107,7 +2137,7 @@ var File_pomerium_dashboard_users_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_users_proto_rawDesc = "" +
 	"\n" +
-	"\x1epomerium/dashboard/users.proto\x12\x12pomerium.dashboard\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n" +
+	"\x1epomerium/dashboard/users.proto\x12\x12pomerium.dashboard\x1a!pomerium/console/v1/console.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n" +
 	"\rRecoveryToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x129\n" +
@@ -2173,7 +2203,7 @@ const file_pomerium_dashboard_users_proto_rawDesc = "" +
 	"\x12QueryUsersResponse\x122\n" +
 	"\x05users\x18\x01 \x03(\v2\x1c.pomerium.dashboard.UserInfoR\x05users\x12\x1f\n" +
 	"\vtotal_count\x18\x02 \x01(\x03R\n" +
-	"totalCount\"\x9e\x03\n" +
+	"totalCount\"\xfc\x03\n" +
 	"\x16PomeriumServiceAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12&\n" +
 	"\fnamespace_id\x18\b \x01(\tH\x00R\vnamespaceId\x88\x01\x01\x12%\n" +
@@ -2185,7 +2215,10 @@ const file_pomerium_dashboard_users_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x127\n" +
 	"\tissued_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12(\n" +
-	"\roriginator_id\x18\v \x01(\tH\x02R\foriginatorId\x88\x01\x01B\x0f\n" +
+	"\roriginator_id\x18\v \x01(\tH\x02R\foriginatorId\x88\x01\x01\x12\x19\n" +
+	"\aversion\x18\xe9\a \x01(\x03R\aversion\x12A\n" +
+	"\vsync_status\x18\xe8\a \x01(\v2\x1f.pomerium.console.v1.SyncStatusR\n" +
+	"syncStatusB\x0f\n" +
 	"\r_namespace_idB\x0e\n" +
 	"\f_descriptionB\x10\n" +
 	"\x0e_originator_id\"\xaa\x01\n" +
@@ -2216,12 +2249,14 @@ const file_pomerium_dashboard_users_proto_rawDesc = "" +
 	"cluster_id\x18\x02 \x01(\tH\x00R\tclusterId\x88\x01\x01B\r\n" +
 	"\v_cluster_id\"|\n" +
 	"#ListPomeriumServiceAccountsResponse\x12U\n" +
-	"\x10service_accounts\x18\x01 \x03(\v2*.pomerium.dashboard.PomeriumServiceAccountR\x0fserviceAccounts\"\xaa\x01\n" +
+	"\x10service_accounts\x18\x01 \x03(\v2*.pomerium.dashboard.PomeriumServiceAccountR\x0fserviceAccounts\"\xf0\x01\n" +
 	" SetPomeriumServiceAccountRequest\x12S\n" +
 	"\x0fservice_account\x18\x01 \x01(\v2*.pomerium.dashboard.PomeriumServiceAccountR\x0eserviceAccount\x12\"\n" +
 	"\n" +
-	"cluster_id\x18\x02 \x01(\tH\x00R\tclusterId\x88\x01\x01B\r\n" +
-	"\v_cluster_id\"\x8a\x01\n" +
+	"cluster_id\x18\x02 \x01(\tH\x00R\tclusterId\x88\x01\x01\x12/\n" +
+	"\x10expected_version\x18\xe8\a \x01(\x03H\x01R\x0fexpectedVersion\x88\x01\x01B\r\n" +
+	"\v_cluster_idB\x13\n" +
+	"\x11_expected_version\"\x8a\x01\n" +
 	"!SetPomeriumServiceAccountResponse\x12S\n" +
 	"\x0fservice_account\x18\x01 \x01(\v2*.pomerium.dashboard.PomeriumServiceAccountR\x0eserviceAccount\x12\x10\n" +
 	"\x03jwt\x18\x02 \x01(\tR\x03jwt\"\xac\x05\n" +
@@ -2376,7 +2411,8 @@ var file_pomerium_dashboard_users_proto_goTypes = []any{
 	nil,                                                          // 36: pomerium.dashboard.PomeriumSession.ClaimsEntry
 	(*ListPomeriumSessionsForImpersonationResponse_Session)(nil), // 37: pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse.Session
 	(*timestamppb.Timestamp)(nil),                                // 38: google.protobuf.Timestamp
-	(*structpb.ListValue)(nil),                                   // 39: google.protobuf.ListValue
+	(*consolepb.SyncStatus)(nil),                                 // 39: pomerium.console.v1.SyncStatus
+	(*structpb.ListValue)(nil),                                   // 40: google.protobuf.ListValue
 }
 var file_pomerium_dashboard_users_proto_depIdxs = []int32{
 	38, // 0: pomerium.dashboard.RecoveryToken.created_at:type_name -> google.protobuf.Timestamp
@@ -2390,56 +2426,57 @@ var file_pomerium_dashboard_users_proto_depIdxs = []int32{
 	38, // 8: pomerium.dashboard.PomeriumServiceAccount.accessed_at:type_name -> google.protobuf.Timestamp
 	38, // 9: pomerium.dashboard.PomeriumServiceAccount.expires_at:type_name -> google.protobuf.Timestamp
 	38, // 10: pomerium.dashboard.PomeriumServiceAccount.issued_at:type_name -> google.protobuf.Timestamp
-	11, // 11: pomerium.dashboard.AddPomeriumServiceAccountRequest.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
-	11, // 12: pomerium.dashboard.AddPomeriumServiceAccountResponse.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
-	11, // 13: pomerium.dashboard.GetPomeriumServiceAccountResponse.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
-	11, // 14: pomerium.dashboard.ListPomeriumServiceAccountsResponse.service_accounts:type_name -> pomerium.dashboard.PomeriumServiceAccount
-	11, // 15: pomerium.dashboard.SetPomeriumServiceAccountRequest.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
-	11, // 16: pomerium.dashboard.SetPomeriumServiceAccountResponse.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
-	35, // 17: pomerium.dashboard.PomeriumSession.user:type_name -> pomerium.dashboard.PomeriumSession.User
-	34, // 18: pomerium.dashboard.PomeriumSession.groups:type_name -> pomerium.dashboard.PomeriumSession.Group
-	38, // 19: pomerium.dashboard.PomeriumSession.accessed_at:type_name -> google.protobuf.Timestamp
-	38, // 20: pomerium.dashboard.PomeriumSession.issued_at:type_name -> google.protobuf.Timestamp
-	38, // 21: pomerium.dashboard.PomeriumSession.expires_at:type_name -> google.protobuf.Timestamp
-	36, // 22: pomerium.dashboard.PomeriumSession.claims:type_name -> pomerium.dashboard.PomeriumSession.ClaimsEntry
-	22, // 23: pomerium.dashboard.GetPomeriumSessionResponse.session:type_name -> pomerium.dashboard.PomeriumSession
-	22, // 24: pomerium.dashboard.GetPomeriumSessionResponse.associated_sessions:type_name -> pomerium.dashboard.PomeriumSession
-	22, // 25: pomerium.dashboard.ListPomeriumSessionsResponse.sessions:type_name -> pomerium.dashboard.PomeriumSession
-	37, // 26: pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse.sessions:type_name -> pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse.Session
-	39, // 27: pomerium.dashboard.PomeriumSession.ClaimsEntry.value:type_name -> google.protobuf.ListValue
-	3,  // 28: pomerium.dashboard.UserService.GetGroupInfo:input_type -> pomerium.dashboard.GetGroupInfoRequest
-	5,  // 29: pomerium.dashboard.UserService.GetUserInfo:input_type -> pomerium.dashboard.GetUserInfoRequest
-	7,  // 30: pomerium.dashboard.UserService.QueryGroups:input_type -> pomerium.dashboard.QueryGroupsRequest
-	9,  // 31: pomerium.dashboard.UserService.QueryUsers:input_type -> pomerium.dashboard.QueryUsersRequest
-	12, // 32: pomerium.dashboard.PomeriumServiceAccountService.AddPomeriumServiceAccount:input_type -> pomerium.dashboard.AddPomeriumServiceAccountRequest
-	14, // 33: pomerium.dashboard.PomeriumServiceAccountService.DeletePomeriumServiceAccount:input_type -> pomerium.dashboard.DeletePomeriumServiceAccountRequest
-	16, // 34: pomerium.dashboard.PomeriumServiceAccountService.GetPomeriumServiceAccount:input_type -> pomerium.dashboard.GetPomeriumServiceAccountRequest
-	18, // 35: pomerium.dashboard.PomeriumServiceAccountService.ListPomeriumServiceAccounts:input_type -> pomerium.dashboard.ListPomeriumServiceAccountsRequest
-	20, // 36: pomerium.dashboard.PomeriumServiceAccountService.SetPomeriumServiceAccount:input_type -> pomerium.dashboard.SetPomeriumServiceAccountRequest
-	23, // 37: pomerium.dashboard.PomeriumSessionService.DeletePomeriumSession:input_type -> pomerium.dashboard.DeletePomeriumSessionRequest
-	25, // 38: pomerium.dashboard.PomeriumSessionService.GetPomeriumSession:input_type -> pomerium.dashboard.GetPomeriumSessionRequest
-	31, // 39: pomerium.dashboard.PomeriumSessionService.Impersonate:input_type -> pomerium.dashboard.ImpersonateRequest
-	27, // 40: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessions:input_type -> pomerium.dashboard.ListPomeriumSessionsRequest
-	29, // 41: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessionsForImpersonation:input_type -> pomerium.dashboard.ListPomeriumSessionsForImpersonationRequest
-	4,  // 42: pomerium.dashboard.UserService.GetGroupInfo:output_type -> pomerium.dashboard.GetGroupInfoResponse
-	6,  // 43: pomerium.dashboard.UserService.GetUserInfo:output_type -> pomerium.dashboard.GetUserInfoResponse
-	8,  // 44: pomerium.dashboard.UserService.QueryGroups:output_type -> pomerium.dashboard.QueryGroupsResponse
-	10, // 45: pomerium.dashboard.UserService.QueryUsers:output_type -> pomerium.dashboard.QueryUsersResponse
-	13, // 46: pomerium.dashboard.PomeriumServiceAccountService.AddPomeriumServiceAccount:output_type -> pomerium.dashboard.AddPomeriumServiceAccountResponse
-	15, // 47: pomerium.dashboard.PomeriumServiceAccountService.DeletePomeriumServiceAccount:output_type -> pomerium.dashboard.DeletePomeriumServiceAccountResponse
-	17, // 48: pomerium.dashboard.PomeriumServiceAccountService.GetPomeriumServiceAccount:output_type -> pomerium.dashboard.GetPomeriumServiceAccountResponse
-	19, // 49: pomerium.dashboard.PomeriumServiceAccountService.ListPomeriumServiceAccounts:output_type -> pomerium.dashboard.ListPomeriumServiceAccountsResponse
-	21, // 50: pomerium.dashboard.PomeriumServiceAccountService.SetPomeriumServiceAccount:output_type -> pomerium.dashboard.SetPomeriumServiceAccountResponse
-	24, // 51: pomerium.dashboard.PomeriumSessionService.DeletePomeriumSession:output_type -> pomerium.dashboard.DeletePomeriumSessionResponse
-	26, // 52: pomerium.dashboard.PomeriumSessionService.GetPomeriumSession:output_type -> pomerium.dashboard.GetPomeriumSessionResponse
-	32, // 53: pomerium.dashboard.PomeriumSessionService.Impersonate:output_type -> pomerium.dashboard.ImpersonateResponse
-	28, // 54: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessions:output_type -> pomerium.dashboard.ListPomeriumSessionsResponse
-	30, // 55: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessionsForImpersonation:output_type -> pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse
-	42, // [42:56] is the sub-list for method output_type
-	28, // [28:42] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	39, // 11: pomerium.dashboard.PomeriumServiceAccount.sync_status:type_name -> pomerium.console.v1.SyncStatus
+	11, // 12: pomerium.dashboard.AddPomeriumServiceAccountRequest.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
+	11, // 13: pomerium.dashboard.AddPomeriumServiceAccountResponse.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
+	11, // 14: pomerium.dashboard.GetPomeriumServiceAccountResponse.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
+	11, // 15: pomerium.dashboard.ListPomeriumServiceAccountsResponse.service_accounts:type_name -> pomerium.dashboard.PomeriumServiceAccount
+	11, // 16: pomerium.dashboard.SetPomeriumServiceAccountRequest.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
+	11, // 17: pomerium.dashboard.SetPomeriumServiceAccountResponse.service_account:type_name -> pomerium.dashboard.PomeriumServiceAccount
+	35, // 18: pomerium.dashboard.PomeriumSession.user:type_name -> pomerium.dashboard.PomeriumSession.User
+	34, // 19: pomerium.dashboard.PomeriumSession.groups:type_name -> pomerium.dashboard.PomeriumSession.Group
+	38, // 20: pomerium.dashboard.PomeriumSession.accessed_at:type_name -> google.protobuf.Timestamp
+	38, // 21: pomerium.dashboard.PomeriumSession.issued_at:type_name -> google.protobuf.Timestamp
+	38, // 22: pomerium.dashboard.PomeriumSession.expires_at:type_name -> google.protobuf.Timestamp
+	36, // 23: pomerium.dashboard.PomeriumSession.claims:type_name -> pomerium.dashboard.PomeriumSession.ClaimsEntry
+	22, // 24: pomerium.dashboard.GetPomeriumSessionResponse.session:type_name -> pomerium.dashboard.PomeriumSession
+	22, // 25: pomerium.dashboard.GetPomeriumSessionResponse.associated_sessions:type_name -> pomerium.dashboard.PomeriumSession
+	22, // 26: pomerium.dashboard.ListPomeriumSessionsResponse.sessions:type_name -> pomerium.dashboard.PomeriumSession
+	37, // 27: pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse.sessions:type_name -> pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse.Session
+	40, // 28: pomerium.dashboard.PomeriumSession.ClaimsEntry.value:type_name -> google.protobuf.ListValue
+	3,  // 29: pomerium.dashboard.UserService.GetGroupInfo:input_type -> pomerium.dashboard.GetGroupInfoRequest
+	5,  // 30: pomerium.dashboard.UserService.GetUserInfo:input_type -> pomerium.dashboard.GetUserInfoRequest
+	7,  // 31: pomerium.dashboard.UserService.QueryGroups:input_type -> pomerium.dashboard.QueryGroupsRequest
+	9,  // 32: pomerium.dashboard.UserService.QueryUsers:input_type -> pomerium.dashboard.QueryUsersRequest
+	12, // 33: pomerium.dashboard.PomeriumServiceAccountService.AddPomeriumServiceAccount:input_type -> pomerium.dashboard.AddPomeriumServiceAccountRequest
+	14, // 34: pomerium.dashboard.PomeriumServiceAccountService.DeletePomeriumServiceAccount:input_type -> pomerium.dashboard.DeletePomeriumServiceAccountRequest
+	16, // 35: pomerium.dashboard.PomeriumServiceAccountService.GetPomeriumServiceAccount:input_type -> pomerium.dashboard.GetPomeriumServiceAccountRequest
+	18, // 36: pomerium.dashboard.PomeriumServiceAccountService.ListPomeriumServiceAccounts:input_type -> pomerium.dashboard.ListPomeriumServiceAccountsRequest
+	20, // 37: pomerium.dashboard.PomeriumServiceAccountService.SetPomeriumServiceAccount:input_type -> pomerium.dashboard.SetPomeriumServiceAccountRequest
+	23, // 38: pomerium.dashboard.PomeriumSessionService.DeletePomeriumSession:input_type -> pomerium.dashboard.DeletePomeriumSessionRequest
+	25, // 39: pomerium.dashboard.PomeriumSessionService.GetPomeriumSession:input_type -> pomerium.dashboard.GetPomeriumSessionRequest
+	31, // 40: pomerium.dashboard.PomeriumSessionService.Impersonate:input_type -> pomerium.dashboard.ImpersonateRequest
+	27, // 41: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessions:input_type -> pomerium.dashboard.ListPomeriumSessionsRequest
+	29, // 42: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessionsForImpersonation:input_type -> pomerium.dashboard.ListPomeriumSessionsForImpersonationRequest
+	4,  // 43: pomerium.dashboard.UserService.GetGroupInfo:output_type -> pomerium.dashboard.GetGroupInfoResponse
+	6,  // 44: pomerium.dashboard.UserService.GetUserInfo:output_type -> pomerium.dashboard.GetUserInfoResponse
+	8,  // 45: pomerium.dashboard.UserService.QueryGroups:output_type -> pomerium.dashboard.QueryGroupsResponse
+	10, // 46: pomerium.dashboard.UserService.QueryUsers:output_type -> pomerium.dashboard.QueryUsersResponse
+	13, // 47: pomerium.dashboard.PomeriumServiceAccountService.AddPomeriumServiceAccount:output_type -> pomerium.dashboard.AddPomeriumServiceAccountResponse
+	15, // 48: pomerium.dashboard.PomeriumServiceAccountService.DeletePomeriumServiceAccount:output_type -> pomerium.dashboard.DeletePomeriumServiceAccountResponse
+	17, // 49: pomerium.dashboard.PomeriumServiceAccountService.GetPomeriumServiceAccount:output_type -> pomerium.dashboard.GetPomeriumServiceAccountResponse
+	19, // 50: pomerium.dashboard.PomeriumServiceAccountService.ListPomeriumServiceAccounts:output_type -> pomerium.dashboard.ListPomeriumServiceAccountsResponse
+	21, // 51: pomerium.dashboard.PomeriumServiceAccountService.SetPomeriumServiceAccount:output_type -> pomerium.dashboard.SetPomeriumServiceAccountResponse
+	24, // 52: pomerium.dashboard.PomeriumSessionService.DeletePomeriumSession:output_type -> pomerium.dashboard.DeletePomeriumSessionResponse
+	26, // 53: pomerium.dashboard.PomeriumSessionService.GetPomeriumSession:output_type -> pomerium.dashboard.GetPomeriumSessionResponse
+	32, // 54: pomerium.dashboard.PomeriumSessionService.Impersonate:output_type -> pomerium.dashboard.ImpersonateResponse
+	28, // 55: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessions:output_type -> pomerium.dashboard.ListPomeriumSessionsResponse
+	30, // 56: pomerium.dashboard.PomeriumSessionService.ListPomeriumSessionsForImpersonation:output_type -> pomerium.dashboard.ListPomeriumSessionsForImpersonationResponse
+	43, // [43:57] is the sub-list for method output_type
+	29, // [29:43] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_pomerium_dashboard_users_proto_init() }
