@@ -20,6 +20,9 @@ type Config struct {
 	// DatabrokerServiceURL is Pomerium's databroker; empty means the
 	// console runs an embedded one.
 	DatabrokerServiceURL string
+	// SigningKeyJWKSURL is Pomerium's JWKS, which verifies its JWT
+	// assertions as signing_key does and follows its key rotations.
+	SigningKeyJWKSURL string
 	// Audience lists the accepted aud values of Pomerium's JWT assertion.
 	Audience []string
 	// Administrators names the first administrators of the Global

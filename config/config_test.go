@@ -128,6 +128,7 @@ func TestLoad(t *testing.T) {
 			c.DataDir = "/srv/console"
 			c.DatabrokerServiceURL = "https://databroker.internal:5443"
 			c.sharedSecret = secret41
+			c.SigningKeyJWKSURL = "https://authenticate.example.com/.well-known/pomerium/jwks.json"
 			c.Audience = []string{"console.example.com", "console.internal"}
 			c.Administrators = []string{"admin@example.com", "ops"}
 			c.BindAddr, c.GRPCAddr, c.MetricsAddr = "127.0.0.1:8001", "[::1]:8002", ":9701"
@@ -185,6 +186,13 @@ func TestLoad(t *testing.T) {
 			args:  []string{"--database-encryption-key-file=$DIR/enc"},
 			files: map[string]string{"enc": key32B64},
 		}, func(c *Config) { c.sharedSecret, c.encryptionKey = secret41, key32 }},
+		{"signing_key_jwks_url over http on loopback", input{
+			env: map[string]string{"SIGNING_KEY_JWKS_URL": "http://127.0.0.1:8443/.well-known/pomerium/jwks.json"},
+		}, func(c *Config) { c.SigningKeyJWKSURL = "http://127.0.0.1:8443/.well-known/pomerium/jwks.json" }},
+		{"signing_key_jwks_url over http on localhost and ::1", input{
+			yaml: "signing_key_jwks_url: http://[::1]/jwks.json\n",
+			args: []string{"--signing-key-jwks-url=http://LocalHost:5443/jwks.json"},
+		}, func(c *Config) { c.SigningKeyJWKSURL = "http://LocalHost:5443/jwks.json" }},
 		{"empty X_file is unset", input{yaml: "shared_secret_file: \"\"\n"}, func(*Config) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,6 +232,18 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`databroker_service_url ($DIR/config.yaml:1): scheme is "grpc", want http or https`}},
 		{"databroker_service_url without host", input{yaml: "databroker_service_url: https:///x\nshared_secret: " + secret41B64},
 			[]string{"databroker_service_url ($DIR/config.yaml:1): URL has no host"}},
+		{"signing_key_jwks_url over http to another host", input{yaml: "signing_key_jwks_url: http://authenticate.example.com/jwks.json"},
+			[]string{`signing_key_jwks_url ($DIR/config.yaml:1): http is allowed only for a loopback host (localhost, 127.0.0.1, ::1), not "authenticate.example.com": use https`}},
+		{"signing_key_jwks_url scheme", input{env: map[string]string{"SIGNING_KEY_JWKS_URL": "ftp://authenticate.example.com/jwks.json"}},
+			[]string{`signing_key_jwks_url (env SIGNING_KEY_JWKS_URL): scheme is "ftp", want https`}},
+		{"signing_key_jwks_url without host", input{args: []string{"--signing-key-jwks-url=https:///jwks.json"}},
+			[]string{"signing_key_jwks_url (flag --signing-key-jwks-url): URL has no host"}},
+		{"signing_key_jwks_url relative", input{yaml: "signing_key_jwks_url: /.well-known/pomerium/jwks.json"},
+			[]string{"signing_key_jwks_url ($DIR/config.yaml:1): URL has no host"}},
+		{"signing_key_jwks_url with a password", input{yaml: "signing_key_jwks_url: https://jwks:hunter2@authenticate.example.com/jwks.json"},
+			[]string{"signing_key_jwks_url ($DIR/config.yaml:1): URL holds a user name or password; it must not"}},
+		{"signing_key_jwks_url that does not parse", input{yaml: "signing_key_jwks_url: https://jwks:hunter2%zz@authenticate.example.com/"},
+			[]string{"signing_key_jwks_url ($DIR/config.yaml:1): not a valid URL: invalid percent-encoding"}},
 		{"encryption key length", input{yaml: "database_encryption_key: " + b64("sixteen bytes!!!")},
 			[]string{"database_encryption_key ($DIR/config.yaml:1): decodes to 16 bytes, want 32"}},
 		{"encryption key not base64", input{args: []string{"--database-encryption-key=hunter2!"}},

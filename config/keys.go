@@ -93,6 +93,11 @@ var keys = []key{
 		value:    decoded(decodePEM, func(c *Config) *[]byte { return &c.signingKey }),
 	},
 	{
+		name:  "signing_key_jwks_url",
+		help:  "https:// URL of Pomerium's JWKS (https://AUTHENTICATE_HOST/.well-known/pomerium/jwks.json), which verifies the JWT assertions Pomerium sends and follows its key rotations; http:// only for a loopback host",
+		value: text(checkHTTPSURL, nil, func(c *Config) *string { return &c.SigningKeyJWKSURL }),
+	},
+	{
 		name:  "audience",
 		help:  "accepted aud values of Pomerium's JWT assertion (comma-separated in env and flags)",
 		value: list(func(c *Config) *[]string { return &c.Audience }),

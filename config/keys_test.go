@@ -28,7 +28,8 @@ func TestSecretsRedacted(t *testing.T) {
 	const want = `database_url="postgresql://console:xxxxx@db.internal:5432/console?sslmode=require" ` +
 		`database_encryption_key="[redacted]" data_dir="/srv/console" ` +
 		`databroker_service_url="https://databroker.internal:5443" shared_secret="[redacted]" ` +
-		`signing_key="[redacted]" audience="console.example.com,console.internal" ` +
+		`signing_key="[redacted]" ` +
+		`signing_key_jwks_url="https://authenticate.example.com/.well-known/pomerium/jwks.json" audience="console.example.com,console.internal" ` +
 		`administrators="admin@example.com,ops" bind_addr="127.0.0.1:8001" grpc_addr="[::1]:8002" ` +
 		`metrics_addr=":9701" tls_ca="" tls_cert="[set]" tls_key="[redacted]" log_level="debug"`
 	if diff := cmp.Diff(want, c.String()); diff != "" {

@@ -118,9 +118,9 @@ func checkURL(requireHost bool, schemes ...string) func(string) error {
 		if s == "" {
 			return nil
 		}
-		u, err := url.Parse(s)
+		u, err := parseURL(s)
 		if err != nil {
-			return fmt.Errorf("not a valid URL: %w", urlParseReason(err))
+			return err
 		}
 		if !slices.Contains(schemes, u.Scheme) {
 			return fmt.Errorf("scheme is %q, want %s", u.Scheme, strings.Join(schemes, " or "))
@@ -130,6 +130,51 @@ func checkURL(requireHost bool, schemes ...string) func(string) error {
 		}
 		return nil
 	}
+}
+
+// checkHTTPSURL accepts an empty value, or an https URL with a host, or an
+// http one whose host is a loopback address: what travels over it must not
+// be open to tampering on the network. It refuses credentials in the URL,
+// so that the value is safe to print.
+func checkHTTPSURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := parseURL(s)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Host == "":
+		return errors.New("URL has no host")
+	case u.User != nil:
+		// The value is printed and logged in clear, and what it serves is public.
+		return errors.New("URL holds a user name or password; it must not")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return fmt.Errorf("scheme is %q, want https", u.Scheme)
+	case !isLoopback(u.Hostname()):
+		return fmt.Errorf("http is allowed only for a loopback host (localhost, 127.0.0.1, ::1), not %q: use https", u.Hostname())
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parseURL parses s with an error that never quotes it.
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid URL: %w", urlParseReason(err))
+	}
+	return u, nil
 }
 
 // urlParseReason drops the URL that url.Parse quotes in its errors, and the

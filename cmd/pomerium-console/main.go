@@ -43,7 +43,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newMigrate(), newImport(), newVersion())
+	root.AddCommand(newServe(), newMigrate(), newImport(), newVersion(), newRecoveryToken())
 	return root
 }
 

@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind says what sort of credential identified a caller.
+type Kind string
+
+// The kinds of principals.
+const (
+	KindUser           Kind = "user"
+	KindServiceAccount Kind = "service_account"
+	KindRecovery       Kind = "recovery"
+)
+
+// Principal is the caller of one request, as its credential proves it.
+type Principal struct {
+	Kind Kind
+	// Subject names the caller in the activity log: a user's email (or id
+	// when there is no email), "service_account:<id>" or
+	// "recovery:<namespace id>".
+	Subject string
+	// UserID is the id permissions are granted to: the identity provider's
+	// subject for a user, the account id for a service account (roles are
+	// granted to service accounts as to users); empty for recovery.
+	UserID string
+	Email  string
+	Name   string
+	// Groups are the user's groups as Pomerium sends them: names or ids.
+	Groups []string
+	// RecoveryNamespaceID is set for a recovery token, which makes its bearer
+	// an admin of that namespace and the namespaces below it.
+	RecoveryNamespaceID string
+	// Administrator says the caller is listed in the config's administrators
+	// and so is an admin of the Global namespace.
+	Administrator bool
+	// ExpiresAt is when the credential stops being valid; zero if never.
+	ExpiresAt time.Time
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context that carries p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the principal that WithPrincipal put in ctx.
+func FromContext(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok && p != nil
+}
+
+// administrators matches principals against the config's administrators:
+// by user id, by email (case-insensitively, as mail domains are), or by
+// group, since the config documents "users or groups".
+type administrators []string
+
+func (names administrators) match(p *Principal) bool {
+	for _, name := range names {
+		switch {
+		case name == "":
+			continue
+		case name == p.UserID, p.Email != "" && strings.EqualFold(name, p.Email), slices.Contains(p.Groups, name):
+			return true
+		}
+	}
+	return false
+}
