@@ -17,7 +17,7 @@ build: ## Build the console binary into bin/.
 .PHONY: run
 run: build ## Start the console with no configuration: embedded store in .run/, everything on localhost.
 	mkdir -p $(RUN_DIR)
-	$(BIN) serve --data-dir $(RUN_DIR) --metrics-addr 127.0.0.1:8709
+	$(BIN) serve --data-dir $(RUN_DIR) --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
 
 .PHONY: test
 test: deps check-generated lint ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL).

@@ -27,7 +27,7 @@ func newServe() *cobra.Command {
 	var resync time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the console: the store, the reconcile loop and metrics",
+		Short: "Run the console: the store, the reconcile loop, the API and metrics",
 		Args:  cobra.NoArgs,
 		RunE: configured(func(cmd *cobra.Command, _ []string, cfg *config.Config, log logr.Logger) error {
 			log.Info("starting", "version", version, "config", cfg)
@@ -64,6 +64,7 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return loop.Run(ctx) })
+	g.Go(func() error { return serveAPI(ctx, cfg, st, log) })
 	if cfg.MetricsAddr != "" {
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, log) })
 	}

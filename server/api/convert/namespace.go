@@ -1,0 +1,73 @@
+package convert
+
+import (
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// NamespaceToStore converts a namespace of the API: parent_id is the
+// namespace it lives in. The counts and the timestamps the store keeps are
+// ignored.
+func NamespaceToStore(n *pb.Namespace) (*store.Namespace, error) {
+	if n.GetClusterId() != "" {
+		return nil, fieldErrorf("namespace.cluster_id", "is not supported: the console manages one Pomerium deployment, whose namespaces belong to no cluster")
+	}
+	return &store.Namespace{ObjectMeta: store.ObjectMeta{
+		ID:          n.Id,
+		NamespaceID: n.ParentId,
+		Name:        n.Name,
+	}}, nil
+}
+
+// NamespaceFromStore converts a stored namespace for the API, with the
+// number of routes and policies in it, which the caller counts.
+func NamespaceFromStore(n *store.Namespace, routeCount, policyCount int64) *pb.Namespace {
+	out := &pb.Namespace{
+		Id:          n.ID,
+		ParentId:    n.NamespaceID,
+		CreatedAt:   timestamp(n.CreatedAt),
+		ModifiedAt:  timestamp(n.ModifiedAt),
+		Name:        n.Name,
+		RouteCount:  routeCount,
+		PolicyCount: policyCount,
+	}
+	out.Version, out.SyncStatus = Meta(n.ObjectMeta, nil)
+	return out
+}
+
+// NamespacePermissionToStore converts a permission of the API. The
+// namespace name and the timestamps the store keeps are ignored.
+func NamespacePermissionToStore(p *pb.NamespacePermission) (*store.NamespacePermission, error) {
+	subject := store.SubjectType(p.SubjectType)
+	if subject != store.SubjectUser && subject != store.SubjectGroup {
+		return nil, fieldErrorf("namespace_permission.subject_type", "%q is not one of user, group", p.SubjectType)
+	}
+	role := store.Role(p.Role)
+	switch role {
+	case store.RoleViewer, store.RoleManager, store.RoleAdmin:
+	default:
+		return nil, fieldErrorf("namespace_permission.role", "%q is not one of viewer, manager, admin", p.Role)
+	}
+	return &store.NamespacePermission{
+		ObjectMeta:  store.ObjectMeta{ID: p.Id, NamespaceID: p.NamespaceId},
+		SubjectType: subject,
+		SubjectID:   p.SubjectId,
+		Role:        role,
+	}, nil
+}
+
+// NamespacePermissionFromStore converts a stored permission for the API; the
+// namespace name is left to the caller.
+func NamespacePermissionFromStore(p *store.NamespacePermission) *pb.NamespacePermission {
+	out := &pb.NamespacePermission{
+		Id:          p.ID,
+		CreatedAt:   timestamp(p.CreatedAt),
+		ModifiedAt:  timestamp(p.ModifiedAt),
+		NamespaceId: p.NamespaceID,
+		SubjectType: string(p.SubjectType),
+		SubjectId:   p.SubjectID,
+		Role:        string(p.Role),
+	}
+	out.Version, out.SyncStatus = Meta(p.ObjectMeta, nil)
+	return out
+}

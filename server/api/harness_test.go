@@ -1,0 +1,161 @@
+package api_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/go-logr/logr/testr"
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/server/api"
+	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/postgres"
+)
+
+var srv *pgtest.Server
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
+
+// admin is listed in the config's administrators.
+const admin = "admin@example.com"
+
+// env is one test's console: a PostgreSQL store, the real authenticator and
+// the API over TLS, reached by a gRPC client (the kind the official client
+// is made of) and a Connect client speaking JSON over HTTP/1.1.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	store store.Store
+	auth  *auth.Authenticator
+	url   string
+	conn  *grpc.ClientConn
+	http  *http.Client // HTTP/1.1 only, for the Connect/JSON client
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := t.Context()
+	st, err := postgres.Open(ctx, postgres.Options{URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: testr.New(t), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	a, err := auth.New(ctx, auth.Options{Store: st, Administrators: []string{admin}, Logger: testr.New(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(api.New(api.Options{Store: st, Auth: a, Logger: testr.New(t)}).Handler())
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(ts.Certificate())
+	conn, err := grpc.NewClient(ts.Listener.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	return &env{t: t, ctx: ctx, store: st, auth: a, url: ts.URL, conn: conn, http: h1}
+}
+
+// as returns a context whose gRPC calls carry token.
+func as(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Pomerium "+token)
+}
+
+// bearer is a Connect client option that sends token on every call.
+func bearer(token string) connect.ClientOption {
+	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			req.Header().Set("Authorization", "Bearer "+token)
+			return next(ctx, req)
+		}
+	}))
+}
+
+// connectOpts are the options of a Connect/JSON client sending token.
+func connectOpts(token string) []connect.ClientOption {
+	return []connect.ClientOption{connect.WithProtoJSON(), bearer(token)}
+}
+
+// account creates a service account and returns a token for it, after
+// granting it role in namespaceID (no grant for an empty role).
+func (e *env) account(role store.Role, namespaceID string) string {
+	e.t.Helper()
+	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
+	sa, err := store.Put(e.ctx, e.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: namespaceID, Name: "sa-" + uuid.NewString()}}, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if role != "" {
+		if _, err := store.Put(e.ctx, e.store, actor, &store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: namespaceID},
+			SubjectType: store.SubjectUser, SubjectID: sa.ID, Role: role}, 0); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	tok, err := e.auth.IssueServiceAccountToken(e.ctx, sa)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+// adminToken is a token of a Global admin: a recovery token for Global.
+func (e *env) adminToken() string {
+	e.t.Helper()
+	tok, err := e.auth.IssueRecoveryToken(e.ctx, store.GlobalNamespaceID, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+func (e *env) namespace(parent, name string) *store.Namespace {
+	e.t.Helper()
+	ns, err := store.Put(e.ctx, e.store, store.Actor{Subject: "test", Origin: store.OriginAPI},
+		&store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: parent, Name: name}}, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ns
+}
+
+// codeOf returns the status code of an error from either client; both use
+// gRPC's numbering.
+func codeOf(err error) connect.Code {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce.Code()
+	}
+	if err == nil {
+		return 0
+	}
+	return connect.Code(status.Code(err))
+}
+
+// wantCode fails unless err has code and (when given) a message containing want.
+func wantCode(t *testing.T, what string, err error, code connect.Code, want string) {
+	t.Helper()
+	if got := codeOf(err); got != code {
+		t.Fatalf("%s: code %v (%v), want %v", what, got, err, code)
+	}
+	if want != "" && !strings.Contains(err.Error(), want) {
+		t.Fatalf("%s: %q does not say %q", what, err.Error(), want)
+	}
+}

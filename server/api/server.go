@@ -1,0 +1,98 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/go-logr/logr"
+
+	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Authenticator identifies callers and issues the console's tokens.
+type Authenticator interface {
+	Authenticate(ctx context.Context, h http.Header) (*auth.Principal, error)
+	IssueServiceAccountToken(ctx context.Context, sa *store.ServiceAccount) (string, error)
+}
+
+// Options configure the API.
+type Options struct {
+	Store  store.Store
+	Auth   Authenticator
+	Logger logr.Logger
+}
+
+// Server implements the services of the API.
+type Server struct {
+	store store.Store
+	auth  Authenticator
+	log   logr.Logger
+}
+
+// New returns the API server.
+func New(o Options) *Server {
+	return &Server{store: o.Store, auth: o.Auth, log: o.Logger}
+}
+
+// Handler returns every service of the API with gRPC server reflection and
+// the standard health service, on one mux.
+func (s *Server) Handler() http.Handler {
+	opts := connect.WithInterceptors(s.recoverInterceptor(), notBuiltInterceptor(), s.authInterceptor())
+	mux := http.NewServeMux()
+	for _, register := range []func() (string, http.Handler){
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewNamespaceServiceHandler(&namespaces{s}, opts)
+		},
+		func() (string, http.Handler) { return dashboardpbconnect.NewPolicyServiceHandler(&policies{s}, opts) },
+		func() (string, http.Handler) { return dashboardpbconnect.NewRouteServiceHandler(&routes{s}, opts) },
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewClustersServiceHandler(dashboardpbconnect.UnimplementedClustersServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewExternalDataSourceServiceHandler(dashboardpbconnect.UnimplementedExternalDataSourceServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewDeviceServiceHandler(dashboardpbconnect.UnimplementedDeviceServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewPomeriumSessionServiceHandler(dashboardpbconnect.UnimplementedPomeriumSessionServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewSettingsServiceHandler(dashboardpbconnect.UnimplementedSettingsServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(dashboardpbconnect.UnimplementedPomeriumServiceAccountServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewNamespacePermissionServiceHandler(dashboardpbconnect.UnimplementedNamespacePermissionServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewKeyChainServiceHandler(dashboardpbconnect.UnimplementedKeyChainServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewActivityLogServiceHandler(dashboardpbconnect.UnimplementedActivityLogServiceHandler{}, opts)
+		},
+		func() (string, http.Handler) {
+			return dashboardpbconnect.NewUserServiceHandler(dashboardpbconnect.UnimplementedUserServiceHandler{}, opts)
+		},
+	} {
+		path, h := register()
+		mux.Handle(path, h)
+	}
+	names := append(builtServices(), notBuiltServices...)
+	reflector := grpcreflect.NewStaticReflector(names...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...)))
+	return mux
+}
+
+// builtServices names the services the API implements.
+func builtServices() []string {
+	return []string{dashboardpbconnect.NamespaceServiceName, dashboardpbconnect.PolicyServiceName, dashboardpbconnect.RouteServiceName}
+}
