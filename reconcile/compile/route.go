@@ -248,3 +248,21 @@ func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
 	}
 	return data, nil
 }
+
+// CheckRoute checks what can be checked of a route spec on its own, without
+// the rest of desired state (namespaces, policies, key pairs, other
+// routes): its from URL and every field rule compilation applies. Writers
+// use it to refuse a route compilation would reject anyway; the field of an
+// invalid status is a path inside the spec ("spec.from").
+func CheckRoute(spec *configpb.Route) Status {
+	if spec == nil {
+		return fieldErrorf("spec", "is required").status()
+	}
+	if _, err := checkFrom(spec.From); err != nil {
+		return err.status()
+	}
+	if err := checkRouteSpec(spec); err != nil {
+		return err.status()
+	}
+	return validStatus()
+}

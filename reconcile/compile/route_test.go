@@ -203,3 +203,22 @@ func TestRoutePlacement(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRoute(t *testing.T) {
+	t.Parallel()
+	if s := CheckRoute(simpleRoute("https://ok.example.com")); !s.Valid {
+		t.Errorf("valid route: %+v", s)
+	}
+	for _, tc := range []struct {
+		spec  *configpb.Route
+		field string
+	}{
+		{nil, "spec"},
+		{simpleRoute("ok.example.com"), "spec.from"},
+		{&configpb.Route{From: "https://ok.example.com", To: []string{"::bad"}}, "spec.to[0]"},
+	} {
+		if s := CheckRoute(tc.spec); s.Valid || s.Field != tc.field || s.Reason == "" {
+			t.Errorf("CheckRoute(%v) = %+v, want an error about %s", tc.spec, s, tc.field)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -158,4 +159,25 @@ func wantCode(t *testing.T, what string, err error, code connect.Code, want stri
 	if want != "" && !strings.Contains(err.Error(), want) {
 		t.Fatalf("%s: %q does not say %q", what, err.Error(), want)
 	}
+}
+
+func (e *env) policy(ns, name string, enforced bool) *store.Policy {
+	e.t.Helper()
+	p, err := store.Put(e.ctx, e.store, store.Actor{Subject: "test", Origin: store.OriginAPI},
+		&store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name}, PPL: allowAll, Enforced: enforced}, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) route(ns, name, from string, policyIDs ...string) *store.Route {
+	e.t.Helper()
+	r, err := store.Put(e.ctx, e.store, store.Actor{Subject: "test", Origin: store.OriginAPI},
+		&store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name},
+			Spec: &configpb.Route{From: from, To: []string{"https://upstream.internal"}, PolicyIds: policyIDs}}, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
 }

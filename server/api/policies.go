@@ -7,6 +7,7 @@ import (
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -56,6 +57,9 @@ func (s *policies) SetPolicy(ctx context.Context, req *connect.Request[pb.SetPol
 	}
 	if !store.ValidID(p.NamespaceID) {
 		return nil, invalid("policy.namespace_id", "must be the id of a namespace")
+	}
+	if err := compile.ValidatePPL(p.PPL); err != nil {
+		return nil, invalid("policy.ppl", "%v", err)
 	}
 	a, err := s.access(ctx)
 	if err != nil {

@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/importer"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -167,7 +169,7 @@ func (s *routes) LoadRoutes(ctx context.Context, req *connect.Request[pb.LoadRou
 	if err != nil {
 		return nil, err
 	}
-	if err := a.require(store.GlobalNamespaceID, store.RoleManager); err != nil {
+	if err := a.permit(store.GlobalNamespaceID, store.RoleManager); err != nil {
 		return nil, err
 	}
 	res, err := importer.Import(ctx, s.store, req.Msg.GetContents(), importer.Options{Namespace: store.GlobalNamespaceID, Actor: a.actor()})
@@ -179,8 +181,11 @@ func (s *routes) LoadRoutes(ctx context.Context, req *connect.Request[pb.LoadRou
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}
 	out := &pb.LoadRoutesResponse{}
-	for _, id := range res.Routes {
-		r, err := store.Get[*store.Route](ctx, s.store, id)
+	for _, c := range res.Plan {
+		if c.Kind != store.KindRoute {
+			continue
+		}
+		r, err := store.Get[*store.Route](ctx, s.store, c.ID)
 		if err != nil {
 			return nil, s.fail(ctx, err)
 		}
@@ -218,6 +223,11 @@ func (s *routes) routeIn(ctx context.Context, a *access, field string, in *pb.Ro
 	}
 	if !store.ValidID(r.NamespaceID) {
 		return nil, invalid(field+".namespace_id", "must be the id of a namespace")
+	}
+	// Refuse now what compilation would refuse later, so that the caller
+	// learns why at once and nothing is written.
+	if st := compile.CheckRoute(r.Spec); !st.Valid {
+		return nil, invalid(field+strings.TrimPrefix(st.Field, "spec"), "%s", st.Reason)
 	}
 	if r.ID != "" {
 		if _, err := s.readRoute(ctx, a, r.ID, store.RoleManager); err != nil {
