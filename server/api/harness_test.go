@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
@@ -39,7 +40,7 @@ const admin = "admin@example.com"
 // the API over TLS, reached by a gRPC client (the kind the official client
 // is made of) and a Connect client speaking JSON over HTTP/1.1.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	store store.Store
 	auth  *auth.Authenticator
@@ -48,19 +49,19 @@ type env struct {
 	http  *http.Client // HTTP/1.1 only, for the Connect/JSON client
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := t.Context()
-	st, err := postgres.Open(ctx, postgres.Options{URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: testr.New(t), MaxConns: 4})
+	st, err := postgres.Open(ctx, postgres.Options{URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: logFor(t), MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	a, err := auth.New(ctx, auth.Options{Store: st, Administrators: []string{admin}, Logger: testr.New(t)})
+	a, err := auth.New(ctx, auth.Options{Store: st, Administrators: []string{admin}, Logger: logFor(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(api.New(api.Options{Store: st, Auth: a, Logger: testr.New(t)}).Handler())
+	ts := httptest.NewUnstartedServer(api.New(api.Options{Store: st, Auth: a, Logger: logFor(t)}).Handler())
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
@@ -180,4 +181,13 @@ func (e *env) route(ns, name, from string, policyIDs ...string) *store.Route {
 		e.t.Fatal(err)
 	}
 	return r
+}
+
+// logFor logs through a test or benchmark; benchmarks log errors only, so
+// that what they time is not logging.
+func logFor(t testing.TB) logr.Logger {
+	if _, ok := t.(*testing.B); ok {
+		return testr.NewWithInterface(t, testr.Options{Verbosity: -1})
+	}
+	return testr.NewWithInterface(t, testr.Options{})
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr/testr"
 	dbpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -77,18 +76,18 @@ func TestOfficialClientScenario(t *testing.T) {
 func (e *env) startReconciler() dbpb.DataBrokerServiceClient {
 	e.t.Helper()
 	secret := []byte(strings.Repeat("k", 32))
-	b := memory.New(memory.Options{SharedSecret: secret, Logger: testr.New(e.t)})
+	b := memory.New(memory.Options{SharedSecret: secret, Logger: logFor(e.t)})
 	addr, err := b.Start("127.0.0.1:0")
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(b.Stop)
-	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: testr.New(e.t)})
+	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logFor(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { _ = c.Close() })
-	loop := reconcile.New(reconcile.Options{Store: e.store, Client: c, Instance: "test", Logger: testr.New(e.t), RetryBackoff: 50 * time.Millisecond})
+	loop := reconcile.New(reconcile.Options{Store: e.store, Client: c, Instance: "test", Logger: logFor(e.t), RetryBackoff: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = loop.Run(ctx) }()
