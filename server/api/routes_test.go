@@ -177,3 +177,19 @@ func TestRouteRoles(t *testing.T) {
 		t.Fatalf("manager's list of App: %v, %v", list, err)
 	}
 }
+
+func TestWritesAreLoggedWithTheCaller(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	set, err := e.routeAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetRouteRequest{Route: newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.store.Activity(e.ctx, store.ActivityQuery{EntityID: set.Route.Id})
+	if err != nil || len(page.Entries) != 1 {
+		t.Fatalf("activity: %v, %v", page, err)
+	}
+	if got, want := page.Entries[0].Subject, "recovery:"+store.GlobalNamespaceID; got != want || page.Entries[0].Origin != store.OriginAPI {
+		t.Errorf("logged as %q (%s), want %q (api)", got, page.Entries[0].Origin, want)
+	}
+}
