@@ -244,6 +244,10 @@ func validatePermission(p *NamespacePermission) error {
 		return invalid(KindNamespacePermission, p.ID, "subject_id", "is required")
 	case len(p.SubjectID) > MaxNameLength:
 		return invalid(KindNamespacePermission, p.ID, "subject_id", "is %d bytes long, at most %d allowed", len(p.SubjectID), MaxNameLength)
+	case strings.IndexFunc(p.SubjectID, unicode.IsControl) >= 0:
+		// Also what keeps a NUL byte, which PostgreSQL text refuses, from
+		// failing the write as an internal error.
+		return invalid(KindNamespacePermission, p.ID, "subject_id", "must not contain control characters")
 	}
 	switch p.Role {
 	case RoleViewer, RoleManager, RoleAdmin:

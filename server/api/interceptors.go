@@ -58,12 +58,6 @@ var notBuiltServices = []string{
 	dashboardpbconnect.ExternalDataSourceServiceName,
 	dashboardpbconnect.DeviceServiceName,
 	dashboardpbconnect.PomeriumSessionServiceName,
-	dashboardpbconnect.SettingsServiceName,
-	dashboardpbconnect.PomeriumServiceAccountServiceName,
-	dashboardpbconnect.NamespacePermissionServiceName,
-	dashboardpbconnect.KeyChainServiceName,
-	dashboardpbconnect.ActivityLogServiceName,
-	dashboardpbconnect.UserServiceName,
 }
 
 // notBuiltInterceptor answers every call of a service the console does not

@@ -4,34 +4,18 @@ import (
 	"context"
 	"testing"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// TestRoleMatrix calls every RPC of the namespace, policy and route
-// services as a caller holding each role on Team, against objects in Team
-// itself, in App below it and in Other beside it, and checks the exact
-// status: NotFound where the caller sees nothing, PermissionDenied where
-// its role is too weak, success otherwise.
+// TestRoleMatrix runs the role matrix (roleMatrix) over every RPC of the
+// namespace, policy and route services.
 func TestRoleMatrix(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	team := e.namespace(store.GlobalNamespaceID, "Team")
-	places := map[string]string{
-		"own":     team.ID,
-		"child":   e.namespace(team.ID, "App").ID,
-		"sibling": e.namespace(store.GlobalNamespaceID, "Other").ID,
-	}
-	type call func(ctx context.Context, e *env, token, ns string) error
-	rpcs := []struct {
-		name string
-		need store.Role
-		call call
-	}{
+	e.roleMatrix(t, []roleCall{
 		{"GetNamespace", store.RoleViewer, func(ctx context.Context, e *env, tok, ns string) error {
 			_, err := e.namespaceAPI("grpc", tok).get(ctx, &pb.GetNamespaceRequest{Id: ns})
 			return err
@@ -40,11 +24,11 @@ func TestRoleMatrix(t *testing.T) {
 			_, err := e.namespaceAPI("connect-json", tok).resources(ctx, &pb.ListNamespaceResourcesRequest{Ids: []string{ns}})
 			return err
 		}},
-		{"SetNamespace (create below)", store.RoleAdmin, func(ctx context.Context, e *env, tok, ns string) error {
+		{"SetNamespace (create below)", store.RoleManager, func(ctx context.Context, e *env, tok, ns string) error {
 			_, err := e.namespaceAPI("grpc", tok).set(ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{ParentId: ns, Name: uuid.NewString()}})
 			return err
 		}},
-		{"DeleteNamespace (of a child)", store.RoleAdmin, func(ctx context.Context, e *env, tok, ns string) error {
+		{"DeleteNamespace (of a child)", store.RoleManager, func(ctx context.Context, e *env, tok, ns string) error {
 			child := e.namespace(ns, uuid.NewString())
 			_, err := e.namespaceAPI("connect-json", tok).del(ctx, &pb.DeleteNamespaceRequest{Id: child.ID})
 			return err
@@ -99,28 +83,7 @@ func TestRoleMatrix(t *testing.T) {
 			_, err := e.routeAPI("connect-json", tok).move(ctx, &pb.MoveRoutesRequest{RouteIds: []string{e.uniqueRoute(ns).ID}, NewNamespaceId: ns})
 			return err
 		}},
-	}
-	tokens := map[store.Role]string{}
-	for _, role := range []store.Role{rbac.None, store.RoleViewer, store.RoleManager, store.RoleAdmin} {
-		tokens[role] = e.account(role, team.ID)
-	}
-	for _, r := range rpcs {
-		for role, tok := range tokens {
-			for where, ns := range places {
-				want := connect.Code(0)
-				switch {
-				case where == "sibling" || role == rbac.None:
-					want = connect.CodeNotFound
-				case !rbac.AtLeast(role, r.need):
-					want = connect.CodePermissionDenied
-				}
-				err := r.call(e.ctx, e, tok, ns)
-				if got := codeOf(err); got != want {
-					t.Errorf("%s as %q in %s namespace: %v (%v), want %v", r.name, role, where, got, err, want)
-				}
-			}
-		}
-	}
+	})
 }
 
 // uniqueRoute stores a route with a name and from of its own.

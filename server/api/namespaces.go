@@ -11,9 +11,10 @@ import (
 )
 
 // namespaces implements NamespaceService. Reading a namespace takes viewer
-// on it; creating, renaming, moving and deleting one take admin of its
-// parent (and of the new parent for a move); the Global namespace, which
-// has no parent, takes admin of itself.
+// on it; creating, renaming, moving and deleting one take manager of its
+// parent (and of the new parent for a move), as managers manage child
+// namespaces; the Global namespace, which has no parent, takes admin of
+// itself.
 type namespaces struct{ *Server }
 
 func (s *namespaces) GetNamespace(ctx context.Context, req *connect.Request[pb.GetNamespaceRequest]) (*connect.Response[pb.GetNamespaceResponse], error) {
@@ -74,7 +75,7 @@ func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.S
 		if err != nil {
 			return nil, err
 		}
-		if err := a.permit(adminScope(old), store.RoleAdmin); err != nil {
+		if err := a.permit(writeScope(old)); err != nil {
 			return nil, err
 		}
 	}
@@ -82,7 +83,7 @@ func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.S
 		if ns.NamespaceID == "" {
 			return nil, invalid("namespace.parent_id", "is required")
 		}
-		if err := a.require(ns.NamespaceID, store.RoleAdmin); err != nil {
+		if err := a.require(ns.NamespaceID, store.RoleManager); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +107,7 @@ func (s *namespaces) DeleteNamespace(ctx context.Context, req *connect.Request[p
 	if err != nil {
 		return nil, err
 	}
-	if err := a.permit(adminScope(ns), store.RoleAdmin); err != nil {
+	if err := a.permit(writeScope(ns)); err != nil {
 		return nil, err
 	}
 	if err := store.Delete(ctx, s.store, a.actor(), store.DeleteOp{Kind: store.KindNamespace, ID: ns.ID}); err != nil {
@@ -163,13 +164,14 @@ func (s *namespaces) readNamespace(ctx context.Context, a *access, id string, wa
 	return ns, nil
 }
 
-// adminScope is the namespace whose admins may change ns: its parent, or
-// itself for the Global namespace.
-func adminScope(ns *store.Namespace) string {
+// writeScope is the namespace, and the role in it, that changing ns takes:
+// manager of its parent, or admin of the Global namespace for the Global
+// namespace itself.
+func writeScope(ns *store.Namespace) (string, store.Role) {
 	if ns.NamespaceID == "" {
-		return ns.ID
+		return ns.ID, store.RoleAdmin
 	}
-	return ns.NamespaceID
+	return ns.NamespaceID, store.RoleManager
 }
 
 // namespaceOut converts a namespace with its route and policy counts.

@@ -126,12 +126,12 @@ func TestNamespaceRoles(t *testing.T) {
 		t.Fatalf("viewer's list = %v, %v; want Team and App", list, err)
 	}
 	_, err = viewer.set(e.ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{ParentId: team.ID, Name: "New"}})
-	wantCode(t, "viewer creating below Team", err, connect.CodePermissionDenied, "needs admin")
+	wantCode(t, "viewer creating below Team", err, connect.CodePermissionDenied, "needs manager")
 	if _, err := teamAdmin.set(e.ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{ParentId: team.ID, Name: "New"}}); err != nil {
 		t.Fatalf("admin of Team creating below it: %v", err)
 	}
 	_, err = teamAdmin.set(e.ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{Id: team.ID, ParentId: store.GlobalNamespaceID, Name: "Renamed"}})
-	wantCode(t, "admin of Team renaming Team (needs admin of Global)", err, connect.CodePermissionDenied, "")
+	wantCode(t, "admin of Team renaming Team (needs manager of Global)", err, connect.CodePermissionDenied, "")
 	_, err = teamAdmin.set(e.ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{Id: app.ID, ParentId: other.ID, Name: "App"}})
 	wantCode(t, "admin of Team moving App into Other", err, connect.CodeNotFound, "")
 	if list, err := guest.list(e.ctx, &pb.ListNamespacesRequest{}); err != nil || len(list.Namespaces) != 0 {

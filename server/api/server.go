@@ -63,22 +63,22 @@ func (s *Server) Handler() http.Handler {
 			return dashboardpbconnect.NewPomeriumSessionServiceHandler(dashboardpbconnect.UnimplementedPomeriumSessionServiceHandler{}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewSettingsServiceHandler(dashboardpbconnect.UnimplementedSettingsServiceHandler{}, opts)
+			return dashboardpbconnect.NewSettingsServiceHandler(&settings{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(dashboardpbconnect.UnimplementedPomeriumServiceAccountServiceHandler{}, opts)
+			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(&serviceAccounts{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewNamespacePermissionServiceHandler(dashboardpbconnect.UnimplementedNamespacePermissionServiceHandler{}, opts)
+			return dashboardpbconnect.NewNamespacePermissionServiceHandler(&permissions{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewKeyChainServiceHandler(dashboardpbconnect.UnimplementedKeyChainServiceHandler{}, opts)
+			return dashboardpbconnect.NewKeyChainServiceHandler(&keyChain{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewActivityLogServiceHandler(dashboardpbconnect.UnimplementedActivityLogServiceHandler{}, opts)
+			return dashboardpbconnect.NewActivityLogServiceHandler(&activityLog{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewUserServiceHandler(dashboardpbconnect.UnimplementedUserServiceHandler{}, opts)
+			return dashboardpbconnect.NewUserServiceHandler(&users{s}, opts)
 		},
 	} {
 		path, h := register()
@@ -94,5 +94,13 @@ func (s *Server) Handler() http.Handler {
 
 // builtServices names the services the API implements.
 func builtServices() []string {
-	return []string{dashboardpbconnect.NamespaceServiceName, dashboardpbconnect.PolicyServiceName, dashboardpbconnect.RouteServiceName}
+	return []string{
+		dashboardpbconnect.NamespaceServiceName, dashboardpbconnect.PolicyServiceName, dashboardpbconnect.RouteServiceName,
+		dashboardpbconnect.PomeriumServiceAccountServiceName,
+		dashboardpbconnect.NamespacePermissionServiceName,
+		dashboardpbconnect.UserServiceName,
+		dashboardpbconnect.SettingsServiceName,
+		dashboardpbconnect.KeyChainServiceName,
+		dashboardpbconnect.ActivityLogServiceName,
+	}
 }

@@ -50,6 +50,7 @@ func testPermissions(t *testing.T, newEnv newEnvFunc) {
 			{newPermission(store.GlobalNamespaceID, "robot", "r2", store.RoleViewer), "subject_type"},
 			{newPermission(store.GlobalNamespaceID, "", "r2", store.RoleViewer), "subject_type"},
 			{newPermission(store.GlobalNamespaceID, store.SubjectUser, "", store.RoleViewer), "subject_id"},
+			{newPermission(store.GlobalNamespaceID, store.SubjectUser, "a\x00b", store.RoleViewer), "subject_id"},
 			{newPermission(store.GlobalNamespaceID, store.SubjectUser, "alice", "owner"), "role"},
 			{newPermission(store.GlobalNamespaceID, store.SubjectUser, "alice", ""), "role"},
 		} {

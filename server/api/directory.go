@@ -1,0 +1,158 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// directory is what the console knows of users and groups, read at one
+// moment. The console has no access to the identity provider's directory:
+// it knows the users who signed in (with the groups Pomerium sent for them)
+// and the subjects of permissions. A user permission names a user id, an
+// email or a service account id; a group permission a group as Pomerium
+// sends it, by name or id, which is all the console knows of a group.
+type directory struct {
+	// users are ordered by email, then id.
+	users []*pb.UserInfo
+	// groups are sorted.
+	groups  []string
+	byID    map[string]*pb.UserInfo
+	byEmail map[string]*pb.UserInfo
+}
+
+// usersPage is how many known users one read of the store returns.
+const usersPage = 1000
+
+// loadDirectory reads the known users, the permissions and the service
+// accounts that permissions name.
+func (s *Server) loadDirectory(ctx context.Context) (*directory, error) {
+	d := &directory{byID: map[string]*pb.UserInfo{}, byEmail: map[string]*pb.UserInfo{}}
+	groups := map[string]bool{}
+	for offset := 0; ; offset += usersPage {
+		page, total, err := s.store.Users(ctx, store.UserQuery{Offset: offset, Limit: usersPage})
+		if err != nil {
+			return nil, s.fail(ctx, err)
+		}
+		for _, u := range page {
+			d.add(&pb.UserInfo{Id: u.ID, Email: u.Email, Name: u.Name, Groups: u.Groups})
+			for _, g := range u.Groups {
+				groups[g] = true
+			}
+		}
+		if len(page) == 0 || offset+len(page) >= total {
+			break
+		}
+	}
+	grants, err := s.store.List(ctx, store.KindNamespacePermission, store.ListQuery{})
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	var strangers []string
+	for _, o := range grants.Objects {
+		p := o.(*store.NamespacePermission)
+		switch {
+		case p.SubjectType == store.SubjectGroup:
+			groups[p.SubjectID] = true
+		case d.lookup(p.SubjectID) == nil && !slices.Contains(strangers, p.SubjectID):
+			strangers = append(strangers, p.SubjectID)
+		}
+	}
+	if err := s.addStrangers(ctx, d, strangers); err != nil {
+		return nil, err
+	}
+	for g := range groups {
+		d.groups = append(d.groups, g)
+	}
+	slices.Sort(d.groups)
+	slices.SortFunc(d.users, func(a, b *pb.UserInfo) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)), cmp.Compare(a.Id, b.Id))
+	})
+	return d, nil
+}
+
+// addStrangers adds the subjects of user permissions who never signed in:
+// a service account by its name, an email as the user's email.
+func (s *Server) addStrangers(ctx context.Context, d *directory, subjects []string) error {
+	var ids []string
+	for _, id := range subjects {
+		if store.ValidID(id) {
+			ids = append(ids, id)
+		}
+	}
+	names := map[string]string{}
+	if len(ids) > 0 {
+		got, err := s.store.List(ctx, store.KindServiceAccount, store.ListQuery{IDs: ids})
+		if err != nil {
+			return s.fail(ctx, err)
+		}
+		for _, o := range got.Objects {
+			names[o.GetObjectMeta().ID] = o.GetObjectMeta().Name
+		}
+	}
+	for _, id := range subjects {
+		u := &pb.UserInfo{Id: id, Name: names[id]}
+		if strings.Contains(id, "@") {
+			u.Email = id
+		}
+		d.add(u)
+	}
+	return nil
+}
+
+func (d *directory) add(u *pb.UserInfo) {
+	d.users = append(d.users, u)
+	d.byID[u.Id] = u
+	if u.Email != "" {
+		d.byEmail[strings.ToLower(u.Email)] = u
+	}
+}
+
+// lookup finds a user by id or, as permissions match them, by email
+// without regard to case; nil when the console does not know them.
+func (d *directory) lookup(subject string) *pb.UserInfo {
+	if u, ok := d.byID[subject]; ok {
+		return u
+	}
+	return d.byEmail[strings.ToLower(subject)]
+}
+
+// matchUsers returns the users whose id, email or name contains query,
+// without regard to case.
+func (d *directory) matchUsers(query string) []*pb.UserInfo {
+	q := strings.ToLower(query)
+	var out []*pb.UserInfo
+	for _, u := range d.users {
+		if strings.Contains(strings.ToLower(u.Id), q) || strings.Contains(strings.ToLower(u.Email), q) || strings.Contains(strings.ToLower(u.Name), q) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// matchGroups returns the groups whose name contains query, without regard
+// to case.
+func (d *directory) matchGroups(query string) []string {
+	q := strings.ToLower(query)
+	var out []string
+	for _, g := range d.groups {
+		if strings.Contains(strings.ToLower(g), q) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// window is the page of all that q selects by offset and limit.
+func window[T any](all []T, q store.ListQuery) []T {
+	start := min(q.Offset, len(all))
+	end := len(all)
+	if q.Limit > 0 {
+		end = min(start+q.Limit, len(all))
+	}
+	return all[start:end]
+}
