@@ -73,6 +73,15 @@ func BenchmarkAPI(b *testing.B) {
 	})
 	b.Run("SetRoute-to-databroker", func(b *testing.B) {
 		broker := e.startReconciler()
+		// Time edits, not the first pass over the 100,000 routes seeded above.
+		current, err := e.store.Version(e.ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		waitFor(b, "the reconciler to write the seeded routes", func() bool {
+			h, err := e.store.Health(e.ctx)
+			return err == nil && len(h) > 0 && h[0].SyncedVersion >= current
+		}, 5*time.Minute)
 		seen := watchRoutes(b, broker)
 		for b.Loop() {
 			var lat []time.Duration

@@ -95,10 +95,15 @@ func (e *env) startReconciler() dbpb.DataBrokerServiceClient {
 	return c.RPC()
 }
 
-// waitFor polls cond until it holds or 15 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor polls cond until it holds or the time allowed (15 seconds, or
+// the one given) passes.
+func waitFor(t testing.TB, what string, cond func() bool, within ...time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	limit := 15 * time.Second
+	if len(within) > 0 {
+		limit = within[0]
+	}
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
