@@ -164,6 +164,10 @@ func Snapshot(obj Object) (string, error) {
 }
 
 func addProto(doc map[string]any, m proto.Message) error {
+	m, secrets := withoutSecrets(m)
+	if len(secrets) > 0 {
+		doc["redacted"] = secrets
+	}
 	raw, err := snapshotJSON.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("snapshot spec: %w", err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -8,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
 func testActivity(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "EntryPerWrite", newEnv, testActivityEntries)
+	subtest(t, "SnapshotsHoldNoSecrets", newEnv, testSnapshotSecrets)
 	subtest(t, "EntryPerObjectOfOneApply", newEnv, func(t *testing.T, f *fixture) {
 		objs := f.apply(uiActor,
 			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "ns")},
@@ -213,5 +218,48 @@ func testActivityNeighbours(t *testing.T, f *fixture) {
 	last := activity(t, f, store.ActivityQuery{Limit: 1}).Entries[0].ID
 	if _, _, _, err := f.s.ActivityEntry(f.ctx, last+1000); store.CodeOf(err) != store.CodeNotFound {
 		t.Errorf("unknown activity entry: error %v, want not found", err)
+	}
+}
+
+// testSnapshotSecrets checks that secrets of route and settings specs stay
+// out of the activity log, which names them instead.
+func testSnapshotSecrets(t *testing.T, f *fixture) {
+	r := newRoute(store.GlobalNamespaceID, "r", "https://r.example.com")
+	r.Spec.IdpClientSecret = proto.String("route-secret-value")
+	r.Spec.Mcp = &configpb.MCP{Mode: &configpb.MCP_Server{Server: &configpb.MCPServer{
+		UpstreamOauth2: &configpb.UpstreamOAuth2{ClientId: "id", ClientSecret: "oauth-secret-value"}}}}
+	r = put(f, r)
+	s := newSettings("warn")
+	s.Spec.SharedSecret = proto.String("shared-secret-value")
+	s.Spec.Certificates = []*configpb.Settings_Certificate{{CertBytes: []byte("cert"), KeyBytes: []byte("key-bytes-value")}}
+	s = put(f, s)
+	for _, tc := range []struct {
+		id      string
+		secrets []string
+		paths   []string
+	}{
+		{r.ID, []string{"route-secret-value", "oauth-secret-value"}, []string{"spec.idp_client_secret", "spec.mcp.server.upstream_oauth2.client_secret"}},
+		{s.ID, []string{"shared-secret-value", "key-bytes-value", base64.StdEncoding.EncodeToString([]byte("key-bytes-value"))}, []string{"spec.certificates[0].key_bytes", "spec.shared_secret"}},
+	} {
+		page := activity(t, f, store.ActivityQuery{EntityID: tc.id})
+		if len(page.Entries) != 1 {
+			t.Fatalf("entries of %s: %d", tc.id, len(page.Entries))
+		}
+		snap := page.Entries[0].Snapshot
+		for _, secret := range tc.secrets {
+			if strings.Contains(snap, secret) || strings.Contains(page.Entries[0].Diff, secret) {
+				t.Errorf("the activity log of %s holds %q:\n%s", tc.id, secret, snap)
+			}
+		}
+		var doc struct {
+			Redacted []string `json:"redacted"`
+		}
+		if err := json.Unmarshal([]byte(snap), &doc); err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "redacted fields of "+tc.id, tc.paths, doc.Redacted)
+	}
+	if got := get[*store.Route](f, r.ID); got.Spec.GetIdpClientSecret() != "route-secret-value" {
+		t.Errorf("the stored route lost its secret: %q", got.Spec.GetIdpClientSecret())
 	}
 }

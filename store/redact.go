@@ -1,0 +1,67 @@
+package store
+
+import (
+	"slices"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// secretFields are the fields of route and settings specs that hold
+// secrets, by full name. Activity log snapshots leave them out and name
+// them instead, so that the log shows that a secret was set or changed
+// without holding it.
+var secretFields = map[protoreflect.FullName]bool{
+	"pomerium.config.Route.tls_client_key":                                            true,
+	"pomerium.config.Route.idp_client_secret":                                         true,
+	"pomerium.config.Route.kubernetes_service_account_token":                          true,
+	"pomerium.config.UpstreamOAuth2.client_secret":                                    true,
+	"pomerium.config.Settings.shared_secret":                                          true,
+	"pomerium.config.Settings.cookie_secret":                                          true,
+	"pomerium.config.Settings.idp_client_secret":                                      true,
+	"pomerium.config.Settings.signing_key":                                            true,
+	"pomerium.config.Settings.autocert_eab_mac_key":                                   true,
+	"pomerium.config.Settings.ssh_user_ca_key":                                        true,
+	"pomerium.config.Settings.ssh_host_keys":                                          true,
+	"pomerium.config.Settings.metrics_basic_auth":                                     true,
+	"pomerium.config.Settings.otel_exporter_otlp_headers":                             true,
+	"pomerium.config.Settings.otel_exporter_otlp_traces_headers":                      true,
+	"pomerium.config.Settings.databroker_storage_connection_string":                   true,
+	"pomerium.config.Settings.google_cloud_serverless_authentication_service_account": true,
+	"pomerium.config.Settings.directory_provider_options":                             true,
+	"pomerium.config.Settings.Certificate.key_bytes":                                  true,
+}
+
+// withoutSecrets returns a copy of m with every secret field cleared, and
+// the paths of the secret fields that were set, sorted.
+func withoutSecrets(m proto.Message) (proto.Message, []string) {
+	c := proto.Clone(m)
+	var paths []string
+	redact(c.ProtoReflect(), "spec", &paths)
+	slices.Sort(paths)
+	return c, paths
+}
+
+func redact(m protoreflect.Message, path string, paths *[]string) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		p := path + "." + string(fd.Name())
+		switch {
+		case secretFields[fd.FullName()]:
+			m.Clear(fd)
+			*paths = append(*paths, p)
+		case fd.IsList() && fd.Message() != nil:
+			for i := range v.List().Len() {
+				redact(v.List().Get(i).Message(), p+"["+strconv.Itoa(i)+"]", paths)
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				redact(mv.Message(), p+"["+k.String()+"]", paths)
+				return true
+			})
+		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+			redact(v.Message(), p, paths)
+		}
+		return true
+	})
+}
