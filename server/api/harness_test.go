@@ -36,6 +36,9 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 // admin is listed in the config's administrators.
 const admin = "admin@example.com"
 
+// audience is the console's address as Pomerium's assertions name it.
+const audience = "console.example.com"
+
 // env is one test's console: a PostgreSQL store, the real authenticator and
 // the API over TLS, reached by a gRPC client (the kind the official client
 // is made of) and a Connect client speaking JSON over HTTP/1.1.
@@ -57,7 +60,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	a, err := auth.New(ctx, auth.Options{Store: st, Administrators: []string{admin}, Logger: logFor(t)})
+	a, err := auth.New(ctx, auth.Options{Store: st, Administrators: []string{admin}, Logger: logFor(t),
+		Audience: []string{audience}, SigningKey: pomeriumPublicKeyPEM})
 	if err != nil {
 		t.Fatal(err)
 	}
