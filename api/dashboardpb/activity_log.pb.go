@@ -56,8 +56,11 @@ type ActivityLogEntry struct {
 	ImpersonateUserName   string                        `protobuf:"bytes,17,opt,name=impersonate_user_name,json=impersonateUserName,proto3" json:"impersonate_user_name,omitempty"`
 	ImpersonateUserEmail  string                        `protobuf:"bytes,18,opt,name=impersonate_user_email,json=impersonateUserEmail,proto3" json:"impersonate_user_email,omitempty"`
 	ImpersonateUserGroups []string                      `protobuf:"bytes,19,rep,name=impersonate_user_groups,json=impersonateUserGroups,proto3" json:"impersonate_user_groups,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Addition of the console: the unified line diff from the entity's
+	// previous snapshot to entity_data (empty for the first entry).
+	Diff          string `protobuf:"bytes,1000,opt,name=diff,proto3" json:"diff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ActivityLogEntry) Reset() {
@@ -235,6 +238,13 @@ func (x *ActivityLogEntry) GetImpersonateUserGroups() []string {
 		return x.ImpersonateUserGroups
 	}
 	return nil
+}
+
+func (x *ActivityLogEntry) GetDiff() string {
+	if x != nil {
+		return x.Diff
+	}
+	return ""
 }
 
 type GetActivityLogEntryRequest struct {
@@ -893,7 +903,7 @@ var File_pomerium_dashboard_activity_log_proto protoreflect.FileDescriptor
 
 const file_pomerium_dashboard_activity_log_proto_rawDesc = "" +
 	"\n" +
-	"%pomerium/dashboard/activity_log.proto\x12\x12pomerium.dashboard\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\a\n" +
+	"%pomerium/dashboard/activity_log.proto\x12\x12pomerium.dashboard\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\a\n" +
 	"\x10ActivityLogEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x14 \x01(\tR\x04name\x12#\n" +
@@ -923,7 +933,8 @@ const file_pomerium_dashboard_activity_log_proto_rawDesc = "" +
 	"\x13impersonate_user_id\x18\x10 \x01(\tR\x11impersonateUserId\x122\n" +
 	"\x15impersonate_user_name\x18\x11 \x01(\tR\x13impersonateUserName\x124\n" +
 	"\x16impersonate_user_email\x18\x12 \x01(\tR\x14impersonateUserEmail\x126\n" +
-	"\x17impersonate_user_groups\x18\x13 \x03(\tR\x15impersonateUserGroups\x1a=\n" +
+	"\x17impersonate_user_groups\x18\x13 \x03(\tR\x15impersonateUserGroups\x12\x13\n" +
+	"\x04diff\x18\xe8\a \x01(\tR\x04diff\x1a=\n" +
 	"\vDiffSummary\x12\x14\n" +
 	"\x05added\x18\x01 \x01(\x03R\x05added\x12\x18\n" +
 	"\aremoved\x18\x02 \x01(\x03R\aremovedB\r\n" +

@@ -183,6 +183,7 @@ func (s *activityLog) entriesOut(ctx context.Context, entries ...*store.Activity
 			EntityId:      e.EntityID,
 			EntityData:    e.Snapshot,
 			DiffSummary:   &pb.ActivityLogEntry_DiffSummary{Added: int64(e.Added), Removed: int64(e.Removed)},
+			Diff:          e.Diff,
 			DbVersion:     uint64(e.Version),
 		}
 		if id, ok := strings.CutPrefix(e.Subject, "service_account:"); ok {

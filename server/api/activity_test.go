@@ -98,7 +98,8 @@ func TestActivityLog(t *testing.T) {
 			}
 			if update.ActivityType != "SET" || update.UserId != "alice@example.com" || update.UserEmail != "alice@example.com" ||
 				!strings.Contains(update.EntityData, "bob@example.com") || update.DiffSummary.GetAdded() == 0 ||
-				update.DiffSummary.GetRemoved() == 0 || update.DbVersion != uint64(h.policy.Version) {
+				update.DiffSummary.GetRemoved() == 0 || update.DbVersion != uint64(h.policy.Version) ||
+				!strings.Contains(update.Diff, "+") || !strings.Contains(update.Diff, "bob@example.com") {
 				t.Errorf("update entry %v", update)
 			}
 
