@@ -70,6 +70,9 @@ func (db *DB) bootstrap(ctx context.Context) error {
 		} else if err := db.sealer.CheckKey(check); err != nil {
 			return err
 		}
+		if err := w.upgradeRefs(ctx); err != nil {
+			return err
+		}
 		if _, err := w.load(ctx, store.KindNamespace, store.GlobalNamespaceID); err == nil {
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {

@@ -106,8 +106,38 @@ func (w *writer) delete(ctx context.Context, op *store.DeleteOp, actor store.Act
 		if err := w.detachPolicy(ctx, op.ID, op.DetachFromRoutes, actor); err != nil {
 			return err
 		}
+	case store.KindKeyPair:
+		if err := w.keyPairUnused(ctx, op.ID); err != nil {
+			return err
+		}
 	}
 	return w.tombstone(ctx, prev, actor)
+}
+
+// keyPairUnused refuses to delete a key pair that a route or the settings
+// still use: Pomerium would be left with references to nothing.
+func (w *writer) keyPairUnused(ctx context.Context, id string) error {
+	rows, err := w.tx.QueryContext(ctx, w.db.d.q("SELECT from_kind, from_id FROM object_refs WHERE to_kind = $1 AND to_id = $2 ORDER BY from_kind, from_id"),
+		string(store.KindKeyPair), id)
+	if err != nil {
+		return fmt.Errorf("read users of key pair %s: %w", id, err)
+	}
+	defer rows.Close()
+	var users []string
+	for rows.Next() {
+		var kind, from string
+		if err := rows.Scan(&kind, &from); err != nil {
+			return fmt.Errorf("read users of key pair %s: %w", id, err)
+		}
+		users = append(users, kind+" "+from)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read users of key pair %s: %w", id, err)
+	}
+	if len(users) > 0 {
+		return store.Precondition(store.KindKeyPair, id, "is used by %s; remove those references first", strings.Join(users, ", "))
+	}
+	return nil
 }
 
 // detachPolicy removes policy id from the routes that use it, or refuses

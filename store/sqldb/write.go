@@ -193,21 +193,61 @@ func uniqueError(obj store.Object) error {
 	return store.AlreadyExists(obj.Kind(), m.ID, "name", "a %s named %q already exists in namespace %s", obj.Kind(), m.Name, m.NamespaceID)
 }
 
-// writeRefs records which policies a route uses, so that deleting a policy
-// can find its routes without decoding every route.
+// writeRefs records which policies a route uses and which key pairs a
+// route or the settings use, so that deleting a policy or a key pair can
+// find its users without decoding every route.
 func (w *writer) writeRefs(ctx context.Context, obj store.Object) error {
-	r, ok := obj.(*store.Route)
-	if !ok {
+	var policies, keyPairs []string
+	switch o := obj.(type) {
+	case *store.Route:
+		policies, keyPairs = o.Spec.GetPolicyIds(), store.KeyPairRefs(o.Spec)
+	case *store.Settings:
+		keyPairs = store.KeyPairRefs(o.Spec)
+	default:
 		return nil
 	}
-	if err := w.dropRefs(ctx, obj.Kind(), r.ID); err != nil {
+	m := obj.GetObjectMeta()
+	if err := w.dropRefs(ctx, obj.Kind(), m.ID); err != nil {
 		return err
 	}
-	for _, pid := range r.Spec.PolicyIds {
-		if _, err := w.tx.ExecContext(ctx, w.db.d.q("INSERT INTO object_refs (from_kind, from_id, to_kind, to_id) VALUES ($1, $2, $3, $4)"),
-			string(store.KindRoute), r.ID, string(store.KindPolicy), pid); err != nil {
-			return fmt.Errorf("record policy reference of route %s: %w", r.ID, err)
+	for _, ref := range []struct {
+		kind store.Kind
+		ids  []string
+	}{{store.KindPolicy, policies}, {store.KindKeyPair, keyPairs}} {
+		for _, id := range ref.ids {
+			if _, err := w.tx.ExecContext(ctx, w.db.d.q("INSERT INTO object_refs (from_kind, from_id, to_kind, to_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+				string(obj.Kind()), m.ID, string(ref.kind), id); err != nil {
+				return fmt.Errorf("record %s reference of %s %s: %w", ref.kind, obj.Kind(), m.ID, err)
+			}
 		}
+	}
+	return nil
+}
+
+// refsVersion is what object_refs records (see migration 00005).
+const refsVersion = 1
+
+// upgradeRefs records the references that rows written by an older console
+// lack: once, when a store opens on them.
+func (w *writer) upgradeRefs(ctx context.Context) error {
+	var have int
+	if err := w.tx.QueryRowContext(ctx, "SELECT refs_version FROM console_meta WHERE id = 1").Scan(&have); err != nil {
+		return fmt.Errorf("read references version: %w", err)
+	}
+	if have >= refsVersion {
+		return nil
+	}
+	objs, err := w.db.queryObjects(ctx, w.tx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND kind IN ('route', 'settings')")
+	if err != nil {
+		return fmt.Errorf("read routes and settings: %w", err)
+	}
+	for _, c := range objs {
+		if err := w.writeRefs(ctx, c.Object); err != nil {
+			return err
+		}
+	}
+	if _, err := w.tx.ExecContext(ctx, w.db.d.q("UPDATE console_meta SET refs_version = $1 WHERE id = 1"), refsVersion); err != nil {
+		return fmt.Errorf("write references version: %w", err)
 	}
 	return nil
 }

@@ -1,11 +1,14 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 
 	"github.com/go-logr/logr/testr"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
 	"github.com/pomerium-console/pomerium-console/store/storetest"
@@ -51,4 +54,51 @@ func BenchmarkStore(b *testing.B) {
 		})
 		return s
 	})
+}
+
+// TestOpenRecordsKeyPairReferencesOfOlderRows opens a store whose rows were
+// written before key pair references were recorded, and checks that the key
+// pair a route uses is then protected from deletion.
+func TestOpenRecordsKeyPairReferencesOfOlderRows(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "console.db")
+	e := &env{path: path}
+	s, err := e.Open(t, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
+	r, err := store.Put(ctx, s, actor, &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "r"},
+		Spec: &configpb.Route{From: "https://r.example.com", To: []string{"https://u.internal"}, TlsCustomCaKeyPairId: proto.String("kp-id")}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DELETE FROM object_refs WHERE to_kind = 'key_pair'", "UPDATE console_meta SET refs_version = 0"} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Opening the store again is what records the missing references.
+	if _, err = e.Open(t, make([]byte, 32)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var from string
+	if err := raw.QueryRowContext(ctx, "SELECT from_id FROM object_refs WHERE to_kind = 'key_pair' AND to_id = 'kp-id'").Scan(&from); err != nil || from != r.ID {
+		t.Fatalf("reference after reopening: %q, %v", from, err)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -117,6 +119,7 @@ func testKeyPairs(t *testing.T, newEnv newEnvFunc) {
 		}
 	})
 	subtest(t, "KeyNotInActivity", newEnv, testKeyNotInActivity)
+	subtest(t, "DeleteInUseRefused", newEnv, testKeyPairInUse)
 }
 
 func mustDER(t *testing.T, pemData []byte) []byte {
@@ -166,4 +169,28 @@ func testKeyNotInActivity(t *testing.T, f *fixture) {
 			}
 		}
 	}
+}
+
+// testKeyPairInUse checks that a key pair a route or the settings use
+// cannot be deleted until they stop using it.
+func testKeyPairInUse(t *testing.T, f *fixture) {
+	c := newCertificate(t, "kp")
+	kp := put(f, newKeyPair(store.GlobalNamespaceID, "kp", c.certPEM, c.pkcs8PEM(t)))
+	r := newRoute(store.GlobalNamespaceID, "r", "https://r.example.com")
+	r.Spec.TlsClientKeyPairId = proto.String(kp.ID)
+	r = put(f, r)
+	s := newSettings("warn")
+	s.Spec.CertificateKeyPairIds = []string{kp.ID}
+	s = put(f, s)
+	err := f.rejectsDelete(store.DeleteOp{Kind: store.KindKeyPair, ID: kp.ID}, store.CodeFailedPrecondition, "")
+	for _, user := range []string{"route " + r.ID, "settings " + s.ID} {
+		if err == nil || !strings.Contains(err.Error(), user) {
+			t.Errorf("refusal %v does not name %s", err, user)
+		}
+	}
+	r.Spec.TlsClientKeyPairId = nil
+	put(f, r)
+	s.Spec.CertificateKeyPairIds = nil
+	put(f, s)
+	f.del(store.DeleteOp{Kind: store.KindKeyPair, ID: kp.ID})
 }
