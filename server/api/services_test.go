@@ -8,6 +8,7 @@ import (
 	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 )
 
 func TestServicesNotBuiltSaySo(t *testing.T) {
@@ -48,4 +49,17 @@ func TestHealthAndReflection(t *testing.T) {
 	if !found {
 		t.Fatalf("reflection lists %v", names)
 	}
+}
+
+// TestGRPCWeb reaches the API the way browsers do, with gRPC-Web.
+func TestGRPCWeb(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := dashboardpbconnect.NewNamespaceServiceClient(e.http, e.url, connect.WithGRPCWeb(), bearer(e.adminToken()))
+	res, err := c.ListNamespaces(e.ctx, connect.NewRequest(&pb.ListNamespacesRequest{}))
+	if err != nil || len(res.Msg.Namespaces) != 1 || res.Msg.Namespaces[0].Name != "Global" {
+		t.Fatalf("list over gRPC-Web: %v, %v", res, err)
+	}
+	_, err = dashboardpbconnect.NewNamespaceServiceClient(e.http, e.url, connect.WithGRPCWeb()).ListNamespaces(e.ctx, connect.NewRequest(&pb.ListNamespacesRequest{}))
+	wantCode(t, "gRPC-Web without credentials", err, connect.CodeUnauthenticated, "no credentials")
 }
