@@ -33,8 +33,11 @@ lint: ## go vet and staticcheck.
 	$(TOOL) staticcheck ./...
 
 .PHONY: generate
-generate: ## Regenerate code from the .proto files.
+generate: ## Regenerate code from the .proto files and the Kubernetes types (deep copies, CRDs).
 	hack/generate.sh
+
+.PHONY: manifests
+manifests: generate ## The CRD manifests under config/crd (made by generate).
 
 .PHONY: check-generated
 check-generated: ## Fail when generated code differs from what `make generate` produces.
