@@ -20,12 +20,16 @@ run: build ## Start the console with no configuration: embedded store in .run/, 
 	$(BIN) serve --data-dir $(RUN_DIR) --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
 
 .PHONY: test
-test: deps check-generated lint ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL).
+test: deps check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL and Kubernetes API server).
 	$(GO) test -count=1 -v ./... 2>&1 | hack/test-summary.sh
 
 .PHONY: deps
 deps: ## Install what the tests need on Debian (PostgreSQL).
 	hack/install-postgres.sh
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (minutes once, then seconds).
+	hack/envtest/install.sh
 
 .PHONY: lint
 lint: ## go vet and staticcheck.

@@ -1,13 +1,11 @@
 package pgtest
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
+
+	dirowner "github.com/pomerium-console/pomerium-console/hack/internal/owner"
 )
 
 // serverDirPrefix names the temporary directory of each server, so that
@@ -43,16 +41,6 @@ func serverBase(opts Options) string {
 	return shmDir
 }
 
-// ownerPIDFile records the test binary that owns a server directory.
-const ownerPIDFile = "owner.pid"
-
-func writeOwnerPID(dir string) error {
-	if err := os.WriteFile(filepath.Join(dir, ownerPIDFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-		return fmt.Errorf("record owner: %w", err)
-	}
-	return nil
-}
-
 // sweepStale removes the directories of servers whose test binary died
 // without calling Stop (a panic, a -timeout, a kill). Each holds a full data
 // directory, and machines that run the tests are reused, so they would fill
@@ -67,38 +55,14 @@ func sweepStale() {
 		dirs = append(dirs, matches...)
 	}
 	for _, dir := range dirs {
-		owner, ok := readPID(filepath.Join(dir, ownerPIDFile))
-		if !ok {
-			continue // still being prepared by a concurrent Start, or not ours
-		}
-		if alive(owner) {
+		if !dirowner.Abandoned(dir) {
 			continue
 		}
 		// The kernel stops a postmaster whose test binary died, but only on
 		// Linux and only once the signal has been handled.
-		if pm, ok := readPID(filepath.Join(dir, "data", "postmaster.pid")); ok && alive(pm) {
+		if pm, ok := dirowner.ReadPID(filepath.Join(dir, "data", "postmaster.pid")); ok && dirowner.Runs(pm) {
 			continue
 		}
 		os.RemoveAll(dir) //nolint:errcheck // best effort, see above
 	}
-}
-
-// readPID reads a pid from the first line of a file, as postgres writes
-// postmaster.pid and writeOwnerPID writes owner.pid.
-func readPID(path string) (int, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, false
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(line))
-	return pid, err == nil && pid > 0
-}
-
-// alive reports whether pid exists. EPERM means it exists but belongs to
-// another user, which counts: only a definite "no such process" frees a
-// directory.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || !errors.Is(err, syscall.ESRCH)
 }

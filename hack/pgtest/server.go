@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
+
+	dirowner "github.com/pomerium-console/pomerium-console/hack/internal/owner"
 )
 
 // Environment variables read by this package.
@@ -120,7 +122,7 @@ func (s *Server) prepare(ctx context.Context, template string) error {
 	if out, err := exec.CommandContext(ctx, "cp", "-a", template, s.dataDir).CombinedOutput(); err != nil {
 		return fmt.Errorf("copy template: %w: %s", err, out)
 	}
-	return writeOwnerPID(s.tmpDir)
+	return dirowner.Write(s.tmpDir)
 }
 
 func useExternal(ctx context.Context, url string) (*Server, error) {
