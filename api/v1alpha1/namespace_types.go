@@ -18,11 +18,13 @@ type ConsoleNamespaceSpec struct {
 	Parent *NamespaceRef `json:"parent,omitempty"`
 }
 
-// ConsoleNamespace is a console namespace managed from Kubernetes.
+// ConsoleNamespace is a console namespace managed from Kubernetes. Console
+// namespaces are one tree for the whole console, so the resource is
+// cluster-scoped.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:categories=pomerium,shortName=cns
+// +kubebuilder:resource:scope=Cluster,categories=pomerium,shortName=cns
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
