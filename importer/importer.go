@@ -11,7 +11,7 @@ import (
 type Options struct {
 	// Namespace is where the routes go: a path of namespace names such as
 	// "Global/Production" or "Production", or a namespace id; empty means
-	// the Global namespace. See ResolveNamespace.
+	// the Global namespace. See store.ResolveNamespace.
 	Namespace string
 	// Actor is recorded in the activity log. The zero value is the import
 	// command: subject "import", origin import.
@@ -87,7 +87,7 @@ func Import(ctx context.Context, s store.Store, data []byte, opts Options) (*Res
 // besides the one the import generates. Objects the file does not name are
 // left alone, and objects managed by Kubernetes are never overwritten.
 func ImportFile(ctx context.Context, s store.Store, f *File, opts Options) (*Result, error) {
-	ns, err := ResolveNamespace(ctx, s, opts.Namespace)
+	ns, err := store.ResolveNamespace(ctx, s, opts.Namespace)
 	if err != nil {
 		return nil, err
 	}

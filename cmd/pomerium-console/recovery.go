@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pomerium-console/pomerium-console/config"
-	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 func newRecoveryToken() *cobra.Command {
@@ -35,7 +35,7 @@ func newRecoveryToken() *cobra.Command {
 				return err
 			}
 			defer closeStore()
-			nsID, err := importer.ResolveNamespace(ctx, st, namespace)
+			nsID, err := store.ResolveNamespace(ctx, st, namespace)
 			if err != nil {
 				return fmt.Errorf("--namespace %q: %w", namespace, err)
 			}

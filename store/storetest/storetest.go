@@ -49,6 +49,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Concurrency", testConcurrency},
 		{"Status", testStatus},
 		{"Identity", testIdentity},
+		{"ResolveNamespace", func(t *testing.T, newEnv newEnvFunc) { subtest(t, "PathsAndIDs", newEnv, testResolveNamespace) }},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,11 +1,9 @@
-package importer
+package store
 
 import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // ResolveNamespace returns the id of the namespace that ref names: empty for
@@ -13,17 +11,17 @@ import (
 // slashes that starts at Global, with or without Global's own name
 // ("Global/Production" and "Production" are the same namespace). A namespace
 // whose name contains a slash can only be named by its id.
-func ResolveNamespace(ctx context.Context, s store.Store, ref string) (string, error) {
+func ResolveNamespace(ctx context.Context, s Store, ref string) (string, error) {
 	if ref == "" {
-		return store.GlobalNamespaceID, nil
+		return GlobalNamespaceID, nil
 	}
-	if store.ValidID(ref) {
-		if _, err := s.Get(ctx, store.KindNamespace, ref); err != nil {
+	if ValidID(ref) {
+		if _, err := s.Get(ctx, KindNamespace, ref); err != nil {
 			return "", err
 		}
 		return ref, nil
 	}
-	global, err := store.Get[*store.Namespace](ctx, s, store.GlobalNamespaceID)
+	global, err := Get[*Namespace](ctx, s, GlobalNamespaceID)
 	if err != nil {
 		return "", fmt.Errorf("read the Global namespace: %w", err)
 	}
@@ -34,14 +32,14 @@ func ResolveNamespace(ctx context.Context, s store.Store, ref string) (string, e
 	id, path := global.ID, global.Name
 	for _, seg := range segments {
 		if seg == "" {
-			return "", store.Invalid(store.KindNamespace, "", "path", "%q has an empty segment", ref)
+			return "", Invalid(KindNamespace, "", "path", "%q has an empty segment", ref)
 		}
 		child, err := childNamed(ctx, s, id, seg)
 		if err != nil {
 			return "", err
 		}
 		if child == "" {
-			return "", &store.Error{Code: store.CodeNotFound, Kind: store.KindNamespace,
+			return "", &Error{Code: CodeNotFound, Kind: KindNamespace,
 				Reason: fmt.Sprintf("%q does not exist: %q has no namespace named %q", ref, path, seg)}
 		}
 		id, path = child, path+"/"+seg
@@ -49,10 +47,10 @@ func ResolveNamespace(ctx context.Context, s store.Store, ref string) (string, e
 	return id, nil
 }
 
-func childNamed(ctx context.Context, s store.Store, parent, name string) (string, error) {
+func childNamed(ctx context.Context, s Store, parent, name string) (string, error) {
 	// The query narrows the list; names match case-insensitively there but
 	// exactly here.
-	res, err := s.List(ctx, store.KindNamespace, store.ListQuery{NamespaceID: parent, Query: name})
+	res, err := s.List(ctx, KindNamespace, ListQuery{NamespaceID: parent, Query: name})
 	if err != nil {
 		return "", fmt.Errorf("list the namespaces under %s: %w", parent, err)
 	}

@@ -1,21 +1,21 @@
-package importer_test
+package storetest
 
 import (
 	"errors"
 	"testing"
 
-	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-func TestResolveNamespace(t *testing.T) {
-	t.Parallel()
-	s := newStore(t)
-	prod := newNamespace(t, s, store.GlobalNamespaceID, "Production")
-	eu := newNamespace(t, s, prod, "EU")
+// testResolveNamespace checks that namespaces are found by id and by path
+// of names, and that a path that names nothing says where it stops.
+func testResolveNamespace(t *testing.T, f *fixture) {
+	s := f.s
+	prod := put(f, newNamespace(store.GlobalNamespaceID, "Production")).ID
+	eu := put(f, newNamespace(prod, "EU")).ID
 	// A sibling whose name contains the other's as a substring must not be
 	// taken for it.
-	newNamespace(t, s, store.GlobalNamespaceID, "Production Archive")
+	put(f, newNamespace(store.GlobalNamespaceID, "Production Archive"))
 
 	for _, tc := range []struct{ ref, want string }{
 		{"", store.GlobalNamespaceID},
@@ -26,7 +26,7 @@ func TestResolveNamespace(t *testing.T) {
 		{"Global/Production/EU", eu},
 		{eu, eu},
 	} {
-		got, err := importer.ResolveNamespace(t.Context(), s, tc.ref)
+		got, err := store.ResolveNamespace(f.ctx, s, tc.ref)
 		if err != nil || got != tc.want {
 			t.Errorf("ResolveNamespace(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
 		}
@@ -42,7 +42,7 @@ func TestResolveNamespace(t *testing.T) {
 		{"Production//EU", `namespace: path: "Production//EU" has an empty segment`, store.ErrInvalid},
 		{"00000000-0000-4000-8000-000000000000", `namespace 00000000-0000-4000-8000-000000000000: not found`, store.ErrNotFound},
 	} {
-		_, err := importer.ResolveNamespace(t.Context(), s, tc.ref)
+		_, err := store.ResolveNamespace(f.ctx, s, tc.ref)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("ResolveNamespace(%q): error %v, want %s", tc.ref, err, tc.want)
 		}
