@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
@@ -16,18 +17,20 @@ import (
 var kube *kubetest.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(kubetest.MainWithOptions(m, &kube, kubetest.Options{CRDDirectoryPaths: []string{"../config/crd/bases"}}))
+	os.Exit(kubetest.MainWithOptions(m, &kube, kubetest.Options{CRDDirectoryPaths: []string{"../config/crd/bases"}, Prepare: prepare}))
 }
 
-func newClient(t *testing.T) client.Client {
+func newClient(t testingT) client.Client {
 	t.Helper()
 	s := runtime.NewScheme()
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		t.Fatal(err)
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			t.Fatalf("scheme: %v", err)
+		}
 	}
 	c, err := client.New(kube.Config, client.Options{Scheme: s})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("client: %v", err)
 	}
 	return c
 }

@@ -1,7 +1,10 @@
-// Package controllers will hold the controller-runtime controllers that
-// mirror the console's Kubernetes resources into the store and report status
-// back on them.
+// Package controllers holds the controller-runtime controllers that mirror
+// the console's Kubernetes resources (Route, Policy, ConsoleNamespace of
+// console.pomerium.io) into the store, with origin kubernetes and a
+// reference back to the object, and report on each object what became of it
+// (Synced: in the store; Ready: written to the databroker, or why not).
 //
-// It is not built yet; the README lists what works today. Controllers only
-// translate between Kubernetes and the store; they never call the databroker.
+// Controllers only translate between Kubernetes and the store; they never
+// call the databroker. A store object's id is its Kubernetes object's UID,
+// so the two stay paired without a mapping of their own.
 package controllers

@@ -28,6 +28,10 @@ type Options struct {
 	// relative to the test package. A path that does not exist is an error,
 	// so that a moved directory cannot leave a package testing no CRDs.
 	CRDDirectoryPaths []string
+	// Prepare, when set, runs in MainWithOptions once the environment is
+	// up and before the tests: what the whole test package shares (a
+	// store, a manager). The function it returns runs after the tests.
+	Prepare func(*Env) (func(), error)
 }
 
 // Env is a running kube-apiserver and etcd. Its methods are safe for

@@ -33,7 +33,7 @@ func MainWithOptions(m *testing.M, env **Env, opts Options) int {
 		return 1
 	}
 	*env = e
-	code := m.Run()
+	code := prepareAndRun(m, e, opts)
 	if err := e.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "kubetest: %v\n", err)
 		if code == 0 {
@@ -41,4 +41,17 @@ func MainWithOptions(m *testing.M, env **Env, opts Options) int {
 		}
 	}
 	return code
+}
+
+func prepareAndRun(m *testing.M, e *Env, opts Options) int {
+	if opts.Prepare == nil {
+		return m.Run()
+	}
+	done, err := opts.Prepare(e)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kubetest: prepare: %v\n", err)
+		return 1
+	}
+	defer done()
+	return m.Run()
 }

@@ -1,0 +1,158 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// storeMeta is the store metadata of a resource: its UID as id, its name (or
+// the console name the spec gives), and a reference back to it.
+func storeMeta(obj client.Object, kind, name, namespaceID string) store.ObjectMeta {
+	if name == "" {
+		name = obj.GetName()
+	}
+	ref := kind + " " + obj.GetName()
+	if obj.GetNamespace() != "" {
+		ref = kind + " " + obj.GetNamespace() + "/" + obj.GetName()
+	}
+	return store.ObjectMeta{ID: string(obj.GetUID()), NamespaceID: namespaceID, Name: name, OriginRef: ref}
+}
+
+// resolve finds the console namespace a reference names.
+func resolve(ctx context.Context, s store.Store, ref v1alpha1.NamespaceRef, field string) (string, error) {
+	key := ref.ID
+	if key == "" {
+		key = ref.Path
+	}
+	id, err := store.ResolveNamespace(ctx, s, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", &refError{reason: "NamespaceNotFound", message: fmt.Sprintf("%s: %v", field, err)}
+	}
+	return id, err
+}
+
+func namespaceToStore(ctx context.Context, s store.Store, obj *v1alpha1.ConsoleNamespace) (store.Object, error) {
+	parent := store.GlobalNamespaceID
+	if obj.Spec.Parent != nil {
+		var err error
+		if parent, err = resolve(ctx, s, *obj.Spec.Parent, "spec.parent"); err != nil {
+			return nil, err
+		}
+	}
+	return &store.Namespace{ObjectMeta: storeMeta(obj, "ConsoleNamespace", obj.Spec.Name, parent)}, nil
+}
+
+func policyToStore(ctx context.Context, s store.Store, obj *v1alpha1.Policy) (store.Object, error) {
+	ns, err := resolve(ctx, s, obj.Spec.Namespace, "spec.namespace")
+	if err != nil {
+		return nil, err
+	}
+	sp := obj.Spec
+	return &store.Policy{ObjectMeta: storeMeta(obj, "Policy", sp.Name, ns), Description: sp.Description, PPL: sp.PPL,
+		Enforced: sp.Enforced, Explanation: sp.Explanation, Remediation: sp.Remediation}, nil
+}
+
+func routeToStore(ctx context.Context, c client.Reader, s store.Store, obj *v1alpha1.Route) (store.Object, error) {
+	ns, err := resolve(ctx, s, obj.Spec.Namespace, "spec.namespace")
+	if err != nil {
+		return nil, err
+	}
+	spec := routeSpec(&obj.Spec)
+	for i, ref := range obj.Spec.Policies {
+		if ref.ID != "" {
+			spec.PolicyIds = append(spec.PolicyIds, ref.ID)
+			continue
+		}
+		var p v1alpha1.Policy
+		err := c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: ref.Name}, &p)
+		if apierrors.IsNotFound(err) {
+			return nil, &refError{reason: "PolicyNotFound", message: fmt.Sprintf("spec.policies[%d]: policy %s/%s does not exist", i, obj.Namespace, ref.Name)}
+		} else if err != nil {
+			return nil, err
+		}
+		spec.PolicyIds = append(spec.PolicyIds, string(p.UID))
+	}
+	return &store.Route{ObjectMeta: storeMeta(obj, "Route", obj.Spec.Name, ns), Spec: spec}, nil
+}
+
+// routeSpec translates the route settings of a Route into the store's.
+func routeSpec(s *v1alpha1.RouteSpec) *configpb.Route {
+	r := &configpb.Route{
+		Description: optional(s.Description), LogoUrl: optional(s.LogoURL), StatName: optional(s.StatName),
+		From: s.From, To: s.To,
+		Prefix: s.Prefix, Path: s.Path, Regex: s.Regex, RegexPriorityOrder: s.RegexPriorityOrder,
+		PrefixRewrite: s.PrefixRewrite, RegexRewritePattern: s.RegexRewritePattern, RegexRewriteSubstitution: s.RegexRewriteSubstitution,
+		HostRewrite: optional(s.HostRewrite), HostRewriteHeader: optional(s.HostRewriteHeader), PreserveHostHeader: s.PreserveHostHeader,
+		AllowPublicUnauthenticatedAccess: s.AllowPublicUnauthenticatedAccess, AllowAnyAuthenticatedUser: s.AllowAnyAuthenticatedUser,
+		CorsAllowPreflight: s.CORSAllowPreflight, PassIdentityHeaders: s.PassIdentityHeaders, ShowErrorDetails: s.ShowErrorDetails,
+		Timeout: duration(s.Timeout), IdleTimeout: duration(s.IdleTimeout), AllowWebsockets: s.AllowWebsockets, AllowSpdy: s.AllowSPDY,
+		SetRequestHeaders: s.SetRequestHeaders, RemoveRequestHeaders: s.RemoveRequestHeaders, SetResponseHeaders: s.SetResponseHeaders,
+	}
+	if lb := s.LoadBalancingPolicy; lb != "" {
+		v := configpb.LoadBalancingPolicy(configpb.LoadBalancingPolicy_value["LOAD_BALANCING_POLICY_"+lb])
+		r.LoadBalancingPolicy = &v
+	}
+	if d := s.Redirect; d != nil {
+		r.Redirect = &configpb.RouteRedirect{HttpsRedirect: d.HTTPSRedirect, SchemeRedirect: optional(d.SchemeRedirect),
+			HostRedirect: optional(d.HostRedirect), PathRedirect: optional(d.PathRedirect), PrefixRewrite: optional(d.PrefixRewrite),
+			ResponseCode: d.ResponseCode, StripQuery: d.StripQuery}
+		if d.PortRedirect != nil {
+			r.Redirect.PortRedirect = proto.Uint32(uint32(*d.PortRedirect))
+		}
+	}
+	if d := s.Response; d != nil {
+		r.Response = &configpb.RouteDirectResponse{Status: uint32(d.Status), Body: d.Body}
+	}
+	if t := s.TLS; t != nil {
+		r.TlsSkipVerify, r.TlsServerName = t.SkipVerify, t.ServerName
+		r.TlsUpstreamServerName, r.TlsDownstreamServerName = t.UpstreamServerName, t.DownstreamServerName
+		r.TlsCustomCaKeyPairId, r.TlsClientKeyPairId = optional(t.CustomCAKeyPairID), optional(t.ClientKeyPairID)
+		r.TlsDownstreamClientCaKeyPairId, r.TlsUpstreamAllowRenegotiation = optional(t.DownstreamClientCAKeyPairID), t.UpstreamAllowRenegotiation
+	}
+	return r
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func duration(d *metav1.Duration) *durationpb.Duration {
+	if d == nil {
+		return nil
+	}
+	return durationpb.New(d.Duration)
+}
+
+// sameObject reports whether the store holds want as it is, from
+// Kubernetes: then writing it again would change nothing.
+func sameObject(have, want store.Object) bool {
+	h, w := have.GetObjectMeta(), want.GetObjectMeta()
+	if h.Origin != store.OriginKubernetes || h.Name != w.Name || h.NamespaceID != w.NamespaceID || h.OriginRef != w.OriginRef {
+		return false
+	}
+	switch hv := have.(type) {
+	case *store.Namespace:
+		return true
+	case *store.Policy:
+		wv := want.(*store.Policy)
+		return hv.Description == wv.Description && hv.PPL == wv.PPL && hv.Enforced == wv.Enforced &&
+			hv.Explanation == wv.Explanation && hv.Remediation == wv.Remediation
+	case *store.Route:
+		return proto.Equal(hv.Spec, want.(*store.Route).Spec)
+	}
+	return false
+}

@@ -1,0 +1,215 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Finalizer keeps a custom resource until its store copy is deleted.
+const Finalizer = "console.pomerium.io/store"
+
+// actor is how the activity log records the controllers' writes.
+var actor = store.Actor{Subject: "kubernetes", Origin: store.OriginKubernetes}
+
+// Requeue intervals: while the reconciler has not written an object yet,
+// and while an object waits for something it references.
+const (
+	pendingRecheck = time.Second
+	missingRecheck = 10 * time.Second
+)
+
+// mirror is what one kind needs to be mirrored into the store.
+type mirror[T client.Object] struct {
+	client client.Client
+	store  store.Store
+	log    logr.Logger
+	kind   store.Kind
+	// records says whether the kind becomes a databroker record, so that
+	// Ready waits for the reconciler.
+	records bool
+	newObj  func() T
+	// status returns the status of a resource, to read and change.
+	status func(T) *v1alpha1.Status
+	// toStore translates the resource into its store object; a *refError
+	// says what it references is missing.
+	toStore func(ctx context.Context, obj T) (store.Object, error)
+}
+
+// refError is a reference of a resource that cannot be resolved yet.
+type refError struct{ reason, message string }
+
+func (e *refError) Error() string { return e.message }
+
+// Reconcile brings the store copy of one resource in line with it.
+func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	obj := m.newObj()
+	if err := m.client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	id := string(obj.GetUID())
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return m.remove(ctx, obj, id)
+	}
+	if controllerutil.AddFinalizer(obj, Finalizer) {
+		if err := m.client.Update(ctx, obj); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	st := m.status(obj).DeepCopy()
+	st.ObservedGeneration, st.ConsoleID = obj.GetGeneration(), id
+	want, err := m.toStore(ctx, obj)
+	var written store.Object
+	if err == nil {
+		written, err = m.write(ctx, want)
+	}
+	result := ctrl.Result{}
+	var re *refError
+	var se *store.Error
+	switch {
+	case errors.As(err, &re):
+		m.setSynced(st, obj, false, re.reason, re.message)
+		result.RequeueAfter = missingRecheck
+	case errors.As(err, &se):
+		m.setSynced(st, obj, false, storeReason(se), se.Error())
+		if se.Code != store.CodeInvalid {
+			result.RequeueAfter = missingRecheck
+		}
+	case err != nil:
+		return ctrl.Result{}, err
+	default:
+		m.setSynced(st, obj, true, "Stored", "the console holds generation "+fmt.Sprint(obj.GetGeneration()))
+		pending, err := m.setReady(ctx, st, obj, written)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if pending {
+			result.RequeueAfter = pendingRecheck
+		}
+	}
+	return result, m.saveStatus(ctx, obj, st)
+}
+
+// write puts the store object unless the store already holds it as is, so
+// that an unchanged resource adds nothing to the activity log.
+func (m *mirror[T]) write(ctx context.Context, want store.Object) (store.Object, error) {
+	have, err := m.store.Get(ctx, m.kind, want.GetObjectMeta().ID, store.WithSecrets())
+	switch {
+	case err == nil && sameObject(have, want):
+		return have, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	out, err := m.store.Apply(ctx, actor, &store.PutOp{Object: want})
+	if err != nil {
+		return nil, err
+	}
+	m.log.V(1).Info("stored", "id", out[0].GetObjectMeta().ID, "version", out[0].GetObjectMeta().Version, "ref", want.GetObjectMeta().OriginRef)
+	return out[0], nil
+}
+
+// remove deletes the store copy of a resource being deleted, then lets
+// Kubernetes delete the resource.
+func (m *mirror[T]) remove(ctx context.Context, obj T, id string) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	err := store.Delete(ctx, m.store, actor, store.DeleteOp{Kind: m.kind, ID: id})
+	var se *store.Error
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case errors.As(err, &se) && se.Code == store.CodeFailedPrecondition:
+		// Something still depends on it (a namespace with contents, a key
+		// pair in use): say so and try again later.
+		st := m.status(obj).DeepCopy()
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: "DeleteBlocked", Message: se.Error(), ObservedGeneration: obj.GetGeneration()})
+		return ctrl.Result{RequeueAfter: missingRecheck}, m.saveStatus(ctx, obj, st)
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	m.log.V(1).Info("removed from the store", "id", id, "name", obj.GetName(), "namespace", obj.GetNamespace())
+	controllerutil.RemoveFinalizer(obj, Finalizer)
+	return ctrl.Result{}, m.client.Update(ctx, obj)
+}
+
+func (m *mirror[T]) setSynced(st *v1alpha1.Status, obj T, ok bool, reason, message string) {
+	cond := metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: obj.GetGeneration()}
+	if !ok {
+		cond.Status = metav1.ConditionFalse
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: reason, Message: message, ObservedGeneration: obj.GetGeneration()})
+	}
+	meta.SetStatusCondition(&st.Conditions, cond)
+}
+
+// setReady reports what the reconciler made of the stored object, and
+// whether that is still to come.
+func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, written store.Object) (pending bool, err error) {
+	cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Stored",
+		Message: "the console holds it", ObservedGeneration: obj.GetGeneration()}
+	if m.records {
+		wm := written.GetObjectMeta()
+		found, err := m.store.Status(ctx, m.kind, wm.ID)
+		if err != nil {
+			return false, err
+		}
+		s, ok := found[wm.ID]
+		switch {
+		case !ok || s.ObjectVersion != wm.Version || s.State == store.SyncPending:
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Pending", "waiting for the console to write it to the databroker"
+			pending = true
+		case s.State == store.SyncError:
+			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Invalid", fieldMessage(s)
+		default:
+			cond.Reason, cond.Message = "Synced", fmt.Sprintf("databroker record version %d", s.RecordVersion)
+			st.RecordVersion = int64(s.RecordVersion)
+		}
+	}
+	meta.SetStatusCondition(&st.Conditions, cond)
+	return pending, nil
+}
+
+func (m *mirror[T]) saveStatus(ctx context.Context, obj T, st *v1alpha1.Status) error {
+	if equality.Semantic.DeepEqual(m.status(obj), st) {
+		return nil
+	}
+	*m.status(obj) = *st
+	if err := m.client.Status().Update(ctx, obj); err != nil && !apierrors.IsConflict(err) {
+		return err
+	}
+	return nil
+}
+
+func fieldMessage(s store.ObjectStatus) string {
+	if s.Field == "" {
+		return s.Reason
+	}
+	return s.Field + ": " + s.Reason
+}
+
+// storeReason is the condition reason for a store refusal.
+func storeReason(err *store.Error) string {
+	switch err.Code {
+	case store.CodeInvalid:
+		return "Invalid"
+	case store.CodeAlreadyExists:
+		return "NameTaken"
+	case store.CodeNotFound:
+		return "NotFound"
+	}
+	return "Refused"
+}

@@ -1,0 +1,48 @@
+package controllers
+
+import (
+	"context"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Setup registers the controllers of every kind with a manager. The
+// manager's scheme must know the v1alpha1 types.
+func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
+	c := mgr.GetClient()
+	namespaces := &mirror[*v1alpha1.ConsoleNamespace]{
+		client: c, store: s, log: log.WithName("consolenamespace"), kind: store.KindNamespace,
+		newObj: func() *v1alpha1.ConsoleNamespace { return &v1alpha1.ConsoleNamespace{} },
+		status: func(o *v1alpha1.ConsoleNamespace) *v1alpha1.Status { return &o.Status },
+		toStore: func(ctx context.Context, o *v1alpha1.ConsoleNamespace) (store.Object, error) {
+			return namespaceToStore(ctx, s, o)
+		},
+	}
+	policies := &mirror[*v1alpha1.Policy]{
+		client: c, store: s, log: log.WithName("policy"), kind: store.KindPolicy, records: true,
+		newObj: func() *v1alpha1.Policy { return &v1alpha1.Policy{} },
+		status: func(o *v1alpha1.Policy) *v1alpha1.Status { return &o.Status },
+		toStore: func(ctx context.Context, o *v1alpha1.Policy) (store.Object, error) {
+			return policyToStore(ctx, s, o)
+		},
+	}
+	routes := &mirror[*v1alpha1.Route]{
+		client: c, store: s, log: log.WithName("route"), kind: store.KindRoute, records: true,
+		newObj: func() *v1alpha1.Route { return &v1alpha1.Route{} },
+		status: func(o *v1alpha1.Route) *v1alpha1.Status { return &o.Status },
+		toStore: func(ctx context.Context, o *v1alpha1.Route) (store.Object, error) {
+			return routeToStore(ctx, c, s, o)
+		},
+	}
+	if err := ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.ConsoleNamespace{}).Named("consolenamespace").Complete(namespaces); err != nil {
+		return err
+	}
+	if err := ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Policy{}).Named("policy").Complete(policies); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Route{}).Named("route").Complete(routes)
+}
