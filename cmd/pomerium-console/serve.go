@@ -21,25 +21,38 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/store"
 )
+
+// kubeOptions are serve's flags about Kubernetes.
+type kubeOptions struct {
+	kubeconfig, leaseNamespace string
+}
 
 func newServe() *cobra.Command {
 	var resync time.Duration
+	var kube kubeOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the console: the store, the reconcile loop, the API and metrics",
 		Args:  cobra.NoArgs,
 		RunE: configured(func(cmd *cobra.Command, _ []string, cfg *config.Config, log logr.Logger) error {
 			log.Info("starting", "version", version, "config", cfg)
-			return serve(cmd.Context(), cfg, log, resync)
+			return serve(cmd.Context(), cfg, log, resync, kube)
 		}),
 	}
 	config.RegisterFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&resync, "resync-interval", time.Minute, "how often the reconcile loop re-reads desired state without being woken")
+	cmd.Flags().StringVar(&kube.kubeconfig, "kubeconfig", "", "run the Kubernetes controllers against this cluster (in a pod they run with the pod's service account without it)")
+	cmd.Flags().StringVar(&kube.leaseNamespace, "leader-election-namespace", "", "namespace of the Lease that elects the replica running the controllers (default: the pod's namespace)")
 	return cmd
 }
 
-func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time.Duration) error {
+func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time.Duration, kube kubeOptions) error {
+	kubeCfg, err := kubeConfig(kube.kubeconfig)
+	if err != nil {
+		return err
+	}
 	st, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -65,8 +78,15 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return loop.Run(ctx) })
 	g.Go(func() error { return serveAPI(ctx, cfg, st, log) })
+	if kubeCfg != nil {
+		g.Go(func() error {
+			return runControllers(ctx, kubeCfg, leaderElectionNamespace(kube.leaseNamespace), st, log.WithName("controllers"))
+		})
+	} else {
+		log.Info("no Kubernetes configuration (not in a pod, no --kubeconfig): the Kubernetes controllers are off")
+	}
 	if cfg.MetricsAddr != "" {
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, log) })
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, st, log) })
 	}
 	log.Info("console running")
 	err = g.Wait()
@@ -102,9 +122,21 @@ func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, 
 	return client, stop, nil
 }
 
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log logr.Logger) error {
+// serveMetrics serves /metrics and the probes: /healthz (the process
+// answers) and /readyz (and it reaches its store).
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st store.Store, log logr.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := st.Version(rctx); err != nil {
+			http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {

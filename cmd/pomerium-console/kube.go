@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/controllers"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// LeaderElectionID names the Kubernetes Lease that makes one replica run
+// the controllers.
+const LeaderElectionID = "pomerium-console-controllers"
+
+// serviceAccountNamespace is where Kubernetes tells a pod its namespace.
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// kubeConfig returns how to reach Kubernetes: the kubeconfig file given,
+// or the pod's own service account when running in a cluster; nil when
+// neither applies.
+func kubeConfig(kubeconfig string) (*rest.Config, error) {
+	switch {
+	case kubeconfig != "":
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig: %w", err)
+		}
+		return cfg, nil
+	case os.Getenv("KUBERNETES_SERVICE_HOST") != "":
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("in-cluster configuration: %w", err)
+		}
+		return cfg, nil
+	}
+	return nil, nil
+}
+
+// leaderElectionNamespace is where the leader Lease lives: the given one,
+// else the pod's namespace, else "default".
+func leaderElectionNamespace(given string) string {
+	if given != "" {
+		return given
+	}
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile(serviceAccountNamespace); err == nil && strings.TrimSpace(string(b)) != "" {
+		return strings.TrimSpace(string(b))
+	}
+	return "default"
+}
+
+// runControllers runs the Kubernetes controllers until ctx ends, on the
+// replica that holds the leader Lease; the others wait to take over. The
+// Lease is released on the way out, so a successor starts at once.
+func runControllers(ctx context.Context, cfg *rest.Config, leaseNamespace string, st store.Store, log logr.Logger) error {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return err
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme: scheme, Logger: log,
+		Metrics:                       server.Options{BindAddress: "0"}, // serve's own /metrics covers the console
+		HealthProbeBindAddress:        "0",
+		LeaderElection:                true,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       leaseNamespace,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("kubernetes controllers: %w", err)
+	}
+	if err := controllers.Setup(mgr, st, log); err != nil {
+		return fmt.Errorf("kubernetes controllers: %w", err)
+	}
+	log.Info("kubernetes controllers starting; waiting for the leader lease", "lease", leaseNamespace+"/"+LeaderElectionID)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("kubernetes controllers: %w", err)
+	}
+	return nil
+}
