@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
@@ -80,6 +81,10 @@ func runControllers(ctx context.Context, cfg *rest.Config, leaseNamespace string
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       leaseNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		// Controller names are checked process-wide for the sake of their
+		// metrics, which this manager does not serve; a process may run
+		// serve more than once (tests do).
+		Controller: ctrlconfig.Controller{SkipNameValidation: new(true)},
 	})
 	if err != nil {
 		return fmt.Errorf("kubernetes controllers: %w", err)
