@@ -60,6 +60,14 @@ func TestSamplesApplyCleanly(t *testing.T) {
 	if !strings.Contains(string(out), "https://verify.localhost.pomerium.io") {
 		t.Errorf("kubectl get routes:\n%s", out)
 	}
+	// The console takes them in: every sample becomes Ready.
+	eventually(t, "every sample Ready", func() (bool, string) {
+		out, err := kube.Kubectl(ctx, "get", "consolenamespaces,policies,routes", "-A", "-o",
+			`jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}`).CombinedOutput()
+		got := string(out)
+		return err == nil && strings.Contains(got, "production=True") && strings.Contains(got, "example-users=True") &&
+			strings.Contains(got, "verify=True"), got
+	})
 }
 
 // TestInvalidObjectsRefusedAtAdmission checks that the OpenAPI schema of

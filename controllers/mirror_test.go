@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	dbpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -156,5 +157,44 @@ func TestMissingReferencesReported(t *testing.T) {
 			s := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionSynced)
 			return s != nil && s.Status == metav1.ConditionFalse && s.Reason == tc.reason, describe(got.Status)
 		})
+	}
+}
+
+// TestCollisionWithAPIRouteReportedOnBoth makes a Route claim the same
+// requests as a route created through the API: both report the collision,
+// naming the other.
+func TestCollisionWithAPIRouteReportedOnBoth(t *testing.T) {
+	t.Parallel()
+	ctx, c := t.Context(), newClient(t)
+	ns := kubeNamespace(t, "route-collision")
+	api, err := store.Put(ctx, world.store, store.Actor{Subject: "someone", Origin: store.OriginAPI}, &store.Route{
+		ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "api twin"},
+		Spec:       &configpb.Route{From: "https://twin.example.com", To: []string{"https://api.internal"}}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Name: "twin", Namespace: ns}, Spec: v1alpha1.RouteSpec{
+		Namespace: v1alpha1.NamespaceRef{Path: "Global"}, Name: "kube twin", From: "https://twin.example.com", To: []string{"https://kube.internal"}}}
+	if err := c.Create(ctx, kr); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the collision on the Route and on the API route", func() (bool, string) {
+		var got v1alpha1.Route
+		if err := c.Get(ctx, client.ObjectKeyFromObject(kr), &got); err != nil {
+			return false, err.Error()
+		}
+		r := ready(got.Status)
+		st, err := world.store.Status(ctx, store.KindRoute, api.ID)
+		if err != nil {
+			return false, err.Error()
+		}
+		apiStatus := st[api.ID]
+		return r != nil && r.Reason == "Invalid" && strings.Contains(r.Message, `"api twin"`) &&
+			apiStatus.State == store.SyncError && strings.Contains(apiStatus.Reason, `"kube twin"`), describe([]any{got.Status, apiStatus})
+	})
+	// The API route keeps the record it had before the collision (an
+	// invalid object keeps its last good record); the newcomer gets none.
+	if record(t, string(kr.UID)) != nil {
+		t.Error("the colliding Route reached the databroker")
 	}
 }
