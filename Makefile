@@ -48,10 +48,11 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 	hack/check-generated.sh
 
 .PHONY: bench
-bench: deps ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes, the API.
+bench: deps ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes, the API, 10k Route objects.
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/... ./reconcile/compile/ ./databroker/...
 	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 200
 	$(GO) test -run '^$$' -bench API -benchtime 1x -timeout 60m ./server/api/
+	$(GO) test -run '^$$' -bench TenThousand -benchtime 1x -timeout 30m ./controllers/
 	hack/bench-serve-rss.sh 100000
 
 .PHONY: clean

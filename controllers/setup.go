@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -38,11 +39,18 @@ func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
 			return routeToStore(ctx, c, s, o)
 		},
 	}
-	if err := ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.ConsoleNamespace{}).Named("consolenamespace").Complete(namespaces); err != nil {
+	// Objects are independent of each other (the store serializes writes),
+	// so several reconcile at once: most of a reconcile is waiting on the
+	// API server.
+	opts := controller.Options{MaxConcurrentReconciles: concurrency}
+	if err := ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.ConsoleNamespace{}).Named("consolenamespace").WithOptions(opts).Complete(namespaces); err != nil {
 		return err
 	}
-	if err := ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Policy{}).Named("policy").Complete(policies); err != nil {
+	if err := ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Policy{}).Named("policy").WithOptions(opts).Complete(policies); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Route{}).Named("route").Complete(routes)
+	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Route{}).Named("route").WithOptions(opts).Complete(routes)
 }
+
+// concurrency is how many objects of one kind reconcile at once.
+const concurrency = 8

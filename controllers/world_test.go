@@ -108,10 +108,15 @@ type testingT interface {
 	Context() context.Context
 }
 
-// eventually polls cond until it holds or 30 seconds pass.
-func eventually(t testingT, what string, cond func() (bool, string)) {
+// eventually polls cond until it holds or 30 seconds (or the time given)
+// pass.
+func eventually(t testingT, what string, cond func() (bool, string), within ...time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	limit := 30 * time.Second
+	if len(within) > 0 {
+		limit = within[0]
+	}
+	deadline := time.Now().Add(limit)
 	last := ""
 	for {
 		ok, state := cond()
@@ -125,9 +130,18 @@ func eventually(t testingT, what string, cond func() (bool, string)) {
 		select {
 		case <-t.Context().Done():
 			t.Fatalf("%s: %v", what, t.Context().Err())
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(pollEvery(limit)):
 		}
 	}
 }
 
 func describe(v any) string { return fmt.Sprintf("%+v", v) }
+
+// pollEvery spaces the polls of a long wait more widely: listing 10,000
+// objects is not free.
+func pollEvery(limit time.Duration) time.Duration {
+	if limit > time.Minute {
+		return time.Second
+	}
+	return 50 * time.Millisecond
+}
