@@ -40,9 +40,9 @@ func newClient(t testingT) client.Client {
 func TestSamplesApplyCleanly(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	out, err := kube.Kubectl(ctx, "apply", "-k", "../config/samples").CombinedOutput()
+	out, err := kube.Kubectl(ctx, "apply", "-f", "../config/samples").CombinedOutput()
 	if err != nil {
-		t.Fatalf("kubectl apply -k config/samples: %v\n%s", err, out)
+		t.Fatalf("kubectl apply -f config/samples: %v\n%s", err, out)
 	}
 	for _, want := range []string{"consolenamespace.console.pomerium.io/production created", "policy.console.pomerium.io/example-users created", "route.console.pomerium.io/verify created"} {
 		if !strings.Contains(string(out), want) {
