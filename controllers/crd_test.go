@@ -96,6 +96,10 @@ func TestInvalidObjectsRefusedAtAdmission(t *testing.T) {
 		}), "set exactly one of to, redirect and response"},
 		{"no action", route("no-action", func(s *v1alpha1.RouteSpec) { s.To = nil }), "set exactly one of to, redirect and response"},
 		{"bad upstream", route("bad-to", func(s *v1alpha1.RouteSpec) { s.To = []string{"not a url"} }), "spec.to[0]"},
+		{"both rewrites", route("two-rewrites", func(s *v1alpha1.RouteSpec) { s.PrefixRewrite, s.RegexRewritePattern = "/a", "^/b" }), "set at most one of prefixRewrite and regexRewritePattern"},
+		{"public and authenticated", route("public-auth", func(s *v1alpha1.RouteSpec) {
+			s.AllowPublicUnauthenticatedAccess, s.AllowAnyAuthenticatedUser = true, true
+		}), "a public route cannot also require authentication"},
 		{"unknown load balancing", route("bad-lb", func(s *v1alpha1.RouteSpec) { s.LoadBalancingPolicy = "FASTEST" }), "spec.loadBalancingPolicy"},
 		{"policy by name and id", route("bad-policy", func(s *v1alpha1.RouteSpec) {
 			s.Policies = []v1alpha1.PolicyRef{{Name: "p", ID: "9d8dbd2c-8cce-4e66-9c1f-c490b4a07243"}}

@@ -99,6 +99,34 @@ func routeSpec(s *v1alpha1.RouteSpec) *configpb.Route {
 		Timeout: duration(s.Timeout), IdleTimeout: duration(s.IdleTimeout), AllowWebsockets: s.AllowWebsockets, AllowSpdy: s.AllowSPDY,
 		SetRequestHeaders: s.SetRequestHeaders, RemoveRequestHeaders: s.RemoveRequestHeaders, SetResponseHeaders: s.SetResponseHeaders,
 	}
+	r.DependsOn, r.JwtGroupsFilter, r.JwtGroupsFilterInferFromPpl = s.DependsOn, s.JWTGroupsFilter, s.JWTGroupsFilterInferFromPPL
+	r.EnableGoogleCloudServerlessAuthentication, r.HealthyPanicThreshold = s.EnableGoogleCloudServerlessAuthentication, s.HealthyPanicThreshold
+	if len(s.AllowUpgrades) > 0 {
+		r.AllowUpgrades = &configpb.Route_StringList{Values: s.AllowUpgrades}
+	}
+	if len(s.IDPAccessTokenAllowedAudiences) > 0 {
+		r.IdpAccessTokenAllowedAudiences = &configpb.Route_StringList{Values: s.IDPAccessTokenAllowedAudiences}
+	}
+	if f := s.JWTIssuerFormat; f != "" {
+		v := configpb.IssuerFormat(configpb.IssuerFormat_value[f])
+		r.JwtIssuerFormat = &v
+	}
+	if f := s.BearerTokenFormat; f != "" {
+		v := configpb.BearerTokenFormat(configpb.BearerTokenFormat_value["BEARER_TOKEN_FORMAT_"+f])
+		r.BearerTokenFormat = &v
+	}
+	for _, h := range s.RewriteResponseHeaders {
+		rh := &configpb.RouteRewriteHeader{Header: h.Header, Value: h.Value}
+		if h.Prefix != "" {
+			rh.Matcher = &configpb.RouteRewriteHeader_Prefix{Prefix: h.Prefix}
+		}
+		r.RewriteResponseHeaders = append(r.RewriteResponseHeaders, rh)
+	}
+	if cb := s.CircuitBreakerThresholds; cb != nil {
+		r.CircuitBreakerThresholds = &configpb.CircuitBreakerThresholds{MaxConnections: u32(cb.MaxConnections),
+			MaxPendingRequests: u32(cb.MaxPendingRequests), MaxRequests: u32(cb.MaxRequests),
+			MaxRetries: u32(cb.MaxRetries), MaxConnectionPools: u32(cb.MaxConnectionPools)}
+	}
 	if lb := s.LoadBalancingPolicy; lb != "" {
 		v := configpb.LoadBalancingPolicy(configpb.LoadBalancingPolicy_value["LOAD_BALANCING_POLICY_"+lb])
 		r.LoadBalancingPolicy = &v
@@ -128,6 +156,13 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+func u32(v *int64) *uint32 {
+	if v == nil {
+		return nil
+	}
+	return proto.Uint32(uint32(min(*v, 1<<32-1)))
 }
 
 func duration(d *metav1.Duration) *durationpb.Duration {

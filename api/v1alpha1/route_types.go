@@ -2,11 +2,15 @@ package v1alpha1
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-// RouteSpec is a route of the proxy, with the fields of a console route
-// that Kubernetes users set most. Field names follow Pomerium's route
-// settings in camelCase.
+// RouteSpec is a route of the proxy. Field names follow Pomerium's route
+// settings in camelCase. Settings that hold secrets (IdP client secret,
+// Kubernetes service account token, inline TLS keys) are not here: TLS keys
+// come from console key pairs by id. Health checks, outlier detection,
+// upstream tunnels, MCP and session recording are not here yet.
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.to) ? 1 : 0) + (has(self.redirect) ? 1 : 0) + (has(self.response) ? 1 : 0) == 1",message="set exactly one of to, redirect and response"
+// +kubebuilder:validation:XValidation:rule="!(has(self.prefixRewrite) && has(self.regexRewritePattern))",message="set at most one of prefixRewrite and regexRewritePattern"
+// +kubebuilder:validation:XValidation:rule="!(has(self.allowPublicUnauthenticatedAccess) && self.allowPublicUnauthenticatedAccess && has(self.allowAnyAuthenticatedUser) && self.allowAnyAuthenticatedUser)",message="a public route cannot also require authentication"
 type RouteSpec struct {
 	// Namespace is the console namespace the route lives in.
 	Namespace NamespaceRef `json:"namespace"`
@@ -51,8 +55,7 @@ type RouteSpec struct {
 	// +kubebuilder:validation:Enum=ROUND_ROBIN;MAGLEV;RANDOM;RING_HASH;LEAST_REQUEST
 	LoadBalancingPolicy string `json:"loadBalancingPolicy,omitempty"`
 
-	// Prefix, Path and Regex restrict the route to matching request paths
-	// (at most one of them).
+	// Prefix, Path and Regex restrict the route to matching request paths.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^/`
 	// +kubebuilder:validation:MaxLength=2048
@@ -134,9 +137,89 @@ type RouteSpec struct {
 	// +kubebuilder:validation:MaxProperties=256
 	SetResponseHeaders map[string]string `json:"setResponseHeaders,omitempty"`
 
+	// RewriteResponseHeaders rewrite headers of the upstream's response.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	RewriteResponseHeaders []RewriteHeader `json:"rewriteResponseHeaders,omitempty"`
+	// AllowUpgrades lists other HTTP upgrades to allow (e.g. "CONNECT-UDP").
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	AllowUpgrades []string `json:"allowUpgrades,omitempty"`
+
 	// TLS towards the upstream.
 	// +optional
 	TLS *RouteTLS `json:"tls,omitempty"`
+
+	// DependsOn lists hosts the user must also be signed in to.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	DependsOn []string `json:"dependsOn,omitempty"`
+	// JWTIssuerFormat is the format of the iss claim of the JWT Pomerium
+	// sends upstream.
+	// +optional
+	// +kubebuilder:validation:Enum=IssuerHostOnly;IssuerURI
+	JWTIssuerFormat string `json:"jwtIssuerFormat,omitempty"`
+	// JWTGroupsFilter limits the groups in the JWT sent upstream.
+	// +optional
+	// +kubebuilder:validation:MaxItems=256
+	JWTGroupsFilter []string `json:"jwtGroupsFilter,omitempty"`
+	// JWTGroupsFilterInferFromPPL adds the groups the route's policies name.
+	// +optional
+	JWTGroupsFilterInferFromPPL *bool `json:"jwtGroupsFilterInferFromPPL,omitempty"`
+	// BearerTokenFormat says how Pomerium treats bearer tokens on the route.
+	// +optional
+	// +kubebuilder:validation:Enum=DEFAULT;IDP_ACCESS_TOKEN;IDP_IDENTITY_TOKEN
+	BearerTokenFormat string `json:"bearerTokenFormat,omitempty"`
+	// IDPAccessTokenAllowedAudiences accepts IdP access tokens for these
+	// audiences.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	IDPAccessTokenAllowedAudiences []string `json:"idpAccessTokenAllowedAudiences,omitempty"`
+	// EnableGoogleCloudServerlessAuthentication signs requests to Google
+	// Cloud serverless upstreams.
+	// +optional
+	EnableGoogleCloudServerlessAuthentication bool `json:"enableGoogleCloudServerlessAuthentication,omitempty"`
+	// CircuitBreakerThresholds bound the load sent upstream.
+	// +optional
+	CircuitBreakerThresholds *CircuitBreakerThresholds `json:"circuitBreakerThresholds,omitempty"`
+	// HealthyPanicThreshold is the percentage of healthy upstreams below
+	// which Envoy ignores health.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	HealthyPanicThreshold *int32 `json:"healthyPanicThreshold,omitempty"`
+}
+
+// RewriteHeader rewrites one response header: its value, or for a prefix
+// the part of the value it starts with.
+type RewriteHeader struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Header string `json:"header"`
+	// +kubebuilder:validation:MaxLength=2048
+	Value string `json:"value"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Prefix string `json:"prefix,omitempty"`
+}
+
+// CircuitBreakerThresholds are Envoy's circuit breaker limits.
+type CircuitBreakerThresholds struct {
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxConnections *int64 `json:"maxConnections,omitempty"`
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxPendingRequests *int64 `json:"maxPendingRequests,omitempty"`
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxRequests *int64 `json:"maxRequests,omitempty"`
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxRetries *int64 `json:"maxRetries,omitempty"`
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxConnectionPools *int64 `json:"maxConnectionPools,omitempty"`
 }
 
 // RouteRedirect is a redirect answer.
