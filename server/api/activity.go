@@ -51,7 +51,7 @@ func (s *activityLog) ListActivityLogEntries(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out, err := s.entriesOut(ctx, got.Entries...)
+	out, err := s.entriesOut(ctx, a, got.Entries...)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *activityLog) GetActivityLogEntry(ctx context.Context, req *connect.Requ
 	if e == nil {
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("activity entry %d not found", id))
 	}
-	out, err := s.entriesOut(ctx, e)
+	out, err := s.entriesOut(ctx, a, e)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +164,7 @@ func (s *activityLog) historyRole(ctx context.Context, a *access, namespaceID st
 // email in user_email. The log records no user names, sessions or
 // impersonation, so those fields stay empty. db_version is the store
 // version the change gave its object: what expected_version takes.
-func (s *activityLog) entriesOut(ctx context.Context, entries ...*store.ActivityEntry) ([]*pb.ActivityLogEntry, error) {
-	names, err := s.namespaceNames(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *activityLog) entriesOut(ctx context.Context, a *access, entries ...*store.ActivityEntry) ([]*pb.ActivityLogEntry, error) {
 	out := make([]*pb.ActivityLogEntry, len(entries))
 	for i, e := range entries {
 		o := &pb.ActivityLogEntry{
@@ -177,7 +173,7 @@ func (s *activityLog) entriesOut(ctx context.Context, entries ...*store.Activity
 			ActivityType:  strings.ToUpper(string(e.Action)),
 			CreatedAt:     timestamppb.New(e.Time),
 			NamespaceId:   e.NamespaceID,
-			NamespaceName: names[e.NamespaceID],
+			NamespaceName: a.snap.Name(e.NamespaceID),
 			UserId:        e.Subject,
 			EntityType:    string(e.EntityType),
 			EntityId:      e.EntityID,

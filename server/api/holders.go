@@ -9,6 +9,7 @@ import (
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
+	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -16,7 +17,7 @@ import (
 // namespace: granted on it or inherited from a namespace above it that the
 // caller can see, nearest namespace first.
 func (s *permissions) ListNamespacePermissionGroups(ctx context.Context, req *connect.Request[pb.ListNamespacePermissionGroupsRequest]) (*connect.Response[pb.ListNamespacePermissionGroupsResponse], error) {
-	grants, names, err := s.holders(ctx, req.Msg.GetNamespaceId(), store.SubjectGroup)
+	grants, snap, err := s.holders(ctx, req.Msg.GetNamespaceId(), store.SubjectGroup)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +26,7 @@ func (s *permissions) ListNamespacePermissionGroups(ctx context.Context, req *co
 		o := convert.NamespacePermissionFromStore(p)
 		res.Groups = append(res.Groups, &pb.NamespacePermissionGroup{
 			Id: p.ID, CreatedAt: o.CreatedAt, ModifiedAt: o.ModifiedAt,
-			NamespaceId: p.NamespaceID, NamespaceName: names[p.NamespaceID],
+			NamespaceId: p.NamespaceID, NamespaceName: snap.Name(p.NamespaceID),
 			// A group is known by what Pomerium sends: its name or id.
 			GroupId: p.SubjectID, GroupName: p.SubjectID, Role: string(p.Role),
 		})
@@ -38,7 +39,7 @@ func (s *permissions) ListNamespacePermissionGroups(ctx context.Context, req *co
 // ListNamespacePermissionGroups does groups, with what the console knows of
 // them.
 func (s *permissions) ListNamespacePermissionUsers(ctx context.Context, req *connect.Request[pb.ListNamespacePermissionUsersRequest]) (*connect.Response[pb.ListNamespacePermissionUsersResponse], error) {
-	grants, names, err := s.holders(ctx, req.Msg.GetNamespaceId(), store.SubjectUser)
+	grants, snap, err := s.holders(ctx, req.Msg.GetNamespaceId(), store.SubjectUser)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func (s *permissions) ListNamespacePermissionUsers(ctx context.Context, req *con
 		o := convert.NamespacePermissionFromStore(p)
 		u := &pb.NamespacePermissionUser{
 			Id: p.ID, CreatedAt: o.CreatedAt, ModifiedAt: o.ModifiedAt,
-			NamespaceId: p.NamespaceID, NamespaceName: names[p.NamespaceID],
+			NamespaceId: p.NamespaceID, NamespaceName: snap.Name(p.NamespaceID),
 			UserId: p.SubjectID, Role: string(p.Role),
 		}
 		if known := dir.lookup(p.SubjectID); known != nil {
@@ -66,8 +67,8 @@ func (s *permissions) ListNamespacePermissionUsers(ctx context.Context, req *con
 // holders returns the permissions of one subject type that give a role in
 // a namespace the caller may view, from the namespace itself and from each
 // namespace above it that the caller can see (those it cannot see stay
-// hidden, as everywhere), nearest first; and the namespace names.
-func (s *permissions) holders(ctx context.Context, namespaceID string, subject store.SubjectType) ([]*store.NamespacePermission, map[string]string, error) {
+// hidden, as everywhere), nearest first; and the snapshot that names the namespaces.
+func (s *permissions) holders(ctx context.Context, namespaceID string, subject store.SubjectType) ([]*store.NamespacePermission, *rbac.Snapshot, error) {
 	if !store.ValidID(namespaceID) {
 		return nil, nil, invalid("namespace_id", "must be the id of a namespace")
 	}
@@ -98,9 +99,5 @@ func (s *permissions) holders(ctx context.Context, namespaceID string, subject s
 	slices.SortStableFunc(grants, func(x, y *store.NamespacePermission) int {
 		return cmp.Or(cmp.Compare(depth[x.NamespaceID], depth[y.NamespaceID]), cmp.Compare(x.SubjectID, y.SubjectID))
 	})
-	names, err := s.namespaceNames(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return grants, names, nil
+	return grants, a.snap, nil
 }

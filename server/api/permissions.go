@@ -25,11 +25,11 @@ var permissionFields = map[string]string{
 }
 
 func (s *permissions) GetNamespacePermission(ctx context.Context, req *connect.Request[pb.GetNamespacePermissionRequest]) (*connect.Response[pb.GetNamespacePermissionResponse], error) {
-	_, p, err := accessVisible[*store.NamespacePermission](ctx, s.Server, "id", req.Msg.GetId())
+	a, p, err := accessVisible[*store.NamespacePermission](ctx, s.Server, "id", req.Msg.GetId())
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.permissionsOut(ctx, p)
+	out, err := s.permissionsOut(ctx, a, p)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *permissions) ListNamespacePermissions(ctx context.Context, _ *connect.R
 			list = append(list, p)
 		}
 	}
-	out, err := s.permissionsOut(ctx, list...)
+	out, err := s.permissionsOut(ctx, a, list...)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *permissions) SetNamespacePermission(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, s.fail(ctx, requestFieldError(err, permissionFields))
 	}
-	out, err := s.permissionsOut(ctx, written)
+	out, err := s.permissionsOut(ctx, a, written)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +121,11 @@ func (s *permissions) DeleteNamespacePermission(ctx context.Context, req *connec
 }
 
 // permissionsOut converts permissions with the names of their namespaces.
-func (s *Server) permissionsOut(ctx context.Context, list ...*store.NamespacePermission) ([]*pb.NamespacePermission, error) {
-	names, err := s.namespaceNames(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) permissionsOut(ctx context.Context, a *access, list ...*store.NamespacePermission) ([]*pb.NamespacePermission, error) {
 	out := make([]*pb.NamespacePermission, len(list))
 	for i, p := range list {
 		out[i] = convert.NamespacePermissionFromStore(p)
-		out[i].NamespaceName = names[p.NamespaceID]
+		out[i].NamespaceName = a.snap.Name(p.NamespaceID)
 	}
 	return out, nil
 }

@@ -27,7 +27,7 @@ func (s *policies) GetPolicy(ctx context.Context, req *connect.Request[pb.GetPol
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.policiesOut(ctx, p)
+	out, err := s.policiesOut(ctx, a, p)
 	if err != nil {
 		return nil, err
 	}
@@ -35,11 +35,11 @@ func (s *policies) GetPolicy(ctx context.Context, req *connect.Request[pb.GetPol
 }
 
 func (s *policies) ListPolicies(ctx context.Context, req *connect.Request[pb.ListPoliciesRequest]) (*connect.Response[pb.ListPoliciesResponse], error) {
-	_, list, total, err := listIn[*store.Policy](ctx, s.Server, store.KindPolicy, req.Msg)
+	a, list, total, err := listIn[*store.Policy](ctx, s.Server, store.KindPolicy, req.Msg)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.policiesOut(ctx, list...)
+	out, err := s.policiesOut(ctx, a, list...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *policies) SetPolicy(ctx context.Context, req *connect.Request[pb.SetPol
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out, err := s.policiesOut(ctx, written)
+	out, err := s.policiesOut(ctx, a, written)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +151,7 @@ func (s *policies) readPolicy(ctx context.Context, a *access, id string, want st
 
 // policiesOut converts policies with their computed fields: namespace
 // name, the routes that use them, sync status and version.
-func (s *Server) policiesOut(ctx context.Context, list ...*store.Policy) ([]*pb.Policy, error) {
-	names, err := s.namespaceNames(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) policiesOut(ctx context.Context, a *access, list ...*store.Policy) ([]*pb.Policy, error) {
 	ids := make([]string, len(list))
 	for i, p := range list {
 		ids[i] = p.ID
@@ -170,7 +166,7 @@ func (s *Server) policiesOut(ctx context.Context, list ...*store.Policy) ([]*pb.
 		if err != nil {
 			return nil, err
 		}
-		out[i] = convert.PolicyFromStore(p, names[p.NamespaceID], routes, statusOf(st, p.ID))
+		out[i] = convert.PolicyFromStore(p, a.snap.Name(p.NamespaceID), routes, statusOf(st, p.ID))
 	}
 	return out, nil
 }

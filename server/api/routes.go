@@ -199,7 +199,7 @@ func (s *routes) LoadRoutes(ctx context.Context, req *connect.Request[pb.LoadRou
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			pout, err := s.policiesOut(ctx, p)
+			pout, err := s.policiesOut(ctx, a, p)
 			if err != nil {
 				return nil, err
 			}

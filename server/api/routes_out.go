@@ -18,10 +18,6 @@ import (
 // (root namespace first, each level in id order, as compilation adds them),
 // sync status and version.
 func (s *Server) routesOut(ctx context.Context, a *access, list ...*store.Route) ([]*pb.Route, error) {
-	names, err := s.namespaceNames(ctx)
-	if err != nil {
-		return nil, err
-	}
 	ids := make([]string, len(list))
 	for i, r := range list {
 		ids[i] = r.ID
@@ -35,7 +31,7 @@ func (s *Server) routesOut(ctx context.Context, a *access, list ...*store.Route)
 	out := make([]*pb.Route, len(list))
 	for i, r := range list {
 		o := convert.RouteFromStore(r, statusOf(st, r.ID))
-		o.NamespaceName = names[r.NamespaceID]
+		o.NamespaceName = a.snap.Name(r.NamespaceID)
 		for _, id := range r.Spec.GetPolicyIds() {
 			name, err := s.policyName(ctx, policyNames, id)
 			if err != nil {

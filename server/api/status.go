@@ -25,16 +25,3 @@ func statusOf(all map[string]store.ObjectStatus, id string) *store.ObjectStatus 
 	}
 	return nil
 }
-
-// namespaceNames reads the names of namespaces by id.
-func (s *Server) namespaceNames(ctx context.Context) (map[string]string, error) {
-	all, err := s.store.List(ctx, store.KindNamespace, store.ListQuery{})
-	if err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	out := make(map[string]string, len(all.Objects))
-	for _, o := range all.Objects {
-		out[o.GetObjectMeta().ID] = o.GetObjectMeta().Name
-	}
-	return out, nil
-}

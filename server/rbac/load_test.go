@@ -35,6 +35,9 @@ func TestLoadReadsTreeAndPermissions(t *testing.T) {
 	if got := snap.Role(dev, prod.ID); got != store.RoleManager {
 		t.Errorf("role in Production = %q, want manager", got)
 	}
+	if got := snap.Name(prod.ID); got != "Production" {
+		t.Errorf("name of Production = %q", got)
+	}
 	if got := snap.Role(dev, store.GlobalNamespaceID); got != None {
 		t.Errorf("role in Global = %q, want none", got)
 	}

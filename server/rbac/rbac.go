@@ -34,6 +34,7 @@ type Caller struct {
 // the input of every decision about one request.
 type Snapshot struct {
 	parent map[string]string
+	name   map[string]string
 	grants map[string][]*store.NamespacePermission
 }
 
@@ -62,9 +63,10 @@ func objectsOf[T store.Object](res *store.ListResult) []T {
 
 // New builds a snapshot from namespaces and permissions.
 func New(namespaces []*store.Namespace, permissions []*store.NamespacePermission) *Snapshot {
-	s := &Snapshot{parent: make(map[string]string, len(namespaces)), grants: map[string][]*store.NamespacePermission{}}
+	s := &Snapshot{parent: make(map[string]string, len(namespaces)), name: make(map[string]string, len(namespaces)),
+		grants: map[string][]*store.NamespacePermission{}}
 	for _, ns := range namespaces {
-		s.parent[ns.ID] = ns.NamespaceID
+		s.parent[ns.ID], s.name[ns.ID] = ns.NamespaceID, ns.Name
 	}
 	for _, p := range permissions {
 		s.grants[p.NamespaceID] = append(s.grants[p.NamespaceID], p)
@@ -105,6 +107,9 @@ func (s *Snapshot) Ancestry(namespaceID string) []string {
 	}
 	return out
 }
+
+// Name returns the name of a namespace, "" for an unknown one.
+func (s *Snapshot) Name(namespaceID string) string { return s.name[namespaceID] }
 
 // Exists reports whether the namespace is in the snapshot.
 func (s *Snapshot) Exists(namespaceID string) bool {
