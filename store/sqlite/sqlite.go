@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -84,13 +86,25 @@ func Migrate(ctx context.Context, path string, log logr.Logger) (int, error) {
 	}
 	defer closeLogged(log, db, path)
 	db.SetMaxOpenConns(1)
-	return migrate(ctx, db, log)
+	return migrate(ctx, db, path, log)
 }
 
-func migrate(ctx context.Context, db *sql.DB, log logr.Logger) (int, error) {
+// migrate applies pending migrations to the file at path while holding an
+// exclusive lock on a file beside it: processes starting together on a new
+// database would otherwise each try to create the same tables. (PostgreSQL
+// takes an advisory lock for the same reason.)
+func migrate(ctx context.Context, db *sql.DB, path string, log logr.Logger) (int, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return 0, err
+	}
+	lock, err := os.OpenFile(path+"-migrate.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("open migration lock: %w", err)
+	}
+	defer lock.Close() // closing releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return 0, fmt.Errorf("take migration lock: %w", err)
 	}
 	return sqldb.Migrate(ctx, goose.DialectSQLite3, db, sub, log)
 }
@@ -112,7 +126,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// writers instead of SQLite answering busy.
 	write.SetMaxOpenConns(1)
 	s := &Store{write: write}
-	if _, err := migrate(ctx, write, opts.Logger); err != nil {
+	if _, err := migrate(ctx, write, opts.Path, opts.Logger); err != nil {
 		closeLogged(opts.Logger, write, opts.Path)
 		return nil, fmt.Errorf("embedded store %s: %w", opts.Path, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"google.golang.org/protobuf/proto"
 
@@ -100,5 +101,30 @@ func TestOpenRecordsKeyPairReferencesOfOlderRows(t *testing.T) {
 	var from string
 	if err := raw.QueryRowContext(ctx, "SELECT from_id FROM object_refs WHERE to_kind = 'key_pair' AND to_id = 'kp-id'").Scan(&from); err != nil || from != r.ID {
 		t.Fatalf("reference after reopening: %q, %v", from, err)
+	}
+}
+
+// TestConcurrentOpensOfANewFile opens one new database file from several
+// goroutines at once, as two processes starting together on a fresh data
+// directory do: every open succeeds, and the schema is migrated once.
+func TestConcurrentOpensOfANewFile(t *testing.T) {
+	t.Parallel()
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), "console.db")
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path, EncryptionKey: make([]byte, 32), Logger: logr.Discard()})
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
 	}
 }
