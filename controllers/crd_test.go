@@ -6,11 +6,10 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/controllers"
 	"github.com/pomerium-console/pomerium-console/hack/kubetest"
 )
 
@@ -22,11 +21,9 @@ func TestMain(m *testing.M) {
 
 func newClient(t testingT) client.Client {
 	t.Helper()
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(s); err != nil {
-			t.Fatalf("scheme: %v", err)
-		}
+	s, err := controllers.NewScheme()
+	if err != nil {
+		t.Fatalf("scheme: %v", err)
 	}
 	c, err := client.New(kube.Config, client.Options{Scheme: s})
 	if err != nil {

@@ -31,7 +31,9 @@ func record(t testingT, id string) *configpb.Route {
 	return &r
 }
 
-func ready(st v1alpha1.Status) *metav1.Condition { return meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady) }
+func ready(st v1alpha1.Status) *metav1.Condition {
+	return meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+}
 
 // TestRouteFollowsItsResource creates a policy and a route using it, edits
 // the route and deletes it, and follows each step into the store, the

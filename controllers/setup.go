@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
@@ -54,3 +56,15 @@ func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
 
 // concurrency is how many objects of one kind reconcile at once.
 const concurrency = 8
+
+// NewScheme returns a scheme that knows the built-in Kubernetes kinds and
+// the console's own: what a manager or client of these controllers needs.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}

@@ -11,12 +11,9 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
 	"github.com/pomerium-console/pomerium-console/controllers"
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
@@ -72,11 +69,8 @@ func prepare(kube *kubetest.Env) (func(), error) {
 	loop := reconcile.New(reconcile.Options{Store: st, Client: client, Instance: "test", Logger: logr.Discard(), RetryBackoff: 50 * time.Millisecond})
 	go func() { _ = loop.Run(ctx) }() // ends with ctx
 
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return fail(err)
-	}
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
+	scheme, err := controllers.NewScheme()
+	if err != nil {
 		return fail(err)
 	}
 	mgr, err := ctrl.NewManager(kube.Config, ctrl.Options{Scheme: scheme, Metrics: server.Options{BindAddress: "0"}, Logger: logr.Discard()})

@@ -7,15 +7,12 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
 	"github.com/pomerium-console/pomerium-console/controllers"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -67,11 +64,9 @@ func leaderElectionNamespace(given string) string {
 // replica that holds the leader Lease; the others wait to take over. The
 // Lease is released on the way out, so a successor starts at once.
 func runControllers(ctx context.Context, cfg *rest.Config, leaseNamespace string, st store.Store, log logr.Logger) error {
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			return err
-		}
+	scheme, err := controllers.NewScheme()
+	if err != nil {
+		return err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme, Logger: log,
