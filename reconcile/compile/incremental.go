@@ -192,6 +192,14 @@ func (c *Compiler) Status(key ObjectKey) (Status, bool) {
 
 // Version returns the version of the object the compiler holds under key.
 func (c *Compiler) Version(key ObjectKey) (int64, bool) {
+	if key.Kind == store.KindRoute {
+		// The status writer asks for every route on a full pass: read the
+		// kept metadata rather than build a route around it.
+		if e, ok := c.routes[key.ID]; ok {
+			return e.meta.Version, true
+		}
+		return 0, false
+	}
 	if o, ok := c.object(key); ok {
 		return o.GetObjectMeta().Version, true
 	}
