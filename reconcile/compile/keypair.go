@@ -84,7 +84,7 @@ func (c *compiler) emitKeyPair(kp *store.KeyPair, certs []*x509.Certificate) *fi
 		msg.Key = kp.PrivateKey
 	}
 	for _, cert := range certs {
-		msg.CertificateInfo = append(msg.CertificateInfo, certificateInfo(cert))
+		msg.CertificateInfo = append(msg.CertificateInfo, CertificateInfo(cert))
 	}
 	rec, err := newRecord(RecordTypeKeyPair, kp.ID, msg)
 	if err != nil {
@@ -111,7 +111,8 @@ func (c *compiler) keyPairRef(field, id string, needKey bool) (*keyPairEntry, *f
 	return entry, nil
 }
 
-func certificateInfo(cert *x509.Certificate) *configpb.CertificateInfo {
+// CertificateInfo describes a certificate as Pomerium's KeyPair records do.
+func CertificateInfo(cert *x509.Certificate) *configpb.CertificateInfo {
 	info := &configpb.CertificateInfo{
 		Version:                     int64(cert.Version),
 		Serial:                      cert.SerialNumber.String(),

@@ -3,9 +3,9 @@ package convert
 import (
 	"bytes"
 	"crypto/x509"
-	"crypto/x509/pkix"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -69,87 +69,14 @@ func KeyPairFromStore(kp *store.KeyPair, st *store.ObjectStatus) *pb.KeyPairReco
 	return out
 }
 
-// certificateInfo describes a certificate as pomerium.dashboard does; it
-// matches the CertificateInfo the compiler writes into KeyPair records.
+// certInfoOut copies the compiler's certificate description into the API's
+// message of the same shape.
+var certInfoOut = outputCopier(nil)
+
+// certificateInfo describes a certificate as pomerium.dashboard does: the
+// description the compiler writes into KeyPair records.
 func certificateInfo(c *x509.Certificate) *pb.CertificateInfo {
-	info := &pb.CertificateInfo{
-		Version:                     int64(c.Version),
-		Serial:                      c.SerialNumber.String(),
-		Issuer:                      certName(c.Issuer),
-		Subject:                     certName(c.Subject),
-		NotBefore:                   timestamp(c.NotBefore),
-		NotAfter:                    timestamp(c.NotAfter),
-		KeyUsage:                    keyUsage(c),
-		DnsNames:                    c.DNSNames,
-		EmailAddresses:              c.EmailAddresses,
-		PermittedDnsDomainsCritical: c.PermittedDNSDomainsCritical,
-		PermittedDnsDomains:         c.PermittedDNSDomains,
-		ExcludedDnsDomains:          c.ExcludedDNSDomains,
-		PermittedEmailAddresses:     c.PermittedEmailAddresses,
-		ExcludedEmailAddresses:      c.ExcludedEmailAddresses,
-		PermittedUriDomains:         c.PermittedURIDomains,
-		ExcludedUriDomains:          c.ExcludedURIDomains,
-	}
-	info.IpAddresses = stringsOf(c.IPAddresses)
-	info.Uris = stringsOf(c.URIs)
-	info.PermittedIpRanges = stringsOf(c.PermittedIPRanges)
-	info.ExcludedIpRanges = stringsOf(c.ExcludedIPRanges)
-	return info
-}
-
-func stringsOf[T interface{ String() string }](values []T) []string {
-	var out []string
-	for _, v := range values {
-		out = append(out, v.String())
-	}
+	out := &pb.CertificateInfo{}
+	certInfoOut.mustCopy(out, compile.CertificateInfo(c))
 	return out
-}
-
-func certName(n pkix.Name) *pb.Name {
-	return &pb.Name{
-		Country:            n.Country,
-		Organization:       n.Organization,
-		OrganizationalUnit: n.OrganizationalUnit,
-		Locality:           n.Locality,
-		Province:           n.Province,
-		StreetAddress:      n.StreetAddress,
-		PostalCode:         n.PostalCode,
-		SerialNumber:       n.SerialNumber,
-		CommonName:         n.CommonName,
-	}
-}
-
-// keyUsages pairs the bits of a certificate's key usage with the fields of
-// KeyUsage that report them.
-var keyUsages = []struct {
-	bit x509.KeyUsage
-	set func(*pb.KeyUsage)
-}{
-	{x509.KeyUsageDigitalSignature, func(u *pb.KeyUsage) { u.DigitalSignature = true }},
-	{x509.KeyUsageContentCommitment, func(u *pb.KeyUsage) { u.ContentCommitment = true }},
-	{x509.KeyUsageKeyEncipherment, func(u *pb.KeyUsage) { u.KeyEncipherment = true }},
-	{x509.KeyUsageDataEncipherment, func(u *pb.KeyUsage) { u.DataEncipherment = true }},
-	{x509.KeyUsageKeyAgreement, func(u *pb.KeyUsage) { u.KeyAgreement = true }},
-	{x509.KeyUsageCertSign, func(u *pb.KeyUsage) { u.CertSign = true }},
-	{x509.KeyUsageCRLSign, func(u *pb.KeyUsage) { u.CrlSign = true }},
-	{x509.KeyUsageEncipherOnly, func(u *pb.KeyUsage) { u.EncipherOnly = true }},
-	{x509.KeyUsageDecipherOnly, func(u *pb.KeyUsage) { u.DecipherOnly = true }},
-}
-
-func keyUsage(c *x509.Certificate) *pb.KeyUsage {
-	u := &pb.KeyUsage{}
-	for _, k := range keyUsages {
-		if c.KeyUsage&k.bit != 0 {
-			k.set(u)
-		}
-	}
-	for _, eku := range c.ExtKeyUsage {
-		switch eku {
-		case x509.ExtKeyUsageServerAuth:
-			u.ServerAuth = true
-		case x509.ExtKeyUsageClientAuth:
-			u.ClientAuth = true
-		}
-	}
-	return u
 }
