@@ -14,26 +14,14 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/store"
-	"github.com/pomerium-console/pomerium-console/store/sqlite"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func newStore(t *testing.T) store.Store {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), sqlite.Options{
-		Path:          filepath.Join(t.TempDir(), "db"),
-		EncryptionKey: make([]byte, store.EncryptionKeySize),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	return s
+	return storetest.Embedded(t, make([]byte, store.EncryptionKeySize))
 }
 
 func readFile(t *testing.T, name string) []byte {

@@ -1,16 +1,14 @@
 package reconcile
 
 import (
-	"path/filepath"
 	"testing"
 
-	"github.com/go-logr/logr/testr"
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
-	"github.com/pomerium-console/pomerium-console/store/sqlite"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 // TestRereadFindsWhatTheFeedMissed checks the resync path: objects written,
@@ -20,11 +18,7 @@ import (
 func TestRereadFindsWhatTheFeedMissed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "db"), EncryptionKey: make([]byte, 32), Logger: testr.New(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := storetest.Embedded(t, make([]byte, 32))
 	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
 	put := func(o store.Object) store.Object {
 		out, err := s.Apply(ctx, actor, &store.PutOp{Object: o})

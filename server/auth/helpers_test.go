@@ -8,19 +8,17 @@ import (
 	"encoding/pem"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/store"
-	"github.com/pomerium-console/pomerium-console/store/sqlite"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 var testActor = store.Actor{Subject: "test", Origin: store.OriginAPI}
@@ -85,18 +83,7 @@ func openStore(t *testing.T) store.Store {
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), sqlite.Options{
-		Path: filepath.Join(t.TempDir(), "console.db"), EncryptionKey: key, Logger: logr.Discard(),
-	})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	return st
+	return storetest.Embedded(t, key)
 }
 
 func (f *fixture) authenticate(h http.Header) (*auth.Principal, error) {

@@ -1,23 +1,16 @@
 package rbac
 
 import (
-	"path/filepath"
 	"testing"
 
-	"github.com/go-logr/logr/testr"
-
 	"github.com/pomerium-console/pomerium-console/store"
-	"github.com/pomerium-console/pomerium-console/store/sqlite"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 func TestLoadReadsTreeAndPermissions(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "db"), EncryptionKey: make([]byte, 32), Logger: testr.New(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := storetest.Embedded(t, make([]byte, 32))
 	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
 	prod, err := store.Put(ctx, s, actor, &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "Production"}}, 0)
 	if err != nil {
