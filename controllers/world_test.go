@@ -18,6 +18,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/kubetest"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
@@ -110,32 +111,7 @@ func eventually(t testingT, what string, cond func() (bool, string), within ...t
 	if len(within) > 0 {
 		limit = within[0]
 	}
-	deadline := time.Now().Add(limit)
-	last := ""
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last seen: %s", what, last)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatalf("%s: %v", what, t.Context().Err())
-		case <-time.After(pollEvery(limit)):
-		}
-	}
+	wait.Until(t, what, limit, cond)
 }
 
 func describe(v any) string { return fmt.Sprintf("%+v", v) }
-
-// pollEvery spaces the polls of a long wait more widely: listing 10,000
-// objects is not free.
-func pollEvery(limit time.Duration) time.Duration {
-	if limit > time.Minute {
-		return time.Second
-	}
-	return 50 * time.Millisecond
-}

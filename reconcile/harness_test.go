@@ -26,6 +26,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -149,17 +150,7 @@ func (e *env) route(id string) *configpb.Route {
 // eventually polls cond until it holds or the deadline passes.
 func (e *env) eventually(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting for %s", what)
-		}
-		select {
-		case <-e.ctx.Done():
-			e.t.Fatal(e.ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	wait.For(e.t, what, 15*time.Second, cond)
 }
 
 func (e *env) put(obj store.Object) store.Object {

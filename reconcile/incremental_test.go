@@ -56,8 +56,15 @@ func TestConflictResolvedByEditingOneRoute(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.startLoop("a")
-	first := e.put(route(store.GlobalNamespaceID, "first", "https://same.example.com")).(*store.Route)
-	second := e.put(route(store.GlobalNamespaceID, "second", "https://same.example.com")).(*store.Route)
+	// Both in one commit: a pass that saw the first alone would write it,
+	// and an invalid route keeps its last good record.
+	written, err := e.store.Apply(e.ctx, actor,
+		&store.PutOp{Object: route(store.GlobalNamespaceID, "first", "https://same.example.com")},
+		&store.PutOp{Object: route(store.GlobalNamespaceID, "second", "https://same.example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := written[0].(*store.Route), written[1].(*store.Route)
 	e.eventually("both routes in conflict", func() bool {
 		a, b := e.status(store.KindRoute, first.ID), e.status(store.KindRoute, second.ID)
 		return a.State == store.SyncError && b.State == store.SyncError && strings.Contains(a.Reason, `"second"`)

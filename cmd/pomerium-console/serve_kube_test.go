@@ -19,6 +19,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
 	"github.com/pomerium-console/pomerium-console/controllers"
 	"github.com/pomerium-console/pomerium-console/hack/kubetest"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/backend"
 )
@@ -82,17 +83,7 @@ func kubeClient(t *testing.T) client.Client {
 // waitUntil polls cond every 100 ms for up to a minute.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatal(t.Context().Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	wait.For(t, what, time.Minute, cond)
 }
 
 func newTestRoute(name string) *v1alpha1.Route {

@@ -13,6 +13,7 @@ import (
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -103,15 +104,5 @@ func waitFor(t testing.TB, what string, cond func() bool, within ...time.Duratio
 	if len(within) > 0 {
 		limit = within[0]
 	}
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatal(t.Context().Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	wait.For(t, what, limit, cond)
 }
