@@ -15,6 +15,7 @@ import (
 // access is what one call knows of its caller's rights.
 type access struct {
 	p      *auth.Principal
+	origin store.Origin
 	caller rbac.Caller
 	snap   *rbac.Snapshot
 }
@@ -30,7 +31,7 @@ func (s *Server) access(ctx context.Context) (*access, error) {
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	return &access{p: p, snap: snap, caller: rbac.Caller{
+	return &access{p: p, origin: originOf(ctx), snap: snap, caller: rbac.Caller{
 		UserID: p.UserID, Email: p.Email, Groups: p.Groups,
 		Administrator: p.Administrator, AdminOf: p.RecoveryNamespaceID,
 	}}, nil
@@ -72,7 +73,24 @@ func (a *access) permit(namespaceID string, want store.Role) error {
 
 // actor is the caller as the activity log records it.
 func (a *access) actor() store.Actor {
-	return store.Actor{Subject: a.p.Subject, Origin: store.OriginAPI}
+	return store.Actor{Subject: a.p.Subject, Origin: a.origin}
+}
+
+type originKey struct{}
+
+// WithOrigin returns a context whose calls record origin as the surface of
+// their changes: the web console calls the services in process and its
+// changes are "ui", not "api".
+func WithOrigin(ctx context.Context, origin store.Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, origin)
+}
+
+// originOf is the surface WithOrigin put in ctx; the API by default.
+func originOf(ctx context.Context) store.Origin {
+	if o, ok := ctx.Value(originKey{}).(store.Origin); ok && o.Valid() {
+		return o
+	}
+	return store.OriginAPI
 }
 
 func callerSubject(ctx context.Context) string {

@@ -43,13 +43,14 @@ func New(o Options) *Server {
 // the standard health service, on one mux.
 func (s *Server) Handler() http.Handler {
 	opts := connect.WithInterceptors(s.recoverInterceptor(), notBuiltInterceptor(), s.authInterceptor())
+	svc := s.Services()
 	mux := http.NewServeMux()
 	for _, register := range []func() (string, http.Handler){
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewNamespaceServiceHandler(&namespaces{s}, opts)
+			return dashboardpbconnect.NewNamespaceServiceHandler(svc.Namespaces, opts)
 		},
-		func() (string, http.Handler) { return dashboardpbconnect.NewPolicyServiceHandler(&policies{s}, opts) },
-		func() (string, http.Handler) { return dashboardpbconnect.NewRouteServiceHandler(&routes{s}, opts) },
+		func() (string, http.Handler) { return dashboardpbconnect.NewPolicyServiceHandler(svc.Policies, opts) },
+		func() (string, http.Handler) { return dashboardpbconnect.NewRouteServiceHandler(svc.Routes, opts) },
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewClustersServiceHandler(dashboardpbconnect.UnimplementedClustersServiceHandler{}, opts)
 		},
@@ -63,22 +64,22 @@ func (s *Server) Handler() http.Handler {
 			return dashboardpbconnect.NewPomeriumSessionServiceHandler(dashboardpbconnect.UnimplementedPomeriumSessionServiceHandler{}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewSettingsServiceHandler(&settings{s}, opts)
+			return dashboardpbconnect.NewSettingsServiceHandler(svc.Settings, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(&serviceAccounts{s}, opts)
+			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(svc.ServiceAccounts, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewNamespacePermissionServiceHandler(&permissions{s}, opts)
+			return dashboardpbconnect.NewNamespacePermissionServiceHandler(svc.Permissions, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewKeyChainServiceHandler(&keyChain{s}, opts)
+			return dashboardpbconnect.NewKeyChainServiceHandler(svc.KeyChain, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewActivityLogServiceHandler(&activityLog{s}, opts)
+			return dashboardpbconnect.NewActivityLogServiceHandler(svc.ActivityLog, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewUserServiceHandler(&users{s}, opts)
+			return dashboardpbconnect.NewUserServiceHandler(svc.Users, opts)
 		},
 	} {
 		path, h := register()

@@ -1,0 +1,83 @@
+package status_test
+
+import (
+	"crypto/rand"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/databroker/memory"
+	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/server/web/webtest"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+var srv *pgtest.Server
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
+
+// broker starts the embedded databroker on a socket and returns a client.
+func broker(t *testing.T) *databroker.Client {
+	t.Helper()
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
+	addr, err := b.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestStatusShowsReconcilerHealthAndDatabroker(t *testing.T) {
+	t.Parallel()
+	st := webtest.Postgres(t, srv)
+	c := broker(t)
+	info, err := c.ServerInfo(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := webtest.New(t, st, webtest.Options{Databroker: c})
+	now := time.Now()
+	if err := st.SetHealth(t.Context(), store.Health{
+		Name: "default", Holder: "host-a/42", LastSuccess: now, SyncedVersion: 1,
+		LastError: "put records: databroker refused", LastErrorAt: now.Add(-time.Minute), UpdatedAt: now,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.Recovery("").Get("/status")
+	if page.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", page.Status, page.Text())
+	}
+	text := page.Find("main").Text()
+	for _, want := range []string{"host-a/42", "healthy", "put records: databroker refused", strconv.FormatUint(info.GetServerVersion(), 10)} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status page lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestStatusNeedsGlobalViewer(t *testing.T) {
+	t.Parallel()
+	st := webtest.Postgres(t, srv)
+	e := webtest.New(t, st, webtest.Options{})
+	page := e.User("nobody@example.com").Get("/status")
+	if page.Status != http.StatusForbidden {
+		t.Fatalf("status %d, want 403", page.Status)
+	}
+	if page.Find(".error").Length() == 0 {
+		t.Fatalf("no explanation on the refused status page:\n%s", page.Text())
+	}
+}

@@ -1,0 +1,30 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/go-logr/logr"
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+
+	"github.com/pomerium-console/pomerium-console/server/api"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Databroker is what the status page asks the databroker.
+type Databroker interface {
+	ServerInfo(ctx context.Context) (*pb.ServerInfoResponse, error)
+}
+
+// Deps is what a screen is built from. Screens change state only through
+// Services, which check the viewer's roles, validate and log every change;
+// Store is for reading what the services do not offer (statuses, health,
+// activity diffs).
+type Deps struct {
+	Services api.Services
+	Store    store.Store
+	Chrome   *Chrome
+	// Databroker is nil when the console runs without one (tests of pages
+	// that do not need it).
+	Databroker Databroker
+	Log        logr.Logger
+}

@@ -1,0 +1,72 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+)
+
+// Status is the HTTP status for an error of the services.
+func Status(err error) int {
+	switch connect.CodeOf(err) {
+	case connect.CodeInvalidArgument, connect.CodeOutOfRange:
+		return http.StatusBadRequest
+	case connect.CodeNotFound:
+		return http.StatusNotFound
+	case connect.CodeAlreadyExists, connect.CodeAborted, connect.CodeFailedPrecondition:
+		return http.StatusConflict
+	case connect.CodePermissionDenied:
+		return http.StatusForbidden
+	case connect.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case connect.CodeUnimplemented:
+		return http.StatusNotImplemented
+	case connect.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Message is what a page says about an error of the services: the
+// service's own message for the caller's mistakes, nothing of the
+// console's insides otherwise.
+func Message(err error) string {
+	if Status(err) == http.StatusInternalServerError {
+		return "internal error; the console logged the details"
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce.Message()
+	}
+	return err.Error()
+}
+
+// FieldOf splits a service's invalid-argument message "field: reason" into
+// the field and the reason; field is "" when the message names none.
+func FieldOf(err error) (field, reason string) {
+	msg := Message(err)
+	if Status(err) != http.StatusBadRequest {
+		return "", msg
+	}
+	head, rest, ok := strings.Cut(msg, ": ")
+	if !ok || strings.ContainsAny(head, " \t") {
+		return "", msg
+	}
+	return head, rest
+}
+
+// Fail renders the error page for err, logging what the viewer is not
+// told.
+func (t *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := Status(err)
+	if status == http.StatusInternalServerError {
+		t.chrome.Log.Error(err, "web request", "method", r.Method, "path", r.URL.Path)
+	}
+	if status == http.StatusUnauthorized {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	t.Render(w, r, status, errorPage, Page{Title: http.StatusText(status), Error: Message(err)})
+}

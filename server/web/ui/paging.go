@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"net/url"
+	"strconv"
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// Pager is one page of a list whose filters live in the URL query.
+type Pager struct {
+	Offset, Limit, Total int
+	query                url.Values
+	path                 string
+}
+
+// PagerFor reads offset and limit from u's query, bounded; the other
+// parameters (the filters) are kept in every link the pager makes.
+func PagerFor(u *url.URL) *Pager {
+	q := u.Query()
+	p := &Pager{Offset: atoiDefault(q.Get("offset"), 0), Limit: atoiDefault(q.Get("limit"), DefaultLimit), query: q, path: u.Path}
+	p.Offset = max(p.Offset, 0)
+	if p.Limit <= 0 {
+		p.Limit = DefaultLimit
+	}
+	p.Limit = min(p.Limit, MaxLimit)
+	return p
+}
+
+func atoiDefault(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// First is the 1-based number of the first item shown, 0 when none.
+func (p *Pager) First() int {
+	if p.Total == 0 || p.Offset >= p.Total {
+		return 0
+	}
+	return p.Offset + 1
+}
+
+// Last is the number of the last item shown.
+func (p *Pager) Last() int { return min(p.Offset+p.Limit, p.Total) }
+
+// HasPrev reports whether there is a page before.
+func (p *Pager) HasPrev() bool { return p.Offset > 0 }
+
+// HasNext reports whether there is a page after.
+func (p *Pager) HasNext() bool { return p.Offset+p.Limit < p.Total }
+
+// PrevURL links the page before, with the same filters.
+func (p *Pager) PrevURL() string { return p.at(max(p.Offset-p.Limit, 0)) }
+
+// NextURL links the page after, with the same filters.
+func (p *Pager) NextURL() string { return p.at(p.Offset + p.Limit) }
+
+func (p *Pager) at(offset int) string {
+	q := cloneValues(p.query)
+	if offset == 0 {
+		q.Del("offset")
+	} else {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	return (&url.URL{Path: p.path, RawQuery: q.Encode()}).String()
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// With returns u with the query parameter key set to value (removed when
+// value is empty) and the offset reset, for links that change one filter.
+func With(u *url.URL, key, value string) string {
+	q := cloneValues(u.Query())
+	q.Del("offset")
+	if value == "" {
+		q.Del(key)
+	} else {
+		q.Set(key, value)
+	}
+	return (&url.URL{Path: u.Path, RawQuery: q.Encode()}).String()
+}

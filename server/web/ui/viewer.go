@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/rbac"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Viewer is the signed-in caller of one request, as pages see it.
+type Viewer struct {
+	Principal *auth.Principal
+	// CSRFToken must come back with every form that changes anything.
+	CSRFToken string
+	// SignedInWithToken is true for a session from the sign-in page (which
+	// can sign out), false behind Pomerium.
+	SignedInWithToken bool
+	snap              *rbac.Snapshot
+	caller            rbac.Caller
+}
+
+// NewViewer returns the viewer of p with the roles of snap.
+func NewViewer(p *auth.Principal, snap *rbac.Snapshot, csrf string, withToken bool) *Viewer {
+	return &Viewer{
+		Principal: p, CSRFToken: csrf, SignedInWithToken: withToken, snap: snap,
+		caller: rbac.Caller{
+			UserID: p.UserID, Email: p.Email, Groups: p.Groups,
+			Administrator: p.Administrator, AdminOf: p.RecoveryNamespaceID,
+		},
+	}
+}
+
+type viewerKey struct{}
+
+// WithViewer returns a context carrying v.
+func WithViewer(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// ViewerFrom returns the viewer WithViewer put in ctx, or nil.
+func ViewerFrom(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(viewerKey{}).(*Viewer)
+	return v
+}
+
+// Role is the viewer's role in a namespace.
+func (v *Viewer) Role(namespaceID string) store.Role { return v.snap.Role(v.caller, namespaceID) }
+
+// Can reports whether the viewer holds at least role ("viewer", "manager",
+// "admin") in the namespace. Pages use it to hide what the server would
+// refuse anyway.
+func (v *Viewer) Can(namespaceID, role string) bool {
+	return rbac.AtLeast(v.Role(namespaceID), store.Role(role))
+}
+
+// Namespace is a namespace as selectors show it.
+type Namespace struct {
+	ID, Name string
+	// Path is the names from Global down, joined by " / ".
+	Path  string
+	Depth int
+	Role  store.Role
+}
+
+// Namespaces lists the namespaces the viewer can see, in tree order (each
+// after its parent, siblings by name).
+func (v *Viewer) Namespaces() []Namespace {
+	var out []Namespace
+	for id, role := range v.snap.Roles(v.caller) {
+		if role == rbac.None {
+			continue
+		}
+		out = append(out, Namespace{ID: id, Name: v.snap.Name(id), Path: v.NamespacePath(id), Depth: len(v.snap.Ancestry(id)) - 1, Role: role})
+	}
+	slices.SortFunc(out, func(a, b Namespace) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// NamespacePath is the path of one namespace, or its id when the viewer's
+// snapshot does not know it.
+func (v *Viewer) NamespacePath(id string) string {
+	chain := v.snap.Ancestry(id)
+	if len(chain) == 0 {
+		return id
+	}
+	names := make([]string, len(chain))
+	for i, a := range chain {
+		names[len(chain)-1-i] = v.snap.Name(a)
+	}
+	return strings.Join(names, " / ")
+}

@@ -1,0 +1,159 @@
+package webtest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/pomerium-console/pomerium-console/server/api"
+	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/web"
+	"github.com/pomerium-console/pomerium-console/server/web/screens"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Audience is the console's address as the test assertions name it.
+const Audience = "console.example.com"
+
+// Admin is listed in the config's administrators.
+const Admin = "admin@example.com"
+
+// Env is one test's web console.
+type Env struct {
+	T     *testing.T
+	Store store.Store
+	Auth  *auth.Authenticator
+	// URL is the console's base URL (https).
+	URL    string
+	server *httptest.Server
+	key    *ecdsa.PrivateKey
+}
+
+// Options adjust an Env.
+type Options struct {
+	// Databroker answers the status page; nil leaves it out.
+	Databroker ui.Databroker
+	// Screens to mount; nil mounts every screen.
+	Screens []web.Screen
+}
+
+// New starts the web console on st.
+func New(t *testing.T, st store.Store, o Options) *Env {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := testr.NewWithOptions(t, testr.Options{Verbosity: 1})
+	a, err := auth.New(t.Context(), auth.Options{
+		Store: st, Audience: []string{Audience}, Administrators: []string{Admin}, Logger: log,
+		SigningKey: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Screens == nil {
+		o.Screens = screens.All()
+	}
+	svc := api.New(api.Options{Store: st, Auth: a, Logger: log}).Services()
+	w, err := web.New(t.Context(), web.Options{Store: st, Auth: a, Services: svc, Databroker: o.Databroker, Logger: log}, o.Screens...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(w.Handler())
+	t.Cleanup(ts.Close)
+	return &Env{T: t, Store: st, Auth: a, URL: ts.URL, server: ts, key: key}
+}
+
+// Browser is an HTTP client with its own cookies, as one browser tab.
+type Browser struct {
+	env    *Env
+	client *http.Client
+	// assertion, when set, is sent on every request as Pomerium would.
+	assertion string
+	csrf      string
+}
+
+func (e *Env) browser() *Browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	c := e.server.Client()
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Browser{env: e, client: c}
+}
+
+// Anonymous is a browser that has not signed in.
+func (e *Env) Anonymous() *Browser { return e.browser() }
+
+// Recovery is a browser signed in on the sign-in page with a recovery token
+// for a namespace (Global when empty).
+func (e *Env) Recovery(namespaceID string) *Browser {
+	e.T.Helper()
+	if namespaceID == "" {
+		namespaceID = store.GlobalNamespaceID
+	}
+	tok, err := e.Auth.IssueRecoveryToken(e.T.Context(), namespaceID, time.Hour)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	b := e.browser()
+	page := b.Get("/signin")
+	res := b.Post("/signin", map[string][]string{"token": {tok}, "csrf_token": {page.CSRF()}})
+	if res.Status != http.StatusSeeOther {
+		e.T.Fatalf("sign in: status %d: %s", res.Status, res.Text())
+	}
+	return b
+}
+
+// User is a browser behind Pomerium: every request carries the user's
+// assertion. A user listed as Admin is a Global admin; others have the
+// roles granted to them.
+func (e *Env) User(email string, groups ...string) *Browser {
+	b := e.browser()
+	b.assertion = e.Assertion(email, groups...)
+	return b
+}
+
+// Assertion signs Pomerium's assertion for a user.
+func (e *Env) Assertion(email string, groups ...string) string {
+	e.T.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"aud": Audience, "sub": "user-" + email, "email": email, "groups": groups,
+		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	}).SignedString(e.key)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return tok
+}
+
+// Grant gives a user (an email) or a group a role in a namespace.
+func (e *Env) Grant(role store.Role, namespaceID string, subject store.SubjectType, id string) {
+	e.T.Helper()
+	_, err := store.Put(e.T.Context(), e.Store, store.Actor{Subject: "test", Origin: store.OriginAPI}, &store.NamespacePermission{
+		ObjectMeta:  store.ObjectMeta{ID: uuid.NewString(), NamespaceID: namespaceID},
+		SubjectType: subject, SubjectID: id, Role: role,
+	}, 0)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+}
