@@ -139,7 +139,9 @@ func (s *Server) recover(next http.Handler) http.Handler {
 }
 
 // safeMethod reports whether a request changes nothing.
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // authenticate identifies the caller (Pomerium's assertion, or the session
 // a recovery token started), checks the CSRF token of anything that could
