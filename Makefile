@@ -11,21 +11,30 @@ TOOL      := $(GO) tool -modfile=tools/go.mod
 RUN_DIR   ?= $(CURDIR)/.run
 
 .PHONY: build
-build: ## Build the console binary into bin/.
+build: assets ## Build the console binary into bin/ (with the web console's pinned htmx).
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pomerium-console
 
 .PHONY: run
 run: build ## Start the console with no configuration: embedded store in .run/, everything on localhost.
 	mkdir -p $(RUN_DIR)
-	$(BIN) serve --data-dir $(RUN_DIR) --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
+	$(BIN) serve --data-dir $(RUN_DIR) --bind-addr 127.0.0.1:8701 --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
 
 .PHONY: test
-test: deps check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL and Kubernetes API server).
+test: deps assets check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server and Chromium).
 	$(GO) test -count=1 -v ./... 2>&1 | hack/test-summary.sh
 
 .PHONY: deps
-deps: ## Install what the tests need on Debian (PostgreSQL).
+deps: ## Install what the tests need on Debian (PostgreSQL, Chromium).
 	hack/install-postgres.sh
+	hack/install-chromium.sh
+
+.PHONY: assets
+assets: ## Fetch the pinned htmx (embedded) and axe-core (browser tests) with npm, by server/web/npm's lockfile.
+	hack/assets.sh
+
+.PHONY: screenshots
+screenshots: deps assets ## Screenshots of every web console screen, light and dark, into docs/screenshots/.
+	$(GO) test -count=1 -run TestScreenshots ./server/web/e2e/ -args -screenshots $(CURDIR)/docs/screenshots
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (minutes once, then seconds).

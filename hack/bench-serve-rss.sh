@@ -21,7 +21,7 @@ bin/pomerium-console import --data-dir "$dir/data" --log-level error "$dir/confi
 echo "bench-serve-rss: import of $n routes took $(($(date +%s) - start)) s"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start=$(date +%s.%N)
-bin/pomerium-console serve --data-dir "$dir/data" --metrics-addr "127.0.0.1:$port" --log-level error &
+bin/pomerium-console serve --data-dir "$dir/data" --metrics-addr "127.0.0.1:$port" --grpc-addr 127.0.0.1:0 --bind-addr 127.0.0.1:0 --log-level error &
 pid=$!
 deadline=$((SECONDS + 900))
 until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$n" '$1 == "pomerium_console_reconcile_view_records" && $2 >= n {found=1} END {exit !found}'; do

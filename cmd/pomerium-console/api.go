@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,17 +11,22 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pomerium-console/pomerium-console/config"
+	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/tlsutil"
+	"github.com/pomerium-console/pomerium-console/server/web"
+	"github.com/pomerium-console/pomerium-console/server/web/screens"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// serveAPI serves the pomerium.dashboard API over TLS on grpc_addr until
-// ctx ends.
-func serveAPI(ctx context.Context, cfg *config.Config, st store.Store, log logr.Logger) error {
+// serveSurfaces serves the pomerium.dashboard API over TLS on grpc_addr and
+// the web console on bind_addr until ctx ends. Both identify callers with
+// one authenticator and change state through the same services.
+func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, log logr.Logger) error {
 	authn, err := auth.New(ctx, auth.Options{
 		Store: st, Audience: cfg.Audience, Administrators: cfg.Administrators,
 		SigningKey: cfg.SigningKey(), JWKSURL: cfg.SigningKeyJWKSURL, Logger: log.WithName("auth"),
@@ -33,28 +39,75 @@ func serveAPI(ctx context.Context, cfg *config.Config, st store.Store, log logr.
 	if err != nil {
 		return err
 	}
-	lis, err := net.Listen("tcp", cfg.GRPCAddr)
+	apiServer := api.New(api.Options{Store: st, Auth: authn, Logger: log.WithName("api")})
+	console, err := web.New(ctx, web.Options{
+		Store: st, Auth: authn, Services: apiServer.Services(), Databroker: broker, Logger: log.WithName("web"),
+	}, screens.All()...)
 	if err != nil {
-		return fmt.Errorf("grpc_addr: %w", err)
+		return fmt.Errorf("web console: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           api.New(api.Options{Store: st, Auth: authn, Logger: log.WithName("api")}).Handler(),
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
+	// One listener failing (an address in use) stops the other.
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return listen(ctx, "grpc_addr", cfg.GRPCAddr, apiServer.Handler(), tlsConfig, log,
+			"API listening (gRPC, gRPC-Web and Connect over TLS)")
+	})
+	g.Go(func() error {
+		// The web console speaks TLS when the config names a certificate;
+		// without one it is meant to sit behind Pomerium (or be opened on
+		// localhost), and a self-signed certificate would only be a browser
+		// warning.
+		var webTLS *tls.Config
+		if len(cfg.TLSCert()) > 0 {
+			webTLS = tlsConfig
+		}
+		return listen(ctx, "bind_addr", cfg.BindAddr, console.Handler(), webTLS, log, "web console listening")
+	})
+	return g.Wait()
+}
+
+// listen serves h on addr (TLS when tlsConfig is set) until ctx ends.
+func listen(ctx context.Context, key, addr string, h http.Handler, tlsConfig *tls.Config, log logr.Logger, msg string) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
 	}
-	log.Info("API listening (gRPC, gRPC-Web and Connect over TLS)", "addr", lis.Addr().String())
+	srv := &http.Server{Handler: h, TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	log.Info(msg, "addr", lis.Addr().String(), "url", scheme+"://"+urlHost(lis.Addr())+"/")
 	go func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(shutdownCtx); err != nil {
-			log.Error(err, "stop API server")
+			log.Error(err, "stop server", "listener", key)
 		}
 	}()
-	// The certificate is in TLSConfig; ServeTLS also enables HTTP/2, which
-	// gRPC needs.
-	if err := srv.ServeTLS(lis, "", ""); !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("API: %w", err)
+	if tlsConfig != nil {
+		// The certificate is in TLSConfig; ServeTLS also enables HTTP/2,
+		// which gRPC needs.
+		err = srv.ServeTLS(lis, "", "")
+	} else {
+		err = srv.Serve(lis)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: %w", key, err)
 	}
 	return nil
+}
+
+// urlHost is the host:port to put in a URL for a listener: localhost for a
+// loopback or unspecified address, so the URL opens in a browser.
+func urlHost(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+		return a.String()
+	}
+	return a.String()
 }

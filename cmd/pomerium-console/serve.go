@@ -77,7 +77,7 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return loop.Run(ctx) })
-	g.Go(func() error { return serveAPI(ctx, cfg, st, log) })
+	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, log) })
 	if kubeCfg != nil {
 		g.Go(func() error {
 			return runControllers(ctx, kubeCfg, leaderElectionNamespace(kube.leaseNamespace), st, log.WithName("controllers"))

@@ -54,7 +54,7 @@ func serveKube(t *testing.T, dataDir string) (stop func()) {
 	ctx, cancel := context.WithCancel(t.Context())
 	root := newRoot()
 	root.SetArgs([]string{"serve", "--data-dir", dataDir, "--kubeconfig", kube.KubeconfigPath(),
-		"--leader-election-namespace", "default", "--grpc-addr", freeAddr(t), "--metrics-addr", "", "--log-level", "error"})
+		"--leader-election-namespace", "default", "--grpc-addr", freeAddr(t), "--bind-addr", freeAddr(t), "--metrics-addr", "", "--log-level", "error"})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := root.ExecuteContext(ctx); err != nil {

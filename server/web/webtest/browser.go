@@ -55,6 +55,10 @@ func (r *Response) CSRF() string {
 	return ""
 }
 
+// Do sends a request made by hand (for headers the other methods do not
+// set), with the browser's cookies and assertion.
+func (b *Browser) Do(req *http.Request) *Response { return b.do(req) }
+
 func (b *Browser) do(req *http.Request) *Response {
 	b.env.T.Helper()
 	if b.assertion != "" {

@@ -95,7 +95,8 @@ func (e *Env) browser() *Browser {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	c := e.server.Client()
+	c := new(http.Client)
+	*c = *e.server.Client() // a copy: each browser has its own cookies
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Browser{env: e, client: c}
