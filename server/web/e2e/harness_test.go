@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/go-logr/logr"
+
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/databroker/memory"
+	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/server/api"
+	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/web"
+	"github.com/pomerium-console/pomerium-console/server/web/screens"
+	"github.com/pomerium-console/pomerium-console/server/web/webtest"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+var (
+	srv            *pgtest.Server
+	screenshotsDir = flag.String("screenshots", "", "write a screenshot of every screen, light and dark, into this folder")
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(pgtest.Main(m, &srv))
+}
+
+// console is the whole console running in process.
+type console struct {
+	store  store.Store
+	auth   *auth.Authenticator
+	broker *databroker.Client
+	// url is the web console's address, on localhost over plain HTTP as
+	// `make run` serves it.
+	url string
+}
+
+func startConsole(t *testing.T) *console {
+	t.Helper()
+	ctx := t.Context()
+	st := webtest.Postgres(t, srv)
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
+	addr, err := b.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	client, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	loop := reconcile.New(reconcile.Options{Store: st, Client: client, Instance: "e2e", Logger: logr.Discard()})
+	loopCtx, stopLoop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); _ = loop.Run(loopCtx) }()
+	t.Cleanup(func() { stopLoop(); <-done })
+
+	a, err := auth.New(ctx, auth.Options{Store: st, Audience: []string{webtest.Audience}, Logger: logr.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := api.New(api.Options{Store: st, Auth: a, Logger: logr.Discard()}).Services()
+	w, err := web.New(ctx, web.Options{Store: st, Auth: a, Services: svc, Databroker: client, Logger: logr.Discard()}, screens.All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(lis) }()
+	t.Cleanup(func() { _ = hs.Close() })
+	port := lis.Addr().(*net.TCPAddr).Port
+	return &console{store: st, auth: a, broker: client, url: "http://localhost:" + strconv.Itoa(port)}
+}
+
+// chromium starts a headless Chromium with a fresh profile and returns a
+// context to drive it; the test's cleanup stops it.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run hack/install-chromium.sh (make deps)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.WithoutCancel(t.Context()), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs browser actions with a deadline, failing the test on error.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
