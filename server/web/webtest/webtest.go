@@ -122,6 +122,7 @@ func (e *Env) Recovery(namespaceID string) *Browser {
 	if res.Status != http.StatusSeeOther {
 		e.T.Fatalf("sign in: status %d: %s", res.Status, res.Text())
 	}
+	b.csrf = "" // the sign-in page's token was the anonymous visitor's; the session's comes with its first page
 	return b
 }
 

@@ -1,0 +1,162 @@
+package serviceaccounts
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+//go:embed *.html
+var pages embed.FS
+
+// Register mounts the service accounts screen.
+func Register(mux *http.ServeMux, d ui.Deps) {
+	s := &screen{d: d, t: d.Chrome.MustParse(pages, []string{"parts.html"}, "list.html", "new.html", "created.html", "show.html")}
+	mux.HandleFunc("GET /service-accounts", s.list)
+	mux.HandleFunc("GET /service-accounts/new", s.newForm)
+	mux.HandleFunc("POST /service-accounts/new", s.create)
+	mux.HandleFunc("GET /service-accounts/{id}", s.show)
+	mux.HandleFunc("POST /service-accounts/{id}/delete", s.delete)
+}
+
+type screen struct {
+	d ui.Deps
+	t *ui.Templates
+}
+
+// soonWindow is how close to its expiry an account is flagged.
+const soonWindow = 7 * 24 * time.Hour
+
+// account is a service account as the pages show it.
+type account struct {
+	ID, Description, NamespaceID, NamespacePath string
+	// Created is when the account (and its first token) was made; Expires
+	// is zero for an account that never expires; LastAccess is zero when
+	// no token of it was ever used.
+	Created, Expires, LastAccess time.Time
+	// ExpiryClass and ExpiryLabel flag an account that expired or soon
+	// will, in colour and in words.
+	ExpiryClass, ExpiryLabel string
+	// ReadOnly: the account mirrors a Kubernetes object.
+	ReadOnly bool
+	// CanRevoke: the viewer manages the account's namespace.
+	CanRevoke bool
+}
+
+// Label names the account: its description, or its id when it has none.
+func (a account) Label() string {
+	if a.Description != "" {
+		return a.Description
+	}
+	return "service account " + a.ID
+}
+
+func accountOf(v *ui.Viewer, sa *pb.PomeriumServiceAccount, now time.Time) account {
+	a := account{
+		ID: sa.GetId(), Description: sa.GetDescription(), NamespaceID: sa.GetNamespaceId(), NamespacePath: v.NamespacePath(sa.GetNamespaceId()),
+		Created: timeOf(sa.GetIssuedAt()), Expires: timeOf(sa.GetExpiresAt()), LastAccess: timeOf(sa.GetAccessedAt()),
+		ReadOnly: sa.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes),
+	}
+	switch left := a.Expires.Sub(now); {
+	case a.Expires.IsZero():
+	case left <= 0:
+		a.ExpiryClass, a.ExpiryLabel = "expiry-expired", "expired"
+	case left < soonWindow:
+		a.ExpiryClass, a.ExpiryLabel = "expiry-soon", "expires soon"
+	}
+	a.CanRevoke = !a.ReadOnly && v.Can(a.NamespaceID, string(store.RoleManager))
+	return a
+}
+
+func timeOf(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+// listData is what the list page shows.
+type listData struct {
+	Namespaces []ui.Namespace
+	// Namespace and Q are the filters; an empty Namespace is every
+	// namespace the viewer sees.
+	Namespace, Q string
+	Items        []account
+	Pager        *ui.Pager
+	// CanCreate: the viewer manages a namespace.
+	CanCreate bool
+}
+
+func (s *screen) list(w http.ResponseWriter, r *http.Request) {
+	v := ui.ViewerFrom(r.Context())
+	q := r.URL.Query()
+	d := listData{
+		Namespaces: v.Namespaces(), Namespace: q.Get("namespace"), Q: strings.TrimSpace(q.Get("q")),
+		Pager: ui.PagerFor(r.URL), CanCreate: len(managedNamespaces(v)) > 0,
+	}
+	namespaces := []string{d.Namespace}
+	if d.Namespace == "" {
+		namespaces = namespaces[:0]
+		for _, ns := range d.Namespaces {
+			namespaces = append(namespaces, ns.ID)
+		}
+	}
+	all, err := s.find(r.Context(), v, namespaces, d.Q)
+	if err != nil {
+		s.t.Fail(w, r, fmt.Errorf("list service accounts: %w", err))
+		return
+	}
+	d.Pager.Total = len(all)
+	d.Items = all[min(d.Pager.Offset, len(all)):d.Pager.Last()]
+	s.t.Render(w, r, http.StatusOK, "list.html", ui.Page{Title: "Service accounts", Nav: ui.NavServiceAccounts, Data: d})
+}
+
+// find lists the accounts of the namespaces whose description or id
+// contains q, newest first. The service lists a whole namespace without
+// paging or search, so both happen here: accounts are made by hand and
+// are few, unlike routes.
+func (s *screen) find(ctx context.Context, v *ui.Viewer, namespaces []string, q string) ([]account, error) {
+	now, q := time.Now(), strings.ToLower(q)
+	var out []account
+	for _, ns := range namespaces {
+		res, err := s.d.Services.ServiceAccounts.ListPomeriumServiceAccounts(ctx, connect.NewRequest(&pb.ListPomeriumServiceAccountsRequest{Namespace: ns}))
+		if err != nil {
+			return nil, err
+		}
+		for _, sa := range res.Msg.GetServiceAccounts() {
+			if q == "" || strings.Contains(strings.ToLower(sa.GetDescription()), q) || strings.Contains(sa.GetId(), q) {
+				out = append(out, accountOf(v, sa, now))
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b account) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// managedNamespaces are the namespaces where the viewer may create and
+// revoke service accounts.
+func managedNamespaces(v *ui.Viewer) []ui.Namespace {
+	var out []ui.Namespace
+	for _, ns := range v.Namespaces() {
+		if v.Can(ns.ID, string(store.RoleManager)) {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
