@@ -57,6 +57,10 @@ func (s *namespaces) ListNamespaces(ctx context.Context, _ *connect.Request[pb.L
 	return connect.NewResponse(res), nil
 }
 
+// namespaceFields names the store's namespace fields as SetNamespace's
+// request does.
+var namespaceFields = map[string]string{"name": "namespace.name", "namespace_id": "namespace.parent_id"}
+
 func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.SetNamespaceRequest]) (*connect.Response[pb.SetNamespaceResponse], error) {
 	in := req.Msg.GetNamespace()
 	if in == nil {
@@ -89,7 +93,7 @@ func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.S
 	}
 	written, err := store.Put(ctx, s.store, a.actor(), ns, req.Msg.GetExpectedVersion())
 	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, s.fail(ctx, requestFieldError(err, namespaceFields))
 	}
 	out, err := s.namespaceOut(ctx, written)
 	if err != nil {

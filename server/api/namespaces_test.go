@@ -92,7 +92,7 @@ func TestNamespaceInvalidInput(t *testing.T) {
 			{"no namespace", &pb.SetNamespaceRequest{}, "namespace: is required"},
 			{"no parent", &pb.SetNamespaceRequest{Namespace: &pb.Namespace{Name: "x"}}, "namespace.parent_id: is required"},
 			{"bad id", &pb.SetNamespaceRequest{Namespace: &pb.Namespace{Id: "nope", ParentId: store.GlobalNamespaceID, Name: "x"}}, "id"},
-			{"no name", &pb.SetNamespaceRequest{Namespace: &pb.Namespace{ParentId: store.GlobalNamespaceID}}, "name"},
+			{"no name", &pb.SetNamespaceRequest{Namespace: &pb.Namespace{ParentId: store.GlobalNamespaceID}}, "namespace.name: is required"},
 		} {
 			_, err := api.set(e.ctx, tc.req)
 			wantCode(t, transport+" "+tc.name, err, connect.CodeInvalidArgument, tc.want)

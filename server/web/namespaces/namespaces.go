@@ -1,0 +1,94 @@
+package namespaces
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+//go:embed *.html
+var pages embed.FS
+
+const (
+	listPage        = "list.html"
+	namespacePage   = "namespace.html"
+	permissionsPage = "permissions.html"
+)
+
+// Register mounts the namespaces screen.
+func Register(mux *http.ServeMux, d ui.Deps) {
+	s := &screen{d: d, t: d.Chrome.MustParse(pages, []string{"shared.html"}, listPage, namespacePage, permissionsPage)}
+	mux.HandleFunc("GET /namespaces", s.list)
+	mux.HandleFunc("GET /namespaces/{id}", s.show)
+	mux.HandleFunc("POST /namespaces/{id}/children", s.create)
+	mux.HandleFunc("POST /namespaces/{id}/rename", s.rename)
+	mux.HandleFunc("POST /namespaces/{id}/move", s.move)
+	mux.HandleFunc("POST /namespaces/{id}/delete", s.remove)
+	mux.HandleFunc("GET /namespaces/{id}/permissions", s.permissions)
+	mux.HandleFunc("POST /namespaces/{id}/permissions", s.grant)
+	mux.HandleFunc("POST /namespaces/{id}/permissions/{pid}", s.changeRole)
+	mux.HandleFunc("POST /namespaces/{id}/permissions/{pid}/revoke", s.revoke)
+}
+
+type screen struct {
+	d ui.Deps
+	t *ui.Templates
+}
+
+// listData is the tree page: the whole tree, a page at a time, or the
+// namespaces whose name matches the filter.
+type listData struct {
+	Query string
+	// Tree is the page of the tree when there is no filter.
+	Tree []*node
+	// Matches are the namespaces matching Query, with their paths.
+	Matches []item
+	Pager   *ui.Pager
+}
+
+func (s *screen) list(w http.ResponseWriter, r *http.Request) {
+	v := ui.ViewerFrom(r.Context())
+	items, err := s.visibleTree(r, v)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	d := listData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Pager: ui.PagerFor(r.URL)}
+	if d.Query != "" {
+		items = matching(items, d.Query)
+	}
+	d.Pager.Total = len(items)
+	from, to := window(len(items), d.Pager.Offset, d.Pager.Limit)
+	page := items[from:to]
+	for i := range page {
+		page[i].Path, page[i].Role = v.NamespacePath(page[i].ID), v.Role(page[i].ID)
+	}
+	if d.Query != "" {
+		d.Matches = page
+	} else {
+		d.Tree = nest(page)
+	}
+	s.t.Render(w, r, http.StatusOK, listPage, ui.Page{Title: "Namespaces", Nav: ui.NavNamespaces, Data: d})
+}
+
+// visibleTree reads every namespace and keeps those the viewer can see, in
+// tree order. It reads the store rather than ListNamespaces, which counts
+// the routes and policies of each namespace: two queries per namespace
+// that the tree does not show.
+func (s *screen) visibleTree(r *http.Request, v *ui.Viewer) ([]item, error) {
+	all, err := s.d.Store.List(r.Context(), store.KindNamespace, store.ListQuery{})
+	if err != nil {
+		return nil, fmt.Errorf("list namespaces: %w", err)
+	}
+	nss := make([]*store.Namespace, 0, len(all.Objects))
+	for _, o := range all.Objects {
+		if ns, ok := o.(*store.Namespace); ok {
+			nss = append(nss, ns)
+		}
+	}
+	return treeOrder(nss, func(id string) bool { return v.Can(id, string(store.RoleViewer)) }), nil
+}

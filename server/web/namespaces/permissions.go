@@ -1,0 +1,282 @@
+package namespaces
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/rbac"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// roles are the roles in the order a select offers them.
+var roles = []store.Role{store.RoleViewer, store.RoleManager, store.RoleAdmin}
+
+// inheritedLimit bounds the grants shown per namespace above: the page
+// links each namespace for the rest.
+const inheritedLimit = 20
+
+// maxAncestry bounds the walk up the tree, which the store keeps free of
+// cycles; a corrupt tree must not hang a page.
+const maxAncestry = 64
+
+// permData is the permissions page of one namespace.
+type permData struct {
+	header
+	Query  string
+	Grants []*store.NamespacePermission
+	Pager  *ui.Pager
+	// CanGrant: the viewer is an admin here, which granting, changing and
+	// revoking take.
+	CanGrant bool
+	// Roles are the roles the viewer may grant: none above their own.
+	Roles []store.Role
+	Grant *ui.Form
+	// RowErrors are refusals of a change or revocation, by permission id.
+	RowErrors map[string]string
+	// Refusal is a refusal whose row this page does not show.
+	Refusal   string
+	Inherited []inherited
+}
+
+// inherited are the grants of one namespace above, which hold here too.
+type inherited struct {
+	ID, Path string
+	Grants   []*store.NamespacePermission
+	// More counts the grants not shown.
+	More int
+}
+
+func (s *screen) permissions(w http.ResponseWriter, r *http.Request) {
+	d, err := s.loadPermissions(r, r.PathValue("id"))
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	s.renderPermissions(w, r, http.StatusOK, d)
+}
+
+func (s *screen) renderPermissions(w http.ResponseWriter, r *http.Request, status int, d *permData) {
+	s.t.Render(w, r, status, permissionsPage, ui.Page{Title: d.Path + ": permissions", Nav: ui.NavNamespaces, Data: d, Error: d.Refusal})
+}
+
+// loadPermissions reads one page of the namespace's grants and those of
+// the namespaces above it that the viewer can see. The grants are read
+// from the store, a page at a time: ListNamespacePermissions returns every
+// grant of every namespace. The service's rule is kept: a viewer of a
+// namespace sees its grants.
+func (s *screen) loadPermissions(r *http.Request, id string) (*permData, error) {
+	h, err := s.loadHeader(r, id, "permissions")
+	if err != nil {
+		return nil, err
+	}
+	v := ui.ViewerFrom(r.Context())
+	d := &permData{
+		header: h, Pager: pagerAt(r, "/namespaces/"+id+"/permissions"), Grant: ui.NewForm(),
+		CanGrant: !h.ReadOnly && v.Can(id, string(store.RoleAdmin)), RowErrors: map[string]string{},
+	}
+	if r.Method == http.MethodGet {
+		d.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+	}
+	for _, role := range roles {
+		if rbac.AtLeast(h.Role, role) {
+			d.Roles = append(d.Roles, role)
+		}
+	}
+	d.Grant.Values["subject_type"], d.Grant.Values["role"] = string(store.SubjectUser), string(store.RoleViewer)
+	res, err := s.d.Store.List(r.Context(), store.KindNamespacePermission, store.ListQuery{
+		NamespaceID: id, Query: d.Query, OrderBy: "created_at", Offset: d.Pager.Offset, Limit: d.Pager.Limit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list permissions of namespace %s: %w", id, err)
+	}
+	d.Pager.Total = res.TotalCount
+	d.Grants = permissionsOf(res.Objects)
+	if d.Inherited, err = s.inherited(r, v, h.NS.GetParentId()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// inherited lists the grants of the namespaces from parentID up that the
+// viewer can see, nearest first: those hidden from the viewer stay hidden,
+// as ListNamespacePermissionGroups hides them.
+func (s *screen) inherited(r *http.Request, v *ui.Viewer, parentID string) ([]inherited, error) {
+	var out []inherited
+	for id, hops := parentID, 0; id != "" && hops < maxAncestry; hops++ {
+		ns, err := store.Get[*store.Namespace](r.Context(), s.d.Store, id)
+		if errors.Is(err, store.ErrNotFound) {
+			// Deleted since the page's own namespace was read: nothing
+			// above it to show.
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read namespace %s: %w", id, err)
+		}
+		if v.Can(id, string(store.RoleViewer)) {
+			res, err := s.d.Store.List(r.Context(), store.KindNamespacePermission, store.ListQuery{NamespaceID: id, OrderBy: "created_at", Limit: inheritedLimit})
+			if err != nil {
+				return nil, fmt.Errorf("list permissions of namespace %s: %w", id, err)
+			}
+			if res.TotalCount > 0 {
+				out = append(out, inherited{ID: id, Path: v.NamespacePath(id), Grants: permissionsOf(res.Objects), More: res.TotalCount - len(res.Objects)})
+			}
+		}
+		id = ns.NamespaceID
+	}
+	return out, nil
+}
+
+func permissionsOf(objs []store.Object) []*store.NamespacePermission {
+	out := make([]*store.NamespacePermission, 0, len(objs))
+	for _, o := range objs {
+		if p, ok := o.(*store.NamespacePermission); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// refusedPermission shows a refusal on the permissions page: with the form
+// or row that caused it when the viewer can fix it, on the error page
+// otherwise.
+func (s *screen) refusedPermission(w http.ResponseWriter, r *http.Request, id string, err error, show func(d *permData)) {
+	if !formError(err) {
+		s.t.Fail(w, r, err)
+		return
+	}
+	d, lerr := s.loadPermissions(r, id)
+	if lerr != nil {
+		s.t.Fail(w, r, lerr)
+		return
+	}
+	show(d)
+	s.renderPermissions(w, r, ui.Status(err), d)
+}
+
+// grant gives a user or group a role on the namespace.
+func (s *screen) grant(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	f, err := readForm(w, r, "subject_type", "subject_id", "role")
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	// An identifier with stray white space would never match the caller
+	// Pomerium names.
+	f.Values["subject_id"] = strings.TrimSpace(f.Get("subject_id"))
+	_, err = s.d.Services.Permissions.SetNamespacePermission(r.Context(), connect.NewRequest(&pb.SetNamespacePermissionRequest{
+		NamespacePermission: &pb.NamespacePermission{
+			NamespaceId: id, SubjectType: f.Get("subject_type"), SubjectId: f.Get("subject_id"), Role: f.Get("role"),
+		},
+	}))
+	if err != nil {
+		s.refusedPermission(w, r, id, err, func(d *permData) {
+			refuse(f, err, permissionFields)
+			d.Grant = f
+		})
+		return
+	}
+	ui.Redirect(w, r, "/namespaces/"+id+"/permissions",
+		fmt.Sprintf("Granted %s to %s %q.", f.Get("role"), f.Get("subject_type"), f.Get("subject_id")))
+}
+
+// existing reads the permission of the URL, which must belong to the
+// namespace of the URL.
+func (s *screen) existing(r *http.Request, id, pid string) (*pb.NamespacePermission, error) {
+	res, err := s.d.Services.Permissions.GetNamespacePermission(r.Context(), connect.NewRequest(&pb.GetNamespacePermissionRequest{Id: pid}))
+	if err != nil {
+		return nil, err
+	}
+	if p := res.Msg.GetNamespacePermission(); p.GetNamespaceId() == id {
+		return p, nil
+	}
+	return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s has no permission %s", id, pid))
+}
+
+// changeRole changes the role of one grant, if it is still at the version
+// the viewer saw.
+func (s *screen) changeRole(w http.ResponseWriter, r *http.Request) {
+	id, pid := r.PathValue("id"), r.PathValue("pid")
+	f, err := readForm(w, r, "role", "expected_version")
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	fail := func(err error) {
+		s.refusedPermission(w, r, id, err, func(d *permData) {
+			refuse(f, err, permissionFields)
+			d.rowError(pid, strings.Join(values(f.Errors), "; "))
+		})
+	}
+	version, err := expectedVersion(f)
+	if err != nil {
+		fail(err)
+		return
+	}
+	p, err := s.existing(r, id, pid)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	_, err = s.d.Services.Permissions.SetNamespacePermission(r.Context(), connect.NewRequest(&pb.SetNamespacePermissionRequest{
+		NamespacePermission: &pb.NamespacePermission{
+			Id: pid, NamespaceId: id, SubjectType: p.GetSubjectType(), SubjectId: p.GetSubjectId(), Role: f.Get("role"),
+		},
+		ExpectedVersion: version,
+	}))
+	if err != nil {
+		fail(err)
+		return
+	}
+	ui.Redirect(w, r, "/namespaces/"+id+"/permissions",
+		fmt.Sprintf("%s %q is now %s.", p.GetSubjectType(), p.GetSubjectId(), f.Get("role")))
+}
+
+// revoke deletes one grant.
+func (s *screen) revoke(w http.ResponseWriter, r *http.Request) {
+	id, pid := r.PathValue("id"), r.PathValue("pid")
+	if err := ui.ParseForm(w, r); err != nil {
+		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		return
+	}
+	p, err := s.existing(r, id, pid)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	if _, err := s.d.Services.Permissions.DeleteNamespacePermission(r.Context(), connect.NewRequest(&pb.DeleteNamespacePermissionRequest{Id: pid})); err != nil {
+		s.refusedPermission(w, r, id, err, func(d *permData) { d.rowError(pid, ui.Message(err)) })
+		return
+	}
+	ui.Redirect(w, r, "/namespaces/"+id+"/permissions",
+		fmt.Sprintf("Revoked %s of %s %q.", p.GetRole(), p.GetSubjectType(), p.GetSubjectId()))
+}
+
+// values are the messages of a form's errors, in a stable order.
+func values(m map[string]string) []string {
+	var out []string
+	for _, k := range []string{"", "role", "subject_type", "subject_id"} {
+		if v, ok := m[k]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// rowError shows a refusal in the row of the permission, or above the page
+// when the page does not show that row.
+func (d *permData) rowError(pid, msg string) {
+	for _, g := range d.Grants {
+		if g.ID == pid {
+			d.RowErrors[pid] = msg
+			return
+		}
+	}
+	d.Refusal = msg
+}
