@@ -66,7 +66,9 @@ var dialect = sqldb.Dialect{
 	Numbered:    true,
 	LockVersion: "SELECT version FROM console_meta WHERE id = 1 FOR UPDATE",
 	NoLimit:     "ALL",
-	ReadTx:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	// A text parameter cast to jsonb, as the SQLite form takes text.
+	JSONTextArray: "SELECT jsonb_array_elements_text(CAST(%s AS jsonb))",
+	ReadTx:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	IsUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

@@ -20,6 +20,10 @@ type Dialect struct {
 	LockVersion string
 	// NoLimit is the LIMIT value that means "all rows" (ALL, -1).
 	NoLimit string
+	// JSONTextArray is a subquery over the strings of a JSON array given as
+	// the parameter %s: a list of ids of any length is one parameter, never
+	// one per id (PostgreSQL takes at most 65,535 parameters).
+	JSONTextArray string
 	// ReadTx are the options of read transactions that must see one snapshot.
 	ReadTx *sql.TxOptions
 	// IsUniqueViolation reports whether err is a unique constraint violation.

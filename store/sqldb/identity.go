@@ -63,10 +63,15 @@ func (db *DB) TouchServiceAccount(ctx context.Context, id string, t time.Time) e
 // ServiceAccountAccess returns last token uses by account id.
 func (db *DB) ServiceAccountAccess(ctx context.Context, ids ...string) (map[string]time.Time, error) {
 	query := "SELECT id, accessed_at FROM service_account_access"
+	var args []any
 	if len(ids) > 0 {
-		query += " WHERE id IN (" + placeholders(1, len(ids)) + ")"
+		cond, err := db.inList("id", ids, func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) })
+		if err != nil {
+			return nil, err
+		}
+		query += " WHERE " + cond
 	}
-	rows, err := db.read.QueryContext(ctx, db.d.q(query), anySlice(ids)...)
+	rows, err := db.read.QueryContext(ctx, db.d.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read service account access: %w", err)
 	}
@@ -107,8 +112,11 @@ func (db *DB) Users(ctx context.Context, q store.UserQuery) ([]store.User, int, 
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if len(q.IDs) > 0 {
-		where = append(where, "id IN ("+placeholders(len(args)+1, len(q.IDs))+")")
-		args = append(args, anySlice(q.IDs)...)
+		cond, err := db.inList("id", q.IDs, arg)
+		if err != nil {
+			return nil, 0, err
+		}
+		where = append(where, cond)
 	}
 	if q.Query != "" {
 		p := arg("%" + escapeLike(strings.ToLower(q.Query)) + "%")

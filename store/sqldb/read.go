@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,11 +78,11 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 	}
 	if len(q.IDs) > 0 {
-		ph := make([]string, len(q.IDs))
-		for i, id := range q.IDs {
-			ph[i] = arg(id)
+		cond, err := db.inList("id", q.IDs, arg)
+		if err != nil {
+			return nil, err
 		}
-		where = append(where, "id IN ("+strings.Join(ph, ", ")+")")
+		where = append(where, cond)
 	}
 	if q.Query != "" {
 		where = append(where, `search LIKE `+arg("%"+escapeLike(strings.ToLower(q.Query))+"%")+` ESCAPE '\'`)
@@ -111,6 +112,16 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		return nil, err
 	}
 	return res, nil
+}
+
+// inList is the condition "column is one of ids", with the ids passed as one
+// parameter however many there are.
+func (db *DB) inList(column string, ids []string, arg func(any) string) (string, error) {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return "", fmt.Errorf("encode ids: %w", err)
+	}
+	return column + " IN (" + fmt.Sprintf(db.d.JSONTextArray, arg(string(b))) + ")", nil
 }
 
 func orderClause(orderBy string) (string, error) {

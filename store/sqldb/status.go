@@ -80,8 +80,11 @@ func (db *DB) Status(ctx context.Context, k store.Kind, ids ...string) (map[stri
 	query := "SELECT kind, id, state, object_version, record_version, reason, field, updated_at FROM object_status WHERE kind = $1"
 	args := []any{string(k)}
 	if len(ids) > 0 {
-		query += " AND id IN (" + placeholders(2, len(ids)) + ")"
-		args = append(args, anySlice(ids)...)
+		cond, err := db.inList("id", ids, func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) })
+		if err != nil {
+			return nil, err
+		}
+		query += " AND " + cond
 	}
 	rows, err := db.read.QueryContext(ctx, db.d.q(query), args...)
 	if err != nil {

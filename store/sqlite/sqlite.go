@@ -55,6 +55,7 @@ var dialect = sqldb.Dialect{
 	Name:              "sqlite",
 	LockVersion:       "SELECT version FROM console_meta WHERE id = 1",
 	NoLimit:           "-1",
+	JSONTextArray:     "SELECT value FROM json_each(%s)",
 	IsUniqueViolation: isUniqueViolation,
 }
 

@@ -12,6 +12,7 @@ func testList(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "Routes", newEnv, testListRoutes)
 	subtest(t, "Namespaces", newEnv, testListNamespaces)
 	subtest(t, "EveryKind", newEnv, testListEveryKind)
+	subtest(t, "ManyIDs", newEnv, testListManyIDs)
 	subtest(t, "BadQueries", newEnv, func(t *testing.T, f *fixture) {
 		for _, c := range []struct {
 			q     store.ListQuery
@@ -158,6 +159,33 @@ func testListEveryKind(t *testing.T, f *fixture) {
 			got := slices.Sorted(slices.Values(ids(res.Objects)))
 			assertEqual(t, fmt.Sprintf("ids of %s listed by %+v", k, c.q), slices.Sorted(slices.Values(c.want)), got)
 		}
+	}
+}
+
+// testListManyIDs asks for more ids than a statement may carry parameters
+// (PostgreSQL takes 65,535): a policy used by 100,000 routes lists them.
+func testListManyIDs(t *testing.T, f *fixture) {
+	a := put(f, newNamespace(store.GlobalNamespaceID, "a"))
+	one := put(f, newObject(t, store.KindRoute, a.ID, "one"))
+	two := put(f, newObject(t, store.KindRoute, a.ID, "two"))
+	many := make([]string, 0, 70_002)
+	for i := range 70_000 {
+		many = append(many, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+	}
+	many = append(many, two.GetObjectMeta().ID, one.GetObjectMeta().ID)
+	res, err := f.s.List(f.ctx, store.KindRoute, store.ListQuery{IDs: many})
+	if err != nil {
+		t.Fatalf("list by %d ids: %v", len(many), err)
+	}
+	checkList(t, f, store.KindRoute, []listCase{{store.ListQuery{IDs: many}, []string{"one", "two"}, 2}})
+	if len(res.Objects) != 2 {
+		t.Fatalf("list by %d ids returned %d objects", len(many), len(res.Objects))
+	}
+	if _, err := f.s.Status(f.ctx, store.KindRoute, many...); err != nil {
+		t.Fatalf("statuses of %d ids: %v", len(many), err)
+	}
+	if _, err := f.s.ServiceAccountAccess(f.ctx, many...); err != nil {
+		t.Fatalf("service account access of %d ids: %v", len(many), err)
 	}
 }
 
