@@ -39,12 +39,7 @@ func (s *activityLog) ListActivityLogEntries(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, err
 	}
-	if q.NamespaceID == "" {
-		if !a.can(store.GlobalNamespaceID, store.RoleViewer) {
-			return nil, connect.NewError(connect.CodePermissionDenied, fmt.Errorf(
-				"%s may not read the log of every namespace, which takes viewer of the Global namespace: name a namespace_id", a.p.Subject))
-		}
-	} else if err := s.requireHistory(ctx, a, q.NamespaceID); err != nil {
+	if err := s.mayList(ctx, a, q.NamespaceID); err != nil {
 		return nil, err
 	}
 	got, err := s.store.Activity(ctx, q)
@@ -119,6 +114,30 @@ func (s *activityLog) visibleEntry(ctx context.Context, a *access, id int64) (*s
 		return nil, 0, 0, err
 	}
 	return e, prev, next, nil
+}
+
+// MayReadHistory reports whether the caller in ctx may list the activity log
+// of a namespace and the namespaces below it, or of every namespace when
+// namespaceID is empty, with the error ListActivityLogEntries would answer.
+func (s *activityLog) MayReadHistory(ctx context.Context, namespaceID string) error {
+	a, err := s.access(ctx)
+	if err != nil {
+		return err
+	}
+	return s.mayList(ctx, a, namespaceID)
+}
+
+// mayList is the rule of listing: a namespace's history takes viewer there,
+// the whole log viewer of Global.
+func (s *activityLog) mayList(ctx context.Context, a *access, namespaceID string) error {
+	if namespaceID == "" {
+		if !a.can(store.GlobalNamespaceID, store.RoleViewer) {
+			return connect.NewError(connect.CodePermissionDenied, fmt.Errorf(
+				"%s may not read the log of every namespace, which takes viewer of the Global namespace: name a namespace_id", a.p.Subject))
+		}
+		return nil
+	}
+	return s.requireHistory(ctx, a, namespaceID)
 }
 
 // requireHistory refuses a caller who may not view the history of a

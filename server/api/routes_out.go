@@ -32,6 +32,9 @@ func (s *Server) routesOut(ctx context.Context, a *access, list ...*store.Route)
 	for i, r := range list {
 		o := convert.RouteFromStore(r, statusOf(st, r.ID))
 		o.NamespaceName = a.snap.Name(r.NamespaceID)
+		if !a.can(r.NamespaceID, store.RoleManager) {
+			redactRoute(o)
+		}
 		for _, id := range r.Spec.GetPolicyIds() {
 			name, err := s.policyName(ctx, policyNames, id)
 			if err != nil {

@@ -1,6 +1,10 @@
 package api
 
-import "github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+import (
+	"context"
+
+	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+)
 
 // Services are the implementations behind Handler, for a surface in the same
 // process (the web console) to call directly. A call needs the caller in its
@@ -15,7 +19,16 @@ type Services struct {
 	Permissions     dashboardpbconnect.NamespacePermissionServiceHandler
 	KeyChain        dashboardpbconnect.KeyChainServiceHandler
 	ActivityLog     dashboardpbconnect.ActivityLogServiceHandler
-	Users           dashboardpbconnect.UserServiceHandler
+	// History answers whether the caller may list a namespace's activity
+	// log, for a surface that reads the log itself (to filter on more than
+	// the service offers) under the service's rule.
+	History HistoryAccess
+	Users   dashboardpbconnect.UserServiceHandler
+}
+
+// HistoryAccess is the activity log's rule of who may read what.
+type HistoryAccess interface {
+	MayReadHistory(ctx context.Context, namespaceID string) error
 }
 
 // Services returns the service implementations.
@@ -23,6 +36,6 @@ func (s *Server) Services() Services {
 	return Services{
 		Namespaces: &namespaces{s}, Policies: &policies{s}, Routes: &routes{s},
 		Settings: &settings{s}, ServiceAccounts: &serviceAccounts{s}, Permissions: &permissions{s},
-		KeyChain: &keyChain{s}, ActivityLog: &activityLog{s}, Users: &users{s},
+		KeyChain: &keyChain{s}, ActivityLog: &activityLog{s}, History: &activityLog{s}, Users: &users{s},
 	}
 }

@@ -56,6 +56,11 @@ func (s *settings) SetSettings(ctx context.Context, req *connect.Request[pb.SetS
 	if err := a.permit(store.GlobalNamespaceID, store.RoleAdmin); err != nil {
 		return nil, err
 	}
+	old, err := store.Get[*store.Settings](ctx, s.store, store.SettingsID, store.WithSecrets())
+	if err != nil {
+		return nil, s.fail(ctx, err)
+	}
+	convert.KeepUnexpressed(in.Spec, old.Spec)
 	written, err := store.Put(ctx, s.store, a.actor(), in, req.Msg.GetExpectedVersion())
 	if err != nil {
 		return nil, s.fail(ctx, err)
