@@ -1,22 +1,129 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // seeded are the objects the screens show.
-type seeded struct{}
-
-// seed writes a namespace, a policy, a route, a certificate, a service
-// account and their activity, so that every screen has something to show.
-func (c *console) seed(t *testing.T) *seeded {
-	t.Helper()
-	return &seeded{}
+type seeded struct {
+	namespace, policy, route, keyPair, account string
+	// activity is an entry of the activity log with a diff (an edit).
+	activity, activityBefore int64
 }
 
-// screens lists every screen with the seeded objects.
+// seed writes what a small team's console holds: a namespace, a policy, a
+// route using it (edited once, so the activity log has a diff), a
+// certificate and a service account.
+func (c *console) seed(t *testing.T) *seeded {
+	t.Helper()
+	ctx := t.Context()
+	actor := store.Actor{Subject: "alice@example.com", Origin: store.OriginUI}
+	ns, err := store.Put(ctx, c.store, actor, &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "Engineering"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := store.Put(ctx, c.store, actor, &store.Policy{
+		ObjectMeta: store.ObjectMeta{NamespaceID: ns.ID, Name: "Engineers"}, Description: "people of the engineering group",
+		PPL: "allow:\n  or:\n    - groups:\n        has: engineering\n    - email:\n        ends_with: \"@example.com\"\n",
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: ns.ID, Name: "wiki"},
+		Spec: &configpb.Route{From: "https://wiki.example.com", To: []string{"http://wiki.internal:8080"}, PolicyIds: []string{pol.ID}}}
+	r, err := store.Put(ctx, c.store, actor, route, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Spec.PassIdentityHeaders = new(true)
+	if r, err = store.Put(ctx, c.store, actor, r, r.Version); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := store.Put(ctx, c.store, actor, &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: ns.ID, Name: "app-" + strconv.Itoa(i)},
+			Spec: &configpb.Route{From: "https://app" + strconv.Itoa(i) + ".example.com", To: []string{"http://app.internal"}}}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kp, err := store.Put(ctx, c.store, actor, &store.KeyPair{ObjectMeta: store.ObjectMeta{NamespaceID: ns.ID, Name: "wiki-tls"},
+		Certificate: selfSigned(t, "wiki.example.com", time.Now().Add(20*24*time.Hour))}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := store.Put(ctx, c.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: ns.ID, Name: "deployer"},
+		Description: "CI deploys", ExpiresAt: time.Now().Add(90 * 24 * time.Hour)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := c.store.Activity(ctx, store.ActivityQuery{EntityID: r.ID, Limit: 2})
+	if err != nil || len(page.Entries) != 2 {
+		t.Fatalf("activity of the route: %v, %v", page, err)
+	}
+	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID,
+		activity: page.Entries[0].ID, activityBefore: page.Entries[1].ID}
+}
+
+// selfSigned returns a PEM certificate for host valid until notAfter.
+func selfSigned(t *testing.T, host string, notAfter time.Time) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: host, Organization: []string{"Example"}},
+		DNSNames: []string{host, "www." + host}, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// screens lists every screen, with the seeded objects where a screen shows
+// one.
 func (s *seeded) screens() []screen {
+	act := func(id int64) string { return strconv.FormatInt(id, 10) }
 	return []screen{
+		{"namespaces", "/namespaces"},
+		{"namespace", "/namespaces/" + s.namespace},
+		{"namespace-permissions", "/namespaces/" + s.namespace + "/permissions"},
+		{"routes", "/routes?namespace=" + s.namespace},
+		{"route-new", "/routes/new?namespace=" + s.namespace},
+		{"route-general", "/routes/" + s.route + "?tab=general"},
+		{"route-matchers", "/routes/" + s.route + "?tab=matchers"},
+		{"route-timeouts", "/routes/" + s.route + "?tab=timeouts"},
+		{"route-headers", "/routes/" + s.route + "?tab=headers"},
+		{"route-tls", "/routes/" + s.route + "?tab=tls"},
+		{"route-lb", "/routes/" + s.route + "?tab=lb"},
+		{"routes-import", "/routes/import"},
+		{"policies", "/policies?namespace=" + s.namespace},
+		{"policy-new", "/policies/new?namespace=" + s.namespace},
+		{"policy", "/policies/" + s.policy},
+		{"certificates", "/certificates"},
+		{"certificate-new", "/certificates/new"},
+		{"certificate", "/certificates/" + s.keyPair},
+		{"service-accounts", "/service-accounts"},
+		{"service-account-new", "/service-accounts/new"},
+		{"service-account", "/service-accounts/" + s.account},
+		{"activity", "/activity"},
+		{"activity-entry", "/activity/" + act(s.activity)},
+		{"activity-compare", "/activity/compare?entity_type=route&entity_id=" + s.route + "&from=" + act(s.activityBefore) + "&to=" + act(s.activity)},
+		{"settings", "/settings"},
 		{"status", "/status"},
 	}
 }

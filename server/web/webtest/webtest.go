@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -32,13 +33,16 @@ const Admin = "admin@example.com"
 
 // Env is one test's web console.
 type Env struct {
-	T     *testing.T
+	T     testing.TB
 	Store store.Store
 	Auth  *auth.Authenticator
 	// URL is the console's base URL (https).
-	URL    string
-	server *httptest.Server
-	key    *ecdsa.PrivateKey
+	URL string
+	// Handler is the console itself, to call in process (benchmarks time
+	// the server alone).
+	Handler http.Handler
+	server  *httptest.Server
+	key     *ecdsa.PrivateKey
 }
 
 // Options adjust an Env.
@@ -50,7 +54,7 @@ type Options struct {
 }
 
 // New starts the web console on st.
-func New(t *testing.T, st store.Store, o Options) *Env {
+func New(t testing.TB, st store.Store, o Options) *Env {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -60,7 +64,10 @@ func New(t *testing.T, st store.Store, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := testr.NewWithOptions(t, testr.Options{Verbosity: 1})
+	log := logr.Discard() // a benchmark times the console, not its logging
+	if _, bench := t.(*testing.B); !bench {
+		log = testr.NewWithInterface(t, testr.Options{Verbosity: 1})
+	}
 	a, err := auth.New(t.Context(), auth.Options{
 		Store: st, Audience: []string{Audience}, Administrators: []string{Admin}, Logger: log,
 		SigningKey: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
@@ -78,7 +85,7 @@ func New(t *testing.T, st store.Store, o Options) *Env {
 	}
 	ts := httptest.NewTLSServer(w.Handler())
 	t.Cleanup(ts.Close)
-	return &Env{T: t, Store: st, Auth: a, URL: ts.URL, server: ts, key: key}
+	return &Env{T: t, Store: st, Auth: a, URL: ts.URL, Handler: w.Handler(), server: ts, key: key}
 }
 
 // Browser is an HTTP client with its own cookies, as one browser tab.

@@ -1,0 +1,100 @@
+package policies
+
+import (
+	"embed"
+	"net/http"
+
+	"connectrpc.com/connect"
+
+	"github.com/pomerium-console/pomerium-console/api/consolepb"
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+//go:embed *.html
+var pages embed.FS
+
+const (
+	listPage = "list.html"
+	editPage = "edit.html"
+)
+
+// Register mounts the policies screen.
+func Register(mux *http.ServeMux, d ui.Deps) {
+	s := &screen{d: d, t: d.Chrome.MustParse(pages, nil, listPage, editPage)}
+	mux.HandleFunc("GET /policies", s.list)
+	mux.HandleFunc("GET /policies/new", s.newForm)
+	mux.HandleFunc("POST /policies/new", s.create)
+	mux.HandleFunc("POST /policies/validate", s.validate)
+	mux.HandleFunc("GET /policies/{id}", s.show)
+	mux.HandleFunc("POST /policies/{id}", s.update)
+	mux.HandleFunc("POST /policies/{id}/delete", s.remove)
+}
+
+type screen struct {
+	d ui.Deps
+	t *ui.Templates
+}
+
+// policyRow is a policy of the list with its namespace's path.
+type policyRow struct {
+	*pb.Policy
+	Path string
+}
+
+// Sync is the policy's sync status for the shared "sync" badge.
+func (r policyRow) Sync() *consolepb.SyncStatus { return syncOf(r.SyncStatus) }
+
+// syncOf hides a sync status without a state (the reconciler has not
+// reported on the object yet), which the shared badge would show as an
+// error: nil shows as unknown.
+func syncOf(s *consolepb.SyncStatus) *consolepb.SyncStatus {
+	if s.GetState() == "" {
+		return nil
+	}
+	return s
+}
+
+type listData struct {
+	Namespaces []ui.Namespace
+	// Namespace is the namespace listed: the policy service lists one
+	// namespace at a time.
+	Namespace string
+	Query     string
+	Policies  []policyRow
+	Pager     *ui.Pager
+	CanCreate bool
+}
+
+func (s *screen) list(w http.ResponseWriter, r *http.Request) {
+	v := ui.ViewerFrom(r.Context())
+	q := r.URL.Query()
+	d := &listData{Namespaces: v.Namespaces(), Namespace: q.Get("namespace"), Query: q.Get("q"), Pager: ui.PagerFor(r.URL)}
+	p := ui.Page{Title: "Policies", Nav: ui.NavPolicies, Data: d}
+	if len(d.Namespaces) == 0 {
+		p.Error = "You have no role in any namespace, so there are no policies to show."
+		s.t.Render(w, r, http.StatusForbidden, listPage, p)
+		return
+	}
+	if d.Namespace == "" {
+		// Tree order puts the highest namespace the viewer sees first.
+		d.Namespace = d.Namespaces[0].ID
+	}
+	d.CanCreate = v.Can(d.Namespace, string(store.RoleManager))
+	offset, limit := int64(d.Pager.Offset), int64(d.Pager.Limit)
+	res, err := s.d.Services.Policies.ListPolicies(r.Context(), connect.NewRequest(&pb.ListPoliciesRequest{
+		Namespace: d.Namespace, Query: &d.Query, Offset: &offset, Limit: &limit,
+	}))
+	if err != nil {
+		// Keep the filters on screen so the viewer can correct them.
+		p.Error = ui.Message(err)
+		s.t.Render(w, r, ui.Status(err), listPage, p)
+		return
+	}
+	d.Pager.Total = int(res.Msg.GetTotalCount())
+	for _, pol := range res.Msg.GetPolicies() {
+		d.Policies = append(d.Policies, policyRow{Policy: pol, Path: v.NamespacePath(pol.GetNamespaceId())})
+	}
+	s.t.Render(w, r, http.StatusOK, listPage, p)
+}

@@ -1,0 +1,52 @@
+package policies
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// refuse puts the reason the service refused a save next to the field it
+// names and returns what the page says above the form.
+//
+// The service names fields two ways: its own checks say "policy.ppl:
+// reason", the store's say "policy <id>: name: reason". Both land on the
+// editor's field of that name.
+func refuse(f *ui.Form, err error, v *ui.Viewer) string {
+	msg := ui.Message(err)
+	var se *store.Error
+	switch {
+	case errors.As(err, &se) && se.Code == store.CodeConflict:
+		return "Someone changed this policy after you opened it, so nothing was saved (" + se.Reason + "). " +
+			"Your input is kept below: copy what you need, then reload the page to edit the current version."
+	case connect.CodeOf(err) == connect.CodePermissionDenied:
+		if f.Get("enforced") == "on" && !v.Can(f.Get("namespace_id"), string(store.RoleAdmin)) {
+			f.Errors["enforced"] = "Enforcing a policy needs the admin role in its namespace."
+		}
+		return "Not saved: " + msg
+	}
+	status := ui.Status(err)
+	if status != http.StatusBadRequest && status != http.StatusConflict {
+		return "Not saved: " + msg
+	}
+	rest := msg
+	if head, tail, ok := strings.Cut(rest, ": "); ok && (head == string(store.KindPolicy) || strings.HasPrefix(head, string(store.KindPolicy)+" ")) {
+		rest = tail
+	}
+	field, reason, ok := strings.Cut(rest, ": ")
+	field = strings.TrimPrefix(field, "policy.")
+	if !ok || !slices.Contains(formFields, field) {
+		return "Not saved: " + msg
+	}
+	if field == "ppl" {
+		reason = describePPLError(f.Get("ppl"), reason)
+	}
+	f.Errors[field] = reason
+	return "Not saved: see the reason next to the field."
+}

@@ -1,0 +1,101 @@
+package routeedit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"connectrpc.com/connect"
+
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// errNoNamespace is the refusal of a new route without a namespace the
+// viewer manages.
+var errNoNamespace = errors.New("namespace_id: choose a namespace in which you have the manager role")
+
+// creator is the new-route page: a chooser of the namespace first, then
+// the general tab of the route.
+type creator struct {
+	*editor
+	// Choose: the namespace is not chosen yet.
+	Choose bool
+}
+
+// newCreator is the new-route page for namespace ns ("": not chosen yet).
+func newCreator(v *ui.Viewer, ns string) *creator {
+	c := &creator{editor: &editor{
+		New: true, Tab: tabGeneral, Form: ui.NewForm(), CanEdit: true,
+		NamespaceID: ns, NamespacePath: v.NamespacePath(ns), secrets: map[string]bool{},
+	}, Choose: ns == ""}
+	c.Form.Values = valuesOf(&pb.Route{NamespaceId: ns})
+	for _, n := range v.Namespaces() {
+		if v.Can(n.ID, string(store.RoleManager)) {
+			c.Namespaces = append(c.Namespaces, n)
+		}
+	}
+	return c
+}
+
+func (s *screen) newForm(w http.ResponseWriter, r *http.Request) {
+	v := ui.ViewerFrom(r.Context())
+	c := newCreator(v, r.URL.Query().Get("namespace"))
+	switch {
+	case len(c.Namespaces) == 0:
+		c.Choose = true
+		s.renderNew(w, r, http.StatusForbidden, c, "Creating a route needs the manager role in a namespace; you have it in none.")
+	case !c.Choose && !v.Can(c.NamespaceID, string(store.RoleManager)):
+		c.Choose = true
+		s.renderNew(w, r, http.StatusForbidden, c, fmt.Sprintf("You may not create routes in namespace %s: that needs the manager role there. Choose another namespace.", c.NamespacePath))
+	default:
+		s.renderNew(w, r, http.StatusOK, c, "")
+	}
+}
+
+// create creates a route from the general tab, then sends the viewer on
+// to its matchers.
+func (s *screen) create(w http.ResponseWriter, r *http.Request) {
+	if err := ui.ParseForm(w, r); err != nil {
+		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		return
+	}
+	v := ui.ViewerFrom(r.Context())
+	c := newCreator(v, r.PostForm.Get("namespace_id"))
+	general, _ := tabByKey(tabGeneral)
+	keepInput(c.Form, general, r.PostForm, 0)
+	if c.Choose || !v.Can(c.NamespaceID, string(store.RoleManager)) {
+		c.Choose = true
+		s.renderNew(w, r, http.StatusForbidden, c, errNoNamespace.Error())
+		return
+	}
+	p := &post{in: r.PostForm, shown: valuesOf(&pb.Route{}), form: c.Form}
+	route := &pb.Route{}
+	applyGeneral(p, route)
+	if !p.ok() {
+		s.renderNew(w, r, http.StatusBadRequest, c, "The route was not created: correct the fields marked below.")
+		return
+	}
+	res, err := s.d.Services.Routes.SetRoute(r.Context(), connect.NewRequest(&pb.SetRouteRequest{Route: route}))
+	if err != nil {
+		status, msg := c.refuse(err)
+		s.renderNew(w, r, status, c, msg)
+		return
+	}
+	created := res.Msg.GetRoute()
+	ui.Redirect(w, r, "/routes/"+url.PathEscape(created.GetId())+"?tab="+tabMatchers,
+		"Created route "+created.GetName()+". Set its matchers next, or any other tab.")
+}
+
+func (s *screen) renderNew(w http.ResponseWriter, r *http.Request, status int, c *creator, msg string) {
+	if !c.Choose {
+		if err := s.choices(r.Context(), ui.ViewerFrom(r.Context()), c.editor); err != nil {
+			s.t.Fail(w, r, err)
+			return
+		}
+		c.Namespaces = nil // the namespace is chosen: the form carries it
+	}
+	s.t.Render(w, r, status, newPage, ui.Page{Title: "New route", Nav: ui.NavRoutes, Data: c, Error: msg})
+}

@@ -1,0 +1,159 @@
+package routeedit
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+)
+
+//go:embed *.html
+var pages embed.FS
+
+const (
+	routePage = "route.html"
+	newPage   = "new.html"
+)
+
+// Register mounts the route editor.
+func Register(mux *http.ServeMux, d ui.Deps) {
+	s := &screen{d: d, t: d.Chrome.MustParse(pages, []string{"fields.html", "general.html", "tabs.html"}, routePage, newPage)}
+	mux.HandleFunc("GET /routes/new", s.newForm)
+	mux.HandleFunc("POST /routes/new", s.create)
+	mux.HandleFunc("GET /routes/{id}", s.show)
+	mux.HandleFunc("POST /routes/{id}", s.update)
+	mux.HandleFunc("POST /routes/{id}/delete", s.delete)
+}
+
+type screen struct {
+	d ui.Deps
+	t *ui.Templates
+}
+
+func (s *screen) getRoute(r *http.Request) (*pb.Route, error) {
+	res, err := s.d.Services.Routes.GetRoute(r.Context(), connect.NewRequest(&pb.GetRouteRequest{Id: r.PathValue("id")}))
+	if err != nil {
+		return nil, err
+	}
+	return res.Msg.GetRoute(), nil
+}
+
+func (s *screen) show(w http.ResponseWriter, r *http.Request) {
+	tabKey := r.URL.Query().Get("tab")
+	if tabKey == "" {
+		tabKey = tabGeneral
+	}
+	if _, ok := tabByKey(tabKey); !ok {
+		s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("the route editor has no tab %q", tabKey)))
+		return
+	}
+	route, err := s.getRoute(r)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	e := newEditor(ui.ViewerFrom(r.Context()), route, tabKey)
+	e.reconcilerFinding()
+	s.render(w, r, http.StatusOK, e, "")
+}
+
+// update saves one tab: the route as read now, with that tab's fields as
+// posted, written only if the route is still at the version the form was
+// read at.
+func (s *screen) update(w http.ResponseWriter, r *http.Request) {
+	if err := ui.ParseForm(w, r); err != nil {
+		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		return
+	}
+	t, ok := tabByKey(r.PostForm.Get("tab"))
+	if !ok {
+		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("tab: %q is not a tab of the route editor", r.PostForm.Get("tab"))))
+		return
+	}
+	route, err := s.getRoute(r)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	e := newEditor(ui.ViewerFrom(r.Context()), route, t.Key)
+	shown := valuesOf(route)
+	keepInput(e.Form, t, r.PostForm, len(route.GetTo()))
+	switch {
+	case e.Kubernetes:
+		s.render(w, r, http.StatusConflict, e, e.Note())
+		return
+	case !e.CanEdit:
+		s.render(w, r, http.StatusForbidden, e, e.Note())
+		return
+	}
+	expected, err := strconv.ParseInt(r.PostForm.Get("expected_version"), 10, 64)
+	if err != nil || expected <= 0 {
+		s.render(w, r, http.StatusBadRequest, e, "The form lacks the version of the route it was read at: reload the page and edit again.")
+		return
+	}
+	e.Version = expected
+	p := &post{in: r.PostForm, shown: shown, form: e.Form}
+	edited := proto.CloneOf(route)
+	appliers[t.Key](p, edited)
+	if !p.ok() {
+		s.render(w, r, http.StatusBadRequest, e, "The route was not saved: correct the fields marked below.")
+		return
+	}
+	res, err := s.d.Services.Routes.SetRoute(r.Context(), connect.NewRequest(&pb.SetRouteRequest{Route: edited, ExpectedVersion: &expected}))
+	if err != nil {
+		status, msg := e.refuse(err)
+		s.render(w, r, status, e, msg)
+		return
+	}
+	saved := res.Msg.GetRoute()
+	ui.Redirect(w, r, "/routes/"+url.PathEscape(saved.GetId())+"?tab="+t.Key,
+		fmt.Sprintf("Saved the %s tab of route %s.", strings.ToLower(t.Label), saved.GetName()))
+}
+
+func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
+	route, err := s.getRoute(r)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	_, err = s.d.Services.Routes.DeleteRoute(r.Context(), connect.NewRequest(&pb.DeleteRouteRequest{Id: route.GetId()}))
+	if err != nil {
+		e := newEditor(ui.ViewerFrom(r.Context()), route, tabGeneral)
+		s.render(w, r, ui.Status(err), e, "The route was not deleted: "+ui.Message(err))
+		return
+	}
+	ui.Redirect(w, r, "/routes?namespace="+url.QueryEscape(route.GetNamespaceId()), "Deleted route "+route.GetName()+".")
+}
+
+// render shows the route page, with the choices of its tab.
+func (s *screen) render(w http.ResponseWriter, r *http.Request, status int, e *editor, msg string) {
+	if err := s.choices(r.Context(), ui.ViewerFrom(r.Context()), e); err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	s.t.Render(w, r, status, routePage, ui.Page{Title: "Route " + e.Route.GetName(), Nav: ui.NavRoutes, Data: e, Error: msg})
+}
+
+// keepInput puts the fields of tab t as posted into f, so that a refused
+// form shows what the viewer wrote, not what is stored.
+func keepInput(f *ui.Form, t tab, in url.Values, upstreams int) {
+	for _, name := range t.fields {
+		f.Values[name] = strings.ReplaceAll(in.Get(name), "\r\n", "\n")
+	}
+	if t.Key == tabGeneral {
+		f.Values["policy_ids"] = strings.Join(in["policy_ids"], "\n")
+	}
+	if t.Key == tabLB {
+		for i := range upstreams {
+			f.Values[weightField(i)] = in.Get(weightField(i))
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package routes
+
+import (
+	"embed"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/api/consolepb"
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+//go:embed *.html
+var pages embed.FS
+
+const (
+	listPage   = "list.html"
+	importPage = "import.html"
+)
+
+// Register mounts the routes list, its bulk actions, export and import.
+func Register(mux *http.ServeMux, d ui.Deps) {
+	s := &screen{d: d, t: d.Chrome.MustParse(pages, nil, listPage, importPage)}
+	mux.HandleFunc("GET /routes", s.list)
+	mux.HandleFunc("POST /routes/bulk", s.bulk)
+	mux.HandleFunc("GET /routes/export", s.export)
+	mux.HandleFunc("GET /routes/import", s.importForm)
+	mux.HandleFunc("POST /routes/import", s.importPost)
+}
+
+type screen struct {
+	d ui.Deps
+	t *ui.Templates
+}
+
+// orders are the sort orders the list offers, as ListRoutes names them.
+var orders = []option{
+	{"name", "Name (A–Z)"}, {"-name", "Name (Z–A)"},
+	{"-modified_at", "Recently modified"}, {"modified_at", "Least recently modified"},
+	{"-created_at", "Newest"}, {"created_at", "Oldest"},
+}
+
+type option struct{ Value, Label string }
+
+// filters are the list's URL query: the namespace, the search text and the
+// order; offset and limit belong to the pager.
+type filters struct {
+	Namespace, Query, Order string
+	values                  url.Values
+}
+
+func filtersOf(q url.Values, v *ui.Viewer) filters {
+	f := filters{Namespace: q.Get("namespace"), Query: strings.TrimSpace(q.Get("q")), Order: q.Get("order"), values: q}
+	if f.Namespace == "" {
+		f.Namespace = defaultNamespace(v)
+	}
+	return f
+}
+
+// defaultNamespace is Global, or the first namespace the viewer may see
+// when Global is not one of them.
+func defaultNamespace(v *ui.Viewer) string {
+	if v.Can(store.GlobalNamespaceID, string(store.RoleViewer)) {
+		return store.GlobalNamespaceID
+	}
+	if all := v.Namespaces(); len(all) > 0 {
+		return all[0].ID
+	}
+	return store.GlobalNamespaceID
+}
+
+// url is the list with these filters (and the pager's offset and limit
+// when keepPage).
+func (f filters) url(keepPage bool) string {
+	q := url.Values{}
+	for _, k := range []string{"namespace", "q", "order", "offset", "limit"} {
+		if !keepPage && (k == "offset" || k == "limit") {
+			continue
+		}
+		if v := f.values.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("namespace", f.Namespace)
+	return "/routes?" + q.Encode()
+}
+
+// exportURL exports what the filters select, in a format.
+func (f filters) exportURL(format string) string {
+	q := url.Values{"namespace": {f.Namespace}, "format": {format}}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.Order != "" {
+		q.Set("order", f.Order)
+	}
+	return "/routes/export?" + q.Encode()
+}
+
+// row is one route of the table.
+type row struct {
+	ID, Name, From string
+	To             []string
+	Path           string
+	Policies       int
+	Enforced       int
+	// Sync is the reconciler's finding as the badge shows it; Meta is the
+	// route's sync status as the service gave it (origin and object name).
+	Sync, Meta *consolepb.SyncStatus
+	// ReadOnly: the route mirrors a Kubernetes object; only Kubernetes may
+	// change it.
+	ReadOnly bool
+}
+
+type listData struct {
+	Filters filters
+	// Path is the namespace's path, for the table's caption.
+	Path       string
+	Namespaces []ui.Namespace
+	Orders     []option
+	Routes     []row
+	Pager      *ui.Pager
+	// CanManage: the viewer is manager of the namespace shown, so the
+	// table has checkboxes and the bulk actions.
+	CanManage   bool
+	MoveTargets []ui.Namespace
+	NewURL      string
+	ExportYAML  string
+	ExportJSON  string
+	// Selected are the ids checked when a refused bulk action re-renders
+	// the page; Failures say, route by route, why it was refused.
+	Selected map[string]bool
+	Failures []failure
+}
+
+func (s *screen) list(w http.ResponseWriter, r *http.Request) {
+	v := ui.ViewerFrom(r.Context())
+	s.renderList(w, r, http.StatusOK, filtersOf(r.URL.Query(), v), ui.Page{}, nil, nil)
+}
+
+// renderList renders the list for f; a refused bulk action passes its
+// error, the ids it had selected and the failures per route.
+func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, f filters, p ui.Page, selected []string, failures []failure) {
+	v := ui.ViewerFrom(r.Context())
+	pager := ui.PagerFor(&url.URL{Path: "/routes", RawQuery: f.values.Encode()})
+	req := &pb.ListRoutesRequest{
+		Namespace: f.Namespace, Query: proto.String(f.Query), OrderBy: proto.String(f.Order),
+		Offset: proto.Int64(int64(pager.Offset)), Limit: proto.Int64(int64(pager.Limit)),
+	}
+	res, err := s.d.Services.Routes.ListRoutes(r.Context(), connect.NewRequest(req))
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	pager.Total = int(res.Msg.GetTotalCount())
+	d := listData{
+		Filters: f, Path: v.NamespacePath(f.Namespace), Namespaces: v.Namespaces(), Orders: orders, Pager: pager,
+		CanManage:   v.Can(f.Namespace, string(store.RoleManager)),
+		MoveTargets: managed(v),
+		NewURL:      "/routes/new?namespace=" + url.QueryEscape(f.Namespace),
+		ExportYAML:  f.exportURL("yaml"), ExportJSON: f.exportURL("json"),
+		Selected: map[string]bool{}, Failures: failures,
+	}
+	for _, id := range selected {
+		d.Selected[id] = true
+	}
+	for _, rt := range res.Msg.GetRoutes() {
+		d.Routes = append(d.Routes, rowOf(v, rt))
+	}
+	p.Title, p.Nav, p.Data = "Routes", ui.NavRoutes, d
+	s.t.Render(w, r, status, listPage, p)
+}
+
+func rowOf(v *ui.Viewer, rt *pb.Route) row {
+	meta := rt.GetSyncStatus()
+	return row{
+		ID: rt.GetId(), Name: rt.GetName(), From: rt.GetFrom(), To: destinations(rt),
+		Path: v.NamespacePath(rt.GetNamespaceId()), Policies: len(rt.GetPolicyIds()), Enforced: len(rt.GetEnforcedPolicyIds()),
+		Sync: syncShown(meta, rt.GetVersion()), Meta: meta,
+		ReadOnly: meta.GetOrigin() == string(store.OriginKubernetes),
+	}
+}
+
+// syncShown is the finding the badge shows. A route the reconciler has not
+// looked at yet, or has changed since it did, is pending: the layout's badge
+// would call a status without a state an error.
+func syncShown(st *consolepb.SyncStatus, version int64) *consolepb.SyncStatus {
+	if st.GetState() != "" && st.GetObjectVersion() >= version {
+		return st
+	}
+	return &consolepb.SyncStatus{State: string(store.SyncPending), Origin: st.GetOrigin(), OriginRef: st.GetOriginRef()}
+}
+
+// destinations is what the To column says: the upstream URLs (with their
+// load balancing weights), or the redirect or direct response the route
+// answers with instead.
+func destinations(rt *pb.Route) []string {
+	switch {
+	case len(rt.GetTo()) > 0:
+		return rt.GetTo()
+	case rt.GetRedirect() != nil:
+		return []string{"redirect"}
+	case rt.GetResponse() != nil:
+		return []string{"response " + strconv.Itoa(int(rt.GetResponse().GetStatus()))}
+	}
+	return nil
+}
+
+// managed lists the namespaces where the viewer is manager: where routes
+// may be moved or imported to.
+func managed(v *ui.Viewer) []ui.Namespace {
+	var out []ui.Namespace
+	for _, ns := range v.Namespaces() {
+		if v.Can(ns.ID, string(store.RoleManager)) {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
