@@ -52,13 +52,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Namespaces: v.Namespaces(), Namespace: q.Get("namespace"), Q: strings.TrimSpace(q.Get("q")),
 		Pager: ui.PagerFor(r.URL), CanUpload: len(adminNamespaces(v)) > 0,
 	}
-	namespaces := []string{d.Namespace}
-	if d.Namespace == "" {
-		namespaces = namespaces[:0]
-		for _, ns := range d.Namespaces {
-			namespaces = append(namespaces, ns.ID)
-		}
-	}
+	namespaces := v.Scope(d.Namespace)
 	records, err := s.find(r.Context(), namespaces, d.Q, d.Pager)
 	if err != nil {
 		s.t.Fail(w, r, fmt.Errorf("list key pairs: %w", err))

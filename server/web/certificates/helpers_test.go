@@ -1,15 +1,6 @@
 package certificates_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -38,41 +29,10 @@ func env(t *testing.T) (*webtest.Env, store.Store) {
 // pair is a certificate and its key, as PEM.
 type pair struct{ Cert, Key string }
 
-// selfSigned makes a self-signed ECDSA certificate for a server with the
-// given common name, valid until notAfter, with one SAN of every kind.
+// selfSigned makes a server certificate for cn valid until notAfter.
 func selfSigned(t *testing.T, cn string, notAfter time.Time) pair {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{"Example Org"}},
-		NotBefore:    notAfter.Add(-365 * 24 * time.Hour), NotAfter: notAfter,
-		DNSNames:       []string{cn, "alt." + cn},
-		IPAddresses:    []net.IP{net.ParseIP("192.0.2.7")},
-		EmailAddresses: []string{"ops@" + cn},
-		URIs:           []*url.URL{{Scheme: "spiffe", Host: "example.org", Path: "/app"}},
-		KeyUsage:       x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair{
-		Cert: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		Key:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})),
-	}
+	cert, key := webtest.SelfSigned(t, cn, notAfter)
+	return pair{Cert: string(cert), Key: string(key)}
 }
 
 // put stores a key pair directly, to set up a test.

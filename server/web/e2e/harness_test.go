@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
 	"flag"
 	"net"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/pomerium-console/pomerium-console/databroker"
-	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/server/api"
@@ -51,19 +49,7 @@ func startConsole(t *testing.T) *console {
 	t.Helper()
 	ctx := t.Context()
 	st := webtest.Postgres(t, srv)
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
-	addr, err := b.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Stop)
-	client, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	client := webtest.Databroker(t)
 	loop := reconcile.New(reconcile.Options{Store: st, Client: client, Instance: "e2e", Logger: logr.Discard()})
 	loopCtx, stopLoop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})

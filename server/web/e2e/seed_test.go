@@ -1,18 +1,12 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -57,8 +51,9 @@ func (c *console) seed(t *testing.T) *seeded {
 			t.Fatal(err)
 		}
 	}
+	cert, _ := webtest.SelfSigned(t, "wiki.example.com", time.Now().Add(20*24*time.Hour))
 	kp, err := store.Put(ctx, c.store, actor, &store.KeyPair{ObjectMeta: store.ObjectMeta{NamespaceID: ns.ID, Name: "wiki-tls"},
-		Certificate: selfSigned(t, "wiki.example.com", time.Now().Add(20*24*time.Hour))}, 0)
+		Certificate: cert}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,25 +68,6 @@ func (c *console) seed(t *testing.T) *seeded {
 	}
 	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID,
 		activity: page.Entries[0].ID, activityBefore: page.Entries[1].ID}
-}
-
-// selfSigned returns a PEM certificate for host valid until notAfter.
-func selfSigned(t *testing.T, host string, notAfter time.Time) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: host, Organization: []string{"Example"}},
-		DNSNames: []string{host, "www." + host}, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // screens lists every screen, with the seeded objects where a screen shows

@@ -1,7 +1,6 @@
 package namespaces
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // staleMessage is what a form refused for a stale expected version says.
@@ -46,20 +44,11 @@ func formError(err error) bool {
 }
 
 // refuse records a service's refusal on f, next to the field it names, and
-// reports whether the refusal was for a stale expected version. The store
-// error inside the service's error names the field directly; a message of
-// the form "field: reason" is read by ui.Form.Refuse.
+// reports whether the refusal was for a stale expected version.
 func refuse(f *ui.Form, err error, fields map[string]string) (stale bool) {
-	var se *store.Error
-	if errors.As(err, &se) {
-		if se.Code == store.CodeConflict {
-			f.Errors[""] = staleMessage
-			return true
-		}
-		if name, ok := fields[se.Field]; ok && se.Field != "" {
-			f.Errors[name] = se.Reason
-			return false
-		}
+	if field, _ := ui.FieldOf(err); field == "version" && ui.Status(err) == http.StatusConflict {
+		f.Errors[""] = staleMessage
+		return true
 	}
 	f.Refuse(err, fields)
 	return false

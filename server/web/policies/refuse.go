@@ -35,13 +35,9 @@ func refuse(f *ui.Form, err error, v *ui.Viewer) string {
 	if status != http.StatusBadRequest && status != http.StatusConflict {
 		return "Not saved: " + msg
 	}
-	rest := msg
-	if head, tail, ok := strings.Cut(rest, ": "); ok && (head == string(store.KindPolicy) || strings.HasPrefix(head, string(store.KindPolicy)+" ")) {
-		rest = tail
-	}
-	field, reason, ok := strings.Cut(rest, ": ")
+	field, reason := ui.FieldOf(err)
 	field = strings.TrimPrefix(field, "policy.")
-	if !ok || !slices.Contains(formFields, field) {
+	if !slices.Contains(formFields, field) {
 		return "Not saved: " + msg
 	}
 	if field == "ppl" {

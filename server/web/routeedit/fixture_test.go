@@ -2,13 +2,6 @@ package routeedit_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/url"
 	"os"
 	"strings"
@@ -76,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 	ppl := "allow:\n  or:\n    - email:\n        is: someone@example.com\n"
 	f.policyA = put(t, st, actor, &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: f.ns, Name: "policy a"}, PPL: ppl}).ID
 	f.policyB = put(t, st, actor, &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "policy b"}, PPL: ppl}).ID
-	cert, key := selfSigned(t)
+	cert, key := webtest.SelfSigned(t, "app.internal", time.Now().Add(time.Hour))
 	f.caKeyPair = put(t, st, actor, &store.KeyPair{ObjectMeta: store.ObjectMeta{NamespaceID: f.ns, Name: "ca"}, Certificate: cert}).ID
 	f.clientKP = put(t, st, actor, &store.KeyPair{ObjectMeta: store.ObjectMeta{NamespaceID: f.ns, Name: "client"}, Certificate: cert, PrivateKey: key}).ID
 	return f
@@ -89,25 +82,6 @@ func put[T store.Object](t *testing.T, st store.Store, actor store.Actor, obj T)
 		t.Fatal(err)
 	}
 	return out
-}
-
-func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "app.internal"},
-		DNSNames: []string{"app.internal"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
 }
 
 // route reads a route through the service, as an admin.

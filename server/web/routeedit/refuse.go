@@ -2,28 +2,10 @@ package routeedit
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 )
-
-// storePrefix is how the store names the object in front of its field
-// ("route 1234…: name: is required"); the services pass it on.
-var storePrefix = regexp.MustCompile(`^route( [0-9a-f-]{36})?: `)
-
-// serviceField splits a service's refusal into the field it names (a path
-// such as "route.to[1]" or "name") and the reason; field is "" when it
-// names none.
-func serviceField(err error) (field, reason string) {
-	msg := storePrefix.ReplaceAllString(ui.Message(err), "")
-	head, rest, ok := strings.Cut(msg, ": ")
-	if !ok || strings.ContainsAny(head, " \t") {
-		return "", msg
-	}
-	return head, rest
-}
 
 // staleMessage explains a save refused because the route changed meanwhile.
 const staleMessage = "This route changed since you opened it (someone saved it meanwhile): nothing was saved. " +
@@ -33,7 +15,7 @@ const staleMessage = "This route changed since you opened it (someone saved it m
 // or above the form, and returns the page's status and message.
 func (e *editor) refuse(err error) (int, string) {
 	status := ui.Status(err)
-	field, reason := serviceField(err)
+	field, reason := ui.FieldOf(err)
 	verb := "saved"
 	if e.New {
 		verb = "created"

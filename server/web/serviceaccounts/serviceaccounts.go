@@ -105,13 +105,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Namespaces: v.Namespaces(), Namespace: q.Get("namespace"), Q: strings.TrimSpace(q.Get("q")),
 		Pager: ui.PagerFor(r.URL), CanCreate: len(managedNamespaces(v)) > 0,
 	}
-	namespaces := []string{d.Namespace}
-	if d.Namespace == "" {
-		namespaces = namespaces[:0]
-		for _, ns := range d.Namespaces {
-			namespaces = append(namespaces, ns.ID)
-		}
-	}
+	namespaces := v.Scope(d.Namespace)
 	all, err := s.find(r.Context(), v, namespaces, d.Q)
 	if err != nil {
 		s.t.Fail(w, r, fmt.Errorf("list service accounts: %w", err))

@@ -1,13 +1,6 @@
 package settings_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,23 +8,14 @@ import (
 	"time"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// certificatePEM is a self-signed certificate, without its key.
-func certificatePEM(t *testing.T, name string) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+// certPEM is a self-signed certificate, without its key.
+func certPEM(t *testing.T, name string) []byte {
+	cert, _ := webtest.SelfSigned(t, name, time.Now().Add(time.Hour))
+	return cert
 }
 
 func TestCertificatesReferToKeyPairsAndKeepInlineOnes(t *testing.T) {
@@ -40,7 +24,7 @@ func TestCertificatesReferToKeyPairsAndKeepInlineOnes(t *testing.T) {
 	ctx := t.Context()
 	actor := store.Actor{Subject: "seed", Origin: store.OriginAPI}
 	kp, err := store.Put(ctx, f.st, actor, &store.KeyPair{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "wildcard"},
-		Certificate: certificatePEM(t, "*.example.com")}, 0)
+		Certificate: certPEM(t, "*.example.com")}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

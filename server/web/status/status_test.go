@@ -1,7 +1,6 @@
 package status_test
 
 import (
-	"crypto/rand"
 	"net/http"
 	"os"
 	"strconv"
@@ -9,10 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-
-	"github.com/pomerium-console/pomerium-console/databroker"
-	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -22,29 +17,10 @@ var srv *pgtest.Server
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 
-// broker starts the embedded databroker on a socket and returns a client.
-func broker(t *testing.T) *databroker.Client {
-	t.Helper()
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
-	addr, err := b.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Stop)
-	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 func TestStatusShowsReconcilerHealthAndDatabroker(t *testing.T) {
 	t.Parallel()
 	st := webtest.Postgres(t, srv)
-	c := broker(t)
+	c := webtest.Databroker(t)
 	info, err := c.ServerInfo(t.Context())
 	if err != nil {
 		t.Fatal(err)

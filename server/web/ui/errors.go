@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // Status is the HTTP status for an error of the services.
@@ -43,12 +45,19 @@ func Message(err error) string {
 	return err.Error()
 }
 
-// FieldOf splits a service's invalid-argument message "field: reason" into
-// the field and the reason; field is "" when the message names none.
+// FieldOf returns the field a refusal of the services names and why: a
+// store refusal passed on (its own field, e.g. "name" or "version" for a
+// stale write) or a service's own "field: reason" message, such as
+// "route.from: ...". field is "" when the refusal names none, or is not the
+// caller's to correct (not found, not allowed, internal).
 func FieldOf(err error) (field, reason string) {
 	msg := Message(err)
-	if Status(err) != http.StatusBadRequest {
+	if s := Status(err); s != http.StatusBadRequest && s != http.StatusConflict {
 		return "", msg
+	}
+	var se *store.Error
+	if errors.As(err, &se) && se.Field != "" {
+		return se.Field, se.Reason
 	}
 	head, rest, ok := strings.Cut(msg, ": ")
 	if !ok || strings.ContainsAny(head, " \t") {

@@ -92,3 +92,16 @@ func (v *Viewer) NamespacePath(id string) string {
 	}
 	return strings.Join(names, " / ")
 }
+
+// Scope is what a list filtered by namespace reads: the namespace selected,
+// or every namespace the viewer can see when none is.
+func (v *Viewer) Scope(selected string) []string {
+	if selected != "" {
+		return []string{selected}
+	}
+	var ids []string
+	for _, ns := range v.Namespaces() {
+		ids = append(ids, ns.ID)
+	}
+	return ids
+}

@@ -1,10 +1,13 @@
 package webtest
 
 import (
+	"crypto/rand"
 	"testing"
 
 	"github.com/go-logr/logr"
 
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/postgres"
@@ -24,4 +27,28 @@ func Postgres(t testing.TB, srv *pgtest.Server) store.Store {
 		}
 	})
 	return st
+}
+
+// Databroker starts the embedded databroker on a loopback socket and returns
+// a client of it; the test's cleanup stops both.
+func Databroker(t testing.TB) *databroker.Client {
+	t.Helper()
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
+	addr, err := b.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close databroker client: %v", err)
+		}
+	})
+	return c
 }
