@@ -2,13 +2,6 @@ package reconcile_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"strings"
@@ -26,6 +19,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/hack/testcert"
 	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -210,29 +204,6 @@ func recordOf(t *testing.T, recordType, id string, msg proto.Message) *pb.Record
 	return rec
 }
 
-// selfSigned returns a PEM certificate for host and its PEM private key.
-func selfSigned(t *testing.T, host string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
-}
-
 // passCount is how many passes a loop has finished.
 func passCount(t testing.TB, m *reconcile.Metrics) uint64 {
 	t.Helper()
@@ -241,4 +212,9 @@ func passCount(t testing.TB, m *reconcile.Metrics) uint64 {
 		t.Fatal(err)
 	}
 	return out.GetHistogram().GetSampleCount()
+}
+
+// selfSigned returns a PEM certificate for host and its PEM private key.
+func selfSigned(t *testing.T, host string) (certPEM, keyPEM []byte) {
+	return testcert.SelfSigned(t, []string{host}, time.Time{})
 }

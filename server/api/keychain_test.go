@@ -3,13 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"slices"
 	"testing"
 	"time"
@@ -20,6 +13,7 @@ import (
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+	"github.com/pomerium-console/pomerium-console/hack/testcert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -40,33 +34,6 @@ func (e *env) keyChainAPI(transport, token string) keyChainAPI {
 	c := dashboardpbconnect.NewKeyChainServiceClient(e.http, e.url, connectOpts(token)...)
 	return keyChainAPI{viaConnect(c.CreateKeyPair), viaConnect(c.UpdateKeyPair), viaConnect(c.GetKeyPair),
 		viaConnect(c.ListKeyPairs), viaConnect(c.DeleteKeyPair)}
-}
-
-// certificate returns a self-signed certificate for hosts and its key, PEM.
-func certificate(t testing.TB, hosts ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: hosts[0], Organization: []string{"Example"}},
-		DNSNames:     hosts,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
 }
 
 // keyPair stores a key pair with a certificate for host in namespace ns.
@@ -286,4 +253,9 @@ func TestKeyChainRoleMatrix(t *testing.T) {
 			return err
 		}},
 	})
+}
+
+// certificate returns a self-signed certificate for hosts and its key, PEM.
+func certificate(t testing.TB, hosts ...string) (certPEM, keyPEM []byte) {
+	return testcert.SelfSigned(t, hosts, time.Time{})
 }
