@@ -34,7 +34,7 @@ assets: ## Fetch the pinned htmx (embedded) and axe-core (browser tests) with np
 
 .PHONY: screenshots
 screenshots: deps assets ## Screenshots of every web console screen, light and dark, into docs/screenshots/.
-	$(GO) test -count=1 -run TestScreenshots ./server/web/e2e/ -args -screenshots $(CURDIR)/docs/screenshots
+	$(GO) test -count=1 -run TestScreens ./server/web/e2e/ -args -screenshots $(CURDIR)/docs/screenshots
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (minutes once, then seconds).
@@ -63,6 +63,7 @@ bench: deps ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/
 	$(GO) test -run '^$$' -bench API -benchtime 1x -timeout 60m ./server/api/
 	$(GO) test -run '^$$' -bench TenThousand -benchtime 1x -timeout 30m ./controllers/
 	hack/bench-serve-rss.sh 100000
+	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 30m ./server/web/
 
 .PHONY: clean
 clean:

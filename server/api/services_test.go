@@ -4,62 +4,38 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	"google.golang.org/grpc/health/grpc_health_v1"
-	rpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
-	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+	"github.com/pomerium-console/pomerium-console/server/api"
+	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
-func TestServicesNotBuiltSaySo(t *testing.T) {
+// TestServicesInProcess: a surface calling the services in process gets
+// the same checks as over the network, records its own origin, and may
+// leave out the routes of policies.
+func TestServicesInProcess(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	_, err := pb.NewClustersServiceClient(e.conn).ListClusters(e.ctx, &pb.ListClustersRequest{})
-	wantCode(t, "ListClusters", err, connect.CodeUnimplemented, "does not implement pomerium.dashboard.ClustersService yet")
-	_, err = pb.NewDeviceServiceClient(e.conn).ListDevices(as(e.ctx, e.adminToken()), &pb.ListDevicesRequest{})
-	wantCode(t, "ListDevices", err, connect.CodeUnimplemented, "README")
-}
+	svc := api.New(api.Options{Store: e.store, Auth: e.auth, Logger: logFor(t)}).Services()
+	pol := e.policy(store.GlobalNamespaceID, "p", false)
+	e.route(store.GlobalNamespaceID, "r", "https://r.example.com", pol.ID)
 
-func TestHealthAndReflection(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	h, err := grpc_health_v1.NewHealthClient(e.conn).Check(e.ctx, &grpc_health_v1.HealthCheckRequest{Service: "pomerium.dashboard.NamespaceService"})
-	if err != nil || h.Status != grpc_health_v1.HealthCheckResponse_SERVING {
-		t.Fatalf("health: %v, %v", h, err)
+	if _, err := svc.Policies.GetPolicy(t.Context(), connect.NewRequest(&pb.GetPolicyRequest{Id: pol.ID})); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("no caller: %v, want Unauthenticated", err)
 	}
-	stream, err := rpb.NewServerReflectionClient(e.conn).ServerReflectionInfo(e.ctx)
-	if err != nil {
-		t.Fatal(err)
+	asAdmin := auth.WithPrincipal(t.Context(), &auth.Principal{Kind: auth.KindUser, Subject: admin, Email: admin, Administrator: true})
+	got, err := svc.Policies.GetPolicy(asAdmin, connect.NewRequest(&pb.GetPolicyRequest{Id: pol.ID}))
+	if err != nil || len(got.Msg.GetPolicy().GetRoutes()) != 1 {
+		t.Fatalf("policy with its routes: %v, %v", got, err)
 	}
-	if err := stream.Send(&rpb.ServerReflectionRequest{MessageRequest: &rpb.ServerReflectionRequest_ListServices{}}); err != nil {
-		t.Fatal(err)
+	got, err = svc.Policies.GetPolicy(api.WithoutPolicyRoutes(asAdmin), connect.NewRequest(&pb.GetPolicyRequest{Id: pol.ID}))
+	if err != nil || len(got.Msg.GetPolicy().GetRoutes()) != 0 || got.Msg.GetPolicy().GetName() != "p" {
+		t.Fatalf("policy without its routes: %v, %v", got, err)
 	}
-	res, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
+	ui := api.WithOrigin(asAdmin, store.OriginUI)
+	set, err := svc.Namespaces.SetNamespace(ui, connect.NewRequest(&pb.SetNamespaceRequest{Namespace: &pb.Namespace{ParentId: store.GlobalNamespaceID, Name: "from-ui"}}))
+	if err != nil || set.Msg.GetNamespace().GetSyncStatus().GetOrigin() != "ui" {
+		t.Fatalf("namespace written from the UI: %v, %v", set, err)
 	}
-	var names []string
-	for _, s := range res.GetListServicesResponse().GetService() {
-		names = append(names, s.Name)
-	}
-	found := false
-	for _, n := range names {
-		found = found || n == "pomerium.dashboard.NamespaceService"
-	}
-	if !found {
-		t.Fatalf("reflection lists %v", names)
-	}
-}
-
-// TestGRPCWeb reaches the API the way browsers do, with gRPC-Web.
-func TestGRPCWeb(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	c := dashboardpbconnect.NewNamespaceServiceClient(e.http, e.url, connect.WithGRPCWeb(), bearer(e.adminToken()))
-	res, err := c.ListNamespaces(e.ctx, connect.NewRequest(&pb.ListNamespacesRequest{}))
-	if err != nil || len(res.Msg.Namespaces) != 1 || res.Msg.Namespaces[0].Name != "Global" {
-		t.Fatalf("list over gRPC-Web: %v, %v", res, err)
-	}
-	_, err = dashboardpbconnect.NewNamespaceServiceClient(e.http, e.url, connect.WithGRPCWeb()).ListNamespaces(e.ctx, connect.NewRequest(&pb.ListNamespacesRequest{}))
-	wantCode(t, "gRPC-Web without credentials", err, connect.CodeUnauthenticated, "no credentials")
 }

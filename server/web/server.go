@@ -172,7 +172,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		v := ui.NewViewer(p, snap, s.csrf.token(seed, p.Subject), withToken)
-		ctx := ui.WithViewer(api.WithOrigin(auth.WithPrincipal(r.Context(), p), store.OriginUI), v)
+		// The screens page through the routes of a policy themselves.
+		ctx := api.WithoutPolicyRoutes(api.WithOrigin(auth.WithPrincipal(r.Context(), p), store.OriginUI))
+		ctx = ui.WithViewer(ctx, v)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

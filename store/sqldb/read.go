@@ -88,30 +88,77 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		where = append(where, `search LIKE `+arg("%"+escapeLike(strings.ToLower(q.Query))+"%")+` ESCAPE '\'`)
 	}
 	cond := " FROM objects WHERE " + strings.Join(where, " AND ")
+	limit := db.d.NoLimit
+	if q.Limit > 0 {
+		limit = fmt.Sprint(q.Limit)
+	}
+	page := " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + fmt.Sprint(q.Offset)
 	res := &store.ListResult{}
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if q.Query != "" {
+			// A search reads every row of the scope anyway: one scan finds the
+			// page and counts the matches.
+			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", count(*) OVER ()"+cond+page, cond, with, args)
+		}
 		if err := tx.QueryRowContext(ctx, db.d.q(with+"SELECT count(*)"+cond), args...).Scan(&res.TotalCount); err != nil {
 			return fmt.Errorf("count %s: %w", k, err)
 		}
-		limit := db.d.NoLimit
-		if q.Limit > 0 {
-			limit = fmt.Sprint(q.Limit)
-		}
-		changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+cond+" ORDER BY "+order+
-			" LIMIT "+limit+" OFFSET "+fmt.Sprint(q.Offset), args...)
+		// The ids of the page come from the list index alone (skipping
+		// offset entries there is cheap); only the page's rows are read.
+		changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+" FROM objects JOIN (SELECT kind AS page_kind, id AS page_id"+
+			cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, args...)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", k, err)
 		}
-		res.Objects = make([]store.Object, len(changes))
-		for i, c := range changes {
-			res.Objects[i] = c.Object
-		}
+		res.Objects = objectsOf(changes)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// listCounted reads a page whose rows carry the count of every match, and
+// counts apart when the page is empty (an offset past the end).
+func (db *DB) listCounted(ctx context.Context, tx *sql.Tx, res *store.ListResult, k store.Kind, query, cond, with string, args []any) error {
+	rows, err := tx.QueryContext(ctx, db.d.q(query), args...)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", k, err)
+	}
+	defer rows.Close()
+	var changes []store.Change
+	for rows.Next() {
+		var count int
+		r, err := scanRow(rows, &count)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", k, err)
+		}
+		res.TotalCount = count
+		obj, err := r.object()
+		if err != nil {
+			return err
+		}
+		changes = append(changes, store.Change{Kind: r.kind, ID: r.meta.ID, Version: r.meta.Version, Object: obj})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list %s: %w", k, err)
+	}
+	res.Objects = objectsOf(changes)
+	if len(changes) == 0 {
+		if err := tx.QueryRowContext(ctx, db.d.q(with+"SELECT count(*)"+cond), args...).Scan(&res.TotalCount); err != nil {
+			return fmt.Errorf("count %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func objectsOf(changes []store.Change) []store.Object {
+	out := make([]store.Object, len(changes))
+	for i, c := range changes {
+		out[i] = c.Object
+	}
+	return out
 }
 
 // inList is the condition "column is one of ids", with the ids passed as one

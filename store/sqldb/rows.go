@@ -29,11 +29,13 @@ type row struct {
 	data      []byte
 }
 
-func scanRow(s scanner) (*row, error) {
+// scanRow reads the objectColumns of a row, and any columns after them
+// into extra.
+func scanRow(s scanner, extra ...any) (*row, error) {
 	var r row
 	var created, modified int64
-	err := s.Scan(&r.kind, &r.meta.ID, &r.meta.NamespaceID, &r.meta.Name, &r.meta.Origin, &r.meta.OriginRef,
-		&r.meta.Version, &created, &modified, &r.deleted, &r.data, &r.hasSecret)
+	err := s.Scan(append([]any{&r.kind, &r.meta.ID, &r.meta.NamespaceID, &r.meta.Name, &r.meta.Origin, &r.meta.OriginRef,
+		&r.meta.Version, &created, &modified, &r.deleted, &r.data, &r.hasSecret}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

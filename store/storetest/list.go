@@ -113,6 +113,9 @@ func testListRoutes(t *testing.T, f *fixture) {
 		{store.ListQuery{OrderBy: "-name", Offset: 3, Limit: 5}, []string{"alpha"}, 4},
 		{store.ListQuery{Offset: 10}, nil, 4},
 		{store.ListQuery{NamespaceID: a.ID, Recursive: true, Query: "a", Limit: 1}, []string{"alpha"}, 3},
+		{store.ListQuery{Query: "example.com", OrderBy: "-name", Offset: 1, Limit: 2}, []string{"delta", "beta"}, 4},
+		{store.ListQuery{Query: "example.com", Offset: 10}, nil, 4},
+		{store.ListQuery{NamespaceID: a.ID, Recursive: true, OrderBy: "-created_at", Offset: 1, Limit: 1}, []string{"alpha"}, 3},
 	})
 }
 

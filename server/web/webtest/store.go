@@ -17,7 +17,14 @@ import (
 // PostgreSQL from pgtest.Main), closed by the test's cleanup.
 func Postgres(t testing.TB, srv *pgtest.Server) store.Store {
 	t.Helper()
-	st, err := postgres.Open(t.Context(), postgres.Options{URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: logr.Discard(), MaxConns: 4})
+	return PostgresAt(t, srv.NewTestDatabase(t))
+}
+
+// PostgresAt opens a store on the database at url, closed by the test's
+// cleanup.
+func PostgresAt(t testing.TB, url string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), postgres.Options{URL: url, EncryptionKey: make([]byte, 32), Logger: logr.Discard(), MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
