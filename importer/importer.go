@@ -114,3 +114,22 @@ func ImportFile(ctx context.Context, s store.Store, f *File, opts Options) (*Res
 	p.recordWritten(res, written)
 	return res, nil
 }
+
+// AdminOnly says why a change needs the admin role of the namespace it
+// writes to, "" when the manager role will do: key pairs hold certificates
+// and keys, and an enforced policy applies to every route below its
+// namespace. Surfaces that import for a caller check it before writing.
+func AdminOnly(ch Change) string {
+	if ch.Action == ActionUnchanged {
+		return ""
+	}
+	switch ch.Kind {
+	case store.KindKeyPair:
+		return fmt.Sprintf("key pair %q (from the inline TLS settings of %s): certificates and keys are managed by admins", ch.Name, ch.Source)
+	case store.KindPolicy:
+		if p, ok := ch.Object.(*store.Policy); ok && p.Enforced {
+			return fmt.Sprintf("policy %q is enforced: only an admin may change an enforced policy", ch.Name)
+		}
+	}
+	return ""
+}

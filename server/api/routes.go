@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -172,7 +173,13 @@ func (s *routes) LoadRoutes(ctx context.Context, req *connect.Request[pb.LoadRou
 	if err := a.permit(store.GlobalNamespaceID, store.RoleManager); err != nil {
 		return nil, err
 	}
-	res, err := importer.Import(ctx, s.store, req.Msg.GetContents(), importer.Options{Namespace: store.GlobalNamespaceID, Actor: a.actor()})
+	opts := importer.Options{Namespace: store.GlobalNamespaceID, Actor: a.actor()}
+	if !a.can(store.GlobalNamespaceID, store.RoleAdmin) {
+		if err := s.managerMayLoad(ctx, req.Msg.GetContents(), opts); err != nil {
+			return nil, err
+		}
+	}
+	res, err := importer.Import(ctx, s.store, req.Msg.GetContents(), opts)
 	var se *store.Error
 	switch {
 	case errors.As(err, &se):
@@ -208,6 +215,31 @@ func (s *routes) LoadRoutes(ctx context.Context, req *connect.Request[pb.LoadRou
 		out.Routes = append(out.Routes, withPolicies)
 	}
 	return connect.NewResponse(out), nil
+}
+
+// managerMayLoad refuses a load that would write what takes admin (key
+// pairs, enforced policies) for a caller who is a manager only: a dry run
+// of the same import lists what it would write.
+func (s *routes) managerMayLoad(ctx context.Context, contents []byte, opts importer.Options) error {
+	opts.DryRun = true
+	plan, err := importer.Import(ctx, s.store, contents, opts)
+	var se *store.Error
+	switch {
+	case errors.As(err, &se):
+		return s.fail(ctx, err)
+	case err != nil:
+		return connect.NewError(connect.CodeInvalidArgument, err)
+	}
+	var reasons []string
+	for _, c := range plan.Plan {
+		if why := importer.AdminOnly(c); why != "" {
+			reasons = append(reasons, why)
+		}
+	}
+	if len(reasons) > 0 {
+		return connect.NewError(connect.CodePermissionDenied, fmt.Errorf("loading these routes needs admin of the Global namespace: %s", strings.Join(reasons, "; ")))
+	}
+	return nil
 }
 
 // routeIn converts a route of a request and checks that the caller may

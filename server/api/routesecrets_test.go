@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"testing"
+
+	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -45,5 +48,32 @@ func TestRouteSecretsOnlyForManagers(t *testing.T) {
 			got.Route.GetMcp().GetServer().GetUpstreamOauth2().GetClientSecret() != "oauth-secret" {
 			t.Errorf("%s: a manager does not read the secrets: %v, %v", transport, got, err)
 		}
+	}
+}
+
+// TestLoadRoutesKeyPairsTakeAdmin: a manager of Global may load routes, but
+// not the key pair an inline tls_custom_ca would become; nothing is
+// written then. An admin may.
+func TestLoadRoutesKeyPairsTakeAdmin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ca, _ := certificate(t, "upstream-ca.example.com")
+	config := []byte("routes:\n  - from: https://app.example.com\n    to: https://app.internal\n    tls_custom_ca: " +
+		base64.StdEncoding.EncodeToString(ca) + "\n")
+	manager := e.account(store.RoleManager, store.GlobalNamespaceID)
+	before, err := e.store.Version(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, transport := range transports {
+		_, err := e.routeAPI(transport, manager).load(e.ctx, &pb.LoadRoutesRequest{Contents: config})
+		wantCode(t, transport+" manager loads a CA", err, connect.CodePermissionDenied, "key pair")
+	}
+	if after, err := e.store.Version(e.ctx); err != nil || after != before {
+		t.Fatalf("store version %d after refused loads, want %d (%v)", after, before, err)
+	}
+	loaded, err := e.routeAPI("grpc", e.adminToken()).load(e.ctx, &pb.LoadRoutesRequest{Contents: config})
+	if err != nil || len(loaded.Routes) != 1 {
+		t.Fatalf("admin loads a CA: %v, %v", loaded, err)
 	}
 }

@@ -86,7 +86,7 @@ func newPreview(v *ui.Viewer, ns, content string, c *checked) *preview {
 				continue
 			}
 			p.Others = append(p.Others, previewRow{Source: ch.Source, Kind: kindName(ch.Kind), Name: ch.Name, Action: ch.Action, Diff: ch.Diff})
-			if need := adminOnly(ch); need != "" && !v.Can(ns, string(store.RoleAdmin)) {
+			if need := importer.AdminOnly(ch); need != "" && !v.Can(ns, string(store.RoleAdmin)) {
 				p.NeedsAdmin = append(p.NeedsAdmin, need)
 			}
 		}
@@ -113,24 +113,6 @@ func writeDigest(h interface{ Write([]byte) (int, error) }, ch importer.Change) 
 		id = "" // chosen anew by every dry run
 	}
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", ch.Kind, ch.Name, ch.Action, id, ch.Source, ch.Diff)
-}
-
-// adminOnly says why a change needs the admin role: key pairs hold
-// certificates and keys, and an enforced policy applies to every route
-// below its namespace.
-func adminOnly(ch importer.Change) string {
-	if ch.Action == importer.ActionUnchanged {
-		return ""
-	}
-	switch ch.Kind {
-	case store.KindKeyPair:
-		return fmt.Sprintf("key pair %q (from the inline TLS settings of %s): certificates and keys are managed by admins", ch.Name, ch.Source)
-	case store.KindPolicy:
-		if p, ok := ch.Object.(*store.Policy); ok && p.Enforced {
-			return fmt.Sprintf("policy %q is enforced: only an admin may change an enforced policy", ch.Name)
-		}
-	}
-	return ""
 }
 
 var sourcePattern = regexp.MustCompile(`^(routes|policy)\[(\d+)\]$`)
