@@ -44,14 +44,27 @@
     }
   });
 
-  // After a partial swap, move focus into the new content so keyboard and
-  // screen-reader users land where the change happened.
+  // After a partial swap, keep keyboard and screen-reader users where the
+  // change happened: on what the new content marks (data-focus, an alert),
+  // or, when the swap took away the element that had focus (a tab link, a
+  // button inside the swapped part), on its counterpart in the new content:
+  // the first field refused, the current tab, or the new content itself.
   document.addEventListener("htmx:afterSettle", function (e) {
     var target = e.detail && e.detail.target;
-    if (!target || target.hasAttribute("data-keep-focus")) { return; }
+    if (!target) { return; }
+    if (target.id && !target.isConnected) {
+      target = document.getElementById(target.id) || target; // an outerHTML swap replaced it
+    }
+    if (target.hasAttribute("data-keep-focus")) { return; }
     var focus = target.querySelector("[data-focus]") || target.querySelector("[role=alert]");
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (!focus && lost) {
+      focus = target.querySelector("[aria-invalid=true]") || target.querySelector("[aria-current]") || target;
+    }
     if (focus) {
-      if (!focus.hasAttribute("tabindex")) { focus.setAttribute("tabindex", "-1"); }
+      if (!focus.hasAttribute("tabindex") && !focus.matches("a[href], button, input, select, textarea")) {
+        focus.setAttribute("tabindex", "-1");
+      }
       focus.focus();
     }
     var label = target.getAttribute("data-announce");
