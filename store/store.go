@@ -36,6 +36,9 @@ type Store interface {
 	// ReferencingRoutes returns the ids of the live routes whose policy_ids
 	// name the policy.
 	ReferencingRoutes(ctx context.Context, policyID string) ([]string, error)
+	// ReferencingRouteNames returns the same routes, id to name, reading
+	// nothing else of them.
+	ReferencingRouteNames(ctx context.Context, policyID string) (map[string]string, error)
 
 	// Activity returns a page of the activity log.
 	Activity(ctx context.Context, q ActivityQuery) (*ActivityPage, error)

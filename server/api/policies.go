@@ -186,19 +186,14 @@ func (s *Server) routeNames(ctx context.Context, policyID string) (map[string]st
 	if skip, _ := ctx.Value(withoutPolicyRoutesKey{}).(bool); skip {
 		return nil, nil
 	}
-	ids, err := s.store.ReferencingRoutes(ctx, policyID)
-	if err != nil || len(ids) == 0 {
-		return nil, s.failIf(ctx, err)
-	}
-	got, err := s.store.List(ctx, store.KindRoute, store.ListQuery{IDs: ids})
+	names, err := s.store.ReferencingRouteNames(ctx, policyID)
 	if err != nil {
 		return nil, s.fail(ctx, err)
 	}
-	out := make(map[string]string, len(got.Objects))
-	for _, o := range got.Objects {
-		out[o.GetObjectMeta().ID] = o.GetObjectMeta().Name
+	if len(names) == 0 {
+		return nil, nil
 	}
-	return out, nil
+	return names, nil
 }
 
 // noCluster refuses a cluster id: clusters are not supported.

@@ -296,6 +296,28 @@ func (db *DB) referencingRoutes(ctx context.Context, q queryer, policyID string)
 	return ids, rows.Err()
 }
 
+// ReferencingRouteNames returns the live routes that use a policy, id to
+// name.
+func (db *DB) ReferencingRouteNames(ctx context.Context, policyID string) (map[string]string, error) {
+	rows, err := db.read.QueryContext(ctx, db.d.q(`SELECT o.id, o.name FROM object_refs r
+		JOIN objects o ON o.kind = r.from_kind AND o.id = r.from_id
+		WHERE r.to_kind = $1 AND r.to_id = $2 AND r.from_kind = $3 AND NOT o.deleted`),
+		string(store.KindPolicy), policyID, string(store.KindRoute))
+	if err != nil {
+		return nil, fmt.Errorf("read routes using policy %s: %w", policyID, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}
+
 func (db *DB) loadSecrets(ctx context.Context, tx *sql.Tx, kps []*store.KeyPair) error {
 	for _, kp := range kps {
 		if !kp.HasPrivateKey {

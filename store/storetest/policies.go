@@ -70,6 +70,19 @@ func wantReferencing(t *testing.T, f *fixture, policyID string, want ...string) 
 	}
 	got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
 	assertEqual(t, "routes referencing policy "+policyID, want, got)
+	names, err := f.s.ReferencingRouteNames(f.ctx, policyID)
+	if err != nil {
+		t.Fatalf("referencing route names: %v", err)
+	}
+	wantNames := map[string]string{}
+	for _, id := range want {
+		r, err := store.Get[*store.Route](f.ctx, f.s, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantNames[id] = r.Name
+	}
+	assertEqual(t, "names of the routes referencing policy "+policyID, wantNames, names)
 }
 
 func testDetach(t *testing.T, f *fixture) {
