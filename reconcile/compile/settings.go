@@ -40,15 +40,34 @@ func (c *compiler) compileSettings() {
 }
 
 func (c *compiler) checkSettings(s *store.Settings) (*settingsKeyPairs, *fieldError) {
-	if s.Spec == nil {
-		return nil, fieldErrorf("spec", "is required")
-	}
-	for _, check := range settingsChecks {
-		if err := check(s.Spec); err != nil {
-			return nil, err
-		}
+	if err := checkSettingsSpec(s.Spec); err != nil {
+		return nil, err
 	}
 	return c.resolveSettingsKeyPairs(s.Spec)
+}
+
+// CheckSettings checks what can be checked of a settings spec on its own,
+// without the key pairs it refers to: every rule compilation applies to its
+// fields. Writers use it to refuse settings compilation would reject anyway
+// (which would leave Pomerium on the last good settings); the field of an
+// invalid status is a path inside the spec ("spec.idp_provider_url").
+func CheckSettings(spec *configpb.Settings) Status {
+	if err := checkSettingsSpec(spec); err != nil {
+		return err.status()
+	}
+	return validStatus()
+}
+
+func checkSettingsSpec(spec *configpb.Settings) *fieldError {
+	if spec == nil {
+		return fieldErrorf("spec", "is required")
+	}
+	for _, check := range settingsChecks {
+		if err := check(spec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveSettingsKeyPairs checks the key pair references of the settings.

@@ -253,7 +253,7 @@ func TestActivityVisibility(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.settingsAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings()}); err != nil {
+	if _, err := e.settingsAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings(t)}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -61,6 +63,11 @@ func (s *settings) SetSettings(ctx context.Context, req *connect.Request[pb.SetS
 		return nil, s.fail(ctx, err)
 	}
 	convert.KeepUnexpressed(in.Spec, old.Spec)
+	// Refuse now what compilation would refuse later (Pomerium would stay on
+	// the last good settings), so that the caller learns why at once.
+	if st := compile.CheckSettings(in.Spec); !st.Valid {
+		return nil, invalid("settings"+strings.TrimPrefix(st.Field, "spec"), "%s", st.Reason)
+	}
 	written, err := store.Put(ctx, s.store, a.actor(), in, req.Msg.GetExpectedVersion())
 	if err != nil {
 		return nil, s.fail(ctx, err)

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"sync"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -30,13 +32,26 @@ func (e *env) settingsAPI(transport, token string) settingsAPI {
 		viaConnect(c.GetConsoleSettings)}
 }
 
-// someSettings are settings with a secret, branding and something else.
-func someSettings() *pb.Settings {
+// someSettings are settings with a secret, branding, an inline certificate
+// and something else.
+func someSettings(t testing.TB) *pb.Settings {
+	cert, key := inlineCertificate(t)
 	return &pb.Settings{
 		LogLevel: new("debug"), SharedSecret: new("c2VjcmV0"), CookieSecret: new("Y29va2ll"),
 		PrimaryColor: new("#123456"), LogoUrl: new("https://example.com/logo.png"),
-		Certificates: []*pb.Settings_Certificate{{CertBytes: []byte("cert"), KeyBytes: []byte("key")}},
+		Certificates: []*pb.Settings_Certificate{{CertBytes: cert, KeyBytes: key}},
 	}
+}
+
+var (
+	inlineOnce            sync.Once
+	inlineCert, inlineKey []byte
+)
+
+// inlineCertificate is the one certificate the settings tests inline.
+func inlineCertificate(t testing.TB) (certPEM, keyPEM []byte) {
+	inlineOnce.Do(func() { inlineCert, inlineKey = certificate(t, "console.example.com") })
+	return inlineCert, inlineKey
 }
 
 func TestSettingsLifecycle(t *testing.T) {
@@ -50,7 +65,7 @@ func TestSettingsLifecycle(t *testing.T) {
 			if err != nil || before.Settings.Id != store.SettingsID || before.Settings.Version != 0 || before.Settings.LogLevel != nil {
 				t.Fatalf("settings before any write: %v, %v", before, err)
 			}
-			set, err := api.set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings()})
+			set, err := api.set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +101,7 @@ func TestSettingsLifecycle(t *testing.T) {
 func TestBrandingAndConsoleSettings(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.settingsAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings()}); err != nil {
+	if _, err := e.settingsAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings(t)}); err != nil {
 		t.Fatal(err)
 	}
 	for _, transport := range transports {
@@ -146,7 +161,7 @@ func TestSettingsRoles(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	team := e.namespace(store.GlobalNamespaceID, "Team")
-	if _, err := e.settingsAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings()}); err != nil {
+	if _, err := e.settingsAPI("grpc", e.adminToken()).set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings(t)}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -171,11 +186,11 @@ func TestSettingsRoles(t *testing.T) {
 		if err == nil {
 			s := got.Settings
 			hasSecrets := s.SharedSecret != nil || s.CookieSecret != nil || s.Certificates[0].KeyBytes != nil
-			if hasSecrets != tc.secrets || s.GetLogLevel() != "debug" || string(s.Certificates[0].CertBytes) != "cert" {
+			if hasSecrets != tc.secrets || s.GetLogLevel() != "debug" || !bytes.Equal(s.Certificates[0].CertBytes, inlineCert) {
 				t.Errorf("%s reads %v; want secrets: %v", who, s, tc.secrets)
 			}
 		}
-		_, err = api.set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings()})
+		_, err = api.set(e.ctx, &pb.SetSettingsRequest{Settings: someSettings(t)})
 		wantCode(t, who+" writing", err, tc.write, "")
 	}
 }

@@ -69,7 +69,7 @@ func FuzzCreateKeyPair(f *testing.F) {
 // every refusal must be InvalidArgument naming a field of the settings.
 func FuzzSetSettingsValidation(f *testing.F) {
 	for _, s := range []*pb.Settings{
-		someSettings(),
+		someSettings(f),
 		{ClusterId: new("c"), CookieSecure: new(false)},
 		{Certificates: []*pb.Settings_Certificate{{CertBytes: []byte("c"), KeyPairId: "k"}}, CodecType: new(pb.CodecType(9))},
 		{AuthorizeServiceUrl: new("https://a,https://b"), JwtGroupsFilter: &pb.JwtGroupsFilter{}},
