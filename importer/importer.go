@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"strings"
 	"context"
 	"fmt"
 
@@ -18,6 +19,12 @@ type Options struct {
 	Actor store.Actor
 	// DryRun plans the import and writes nothing.
 	DryRun bool
+	// Authorize, when set, sees the plan an import is about to write, after
+	// planning and before writing; its error stops the import with nothing
+	// written. Updates carry the version they were planned against, so what
+	// it approved is what is written, or the write fails. A dry run does not
+	// call it.
+	Authorize func(plan []Change) error
 }
 
 // Action says what an import does to one object.
@@ -107,6 +114,11 @@ func ImportFile(ctx context.Context, s store.Store, f *File, opts Options) (*Res
 		res.DryRun = opts.DryRun
 		return res, nil
 	}
+	if opts.Authorize != nil {
+		if err := opts.Authorize(res.Plan); err != nil {
+			return nil, err
+		}
+	}
 	written, err := s.Apply(ctx, actor, p.ops...)
 	if err != nil {
 		return nil, fmt.Errorf("write the imported objects: %w", err)
@@ -132,4 +144,29 @@ func AdminOnly(ch Change) string {
 		}
 	}
 	return ""
+}
+
+// NeedsAdminError refuses an import to a caller who is a manager only.
+type NeedsAdminError struct {
+	// Reasons name each change that takes the admin role (AdminOnly).
+	Reasons []string
+}
+
+func (e *NeedsAdminError) Error() string {
+	return "this import needs the admin role: " + strings.Join(e.Reasons, "; ")
+}
+
+// NeedsAdmin returns a *NeedsAdminError naming the changes of plan that take
+// the admin role, nil when the manager role will do.
+func NeedsAdmin(plan []Change) error {
+	var reasons []string
+	for _, c := range plan {
+		if why := AdminOnly(c); why != "" {
+			reasons = append(reasons, why)
+		}
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return &NeedsAdminError{Reasons: reasons}
 }

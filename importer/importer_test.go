@@ -1,16 +1,20 @@
 package importer_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/hack/testcert"
 	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 func TestImportCreatesRoutesPoliciesAndKeyPairs(t *testing.T) {
@@ -229,4 +233,33 @@ func findChange(t *testing.T, res *importer.Result, k store.Kind, name string) i
 	}
 	t.Fatalf("no %s %q in the plan", k, name)
 	return importer.Change{}
+}
+
+// TestAuthorizeSeesThePlanItWrites: an import whose Authorize refuses the
+// plan writes nothing; NeedsAdmin refuses a key pair to a manager, and a
+// dry run does not ask.
+func TestAuthorizeSeesThePlanItWrites(t *testing.T) {
+	t.Parallel()
+	s := storetest.Embedded(t, make([]byte, 32))
+	ca, _ := testcert.SelfSigned(t, []string{"ca.example.com"}, time.Time{})
+	data := []byte("routes:\n  - from: https://a.example.com\n    to: https://a.internal\n    tls_custom_ca: " + base64.StdEncoding.EncodeToString(ca) + "\n")
+	before, err := s.Version(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	_, err = importer.Import(t.Context(), s, data, importer.Options{Authorize: func(plan []importer.Change) error { asked++; return importer.NeedsAdmin(plan) }})
+	var needsAdmin *importer.NeedsAdminError
+	if !errors.As(err, &needsAdmin) || len(needsAdmin.Reasons) != 1 || !strings.Contains(needsAdmin.Reasons[0], "key pair") {
+		t.Fatalf("import with a key pair for a manager: %v", err)
+	}
+	if after, err := s.Version(t.Context()); err != nil || after != before {
+		t.Fatalf("a refused import wrote: version %d, want %d (%v)", after, before, err)
+	}
+	if _, err := importer.Import(t.Context(), s, data, importer.Options{DryRun: true, Authorize: func([]importer.Change) error { asked++; return nil }}); err != nil || asked != 1 {
+		t.Fatalf("dry run: %v, Authorize asked %d times, want once in all", err, asked)
+	}
+	if res, err := importer.Import(t.Context(), s, data, importer.Options{Authorize: func(plan []importer.Change) error { return nil }}); err != nil || res.Created != 2 {
+		t.Fatalf("authorized import: %+v, %v", res, err)
+	}
 }

@@ -93,7 +93,13 @@ func (s *screen) importPost(w http.ResponseWriter, r *http.Request) {
 		render(http.StatusConflict)
 		return
 	}
-	res, err := importer.ImportFile(r.Context(), s.d.Store, c.File, importer.Options{Namespace: ns, Actor: actor})
+	opts := importer.Options{Namespace: ns, Actor: actor}
+	if !v.Can(ns, string(store.RoleAdmin)) {
+		// The preview refused these already; this holds the plan that is
+		// written to the same rule, whatever changed since.
+		opts.Authorize = importer.NeedsAdmin
+	}
+	res, err := importer.ImportFile(r.Context(), s.d.Store, c.File, opts)
 	if err != nil {
 		if status, ok := refusal(err); ok {
 			page.Error = "Nothing was imported: " + err.Error()
@@ -133,7 +139,11 @@ func uploaded(r *http.Request) (string, error) {
 // about the input, and false for a failure of the console.
 func refusal(err error) (int, bool) {
 	var se *store.Error
-	if !errors.As(err, &se) {
+	var needsAdmin *importer.NeedsAdminError
+	switch {
+	case errors.As(err, &needsAdmin):
+		return http.StatusForbidden, true
+	case !errors.As(err, &se):
 		return 0, false
 	}
 	switch se.Code {
