@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -116,6 +117,47 @@ func (s *activityLog) visibleEntry(ctx context.Context, a *access, id int64) (*s
 	return e, prev, next, nil
 }
 
+// movedIn matches a diff that changes the namespace of its entity: the
+// version before may be in a namespace the caller cannot see.
+var movedIn = regexp.MustCompile(`(?m)^-\s*"namespace_id":`)
+
+// DiffVisible reports whether the caller in ctx may read the diff of an
+// entry it may see: not when the entry moved its entity in from a namespace
+// the caller may not see, whose version the diff would show.
+func (s *activityLog) DiffVisible(ctx context.Context, e *store.ActivityEntry) (bool, error) {
+	if !movedIn.MatchString(e.Diff) {
+		return true, nil // the common case costs nothing
+	}
+	a, err := s.access(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.diffVisible(ctx, a, e)
+}
+
+func (s *activityLog) diffVisible(ctx context.Context, a *access, e *store.ActivityEntry) (bool, error) {
+	if !movedIn.MatchString(e.Diff) {
+		return true, nil
+	}
+	_, prev, _, err := s.store.ActivityEntry(ctx, e.ID)
+	if err != nil {
+		return false, s.fail(ctx, err)
+	}
+	if prev == 0 {
+		return true, nil
+	}
+	before, _, _, err := s.visibleEntry(ctx, a, prev)
+	return before != nil, err
+}
+
+// withoutDiff is e without its diff and line counts, which describe a
+// version the caller may not see.
+func withoutDiff(e *store.ActivityEntry) *store.ActivityEntry {
+	c := *e
+	c.Diff, c.Added, c.Removed = "", 0, 0
+	return &c
+}
+
 // MayReadHistory reports whether the caller in ctx may list the activity log
 // of a namespace and the namespaces below it, or of every namespace when
 // namespaceID is empty, with the error ListActivityLogEntries would answer.
@@ -186,6 +228,13 @@ func (s *activityLog) historyRole(ctx context.Context, a *access, namespaceID st
 func (s *activityLog) entriesOut(ctx context.Context, a *access, entries ...*store.ActivityEntry) ([]*pb.ActivityLogEntry, error) {
 	out := make([]*pb.ActivityLogEntry, len(entries))
 	for i, e := range entries {
+		visible, err := s.diffVisible(ctx, a, e)
+		if err != nil {
+			return nil, err
+		}
+		if !visible {
+			e = withoutDiff(e)
+		}
 		o := &pb.ActivityLogEntry{
 			Id:            strconv.FormatInt(e.ID, 10),
 			Name:          e.EntityName,

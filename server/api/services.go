@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // Services are the implementations behind Handler, for a surface in the same
@@ -29,6 +30,9 @@ type Services struct {
 // HistoryAccess is the activity log's rule of who may read what.
 type HistoryAccess interface {
 	MayReadHistory(ctx context.Context, namespaceID string) error
+	// DiffVisible reports whether the caller may read the diff of an entry
+	// it may see (not when the version before is hidden from it).
+	DiffVisible(ctx context.Context, e *store.ActivityEntry) (bool, error)
 }
 
 // Services returns the service implementations.

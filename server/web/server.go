@@ -149,7 +149,17 @@ func safeMethod(m string) bool {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !safeMethod(r.Method) {
-			r.Body = http.MaxBytesReader(w, r.Body, ui.MaxFormBytes)
+			// Read the form now, so that one too large is told so rather
+			// than refused for a CSRF token that was never read.
+			if err := ui.ParseForm(w, r); err != nil {
+				var tooLarge *http.MaxBytesError
+				if errors.As(err, &tooLarge) {
+					http.Error(w, fmt.Sprintf("the form is larger than the %d MiB the console takes", ui.MaxFormBytes>>20), http.StatusRequestEntityTooLarge)
+					return
+				}
+				http.Error(w, "unreadable form: "+err.Error(), http.StatusBadRequest)
+				return
+			}
 		}
 		seed := s.csrf.seed(w, r)
 		if public(r.URL.Path) {

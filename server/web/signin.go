@@ -69,13 +69,20 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-// safeNext keeps a post-sign-in destination on this console: a path, not a
-// URL elsewhere ("//evil.example" is a URL).
+// safeNext keeps a post-sign-in destination on this console: a path with
+// no scheme and no host. Browsers drop tabs and newlines from URLs and read
+// a backslash as a slash, so "/\t/evil.example" and "/\\evil.example" are
+// URLs elsewhere: any control character or backslash is refused outright.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/signin") {
+	if strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/signin") {
+		return "/"
+	}
+	return u.RequestURI()
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

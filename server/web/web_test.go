@@ -126,7 +126,8 @@ func TestSignInRedirectStaysOnTheConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
+		"/\t/evil.example", "/\t\\evil.example", "/\n/evil.example", "/%2F/evil.example", "///evil.example"} {
 		b := e.Anonymous()
 		page := b.Get("/signin")
 		res := b.Post("/signin", url.Values{"token": {tok}, "next": {next}, "csrf_token": {page.CSRF()}})
@@ -270,5 +271,25 @@ func TestUserThroughPomeriumNeedsNoSignIn(t *testing.T) {
 	}
 	if res.Find(`form[action="/signout"]`).Length() != 0 {
 		t.Error("a user signed in by Pomerium is offered to sign out of the console")
+	}
+}
+
+// TestTooLargeFormsAreToldSo: a form over the limit is refused as too
+// large, urlencoded or multipart, not as a missing CSRF token.
+func TestTooLargeFormsAreToldSo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.Recovery("")
+	big := strings.Repeat("x", 5<<20)
+	for name, res := range map[string]*webtest.Response{
+		"urlencoded": b.Post("/signout", url.Values{"filler": {big}}),
+		"multipart":  b.PostMultipart("/signout", url.Values{}, map[string]string{"file": big}),
+	} {
+		if res.Status != http.StatusRequestEntityTooLarge || !strings.Contains(res.Text(), "larger than the 4 MiB") {
+			t.Errorf("%s: %d %q, want 413 saying the limit", name, res.Status, res.Text())
+		}
+	}
+	if res := b.Get("/status"); res.Status != http.StatusOK {
+		t.Fatalf("still signed in? %d", res.Status)
 	}
 }

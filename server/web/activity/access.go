@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"connectrpc.com/connect"
@@ -18,6 +19,22 @@ import (
 // service's one date filter cannot.
 func (s *screen) mayRead(ctx context.Context, namespaceID string) error {
 	return s.d.Services.History.MayReadHistory(ctx, namespaceID)
+}
+
+// shown is an entry of the log as the caller may see it: without its diff
+// and line counts when it moved its entity in from a namespace the caller
+// cannot see, whose version the diff shows.
+func (s *screen) shown(ctx context.Context, e *store.ActivityEntry) (*store.ActivityEntry, error) {
+	visible, err := s.d.Services.History.DiffVisible(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("activity entry %d: %w", e.ID, err)
+	}
+	if visible {
+		return e, nil
+	}
+	c := *e
+	c.Diff, c.Added, c.Removed = "", 0, 0
+	return &c, nil
 }
 
 // visibleEntry reads an entry through the activity log service, which

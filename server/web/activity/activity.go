@@ -73,6 +73,10 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Pager.Total = got.TotalCount
 	for _, e := range got.Entries {
+		if e, err = s.shown(r.Context(), e); err != nil {
+			s.t.Fail(w, r, err)
+			return
+		}
 		d.Rows = append(d.Rows, row{ActivityEntry: e, Kind: kindLabel(e.EntityType), NamespacePath: namespacePath(v, e.NamespaceID)})
 	}
 	s.t.Render(w, r, http.StatusOK, "list.html", p)

@@ -107,6 +107,10 @@ func (s *screen) eachEntry(ctx context.Context, q store.ActivityQuery, first *st
 			if n == maxExport {
 				return nil
 			}
+			e, err := s.shown(ctx, e)
+			if err != nil {
+				return err
+			}
 			if err := emit(e); err != nil {
 				return err
 			}

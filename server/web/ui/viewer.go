@@ -79,16 +79,31 @@ func (v *Viewer) Namespaces() []Namespace {
 	return out
 }
 
-// NamespacePath is the path of one namespace, or its id when the viewer's
-// snapshot does not know it.
+// hiddenNamespace stands for the path of a namespace the viewer may not
+// see: the services answer NotFound for it, and its name must not leak.
+const hiddenNamespace = "a namespace you cannot view"
+
+// NamespacePath is the path of one namespace; its id when the viewer's
+// snapshot does not know it (deleted since); hiddenNamespace when the viewer
+// may not see it.
 func (v *Viewer) NamespacePath(id string) string {
+	if v.snap.Exists(id) && v.Role(id) == rbac.None {
+		return hiddenNamespace
+	}
 	chain := v.snap.Ancestry(id)
 	if len(chain) == 0 {
 		return id
 	}
-	names := make([]string, len(chain))
-	for i, a := range chain {
-		names[len(chain)-1-i] = v.snap.Name(a)
+	// Global first. The names of namespaces above that the viewer has no
+	// role in are not the viewer's to read: they show as one "…".
+	var names []string
+	for _, a := range slices.Backward(chain) {
+		switch {
+		case a == store.GlobalNamespaceID || v.Role(a) != rbac.None:
+			names = append(names, v.snap.Name(a))
+		case len(names) == 0 || names[len(names)-1] != "…":
+			names = append(names, "…")
+		}
 	}
 	return strings.Join(names, " / ")
 }
