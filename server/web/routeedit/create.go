@@ -1,7 +1,6 @@
 package routeedit
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,10 +11,6 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
-
-// errNoNamespace is the refusal of a new route without a namespace the
-// viewer manages.
-var errNoNamespace = errors.New("namespace_id: choose a namespace in which you have the manager role")
 
 // creator is the new-route page: a chooser of the namespace first, then
 // the general tab of the route.
@@ -29,7 +24,7 @@ type creator struct {
 func newCreator(v *ui.Viewer, ns string) *creator {
 	c := &creator{editor: &editor{
 		New: true, Tab: tabGeneral, Form: ui.NewForm(), CanEdit: true,
-		NamespaceID: ns, NamespacePath: v.NamespacePath(ns), secrets: map[string]bool{},
+		NamespaceID: ns, NamespacePath: v.NamespacePath(ns), secrets: map[string]bool{}, retype: map[string]string{},
 	}, Choose: ns == ""}
 	c.Form.Values = valuesOf(&pb.Route{NamespaceId: ns})
 	for _, n := range v.Namespaces() {
@@ -40,17 +35,48 @@ func newCreator(v *ui.Viewer, ns string) *creator {
 	return c
 }
 
-func (s *screen) newForm(w http.ResponseWriter, r *http.Request) {
+// hiddenNamespace answers a namespace the viewer may not see as the
+// services do, not found, so that the page tells nothing of it (not even
+// that it exists). It reports whether it answered.
+func (s *screen) hiddenNamespace(w http.ResponseWriter, r *http.Request, ns string) bool {
+	if ns == "" || ui.ViewerFrom(r.Context()).Can(ns, string(store.RoleViewer)) {
+		return false
+	}
+	s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", ns)))
+	return true
+}
+
+// refuseNamespace refuses a new route whose namespace is missing or not
+// one the viewer manages, and reports whether it did.
+func (s *screen) refuseNamespace(w http.ResponseWriter, r *http.Request, c *creator) bool {
 	v := ui.ViewerFrom(r.Context())
-	c := newCreator(v, r.URL.Query().Get("namespace"))
 	switch {
 	case len(c.Namespaces) == 0:
 		c.Choose = true
 		s.renderNew(w, r, http.StatusForbidden, c, "Creating a route needs the manager role in a namespace; you have it in none.")
-	case !c.Choose && !v.Can(c.NamespaceID, string(store.RoleManager)):
+	case c.Choose:
+		s.renderNew(w, r, http.StatusBadRequest, c, "Choose the namespace of the new route first.")
+	case !v.Can(c.NamespaceID, string(store.RoleManager)):
 		c.Choose = true
 		s.renderNew(w, r, http.StatusForbidden, c, fmt.Sprintf("You may not create routes in namespace %s: that needs the manager role there. Choose another namespace.", c.NamespacePath))
 	default:
+		return false
+	}
+	return true
+}
+
+func (s *screen) newForm(w http.ResponseWriter, r *http.Request) {
+	ns := r.URL.Query().Get("namespace")
+	if s.hiddenNamespace(w, r, ns) {
+		return
+	}
+	c := newCreator(ui.ViewerFrom(r.Context()), ns)
+	if c.Choose && len(c.Namespaces) > 0 {
+		// Nothing chosen yet is the chooser, not a mistake.
+		s.renderNew(w, r, http.StatusOK, c, "")
+		return
+	}
+	if !s.refuseNamespace(w, r, c) {
 		s.renderNew(w, r, http.StatusOK, c, "")
 	}
 }
@@ -62,13 +88,14 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
 		return
 	}
-	v := ui.ViewerFrom(r.Context())
-	c := newCreator(v, r.PostForm.Get("namespace_id"))
+	ns := r.PostForm.Get("namespace_id")
+	if s.hiddenNamespace(w, r, ns) {
+		return
+	}
+	c := newCreator(ui.ViewerFrom(r.Context()), ns)
 	general, _ := tabByKey(tabGeneral)
-	keepInput(c.Form, general, r.PostForm, 0)
-	if c.Choose || !v.Can(c.NamespaceID, string(store.RoleManager)) {
-		c.Choose = true
-		s.renderNew(w, r, http.StatusForbidden, c, errNoNamespace.Error())
+	c.keepInput(general, r.PostForm)
+	if s.refuseNamespace(w, r, c) {
 		return
 	}
 	p := &post{in: r.PostForm, shown: valuesOf(&pb.Route{}), form: c.Form}

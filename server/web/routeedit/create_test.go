@@ -9,6 +9,7 @@ import (
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -199,5 +200,69 @@ func TestReconcilerFindingNextToField(t *testing.T) {
 	}
 	if res := f.env.User(managerEmail).Get("/routes/" + r.GetId() + "?tab=nonsense"); res.Status != http.StatusNotFound {
 		t.Errorf("unknown tab: status %d, want 404", res.Status)
+	}
+}
+
+// TestCreateWithoutNamespaceIsBadRequest: a new-route form posted without
+// a namespace is the form's mistake (400), not a lack of role.
+func TestCreateWithoutNamespaceIsBadRequest(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := f.env.User(managerEmail)
+	form := url.Values{"namespace_id": {""}, "name": {"app"}, "from": {"https://app.example.com"}, "action": {"to"}, "to": {"http://app.internal"}}
+	res := b.Post("/routes/new", form)
+	if res.Status != http.StatusBadRequest {
+		t.Errorf("status %d, want 400: %s", res.Status, res.Find("main").Text())
+	}
+	if !strings.Contains(res.Find("#page-error").Text(), "Choose the namespace") {
+		t.Errorf("the page does not ask for a namespace: %q", res.Find("#page-error").Text())
+	}
+	list, err := f.svc.Routes.ListRoutes(f.ctx, connect.NewRequest(&pb.ListRoutesRequest{Namespace: f.ns}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := list.Msg.GetTotalCount(); n != 0 {
+		t.Errorf("%d routes after a refused create, want 0", n)
+	}
+}
+
+// TestNewRouteInHiddenNamespaceNotFound answers a namespace the viewer
+// cannot see as the services do, 404, without naming it; a namespace the
+// viewer sees without the manager role stays 403.
+func TestNewRouteInHiddenNamespaceNotFound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	other := put(t, f.env.Store, store.Actor{Subject: "test", Origin: store.OriginAPI},
+		&store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "other"}})
+	const outsider = "outsider@example.com"
+	f.env.Grant(store.RoleManager, other.ID, store.SubjectUser, outsider)
+	b := f.env.User(outsider)
+	wantHidden := func(what string, res *webtest.Response) {
+		t.Helper()
+		if res.Status != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", what, res.Status)
+		}
+		if msg := res.Find("#page-error").Text(); !strings.Contains(msg, "namespace "+f.ns+" not found") {
+			t.Errorf("%s: the page says %q, want the namespace not found", what, msg)
+		}
+		if strings.Contains(res.Text(), "team") {
+			t.Errorf("%s: the page names the hidden namespace", what)
+		}
+	}
+	wantHidden("new route page", b.Get("/routes/new?namespace="+f.ns))
+	form := url.Values{"namespace_id": {f.ns}, "name": {"app"}, "from": {"https://app.example.com"}, "action": {"to"}, "to": {"http://app.internal"}}
+	wantHidden("create", b.Post("/routes/new", form))
+	list, err := f.svc.Routes.ListRoutes(f.ctx, connect.NewRequest(&pb.ListRoutesRequest{Namespace: f.ns}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := list.Msg.GetTotalCount(); n != 0 {
+		t.Errorf("%d routes after a refused create, want 0", n)
+	}
+
+	f.env.Grant(store.RoleViewer, f.ns, store.SubjectUser, outsider)
+	res := b.Get("/routes/new?namespace=" + f.ns)
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Find("#page-error").Text(), "Global / team") {
+		t.Errorf("a namespace the viewer sees: status %d, %q; want 403 naming it", res.Status, res.Find("#page-error").Text())
 	}
 }

@@ -39,7 +39,27 @@ type editor struct {
 	// Upstreams are the route's upstream URLs, for their weights.
 	Upstreams []upstream
 	// secrets says which secret fields hold a value, never the value.
-	secrets map[string]bool
+	// SecretsHidden: the service leaves secrets out for the viewer (not a
+	// manager of the namespace), so secrets says nothing about them.
+	secrets       map[string]bool
+	SecretsHidden bool
+	// retype is the note of a secret field that a refused form carried:
+	// type it again, since the page does not send it back.
+	retype map[string]string
+}
+
+// secretFields are the route's secrets: the form never shows their value.
+var secretFields = []string{"idp_client_secret", "kubernetes_service_account_token"}
+
+// secretOf is the secret field of a secret's field or of its removal box
+// (NAME_clear).
+func secretOf(field string) (string, bool) {
+	for _, s := range secretFields {
+		if field == s || field == s+"_clear" {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 type tabLink struct {
@@ -81,6 +101,44 @@ func (e *editor) Selected(name, value string) bool {
 
 // HasSecret says a secret field holds a value.
 func (e *editor) HasSecret(name string) bool { return e.secrets[name] }
+
+// Retype is the note that asks to type a refused secret again, "" for
+// none.
+func (e *editor) Retype(name string) string { return e.retype[name] }
+
+// DescribedBy lists the ids of what describes a field, for its
+// aria-describedby: its hint (hint says it has one), a secret's notes (is
+// a value set, type it again) and its errors.
+func (e *editor) DescribedBy(name string, hint bool) string {
+	var ids []string
+	if hint {
+		ids = append(ids, "h-"+name)
+	}
+	if e.Retype(name) != "" {
+		ids = append(ids, "r-"+name)
+	}
+	if s, ok := secretOf(name); ok && s == name {
+		ids = append(ids, "s-"+name)
+	}
+	return strings.Join(append(ids, e.errorIDs(name)...), " ")
+}
+
+// Invalid says a field has an error, its own or its group's.
+func (e *editor) Invalid(name string) bool { return len(e.errorIDs(name)) > 0 }
+
+// errorIDs are the ids of the errors about a field: its own, and for a
+// weight the error about the weights as a whole, which is shown once
+// after them.
+func (e *editor) errorIDs(name string) []string {
+	var ids []string
+	if e.Err(name) != "" {
+		ids = append(ids, "e-"+name)
+	}
+	if strings.HasPrefix(name, "weight_") && e.Err("weights") != "" {
+		ids = append(ids, "e-weights")
+	}
+	return ids
+}
 
 // TabLabel is the label of the current tab.
 func (e *editor) TabLabel() string {
@@ -183,6 +241,10 @@ func newEditor(v *ui.Viewer, r *pb.Route, tabKey string) *editor {
 			"idp_client_secret":                r.GetIdpClientSecret() != "",
 			"kubernetes_service_account_token": r.GetKubernetesServiceAccountToken() != "",
 		},
+		// The route service gives secrets to managers only: to others an
+		// unset secret and a set one look the same.
+		SecretsHidden: !v.Can(r.GetNamespaceId(), string(store.RoleManager)),
+		retype:        map[string]string{},
 	}
 	e.CanEdit = !e.Kubernetes && v.Can(r.GetNamespaceId(), string(store.RoleManager))
 	e.Form.Values = valuesOf(r)

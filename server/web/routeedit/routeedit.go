@@ -85,7 +85,7 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 	}
 	e := newEditor(ui.ViewerFrom(r.Context()), route, t.Key)
 	shown := valuesOf(route)
-	keepInput(e.Form, t, r.PostForm, len(route.GetTo()))
+	e.keepInput(t, r.PostForm)
 	switch {
 	case e.Kubernetes:
 		s.render(w, r, http.StatusConflict, e, e.Note())
@@ -142,18 +142,33 @@ func (s *screen) render(w http.ResponseWriter, r *http.Request, status int, e *e
 	s.t.Render(w, r, status, routePage, ui.Page{Title: "Route " + e.Route.GetName(), Nav: ui.NavRoutes, Data: e, Error: msg})
 }
 
-// keepInput puts the fields of tab t as posted into f, so that a refused
-// form shows what the viewer wrote, not what is stored.
-func keepInput(f *ui.Form, t tab, in url.Values, upstreams int) {
+// keepInput puts the fields of tab t as posted into the form, so that a
+// refused form shows what the viewer wrote, not what is stored. Secrets are
+// the exception: a refused page must not carry a secret back into the HTML
+// (its source, the browser's cache, a proxy's log), so their fields stay
+// empty and a note asks to type them again. Their removal boxes come back
+// unticked too: after a stale save the stored secret may be one the viewer
+// has not seen, and removing it must be a fresh decision.
+func (e *editor) keepInput(t tab, in url.Values) {
 	for _, name := range t.fields {
-		f.Values[name] = strings.ReplaceAll(in.Get(name), "\r\n", "\n")
+		if secret, ok := secretOf(name); ok {
+			switch {
+			case normalize(in.Get(name)) == "":
+			case name == secret:
+				e.retype[secret] = "Re-enter the secret: it is not sent back to the browser."
+			case e.retype[secret] == "":
+				e.retype[secret] = "Tick “Remove the stored value” again to remove it: the refused form did not keep it."
+			}
+			continue
+		}
+		e.Form.Values[name] = strings.ReplaceAll(in.Get(name), "\r\n", "\n")
 	}
 	if t.Key == tabGeneral {
-		f.Values["policy_ids"] = strings.Join(in["policy_ids"], "\n")
+		e.Form.Values["policy_ids"] = strings.Join(in["policy_ids"], "\n")
 	}
 	if t.Key == tabLB {
-		for i := range upstreams {
-			f.Values[weightField(i)] = in.Get(weightField(i))
+		for _, u := range e.Upstreams {
+			e.Form.Values[u.Field] = in.Get(u.Field)
 		}
 	}
 }

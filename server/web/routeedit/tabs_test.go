@@ -200,3 +200,29 @@ func TestGeneralMovesNamespace(t *testing.T) {
 	want.NamespaceId = sub.ID
 	sameRoute(t, want, f.route(r.GetId()))
 }
+
+// TestWeightsErrorDescribesTheFields: the refusal of the weights as a
+// whole is tied to every weight field, as each field's own error is.
+func TestWeightsErrorDescribesTheFields(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := f.env.User(managerEmail)
+	r := f.setRoute(fullRoute(f))
+	form := editForm(t, b, r.GetId(), "lb")
+	form.Set("weight_0", "")
+	res := b.Post("/routes/"+r.GetId(), form)
+	if res.Status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", res.Status, res.Find("main").Text())
+	}
+	if got := fieldError(res, "weights"); !strings.Contains(got, "give every upstream URL a weight, or none") {
+		t.Errorf("the weights' error %q", got)
+	}
+	for _, field := range []string{"weight_0", "weight_1"} {
+		in := res.Find("#f-" + field)
+		if in.AttrOr("aria-invalid", "") != "true" || !strings.Contains(in.AttrOr("aria-describedby", ""), "e-weights") {
+			t.Errorf("%s: aria-invalid=%q aria-describedby=%q, want tied to #e-weights", field,
+				in.AttrOr("aria-invalid", ""), in.AttrOr("aria-describedby", ""))
+		}
+	}
+	sameRoute(t, r, f.route(r.GetId()))
+}

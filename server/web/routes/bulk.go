@@ -33,9 +33,15 @@ func (s *screen) bulk(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, invalid("%v", err))
 		return
 	}
+	action := r.PostFormValue("action")
+	// First, so that no answer about the selection tells anything of a
+	// namespace the viewer may not see.
+	if action == "move" && hiddenNamespace(v, r.PostFormValue("move_to")) {
+		s.t.Fail(w, r, namespaceNotFound(r.PostFormValue("move_to")))
+		return
+	}
 	f := filtersOf(listValues(r.PostForm), v)
 	ids := unique(r.PostForm["id"])
-	action := r.PostFormValue("action")
 	refuse := func(status int, msg string) {
 		s.renderList(w, r, status, f, ui.Page{Error: msg}, ids, nil)
 	}
@@ -78,7 +84,7 @@ func (s *screen) bulkDelete(w http.ResponseWriter, r *http.Request, f filters, i
 	}
 	_, err := s.d.Services.Routes.DeleteRoutes(r.Context(), connect.NewRequest(&pb.DeleteRoutesRequest{Ids: ids}))
 	if err != nil {
-		s.serviceRefused(w, r, f, ids, routes, "ids", err)
+		s.serviceRefused(w, r, f, ids, ids, routes, "ids", err)
 		return
 	}
 	ui.Redirect(w, r, f.url(true), fmt.Sprintf("Deleted %s: %s.", count(len(ids), "route"), names(ids, routes)))
@@ -112,7 +118,9 @@ func (s *screen) bulkMove(w http.ResponseWriter, r *http.Request, f filters, ids
 	if len(moving) > 0 {
 		_, err := s.d.Services.Routes.MoveRoutes(r.Context(), connect.NewRequest(&pb.MoveRoutesRequest{RouteIds: moving, NewNamespaceId: to}))
 		if err != nil {
-			s.serviceRefused(w, r, f, ids, routes, "route_ids", err)
+			// route_ids[i] of a refusal indexes the request, moving, not
+			// the selection; the selection is what the page keeps checked.
+			s.serviceRefused(w, r, f, ids, moving, routes, "route_ids", err)
 			return
 		}
 	}
@@ -182,25 +190,48 @@ var indexedField = regexp.MustCompile(`^[a-z_]+\[(\d+)\]$`)
 
 // serviceRefused shows why the service refused a bulk action (a route
 // changed between the check and the call): against the route it names when
-// it names one.
-func (s *screen) serviceRefused(w http.ResponseWriter, r *http.Request, f filters, ids []string, routes map[string]*store.Route, list string, err error) {
+// it names one. sent is the list of the request, which the refusal's index
+// counts in; selected is what the page keeps checked.
+func (s *screen) serviceRefused(w http.ResponseWriter, r *http.Request, f filters, selected, sent []string, routes map[string]*store.Route, list string, err error) {
 	status := ui.Status(err)
 	if status == http.StatusInternalServerError || status == http.StatusUnauthorized {
 		s.t.Fail(w, r, err)
 		return
 	}
-	field, reason := ui.FieldOf(err)
-	if m := indexedField.FindStringSubmatch(field); m != nil && strings.HasPrefix(field, list+"[") {
-		if i, convErr := strconv.Atoi(m[1]); convErr == nil && i < len(ids) {
-			name := "Unknown route"
-			if rt, ok := routes[ids[i]]; ok {
-				name = rt.Name
-			}
-			s.renderList(w, r, status, f, ui.Page{}, ids, []failure{{ID: ids[i], Name: name, Reason: reason}})
-			return
+	if i, reason, ok := refusedIndex(err, list); ok && i < len(sent) {
+		name := "Unknown route"
+		if rt, found := routes[sent[i]]; found {
+			name = rt.Name
 		}
+		s.renderList(w, r, status, f, ui.Page{}, selected, []failure{{ID: sent[i], Name: name, Reason: reason}})
+		return
 	}
-	s.renderList(w, r, status, f, ui.Page{Error: "Nothing was changed: " + ui.Message(err)}, ids, nil)
+	s.renderList(w, r, status, f, ui.Page{Error: "Nothing was changed: " + ui.Message(err)}, selected, nil)
+}
+
+// refusedIndex is the element of list that a service's refusal names, as
+// in "route_ids[1]: route … not found", and why. The message is read
+// rather than ui.FieldOf, which keeps fields for invalid arguments and
+// conflicts only: a route of the list that is gone (not found) or no longer
+// the viewer's (permission denied) is named just the same.
+func refusedIndex(err error, list string) (int, string, bool) {
+	head, reason, ok := strings.Cut(ui.Message(err), ": ")
+	m := indexedField.FindStringSubmatch(head)
+	if !ok || m == nil || !strings.HasPrefix(head, list+"[") {
+		return 0, "", false
+	}
+	i, convErr := strconv.Atoi(m[1])
+	return i, reason, convErr == nil
+}
+
+// hiddenNamespace says the viewer may not see a namespace: pages then
+// answer as the services do, not found, and do not name it.
+func hiddenNamespace(v *ui.Viewer, id string) bool {
+	return id != "" && !v.Can(id, string(store.RoleViewer))
+}
+
+func namespaceNotFound(id string) error {
+	return connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", id))
 }
 
 // count says "1 route" or "3 routes"; forms gives the singular and plural

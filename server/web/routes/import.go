@@ -50,6 +50,10 @@ func (s *screen) importPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns := r.PostFormValue("namespace")
+	if hiddenNamespace(v, ns) {
+		s.t.Fail(w, r, namespaceNotFound(ns))
+		return
+	}
 	f.Values["namespace"] = ns
 	content, err := uploaded(r)
 	f.Values["content"] = content

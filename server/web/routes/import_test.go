@@ -187,6 +187,9 @@ func TestImportRoles(t *testing.T) {
 	withCA := goodConfig + "    tls_custom_ca: " + base64.StdEncoding.EncodeToString(caPEM(t, "Upstream CA")) + "\n"
 	other := f.namespace(store.GlobalNamespaceID, "Other")
 	f.e.Grant(store.RoleManager, other, store.SubjectUser, "manager@example.com")
+	// The manager sees Global, so that importing there is refused for the
+	// role (a namespace not seen is not found: TestHiddenNamespacesAreNotFound).
+	f.e.Grant(store.RoleViewer, store.GlobalNamespaceID, store.SubjectUser, "manager@example.com")
 	// The policy an import would write for the file's first route exists
 	// in Other, and an admin enforces it there.
 	if _, err := store.Put(t.Context(), f.st, testActor, &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: other, Name: "one.example.com access"},

@@ -137,6 +137,10 @@ type listData struct {
 	// the page; Failures say, route by route, why it was refused.
 	Selected map[string]bool
 	Failures []failure
+	// Refused says why the service refused the list (the namespace was
+	// deleted since the page was shown, say); the page then shows only
+	// that inside #results, the part an htmx filter change swaps.
+	Refused string
 }
 
 func (s *screen) list(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +159,7 @@ func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	res, err := s.d.Services.Routes.ListRoutes(r.Context(), connect.NewRequest(req))
 	if err != nil {
-		s.t.Fail(w, r, err)
+		s.listRefused(w, r, f, pager, err)
 		return
 	}
 	pager.Total = int(res.Msg.GetTotalCount())
@@ -175,6 +179,24 @@ func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	p.Title, p.Nav, p.Data = "Routes", ui.NavRoutes, d
 	s.t.Render(w, r, status, listPage, p)
+}
+
+// listRefused answers a list the service refused. The error page puts the
+// message outside #results, which is all an htmx filter change swaps in:
+// the viewer would see the list vanish without a word. So htmx gets the
+// list page with the message inside #results; a plain request gets the
+// error page. An internal error htmx does not swap, and an expired session
+// redirects, so both keep the error page.
+func (s *screen) listRefused(w http.ResponseWriter, r *http.Request, f filters, pager *ui.Pager, err error) {
+	status := ui.Status(err)
+	if !ui.IsHTMX(r) || status == http.StatusInternalServerError || status == http.StatusUnauthorized {
+		s.t.Fail(w, r, err)
+		return
+	}
+	v := ui.ViewerFrom(r.Context())
+	d := listData{Filters: f, Namespaces: v.Namespaces(), Orders: orders, Pager: pager,
+		Refused: "The routes could not be listed: " + ui.Message(err)}
+	s.t.Render(w, r, status, listPage, ui.Page{Title: "Routes", Nav: ui.NavRoutes, Data: d})
 }
 
 func rowOf(v *ui.Viewer, rt *pb.Route) row {
