@@ -63,6 +63,27 @@ const activeElement = `(e => e === document.body ? "BODY" :
 	e.tagName + (e.id ? "#" + e.id : "") + (e.hasAttribute("aria-current") ? " aria-current=\"" + e.getAttribute("aria-current") + "\"" : "") +
 	" " + e.textContent.trim())(document.activeElement)`
 
+// TestFocusAfterAFormPost: a page that answers a plain form post with
+// something to look at first (the import preview) starts with focus there.
+func TestFocusAfterAFormPost(t *testing.T) {
+	t.Parallel()
+	c := startConsole(t)
+	ctx := chromium(t)
+	c.signIn(t, ctx)
+	var active string
+	run(t, ctx, "preview an import",
+		chromedp.Navigate(c.url+"/routes/import"),
+		chromedp.SendKeys("#import-content", "routes:\n  - from: https://imported.example.com\n    to: https://imported.internal\n", chromedp.ByQuery),
+		chromedp.Click(`button[value="preview"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#preview-h", chromedp.ByQuery),
+		settled(),
+		chromedp.Evaluate(activeElement, &active),
+	)
+	if !strings.HasPrefix(active, "H2#preview-h ") {
+		t.Fatalf("after the preview focus is on %q, want its heading", active)
+	}
+}
+
 // settled waits until htmx has settled the swap (it settles after a short
 // delay, and the console moves focus then): until focus has left the body
 // the swap took it to, for at most five seconds. When focus stays lost the

@@ -44,6 +44,17 @@
     }
   });
 
+  // A page that answers a plain form post with something to look at first
+  // (a refusal, a preview) marks it with data-focus: start there.
+  function focusOn(el) {
+    if (!el.hasAttribute("tabindex") && !el.matches("a[href], button, input, select, textarea")) {
+      el.setAttribute("tabindex", "-1"); // focusable by script, not in the tab order
+    }
+    el.focus();
+  }
+  var first = document.querySelector("main [data-focus]");
+  if (first) { focusOn(first); }
+
   // After a partial swap, keep keyboard and screen-reader users where the
   // change happened: on what the new content marks (data-focus, an alert),
   // or, when the swap took away the element that had focus (a tab link, a
@@ -61,12 +72,7 @@
     if (!focus && lost) {
       focus = target.querySelector("[aria-invalid=true]") || target.querySelector("[aria-current]") || target;
     }
-    if (focus) {
-      if (!focus.hasAttribute("tabindex") && !focus.matches("a[href], button, input, select, textarea")) {
-        focus.setAttribute("tabindex", "-1");
-      }
-      focus.focus();
-    }
+    if (focus) { focusOn(focus); }
     var label = target.getAttribute("data-announce");
     if (label) { announce(label); }
   });
