@@ -3,7 +3,6 @@ package certificates
 import (
 	"context"
 	"embed"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -43,6 +42,11 @@ type listData struct {
 	Pager        *ui.Pager
 	// CanUpload: the viewer is admin of a namespace, which uploading takes.
 	CanUpload bool
+	// Refusal says why the list could not be read (a namespace filter the
+	// viewer may not see, say). It is shown inside #results, the part a
+	// filter swaps through htmx: the layout's page error lies outside it
+	// and would never reach the screen.
+	Refusal string
 }
 
 func (s *screen) list(w http.ResponseWriter, r *http.Request) {
@@ -53,15 +57,27 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Pager: ui.PagerFor(r.URL), CanUpload: len(adminNamespaces(v)) > 0,
 	}
 	namespaces := v.Scope(d.Namespace)
+	page := ui.Page{Title: "Certificates", Nav: ui.NavCertificates}
 	records, err := s.find(r.Context(), namespaces, d.Q, d.Pager)
 	if err != nil {
-		s.t.Fail(w, r, fmt.Errorf("list key pairs: %w", err))
+		status := ui.Status(err)
+		switch status {
+		case http.StatusUnauthorized:
+			s.t.Fail(w, r, err) // the session ended: sign in again
+			return
+		case http.StatusInternalServerError:
+			s.d.Log.Error(err, "list key pairs")
+		}
+		d.Refusal = ui.Message(err)
+		page.Data = d
+		s.t.Render(w, r, status, "list.html", page)
 		return
 	}
 	for _, kp := range records {
 		d.Items = append(d.Items, keyPairOf(v, kp))
 	}
-	s.t.Render(w, r, http.StatusOK, "list.html", ui.Page{Title: "Certificates", Nav: ui.NavCertificates, Data: d})
+	page.Data = d
+	s.t.Render(w, r, http.StatusOK, "list.html", page)
 }
 
 // find returns the page of key pairs the pager asks for across namespaces,

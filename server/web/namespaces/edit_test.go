@@ -174,6 +174,15 @@ func TestMoveThroughTheFormOffersNoCycle(t *testing.T) {
 	if got := res.Find("#move-parent-error").Text(); !strings.Contains(got, "own ancestor") {
 		t.Errorf("cycle refusal next to the field: %q\n%s", got, res.Find("main").Text())
 	}
+	// The shared namespace select once took no aria attributes: the error
+	// was not tied to the field a screen reader is on.
+	sel := res.Find("select#move-parent")
+	if sel.AttrOr("aria-invalid", "") != "true" || sel.AttrOr("aria-describedby", "") != "move-parent-error" {
+		t.Errorf("the refused select is not tied to its error: aria-invalid %q, aria-describedby %q", sel.AttrOr("aria-invalid", ""), sel.AttrOr("aria-describedby", ""))
+	}
+	if page.Find("select#move-parent[aria-invalid], select#move-parent[aria-describedby]").Length() != 0 {
+		t.Errorf("the select is marked invalid before any refusal")
+	}
 	if got := getns(t, e.Store, app).NamespaceID; got != team {
 		t.Fatalf("parent %s after a refused move", got)
 	}

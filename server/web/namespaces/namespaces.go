@@ -48,16 +48,29 @@ type listData struct {
 	// Matches are the namespaces matching Query, with their paths.
 	Matches []item
 	Pager   *ui.Pager
+	// Refusal says why the tree could not be read. It is shown inside
+	// #results, the part the filter swaps through htmx: the layout's page
+	// error lies outside it and would never reach the screen.
+	Refusal string
 }
 
 func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
+	d := listData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Pager: ui.PagerFor(r.URL)}
 	items, err := s.visibleTree(r, v)
 	if err != nil {
-		s.t.Fail(w, r, err)
+		status := ui.Status(err)
+		switch status {
+		case http.StatusUnauthorized:
+			s.t.Fail(w, r, err) // the session ended: sign in again
+			return
+		case http.StatusInternalServerError:
+			s.d.Log.Error(err, "list namespaces")
+		}
+		d.Refusal = ui.Message(err)
+		s.t.Render(w, r, status, listPage, ui.Page{Title: "Namespaces", Nav: ui.NavNamespaces, Data: d})
 		return
 	}
-	d := listData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Pager: ui.PagerFor(r.URL)}
 	if d.Query != "" {
 		items = matching(items, d.Query)
 	}

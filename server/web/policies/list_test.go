@@ -131,3 +131,45 @@ func TestListOfANamespaceNotVisible(t *testing.T) {
 		t.Errorf("a user without roles: status %d, no explanation", nobody.Status)
 	}
 }
+
+// The filter swaps #results alone through htmx, but a refused list read
+// was shown in the layout's page error, outside #results: an htmx filter
+// dropped it and showed "No policies" instead.
+func TestListRefusalShowsInsideTheResults(t *testing.T) {
+	t.Parallel()
+	e, st := env(t)
+	gone := namespace(t, st, global, "gone")
+	if err := store.Delete(t.Context(), st, seeder, store.DeleteOp{Kind: store.KindNamespace, ID: gone.ID}); err != nil {
+		t.Fatal(err)
+	}
+	team := namespace(t, st, global, "team")
+	other := namespace(t, st, global, "other")
+	e.Grant(store.RoleManager, team.ID, store.SubjectUser, "m@example.com")
+	b := e.User("m@example.com")
+	for _, c := range []struct {
+		namespace string
+		status    int
+		want      string
+	}{
+		{"not-an-id", http.StatusBadRequest, "must be the id of a namespace"},
+		{gone.ID, http.StatusNotFound, "could not be listed"},
+		{other.ID, http.StatusNotFound, "could not be listed"},
+	} {
+		path := "/policies?namespace=" + c.namespace
+		for name, res := range map[string]*webtest.Response{"page": b.Get(path), "htmx": b.HTMX(http.MethodGet, path, nil)} {
+			if res.Status != c.status {
+				t.Errorf("%s %s: status %d, want %d", name, path, res.Status, c.status)
+			}
+			msg := res.Find(`#results [role="alert"][data-focus]`).Text()
+			if !strings.Contains(msg, "could not be listed") || !strings.Contains(msg, c.want) {
+				t.Errorf("%s %s: #results says %q, want %q", name, path, msg, c.want)
+			}
+			if strings.Contains(res.Find("#results").Text(), "No policies") || res.Find(`#results a[href^="/policies/new"]`).Length() != 0 {
+				t.Errorf("%s %s: the refusal reads as an empty list, or offers a new policy there", name, path)
+			}
+			if res.Find("#page-error").Length() != 0 {
+				t.Errorf("%s %s: the refusal is (also) in the page error, outside #results", name, path)
+			}
+		}
+	}
+}

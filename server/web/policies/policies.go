@@ -65,6 +65,11 @@ type listData struct {
 	Policies  []policyRow
 	Pager     *ui.Pager
 	CanCreate bool
+	// Refusal says why the list could not be read (a namespace filter the
+	// viewer may not see, say). It is shown inside #results, the part a
+	// filter swaps through htmx: the layout's page error lies outside it
+	// and would never reach the screen.
+	Refusal string
 }
 
 func (s *screen) list(w http.ResponseWriter, r *http.Request) {
@@ -87,9 +92,18 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Namespace: d.Namespace, Query: &d.Query, Offset: &offset, Limit: &limit,
 	}))
 	if err != nil {
-		// Keep the filters on screen so the viewer can correct them.
-		p.Error = ui.Message(err)
-		s.t.Render(w, r, ui.Status(err), listPage, p)
+		status := ui.Status(err)
+		switch status {
+		case http.StatusUnauthorized:
+			s.t.Fail(w, r, err) // the session ended: sign in again
+			return
+		case http.StatusInternalServerError:
+			s.d.Log.Error(err, "list policies", "namespace", d.Namespace)
+		}
+		// Keep the filters on screen so the viewer can correct them; the
+		// New policy link stays out of a namespace that was refused.
+		d.Refusal, d.CanCreate = ui.Message(err), false
+		s.t.Render(w, r, status, listPage, p)
 		return
 	}
 	d.Pager.Total = int(res.Msg.GetTotalCount())

@@ -92,6 +92,9 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		f.Errors[expiresField] = err.Error()
 	}
 	role := store.Role(f.Get("role"))
+	// status is 403 when the caller may not grant the role, whatever else
+	// is wrong: correcting the other fields would not make it allowed.
+	status := http.StatusBadRequest
 	switch {
 	case role == "":
 	case role != store.RoleViewer && role != store.RoleManager && role != store.RoleAdmin:
@@ -100,10 +103,11 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		// Checked before creating anything: the grant would be refused
 		// after the account exists.
 		f.Errors["role"] = "granting a role takes admin of the namespace"
+		status = http.StatusForbidden
 	}
 	if len(f.Errors) > 0 {
 		page.Error = "The service account was not created: see below."
-		s.t.Render(w, r, http.StatusBadRequest, "new.html", page)
+		s.t.Render(w, r, status, "new.html", page)
 		return
 	}
 	in := &pb.PomeriumServiceAccount{NamespaceId: proto.String(f.Get("namespace_id")), Description: proto.String(f.Get("description"))}

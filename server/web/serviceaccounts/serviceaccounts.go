@@ -3,7 +3,6 @@ package serviceaccounts
 import (
 	"context"
 	"embed"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,6 +95,11 @@ type listData struct {
 	Pager        *ui.Pager
 	// CanCreate: the viewer manages a namespace.
 	CanCreate bool
+	// Refusal says why the list could not be read (a filter naming a
+	// namespace the viewer cannot see, say). It is shown inside #results,
+	// the part a filter swaps through htmx: the layout's page error lies
+	// outside it and would never reach the screen.
+	Refusal string
 }
 
 func (s *screen) list(w http.ResponseWriter, r *http.Request) {
@@ -106,14 +110,27 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Pager: ui.PagerFor(r.URL), CanCreate: len(managedNamespaces(v)) > 0,
 	}
 	namespaces := v.Scope(d.Namespace)
+	page := ui.Page{Title: "Service accounts", Nav: ui.NavServiceAccounts}
 	all, err := s.find(r.Context(), v, namespaces, d.Q)
 	if err != nil {
-		s.t.Fail(w, r, fmt.Errorf("list service accounts: %w", err))
+		status := ui.Status(err)
+		switch status {
+		case http.StatusUnauthorized:
+			s.t.Fail(w, r, err) // the session ended: sign in again
+			return
+		case http.StatusInternalServerError:
+			s.d.Log.Error(err, "list service accounts")
+		}
+		d.Refusal = ui.Message(err)
+		page.Data = d
+		s.t.Render(w, r, status, "list.html", page)
 		return
 	}
 	d.Pager.Total = len(all)
-	d.Items = all[min(d.Pager.Offset, len(all)):d.Pager.Last()]
-	s.t.Render(w, r, http.StatusOK, "list.html", ui.Page{Title: "Service accounts", Nav: ui.NavServiceAccounts, Data: d})
+	from, to := d.Pager.Window(len(all))
+	d.Items = all[from:to]
+	page.Data = d
+	s.t.Render(w, r, http.StatusOK, "list.html", page)
 }
 
 // find lists the accounts of the namespaces whose description or id

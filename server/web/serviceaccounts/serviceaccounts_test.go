@@ -100,20 +100,24 @@ func TestCreateRefusalsShowFieldErrorsAndWriteNothing(t *testing.T) {
 		name        string
 		manager     bool
 		form        url.Values
+		status      int
 		field, want string
 	}{
-		{"past date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"2020-01-01"}}, "#expires_on-error", "is not in the future"},
-		{"not a date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"31/12/2030"}}, "#expires_on-error", "is not a date"},
-		{"no expiry choice", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"someday"}}, "#expires-error", "choose when"},
-		{"manager grants", true, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"30d"}, "role": {"admin"}}, "#role-error", "takes admin"},
+		{"past date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"2020-01-01"}}, http.StatusBadRequest, "#expires_on-error", "is not in the future"},
+		{"not a date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"31/12/2030"}}, http.StatusBadRequest, "#expires_on-error", "is not a date"},
+		{"no expiry choice", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"someday"}}, http.StatusBadRequest, "#expires-error", "choose when"},
+		{"not a role", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"30d"}, "role": {"owner"}}, http.StatusBadRequest, "#role-error", "is not one of"},
+		// Not the caller's to grant: forbidden, not a mistake in the form.
+		{"manager grants", true, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"30d"}, "role": {"admin"}}, http.StatusForbidden, "#role-error", "takes admin"},
+		{"manager grants with a bad date too", true, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"31/12/2030"}, "role": {"viewer"}}, http.StatusForbidden, "#role-error", "takes admin"},
 	} {
 		browser := b
 		if c.manager {
 			browser = m
 		}
 		res := browser.Post("/service-accounts/new", c.form)
-		if res.Status != http.StatusBadRequest {
-			t.Fatalf("%s: status %d: %s", c.name, res.Status, res.Find("main").Text())
+		if res.Status != c.status {
+			t.Fatalf("%s: status %d, want %d: %s", c.name, res.Status, c.status, res.Find("main").Text())
 		}
 		if got := res.Find(c.field).Text(); !strings.Contains(got, c.want) {
 			t.Errorf("%s: %s says %q, want %q", c.name, c.field, got, c.want)

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"testing"
 
@@ -34,6 +35,42 @@ func TestPagerKeepsFiltersAndBounds(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: got %s, want %s", tc.query, got, want)
 		}
+	}
+}
+
+// A huge offset in a URL once overflowed Offset+Limit to a negative
+// number, which a page then sliced with and panicked on.
+func TestPagerBoundsAHugeOffset(t *testing.T) {
+	t.Parallel()
+	p := PagerFor(&url.URL{Path: "/service-accounts", RawQuery: "offset=9223372036854775800&q=x"})
+	p.Total = 3
+	if p.Offset != MaxOffset {
+		t.Fatalf("offset %d, want it bounded at %d", p.Offset, MaxOffset)
+	}
+	got := fmt.Sprint(p.First(), p.Last(), p.HasPrev(), p.HasNext(), p.PrevURL(), p.NextURL())
+	want := fmt.Sprint(0, 3, true, false, "/service-accounts?q=x", fmt.Sprintf("/service-accounts?offset=%d&q=x", MaxOffset+p.Limit))
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if from, to := p.Window(3); from != 3 || to != 3 {
+		t.Errorf("window of 3 items [%d, %d), want the empty [3, 3)", from, to)
+	}
+}
+
+// Offset and Limit are exported: set beyond what PagerFor allows, the
+// pager saturates instead of overflowing.
+func TestPagerSaturatesOffsetsSetByHand(t *testing.T) {
+	t.Parallel()
+	p := &Pager{Offset: math.MaxInt - 10, Limit: MaxLimit, Total: 5, path: "/x"}
+	if p.Last() != 5 || p.HasNext() || p.NextURL() != fmt.Sprintf("/x?offset=%d", math.MaxInt) {
+		t.Errorf("last %d, has next %v, next %s", p.Last(), p.HasNext(), p.NextURL())
+	}
+	if from, to := p.Window(5); from != 5 || to != 5 {
+		t.Errorf("window [%d, %d), want [5, 5)", from, to)
+	}
+	p = &Pager{Offset: 2, Limit: 10}
+	if from, to := p.Window(5); from != 2 || to != 5 {
+		t.Errorf("window [%d, %d), want [2, 5)", from, to)
 	}
 }
 
