@@ -277,3 +277,19 @@ func TestImportApplyRefusesAChangedPlan(t *testing.T) {
 		t.Errorf("Kubernetes clash: %q", msg)
 	}
 }
+
+// TestImportNamespaceErrorIsTiedToTheSelect: a refused namespace marks the
+// select invalid and points it at the message.
+func TestImportNamespaceErrorIsTiedToTheSelect(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	res := f.e.Recovery("").Post("/routes/import", url.Values{"action": {"preview"}, "namespace": {""}, "content": {goodConfig}})
+	wantStatus(t, res, http.StatusBadRequest)
+	sel := res.Find("select#import-namespace")
+	if v, _ := sel.Attr("aria-invalid"); v != "true" {
+		t.Errorf("select aria-invalid = %q", v)
+	}
+	if id, _ := sel.Attr("aria-describedby"); id == "" || res.Find("#"+id).Text() == "" {
+		t.Errorf("select aria-describedby %q does not lead to the message", id)
+	}
+}

@@ -29,8 +29,9 @@ func TestCertificatesReferToKeyPairsAndKeepInlineOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := f.stored()
-	const inlineKey = "inline-private-key-never-shown"
-	s.Spec.Certificates = []*configpb.Settings_Certificate{{CertBytes: []byte("inline-cert"), KeyBytes: []byte(inlineKey)}}
+	inlineCert, inlineKeyPEM := webtest.SelfSigned(t, "inline.example.com", time.Now().Add(time.Hour))
+	inlineKey := string(inlineKeyPEM)
+	s.Spec.Certificates = []*configpb.Settings_Certificate{{CertBytes: inlineCert, KeyBytes: inlineKeyPEM}}
 	if _, err := store.Put(ctx, f.st, actor, s, 0); err != nil {
 		t.Fatal(err)
 	}
