@@ -52,10 +52,3 @@ func notFound(kind store.Kind, id string) error {
 	return connect.NewError(connect.CodeNotFound, fmt.Errorf("%s %s not found", kind, id))
 }
 
-// failIf is fail for a possibly nil error.
-func (s *Server) failIf(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	return s.fail(ctx, err)
-}
