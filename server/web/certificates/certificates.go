@@ -60,15 +60,11 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	page := ui.Page{Title: "Certificates", Nav: ui.NavCertificates}
 	records, err := s.find(r.Context(), namespaces, d.Q, d.Pager)
 	if err != nil {
-		status := ui.Status(err)
-		switch status {
-		case http.StatusUnauthorized:
-			s.t.Fail(w, r, err) // the session ended: sign in again
+		status, refusal, show := s.t.Refusal(w, r, err)
+		if !show {
 			return
-		case http.StatusInternalServerError:
-			s.d.Log.Error(err, "list key pairs")
 		}
-		d.Refusal = ui.Message(err)
+		d.Refusal = refusal
 		page.Data = d
 		s.t.Render(w, r, status, "list.html", page)
 		return

@@ -59,15 +59,11 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	d := listData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Pager: ui.PagerFor(r.URL)}
 	items, err := s.visibleTree(r, v)
 	if err != nil {
-		status := ui.Status(err)
-		switch status {
-		case http.StatusUnauthorized:
-			s.t.Fail(w, r, err) // the session ended: sign in again
+		status, refusal, show := s.t.Refusal(w, r, err)
+		if !show {
 			return
-		case http.StatusInternalServerError:
-			s.d.Log.Error(err, "list namespaces")
 		}
-		d.Refusal = ui.Message(err)
+		d.Refusal = refusal
 		s.t.Render(w, r, status, listPage, ui.Page{Title: "Namespaces", Nav: ui.NavNamespaces, Data: d})
 		return
 	}

@@ -92,17 +92,13 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Namespace: d.Namespace, Query: &d.Query, Offset: &offset, Limit: &limit,
 	}))
 	if err != nil {
-		status := ui.Status(err)
-		switch status {
-		case http.StatusUnauthorized:
-			s.t.Fail(w, r, err) // the session ended: sign in again
+		status, refusal, show := s.t.Refusal(w, r, err)
+		if !show {
 			return
-		case http.StatusInternalServerError:
-			s.d.Log.Error(err, "list policies", "namespace", d.Namespace)
 		}
 		// Keep the filters on screen so the viewer can correct them; the
 		// New policy link stays out of a namespace that was refused.
-		d.Refusal, d.CanCreate = ui.Message(err), false
+		d.Refusal, d.CanCreate = refusal, false
 		s.t.Render(w, r, status, listPage, p)
 		return
 	}

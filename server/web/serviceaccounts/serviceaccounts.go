@@ -113,15 +113,11 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	page := ui.Page{Title: "Service accounts", Nav: ui.NavServiceAccounts}
 	all, err := s.find(r.Context(), v, namespaces, d.Q)
 	if err != nil {
-		status := ui.Status(err)
-		switch status {
-		case http.StatusUnauthorized:
-			s.t.Fail(w, r, err) // the session ended: sign in again
+		status, refusal, show := s.t.Refusal(w, r, err)
+		if !show {
 			return
-		case http.StatusInternalServerError:
-			s.d.Log.Error(err, "list service accounts")
 		}
-		d.Refusal = ui.Message(err)
+		d.Refusal = refusal
 		page.Data = d
 		s.t.Render(w, r, status, "list.html", page)
 		return

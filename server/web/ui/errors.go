@@ -79,3 +79,20 @@ func (t *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	t.Render(w, r, status, errorPage, Page{Title: http.StatusText(status), Error: Message(err)})
 }
+
+// Refusal is how a list page shows a read that failed: the status and the
+// message to render inside the list's results, which a filter swaps through
+// htmx (the layout's page error lies outside them and would never show).
+// show is false when the page is not to be rendered: the session ended and
+// the viewer was sent to sign in.
+func (t *Templates) Refusal(w http.ResponseWriter, r *http.Request, err error) (status int, msg string, show bool) {
+	status = Status(err)
+	switch status {
+	case http.StatusUnauthorized:
+		t.Fail(w, r, err)
+		return status, "", false
+	case http.StatusInternalServerError:
+		t.chrome.Log.Error(err, "read a list", "path", r.URL.Path)
+	}
+	return status, Message(err), true
+}
