@@ -51,4 +51,3 @@ func invalid(field, format string, args ...any) error {
 func notFound(kind store.Kind, id string) error {
 	return connect.NewError(connect.CodeNotFound, fmt.Errorf("%s %s not found", kind, id))
 }
-
