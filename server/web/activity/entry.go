@@ -87,6 +87,10 @@ func (s *screen) entry(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, fmt.Errorf("read activity entry %s: %w", id, err))
 		return
 	}
+	if e, err = s.shown(ctx, e); err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
 	all, err := s.versions(ctx, visible, v.Can(store.GlobalNamespaceID, string(store.RoleViewer)))
 	if err != nil {
 		s.t.Fail(w, r, err)
