@@ -74,8 +74,8 @@ func (db *DB) Activity(ctx context.Context, q store.ActivityQuery) (*store.Activ
 		q.Limit = 100
 	}
 	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var args params
+	arg := args.add
 	with := ""
 	if q.NamespaceID != "" {
 		if q.Recursive {

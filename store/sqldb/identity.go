@@ -63,9 +63,9 @@ func (db *DB) TouchServiceAccount(ctx context.Context, id string, t time.Time) e
 // ServiceAccountAccess returns last token uses by account id.
 func (db *DB) ServiceAccountAccess(ctx context.Context, ids ...string) (map[string]time.Time, error) {
 	query := "SELECT id, accessed_at FROM service_account_access"
-	var args []any
+	var args params
 	if len(ids) > 0 {
-		cond, err := db.inList("id", ids, func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) })
+		cond, err := db.inList("id", ids, &args)
 		if err != nil {
 			return nil, err
 		}
@@ -109,10 +109,10 @@ func (db *DB) RecordUser(ctx context.Context, u store.User) error {
 // Users returns a page of known users, by email then id.
 func (db *DB) Users(ctx context.Context, q store.UserQuery) ([]store.User, int, error) {
 	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var args params
+	arg := args.add
 	if len(q.IDs) > 0 {
-		cond, err := db.inList("id", q.IDs, arg)
+		cond, err := db.inList("id", q.IDs, &args)
 		if err != nil {
 			return nil, 0, err
 		}

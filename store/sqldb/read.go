@@ -65,8 +65,8 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	if q.Offset < 0 {
 		return nil, store.Invalid(k, "", "offset", "must not be negative")
 	}
-	where, args := []string{"kind = $1", "NOT deleted"}, []any{string(k)}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where, args := []string{"kind = $1", "NOT deleted"}, params{string(k)}
+	arg := args.add
 	with := ""
 	if q.NamespaceID != "" {
 		if q.Recursive {
@@ -78,7 +78,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 	}
 	if len(q.IDs) > 0 {
-		cond, err := db.inList("id", q.IDs, arg)
+		cond, err := db.inList("id", q.IDs, &args)
 		if err != nil {
 			return nil, err
 		}
@@ -161,14 +161,23 @@ func objectsOf(changes []store.Change) []store.Object {
 	return out
 }
 
-// inList is the condition "column is one of ids", with the ids passed as one
-// parameter however many there are.
-func (db *DB) inList(column string, ids []string, arg func(any) string) (string, error) {
+// params are the arguments of a statement being built.
+type params []any
+
+// add appends an argument and returns its placeholder.
+func (p *params) add(v any) string {
+	*p = append(*p, v)
+	return fmt.Sprintf("$%d", len(*p))
+}
+
+// inList is the condition "column is one of ids", with the ids added to
+// args as one parameter however many there are.
+func (db *DB) inList(column string, ids []string, args *params) (string, error) {
 	b, err := json.Marshal(ids)
 	if err != nil {
 		return "", fmt.Errorf("encode ids: %w", err)
 	}
-	return column + " IN (" + fmt.Sprintf(db.d.JSONTextArray, arg(string(b))) + ")", nil
+	return column + " IN (" + fmt.Sprintf(db.d.JSONTextArray, args.add(string(b))) + ")", nil
 }
 
 func orderClause(orderBy string) (string, error) {

@@ -78,9 +78,9 @@ func (db *DB) upsertStatuses(ctx context.Context, tx *sql.Tx, batch []store.Obje
 // Status returns stored statuses by id.
 func (db *DB) Status(ctx context.Context, k store.Kind, ids ...string) (map[string]store.ObjectStatus, error) {
 	query := "SELECT kind, id, state, object_version, record_version, reason, field, updated_at FROM object_status WHERE kind = $1"
-	args := []any{string(k)}
+	args := params{string(k)}
 	if len(ids) > 0 {
-		cond, err := db.inList("id", ids, func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) })
+		cond, err := db.inList("id", ids, &args)
 		if err != nil {
 			return nil, err
 		}
