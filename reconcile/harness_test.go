@@ -2,7 +2,6 @@ package reconcile_test
 
 import (
 	"context"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -178,20 +177,6 @@ func route(ns, name, from string, policyIDs ...string) *store.Route {
 		ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name},
 		Spec:       &configpb.Route{From: from, To: []string{"http://upstream.internal:8080"}, PolicyIds: policyIDs},
 	}
-}
-
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 func recordOf(t *testing.T, recordType, id string, msg proto.Message) *pb.Record {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/hack/loopback"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -79,7 +80,7 @@ func TestInvalidRouteLeavesOthersWorking(t *testing.T) {
 func TestDatabrokerRestartResyncs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	addr := freeAddr(t)
+	addr := loopback.FreeAddr(t)
 	e.broker.Stop()
 	e.startBroker(addr)
 	e.startLoop("a")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
 	"github.com/pomerium-console/pomerium-console/controllers"
 	"github.com/pomerium-console/pomerium-console/hack/kubetest"
+	"github.com/pomerium-console/pomerium-console/hack/loopback"
 	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/backend"
@@ -28,19 +28,6 @@ var kube *kubetest.Env
 
 func TestMain(m *testing.M) {
 	os.Exit(kubetest.MainWithOptions(m, &kube, kubetest.Options{CRDDirectoryPaths: []string{"../../config/crd/bases"}}))
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 // The tests that run serve with the controllers share the API server and
@@ -54,7 +41,7 @@ func serveKube(t *testing.T, dataDir string) (stop func()) {
 	ctx, cancel := context.WithCancel(t.Context())
 	root := newRoot()
 	root.SetArgs([]string{"serve", "--data-dir", dataDir, "--kubeconfig", kube.KubeconfigPath(),
-		"--leader-election-namespace", "default", "--grpc-addr", freeAddr(t), "--bind-addr", freeAddr(t), "--metrics-addr", "", "--log-level", "error"})
+		"--leader-election-namespace", "default", "--grpc-addr", loopback.FreeAddr(t), "--bind-addr", loopback.FreeAddr(t), "--metrics-addr", "", "--log-level", "error"})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := root.ExecuteContext(ctx); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	dirowner "github.com/pomerium-console/pomerium-console/hack/internal/owner"
+	"github.com/pomerium-console/pomerium-console/hack/loopback"
 )
 
 // Environment variables read by this package.
@@ -101,7 +101,7 @@ func StartWithOptions(ctx context.Context, opts Options) (*Server, error) {
 		return nil, withRemoved(err, tmpDir)
 	}
 	for attempt := 1; ; attempt++ {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = loopback.FreePort(); err != nil {
 			return nil, withRemoved(err, tmpDir)
 		}
 		s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
@@ -134,20 +134,6 @@ func useExternal(ctx context.Context, url string) (*Server, error) {
 		return nil, fmt.Errorf("close connection to %s: %w", URLEnv, err)
 	}
 	return &Server{url: url, external: true}, nil
-}
-
-// freePort asks the kernel for an unused port. Another process may take it
-// before postgres binds it; launch reports that and Start tries again.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	return port, nil
 }
 
 // URL is the connection URL of the server's postgres database as the
