@@ -39,11 +39,11 @@ func newCreator(v *ui.Viewer, ns string) *creator {
 // services do, not found, so that the page tells nothing of it (not even
 // that it exists). It reports whether it answered.
 func (s *screen) hiddenNamespace(w http.ResponseWriter, r *http.Request, ns string) bool {
-	if ns == "" || ui.ViewerFrom(r.Context()).Can(ns, string(store.RoleViewer)) {
-		return false
+	err := ui.ViewerFrom(r.Context()).Hidden(ns)
+	if err != nil {
+		s.t.Fail(w, r, err)
 	}
-	s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", ns)))
-	return true
+	return err != nil
 }
 
 // refuseNamespace refuses a new route whose namespace is missing or not

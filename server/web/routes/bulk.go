@@ -36,8 +36,8 @@ func (s *screen) bulk(w http.ResponseWriter, r *http.Request) {
 	action := r.PostFormValue("action")
 	// First, so that no answer about the selection tells anything of a
 	// namespace the viewer may not see.
-	if action == "move" && hiddenNamespace(v, r.PostFormValue("move_to")) {
-		s.t.Fail(w, r, namespaceNotFound(r.PostFormValue("move_to")))
+	if err := v.Hidden(r.PostFormValue("move_to")); action == "move" && err != nil {
+		s.t.Fail(w, r, err)
 		return
 	}
 	f := filtersOf(listValues(r.PostForm), v)
@@ -222,16 +222,6 @@ func refusedIndex(err error, list string) (int, string, bool) {
 	}
 	i, convErr := strconv.Atoi(m[1])
 	return i, reason, convErr == nil
-}
-
-// hiddenNamespace says the viewer may not see a namespace: pages then
-// answer as the services do, not found, and do not name it.
-func hiddenNamespace(v *ui.Viewer, id string) bool {
-	return id != "" && !v.Can(id, string(store.RoleViewer))
-}
-
-func namespaceNotFound(id string) error {
-	return connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", id))
 }
 
 // count says "1 route" or "3 routes"; forms gives the singular and plural

@@ -50,8 +50,8 @@ func (s *screen) importPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns := r.PostFormValue("namespace")
-	if hiddenNamespace(v, ns) {
-		s.t.Fail(w, r, namespaceNotFound(ns))
+	if err := v.Hidden(ns); err != nil {
+		s.t.Fail(w, r, err)
 		return
 	}
 	f.Values["namespace"] = ns

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"fmt"
+
+	"connectrpc.com/connect"
 	"context"
 	"slices"
 	"strings"
@@ -119,4 +122,14 @@ func (v *Viewer) Scope(selected string) []string {
 		ids = append(ids, ns.ID)
 	}
 	return ids
+}
+
+// Hidden answers a namespace id the viewer may not see as the services do:
+// a NotFound error that tells nothing of it, not even that it exists. It
+// is nil for an empty id or a namespace the viewer sees.
+func (v *Viewer) Hidden(namespaceID string) error {
+	if namespaceID == "" || v.Can(namespaceID, string(store.RoleViewer)) {
+		return nil
+	}
+	return connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", namespaceID))
 }
