@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 
@@ -232,7 +233,7 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, err err
 	}
 	target := "/signin"
 	if r.Method == http.MethodGet && r.URL.Path != "/" {
-		target += "?next=" + urlQueryEscape(r.URL.RequestURI())
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 	}
 	if ui.IsHTMX(r) {
 		w.Header().Set("HX-Redirect", target)

@@ -85,8 +85,6 @@ func safeNext(next string) string {
 	return u.RequestURI()
 }
 
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
 func loopback(host string) bool {
 	h := host
 	if i := strings.LastIndex(h, ":"); i >= 0 && !strings.HasSuffix(h, "]") {

@@ -105,16 +105,3 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
-
-// With returns u with the query parameter key set to value (removed when
-// value is empty) and the offset reset, for links that change one filter.
-func With(u *url.URL, key, value string) string {
-	q := cloneValues(u.Query())
-	q.Del("offset")
-	if value == "" {
-		q.Del(key)
-	} else {
-		q.Set(key, value)
-	}
-	return (&url.URL{Path: u.Path, RawQuery: q.Encode()}).String()
-}

@@ -74,17 +74,6 @@ func TestPagerSaturatesOffsetsSetByHand(t *testing.T) {
 	}
 }
 
-func TestWithResetsTheOffset(t *testing.T) {
-	t.Parallel()
-	u := &url.URL{Path: "/activity", RawQuery: "offset=100&type=route&q=x"}
-	if got := With(u, "type", "policy"); got != "/activity?q=x&type=policy" {
-		t.Errorf("With type=policy: %s", got)
-	}
-	if got := With(u, "q", ""); got != "/activity?type=route" {
-		t.Errorf("With q removed: %s", got)
-	}
-}
-
 func TestFieldOf(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
