@@ -121,41 +121,38 @@ func (s *activityLog) visibleEntry(ctx context.Context, a *access, id int64) (*s
 // version before may be in a namespace the caller cannot see.
 var movedIn = regexp.MustCompile(`(?m)^-\s*"namespace_id":`)
 
-// DiffVisible reports whether the caller in ctx may read the diff of an
-// entry it may see: not when the entry moved its entity in from a namespace
-// the caller may not see, whose version the diff would show.
-func (s *activityLog) DiffVisible(ctx context.Context, e *store.ActivityEntry) (bool, error) {
+// Shown returns an entry the caller in ctx may see as it may see it:
+// without its diff and line counts when the entry moved its entity in from
+// a namespace the caller may not see, whose version the diff would show.
+func (s *activityLog) Shown(ctx context.Context, e *store.ActivityEntry) (*store.ActivityEntry, error) {
 	if !movedIn.MatchString(e.Diff) {
-		return true, nil // the common case costs nothing
+		return e, nil // the common case costs nothing
 	}
 	a, err := s.access(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return s.diffVisible(ctx, a, e)
+	return s.shown(ctx, a, e)
 }
 
-func (s *activityLog) diffVisible(ctx context.Context, a *access, e *store.ActivityEntry) (bool, error) {
+func (s *activityLog) shown(ctx context.Context, a *access, e *store.ActivityEntry) (*store.ActivityEntry, error) {
 	if !movedIn.MatchString(e.Diff) {
-		return true, nil
+		return e, nil
 	}
 	_, prev, _, err := s.store.ActivityEntry(ctx, e.ID)
 	if err != nil {
-		return false, s.fail(ctx, err)
+		return nil, s.fail(ctx, err)
 	}
 	if prev == 0 {
-		return true, nil
+		return e, nil
 	}
 	before, _, _, err := s.visibleEntry(ctx, a, prev)
-	return before != nil, err
-}
-
-// withoutDiff is e without its diff and line counts, which describe a
-// version the caller may not see.
-func withoutDiff(e *store.ActivityEntry) *store.ActivityEntry {
+	if err != nil || before != nil {
+		return e, err
+	}
 	c := *e
 	c.Diff, c.Added, c.Removed = "", 0, 0
-	return &c
+	return &c, nil
 }
 
 // MayReadHistory reports whether the caller in ctx may list the activity log
@@ -228,12 +225,9 @@ func (s *activityLog) historyRole(ctx context.Context, a *access, namespaceID st
 func (s *activityLog) entriesOut(ctx context.Context, a *access, entries ...*store.ActivityEntry) ([]*pb.ActivityLogEntry, error) {
 	out := make([]*pb.ActivityLogEntry, len(entries))
 	for i, e := range entries {
-		visible, err := s.diffVisible(ctx, a, e)
+		e, err := s.shown(ctx, a, e)
 		if err != nil {
 			return nil, err
-		}
-		if !visible {
-			e = withoutDiff(e)
 		}
 		o := &pb.ActivityLogEntry{
 			Id:            strconv.FormatInt(e.ID, 10),

@@ -30,9 +30,9 @@ type Services struct {
 // HistoryAccess is the activity log's rule of who may read what.
 type HistoryAccess interface {
 	MayReadHistory(ctx context.Context, namespaceID string) error
-	// DiffVisible reports whether the caller may read the diff of an entry
-	// it may see (not when the version before is hidden from it).
-	DiffVisible(ctx context.Context, e *store.ActivityEntry) (bool, error)
+	// Shown returns an entry the caller may see as it may see it: without
+	// its diff when the version before is hidden from it.
+	Shown(ctx context.Context, e *store.ActivityEntry) (*store.ActivityEntry, error)
 }
 
 // Services returns the service implementations.

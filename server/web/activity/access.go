@@ -25,16 +25,11 @@ func (s *screen) mayRead(ctx context.Context, namespaceID string) error {
 // and line counts when it moved its entity in from a namespace the caller
 // cannot see, whose version the diff shows.
 func (s *screen) shown(ctx context.Context, e *store.ActivityEntry) (*store.ActivityEntry, error) {
-	visible, err := s.d.Services.History.DiffVisible(ctx, e)
+	shown, err := s.d.Services.History.Shown(ctx, e)
 	if err != nil {
 		return nil, fmt.Errorf("activity entry %d: %w", e.ID, err)
 	}
-	if visible {
-		return e, nil
-	}
-	c := *e
-	c.Diff, c.Added, c.Removed = "", 0, 0
-	return &c, nil
+	return shown, nil
 }
 
 // visibleEntry reads an entry through the activity log service, which
