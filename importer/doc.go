@@ -6,8 +6,9 @@
 // turns every route into a configpb.Route, a PPL document for its access
 // settings and the key pairs its inline TLS material needs. Every key of a
 // route is either mapped or refused with an error that names the route and the
-// key: nothing in the file is silently dropped. Top-level keys that are
-// Pomerium settings rather than routes are ignored and reported.
+// key: nothing in the file is silently dropped. A route compilation would
+// refuse (compile.CheckRoute) is refused here, before it is written. Top-level
+// keys that are Pomerium settings rather than routes are ignored and reported.
 //
 // [Import] plans the writes against what the namespace already holds and makes
 // them in one store Apply, so a file is imported completely or not at all. An

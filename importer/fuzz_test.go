@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/pomerium-console/pomerium-console/importer"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 )
 
 // FuzzParse feeds Parse arbitrary bytes: it must return routes or an error,
-// never panic or hang, and whatever it returns must be ready to write.
+// never panic or hang, and whatever it returns must be ready to write and
+// compile.
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"config.yaml", "config-changed.yaml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
@@ -42,6 +44,9 @@ func FuzzParse(f *testing.F) {
 			seen[r.Name] = true
 			if r.Spec.From == "" {
 				t.Fatalf("route %s has no from", r.Source())
+			}
+			if status := compile.CheckRoute(r.Spec); !status.Valid {
+				t.Fatalf("route %s does not compile: %s: %s", r.Source(), status.Field, status.Reason)
 			}
 		}
 	})

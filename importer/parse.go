@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 )
 
 // maxNameLength leaves room below store.MaxNameLength for the " access"
@@ -60,8 +61,9 @@ func (r *RouteSpec) Source() string { return fmt.Sprintf("%s[%d]", r.List, r.Ind
 func (r *RouteSpec) PolicyName() string { return r.Name + " access" }
 
 // Parse reads a Pomerium config.yaml and returns its routes. It checks
-// everything that needs only the file; Import checks the rest against the
-// store.
+// everything that needs only the file, including every check compilation
+// makes of a route on its own (compile.CheckRoute); Import checks the rest
+// against the store.
 func Parse(data []byte) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -206,9 +208,6 @@ func checkRoute(in *routeInput) error {
 	if err := checkName(in.name); err != nil {
 		return at("name", err)
 	}
-	if err := checkFrom(in.spec.From); err != nil {
-		return at("from", err)
-	}
 	var actions []string
 	if len(in.spec.To) > 0 {
 		actions = append(actions, "to")
@@ -227,7 +226,30 @@ func checkRoute(in *routeInput) error {
 		// Pomerium would silently use one and ignore the others.
 		return fmt.Errorf("set only one of to, redirect and response, not %s", strings.Join(actions, " and "))
 	}
-	return in.access.check()
+	if err := in.access.check(); err != nil {
+		return err
+	}
+	return compiles(in.spec)
+}
+
+// compiles refuses a route compilation would refuse: one invalid route makes
+// Pomerium reject its whole configuration, so compilation never emits it, and
+// an import that wrote it would leave it in sync error. The check runs on the
+// spec before Import adds policy_ids and the key pair references; that does
+// not change the verdict, since CheckRoute leaves policy ids to compilation
+// and refuses a key pair reference only beside inline TLS material in the
+// spec, which the import never writes (it stores that material as key
+// pairs).
+func compiles(spec *configpb.Route) error {
+	status := compile.CheckRoute(spec)
+	if status.Valid {
+		return nil
+	}
+	err := errors.New(status.Reason)
+	if field, ok := strings.CutPrefix(status.Field, "spec."); ok {
+		return at(field, err)
+	}
+	return err
 }
 
 func checkName(name string) error {
@@ -236,26 +258,6 @@ func checkName(name string) error {
 		return fmt.Errorf("is %d bytes long, at most %d allowed (the console names the route's policy after it)", len(name), maxNameLength)
 	case cleanName(name, maxNameLength) != name:
 		return errors.New("must be valid UTF-8 without control characters or surrounding white space")
-	}
-	return nil
-}
-
-// checkFrom refuses a from URL Pomerium would refuse: one bad route makes
-// Pomerium reject its whole configuration.
-func checkFrom(from string) error {
-	if from == "" {
-		return errors.New("is required")
-	}
-	u, err := url.Parse(from)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%q is not a URL: %v", from, errors.Unwrap(err))
-	case u.Scheme == "" || u.Opaque != "":
-		return fmt.Errorf("%q has no scheme: write e.g. https://%s", from, from)
-	case u.Host == "":
-		return fmt.Errorf("%q has no host", from)
-	case (u.Scheme == "http" || u.Scheme == "https") && u.Path != "" && u.Path != "/":
-		return fmt.Errorf("%q has a path: match paths with the path, prefix or regex settings instead", from)
 	}
 	return nil
 }

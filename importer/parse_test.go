@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 			`routes[0] (from a.example.com): from: "a.example.com" has no scheme: write e.g. https://a.example.com`},
 		{"from with path",
 			"routes:\n- {from: https://a.example.com/app, to: http://a}\n",
-			`routes[0] (from https://a.example.com/app): from: "https://a.example.com/app" has a path: match paths with the path, prefix or regex settings instead`},
+			`routes[0] (from https://a.example.com/app): from: "https://a.example.com/app" has a path: match paths with the path, prefix or regex fields instead`},
 		{"no action",
 			"routes:\n- from: https://a.example.com\n",
 			`routes[0] (from https://a.example.com): a route needs one of to, redirect or response`},
