@@ -1,5 +1,6 @@
-// Package testcert makes self-signed certificates for tests: one ECDSA
-// P-256 server certificate and its key, as PEM. It is for tests only.
+// Package testcert makes certificates for tests: self-signed ECDSA P-256
+// server certificates and their keys as PEM, and a private certificate
+// authority that issues server certificates. It is for tests only.
 package testcert
 
 import (
@@ -23,23 +24,11 @@ func SelfSigned(t testing.TB, hosts []string, notAfter time.Time, more ...func(*
 	if notAfter.IsZero() {
 		notAfter = time.Now().Add(24 * time.Hour)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: hosts[0], Organization: []string{"Example Org"}},
-		DNSNames:     hosts,
-		NotBefore:    notAfter.Add(-365 * 24 * time.Hour),
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
+	key := newKey(t)
+	tmpl := template(t, hosts[0], notAfter)
+	tmpl.DNSNames = hosts
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	for _, f := range more {
 		f(tmpl)
 	}
@@ -47,9 +36,40 @@ func SelfSigned(t testing.TB, hosts []string, notAfter time.Time, more ...func(*
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), encodeKey(t, key)
+}
+
+func newKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// template is a certificate for cn valid from a year before notAfter until
+// notAfter, with a random serial number and nothing it may be used for.
+func template(t testing.TB, cn string, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: cn, Organization: []string{"Example Org"}},
+		NotBefore:    notAfter.Add(-365 * 24 * time.Hour),
+		NotAfter:     notAfter,
+	}
+}
+
+// encodeKey is key in PKCS #8, as PEM.
+func encodeKey(t testing.TB, key *ecdsa.PrivateKey) []byte {
+	t.Helper()
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
 }
