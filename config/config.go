@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,8 +61,24 @@ func (c Config) SharedSecret() []byte { return slices.Clone(c.sharedSecret) }
 // SigningKey is the PEM of signing_key, or nil when unset.
 func (c Config) SigningKey() []byte { return slices.Clone(c.signingKey) }
 
-// TLSCA is the PEM of tls_ca, or nil when unset.
-func (c Config) TLSCA() []byte { return slices.Clone(c.tlsCA) }
+// RootCAs verifies the servers the console calls over TLS: an https://
+// databroker_service_url and signing_key_jwks_url. It holds the system roots
+// and the certificates of tls_ca; it is nil, which means the system roots
+// alone, when tls_ca is unset. tls_ca adds to the system roots instead of
+// replacing them: a private CA named for the databroker must not stop a
+// publicly trusted JWKS host from verifying.
+func (c Config) RootCAs() (*x509.CertPool, error) {
+	if len(c.tlsCA) == 0 {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		return nil, fmt.Errorf("tls_ca: load system roots: %w", err)
+	}
+	// Load has checked that tls_ca holds certificates.
+	pool.AppendCertsFromPEM(c.tlsCA)
+	return pool, nil
+}
 
 // TLSCert is the PEM of tls_cert, or nil when unset. Load has checked that
 // it pairs with TLSKey.

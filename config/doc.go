@@ -20,7 +20,8 @@
 //
 // The package must not open network connections, touch the store or the
 // databroker, or create directories: it reads the config file and the files
-// named by X_file keys, validates what it read, and returns values for cmd/
-// to wire. Whether data_dir is writable, or whether a database answers, is
+// named by X_file keys (and the system's trusted roots when asked for
+// [Config.RootCAs]), validates what it read, and returns values for cmd/ to
+// wire. Whether data_dir is writable, or whether a database answers, is
 // for the code that uses them to find out.
 package config

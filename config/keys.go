@@ -126,7 +126,7 @@ var keys = []key{
 	},
 	{
 		name:     "tls_ca",
-		help:     "PEM or base64 PEM of the CA certificates trusted for the databroker",
+		help:     "PEM or base64 PEM of CA certificates trusted, besides the system roots, for an https:// databroker_service_url and signing_key_jwks_url",
 		withFile: true,
 		value:    decoded(decodeCertificates, func(c *Config) *[]byte { return &c.tlsCA }),
 	},
