@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -27,9 +28,14 @@ import (
 // the web console on bind_addr until ctx ends. Both identify callers with
 // one authenticator and change state through the same services.
 func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, log logr.Logger) error {
+	roots, err := cfg.RootCAs()
+	if err != nil {
+		return err
+	}
 	authn, err := auth.New(ctx, auth.Options{
 		Store: st, Audience: cfg.Audience, Administrators: cfg.Administrators,
-		SigningKey: cfg.SigningKey(), JWKSURL: cfg.SigningKeyJWKSURL, Logger: log.WithName("auth"),
+		SigningKey: cfg.SigningKey(), JWKSURL: cfg.SigningKeyJWKSURL, HTTPClient: jwksClient(roots),
+		Logger: log.WithName("auth"),
 	})
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
@@ -64,6 +70,19 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 		return listen(ctx, "bind_addr", cfg.BindAddr, console.Handler(), webTLS, log, "web console listening")
 	})
 	return g.Wait()
+}
+
+// jwksClient fetches signing_key_jwks_url trusting roots; nil roots leave
+// auth its default client, which trusts the system roots.
+func jwksClient(roots *x509.CertPool) *http.Client {
+	if roots == nil {
+		return nil
+	}
+	// A clone keeps the default transport's proxy settings, timeouts and
+	// HTTP/2.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Timeout: auth.DefaultJWKSTimeout, Transport: t}
 }
 
 // listen serves h on addr (TLS when tlsConfig is set) until ctx ends.

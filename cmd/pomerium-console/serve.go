@@ -98,6 +98,10 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 // embedded one on loopback when none is configured.
 func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, func(), error) {
 	url, secret := cfg.DatabrokerServiceURL, cfg.SharedSecret()
+	roots, err := cfg.RootCAs()
+	if err != nil {
+		return nil, nil, err
+	}
 	stop := func() {}
 	if url == "" {
 		if len(secret) == 0 {
@@ -114,7 +118,9 @@ func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, 
 		url, stop = "http://"+addr.String(), srv.Stop
 		log.Info("embedded databroker listening (no databroker_service_url configured)", "url", url)
 	}
-	client, err := databroker.Dial(databroker.Options{URL: url, SharedSecret: secret, Logger: log.WithName("databroker-client")})
+	client, err := databroker.Dial(databroker.Options{
+		URL: url, SharedSecret: secret, RootCAs: roots, Logger: log.WithName("databroker-client"),
+	})
 	if err != nil {
 		stop()
 		return nil, nil, err
