@@ -1,6 +1,7 @@
 // Package store holds the console's desired state: namespaces, policies,
 // routes, settings, key pairs, service accounts and namespace permissions,
-// together with the activity log of every change and a change feed.
+// together with the activity log of every change and a change feed, and the
+// reconciler's findings about each object (status) with a feed of their own.
 //
 // Every writer (API, web console, Kubernetes controllers, import) goes through
 // a [Store]; nothing else writes desired state. The package defines the domain

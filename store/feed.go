@@ -15,34 +15,52 @@ type Event struct {
 	MaybeMissed bool
 }
 
-// Subscription delivers events. Events are coalesced: a reader that is slow
-// sees the newest version, and MaybeMissed stays set until it is read, so no
-// information a reader needs is lost.
-type Subscription struct {
-	// C receives events; it is closed when the subscription ends.
-	C <-chan Event
+func (ev Event) merge(older Event) Event {
+	ev.MaybeMissed = ev.MaybeMissed || older.MaybeMissed
+	ev.Version = max(ev.Version, older.Version)
+	return ev
+}
 
-	c      chan Event
-	feed   *Feed
+// Feed fans change events out to subscriptions.
+type Feed = FeedOf[Event]
+
+// Subscription delivers change events.
+type Subscription = SubscriptionOf[Event]
+
+// notice is what a feed carries: an unread notice and a newer one merge
+// into one that tells the reader everything both did.
+type notice[E any] interface {
+	merge(older E) E
+}
+
+// SubscriptionOf delivers notices. Notices are coalesced: a reader that is
+// slow sees them merged, so that no information a reader needs is lost and
+// no publisher waits for it.
+type SubscriptionOf[E notice[E]] struct {
+	// C receives notices; it is closed when the subscription ends.
+	C <-chan E
+
+	c      chan E
+	feed   *FeedOf[E]
 	mu     sync.Mutex
 	closed bool
 }
 
 // Close ends the subscription.
-func (s *Subscription) Close() { s.feed.remove(s) }
+func (s *SubscriptionOf[E]) Close() { s.feed.remove(s) }
 
-// Feed fans events out to subscriptions. Backends embed one and call Publish
-// for every event they learn of.
-type Feed struct {
+// FeedOf fans notices out to subscriptions. Backends embed one per kind of
+// notice and call Publish for every one they learn of.
+type FeedOf[E notice[E]] struct {
 	mu   sync.Mutex
-	subs map[*Subscription]struct{}
+	subs map[*SubscriptionOf[E]]struct{}
 	done bool
 }
 
 // Subscribe adds a subscription that ends with ctx or Close.
-func (f *Feed) Subscribe(ctx context.Context) *Subscription {
-	c := make(chan Event, 1)
-	s := &Subscription{C: c, c: c, feed: f}
+func (f *FeedOf[E]) Subscribe(ctx context.Context) *SubscriptionOf[E] {
+	c := make(chan E, 1)
+	s := &SubscriptionOf[E]{C: c, c: c, feed: f}
 	f.mu.Lock()
 	if f.done {
 		f.mu.Unlock()
@@ -51,7 +69,7 @@ func (f *Feed) Subscribe(ctx context.Context) *Subscription {
 		return s
 	}
 	if f.subs == nil {
-		f.subs = map[*Subscription]struct{}{}
+		f.subs = map[*SubscriptionOf[E]]struct{}{}
 	}
 	f.subs[s] = struct{}{}
 	f.mu.Unlock()
@@ -60,7 +78,7 @@ func (f *Feed) Subscribe(ctx context.Context) *Subscription {
 }
 
 // Publish delivers ev to every subscription without blocking.
-func (f *Feed) Publish(ev Event) {
+func (f *FeedOf[E]) Publish(ev E) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for s := range f.subs {
@@ -69,7 +87,7 @@ func (f *Feed) Publish(ev Event) {
 }
 
 // Shutdown ends every subscription; later Subscribe calls get a closed feed.
-func (f *Feed) Shutdown() {
+func (f *FeedOf[E]) Shutdown() {
 	f.mu.Lock()
 	subs := f.subs
 	f.subs = nil
@@ -80,14 +98,14 @@ func (f *Feed) Shutdown() {
 	}
 }
 
-func (f *Feed) remove(s *Subscription) {
+func (f *FeedOf[E]) remove(s *SubscriptionOf[E]) {
 	f.mu.Lock()
 	delete(f.subs, s)
 	f.mu.Unlock()
 	s.end()
 }
 
-func (s *Subscription) deliver(ev Event) {
+func (s *SubscriptionOf[E]) deliver(ev E) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -98,14 +116,13 @@ func (s *Subscription) deliver(ev Event) {
 		case s.c <- ev:
 			return
 		case old := <-s.c:
-			// Merge with the unread event instead of blocking the publisher.
-			ev.MaybeMissed = ev.MaybeMissed || old.MaybeMissed
-			ev.Version = max(ev.Version, old.Version)
+			// Merge with the unread notice instead of blocking the publisher.
+			ev = ev.merge(old)
 		}
 	}
 }
 
-func (s *Subscription) end() {
+func (s *SubscriptionOf[E]) end() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closed {

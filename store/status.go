@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -58,10 +59,18 @@ type Health struct {
 
 // StatusStore keeps the reconciler's findings where the API, the web console
 // and the Kubernetes controllers can read them. Status writes take no
-// version, write no activity and publish no change event.
+// version, write no activity and publish no change event: they are announced
+// on a feed of their own, so that the reconciler writing them is not woken
+// by its own findings.
 type StatusStore interface {
-	// SetStatus upserts statuses (and removes those with an empty State).
+	// SetStatus upserts statuses (and removes those with an empty State),
+	// then announces them on the status feed of every store on the same
+	// data, this one included.
 	SetStatus(ctx context.Context, statuses []ObjectStatus) error
+	// SubscribeStatus returns a feed of status notifications, so that a
+	// reader waiting for the reconciler's finding about an object need not
+	// poll for it. The subscription ends when ctx ends or Close is called.
+	SubscribeStatus(ctx context.Context) *StatusSubscription
 	// Status returns the stored statuses of the given objects of kind k; ids
 	// without one are missing from the map. No ids: every status of kind k.
 	Status(ctx context.Context, k Kind, ids ...string) (map[string]ObjectStatus, error)
@@ -70,3 +79,40 @@ type StatusStore interface {
 	// Health returns every reconciler's health.
 	Health(ctx context.Context) ([]Health, error)
 }
+
+// ObjectKey names one object.
+type ObjectKey struct {
+	Kind Kind
+	ID   string
+}
+
+// StatusEvent says whose status changed.
+type StatusEvent struct {
+	// Objects are the objects whose status was set or removed, in no
+	// particular order, possibly with repeats.
+	Objects []ObjectKey
+	// MaybeMissed says that statuses of objects not listed may have changed
+	// too (the feed's connection dropped and came back, or another process
+	// wrote statuses the backend cannot name): the reader must read again
+	// every status it cares about. Objects is then empty.
+	MaybeMissed bool
+}
+
+// maxStatusEventObjects bounds the objects an unread status event collects;
+// past it the event says MaybeMissed instead, so that a reader that stops
+// reading costs a bounded amount of memory.
+const maxStatusEventObjects = 100_000
+
+func (ev StatusEvent) merge(older StatusEvent) StatusEvent {
+	if ev.MaybeMissed || older.MaybeMissed || len(ev.Objects)+len(older.Objects) > maxStatusEventObjects {
+		return StatusEvent{MaybeMissed: true}
+	}
+	// A new slice: every subscription was handed the same published one.
+	return StatusEvent{Objects: slices.Concat(older.Objects, ev.Objects)}
+}
+
+// StatusFeed fans status events out to subscriptions.
+type StatusFeed = FeedOf[StatusEvent]
+
+// StatusSubscription delivers status events.
+type StatusSubscription = SubscriptionOf[StatusEvent]

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -51,6 +52,9 @@ type Options struct {
 // Store is the PostgreSQL store.
 type Store struct {
 	*sqldb.DB
+	// sender tells this store's status notifications from those of other
+	// processes: its own it has already published.
+	sender    string
 	pool      *sql.DB
 	listen    *pgx.ConnConfig
 	log       logr.Logger
@@ -119,10 +123,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		closeLogged(opts.Logger, pool)
 		return nil, err
 	}
-	s := &Store{pool: pool, log: opts.Logger, listen: cfg.Copy()}
+	s := &Store{sender: rand.Text(), pool: pool, log: opts.Logger, listen: cfg.Copy()}
 	s.listen.RuntimeParams["application_name"] = ListenerApplicationName
+	d := dialect
+	d.NotifyStatus = s.notifyStatus
 	s.DB, err = sqldb.Open(ctx, sqldb.Config{
-		Dialect: dialect, Write: pool, Read: pool, EncryptionKey: opts.EncryptionKey, Logger: opts.Logger,
+		Dialect: d, Write: pool, Read: pool, EncryptionKey: opts.EncryptionKey, Logger: opts.Logger,
 	})
 	if err != nil {
 		closeLogged(opts.Logger, pool)
@@ -146,9 +152,11 @@ func (s *Store) connectListener(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect change listener: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		_ = conn.Close(ctx) // the LISTEN error is the one worth reporting
-		return nil, fmt.Errorf("listen for changes: %w", err)
+	for _, channel := range []string{Channel, StatusChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+			_ = conn.Close(ctx) // the LISTEN error is the one worth reporting
+			return nil, fmt.Errorf("listen on %s: %w", channel, err)
+		}
 	}
 	return conn, nil
 }
@@ -183,6 +191,7 @@ func (s *Store) listenLoop(ctx context.Context, conn *pgx.Conn) {
 		}
 		s.log.Info("change listener reconnected; readers resync", "version", v)
 		s.Feed.Publish(store.Event{Version: v, MaybeMissed: true})
+		s.StatusFeed.Publish(store.StatusEvent{MaybeMissed: true})
 	}
 }
 
@@ -191,6 +200,10 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn) error {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == StatusChannel {
+			s.receiveStatus(n.Payload)
+			continue
 		}
 		v, err := strconv.ParseInt(n.Payload, 10, 64)
 		if err != nil {
@@ -218,6 +231,7 @@ func (s *Store) Close() error {
 		}
 		s.wg.Wait()
 		s.Feed.Shutdown()
+		s.StatusFeed.Shutdown()
 		err = s.pool.Close()
 	})
 	return err

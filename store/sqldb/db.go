@@ -25,8 +25,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DB implements store.Store but for Subscribe and Close, which belong to the
-// backend that owns the connections and the notification channel.
+// DB implements store.Store but for Close, which belongs to the backend that
+// owns the connections and the notification channel.
 type DB struct {
 	d      Dialect
 	write  *sql.DB
@@ -37,6 +37,8 @@ type DB struct {
 	// Feed carries change events; the engine publishes every commit it makes,
 	// the backend publishes what it learns from other processes.
 	Feed store.Feed
+	// StatusFeed carries status events, published the same way.
+	StatusFeed store.StatusFeed
 }
 
 // Open checks the encryption key against the database (sealing a key check
@@ -142,6 +144,11 @@ func (db *DB) Version(ctx context.Context) (int64, error) {
 
 // Subscribe returns a subscription to the engine's feed.
 func (db *DB) Subscribe(ctx context.Context) *store.Subscription { return db.Feed.Subscribe(ctx) }
+
+// SubscribeStatus returns a subscription to the engine's status feed.
+func (db *DB) SubscribeStatus(ctx context.Context) *store.StatusSubscription {
+	return db.StatusFeed.Subscribe(ctx)
+}
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
 

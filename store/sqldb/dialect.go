@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // Dialect holds what differs between the SQL databases the engine runs on.
@@ -31,6 +33,9 @@ type Dialect struct {
 	// Notify, when set, runs inside each write transaction with the new
 	// version, so that other processes learn of the commit.
 	Notify func(ctx context.Context, tx *sql.Tx, version int64) error
+	// NotifyStatus, when set, runs inside each status write with the objects
+	// whose status it changes, so that other processes learn of them.
+	NotifyStatus func(ctx context.Context, tx *sql.Tx, objects []store.ObjectKey) error
 }
 
 func (d *Dialect) q(query string) string {

@@ -49,9 +49,19 @@ func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) erro
 			return err
 		}
 	}
+	objects := make([]store.ObjectKey, 0, len(last))
+	for key := range last {
+		objects = append(objects, store.ObjectKey{Kind: store.Kind(key[0]), ID: key[1]})
+	}
+	if db.d.NotifyStatus != nil {
+		if err := db.d.NotifyStatus(ctx, tx, objects); err != nil {
+			return fmt.Errorf("notify statuses: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit statuses: %w", err)
 	}
+	db.StatusFeed.Publish(store.StatusEvent{Objects: objects})
 	return nil
 }
 

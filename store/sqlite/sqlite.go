@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -43,6 +44,8 @@ type Options struct {
 // Store is the embedded store.
 type Store struct {
 	*sqldb.DB
+	// writer names this store in status_writers.
+	writer      string
 	write, read *sql.DB
 	stop        context.CancelFunc
 	wg          sync.WaitGroup
@@ -126,7 +129,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// SQLite has one writer at a time; one connection makes Go queue the
 	// writers instead of SQLite answering busy.
 	write.SetMaxOpenConns(1)
-	s := &Store{write: write}
+	s := &Store{writer: rand.Text(), write: write}
 	if _, err := migrate(ctx, write, opts.Path, opts.Logger); err != nil {
 		closeLogged(opts.Logger, write, opts.Path)
 		return nil, fmt.Errorf("embedded store %s: %w", opts.Path, err)
@@ -136,29 +139,55 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", opts.Path, err)
 	}
 	s.read.SetMaxOpenConns(4)
+	d := dialect
+	d.NotifyStatus = s.notifyStatus
 	s.DB, err = sqldb.Open(ctx, sqldb.Config{
-		Dialect: dialect, Write: write, Read: s.read, EncryptionKey: opts.EncryptionKey, Logger: opts.Logger,
+		Dialect: d, Write: write, Read: s.read, EncryptionKey: opts.EncryptionKey, Logger: opts.Logger,
 	})
 	if err != nil {
 		closeLogged(opts.Logger, s.read, opts.Path)
 		closeLogged(opts.Logger, write, opts.Path)
 		return nil, err
 	}
-	start, err := s.Version(ctx)
+	if err := s.pruneStatusWriters(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// Look before Open returns, so that a subscriber hears of every commit
+	// and status write made after it.
+	first, err := s.look(ctx)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	pollCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	s.wg.Go(func() { s.poll(pollCtx, opts.PollInterval, start, opts.Logger) })
+	s.wg.Go(func() { s.poll(pollCtx, opts.PollInterval, first, opts.Logger) })
 	return s, nil
 }
 
-// poll publishes commits made through other connections to the file, e.g.
-// an import running beside the server. Commits of this process are published
-// by the engine directly; seeing them again here only wakes readers twice.
-func (s *Store) poll(ctx context.Context, every time.Duration, last int64, log logr.Logger) {
+// seen is what a poll found in the file: the store version and how many
+// status writes each other store made.
+type seen struct {
+	version int64
+	writers map[string]int64
+}
+
+func (s *Store) look(ctx context.Context) (seen, error) {
+	v, err := s.Version(ctx)
+	if err != nil {
+		return seen{}, err
+	}
+	writers, err := s.otherStatusWriters(ctx)
+	return seen{version: v, writers: writers}, err
+}
+
+// poll publishes commits and status writes made through other connections
+// to the file, e.g. an import running beside the server. Commits of this
+// process are published by the engine directly; seeing them again here only
+// wakes readers twice. Status writes of this process it tells apart: those
+// of others it cannot name, so readers must reread every status.
+func (s *Store) poll(ctx context.Context, every time.Duration, last seen, log logr.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -167,17 +196,21 @@ func (s *Store) poll(ctx context.Context, every time.Duration, last int64, log l
 			return
 		case <-t.C:
 		}
-		v, err := s.Version(ctx)
+		now, err := s.look(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
+				// The next tick compares with the last good look.
 				log.Error(err, "poll embedded store for changes")
 			}
 			continue
 		}
-		if v > last {
-			last = v
-			s.Feed.Publish(store.Event{Version: v})
+		if now.version > last.version {
+			s.Feed.Publish(store.Event{Version: now.version})
 		}
+		if statusWrittenSince(last.writers, now.writers) {
+			s.StatusFeed.Publish(store.StatusEvent{MaybeMissed: true})
+		}
+		last = now
 	}
 }
 
@@ -191,6 +224,7 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		if s.DB != nil {
 			s.Feed.Shutdown()
+			s.StatusFeed.Shutdown()
 		}
 		err = errors.Join(s.read.Close(), s.write.Close())
 	})

@@ -48,6 +48,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Restart", testRestart},
 		{"Concurrency", testConcurrency},
 		{"Status", testStatus},
+		{"StatusFeed", testStatusFeed},
 		{"Identity", testIdentity},
 		{"ResolveNamespace", func(t *testing.T, newEnv newEnvFunc) { subtest(t, "PathsAndIDs", newEnv, testResolveNamespace) }},
 	}
