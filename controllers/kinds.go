@@ -29,6 +29,20 @@ func storeMeta(obj client.Object, kind, name, namespaceID string) store.ObjectMe
 	return store.ObjectMeta{ID: string(obj.GetUID()), NamespaceID: namespaceID, Name: name, OriginRef: ref}
 }
 
+// consoleStatus is the status the console reports on a resource of any of
+// its kinds.
+func consoleStatus(o client.Object) *v1alpha1.Status {
+	switch o := o.(type) {
+	case *v1alpha1.Route:
+		return &o.Status
+	case *v1alpha1.Policy:
+		return &o.Status
+	case *v1alpha1.ConsoleNamespace:
+		return &o.Status
+	}
+	panic(fmt.Sprintf("not a console resource: %T", o))
+}
+
 // resolve finds the console namespace a reference names.
 func resolve(ctx context.Context, s store.Store, ref v1alpha1.NamespaceRef, field string) (string, error) {
 	key := ref.ID
@@ -37,6 +51,8 @@ func resolve(ctx context.Context, s store.Store, ref v1alpha1.NamespaceRef, fiel
 	}
 	id, err := store.ResolveNamespace(ctx, s, key)
 	if errors.Is(err, store.ErrNotFound) {
+		// A ConsoleNamespace's arrival is watched; one made through the API
+		// is not.
 		return "", &refError{reason: "NamespaceNotFound", message: fmt.Sprintf("%s: %v", field, err)}
 	}
 	return id, err
@@ -77,7 +93,7 @@ func routeToStore(ctx context.Context, c client.Reader, s store.Store, obj *v1al
 		var p v1alpha1.Policy
 		err := c.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: ref.Name}, &p)
 		if apierrors.IsNotFound(err) {
-			return nil, &refError{reason: "PolicyNotFound", message: fmt.Sprintf("spec.policies[%d]: policy %s/%s does not exist", i, obj.Namespace, ref.Name)}
+			return nil, &refError{reason: "PolicyNotFound", message: fmt.Sprintf("spec.policies[%d]: policy %s/%s does not exist", i, obj.Namespace, ref.Name), watched: true}
 		} else if err != nil {
 			return nil, err
 		}

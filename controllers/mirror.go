@@ -25,15 +25,17 @@ const Finalizer = "console.pomerium.io/store"
 // actor is how the activity log records the controllers' writes.
 var actor = store.Actor{Subject: "kubernetes", Origin: store.OriginKubernetes}
 
-// Requeue intervals: while the reconciler has not written an object yet,
-// and while an object waits for something it references.
-const (
-	pendingRecheck = time.Second
-	missingRecheck = 10 * time.Second
-)
+// unwatchedRecheck is how often an object that waits for something no
+// watch reports looks again: a console namespace or a name made free
+// through the API rather than Kubernetes, a namespace's contents deleted
+// there. What Kubernetes and the reconciler change wakes it at once (see
+// Setup).
+const unwatchedRecheck = time.Minute
 
 // mirror is what one kind needs to be mirrored into the store.
 type mirror[T client.Object] struct {
+	// name names the controller.
+	name   string
 	client client.Client
 	store  store.Store
 	log    logr.Logger
@@ -42,15 +44,18 @@ type mirror[T client.Object] struct {
 	// Ready waits for the reconciler.
 	records bool
 	newObj  func() T
-	// status returns the status of a resource, to read and change.
-	status func(T) *v1alpha1.Status
+	newList func() client.ObjectList
 	// toStore translates the resource into its store object; a *refError
 	// says what it references is missing.
 	toStore func(ctx context.Context, obj T) (store.Object, error)
 }
 
 // refError is a reference of a resource that cannot be resolved yet.
-type refError struct{ reason, message string }
+type refError struct {
+	reason, message string
+	// watched says that a watch reports what resolves it.
+	watched bool
+}
 
 func (e *refError) Error() string { return e.message }
 
@@ -69,7 +74,7 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 			return ctrl.Result{}, err
 		}
 	}
-	st := m.status(obj).DeepCopy()
+	st := consoleStatus(obj).DeepCopy()
 	st.ObservedGeneration, st.ConsoleID = obj.GetGeneration(), id
 	want, err := m.toStore(ctx, obj)
 	var written store.Object
@@ -82,22 +87,24 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	switch {
 	case errors.As(err, &re):
 		m.setSynced(st, obj, false, re.reason, re.message)
-		result.RequeueAfter = missingRecheck
+		if !re.watched {
+			result.RequeueAfter = unwatchedRecheck
+		}
 	case errors.As(err, &se):
+		// An invalid object waits for its own edit, or for a Policy or
+		// ConsoleNamespace it names to be stored, which the watches report.
 		m.setSynced(st, obj, false, storeReason(se), se.Error())
 		if se.Code != store.CodeInvalid {
-			result.RequeueAfter = missingRecheck
+			result.RequeueAfter = unwatchedRecheck
 		}
 	case err != nil:
 		return ctrl.Result{}, err
 	default:
+		// Until the reconciler has written the record, the status feed
+		// brings the object back.
 		m.setSynced(st, obj, true, "Stored", "the console holds generation "+fmt.Sprint(obj.GetGeneration()))
-		pending, err := m.setReady(ctx, st, obj, written)
-		if err != nil {
+		if err := m.setReady(ctx, st, obj, written); err != nil {
 			return ctrl.Result{}, err
-		}
-		if pending {
-			result.RequeueAfter = pendingRecheck
 		}
 	}
 	return result, m.saveStatus(ctx, obj, st)
@@ -132,12 +139,13 @@ func (m *mirror[T]) remove(ctx context.Context, obj T, id string) (ctrl.Result, 
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case errors.As(err, &se) && se.Code == store.CodeFailedPrecondition:
-		// Something still depends on it (a namespace with contents, a key
-		// pair in use): say so and try again later.
-		st := m.status(obj).DeepCopy()
+		// Something still depends on it (a namespace with contents, a
+		// policy in use): say so. Its deletion in Kubernetes wakes this
+		// object; the recheck covers what only the store sees.
+		st := consoleStatus(obj).DeepCopy()
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
 			Reason: "DeleteBlocked", Message: se.Error(), ObservedGeneration: obj.GetGeneration()})
-		return ctrl.Result{RequeueAfter: missingRecheck}, m.saveStatus(ctx, obj, st)
+		return ctrl.Result{RequeueAfter: unwatchedRecheck}, m.saveStatus(ctx, obj, st)
 	case err != nil:
 		return ctrl.Result{}, err
 	}
@@ -156,22 +164,21 @@ func (m *mirror[T]) setSynced(st *v1alpha1.Status, obj T, ok bool, reason, messa
 	meta.SetStatusCondition(&st.Conditions, cond)
 }
 
-// setReady reports what the reconciler made of the stored object, and
-// whether that is still to come.
-func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, written store.Object) (pending bool, err error) {
+// setReady reports what the reconciler made of the stored object, or that
+// it is still to come.
+func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, written store.Object) error {
 	cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Stored",
 		Message: "the console holds it", ObservedGeneration: obj.GetGeneration()}
 	if m.records {
 		wm := written.GetObjectMeta()
 		found, err := m.store.Status(ctx, m.kind, wm.ID)
 		if err != nil {
-			return false, err
+			return err
 		}
 		s, ok := found[wm.ID]
 		switch {
 		case !ok || s.ObjectVersion != wm.Version || s.State == store.SyncPending:
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Pending", "waiting for the console to write it to the databroker"
-			pending = true
 		case s.State == store.SyncError:
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Invalid", fieldMessage(s)
 		default:
@@ -180,14 +187,14 @@ func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, wr
 		}
 	}
 	meta.SetStatusCondition(&st.Conditions, cond)
-	return pending, nil
+	return nil
 }
 
 func (m *mirror[T]) saveStatus(ctx context.Context, obj T, st *v1alpha1.Status) error {
-	if equality.Semantic.DeepEqual(m.status(obj), st) {
+	if equality.Semantic.DeepEqual(consoleStatus(obj), st) {
 		return nil
 	}
-	*m.status(obj) = *st
+	*consoleStatus(obj) = *st
 	if err := m.client.Status().Update(ctx, obj); err != nil && !apierrors.IsConflict(err) {
 		return err
 	}

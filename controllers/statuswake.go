@@ -1,0 +1,80 @@
+package controllers
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// StatusWakesMetric counts the objects queued because the reconciler
+// changed their status in the store.
+const StatusWakesMetric = "pomerium_console_controllers_status_wakes_total"
+
+// statusWakes is served with controller-runtime's own metrics.
+var statusWakes = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: StatusWakesMetric,
+	Help: "Objects queued for reconciliation because the console's reconciler changed their status in the store.",
+}, []string{"controller"})
+
+func init() { metrics.Registry.MustRegister(statusWakes) }
+
+// statusSource queues the objects of one kind whose status the reconciler
+// changed, so that Ready follows the reconciler without polling the store.
+type statusSource struct {
+	store  store.Store
+	events chan event.TypedGenericEvent[store.StatusEvent]
+	source.Source
+}
+
+// newStatusSource returns the source; toRequests maps a status event to the
+// objects it concerns.
+func newStatusSource(s store.Store, toRequests handler.TypedMapFunc[store.StatusEvent, reconcile.Request]) *statusSource {
+	events := make(chan event.TypedGenericEvent[store.StatusEvent])
+	return &statusSource{store: s, events: events,
+		Source: source.Channel[store.StatusEvent](events, handler.TypedEnqueueRequestsFromMapFunc(toRequests))}
+}
+
+// Start subscribes before the controller's workers start, and so before any
+// reconcile reads a status: a change made between that read and the
+// subscription would otherwise go unheard.
+func (s *statusSource) Start(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	sub := s.store.SubscribeStatus(ctx)
+	go func() {
+		defer close(s.events)
+		// The subscription merges what arrives while an event waits here.
+		for ev := range sub.C {
+			select {
+			case s.events <- event.TypedGenericEvent[store.StatusEvent]{Object: ev}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return s.Source.Start(ctx, q)
+}
+
+// statusRequests maps a status event to the objects of the mirror's kind it
+// names, found by UID. After missed events, every object of the kind.
+func (m *mirror[T]) statusRequests(ctx context.Context, ev store.StatusEvent) []reconcile.Request {
+	d := dependents{cache: m.client, log: m.log}
+	var out []reconcile.Request
+	if ev.MaybeMissed {
+		out = d.list(ctx, m.newList(), nil)
+	}
+	for _, k := range ev.Objects {
+		if k.Kind == m.kind {
+			out = append(out, d.list(ctx, m.newList(), nil, client.MatchingFields{indexUID: k.ID})...)
+		}
+	}
+	statusWakes.WithLabelValues(m.name).Add(float64(len(out)))
+	return out
+}
