@@ -70,15 +70,16 @@ func runControllers(ctx context.Context, cfg *rest.Config, leaseNamespace string
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme, Logger: log,
-		Metrics:                       server.Options{BindAddress: "0"}, // serve's own /metrics covers the console
+		// serve's own /metrics serves controller-runtime's registry.
+		Metrics:                       server.Options{BindAddress: "0"},
 		HealthProbeBindAddress:        "0",
 		LeaderElection:                true,
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       leaseNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		// Controller names are checked process-wide for the sake of their
-		// metrics, which this manager does not serve; a process may run
-		// serve more than once (tests do).
+		// Controller names are checked process-wide, as they label the
+		// metrics of a process-wide registry; a process may run serve more
+		// than once (tests do), each later run adding to the same series.
 		Controller: ctrlconfig.Controller{SkipNameValidation: new(true)},
 	})
 	if err != nil {

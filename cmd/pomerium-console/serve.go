@@ -12,10 +12,10 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/databroker"
@@ -68,8 +68,8 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 			log.Error(err, "close databroker client")
 		}
 	}()
+	// The console's own metrics; /metrics adds controller-runtime's.
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	host, _ := os.Hostname() // an empty host name still leaves the pid to tell instances apart
 	loop := reconcile.New(reconcile.Options{
 		Store: st, Client: client, Instance: fmt.Sprintf("%s/%d", host, os.Getpid()),
@@ -130,9 +130,15 @@ func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, 
 
 // serveMetrics serves /metrics and the probes: /healthz (the process
 // answers) and /readyz (and it reaches its store).
+//
+// /metrics serves the console's registry and controller-runtime's global
+// one: the Kubernetes controllers' reconcile counts, durations and work
+// queues, and the Go runtime and process metrics, which controller-runtime
+// registers there (so the console's registry must not register them again:
+// one family gathered twice fails the scrape).
 func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st store.Store, log logr.Logger) error {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, ctrlmetrics.Registry}, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		rctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

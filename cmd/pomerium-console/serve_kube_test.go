@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,13 +38,14 @@ func TestMain(m *testing.M) {
 // the other, and delete what they create.
 
 // serveKube runs serve with the controllers on a data directory until the
-// returned stop is called (or the test ends).
-func serveKube(t *testing.T, dataDir string) (stop func()) {
+// returned stop is called (or the test ends). Later flags override earlier
+// ones: the extra flags override the defaults.
+func serveKube(t *testing.T, dataDir string, extra ...string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	root := newRoot()
-	root.SetArgs([]string{"serve", "--data-dir", dataDir, "--kubeconfig", kube.KubeconfigPath(),
-		"--leader-election-namespace", "default", "--grpc-addr", loopback.FreeAddr(t), "--bind-addr", loopback.FreeAddr(t), "--metrics-addr", "", "--log-level", "error"})
+	root.SetArgs(append([]string{"serve", "--data-dir", dataDir, "--kubeconfig", kube.KubeconfigPath(),
+		"--leader-election-namespace", "default", "--grpc-addr", loopback.FreeAddr(t), "--bind-addr", loopback.FreeAddr(t), "--metrics-addr", "", "--log-level", "error"}, extra...))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := root.ExecuteContext(ctx); err != nil {
@@ -168,4 +172,53 @@ func TestOneReplicaRunsTheControllers(t *testing.T) {
 	waitUntil(t, "the route deleted", func() bool {
 		return apierrors.IsNotFound(c.Get(t.Context(), client.ObjectKeyFromObject(route), &v1alpha1.Route{}))
 	})
+}
+
+// TestMetricsIncludeTheControllers scrapes serve's /metrics once a Route is
+// Ready: the controllers' metrics are there beside the console's own.
+func TestMetricsIncludeTheControllers(t *testing.T) {
+	c := kubeClient(t)
+	addr := loopback.FreeAddr(t)
+	serveKube(t, filepath.Join(t.TempDir(), "data"), "--metrics-addr", addr)
+	route := newTestRoute("metrics")
+	if err := c.Create(t.Context(), route); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Delete(context.WithoutCancel(t.Context()), route); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("delete route: %v", err)
+		}
+	})
+	waitUntil(t, "the route ready", func() bool { return routeReady(t, c, route) })
+	got := scrape(t, "http://"+addr+"/metrics")
+	for _, want := range []string{
+		`controller_runtime_reconcile_total{controller="route",result="success"}`,
+		`workqueue_adds_total{controller="route",name="route"}`,
+		controllers.StatusWakesMetric + `{controller="route"}`,
+		"pomerium_console_reconcile_",
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: %s, %v\n%s", url, resp.Status, err, body)
+	}
+	return string(body)
 }
