@@ -11,10 +11,11 @@
 // keys that are Pomerium settings rather than routes are ignored and reported.
 //
 // [Import] plans the writes against what the namespace already holds and makes
-// them in one store Apply, so a file is imported completely or not at all. An
-// object's identity across imports is its name in the namespace: a second
-// import of the same file writes nothing, and objects the file does not name
-// are never touched.
+// them in one store Apply, so a file is imported completely or not at all. A
+// file with refused routes is refused with every one of them named at once
+// ([RouteErrors]); a dry run also plans the others. An object's identity
+// across imports is its name in the namespace: a second import of the same
+// file writes nothing, and objects the file does not name are never touched.
 //
 // The package must not write anything but through store.Store, must not talk
 // to the databroker and must not read files itself: callers hand it bytes.

@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
@@ -34,9 +36,12 @@ func newRouteError(list string, i int, from string, err error) *RouteError {
 	return e
 }
 
+// Source names the route in the file, e.g. "routes[3]".
+func (e *RouteError) Source() string { return fmt.Sprintf("%s[%d]", e.List, e.Index) }
+
 func (e *RouteError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s[%d]", e.List, e.Index)
+	b.WriteString(e.Source())
 	if e.From != "" {
 		fmt.Fprintf(&b, " (from %s)", e.From)
 	}
@@ -56,6 +61,66 @@ func (e *RouteError) Is(target error) bool { return target == store.ErrInvalid }
 
 // As lets store.CodeOf see a RouteError as an invalid-argument store error.
 func (e *RouteError) As(target any) bool { return asInvalid(e, target) }
+
+// RouteErrors are all the routes of a file that an import refuses, in file
+// order: reporting every one at once lets a file be fixed in one round.
+// Nothing is written while a route is refused. errors.Is(err,
+// store.ErrInvalid) holds, and errors.As finds the first RouteError.
+type RouteErrors struct {
+	Routes []*RouteError
+}
+
+// routeErrors returns the refusals in file order as a *RouteErrors, or nil
+// when there are none.
+func routeErrors(refused ...[]*RouteError) *RouteErrors {
+	all := slices.Concat(refused...)
+	if len(all) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(all, func(a, b *RouteError) int {
+		// The routes list comes before the older policy list, as Parse
+		// reads them.
+		return cmp.Or(cmp.Compare(listOrder(a.List), listOrder(b.List)), cmp.Compare(a.Index, b.Index))
+	})
+	return &RouteErrors{Routes: all}
+}
+
+func listOrder(list string) int {
+	if list == "policy" {
+		return 1
+	}
+	return 0
+}
+
+// Error names one refused route as RouteError does, and several one per
+// line, so that a terminal shows each on its own.
+func (e *RouteErrors) Error() string {
+	if len(e.Routes) == 1 {
+		return e.Routes[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d routes are refused:", len(e.Routes))
+	for _, r := range e.Routes {
+		b.WriteString("\n  ")
+		b.WriteString(r.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns each RouteError.
+func (e *RouteErrors) Unwrap() []error {
+	errs := make([]error, len(e.Routes))
+	for i, r := range e.Routes {
+		errs[i] = r
+	}
+	return errs
+}
+
+// Is makes RouteErrors an invalid-argument error of the store's kind.
+func (e *RouteErrors) Is(target error) bool { return target == store.ErrInvalid }
+
+// As lets store.CodeOf see RouteErrors as an invalid-argument store error.
+func (e *RouteErrors) As(target any) bool { return asInvalid(e, target) }
 
 // FileError is a problem with the file as a whole or with one of its
 // top-level keys.

@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzParse feeds Parse arbitrary bytes: it must return routes or an error,
-// never panic or hang, and whatever it returns must be ready to write and
-// compile.
+// never panic or hang, and whatever routes it returns must be ready to write
+// and compile, each route of the file either read or refused.
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"config.yaml", "config-changed.yaml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
@@ -36,7 +36,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		seen := make(map[string]bool)
+		seen, sources := make(map[string]bool), make(map[string]bool)
 		for _, r := range file.Routes {
 			if r.Name == "" || seen[r.Name] {
 				t.Fatalf("route %s has an empty or repeated name %q", r.Source(), r.Name)
@@ -48,6 +48,16 @@ func FuzzParse(f *testing.F) {
 			if status := compile.CheckRoute(r.Spec); !status.Valid {
 				t.Fatalf("route %s does not compile: %s: %s", r.Source(), status.Field, status.Reason)
 			}
+			if sources[r.Source()] {
+				t.Fatalf("route %s is read twice", r.Source())
+			}
+			sources[r.Source()] = true
+		}
+		for _, e := range file.Refused {
+			if sources[e.Source()] {
+				t.Fatalf("route %s is both read and refused", e.Source())
+			}
+			sources[e.Source()] = true
 		}
 	})
 }

@@ -1,9 +1,9 @@
 package importer
 
 import (
-	"strings"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -69,14 +69,19 @@ type Result struct {
 	IgnoredKeys []string
 	// Plan lists every object of the file in the order of the writes: key
 	// pairs, then policies, then routes. Unchanged objects are listed but
-	// not written.
+	// not written. Refused routes, with their policies and the key pairs
+	// only they use, are left out.
 	Plan []Change
+	// Refused are the routes of the file that are refused, in file order:
+	// set only by a dry run, which returns them as a *RouteErrors too.
+	Refused []*RouteError
 	// DryRun is set when nothing was written.
 	DryRun bool
 }
 
 // Import parses a Pomerium config.yaml and writes its routes into a
-// namespace of s. See ImportFile.
+// namespace of s. A file that is not a list of routes is a *FileError; for
+// the rest, see ImportFile.
 func Import(ctx context.Context, s store.Store, data []byte, opts Options) (*Result, error) {
 	f, err := Parse(data)
 	if err != nil {
@@ -93,6 +98,12 @@ func Import(ctx context.Context, s store.Store, data []byte, opts Options) (*Res
 // can express; a route keeps the policies attached to it in the console,
 // besides the one the import generates. Objects the file does not name are
 // left alone, and objects managed by Kubernetes are never overwritten.
+//
+// Every route of the file is checked, and a file with refused routes (those
+// of File.Refused and those the store would refuse) is not written at all:
+// the error is a *RouteErrors naming each of them. A dry run returns the
+// Result as well, planned for the routes that are not refused and with
+// Refused set, so that a preview shows both.
 func ImportFile(ctx context.Context, s store.Store, f *File, opts Options) (*Result, error) {
 	ns, err := store.ResolveNamespace(ctx, s, opts.Namespace)
 	if err != nil {
@@ -110,6 +121,13 @@ func ImportFile(ctx context.Context, s store.Store, f *File, opts Options) (*Res
 		return nil, err
 	}
 	res := p.result(f)
+	if refused := routeErrors(f.Refused, p.refused); refused != nil {
+		if !opts.DryRun {
+			return nil, refused
+		}
+		res.DryRun, res.Refused = true, refused.Routes
+		return res, refused
+	}
 	if opts.DryRun || len(p.ops) == 0 {
 		res.DryRun = opts.DryRun
 		return res, nil

@@ -39,12 +39,12 @@ type keyPairSet struct {
 	list   []*KeyPairSpec
 }
 
-// add returns the key pair for a certificate and optional key, merging it
-// with one the file already gave.
-func (s *keyPairSet) add(source string, cert, key []byte) (*KeyPairSpec, error) {
-	kp, err := newKeyPairSpec(source, cert, key)
-	if err != nil {
-		return nil, err
+// add returns the set's key pair for kp's certificate, which is kp itself
+// when the file gave the certificate no earlier; an earlier one without a
+// key takes kp's. Call conflict first.
+func (s *keyPairSet) add(kp *KeyPairSpec) *KeyPairSpec {
+	if kp == nil {
+		return nil
 	}
 	if s.byName == nil {
 		s.byName = make(map[string]*KeyPairSpec)
@@ -54,14 +54,22 @@ func (s *keyPairSet) add(source string, cert, key []byte) (*KeyPairSpec, error) 
 	case !ok:
 		s.byName[kp.Name] = kp
 		s.list = append(s.list, kp)
-		return kp, nil
-	case len(kp.PrivateKey) == 0:
+		return kp
 	case len(prev.PrivateKey) == 0:
 		prev.PrivateKey = kp.PrivateKey
-	case !bytes.Equal(prev.PrivateKey, kp.PrivateKey):
-		return nil, fmt.Errorf("the certificate %q is given with a different private key in %s", kp.Name, prev.Source)
 	}
-	return prev, nil
+	return prev
+}
+
+// conflict refuses a certificate the file already gave with another key.
+func (s *keyPairSet) conflict(kp *KeyPairSpec) error {
+	if kp == nil || len(kp.PrivateKey) == 0 {
+		return nil
+	}
+	if prev, ok := s.byName[kp.Name]; ok && len(prev.PrivateKey) > 0 && !bytes.Equal(prev.PrivateKey, kp.PrivateKey) {
+		return fmt.Errorf("the certificate %q is given with a different private key in %s", kp.Name, prev.Source)
+	}
+	return nil
 }
 
 func newKeyPairSpec(source string, certPEM, keyPEM []byte) (*KeyPairSpec, error) {
@@ -110,19 +118,26 @@ func inlinePEM(s string) ([]byte, error) {
 	return data, nil
 }
 
-// keyPairs turns the route's inline TLS material into key pairs.
+// keyPairs turns the route's inline TLS material into key pairs of set. It
+// reads all of it before adding any, so that a refused route brings none.
 func (t *tlsInput) keyPairs(source string, set *keyPairSet) (ca, client, downstream *KeyPairSpec, err error) {
-	if ca, err = t.authority("tls_custom_ca", t.customCA, source, set); err != nil {
+	if ca, err = t.authority("tls_custom_ca", t.customCA, source); err != nil {
 		return nil, nil, nil, err
 	}
-	if downstream, err = t.authority("tls_downstream_client_ca", t.downstreamCA, source, set); err != nil {
+	if downstream, err = t.authority("tls_downstream_client_ca", t.downstreamCA, source); err != nil {
 		return nil, nil, nil, err
 	}
-	client, err = t.clientCertificate(source, set)
-	return ca, client, downstream, err
+	if client, err = t.clientCertificate(source); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := set.conflict(client); err != nil {
+		return nil, nil, nil, at("tls_client_cert", err)
+	}
+	ca, downstream = set.add(ca), set.add(downstream)
+	return ca, set.add(client), downstream, nil
 }
 
-func (t *tlsInput) authority(key, value, source string, set *keyPairSet) (*KeyPairSpec, error) {
+func (t *tlsInput) authority(key, value, source string) (*KeyPairSpec, error) {
 	if value == "" {
 		return nil, nil
 	}
@@ -130,11 +145,11 @@ func (t *tlsInput) authority(key, value, source string, set *keyPairSet) (*KeyPa
 	if err != nil {
 		return nil, at(key, err)
 	}
-	kp, err := set.add(source, data, nil)
+	kp, err := newKeyPairSpec(source, data, nil)
 	return kp, at(key, err)
 }
 
-func (t *tlsInput) clientCertificate(source string, set *keyPairSet) (*KeyPairSpec, error) {
+func (t *tlsInput) clientCertificate(source string) (*KeyPairSpec, error) {
 	switch {
 	case t.clientCert == "" && t.clientKey == "":
 		return nil, nil
@@ -154,7 +169,7 @@ func (t *tlsInput) clientCertificate(source string, set *keyPairSet) (*KeyPairSp
 	if _, err := tls.X509KeyPair(cert, key); err != nil {
 		return nil, at("tls_client_key", fmt.Errorf("does not form a key pair with tls_client_cert: %v", err))
 	}
-	kp, err := set.add(source, cert, key)
+	kp, err := newKeyPairSpec(source, cert, key)
 	return kp, at("tls_client_cert", err)
 }
 

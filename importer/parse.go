@@ -24,10 +24,14 @@ var routeLists = map[string]bool{"routes": true, "policy": true}
 // File is a parsed Pomerium configuration file.
 type File struct {
 	// Routes are the routes of the routes list, then those of the policy
-	// list, in file order.
+	// list, in file order, except the refused ones.
 	Routes []*RouteSpec
+	// Refused are the routes Parse refuses, in file order, each with why:
+	// those it cannot read and those Pomerium would refuse. Import writes
+	// nothing from a file with any.
+	Refused []*RouteError
 	// KeyPairs are the certificates the routes carry inline, one per
-	// certificate, in order of first use.
+	// certificate, in order of first use; refused routes bring none.
 	KeyPairs []*KeyPairSpec
 	// IgnoredKeys are the top-level keys that are Pomerium settings rather
 	// than routes, in file order.
@@ -63,7 +67,9 @@ func (r *RouteSpec) PolicyName() string { return r.Name + " access" }
 // Parse reads a Pomerium config.yaml and returns its routes. It checks
 // everything that needs only the file, including every check compilation
 // makes of a route on its own (compile.CheckRoute); Import checks the rest
-// against the store.
+// against the store. A refused route goes to File.Refused and the routes
+// after it are still read, so that one pass reports every one. The error,
+// a *FileError, is for a file that as a whole is not a list of routes.
 func Parse(data []byte) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -109,7 +115,8 @@ func Parse(data []byte) (*File, error) {
 		for i, item := range items {
 			r, named, err := parseRoute(l.key, i, item, &keyPairs)
 			if err != nil {
-				return nil, err
+				f.Refused = append(f.Refused, err)
+				continue
 			}
 			f.Routes = append(f.Routes, r)
 			explicit = append(explicit, named)
@@ -149,8 +156,8 @@ func routeItems(n *yaml.Node) ([]*yaml.Node, error) {
 
 // parseRoute decodes one route. named reports whether the route has its own
 // name.
-func parseRoute(list string, i int, n *yaml.Node, keyPairs *keyPairSet) (*RouteSpec, bool, error) {
-	fail := func(from string, err error) (*RouteSpec, bool, error) {
+func parseRoute(list string, i int, n *yaml.Node, keyPairs *keyPairSet) (*RouteSpec, bool, *RouteError) {
+	fail := func(from string, err error) (*RouteSpec, bool, *RouteError) {
 		return nil, false, newRouteError(list, i, from, err)
 	}
 	if rn := resolve(n); rn == nil || rn.Kind != yaml.MappingNode {
@@ -182,6 +189,9 @@ func parseRoute(list string, i int, n *yaml.Node, keyPairs *keyPairSet) (*RouteS
 	}
 	r := &RouteSpec{List: list, Index: i, Name: in.name, Spec: in.spec}
 	if r.PPL, err = in.access.ppl(); err != nil {
+		return fail(from, err)
+	}
+	if err := checkPPL(r.PPL); err != nil {
 		return fail(from, err)
 	}
 	r.CustomCA, r.ClientCertificate, r.DownstreamClientCA, err = in.tls.keyPairs(r.Source(), keyPairs)
@@ -250,6 +260,18 @@ func compiles(spec *configpb.Route) error {
 		return at(field, err)
 	}
 	return err
+}
+
+// checkPPL refuses access rules that are not valid PPL: Pomerium would serve
+// the route with its policy silently dropped.
+func checkPPL(ppl string) error {
+	if ppl == "" {
+		return nil
+	}
+	if err := compile.ValidatePPL(ppl); err != nil {
+		return at("policy", fmt.Errorf("is not valid PPL: %w", err))
+	}
+	return nil
 }
 
 func checkName(name string) error {

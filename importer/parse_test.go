@@ -123,7 +123,7 @@ func TestParseErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := importer.Parse([]byte(tc.file))
+			err := parseError(t, tc.file)
 			if err == nil {
 				t.Fatalf("no error, want %s", tc.want)
 			}
@@ -138,13 +138,37 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// parseError returns the error Parse gives for a file, or its first refused
+// route; a file with more than one refused route fails the test.
+func parseError(t *testing.T, file string) error {
+	t.Helper()
+	f, err := importer.Parse([]byte(file))
+	switch {
+	case err != nil:
+		return err
+	case len(f.Refused) > 1:
+		t.Fatalf("%d routes refused, want one: %v", len(f.Refused), f.Refused)
+	case len(f.Refused) == 1:
+		for _, r := range f.Routes {
+			if r.Source() == f.Refused[0].Source() {
+				t.Errorf("the refused route %s is among the file's routes", r.Source())
+			}
+		}
+		if len(f.KeyPairs) != 0 {
+			t.Errorf("the refused route brought %d key pairs", len(f.KeyPairs))
+		}
+		return f.Refused[0]
+	}
+	return nil
+}
+
 func TestParseRouteError(t *testing.T) {
 	t.Parallel()
-	_, err := importer.Parse([]byte("routes:\n- {from: https://a.example.com, redirect: {port_redirect: x}}\n"))
-	var re *importer.RouteError
-	if !errors.As(err, &re) {
-		t.Fatalf("error %v is not a RouteError", err)
+	f, err := importer.Parse([]byte("routes:\n- {from: https://a.example.com, redirect: {port_redirect: x}}\n"))
+	if err != nil || len(f.Refused) != 1 {
+		t.Fatalf("Parse: %v, %d routes refused; want one refused route", err, len(f.Refused))
 	}
+	re := f.Refused[0]
 	want := importer.RouteError{List: "routes", Index: 0, From: "https://a.example.com", Field: "redirect.port_redirect"}
 	got := importer.RouteError{List: re.List, Index: re.Index, From: re.From, Field: re.Field}
 	if got != want {

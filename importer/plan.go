@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -31,6 +31,15 @@ type planner struct {
 	ops     []store.Op
 	// opChange is, for every op, the index of its change.
 	opChange []int
+	// refused are the routes of the file the plan leaves out, with why.
+	refused []*RouteError
+}
+
+// step is one object of the plan: what happens to it and, unless it is
+// unchanged, the write that does it.
+type step struct {
+	change Change
+	op     store.Op
 }
 
 func newPlanner(ctx context.Context, s store.Store, ns string, actor store.Actor) (*planner, error) {
@@ -61,40 +70,74 @@ func byName[T store.Object](ctx context.Context, s store.Store, k store.Kind, ns
 }
 
 // plan builds the changes in write order: key pairs and policies before
-// the routes that reference them.
+// the routes that reference them. A route the store would refuse, or whose
+// policy it would refuse, is left out of the plan with its policy and the key
+// pairs only it uses, and recorded in p.refused: the plan is what the
+// routes that can be written need.
 func (p *planner) plan(f *File) error {
 	if err := p.checkOwnership(f); err != nil {
 		return err
 	}
+	keyPairs := make([]step, len(f.KeyPairs))
 	keyPairIDs := make(map[*KeyPairSpec]string, len(f.KeyPairs))
-	for _, kp := range f.KeyPairs {
-		id, err := p.keyPair(kp)
+	for i, kp := range f.KeyPairs {
+		st, err := p.keyPair(kp)
 		if err != nil {
 			return fmt.Errorf("%s: key pair %q: %w", kp.Source, kp.Name, err)
 		}
-		keyPairIDs[kp] = id
+		keyPairs[i], keyPairIDs[kp] = st, st.change.ID
 	}
-	policyIDs := make([]string, len(f.Routes))
-	for i, r := range f.Routes {
-		if r.PPL == "" {
+	used := make(map[*KeyPairSpec]bool, len(f.KeyPairs))
+	var policies, routes []step
+	for _, r := range f.Routes {
+		policy, route, err := p.routeSteps(r, keyPairIDs)
+		if err != nil {
+			p.refused = append(p.refused, err)
 			continue
 		}
-		id, err := p.policy(r)
-		if err != nil {
-			return routeError(r, "policy", err)
-		}
-		policyIDs[i] = id
+		policies = append(policies, policy...)
+		routes = append(routes, route)
+		used[r.CustomCA], used[r.ClientCertificate], used[r.DownstreamClientCA] = true, true, true
 	}
-	for i, r := range f.Routes {
-		if err := p.route(r, policyIDs[i], keyPairIDs); err != nil {
-			return routeError(r, "", err)
+	for i, kp := range f.KeyPairs {
+		if used[kp] {
+			p.add(keyPairs[i])
 		}
+	}
+	for _, st := range slices.Concat(policies, routes) {
+		p.add(st)
 	}
 	return nil
 }
 
-func routeError(r *RouteSpec, field string, err error) error {
+// routeSteps plans a route and its policy, if it has one.
+func (p *planner) routeSteps(r *RouteSpec, keyPairIDs map[*KeyPairSpec]string) (policy []step, route step, _ *RouteError) {
+	var policyID string
+	if r.PPL != "" {
+		st, err := p.policy(r)
+		if err != nil {
+			return nil, step{}, routeError(r, "policy", err)
+		}
+		policy, policyID = []step{st}, st.change.ID
+	}
+	route, err := p.route(r, policyID, keyPairIDs)
+	if err != nil {
+		return nil, step{}, routeError(r, "", err)
+	}
+	return policy, route, nil
+}
+
+func routeError(r *RouteSpec, field string, err error) *RouteError {
 	return &RouteError{List: r.List, Index: r.Index, From: r.Spec.From, Field: field, Err: err}
+}
+
+// add puts a step into the plan.
+func (p *planner) add(st step) {
+	if st.op != nil {
+		p.opChange = append(p.opChange, len(p.changes))
+		p.ops = append(p.ops, st.op)
+	}
+	p.changes = append(p.changes, st.change)
 }
 
 // checkOwnership refuses a file that names objects managed by Kubernetes:
@@ -128,7 +171,7 @@ func (p *planner) checkOwnership(f *File) error {
 	return nil
 }
 
-func (p *planner) keyPair(kp *KeyPairSpec) (string, error) {
+func (p *planner) keyPair(kp *KeyPairSpec) (step, error) {
 	want := &store.KeyPair{
 		ObjectMeta:  store.ObjectMeta{NamespaceID: p.ns, Name: kp.Name},
 		Certificate: kp.Certificate,
@@ -142,7 +185,7 @@ func (p *planner) keyPair(kp *KeyPairSpec) (string, error) {
 	same, err := p.sameKeyPair(cur, kp)
 	switch {
 	case err != nil:
-		return "", err
+		return step{}, err
 	case same:
 		return p.unchanged(cur, kp.Source), nil
 	}
@@ -173,10 +216,7 @@ func (p *planner) sameKeyPair(cur *store.KeyPair, kp *KeyPairSpec) (bool, error)
 
 // policy plans the route's access policy. Only the PPL comes from the file:
 // a description, explanation or enforcement set in the console is kept.
-func (p *planner) policy(r *RouteSpec) (string, error) {
-	if err := compile.ValidatePPL(r.PPL); err != nil {
-		return "", fmt.Errorf("is not valid PPL: %w", err)
-	}
+func (p *planner) policy(r *RouteSpec) (step, error) {
 	want := &store.Policy{
 		ObjectMeta:  store.ObjectMeta{NamespaceID: p.ns, Name: r.PolicyName()},
 		PPL:         r.PPL,
@@ -194,7 +234,7 @@ func (p *planner) policy(r *RouteSpec) (string, error) {
 	return p.put(cur, next, r.Source())
 }
 
-func (p *planner) route(r *RouteSpec, policyID string, keyPairIDs map[*KeyPairSpec]string) error {
+func (p *planner) route(r *RouteSpec, policyID string, keyPairIDs map[*KeyPairSpec]string) (step, error) {
 	spec := proto.CloneOf(r.Spec)
 	ref := func(kp *KeyPairSpec) *string {
 		if kp == nil {
@@ -209,20 +249,17 @@ func (p *planner) route(r *RouteSpec, policyID string, keyPairIDs map[*KeyPairSp
 	spec.PolicyIds = p.attachedPolicies(cur, r.PolicyName(), policyID)
 	want := &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: p.ns, Name: r.Name}, Spec: spec}
 	if cur == nil {
-		_, err := p.put(nil, want, r.Source())
-		return err
+		return p.put(nil, want, r.Source())
 	}
 	want.ID, want.OriginRef = cur.ID, cur.OriginRef
 	// Validate normalises the spec as the store does before the comparison.
 	if err := store.Validate(want, p.now, false); err != nil {
-		return err
+		return step{}, err
 	}
 	if proto.Equal(cur.Spec, want.Spec) {
-		p.unchanged(cur, r.Source())
-		return nil
+		return p.unchanged(cur, r.Source()), nil
 	}
-	_, err := p.put(cur, want, r.Source())
-	return err
+	return p.put(cur, want, r.Source())
 }
 
 // attachedPolicies keeps the policies attached to an existing route in the
@@ -250,18 +287,17 @@ func (p *planner) attachedPolicies(cur *store.Route, policyName, own string) []s
 	return ids
 }
 
-func (p *planner) unchanged(cur store.Object, source string) string {
+func (p *planner) unchanged(cur store.Object, source string) step {
 	m := cur.GetObjectMeta()
-	p.changes = append(p.changes, Change{
+	return step{change: Change{
 		Action: ActionUnchanged, Kind: cur.Kind(), ID: m.ID, Name: m.Name, Source: source, Object: withoutSecrets(cur),
-	})
-	return m.ID
+	}}
 }
 
 // put plans the write of want, creating it when cur is nil. New objects get
 // their id here so that the objects written before them in the same Apply
 // can be referenced.
-func (p *planner) put(cur, want store.Object, source string) (string, error) {
+func (p *planner) put(cur, want store.Object, source string) (step, error) {
 	m := want.GetObjectMeta()
 	op := &store.PutOp{Object: want}
 	change := Change{Kind: want.Kind(), Name: m.Name, Source: source}
@@ -274,20 +310,17 @@ func (p *planner) put(cur, want store.Object, source string) (string, error) {
 		change.Action = ActionUpdate
 	}
 	if err := store.Validate(want, p.now, cur == nil); err != nil {
-		return "", err
+		return step{}, err
 	}
 	if cur != nil {
 		diff, err := p.diff(cur, want)
 		if err != nil {
-			return "", err
+			return step{}, err
 		}
 		change.Diff = diff
 	}
 	change.ID, change.Object = m.ID, withoutSecrets(want)
-	p.opChange = append(p.opChange, len(p.changes))
-	p.changes = append(p.changes, change)
-	p.ops = append(p.ops, op)
-	return m.ID, nil
+	return step{change: change, op: op}, nil
 }
 
 func (p *planner) diff(cur, want store.Object) (string, error) {
@@ -318,6 +351,9 @@ func withoutSecrets(obj store.Object) store.Object {
 
 func (p *planner) result(f *File) *Result {
 	res := &Result{NamespaceID: p.ns, IgnoredKeys: f.IgnoredKeys, Plan: p.changes}
+	names := map[store.Kind]*[]string{
+		store.KindKeyPair: &res.KeyPairs, store.KindPolicy: &res.Policies, store.KindRoute: &res.Routes,
+	}
 	for _, c := range p.changes {
 		switch c.Action {
 		case ActionCreate:
@@ -327,14 +363,8 @@ func (p *planner) result(f *File) *Result {
 		case ActionUnchanged:
 			res.Unchanged++
 		}
-	}
-	for _, kp := range f.KeyPairs {
-		res.KeyPairs = append(res.KeyPairs, kp.Name)
-	}
-	for _, r := range f.Routes {
-		res.Routes = append(res.Routes, r.Name)
-		if r.PPL != "" {
-			res.Policies = append(res.Policies, r.PolicyName())
+		if list, ok := names[c.Kind]; ok {
+			*list = append(*list, c.Name)
 		}
 	}
 	return res
