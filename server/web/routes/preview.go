@@ -66,9 +66,11 @@ func (p *preview) CanApply() bool { return p.status() == http.StatusOK && p.Crea
 func newPreview(v *ui.Viewer, ns, content string, c *checked) *preview {
 	p := &preview{NamespaceID: ns, Path: v.NamespacePath(ns), Content: content, Stopped: c.Stopped, Refused: len(c.Errors)}
 	var rows []previewRow
+	refused := make(map[string]bool, len(c.Errors))
 	for _, e := range c.Errors {
+		refused[e.Source()] = true
 		rows = append(rows, previewRow{
-			Source: fmt.Sprintf("%s[%d]", e.List, e.Index), Kind: string(store.KindRoute),
+			Source: e.Source(), Kind: string(store.KindRoute),
 			From: e.From, Field: e.Field, Error: e.Err.Error(),
 		})
 	}
@@ -80,7 +82,6 @@ func newPreview(v *ui.Viewer, ns, content string, c *checked) *preview {
 		p.Created, p.Updated, p.Unchanged = c.Plan.Created, c.Plan.Updated, c.Plan.Unchanged
 		for _, ch := range c.Plan.Plan {
 			writeDigest(digest, ch)
-			ch.Source = originalSource(c, ch.Source)
 			if ch.Kind == store.KindRoute {
 				changes[ch.Source] = ch
 				continue
@@ -93,7 +94,10 @@ func newPreview(v *ui.Viewer, ns, content string, c *checked) *preview {
 	}
 	if c.File != nil {
 		for _, r := range c.File.Routes {
-			src := c.Source(r.List, r.Index)
+			src := r.Source()
+			if refused[src] {
+				continue // refused by the plan, and shown as such
+			}
 			ch := changes[src]
 			rows = append(rows, previewRow{
 				Source: src, Kind: string(store.KindRoute), Name: r.Name, From: r.Spec.GetFrom(),
@@ -116,19 +120,6 @@ func writeDigest(h interface{ Write([]byte) (int, error) }, ch importer.Change) 
 }
 
 var sourcePattern = regexp.MustCompile(`^(routes|policy)\[(\d+)\]$`)
-
-// originalSource maps a source of the checked file to the user's file.
-func originalSource(c *checked, src string) string {
-	m := sourcePattern.FindStringSubmatch(src)
-	if m == nil {
-		return src
-	}
-	i, err := strconv.Atoi(m[2])
-	if err != nil {
-		return src
-	}
-	return c.Source(m[1], i)
-}
 
 // sortBySource puts rows in file order: the routes list before the older
 // policy list, as the importer reads them.
