@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -36,7 +37,11 @@ func newImport() *cobra.Command {
 				Namespace: namespace, DryRun: dryRun,
 				Actor: store.Actor{Subject: importSubject(), Origin: store.OriginImport},
 			})
-			if err != nil {
+			var refused *importer.RouteErrors
+			switch {
+			case errors.As(err, &refused):
+				return printRefused(cmd, args[0], res, refused)
+			case err != nil:
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
 			return printImport(cmd, res)
@@ -57,15 +62,10 @@ func importSubject() string {
 }
 
 func printImport(cmd *cobra.Command, res *importer.Result) error {
-	out := cmd.OutOrStdout()
-	for _, c := range res.Plan {
-		if c.Action == importer.ActionUnchanged {
-			continue
-		}
-		if _, err := fmt.Fprintf(out, "%-9s %-10s %s\n", c.Action, c.Kind, c.Name); err != nil {
-			return err
-		}
+	if err := printPlan(cmd, res); err != nil {
+		return err
 	}
+	out := cmd.OutOrStdout()
 	for _, k := range res.IgnoredKeys {
 		if _, err := fmt.Fprintf(out, "ignored   top-level key %q (a Pomerium setting, not a route)\n", k); err != nil {
 			return err
@@ -78,4 +78,41 @@ func printImport(cmd *cobra.Command, res *importer.Result) error {
 	_, err := fmt.Fprintf(out, "%s %d routes into namespace %s: %d created, %d updated, %d unchanged\n",
 		verb, len(res.Routes), res.NamespaceID, res.Created, res.Updated, res.Unchanged)
 	return err
+}
+
+// printPlan lists what the import changes, one object a line.
+func printPlan(cmd *cobra.Command, res *importer.Result) error {
+	for _, c := range res.Plan {
+		if c.Action == importer.ActionUnchanged {
+			continue
+		}
+		if _, err := fmt.Fprintf(cmd.OutOrStdout(), "%-9s %-10s %s\n", c.Action, c.Kind, c.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printRefused lists every refused route, one a line, after what a dry run
+// would do with the others (res, nil unless a dry run), and returns the
+// error the command ends with.
+func printRefused(cmd *cobra.Command, file string, res *importer.Result, refused *importer.RouteErrors) error {
+	if res != nil {
+		if err := printPlan(cmd, res); err != nil {
+			return err
+		}
+	}
+	for _, r := range refused.Routes {
+		if _, err := fmt.Fprintf(cmd.ErrOrStderr(), "%-9s %s\n", "refused", r); err != nil {
+			return err
+		}
+	}
+	msg := "1 route is refused"
+	if n := len(refused.Routes); n != 1 {
+		msg = fmt.Sprintf("%d routes are refused", n)
+	}
+	if res == nil {
+		msg += ", so nothing was imported"
+	}
+	return fmt.Errorf("import %s: %s", file, msg)
 }
