@@ -56,7 +56,6 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	}
 	if d.compiler == nil {
 		d.compiler = compile.NewCompiler()
-		d.compiler.Owns = true // the objects read are used for nothing else
 	}
 	if keys, err = d.compile(st, changes); err != nil {
 		// What the compiler holds is unknown after a panic: start over.
@@ -133,7 +132,8 @@ func (d *desired) read(ctx context.Context, k store.Kind, ids []string) ([]store
 
 // compile applies a full state (st) or changes, turning a panic of the
 // compiler into an error: a bug that one object triggers must not stop the
-// loop from serving everything else.
+// loop from serving everything else. The compiler takes the routes over:
+// what refresh reads is used for nothing else.
 func (d *desired) compile(st *store.State, changes []store.Change) (keys []compile.ObjectKey, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -141,9 +141,9 @@ func (d *desired) compile(st *store.State, changes []store.Change) (keys []compi
 		}
 	}()
 	if st != nil {
-		return d.compiler.Reset(st), nil
+		return d.compiler.ResetOwned(st), nil
 	}
-	return d.compiler.Apply(changes), nil
+	return d.compiler.ApplyOwned(changes), nil
 }
 
 // owe hands the objects of a failed pass to the next one.

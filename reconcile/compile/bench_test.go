@@ -67,9 +67,7 @@ func BenchmarkCompilerOwned100k(b *testing.B) {
 		b.StopTimer()
 		st := largeState(100_000, 1_000)
 		b.StartTimer()
-		c := NewCompiler()
-		c.Owns = true
-		c.Reset(st)
+		NewCompiler().ResetOwned(st)
 	}
 }
 

@@ -20,15 +20,14 @@ import (
 // whenever one of them changes. The outcome is always the one Compile gives
 // for the same objects.
 //
+// Reset and Apply never change what they are given. The compiler keeps
+// references to the namespaces, policies, key pairs and settings, which
+// must not change afterwards, and copies what it keeps of routes.
+// ResetOwned and ApplyOwned take the routes over instead: a caller that
+// reads desired state only to compile it saves copying every route spec.
+//
 // A Compiler is not safe for concurrent use.
 type Compiler struct {
-	// Owns hands the compiler the routes given to Reset and Apply: it
-	// turns their specs into records instead of copying them, and clears
-	// the caller's references to them (in the State and the changes) so
-	// that each decoded route can be freed as soon as it is compiled. Set
-	// it when the caller does not use them afterwards.
-	Owns bool
-
 	namespaces map[string]*store.Namespace
 	policies   map[string]*store.Policy
 	keyPairs   map[string]*store.KeyPair
@@ -69,7 +68,17 @@ func NewCompiler() *Compiler {
 // Reset makes the compiler hold exactly the objects of st and returns the
 // objects whose record or status may have changed. An object of the same
 // kind, id and non-zero version as one already held counts as unchanged.
-func (c *Compiler) Reset(st *store.State) []ObjectKey {
+// st is left as it was.
+func (c *Compiler) Reset(st *store.State) []ObjectKey { return c.reset(st, false) }
+
+// ResetOwned is Reset for a caller that hands the routes of st over: the
+// compiler turns their specs into records in place instead of copying them,
+// and sets each entry of st.Routes to nil as it takes it, so that each
+// decoded route can be freed as soon as it is compiled. The caller must not
+// use the routes afterwards.
+func (c *Compiler) ResetOwned(st *store.State) []ObjectKey { return c.reset(st, true) }
+
+func (c *Compiler) reset(st *store.State, owned bool) []ObjectKey {
 	if st == nil {
 		st = &store.State{}
 	}
@@ -101,7 +110,7 @@ func (c *Compiler) Reset(st *store.State) []ObjectKey {
 	}
 	for i, o := range st.Routes {
 		add(o)
-		if c.Owns {
+		if owned {
 			st.Routes[i] = nil
 		}
 	}
@@ -110,21 +119,29 @@ func (c *Compiler) Reset(st *store.State) []ObjectKey {
 			changes = append(changes, store.Change{Kind: key.Kind, ID: key.ID})
 		}
 	})
-	return c.Apply(changes)
+	return c.apply(changes, owned)
 }
 
 // Apply takes in changed objects (a nil Object deletes) and returns the
 // objects whose record or status may have changed. Kinds that compile into
-// nothing are ignored.
-func (c *Compiler) Apply(changes []store.Change) []ObjectKey {
+// nothing are ignored. changes and their objects are left as they were.
+func (c *Compiler) Apply(changes []store.Change) []ObjectKey { return c.apply(changes, false) }
+
+// ApplyOwned is Apply for a caller that hands the routes among changes
+// over: the compiler turns their specs into records in place instead of
+// copying them, and sets the Object of each route change to nil as it takes
+// it. The caller must not use the routes afterwards.
+func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.apply(changes, true) }
+
+func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
 	for i, ch := range changes {
 		switch ch.Kind {
 		case store.KindRoute:
-			c.putRoute(ch.ID, ch.Object, w)
-			if c.Owns {
+			c.putRoute(ch.ID, ch.Object, owned, w)
+			if owned {
 				changes[i].Object = nil
 			}
 			continue

@@ -91,8 +91,8 @@ func addAll(dst, src idSet) {
 }
 
 // putRoute replaces or (for a nil object) deletes a route, and marks it for
-// a new check.
-func (c *Compiler) putRoute(id string, o store.Object, w *routeWork) {
+// a new check. An owned route is the compiler's to turn into its record.
+func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork) {
 	if old, ok := c.routes[id]; ok {
 		c.unclaim(old, w)
 		c.index(old.decoded(), false)
@@ -104,7 +104,7 @@ func (c *Compiler) putRoute(id string, o store.Object, w *routeWork) {
 	if !ok {
 		return
 	}
-	c.routes[id] = newRouteEntry(r, c.Owns)
+	c.routes[id] = newRouteEntry(r, owned)
 	c.index(r, true)
 	w.check[id] = struct{}{}
 }

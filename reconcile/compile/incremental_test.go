@@ -7,6 +7,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -250,18 +251,56 @@ func TestCompilerResetKeepsUnchanged(t *testing.T) {
 func TestOwningCompilerMatchesCompile(t *testing.T) {
 	t.Parallel()
 	c := NewCompiler()
-	c.Owns = true
-	c.Reset(mixedState(t))
+	c.ResetOwned(mixedState(t))
 	want := renderResult(t, Compile(mixedState(t)))
 	if diff := gocmp.Diff(string(want), string(renderResult(t, c.Result()))); diff != "" {
 		t.Fatalf("owning compiler differs (-full +owning):\n%s", diff)
 	}
 	// Recompiling every route from what the compiler kept gives the same.
 	enforced := policy(policyID(9), nsGlobal, "new guard", allowAll, true)
-	c.Apply([]store.Change{{Kind: store.KindPolicy, ID: enforced.ID, Version: 2, Object: enforced}})
+	c.ApplyOwned([]store.Change{{Kind: store.KindPolicy, ID: enforced.ID, Version: 2, Object: enforced}})
 	st := mixedState(t)
 	st.Policies = append(st.Policies, policy(policyID(9), nsGlobal, "new guard", allowAll, true))
 	if diff := gocmp.Diff(string(renderResult(t, Compile(st))), string(renderResult(t, c.Result()))); diff != "" {
 		t.Fatalf("owning compiler differs after a new enforced policy (-full +owning):\n%s", diff)
+	}
+}
+
+// TestCompilerLeavesCallerObjectsAlone checks that Reset and Apply change
+// nothing they are given, across a full compilation and an edit that emits
+// a route record, and that only the owning methods take routes over.
+func TestCompilerLeavesCallerObjectsAlone(t *testing.T) {
+	t.Parallel()
+	edit := func() []store.Change {
+		r := route(routeID(1), nsApp, "good", &configpb.Route{From: "https://good.example.com", To: []string{"https://v2.internal"}, PolicyIds: []string{policyID(4)}})
+		r.Version = 2
+		p := policy(policyID(5), nsGlobal, "new guard", allowAll, true)
+		return []store.Change{{Kind: store.KindRoute, ID: r.ID, Version: 2, Object: r}, {Kind: store.KindPolicy, ID: p.ID, Version: 2, Object: p}}
+	}
+	st, changes := mixedState(t), edit()
+	c := NewCompiler()
+	c.Reset(st)
+	c.Apply(changes)
+	if diff := gocmp.Diff(mixedState(t), st, protocmp.Transform()); diff != "" {
+		t.Errorf("Reset changed the state it was given (-before +after):\n%s", diff)
+	}
+	if diff := gocmp.Diff(edit(), changes, protocmp.Transform()); diff != "" {
+		t.Errorf("Apply changed the changes it was given (-before +after):\n%s", diff)
+	}
+	if c.Record(ObjectKey{Kind: store.KindRoute, ID: routeID(1)}) == nil {
+		t.Fatal("the edited route has no record: the edit compiled nothing")
+	}
+
+	owned, ownedChanges := mixedState(t), edit()
+	c = NewCompiler()
+	c.ResetOwned(owned)
+	c.ApplyOwned(ownedChanges)
+	for i, r := range owned.Routes {
+		if r != nil {
+			t.Errorf("ResetOwned left route %d with the caller", i)
+		}
+	}
+	if ownedChanges[0].Object != nil || ownedChanges[1].Object == nil {
+		t.Errorf("ApplyOwned took %v, want the route and only the route", ownedChanges)
 	}
 }
