@@ -1,8 +1,10 @@
 package reconcile_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/hack/loopback"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -162,10 +165,11 @@ func TestOneWriterAndTakeover(t *testing.T) {
 	if testutil.ToFloat64(b.metrics.LeaseHeld) != 1 {
 		t.Error("b writes without holding the lease")
 	}
-	health, err := e.store.Health(e.ctx)
-	if err != nil || len(health) != 1 || health[0].Holder != "b" {
-		t.Errorf("health = %+v, %v; want holder b", health, err)
-	}
+	// The pass records its health after its writes.
+	wait.Until(t, "b reported as the writer", 15*time.Second, func() (bool, string) {
+		health, err := e.store.Health(e.ctx)
+		return err == nil && len(health) == 1 && health[0].Holder == "b", fmt.Sprintf("%+v, %v", health, err)
+	})
 }
 
 func TestConvergesAfterInterruptedRun(t *testing.T) {
@@ -242,7 +246,9 @@ func TestKeyPairWrittenWithItsKey(t *testing.T) {
 		var got configpb.KeyPair
 		return rec.Data.UnmarshalTo(&got) == nil && string(got.Key) == string(key) && string(got.Certificate) == string(cert)
 	})
-	if s := e.status(store.KindKeyPair, kp.ID); s.State != store.SyncSynced {
-		t.Errorf("key pair status %+v, want synced", s)
-	}
+	// The pass writes statuses after records.
+	wait.Until(t, "the key pair synced", 15*time.Second, func() (bool, string) {
+		s := e.status(store.KindKeyPair, kp.ID)
+		return s.State == store.SyncSynced, fmt.Sprintf("%+v", s)
+	})
 }
