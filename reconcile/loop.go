@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -47,6 +49,9 @@ type Loop struct {
 	statuses *statusWriter
 	health   store.Health
 	resync   chan struct{}
+	// watchers counts the Sync watchers running, so that a test can tell
+	// that none outlives the lead that started it.
+	watchers atomic.Int32
 }
 
 // New returns a loop; Run starts it.
@@ -122,12 +127,10 @@ func (l *Loop) Run(ctx context.Context) error {
 }
 
 // lead loads the view and reconciles until ctx ends (lease lost) or the
-// databroker resets, which needs a fresh view.
+// databroker resets, which needs a fresh view. It returns only once every
+// goroutine it started has ended: a watcher that outlived its lead would go
+// on feeding a view nobody reads beside the watchers of the next lead.
 func (l *Loop) lead(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sub := l.opts.Store.Subscribe(ctx)
-	defer sub.Close()
 	view, err := l.loadView(ctx)
 	if err != nil {
 		return err
@@ -135,11 +138,23 @@ func (l *Loop) lead(ctx context.Context) error {
 	if err := l.statuses.load(ctx); err != nil {
 		return err
 	}
+	// The first error (a watcher seeing a reset, the change feed ending)
+	// stops the others, and is what lead returns.
+	g, ctx := errgroup.WithContext(ctx)
 	wake := make(chan struct{}, 1)
-	reset := make(chan error, len(recordTypes))
 	for _, rt := range recordTypes {
-		go l.watch(ctx, view, rt, func() { signal(wake) }, reset)
+		g.Go(func() error { return l.watch(ctx, view, rt, func() { signal(wake) }) })
 	}
+	g.Go(func() error { return l.serve(ctx, view, wake) })
+	return g.Wait()
+}
+
+// serve runs a pass whenever one is due, until ctx ends or the change feed
+// does. Its first pass reads the store after it subscribed to the feed, so
+// it misses no change.
+func (l *Loop) serve(ctx context.Context, view *View, wake <-chan struct{}) error {
+	sub := l.opts.Store.Subscribe(ctx)
+	defer sub.Close()
 	state := &desired{store: l.opts.Store}
 	resync := time.NewTicker(l.opts.ResyncInterval)
 	defer resync.Stop()
@@ -159,10 +174,13 @@ func (l *Loop) lead(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case err := <-reset:
-			return err
 		case ev, ok := <-sub.C:
-			if !ok {
+			switch {
+			case !ok && ctx.Err() != nil:
+				// The subscription ends with the lead: that is not the
+				// reason the lead ends.
+				return ctx.Err()
+			case !ok:
 				return errors.New("store change feed ended")
 			}
 			// A backend may announce one commit twice (its own publish and
@@ -209,8 +227,11 @@ func (l *Loop) loadView(ctx context.Context) (*View, error) {
 
 // watch keeps the view current from the Sync stream of one record type and
 // wakes the loop when a record changed behind its back. Transient stream
-// errors resume from the last version seen; a reset is handed to lead.
-func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed func(), reset chan<- error) {
+// errors resume from the last version seen; a reset is returned, to end the
+// lead.
+func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed func()) error {
+	l.watchers.Add(1)
+	defer l.watchers.Add(-1)
 	for ctx.Err() == nil {
 		err := l.opts.Client.Sync(ctx, rt.Type, view.Versions(rt.Type), func(rec *pb.Record) error {
 			c, err := view.Observe(rec)
@@ -227,15 +248,15 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 			return nil
 		})
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		if errors.Is(err, databroker.ErrReset) {
-			reset <- err
-			return
+			return err
 		}
 		l.log.Error(err, "databroker sync stream ended; resuming", "type", rt.Type)
 		wait(ctx, l.opts.RetryBackoff)
 	}
+	return nil
 }
 
 // pass reconciles once: the desired objects that changed (or, after a full
