@@ -4,20 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // desired is the loop's compiled copy of desired state. It is loaded whole
-// once (and again on every periodic resync or when the change feed may have
-// missed something) and otherwise brought up to date with Store.Changes, so
-// that a pass after one edit reads and compiles one object instead of every
-// object.
+// once and otherwise brought up to date with Store.Changes (or, on every
+// periodic resync or when the change feed may have missed something, by
+// comparing versions with Store.Index), so that a pass after one edit reads
+// and compiles one object instead of every object. It outlives the loop's
+// leads: a new lead catches it up like any pass.
 type desired struct {
 	store    store.Store
 	version  int64
 	compiler *compile.Compiler
+	// loads counts the loads of the whole state, each compiled from
+	// scratch, so that a test can tell that a lease blip cost none.
+	loads atomic.Int64
 	// reload makes the next refresh read everything again.
 	reload bool
 	// owed are objects a failed pass did not finish with: the next pass
@@ -46,6 +51,7 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 			st.Settings = nil // settings nobody set are not written
 		}
 		version = st.Version
+		d.loads.Add(1)
 	case d.reload:
 		changes, version, err = d.reread(ctx)
 	default:

@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-logr/logr/testr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -76,6 +78,23 @@ func (e *env) startBroker(addr string) {
 	}
 }
 
+// startInterceptedBroker replaces the env's databroker with a fresh one
+// whose unary calls go through intercept first, so that a test can make it
+// refuse some of them.
+func (e *env) startInterceptedBroker(intercept grpc.UnaryServerInterceptor) {
+	e.t.Helper()
+	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(intercept))
+	memory.New(memory.Options{SharedSecret: secret, Logger: testr.New(e.t).WithName("broker")}).Register(gs)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }() // ends with Stop below
+	e.t.Cleanup(gs.Stop)
+	e.addr = lis.Addr().String()
+	e.client = e.dial()
+}
+
 func (e *env) dial() *databroker.Client {
 	e.t.Helper()
 	c, err := databroker.Dial(databroker.Options{URL: "http://" + e.addr, SharedSecret: secret, Logger: testr.New(e.t)})
@@ -138,6 +157,40 @@ func (e *env) route(id string) *configpb.Route {
 		e.t.Fatalf("decode route record: %v", err)
 	}
 	return &r
+}
+
+// converged reports whether our records in the databroker are exactly those
+// of a fresh compilation of the store, and if not, what differs.
+func (e *env) converged() (bool, string) {
+	e.t.Helper()
+	st, err := e.store.Load(e.ctx, store.WithSecrets())
+	if err != nil {
+		e.t.Fatalf("load desired state: %v", err)
+	}
+	if st.Settings != nil && st.Settings.Version == 0 {
+		st.Settings = nil // as the loop does: settings nobody set are not written
+	}
+	want := map[string]string{}
+	for _, rec := range compile.Compile(st).Records {
+		want[rec.Type+" "+rec.Id] = string(rec.Data.GetValue())
+	}
+	got := map[string]string{}
+	for _, rt := range compile.RecordTypes {
+		for id, rec := range e.records(rt) {
+			got[rt+" "+id] = string(rec.Data.GetValue())
+		}
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false, "record " + k + " missing or different"
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			return false, "record " + k + " not compiled"
+		}
+	}
+	return true, ""
 }
 
 // eventually polls cond until it holds or the deadline passes.

@@ -2,19 +2,16 @@ package reconcile_test
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/go-logr/logr/testr"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -87,21 +84,12 @@ func TestFailedWriteIsRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	var refuse atomic.Bool
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	e.startInterceptedBroker(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		if refuse.Load() && strings.HasSuffix(info.FullMethod, "/Put") {
 			return nil, status.Error(codes.Internal, "writes refused by the test")
 		}
 		return h(ctx, req)
-	}))
-	memory.New(memory.Options{SharedSecret: secret, Logger: testr.New(t).WithName("broker")}).Register(gs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }() // ends with Stop below
-	t.Cleanup(gs.Stop)
-	e.addr = lis.Addr().String()
-	e.client = e.dial()
+	})
 
 	l := e.startLoop("a")
 	r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)

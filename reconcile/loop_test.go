@@ -86,10 +86,10 @@ func TestDatabrokerRestartResyncs(t *testing.T) {
 	addr := loopback.FreeAddr(t)
 	e.broker.Stop()
 	e.startBroker(addr)
-	e.startLoop("a")
+	l := e.startLoop("a")
 	r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)
 	e.eventually("the route in the first databroker", func() bool { return e.route(r.ID) != nil })
-	first := e.broker.ServerVersion()
+	first, compilations := e.broker.ServerVersion(), l.FullCompilations()
 
 	e.broker.Stop()
 	e.startBroker(addr) // empty, new server version, same address
@@ -97,6 +97,10 @@ func TestDatabrokerRestartResyncs(t *testing.T) {
 		t.Fatal("the restarted databroker kept its server version")
 	}
 	e.eventually("the route written again after the restart", func() bool { return e.route(r.ID) != nil })
+	// A new view is all a reset needs: desired state has not changed.
+	if n := l.FullCompilations() - compilations; n != 0 {
+		t.Errorf("the reset cost %d compilations of all of desired state, want none", n)
+	}
 }
 
 func TestDriftIsRepaired(t *testing.T) {
