@@ -9,9 +9,12 @@ import (
 )
 
 // secretFields are the fields of route and settings specs that hold
-// secrets, by full name. Activity log snapshots leave them out and name
-// them instead, so that the log shows that a secret was set or changed
-// without holding it.
+// secrets, by full name: the one list of them. Activity log snapshots
+// leave them out and name them instead, so that the log shows that a
+// secret was set or changed without holding it; the use cases clear them
+// for callers who may not read them (RedactSecrets); every surface shows
+// objects only through those two. A key pair's private key is not a spec
+// field: the store never returns it unless asked (WithSecrets).
 var secretFields = map[protoreflect.FullName]bool{
 	"pomerium.config.Route.tls_client_key":                                            true,
 	"pomerium.config.Route.idp_client_secret":                                         true,
@@ -33,6 +36,20 @@ var secretFields = map[protoreflect.FullName]bool{
 	"pomerium.config.Settings.Certificate.key_bytes":                                  true,
 }
 
+// IsSecret reports whether a field of a route or settings spec holds a
+// secret.
+func IsSecret(fd protoreflect.FieldDescriptor) bool { return secretFields[fd.FullName()] }
+
+// RedactSecrets clears every secret field of a route or settings spec in
+// place, at any depth, and returns the paths of those that were set,
+// sorted ("tls_client_key", "mcp.server.upstream_oauth2.client_secret").
+func RedactSecrets(m proto.Message) []string {
+	var paths []string
+	redact(m.ProtoReflect(), "", &paths)
+	slices.Sort(paths)
+	return paths
+}
+
 // withoutSecrets returns a copy of m with every secret field cleared, and
 // the paths of the secret fields that were set, sorted.
 func withoutSecrets(m proto.Message) (proto.Message, []string) {
@@ -45,7 +62,10 @@ func withoutSecrets(m proto.Message) (proto.Message, []string) {
 
 func redact(m protoreflect.Message, path string, paths *[]string) {
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		p := path + "." + string(fd.Name())
+		p := string(fd.Name())
+		if path != "" {
+			p = path + "." + p
+		}
 		switch {
 		case secretFields[fd.FullName()]:
 			m.Clear(fd)

@@ -124,6 +124,27 @@ func (c *compiler) sortedPolicies() []*policyEntry {
 	for _, p := range c.policies {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b *policyEntry) int { return cmp.Compare(a.policy.ID, b.policy.ID) })
+	slices.SortFunc(out, func(a, b *policyEntry) int { return byID(a.policy, b.policy) })
+	return out
+}
+
+// byID orders the enforced policies of one namespace.
+func byID(a, b *store.Policy) int { return cmp.Compare(a.ID, b.ID) }
+
+// Enforced returns the enforced policies that apply to a route in a
+// namespace, in the order compilation adds them to the route's
+// policy_ids (enforcedFor): those of the Global namespace first, then each
+// namespace down to the route's own, each namespace's in id order. chain is
+// the namespace and those above it, nearest first; own returns the
+// enforced policies of one namespace, in any order. Surfaces that show a
+// route's enforced policies take them from here rather than work the rule
+// out again.
+func Enforced(chain []string, own func(namespaceID string) []*store.Policy) []*store.Policy {
+	var out []*store.Policy
+	for _, ns := range slices.Backward(chain) {
+		level := slices.Clone(own(ns))
+		slices.SortFunc(level, byID)
+		out = append(out, level...)
+	}
 	return out
 }
