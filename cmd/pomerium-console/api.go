@@ -16,6 +16,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/tlsutil"
@@ -45,9 +46,10 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	if err != nil {
 		return err
 	}
-	apiServer := api.New(api.Options{Store: st, Auth: authn, Logger: log.WithName("api")})
+	app := manage.New(manage.Options{Store: st, Tokens: authn, Logger: log.WithName("manage")})
+	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api")})
 	console, err := web.New(ctx, web.Options{
-		Store: st, Auth: authn, Services: apiServer.Services(), Databroker: broker, Logger: log.WithName("web"),
+		App: app, Store: st, Auth: authn, Services: apiServer.Services(), Databroker: broker, Logger: log.WithName("web"),
 	}, screens.All()...)
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)

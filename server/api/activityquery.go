@@ -62,15 +62,8 @@ func assign[T comparable](dst *T, v T, field string) error {
 // date operator and string filters other than equality.
 func activityQuery(req *pb.ListActivityLogEntriesRequest) (store.ActivityQuery, error) {
 	var q store.ActivityQuery
-	p, err := page(req.Offset, req.Limit, nil)
-	if err != nil {
-		return q, err
-	}
-	q.Offset, q.Limit, q.Query = p.Offset, p.Limit, req.GetQuery()
+	q.Offset, q.Limit, q.Query = int(req.GetOffset()), int(req.GetLimit()), req.GetQuery()
 	if ns := req.GetNamespaceId(); ns != "" {
-		if !store.ValidID(ns) {
-			return q, invalid("namespace_id", "must be the id of a namespace")
-		}
 		q.NamespaceID, q.Recursive = ns, req.RecurseNamespace == nil || *req.RecurseNamespace
 	}
 	if len(req.GetDbVersions()) > 0 {

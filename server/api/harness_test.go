@@ -23,6 +23,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -65,7 +66,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(api.New(api.Options{Store: st, Auth: a, Logger: logFor(t)}).Handler())
+	ts := httptest.NewUnstartedServer(api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: a, Logger: logFor(t)}), Auth: a, Logger: logFor(t)}).Handler())
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
 	t.Cleanup(ts.Close)

@@ -4,85 +4,52 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// keyPairWriteRole is the role that creating, changing and deleting a key
-// pair takes in its namespace; reading takes viewer.
-const keyPairWriteRole = store.RoleAdmin
-
-// keyPairFields maps the store's names of key pair fields to the request's.
-var keyPairFields = map[string]string{"private_key": "key"}
-
-// keyChain implements KeyChainService. Certificates come in as PEM and go
-// out with the details of their leaf certificate; private keys go in and
-// never come out. Deleting a key pair that routes or the settings still
-// refer to is the store's call: it does not refuse, and the reconciler then
-// reports the referring objects in error.
+// keyChain implements KeyChainService over the use cases of key pairs.
+// Certificates come in as PEM and go out with the details of their leaf
+// certificate; private keys go in and never come out.
 type keyChain struct{ *Server }
 
+// keyPairFields says where a key pair's fields are in the key pair
+// requests: at the top level, the private key as key.
+var keyPairFields = at{renames: map[string]string{"private_key": "key"}}
+
 func (s *keyChain) GetKeyPair(ctx context.Context, req *connect.Request[pb.GetKeyPairRequest]) (*connect.Response[pb.GetKeyPairResponse], error) {
-	_, kp, err := s.readKeyPair(ctx, req.Msg.GetId(), store.RoleViewer)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.keyPairsOut(ctx, kp)
+	kp, err := s.app.GetKeyPair(ctx, c, req.Msg.GetId())
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, err, at{})
 	}
-	return connect.NewResponse(&pb.GetKeyPairResponse{KeyPair: out[0]}), nil
+	return connect.NewResponse(&pb.GetKeyPairResponse{KeyPair: keyPairOut(kp)}), nil
 }
 
-// ListKeyPairs lists the key pairs of one namespace. With domain, only
-// those whose leaf certificate is valid for that host name: the store
-// cannot filter by it, so the whole namespace is read and paged here.
+// ListKeyPairs lists the key pairs of one namespace; with domain, those
+// whose leaf certificate is valid for that host name.
 func (s *keyChain) ListKeyPairs(ctx context.Context, req *connect.Request[pb.ListKeyPairsRequest]) (*connect.Response[pb.ListKeyPairsResponse], error) {
-	if !store.ValidID(req.Msg.GetNamespaceId()) {
-		return nil, invalid("namespace_id", "must be the id of a namespace")
-	}
-	if req.Msg.Domain == nil {
-		_, list, total, err := listIn[*store.KeyPair](ctx, s.Server, store.KindKeyPair, keyPairList{req.Msg})
-		if err != nil {
-			return nil, err
-		}
-		out, err := s.keyPairsOut(ctx, list...)
-		if err != nil {
-			return nil, err
-		}
-		return connect.NewResponse(&pb.ListKeyPairsResponse{KeyPairs: out, TotalCount: int64(total)}), nil
-	}
-	q, err := page(req.Msg.Offset, req.Msg.Limit, nil)
+	c, q, err := s.listQuery(ctx, keyPairList{req.Msg})
 	if err != nil {
 		return nil, err
 	}
-	var matching []*store.KeyPair
-	for offset := 0; ; offset += maxPage {
-		_, list, total, err := listIn[*store.KeyPair](ctx, s.Server, store.KindKeyPair, keyPairWindow{keyPairList{req.Msg}, offset})
-		if err != nil {
-			return nil, err
-		}
-		for _, kp := range list {
-			if certifies(kp, req.Msg.GetDomain()) {
-				matching = append(matching, kp)
-			}
-		}
-		if offset+maxPage >= total {
-			break
-		}
-	}
-	total := len(matching)
-	matching = matching[min(q.Offset, total):min(q.Offset+q.Limit, total)]
-	out, err := s.keyPairsOut(ctx, matching...)
+	page, err := s.app.ListKeyPairs(ctx, c, manage.KeyPairQuery{ListQuery: q, Domain: req.Msg.Domain})
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, err, at{renames: map[string]string{"namespace": "namespace_id"}})
 	}
-	return connect.NewResponse(&pb.ListKeyPairsResponse{KeyPairs: out, TotalCount: int64(total)}), nil
+	out := &pb.ListKeyPairsResponse{TotalCount: int64(page.Total)}
+	for _, kp := range page.Items {
+		out.KeyPairs = append(out.KeyPairs, keyPairOut(kp))
+	}
+	return connect.NewResponse(out), nil
 }
 
 // CreateKeyPair creates a key pair. A request that names an id takes it,
@@ -92,99 +59,44 @@ func (s *keyChain) CreateKeyPair(ctx context.Context, req *connect.Request[pb.Cr
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.access(ctx)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.require(kp.NamespaceID, keyPairWriteRole); err != nil {
-		return nil, err
-	}
-	out, err := s.write(ctx, a, &store.PutOp{Object: kp, CreateOnly: true})
+	written, err := s.app.CreateKeyPair(ctx, c, kp)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, err, keyPairFields)
 	}
-	return connect.NewResponse(&pb.CreateKeyPairResponse{KeyPair: out}), nil
+	return connect.NewResponse(&pb.CreateKeyPairResponse{KeyPair: keyPairOut(written)}), nil
 }
 
 // UpdateKeyPair changes the fields the request sets. A request without a
 // key keeps the stored one, which must then match the certificate.
 func (s *keyChain) UpdateKeyPair(ctx context.Context, req *connect.Request[pb.UpdateKeyPairRequest]) (*connect.Response[pb.UpdateKeyPairResponse], error) {
-	a, kp, err := s.readKeyPair(ctx, req.Msg.GetId(), keyPairWriteRole)
+	u, err := convert.KeyPairUpdate(req.Msg)
+	if err != nil {
+		return nil, s.fail(ctx, topLevel(err), at{})
+	}
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := convert.ApplyKeyPairUpdate(kp, req.Msg); err != nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, requestField(err))
-	}
-	out, err := s.write(ctx, a, &store.PutOp{Object: kp, ExpectedVersion: req.Msg.GetExpectedVersion()})
+	written, err := s.app.UpdateKeyPair(ctx, c, u)
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, err, keyPairFields)
 	}
-	return connect.NewResponse(&pb.UpdateKeyPairResponse{KeyPair: out}), nil
-}
-
-// write stores a key pair and returns it as written.
-func (s *keyChain) write(ctx context.Context, a *access, op *store.PutOp) (*pb.KeyPairRecord, error) {
-	written, err := s.store.Apply(ctx, a.actor(), op)
-	if err != nil {
-		return nil, s.fail(ctx, requestFieldError(err, keyPairFields))
-	}
-	out, err := s.keyPairsOut(ctx, written[0].(*store.KeyPair))
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return connect.NewResponse(&pb.UpdateKeyPairResponse{KeyPair: keyPairOut(written)}), nil
 }
 
 func (s *keyChain) DeleteKeyPair(ctx context.Context, req *connect.Request[pb.DeleteKeyPairRequest]) (*connect.Response[pb.DeleteKeyPairResponse], error) {
-	a, kp, err := s.readKeyPair(ctx, req.Msg.GetId(), keyPairWriteRole)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Delete(ctx, s.store, a.actor(), store.DeleteOp{Kind: store.KindKeyPair, ID: kp.ID}); err != nil {
-		return nil, s.fail(ctx, err)
+	if err := s.app.DeleteKeyPair(ctx, c, req.Msg.GetId()); err != nil {
+		return nil, s.fail(ctx, err, at{})
 	}
 	return connect.NewResponse(&pb.DeleteKeyPairResponse{}), nil
-}
-
-// readKeyPair returns the caller's access and a key pair it holds at least
-// want over; one it cannot see is not found.
-func (s *keyChain) readKeyPair(ctx context.Context, id string, want store.Role) (*access, *store.KeyPair, error) {
-	if !store.ValidID(id) {
-		return nil, nil, invalid("id", "must be a UUID")
-	}
-	a, err := s.access(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	kp, err := store.Get[*store.KeyPair](ctx, s.store, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.can(kp.NamespaceID, store.RoleViewer)) {
-		return nil, nil, notFound(store.KindKeyPair, id)
-	}
-	if err != nil {
-		return nil, nil, s.fail(ctx, err)
-	}
-	if err := a.require(kp.NamespaceID, want); err != nil {
-		return nil, nil, err
-	}
-	return a, kp, nil
-}
-
-// keyPairsOut converts key pairs with their sync status.
-func (s *Server) keyPairsOut(ctx context.Context, list ...*store.KeyPair) ([]*pb.KeyPairRecord, error) {
-	ids := make([]string, len(list))
-	for i, kp := range list {
-		ids[i] = kp.ID
-	}
-	st, err := s.statuses(ctx, store.KindKeyPair, ids...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*pb.KeyPairRecord, len(list))
-	for i, kp := range list {
-		out[i] = convert.KeyPairFromStore(kp, statusOf(st, kp.ID))
-	}
-	return out, nil
 }
 
 // keyPairFromRequest converts and checks a CreateKeyPair request as far as
@@ -193,20 +105,21 @@ func (s *Server) keyPairsOut(ctx context.Context, list ...*store.KeyPair) ([]*pb
 func keyPairFromRequest(req *pb.CreateKeyPairRequest) (*store.KeyPair, error) {
 	kp, err := convert.KeyPairFromCreate(req)
 	if err != nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, requestField(err))
+		return nil, refusal(topLevel(err), at{})
 	}
-	if !store.ValidID(kp.NamespaceID) {
-		return nil, invalid("namespace_id", "must be the id of a namespace")
-	}
-	if err := store.Validate(store.Clone(kp), time.Now(), true); err != nil {
-		return nil, requestFieldError(err, keyPairFields)
+	if err := manage.CheckKeyPair(kp); err != nil {
+		return nil, refusal(err, keyPairFields)
 	}
 	return kp, nil
 }
 
-// requestField names the field of a conversion error as the key pair
-// requests do, at their top level: key_pair.format is format.
-func requestField(err error) error {
+func keyPairOut(kp *manage.KeyPair) *pb.KeyPairRecord {
+	return convert.KeyPairFromStore(kp.KeyPair, kp.Status)
+}
+
+// topLevel names the field of a conversion error as the key pair requests
+// do, at their top level: key_pair.format is format.
+func topLevel(err error) error {
 	var fe *convert.FieldError
 	if errors.As(err, &fe) {
 		return &convert.FieldError{Field: strings.TrimPrefix(fe.Field, "key_pair."), Reason: fe.Reason}
@@ -214,23 +127,8 @@ func requestField(err error) error {
 	return err
 }
 
-// certifies reports whether the leaf certificate of kp is valid for host.
-func certifies(kp *store.KeyPair, host string) bool {
-	certs, err := store.ParseCertificates(kp.Certificate)
-	return err == nil && certs[0].VerifyHostname(host) == nil
-}
-
-// keyPairList is a ListKeyPairsRequest as listIn takes it.
+// keyPairList is a ListKeyPairsRequest as a list request, whose namespace
+// is namespace_id.
 type keyPairList struct{ *pb.ListKeyPairsRequest }
 
 func (l keyPairList) GetNamespace() string { return l.GetNamespaceId() }
-
-// keyPairWindow is a list request for the largest page at offset, whatever
-// the request's own offset and limit.
-type keyPairWindow struct {
-	keyPairList
-	offset int
-}
-
-func (w keyPairWindow) GetOffset() int64 { return int64(w.offset) }
-func (w keyPairWindow) GetLimit() int64  { return maxPage }

@@ -6,187 +6,96 @@ import (
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// namespaces implements NamespaceService. Reading a namespace takes viewer
-// on it; creating, renaming, moving and deleting one take manager of its
-// parent (and of the new parent for a move), as managers manage child
-// namespaces; the Global namespace, which has no parent, takes admin of
-// itself.
+// namespaces implements NamespaceService over the use cases of namespaces.
 type namespaces struct{ *Server }
 
+// namespaceFields says where a namespace's fields are in SetNamespace's
+// request: its parent is parent_id there.
+var namespaceFields = at{root: "namespace", renames: map[string]string{"namespace_id": "parent_id"}}
+
 func (s *namespaces) GetNamespace(ctx context.Context, req *connect.Request[pb.GetNamespaceRequest]) (*connect.Response[pb.GetNamespaceResponse], error) {
-	a, err := s.access(ctx)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ns, err := s.readNamespace(ctx, a, req.Msg.GetId(), store.RoleViewer)
+	ns, err := s.app.GetNamespace(ctx, c, req.Msg.GetId())
 	if err != nil {
-		return nil, err
+		return nil, s.fail(ctx, err, at{})
 	}
-	out, err := s.namespaceOut(ctx, ns)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(&pb.GetNamespaceResponse{Namespace: out}), nil
+	return connect.NewResponse(&pb.GetNamespaceResponse{Namespace: namespaceOut(ns)}), nil
 }
 
 func (s *namespaces) ListNamespaces(ctx context.Context, _ *connect.Request[pb.ListNamespacesRequest]) (*connect.Response[pb.ListNamespacesResponse], error) {
-	a, err := s.access(ctx)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.store.List(ctx, store.KindNamespace, store.ListQuery{})
+	all, err := s.app.ListNamespaces(ctx, c)
 	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, s.fail(ctx, err, at{})
 	}
-	res := &pb.ListNamespacesResponse{}
-	for _, o := range all.Objects {
-		ns := o.(*store.Namespace)
-		if !a.can(ns.ID, store.RoleViewer) {
-			continue
-		}
-		out, err := s.namespaceOut(ctx, ns)
-		if err != nil {
-			return nil, err
-		}
-		res.Namespaces = append(res.Namespaces, out)
+	out := &pb.ListNamespacesResponse{}
+	for _, ns := range all {
+		out.Namespaces = append(out.Namespaces, namespaceOut(ns))
 	}
-	return connect.NewResponse(res), nil
+	return connect.NewResponse(out), nil
 }
 
-// namespaceFields names the store's namespace fields as SetNamespace's
-// request does.
-var namespaceFields = map[string]string{"name": "namespace.name", "namespace_id": "namespace.parent_id"}
-
 func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.SetNamespaceRequest]) (*connect.Response[pb.SetNamespaceResponse], error) {
-	in := req.Msg.GetNamespace()
-	if in == nil {
+	if req.Msg.GetNamespace() == nil {
 		return nil, invalid("namespace", "is required")
 	}
-	ns, err := convert.NamespaceToStore(in)
+	ns, err := convert.NamespaceToStore(req.Msg.GetNamespace())
 	if err != nil {
-		return nil, connect.NewError(connect.CodeInvalidArgument, err)
+		return nil, s.fail(ctx, err, at{})
 	}
-	a, err := s.access(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if ns.ID != "" {
-		old, err := s.readNamespace(ctx, a, ns.ID, store.RoleViewer)
-		if err != nil {
-			return nil, err
-		}
-		if err := a.permit(writeScope(old)); err != nil {
-			return nil, err
-		}
-	}
-	if ns.ID != store.GlobalNamespaceID {
-		if ns.NamespaceID == "" {
-			return nil, invalid("namespace.parent_id", "is required")
-		}
-		if err := a.require(ns.NamespaceID, store.RoleManager); err != nil {
-			return nil, err
-		}
-	}
-	written, err := store.Put(ctx, s.store, a.actor(), ns, req.Msg.GetExpectedVersion())
-	if err != nil {
-		return nil, s.fail(ctx, requestFieldError(err, namespaceFields))
-	}
-	out, err := s.namespaceOut(ctx, written)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(&pb.SetNamespaceResponse{Namespace: out}), nil
+	written, err := s.app.SetNamespace(ctx, c, manage.NamespaceInput{Namespace: ns, ExpectedVersion: req.Msg.GetExpectedVersion()})
+	if err != nil {
+		return nil, s.fail(ctx, err, namespaceFields)
+	}
+	return connect.NewResponse(&pb.SetNamespaceResponse{Namespace: namespaceOut(written)}), nil
 }
 
 func (s *namespaces) DeleteNamespace(ctx context.Context, req *connect.Request[pb.DeleteNamespaceRequest]) (*connect.Response[pb.DeleteNamespaceResponse], error) {
-	a, err := s.access(ctx)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ns, err := s.readNamespace(ctx, a, req.Msg.GetId(), store.RoleViewer)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.permit(writeScope(ns)); err != nil {
-		return nil, err
-	}
-	if err := store.Delete(ctx, s.store, a.actor(), store.DeleteOp{Kind: store.KindNamespace, ID: ns.ID}); err != nil {
-		return nil, s.fail(ctx, err)
+	if err := s.app.DeleteNamespace(ctx, c, req.Msg.GetId()); err != nil {
+		return nil, s.fail(ctx, err, at{})
 	}
 	return connect.NewResponse(&pb.DeleteNamespaceResponse{}), nil
 }
 
-// resourceKinds are what ListNamespaceResources reports, by type name.
-var resourceKinds = []struct {
-	name string
-	kind store.Kind
-}{{"route", store.KindRoute}, {"policy", store.KindPolicy}, {"key_pair", store.KindKeyPair}}
+// resourceTypes are the API's names of the kinds ListNamespaceResources
+// reports.
+var resourceTypes = map[store.Kind]string{store.KindRoute: "route", store.KindPolicy: "policy", store.KindKeyPair: "key_pair"}
 
 func (s *namespaces) ListNamespaceResources(ctx context.Context, req *connect.Request[pb.ListNamespaceResourcesRequest]) (*connect.Response[pb.ListNamespaceResourcesResponse], error) {
-	a, err := s.access(ctx)
+	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res := &pb.ListNamespaceResourcesResponse{}
-	for i, id := range req.Msg.GetIds() {
-		if !store.ValidID(id) {
-			return nil, invalid(indexed("ids", i), "must be a UUID")
-		}
-		if err := a.require(id, store.RoleViewer); err != nil {
-			return nil, err
-		}
-		for _, rk := range resourceKinds {
-			got, err := s.store.List(ctx, rk.kind, store.ListQuery{NamespaceID: id})
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			for _, o := range got.Objects {
-				m := o.GetObjectMeta()
-				res.Resources = append(res.Resources, &pb.ListNamespaceResourcesResponse_Resource{Type: rk.name, Id: m.ID, Name: m.Name})
-			}
-		}
-	}
-	return connect.NewResponse(res), nil
-}
-
-// readNamespace returns a namespace the caller holds at least want in.
-func (s *namespaces) readNamespace(ctx context.Context, a *access, id string, want store.Role) (*store.Namespace, error) {
-	if !store.ValidID(id) {
-		return nil, invalid("id", "must be a UUID")
-	}
-	if err := a.require(id, want); err != nil {
-		return nil, err
-	}
-	ns, err := store.Get[*store.Namespace](ctx, s.store, id)
+	found, err := s.app.NamespaceResources(ctx, c, req.Msg.GetIds())
 	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, s.fail(ctx, err, at{})
 	}
-	return ns, nil
+	out := &pb.ListNamespaceResourcesResponse{}
+	for _, r := range found {
+		out.Resources = append(out.Resources, &pb.ListNamespaceResourcesResponse_Resource{Type: resourceTypes[r.Kind], Id: r.ID, Name: r.Name})
+	}
+	return connect.NewResponse(out), nil
 }
 
-// writeScope is the namespace, and the role in it, that changing ns takes:
-// manager of its parent, or admin of the Global namespace for the Global
-// namespace itself.
-func writeScope(ns *store.Namespace) (string, store.Role) {
-	if ns.NamespaceID == "" {
-		return ns.ID, store.RoleAdmin
-	}
-	return ns.NamespaceID, store.RoleManager
-}
-
-// namespaceOut converts a namespace with its route and policy counts.
-func (s *Server) namespaceOut(ctx context.Context, ns *store.Namespace) (*pb.Namespace, error) {
-	var counts [2]int64
-	for i, k := range []store.Kind{store.KindRoute, store.KindPolicy} {
-		got, err := s.store.List(ctx, k, store.ListQuery{NamespaceID: ns.ID, Limit: 1})
-		if err != nil {
-			return nil, s.fail(ctx, err)
-		}
-		counts[i] = int64(got.TotalCount)
-	}
-	return convert.NamespaceFromStore(ns, counts[0], counts[1]), nil
+func namespaceOut(ns *manage.Namespace) *pb.Namespace {
+	return convert.NamespaceFromStore(ns.Namespace, int64(ns.RouteCount), int64(ns.PolicyCount))
 }

@@ -6,7 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/pomerium-console/pomerium-console/server/rbac"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -22,21 +23,23 @@ type Authenticator interface {
 
 // Options configure the API.
 type Options struct {
-	Store  store.Store
+	// App is the use cases the services convert requests for.
+	App    *manage.App
 	Auth   Authenticator
 	Logger logr.Logger
 }
 
-// Server implements the services of the API.
+// Server implements the services of the API: each converts its request,
+// calls the use case and converts the answer or the refusal.
 type Server struct {
-	store store.Store
-	auth  Authenticator
-	log   logr.Logger
+	app  *manage.App
+	auth Authenticator
+	log  logr.Logger
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	return &Server{store: o.Store, auth: o.Auth, log: o.Logger}
+	return &Server{app: o.App, auth: o.Auth, log: o.Logger}
 }
 
 // Handler returns every service of the API with gRPC server reflection and

@@ -43,3 +43,30 @@ func (s *Server) Services() Services {
 		KeyChain: &keyChain{s}, ActivityLog: &activityLog{s}, History: &activityLog{s}, Users: &users{s},
 	}
 }
+
+// MayReadHistory reports whether the caller in ctx may list the activity
+// log of a namespace (every namespace for ""), with the error
+// ListActivityLogEntries would answer.
+func (s *activityLog) MayReadHistory(ctx context.Context, namespaceID string) error {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.app.MayReadActivity(ctx, c, namespaceID); err != nil {
+		return s.fail(ctx, err, at{})
+	}
+	return nil
+}
+
+// Shown returns an entry the caller in ctx may see as it may see it.
+func (s *activityLog) Shown(ctx context.Context, e *store.ActivityEntry) (*store.ActivityEntry, error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	shown, err := s.app.Shown(ctx, c, e)
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	return shown, nil
+}

@@ -10,7 +10,7 @@ import (
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pomerium-console/pomerium-console/manage"
 )
 
 // Kind says what sort of credential identified a caller.
@@ -70,4 +72,12 @@ func (names administrators) match(p *Principal) bool {
 		}
 	}
 	return false
+}
+
+// Identity is the principal as the use cases know their caller.
+func (p *Principal) Identity() manage.Identity {
+	return manage.Identity{
+		Subject: p.Subject, UserID: p.UserID, Email: p.Email, Name: p.Name, Groups: p.Groups,
+		Administrator: p.Administrator, AdminOf: p.RecoveryNamespaceID,
+	}
 }

@@ -13,9 +13,9 @@ import (
 	"connectrpc.com/connect"
 	"github.com/go-logr/logr"
 
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -27,6 +27,8 @@ type Authenticator interface {
 
 // Options configure the web console.
 type Options struct {
+	// App is the use cases the screens call.
+	App        *manage.App
 	Store      store.Store
 	Auth       Authenticator
 	Services   api.Services
@@ -80,7 +82,7 @@ func New(ctx context.Context, o Options, screens ...Screen) (*Server, error) {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.pages.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("no page at %s", r.URL.Path)))
 	})
-	d := ui.Deps{Services: o.Services, Store: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
+	d := ui.Deps{App: o.App, Services: o.Services, Store: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
 	for _, register := range screens {
 		register(s.mux, d)
 	}
@@ -176,15 +178,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			http.Error(w, "missing or invalid CSRF token: reload the page and try again", http.StatusForbidden)
 			return
 		}
-		snap, err := rbac.Load(r.Context(), s.opts.Store)
+		c, err := s.opts.App.Caller(r.Context(), p.Identity(), store.OriginUI)
 		if err != nil {
 			s.log.Error(err, "load roles")
 			http.Error(w, "cannot read roles now; try again", http.StatusServiceUnavailable)
 			return
 		}
-		v := ui.NewViewer(p, snap, s.csrf.token(seed, p.Subject), withToken)
-		// The screens page through the routes of a policy themselves.
-		ctx := api.WithoutPolicyRoutes(api.WithOrigin(auth.WithPrincipal(r.Context(), p), store.OriginUI))
+		v := ui.NewViewer(p, c, s.csrf.token(seed, p.Subject), withToken)
+		ctx := api.WithOrigin(auth.WithPrincipal(r.Context(), p), store.OriginUI)
 		ctx = ui.WithViewer(ctx, v)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

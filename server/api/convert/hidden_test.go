@@ -16,7 +16,7 @@ const (
 	notInAPI       = "the pomerium.dashboard message has no such field"
 	envoyOnly      = "an Envoy health check setting the pomerium.dashboard HealthCheck lacks"
 	hostFile       = "names a file on the Pomerium host, which the compiler refuses"
-	keptOnUpdate   = notInAPI + "; an import may set it, and RetainHiddenRouteFields keeps it when the API updates the route"
+	keptOnUpdate   = notInAPI + "; an import may set it, and an update through the API keeps it (RouteThrough)"
 	inlineMaterial = "inline TLS material: the API refers to key pairs (the *_key_pair_id fields) instead"
 )
 
@@ -26,8 +26,8 @@ const (
 var routeHidden = reasons(
 	[]string{storeIdentity, "id", "namespace_id", "originator_id", "name", "created_at", "modified_at"},
 	[]string{"computed by the compiler, which leaves it empty", "namespace_name", "enforced_policies", "assigned_policies"},
-	[]string{"access that predates PPL: the API grants access with policies only, and an update through it drops " +
-		"these rather than keep access no one there can see",
+	[]string{"access that predates PPL: the API grants access with policies only; an update through it keeps " +
+		"these as stored (RouteThrough), like every field it cannot express",
 		"allowed_users", "allowed_domains", "allowed_idp_claims",
 		"allow_public_unauthenticated_access", "allow_any_authenticated_user"},
 	[]string{"inline policies, which the store refuses", "policies", "ppl_policies"},

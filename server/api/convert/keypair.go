@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -22,22 +23,18 @@ func KeyPairFromCreate(req *pb.CreateKeyPairRequest) (*store.KeyPair, error) {
 	}, nil
 }
 
-// ApplyKeyPairUpdate applies the fields an update request sets to kp, the
-// stored key pair. A key left out (or empty) keeps the stored one.
-func ApplyKeyPairUpdate(kp *store.KeyPair, req *pb.UpdateKeyPairRequest) error {
+// KeyPairUpdate converts a request to update a key pair: the fields it
+// sets. A key left out (or empty) keeps the stored one.
+func KeyPairUpdate(req *pb.UpdateKeyPairRequest) (manage.KeyPairUpdate, error) {
 	if req.Format != nil {
 		if err := checkFormat(*req.Format); err != nil {
-			return err
+			return manage.KeyPairUpdate{}, err
 		}
 	}
-	if req.Name != nil {
-		kp.Name = *req.Name
-	}
-	if req.Certificate != nil {
-		kp.Certificate = bytes.Clone(req.Certificate)
-	}
-	kp.PrivateKey = bytes.Clone(req.Key)
-	return nil
+	return manage.KeyPairUpdate{
+		ID: req.GetId(), Name: clonePtr(req.Name), Certificate: bytes.Clone(req.Certificate),
+		PrivateKey: bytes.Clone(req.Key), ExpectedVersion: req.GetExpectedVersion(),
+	}, nil
 }
 
 func checkFormat(f pb.Format) error {

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -93,11 +94,12 @@ func TestKeyPairRequests(t *testing.T) {
 	if diff := cmp.Diff(want, kp); diff != "" {
 		t.Errorf("create (-want +got):\n%s", diff)
 	}
-	if err := ApplyKeyPairUpdate(kp, &pb.UpdateKeyPairRequest{Name: new("m"), Certificate: []byte("c2")}); err != nil {
+	u, err := KeyPairUpdate(&pb.UpdateKeyPairRequest{Id: "id", Name: new("m"), Certificate: []byte("c2"), ExpectedVersion: new(int64(3))})
+	if err != nil {
 		t.Fatal(err)
 	}
-	want = &store.KeyPair{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "ns", Name: "m"}, Certificate: []byte("c2")}
-	if diff := cmp.Diff(want, kp); diff != "" {
+	wantUpdate := manage.KeyPairUpdate{ID: "id", Name: new("m"), Certificate: []byte("c2"), ExpectedVersion: 3}
+	if diff := cmp.Diff(wantUpdate, u); diff != "" {
 		t.Errorf("update (-want +got):\n%s", diff)
 	}
 	_, err = KeyPairFromCreate(&pb.CreateKeyPairRequest{Format: 5})

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -62,6 +63,12 @@ func PolicyFromStore(p *store.Policy, namespaceName string, routes map[string]st
 	}
 	out.Version, out.SyncStatus = Meta(p.ObjectMeta, st)
 	return out
+}
+
+// PolicyOut converts a policy as a caller sees it, with what the use cases
+// computed for it.
+func PolicyOut(p *manage.Policy) *pb.Policy {
+	return PolicyFromStore(p.Policy, p.NamespaceName, p.Routes, p.Status)
 }
 
 // legacyField names the first legacy access field p sets, or "".

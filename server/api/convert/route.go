@@ -1,10 +1,9 @@
 package convert
 
 import (
-	"google.golang.org/protobuf/proto"
-
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -114,15 +113,26 @@ func RouteFromStore(r *store.Route, st *store.ObjectStatus) *pb.Route {
 	return out
 }
 
-// RetainHiddenRouteFields copies into spec, converted from an update through
-// the API, the fields of the stored spec that the API cannot show but that
-// mean the same whatever the API changed: those an import writes and the
-// API would otherwise silently drop. Access, TLS material and inline
-// policies are not kept (see routeHidden in the tests).
-func RetainHiddenRouteFields(spec, stored *configpb.Route) {
-	if stored == nil {
-		return
+// RouteOut converts a route as a caller sees it, with what the use cases
+// computed for it.
+func RouteOut(r *manage.Route) *pb.Route {
+	out := RouteFromStore(r.Route, r.Status)
+	out.NamespaceName = r.NamespaceName
+	out.PolicyNames = r.PolicyNames
+	for _, p := range r.Enforced {
+		out.EnforcedPolicyIds = append(out.EnforcedPolicyIds, p.ID)
+		out.EnforcedPolicyNames = append(out.EnforcedPolicyNames, p.Name)
 	}
-	spec.CorsAllowPreflight = stored.CorsAllowPreflight
-	spec.OutlierDetection = proto.CloneOf(stored.OutlierDetection)
+	return out
+}
+
+// RouteThrough is a stored spec after a trip through the API's Route: what
+// the API can express of it. An update through the API keeps the stored
+// fields that do not survive the trip (manage.RouteInput.Through).
+func RouteThrough(spec *configpb.Route) (*configpb.Route, error) {
+	back, err := RouteToStore(RouteFromStore(&store.Route{Spec: spec}, nil))
+	if err != nil {
+		return nil, err
+	}
+	return back.Spec, nil
 }

@@ -134,30 +134,9 @@ func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
 	return out
 }
 
-// KeepUnexpressed copies into spec the fields of stored that the API cannot
-// express: a spec written from an API message (SetSettings replaces the
-// whole settings) would otherwise lose what an import or Pomerium's own
-// config put there. A field counts as expressed when the stored value comes
-// back unchanged through SettingsFromStore and SettingsToStore; only fields
-// that do not are copied, so clearing an expressible field still clears it.
-func KeepUnexpressed(spec, stored *configpb.Settings) {
-	if stored == nil {
-		return
-	}
-	back, err := SettingsToStore(SettingsFromStore(&store.Settings{Spec: stored}, nil))
-	if err != nil {
-		// The stored spec cannot take the round trip (a value the API would
-		// refuse as input): then nothing of it is known to be expressed,
-		// and every field the new spec leaves unset is kept.
-		back = &configpb.Settings{}
-	}
-	dst, src, rt := spec.ProtoReflect(), stored.ProtoReflect(), back.ProtoReflect()
-	fields := src.Descriptor().Fields()
-	for i := range fields.Len() {
-		f := fields.Get(i)
-		if !src.Has(f) || (rt.Has(f) && rt.Get(f).Equal(src.Get(f))) || dst.Has(f) {
-			continue
-		}
-		dst.Set(f, src.Get(f))
-	}
+// SettingsThrough is a stored spec after a trip through the API's
+// Settings: what the API can express of it. SetSettings keeps the stored
+// fields that do not survive the trip (manage.SettingsInput.Through).
+func SettingsThrough(spec *configpb.Settings) (*configpb.Settings, error) {
+	return SettingsToStore(SettingsFromStore(&store.Settings{Spec: spec}, nil))
 }

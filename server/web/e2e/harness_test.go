@@ -16,6 +16,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -60,8 +61,9 @@ func startConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := api.New(api.Options{Store: st, Auth: a, Logger: logr.Discard()}).Services()
-	w, err := web.New(ctx, web.Options{Store: st, Auth: a, Services: svc, Databroker: client, Logger: logr.Discard()}, screens.All()...)
+	app := manage.New(manage.Options{Store: st, Tokens: a, Logger: logr.Discard()})
+	svc := api.New(api.Options{App: app, Auth: a, Logger: logr.Discard()}).Services()
+	w, err := web.New(ctx, web.Options{App: app, Store: st, Auth: a, Services: svc, Databroker: client, Logger: logr.Discard()}, screens.All()...)
 	if err != nil {
 		t.Fatal(err)
 	}

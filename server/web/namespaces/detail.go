@@ -10,7 +10,7 @@ import (
 	"connectrpc.com/connect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )

@@ -12,8 +12,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/go-logr/logr/testr"
 
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/auth"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -36,7 +37,8 @@ func TestListFailureShowsInsideTheResults(t *testing.T) {
 	log := testr.New(t)
 	mux := http.NewServeMux()
 	Register(mux, ui.Deps{Store: unreadable{}, Chrome: &ui.Chrome{Log: log}, Log: log})
-	viewer := ui.NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com"}, rbac.New(nil, nil), "token", false)
+	viewer := ui.NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com"},
+		manage.CallerOf(manage.Identity{Subject: "u@example.com"}, store.OriginUI, rbac.New(nil, nil)), "token", false)
 	for _, htmx := range []bool{false, true} {
 		req := httptest.NewRequestWithContext(ui.WithViewer(t.Context(), viewer), http.MethodGet, "/namespaces?q=team", nil)
 		if htmx {

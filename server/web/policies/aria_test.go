@@ -12,8 +12,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/go-logr/logr/testr"
 
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/auth"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -27,7 +28,8 @@ func TestEditorTiesEachFieldToItsError(t *testing.T) {
 	t.Parallel()
 	log := testr.New(t)
 	tmpl := (&ui.Chrome{Log: log}).MustParse(pages, nil, listPage, editPage)
-	viewer := ui.NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com"}, rbac.New(nil, nil), "token", false)
+	viewer := ui.NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com"},
+		manage.CallerOf(manage.Identity{Subject: "u@example.com"}, store.OriginUI, rbac.New(nil, nil)), "token", false)
 	for _, field := range []string{"name", "description", "namespace_id", "enforced", "explanation", "remediation"} {
 		d := &editData{New: true, Action: "/policies/new", Form: ui.NewForm(), Tab: "general", CanEnforce: true,
 			Namespaces: []ui.Namespace{{ID: store.GlobalNamespaceID, Name: "Global", Path: "Global"}}}

@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,10 +19,10 @@ import (
 // editor's field of that name.
 func refuse(f *ui.Form, err error, v *ui.Viewer) string {
 	msg := ui.Message(err)
-	var se *store.Error
+	field, reason := ui.FieldOf(err)
 	switch {
-	case errors.As(err, &se) && se.Code == store.CodeConflict:
-		return "Someone changed this policy after you opened it, so nothing was saved (" + se.Reason + "). " +
+	case ui.Status(err) == http.StatusConflict && field == "version":
+		return "Someone changed this policy after you opened it, so nothing was saved (" + reason + "). " +
 			"Your input is kept below: copy what you need, then reload the page to edit the current version."
 	case connect.CodeOf(err) == connect.CodePermissionDenied:
 		if f.Get("enforced") == "on" && !v.Can(f.Get("namespace_id"), string(store.RoleAdmin)) {
@@ -35,7 +34,6 @@ func refuse(f *ui.Form, err error, v *ui.Viewer) string {
 	if status != http.StatusBadRequest && status != http.StatusConflict {
 		return "Not saved: " + msg
 	}
-	field, reason := ui.FieldOf(err)
 	field = strings.TrimPrefix(field, "policy.")
 	if !slices.Contains(formFields, field) {
 		return "Not saved: " + msg

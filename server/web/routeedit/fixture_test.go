@@ -18,6 +18,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -56,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	st := webtest.Postgres(t, srv)
 	env := webtest.New(t, st, webtest.Options{Screens: []web.Screen{routeedit.Register, status.Register}})
 	f := &fixture{t: t, env: env,
-		svc: api.New(api.Options{Store: st, Auth: env.Auth, Logger: logr.Discard()}).Services(),
+		svc: api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: env.Auth, Logger: logr.Discard()}), Auth: env.Auth, Logger: logr.Discard()}).Services(),
 		ctx: auth.WithPrincipal(t.Context(), &auth.Principal{Kind: auth.KindUser, Subject: webtest.Admin, Email: webtest.Admin, UserID: "user-" + webtest.Admin, Administrator: true}),
 	}
 	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}

@@ -6,6 +6,7 @@ import (
 	"github.com/go-logr/logr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -20,6 +21,9 @@ type Databroker interface {
 // Store is for reading what the services do not offer (statuses, health,
 // activity diffs).
 type Deps struct {
+	// App is the use cases: every read of desired state and every change
+	// goes through them, as the viewer's Caller.
+	App      *manage.App
 	Services api.Services
 	Store    store.Store
 	Chrome   *Chrome

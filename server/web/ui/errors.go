@@ -7,11 +7,31 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// Status is the HTTP status for an error of the services.
+// refusalStatus is the HTTP status of each code of the use cases.
+var refusalStatus = map[manage.Code]int{
+	manage.CodeInvalid:            http.StatusBadRequest,
+	manage.CodeNotFound:           http.StatusNotFound,
+	manage.CodeAlreadyExists:      http.StatusConflict,
+	manage.CodeConflict:           http.StatusConflict,
+	manage.CodeFailedPrecondition: http.StatusConflict,
+	manage.CodePermissionDenied:   http.StatusForbidden,
+}
+
+// Status is the HTTP status for an error of the use cases (or, from the
+// screens that still call them, of the API's services).
 func Status(err error) int {
+	if code := manage.CodeOf(err); code != "" {
+		return refusalStatus[code]
+	}
+	var fe *convert.FieldError
+	if errors.As(err, &fe) {
+		return http.StatusBadRequest
+	}
 	switch connect.CodeOf(err) {
 	case connect.CodeInvalidArgument, connect.CodeOutOfRange:
 		return http.StatusBadRequest
@@ -38,6 +58,10 @@ func Message(err error) string {
 	if Status(err) == http.StatusInternalServerError {
 		return "internal error; the console logged the details"
 	}
+	var re *manage.Error
+	if errors.As(err, &re) {
+		return re.Error()
+	}
 	var ce *connect.Error
 	if errors.As(err, &ce) {
 		return ce.Message()
@@ -54,6 +78,14 @@ func FieldOf(err error) (field, reason string) {
 	msg := Message(err)
 	if s := Status(err); s != http.StatusBadRequest && s != http.StatusConflict {
 		return "", msg
+	}
+	var re *manage.Error
+	if errors.As(err, &re) {
+		return re.Field, re.Reason
+	}
+	var fe *convert.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field, fe.Reason
 	}
 	var se *store.Error
 	if errors.As(err, &se) && se.Field != "" {

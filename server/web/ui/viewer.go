@@ -1,15 +1,16 @@
 package ui
 
 import (
-	"fmt"
-
-	"connectrpc.com/connect"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
+	"connectrpc.com/connect"
+
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/auth"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -21,19 +22,23 @@ type Viewer struct {
 	// SignedInWithToken is true for a session from the sign-in page (which
 	// can sign out), false behind Pomerium.
 	SignedInWithToken bool
-	snap              *rbac.Snapshot
-	caller            rbac.Caller
+	caller            *manage.Caller
 }
 
-// NewViewer returns the viewer of p with the roles of snap.
-func NewViewer(p *auth.Principal, snap *rbac.Snapshot, csrf string, withToken bool) *Viewer {
-	return &Viewer{
-		Principal: p, CSRFToken: csrf, SignedInWithToken: withToken, snap: snap,
-		caller: rbac.Caller{
-			UserID: p.UserID, Email: p.Email, Groups: p.Groups,
-			Administrator: p.Administrator, AdminOf: p.RecoveryNamespaceID,
-		},
-	}
+// NewViewer returns the viewer of p, who calls the use cases as c.
+func NewViewer(p *auth.Principal, c *manage.Caller, csrf string, withToken bool) *Viewer {
+	return &Viewer{Principal: p, CSRFToken: csrf, SignedInWithToken: withToken, caller: c}
+}
+
+// Caller is the viewer as the use cases take it: with its roles, read
+// once for the request.
+func (v *Viewer) Caller() *manage.Caller { return v.caller }
+
+// May reports whether the viewer may take an action (manage.Action, such as
+// "edit-routes") in a namespace: pages hide the controls of what the use
+// cases would refuse.
+func (v *Viewer) May(action, namespaceID string) bool {
+	return v.caller.May(manage.Action(action), namespaceID)
 }
 
 type viewerKey struct{}
@@ -50,7 +55,7 @@ func ViewerFrom(ctx context.Context) *Viewer {
 }
 
 // Role is the viewer's role in a namespace.
-func (v *Viewer) Role(namespaceID string) store.Role { return v.snap.Role(v.caller, namespaceID) }
+func (v *Viewer) Role(namespaceID string) store.Role { return v.caller.Role(namespaceID) }
 
 // Can reports whether the viewer holds at least role ("viewer", "manager",
 // "admin") in the namespace. Pages use it to hide what the server would
@@ -72,11 +77,11 @@ type Namespace struct {
 // after its parent, siblings by name).
 func (v *Viewer) Namespaces() []Namespace {
 	var out []Namespace
-	for id, role := range v.snap.Roles(v.caller) {
+	for id, role := range v.caller.Roles() {
 		if role == rbac.None {
 			continue
 		}
-		out = append(out, Namespace{ID: id, Name: v.snap.Name(id), Path: v.NamespacePath(id), Depth: len(v.snap.Ancestry(id)) - 1, Role: role})
+		out = append(out, Namespace{ID: id, Name: v.caller.NamespaceName(id), Path: v.NamespacePath(id), Depth: len(v.caller.Ancestry(id)) - 1, Role: role})
 	}
 	slices.SortFunc(out, func(a, b Namespace) int { return strings.Compare(a.Path, b.Path) })
 	return out
@@ -90,10 +95,10 @@ const hiddenNamespace = "a namespace you cannot view"
 // snapshot does not know it (deleted since); hiddenNamespace when the viewer
 // may not see it.
 func (v *Viewer) NamespacePath(id string) string {
-	if v.snap.Exists(id) && v.Role(id) == rbac.None {
+	if v.caller.Exists(id) && v.Role(id) == rbac.None {
 		return hiddenNamespace
 	}
-	chain := v.snap.Ancestry(id)
+	chain := v.caller.Ancestry(id)
 	if len(chain) == 0 {
 		return id
 	}
@@ -103,7 +108,7 @@ func (v *Viewer) NamespacePath(id string) string {
 	for _, a := range slices.Backward(chain) {
 		switch {
 		case a == store.GlobalNamespaceID || v.Role(a) != rbac.None:
-			names = append(names, v.snap.Name(a))
+			names = append(names, v.caller.NamespaceName(a))
 		case len(names) == 0 || names[len(names)-1] != "…":
 			names = append(names, "…")
 		}

@@ -3,8 +3,9 @@ package ui
 import (
 	"testing"
 
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/auth"
-	"github.com/pomerium-console/pomerium-console/server/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -22,7 +23,8 @@ func TestNamespacePathHidesWhatTheViewerCannotSee(t *testing.T) {
 		{ObjectMeta: store.ObjectMeta{NamespaceID: "team"}, SubjectType: store.SubjectUser, SubjectID: "u@example.com", Role: store.RoleViewer},
 		{ObjectMeta: store.ObjectMeta{NamespaceID: "deep"}, SubjectType: store.SubjectUser, SubjectID: "u@example.com", Role: store.RoleManager},
 	})
-	v := NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com", Email: "u@example.com"}, snap, "", false)
+	v := NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com", Email: "u@example.com"},
+		manage.CallerOf(manage.Identity{Subject: "u@example.com", Email: "u@example.com"}, store.OriginUI, snap), "", false)
 	for id, want := range map[string]string{"team": "Global / Team", "secret": hiddenNamespace, "inner": hiddenNamespace,
 		"deep": "Global / … / Deep", "gone": "gone"} {
 		if got := v.NamespacePath(id); got != want {

@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web"
@@ -78,8 +79,9 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	if o.Screens == nil {
 		o.Screens = screens.All()
 	}
-	svc := api.New(api.Options{Store: st, Auth: a, Logger: log}).Services()
-	w, err := web.New(t.Context(), web.Options{Store: st, Auth: a, Services: svc, Databroker: o.Databroker, Logger: log}, o.Screens...)
+	app := manage.New(manage.Options{Store: st, Tokens: a, Logger: log})
+	svc := api.New(api.Options{App: app, Auth: a, Logger: log}).Services()
+	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Services: svc, Databroker: o.Databroker, Logger: log}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
 	}

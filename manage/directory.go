@@ -1,14 +1,20 @@
-package api
+package manage
 
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
+
+// User is what the console knows of a user.
+type User struct {
+	ID, Email, Name string
+	Groups          []string
+}
 
 // directory is what the console knows of users and groups, read at one
 // moment. The console has no access to the identity provider's directory:
@@ -18,28 +24,28 @@ import (
 // sends it, by name or id, which is all the console knows of a group.
 type directory struct {
 	// users are ordered by email, then id.
-	users []*pb.UserInfo
+	users []*User
 	// groups are sorted.
 	groups  []string
-	byID    map[string]*pb.UserInfo
-	byEmail map[string]*pb.UserInfo
+	byID    map[string]*User
+	byEmail map[string]*User
 }
 
 // usersPage is how many known users one read of the store returns.
 const usersPage = 1000
 
-// loadDirectory reads the known users, the permissions and the service
+// directory reads the known users, the permissions and the service
 // accounts that permissions name.
-func (s *Server) loadDirectory(ctx context.Context) (*directory, error) {
-	d := &directory{byID: map[string]*pb.UserInfo{}, byEmail: map[string]*pb.UserInfo{}}
+func (a *App) directory(ctx context.Context) (*directory, error) {
+	d := &directory{byID: map[string]*User{}, byEmail: map[string]*User{}}
 	groups := map[string]bool{}
 	for offset := 0; ; offset += usersPage {
-		page, total, err := s.store.Users(ctx, store.UserQuery{Offset: offset, Limit: usersPage})
+		page, total, err := a.store.Users(ctx, store.UserQuery{Offset: offset, Limit: usersPage})
 		if err != nil {
-			return nil, s.fail(ctx, err)
+			return nil, fmt.Errorf("read known users: %w", err)
 		}
 		for _, u := range page {
-			d.add(&pb.UserInfo{Id: u.ID, Email: u.Email, Name: u.Name, Groups: u.Groups})
+			d.add(&User{ID: u.ID, Email: u.Email, Name: u.Name, Groups: u.Groups})
 			for _, g := range u.Groups {
 				groups[g] = true
 			}
@@ -48,13 +54,12 @@ func (s *Server) loadDirectory(ctx context.Context) (*directory, error) {
 			break
 		}
 	}
-	grants, err := s.store.List(ctx, store.KindNamespacePermission, store.ListQuery{})
+	grants, err := a.store.List(ctx, store.KindNamespacePermission, store.ListQuery{})
 	if err != nil {
-		return nil, s.fail(ctx, err)
+		return nil, fmt.Errorf("list permissions: %w", err)
 	}
 	var strangers []string
-	for _, o := range grants.Objects {
-		p := o.(*store.NamespacePermission)
+	for _, p := range objectsOf[*store.NamespacePermission](grants.Objects) {
 		switch {
 		case p.SubjectType == store.SubjectGroup:
 			groups[p.SubjectID] = true
@@ -62,22 +67,22 @@ func (s *Server) loadDirectory(ctx context.Context) (*directory, error) {
 			strangers = append(strangers, p.SubjectID)
 		}
 	}
-	if err := s.addStrangers(ctx, d, strangers); err != nil {
+	if err := a.addStrangers(ctx, d, strangers); err != nil {
 		return nil, err
 	}
 	for g := range groups {
 		d.groups = append(d.groups, g)
 	}
 	slices.Sort(d.groups)
-	slices.SortFunc(d.users, func(a, b *pb.UserInfo) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)), cmp.Compare(a.Id, b.Id))
+	slices.SortFunc(d.users, func(x, y *User) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(x.Email), strings.ToLower(y.Email)), cmp.Compare(x.ID, y.ID))
 	})
 	return d, nil
 }
 
 // addStrangers adds the subjects of user permissions who never signed in:
 // a service account by its name, an email as the user's email.
-func (s *Server) addStrangers(ctx context.Context, d *directory, subjects []string) error {
+func (a *App) addStrangers(ctx context.Context, d *directory, subjects []string) error {
 	var ids []string
 	for _, id := range subjects {
 		if store.ValidID(id) {
@@ -86,16 +91,16 @@ func (s *Server) addStrangers(ctx context.Context, d *directory, subjects []stri
 	}
 	names := map[string]string{}
 	if len(ids) > 0 {
-		got, err := s.store.List(ctx, store.KindServiceAccount, store.ListQuery{IDs: ids})
+		got, err := a.store.List(ctx, store.KindServiceAccount, store.ListQuery{IDs: ids})
 		if err != nil {
-			return s.fail(ctx, err)
+			return fmt.Errorf("read the service accounts permissions name: %w", err)
 		}
 		for _, o := range got.Objects {
 			names[o.GetObjectMeta().ID] = o.GetObjectMeta().Name
 		}
 	}
 	for _, id := range subjects {
-		u := &pb.UserInfo{Id: id, Name: names[id]}
+		u := &User{ID: id, Name: names[id]}
 		if strings.Contains(id, "@") {
 			u.Email = id
 		}
@@ -104,9 +109,9 @@ func (s *Server) addStrangers(ctx context.Context, d *directory, subjects []stri
 	return nil
 }
 
-func (d *directory) add(u *pb.UserInfo) {
+func (d *directory) add(u *User) {
 	d.users = append(d.users, u)
-	d.byID[u.Id] = u
+	d.byID[u.ID] = u
 	if u.Email != "" {
 		d.byEmail[strings.ToLower(u.Email)] = u
 	}
@@ -114,7 +119,7 @@ func (d *directory) add(u *pb.UserInfo) {
 
 // lookup finds a user by id or, as permissions match them, by email
 // without regard to case; nil when the console does not know them.
-func (d *directory) lookup(subject string) *pb.UserInfo {
+func (d *directory) lookup(subject string) *User {
 	if u, ok := d.byID[subject]; ok {
 		return u
 	}
@@ -123,11 +128,11 @@ func (d *directory) lookup(subject string) *pb.UserInfo {
 
 // matchUsers returns the users whose id, email or name contains query,
 // without regard to case.
-func (d *directory) matchUsers(query string) []*pb.UserInfo {
+func (d *directory) matchUsers(query string) []*User {
 	q := strings.ToLower(query)
-	var out []*pb.UserInfo
+	var out []*User
 	for _, u := range d.users {
-		if strings.Contains(strings.ToLower(u.Id), q) || strings.Contains(strings.ToLower(u.Email), q) || strings.Contains(strings.ToLower(u.Name), q) {
+		if strings.Contains(strings.ToLower(u.ID), q) || strings.Contains(strings.ToLower(u.Email), q) || strings.Contains(strings.ToLower(u.Name), q) {
 			out = append(out, u)
 		}
 	}
@@ -145,14 +150,4 @@ func (d *directory) matchGroups(query string) []string {
 		}
 	}
 	return out
-}
-
-// window is the page of all that q selects by offset and limit.
-func window[T any](all []T, q store.ListQuery) []T {
-	start := min(q.Offset, len(all))
-	end := len(all)
-	if q.Limit > 0 {
-		end = min(start+q.Limit, len(all))
-	}
-	return all[start:end]
 }

@@ -1,0 +1,65 @@
+package manage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// TokenIssuer signs the tokens of service accounts.
+type TokenIssuer interface {
+	IssueServiceAccountToken(ctx context.Context, sa *store.ServiceAccount) (string, error)
+}
+
+// Options configure the use cases.
+type Options struct {
+	Store store.Store
+	// Tokens signs service account tokens; nil refuses to create accounts
+	// (a surface that does not issue tokens, such as the controllers).
+	Tokens TokenIssuer
+	Logger logr.Logger
+}
+
+// App is the console's use cases over its desired state. It is safe for
+// concurrent use.
+type App struct {
+	store  store.Store
+	tokens TokenIssuer
+	log    logr.Logger
+	now    func() time.Time
+	// beforeWrite runs between the reads a use case decides on and its
+	// write: tests race other writers there.
+	beforeWrite func(ctx context.Context)
+}
+
+// New returns the use cases.
+func New(o Options) *App {
+	return &App{store: o.Store, tokens: o.Tokens, log: o.Logger, now: time.Now}
+}
+
+// apply writes ops in one transaction on behalf of c. A refusal of the store
+// is returned as the use case's, about written when it names that object.
+func (a *App) apply(ctx context.Context, c *Caller, written store.Object, ops ...store.Op) ([]store.Object, error) {
+	out, err := a.write(ctx, c, ops...)
+	if err != nil {
+		return nil, fromStore(err, written)
+	}
+	return out, nil
+}
+
+// write writes ops in one transaction on behalf of c, returning the
+// store's own refusal.
+func (a *App) write(ctx context.Context, c *Caller, ops ...store.Op) ([]store.Object, error) {
+	if a.beforeWrite != nil {
+		a.beforeWrite(ctx)
+	}
+	out, err := a.store.Apply(ctx, c.Actor(), ops...)
+	if err != nil && store.CodeOf(err) == "" {
+		return nil, fmt.Errorf("write %d objects: %w", len(ops), err)
+	}
+	return out, err
+}

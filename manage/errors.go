@@ -1,0 +1,179 @@
+package manage
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Code classifies a refusal so that a surface can answer it in its own
+// terms (a Connect code, an HTTP status) without reading its message: the
+// store's codes (CodeInvalid, CodeNotFound, CodeAlreadyExists,
+// CodeConflict for a stale version, CodeFailedPrecondition), and
+// CodePermissionDenied.
+type Code = store.Code
+
+// The codes of refusals.
+const (
+	CodeInvalid            = store.CodeInvalid
+	CodeNotFound           = store.CodeNotFound
+	CodeAlreadyExists      = store.CodeAlreadyExists
+	CodeConflict           = store.CodeConflict
+	CodeFailedPrecondition = store.CodeFailedPrecondition
+	// CodePermissionDenied: the caller may see the object but lacks the
+	// role the operation takes.
+	CodePermissionDenied Code = "permission_denied"
+)
+
+// Error is a refusal of a use case. Nothing was written when one is
+// returned. Errors that are not *Error are failures of the console itself
+// (the store is unreachable, a bug): surfaces log them and tell the caller
+// nothing of them.
+type Error struct {
+	Code Code
+	// Field is the path of the offending input, relative to what the call
+	// takes: a field of the object written ("from", "policy_ids[2]",
+	// "redirect.port_redirect"), or an element of a list argument
+	// ("ids[3]", "routes[1].from"). Empty when the refusal is about the call
+	// as a whole.
+	Field string
+	// Index is the position of the element of the call's list argument
+	// that the refusal is about, -1 when there is none.
+	Index  int
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
+	return e.Field + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, &Error{Code: c}) match on the code alone.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Reason == "" && t.Field == "" && t.Code == e.Code
+}
+
+// CodeOf returns the code of a refusal in err's chain, "" for anything
+// else.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// refuse returns a refusal about one field.
+func refuse(code Code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Index: -1, Reason: fmt.Sprintf(format, args...)}
+}
+
+func invalid(field, format string, args ...any) *Error {
+	return refuse(CodeInvalid, field, format, args...)
+}
+
+// notFound is what a caller gets for an object that does not exist and
+// for one it may not see alike, so that the ids of others do not leak.
+func notFound(field string, kind store.Kind, id string) *Error {
+	return refuse(CodeNotFound, field, "%s %s not found", kindName(kind), id)
+}
+
+func kindName(k store.Kind) string { return strings.ReplaceAll(string(k), "_", " ") }
+
+// indexed names element i of a list argument.
+func indexed(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
+
+// inList returns err about element i of the list argument named list: its
+// field becomes a path below the element and its Index i. Errors that are
+// not refusals pass unchanged.
+func inList(err error, list string, i int) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Index = i
+	c.Field = indexed(list, i)
+	switch {
+	case e.Field == "":
+	case strings.HasPrefix(e.Field, "["):
+		c.Field += e.Field
+	default:
+		c.Field += "." + e.Field
+	}
+	return &c
+}
+
+// under returns err with its field moved below root: a refusal about "id"
+// of a route becomes one about root.id. Errors that are not refusals pass
+// unchanged.
+func under(err error, root string) error {
+	var e *Error
+	if !errors.As(err, &e) || root == "" {
+		return err
+	}
+	c := *e
+	c.Field = root
+	if e.Field != "" {
+		c.Field += "." + e.Field
+	}
+	return &c
+}
+
+// fromStore turns a refusal of the store into one of the use case, with
+// the store's field named as the object's own (the spec of routes and
+// settings is flat: "spec.from" is "from"). A refusal about an object
+// other than the one written says which. Errors that are not refusals
+// pass unchanged.
+func fromStore(err error, written store.Object) error {
+	var se *store.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	field := objectPath(se.Field)
+	reason := se.Reason
+	if !sameObject(se, written) {
+		// About another object (a namespace that is not empty, a route a
+		// policy deletion would leave dangling): the field is that object's,
+		// and the reason names it.
+		if se.Kind != "" {
+			reason = strings.TrimSpace(kindName(se.Kind)+" "+se.ID) + ": " + withField(se.Field, reason)
+		}
+		field = ""
+	}
+	return &Error{Code: se.Code, Field: field, Index: -1, Reason: reason}
+}
+
+// sameObject reports whether a refusal of the store is about written.
+func sameObject(se *store.Error, written store.Object) bool {
+	if written == nil || se.Kind != written.Kind() {
+		return false
+	}
+	id := written.GetObjectMeta().ID
+	return se.ID == "" || id == "" || se.ID == id
+}
+
+func withField(field, reason string) string {
+	if field == "" {
+		return reason
+	}
+	return field + ": " + reason
+}
+
+// objectPath is a store field path as the use cases name it: the spec of
+// a route or the settings is part of the object itself.
+func objectPath(field string) string {
+	if rest, ok := strings.CutPrefix(field, "spec."); ok {
+		return rest
+	}
+	if field == "spec" {
+		return ""
+	}
+	return field
+}

@@ -1,0 +1,181 @@
+package manage
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// KeyPair is a key pair as callers see it: never with its private key
+// (HasPrivateKey says whether one is stored).
+type KeyPair struct {
+	*store.KeyPair
+	Status *store.ObjectStatus
+}
+
+// KeyPairQuery selects key pairs of one namespace.
+type KeyPairQuery struct {
+	ListQuery
+	// Domain, when set, keeps the key pairs whose leaf certificate is
+	// valid for that host name.
+	Domain *string
+}
+
+// KeyPairUpdate changes a stored key pair; nil fields keep their value.
+type KeyPairUpdate struct {
+	ID   string
+	Name *string
+	// Certificate is PEM.
+	Certificate []byte
+	// PrivateKey is PEM; empty keeps the stored key, which must then match
+	// the certificate.
+	PrivateKey      []byte
+	ExpectedVersion int64
+}
+
+// GetKeyPair reads a key pair the caller may view.
+func (a *App) GetKeyPair(ctx context.Context, c *Caller, id string) (*KeyPair, error) {
+	kp, err := get[*store.KeyPair](ctx, a, c, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.keyPairViews(ctx, kp)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// ListKeyPairs reads a page of the key pairs of a namespace the caller may
+// view. With a domain, the store cannot filter, so the whole namespace is
+// read and paged here.
+func (a *App) ListKeyPairs(ctx context.Context, c *Caller, q KeyPairQuery) (*Page[*KeyPair], error) {
+	if q.Domain == nil {
+		page, err := list[*store.KeyPair](ctx, a, c, store.KindKeyPair, q.ListQuery)
+		if err != nil {
+			return nil, err
+		}
+		views, err := a.keyPairViews(ctx, page.Items...)
+		return &Page[*KeyPair]{Items: views, Total: page.Total}, err
+	}
+	if err := checkPage(q.Offset, q.Limit); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = MaxPage
+	}
+	var matching []*store.KeyPair
+	all := q.ListQuery
+	all.Limit = MaxPage
+	for all.Offset = 0; ; all.Offset += MaxPage {
+		page, err := list[*store.KeyPair](ctx, a, c, store.KindKeyPair, all)
+		if err != nil {
+			return nil, err
+		}
+		for _, kp := range page.Items {
+			if certifies(kp, *q.Domain) {
+				matching = append(matching, kp)
+			}
+		}
+		if all.Offset+MaxPage >= page.Total {
+			break
+		}
+	}
+	views, err := a.keyPairViews(ctx, window(matching, q.Offset, limit)...)
+	return &Page[*KeyPair]{Items: views, Total: len(matching)}, err
+}
+
+// CreateKeyPair creates a key pair (EditKeyPairs). One that names an id
+// takes it, unless a key pair has it (CodeAlreadyExists): create never
+// updates.
+func (a *App) CreateKeyPair(ctx context.Context, c *Caller, kp *store.KeyPair) (*KeyPair, error) {
+	if err := CheckKeyPair(kp); err != nil {
+		return nil, err
+	}
+	kp = store.Clone(kp)
+	if kp.ID == "" {
+		kp.ID = uuid.NewString()
+	}
+	if err := c.require(EditKeyPairs, kp.NamespaceID, "namespace_id"); err != nil {
+		return nil, err
+	}
+	written, err := a.apply(ctx, c, kp, &store.PutOp{Object: kp, CreateOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.keyPairViews(ctx, written[0].(*store.KeyPair))
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// CheckKeyPair checks what can be checked of a key pair to create on its
+// own: its namespace id, name, certificate and key.
+func CheckKeyPair(kp *store.KeyPair) error {
+	if !store.ValidID(kp.NamespaceID) {
+		return invalid("namespace_id", "must be the id of a namespace")
+	}
+	if err := store.Validate(store.Clone(kp), time.Now(), true); err != nil {
+		return fromStore(err, kp)
+	}
+	return nil
+}
+
+// UpdateKeyPair changes what u sets of a key pair (EditKeyPairs).
+func (a *App) UpdateKeyPair(ctx context.Context, c *Caller, u KeyPairUpdate) (*KeyPair, error) {
+	kp, err := getFor[*store.KeyPair](ctx, a, c, EditKeyPairs, "id", u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Name != nil {
+		kp.Name = *u.Name
+	}
+	if u.Certificate != nil {
+		kp.Certificate = slices.Clone(u.Certificate)
+	}
+	kp.PrivateKey = slices.Clone(u.PrivateKey)
+	written, err := a.apply(ctx, c, kp, &store.PutOp{Object: kp, ExpectedVersion: pinned(u.ExpectedVersion, kp)})
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.keyPairViews(ctx, written[0].(*store.KeyPair))
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// DeleteKeyPair deletes a key pair nothing uses any more (EditKeyPairs).
+func (a *App) DeleteKeyPair(ctx context.Context, c *Caller, id string) error {
+	kp, err := getFor[*store.KeyPair](ctx, a, c, EditKeyPairs, "id", id)
+	if err != nil {
+		return err
+	}
+	_, err = a.apply(ctx, c, kp, &store.DeleteOp{Kind: store.KindKeyPair, ID: kp.ID, ExpectedVersion: kp.Version})
+	return err
+}
+
+// keyPairViews adds the sync status of key pairs.
+func (a *App) keyPairViews(ctx context.Context, list ...*store.KeyPair) ([]*KeyPair, error) {
+	st, err := a.statuses(ctx, store.KindKeyPair, idsOf(list)...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*KeyPair, len(list))
+	for i, kp := range list {
+		out[i] = &KeyPair{KeyPair: kp, Status: statusOf(st, kp.ID)}
+	}
+	return out, nil
+}
+
+// certifies reports whether the leaf certificate of kp is valid for host.
+func certifies(kp *store.KeyPair, host string) bool {
+	certs, err := store.ParseCertificates(kp.Certificate)
+	return err == nil && certs[0].VerifyHostname(host) == nil
+}

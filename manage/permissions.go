@@ -1,0 +1,137 @@
+package manage
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// Permission is a permission with the name of its namespace.
+type Permission struct {
+	*store.NamespacePermission
+	NamespaceName string
+}
+
+// PermissionInput is a permission to write: a create when its id is empty.
+type PermissionInput struct {
+	Permission *store.NamespacePermission
+	// ExpectedVersion, when not 0, is the version the caller read.
+	ExpectedVersion int64
+}
+
+// GetPermission reads a permission the caller may view.
+func (a *App) GetPermission(ctx context.Context, c *Caller, id string) (*Permission, error) {
+	p, err := get[*store.NamespacePermission](ctx, a, c, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	return permissionView(c, p), nil
+}
+
+// ListPermissions reads every permission of the namespaces the caller may
+// view.
+func (a *App) ListPermissions(ctx context.Context, c *Caller) ([]*Permission, error) {
+	all, err := a.store.List(ctx, store.KindNamespacePermission, store.ListQuery{})
+	if err != nil {
+		return nil, fmt.Errorf("list permissions: %w", err)
+	}
+	var out []*Permission
+	for _, p := range objectsOf[*store.NamespacePermission](all.Objects) {
+		if c.Sees(p.NamespaceID) {
+			out = append(out, permissionView(c, p))
+		}
+	}
+	return out, nil
+}
+
+// SetPermission grants or changes a role (GrantRoles, where the permission
+// is and where it was). Nobody grants a role above their own.
+func (a *App) SetPermission(ctx context.Context, c *Caller, in PermissionInput) (*Permission, error) {
+	if in.Permission == nil {
+		return nil, invalid("", "a permission is required")
+	}
+	p := store.Clone(in.Permission)
+	if !store.ValidID(p.NamespaceID) {
+		return nil, invalid("namespace_id", "must be the id of a namespace")
+	}
+	op := &store.PutOp{Object: p}
+	if p.ID == "" {
+		p.ID, op.CreateOnly = uuid.NewString(), true
+	} else {
+		old, err := getFor[*store.NamespacePermission](ctx, a, c, GrantRoles, "id", p.ID)
+		if err != nil {
+			return nil, err
+		}
+		op.ExpectedVersion = pinned(in.ExpectedVersion, old)
+	}
+	if err := c.require(GrantRoles, p.NamespaceID, "namespace_id"); err != nil {
+		return nil, err
+	}
+	// Only admins grant, and admin is the strongest role, so this holds
+	// today; it is checked on its own so that it keeps holding if the role
+	// that grants ever changes.
+	if have := c.Role(p.NamespaceID); !atLeast(have, p.Role) {
+		return nil, refuse(CodePermissionDenied, "", "%s is %s of namespace %s and may not grant %s", c.Subject, have, p.NamespaceID, p.Role)
+	}
+	written, err := a.apply(ctx, c, p, op)
+	if err != nil {
+		return nil, err
+	}
+	return permissionView(c, written[0].(*store.NamespacePermission)), nil
+}
+
+// DeletePermission revokes a role (GrantRoles).
+func (a *App) DeletePermission(ctx context.Context, c *Caller, id string) error {
+	p, err := getFor[*store.NamespacePermission](ctx, a, c, GrantRoles, "id", id)
+	if err != nil {
+		return err
+	}
+	_, err = a.apply(ctx, c, p, &store.DeleteOp{Kind: store.KindNamespacePermission, ID: p.ID, ExpectedVersion: p.Version})
+	return err
+}
+
+// Holders returns the permissions of one subject type that give a role in
+// a namespace the caller may view: granted on it, or on a namespace above
+// it that the caller may see (those it cannot see stay hidden), nearest
+// namespace first, then by subject.
+func (a *App) Holders(ctx context.Context, c *Caller, namespaceID string, subject store.SubjectType) ([]*Permission, error) {
+	if !store.ValidID(namespaceID) {
+		return nil, invalid("namespace_id", "must be the id of a namespace")
+	}
+	if err := c.require(View, namespaceID, "namespace_id"); err != nil {
+		return nil, err
+	}
+	depth := map[string]int{}
+	for i, id := range c.Ancestry(namespaceID) {
+		if c.Sees(id) {
+			depth[id] = i
+		}
+	}
+	all, err := a.store.List(ctx, store.KindNamespacePermission, store.ListQuery{})
+	if err != nil {
+		return nil, fmt.Errorf("list permissions: %w", err)
+	}
+	var grants []*store.NamespacePermission
+	for _, p := range objectsOf[*store.NamespacePermission](all.Objects) {
+		if _, ok := depth[p.NamespaceID]; ok && p.SubjectType == subject {
+			grants = append(grants, p)
+		}
+	}
+	slices.SortStableFunc(grants, func(x, y *store.NamespacePermission) int {
+		return cmp.Or(cmp.Compare(depth[x.NamespaceID], depth[y.NamespaceID]), cmp.Compare(x.SubjectID, y.SubjectID))
+	})
+	out := make([]*Permission, len(grants))
+	for i, p := range grants {
+		out[i] = permissionView(c, p)
+	}
+	return out, nil
+}
+
+func permissionView(c *Caller, p *store.NamespacePermission) *Permission {
+	return &Permission{NamespacePermission: p, NamespaceName: c.NamespaceName(p.NamespaceID)}
+}

@@ -1,0 +1,104 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// get reads the object of type T with id for a caller who must be able to
+// see it. An object the caller may not see is not found, like one that does
+// not exist. field names the input that gave the id.
+func get[T store.Object](ctx context.Context, a *App, c *Caller, field, id string) (T, error) {
+	var zero T
+	if !store.ValidID(id) {
+		return zero, invalid(field, "must be a UUID")
+	}
+	obj, err := store.Get[T](ctx, a.store, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return zero, notFound(field, zero.Kind(), id)
+	case err != nil:
+		return zero, fmt.Errorf("read %s %s: %w", zero.Kind(), id, err)
+	case !c.Sees(home(obj)):
+		return zero, notFound(field, zero.Kind(), id)
+	}
+	return obj, nil
+}
+
+// home is the namespace whose viewers may see obj: the namespace it is in,
+// or for a namespace, itself.
+func home(obj store.Object) string {
+	m := obj.GetObjectMeta()
+	if obj.Kind() == store.KindNamespace {
+		return m.ID
+	}
+	return m.NamespaceID
+}
+
+// getFor is get for a caller who must also be allowed action a in the
+// object's namespace: one who may see the object is told it lacks the
+// role, one who may not that it does not exist.
+func getFor[T store.Object](ctx context.Context, a *App, c *Caller, act Action, field, id string) (T, error) {
+	obj, err := get[T](ctx, a, c, field, id)
+	if err != nil {
+		return obj, err
+	}
+	if err := c.permit(act, obj.GetObjectMeta().NamespaceID); err != nil {
+		var zero T
+		return zero, err
+	}
+	return obj, nil
+}
+
+// pinned is the version an update must find: the one the caller asked for,
+// or else the one the update was decided on, so that what was authorised
+// is what is written, or nothing is.
+func pinned(requested int64, read store.Object) int64 {
+	if requested != 0 {
+		return requested
+	}
+	return read.GetObjectMeta().Version
+}
+
+// statuses reads the sync status of objects of one kind, by id.
+func (a *App) statuses(ctx context.Context, k store.Kind, ids ...string) (map[string]store.ObjectStatus, error) {
+	if len(ids) == 0 {
+		return map[string]store.ObjectStatus{}, nil
+	}
+	got, err := a.store.Status(ctx, k, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("read the sync status of %d %ss: %w", len(ids), k, err)
+	}
+	return got, nil
+}
+
+// statusOf is the status of one object, nil when there is none yet.
+func statusOf(all map[string]store.ObjectStatus, id string) *store.ObjectStatus {
+	if st, ok := all[id]; ok {
+		return &st
+	}
+	return nil
+}
+
+// idsOf returns the ids of objects.
+func idsOf[T store.Object](list []T) []string {
+	out := make([]string, len(list))
+	for i, o := range list {
+		out[i] = o.GetObjectMeta().ID
+	}
+	return out
+}
+
+// objectsOf returns the objects of a store list of type T.
+func objectsOf[T store.Object](objs []store.Object) []T {
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		if t, ok := o.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
