@@ -61,7 +61,7 @@ func (a *App) ActivityEntry(ctx context.Context, c *Caller, id int64) (*Entry, e
 		return nil, err
 	}
 	if e == nil {
-		return nil, refuse(CodeNotFound, "id", "activity entry %d not found", id)
+		return nil, Refuse(CodeNotFound, "id", "activity entry %d not found", id)
 	}
 	out := &Entry{}
 	if out.ActivityEntry, err = a.Shown(ctx, c, e); err != nil {
@@ -135,7 +135,7 @@ func (a *App) Shown(ctx context.Context, c *Caller, e *store.ActivityEntry) (*st
 func (a *App) MayReadActivity(ctx context.Context, c *Caller, namespaceID string) error {
 	if namespaceID == "" {
 		if !c.May(ReadAllActivity, store.GlobalNamespaceID) {
-			return refuse(CodePermissionDenied, "", "%s may not read the log of every namespace, which takes viewer of the Global namespace: name a namespace_id", c.Subject)
+			return Refuse(CodePermissionDenied, "", "%s may not read the log of every namespace, which takes viewer of the Global namespace: name a namespace_id", c.Subject)
 		}
 		return nil
 	}

@@ -112,7 +112,7 @@ func (c *Caller) require(a Action, namespaceID, field string) error {
 		return notFound(field, store.KindNamespace, namespaceID)
 	}
 	want, _ := needs(a)
-	return refuse(CodePermissionDenied, "", "%s is %s of namespace %s; this needs %s", c.Subject, have, namespaceID, want)
+	return Refuse(CodePermissionDenied, "", "%s is %s of namespace %s; this needs %s", c.Subject, have, namespaceID, want)
 }
 
 // permit is require for a caller who has been shown the object at stake:
@@ -123,7 +123,7 @@ func (c *Caller) permit(a Action, namespaceID string) error {
 		return nil
 	}
 	want, _ := needs(a)
-	return refuse(CodePermissionDenied, "", "%s may not do this: it needs %s of namespace %s", c.Subject, want, namespaceID)
+	return Refuse(CodePermissionDenied, "", "%s may not do this: it needs %s of namespace %s", c.Subject, want, namespaceID)
 }
 
 // System is a caller of the console's own writers (the Kubernetes

@@ -69,19 +69,20 @@ func CodeOf(err error) Code {
 	return ""
 }
 
-// refuse returns a refusal about one field.
-func refuse(code Code, field, format string, args ...any) *Error {
+// Refuse returns a refusal with code about one field ("": the call as a
+// whole).
+func Refuse(code Code, field, format string, args ...any) *Error {
 	return &Error{Code: code, Field: field, Index: -1, Reason: fmt.Sprintf(format, args...)}
 }
 
 func invalid(field, format string, args ...any) *Error {
-	return refuse(CodeInvalid, field, format, args...)
+	return Refuse(CodeInvalid, field, format, args...)
 }
 
 // notFound is what a caller gets for an object that does not exist and
 // for one it may not see alike, so that the ids of others do not leak.
 func notFound(field string, kind store.Kind, id string) *Error {
-	return refuse(CodeNotFound, field, "%s %s not found", kindName(kind), id)
+	return Refuse(CodeNotFound, field, "%s %s not found", kindName(kind), id)
 }
 
 func kindName(k store.Kind) string { return strings.ReplaceAll(string(k), "_", " ") }

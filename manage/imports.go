@@ -74,7 +74,7 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	case len(plan.NeedsRole) > 0:
 		return nil, needsRole(plan.NeedsRole)
 	case in.Digest != "" && in.Digest != plan.Digest:
-		return nil, refuse(CodeConflict, "digest", "what the import would do changed since it was reviewed (someone changed the namespace): review it again")
+		return nil, Refuse(CodeConflict, "digest", "what the import would do changed since it was reviewed (someone changed the namespace): review it again")
 	}
 	// The write plans again: it must be the plan just approved, whose
 	// updates carry the versions they were planned against, or nothing is
@@ -83,7 +83,7 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	opts.DryRun = false
 	opts.Authorize = func(changes []importer.Change) error {
 		if d := planDigest(ns, changes); d != approved {
-			return refuse(CodeConflict, "digest", "the namespace changed while the import was being written: try again")
+			return Refuse(CodeConflict, "digest", "the namespace changed while the import was being written: try again")
 		}
 		return nil
 	}
@@ -144,7 +144,7 @@ func needsRole(reasons []string) error {
 	for _, r := range reasons {
 		msg += " " + r + ";"
 	}
-	return refuse(CodePermissionDenied, "", "%s", msg[:len(msg)-1])
+	return Refuse(CodePermissionDenied, "", "%s", msg[:len(msg)-1])
 }
 
 // importRefusal is an importer's refusal of the file as the use case's.
@@ -155,7 +155,7 @@ func importRefusal(err error) error {
 	case errors.As(err, &re):
 		return re
 	case errors.As(err, new(*importer.RouteErrors)), errors.As(err, new(*importer.RouteError)), errors.As(err, new(*importer.FileError)):
-		return refuse(CodeInvalid, "content", "%s", err.Error())
+		return Refuse(CodeInvalid, "content", "%s", err.Error())
 	case errors.As(err, &se):
 		return fromStore(err, nil)
 	}

@@ -76,7 +76,7 @@ func (a *App) SetPermission(ctx context.Context, c *Caller, in PermissionInput) 
 	// today; it is checked on its own so that it keeps holding if the role
 	// that grants ever changes.
 	if have := c.Role(p.NamespaceID); !atLeast(have, p.Role) {
-		return nil, refuse(CodePermissionDenied, "", "%s is %s of namespace %s and may not grant %s", c.Subject, have, p.NamespaceID, p.Role)
+		return nil, Refuse(CodePermissionDenied, "", "%s is %s of namespace %s and may not grant %s", c.Subject, have, p.NamespaceID, p.Role)
 	}
 	written, err := a.apply(ctx, c, p, op)
 	if err != nil {

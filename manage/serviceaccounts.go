@@ -181,7 +181,7 @@ func extends(before, after, now time.Time) bool {
 func outranks(c *Caller, sa *store.ServiceAccount) error {
 	for ns, role := range c.RolesOf(sa.ID, "", nil) {
 		if have := c.Role(ns); !atLeast(have, role) {
-			return refuse(CodePermissionDenied, "",
+			return Refuse(CodePermissionDenied, "",
 				"%s may not extend the expiry of service account %s, which would issue it a new token: the account holds roles %s does not", c.Subject, sa.ID, c.Subject)
 		}
 	}

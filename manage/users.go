@@ -34,7 +34,7 @@ func (a *App) UserInfo(ctx context.Context, c *Caller, userID string) (*UserInfo
 		return self, nil
 	}
 	if !c.May(LookUpUsers, store.GlobalNamespaceID) {
-		return nil, refuse(CodePermissionDenied, "", "%s may only read its own user info: another user's takes admin of the Global namespace", c.Subject)
+		return nil, Refuse(CodePermissionDenied, "", "%s may only read its own user info: another user's takes admin of the Global namespace", c.Subject)
 	}
 	dir, err := a.directory(ctx)
 	if err != nil {
@@ -42,7 +42,7 @@ func (a *App) UserInfo(ctx context.Context, c *Caller, userID string) (*UserInfo
 	}
 	known := dir.lookup(userID)
 	if known == nil {
-		return nil, refuse(CodeNotFound, "user_id", "user %s is not known to the console: it has neither signed in nor been granted a role", userID)
+		return nil, Refuse(CodeNotFound, "user_id", "user %s is not known to the console: it has neither signed in nor been granted a role", userID)
 	}
 	u := *known
 	u.Groups = slices.Clone(known.Groups)
@@ -84,7 +84,7 @@ func (a *App) GroupKnown(ctx context.Context, c *Caller, id string) error {
 		return err
 	}
 	if _, found := slices.BinarySearch(dir.groups, id); !found {
-		return refuse(CodeNotFound, "group_id", "group %q is not known to the console: no user who signed in is in it and no permission names it", id)
+		return Refuse(CodeNotFound, "group_id", "group %q is not known to the console: no user who signed in is in it and no permission names it", id)
 	}
 	return nil
 }
@@ -113,7 +113,7 @@ func (a *App) browse(ctx context.Context, c *Caller, offset, limit int) (*direct
 		return nil, err
 	}
 	if len(c.Roles()) == 0 {
-		return nil, refuse(CodePermissionDenied, "", "%s has no role in any namespace; looking up users and groups takes one", c.Subject)
+		return nil, Refuse(CodePermissionDenied, "", "%s has no role in any namespace; looking up users and groups takes one", c.Subject)
 	}
 	return a.directory(ctx)
 }
