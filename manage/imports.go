@@ -46,7 +46,9 @@ type ImportPlan struct {
 // policies their access settings become and the key pairs of their inline
 // TLS material, into a namespace: all of it, in one transaction, or
 // nothing. It takes Import in the namespace. Every route is checked as
-// compilation would (the importer), and every refusal is reported at once.
+// compilation would (the importer), and every refusal is reported at once:
+// when routes are refused the plan, with its Refused, is returned beside
+// the refusal.
 func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPlan, error) {
 	if len(in.Content) == 0 {
 		return nil, invalid("content", "is empty: give the YAML of a Pomerium configuration file")
@@ -70,7 +72,9 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	}
 	switch {
 	case len(plan.Refused) > 0:
-		return nil, importRefusal(&importer.RouteErrors{Routes: plan.Refused})
+		// The plan goes back beside the refusal, so that the caller can
+		// show each refused route.
+		return plan, importRefusal(&importer.RouteErrors{Routes: plan.Refused})
 	case len(plan.NeedsRole) > 0:
 		return nil, needsRole(plan.NeedsRole)
 	case in.Digest != "" && in.Digest != plan.Digest:

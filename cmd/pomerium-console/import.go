@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/importer"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -33,18 +33,19 @@ func newImport() *cobra.Command {
 				return err
 			}
 			defer closeStore()
-			res, err := importer.Import(cmd.Context(), st, data, importer.Options{
-				Namespace: namespace, DryRun: dryRun,
-				Actor: store.Actor{Subject: importSubject(), Origin: store.OriginImport},
-			})
-			var refused *importer.RouteErrors
+			app := manage.New(manage.Options{Store: st, Logger: log})
+			c, err := app.System(cmd.Context(), importSubject(), store.OriginImport)
+			if err != nil {
+				return err
+			}
+			plan, err := app.Import(cmd.Context(), c, manage.ImportInput{Namespace: namespace, Content: data, DryRun: dryRun})
 			switch {
-			case errors.As(err, &refused):
-				return printRefused(cmd, args[0], res, refused)
+			case plan != nil && len(plan.Refused) > 0:
+				return printRefused(cmd, args[0], plan.Result, err == nil)
 			case err != nil:
 				return fmt.Errorf("import %s: %w", args[0], err)
 			}
-			return printImport(cmd, res)
+			return printImport(cmd, plan.Result)
 		}),
 	}
 	config.RegisterFlags(cmd.Flags())
@@ -94,24 +95,23 @@ func printPlan(cmd *cobra.Command, res *importer.Result) error {
 }
 
 // printRefused lists every refused route, one a line, after what a dry run
-// would do with the others (res, nil unless a dry run), and returns the
-// error the command ends with.
-func printRefused(cmd *cobra.Command, file string, res *importer.Result, refused *importer.RouteErrors) error {
-	if res != nil {
+// would do with the others, and returns the error the command ends with.
+func printRefused(cmd *cobra.Command, file string, res *importer.Result, dryRun bool) error {
+	if dryRun {
 		if err := printPlan(cmd, res); err != nil {
 			return err
 		}
 	}
-	for _, r := range refused.Routes {
+	for _, r := range res.Refused {
 		if _, err := fmt.Fprintf(cmd.ErrOrStderr(), "%-9s %s\n", "refused", r); err != nil {
 			return err
 		}
 	}
 	msg := "1 route is refused"
-	if n := len(refused.Routes); n != 1 {
+	if n := len(res.Refused); n != 1 {
 		msg = fmt.Sprintf("%d routes are refused", n)
 	}
-	if res == nil {
+	if !dryRun {
 		msg += ", so nothing was imported"
 	}
 	return fmt.Errorf("import %s: %s", file, msg)
