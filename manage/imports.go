@@ -66,6 +66,13 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	}
 	opts := importer.Options{Namespace: ns, Actor: c.Actor(), DryRun: true}
 	res, err := importer.ImportFile(ctx, a.store, f, opts)
+	if stopped := importRefusal(err); res == nil && len(f.Refused) > 0 && CodeOf(stopped) != "" {
+		// Planning was refused as a whole (the file would overwrite what
+		// Kubernetes manages): the routes the file itself refuses go back
+		// beside that refusal all the same, so that the file is fixed in
+		// one round.
+		return &ImportPlan{Result: &importer.Result{NamespaceID: ns, Refused: f.Refused, DryRun: true}}, stopped
+	}
 	plan, err := a.importPlan(c, ns, res, err)
 	if err != nil || in.DryRun {
 		return plan, err
