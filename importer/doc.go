@@ -17,6 +17,6 @@
 // across imports is its name in the namespace: a second import of the same
 // file writes nothing, and objects the file does not name are never touched.
 //
-// The package must not write anything but through store.Store, must not talk
+// The package must not write anything but through the store, must not talk
 // to the databroker and must not read files itself: callers hand it bytes.
 package importer

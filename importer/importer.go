@@ -82,7 +82,7 @@ type Result struct {
 // Import parses a Pomerium config.yaml and writes its routes into a
 // namespace of s. A file that is not a list of routes is a *FileError; for
 // the rest, see ImportFile.
-func Import(ctx context.Context, s store.Store, data []byte, opts Options) (*Result, error) {
+func Import(ctx context.Context, s store.Desired, data []byte, opts Options) (*Result, error) {
 	f, err := Parse(data)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func Import(ctx context.Context, s store.Store, data []byte, opts Options) (*Res
 // the error is a *RouteErrors naming each of them. A dry run returns the
 // Result as well, planned for the routes that are not refused and with
 // Refused set, so that a preview shows both.
-func ImportFile(ctx context.Context, s store.Store, f *File, opts Options) (*Result, error) {
+func ImportFile(ctx context.Context, s store.Desired, f *File, opts Options) (*Result, error) {
 	ns, err := store.ResolveNamespace(ctx, s, opts.Namespace)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 // writes that make the namespace hold the file.
 type planner struct {
 	ctx   context.Context
-	s     store.Store
+	s     store.Desired
 	ns    string
 	actor store.Actor
 	now   time.Time
@@ -42,7 +42,7 @@ type step struct {
 	op     store.Op
 }
 
-func newPlanner(ctx context.Context, s store.Store, ns string, actor store.Actor) (*planner, error) {
+func newPlanner(ctx context.Context, s store.Desired, ns string, actor store.Actor) (*planner, error) {
 	p := &planner{ctx: ctx, s: s, ns: ns, actor: actor, now: time.Now()}
 	var err error
 	if p.routes, err = byName[*store.Route](ctx, s, store.KindRoute, ns); err != nil {
@@ -57,7 +57,7 @@ func newPlanner(ctx context.Context, s store.Store, ns string, actor store.Actor
 	return p, nil
 }
 
-func byName[T store.Object](ctx context.Context, s store.Store, k store.Kind, ns string) (map[string]T, error) {
+func byName[T store.Object](ctx context.Context, s store.Desired, k store.Kind, ns string) (map[string]T, error) {
 	res, err := s.List(ctx, k, store.ListQuery{NamespaceID: ns})
 	if err != nil {
 		return nil, fmt.Errorf("list the %ss of namespace %s: %w", k, ns, err)

@@ -15,9 +15,18 @@ type TokenIssuer interface {
 	IssueServiceAccountToken(ctx context.Context, sa *store.ServiceAccount) (string, error)
 }
 
+// Store is what the use cases read and write: desired state, its history,
+// the reconciler's findings and what the console knows of its callers.
+type Store interface {
+	store.Desired
+	store.History
+	store.StatusReader
+	store.IdentityStore
+}
+
 // Options configure the use cases.
 type Options struct {
-	Store store.Store
+	Store Store
 	// Tokens signs service account tokens; nil refuses to create accounts
 	// (a surface that does not issue tokens, such as the controllers).
 	Tokens TokenIssuer
@@ -27,7 +36,7 @@ type Options struct {
 // App is the console's use cases over its desired state. It is safe for
 // concurrent use.
 type App struct {
-	store  store.Store
+	store  Store
 	tokens TokenIssuer
 	log    logr.Logger
 	now    func() time.Time

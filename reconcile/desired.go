@@ -17,7 +17,7 @@ import (
 // and compiles one object instead of every object. It outlives the loop's
 // leads: a new lead catches it up like any pass.
 type desired struct {
-	store    store.Store
+	store    Store
 	version  int64
 	compiler *compile.Compiler
 	// loads counts the loads of the whole state, each compiled from

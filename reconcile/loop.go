@@ -19,8 +19,19 @@ import (
 )
 
 // Options configure a Loop.
+// Store is what the loop reads and writes of the store: desired state
+// whole and what changed of it (read objects by id too), the change feed
+// that wakes it, and where its findings go.
+type Store interface {
+	store.Snapshots
+	store.Notifier
+	store.StatusStore
+	Get(ctx context.Context, k store.Kind, id string, opts ...store.GetOption) (store.Object, error)
+	List(ctx context.Context, k store.Kind, q store.ListQuery) (*store.ListResult, error)
+}
+
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Client *databroker.Client
 	// Name names the reconciler: its lease and its health record. One name
 	// per databroker; default "default".

@@ -15,7 +15,7 @@ import (
 // and writes only what changed since it last wrote: at 100,000 routes a pass
 // that changed one route must not rewrite 100,000 status rows.
 type statusWriter struct {
-	store   store.Store
+	store   Store
 	written map[compile.ObjectKey]store.ObjectStatus
 	// invalid holds the objects whose status is an error.
 	invalid map[compile.ObjectKey]bool

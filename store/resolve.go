@@ -11,7 +11,7 @@ import (
 // slashes that starts at Global, with or without Global's own name
 // ("Global/Production" and "Production" are the same namespace). A namespace
 // whose name contains a slash can only be named by its id.
-func ResolveNamespace(ctx context.Context, s Store, ref string) (string, error) {
+func ResolveNamespace(ctx context.Context, s Desired, ref string) (string, error) {
 	if ref == "" {
 		return GlobalNamespaceID, nil
 	}
@@ -47,7 +47,7 @@ func ResolveNamespace(ctx context.Context, s Store, ref string) (string, error) 
 	return id, nil
 }
 
-func childNamed(ctx context.Context, s Store, parent, name string) (string, error) {
+func childNamed(ctx context.Context, s Desired, parent, name string) (string, error) {
 	// The query narrows the list; names match case-insensitively there but
 	// exactly here.
 	res, err := s.List(ctx, KindNamespace, ListQuery{NamespaceID: parent, Query: name})

@@ -63,10 +63,22 @@ type Health struct {
 // on a feed of their own, so that the reconciler writing them is not woken
 // by its own findings.
 type StatusStore interface {
+	StatusSink
+	StatusReader
+}
+
+// StatusSink is where the reconciler writes its findings.
+type StatusSink interface {
 	// SetStatus upserts statuses (and removes those with an empty State),
 	// then announces them on the status feed of every store on the same
 	// data, this one included.
 	SetStatus(ctx context.Context, statuses []ObjectStatus) error
+	// SetHealth records a reconciler's health.
+	SetHealth(ctx context.Context, h Health) error
+}
+
+// StatusReader reads the reconciler's findings.
+type StatusReader interface {
 	// SubscribeStatus returns a feed of status notifications, so that a
 	// reader waiting for the reconciler's finding about an object need not
 	// poll for it. The subscription ends when ctx ends or Close is called.
@@ -74,8 +86,6 @@ type StatusStore interface {
 	// Status returns the stored statuses of the given objects of kind k; ids
 	// without one are missing from the map. No ids: every status of kind k.
 	Status(ctx context.Context, k Kind, ids ...string) (map[string]ObjectStatus, error)
-	// SetHealth records a reconciler's health.
-	SetHealth(ctx context.Context, h Health) error
 	// Health returns every reconciler's health.
 	Health(ctx context.Context) ([]Health, error)
 }

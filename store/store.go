@@ -7,8 +7,24 @@ import (
 
 // Store is desired state with its history. Every method is safe for
 // concurrent use. Writes are atomic: a call to Apply either makes all of its
-// changes, with their activity log entries, or none.
+// changes, with their activity log entries, or none. Consumers take the
+// smaller interfaces it is made of, as far as they need: the use cases
+// Desired, History, StatusReader and IdentityStore; the reconciler
+// Snapshots, Notifier and StatusSink.
 type Store interface {
+	Desired
+	Snapshots
+	History
+	Notifier
+	StatusStore
+	IdentityStore
+
+	// Close releases the store's resources. Subscriptions end.
+	Close() error
+}
+
+// Desired reads and writes desired state object by object.
+type Desired interface {
 	// Get returns the live object of kind k with id, or an error with
 	// CodeNotFound. Settings always exist: before the first write Get returns
 	// empty settings at version 0.
@@ -20,6 +36,17 @@ type Store interface {
 	// of actor, and returns the objects written (nil for deletes) in the
 	// order of ops. On error nothing is written.
 	Apply(ctx context.Context, actor Actor, ops ...Op) ([]Object, error)
+	// ReferencingRoutes returns the ids of the live routes whose policy_ids
+	// name the policy.
+	ReferencingRoutes(ctx context.Context, policyID string) ([]string, error)
+	// ReferencingRouteNames returns the same routes, id to name, reading
+	// nothing else of them.
+	ReferencingRouteNames(ctx context.Context, policyID string) (map[string]string, error)
+}
+
+// Snapshots reads desired state whole, or what changed of it: what a
+// reader that keeps a copy (the reconciler) needs.
+type Snapshots interface {
 	// Changes returns the objects (and tombstones of deleted objects) whose
 	// version is greater than after, oldest first, at most limit of them
 	// (limit <= 0: all), and the store's version at the time of the read.
@@ -33,29 +60,23 @@ type Store interface {
 	Index(ctx context.Context) (*Index, error)
 	// Version returns the version of the last committed write.
 	Version(ctx context.Context) (int64, error)
-	// ReferencingRoutes returns the ids of the live routes whose policy_ids
-	// name the policy.
-	ReferencingRoutes(ctx context.Context, policyID string) ([]string, error)
-	// ReferencingRouteNames returns the same routes, id to name, reading
-	// nothing else of them.
-	ReferencingRouteNames(ctx context.Context, policyID string) (map[string]string, error)
+}
 
+// History reads the activity log.
+type History interface {
 	// Activity returns a page of the activity log.
 	Activity(ctx context.Context, q ActivityQuery) (*ActivityPage, error)
 	// ActivityEntry returns one entry and the ids of the entries before and
 	// after it for the same entity (0 when there is none).
 	ActivityEntry(ctx context.Context, id int64) (entry *ActivityEntry, previous, next int64, err error)
+}
 
+// Notifier wakes readers when desired state changes.
+type Notifier interface {
 	// Subscribe returns a feed of change notifications. Notifications only
 	// say that something changed; a reader calls Changes or Load to learn
 	// what. The subscription ends when ctx ends or Close is called.
 	Subscribe(ctx context.Context) *Subscription
-
-	StatusStore
-	IdentityStore
-
-	// Close releases the store's resources. Subscriptions end.
-	Close() error
 }
 
 // Actor is who makes a change: recorded in the activity log.
@@ -111,7 +132,7 @@ func (*PutOp) op()    {}
 func (*DeleteOp) op() {}
 
 // Put is shorthand for an Apply of one PutOp.
-func Put[T Object](ctx context.Context, s Store, actor Actor, obj T, expectedVersion int64) (T, error) {
+func Put[T Object](ctx context.Context, s Desired, actor Actor, obj T, expectedVersion int64) (T, error) {
 	objs, err := s.Apply(ctx, actor, &PutOp{Object: obj, ExpectedVersion: expectedVersion})
 	if err != nil {
 		var zero T
@@ -121,7 +142,7 @@ func Put[T Object](ctx context.Context, s Store, actor Actor, obj T, expectedVer
 }
 
 // Get is a typed Store.Get.
-func Get[T Object](ctx context.Context, s Store, id string, opts ...GetOption) (T, error) {
+func Get[T Object](ctx context.Context, s Desired, id string, opts ...GetOption) (T, error) {
 	var zero T
 	obj, err := s.Get(ctx, zero.Kind(), id, opts...)
 	if err != nil {
@@ -131,7 +152,7 @@ func Get[T Object](ctx context.Context, s Store, id string, opts ...GetOption) (
 }
 
 // Delete is shorthand for an Apply of one DeleteOp.
-func Delete(ctx context.Context, s Store, actor Actor, op DeleteOp) error {
+func Delete(ctx context.Context, s Desired, actor Actor, op DeleteOp) error {
 	_, err := s.Apply(ctx, actor, &op)
 	return err
 }

@@ -39,7 +39,7 @@ type Snapshot struct {
 }
 
 // Load reads the namespace tree and the permissions.
-func Load(ctx context.Context, s store.Store) (*Snapshot, error) {
+func Load(ctx context.Context, s store.Desired) (*Snapshot, error) {
 	namespaces, err := s.List(ctx, store.KindNamespace, store.ListQuery{})
 	if err != nil {
 		return nil, fmt.Errorf("read namespaces: %w", err)

@@ -29,8 +29,16 @@ const Leeway = time.Minute
 const DefaultJWKSTimeout = 10 * time.Second
 
 // Options configure an Authenticator.
+// Store is what authentication reads and writes: the objects tokens name
+// (service accounts, namespaces), the console's own keys and what it learns
+// of its callers.
+type Store interface {
+	store.Desired
+	store.IdentityStore
+}
+
 type Options struct {
-	Store store.Store
+	Store Store
 	// Audience lists the accepted aud values of Pomerium's assertion (config
 	// audience). Assertions are refused while it is empty.
 	Audience []string
@@ -52,7 +60,7 @@ type Options struct {
 
 // Authenticator identifies callers. It is safe for concurrent use.
 type Authenticator struct {
-	store     store.Store
+	store     Store
 	audience  []string
 	admins    administrators
 	now       func() time.Time

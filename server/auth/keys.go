@@ -9,8 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // Names of the store secrets that hold the console's signing keys. The two
@@ -23,7 +21,7 @@ const (
 
 // consoleKey returns the P-256 key kept in the store secret called name,
 // generating it on first use.
-func consoleKey(ctx context.Context, st store.Store, name string) (*ecdsa.PrivateKey, error) {
+func consoleKey(ctx context.Context, st Store, name string) (*ecdsa.PrivateKey, error) {
 	der, err := st.Secret(ctx, name, generateKey)
 	if err != nil {
 		return nil, fmt.Errorf("read secret %s: %w", name, err)

@@ -168,7 +168,7 @@ func (a *Authenticator) recoveryPrincipal(ctx context.Context, c *consoleClaims)
 
 // live reads the object a token speaks for. Its absence revokes the token:
 // deleting a service account or a namespace ends its tokens at once.
-func live[T store.Object](ctx context.Context, st store.Store, c *consoleClaims, what, id string) (T, error) {
+func live[T store.Object](ctx context.Context, st Store, c *consoleClaims, what, id string) (T, error) {
 	obj, err := store.Get[T](ctx, st, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
