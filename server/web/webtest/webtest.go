@@ -37,6 +37,9 @@ type Env struct {
 	T     testing.TB
 	Store store.Store
 	Auth  *auth.Authenticator
+	// App is the use cases the console calls, for a test that serves
+	// another surface over the same ones.
+	App *manage.App
 	// URL is the console's base URL (https).
 	URL string
 	// Handler is the console itself, to call in process (benchmarks time
@@ -52,6 +55,8 @@ type Options struct {
 	Databroker ui.Databroker
 	// Screens to mount; nil mounts every screen.
 	Screens []web.Screen
+	// Logger, when set, is where the console logs instead of the test.
+	Logger logr.Logger
 }
 
 // New starts the web console on st.
@@ -68,6 +73,9 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	log := logr.Discard() // a benchmark times the console, not its logging
 	if _, bench := t.(*testing.B); !bench {
 		log = testr.NewWithInterface(t, testr.Options{Verbosity: 1})
+	}
+	if o.Logger.GetSink() != nil {
+		log = o.Logger
 	}
 	a, err := auth.New(t.Context(), auth.Options{
 		Store: st, Audience: []string{Audience}, Administrators: []string{Admin}, Logger: log,
@@ -87,7 +95,7 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	}
 	ts := httptest.NewTLSServer(w.Handler())
 	t.Cleanup(ts.Close)
-	return &Env{T: t, Store: st, Auth: a, URL: ts.URL, Handler: w.Handler(), server: ts, key: key}
+	return &Env{T: t, Store: st, Auth: a, App: app, URL: ts.URL, Handler: w.Handler(), server: ts, key: key}
 }
 
 // Browser is an HTTP client with its own cookies, as one browser tab.
