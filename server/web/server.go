@@ -82,7 +82,7 @@ func New(ctx context.Context, o Options, screens ...Screen) (*Server, error) {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.pages.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("no page at %s", r.URL.Path)))
 	})
-	d := ui.Deps{App: o.App, Services: o.Services, Store: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
+	d := ui.Deps{App: o.App, Services: o.Services, Store: o.Store, Health: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
 	for _, register := range screens {
 		register(s.mux, d)
 	}

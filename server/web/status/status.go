@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -47,7 +48,9 @@ type data struct {
 func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
 	p := ui.Page{Title: "Status", Nav: ui.NavStatus}
-	d := data{Allowed: v.Can(store.GlobalNamespaceID, string(store.RoleViewer)), Checked: time.Now()}
+	// What the reconcilers report concerns every namespace: reading it takes
+	// a view of the Global namespace.
+	d := data{Allowed: v.May(string(manage.View), store.GlobalNamespaceID), Checked: time.Now()}
 	if !d.Allowed {
 		p.Data = d
 		s.t.Render(w, r, http.StatusForbidden, "status.html", p)
@@ -55,11 +58,11 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var err error
-	if d.StoreVersion, err = s.d.Store.Version(ctx); err != nil {
+	if d.StoreVersion, err = s.d.Health.Version(ctx); err != nil {
 		s.t.Fail(w, r, fmt.Errorf("read store version: %w", err))
 		return
 	}
-	health, err := s.d.Store.Health(ctx)
+	health, err := s.d.Health.Health(ctx)
 	if err != nil {
 		s.t.Fail(w, r, fmt.Errorf("read reconciler health: %w", err))
 		return

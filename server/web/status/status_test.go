@@ -2,24 +2,18 @@ package status_test
 
 import (
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
-
 func TestStatusShowsReconcilerHealthAndDatabroker(t *testing.T) {
 	t.Parallel()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	c := webtest.Databroker(t)
 	info, err := c.ServerInfo(t.Context())
 	if err != nil {
@@ -47,7 +41,7 @@ func TestStatusShowsReconcilerHealthAndDatabroker(t *testing.T) {
 
 func TestStatusNeedsGlobalViewer(t *testing.T) {
 	t.Parallel()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	e := webtest.New(t, st, webtest.Options{})
 	page := e.User("nobody@example.com").Get("/status")
 	if page.Status != http.StatusForbidden {

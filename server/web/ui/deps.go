@@ -27,6 +27,8 @@ type Deps struct {
 	Services api.Services
 	Store    store.Store
 	Chrome   *Chrome
+	// Health is read by the status page alone.
+	Health HealthReader
 	// Databroker is nil when the console runs without one (tests of pages
 	// that do not need it).
 	Databroker Databroker
