@@ -2,13 +2,11 @@ package policies
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"connectrpc.com/connect"
 	"github.com/PuerkitoBio/goquery"
 	"github.com/go-logr/logr/testr"
 
@@ -22,7 +20,7 @@ import (
 // Every field of the editor that the service can refuse is tied to its
 // error: aria-invalid, and aria-describedby naming the error's id. The
 // explanation, the remediation and the namespace select once showed their
-// errors untied. The service checks none of these fields' values today, so
+// errors untied. The use cases check none of these fields' values today, so
 // the refusals are made here and passed through refuse, as a save does.
 func TestEditorTiesEachFieldToItsError(t *testing.T) {
 	t.Parallel()
@@ -34,7 +32,7 @@ func TestEditorTiesEachFieldToItsError(t *testing.T) {
 		d := &editData{New: true, Action: "/policies/new", Form: ui.NewForm(), Tab: "general", CanEnforce: true,
 			Namespaces: []ui.Namespace{{ID: store.GlobalNamespaceID, Name: "Global", Path: "Global"}}}
 		reason := "is not acceptable for " + field
-		refuse(d.Form, connect.NewError(connect.CodeInvalidArgument, errors.New("policy."+field+": "+reason)), viewer)
+		refuse(d.Form, manage.Refuse(manage.CodeInvalid, field, "%s", reason), viewer)
 
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/policies/new", nil)

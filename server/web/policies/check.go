@@ -20,7 +20,7 @@ type check struct {
 	Message string
 }
 
-// checkPPL checks PPL with the function the policy service refuses PPL
+// checkPPL checks PPL with the function the use cases refuse PPL
 // with, so that what the editor calls valid is what saving accepts.
 func checkPPL(ppl string) *check {
 	if err := compile.ValidatePPL(ppl); err != nil {

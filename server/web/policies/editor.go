@@ -8,10 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"connectrpc.com/connect"
-
-	"github.com/pomerium-console/pomerium-console/api/consolepb"
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -21,7 +18,7 @@ import (
 type editData struct {
 	New    bool
 	ID     string
-	Policy *pb.Policy
+	Policy *manage.Policy
 	// Path is the path of the stored policy's namespace.
 	Path string
 	// Action is where the editor posts.
@@ -29,7 +26,8 @@ type editData struct {
 	Form   *ui.Form
 	// Namespaces are those the viewer may create policies in.
 	Namespaces []ui.Namespace
-	// CanEnforce: the viewer is admin of a namespace they may choose.
+	// CanEnforce: the viewer may enforce policies in a namespace they may
+	// choose.
 	CanEnforce bool
 	// ReadOnly says why the viewer may not change the policy; "" when
 	// they may.
@@ -41,24 +39,21 @@ type editData struct {
 	UsedBy *usedBy
 }
 
-// Sync is the stored policy's sync status for the shared "sync" badge.
-func (d *editData) Sync() *consolepb.SyncStatus { return syncOf(d.Policy.GetSyncStatus()) }
-
 // The builder's choices, for the template.
 func (*editData) Criteria() []criterion { return criteria }
 func (*editData) Matchers() []string    { return matchers }
 func (*editData) Operators() []string   { return operators }
 func (*editData) Actions() []string     { return actions }
 
-// formFields are the editor's fields, named as the policy's fields are in
-// the service's messages.
+// formFields are the editor's fields, named as the use cases name the
+// policy's fields, so that a refusal lands on the field it names.
 var formFields = []string{"name", "description", "namespace_id", "enforced", "explanation", "remediation", "ppl"}
 
 // writable lists the namespaces where the viewer may write policies.
 func writable(v *ui.Viewer) []ui.Namespace {
 	var out []ui.Namespace
 	for _, ns := range v.Namespaces() {
-		if v.Can(ns.ID, string(store.RoleManager)) {
+		if v.May(string(manage.EditPolicies), ns.ID) {
 			out = append(out, ns)
 		}
 	}
@@ -68,7 +63,7 @@ func writable(v *ui.Viewer) []ui.Namespace {
 // newData is the editor of a new policy.
 func newData(v *ui.Viewer) *editData {
 	d := &editData{New: true, Action: "/policies/new", Form: ui.NewForm(), Namespaces: writable(v), Tab: "general"}
-	d.CanEnforce = slices.ContainsFunc(d.Namespaces, func(ns ui.Namespace) bool { return v.Can(ns.ID, string(store.RoleAdmin)) })
+	d.CanEnforce = slices.ContainsFunc(d.Namespaces, func(ns ui.Namespace) bool { return v.May(string(manage.EnforcePolicies), ns.ID) })
 	if len(d.Namespaces) == 0 {
 		d.ReadOnly = "Creating a policy needs the manager role in a namespace; you have it in none."
 	}
@@ -77,25 +72,25 @@ func newData(v *ui.Viewer) *editData {
 
 // existingData is the page of a stored policy, with its values in the
 // editor.
-func existingData(v *ui.Viewer, p *pb.Policy) *editData {
+func existingData(v *ui.Viewer, p *manage.Policy) *editData {
 	d := newData(v)
-	d.New, d.ID, d.Policy, d.Path, d.Action = false, p.GetId(), p, v.NamespacePath(p.GetNamespaceId()), "/policies/"+p.GetId()
-	ns := p.GetNamespaceId()
+	d.New, d.ID, d.Policy, d.Path, d.Action = false, p.ID, p, v.NamespacePath(p.NamespaceID), "/policies/"+p.ID
+	ns := p.NamespaceID
 	switch {
-	case p.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes):
-		d.ReadOnly = fmt.Sprintf("This policy is managed by Kubernetes (%s): change it there.", p.GetSyncStatus().GetOriginRef())
-	case !v.Can(ns, string(store.RoleManager)):
+	case p.Origin == store.OriginKubernetes:
+		d.ReadOnly = fmt.Sprintf("This policy is managed by Kubernetes (%s): change it there.", p.OriginRef)
+	case !v.May(string(manage.EditPolicies), ns):
 		d.ReadOnly = "Changing this policy needs the manager role in its namespace."
-	case p.GetEnforced() && !v.Can(ns, string(store.RoleAdmin)):
+	case p.Enforced && !v.May(string(manage.EnforcePolicies), ns):
 		d.ReadOnly = "This policy is enforced: changing or deleting it needs the admin role in its namespace."
 	default:
 		d.ReadOnly = ""
 	}
 	f := d.Form
-	f.Values["name"], f.Values["description"], f.Values["namespace_id"] = p.GetName(), p.GetDescription(), ns
-	f.Values["explanation"], f.Values["remediation"], f.Values["ppl"] = p.GetExplanation(), p.GetRemediation(), p.GetPpl()
-	f.Values["version"] = strconv.FormatInt(p.GetVersion(), 10)
-	if p.GetEnforced() {
+	f.Values["name"], f.Values["description"], f.Values["namespace_id"] = p.Name, p.Description, ns
+	f.Values["explanation"], f.Values["remediation"], f.Values["ppl"] = p.Explanation, p.Remediation, p.PPL
+	f.Values["version"] = strconv.FormatInt(p.Version, 10)
+	if p.Enforced {
 		f.Values["enforced"] = "on"
 	}
 	return d
@@ -135,7 +130,7 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := existingData(ui.ViewerFrom(r.Context()), pol)
-	p := ui.Page{Title: "Policy " + pol.GetName(), Nav: ui.NavPolicies, Data: d}
+	p := ui.Page{Title: "Policy " + pol.Name, Nav: ui.NavPolicies, Data: d}
 	if r.URL.Query().Get("tab") == "routes" {
 		d.Tab = "routes"
 		if d.UsedBy, err = s.usedBy(r, pol); err != nil {
@@ -145,7 +140,7 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, http.StatusOK, editPage, p)
 		return
 	}
-	d.Builder = builderFor(pol.GetPpl())
+	d.Builder = builderFor(pol.PPL)
 	s.t.Render(w, r, http.StatusOK, editPage, p)
 }
 
@@ -156,7 +151,7 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := existingData(ui.ViewerFrom(r.Context()), pol)
-	p := ui.Page{Title: "Policy " + pol.GetName(), Nav: ui.NavPolicies, Data: d}
+	p := ui.Page{Title: "Policy " + pol.Name, Nav: ui.NavPolicies, Data: d}
 	if d.ReadOnly != "" {
 		p.Error = d.ReadOnly
 		s.t.Render(w, r, http.StatusForbidden, editPage, p)
@@ -165,12 +160,9 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 	s.act(w, r, p, d)
 }
 
-func (s *screen) get(r *http.Request) (*pb.Policy, error) {
-	res, err := s.d.Services.Policies.GetPolicy(r.Context(), connect.NewRequest(&pb.GetPolicyRequest{Id: r.PathValue("id")}))
-	if err != nil {
-		return nil, err
-	}
-	return res.Msg.GetPolicy(), nil
+// get reads the policy the path names.
+func (s *screen) get(r *http.Request) (*manage.Policy, error) {
+	return s.d.App.GetPolicy(r.Context(), ui.ViewerFrom(r.Context()).Caller(), r.PathValue("id"), manage.PolicyReads{})
 }
 
 // act answers a post of the editor: every button but Save re-renders the
@@ -222,27 +214,26 @@ func formValues(post url.Values) map[string]string {
 }
 
 func (s *screen) save(w http.ResponseWriter, r *http.Request, p ui.Page, d *editData) {
-	f := d.Form
-	req := &pb.SetPolicyRequest{Policy: &pb.Policy{
-		Id: d.ID, NamespaceId: f.Get("namespace_id"), Name: strings.TrimSpace(f.Get("name")),
+	f, v := d.Form, ui.ViewerFrom(r.Context())
+	in := manage.PolicyInput{Policy: &store.Policy{
+		ObjectMeta:  store.ObjectMeta{ID: d.ID, NamespaceID: f.Get("namespace_id"), Name: strings.TrimSpace(f.Get("name"))},
 		Description: f.Get("description"), Enforced: f.Get("enforced") == "on",
-		Explanation: f.Get("explanation"), Remediation: f.Get("remediation"), Ppl: f.Get("ppl"),
+		Explanation: f.Get("explanation"), Remediation: f.Get("remediation"), PPL: f.Get("ppl"),
 	}}
 	if !d.New {
 		version, err := strconv.ParseInt(f.Get("version"), 10, 64)
-		if err != nil {
+		if err != nil || version <= 0 {
 			p.Error = "The form lacks the version of the policy it edits; reload the page."
 			s.t.Render(w, r, http.StatusBadRequest, editPage, p)
 			return
 		}
-		req.ExpectedVersion = &version
+		in.ExpectedVersion = version
 	}
-	res, err := s.d.Services.Policies.SetPolicy(r.Context(), connect.NewRequest(req))
+	saved, err := s.d.App.SetPolicy(r.Context(), v.Caller(), in)
 	if err != nil {
-		p.Error = refuse(f, err, ui.ViewerFrom(r.Context()))
+		p.Error = refuse(f, err, v)
 		s.t.Render(w, r, ui.Status(err), editPage, p)
 		return
 	}
-	saved := res.Msg.GetPolicy()
-	ui.Redirect(w, r, "/policies/"+saved.GetId(), fmt.Sprintf("Policy %q saved.", saved.GetName()))
+	ui.Redirect(w, r, "/policies/"+saved.ID, fmt.Sprintf("Policy %q saved.", saved.Name))
 }

@@ -2,20 +2,14 @@ package policies_test
 
 import (
 	"net/url"
-	"os"
 	"testing"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/policies"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
-
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 
 const (
 	global  = store.GlobalNamespaceID
@@ -28,7 +22,7 @@ const (
 // depend on the other screens.
 func env(t *testing.T) (*webtest.Env, store.Store) {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	return webtest.New(t, st, webtest.Options{Screens: []web.Screen{policies.Register}}), st
 }
 

@@ -4,12 +4,8 @@ import (
 	"embed"
 	"net/http"
 
-	"connectrpc.com/connect"
-
-	"github.com/pomerium-console/pomerium-console/api/consolepb"
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 //go:embed *.html
@@ -39,27 +35,14 @@ type screen struct {
 
 // policyRow is a policy of the list with its namespace's path.
 type policyRow struct {
-	*pb.Policy
+	*manage.Policy
 	Path string
-}
-
-// Sync is the policy's sync status for the shared "sync" badge.
-func (r policyRow) Sync() *consolepb.SyncStatus { return syncOf(r.SyncStatus) }
-
-// syncOf hides a sync status without a state (the reconciler has not
-// reported on the object yet), which the shared badge would show as an
-// error: nil shows as unknown.
-func syncOf(s *consolepb.SyncStatus) *consolepb.SyncStatus {
-	if s.GetState() == "" {
-		return nil
-	}
-	return s
 }
 
 type listData struct {
 	Namespaces []ui.Namespace
-	// Namespace is the namespace listed: the policy service lists one
-	// namespace at a time.
+	// Namespace is the namespace listed: policies are listed one namespace
+	// at a time.
 	Namespace string
 	Query     string
 	Policies  []policyRow
@@ -86,11 +69,10 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		// Tree order puts the highest namespace the viewer sees first.
 		d.Namespace = d.Namespaces[0].ID
 	}
-	d.CanCreate = v.Can(d.Namespace, string(store.RoleManager))
-	offset, limit := int64(d.Pager.Offset), int64(d.Pager.Limit)
-	res, err := s.d.Services.Policies.ListPolicies(r.Context(), connect.NewRequest(&pb.ListPoliciesRequest{
-		Namespace: d.Namespace, Query: &d.Query, Offset: &offset, Limit: &limit,
-	}))
+	d.CanCreate = v.May(string(manage.EditPolicies), d.Namespace)
+	res, err := s.d.App.ListPolicies(r.Context(), v.Caller(), manage.ListQuery{
+		Namespace: d.Namespace, Query: d.Query, Offset: d.Pager.Offset, Limit: d.Pager.Limit,
+	}, manage.PolicyReads{})
 	if err != nil {
 		status, refusal, show := s.t.Refusal(w, r, err)
 		if !show {
@@ -102,9 +84,9 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, status, listPage, p)
 		return
 	}
-	d.Pager.Total = int(res.Msg.GetTotalCount())
-	for _, pol := range res.Msg.GetPolicies() {
-		d.Policies = append(d.Policies, policyRow{Policy: pol, Path: v.NamespacePath(pol.GetNamespaceId())})
+	d.Pager.Total = res.Total
+	for _, pol := range res.Items {
+		d.Policies = append(d.Policies, policyRow{Policy: pol, Path: v.NamespacePath(pol.NamespaceID)})
 	}
 	s.t.Render(w, r, http.StatusOK, listPage, p)
 }

@@ -6,9 +6,7 @@ import (
 	"net/url"
 	"slices"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -30,63 +28,89 @@ type routeRow struct {
 }
 
 // byNameUpTo is how many referencing routes are sorted by name across
-// pages; beyond it the page is cut from the id-ordered index, since the
-// store's id filter takes one query parameter per id.
+// pages; beyond it the page is cut from the id-ordered index, so that a
+// page reads only the routes it shows.
 const byNameUpTo = 1000
 
 // usedBy reads one page of the routes that use a policy. The store indexes
-// references (object_refs), so finding them does not scan the routes; only
-// the page shown is loaded.
-func (s *screen) usedBy(r *http.Request, pol *pb.Policy) (*usedBy, error) {
+// references, so finding them does not scan the routes.
+func (s *screen) usedBy(r *http.Request, pol *manage.Policy) (*usedBy, error) {
 	ctx, v := r.Context(), ui.ViewerFrom(r.Context())
+	c := v.Caller()
 	u := &usedBy{Pager: ui.PagerFor(r.URL)}
-	ids, err := s.d.Store.ReferencingRoutes(ctx, pol.GetId())
+	ids, err := s.d.App.RoutesUsing(ctx, c, pol.ID)
 	if err != nil {
-		return nil, fmt.Errorf("read routes using policy %s: %w", pol.GetId(), err)
+		return nil, err
 	}
 	u.Pager.Total = len(ids)
-	if pol.GetEnforced() {
-		all, err := s.d.Store.List(ctx, store.KindRoute, store.ListQuery{NamespaceID: pol.GetNamespaceId(), Recursive: true, Limit: 1})
+	if pol.Enforced {
+		all, err := manage.Objects[*store.Route](ctx, s.d.App, c, manage.ObjectQuery{
+			ListQuery: manage.ListQuery{Namespace: pol.NamespaceID, Limit: 1}, Recursive: true,
+		})
 		if err != nil {
-			return nil, fmt.Errorf("count routes below namespace %s: %w", pol.GetNamespaceId(), err)
+			return nil, fmt.Errorf("count the routes below namespace %s: %w", pol.NamespaceID, err)
 		}
-		u.InScope = all.TotalCount
+		u.InScope = all.Total
 	}
 	if u.Pager.Offset >= len(ids) {
 		return u, nil
 	}
-	q := store.ListQuery{IDs: ids, Offset: u.Pager.Offset, Limit: u.Pager.Limit}
-	var order []string
 	if len(ids) > byNameUpTo {
-		order = ids[u.Pager.Offset:min(u.Pager.Offset+u.Pager.Limit, len(ids))]
-		q = store.ListQuery{IDs: order}
+		u.Routes, err = s.indexPage(r, u.Pager, ids)
+	} else {
+		u.Routes, err = s.namePage(r, u.Pager, ids)
 	}
-	got, err := s.d.Store.List(ctx, store.KindRoute, q)
+	return u, err
+}
+
+// namePage is a page of the routes of ids by name: those the viewer may see
+// first, then those it may not, which have no name to order them by.
+func (s *screen) namePage(r *http.Request, p *ui.Pager, ids []string) ([]routeRow, error) {
+	v := ui.ViewerFrom(r.Context())
+	seen, err := manage.Objects[*store.Route](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{
+		ListQuery: manage.ListQuery{Offset: p.Offset, Limit: p.Limit}, IDs: ids,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read routes using policy %s: %w", pol.GetId(), err)
+		return nil, err
 	}
-	routes := make([]*store.Route, 0, len(got.Objects))
-	for _, o := range got.Objects {
-		if rt, ok := o.(*store.Route); ok {
-			routes = append(routes, rt)
+	out := make([]routeRow, 0, p.Limit)
+	for _, rt := range seen.Items {
+		out = append(out, shownRow(v, rt))
+	}
+	hidden := min(p.Offset+p.Limit, len(ids)) - max(p.Offset, seen.Total)
+	for range max(hidden, 0) {
+		out = append(out, routeRow{Hidden: true})
+	}
+	return out, nil
+}
+
+// indexPage is a page of the routes of ids in the order of ids, with those
+// the viewer may not see in their places.
+func (s *screen) indexPage(r *http.Request, p *ui.Pager, ids []string) ([]routeRow, error) {
+	v := ui.ViewerFrom(r.Context())
+	order := ids[p.Offset:min(p.Offset+p.Limit, len(ids))]
+	seen, err := manage.Objects[*store.Route](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{IDs: order})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]routeRow, len(order))
+	for i := range out {
+		out[i].Hidden = true
+	}
+	for _, rt := range seen.Items {
+		if i := slices.Index(order, rt.ID); i >= 0 {
+			out[i] = shownRow(v, rt)
 		}
 	}
-	if order != nil {
-		// Keep the index's order, the one the pages are cut in.
-		slices.SortFunc(routes, func(a, b *store.Route) int { return slices.Index(order, a.ID) - slices.Index(order, b.ID) })
-	}
-	for _, rt := range routes {
-		row := routeRow{ID: rt.ID, Hidden: !v.Can(rt.NamespaceID, string(store.RoleViewer))}
-		if !row.Hidden {
-			row.Name, row.From, row.Path = rt.Name, rt.Spec.GetFrom(), v.NamespacePath(rt.NamespaceID)
-		}
-		u.Routes = append(u.Routes, row)
-	}
-	return u, nil
+	return out, nil
+}
+
+func shownRow(v *ui.Viewer, rt *store.Route) routeRow {
+	return routeRow{ID: rt.ID, Name: rt.Name, From: rt.Spec.GetFrom(), Path: v.NamespacePath(rt.NamespaceID)}
 }
 
 // remove deletes a policy, with its references from routes when asked;
-// the service refuses while routes use it otherwise, and its message says
+// the use case refuses while routes use it otherwise, and its message says
 // which.
 func (s *screen) remove(w http.ResponseWriter, r *http.Request) {
 	pol, err := s.get(r)
@@ -96,8 +120,8 @@ func (s *screen) remove(w http.ResponseWriter, r *http.Request) {
 	}
 	v := ui.ViewerFrom(r.Context())
 	d := existingData(v, pol)
-	d.Builder = builderFor(pol.GetPpl())
-	p := ui.Page{Title: "Policy " + pol.GetName(), Nav: ui.NavPolicies, Data: d}
+	d.Builder = builderFor(pol.PPL)
+	p := ui.Page{Title: "Policy " + pol.Name, Nav: ui.NavPolicies, Data: d}
 	if d.ReadOnly != "" {
 		p.Error = d.ReadOnly
 		s.t.Render(w, r, http.StatusForbidden, editPage, p)
@@ -108,13 +132,10 @@ func (s *screen) remove(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, http.StatusBadRequest, editPage, p)
 		return
 	}
-	_, err = s.d.Services.Policies.DeletePolicy(r.Context(), connect.NewRequest(&pb.DeletePolicyRequest{
-		Id: pol.GetId(), RemoveFromAnyAssignedRoutes: r.PostForm.Get("detach") == "on",
-	}))
-	if err != nil {
+	if err := s.d.App.DeletePolicy(r.Context(), v.Caller(), pol.ID, r.PostForm.Get("detach") == "on"); err != nil {
 		p.Error = "Not deleted: " + ui.Message(err)
 		s.t.Render(w, r, ui.Status(err), editPage, p)
 		return
 	}
-	ui.Redirect(w, r, "/policies?namespace="+url.QueryEscape(pol.GetNamespaceId()), fmt.Sprintf("Policy %q deleted.", pol.GetName()))
+	ui.Redirect(w, r, "/policies?namespace="+url.QueryEscape(pol.NamespaceID), fmt.Sprintf("Policy %q deleted.", pol.Name))
 }
