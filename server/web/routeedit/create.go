@@ -5,11 +5,9 @@ import (
 	"net/http"
 	"net/url"
 
-	"connectrpc.com/connect"
-
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // creator is the new-route page: a chooser of the namespace first, then
@@ -28,7 +26,7 @@ func newCreator(v *ui.Viewer, ns string) *creator {
 	}, Choose: ns == ""}
 	c.Form.Values = valuesOf(&pb.Route{NamespaceId: ns})
 	for _, n := range v.Namespaces() {
-		if v.Can(n.ID, string(store.RoleManager)) {
+		if v.May(string(manage.EditRoutes), n.ID) {
 			c.Namespaces = append(c.Namespaces, n)
 		}
 	}
@@ -50,15 +48,16 @@ func (s *screen) hiddenNamespace(w http.ResponseWriter, r *http.Request, ns stri
 // one the viewer manages, and reports whether it did.
 func (s *screen) refuseNamespace(w http.ResponseWriter, r *http.Request, c *creator) bool {
 	v := ui.ViewerFrom(r.Context())
+	role := manage.Needs[manage.EditRoutes]
 	switch {
 	case len(c.Namespaces) == 0:
 		c.Choose = true
-		s.renderNew(w, r, http.StatusForbidden, c, "Creating a route needs the manager role in a namespace; you have it in none.")
+		s.renderNew(w, r, http.StatusForbidden, c, fmt.Sprintf("Creating a route needs the %s role in a namespace; you have it in none.", role))
 	case c.Choose:
 		s.renderNew(w, r, http.StatusBadRequest, c, "Choose the namespace of the new route first.")
-	case !v.Can(c.NamespaceID, string(store.RoleManager)):
+	case !v.May(string(manage.EditRoutes), c.NamespaceID):
 		c.Choose = true
-		s.renderNew(w, r, http.StatusForbidden, c, fmt.Sprintf("You may not create routes in namespace %s: that needs the manager role there. Choose another namespace.", c.NamespacePath))
+		s.renderNew(w, r, http.StatusForbidden, c, fmt.Sprintf("You may not create routes in namespace %s: that needs the %s role there. Choose another namespace.", c.NamespacePath, role))
 	default:
 		return false
 	}
@@ -85,7 +84,7 @@ func (s *screen) newForm(w http.ResponseWriter, r *http.Request) {
 // to its matchers.
 func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	if err := ui.ParseForm(w, r); err != nil {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%v", err))
 		return
 	}
 	ns := r.PostForm.Get("namespace_id")
@@ -105,15 +104,14 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		s.renderNew(w, r, http.StatusBadRequest, c, "The route was not created: correct the fields marked below.")
 		return
 	}
-	res, err := s.d.Services.Routes.SetRoute(r.Context(), connect.NewRequest(&pb.SetRouteRequest{Route: route}))
+	created, err := s.setRoute(r, route, 0)
 	if err != nil {
 		status, msg := c.refuse(err)
 		s.renderNew(w, r, status, c, msg)
 		return
 	}
-	created := res.Msg.GetRoute()
-	ui.Redirect(w, r, "/routes/"+url.PathEscape(created.GetId())+"?tab="+tabMatchers,
-		"Created route "+created.GetName()+". Set its matchers next, or any other tab.")
+	ui.Redirect(w, r, "/routes/"+url.PathEscape(created.ID)+"?tab="+tabMatchers,
+		"Created route "+created.Name+". Set its matchers next, or any other tab.")
 }
 
 func (s *screen) renderNew(w http.ResponseWriter, r *http.Request, status int, c *creator, msg string) {

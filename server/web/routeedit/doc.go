@@ -9,7 +9,8 @@
 // or another person changed. Fields a form leaves as they were shown keep
 // their stored value exactly (an unset field stays unset).
 //
-// The package reads and writes only through the API's services, which check
-// roles, validate and log every change; it must not write to the store. The
-// list of routes is another screen's.
+// The package reads and writes only through the use cases (manage), as the
+// viewer's Caller: they check roles, validate, keep the stored settings the
+// editor has no field for, hide secrets and log every change. It must not
+// read or write the store itself. The list of routes is another screen's.
 package routeedit

@@ -4,8 +4,13 @@ import (
 	"net/url"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/api/consolepb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/server/api/convert"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -39,8 +44,8 @@ type editor struct {
 	// Upstreams are the route's upstream URLs, for their weights.
 	Upstreams []upstream
 	// secrets says which secret fields hold a value, never the value.
-	// SecretsHidden: the service leaves secrets out for the viewer (not a
-	// manager of the namespace), so secrets says nothing about them.
+	// SecretsHidden: the use cases left the secrets out for the viewer
+	// (manage.Route.SecretsHidden), so secrets says nothing about them.
 	secrets       map[string]bool
 	SecretsHidden bool
 	// retype is the note of a secret field that a refused form carried:
@@ -48,8 +53,32 @@ type editor struct {
 	retype map[string]string
 }
 
-// secretFields are the route's secrets: the form never shows their value.
-var secretFields = []string{"idp_client_secret", "kubernetes_service_account_token"}
+// routeFields are the settings of a stored route.
+var routeFields = (&configpb.Route{}).ProtoReflect().Descriptor().Fields()
+
+// secretFields are the route's secrets, by the one table of them
+// (store.IsSecret): the form never shows their value. Those a form field
+// holds are named alike; the others (a key pair's private key) the editor
+// does not offer.
+var secretFields = func() []string {
+	var out []string
+	for i := range routeFields.Len() {
+		if fd := routeFields.Get(i); store.IsSecret(fd) {
+			out = append(out, string(fd.Name()))
+		}
+	}
+	return out
+}()
+
+// secretsSet says which secrets of a stored spec hold a value.
+func secretsSet(spec *configpb.Route) map[string]bool {
+	m := spec.ProtoReflect()
+	out := make(map[string]bool, len(secretFields))
+	for _, name := range secretFields {
+		out[name] = m.Has(routeFields.ByName(protoreflect.Name(name)))
+	}
+	return out
+}
 
 // secretOf is the secret field of a secret's field or of its removal box
 // (NAME_clear).
@@ -230,23 +259,22 @@ func tabLinks(id, current string) []tabLink {
 	return out
 }
 
-// newEditor is the editor of a route as read, for viewer v: read-only
-// unless v manages its namespace and it does not come from Kubernetes.
-func newEditor(v *ui.Viewer, r *pb.Route, tabKey string) *editor {
+// newEditor is the editor of a route as the viewer v reads it: read-only
+// unless v may edit the routes of its namespace and it does not come from
+// Kubernetes.
+func newEditor(v *ui.Viewer, route *manage.Route, tabKey string) *editor {
+	r := convert.RouteOut(route)
 	e := &editor{
 		Route: r, Tab: tabKey, Tabs: tabLinks(r.GetId(), tabKey), Form: ui.NewForm(),
 		Version: r.GetVersion(), NamespaceID: r.GetNamespaceId(), NamespacePath: v.NamespacePath(r.GetNamespaceId()),
-		Kubernetes: r.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes),
-		secrets: map[string]bool{
-			"idp_client_secret":                r.GetIdpClientSecret() != "",
-			"kubernetes_service_account_token": r.GetKubernetesServiceAccountToken() != "",
-		},
-		// The route service gives secrets to managers only: to others an
-		// unset secret and a set one look the same.
-		SecretsHidden: !v.Can(r.GetNamespaceId(), string(store.RoleManager)),
+		Kubernetes: route.Origin == store.OriginKubernetes,
+		secrets:    secretsSet(route.Spec),
+		// To a viewer the use cases give no secrets, an unset secret and a
+		// set one look the same.
+		SecretsHidden: route.SecretsHidden,
 		retype:        map[string]string{},
 	}
-	e.CanEdit = !e.Kubernetes && v.Can(r.GetNamespaceId(), string(store.RoleManager))
+	e.CanEdit = !e.Kubernetes && v.May(string(manage.EditRoutes), r.GetNamespaceId())
 	e.Form.Values = valuesOf(r)
 	for i, u := range r.GetTo() {
 		raw, _, _ := strings.Cut(u, ",")
@@ -262,7 +290,8 @@ func (e *editor) Note() string {
 		return "This route mirrors the Kubernetes object " + e.Route.GetSyncStatus().GetOriginRef() +
 			": it is read-only here; change it in Kubernetes."
 	case !e.CanEdit && !e.New:
-		return "You may view this route but not change it: that needs the manager role in namespace " + e.NamespacePath + "."
+		return "You may view this route but not change it: that needs the " + string(manage.Needs[manage.EditRoutes]) +
+			" role in namespace " + e.NamespacePath + "."
 	}
 	return ""
 }

@@ -85,16 +85,16 @@ func tabByKey(key string) (tab, bool) {
 }
 
 // lineFields are the form fields that hold one item per line: an error
-// about item i of the service's list is about line i+1.
+// about item i of the route's list is about line i+1.
 var lineFields = map[string]bool{
 	"to": true, "depends_on": true, "allow_upgrades": true,
 	"idp_access_token_allowed_audiences": true, "remove_request_headers": true,
 	"rewrite_response_headers": true, "jwt_groups_filter_groups": true,
 }
 
-// fieldAliases names the form field of the service's fields (paths inside
-// pomerium.dashboard.Route, or inside the stored spec for the reconciler's
-// findings) whose form field is not the path with dots made underscores.
+// fieldAliases names the form field of the route's fields (paths inside
+// the stored spec, as the use cases and the reconciler name them) whose
+// form field is not the path with dots made underscores.
 var fieldAliases = map[string]string{
 	"redirect":                   "action",
 	"redirect.https_redirect":    "redirect_https",
@@ -117,13 +117,10 @@ var fieldAliases = map[string]string{
 
 var indexRE = regexp.MustCompile(`\[[^\]]*\]`)
 
-// formField finds the form field of a service's field path such as
-// "route.to[2]" or "spec.redirect.response_code": its tab, its name, and
-// the index the path names (-1 for none).
+// formField finds the form field of a path of the route such as "to[2]"
+// or "redirect.response_code": its tab, its name, and the index the path
+// names (-1 for none).
 func formField(path string) (tabKey, field string, index int, ok bool) {
-	for _, root := range []string{"route.", "spec."} {
-		path = strings.TrimPrefix(path, root)
-	}
 	index = -1
 	if m := indexRE.FindStringIndex(path); m != nil {
 		if n, err := strconv.Atoi(path[m[0]+1 : m[1]-1]); err == nil {

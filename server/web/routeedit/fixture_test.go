@@ -3,7 +3,6 @@ package routeedit_test
 import (
 	"context"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
@@ -28,10 +26,6 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
-
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 
 // Users of the fixture's namespace.
 const (
@@ -54,7 +48,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	// Nothing the editor does depends on the backend.
+	st := webtest.Embedded(t)
 	env := webtest.New(t, st, webtest.Options{Screens: []web.Screen{routeedit.Register, status.Register}})
 	f := &fixture{t: t, env: env,
 		svc: api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: env.Auth, Logger: logr.Discard()}), Auth: env.Auth, Logger: logr.Discard()}).Services(),

@@ -5,35 +5,21 @@ import (
 	"fmt"
 	"slices"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// maxChoices bounds each list of choices: the services' largest page.
-const maxChoices = 1000
-
-// maxDepth bounds the walk up the namespace tree.
-const maxDepth = 64
+// maxChoices bounds each list of choices: the use cases' largest page.
+const maxChoices = manage.MaxPage
 
 // choices loads what the current tab offers to choose from.
 func (s *screen) choices(ctx context.Context, v *ui.Viewer, e *editor) error {
 	switch e.Tab {
 	case tabGeneral:
 		e.Namespaces = managed(v, e.NamespaceID)
-		chain, err := s.chain(ctx, v, e.NamespaceID)
-		if err != nil {
-			return err
-		}
-		return s.policies(ctx, v, e, chain)
+		return s.policies(ctx, v, e, chain(v, e.NamespaceID))
 	case tabTLS:
-		chain, err := s.chain(ctx, v, e.NamespaceID)
-		if err != nil {
-			return err
-		}
-		return s.keyPairs(ctx, v, e, chain)
+		return s.keyPairs(ctx, v, e, chain(v, e.NamespaceID))
 	}
 	return nil
 }
@@ -43,7 +29,7 @@ func (s *screen) choices(ctx context.Context, v *ui.Viewer, e *editor) error {
 func managed(v *ui.Viewer, current string) []ui.Namespace {
 	var out []ui.Namespace
 	for _, ns := range v.Namespaces() {
-		if ns.ID == current || v.Can(ns.ID, string(store.RoleManager)) {
+		if ns.ID == current || v.May(string(manage.EditRoutes), ns.ID) {
 			out = append(out, ns)
 		}
 	}
@@ -51,21 +37,19 @@ func managed(v *ui.Viewer, current string) []ui.Namespace {
 }
 
 // chain is a namespace and those above it that the viewer may see,
-// nearest first.
-func (s *screen) chain(ctx context.Context, v *ui.Viewer, id string) ([]string, error) {
+// nearest first, up to the first it may not.
+func chain(v *ui.Viewer, id string) []string {
 	out := []string{id}
-	for range maxDepth {
-		res, err := s.d.Services.Namespaces.GetNamespace(ctx, connect.NewRequest(&pb.GetNamespaceRequest{Id: id}))
-		if err != nil {
-			return nil, fmt.Errorf("read namespace %s: %w", id, err)
+	for i, ns := range v.Caller().Ancestry(id) {
+		if i == 0 {
+			continue // id itself
 		}
-		id = res.Msg.GetNamespace().GetParentId()
-		if id == "" || !v.Can(id, string(store.RoleViewer)) {
+		if !v.May(string(manage.View), ns) {
 			break
 		}
-		out = append(out, id)
+		out = append(out, ns)
 	}
-	return out, nil
+	return out
 }
 
 // policies offers the policies of the chain; the route's own policies stay
@@ -73,18 +57,16 @@ func (s *screen) chain(ctx context.Context, v *ui.Viewer, id string) ([]string, 
 // keeps them.
 func (s *screen) policies(ctx context.Context, v *ui.Viewer, e *editor, chain []string) error {
 	for _, ns := range chain {
-		res, err := s.d.Services.Policies.ListPolicies(ctx, connect.NewRequest(&pb.ListPoliciesRequest{
-			Namespace: ns, Limit: new(int64(maxChoices)), OrderBy: new("name"),
-		}))
+		page, err := s.d.App.ListPolicies(ctx, v.Caller(), manage.ListQuery{Namespace: ns, OrderBy: "name", Limit: maxChoices}, manage.PolicyReads{})
 		if err != nil {
 			return fmt.Errorf("list policies of namespace %s: %w", ns, err)
 		}
-		for _, p := range res.Msg.GetPolicies() {
-			if p.GetEnforced() {
-				e.Enforced = append(e.Enforced, p.GetName())
+		for _, p := range page.Items {
+			if p.Enforced {
+				e.Enforced = append(e.Enforced, p.Name)
 				continue
 			}
-			e.Policies = append(e.Policies, option{Value: p.GetId(), Label: labelIn(v, p.GetName(), ns, e.NamespaceID)})
+			e.Policies = append(e.Policies, option{Value: p.ID, Label: labelIn(v, p.Name, ns, e.NamespaceID)})
 		}
 	}
 	names := e.Route.GetPolicyNames()
@@ -104,18 +86,17 @@ func (s *screen) policies(ctx context.Context, v *ui.Viewer, e *editor, chain []
 // keyPairs offers the key pairs of the chain, and those the route uses.
 func (s *screen) keyPairs(ctx context.Context, v *ui.Viewer, e *editor, chain []string) error {
 	for _, ns := range chain {
-		res, err := s.d.Services.KeyChain.ListKeyPairs(ctx, connect.NewRequest(&pb.ListKeyPairsRequest{
-			NamespaceId: ns, Limit: new(int64(maxChoices)), OrderBy: new("name"),
-		}))
+		q := manage.KeyPairQuery{ListQuery: manage.ListQuery{Namespace: ns, OrderBy: "name", Limit: maxChoices}}
+		page, err := s.d.App.ListKeyPairs(ctx, v.Caller(), q)
 		if err != nil {
 			return fmt.Errorf("list key pairs of namespace %s: %w", ns, err)
 		}
-		for _, kp := range res.Msg.GetKeyPairs() {
-			label := labelIn(v, kp.GetName(), ns, e.NamespaceID)
-			if !kp.GetHasPrivateKey() {
+		for _, kp := range page.Items {
+			label := labelIn(v, kp.Name, ns, e.NamespaceID)
+			if !kp.HasPrivateKey {
 				label += " (certificate only)"
 			}
-			e.KeyPairs = append(e.KeyPairs, option{Value: kp.GetId(), Label: label})
+			e.KeyPairs = append(e.KeyPairs, option{Value: kp.ID, Label: label})
 		}
 	}
 	for _, id := range []string{

@@ -3,6 +3,7 @@ package routeedit
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 )
@@ -11,8 +12,8 @@ import (
 const staleMessage = "This route changed since you opened it (someone saved it meanwhile): nothing was saved. " +
 	"Your input is kept below; open the current version to see what changed, then make your edit again."
 
-// refuse shows a service's refusal of a save next to the field it names,
-// or above the form, and returns the page's status and message.
+// refuse shows the use cases' refusal of a save next to the field it
+// names, or above the form, and returns the page's status and message.
 func (e *editor) refuse(err error) (int, string) {
 	status := ui.Status(err)
 	field, reason := ui.FieldOf(err)
@@ -31,9 +32,10 @@ func (e *editor) refuse(err error) (int, string) {
 	return status, "The route was not " + verb + ": correct the fields marked below."
 }
 
-// fieldError puts a refusal about a service's field next to its form
-// field when this tab shows it, above the form otherwise. Refusals of the
-// reconciler do not replace one of the form's.
+// fieldError puts a refusal about a field of the route (a path as the use
+// cases name it) next to its form field when this tab shows it, above the
+// form otherwise. Refusals of the reconciler do not replace one of the
+// form's.
 func (e *editor) fieldError(path, reason, suffix string) {
 	tabKey, name, index, ok := formField(path)
 	if tabKey == tabGeneral && name == "to" && e.Tab == tabLB {
@@ -71,7 +73,11 @@ func (e *editor) reconcilerFinding() {
 	if st.GetState() != "error" || st.GetField() == "" || st.GetObjectVersion() != e.Route.GetVersion() {
 		return
 	}
-	if tabKey, _, _, ok := formField(st.GetField()); ok && tabKey == e.Tab {
-		e.fieldError(st.GetField(), st.GetReason(), " (so the route is not applied)")
+	// The reconciler names a field of the stored object, whose settings
+	// are under spec; the use cases, and so the form, name them from the
+	// route itself.
+	field := strings.TrimPrefix(st.GetField(), "spec.")
+	if tabKey, _, _, ok := formField(field); ok && tabKey == e.Tab {
+		e.fieldError(field, st.GetReason(), " (so the route is not applied)")
 	}
 }

@@ -8,10 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 )
 
@@ -38,12 +37,9 @@ type screen struct {
 	t *ui.Templates
 }
 
-func (s *screen) getRoute(r *http.Request) (*pb.Route, error) {
-	res, err := s.d.Services.Routes.GetRoute(r.Context(), connect.NewRequest(&pb.GetRouteRequest{Id: r.PathValue("id")}))
-	if err != nil {
-		return nil, err
-	}
-	return res.Msg.GetRoute(), nil
+// getRoute reads the route of the request's path as the viewer sees it.
+func (s *screen) getRoute(r *http.Request) (*manage.Route, error) {
+	return s.d.App.GetRoute(r.Context(), ui.ViewerFrom(r.Context()).Caller(), r.PathValue("id"))
 }
 
 func (s *screen) show(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +48,7 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 		tabKey = tabGeneral
 	}
 	if _, ok := tabByKey(tabKey); !ok {
-		s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("the route editor has no tab %q", tabKey)))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeNotFound, "tab", "the route editor has no tab %q", tabKey))
 		return
 	}
 	route, err := s.getRoute(r)
@@ -70,12 +66,12 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 // read at.
 func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 	if err := ui.ParseForm(w, r); err != nil {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%v", err))
 		return
 	}
 	t, ok := tabByKey(r.PostForm.Get("tab"))
 	if !ok {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("tab: %q is not a tab of the route editor", r.PostForm.Get("tab"))))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "tab", "%q is not a tab of the route editor", r.PostForm.Get("tab")))
 		return
 	}
 	route, err := s.getRoute(r)
@@ -84,7 +80,7 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := newEditor(ui.ViewerFrom(r.Context()), route, t.Key)
-	shown := valuesOf(route)
+	shown := valuesOf(e.Route)
 	e.keepInput(t, r.PostForm)
 	switch {
 	case e.Kubernetes:
@@ -101,21 +97,20 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 	}
 	e.Version = expected
 	p := &post{in: r.PostForm, shown: shown, form: e.Form}
-	edited := proto.CloneOf(route)
+	edited := proto.CloneOf(e.Route)
 	appliers[t.Key](p, edited)
 	if !p.ok() {
 		s.render(w, r, http.StatusBadRequest, e, "The route was not saved: correct the fields marked below.")
 		return
 	}
-	res, err := s.d.Services.Routes.SetRoute(r.Context(), connect.NewRequest(&pb.SetRouteRequest{Route: edited, ExpectedVersion: &expected}))
+	saved, err := s.setRoute(r, edited, expected)
 	if err != nil {
 		status, msg := e.refuse(err)
 		s.render(w, r, status, e, msg)
 		return
 	}
-	saved := res.Msg.GetRoute()
-	ui.Redirect(w, r, "/routes/"+url.PathEscape(saved.GetId())+"?tab="+t.Key,
-		fmt.Sprintf("Saved the %s tab of route %s.", strings.ToLower(t.Label), saved.GetName()))
+	ui.Redirect(w, r, "/routes/"+url.PathEscape(saved.ID)+"?tab="+t.Key,
+		fmt.Sprintf("Saved the %s tab of route %s.", strings.ToLower(t.Label), saved.Name))
 }
 
 func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
@@ -124,13 +119,13 @@ func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, err)
 		return
 	}
-	_, err = s.d.Services.Routes.DeleteRoute(r.Context(), connect.NewRequest(&pb.DeleteRouteRequest{Id: route.GetId()}))
-	if err != nil {
-		e := newEditor(ui.ViewerFrom(r.Context()), route, tabGeneral)
+	v := ui.ViewerFrom(r.Context())
+	if err := s.d.App.DeleteRoute(r.Context(), v.Caller(), route.ID); err != nil {
+		e := newEditor(v, route, tabGeneral)
 		s.render(w, r, ui.Status(err), e, "The route was not deleted: "+ui.Message(err))
 		return
 	}
-	ui.Redirect(w, r, "/routes?namespace="+url.QueryEscape(route.GetNamespaceId()), "Deleted route "+route.GetName()+".")
+	ui.Redirect(w, r, "/routes?namespace="+url.QueryEscape(route.NamespaceID), "Deleted route "+route.Name+".")
 }
 
 // render shows the route page, with the choices of its tab.
