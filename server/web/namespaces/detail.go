@@ -1,23 +1,20 @@
 package namespaces
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
-	"github.com/pomerium-console/pomerium-console/manage/rbac"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // header is what both pages of one namespace show about it.
 type header struct {
-	NS       *pb.Namespace
+	NS       *manage.Namespace
 	Path     string
 	Role     store.Role
 	Modified time.Time
@@ -31,26 +28,22 @@ type header struct {
 	Tab string
 }
 
-// loadHeader reads one namespace through the service, which refuses a
-// viewer who may not see it.
+// loadHeader reads one namespace, which the use cases refuse to a viewer
+// who may not see it.
 func (s *screen) loadHeader(r *http.Request, id, tab string) (header, error) {
-	res, err := s.d.Services.Namespaces.GetNamespace(r.Context(), connect.NewRequest(&pb.GetNamespaceRequest{Id: id}))
+	v := ui.ViewerFrom(r.Context())
+	ns, err := s.d.App.GetNamespace(r.Context(), v.Caller(), id)
 	if err != nil {
 		return header{}, err
 	}
-	ns := res.Msg.GetNamespace()
-	v := ui.ViewerFrom(r.Context())
 	h := header{
-		NS: ns, Path: v.NamespacePath(ns.GetId()), Role: v.Role(ns.GetId()), Tab: tab,
-		Global:   ns.GetParentId() == "",
-		ReadOnly: ns.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes),
-	}
-	if t := ns.GetModifiedAt(); t != nil {
-		h.Modified = t.AsTime()
+		NS: ns, Path: v.NamespacePath(ns.ID), Role: v.Role(ns.ID), Tab: tab, Modified: ns.ModifiedAt,
+		Global:   ns.NamespaceID == "",
+		ReadOnly: ns.Origin == store.OriginKubernetes,
 	}
 	if !h.Global {
-		h.ParentPath = v.NamespacePath(ns.GetParentId())
-		h.ParentVisible = v.Can(ns.GetParentId(), string(store.RoleViewer))
+		h.ParentPath = v.NamespacePath(ns.NamespaceID)
+		h.ParentVisible = v.May(string(manage.View), ns.NamespaceID)
 	}
 	return h, nil
 }
@@ -60,13 +53,13 @@ type nsData struct {
 	header
 	Children []item
 	Pager    *ui.Pager
-	// CanCreate: the viewer manages this namespace and so its children.
+	// CanCreate: the viewer may edit the namespaces below this one.
 	CanCreate bool
-	// CanEdit: the viewer manages the parent, which renaming, moving and
-	// deleting this namespace take.
+	// CanEdit: the viewer may edit the namespaces of the parent, which
+	// renaming, moving and deleting this namespace take.
 	CanEdit bool
-	// Targets are where the namespace may move: namespaces the viewer
-	// manages, outside the namespace's own subtree.
+	// Targets are where the namespace may move: namespaces whose children
+	// the viewer may edit, outside the namespace's own subtree.
 	Targets                      []ui.Namespace
 	Create, Rename, Move, Delete *ui.Form
 }
@@ -94,51 +87,39 @@ func (s *screen) loadNamespace(r *http.Request, id string) (*nsData, error) {
 	v := ui.ViewerFrom(r.Context())
 	d := &nsData{
 		header: h, Pager: pagerAt(r, "/namespaces/"+id),
-		CanCreate: !h.ReadOnly && v.Can(id, string(store.RoleManager)),
-		CanEdit:   !h.Global && !h.ReadOnly && v.Can(h.NS.GetParentId(), string(store.RoleManager)),
+		CanCreate: !h.ReadOnly && v.May(string(manage.EditNamespaces), id),
+		CanEdit:   !h.Global && !h.ReadOnly && v.May(string(manage.EditNamespaces), h.NS.NamespaceID),
 		Create:    ui.NewForm(), Rename: ui.NewForm(), Move: ui.NewForm(), Delete: ui.NewForm(),
 	}
-	version := strconv.FormatInt(h.NS.GetVersion(), 10)
-	d.Rename.Values["name"], d.Rename.Values["expected_version"] = h.NS.GetName(), version
-	d.Move.Values["parent_id"], d.Move.Values["expected_version"] = h.NS.GetParentId(), version
-	// The children of a namespace the viewer sees are visible too: roles
-	// hold in every namespace below the one they are granted on.
-	children, err := s.d.Store.List(r.Context(), store.KindNamespace, store.ListQuery{NamespaceID: id, Offset: d.Pager.Offset, Limit: d.Pager.Limit})
+	version := strconv.FormatInt(h.NS.Version, 10)
+	d.Rename.Values["name"], d.Rename.Values["expected_version"] = h.NS.Name, version
+	d.Move.Values["namespace_id"], d.Move.Values["expected_version"] = h.NS.NamespaceID, version
+	children, err := s.d.App.ChildNamespaces(r.Context(), v.Caller(), id, false, d.Pager.Offset, d.Pager.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("list children of namespace %s: %w", id, err)
+		return nil, err
 	}
-	d.Pager.Total = children.TotalCount
-	for _, o := range children.Objects {
-		m := o.GetObjectMeta()
-		d.Children = append(d.Children, item{ID: m.ID, Name: m.Name, ParentID: m.NamespaceID, Role: v.Role(m.ID)})
+	d.Pager.Total = children.Total
+	for _, ns := range children.Items {
+		d.Children = append(d.Children, item{ID: ns.ID, Name: ns.Name, ParentID: ns.NamespaceID, Role: v.Role(ns.ID)})
 	}
 	if d.CanEdit {
-		if d.Targets, err = s.moveTargets(r, v, id); err != nil {
-			return nil, err
-		}
+		d.Targets = moveTargets(v, id)
 	}
 	return d, nil
 }
 
-// moveTargets lists the namespaces the viewer manages that are not id or
-// below it: the store refuses a cycle anyway, the select should not offer
-// one.
-func (s *screen) moveTargets(r *http.Request, v *ui.Viewer, id string) ([]ui.Namespace, error) {
-	below, err := s.d.Store.List(r.Context(), store.KindNamespace, store.ListQuery{NamespaceID: id, Recursive: true})
-	if err != nil {
-		return nil, fmt.Errorf("list namespaces below %s: %w", id, err)
-	}
-	excluded := map[string]bool{id: true}
-	for _, o := range below.Objects {
-		excluded[o.GetObjectMeta().ID] = true
-	}
+// moveTargets lists the namespaces whose children the viewer may edit that
+// are not id or below it: the use cases refuse a cycle anyway, the select
+// should not offer one.
+func moveTargets(v *ui.Viewer, id string) []ui.Namespace {
+	c := v.Caller()
 	var out []ui.Namespace
 	for _, ns := range v.Namespaces() {
-		if !excluded[ns.ID] && rbac.AtLeast(ns.Role, store.RoleManager) {
+		if !slices.Contains(c.Ancestry(ns.ID), id) && v.May(string(manage.EditNamespaces), ns.ID) {
 			out = append(out, ns)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // refused shows a refusal of one of the general page's forms: next to the

@@ -4,9 +4,8 @@
 // namespaces, and the roles granted on a namespace to users and groups
 // (granted here, or inherited from the namespaces above it).
 //
-// It changes nothing itself: every change goes through the API's
-// NamespaceService and NamespacePermissionService, which check the
-// viewer's role, validate and log. It reads the store only for what those
-// services do not offer cheaply: the whole tree with parent links, one
-// page of children, and one page of the grants of one namespace.
+// It reads and changes namespaces and permissions only through the use
+// cases (package manage), which check the viewer's role, validate and log.
+// Its forms name their inputs as the use cases name the fields they
+// refuse, so that a refusal lands next to its input.
 package namespaces

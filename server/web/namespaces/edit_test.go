@@ -152,7 +152,7 @@ func TestMoveThroughTheFormOffersNoCycle(t *testing.T) {
 	page := b.Get("/namespaces/" + app)
 	action := "/namespaces/" + app + "/move"
 	var offered []string
-	page.Find(`form[action="` + action + `"] select[name="parent_id"] option`).Each(func(_ int, o *goquery.Selection) {
+	page.Find(`form[action="` + action + `"] select[name="namespace_id"] option`).Each(func(_ int, o *goquery.Selection) {
 		offered = append(offered, o.AttrOr("value", ""))
 	})
 	for _, id := range []string{app, deep} {
@@ -163,13 +163,13 @@ func TestMoveThroughTheFormOffersNoCycle(t *testing.T) {
 	if !slices.Contains(offered, other) || !slices.Contains(offered, global) {
 		t.Errorf("move offers %v, want other and Global", offered)
 	}
-	if sel, _ := page.Find(`select[name="parent_id"] option[selected]`).Attr("value"); sel != team {
+	if sel, _ := page.Find(`select[name="namespace_id"] option[selected]`).Attr("value"); sel != team {
 		t.Errorf("selected parent %q, want the current one", sel)
 	}
 
 	v := expectedVersion(t, page, action)
 	// A crafted move under its own child is refused next to the field.
-	res := b.Post(action, form("parent_id", deep, "expected_version", v))
+	res := b.Post(action, form("namespace_id", deep, "expected_version", v))
 	wantStatus(t, res, http.StatusBadRequest)
 	if got := res.Find("#move-parent-error").Text(); !strings.Contains(got, "own ancestor") {
 		t.Errorf("cycle refusal next to the field: %q\n%s", got, res.Find("main").Text())
@@ -187,7 +187,7 @@ func TestMoveThroughTheFormOffersNoCycle(t *testing.T) {
 		t.Fatalf("parent %s after a refused move", got)
 	}
 
-	wantRedirect(t, b.Post(action, form("parent_id", other, "expected_version", v)), "/namespaces/"+app)
+	wantRedirect(t, b.Post(action, form("namespace_id", other, "expected_version", v)), "/namespaces/"+app)
 	if got := getns(t, e.Store, app).NamespaceID; got != other {
 		t.Fatalf("parent %s after move, want other", got)
 	}
@@ -264,7 +264,7 @@ func TestFormsWithoutTheCSRFTokenChangeNothing(t *testing.T) {
 			"/namespaces/" + team + "/permissions/" + pid + "/revoke": form(),
 			"/namespaces/" + team + "/children":                       form("name", "sneaky"),
 			"/namespaces/" + app + "/rename":                          form("name", "sneaky", "expected_version", v),
-			"/namespaces/" + app + "/move":                            form("parent_id", global, "expected_version", v),
+			"/namespaces/" + app + "/move":                            form("namespace_id", global, "expected_version", v),
 			"/namespaces/" + app + "/delete":                          form(),
 			"/namespaces/" + team + "/permissions":                    form("subject_type", "user", "subject_id", "x@example.com", "role", "admin"),
 		} {

@@ -4,25 +4,19 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
-
 // env is a console on a fresh store.
 func env(t *testing.T) *webtest.Env {
 	t.Helper()
-	return webtest.New(t, webtest.Postgres(t, srv), webtest.Options{})
+	return webtest.New(t, webtest.Embedded(t), webtest.Options{})
 }
 
 // admin is a browser signed in with a recovery token for Global. It loads

@@ -36,7 +36,7 @@ func TestListFailureShowsInsideTheResults(t *testing.T) {
 	t.Parallel()
 	log := testr.New(t)
 	mux := http.NewServeMux()
-	Register(mux, ui.Deps{Store: unreadable{}, Chrome: &ui.Chrome{Log: log}, Log: log})
+	Register(mux, ui.Deps{App: manage.New(manage.Options{Store: unreadable{}, Logger: log}), Chrome: &ui.Chrome{Log: log}, Log: log})
 	viewer := ui.NewViewer(&auth.Principal{Kind: auth.KindUser, Subject: "u@example.com"},
 		manage.CallerOf(manage.Identity{Subject: "u@example.com"}, store.OriginUI, rbac.New(nil, nil)), "token", false)
 	for _, htmx := range []bool{false, true} {

@@ -2,12 +2,10 @@ package namespaces
 
 import (
 	"embed"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 //go:embed *.html
@@ -84,20 +82,12 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	s.t.Render(w, r, http.StatusOK, listPage, ui.Page{Title: "Namespaces", Nav: ui.NavNamespaces, Data: d})
 }
 
-// visibleTree reads every namespace and keeps those the viewer can see, in
-// tree order. It reads the store rather than ListNamespaces, which counts
-// the routes and policies of each namespace: two queries per namespace
-// that the tree does not show.
+// visibleTree reads the namespaces the viewer can see, in tree order.
 func (s *screen) visibleTree(r *http.Request, v *ui.Viewer) ([]item, error) {
-	all, err := s.d.Store.List(r.Context(), store.KindNamespace, store.ListQuery{})
+	c := v.Caller()
+	nss, err := s.d.App.NamespaceTree(r.Context(), c)
 	if err != nil {
-		return nil, fmt.Errorf("list namespaces: %w", err)
+		return nil, err
 	}
-	nss := make([]*store.Namespace, 0, len(all.Objects))
-	for _, o := range all.Objects {
-		if ns, ok := o.(*store.Namespace); ok {
-			nss = append(nss, ns)
-		}
-	}
-	return treeOrder(nss, func(id string) bool { return v.Can(id, string(store.RoleViewer)) }), nil
+	return treeOrder(nss, c.Sees), nil
 }

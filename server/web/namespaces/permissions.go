@@ -1,14 +1,11 @@
 package namespaces
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -21,20 +18,17 @@ var roles = []store.Role{store.RoleViewer, store.RoleManager, store.RoleAdmin}
 // links each namespace for the rest.
 const inheritedLimit = 20
 
-// maxAncestry bounds the walk up the tree, which the store keeps free of
-// cycles; a corrupt tree must not hang a page.
-const maxAncestry = 64
-
 // permData is the permissions page of one namespace.
 type permData struct {
 	header
 	Query  string
 	Grants []*store.NamespacePermission
 	Pager  *ui.Pager
-	// CanGrant: the viewer is an admin here, which granting, changing and
-	// revoking take.
+	// CanGrant: the viewer may grant roles here, which changing and
+	// revoking take too.
 	CanGrant bool
-	// Roles are the roles the viewer may grant: none above their own.
+	// Roles are the roles the viewer may grant: none above their own, as
+	// the use cases refuse.
 	Roles []store.Role
 	Grant *ui.Form
 	// RowErrors are refusals of a change or revocation, by permission id.
@@ -66,10 +60,7 @@ func (s *screen) renderPermissions(w http.ResponseWriter, r *http.Request, statu
 }
 
 // loadPermissions reads one page of the namespace's grants and those of
-// the namespaces above it that the viewer can see. The grants are read
-// from the store, a page at a time: ListNamespacePermissions returns every
-// grant of every namespace. The service's rule is kept: a viewer of a
-// namespace sees its grants.
+// the namespaces above it that the viewer can see.
 func (s *screen) loadPermissions(r *http.Request, id string) (*permData, error) {
 	h, err := s.loadHeader(r, id, "permissions")
 	if err != nil {
@@ -78,68 +69,52 @@ func (s *screen) loadPermissions(r *http.Request, id string) (*permData, error) 
 	v := ui.ViewerFrom(r.Context())
 	d := &permData{
 		header: h, Pager: pagerAt(r, "/namespaces/"+id+"/permissions"), Grant: ui.NewForm(),
-		CanGrant: !h.ReadOnly && v.Can(id, string(store.RoleAdmin)), RowErrors: map[string]string{},
+		CanGrant: !h.ReadOnly && v.May(string(manage.GrantRoles), id), RowErrors: map[string]string{},
 	}
 	if r.Method == http.MethodGet {
 		d.Query = strings.TrimSpace(r.URL.Query().Get("q"))
 	}
 	for _, role := range roles {
+		// Not an action of the table: the rule that nobody grants a role
+		// above their own, which SetPermission holds.
 		if rbac.AtLeast(h.Role, role) {
 			d.Roles = append(d.Roles, role)
 		}
 	}
 	d.Grant.Values["subject_type"], d.Grant.Values["role"] = string(store.SubjectUser), string(store.RoleViewer)
-	res, err := s.d.Store.List(r.Context(), store.KindNamespacePermission, store.ListQuery{
-		NamespaceID: id, Query: d.Query, OrderBy: "created_at", Offset: d.Pager.Offset, Limit: d.Pager.Limit,
-	})
+	page, err := manage.Objects[*store.NamespacePermission](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{ListQuery: manage.ListQuery{
+		Namespace: id, Query: d.Query, OrderBy: "created_at", Offset: d.Pager.Offset, Limit: d.Pager.Limit,
+	}})
 	if err != nil {
-		return nil, fmt.Errorf("list permissions of namespace %s: %w", id, err)
+		return nil, err
 	}
-	d.Pager.Total = res.TotalCount
-	d.Grants = permissionsOf(res.Objects)
-	if d.Inherited, err = s.inherited(r, v, h.NS.GetParentId()); err != nil {
+	d.Pager.Total, d.Grants = page.Total, page.Items
+	if d.Inherited, err = s.inherited(r, v, id); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// inherited lists the grants of the namespaces from parentID up that the
-// viewer can see, nearest first: those hidden from the viewer stay hidden,
-// as ListNamespacePermissionGroups hides them.
-func (s *screen) inherited(r *http.Request, v *ui.Viewer, parentID string) ([]inherited, error) {
+// inherited lists the grants of the namespaces above id that the viewer
+// can see, nearest first: those hidden from the viewer stay hidden.
+func (s *screen) inherited(r *http.Request, v *ui.Viewer, id string) ([]inherited, error) {
+	c := v.Caller()
 	var out []inherited
-	for id, hops := parentID, 0; id != "" && hops < maxAncestry; hops++ {
-		ns, err := store.Get[*store.Namespace](r.Context(), s.d.Store, id)
-		if errors.Is(err, store.ErrNotFound) {
-			// Deleted since the page's own namespace was read: nothing
-			// above it to show.
-			break
+	for _, above := range c.Ancestry(id) {
+		if above == id || !c.Sees(above) {
+			continue
 		}
+		page, err := manage.Objects[*store.NamespacePermission](r.Context(), s.d.App, c, manage.ObjectQuery{ListQuery: manage.ListQuery{
+			Namespace: above, OrderBy: "created_at", Limit: inheritedLimit,
+		}})
 		if err != nil {
-			return nil, fmt.Errorf("read namespace %s: %w", id, err)
+			return nil, err
 		}
-		if v.Can(id, string(store.RoleViewer)) {
-			res, err := s.d.Store.List(r.Context(), store.KindNamespacePermission, store.ListQuery{NamespaceID: id, OrderBy: "created_at", Limit: inheritedLimit})
-			if err != nil {
-				return nil, fmt.Errorf("list permissions of namespace %s: %w", id, err)
-			}
-			if res.TotalCount > 0 {
-				out = append(out, inherited{ID: id, Path: v.NamespacePath(id), Grants: permissionsOf(res.Objects), More: res.TotalCount - len(res.Objects)})
-			}
+		if page.Total > 0 {
+			out = append(out, inherited{ID: above, Path: v.NamespacePath(above), Grants: page.Items, More: page.Total - len(page.Items)})
 		}
-		id = ns.NamespaceID
 	}
 	return out, nil
-}
-
-func permissionsOf(objs []store.Object) []*store.NamespacePermission {
-	out := make([]*store.NamespacePermission, 0, len(objs))
-	for _, o := range objs {
-		if p, ok := o.(*store.NamespacePermission); ok {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // refusedPermission shows a refusal on the permissions page: with the form
@@ -170,14 +145,15 @@ func (s *screen) grant(w http.ResponseWriter, r *http.Request) {
 	// An identifier with stray white space would never match the caller
 	// Pomerium names.
 	f.Values["subject_id"] = strings.TrimSpace(f.Get("subject_id"))
-	_, err = s.d.Services.Permissions.SetNamespacePermission(r.Context(), connect.NewRequest(&pb.SetNamespacePermissionRequest{
-		NamespacePermission: &pb.NamespacePermission{
-			NamespaceId: id, SubjectType: f.Get("subject_type"), SubjectId: f.Get("subject_id"), Role: f.Get("role"),
+	_, err = s.d.App.SetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), manage.PermissionInput{
+		Permission: &store.NamespacePermission{
+			ObjectMeta:  store.ObjectMeta{NamespaceID: id},
+			SubjectType: store.SubjectType(f.Get("subject_type")), SubjectID: f.Get("subject_id"), Role: store.Role(f.Get("role")),
 		},
-	}))
+	})
 	if err != nil {
 		s.refusedPermission(w, r, id, err, func(d *permData) {
-			refuse(f, err, permissionFields)
+			refuse(f, err)
 			d.Grant = f
 		})
 		return
@@ -188,15 +164,15 @@ func (s *screen) grant(w http.ResponseWriter, r *http.Request) {
 
 // existing reads the permission of the URL, which must belong to the
 // namespace of the URL.
-func (s *screen) existing(r *http.Request, id, pid string) (*pb.NamespacePermission, error) {
-	res, err := s.d.Services.Permissions.GetNamespacePermission(r.Context(), connect.NewRequest(&pb.GetNamespacePermissionRequest{Id: pid}))
+func (s *screen) existing(r *http.Request, id, pid string) (*manage.Permission, error) {
+	p, err := s.d.App.GetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), pid)
 	if err != nil {
 		return nil, err
 	}
-	if p := res.Msg.GetNamespacePermission(); p.GetNamespaceId() == id {
-		return p, nil
+	if p.NamespaceID != id {
+		return nil, manage.Refuse(manage.CodeNotFound, "", "namespace %s has no permission %s", id, pid)
 	}
-	return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s has no permission %s", id, pid))
+	return p, nil
 }
 
 // changeRole changes the role of one grant, if it is still at the version
@@ -210,7 +186,7 @@ func (s *screen) changeRole(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(err error) {
 		s.refusedPermission(w, r, id, err, func(d *permData) {
-			refuse(f, err, permissionFields)
+			refuse(f, err)
 			d.rowError(pid, strings.Join(values(f.Errors), "; "))
 		})
 	}
@@ -224,25 +200,24 @@ func (s *screen) changeRole(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, err)
 		return
 	}
-	_, err = s.d.Services.Permissions.SetNamespacePermission(r.Context(), connect.NewRequest(&pb.SetNamespacePermissionRequest{
-		NamespacePermission: &pb.NamespacePermission{
-			Id: pid, NamespaceId: id, SubjectType: p.GetSubjectType(), SubjectId: p.GetSubjectId(), Role: f.Get("role"),
-		},
-		ExpectedVersion: version,
-	}))
+	changed := &store.NamespacePermission{
+		ObjectMeta:  store.ObjectMeta{ID: pid, NamespaceID: id},
+		SubjectType: p.SubjectType, SubjectID: p.SubjectID, Role: store.Role(f.Get("role")),
+	}
+	_, err = s.d.App.SetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), manage.PermissionInput{Permission: changed, ExpectedVersion: version})
 	if err != nil {
 		fail(err)
 		return
 	}
 	ui.Redirect(w, r, "/namespaces/"+id+"/permissions",
-		fmt.Sprintf("%s %q is now %s.", p.GetSubjectType(), p.GetSubjectId(), f.Get("role")))
+		fmt.Sprintf("%s %q is now %s.", p.SubjectType, p.SubjectID, f.Get("role")))
 }
 
 // revoke deletes one grant.
 func (s *screen) revoke(w http.ResponseWriter, r *http.Request) {
 	id, pid := r.PathValue("id"), r.PathValue("pid")
 	if err := ui.ParseForm(w, r); err != nil {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%v", err))
 		return
 	}
 	p, err := s.existing(r, id, pid)
@@ -250,12 +225,12 @@ func (s *screen) revoke(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, err)
 		return
 	}
-	if _, err := s.d.Services.Permissions.DeleteNamespacePermission(r.Context(), connect.NewRequest(&pb.DeleteNamespacePermissionRequest{Id: pid})); err != nil {
+	if err := s.d.App.DeletePermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), pid); err != nil {
 		s.refusedPermission(w, r, id, err, func(d *permData) { d.rowError(pid, ui.Message(err)) })
 		return
 	}
 	ui.Redirect(w, r, "/namespaces/"+id+"/permissions",
-		fmt.Sprintf("Revoked %s of %s %q.", p.GetRole(), p.GetSubjectType(), p.GetSubjectId()))
+		fmt.Sprintf("Revoked %s of %s %q.", p.Role, p.SubjectType, p.SubjectID))
 }
 
 // values are the messages of a form's errors, in a stable order.
