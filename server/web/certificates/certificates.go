@@ -6,12 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 //go:embed *.html
@@ -40,7 +36,7 @@ type listData struct {
 	Namespace, Q string
 	Items        []keyPair
 	Pager        *ui.Pager
-	// CanUpload: the viewer is admin of a namespace, which uploading takes.
+	// CanUpload: the viewer may edit the key pairs of a namespace.
 	CanUpload bool
 	// Refusal says why the list could not be read (a namespace filter the
 	// viewer may not see, say). It is shown inside #results, the part a
@@ -58,7 +54,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	}
 	namespaces := v.Scope(d.Namespace)
 	page := ui.Page{Title: "Certificates", Nav: ui.NavCertificates}
-	records, err := s.find(r.Context(), namespaces, d.Q, d.Pager)
+	records, err := s.find(r.Context(), v.Caller(), namespaces, d.Q, d.Pager)
 	if err != nil {
 		status, refusal, show := s.t.Refusal(w, r, err)
 		if !show {
@@ -77,27 +73,25 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 }
 
 // find returns the page of key pairs the pager asks for across namespaces,
-// in their order, and sets the pager's total. The service lists one
+// in their order, and sets the pager's total. Key pairs are listed one
 // namespace at a time, so each namespace is asked for the part of the page
-// it holds (and its count): one call per namespace, never more than a page
+// it holds (and its count): one read per namespace, never more than a page
 // of key pairs read.
-func (s *screen) find(ctx context.Context, namespaces []string, q string, p *ui.Pager) ([]*pb.KeyPairRecord, error) {
+func (s *screen) find(ctx context.Context, c *manage.Caller, namespaces []string, q string, p *ui.Pager) ([]*manage.KeyPair, error) {
 	skip, need := p.Offset, p.Limit
-	var out []*pb.KeyPairRecord
+	var out []*manage.KeyPair
 	for _, ns := range namespaces {
-		// A limit of 0 means the largest page to the service: ask for one
-		// key pair where only the count is needed.
-		req := &pb.ListKeyPairsRequest{NamespaceId: ns, Offset: proto.Int64(int64(skip)), Limit: proto.Int64(int64(max(need, 1)))}
-		if q != "" {
-			req.Query = proto.String(q)
-		}
-		res, err := s.d.Services.KeyChain.ListKeyPairs(ctx, connect.NewRequest(req))
+		// A limit of 0 is the largest page: ask for one key pair where only
+		// the count is needed.
+		res, err := s.d.App.ListKeyPairs(ctx, c, manage.KeyPairQuery{ListQuery: manage.ListQuery{
+			Namespace: ns, Query: q, Offset: skip, Limit: max(need, 1),
+		}})
 		if err != nil {
 			return nil, err
 		}
-		total := int(res.Msg.GetTotalCount())
+		total := res.Total
 		p.Total += total
-		if got := res.Msg.GetKeyPairs(); need > 0 {
+		if got := res.Items; need > 0 {
 			got = got[:min(len(got), need)]
 			out = append(out, got...)
 			need -= len(got)
@@ -112,7 +106,7 @@ func (s *screen) find(ctx context.Context, namespaces []string, q string, p *ui.
 func adminNamespaces(v *ui.Viewer) []ui.Namespace {
 	var out []ui.Namespace
 	for _, ns := range v.Namespaces() {
-		if v.Can(ns.ID, string(store.RoleAdmin)) {
+		if v.May(string(manage.EditKeyPairs), ns.ID) {
 			out = append(out, ns)
 		}
 	}

@@ -27,7 +27,7 @@ func TestUploadFilesShowsParsedDetails(t *testing.T) {
 		t.Fatalf("upload page: status %d: %s", page.Status, page.Text())
 	}
 	res := admin.PostMultipart("/certificates/new", url.Values{"name": {"app"}, "namespace_id": {global}},
-		map[string]string{"certificate_file": p.Cert, "key_file": p.Key})
+		map[string]string{"certificate_file": p.Cert, "private_key_file": p.Key})
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("upload: status %d: %s", res.Status, res.Find("main").Text())
 	}
@@ -149,10 +149,10 @@ func TestUploadRefusalsKeepInputAndWriteNothing(t *testing.T) {
 			url.Values{"name": {"app"}, "namespace_id": {global}, "certificate": {"hello"}}},
 		{"no certificate block", "#certificate-error", "certificate: holds no PEM CERTIFICATE block",
 			url.Values{"name": {"app"}, "namespace_id": {global}, "certificate": {"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}}},
-		{"mismatched key", "#key-error", "key: does not match the public key",
-			url.Values{"name": {"app"}, "namespace_id": {global}, "certificate": {p.Cert}, "key": {other.Key}}},
+		{"mismatched key", "#private_key-error", "key: does not match the public key",
+			url.Values{"name": {"app"}, "namespace_id": {global}, "certificate": {p.Cert}, "private_key": {other.Key}}},
 		{"no name", "#name-error", "required",
-			url.Values{"namespace_id": {global}, "certificate": {p.Cert}, "key": {p.Key}}},
+			url.Values{"namespace_id": {global}, "certificate": {p.Cert}, "private_key": {p.Key}}},
 	} {
 		res := admin.Post("/certificates/new", c.form)
 		if res.Status != http.StatusBadRequest {
@@ -190,7 +190,7 @@ func TestManagerCannotUploadOrDelete(t *testing.T) {
 		t.Errorf("manager's upload page: status %d, want 403", got)
 	}
 	p := selfSigned(t, "new.example.com", time.Now().Add(90*24*time.Hour))
-	res := m.Post("/certificates/new", url.Values{"name": {"new"}, "namespace_id": {global}, "certificate": {p.Cert}, "key": {p.Key}})
+	res := m.Post("/certificates/new", url.Values{"name": {"new"}, "namespace_id": {global}, "certificate": {p.Cert}, "private_key": {p.Key}})
 	if res.Status != http.StatusForbidden || !strings.Contains(res.Find("main").Text(), "needs admin") {
 		t.Errorf("manager's upload: status %d, want 403 saying admin is needed: %s", res.Status, res.Find("main").Text())
 	}
@@ -214,7 +214,7 @@ func TestMissingCSRFTokenIsRefused(t *testing.T) {
 	admin.Get("/certificates") // a page of the signed-in session carries its CSRF token
 	p := selfSigned(t, "new.example.com", time.Now().Add(90*24*time.Hour))
 	if got := admin.PostMultipart("/certificates/new", url.Values{"csrf_token": {""}, "name": {"new"}, "namespace_id": {global}},
-		map[string]string{"certificate_file": p.Cert, "key_file": p.Key}).Status; got != http.StatusForbidden {
+		map[string]string{"certificate_file": p.Cert, "private_key_file": p.Key}).Status; got != http.StatusForbidden {
 		t.Errorf("upload without CSRF token: status %d, want 403", got)
 	}
 	if got := admin.Post("/certificates/"+kp.ID+"/delete", url.Values{"csrf_token": {"forged"}}).Status; got != http.StatusForbidden {

@@ -1,20 +1,14 @@
 package certificates_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/certificates"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
-
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 
 var actor = store.Actor{Subject: "test", Origin: store.OriginAPI}
 
@@ -22,7 +16,7 @@ var actor = store.Actor{Subject: "test", Origin: store.OriginAPI}
 // depend on the screens beside it.
 func env(t *testing.T) (*webtest.Env, store.Store) {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	return webtest.New(t, st, webtest.Options{Screens: []web.Screen{certificates.Register}}), st
 }
 

@@ -7,8 +7,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/pomerium-console/pomerium-console/api/consolepb"
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -36,8 +37,8 @@ func ExpiryAt(notAfter, now time.Time) Expiry {
 	return Expiry{Class: "expiry-ok", Label: "valid"}
 }
 
-// keyPair is a key pair as the pages show it: what the service reports,
-// with times as times and names as text.
+// keyPair is a key pair as the pages show it: the details of its leaf
+// certificate as Pomerium's records describe it, with names as text.
 type keyPair struct {
 	ID, Name, NamespaceID, NamespacePath string
 	Subject, SubjectCN, Issuer, Serial   string
@@ -47,14 +48,17 @@ type keyPair struct {
 	Created, Modified                    time.Time
 	Expiry                               Expiry
 	HasKey                               bool
-	// PEM is the certificate chain: public, unlike the key, which the
-	// service never returns.
-	PEM  string
-	Sync *consolepb.SyncStatus
+	// PEM is the certificate chain: public, unlike the key, which the use
+	// cases never return.
+	PEM string
+	// Meta says where the key pair came from; Sync is what the reconciler
+	// found (nil: nothing yet).
+	Meta store.ObjectMeta
+	Sync *store.ObjectStatus
 	// ReadOnly: the key pair mirrors a Kubernetes object.
 	ReadOnly bool
-	// CanDelete: the viewer is admin of its namespace and it is not
-	// read-only.
+	// CanDelete: the viewer may edit the key pairs of its namespace and it
+	// is not read-only.
 	CanDelete bool
 }
 
@@ -67,25 +71,35 @@ func (k keyPair) SANs() []string {
 	return append(out, k.URIs...)
 }
 
-// Synced reports whether the reconciler said anything about the key pair
-// (a status with only an origin has no state).
-func (k keyPair) Synced() bool { return k.Sync != nil && k.Sync.GetState() != "" }
+// Synced reports whether the reconciler said anything about the key pair.
+func (k keyPair) Synced() bool { return k.Sync != nil }
 
-func keyPairOf(v *ui.Viewer, kp *pb.KeyPairRecord) keyPair {
-	info := kp.GetCertInfo()
+func keyPairOf(v *ui.Viewer, kp *manage.KeyPair) keyPair {
+	info := certificateInfo(kp.Certificate)
 	out := keyPair{
-		ID: kp.GetId(), Name: kp.GetName(), NamespaceID: kp.GetNamespaceId(), NamespacePath: v.NamespacePath(kp.GetNamespaceId()),
+		ID: kp.ID, Name: kp.Name, NamespaceID: kp.NamespaceID, NamespacePath: v.NamespacePath(kp.NamespaceID),
 		Subject: nameOf(info.GetSubject()), SubjectCN: info.GetSubject().GetCommonName(), Issuer: nameOf(info.GetIssuer()),
 		Serial: info.GetSerial(), DNS: info.GetDnsNames(), IPs: info.GetIpAddresses(), Emails: info.GetEmailAddresses(), URIs: info.GetUris(),
 		KeyUsage:  usageOf(info.GetKeyUsage()),
 		NotBefore: timeOf(info.GetNotBefore()), NotAfter: timeOf(info.GetNotAfter()),
-		Created: timeOf(kp.GetCreatedAt()), Modified: timeOf(kp.GetModifiedAt()),
-		HasKey: kp.GetHasPrivateKey(), PEM: string(kp.GetCertificate()), Sync: kp.GetSyncStatus(),
-		ReadOnly: kp.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes),
+		Created: kp.CreatedAt, Modified: kp.ModifiedAt,
+		HasKey: kp.HasPrivateKey, PEM: string(kp.Certificate), Meta: kp.ObjectMeta, Sync: kp.Status,
+		ReadOnly: kp.Origin == store.OriginKubernetes,
 	}
 	out.Expiry = ExpiryAt(out.NotAfter, time.Now())
-	out.CanDelete = !out.ReadOnly && v.Can(out.NamespaceID, string(store.RoleAdmin))
+	out.CanDelete = !out.ReadOnly && v.May(string(manage.EditKeyPairs), out.NamespaceID)
 	return out
+}
+
+// certificateInfo describes the leaf of a certificate chain as the
+// compiler describes it in KeyPair records; nil (no details) for a chain
+// that does not parse, which the store refuses as input.
+func certificateInfo(chain []byte) *configpb.CertificateInfo {
+	certs, err := store.ParseCertificates(chain)
+	if err != nil {
+		return nil
+	}
+	return compile.CertificateInfo(certs[0])
 }
 
 func timeOf(ts *timestamppb.Timestamp) time.Time {
@@ -97,7 +111,7 @@ func timeOf(ts *timestamppb.Timestamp) time.Time {
 
 // nameOf writes a distinguished name as OpenSSL users read it, most
 // specific first.
-func nameOf(n *pb.Name) string {
+func nameOf(n *configpb.Name) string {
 	if n == nil {
 		return ""
 	}
@@ -121,7 +135,7 @@ func nameOf(n *pb.Name) string {
 	return strings.Join(parts, ", ")
 }
 
-func usageOf(u *pb.KeyUsage) []string {
+func usageOf(u *configpb.KeyUsage) []string {
 	var out []string
 	for _, f := range []struct {
 		set  bool

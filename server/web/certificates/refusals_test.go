@@ -54,7 +54,7 @@ func TestRefusedNamespaceIsTiedToItsError(t *testing.T) {
 		t.Errorf("the namespace select is marked invalid before any refusal")
 	}
 	p := selfSigned(t, "app.example.com", time.Now().Add(90*24*time.Hour))
-	res := b.Post("/certificates/new", url.Values{"name": {"app"}, "namespace_id": {"nope"}, "certificate": {p.Cert}, "key": {p.Key}})
+	res := b.Post("/certificates/new", url.Values{"name": {"app"}, "namespace_id": {"nope"}, "certificate": {p.Cert}, "private_key": {p.Key}})
 	if res.Status != http.StatusBadRequest {
 		t.Fatalf("status %d: %s", res.Status, res.Find("main").Text())
 	}

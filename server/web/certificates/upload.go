@@ -7,22 +7,14 @@ import (
 	"net/http"
 	"strings"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
 )
-
-// uploadFields maps the fields CreateKeyPair names in its refusals to the
-// form's.
-var uploadFields = map[string]string{
-	"name": "name", "namespace_id": "namespace_id", "certificate": "certificate", "key": "key",
-}
 
 // formData is what the upload page shows.
 type formData struct {
 	Form *ui.Form
-	// Namespaces are those where the viewer is admin.
+	// Namespaces are those where the viewer may upload key pairs.
 	Namespaces []ui.Namespace
 	// KeyDropped: a refused form had a key, which is not sent back.
 	KeyDropped bool
@@ -40,7 +32,8 @@ func (s *screen) newForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // create uploads a key pair. The certificate and key come from a file
-// input or, when no file is chosen, from the text area beside it.
+// input or, when no file is chosen, from the text area beside it; the
+// inputs are named as the use cases name the key pair's fields.
 func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
 	d := formData{Form: ui.NewForm(), Namespaces: adminNamespaces(v)}
@@ -57,45 +50,39 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f.Errors["certificate"] = err.Error()
 	}
-	key, err := pemField(r, "key")
+	key, err := pemField(r, "private_key")
 	if err != nil {
-		f.Errors["key"] = err.Error()
+		f.Errors["private_key"] = err.Error()
 	}
 	// The certificate is public and goes back into the form; the key is
-	// a secret and is never sent back, even to the one who sent it.
-	f.Values["certificate"] = cert
+	// a secret and is never sent back, even to the one who sent it: its
+	// input is on the form, blank, so that its refusals land next to it.
+	f.Values["certificate"], f.Values["private_key"] = cert, ""
 	d.KeyDropped = key != ""
 	if len(f.Errors) > 0 {
 		s.t.Render(w, r, http.StatusBadRequest, "new.html", page)
 		return
 	}
-	res, err := s.d.Services.KeyChain.CreateKeyPair(r.Context(), connect.NewRequest(&pb.CreateKeyPairRequest{
-		Name: f.Get("name"), NamespaceId: f.Get("namespace_id"), Format: pb.Format_PEM,
-		Certificate: []byte(cert), Key: []byte(key),
-	}))
+	kp, err := s.d.App.CreateKeyPair(r.Context(), v.Caller(), &store.KeyPair{
+		ObjectMeta:  store.ObjectMeta{NamespaceID: f.Get("namespace_id"), Name: f.Get("name")},
+		Certificate: []byte(cert), PrivateKey: []byte(key),
+	})
 	if err != nil {
 		s.refuse(w, r, page, err)
 		return
 	}
-	kp := res.Msg.GetKeyPair()
-	ui.Redirect(w, r, "/certificates/"+kp.GetId(), fmt.Sprintf("Certificate %q uploaded.", kp.GetName()))
+	ui.Redirect(w, r, "/certificates/"+kp.ID, fmt.Sprintf("Certificate %q uploaded.", kp.Name))
 }
 
-// refuse shows the upload form again with the service's reason next to the
-// field it names.
+// refuse shows the upload form again with the reason of the refusal next
+// to the input of the field it names.
 func (s *screen) refuse(w http.ResponseWriter, r *http.Request, page ui.Page, err error) {
 	status := ui.Status(err)
 	if status == http.StatusInternalServerError {
 		s.t.Fail(w, r, fmt.Errorf("create key pair: %w", err))
 		return
 	}
-	d := page.Data.(*formData)
-	if connect.CodeOf(err) == connect.CodeAlreadyExists {
-		// A taken name is AlreadyExists, whose message names no field.
-		d.Form.Errors["name"] = ui.Message(err)
-	} else {
-		d.Form.Refuse(err, uploadFields)
-	}
+	page.Data.(*formData).Form.Refuse(err, nil)
 	page.Error = "The certificate was not uploaded: see below."
 	s.t.Render(w, r, status, "new.html", page)
 }
