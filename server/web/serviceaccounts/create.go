@@ -6,11 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -29,8 +25,8 @@ const defaultExpiry = "90d"
 // formData is what the create page shows.
 type formData struct {
 	Form *ui.Form
-	// Namespaces are those the viewer manages; Grantable those where it
-	// may also grant a role (admin).
+	// Namespaces are those where the viewer may create accounts;
+	// Grantable those where it may also grant a role.
 	Namespaces, Grantable []ui.Namespace
 	Expiries              []struct{ Value, Label string }
 	Roles                 []store.Role
@@ -40,7 +36,7 @@ func (s *screen) form(v *ui.Viewer) *formData {
 	d := &formData{Form: ui.NewForm(), Namespaces: managedNamespaces(v), Expiries: expiryChoices,
 		Roles: []store.Role{store.RoleViewer, store.RoleManager, store.RoleAdmin}}
 	for _, ns := range d.Namespaces {
-		if v.Can(ns.ID, string(store.RoleAdmin)) {
+		if v.May(string(manage.GrantRoles), ns.ID) {
 			d.Grantable = append(d.Grantable, ns)
 		}
 	}
@@ -69,7 +65,9 @@ type createdData struct {
 
 // create makes a service account and shows its token. The answer is a
 // page, not a redirect: the token exists only in this response, and a
-// redirect would have to carry it somewhere it could be read again.
+// redirect would have to carry it somewhere it could be read again. The
+// date of expiry is the input expires_at, as the use cases name the field
+// they refuse; the choice beside it (expires) is the form's own.
 func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
 	d := s.form(v)
@@ -80,14 +78,14 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, http.StatusBadRequest, "new.html", page)
 		return
 	}
-	for _, k := range []string{"description", "namespace_id", "expires", "expires_on", "role"} {
+	for _, k := range []string{"description", "namespace_id", "expires", "expires_at", "role"} {
 		f.Values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	expiresField := "expires"
-	if f.Get("expires_on") != "" {
-		expiresField = "expires_on"
+	if f.Get("expires_at") != "" {
+		expiresField = "expires_at"
 	}
-	expires, err := expiryOf(f.Get("expires"), f.Get("expires_on"), time.Now())
+	expires, err := expiryOf(f.Get("expires"), f.Get("expires_at"), time.Now())
 	if err != nil {
 		f.Errors[expiresField] = err.Error()
 	}
@@ -99,7 +97,7 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	case role == "":
 	case role != store.RoleViewer && role != store.RoleManager && role != store.RoleAdmin:
 		f.Errors["role"] = fmt.Sprintf("%q is not one of viewer, manager, admin", role)
-	case !v.Can(f.Get("namespace_id"), string(store.RoleAdmin)):
+	case !v.May(string(manage.GrantRoles), f.Get("namespace_id")):
 		// Checked before creating anything: the grant would be refused
 		// after the account exists.
 		f.Errors["role"] = "granting a role takes admin of the namespace"
@@ -110,25 +108,20 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, status, "new.html", page)
 		return
 	}
-	in := &pb.PomeriumServiceAccount{NamespaceId: proto.String(f.Get("namespace_id")), Description: proto.String(f.Get("description"))}
-	if !expires.IsZero() {
-		in.ExpiresAt = timestamppb.New(expires)
-	}
-	res, err := s.d.Services.ServiceAccounts.AddPomeriumServiceAccount(r.Context(), connect.NewRequest(&pb.AddPomeriumServiceAccountRequest{ServiceAccount: in}))
+	sa, token, err := s.d.App.AddServiceAccount(r.Context(), v.Caller(), &store.ServiceAccount{
+		ObjectMeta: store.ObjectMeta{NamespaceID: f.Get("namespace_id")}, Description: f.Get("description"), ExpiresAt: expires,
+	})
 	if err != nil {
 		if ui.Status(err) == http.StatusInternalServerError {
 			s.t.Fail(w, r, fmt.Errorf("add service account: %w", err))
 			return
 		}
-		f.Refuse(err, map[string]string{
-			"service_account.description": "description", "service_account.namespace_id": "namespace_id",
-			"service_account.expires_at": expiresField,
-		})
+		f.Refuse(err, nil)
 		page.Error = "The service account was not created: see below."
 		s.t.Render(w, r, ui.Status(err), "new.html", page)
 		return
 	}
-	c := createdData{Account: accountOf(v, res.Msg.GetServiceAccount(), time.Now()), Token: res.Msg.GetJWT()}
+	c := createdData{Account: accountOf(v, sa, time.Now()), Token: token}
 	created := ui.Page{Title: "Service account created", Nav: ui.NavServiceAccounts, Data: c}
 	if role != "" {
 		if err := s.grant(r, c.Account, role); err != nil {
@@ -144,11 +137,11 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 // grant gives a new account a role in its namespace: an account's user id
 // is its id.
 func (s *screen) grant(r *http.Request, a account, role store.Role) error {
-	_, err := s.d.Services.Permissions.SetNamespacePermission(r.Context(), connect.NewRequest(&pb.SetNamespacePermissionRequest{
-		NamespacePermission: &pb.NamespacePermission{
-			NamespaceId: a.NamespaceID, SubjectType: string(store.SubjectUser), SubjectId: a.ID, Role: string(role),
+	_, err := s.d.App.SetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), manage.PermissionInput{
+		Permission: &store.NamespacePermission{
+			ObjectMeta: store.ObjectMeta{NamespaceID: a.NamespaceID}, SubjectType: store.SubjectUser, SubjectID: a.ID, Role: role,
 		},
-	}))
+	})
 	if err != nil {
 		s.d.Log.Info("grant a role to a new service account", "account", a.ID, "role", string(role), "error", err.Error())
 		return fmt.Errorf("grant %s to service account %s: %w", role, a.ID, err)

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -40,8 +37,7 @@ func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, err)
 		return
 	}
-	_, err = s.d.Services.ServiceAccounts.DeletePomeriumServiceAccount(r.Context(), connect.NewRequest(&pb.DeletePomeriumServiceAccountRequest{Id: d.Account.ID}))
-	if err != nil {
+	if err := s.d.App.DeleteServiceAccount(r.Context(), ui.ViewerFrom(r.Context()).Caller(), d.Account.ID); err != nil {
 		if ui.Status(err) == http.StatusInternalServerError {
 			s.t.Fail(w, r, fmt.Errorf("delete service account %s: %w", d.Account.ID, err))
 			return
@@ -55,18 +51,18 @@ func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
 // read reads the account the path names and the roles granted to it.
 func (s *screen) read(r *http.Request) (*showData, error) {
 	ctx, v := r.Context(), ui.ViewerFrom(r.Context())
-	res, err := s.d.Services.ServiceAccounts.GetPomeriumServiceAccount(ctx, connect.NewRequest(&pb.GetPomeriumServiceAccountRequest{Id: r.PathValue("id")}))
+	sa, err := s.d.App.GetServiceAccount(ctx, v.Caller(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	d := &showData{Account: accountOf(v, res.Msg.GetServiceAccount(), time.Now())}
-	perms, err := s.d.Services.Permissions.ListNamespacePermissions(ctx, connect.NewRequest(&pb.ListNamespacePermissionsRequest{}))
+	d := &showData{Account: accountOf(v, sa, time.Now())}
+	perms, err := s.d.App.ListPermissions(ctx, v.Caller())
 	if err != nil {
 		return nil, fmt.Errorf("list the roles of service account %s: %w", d.Account.ID, err)
 	}
-	for _, p := range perms.Msg.GetNamespacePermissions() {
-		if p.GetSubjectType() == string(store.SubjectUser) && p.GetSubjectId() == d.Account.ID {
-			d.Roles = append(d.Roles, grant{NamespacePath: v.NamespacePath(p.GetNamespaceId()), Role: p.GetRole()})
+	for _, p := range perms {
+		if p.SubjectType == store.SubjectUser && p.SubjectID == d.Account.ID {
+			d.Roles = append(d.Roles, grant{NamespacePath: v.NamespacePath(p.NamespaceID), Role: string(p.Role)})
 		}
 	}
 	slices.SortFunc(d.Roles, func(a, b grant) int { return strings.Compare(a.NamespacePath, b.NamespacePath) })

@@ -2,8 +2,7 @@
 // console: the accounts programs use to call the console's API, with when
 // each last used its token; creating one with an expiry, which shows its
 // token once and never again; granting it a role in its namespace; and
-// revoking it. It reads and writes only through the services
-// (PomeriumServiceAccounts, NamespacePermissions), which check roles:
-// managers manage accounts, admins grant roles. It never stores or logs a
-// token.
+// revoking it. It reads and writes only through the use cases (package
+// manage), which check roles: managers manage accounts, admins grant
+// roles. It never stores or logs a token.
 package serviceaccounts

@@ -3,11 +3,9 @@ package serviceaccounts_test
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/serviceaccounts"
@@ -15,17 +13,13 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
-
 const global = store.GlobalNamespaceID
 
 // env starts the console with this screen only, so that the tests do not
 // depend on the screens beside it.
 func env(t *testing.T) (*webtest.Env, store.Store) {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	return webtest.New(t, st, webtest.Options{Screens: []web.Screen{serviceaccounts.Register}}), st
 }
 

@@ -8,10 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -49,7 +46,8 @@ type account struct {
 	ExpiryClass, ExpiryLabel string
 	// ReadOnly: the account mirrors a Kubernetes object.
 	ReadOnly bool
-	// CanRevoke: the viewer manages the account's namespace.
+	// CanRevoke: the viewer may edit the service accounts of the account's
+	// namespace.
 	CanRevoke bool
 }
 
@@ -61,11 +59,11 @@ func (a account) Label() string {
 	return "service account " + a.ID
 }
 
-func accountOf(v *ui.Viewer, sa *pb.PomeriumServiceAccount, now time.Time) account {
+func accountOf(v *ui.Viewer, sa *manage.ServiceAccount, now time.Time) account {
 	a := account{
-		ID: sa.GetId(), Description: sa.GetDescription(), NamespaceID: sa.GetNamespaceId(), NamespacePath: v.NamespacePath(sa.GetNamespaceId()),
-		Created: timeOf(sa.GetIssuedAt()), Expires: timeOf(sa.GetExpiresAt()), LastAccess: timeOf(sa.GetAccessedAt()),
-		ReadOnly: sa.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes),
+		ID: sa.ID, Description: sa.Description, NamespaceID: sa.NamespaceID, NamespacePath: v.NamespacePath(sa.NamespaceID),
+		Created: sa.CreatedAt, Expires: sa.ExpiresAt, LastAccess: sa.LastUsed,
+		ReadOnly: sa.Origin == store.OriginKubernetes,
 	}
 	switch left := a.Expires.Sub(now); {
 	case a.Expires.IsZero():
@@ -74,15 +72,8 @@ func accountOf(v *ui.Viewer, sa *pb.PomeriumServiceAccount, now time.Time) accou
 	case left < soonWindow:
 		a.ExpiryClass, a.ExpiryLabel = "expiry-soon", "expires soon"
 	}
-	a.CanRevoke = !a.ReadOnly && v.Can(a.NamespaceID, string(store.RoleManager))
+	a.CanRevoke = !a.ReadOnly && v.May(string(manage.EditServiceAccounts), a.NamespaceID)
 	return a
-}
-
-func timeOf(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil {
-		return time.Time{}
-	}
-	return ts.AsTime()
 }
 
 // listData is what the list page shows.
@@ -93,7 +84,7 @@ type listData struct {
 	Namespace, Q string
 	Items        []account
 	Pager        *ui.Pager
-	// CanCreate: the viewer manages a namespace.
+	// CanCreate: the viewer may edit the service accounts of a namespace.
 	CanCreate bool
 	// Refusal says why the list could not be read (a filter naming a
 	// namespace the viewer cannot see, say). It is shown inside #results,
@@ -130,19 +121,19 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 }
 
 // find lists the accounts of the namespaces whose description or id
-// contains q, newest first. The service lists a whole namespace without
+// contains q, newest first. The use cases list a whole namespace without
 // paging or search, so both happen here: accounts are made by hand and
 // are few, unlike routes.
 func (s *screen) find(ctx context.Context, v *ui.Viewer, namespaces []string, q string) ([]account, error) {
 	now, q := time.Now(), strings.ToLower(q)
 	var out []account
 	for _, ns := range namespaces {
-		res, err := s.d.Services.ServiceAccounts.ListPomeriumServiceAccounts(ctx, connect.NewRequest(&pb.ListPomeriumServiceAccountsRequest{Namespace: ns}))
+		list, err := s.d.App.ListServiceAccounts(ctx, v.Caller(), ns)
 		if err != nil {
 			return nil, err
 		}
-		for _, sa := range res.Msg.GetServiceAccounts() {
-			if q == "" || strings.Contains(strings.ToLower(sa.GetDescription()), q) || strings.Contains(sa.GetId(), q) {
+		for _, sa := range list {
+			if q == "" || strings.Contains(strings.ToLower(sa.Description), q) || strings.Contains(sa.ID, q) {
 				out = append(out, accountOf(v, sa, now))
 			}
 		}
@@ -161,7 +152,7 @@ func (s *screen) find(ctx context.Context, v *ui.Viewer, namespaces []string, q 
 func managedNamespaces(v *ui.Viewer) []ui.Namespace {
 	var out []ui.Namespace
 	for _, ns := range v.Namespaces() {
-		if v.Can(ns.ID, string(store.RoleManager)) {
+		if v.May(string(manage.EditServiceAccounts), ns.ID) {
 			out = append(out, ns)
 		}
 	}

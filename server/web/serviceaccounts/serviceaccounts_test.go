@@ -103,13 +103,13 @@ func TestCreateRefusalsShowFieldErrorsAndWriteNothing(t *testing.T) {
 		status      int
 		field, want string
 	}{
-		{"past date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"2020-01-01"}}, http.StatusBadRequest, "#expires_on-error", "is not in the future"},
-		{"not a date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"31/12/2030"}}, http.StatusBadRequest, "#expires_on-error", "is not a date"},
+		{"past date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_at": {"2020-01-01"}}, http.StatusBadRequest, "#expires_at-error", "is not in the future"},
+		{"not a date", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_at": {"31/12/2030"}}, http.StatusBadRequest, "#expires_at-error", "is not a date"},
 		{"no expiry choice", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"someday"}}, http.StatusBadRequest, "#expires-error", "choose when"},
 		{"not a role", false, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"30d"}, "role": {"owner"}}, http.StatusBadRequest, "#role-error", "is not one of"},
 		// Not the caller's to grant: forbidden, not a mistake in the form.
 		{"manager grants", true, url.Values{"description": {"old"}, "namespace_id": {global}, "expires": {"30d"}, "role": {"admin"}}, http.StatusForbidden, "#role-error", "takes admin"},
-		{"manager grants with a bad date too", true, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_on": {"31/12/2030"}, "role": {"viewer"}}, http.StatusForbidden, "#role-error", "takes admin"},
+		{"manager grants with a bad date too", true, url.Values{"description": {"old"}, "namespace_id": {global}, "expires_at": {"31/12/2030"}, "role": {"viewer"}}, http.StatusForbidden, "#role-error", "takes admin"},
 	} {
 		browser := b
 		if c.manager {
