@@ -1,16 +1,14 @@
 package routes
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -23,14 +21,14 @@ type failure struct {
 }
 
 // bulk answers the list's form: delete, move or export the selected
-// routes. Delete and move change all the routes or none (the service
-// writes them in one transaction); before asking it, every selected route
+// routes. Delete and move change all the routes or none (the use cases
+// write them in one transaction); before asking them, every selected route
 // is checked so that a refusal names each route that stands in the way,
 // not only the first.
 func (s *screen) bulk(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
 	if err := ui.ParseForm(w, r); err != nil {
-		s.t.Fail(w, r, invalid("%v", err))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%v", err))
 		return
 	}
 	action := r.PostFormValue("action")
@@ -82,9 +80,8 @@ func (s *screen) bulkDelete(w http.ResponseWriter, r *http.Request, f filters, i
 	if !ok {
 		return
 	}
-	_, err := s.d.Services.Routes.DeleteRoutes(r.Context(), connect.NewRequest(&pb.DeleteRoutesRequest{Ids: ids}))
-	if err != nil {
-		s.serviceRefused(w, r, f, ids, ids, routes, "ids", err)
+	if err := s.d.App.DeleteRoutes(r.Context(), ui.ViewerFrom(r.Context()).Caller(), ids); err != nil {
+		s.refused(w, r, f, ids, ids, routes, err)
 		return
 	}
 	ui.Redirect(w, r, f.url(true), fmt.Sprintf("Deleted %s: %s.", count(len(ids), "route"), names(ids, routes)))
@@ -96,9 +93,9 @@ func (s *screen) bulkMove(w http.ResponseWriter, r *http.Request, f filters, ids
 		s.renderList(w, r, http.StatusBadRequest, f, ui.Page{Error: "Nothing was moved: choose the namespace to move the routes to."}, ids, nil)
 		return
 	}
-	if !v.Can(to, string(store.RoleManager)) {
+	if !v.May(string(manage.EditRoutes), to) {
 		s.renderList(w, r, http.StatusForbidden, f, ui.Page{Error: fmt.Sprintf(
-			"Nothing was moved: moving routes to %s needs the manager role there.", v.NamespacePath(to))}, ids, nil)
+			"Nothing was moved: moving routes to %s needs the %s role there.", v.NamespacePath(to), manage.Needs[manage.EditRoutes])}, ids, nil)
 		return
 	}
 	routes, ok := s.preflight(w, r, f, ids, "moving")
@@ -116,11 +113,10 @@ func (s *screen) bulkMove(w http.ResponseWriter, r *http.Request, f filters, ids
 		notice += fmt.Sprintf(" %s already there.", count(len(ids)-len(moving), "route was", "routes were"))
 	}
 	if len(moving) > 0 {
-		_, err := s.d.Services.Routes.MoveRoutes(r.Context(), connect.NewRequest(&pb.MoveRoutesRequest{RouteIds: moving, NewNamespaceId: to}))
-		if err != nil {
-			// route_ids[i] of a refusal indexes the request, moving, not
-			// the selection; the selection is what the page keeps checked.
-			s.serviceRefused(w, r, f, ids, moving, routes, "route_ids", err)
+		if err := s.d.App.MoveRoutes(r.Context(), v.Caller(), moving, to); err != nil {
+			// The index of a refusal counts in moving, not in the
+			// selection; the selection is what the page keeps checked.
+			s.refused(w, r, f, ids, moving, routes, err)
 			return
 		}
 	}
@@ -138,10 +134,8 @@ func (s *screen) preflight(w http.ResponseWriter, r *http.Request, f filters, id
 		return nil, false
 	}
 	routes := make(map[string]*store.Route, len(found))
-	for _, o := range found {
-		if rt, ok := o.(*store.Route); ok {
-			routes[rt.ID] = rt
-		}
+	for _, rt := range found {
+		routes[rt.ID] = rt
 	}
 	var failures []failure
 	for _, id := range ids {
@@ -149,9 +143,10 @@ func (s *screen) preflight(w http.ResponseWriter, r *http.Request, f filters, id
 		switch {
 		case !ok:
 			failures = append(failures, failure{ID: id, Name: "Unknown route", Reason: "not found: it was deleted, or it is not yours to see", status: http.StatusNotFound})
-		case !v.Can(rt.NamespaceID, string(store.RoleManager)):
+		case !v.May(string(manage.EditRoutes), rt.NamespaceID):
 			failures = append(failures, failure{ID: id, Name: rt.Name, status: http.StatusForbidden, Reason: fmt.Sprintf(
-				"%s it needs the manager role in %s; you are %s there", verb, v.NamespacePath(rt.NamespaceID), roleName(v.Role(rt.NamespaceID)))})
+				"%s it needs the %s role in %s; you are %s there", verb, manage.Needs[manage.EditRoutes],
+				v.NamespacePath(rt.NamespaceID), roleName(v.Role(rt.NamespaceID)))})
 		case rt.Origin == store.OriginKubernetes:
 			failures = append(failures, failure{ID: id, Name: rt.Name, status: http.StatusConflict, Reason: fmt.Sprintf(
 				"it is managed by Kubernetes (%s) and is read-only here: change it in Kubernetes", rt.OriginRef)})
@@ -184,44 +179,27 @@ func worst(failures []failure) int {
 	return status
 }
 
-// indexedField matches the field a service names in a refusal of one
-// element of a list, e.g. ids[2].
-var indexedField = regexp.MustCompile(`^[a-z_]+\[(\d+)\]$`)
-
-// serviceRefused shows why the service refused a bulk action (a route
-// changed between the check and the call): against the route it names when
-// it names one. sent is the list of the request, which the refusal's index
-// counts in; selected is what the page keeps checked.
-func (s *screen) serviceRefused(w http.ResponseWriter, r *http.Request, f filters, selected, sent []string, routes map[string]*store.Route, list string, err error) {
+// refused shows why the use cases refused a bulk action (a route changed
+// between the check and the call): against the route the refusal is about
+// when it is about one. sent is the list the call took, which the
+// refusal's Index counts in; selected is what the page keeps checked.
+func (s *screen) refused(w http.ResponseWriter, r *http.Request, f filters, selected, sent []string, routes map[string]*store.Route, err error) {
 	status := ui.Status(err)
 	if status == http.StatusInternalServerError || status == http.StatusUnauthorized {
 		s.t.Fail(w, r, err)
 		return
 	}
-	if i, reason, ok := refusedIndex(err, list); ok && i < len(sent) {
+	var re *manage.Error
+	if errors.As(err, &re) && re.Index >= 0 && re.Index < len(sent) {
+		id := sent[re.Index]
 		name := "Unknown route"
-		if rt, found := routes[sent[i]]; found {
+		if rt, found := routes[id]; found {
 			name = rt.Name
 		}
-		s.renderList(w, r, status, f, ui.Page{}, selected, []failure{{ID: sent[i], Name: name, Reason: reason}})
+		s.renderList(w, r, status, f, ui.Page{}, selected, []failure{{ID: id, Name: name, Reason: re.Reason}})
 		return
 	}
 	s.renderList(w, r, status, f, ui.Page{Error: "Nothing was changed: " + ui.Message(err)}, selected, nil)
-}
-
-// refusedIndex is the element of list that a service's refusal names, as
-// in "route_ids[1]: route … not found", and why. The message is read
-// rather than ui.FieldOf, which keeps fields for invalid arguments and
-// conflicts only: a route of the list that is gone (not found) or no longer
-// the viewer's (permission denied) is named just the same.
-func refusedIndex(err error, list string) (int, string, bool) {
-	head, reason, ok := strings.Cut(ui.Message(err), ": ")
-	m := indexedField.FindStringSubmatch(head)
-	if !ok || m == nil || !strings.HasPrefix(head, list+"[") {
-		return 0, "", false
-	}
-	i, convErr := strconv.Atoi(m[1])
-	return i, reason, convErr == nil
 }
 
 // count says "1 route" or "3 routes"; forms gives the singular and plural

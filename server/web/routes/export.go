@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -41,17 +41,7 @@ func (s *screen) export(w http.ResponseWriter, r *http.Request) {
 		s.exportSelected(w, r, ids, format)
 		return
 	}
-	v := ui.ViewerFrom(r.Context())
-	f := filtersOf(q, v)
-	if !v.Can(f.Namespace, string(store.RoleViewer)) {
-		s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", f.Namespace)))
-		return
-	}
-	if !validOrder(f.Order) {
-		s.t.Fail(w, r, invalid("order: %q is not an order of the list", f.Order))
-		return
-	}
-	s.exportNamespace(w, r, f, format)
+	s.exportNamespace(w, r, filtersOf(q, ui.ViewerFrom(r.Context())), format)
 }
 
 func formatOf(s string) (string, error) {
@@ -61,47 +51,35 @@ func formatOf(s string) (string, error) {
 	case "json":
 		return "json", nil
 	}
-	return "", invalid("format: %q is neither yaml nor json", s)
-}
-
-func validOrder(o string) bool {
-	for _, known := range orders {
-		if o == known.Value {
-			return true
-		}
-	}
-	return o == ""
-}
-
-func invalid(format string, args ...any) error {
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(format, args...))
+	return "", manage.Refuse(manage.CodeInvalid, "format", "%q is neither yaml nor json", s)
 }
 
 // exportNamespace streams the matching routes of a namespace page by page,
 // so that memory stays bounded whatever the namespace holds. Routes written
 // while the export runs may be missed or written twice, as with any paged
-// read; the file says when it was made.
+// read; the file says when it was made. A namespace the viewer may not see
+// is not found, as the use cases answer.
 func (s *screen) exportNamespace(w http.ResponseWriter, r *http.Request, f filters, format string) {
 	v := ui.ViewerFrom(r.Context())
-	e := newExporter(r.Context(), s.d.Store, v)
+	e := newExporter(r.Context(), s.d.App, v)
 	path := v.NamespacePath(f.Namespace)
 	out := &exportFile{w: w, format: format, name: "routes-" + fileSafe(path), source: "namespace " + path}
 	if f.Query != "" {
 		out.source += fmt.Sprintf(", routes matching %q", f.Query)
 	}
 	for offset := 0; ; offset += exportPage {
-		res, err := s.d.Store.List(r.Context(), store.KindRoute, store.ListQuery{
-			NamespaceID: f.Namespace, Query: f.Query, OrderBy: f.Order, Offset: offset, Limit: exportPage,
-		})
+		page, err := manage.Objects[*store.Route](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{ListQuery: manage.ListQuery{
+			Namespace: f.Namespace, Query: f.Query, OrderBy: f.Order, Offset: offset, Limit: exportPage,
+		}})
 		if err != nil {
 			s.failExport(w, r, out, fmt.Errorf("list the routes to export: %w", err))
 			return
 		}
-		if offset == 0 && res.TotalCount > maxExport {
-			s.t.Fail(w, r, invalid("%d routes match, more than the %d one export may hold: narrow the search and export in parts", res.TotalCount, maxExport))
+		if offset == 0 && page.Total > maxExport {
+			s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%d routes match, more than the %d one export may hold: narrow the search and export in parts", page.Total, maxExport))
 			return
 		}
-		objs, err := e.routes(res.Objects)
+		objs, err := e.routes(page.Items)
 		if err != nil {
 			s.failExport(w, r, out, err)
 			return
@@ -110,7 +88,7 @@ func (s *screen) exportNamespace(w http.ResponseWriter, r *http.Request, f filte
 			s.failExport(w, r, out, err)
 			return
 		}
-		if len(res.Objects) < exportPage || offset+exportPage >= res.TotalCount {
+		if len(page.Items) < exportPage || offset+exportPage >= page.Total {
 			break
 		}
 	}
@@ -124,7 +102,7 @@ func (s *screen) exportNamespace(w http.ResponseWriter, r *http.Request, f filte
 func (s *screen) exportSelected(w http.ResponseWriter, r *http.Request, ids []string, format string) {
 	ids = unique(ids)
 	if len(ids) > maxSelected {
-		s.t.Fail(w, r, invalid("id: %d routes selected, at most %d may be exported at once", len(ids), maxSelected))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "id", "%d routes selected, at most %d may be exported at once", len(ids), maxSelected))
 		return
 	}
 	v := ui.ViewerFrom(r.Context())
@@ -134,10 +112,10 @@ func (s *screen) exportSelected(w http.ResponseWriter, r *http.Request, ids []st
 		return
 	}
 	if len(missing) > 0 {
-		s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("routes not found (deleted, or not yours to see): %s", strings.Join(missing, ", "))))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeNotFound, "id", "routes not found (deleted, or not yours to see): %s", strings.Join(missing, ", ")))
 		return
 	}
-	objs, err := newExporter(r.Context(), s.d.Store, v).routes(found)
+	objs, err := newExporter(r.Context(), s.d.App, v).routes(found)
 	if err != nil {
 		s.t.Fail(w, r, refused(err))
 		return
@@ -154,41 +132,26 @@ func (s *screen) exportSelected(w http.ResponseWriter, r *http.Request, ids []st
 
 // visibleRoutes reads the routes of ids, in name order, and lists the ids
 // that are missing or that the viewer may not see.
-func (s *screen) visibleRoutes(r *http.Request, ids []string) (found []store.Object, missing []string, err error) {
-	v := ui.ViewerFrom(r.Context())
-	var valid []string
-	for _, id := range ids {
-		if store.ValidID(id) {
-			valid = append(valid, id)
-		}
+func (s *screen) visibleRoutes(r *http.Request, ids []string) (found []*store.Route, missing []string, err error) {
+	page, err := manage.Objects[*store.Route](r.Context(), s.d.App, ui.ViewerFrom(r.Context()).Caller(), manage.ObjectQuery{IDs: ids})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the selected routes: %w", err)
 	}
-	seen := map[string]bool{}
-	if len(valid) > 0 {
-		res, err := s.d.Store.List(r.Context(), store.KindRoute, store.ListQuery{IDs: valid})
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the selected routes: %w", err)
-		}
-		for _, o := range res.Objects {
-			if m := o.GetObjectMeta(); v.Can(m.NamespaceID, string(store.RoleViewer)) {
-				found, seen[m.ID] = append(found, o), true
-			}
-		}
+	seen := make(map[string]bool, len(page.Items))
+	for _, rt := range page.Items {
+		seen[rt.ID] = true
 	}
 	for _, id := range ids {
 		if !seen[id] {
 			missing = append(missing, id)
 		}
 	}
-	return found, missing, nil
+	return page.Items, missing, nil
 }
 
-func (e *exporter) routes(list []store.Object) ([]*object, error) {
+func (e *exporter) routes(list []*store.Route) ([]*object, error) {
 	out := make([]*object, 0, len(list))
-	for _, o := range list {
-		rt, ok := o.(*store.Route)
-		if !ok {
-			continue
-		}
+	for _, rt := range list {
 		obj, err := e.route(rt)
 		if err != nil {
 			return nil, err
@@ -218,11 +181,12 @@ type exportRefusal struct{ error }
 func (e exportRefusal) Unwrap() error { return e.error }
 
 // refused is err for an error page: a refusal is FailedPrecondition with
-// its reason; anything else stays as it is (a failure the console logs).
+// its reason; anything else stays as it is (a refusal of the use cases, or
+// a failure the console logs).
 func refused(err error) error {
 	var ref exportRefusal
 	if errors.As(err, &ref) {
-		return connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("nothing was exported: %w", err))
+		return manage.Refuse(manage.CodeFailedPrecondition, "", "nothing was exported: %v", err)
 	}
 	return err
 }

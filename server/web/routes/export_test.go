@@ -205,7 +205,7 @@ func TestExportLeavesSecretsToManagers(t *testing.T) {
 
 func TestExportSelectedAndFiltered(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newPostgresFixture(t)
 	ns, stored := exportFixture(t, f)
 	secret := f.namespace(store.GlobalNamespaceID, "Secret")
 	hidden := f.route(secret, "hidden", "https://hidden.example.com")

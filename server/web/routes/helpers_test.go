@@ -25,9 +25,25 @@ type fixture struct {
 	e  *webtest.Env
 }
 
+// newFixture is a console on the embedded store: what the screen does
+// depends on the backend nowhere but in the SQL of its reads
+// (newPostgresFixture).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	return fixtureOn(t, webtest.Embedded(t))
+}
+
+// newPostgresFixture is a console on PostgreSQL, for the tests of what
+// runs SQL of each backend's own: the list's search, order and paging, and
+// reads of a selection by id.
+func newPostgresFixture(t *testing.T) *fixture {
+	t.Helper()
+	return fixtureOn(t, webtest.Postgres(t, srv))
+}
+
+// fixtureOn is a console on st.
+func fixtureOn(t *testing.T, st store.Store) *fixture {
+	t.Helper()
 	e := webtest.New(t, st, webtest.Options{Screens: []web.Screen{routes.Register}})
 	return &fixture{t: t, st: st, e: e}
 }

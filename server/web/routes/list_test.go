@@ -21,7 +21,7 @@ func rowNames(res *webtest.Response) []string {
 
 func TestListFiltersAndPagesKeepFilters(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newPostgresFixture(t)
 	ns := f.namespace(store.GlobalNamespaceID, "Apps")
 	for i := range 7 {
 		f.route(ns, fmt.Sprintf("app-%d", i), fmt.Sprintf("https://app-%d.example.com", i))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -89,14 +89,14 @@ func (o *object) MarshalJSON() ([]byte, error) {
 // they use once.
 type exporter struct {
 	ctx      context.Context
-	st       store.Store
+	app      *manage.App
 	v        *ui.Viewer
 	policies map[string][]any
-	keyPairs map[string]*store.KeyPair
+	keyPairs map[string]*manage.KeyPair
 }
 
-func newExporter(ctx context.Context, st store.Store, v *ui.Viewer) *exporter {
-	return &exporter{ctx: ctx, st: st, v: v, policies: map[string][]any{}, keyPairs: map[string]*store.KeyPair{}}
+func newExporter(ctx context.Context, app *manage.App, v *ui.Viewer) *exporter {
+	return &exporter{ctx: ctx, app: app, v: v, policies: map[string][]any{}, keyPairs: map[string]*manage.KeyPair{}}
 }
 
 // consoleKeys are the spec's fields that are the console's own, or that
@@ -115,7 +115,7 @@ func (e *exporter) route(r *store.Route) (*object, error) {
 		spec = &configpb.Route{}
 	}
 	o := &object{}
-	if !e.v.Can(r.NamespaceID, string(store.RoleManager)) {
+	if !e.v.May(string(manage.SeeRouteSecrets), r.NamespaceID) {
 		o.notes = redactSecrets(spec)
 	}
 	o.set("name", r.Name)
@@ -143,26 +143,19 @@ func (e *exporter) route(r *store.Route) (*object, error) {
 	return o, nil
 }
 
-// redactSecrets clears the route's secrets from a copy of its spec and
-// says which were there. The API shows them only to managers of the
-// route's namespace (server/api/routesecrets.go): with them a viewer could
-// impersonate the route to the identity provider or to a cluster, and an
-// export must not hand out what the API withholds.
+// redactSecrets clears the route's secrets from a copy of its spec, by the
+// store's one table of them, and says which were there. The use cases
+// show them only to whoever may see the route's secrets
+// (manage.SeeRouteSecrets): with them a viewer could impersonate the route
+// to the identity provider or to a cluster, and an export must not hand out
+// what every other read withholds.
 func redactSecrets(s *configpb.Route) []string {
-	var gone []string
-	if s.IdpClientSecret != nil {
-		s.IdpClientSecret, gone = nil, append(gone, "idp_client_secret")
-	}
-	if s.KubernetesServiceAccountToken != "" {
-		s.KubernetesServiceAccountToken, gone = "", append(gone, "kubernetes_service_account_token")
-	}
-	if oauth := s.GetMcp().GetServer().GetUpstreamOauth2(); oauth.GetClientSecret() != "" {
-		oauth.ClientSecret, gone = "", append(gone, "mcp.server.upstream_oauth2.client_secret")
-	}
+	gone := store.RedactSecrets(s)
 	if len(gone) == 0 {
 		return nil
 	}
-	return []string{strings.Join(gone, ", ") + " left out: only a manager of the route's namespace may read its secrets."}
+	return []string{fmt.Sprintf("%s left out: only a %s of the route's namespace may read its secrets.",
+		strings.Join(gone, ", "), manage.Needs[manage.SeeRouteSecrets])}
 }
 
 // upstreams writes to as Pomerium reads it: "URL,WEIGHT" when the route
@@ -272,14 +265,13 @@ func (e *exporter) policyRules(id string) ([]any, error) {
 	if rules, ok := e.policies[id]; ok {
 		return rules, nil
 	}
-	p, err := store.Get[*store.Policy](e.ctx, e.st, id)
+	p, err := e.app.GetPolicy(e.ctx, e.v.Caller(), id, manage.PolicyReads{})
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, exportRefusal{fmt.Errorf("its policy %s no longer exists: detach it in the route editor first", id)}
+	case manage.CodeOf(err) == manage.CodeNotFound:
+		return nil, exportRefusal{fmt.Errorf("its policy %s is not found: it was deleted (detach it in the route editor first), "+
+			"or it is in a namespace you may not view, so its access rules cannot be exported by you", id)}
 	case err != nil:
 		return nil, fmt.Errorf("read policy %s: %w", id, err)
-	case !e.v.Can(p.NamespaceID, string(store.RoleViewer)):
-		return nil, exportRefusal{fmt.Errorf("it uses policy %s of a namespace you may not view, so its access rules cannot be exported by you", id)}
 	}
 	var doc any
 	if err := yaml.Unmarshal([]byte(p.PPL), &doc); err != nil {
@@ -327,18 +319,16 @@ func (e *exporter) tls(o *object, s *configpb.Route) error {
 	return nil
 }
 
-func (e *exporter) keyPair(id string) (*store.KeyPair, error) {
+func (e *exporter) keyPair(id string) (*manage.KeyPair, error) {
 	if kp, ok := e.keyPairs[id]; ok {
 		return kp, nil
 	}
-	kp, err := store.Get[*store.KeyPair](e.ctx, e.st, id)
+	kp, err := e.app.GetKeyPair(e.ctx, e.v.Caller(), id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, exportRefusal{fmt.Errorf("key pair %s no longer exists", id)}
+	case manage.CodeOf(err) == manage.CodeNotFound:
+		return nil, exportRefusal{fmt.Errorf("key pair %s is not found: it was deleted, or it is in a namespace you may not view", id)}
 	case err != nil:
 		return nil, fmt.Errorf("read key pair %s: %w", id, err)
-	case !e.v.Can(kp.NamespaceID, string(store.RoleViewer)):
-		return nil, exportRefusal{fmt.Errorf("key pair %s is in a namespace you may not view", id)}
 	}
 	e.keyPairs[id] = kp
 	return kp, nil

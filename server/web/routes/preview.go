@@ -101,7 +101,7 @@ func newPreview(v *ui.Viewer, ns, content string, c *checked) *preview {
 			ch := changes[src]
 			rows = append(rows, previewRow{
 				Source: src, Kind: string(store.KindRoute), Name: r.Name, From: r.Spec.GetFrom(),
-				To: specDestinations(r.Spec), Action: ch.Action, Diff: ch.Diff,
+				To: destinations(r.Spec), Action: ch.Action, Diff: ch.Diff,
 			})
 		}
 	}
@@ -143,8 +143,10 @@ func sortBySource(rows []previewRow) {
 
 func kindName(k store.Kind) string { return strings.ReplaceAll(string(k), "_", " ") }
 
-// specDestinations is the To column of a route of the file.
-func specDestinations(s *configpb.Route) []string {
+// destinations is what the To column says: the upstream URLs (with their
+// load balancing weights), or the redirect or direct response the route
+// answers with instead.
+func destinations(s *configpb.Route) []string {
 	switch {
 	case len(s.GetTo()) > 0:
 		return upstreams(s)

@@ -6,50 +6,59 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
-	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/routes"
-	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// racingRoutes is the real route service, with a change made by someone
-// else between the page's check of a bulk move and the move itself: just
-// before the move, it deletes the route the request names at index
-// deleteAt, so that the real service refuses that index.
-type racingRoutes struct {
-	dashboardpbconnect.RouteServiceHandler
-	st       store.Store
+// racingStore is the real store with a change made by someone else between
+// the page's check of a bulk move and the move itself: just before the
+// first write that puts several routes, it deletes the route that write
+// names at index deleteAt, so that the use cases refuse that index.
+type racingStore struct {
+	store.Store
 	deleteAt int
+	once     sync.Once
 }
 
-func (r racingRoutes) MoveRoutes(ctx context.Context, req *connect.Request[pb.MoveRoutesRequest]) (*connect.Response[pb.MoveRoutesResponse], error) {
-	if ids := req.Msg.GetRouteIds(); r.deleteAt < len(ids) {
-		if err := store.Delete(ctx, r.st, testActor, store.DeleteOp{Kind: store.KindRoute, ID: ids[r.deleteAt]}); err != nil {
+func (s *racingStore) Apply(ctx context.Context, actor store.Actor, ops ...store.Op) ([]store.Object, error) {
+	if s.deleteAt < len(ops) && routePuts(ops) {
+		var err error
+		s.once.Do(func() {
+			id := ops[s.deleteAt].(*store.PutOp).Object.GetObjectMeta().ID
+			err = store.Delete(ctx, s.Store, testActor, store.DeleteOp{Kind: store.KindRoute, ID: id})
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
-	return r.RouteServiceHandler.MoveRoutes(ctx, req)
+	return s.Store.Apply(ctx, actor, ops...)
+}
+
+// routePuts reports whether every op puts a route.
+func routePuts(ops []store.Op) bool {
+	for _, op := range ops {
+		put, ok := op.(*store.PutOp)
+		if !ok || put.Object.Kind() != store.KindRoute {
+			return false
+		}
+	}
+	return true
 }
 
 // TestBulkMoveRefusalNamesTheRouteTheServiceNamed selects a route already
-// in the target with two to move; the service refuses the second route it
-// was asked to move, by its index in the request, and the page must name
-// that route, not the one at that index of the selection.
+// in the target with two to move; the use cases refuse the second route
+// they were asked to move, by its index in the call, and the page must
+// name that route, not the one at that index of the selection.
 func TestBulkMoveRefusalNamesTheRouteTheServiceNamed(t *testing.T) {
 	t.Parallel()
-	st := webtest.Postgres(t, srv)
-	screen := func(mux *http.ServeMux, d ui.Deps) {
-		d.Services.Routes = racingRoutes{RouteServiceHandler: d.Services.Routes, st: st, deleteAt: 1}
-		routes.Register(mux, d)
-	}
-	f := &fixture{t: t, st: st, e: webtest.New(t, st, webtest.Options{Screens: []web.Screen{screen}})}
+	st := webtest.Embedded(t)
+	racing := &racingStore{Store: st, deleteAt: 1}
+	f := &fixture{t: t, st: st, e: webtest.New(t, racing, webtest.Options{Screens: []web.Screen{routes.Register}})}
 	from := f.namespace(store.GlobalNamespaceID, "From")
 	to := f.namespace(store.GlobalNamespaceID, "To")
 	there := f.route(to, "already-there", "https://there.example.com")

@@ -4,14 +4,9 @@ import (
 	"embed"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
-	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
-
-	"github.com/pomerium-console/pomerium-console/api/consolepb"
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -66,7 +61,7 @@ func filtersOf(q url.Values, v *ui.Viewer) filters {
 // defaultNamespace is Global, or the first namespace the viewer may see
 // when Global is not one of them.
 func defaultNamespace(v *ui.Viewer) string {
-	if v.Can(store.GlobalNamespaceID, string(store.RoleViewer)) {
+	if v.May(string(manage.View), store.GlobalNamespaceID) {
 		return store.GlobalNamespaceID
 	}
 	if all := v.Namespaces(); len(all) > 0 {
@@ -110,12 +105,18 @@ type row struct {
 	Path           string
 	Policies       int
 	Enforced       int
-	// Sync is the reconciler's finding as the badge shows it; Meta is the
-	// route's sync status as the service gave it (origin and object name).
-	Sync, Meta *consolepb.SyncStatus
+	// Sync is the reconciler's finding as the badge shows it; Origin is
+	// where the route came from (and the Kubernetes object it mirrors).
+	Sync, Origin *badge
 	// ReadOnly: the route mirrors a Kubernetes object; only Kubernetes may
 	// change it.
 	ReadOnly bool
+}
+
+// badge is what the layout's sync and origin badges read.
+type badge struct {
+	State, Reason     string
+	Origin, OriginRef string
 }
 
 type listData struct {
@@ -126,13 +127,14 @@ type listData struct {
 	Orders     []option
 	Routes     []row
 	Pager      *ui.Pager
-	// CanManage: the viewer is manager of the namespace shown, so the
-	// table has checkboxes and the bulk actions.
-	CanManage   bool
-	MoveTargets []ui.Namespace
-	NewURL      string
-	ExportYAML  string
-	ExportJSON  string
+	// CanManage: the viewer may edit the routes of the namespace shown, so
+	// the table has checkboxes and the bulk actions; CanImport: it may
+	// import into it.
+	CanManage, CanImport bool
+	MoveTargets          []ui.Namespace
+	NewURL               string
+	ExportYAML           string
+	ExportJSON           string
 	// Selected are the ids checked when a refused bulk action re-renders
 	// the page; Failures say, route by route, why it was refused.
 	Selected map[string]bool
@@ -153,19 +155,18 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, f filters, p ui.Page, selected []string, failures []failure) {
 	v := ui.ViewerFrom(r.Context())
 	pager := ui.PagerFor(&url.URL{Path: "/routes", RawQuery: f.values.Encode()})
-	req := &pb.ListRoutesRequest{
-		Namespace: f.Namespace, Query: proto.String(f.Query), OrderBy: proto.String(f.Order),
-		Offset: proto.Int64(int64(pager.Offset)), Limit: proto.Int64(int64(pager.Limit)),
-	}
-	res, err := s.d.Services.Routes.ListRoutes(r.Context(), connect.NewRequest(req))
+	page, err := s.d.App.ListRoutes(r.Context(), v.Caller(), manage.ListQuery{
+		Namespace: f.Namespace, Query: f.Query, OrderBy: f.Order, Offset: pager.Offset, Limit: pager.Limit,
+	})
 	if err != nil {
 		s.listRefused(w, r, f, pager, err)
 		return
 	}
-	pager.Total = int(res.Msg.GetTotalCount())
+	pager.Total = page.Total
 	d := listData{
 		Filters: f, Path: v.NamespacePath(f.Namespace), Namespaces: v.Namespaces(), Orders: orders, Pager: pager,
-		CanManage:   v.Can(f.Namespace, string(store.RoleManager)),
+		CanManage:   v.May(string(manage.EditRoutes), f.Namespace),
+		CanImport:   v.May(string(manage.Import), f.Namespace),
 		MoveTargets: managed(v),
 		NewURL:      "/routes/new?namespace=" + url.QueryEscape(f.Namespace),
 		ExportYAML:  f.exportURL("yaml"), ExportJSON: f.exportURL("json"),
@@ -174,7 +175,7 @@ func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, 
 	for _, id := range selected {
 		d.Selected[id] = true
 	}
-	for _, rt := range res.Msg.GetRoutes() {
+	for _, rt := range page.Items {
 		d.Routes = append(d.Routes, rowOf(v, rt))
 	}
 	p.Title, p.Nav, p.Data = "Routes", ui.NavRoutes, d
@@ -199,47 +200,41 @@ func (s *screen) listRefused(w http.ResponseWriter, r *http.Request, f filters, 
 	s.t.Render(w, r, status, listPage, ui.Page{Title: "Routes", Nav: ui.NavRoutes, Data: d})
 }
 
-func rowOf(v *ui.Viewer, rt *pb.Route) row {
-	meta := rt.GetSyncStatus()
-	return row{
-		ID: rt.GetId(), Name: rt.GetName(), From: rt.GetFrom(), To: destinations(rt),
-		Path: v.NamespacePath(rt.GetNamespaceId()), Policies: len(rt.GetPolicyIds()), Enforced: len(rt.GetEnforcedPolicyIds()),
-		Sync: syncShown(meta, rt.GetVersion()), Meta: meta,
-		ReadOnly: meta.GetOrigin() == string(store.OriginKubernetes),
+func rowOf(v *ui.Viewer, rt *manage.Route) row {
+	spec := rt.Spec
+	out := row{
+		ID: rt.ID, Name: rt.Name, From: spec.GetFrom(), To: destinations(spec),
+		Path: v.NamespacePath(rt.NamespaceID), Policies: len(spec.GetPolicyIds()), Enforced: len(rt.Enforced),
+		Sync:     syncShown(rt),
+		ReadOnly: rt.Origin == store.OriginKubernetes,
 	}
+	if rt.Origin != "" {
+		out.Origin = &badge{Origin: string(rt.Origin), OriginRef: rt.OriginRef}
+	}
+	return out
 }
 
 // syncShown is the finding the badge shows. A route the reconciler has not
 // looked at yet, or has changed since it did, is pending: the layout's badge
 // would call a status without a state an error.
-func syncShown(st *consolepb.SyncStatus, version int64) *consolepb.SyncStatus {
-	if st.GetState() != "" && st.GetObjectVersion() >= version {
-		return st
+func syncShown(rt *manage.Route) *badge {
+	if st := rt.Status; st != nil && st.State != "" && st.ObjectVersion >= rt.Version {
+		return &badge{State: string(st.State), Reason: st.Reason}
 	}
-	return &consolepb.SyncStatus{State: string(store.SyncPending), Origin: st.GetOrigin(), OriginRef: st.GetOriginRef()}
+	return &badge{State: string(store.SyncPending)}
 }
 
-// destinations is what the To column says: the upstream URLs (with their
-// load balancing weights), or the redirect or direct response the route
-// answers with instead.
-func destinations(rt *pb.Route) []string {
-	switch {
-	case len(rt.GetTo()) > 0:
-		return rt.GetTo()
-	case rt.GetRedirect() != nil:
-		return []string{"redirect"}
-	case rt.GetResponse() != nil:
-		return []string{"response " + strconv.Itoa(int(rt.GetResponse().GetStatus()))}
-	}
-	return nil
-}
-
-// managed lists the namespaces where the viewer is manager: where routes
-// may be moved or imported to.
+// managed lists the namespaces where the viewer may edit routes: where
+// routes may be moved to.
 func managed(v *ui.Viewer) []ui.Namespace {
+	return may(v, manage.EditRoutes)
+}
+
+// may lists the namespaces where the viewer may take an action.
+func may(v *ui.Viewer, a manage.Action) []ui.Namespace {
 	var out []ui.Namespace
 	for _, ns := range v.Namespaces() {
-		if v.Can(ns.ID, string(store.RoleManager)) {
+		if v.May(string(a), ns.ID) {
 			out = append(out, ns)
 		}
 	}
