@@ -5,11 +5,10 @@
 // namespace as an open-source Pomerium config file; and the import of such
 // a file with a preview that writes nothing.
 //
-// Changes go through the API's route service, which checks roles, validates
-// and logs them. The one exception is the import, which goes through the
-// importer package as `pomerium-console import` does (the service's
-// LoadRoutes only imports into Global and has no dry run): this package
-// checks the viewer's roles for everything the importer would write before
-// calling it. The route editor (/routes/new, /routes/{id}) is another
-// screen's; this one only links to it.
+// Every read and change goes through the use cases (manage) as the
+// viewer's Caller, which check roles, validate, hide secrets and log every
+// change; the import is their Import, a dry run for the preview and a write
+// of the plan the preview showed. The package must not read or write the
+// store, nor call the importer, itself. The route editor (/routes/new,
+// /routes/{id}) is another screen's; this one only links to it.
 package routes

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/pomerium-console/pomerium-console/importer"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -17,16 +17,21 @@ import (
 // preview, what the import would do.
 type importData struct {
 	Form *ui.Form
-	// Namespaces are those the viewer may import into (manager).
+	// Namespaces are those the viewer may import into; Role is the role
+	// that takes.
 	Namespaces []ui.Namespace
+	Role       store.Role
 	Preview    *preview
 }
 
 const importTitle = "Import a Pomerium config"
 
+func newImportData(v *ui.Viewer) *importData {
+	return &importData{Form: ui.NewForm(), Namespaces: may(v, manage.Import), Role: manage.Needs[manage.Import]}
+}
+
 func (s *screen) importForm(w http.ResponseWriter, r *http.Request) {
-	v := ui.ViewerFrom(r.Context())
-	d := &importData{Form: ui.NewForm(), Namespaces: managed(v)}
+	d := newImportData(ui.ViewerFrom(r.Context()))
 	d.Form.Values["namespace"] = r.URL.Query().Get("namespace")
 	status := http.StatusOK
 	if len(d.Namespaces) == 0 {
@@ -36,11 +41,11 @@ func (s *screen) importForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // importPost previews (action=preview) or applies (action=apply) an
-// import. A preview writes nothing; an apply writes only when the plan is
-// still the one previewed, which the preview's digest proves.
+// import. A preview is a dry run of the use case, which writes nothing; an
+// apply writes only the plan the preview showed, which its digest names.
 func (s *screen) importPost(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
-	d := &importData{Form: ui.NewForm(), Namespaces: managed(v)}
+	d := newImportData(v)
 	page := ui.Page{Title: importTitle, Nav: ui.NavRoutes, Data: d}
 	render := func(status int) { s.t.Render(w, r, status, importPage, page) }
 	f := d.Form
@@ -66,8 +71,8 @@ func (s *screen) importPost(w http.ResponseWriter, r *http.Request) {
 		f.Errors["namespace"] = "choose the namespace to import into"
 		render(http.StatusBadRequest)
 		return
-	case !v.Can(ns, string(store.RoleManager)):
-		f.Errors["namespace"] = fmt.Sprintf("importing into namespace %s needs the manager role there", v.NamespacePath(ns))
+	case !v.May(string(manage.Import), ns):
+		f.Errors["namespace"] = fmt.Sprintf("importing into namespace %s needs the %s role there", v.NamespacePath(ns), d.Role)
 		render(http.StatusForbidden)
 		return
 	case strings.TrimSpace(content) == "":
@@ -75,47 +80,75 @@ func (s *screen) importPost(w http.ResponseWriter, r *http.Request) {
 		render(http.StatusBadRequest)
 		return
 	}
-	actor := store.Actor{Subject: v.Principal.Subject, Origin: store.OriginUI}
-	c, err := check(r.Context(), s.d.Store, ns, actor, []byte(content))
-	if err != nil {
-		if status, ok := refusal(err); ok {
-			f.Errors["content"] = err.Error()
-			render(status)
+	in := manage.ImportInput{Namespace: ns, Content: []byte(content)}
+	var refusal error
+	if r.PostFormValue("action") == "apply" {
+		plan, err := s.apply(r, in, r.PostFormValue("digest"))
+		if err == nil {
+			ui.Redirect(w, r, "/routes?"+url.Values{"namespace": {ns}}.Encode(), fmt.Sprintf(
+				"Imported %s into %s: %d created, %d updated, %d unchanged (routes, policies and key pairs together).",
+				count(len(plan.Routes), "route"), v.NamespacePath(ns), plan.Created, plan.Updated, plan.Unchanged))
 			return
 		}
+		if status := ui.Status(err); status == http.StatusInternalServerError || status == http.StatusUnauthorized {
+			s.t.Fail(w, r, err)
+			return
+		}
+		// Nothing was written: the page shows the import as it stands now.
+		refusal = err
+	}
+	in.DryRun = true
+	plan, err := s.d.App.Import(r.Context(), v.Caller(), in)
+	if plan == nil {
+		s.fileRefused(w, r, f, err, render)
+		return
+	}
+	d.Preview = newPreview(v, ns, content, plan, err)
+	status := d.Preview.status()
+	if refusal != nil && status == http.StatusOK {
+		// The preview alone would not stop an apply: the refusal was of
+		// the apply itself (the plan changed since it was reviewed).
+		status, page.Error = ui.Status(refusal), applyRefused(refusal)
+	}
+	render(status)
+}
+
+// apply imports the plan the viewer reviewed, which digest names.
+func (s *screen) apply(r *http.Request, in manage.ImportInput, digest string) (*manage.ImportPlan, error) {
+	if digest == "" {
+		// The use case checks a digest only when given one: an apply
+		// without it would write a plan nobody reviewed.
+		return nil, manage.Refuse(manage.CodeConflict, "digest", "no preview was reviewed")
+	}
+	in.Digest = digest
+	return s.d.App.Import(r.Context(), ui.ViewerFrom(r.Context()).Caller(), in)
+}
+
+// applyRefused is what the page says about an apply that was refused
+// although the preview of the import as it stands allows it.
+func applyRefused(err error) string {
+	var re *manage.Error
+	if errors.As(err, &re) && re.Code == manage.CodeConflict && re.Field == "digest" {
+		return "What the import would do changed since your preview (someone changed the namespace): review the new preview and apply again."
+	}
+	return "Nothing was imported: " + ui.Message(err)
+}
+
+// fileRefused shows the refusal of a file as a whole (it is not YAML, the
+// namespace is gone, it would overwrite what Kubernetes manages) next to
+// the input it is about, the content when it names none.
+func (s *screen) fileRefused(w http.ResponseWriter, r *http.Request, f *ui.Form, err error, render func(int)) {
+	status := ui.Status(err)
+	if status == http.StatusInternalServerError || status == http.StatusUnauthorized {
 		s.t.Fail(w, r, fmt.Errorf("preview an import: %w", err))
 		return
 	}
-	d.Preview = newPreview(v, ns, content, c)
-	status := d.Preview.status()
-	if r.PostFormValue("action") != "apply" || status != http.StatusOK {
-		render(status)
-		return
+	if field, reason := ui.FieldOf(err); field == "" {
+		f.Errors["content"] = reason
+	} else {
+		f.Refuse(err, nil)
 	}
-	if r.PostFormValue("digest") != d.Preview.Digest {
-		page.Error = "What the import would do changed since your preview (someone changed the namespace): review the new preview and apply again."
-		render(http.StatusConflict)
-		return
-	}
-	opts := importer.Options{Namespace: ns, Actor: actor}
-	if !v.Can(ns, string(store.RoleAdmin)) {
-		// The preview refused these already; this holds the plan that is
-		// written to the same rule, whatever changed since.
-		opts.Authorize = importer.NeedsAdmin
-	}
-	res, err := importer.ImportFile(r.Context(), s.d.Store, c.File, opts)
-	if err != nil {
-		if status, ok := refusal(err); ok {
-			page.Error = "Nothing was imported: " + err.Error()
-			render(status)
-			return
-		}
-		s.t.Fail(w, r, fmt.Errorf("import: %w", err))
-		return
-	}
-	ui.Redirect(w, r, "/routes?"+url.Values{"namespace": {ns}}.Encode(), fmt.Sprintf(
-		"Imported %s into %s: %d created, %d updated, %d unchanged (routes, policies and key pairs together).",
-		count(len(res.Routes), "route"), v.NamespacePath(ns), res.Created, res.Updated, res.Unchanged))
+	render(status)
 }
 
 // uploaded is the file's content when one was chosen, the text area's
@@ -137,24 +170,4 @@ func uploaded(r *http.Request) (string, error) {
 		return r.PostFormValue("content"), nil
 	}
 	return string(data), nil
-}
-
-// refusal is the HTTP status of an error the importer or the store gives
-// about the input, and false for a failure of the console.
-func refusal(err error) (int, bool) {
-	var se *store.Error
-	var needsAdmin *importer.NeedsAdminError
-	switch {
-	case errors.As(err, &needsAdmin):
-		return http.StatusForbidden, true
-	case !errors.As(err, &se):
-		return 0, false
-	}
-	switch se.Code {
-	case store.CodeInvalid:
-		return http.StatusBadRequest, true
-	case store.CodeNotFound:
-		return http.StatusNotFound, true
-	}
-	return http.StatusConflict, true
 }

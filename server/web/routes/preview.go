@@ -2,9 +2,6 @@ package routes
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/importer"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -33,9 +31,9 @@ type preview struct {
 	Refused                     int
 	Stopped                     string
 	Created, Updated, Unchanged int
-	// NeedsAdmin lists what only an admin of the namespace may import,
-	// when the viewer is not one.
-	NeedsAdmin []string
+	// NeedsRole lists what the viewer's role in the namespace does not let
+	// it import (manage.ImportPlan.NeedsRole).
+	NeedsRole []string
 	// Digest identifies the plan: an apply goes ahead only when the plan
 	// it computes again is the one the viewer saw.
 	Digest string
@@ -54,7 +52,7 @@ func (p *preview) status() int {
 	switch {
 	case p.Refused > 0 || p.Stopped != "":
 		return http.StatusBadRequest
-	case len(p.NeedsAdmin) > 0:
+	case len(p.NeedsRole) > 0:
 		return http.StatusForbidden
 	}
 	return http.StatusOK
@@ -63,60 +61,38 @@ func (p *preview) status() int {
 // CanApply reports whether the import may be applied as previewed.
 func (p *preview) CanApply() bool { return p.status() == http.StatusOK && p.Created+p.Updated > 0 }
 
-func newPreview(v *ui.Viewer, ns, content string, c *checked) *preview {
-	p := &preview{NamespaceID: ns, Path: v.NamespacePath(ns), Content: content, Stopped: c.Stopped, Refused: len(c.Errors)}
+// newPreview shows the plan of a dry run of the import; stopped is why the
+// routes the file does not refuse were not planned, nil when they were.
+func newPreview(v *ui.Viewer, ns, content string, plan *manage.ImportPlan, stopped error) *preview {
+	p := &preview{
+		NamespaceID: ns, Path: v.NamespacePath(ns), Content: content, Refused: len(plan.Refused),
+		Ignored: plan.IgnoredKeys, Created: plan.Created, Updated: plan.Updated, Unchanged: plan.Unchanged,
+		NeedsRole: plan.NeedsRole, Digest: plan.Digest,
+	}
+	if stopped != nil {
+		p.Stopped = "the routes that could be read were not planned: " + ui.Message(stopped)
+	}
 	var rows []previewRow
-	refused := make(map[string]bool, len(c.Errors))
-	for _, e := range c.Errors {
-		refused[e.Source()] = true
+	for _, e := range plan.Refused {
 		rows = append(rows, previewRow{
 			Source: e.Source(), Kind: string(store.KindRoute),
 			From: e.From, Field: e.Field, Error: e.Err.Error(),
 		})
 	}
-	changes := map[string]importer.Change{}
-	digest := sha256.New()
-	fmt.Fprintf(digest, "%s\n", ns)
-	if c.Plan != nil {
-		p.Ignored = c.Plan.IgnoredKeys
-		p.Created, p.Updated, p.Unchanged = c.Plan.Created, c.Plan.Updated, c.Plan.Unchanged
-		for _, ch := range c.Plan.Plan {
-			writeDigest(digest, ch)
-			if ch.Kind == store.KindRoute {
-				changes[ch.Source] = ch
-				continue
-			}
+	for _, ch := range plan.Plan {
+		rt, ok := ch.Object.(*store.Route)
+		if !ok {
 			p.Others = append(p.Others, previewRow{Source: ch.Source, Kind: kindName(ch.Kind), Name: ch.Name, Action: ch.Action, Diff: ch.Diff})
-			if need := importer.AdminOnly(ch); need != "" && !v.Can(ns, string(store.RoleAdmin)) {
-				p.NeedsAdmin = append(p.NeedsAdmin, need)
-			}
+			continue
 		}
-	}
-	if c.File != nil {
-		for _, r := range c.File.Routes {
-			src := r.Source()
-			if refused[src] {
-				continue // refused by the plan, and shown as such
-			}
-			ch := changes[src]
-			rows = append(rows, previewRow{
-				Source: src, Kind: string(store.KindRoute), Name: r.Name, From: r.Spec.GetFrom(),
-				To: destinations(r.Spec), Action: ch.Action, Diff: ch.Diff,
-			})
-		}
+		rows = append(rows, previewRow{
+			Source: ch.Source, Kind: string(store.KindRoute), Name: ch.Name, From: rt.Spec.GetFrom(),
+			To: destinations(rt.Spec), Action: ch.Action, Diff: ch.Diff,
+		})
 	}
 	sortBySource(rows)
 	p.Routes = rows
-	p.Digest = hex.EncodeToString(digest.Sum(nil))
 	return p
-}
-
-func writeDigest(h interface{ Write([]byte) (int, error) }, ch importer.Change) {
-	id := ch.ID
-	if ch.Action == importer.ActionCreate {
-		id = "" // chosen anew by every dry run
-	}
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", ch.Kind, ch.Name, ch.Action, id, ch.Source, ch.Diff)
 }
 
 var sourcePattern = regexp.MustCompile(`^(routes|policy)\[(\d+)\]$`)
