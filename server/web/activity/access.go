@@ -2,77 +2,57 @@ package activity
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// mayRead asks the activity log service whether the caller may read the
-// log of a namespace (and those below it), or of every namespace when
-// namespaceID is empty: the service owns that rule. The screen reads the
-// entries themselves from the store, because it shows what the service's
-// entries lack (their origin) and bounds their time on both sides, which the
-// service's one date filter cannot.
-func (s *screen) mayRead(ctx context.Context, namespaceID string) error {
-	return s.d.Services.History.MayReadHistory(ctx, namespaceID)
+// mayReadAll reports whether the viewer may read the log of every
+// namespace at once, as the use cases' table says.
+func mayReadAll(v *ui.Viewer) bool {
+	return v.May(string(manage.ReadAllActivity), store.GlobalNamespaceID)
 }
 
-// shown is an entry of the log as the caller may see it: without its diff
-// and line counts when it moved its entity in from a namespace the caller
-// cannot see, whose version the diff shows.
-func (s *screen) shown(ctx context.Context, e *store.ActivityEntry) (*store.ActivityEntry, error) {
-	shown, err := s.d.Services.History.Shown(ctx, e)
-	if err != nil {
-		return nil, fmt.Errorf("activity entry %d: %w", e.ID, err)
-	}
-	return shown, nil
-}
-
-// visibleEntry reads an entry through the activity log service, which
-// answers NotFound for an entry the caller may not see, with the ids of the
-// entity's previous and next entries the caller may see (0: none).
-func (s *screen) visibleEntry(ctx context.Context, id string) (*pb.ActivityLogEntry, int64, int64, error) {
-	res, err := s.d.Services.ActivityLog.GetActivityLogEntry(ctx, connect.NewRequest(&pb.GetActivityLogEntryRequest{Id: id}))
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	return res.Msg.GetEntry(), entryNumber(res.Msg.GetPreviousEntryId()), entryNumber(res.Msg.GetNextEntryId()), nil
-}
-
-// entryNumber parses an entry id the service gave; 0 for none.
-func entryNumber(id string) int64 {
+// entryNumber reads the id of an entry from input field.
+func entryNumber(field, id string) (int64, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return 0
+	if err != nil || n <= 0 {
+		return 0, manage.Refuse(manage.CodeInvalid, field, "must be the id of an activity log entry, a positive integer")
 	}
-	return n
+	return n, nil
+}
+
+// entryOf reads the entry of input field as the viewer may see it; the use
+// cases answer NotFound for an entry the viewer may not see.
+func (s *screen) entryOf(ctx context.Context, field, id string) (*manage.Entry, error) {
+	n, err := entryNumber(field, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.d.App.ActivityEntry(ctx, ui.ViewerFrom(ctx).Caller(), n)
 }
 
 // versionLimit bounds the versions of one entity a page offers to compare.
 const versionLimit = 200
 
-// versions lists the newest entries of one entity the caller may see,
-// through the service: all of them for a viewer of Global, otherwise those
-// in the namespace of the entry at hand and below it (an entity moved
-// between namespaces the caller sees only part of shows that part).
-func (s *screen) versions(ctx context.Context, e *pb.ActivityLogEntry, global bool) ([]*pb.ActivityLogEntry, error) {
-	req := &pb.ListActivityLogEntriesRequest{
-		EntityType: new(e.GetEntityType()), EntityId: new(e.GetEntityId()), Limit: new(int64(versionLimit)),
-	}
-	if !global {
-		ns := e.GetNamespaceId()
-		if ns == "" {
-			ns = store.GlobalNamespaceID
+// versions lists the newest entries of one entity the viewer may see: all
+// of them for a viewer who may read the whole log, otherwise those in the
+// namespace of the entry at hand and below it (an entity moved between
+// namespaces the viewer sees only part of shows that part).
+func (s *screen) versions(ctx context.Context, e *store.ActivityEntry) ([]*store.ActivityEntry, error) {
+	v := ui.ViewerFrom(ctx)
+	q := store.ActivityQuery{EntityType: e.EntityType, EntityID: e.EntityID, Limit: versionLimit}
+	if !mayReadAll(v) {
+		q.NamespaceID, q.Recursive = e.NamespaceID, true
+		if q.NamespaceID == "" {
+			q.NamespaceID = store.GlobalNamespaceID
 		}
-		req.NamespaceId = &ns
 	}
-	res, err := s.d.Services.ActivityLog.ListActivityLogEntries(ctx, connect.NewRequest(req))
+	page, err := s.d.App.Activity(ctx, v.Caller(), q)
 	if err != nil {
 		return nil, err
 	}
-	return res.Msg.GetEntries(), nil
+	return page.Entries, nil
 }

@@ -2,7 +2,6 @@ package activity
 
 import (
 	"embed"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -51,7 +50,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	f := readFilters(r.URL.Query(), v)
 	d := &listData{
 		Filters: f, EntityTypes: entityTypes, Namespaces: v.Namespaces(),
-		All: v.Can(store.GlobalNamespaceID, string(store.RoleViewer)), Pager: ui.PagerFor(r.URL),
+		All: mayReadAll(v), Pager: ui.PagerFor(r.URL),
 		CSV: exportURL(f, "csv"), JSON: exportURL(f, "json"),
 	}
 	p := ui.Page{Title: "Activity", Nav: ui.NavActivity, Data: d}
@@ -60,23 +59,15 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, http.StatusBadRequest, "list.html", p)
 		return
 	}
-	if err := s.mayRead(r.Context(), f.Namespace); err != nil {
-		s.t.Fail(w, r, err)
-		return
-	}
 	q := f.query()
 	q.Offset, q.Limit = d.Pager.Offset, d.Pager.Limit
-	got, err := s.d.Store.Activity(r.Context(), q)
+	got, err := s.d.App.Activity(r.Context(), v.Caller(), q)
 	if err != nil {
-		s.t.Fail(w, r, fmt.Errorf("read activity: %w", err))
+		s.t.Fail(w, r, err)
 		return
 	}
 	d.Pager.Total = got.TotalCount
 	for _, e := range got.Entries {
-		if e, err = s.shown(r.Context(), e); err != nil {
-			s.t.Fail(w, r, err)
-			return
-		}
 		d.Rows = append(d.Rows, row{ActivityEntry: e, Kind: kindLabel(e.EntityType), NamespacePath: namespacePath(v, e.NamespaceID)})
 	}
 	s.t.Render(w, r, http.StatusOK, "list.html", p)

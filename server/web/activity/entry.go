@@ -1,16 +1,13 @@
 package activity
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
-
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -44,14 +41,14 @@ func diffLines(diff string) []diffLine {
 
 // version is one entry of an entity as the version selects offer it.
 type version struct {
-	ID, Label string
+	ID    int64
+	Label string
 }
 
-func versionsOf(entries []*pb.ActivityLogEntry) []version {
+func versionsOf(entries []*store.ActivityEntry) []version {
 	out := make([]version, len(entries))
 	for i, e := range entries {
-		out[i] = version{ID: e.GetId(), Label: fmt.Sprintf("#%s, %s %s by %s", e.GetId(), strings.ToLower(e.GetActivityType()),
-			ui.When(e.GetCreatedAt().AsTime()), e.GetUserId())}
+		out[i] = version{ID: e.ID, Label: fmt.Sprintf("#%d, %s %s by %s", e.ID, e.Action, ui.When(e.Time), e.Subject)}
 	}
 	return out
 }
@@ -71,40 +68,26 @@ type entryData struct {
 func (s *screen) entry(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := ui.ViewerFrom(ctx)
-	id := r.PathValue("id")
-	visible, prev, next, err := s.visibleEntry(ctx, id)
+	shown, err := s.entryOf(ctx, "id", r.PathValue("id"))
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	// The service has shown the entry may be seen; the store has its origin.
-	e, _, _, err := s.d.Store.ActivityEntry(ctx, entryNumber(visible.GetId()))
-	if errors.Is(err, store.ErrNotFound) {
-		s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("activity entry %s not found", id)))
-		return
-	}
-	if err != nil {
-		s.t.Fail(w, r, fmt.Errorf("read activity entry %s: %w", id, err))
-		return
-	}
-	if e, err = s.shown(ctx, e); err != nil {
-		s.t.Fail(w, r, err)
-		return
-	}
-	all, err := s.versions(ctx, visible, v.Can(store.GlobalNamespaceID, string(store.RoleViewer)))
+	e := shown.ActivityEntry
+	all, err := s.versions(ctx, e)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	var others []*pb.ActivityLogEntry
+	var others []*store.ActivityEntry
 	for _, o := range all {
-		if o.GetId() != visible.GetId() {
+		if o.ID != e.ID {
 			others = append(others, o)
 		}
 	}
 	d := &entryData{
 		Entry: e, Kind: kindLabel(e.EntityType), NamespacePath: namespacePath(v, e.NamespaceID),
-		Diff: diffLines(e.Diff), Previous: prev, Next: next, Versions: versionsOf(others),
+		Diff: diffLines(e.Diff), Previous: shown.Previous, Next: shown.Next, Versions: versionsOf(others),
 		History: (&url.URL{Path: "/activity", RawQuery: url.Values{"entity_type": {string(e.EntityType)}, "entity_id": {e.EntityID}}.Encode()}).String(),
 	}
 	title := fmt.Sprintf("Activity #%d: %s %s", e.ID, kindLabel(e.EntityType), e.EntityName)
@@ -113,8 +96,9 @@ func (s *screen) entry(w http.ResponseWriter, r *http.Request) {
 
 // side is one end of a comparison.
 type side struct {
-	ID, Action, Subject string
-	Time                time.Time
+	ID              int64
+	Action, Subject string
+	Time            time.Time
 }
 
 type compareData struct {
@@ -128,31 +112,30 @@ type compareData struct {
 // diffs an entry against the one before it.
 func (s *screen) compare(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	v := ui.ViewerFrom(ctx)
 	q := r.URL.Query()
-	from, _, _, err := s.visibleEntry(ctx, q.Get("from"))
+	from, err := s.entryOf(ctx, "from", q.Get("from"))
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	to, _, _, err := s.visibleEntry(ctx, q.Get("to"))
+	to, err := s.entryOf(ctx, "to", q.Get("to"))
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	if err := sameEntity(from, to, q.Get("entity_type"), q.Get("entity_id")); err != nil {
+	if err := sameEntity(from.ActivityEntry, to.ActivityEntry, q.Get("entity_type"), q.Get("entity_id")); err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	all, err := s.versions(ctx, to, v.Can(store.GlobalNamespaceID, string(store.RoleViewer)))
+	all, err := s.versions(ctx, to.ActivityEntry)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	text, _, _ := store.Diff(from.GetEntityData(), to.GetEntityData())
+	text, _, _ := store.Diff(from.Snapshot, to.Snapshot)
 	d := &compareData{
-		EntityType: to.GetEntityType(), EntityID: to.GetEntityId(), EntityName: to.GetName(), Kind: kindLabel(store.Kind(to.GetEntityType())),
-		From: sideOf(from), To: sideOf(to), Diff: diffLines(text), Versions: versionsOf(all),
+		EntityType: string(to.EntityType), EntityID: to.EntityID, EntityName: to.EntityName, Kind: kindLabel(to.EntityType),
+		From: sideOf(from.ActivityEntry), To: sideOf(to.ActivityEntry), Diff: diffLines(text), Versions: versionsOf(all),
 	}
 	title := fmt.Sprintf("Compare versions: %s %s", d.Kind, d.EntityName)
 	s.t.Render(w, r, http.StatusOK, "compare.html", ui.Page{Title: title, Nav: ui.NavActivity, Data: d})
@@ -160,19 +143,19 @@ func (s *screen) compare(w http.ResponseWriter, r *http.Request) {
 
 // sameEntity refuses a comparison of entries of different entities, or of
 // entries that are not of the entity the request names.
-func sameEntity(from, to *pb.ActivityLogEntry, entityType, entityID string) error {
-	if from.GetEntityType() != to.GetEntityType() || from.GetEntityId() != to.GetEntityId() {
-		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(
-			"entries %s and %s are versions of different entities (%s %s and %s %s): only versions of one entity can be compared",
-			from.GetId(), to.GetId(), from.GetEntityType(), from.GetName(), to.GetEntityType(), to.GetName()))
+func sameEntity(from, to *store.ActivityEntry, entityType, entityID string) error {
+	if from.EntityType != to.EntityType || from.EntityID != to.EntityID {
+		return manage.Refuse(manage.CodeInvalid, "",
+			"entries %d and %d are versions of different entities (%s %s and %s %s): only versions of one entity can be compared",
+			from.ID, to.ID, from.EntityType, from.EntityName, to.EntityType, to.EntityName)
 	}
-	if (entityType != "" && entityType != to.GetEntityType()) || (entityID != "" && entityID != to.GetEntityId()) {
-		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(
-			"entries %s and %s are versions of %s %s, not of the entity the request names", from.GetId(), to.GetId(), to.GetEntityType(), to.GetEntityId()))
+	if (entityType != "" && entityType != string(to.EntityType)) || (entityID != "" && entityID != to.EntityID) {
+		return manage.Refuse(manage.CodeInvalid, "",
+			"entries %d and %d are versions of %s %s, not of the entity the request names", from.ID, to.ID, to.EntityType, to.EntityID)
 	}
 	return nil
 }
 
-func sideOf(e *pb.ActivityLogEntry) side {
-	return side{ID: e.GetId(), Action: strings.ToLower(e.GetActivityType()), Subject: e.GetUserId(), Time: e.GetCreatedAt().AsTime()}
+func sideOf(e *store.ActivityEntry) side {
+	return side{ID: e.ID, Action: string(e.Action), Subject: e.Subject, Time: e.Time}
 }

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"connectrpc.com/connect"
-
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -57,15 +56,11 @@ func (s *screen) export(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	format := r.URL.Query().Get("format")
 	if format != "csv" && format != "json" {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("format: %q is not one of csv, json", format)))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "format", "%q is not one of csv, json", format))
 		return
 	}
 	f := readFilters(r.URL.Query(), ui.ViewerFrom(ctx))
 	if err := f.err(); err != nil {
-		s.t.Fail(w, r, err)
-		return
-	}
-	if err := s.mayRead(ctx, f.Namespace); err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
@@ -77,9 +72,9 @@ func (s *screen) export(w http.ResponseWriter, r *http.Request) {
 		q.Until = now
 	}
 	q.Limit = exportPage
-	first, err := s.d.Store.Activity(ctx, q)
+	first, err := s.page(ctx, q)
 	if err != nil {
-		s.t.Fail(w, r, fmt.Errorf("export activity: %w", err))
+		s.t.Fail(w, r, err)
 		return
 	}
 	h := w.Header()
@@ -98,6 +93,11 @@ func (s *screen) export(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// page reads a page of the export, each entry as the viewer may see it.
+func (s *screen) page(ctx context.Context, q store.ActivityQuery) (*store.ActivityPage, error) {
+	return s.d.App.Activity(ctx, ui.ViewerFrom(ctx).Caller(), q)
+}
+
 // eachEntry calls emit for every entry of the export, reading page after page
 // from the first one, until the last or maxExport entries.
 func (s *screen) eachEntry(ctx context.Context, q store.ActivityQuery, first *store.ActivityPage, emit func(*store.ActivityEntry) error) error {
@@ -106,10 +106,6 @@ func (s *screen) eachEntry(ctx context.Context, q store.ActivityQuery, first *st
 		for _, e := range page.Entries {
 			if n == maxExport {
 				return nil
-			}
-			e, err := s.shown(ctx, e)
-			if err != nil {
-				return err
 			}
 			if err := emit(e); err != nil {
 				return err
@@ -121,7 +117,7 @@ func (s *screen) eachEntry(ctx context.Context, q store.ActivityQuery, first *st
 		}
 		q.Offset += q.Limit
 		var err error
-		if page, err = s.d.Store.Activity(ctx, q); err != nil {
+		if page, err = s.page(ctx, q); err != nil {
 			return fmt.Errorf("read activity at %d: %w", q.Offset, err)
 		}
 	}

@@ -1,13 +1,11 @@
 package activity
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
 	"time"
 
-	"connectrpc.com/connect"
-
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -75,7 +73,7 @@ func readFilters(q url.Values, v *ui.Viewer) *filters {
 	if f.Namespace != "" && !store.ValidID(f.Namespace) {
 		f.Errors["namespace"] = "not the id of a namespace"
 	}
-	if f.Namespace == "" && !v.Can(store.GlobalNamespaceID, string(store.RoleViewer)) {
+	if f.Namespace == "" && !mayReadAll(v) {
 		if ns := v.Namespaces(); len(ns) > 0 {
 			f.Namespace, f.Below, f.Defaulted = ns[0].ID, true, true
 		}
@@ -143,8 +141,8 @@ func (f *filters) values() url.Values {
 	return q
 }
 
-// err is the first of the filters' errors, by field name, as the services
-// would refuse it; nil when the filters are valid.
+// err is the first of the filters' errors, by field name, as a refusal;
+// nil when the filters are valid.
 func (f *filters) err() error {
 	fields := make([]string, 0, len(f.Errors))
 	for k := range f.Errors {
@@ -154,5 +152,5 @@ func (f *filters) err() error {
 		return nil
 	}
 	slices.Sort(fields)
-	return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("%s: %s", fields[0], f.Errors[fields[0]]))
+	return manage.Refuse(manage.CodeInvalid, fields[0], "%s", f.Errors[fields[0]])
 }

@@ -1,21 +1,15 @@
 package activity_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/activity"
 	"github.com/pomerium-console/pomerium-console/server/web/status"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
-
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 
 var (
 	alice = store.Actor{Subject: "alice@example.com", Origin: store.OriginAPI}
@@ -31,7 +25,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	return &fixture{t: t, st: st, e: webtest.New(t, st, webtest.Options{Screens: []web.Screen{activity.Register, status.Register}})}
 }
 
