@@ -39,7 +39,23 @@ func Objects[T store.Object](ctx context.Context, a *App, c *Caller, q ObjectQue
 	if err != nil {
 		return nil, fmt.Errorf("list %ss of namespace %s: %w", zero.Kind(), sq.NamespaceID, err)
 	}
-	return &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount}, nil
+	return redactPage(c, &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount}), nil
+}
+
+// redactPage clears the secrets of the items the caller may not read.
+func redactPage[T store.Object](c *Caller, p *Page[T]) *Page[T] {
+	for i, o := range p.Items {
+		shown, hidden := redacted(c, store.Object(o))
+		if len(hidden) == 0 {
+			continue
+		}
+		p.Items[i] = shown.(T)
+		if p.HiddenSecrets == nil {
+			p.HiddenSecrets = map[string][]string{}
+		}
+		p.HiddenSecrets[o.GetObjectMeta().ID] = hidden
+	}
+	return p
 }
 
 // objectsByID reads the objects of q.IDs the caller may see.
@@ -70,7 +86,7 @@ func objectsByID[T store.Object](ctx context.Context, a *App, c *Caller, q Objec
 			seen = append(seen, o)
 		}
 	}
-	return &Page[T]{Items: window(seen, q.Offset, q.Limit), Total: len(seen)}, nil
+	return redactPage(c, &Page[T]{Items: window(seen, q.Offset, q.Limit), Total: len(seen)}), nil
 }
 
 // RoutesUsing returns the ids of the routes that name a policy the caller

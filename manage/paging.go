@@ -28,6 +28,9 @@ type ListQuery struct {
 type Page[T any] struct {
 	Items []T
 	Total int
+	// HiddenSecrets names, by object id, the secret fields of the items
+	// that held a value the caller may not read, and that are cleared.
+	HiddenSecrets map[string][]string
 }
 
 // orders are the orders a list may take.

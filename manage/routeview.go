@@ -44,10 +44,9 @@ func (a *App) routeViews(ctx context.Context, c *Caller, list ...*store.Route) (
 	out := make([]*Route, len(list))
 	for i, r := range list {
 		v := &Route{Route: r, Status: statusOf(st, r.ID), NamespaceName: c.NamespaceName(r.NamespaceID)}
-		if !c.May(SeeRouteSecrets, r.NamespaceID) && r.Spec != nil {
-			v.Route = store.Clone(r)
-			store.RedactSecrets(v.Spec)
-			v.SecretsHidden = true
+		if !c.May(SeeRouteSecrets, r.NamespaceID) {
+			shown, _ := redacted(c, r)
+			v.Route, v.SecretsHidden = shown.(*store.Route), true
 		}
 		for _, id := range r.Spec.GetPolicyIds() {
 			name, err := names.of(ctx, id)

@@ -138,9 +138,8 @@ func (a *App) settingsView(ctx context.Context, c *Caller, st *store.Settings) (
 	}
 	out := &Settings{Settings: st, Status: statusOf(statuses, store.SettingsID)}
 	if !c.May(SeeSettingsSecrets, store.GlobalNamespaceID) {
-		out.Settings = store.Clone(st)
-		store.RedactSecrets(out.Spec)
-		out.SecretsHidden = true
+		shown, _ := redacted(c, st)
+		out.Settings, out.SecretsHidden = shown.(*store.Settings), true
 	}
 	return out, nil
 }

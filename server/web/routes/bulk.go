@@ -128,13 +128,13 @@ func (s *screen) bulkMove(w http.ResponseWriter, r *http.Request, f filters, ids
 // is not the viewer's to change or is managed by Kubernetes.
 func (s *screen) preflight(w http.ResponseWriter, r *http.Request, f filters, ids []string, verb string) (map[string]*store.Route, bool) {
 	v := ui.ViewerFrom(r.Context())
-	found, _, err := s.visibleRoutes(r, ids)
+	page, _, err := s.visibleRoutes(r, ids)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return nil, false
 	}
-	routes := make(map[string]*store.Route, len(found))
-	for _, rt := range found {
+	routes := make(map[string]*store.Route, len(page.Items))
+	for _, rt := range page.Items {
 		routes[rt.ID] = rt
 	}
 	var failures []failure

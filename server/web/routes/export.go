@@ -79,7 +79,7 @@ func (s *screen) exportNamespace(w http.ResponseWriter, r *http.Request, f filte
 			s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%d routes match, more than the %d one export may hold: narrow the search and export in parts", page.Total, maxExport))
 			return
 		}
-		objs, err := e.routes(page.Items)
+		objs, err := e.routes(page)
 		if err != nil {
 			s.failExport(w, r, out, err)
 			return
@@ -120,7 +120,7 @@ func (s *screen) exportSelected(w http.ResponseWriter, r *http.Request, ids []st
 		s.t.Fail(w, r, refused(err))
 		return
 	}
-	out := &exportFile{w: w, format: format, name: "routes-selected", source: fmt.Sprintf("%d selected routes", len(found))}
+	out := &exportFile{w: w, format: format, name: "routes-selected", source: fmt.Sprintf("%d selected routes", len(found.Items))}
 	if err := out.write(objs); err != nil {
 		s.failExport(w, r, out, err)
 		return
@@ -132,7 +132,7 @@ func (s *screen) exportSelected(w http.ResponseWriter, r *http.Request, ids []st
 
 // visibleRoutes reads the routes of ids, in name order, and lists the ids
 // that are missing or that the viewer may not see.
-func (s *screen) visibleRoutes(r *http.Request, ids []string) (found []*store.Route, missing []string, err error) {
+func (s *screen) visibleRoutes(r *http.Request, ids []string) (found *manage.Page[*store.Route], missing []string, err error) {
 	page, err := manage.Objects[*store.Route](r.Context(), s.d.App, ui.ViewerFrom(r.Context()).Caller(), manage.ObjectQuery{IDs: ids})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the selected routes: %w", err)
@@ -146,13 +146,15 @@ func (s *screen) visibleRoutes(r *http.Request, ids []string) (found []*store.Ro
 			missing = append(missing, id)
 		}
 	}
-	return page.Items, missing, nil
+	return page, missing, nil
 }
 
-func (e *exporter) routes(list []*store.Route) ([]*object, error) {
-	out := make([]*object, 0, len(list))
-	for _, rt := range list {
-		obj, err := e.route(rt)
+// routes converts a page of routes, whose secrets the viewer may not read
+// the use cases have cleared already (page.HiddenSecrets names them).
+func (e *exporter) routes(page *manage.Page[*store.Route]) ([]*object, error) {
+	out := make([]*object, 0, len(page.Items))
+	for _, rt := range page.Items {
+		obj, err := e.route(rt, page.HiddenSecrets[rt.ID])
 		if err != nil {
 			return nil, err
 		}

@@ -107,16 +107,18 @@ var consoleKeys = []string{
 	"policies", "ppl_policies",
 }
 
-// route converts one route. An error names the route and what is missing:
-// an export never leaves out silently what the viewer may not read.
-func (e *exporter) route(r *store.Route) (*object, error) {
+// route converts one route, whose secrets named hidden were left out for
+// the viewer. An error names the route and what is missing: an export never
+// leaves out silently what the viewer may not read.
+func (e *exporter) route(r *store.Route, hidden []string) (*object, error) {
 	spec := proto.CloneOf(r.Spec)
 	if spec == nil {
 		spec = &configpb.Route{}
 	}
 	o := &object{}
-	if !e.v.May(string(manage.SeeRouteSecrets), r.NamespaceID) {
-		o.notes = redactSecrets(spec)
+	if len(hidden) > 0 {
+		o.notes = []string{fmt.Sprintf("%s left out: only a %s of the route's namespace may read its secrets.",
+			strings.Join(hidden, ", "), manage.Needs[manage.SeeRouteSecrets])}
 	}
 	o.set("name", r.Name)
 	o.set("from", spec.From)
@@ -141,21 +143,6 @@ func (e *exporter) route(r *store.Route) (*object, error) {
 		return nil, fmt.Errorf("route %q: %w", r.Name, err)
 	}
 	return o, nil
-}
-
-// redactSecrets clears the route's secrets from a copy of its spec, by the
-// store's one table of them, and says which were there. The use cases
-// show them only to whoever may see the route's secrets
-// (manage.SeeRouteSecrets): with them a viewer could impersonate the route
-// to the identity provider or to a cluster, and an export must not hand out
-// what every other read withholds.
-func redactSecrets(s *configpb.Route) []string {
-	gone := store.RedactSecrets(s)
-	if len(gone) == 0 {
-		return nil
-	}
-	return []string{fmt.Sprintf("%s left out: only a %s of the route's namespace may read its secrets.",
-		strings.Join(gone, ", "), manage.Needs[manage.SeeRouteSecrets])}
 }
 
 // upstreams writes to as Pomerium reads it: "URL,WEIGHT" when the route
