@@ -45,6 +45,8 @@ type mirror[T client.Object] struct {
 	records bool
 	newObj  func() T
 	newList func() client.ObjectList
+	// names finds the objects a status event is about.
+	names names
 	// toStore translates the resource into its store object; a *refError
 	// says what it references is missing.
 	toStore func(ctx context.Context, obj T) (store.Object, error)
@@ -69,6 +71,7 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return m.remove(ctx, obj, id)
 	}
+	m.names.set(obj.GetUID(), req.NamespacedName)
 	if controllerutil.AddFinalizer(obj, Finalizer) {
 		if err := m.client.Update(ctx, obj); err != nil {
 			return ctrl.Result{}, err
@@ -150,6 +153,7 @@ func (m *mirror[T]) remove(ctx context.Context, obj T, id string) (ctrl.Result, 
 		return ctrl.Result{}, err
 	}
 	m.log.V(1).Info("removed from the store", "id", id, "name", obj.GetName(), "namespace", obj.GetNamespace())
+	m.names.remove(obj.GetUID())
 	controllerutil.RemoveFinalizer(obj, Finalizer)
 	return ctrl.Result{}, m.client.Update(ctx, obj)
 }

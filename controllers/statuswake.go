@@ -2,10 +2,11 @@ package controllers
 
 import (
 	"context"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -63,18 +64,52 @@ func (s *statusSource) Start(ctx context.Context, q workqueue.TypedRateLimitingI
 }
 
 // statusRequests maps a status event to the objects of the mirror's kind it
-// names, found by UID. After missed events, every object of the kind.
+// names. After missed events, every object of the kind.
 func (m *mirror[T]) statusRequests(ctx context.Context, ev store.StatusEvent) []reconcile.Request {
-	d := dependents{cache: m.client, log: m.log}
 	var out []reconcile.Request
 	if ev.MaybeMissed {
-		out = d.list(ctx, m.newList(), nil)
+		out = dependents{cache: m.client, log: m.log}.list(ctx, m.newList(), nil)
 	}
 	for _, k := range ev.Objects {
-		if k.Kind == m.kind {
-			out = append(out, d.list(ctx, m.newList(), nil, client.MatchingFields{indexUID: k.ID})...)
+		if k.Kind != m.kind {
+			continue
+		}
+		if name, ok := m.names.get(types.UID(k.ID)); ok {
+			out = append(out, reconcile.Request{NamespacedName: name})
 		}
 	}
 	statusWakes.WithLabelValues(m.name).Add(float64(len(out)))
 	return out
+}
+
+// names maps the UIDs of the objects a controller reconciled, which are
+// their store ids, to their names, so that a status event finds the objects
+// it is about. Only an object a reconcile wrote to the store has a status,
+// so the reconcile records it; an index of the informer cache on the UID
+// would take several times the memory (a set per object, kept twice).
+type names struct {
+	mu sync.RWMutex
+	m  map[types.UID]types.NamespacedName
+}
+
+func (n *names) set(uid types.UID, name types.NamespacedName) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.m == nil {
+		n.m = map[types.UID]types.NamespacedName{}
+	}
+	n.m[uid] = name
+}
+
+func (n *names) get(uid types.UID) (types.NamespacedName, bool) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	name, ok := n.m[uid]
+	return name, ok
+}
+
+func (n *names) remove(uid types.UID) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.m, uid)
 }

@@ -20,8 +20,6 @@ import (
 // Field indexes of the informer cache, which let a change of one object
 // queue exactly the objects that depend on it instead of having them poll.
 const (
-	// indexUID finds a Route or Policy by its UID, which is its store id.
-	indexUID = "metadata.uid"
 	// indexNamespaceRef finds the objects that name a console namespace
 	// (spec.namespace of Routes and Policies, spec.parent of
 	// ConsoleNamespaces), by namespaceRefKeys.
@@ -97,8 +95,6 @@ var indexes = []struct {
 	field   string
 	extract client.IndexerFunc
 }{
-	{&v1alpha1.Route{}, indexUID, func(o client.Object) []string { return []string{string(o.GetUID())} }},
-	{&v1alpha1.Policy{}, indexUID, func(o client.Object) []string { return []string{string(o.GetUID())} }},
 	{&v1alpha1.Route{}, indexNamespaceRef, func(o client.Object) []string { return namespaceRefKeys(namespaceRef(o)) }},
 	{&v1alpha1.Policy{}, indexNamespaceRef, func(o client.Object) []string { return namespaceRefKeys(namespaceRef(o)) }},
 	{&v1alpha1.ConsoleNamespace{}, indexNamespaceRef, func(o client.Object) []string { return namespaceRefKeys(namespaceRef(o)) }},
@@ -170,7 +166,10 @@ func (d dependents) deletingPolicies(ctx context.Context, o client.Object) []rec
 	var out []reconcile.Request
 	for _, ref := range o.(*v1alpha1.Route).Spec.Policies {
 		if ref.ID != "" {
-			out = append(out, d.list(ctx, &v1alpha1.PolicyList{}, deleting, client.MatchingFields{indexUID: ref.ID})...)
+			// Policies are few, and only a reference by id to a Policy of
+			// Kubernetes comes here: no index of their own.
+			named := func(p client.Object) bool { return deleting(p) && string(p.GetUID()) == ref.ID }
+			out = append(out, d.list(ctx, &v1alpha1.PolicyList{}, named)...)
 			continue
 		}
 		var p v1alpha1.Policy
