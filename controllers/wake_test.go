@@ -142,7 +142,7 @@ func TestReadyFollowsTheReconcilersStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := statusWakes(t)
+	before := counter(t, controllers.StatusWakesMetric, "route")
 	// The reconciler writes a status only when its finding changes, so
 	// this one stays until the route changes.
 	err = world.store.SetStatus(ctx, []store.ObjectStatus{{Kind: store.KindRoute, ID: id, State: store.SyncError,
@@ -154,29 +154,31 @@ func TestReadyFollowsTheReconcilersStatus(t *testing.T) {
 		cond, got := condition(t, c, route, v1alpha1.ConditionReady)
 		return cond != nil && cond.Status == metav1.ConditionFalse && strings.Contains(cond.Message, "set by the test"), got
 	}, promptly)
-	if after := statusWakes(t); after <= before {
+	if after := counter(t, controllers.StatusWakesMetric, "route"); after <= before {
 		t.Errorf("status wakes of the route controller went from %v to %v", before, after)
 	}
 }
 
-// statusWakes reads the route controller's count of objects queued by
-// status changes.
-func statusWakes(t *testing.T) float64 {
+// counter sums the series of a counter of controller-runtime's registry
+// that belong to one controller.
+func counter(t testingT, name, controller string) float64 {
 	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("gather metrics: %v", err)
 	}
+	sum := 0.0
 	for _, f := range families {
-		if f.GetName() == controllers.StatusWakesMetric {
-			for _, m := range f.GetMetric() {
-				if labelIs(m, "controller", "route") {
-					return m.GetCounter().GetValue()
-				}
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if labelIs(m, "controller", controller) {
+				sum += m.GetCounter().GetValue()
 			}
 		}
 	}
-	return 0
+	return sum
 }
 
 func labelIs(m *dto.Metric, name, value string) bool {
