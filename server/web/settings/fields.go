@@ -6,7 +6,8 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // kind is how a field is edited and shown.
@@ -24,22 +25,24 @@ const (
 	kindMap      kind = "map"  // "name: value" per line
 	kindJSON     kind = "json" // a google.protobuf.Struct as a JSON object
 	kindKeyPair  kind = "keypair"
-	// kindKeyPairs is the certificates field: the key pairs it references,
+	// kindKeyPairs is the key pairs the certificates field references,
 	// beside the inline certificates it keeps.
 	kindKeyPairs kind = "keypairs"
 )
 
 // field is one setting on the page. Path is the field's name in
-// pomerium.dashboard.Settings, dotted for a field of a message field
-// (blob_storage.bucket_uri); it is also the form field's name.
+// pomerium.config.Settings, the spec of the stored settings, dotted for a
+// field of a message field (blob_storage.bucket_uri): it is the name the
+// use cases give the field in their refusals, and the form input's name.
 type field struct {
 	Path, Label, Hint string
 	Kind              kind
 	Choices           []string
 	// URL: the value is an absolute URL (for the service URLs: several,
-	// comma-separated).
+	// one a line).
 	URL bool
-	// Secret: never shown; blank input keeps the stored value.
+	// Secret: never shown; blank input keeps the stored value. The store's
+	// one table of secret fields says which are (store.IsSecret).
 	Secret bool
 	fds    []protoreflect.FieldDescriptor
 }
@@ -57,7 +60,6 @@ func hint(h string) opt       { return func(f *field) { f.Hint = h } }
 func choices(c ...string) opt { return func(f *field) { f.Kind, f.Choices = kindChoice, c } }
 func as(k kind) opt           { return func(f *field) { f.Kind = k } }
 func urlField() opt           { return func(f *field) { f.URL = true } }
-func secret() opt             { return func(f *field) { f.Secret = true } }
 func f(path, label string, opts ...opt) *field {
 	fd := &field{Path: path, Label: label}
 	for _, o := range opts {
@@ -68,10 +70,10 @@ func f(path, label string, opts ...opt) *field {
 
 const durationHint = "A duration such as 30s, 5m or 1h30m."
 
-// sections follow pomerium.dashboard.Settings. Fields the service refuses
-// (files on the Pomerium host, fields Pomerium v0.33.0 lacks) are not
-// offered; those that only identify the object (id, version) are not
-// settings.
+// sections follow the sections of the Enterprise Console's settings.
+// Fields that name files on the Pomerium host, which the console cannot
+// check, are not offered; nor are those the console's API does not take
+// (pomerium.dashboard.Settings lacks them).
 var sections = mustSections([]*section{
 	{Key: "general", Title: "General", Fields: []*field{
 		f("address", "Address", hint("Where Pomerium listens, e.g. :443.")),
@@ -81,9 +83,9 @@ var sections = mustSections([]*section{
 		f("insecure_server", "Serve without TLS"),
 		f("services", "Services", hint("all, or a comma-separated list of authenticate, authorize, proxy, databroker.")),
 		f("authenticate_service_url", "Authenticate service URL", urlField()),
-		f("authorize_service_url", "Authorize service URLs", urlField(), hint("Comma-separated.")),
-		f("databroker_service_url", "Databroker service URLs", urlField(), hint("Comma-separated.")),
-		f("shared_secret", "Shared secret", secret(), hint("Base64; the services of one deployment share it.")),
+		f("authorize_service_urls", "Authorize service URLs", urlField(), hint("One per line.")),
+		f("databroker_service_urls", "Databroker service URLs", urlField(), hint("One per line.")),
+		f("shared_secret", "Shared secret", hint("Base64; the services of one deployment share it.")),
 	}},
 	{Key: "proxy", Title: "Proxy", Fields: []*field{
 		f("codec_type", "Codec"),
@@ -103,18 +105,18 @@ var sections = mustSections([]*section{
 		f("idp_provider", "Provider", hint("apple, auth0, azure, cognito, github, gitlab, google, oidc, okta, onelogin or ping.")),
 		f("idp_provider_url", "Provider URL", urlField()),
 		f("idp_client_id", "Client ID"),
-		f("idp_client_secret", "Client secret", secret()),
+		f("idp_client_secret", "Client secret"),
 		f("scopes", "Scopes", hint("One per line.")),
 		f("request_params", "Request parameters", hint("One per line, as name: value.")),
 		f("idp_access_token_allowed_audiences", "Access token allowed audiences", hint("One per line.")),
-		f("identity_provider", "Directory sync provider"),
-		f("identity_provider_options", "Directory sync options", secret(), hint("A JSON object; it holds credentials.")),
-		f("identity_provider_refresh_interval", "Directory sync interval", hint(durationHint)),
-		f("identity_provider_refresh_timeout", "Directory sync timeout", hint(durationHint)),
+		f("directory_provider", "Directory sync provider"),
+		f("directory_provider_options", "Directory sync options", hint("A JSON object; it holds credentials.")),
+		f("directory_provider_refresh_interval", "Directory sync interval", hint(durationHint)),
+		f("directory_provider_refresh_timeout", "Directory sync timeout", hint(durationHint)),
 	}},
 	{Key: "cookies", Title: "Cookies", Fields: []*field{
 		f("cookie_name", "Name"),
-		f("cookie_secret", "Secret", secret(), hint("32 random bytes, base64.")),
+		f("cookie_secret", "Secret", hint("32 random bytes, base64.")),
 		f("cookie_domain", "Domain"),
 		f("cookie_http_only", "HTTP only"),
 		f("cookie_same_site", "SameSite", choices("lax", "strict", "none")),
@@ -140,15 +142,15 @@ var sections = mustSections([]*section{
 		f("skip_xff_append", "Do not append X-Forwarded-For"),
 		f("bearer_token_format", "Bearer token format"),
 		f("jwt_issuer_format", "JWT issuer format"),
-		f("jwt_groups_filter.groups", "JWT groups filter", hint("One group per line.")),
-		f("jwt_groups_filter.infer_from_ppl", "Infer the JWT groups filter from policies"),
+		f("jwt_groups_filter", "JWT groups filter", hint("One group per line.")),
+		f("jwt_groups_filter_infer_from_ppl", "Infer the JWT groups filter from policies"),
 	}},
 	{Key: "tls", Title: "TLS and certificates", Fields: []*field{
-		f("certificates", "Certificates", as(kindKeyPairs)),
+		f("certificate_key_pair_ids", "Certificates", as(kindKeyPairs)),
 		f("certificate_authority", "Certificate authority", as(kindLongText), hint("PEM, base64-encoded; or choose a key pair below.")),
 		f("certificate_authority_key_pair_id", "Certificate authority key pair", as(kindKeyPair)),
-		f("client_ca", "Client CA", as(kindLongText), hint("PEM, base64-encoded; or choose a key pair below.")),
-		f("client_ca_key_pair_id", "Client CA key pair", as(kindKeyPair)),
+		f("downstream_mtls.ca", "Client CA", as(kindLongText), hint("PEM, base64-encoded; or choose a key pair below.")),
+		f("downstream_mtls.ca_key_pair_id", "Client CA key pair", as(kindKeyPair)),
 		f("autocert", "Autocert"),
 		f("autocert_use_staging", "Autocert: use the staging CA"),
 		f("autocert_must_staple", "Autocert: must staple"),
@@ -171,8 +173,8 @@ var sections = mustSections([]*section{
 		f("otel_exporter_otlp_traces_endpoint", "OTLP traces endpoint", urlField()),
 		f("otel_exporter_otlp_protocol", "OTLP protocol", choices("grpc", "http/protobuf")),
 		f("otel_exporter_otlp_traces_protocol", "OTLP traces protocol", choices("grpc", "http/protobuf")),
-		f("otel_exporter_otlp_headers", "OTLP headers", secret(), hint("One per line, as key=value; they often hold API keys.")),
-		f("otel_exporter_otlp_traces_headers", "OTLP traces headers", secret(), hint("One per line, as key=value.")),
+		f("otel_exporter_otlp_headers", "OTLP headers", hint("One per line, as key=value; they often hold API keys.")),
+		f("otel_exporter_otlp_traces_headers", "OTLP traces headers", hint("One per line, as key=value.")),
 		f("otel_exporter_otlp_timeout", "OTLP timeout", hint(durationHint)),
 		f("otel_exporter_otlp_traces_timeout", "OTLP traces timeout", hint(durationHint)),
 		f("otel_bsp_schedule_delay", "Batch span processor delay", hint(durationHint)),
@@ -190,12 +192,12 @@ var sections = mustSections([]*section{
 	{Key: "ssh", Title: "SSH", Fields: []*field{
 		f("ssh_address", "SSH address"),
 		f("ssh_host_key_files", "Host key files", hint("One path per line.")),
-		f("ssh_host_keys", "Host keys", secret(), hint("One PEM key per line.")),
+		f("ssh_host_keys", "Host keys", hint("One PEM key per line.")),
 		f("ssh_user_ca_key_file", "User CA key file"),
-		f("ssh_user_ca_key", "User CA key", secret(), as(kindLongText)),
+		f("ssh_user_ca_key", "User CA key", as(kindLongText)),
 	}},
 	{Key: "advanced", Title: "Advanced", Fields: []*field{
-		f("google_cloud_serverless_authentication_service_account", "Google Cloud serverless service account", secret(), as(kindLongText)),
+		f("google_cloud_serverless_authentication_service_account", "Google Cloud serverless service account", as(kindLongText)),
 		f("mcp_allowed_as_metadata_domains", "MCP: domains allowed as metadata", hint("One per line.")),
 		f("mcp_allowed_client_id_domains", "MCP: domains allowed as client ids", hint("One per line.")),
 		f("session_recording_concurrency", "Session recording concurrency"),
@@ -204,12 +206,12 @@ var sections = mustSections([]*section{
 	}},
 })
 
-// mustSections resolves every field's path in pomerium.dashboard.Settings
-// and, where the table does not say, its kind from the field's type. A
-// path the message lacks is a mistake in the table, which the first test
-// that loads the package finds.
+// mustSections resolves every field's path in pomerium.config.Settings,
+// whether it holds a secret, and, where the table does not say, its kind
+// from the field's type. A path the message lacks is a mistake in the
+// table, which the first test that loads the package finds.
 func mustSections(list []*section) []*section {
-	root := (&pb.Settings{}).ProtoReflect().Descriptor()
+	root := (&configpb.Settings{}).ProtoReflect().Descriptor()
 	for _, s := range list {
 		for _, fl := range s.Fields {
 			md := root
@@ -219,13 +221,14 @@ func mustSections(list []*section) []*section {
 				}
 				fd := md.Fields().ByName(protoreflect.Name(name))
 				if fd == nil {
-					panic(fmt.Sprintf("settings: pomerium.dashboard.Settings has no field %s", fl.Path))
+					panic(fmt.Sprintf("settings: pomerium.config.Settings has no field %s", fl.Path))
 				}
 				fl.fds = append(fl.fds, fd)
 				md = fd.Message()
 			}
+			fl.Secret = store.IsSecret(fl.leaf())
 			if fl.Kind == "" {
-				fl.Kind = kindOf(fl.fds[len(fl.fds)-1])
+				fl.Kind = kindOf(fl.leaf())
 			}
 		}
 	}
@@ -253,7 +256,7 @@ func kindOf(fd protoreflect.FieldDescriptor) kind {
 			return kindDuration
 		case "google.protobuf.Struct":
 			return kindJSON
-		case "pomerium.dashboard.Settings.StringList":
+		case "pomerium.config.Settings.StringList":
 			return kindList
 		}
 	case protoreflect.StringKind:

@@ -2,24 +2,18 @@ package settings_test
 
 import (
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
-	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/settings"
 	"github.com/pomerium-console/pomerium-console/server/web/status"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
-
-var srv *pgtest.Server
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 
 // Secrets of the seeded settings, which no page may show.
 const (
@@ -37,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := webtest.Postgres(t, srv)
+	st := webtest.Embedded(t)
 	f := &fixture{t: t, st: st, e: webtest.New(t, st, webtest.Options{Screens: []web.Screen{settings.Register, status.Register}})}
 	_, err := store.Put(t.Context(), st, store.Actor{Subject: "seed", Origin: store.OriginAPI}, &store.Settings{
 		ObjectMeta: store.ObjectMeta{ID: store.SettingsID},

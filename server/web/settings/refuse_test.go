@@ -8,6 +8,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/server/web"
+	"github.com/pomerium-console/pomerium-console/server/web/settings"
+	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -23,7 +27,7 @@ func TestInvalidInputIsRefusedNextToTheField(t *testing.T) {
 		{"timeouts", "dns_query_tries", "-3", "whole number"},
 		{"general", "authenticate_service_url", "authenticate.example.com", "not an absolute URL"},
 		{"authentication", "request_params", "prompt", "name: value"},
-		{"authentication", "identity_provider_options", "[1, 2]", "JSON object"},
+		{"authentication", "directory_provider_options", "[1, 2]", "JSON object"},
 	} {
 		form := formOf(t, b.Get("/settings?section="+tc.section))
 		form.Set(tc.field, tc.value)
@@ -40,7 +44,7 @@ func TestInvalidInputIsRefusedNextToTheField(t *testing.T) {
 			t.Errorf("%s: the value sent is not kept: %q", tc.field, v)
 		}
 		// A secret is never shown again, even as sent.
-		if res.Find(id).Is("textarea") && res.Find(id).Text() != tc.value && tc.field != "identity_provider_options" {
+		if res.Find(id).Is("textarea") && res.Find(id).Text() != tc.value && tc.field != "directory_provider_options" {
 			t.Errorf("%s: the value sent is not kept: %q", tc.field, res.Find(id).Text())
 		}
 	}
@@ -82,6 +86,36 @@ func TestStaleSaveIsRefused(t *testing.T) {
 	}
 	if s := f.stored().Spec; s.GetLogLevel() != "debug" || s.GetCookieName() != "_theirs" {
 		t.Errorf("after the stale save: %v", s)
+	}
+}
+
+// Before the first save the settings are at version 0, which the use cases
+// take for no version in particular: a form loaded then once overwrote a
+// save made meanwhile.
+func TestStaleSaveOfNeverSavedSettingsIsRefused(t *testing.T) {
+	t.Parallel()
+	st := webtest.Embedded(t)
+	e := webtest.New(t, st, webtest.Options{Screens: []web.Screen{settings.Register}})
+	b := e.Recovery("")
+	form := formOf(t, b.Get("/settings?section=logging"))
+	if v := form.Get("expected_version"); v != "0" {
+		t.Fatalf("the form of settings never saved expects version %q, want 0", v)
+	}
+	if _, err := store.Put(t.Context(), st, store.Actor{Subject: "other", Origin: store.OriginAPI}, &store.Settings{
+		ObjectMeta: store.ObjectMeta{ID: store.SettingsID}, Spec: &configpb.Settings{CookieName: new("_theirs")},
+	}, 0); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("log_level", "warn")
+	if res := b.Post("/settings", form); res.Status != http.StatusConflict {
+		t.Fatalf("stale save: status %d, want 409: %s", res.Status, res.Find("main").Text())
+	}
+	s, err := store.Get[*store.Settings](t.Context(), st, store.SettingsID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Spec.GetCookieName() != "_theirs" || s.Spec.LogLevel != nil {
+		t.Errorf("after the stale save: %v", s.Spec)
 	}
 }
 

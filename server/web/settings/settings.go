@@ -3,17 +3,15 @@ package settings
 import (
 	"context"
 	"embed"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -45,27 +43,28 @@ type data struct {
 	Inputs  []*input
 	// Version is what the form's save expects the settings to be at.
 	Version int64
-	// CanEdit: the viewer is admin of Global and the settings do not come
-	// from Kubernetes.
+	// CanEdit: the viewer may edit the settings and they do not come from
+	// Kubernetes.
 	CanEdit bool
-	// Admin: the viewer is admin of Global, who reads the secrets.
-	Admin    bool
-	FromKube bool
-	Settings *pb.Settings
+	// SeesSecrets: the viewer may read the secrets of the settings (they
+	// are cleared for one who may not).
+	SeesSecrets bool
+	FromKube    bool
+	Settings    *manage.Settings
 }
 
 func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 	sec := sectionOf(r.URL.Query().Get("section"))
 	if sec == nil {
-		s.t.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("no settings section %q", r.URL.Query().Get("section"))))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeNotFound, "section", "no settings section %q", r.URL.Query().Get("section")))
 		return
 	}
-	cur, err := s.read(r.Context())
+	cur, err := s.d.App.GetSettings(r.Context(), ui.ViewerFrom(r.Context()).Caller())
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	d, err := s.data(r.Context(), sec, cur, cur.GetVersion(), nil, nil)
+	d, err := s.data(r.Context(), sec, cur, cur.Version, nil, nil)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
@@ -75,35 +74,36 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 
 // save changes the fields of one section of the settings the viewer loaded
 // and writes them back whole, at the version the form was loaded at: the
-// service replaces the settings, so the other sections and the secrets
-// (which admins read) go back as they are, and a change saved meanwhile
-// refuses the write instead of being lost.
+// use cases replace the settings, so the other sections and the secrets go
+// back as they are, and a change saved meanwhile refuses the write instead
+// of being lost.
 func (s *screen) save(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	v := ui.ViewerFrom(ctx)
 	if err := ui.ParseForm(w, r); err != nil {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, err))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "", "%v", err))
 		return
 	}
 	form := r.PostForm
 	sec := sectionOf(form.Get("section"))
 	if sec == nil || form.Get("section") == "" {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("section: %q is not a section of the settings", form.Get("section"))))
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "section", "%q is not a section of the settings", form.Get("section")))
 		return
 	}
 	version, err := strconv.ParseInt(form.Get("expected_version"), 10, 64)
-	if err != nil {
-		s.t.Fail(w, r, connect.NewError(connect.CodeInvalidArgument, errors.New("expected_version: reload the page and try again")))
+	if err != nil || version < 0 {
+		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "expected_version", "reload the page and try again"))
 		return
 	}
-	cur, err := s.read(ctx)
+	cur, err := s.d.App.GetSettings(ctx, v.Caller())
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	next := proto.CloneOf(cur)
+	next := proto.CloneOf(cur.Spec)
 	errs := apply(next, sec, form)
 	if len(errs) == 0 {
-		_, err = s.d.Services.Settings.SetSettings(ctx, connect.NewRequest(&pb.SetSettingsRequest{Settings: next, ExpectedVersion: &version}))
+		err = s.write(ctx, v.Caller(), cur, next, version)
 		if err == nil {
 			ui.Redirect(w, r, "/settings?section="+sec.Key, sec.Title+" settings saved.")
 			return
@@ -114,18 +114,44 @@ func (s *screen) save(w http.ResponseWriter, r *http.Request) {
 		}
 		errs = refused(err, sec)
 	}
-	if !ui.ViewerFrom(ctx).Can(store.GlobalNamespaceID, string(store.RoleAdmin)) {
+	if !v.May(string(manage.EditSettings), store.GlobalNamespaceID) {
 		// The form is not shown to whom cannot save it: say so rather than
 		// show errors about inputs that are not there.
-		s.t.Fail(w, r, connect.NewError(connect.CodePermissionDenied, errors.New("only admins of the Global namespace may change the settings")))
+		s.t.Fail(w, r, manage.Refuse(manage.CodePermissionDenied, "", "only admins of the Global namespace may change the settings"))
 		return
 	}
 	s.refuse(w, r, sec, cur, version, form, errs, err)
 }
 
+// write replaces the settings read as cur with next, if they are still at
+// the version the form was loaded at.
+func (s *screen) write(ctx context.Context, c *manage.Caller, cur *manage.Settings, next *configpb.Settings, version int64) error {
+	if version != cur.Version {
+		// Stale already. A form loaded before the first save, at version 0,
+		// could not say so to the use cases, for which 0 expects no
+		// version in particular.
+		return manage.Refuse(manage.CodeConflict, "version", "the settings are at version %d, not %d", cur.Version, version)
+	}
+	in := manage.SettingsInput{Spec: next, ExpectedVersion: version}
+	if cur.SecretsHidden {
+		// Read without their secrets, the settings written whole would
+		// lose them: what this writer cannot express is kept.
+		in.Through = withoutSecrets
+	}
+	_, err := s.d.App.SetSettings(ctx, c, in)
+	return err
+}
+
+// withoutSecrets is a spec as a writer that cannot read secrets sees it.
+func withoutSecrets(spec *configpb.Settings) (*configpb.Settings, error) {
+	out := proto.CloneOf(spec)
+	store.RedactSecrets(out)
+	return out, nil
+}
+
 // refuse shows the section again with the values as sent and the errors,
 // 409 when the settings changed since the form was loaded.
-func (s *screen) refuse(w http.ResponseWriter, r *http.Request, sec *section, cur *pb.Settings, version int64, form url.Values, errs map[string]string, err error) {
+func (s *screen) refuse(w http.ResponseWriter, r *http.Request, sec *section, cur *manage.Settings, version int64, form url.Values, errs map[string]string, err error) {
 	status := http.StatusBadRequest
 	p := ui.Page{Title: "Settings", Nav: ui.NavSettings, Error: "The settings were not saved: see the errors below."}
 	if err != nil && ui.Status(err) == http.StatusConflict {
@@ -145,21 +171,13 @@ func (s *screen) refuse(w http.ResponseWriter, r *http.Request, sec *section, cu
 	s.t.Render(w, r, status, "settings.html", p)
 }
 
-// read gets the settings as the service shows them to the viewer: with
-// their secrets for an admin of Global only.
-func (s *screen) read(ctx context.Context) (*pb.Settings, error) {
-	res, err := s.d.Services.Settings.GetSettings(ctx, connect.NewRequest(&pb.GetSettingsRequest{}))
-	if err != nil {
-		return nil, err
-	}
-	return res.Msg.GetSettings(), nil
-}
-
-func (s *screen) data(ctx context.Context, sec *section, cur *pb.Settings, version int64, form url.Values, errs map[string]string) (*data, error) {
+func (s *screen) data(ctx context.Context, sec *section, cur *manage.Settings, version int64, form url.Values, errs map[string]string) (*data, error) {
 	v := ui.ViewerFrom(ctx)
-	fromKube := cur.GetSyncStatus().GetOrigin() == string(store.OriginKubernetes)
-	admin := v.Can(store.GlobalNamespaceID, string(store.RoleAdmin))
-	d := &data{Section: sec, Version: version, Settings: cur, FromKube: fromKube, Admin: admin, CanEdit: admin && !fromKube}
+	fromKube := cur.Origin == store.OriginKubernetes
+	d := &data{
+		Section: sec, Version: version, Settings: cur, FromKube: fromKube, SeesSecrets: !cur.SecretsHidden,
+		CanEdit: v.May(string(manage.EditSettings), store.GlobalNamespaceID) && !fromKube,
+	}
 	for _, t := range sections {
 		d.Tabs = append(d.Tabs, tab{Key: t.Key, Title: t.Title, Href: "/settings?section=" + t.Key, Current: t == sec})
 	}
@@ -170,7 +188,7 @@ func (s *screen) data(ctx context.Context, sec *section, cur *pb.Settings, versi
 			return nil, err
 		}
 	}
-	d.Inputs = inputs(sec, cur, form, errs, keyPairs)
+	d.Inputs = inputs(sec, cur.Spec, form, errs, keyPairs)
 	return d, nil
 }
 
@@ -180,15 +198,15 @@ const maxKeyPairs = 1000
 // keyPairs lists the key pairs of the Global namespace, which the settings
 // may refer to.
 func (s *screen) keyPairs(ctx context.Context) ([]keyPair, error) {
-	res, err := s.d.Services.KeyChain.ListKeyPairs(ctx, connect.NewRequest(&pb.ListKeyPairsRequest{
-		NamespaceId: store.GlobalNamespaceID, Limit: new(int64(maxKeyPairs)),
-	}))
+	page, err := s.d.App.ListKeyPairs(ctx, ui.ViewerFrom(ctx).Caller(), manage.KeyPairQuery{ListQuery: manage.ListQuery{
+		Namespace: store.GlobalNamespaceID, Limit: maxKeyPairs,
+	}})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]keyPair, len(res.Msg.GetKeyPairs()))
-	for i, kp := range res.Msg.GetKeyPairs() {
-		out[i] = keyPair{ID: kp.GetId(), Name: kp.GetName()}
+	out := make([]keyPair, len(page.Items))
+	for i, kp := range page.Items {
+		out[i] = keyPair{ID: kp.ID, Name: kp.Name}
 	}
 	return out, nil
 }
@@ -196,13 +214,13 @@ func (s *screen) keyPairs(ctx context.Context) ([]keyPair, error) {
 // apply sets the fields of one section from the form, leaving every other
 // field as it is. A blank secret keeps the stored one; its clear box
 // removes it. The errors are per field path.
-func apply(s *pb.Settings, sec *section, form url.Values) map[string]string {
+func apply(s *configpb.Settings, sec *section, form url.Values) map[string]string {
 	errs := map[string]string{}
 	for _, fl := range sec.Fields {
 		raw := form.Get(fl.Path)
 		switch {
 		case fl.Kind == kindKeyPairs:
-			setCertificates(s, form[fl.Path])
+			setKeyPairs(s, form[fl.Path])
 			continue
 		case fl.Secret && form.Get("clear_"+fl.Path) != "":
 			raw = ""
@@ -217,16 +235,14 @@ func apply(s *pb.Settings, sec *section, form url.Values) map[string]string {
 	return errs
 }
 
-// refused places an error of the service next to the field it names
-// ("settings.timeout_read: ..." or "settings.certificates[1]: ..."), or on
-// the whole form.
+// refused places a refusal next to the input of the field it names, or
+// of the list or message the field is in (certificate_key_pair_ids[1]), or
+// on the whole form.
 func refused(err error, sec *section) map[string]string {
 	field, reason := ui.FieldOf(err)
-	if path, ok := strings.CutPrefix(field, "settings."); ok {
-		for _, fl := range sec.Fields {
-			if path == fl.Path || strings.HasPrefix(path, fl.Path+"[") || strings.HasPrefix(path, fl.Path+".") {
-				return map[string]string{fl.Path: reason}
-			}
+	for _, fl := range sec.Fields {
+		if field == fl.Path || strings.HasPrefix(field, fl.Path+"[") || strings.HasPrefix(field, fl.Path+".") {
+			return map[string]string{fl.Path: reason}
 		}
 	}
 	if ui.Status(err) == http.StatusConflict {

@@ -45,8 +45,8 @@ func TestCertificatesReferToKeyPairsAndKeepInlineOnes(t *testing.T) {
 		t.Errorf("the inline certificate is not mentioned: %q", page.Find("fieldset").Text())
 	}
 	form := formOf(t, page)
-	form.Add("certificates", kp.ID)
-	form.Set("client_ca_key_pair_id", kp.ID)
+	form.Add("certificate_key_pair_ids", kp.ID)
+	form.Set("downstream_mtls.ca_key_pair_id", kp.ID)
 	if res := b.Post("/settings", form); res.Status != http.StatusSeeOther {
 		t.Fatalf("save: status %d: %s", res.Status, res.Find("main").Text())
 	}
@@ -61,11 +61,11 @@ func TestCertificatesReferToKeyPairsAndKeepInlineOnes(t *testing.T) {
 
 	// The page shows the choice; unticking it drops the reference only.
 	page = b.Get("/settings?section=tls")
-	if _, ok := page.Find(`input[name="certificates"][value="` + kp.ID + `"]`).Attr("checked"); !ok {
+	if _, ok := page.Find(`input[name="certificate_key_pair_ids"][value="` + kp.ID + `"]`).Attr("checked"); !ok {
 		t.Errorf("the chosen key pair is not ticked")
 	}
 	form = formOf(t, page)
-	form.Del("certificates")
+	form.Del("certificate_key_pair_ids")
 	if res := b.Post("/settings", form); res.Status != http.StatusSeeOther {
 		t.Fatalf("save: status %d", res.Status)
 	}

@@ -13,12 +13,12 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 )
 
 // holder returns the message holding a field's last segment, or nil when
 // a message on the way is unset and create is false.
-func (fl *field) holder(s *pb.Settings, create bool) protoreflect.Message {
+func (fl *field) holder(s *configpb.Settings, create bool) protoreflect.Message {
 	m := s.ProtoReflect()
 	for _, fd := range fl.fds[:len(fl.fds)-1] {
 		if !m.Has(fd) && !create {
@@ -32,13 +32,13 @@ func (fl *field) holder(s *pb.Settings, create bool) protoreflect.Message {
 func (fl *field) leaf() protoreflect.FieldDescriptor { return fl.fds[len(fl.fds)-1] }
 
 // isSet reports whether the settings hold a value for the field.
-func (fl *field) isSet(s *pb.Settings) bool {
+func (fl *field) isSet(s *configpb.Settings) bool {
 	m := fl.holder(s, false)
 	return m != nil && m.Has(fl.leaf())
 }
 
 // format is a field's value as its input shows it; "" when unset.
-func (fl *field) format(s *pb.Settings) string {
+func (fl *field) format(s *configpb.Settings) string {
 	m := fl.holder(s, false)
 	fd := fl.leaf()
 	if m == nil || !m.Has(fd) {
@@ -69,7 +69,7 @@ func (fl *field) format(s *pb.Settings) string {
 		switch msg := v.Message().Interface().(type) {
 		case *durationpb.Duration:
 			return msg.AsDuration().String()
-		case *pb.Settings_StringList:
+		case *configpb.Settings_StringList:
 			return strings.Join(msg.GetValues(), "\n")
 		case *structpb.Struct:
 			b, err := protojson.MarshalOptions{Multiline: true}.Marshal(msg)
@@ -104,7 +104,7 @@ func lines(s string) []string {
 // set parses an input into a field; blank clears it (Pomerium's default).
 // The error says what is wrong with the input, for the page to show next
 // to it.
-func (fl *field) set(s *pb.Settings, raw string) error {
+func (fl *field) set(s *configpb.Settings, raw string) error {
 	raw = strings.TrimSpace(raw)
 	fd := fl.leaf()
 	if raw == "" {
@@ -114,7 +114,11 @@ func (fl *field) set(s *pb.Settings, raw string) error {
 		return nil
 	}
 	if fl.URL {
-		if err := checkURLs(raw); err != nil {
+		urls := []string{raw}
+		if fd.IsList() {
+			urls = lines(raw)
+		}
+		if err := checkURLs(urls); err != nil {
 			return err
 		}
 	}
@@ -209,8 +213,8 @@ func parseMessage(fd protoreflect.FieldDescriptor, raw string) (any, error) {
 			return nil, fmt.Errorf("must not be negative")
 		}
 		return protoreflect.ValueOfMessage(durationpb.New(d).ProtoReflect()), nil
-	case "pomerium.dashboard.Settings.StringList":
-		return protoreflect.ValueOfMessage((&pb.Settings_StringList{Values: lines(raw)}).ProtoReflect()), nil
+	case "pomerium.config.Settings.StringList":
+		return protoreflect.ValueOfMessage((&configpb.Settings_StringList{Values: lines(raw)}).ProtoReflect()), nil
 	case "google.protobuf.Struct":
 		st := &structpb.Struct{}
 		if err := protojson.Unmarshal([]byte(raw), st); err != nil {
@@ -221,22 +225,21 @@ func parseMessage(fd protoreflect.FieldDescriptor, raw string) (any, error) {
 	return nil, fmt.Errorf("cannot be edited here")
 }
 
-// checkURLs checks that a value is one absolute URL, or several
-// comma-separated.
-func checkURLs(raw string) error {
-	for _, part := range strings.Split(raw, ",") {
-		u, err := url.Parse(strings.TrimSpace(part))
+// checkURLs checks that every value is an absolute URL.
+func checkURLs(values []string) error {
+	for _, v := range values {
+		u, err := url.Parse(v)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return fmt.Errorf("%q is not an absolute URL such as https://authenticate.example.com", strings.TrimSpace(part))
+			return fmt.Errorf("%q is not an absolute URL such as https://authenticate.example.com", v)
 		}
 	}
 	return nil
 }
 
 // prune clears the message fields the page edits inside of (blob_storage,
-// jwt_groups_filter, circuit_breaker_thresholds) when nothing is left in
+// downstream_mtls, circuit_breaker_thresholds) when nothing is left in
 // them, so that clearing every input leaves the field unset.
-func prune(s *pb.Settings, fields []*field) {
+func prune(s *configpb.Settings, fields []*field) {
 	m := s.ProtoReflect()
 	for _, fl := range fields {
 		if len(fl.fds) < 2 {

@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 )
 
 // option is one choice of a select or of the certificates' checkboxes.
@@ -51,7 +51,7 @@ type keyPair struct{ ID, Name string }
 
 // inputs builds the inputs of a section from the settings or, after a
 // refused save, from the form as sent (secrets excepted: never echoed).
-func inputs(sec *section, s *pb.Settings, sent url.Values, errs map[string]string, keyPairs []keyPair) []*input {
+func inputs(sec *section, s *configpb.Settings, sent url.Values, errs map[string]string, keyPairs []keyPair) []*input {
 	out := make([]*input, len(sec.Fields))
 	for i, fl := range sec.Fields {
 		in := &input{field: fl, ID: "s-" + strings.ReplaceAll(fl.Path, ".", "-"), Set: fl.isSet(s), Error: errs[fl.Path]}
@@ -66,7 +66,7 @@ func inputs(sec *section, s *pb.Settings, sent url.Values, errs map[string]strin
 		in.Options = optionsOf(fl, in.Value, keyPairs)
 		in.Display = display(in)
 		if fl.Kind == kindKeyPairs {
-			in.Options, in.Inline = certificateOptions(s, sent, keyPairs)
+			in.Options, in.Inline = certificateOptions(fl, s, sent, keyPairs)
 		}
 		out[i] = in
 	}
@@ -153,18 +153,10 @@ func display(in *input) string {
 // certificateOptions offers every key pair as a certificate, ticked when
 // the settings (or the refused form) refer to it, and counts the inline
 // certificates.
-func certificateOptions(s *pb.Settings, sent url.Values, keyPairs []keyPair) ([]option, int) {
-	var chosen []string
-	inline := 0
-	for _, c := range s.GetCertificates() {
-		if c.GetKeyPairId() != "" {
-			chosen = append(chosen, c.GetKeyPairId())
-		} else {
-			inline++
-		}
-	}
+func certificateOptions(fl *field, s *configpb.Settings, sent url.Values, keyPairs []keyPair) ([]option, int) {
+	chosen := s.GetCertificateKeyPairIds()
 	if sent != nil {
-		chosen = sent["certificates"]
+		chosen = sent[fl.Path]
 	}
 	opts := make([]option, 0, len(keyPairs))
 	known := map[string]bool{}
@@ -177,22 +169,17 @@ func certificateOptions(s *pb.Settings, sent url.Values, keyPairs []keyPair) ([]
 			opts = append(opts, option{id, id, true})
 		}
 	}
-	return opts, inline
+	return opts, len(s.GetCertificates())
 }
 
-// setCertificates keeps the inline certificates and refers to the chosen
-// key pairs.
-func setCertificates(s *pb.Settings, ids []string) {
-	var out []*pb.Settings_Certificate
-	for _, c := range s.GetCertificates() {
-		if c.GetKeyPairId() == "" {
-			out = append(out, c)
-		}
-	}
+// setKeyPairs refers to the chosen key pairs; the inline certificates stay
+// as they are.
+func setKeyPairs(s *configpb.Settings, ids []string) {
+	var out []string
 	for _, id := range ids {
 		if id != "" {
-			out = append(out, &pb.Settings_Certificate{KeyPairId: id})
+			out = append(out, id)
 		}
 	}
-	s.Certificates = out
+	s.CertificateKeyPairIds = out
 }
