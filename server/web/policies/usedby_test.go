@@ -84,6 +84,33 @@ func TestRoutesInNamespacesTheViewerCannotSeeAreNotNamed(t *testing.T) {
 	}
 }
 
+// The routes a viewer may not see have no name to be ordered by: they come
+// after those it may see, counted in the pages, never named.
+func TestHiddenRoutesComeLastInThePages(t *testing.T) {
+	t.Parallel()
+	e, st := env(t)
+	mine := namespace(t, st, global, "mine")
+	theirs := namespace(t, st, global, "theirs")
+	p := policy(t, st, mine.ID, "shared", false)
+	route(t, st, theirs.ID, "aaa-hidden", p.ID)
+	route(t, st, mine.ID, "zzz-visible", p.ID)
+	e.Grant(store.RoleViewer, mine.ID, store.SubjectUser, "v@example.com")
+	b := e.User("v@example.com")
+
+	first := b.Get("/policies/" + p.ID + "?tab=routes&limit=1")
+	if got := routeNames(first); !slices.Equal(got, []string{"zzz-visible"}) {
+		t.Errorf("first page %v, want the visible route", got)
+	}
+	next, ok := first.Find(`.pager a[rel="next"]`).Attr("href")
+	if !ok {
+		t.Fatalf("no next page: the hidden route is not counted")
+	}
+	second := b.Get(next)
+	if text := second.Find("#routes-h ~ table").Text(); !strings.Contains(text, "a namespace you cannot view") || strings.Contains(text, "aaa-hidden") {
+		t.Errorf("second page %q, want the hidden route unnamed", text)
+	}
+}
+
 func TestDeleteShowsWhyItIsRefusedAndDetaches(t *testing.T) {
 	t.Parallel()
 	e, st := env(t)
