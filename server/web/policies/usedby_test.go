@@ -77,36 +77,24 @@ func TestRoutesInNamespacesTheViewerCannotSeeAreNotNamed(t *testing.T) {
 	route(t, st, theirs.ID, "secret-route", p.ID)
 	e.Grant(store.RoleViewer, mine.ID, store.SubjectUser, "v@example.com")
 
-	page := e.User("v@example.com").Get("/policies/" + p.ID + "?tab=routes")
+	b := e.User("v@example.com")
+	page := b.Get("/policies/" + p.ID + "?tab=routes")
 	text := page.Find("main").Text()
 	if !strings.Contains(text, "visible") || strings.Contains(text, "secret-route") || !strings.Contains(text, "a namespace you cannot view") {
 		t.Errorf("routes tab for a viewer of one namespace:\n%s", text)
 	}
-}
 
-// The routes a viewer may not see have no name to be ordered by: they come
-// after those it may see, counted in the pages, never named.
-func TestHiddenRoutesComeLastInThePages(t *testing.T) {
-	t.Parallel()
-	e, st := env(t)
-	mine := namespace(t, st, global, "mine")
-	theirs := namespace(t, st, global, "theirs")
-	p := policy(t, st, mine.ID, "shared", false)
-	route(t, st, theirs.ID, "aaa-hidden", p.ID)
-	route(t, st, mine.ID, "zzz-visible", p.ID)
-	e.Grant(store.RoleViewer, mine.ID, store.SubjectUser, "v@example.com")
-	b := e.User("v@example.com")
-
+	// A hidden route has no name to be ordered by: it comes after those the
+	// viewer may see, counted in the pages, never named.
 	first := b.Get("/policies/" + p.ID + "?tab=routes&limit=1")
-	if got := routeNames(first); !slices.Equal(got, []string{"zzz-visible"}) {
+	if got := routeNames(first); !slices.Equal(got, []string{"visible"}) {
 		t.Errorf("first page %v, want the visible route", got)
 	}
 	next, ok := first.Find(`.pager a[rel="next"]`).Attr("href")
 	if !ok {
 		t.Fatalf("no next page: the hidden route is not counted")
 	}
-	second := b.Get(next)
-	if text := second.Find("#routes-h ~ table").Text(); !strings.Contains(text, "a namespace you cannot view") || strings.Contains(text, "aaa-hidden") {
+	if text := b.Get(next).Find("#routes-h ~ table").Text(); !strings.Contains(text, "a namespace you cannot view") || strings.Contains(text, "secret-route") {
 		t.Errorf("second page %q, want the hidden route unnamed", text)
 	}
 }
