@@ -33,8 +33,9 @@ type KeyPairUpdate struct {
 	Certificate []byte
 	// PrivateKey is PEM; empty keeps the stored key, which must then match
 	// the certificate.
-	PrivateKey      []byte
-	ExpectedVersion int64
+	PrivateKey []byte
+	// ExpectedVersion, when set, is the version the caller read.
+	ExpectedVersion *int64
 }
 
 // GetKeyPair reads a key pair the caller may view.
@@ -140,7 +141,11 @@ func (a *App) UpdateKeyPair(ctx context.Context, c *Caller, u KeyPairUpdate) (*K
 		kp.Certificate = slices.Clone(u.Certificate)
 	}
 	kp.PrivateKey = slices.Clone(u.PrivateKey)
-	written, err := a.apply(ctx, c, kp, &store.PutOp{Object: kp, ExpectedVersion: pinned(u.ExpectedVersion, kp)})
+	version, err := pin(u.ExpectedVersion, kp)
+	if err != nil {
+		return nil, err
+	}
+	written, err := a.apply(ctx, c, kp, &store.PutOp{Object: kp, ExpectedVersion: version})
 	if err != nil {
 		return nil, err
 	}

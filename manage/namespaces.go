@@ -20,8 +20,10 @@ type Namespace struct {
 // Its NamespaceID is its parent.
 type NamespaceInput struct {
 	Namespace *store.Namespace
-	// ExpectedVersion, when not 0, is the version the caller read.
-	ExpectedVersion int64
+	// ExpectedVersion, when set, is the version the caller read: an object
+	// at another version is not written (CodeConflict). Unset, the write is
+	// pinned to the version the use case read.
+	ExpectedVersion *int64
 }
 
 // GetNamespace reads a namespace the caller may view.
@@ -97,7 +99,9 @@ func (a *App) SetNamespace(ctx context.Context, c *Caller, in NamespaceInput) (*
 		if err := c.permit(namespaceScope(old)); err != nil {
 			return nil, err
 		}
-		op.ExpectedVersion = pinned(in.ExpectedVersion, old)
+		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
+			return nil, err
+		}
 	}
 	if ns.ID != store.GlobalNamespaceID {
 		if ns.NamespaceID == "" {

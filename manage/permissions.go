@@ -20,8 +20,10 @@ type Permission struct {
 // PermissionInput is a permission to write: a create when its id is empty.
 type PermissionInput struct {
 	Permission *store.NamespacePermission
-	// ExpectedVersion, when not 0, is the version the caller read.
-	ExpectedVersion int64
+	// ExpectedVersion, when set, is the version the caller read: an object
+	// at another version is not written (CodeConflict). Unset, the write is
+	// pinned to the version the use case read.
+	ExpectedVersion *int64
 }
 
 // GetPermission reads a permission the caller may view.
@@ -67,7 +69,9 @@ func (a *App) SetPermission(ctx context.Context, c *Caller, in PermissionInput) 
 		if err != nil {
 			return nil, err
 		}
-		op.ExpectedVersion = pinned(in.ExpectedVersion, old)
+		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.require(GrantRoles, p.NamespaceID, "namespace_id"); err != nil {
 		return nil, err

@@ -26,8 +26,10 @@ type Policy struct {
 // PolicyInput is a policy to write: a create when its id is empty.
 type PolicyInput struct {
 	Policy *store.Policy
-	// ExpectedVersion, when not 0, is the version the caller read.
-	ExpectedVersion int64
+	// ExpectedVersion, when set, is the version the caller read: an object
+	// at another version is not written (CodeConflict). Unset, the write is
+	// pinned to the version the use case read.
+	ExpectedVersion *int64
 	// Reads says what the policy written comes back with.
 	Reads PolicyReads
 }
@@ -93,7 +95,9 @@ func (a *App) SetPolicy(ctx context.Context, c *Caller, in PolicyInput) (*Policy
 		}
 		// Pinned: an admin who enforces the policy meanwhile must not see
 		// it quietly un-enforced by a manager who read it before.
-		op.ExpectedVersion = pinned(in.ExpectedVersion, old)
+		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.require(policyAction(p), p.NamespaceID, "namespace_id"); err != nil {
 		return nil, err

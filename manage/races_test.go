@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -138,4 +139,24 @@ func TestDeletePolicyRacingRouteMove(t *testing.T) {
 	if _, err := store.Get[*store.Policy](f.ctx, f.store, p.ID); err != nil {
 		t.Fatalf("the policy is gone: %v", err)
 	}
+}
+
+// TestSetSettingsRacingTheFirstWrite: settings never written have no
+// version to pin; the first write is still the one decided on.
+func TestSetSettingsRacingTheFirstWrite(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.once(func() {
+		put(f, &store.Settings{Spec: &configpb.Settings{LogLevel: new("debug")}})
+	})
+	_, err := f.app.SetSettings(f.ctx, f.admin(), SettingsInput{Spec: &configpb.Settings{LogLevel: new("info")}})
+	wantRefusal(t, "stale first SetSettings", err, CodeConflict, "version")
+	got, err := store.Get[*store.Settings](f.ctx, f.store, store.SettingsID)
+	if err != nil || got.Spec.GetLogLevel() != "debug" {
+		t.Fatalf("the stale write changed the settings: %v, %v", got, err)
+	}
+
+	// A caller that read them before that write says so, and is refused.
+	_, err = f.app.SetSettings(f.ctx, f.admin(), SettingsInput{Spec: &configpb.Settings{LogLevel: new("info")}, ExpectedVersion: new(int64(0))})
+	wantRefusal(t, "SetSettings expecting version 0", err, CodeConflict, "version")
 }

@@ -53,14 +53,15 @@ func getFor[T store.Object](ctx context.Context, a *App, c *Caller, act Action, 
 	return obj, nil
 }
 
-// pinned is the version an update must find: the one the caller asked for,
-// or else the one the update was decided on, so that what was authorised
-// is what is written, or nothing is.
-func pinned(requested int64, read store.Object) int64 {
-	if requested != 0 {
-		return requested
+// pin returns the version an update must find: the one the update was
+// decided on, so that what was authorised is what is written, or nothing
+// is. A caller that read another version (requested) is refused at once.
+func pin(requested *int64, read store.Object) (int64, error) {
+	m := read.GetObjectMeta()
+	if requested != nil && *requested != m.Version {
+		return 0, fromStore(store.Conflict(read.Kind(), m.ID, *requested, m.Version), read)
 	}
-	return read.GetObjectMeta().Version
+	return m.Version, nil
 }
 
 // statuses reads the sync status of objects of one kind, by id.

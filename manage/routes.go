@@ -15,9 +15,10 @@ import (
 // update of the stored route with that id.
 type RouteInput struct {
 	Route *store.Route
-	// ExpectedVersion, when not 0, is the version the caller read: a route
-	// changed since is not written (CodeConflict).
-	ExpectedVersion int64
+	// ExpectedVersion, when set, is the version the caller read: an object
+	// at another version is not written (CodeConflict). Unset, the write is
+	// pinned to the version the use case read.
+	ExpectedVersion *int64
 	// Through, for a writer whose own message cannot hold every field of a
 	// route's spec (the dashboard API's Route), is a stored spec after a
 	// trip through that message. An update keeps the stored fields that do
@@ -118,7 +119,9 @@ func (a *App) routePut(ctx context.Context, c *Caller, in RouteInput) (*store.Pu
 		if in.Through != nil && old.Spec != nil {
 			keepUnexpressed(r.Spec, old.Spec, throughOf(in.Through, old.Spec))
 		}
-		op.ExpectedVersion = pinned(in.ExpectedVersion, old)
+		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
+			return nil, err
+		}
 	}
 	// Refuse now what compilation would refuse later, so that the caller
 	// learns why at once and nothing is written.

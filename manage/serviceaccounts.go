@@ -21,8 +21,10 @@ type ServiceAccount struct {
 // ServiceAccountInput is a service account to write.
 type ServiceAccountInput struct {
 	Account *store.ServiceAccount
-	// ExpectedVersion, when not 0, is the version the caller read.
-	ExpectedVersion int64
+	// ExpectedVersion, when set, is the version the caller read: an object
+	// at another version is not written (CodeConflict). Unset, the write is
+	// pinned to the version the use case read.
+	ExpectedVersion *int64
 }
 
 // errNoTokens refuses to make accounts where no one signs their tokens.
@@ -102,7 +104,11 @@ func (a *App) SetServiceAccount(ctx context.Context, c *Caller, in ServiceAccoun
 			return nil, "", fmt.Errorf("sign a token for service account %s: %w", updated.ID, err)
 		}
 	}
-	written, err := a.apply(ctx, c, updated, &store.PutOp{Object: updated, ExpectedVersion: pinned(in.ExpectedVersion, old)})
+	version, err := pin(in.ExpectedVersion, old)
+	if err != nil {
+		return nil, "", err
+	}
+	written, err := a.apply(ctx, c, updated, &store.PutOp{Object: updated, ExpectedVersion: version})
 	if err != nil {
 		return nil, "", err
 	}

@@ -22,8 +22,10 @@ type Settings struct {
 // SettingsInput replaces the settings.
 type SettingsInput struct {
 	Spec *configpb.Settings
-	// ExpectedVersion, when not 0, is the version the caller read.
-	ExpectedVersion int64
+	// ExpectedVersion, when set, is the version the caller read: an object
+	// at another version is not written (CodeConflict). Unset, the write is
+	// pinned to the version the use case read.
+	ExpectedVersion *int64
 	// Through, for a writer whose own message cannot hold every field of
 	// the settings, is a stored spec after a trip through that message:
 	// the stored fields that do not survive it are kept (see RouteInput).
@@ -85,7 +87,19 @@ func (a *App) SetSettings(ctx context.Context, c *Caller, in SettingsInput) (*Se
 	if st := compile.CheckSettings(next.Spec); !st.Valid {
 		return nil, invalid(objectPath(st.Field), "%s", st.Reason)
 	}
-	written, err := a.apply(ctx, c, next, &store.PutOp{Object: next, ExpectedVersion: pinned(in.ExpectedVersion, old)})
+	op := &store.PutOp{Object: next}
+	if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
+		return nil, err
+	}
+	if op.ExpectedVersion == 0 {
+		// Never written: no version to find, but the first write must
+		// still be the one decided on.
+		op.CreateOnly = true
+	}
+	written, err := a.apply(ctx, c, next, op)
+	if CodeOf(err) == CodeAlreadyExists {
+		return nil, Refuse(CodeConflict, "version", "the settings were written meanwhile: read them again")
+	}
 	if err != nil {
 		return nil, err
 	}

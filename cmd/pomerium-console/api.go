@@ -49,7 +49,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	app := manage.New(manage.Options{Store: st, Tokens: authn, Logger: log.WithName("manage")})
 	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api")})
 	console, err := web.New(ctx, web.Options{
-		App: app, Store: st, Auth: authn, Services: apiServer.Services(), Databroker: broker, Logger: log.WithName("web"),
+		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),
 	}, screens.All()...)
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)

@@ -11,34 +11,18 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// caller reads the caller of a call, with its roles, for the use cases.
+// caller reads the caller of a call, with its roles, for the use cases:
+// what it writes is recorded as coming through the API.
 func (s *Server) caller(ctx context.Context) (*manage.Caller, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("no caller"))
 	}
-	c, err := s.app.Caller(ctx, p.Identity(), originOf(ctx))
+	c, err := s.app.Caller(ctx, p.Identity(), store.OriginAPI)
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
 	return c, nil
-}
-
-type originKey struct{}
-
-// WithOrigin returns a context whose calls record origin as the surface of
-// their changes: the web console calls the services in process and its
-// changes are "ui", not "api".
-func WithOrigin(ctx context.Context, origin store.Origin) context.Context {
-	return context.WithValue(ctx, originKey{}, origin)
-}
-
-// originOf is the surface WithOrigin put in ctx; the API by default.
-func originOf(ctx context.Context) store.Origin {
-	if o, ok := ctx.Value(originKey{}).(store.Origin); ok && o.Valid() {
-		return o
-	}
-	return store.OriginAPI
 }
 
 func callerSubject(ctx context.Context) string {

@@ -58,7 +58,7 @@ func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.S
 	if err != nil {
 		return nil, err
 	}
-	written, err := s.app.SetNamespace(ctx, c, manage.NamespaceInput{Namespace: ns, ExpectedVersion: req.Msg.GetExpectedVersion()})
+	written, err := s.app.SetNamespace(ctx, c, manage.NamespaceInput{Namespace: ns, ExpectedVersion: req.Msg.ExpectedVersion})
 	if err != nil {
 		return nil, s.fail(ctx, err, namespaceFields)
 	}

@@ -59,7 +59,7 @@ func (s *permissions) SetNamespacePermission(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, err
 	}
-	written, err := s.app.SetPermission(ctx, c, manage.PermissionInput{Permission: p, ExpectedVersion: req.Msg.GetExpectedVersion()})
+	written, err := s.app.SetPermission(ctx, c, manage.PermissionInput{Permission: p, ExpectedVersion: req.Msg.ExpectedVersion})
 	if err != nil {
 		return nil, s.fail(ctx, err, permissionFields)
 	}

@@ -57,7 +57,7 @@ func (s *policies) SetPolicy(ctx context.Context, req *connect.Request[pb.SetPol
 	if err != nil {
 		return nil, err
 	}
-	written, err := s.app.SetPolicy(ctx, c, manage.PolicyInput{Policy: p, ExpectedVersion: req.Msg.GetExpectedVersion(), Reads: withRoutes})
+	written, err := s.app.SetPolicy(ctx, c, manage.PolicyInput{Policy: p, ExpectedVersion: req.Msg.ExpectedVersion, Reads: withRoutes})
 	if err != nil {
 		return nil, s.fail(ctx, err, at{root: "policy"})
 	}

@@ -49,7 +49,7 @@ func (s *routes) SetRoute(ctx context.Context, req *connect.Request[pb.SetRouteR
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
-	in.ExpectedVersion = req.Msg.GetExpectedVersion()
+	in.ExpectedVersion = req.Msg.ExpectedVersion
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err

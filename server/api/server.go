@@ -46,14 +46,13 @@ func New(o Options) *Server {
 // the standard health service, on one mux.
 func (s *Server) Handler() http.Handler {
 	opts := connect.WithInterceptors(s.recoverInterceptor(), notBuiltInterceptor(), s.authInterceptor())
-	svc := s.Services()
 	mux := http.NewServeMux()
 	for _, register := range []func() (string, http.Handler){
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewNamespaceServiceHandler(svc.Namespaces, opts)
+			return dashboardpbconnect.NewNamespaceServiceHandler(&namespaces{s}, opts)
 		},
-		func() (string, http.Handler) { return dashboardpbconnect.NewPolicyServiceHandler(svc.Policies, opts) },
-		func() (string, http.Handler) { return dashboardpbconnect.NewRouteServiceHandler(svc.Routes, opts) },
+		func() (string, http.Handler) { return dashboardpbconnect.NewPolicyServiceHandler(&policies{s}, opts) },
+		func() (string, http.Handler) { return dashboardpbconnect.NewRouteServiceHandler(&routes{s}, opts) },
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewClustersServiceHandler(dashboardpbconnect.UnimplementedClustersServiceHandler{}, opts)
 		},
@@ -67,22 +66,22 @@ func (s *Server) Handler() http.Handler {
 			return dashboardpbconnect.NewPomeriumSessionServiceHandler(dashboardpbconnect.UnimplementedPomeriumSessionServiceHandler{}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewSettingsServiceHandler(svc.Settings, opts)
+			return dashboardpbconnect.NewSettingsServiceHandler(&settings{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(svc.ServiceAccounts, opts)
+			return dashboardpbconnect.NewPomeriumServiceAccountServiceHandler(&serviceAccounts{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewNamespacePermissionServiceHandler(svc.Permissions, opts)
+			return dashboardpbconnect.NewNamespacePermissionServiceHandler(&permissions{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewKeyChainServiceHandler(svc.KeyChain, opts)
+			return dashboardpbconnect.NewKeyChainServiceHandler(&keyChain{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewActivityLogServiceHandler(svc.ActivityLog, opts)
+			return dashboardpbconnect.NewActivityLogServiceHandler(&activityLog{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewUserServiceHandler(svc.Users, opts)
+			return dashboardpbconnect.NewUserServiceHandler(&users{s}, opts)
 		},
 	} {
 		path, h := register()

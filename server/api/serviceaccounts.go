@@ -49,7 +49,7 @@ func (s *serviceAccounts) SetPomeriumServiceAccount(ctx context.Context, req *co
 	if err != nil {
 		return nil, err
 	}
-	written, token, err := s.app.SetServiceAccount(ctx, c, manage.ServiceAccountInput{Account: sa, ExpectedVersion: req.Msg.GetExpectedVersion()})
+	written, token, err := s.app.SetServiceAccount(ctx, c, manage.ServiceAccountInput{Account: sa, ExpectedVersion: req.Msg.ExpectedVersion})
 	if err != nil {
 		return nil, s.fail(ctx, err, serviceAccountFields)
 	}

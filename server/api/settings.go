@@ -46,7 +46,7 @@ func (s *settings) SetSettings(ctx context.Context, req *connect.Request[pb.SetS
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: req.Msg.GetExpectedVersion(), Through: convert.SettingsThrough})
+	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: req.Msg.ExpectedVersion, Through: convert.SettingsThrough})
 	if err != nil {
 		return nil, s.fail(ctx, err, settingsFields)
 	}

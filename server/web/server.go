@@ -10,11 +10,9 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"connectrpc.com/connect"
 	"github.com/go-logr/logr"
 
 	"github.com/pomerium-console/pomerium-console/manage"
-	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -25,13 +23,21 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, h http.Header) (*auth.Principal, error)
 }
 
+// Store is what the web console reads of the store itself: the key of its
+// CSRF tokens, and for the status page the store's version and the
+// reconcilers' health. Desired state it reads and writes through the use
+// cases only.
+type Store interface {
+	ui.HealthReader
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+}
+
 // Options configure the web console.
 type Options struct {
 	// App is the use cases the screens call.
 	App        *manage.App
-	Store      store.Store
+	Store      Store
 	Auth       Authenticator
-	Services   api.Services
 	Databroker ui.Databroker
 	Logger     logr.Logger
 }
@@ -80,9 +86,9 @@ func New(ctx context.Context, o Options, screens ...Screen) (*Server, error) {
 		http.Redirect(w, r, "/routes", http.StatusFound)
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.pages.Fail(w, r, connect.NewError(connect.CodeNotFound, fmt.Errorf("no page at %s", r.URL.Path)))
+		s.pages.Fail(w, r, manage.Refuse(manage.CodeNotFound, "", "no page at %s", r.URL.Path))
 	})
-	d := ui.Deps{App: o.App, Services: o.Services, Store: o.Store, Health: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
+	d := ui.Deps{App: o.App, Health: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
 	for _, register := range screens {
 		register(s.mux, d)
 	}
@@ -185,8 +191,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		v := ui.NewViewer(p, c, s.csrf.token(seed, p.Subject), withToken)
-		ctx := api.WithOrigin(auth.WithPrincipal(r.Context(), p), store.OriginUI)
-		ctx = ui.WithViewer(ctx, v)
+		ctx := ui.WithViewer(r.Context(), v)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -33,7 +33,7 @@ func KeyPairUpdate(req *pb.UpdateKeyPairRequest) (manage.KeyPairUpdate, error) {
 	}
 	return manage.KeyPairUpdate{
 		ID: req.GetId(), Name: clonePtr(req.Name), Certificate: bytes.Clone(req.Certificate),
-		PrivateKey: bytes.Clone(req.Key), ExpectedVersion: req.GetExpectedVersion(),
+		PrivateKey: bytes.Clone(req.Key), ExpectedVersion: clonePtr(req.ExpectedVersion),
 	}, nil
 }
 

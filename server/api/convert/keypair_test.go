@@ -98,7 +98,7 @@ func TestKeyPairRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantUpdate := manage.KeyPairUpdate{ID: "id", Name: new("m"), Certificate: []byte("c2"), ExpectedVersion: 3}
+	wantUpdate := manage.KeyPairUpdate{ID: "id", Name: new("m"), Certificate: []byte("c2"), ExpectedVersion: new(int64(3))}
 	if diff := cmp.Diff(wantUpdate, u); diff != "" {
 		t.Errorf("update (-want +got):\n%s", diff)
 	}

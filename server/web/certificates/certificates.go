@@ -56,10 +56,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	page := ui.Page{Title: "Certificates", Nav: ui.NavCertificates}
 	records, err := s.find(r.Context(), v.Caller(), namespaces, d.Q, d.Pager)
 	if err != nil {
-		status, refusal, show := s.t.Refusal(w, r, err)
-		if !show {
-			return
-		}
+		status, refusal := s.t.Refusal(r, err)
 		d.Refusal = refusal
 		page.Data = d
 		s.t.Render(w, r, status, "list.html", page)

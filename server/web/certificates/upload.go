@@ -82,7 +82,7 @@ func (s *screen) refuse(w http.ResponseWriter, r *http.Request, page ui.Page, er
 		s.t.Fail(w, r, fmt.Errorf("create key pair: %w", err))
 		return
 	}
-	page.Data.(*formData).Form.Refuse(err, nil)
+	page.Data.(*formData).Form.Refuse(err)
 	page.Error = "The certificate was not uploaded: see below."
 	s.t.Render(w, r, status, "new.html", page)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
-	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/screens"
@@ -62,8 +61,7 @@ func startConsole(t *testing.T) *console {
 		t.Fatal(err)
 	}
 	app := manage.New(manage.Options{Store: st, Tokens: a, Logger: logr.Discard()})
-	svc := api.New(api.Options{App: app, Auth: a, Logger: logr.Discard()}).Services()
-	w, err := web.New(ctx, web.Options{App: app, Store: st, Auth: a, Services: svc, Databroker: client, Logger: logr.Discard()}, screens.All()...)
+	w, err := web.New(ctx, web.Options{App: app, Store: st, Auth: a, Databroker: client, Logger: logr.Discard()}, screens.All()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request, field string,
 	// What a writer of namespaces sets: the store keeps the rest.
 	next := &store.Namespace{ObjectMeta: store.ObjectMeta{ID: cur.ID, NamespaceID: cur.NamespaceID, Name: cur.Name}}
 	change(next, f)
-	if _, err := s.d.App.SetNamespace(r.Context(), c, manage.NamespaceInput{Namespace: next, ExpectedVersion: version}); err != nil {
+	if _, err := s.d.App.SetNamespace(r.Context(), c, manage.NamespaceInput{Namespace: next, ExpectedVersion: &version}); err != nil {
 		fail(err)
 		return
 	}

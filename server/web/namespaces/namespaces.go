@@ -57,10 +57,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	d := listData{Query: strings.TrimSpace(r.URL.Query().Get("q")), Pager: ui.PagerFor(r.URL)}
 	items, err := s.visibleTree(r, v)
 	if err != nil {
-		status, refusal, show := s.t.Refusal(w, r, err)
-		if !show {
-			return
-		}
+		status, refusal := s.t.Refusal(r, err)
 		d.Refusal = refusal
 		s.t.Render(w, r, status, listPage, ui.Page{Title: "Namespaces", Nav: ui.NavNamespaces, Data: d})
 		return

@@ -204,7 +204,7 @@ func (s *screen) changeRole(w http.ResponseWriter, r *http.Request) {
 		ObjectMeta:  store.ObjectMeta{ID: pid, NamespaceID: id},
 		SubjectType: p.SubjectType, SubjectID: p.SubjectID, Role: store.Role(f.Get("role")),
 	}
-	_, err = s.d.App.SetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), manage.PermissionInput{Permission: changed, ExpectedVersion: version})
+	_, err = s.d.App.SetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), manage.PermissionInput{Permission: changed, ExpectedVersion: &version})
 	if err != nil {
 		fail(err)
 		return

@@ -28,7 +28,7 @@ func refuse(f *ui.Form, err error) (stale bool) {
 		f.Errors[""] = staleMessage
 		return true
 	}
-	f.Refuse(err, nil)
+	f.Refuse(err)
 	return false
 }
 

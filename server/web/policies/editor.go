@@ -227,7 +227,7 @@ func (s *screen) save(w http.ResponseWriter, r *http.Request, p ui.Page, d *edit
 			s.t.Render(w, r, http.StatusBadRequest, editPage, p)
 			return
 		}
-		in.ExpectedVersion = version
+		in.ExpectedVersion = &version
 	}
 	saved, err := s.d.App.SetPolicy(r.Context(), v.Caller(), in)
 	if err != nil {

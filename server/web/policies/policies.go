@@ -74,10 +74,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		Namespace: d.Namespace, Query: d.Query, Offset: d.Pager.Offset, Limit: d.Pager.Limit,
 	}, manage.PolicyReads{})
 	if err != nil {
-		status, refusal, show := s.t.Refusal(w, r, err)
-		if !show {
-			return
-		}
+		status, refusal := s.t.Refusal(r, err)
 		// Keep the filters on screen so the viewer can correct them; the
 		// New policy link stays out of a namespace that was refused.
 		d.Refusal, d.CanCreate = refusal, false

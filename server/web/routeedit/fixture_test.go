@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/PuerkitoBio/goquery"
-	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -17,9 +15,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/manage"
-	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
-	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/routeedit"
 	"github.com/pomerium-console/pomerium-console/server/web/status"
@@ -38,7 +34,6 @@ const (
 type fixture struct {
 	t   *testing.T
 	env *webtest.Env
-	svc api.Services
 	ctx context.Context
 	// ns is the team namespace; policies and key pairs are in it.
 	ns                  string
@@ -52,8 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	st := webtest.Embedded(t)
 	env := webtest.New(t, st, webtest.Options{Screens: []web.Screen{routeedit.Register, status.Register}})
 	f := &fixture{t: t, env: env,
-		svc: api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: env.Auth, Logger: logr.Discard()}), Auth: env.Auth, Logger: logr.Discard()}).Services(),
-		ctx: auth.WithPrincipal(t.Context(), &auth.Principal{Kind: auth.KindUser, Subject: webtest.Admin, Email: webtest.Admin, UserID: "user-" + webtest.Admin, Administrator: true}),
+		ctx: t.Context(),
 	}
 	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
 	ns := put(t, st, actor, &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "team"}})
@@ -80,24 +74,49 @@ func put[T store.Object](t *testing.T, st store.Store, actor store.Actor, obj T)
 	return out
 }
 
-// route reads a route through the service, as an admin.
+// admin is a Global admin, as the use cases take it.
+func (f *fixture) admin() *manage.Caller {
+	f.t.Helper()
+	c, err := f.env.App.Caller(f.ctx, manage.Identity{Subject: webtest.Admin, Email: webtest.Admin, Administrator: true}, store.OriginAPI)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+// route reads a route through the use cases, as an admin, in the
+// dashboard's message the editor shows.
 func (f *fixture) route(id string) *pb.Route {
 	f.t.Helper()
-	res, err := f.svc.Routes.GetRoute(f.ctx, connect.NewRequest(&pb.GetRouteRequest{Id: id}))
+	r, err := f.env.App.GetRoute(f.ctx, f.admin(), id)
 	if err != nil {
 		f.t.Fatalf("get route %s: %v", id, err)
 	}
-	return res.Msg.GetRoute()
+	return convert.RouteOut(r)
 }
 
-// setRoute writes a route through the service, as an admin.
+// count is how many routes a namespace holds.
+func (f *fixture) count(namespaceID string) int {
+	f.t.Helper()
+	page, err := f.env.App.ListRoutes(f.ctx, f.admin(), manage.ListQuery{Namespace: namespaceID})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return page.Total
+}
+
+// setRoute writes a route through the use cases, as an admin.
 func (f *fixture) setRoute(r *pb.Route) *pb.Route {
 	f.t.Helper()
-	res, err := f.svc.Routes.SetRoute(f.ctx, connect.NewRequest(&pb.SetRouteRequest{Route: r}))
+	in, err := convert.RouteToStore(r)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	written, err := f.env.App.SetRoute(f.ctx, f.admin(), manage.RouteInput{Route: in, Through: convert.RouteThrough})
 	if err != nil {
 		f.t.Fatalf("set route: %v", err)
 	}
-	return res.Msg.GetRoute()
+	return convert.RouteOut(written)
 }
 
 // routeOpts compare what a route says, not when or how often it was

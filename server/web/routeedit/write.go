@@ -29,6 +29,6 @@ func (s *screen) setRoute(r *http.Request, route *pb.Route, expected int64) (*ma
 	case err != nil:
 		return nil, fmt.Errorf("convert the route: %w", err)
 	}
-	in := manage.RouteInput{Route: conv, ExpectedVersion: expected, Through: convert.RouteThrough}
+	in := manage.RouteInput{Route: conv, ExpectedVersion: &expected, Through: convert.RouteThrough}
 	return s.d.App.SetRoute(r.Context(), ui.ViewerFrom(r.Context()).Caller(), in)
 }

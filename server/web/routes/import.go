@@ -146,7 +146,7 @@ func (s *screen) fileRefused(w http.ResponseWriter, r *http.Request, f *ui.Form,
 	if field, reason := ui.FieldOf(err); field == "" {
 		f.Errors["content"] = reason
 	} else {
-		f.Refuse(err, nil)
+		f.Refuse(err)
 	}
 	render(status)
 }

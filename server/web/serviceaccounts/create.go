@@ -116,7 +116,7 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 			s.t.Fail(w, r, fmt.Errorf("add service account: %w", err))
 			return
 		}
-		f.Refuse(err, nil)
+		f.Refuse(err)
 		page.Error = "The service account was not created: see below."
 		s.t.Render(w, r, ui.Status(err), "new.html", page)
 		return

@@ -104,10 +104,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	page := ui.Page{Title: "Service accounts", Nav: ui.NavServiceAccounts}
 	all, err := s.find(r.Context(), v, namespaces, d.Q)
 	if err != nil {
-		status, refusal, show := s.t.Refusal(w, r, err)
-		if !show {
-			return
-		}
+		status, refusal := s.t.Refusal(r, err)
 		d.Refusal = refusal
 		page.Data = d
 		s.t.Render(w, r, status, "list.html", page)

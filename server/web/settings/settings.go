@@ -126,13 +126,7 @@ func (s *screen) save(w http.ResponseWriter, r *http.Request) {
 // write replaces the settings read as cur with next, if they are still at
 // the version the form was loaded at.
 func (s *screen) write(ctx context.Context, c *manage.Caller, cur *manage.Settings, next *configpb.Settings, version int64) error {
-	if version != cur.Version {
-		// Stale already. A form loaded before the first save, at version 0,
-		// could not say so to the use cases, for which 0 expects no
-		// version in particular.
-		return manage.Refuse(manage.CodeConflict, "version", "the settings are at version %d, not %d", cur.Version, version)
-	}
-	in := manage.SettingsInput{Spec: next, ExpectedVersion: version}
+	in := manage.SettingsInput{Spec: next, ExpectedVersion: &version}
 	if cur.SecretsHidden {
 		// Read without their secrets, the settings written whole would
 		// lose them: what this writer cannot express is kept.

@@ -7,8 +7,6 @@ import (
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 
 	"github.com/pomerium-console/pomerium-console/manage"
-	"github.com/pomerium-console/pomerium-console/server/api"
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // Databroker is what the status page asks the databroker.
@@ -16,17 +14,13 @@ type Databroker interface {
 	ServerInfo(ctx context.Context) (*pb.ServerInfoResponse, error)
 }
 
-// Deps is what a screen is built from. Screens change state only through
-// Services, which check the viewer's roles, validate and log every change;
-// Store is for reading what the services do not offer (statuses, health,
-// activity diffs).
+// Deps is what a screen is built from.
 type Deps struct {
 	// App is the use cases: every read of desired state and every change
-	// goes through them, as the viewer's Caller.
-	App      *manage.App
-	Services api.Services
-	Store    store.Store
-	Chrome   *Chrome
+	// goes through them, as the viewer's Caller, so that roles,
+	// validation, secrets and the activity log are decided there alone.
+	App    *manage.App
+	Chrome *Chrome
 	// Health is read by the status page alone.
 	Health HealthReader
 	// Databroker is nil when the console runs without one (tests of pages

@@ -45,17 +45,12 @@ func (f *Form) Get(name string) string { return f.Values[name] }
 // Err returns the error of a field.
 func (f *Form) Err(name string) string { return f.Errors[name] }
 
-// Refuse records a refusal against the field it names, or against the
-// whole form (""). A form names its inputs as the use cases name their
-// input (manage.Error.Field), so the field is the input's name; fields, for
-// a form not yet named so, maps the refusal's field names to the form's.
-func (f *Form) Refuse(err error, fields map[string]string) {
+// Refuse records a refusal against the input it names (a form names its
+// inputs as the use cases name their input, manage.Error.Field), or
+// against the whole form ("") when the form has no such input.
+func (f *Form) Refuse(err error) {
 	field, reason := FieldOf(err)
-	if name, ok := fields[field]; ok {
-		f.Errors[name] = reason
-		return
-	}
-	if _, shown := f.Values[field]; shown && field != "" && fields == nil {
+	if _, shown := f.Values[field]; shown && field != "" {
 		f.Errors[field] = reason
 		return
 	}

@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"testing"
 
-	"connectrpc.com/connect"
 
-	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/server/api/convert"
 )
 
 func TestPagerKeepsFiltersAndBounds(t *testing.T) {
@@ -81,11 +81,11 @@ func TestFieldOf(t *testing.T) {
 		err           error
 		field, reason string
 	}{
-		{"service message", connect.NewError(connect.CodeInvalidArgument, errors.New("route.from: must be a URL")), "route.from", "must be a URL"},
-		{"store refusal passed on", connect.NewError(connect.CodeInvalidArgument, store.Invalid(store.KindRoute, "id-1", "name", "is required")), "name", "is required"},
-		{"stale write", connect.NewError(connect.CodeFailedPrecondition, store.Conflict(store.KindRoute, "id-1", 3, 4)), "version", store.Conflict(store.KindRoute, "id-1", 3, 4).Reason},
-		{"sentence without a field", connect.NewError(connect.CodeInvalidArgument, errors.New("set either a or b")), "", "set either a or b"},
-		{"not the caller's to correct", connect.NewError(connect.CodePermissionDenied, errors.New("name: nope")), "", "name: nope"},
+		{"refusal about an input", manage.Refuse(manage.CodeInvalid, "from", "must be a URL"), "from", "must be a URL"},
+		{"stale write", manage.Refuse(manage.CodeConflict, "version", "expected version 3 but the object is at version 4"), "version", "expected version 3 but the object is at version 4"},
+		{"conversion", &convert.FieldError{Field: "route.to[1]", Reason: "bad weight"}, "route.to[1]", "bad weight"},
+		{"sentence without a field", manage.Refuse(manage.CodeInvalid, "", "set either a or b"), "", "set either a or b"},
+		{"not the caller's to correct", manage.Refuse(manage.CodePermissionDenied, "name", "nope"), "", "name: nope"},
 		{"internal", errors.New("disk on fire"), "", "internal error; the console logged the details"},
 	} {
 		field, reason := FieldOf(tc.err)
@@ -95,12 +95,15 @@ func TestFieldOf(t *testing.T) {
 	}
 }
 
-func TestFormRefuseMapsFields(t *testing.T) {
+// TestFormRefuseLandsOnTheInput: a refusal lands on the form's input of
+// the name it gives, or above the form when the form has no such input.
+func TestFormRefuseLandsOnTheInput(t *testing.T) {
 	t.Parallel()
 	f := NewForm()
-	f.Refuse(connect.NewError(connect.CodeInvalidArgument, errors.New("route.from: must be a URL")), map[string]string{"route.from": "from"})
-	f.Refuse(connect.NewError(connect.CodeInvalidArgument, errors.New("route.to: must be set")), nil)
-	if f.Err("from") != "must be a URL" || f.Err("") != "route.to: must be set" {
+	f.Values["from"] = "ftp://x"
+	f.Refuse(manage.Refuse(manage.CodeInvalid, "from", "must be a URL"))
+	f.Refuse(manage.Refuse(manage.CodeInvalid, "to", "must be set"))
+	if f.Err("from") != "must be a URL" || f.Err("") != "to: must be set" {
 		t.Fatalf("errors %v", f.Errors)
 	}
 }

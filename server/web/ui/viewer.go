@@ -2,11 +2,8 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
-
-	"connectrpc.com/connect"
 
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/manage/rbac"
@@ -56,13 +53,6 @@ func ViewerFrom(ctx context.Context) *Viewer {
 
 // Role is the viewer's role in a namespace.
 func (v *Viewer) Role(namespaceID string) store.Role { return v.caller.Role(namespaceID) }
-
-// Can reports whether the viewer holds at least role ("viewer", "manager",
-// "admin") in the namespace. Pages use it to hide what the server would
-// refuse anyway.
-func (v *Viewer) Can(namespaceID, role string) bool {
-	return rbac.AtLeast(v.Role(namespaceID), store.Role(role))
-}
 
 // Namespace is a namespace as selectors show it.
 type Namespace struct {
@@ -129,12 +119,12 @@ func (v *Viewer) Scope(selected string) []string {
 	return ids
 }
 
-// Hidden answers a namespace id the viewer may not see as the services do:
-// a NotFound error that tells nothing of it, not even that it exists. It
-// is nil for an empty id or a namespace the viewer sees.
+// Hidden answers a namespace id the viewer may not see as the use cases
+// do: not found, telling nothing of it, not even that it exists. It is nil
+// for an empty id or a namespace the viewer sees.
 func (v *Viewer) Hidden(namespaceID string) error {
-	if namespaceID == "" || v.Can(namespaceID, string(store.RoleViewer)) {
+	if namespaceID == "" || v.caller.Sees(namespaceID) {
 		return nil
 	}
-	return connect.NewError(connect.CodeNotFound, fmt.Errorf("namespace %s not found", namespaceID))
+	return manage.Refuse(manage.CodeNotFound, "", "namespace %s not found", namespaceID)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pomerium-console/pomerium-console/manage"
-	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/screens"
@@ -88,8 +87,7 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 		o.Screens = screens.All()
 	}
 	app := manage.New(manage.Options{Store: st, Tokens: a, Logger: log})
-	svc := api.New(api.Options{App: app, Auth: a, Logger: log}).Services()
-	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Services: svc, Databroker: o.Databroker, Logger: log}, o.Screens...)
+	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, Logger: log}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
 	}
