@@ -76,11 +76,10 @@ func (a *App) SetPermission(ctx context.Context, c *Caller, in PermissionInput) 
 	if err := c.require(GrantRoles, p.NamespaceID, "namespace_id"); err != nil {
 		return nil, err
 	}
-	// Only admins grant, and admin is the strongest role, so this holds
-	// today; it is checked on its own so that it keeps holding if the role
-	// that grants ever changes.
-	if have := c.Role(p.NamespaceID); !atLeast(have, p.Role) {
-		return nil, Refuse(CodePermissionDenied, "", "%s is %s of namespace %s and may not grant %s", c.Subject, have, p.NamespaceID, p.Role)
+	// A role that is none of the roles is the store's to refuse, naming
+	// the field.
+	if slices.Contains(roles, p.Role) && !slices.Contains(c.Grantable(p.NamespaceID), p.Role) {
+		return nil, Refuse(CodePermissionDenied, "", "%s is %s of namespace %s and may not grant %s", c.Subject, c.Role(p.NamespaceID), p.NamespaceID, p.Role)
 	}
 	written, err := a.apply(ctx, c, p, op)
 	if err != nil {
@@ -134,6 +133,27 @@ func (a *App) Holders(ctx context.Context, c *Caller, namespaceID string, subjec
 		out[i] = permissionView(c, p)
 	}
 	return out, nil
+}
+
+// roles are the roles, weakest first.
+var roles = []store.Role{store.RoleViewer, store.RoleManager, store.RoleAdmin}
+
+// Grantable is the roles the caller may grant on a namespace, weakest
+// first: none where it may not grant roles, and never one above its own
+// there. Only admins grant, and admin is the strongest role, so the second
+// rule holds today by the first; it is kept so that it holds if the role
+// that grants ever changes.
+func (c *Caller) Grantable(namespaceID string) []store.Role {
+	if !c.May(GrantRoles, namespaceID) {
+		return nil
+	}
+	var out []store.Role
+	for _, r := range roles {
+		if atLeast(c.Role(namespaceID), r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func permissionView(c *Caller, p *store.NamespacePermission) *Permission {

@@ -63,6 +63,20 @@ func (a *App) routeViews(ctx context.Context, c *Caller, list ...*store.Route) (
 	return out, nil
 }
 
+// EnforcedPolicies returns the enforced policies that apply to a route in a
+// namespace the caller may view, in the order compilation adds them: what
+// a route placed there would get (Route.Enforced for a route that is).
+func (a *App) EnforcedPolicies(ctx context.Context, c *Caller, namespaceID string) ([]PolicyRef, error) {
+	if !store.ValidID(namespaceID) {
+		return nil, invalid("namespace_id", "must be the id of a namespace")
+	}
+	if err := c.require(View, namespaceID, "namespace_id"); err != nil {
+		return nil, err
+	}
+	e := enforcedPolicies{a: a, own: map[string][]*store.Policy{}}
+	return e.of(ctx, c.Ancestry(namespaceID))
+}
+
 // policyNames looks up and remembers the names of policies.
 type policyNames struct {
 	a     *App

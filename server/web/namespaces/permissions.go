@@ -6,13 +6,10 @@ import (
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/manage"
-	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// roles are the roles in the order a select offers them.
-var roles = []store.Role{store.RoleViewer, store.RoleManager, store.RoleAdmin}
 
 // inheritedLimit bounds the grants shown per namespace above: the page
 // links each namespace for the rest.
@@ -74,13 +71,7 @@ func (s *screen) loadPermissions(r *http.Request, id string) (*permData, error) 
 	if r.Method == http.MethodGet {
 		d.Query = strings.TrimSpace(r.URL.Query().Get("q"))
 	}
-	for _, role := range roles {
-		// Not an action of the table: the rule that nobody grants a role
-		// above their own, which SetPermission holds.
-		if rbac.AtLeast(h.Role, role) {
-			d.Roles = append(d.Roles, role)
-		}
-	}
+	d.Roles = v.Caller().Grantable(id)
 	d.Grant.Values["subject_type"], d.Grant.Values["role"] = string(store.SubjectUser), string(store.RoleViewer)
 	page, err := manage.Objects[*store.NamespacePermission](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{ListQuery: manage.ListQuery{
 		Namespace: id, Query: d.Query, OrderBy: "created_at", Offset: d.Pager.Offset, Limit: d.Pager.Limit,

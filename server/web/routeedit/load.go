@@ -62,11 +62,21 @@ func (s *screen) policies(ctx context.Context, v *ui.Viewer, e *editor, chain []
 			return fmt.Errorf("list policies of namespace %s: %w", ns, err)
 		}
 		for _, p := range page.Items {
-			if p.Enforced {
-				e.Enforced = append(e.Enforced, p.Name)
-				continue
+			if !p.Enforced { // enforced policies apply anyway
+				e.Policies = append(e.Policies, option{Value: p.ID, Label: labelIn(v, p.Name, ns, e.NamespaceID)})
 			}
-			e.Policies = append(e.Policies, option{Value: p.ID, Label: labelIn(v, p.Name, ns, e.NamespaceID)})
+		}
+	}
+	// What applies, as compilation adds it: the route's own, or for a new
+	// route those of the namespace it goes in.
+	e.Enforced = e.Route.GetEnforcedPolicyNames()
+	if e.Route == nil && e.NamespaceID != "" {
+		refs, err := s.d.App.EnforcedPolicies(ctx, v.Caller(), e.NamespaceID)
+		if err != nil {
+			return fmt.Errorf("read the enforced policies of namespace %s: %w", e.NamespaceID, err)
+		}
+		for _, p := range refs {
+			e.Enforced = append(e.Enforced, p.Name)
 		}
 	}
 	names := e.Route.GetPolicyNames()
