@@ -44,11 +44,7 @@ func (a *App) GetKeyPair(ctx context.Context, c *Caller, id string) (*KeyPair, e
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.keyPairViews(ctx, kp)
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.keyPairViews(ctx, kp))
 }
 
 // ListKeyPairs reads a page of the key pairs of a namespace the caller may
@@ -109,11 +105,7 @@ func (a *App) CreateKeyPair(ctx context.Context, c *Caller, kp *store.KeyPair) (
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.keyPairViews(ctx, written[0].(*store.KeyPair))
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.keyPairViews(ctx, written[0].(*store.KeyPair)))
 }
 
 // CheckKeyPair checks what can be checked of a key pair to create on its
@@ -149,11 +141,7 @@ func (a *App) UpdateKeyPair(ctx context.Context, c *Caller, u KeyPairUpdate) (*K
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.keyPairViews(ctx, written[0].(*store.KeyPair))
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.keyPairViews(ctx, written[0].(*store.KeyPair)))
 }
 
 // DeleteKeyPair deletes a key pair nothing uses any more (EditKeyPairs).

@@ -46,11 +46,7 @@ func (a *App) GetPolicy(ctx context.Context, c *Caller, id string, r PolicyReads
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.policyViews(ctx, c, r, p)
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.policyViews(ctx, c, r, p))
 }
 
 // ListPolicies reads a page of the policies of a namespace the caller may
@@ -106,11 +102,7 @@ func (a *App) SetPolicy(ctx context.Context, c *Caller, in PolicyInput) (*Policy
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.policyViews(ctx, c, in.Reads, written[0].(*store.Policy))
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.policyViews(ctx, c, in.Reads, written[0].(*store.Policy)))
 }
 
 // DeletePolicy deletes a policy (EditPolicies, or EnforcePolicies for an

@@ -15,6 +15,25 @@ import (
 // beforeWrite hook) and check that the stale writer is refused with
 // nothing changed.
 
+// teams sets the scene of a race: namespaces Team, which "manager"
+// manages, and Other, which it does not.
+func (f *fixture) teams() (team, other *store.Namespace) {
+	team = f.namespace(store.GlobalNamespaceID, "Team")
+	other = f.namespace(store.GlobalNamespaceID, "Other")
+	f.grant(team.ID, "manager", store.RoleManager)
+	return team, other
+}
+
+// moveBeforeWrite moves r to namespace to between the next use case's read
+// and its write, as an admin racing it would.
+func (f *fixture) moveBeforeWrite(r *store.Route, to string) {
+	f.once(func() {
+		moved := store.Clone(r)
+		moved.NamespaceID = to
+		put(f, moved)
+	})
+}
+
 // TestSetPolicyRacingEnforce: a manager edits a policy while an admin
 // enforces it. Unpinned, the manager's write (which a manager may make of
 // a policy that is not enforced) would quietly un-enforce it.
@@ -49,16 +68,10 @@ func TestSetPolicyRacingEnforce(t *testing.T) {
 func TestDeleteRacingMove(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	team := f.namespace(store.GlobalNamespaceID, "Team")
-	other := f.namespace(store.GlobalNamespaceID, "Other")
-	f.grant(team.ID, "manager", store.RoleManager)
+	team, other := f.teams()
 	r := f.route(team.ID, "app", nil)
 
-	f.once(func() {
-		moved := store.Clone(r)
-		moved.NamespaceID = other.ID
-		put(f, moved)
-	})
+	f.moveBeforeWrite(r, other.ID)
 	err := f.app.DeleteRoutes(f.ctx, f.caller("manager"), []string{r.ID})
 	e := wantRefusal(t, "stale DeleteRoutes", err, CodeConflict, "ids[0].version")
 	if e.Index != 0 {
@@ -70,11 +83,7 @@ func TestDeleteRacingMove(t *testing.T) {
 
 	// The same through DeleteRoute.
 	r2 := f.route(team.ID, "second", nil)
-	f.once(func() {
-		moved := store.Clone(r2)
-		moved.NamespaceID = other.ID
-		put(f, moved)
-	})
+	f.moveBeforeWrite(r2, other.ID)
 	err = f.app.DeleteRoute(f.ctx, f.caller("manager"), r2.ID)
 	wantRefusal(t, "stale DeleteRoute", err, CodeConflict, "version")
 }
@@ -84,16 +93,10 @@ func TestDeleteRacingMove(t *testing.T) {
 func TestSetRouteRacingMove(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	team := f.namespace(store.GlobalNamespaceID, "Team")
-	other := f.namespace(store.GlobalNamespaceID, "Other")
-	f.grant(team.ID, "manager", store.RoleManager)
+	team, other := f.teams()
 	r := f.route(team.ID, "app", nil)
 
-	f.once(func() {
-		moved := store.Clone(r)
-		moved.NamespaceID = other.ID
-		put(f, moved)
-	})
+	f.moveBeforeWrite(r, other.ID)
 	edit := store.Clone(r)
 	edit.Spec.From = "https://changed.example.com"
 	_, err := f.app.SetRoute(f.ctx, f.caller("manager"), RouteInput{Route: edit})
@@ -112,19 +115,13 @@ func TestSetRouteRacingMove(t *testing.T) {
 func TestDeletePolicyRacingRouteMove(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	team := f.namespace(store.GlobalNamespaceID, "Team")
-	other := f.namespace(store.GlobalNamespaceID, "Other")
-	f.grant(team.ID, "manager", store.RoleManager)
+	team, other := f.teams()
 	p := f.policy(team.ID, "p", false)
 	r := f.route(team.ID, "app", nil)
 	r.Spec.PolicyIds = []string{p.ID}
 	r = put(f, r)
 
-	f.once(func() {
-		moved := store.Clone(r)
-		moved.NamespaceID = other.ID
-		put(f, moved)
-	})
+	f.moveBeforeWrite(r, other.ID)
 	err := f.app.DeletePolicy(f.ctx, f.caller("manager"), p.ID, true)
 	if CodeOf(err) != CodeConflict {
 		t.Fatalf("stale DeletePolicy: %v, want a conflict", err)

@@ -103,3 +103,13 @@ func objectsOf[T store.Object](objs []store.Object) []T {
 	}
 	return out
 }
+
+// one is the only view of a list of one, as a use case about one object
+// returns it.
+func one[V any](views []V, err error) (V, error) {
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return views[0], nil
+}

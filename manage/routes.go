@@ -33,11 +33,7 @@ func (a *App) GetRoute(ctx context.Context, c *Caller, id string) (*Route, error
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.routeViews(ctx, c, r)
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.routeViews(ctx, c, r))
 }
 
 // ListRoutes reads a page of the routes of a namespace the caller may view.
@@ -66,11 +62,7 @@ func (a *App) SetRoute(ctx context.Context, c *Caller, in RouteInput) (*Route, e
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.routeViews(ctx, c, written[0].(*store.Route))
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.routeViews(ctx, c, written[0].(*store.Route)))
 }
 
 // SetRoutes writes several routes in one transaction: all or none. A

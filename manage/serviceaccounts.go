@@ -62,15 +62,21 @@ func (a *App) AddServiceAccount(ctx context.Context, c *Caller, sa *store.Servic
 	if err != nil {
 		return nil, "", fmt.Errorf("sign a token for service account %s: %w", sa.ID, err)
 	}
-	written, err := a.apply(ctx, c, sa, &store.PutOp{Object: sa, CreateOnly: true})
+	return a.writeAccount(ctx, c, &store.PutOp{Object: sa, CreateOnly: true}, token)
+}
+
+// writeAccount writes a service account and returns it with the token
+// made for it ("" for none).
+func (a *App) writeAccount(ctx context.Context, c *Caller, op *store.PutOp, token string) (*ServiceAccount, string, error) {
+	written, err := a.apply(ctx, c, op.Object, op)
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := a.serviceAccountViews(ctx, written[0].(*store.ServiceAccount))
+	out, err := one(a.serviceAccountViews(ctx, written[0].(*store.ServiceAccount)))
 	if err != nil {
 		return nil, "", err
 	}
-	return out[0], token, nil
+	return out, token, nil
 }
 
 // SetServiceAccount changes the description and expiry of a service
@@ -108,15 +114,7 @@ func (a *App) SetServiceAccount(ctx context.Context, c *Caller, in ServiceAccoun
 	if err != nil {
 		return nil, "", err
 	}
-	written, err := a.apply(ctx, c, updated, &store.PutOp{Object: updated, ExpectedVersion: version})
-	if err != nil {
-		return nil, "", err
-	}
-	out, err := a.serviceAccountViews(ctx, written[0].(*store.ServiceAccount))
-	if err != nil {
-		return nil, "", err
-	}
-	return out[0], token, nil
+	return a.writeAccount(ctx, c, &store.PutOp{Object: updated, ExpectedVersion: version}, token)
 }
 
 // GetServiceAccount reads a service account the caller may view.
@@ -125,11 +123,7 @@ func (a *App) GetServiceAccount(ctx context.Context, c *Caller, id string) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.serviceAccountViews(ctx, sa)
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(a.serviceAccountViews(ctx, sa))
 }
 
 // ListServiceAccounts reads the service accounts of a namespace the caller
