@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/manage"
-	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -68,9 +67,6 @@ type Namespace struct {
 func (v *Viewer) Namespaces() []Namespace {
 	var out []Namespace
 	for id, role := range v.caller.Roles() {
-		if role == rbac.None {
-			continue
-		}
 		out = append(out, Namespace{ID: id, Name: v.caller.NamespaceName(id), Path: v.NamespacePath(id), Depth: len(v.caller.Ancestry(id)) - 1, Role: role})
 	}
 	slices.SortFunc(out, func(a, b Namespace) int { return strings.Compare(a.Path, b.Path) })
@@ -78,14 +74,14 @@ func (v *Viewer) Namespaces() []Namespace {
 }
 
 // hiddenNamespace stands for the path of a namespace the viewer may not
-// see: the services answer NotFound for it, and its name must not leak.
+// see: the use cases answer NotFound for it, and its name must not leak.
 const hiddenNamespace = "a namespace you cannot view"
 
 // NamespacePath is the path of one namespace; its id when the viewer's
 // snapshot does not know it (deleted since); hiddenNamespace when the viewer
 // may not see it.
 func (v *Viewer) NamespacePath(id string) string {
-	if v.caller.Exists(id) && v.Role(id) == rbac.None {
+	if v.caller.Exists(id) && !v.caller.Sees(id) {
 		return hiddenNamespace
 	}
 	chain := v.caller.Ancestry(id)
@@ -97,7 +93,7 @@ func (v *Viewer) NamespacePath(id string) string {
 	var names []string
 	for _, a := range slices.Backward(chain) {
 		switch {
-		case a == store.GlobalNamespaceID || v.Role(a) != rbac.None:
+		case a == store.GlobalNamespaceID || v.caller.Sees(a):
 			names = append(names, v.caller.NamespaceName(a))
 		case len(names) == 0 || names[len(names)-1] != "…":
 			names = append(names, "…")
