@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -43,14 +43,21 @@ func consoleStatus(o client.Object) *v1alpha1.Status {
 	panic(fmt.Sprintf("not a console resource: %T", o))
 }
 
+// writer is who the controllers write as: the use cases, and the caller
+// they take for one reconcile.
+type writer struct {
+	app    *manage.App
+	caller *manage.Caller
+}
+
 // resolve finds the console namespace a reference names.
-func resolve(ctx context.Context, s store.Store, ref v1alpha1.NamespaceRef, field string) (string, error) {
+func resolve(ctx context.Context, w writer, ref v1alpha1.NamespaceRef, field string) (string, error) {
 	key := ref.ID
 	if key == "" {
 		key = ref.Path
 	}
-	id, err := store.ResolveNamespace(ctx, s, key)
-	if errors.Is(err, store.ErrNotFound) {
+	id, err := w.app.ResolveNamespace(ctx, w.caller, key)
+	if manage.CodeOf(err) == manage.CodeNotFound {
 		// A ConsoleNamespace's arrival is watched; one made through the API
 		// is not.
 		return "", &refError{reason: "NamespaceNotFound", message: fmt.Sprintf("%s: %v", field, err)}
@@ -58,19 +65,19 @@ func resolve(ctx context.Context, s store.Store, ref v1alpha1.NamespaceRef, fiel
 	return id, err
 }
 
-func namespaceToStore(ctx context.Context, s store.Store, obj *v1alpha1.ConsoleNamespace) (store.Object, error) {
+func namespaceToStore(ctx context.Context, w writer, obj *v1alpha1.ConsoleNamespace) (store.Object, error) {
 	parent := store.GlobalNamespaceID
 	if obj.Spec.Parent != nil {
 		var err error
-		if parent, err = resolve(ctx, s, *obj.Spec.Parent, "spec.parent"); err != nil {
+		if parent, err = resolve(ctx, w, *obj.Spec.Parent, "spec.parent"); err != nil {
 			return nil, err
 		}
 	}
 	return &store.Namespace{ObjectMeta: storeMeta(obj, "ConsoleNamespace", obj.Spec.Name, parent)}, nil
 }
 
-func policyToStore(ctx context.Context, s store.Store, obj *v1alpha1.Policy) (store.Object, error) {
-	ns, err := resolve(ctx, s, obj.Spec.Namespace, "spec.namespace")
+func policyToStore(ctx context.Context, w writer, obj *v1alpha1.Policy) (store.Object, error) {
+	ns, err := resolve(ctx, w, obj.Spec.Namespace, "spec.namespace")
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +86,8 @@ func policyToStore(ctx context.Context, s store.Store, obj *v1alpha1.Policy) (st
 		Enforced: sp.Enforced, Explanation: sp.Explanation, Remediation: sp.Remediation}, nil
 }
 
-func routeToStore(ctx context.Context, c client.Reader, s store.Store, obj *v1alpha1.Route) (store.Object, error) {
-	ns, err := resolve(ctx, s, obj.Spec.Namespace, "spec.namespace")
+func routeToStore(ctx context.Context, c client.Reader, w writer, obj *v1alpha1.Route) (store.Object, error) {
+	ns, err := resolve(ctx, w, obj.Spec.Namespace, "spec.namespace")
 	if err != nil {
 		return nil, err
 	}
@@ -186,24 +193,4 @@ func duration(d *metav1.Duration) *durationpb.Duration {
 		return nil
 	}
 	return durationpb.New(d.Duration)
-}
-
-// sameObject reports whether the store holds want as it is, from
-// Kubernetes: then writing it again would change nothing.
-func sameObject(have, want store.Object) bool {
-	h, w := have.GetObjectMeta(), want.GetObjectMeta()
-	if h.Origin != store.OriginKubernetes || h.Name != w.Name || h.NamespaceID != w.NamespaceID || h.OriginRef != w.OriginRef {
-		return false
-	}
-	switch hv := have.(type) {
-	case *store.Namespace:
-		return true
-	case *store.Policy:
-		wv := want.(*store.Policy)
-		return hv.Description == wv.Description && hv.PPL == wv.PPL && hv.Enforced == wv.Enforced &&
-			hv.Explanation == wv.Explanation && hv.Remediation == wv.Remediation
-	case *store.Route:
-		return proto.Equal(hv.Spec, want.(*store.Route).Spec)
-	}
-	return false
 }

@@ -16,14 +16,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // Finalizer keeps a custom resource until its store copy is deleted.
 const Finalizer = "console.pomerium.io/store"
 
-// actor is how the activity log records the controllers' writes.
-var actor = store.Actor{Subject: "kubernetes", Origin: store.OriginKubernetes}
+// subject is how the activity log names the controllers.
+const subject = "kubernetes"
 
 // unwatchedRecheck is how often an object that waits for something no
 // watch reports looks again: a console namespace or a name made free
@@ -37,9 +38,11 @@ type mirror[T client.Object] struct {
 	// name names the controller.
 	name   string
 	client client.Client
-	store  store.Store
-	log    logr.Logger
-	kind   store.Kind
+	app    *manage.App
+	// statuses are the reconciler's findings, for Ready.
+	statuses store.StatusReader
+	log      logr.Logger
+	kind     store.Kind
 	// records says whether the kind becomes a databroker record, so that
 	// Ready waits for the reconciler.
 	records bool
@@ -49,7 +52,7 @@ type mirror[T client.Object] struct {
 	names names
 	// toStore translates the resource into its store object; a *refError
 	// says what it references is missing.
-	toStore func(ctx context.Context, obj T) (store.Object, error)
+	toStore func(ctx context.Context, w writer, obj T) (store.Object, error)
 }
 
 // refError is a reference of a resource that cannot be resolved yet.
@@ -68,8 +71,13 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	id := string(obj.GetUID())
+	caller, err := m.app.System(ctx, subject, store.OriginKubernetes)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	w := writer{app: m.app, caller: caller}
 	if !obj.GetDeletionTimestamp().IsZero() {
-		return m.remove(ctx, obj, id)
+		return m.remove(ctx, w, obj, id)
 	}
 	m.names.set(obj.GetUID(), req.NamespacedName)
 	if controllerutil.AddFinalizer(obj, Finalizer) {
@@ -79,14 +87,14 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	}
 	st := consoleStatus(obj).DeepCopy()
 	st.ObservedGeneration, st.ConsoleID = obj.GetGeneration(), id
-	want, err := m.toStore(ctx, obj)
+	want, err := m.toStore(ctx, w, obj)
 	var written store.Object
 	if err == nil {
-		written, err = m.write(ctx, want)
+		written, err = m.write(ctx, w, want)
 	}
 	result := ctrl.Result{}
 	var re *refError
-	var se *store.Error
+	var se *manage.Error
 	switch {
 	case errors.As(err, &re):
 		m.setSynced(st, obj, false, re.reason, re.message)
@@ -96,8 +104,8 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	case errors.As(err, &se):
 		// An invalid object waits for its own edit, or for a Policy or
 		// ConsoleNamespace it names to be stored, which the watches report.
-		m.setSynced(st, obj, false, storeReason(se), se.Error())
-		if se.Code != store.CodeInvalid {
+		m.setSynced(st, obj, false, refusalReason(se), se.Error())
+		if se.Code != manage.CodeInvalid {
 			result.RequeueAfter = unwatchedRecheck
 		}
 	case err != nil:
@@ -113,35 +121,30 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	return result, m.saveStatus(ctx, obj, st)
 }
 
-// write puts the store object unless the store already holds it as is, so
-// that an unchanged resource adds nothing to the activity log.
-func (m *mirror[T]) write(ctx context.Context, want store.Object) (store.Object, error) {
-	have, err := m.store.Get(ctx, m.kind, want.GetObjectMeta().ID, store.WithSecrets())
-	switch {
-	case err == nil && sameObject(have, want):
-		return have, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return nil, err
-	}
-	out, err := m.store.Apply(ctx, actor, &store.PutOp{Object: want})
+// write puts the store object through the use cases, which write nothing
+// when the store holds it as is, so that an unchanged resource adds
+// nothing to the activity log.
+func (m *mirror[T]) write(ctx context.Context, w writer, want store.Object) (store.Object, error) {
+	out, err := w.app.Mirror(ctx, w.caller, want)
 	if err != nil {
 		return nil, err
 	}
-	m.log.V(1).Info("stored", "id", out[0].GetObjectMeta().ID, "version", out[0].GetObjectMeta().Version, "ref", want.GetObjectMeta().OriginRef)
-	return out[0], nil
+	if v := out.GetObjectMeta().Version; v != 0 {
+		m.log.V(1).Info("stored", "id", out.GetObjectMeta().ID, "version", v, "ref", want.GetObjectMeta().OriginRef)
+	}
+	return out, nil
 }
 
 // remove deletes the store copy of a resource being deleted, then lets
 // Kubernetes delete the resource.
-func (m *mirror[T]) remove(ctx context.Context, obj T, id string) (ctrl.Result, error) {
+func (m *mirror[T]) remove(ctx context.Context, w writer, obj T, id string) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	err := store.Delete(ctx, m.store, actor, store.DeleteOp{Kind: m.kind, ID: id})
-	var se *store.Error
+	err := w.app.Unmirror(ctx, w.caller, m.kind, id)
+	var se *manage.Error
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case errors.As(err, &se) && se.Code == store.CodeFailedPrecondition:
+	case errors.As(err, &se) && se.Code == manage.CodeFailedPrecondition:
 		// Something still depends on it (a namespace with contents, a
 		// policy in use): say so. Its deletion in Kubernetes wakes this
 		// object; the recheck covers what only the store sees.
@@ -175,7 +178,7 @@ func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, wr
 		Message: "the console holds it", ObservedGeneration: obj.GetGeneration()}
 	if m.records {
 		wm := written.GetObjectMeta()
-		found, err := m.store.Status(ctx, m.kind, wm.ID)
+		found, err := m.statuses.Status(ctx, m.kind, wm.ID)
 		if err != nil {
 			return err
 		}
@@ -212,14 +215,14 @@ func fieldMessage(s store.ObjectStatus) string {
 	return s.Field + ": " + s.Reason
 }
 
-// storeReason is the condition reason for a store refusal.
-func storeReason(err *store.Error) string {
+// refusalReason is the condition reason for a refusal of the use cases.
+func refusalReason(err *manage.Error) string {
 	switch err.Code {
-	case store.CodeInvalid:
+	case manage.CodeInvalid:
 		return "Invalid"
-	case store.CodeAlreadyExists:
+	case manage.CodeAlreadyExists:
 		return "NameTaken"
-	case store.CodeNotFound:
+	case manage.CodeNotFound:
 		return "NotFound"
 	}
 	return "Refused"

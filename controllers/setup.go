@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -24,7 +25,10 @@ import (
 // coming into the store (a Policy or ConsoleNamespace created, or renamed),
 // what blocks its deletion going (a Route or Policy deleted), and the
 // reconciler's finding about it (the store's status feed).
-func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
+//
+// The controllers write through the use cases (app) as "kubernetes", with
+// origin kubernetes, and read the reconciler's findings from statuses.
+func Setup(mgr ctrl.Manager, app *manage.App, statuses store.StatusReader, log logr.Logger) error {
 	for _, ix := range indexes {
 		// The context bounds waiting for an informer, which happens only
 		// once the manager runs.
@@ -35,27 +39,23 @@ func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
 	c := mgr.GetClient()
 	d := dependents{cache: c, log: log.WithName("dependents")}
 	namespaces := &mirror[*v1alpha1.ConsoleNamespace]{
-		name: "consolenamespace", client: c, store: s, log: log.WithName("consolenamespace"), kind: store.KindNamespace,
+		name: "consolenamespace", client: c, app: app, statuses: statuses, log: log.WithName("consolenamespace"), kind: store.KindNamespace,
 		newObj:  func() *v1alpha1.ConsoleNamespace { return &v1alpha1.ConsoleNamespace{} },
 		newList: func() client.ObjectList { return &v1alpha1.ConsoleNamespaceList{} },
-		toStore: func(ctx context.Context, o *v1alpha1.ConsoleNamespace) (store.Object, error) {
-			return namespaceToStore(ctx, s, o)
-		},
+		toStore: namespaceToStore,
 	}
 	policies := &mirror[*v1alpha1.Policy]{
-		name: "policy", client: c, store: s, log: log.WithName("policy"), kind: store.KindPolicy, records: true,
+		name: "policy", client: c, app: app, statuses: statuses, log: log.WithName("policy"), kind: store.KindPolicy, records: true,
 		newObj:  func() *v1alpha1.Policy { return &v1alpha1.Policy{} },
 		newList: func() client.ObjectList { return &v1alpha1.PolicyList{} },
-		toStore: func(ctx context.Context, o *v1alpha1.Policy) (store.Object, error) {
-			return policyToStore(ctx, s, o)
-		},
+		toStore: policyToStore,
 	}
 	routes := &mirror[*v1alpha1.Route]{
-		name: "route", client: c, store: s, log: log.WithName("route"), kind: store.KindRoute, records: true,
+		name: "route", client: c, app: app, statuses: statuses, log: log.WithName("route"), kind: store.KindRoute, records: true,
 		newObj:  func() *v1alpha1.Route { return &v1alpha1.Route{} },
 		newList: func() client.ObjectList { return &v1alpha1.RouteList{} },
-		toStore: func(ctx context.Context, o *v1alpha1.Route) (store.Object, error) {
-			return routeToStore(ctx, c, s, o)
+		toStore: func(ctx context.Context, w writer, o *v1alpha1.Route) (store.Object, error) {
+			return routeToStore(ctx, c, w, o)
 		},
 	}
 	// Objects are independent of each other (the store serializes writes),
@@ -75,7 +75,7 @@ func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
 	err = ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Policy{}).Named(policies.name).WithOptions(opts).
 		Watches(&v1alpha1.ConsoleNamespace{}, mapped(d.namingNamespace(policies.newList)), builder.WithPredicates(appeared)).
 		Watches(&v1alpha1.Route{}, mapped(d.deletingPolicies), builder.WithPredicates(gone)).
-		WatchesRawSource(newStatusSource(s, policies.statusRequests)).
+		WatchesRawSource(newStatusSource(statuses, policies.statusRequests)).
 		Complete(policies)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func Setup(mgr ctrl.Manager, s store.Store, log logr.Logger) error {
 	return ctrl.NewControllerManagedBy(mgr).For(&v1alpha1.Route{}).Named(routes.name).WithOptions(opts).
 		Watches(&v1alpha1.ConsoleNamespace{}, mapped(d.namingNamespace(routes.newList)), builder.WithPredicates(appeared)).
 		Watches(&v1alpha1.Policy{}, mapped(d.namingPolicy), builder.WithPredicates(appeared)).
-		WatchesRawSource(newStatusSource(s, routes.statusRequests)).
+		WatchesRawSource(newStatusSource(statuses, routes.statusRequests)).
 		Complete(routes)
 }
 

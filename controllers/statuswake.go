@@ -31,14 +31,14 @@ func init() { metrics.Registry.MustRegister(statusWakes) }
 // statusSource queues the objects of one kind whose status the reconciler
 // changed, so that Ready follows the reconciler without polling the store.
 type statusSource struct {
-	store  store.Store
+	store  store.StatusReader
 	events chan event.TypedGenericEvent[store.StatusEvent]
 	source.Source
 }
 
 // newStatusSource returns the source; toRequests maps a status event to the
 // objects it concerns.
-func newStatusSource(s store.Store, toRequests handler.TypedMapFunc[store.StatusEvent, reconcile.Request]) *statusSource {
+func newStatusSource(s store.StatusReader, toRequests handler.TypedMapFunc[store.StatusEvent, reconcile.Request]) *statusSource {
 	events := make(chan event.TypedGenericEvent[store.StatusEvent])
 	return &statusSource{store: s, events: events,
 		Source: source.Channel[store.StatusEvent](events, handler.TypedEnqueueRequestsFromMapFunc(toRequests))}

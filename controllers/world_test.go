@@ -19,6 +19,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/kubetest"
 	"github.com/pomerium-console/pomerium-console/hack/wait"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
@@ -78,7 +79,7 @@ func prepare(kube *kubetest.Env) (func(), error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := controllers.Setup(mgr, st, logr.Discard()); err != nil {
+	if err := controllers.Setup(mgr, manage.New(manage.Options{Store: st, Logger: logr.Discard()}), st, logr.Discard()); err != nil {
 		return fail(err)
 	}
 	go func() { _ = mgr.Start(ctx) }() // ends with ctx

@@ -24,6 +24,8 @@ type NamespaceInput struct {
 	// at another version is not written (CodeConflict). Unset, the write is
 	// pinned to the version the use case read.
 	ExpectedVersion *int64
+	// mirror: the namespace keeps the id it has at its source (Mirror).
+	mirror bool
 }
 
 // GetNamespace reads a namespace the caller may view.
@@ -84,6 +86,20 @@ func (a *App) ChildNamespaces(ctx context.Context, c *Caller, id string, recursi
 // parent (and, for a move, in the parent it leaves); renaming the Global
 // namespace takes EditGlobalNamespace.
 func (a *App) SetNamespace(ctx context.Context, c *Caller, in NamespaceInput) (*Namespace, error) {
+	op, err := a.namespacePut(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	written, err := a.apply(ctx, c, op.Object, op)
+	if err != nil {
+		return nil, err
+	}
+	return a.namespaceView(ctx, written[0].(*store.Namespace))
+}
+
+// namespacePut checks a namespace to write and returns its write, pinned
+// to the version of the stored namespace the decision was taken on.
+func (a *App) namespacePut(ctx context.Context, c *Caller, in NamespaceInput) (*store.PutOp, error) {
 	if in.Namespace == nil {
 		return nil, invalid("", "a namespace is required")
 	}
@@ -91,11 +107,9 @@ func (a *App) SetNamespace(ctx context.Context, c *Caller, in NamespaceInput) (*
 	op := &store.PutOp{Object: ns}
 	if ns.ID == "" {
 		ns.ID, op.CreateOnly = uuid.NewString(), true
-	} else {
-		old, err := get[*store.Namespace](ctx, a, c, "id", ns.ID)
-		if err != nil {
-			return nil, err
-		}
+	} else if old, found, err := prior[*store.Namespace](ctx, a, c, op, in.mirror); err != nil {
+		return nil, err
+	} else if found {
 		if err := c.permit(namespaceScope(old)); err != nil {
 			return nil, err
 		}
@@ -114,11 +128,7 @@ func (a *App) SetNamespace(ctx context.Context, c *Caller, in NamespaceInput) (*
 			return nil, err
 		}
 	}
-	written, err := a.apply(ctx, c, ns, op)
-	if err != nil {
-		return nil, err
-	}
-	return a.namespaceView(ctx, written[0].(*store.Namespace))
+	return op, nil
 }
 
 // DeleteNamespace deletes an empty namespace: EditNamespaces in its parent.

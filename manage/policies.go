@@ -32,6 +32,8 @@ type PolicyInput struct {
 	ExpectedVersion *int64
 	// Reads says what the policy written comes back with.
 	Reads PolicyReads
+	// mirror: the policy keeps the id it has at its source (Mirror).
+	mirror bool
 }
 
 // PolicyReads says what a read of policies computes.
@@ -68,6 +70,20 @@ func (a *App) ListPolicies(ctx context.Context, c *Caller, q ListQuery, r Policy
 // was) EnforcePolicies, where it is and where it was; PPL that does not
 // parse is refused.
 func (a *App) SetPolicy(ctx context.Context, c *Caller, in PolicyInput) (*Policy, error) {
+	op, err := a.policyPut(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	written, err := a.apply(ctx, c, op.Object, op)
+	if err != nil {
+		return nil, err
+	}
+	return one(a.policyViews(ctx, c, in.Reads, written[0].(*store.Policy)))
+}
+
+// policyPut checks a policy to write and returns its write, pinned to the
+// version of the stored policy the decision was taken on.
+func (a *App) policyPut(ctx context.Context, c *Caller, in PolicyInput) (*store.PutOp, error) {
 	if in.Policy == nil {
 		return nil, invalid("", "a policy is required")
 	}
@@ -81,11 +97,9 @@ func (a *App) SetPolicy(ctx context.Context, c *Caller, in PolicyInput) (*Policy
 	op := &store.PutOp{Object: p}
 	if p.ID == "" {
 		p.ID, op.CreateOnly = uuid.NewString(), true
-	} else {
-		old, err := get[*store.Policy](ctx, a, c, "id", p.ID)
-		if err != nil {
-			return nil, err
-		}
+	} else if old, found, err := prior[*store.Policy](ctx, a, c, op, in.mirror); err != nil {
+		return nil, err
+	} else if found {
 		if err := c.permit(policyAction(old), old.NamespaceID); err != nil {
 			return nil, err
 		}
@@ -98,11 +112,7 @@ func (a *App) SetPolicy(ctx context.Context, c *Caller, in PolicyInput) (*Policy
 	if err := c.require(policyAction(p), p.NamespaceID, "namespace_id"); err != nil {
 		return nil, err
 	}
-	written, err := a.apply(ctx, c, p, op)
-	if err != nil {
-		return nil, err
-	}
-	return one(a.policyViews(ctx, c, in.Reads, written[0].(*store.Policy)))
+	return op, nil
 }
 
 // DeletePolicy deletes a policy (EditPolicies, or EnforcePolicies for an

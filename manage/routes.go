@@ -25,6 +25,8 @@ type RouteInput struct {
 	// not survive the trip: the writer never saw them, so it cannot have
 	// meant to clear them. Nil: the writer holds every field.
 	Through func(*configpb.Route) (*configpb.Route, error)
+	// mirror: the route keeps the id it has at its source (Mirror).
+	mirror bool
 }
 
 // GetRoute reads a route the caller may view.
@@ -100,11 +102,9 @@ func (a *App) routePut(ctx context.Context, c *Caller, in RouteInput) (*store.Pu
 	if r.ID == "" {
 		// Chosen here, so that a refusal of the store names this route.
 		r.ID, op.CreateOnly = uuid.NewString(), true
-	} else {
-		old, err := get[*store.Route](ctx, a, c, "id", r.ID)
-		if err != nil {
-			return nil, err
-		}
+	} else if old, found, err := prior[*store.Route](ctx, a, c, op, in.mirror); err != nil {
+		return nil, err
+	} else if found {
 		if err := c.require(EditRoutes, old.NamespaceID, "id"); err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/pomerium-console/pomerium-console/controllers"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -85,7 +86,8 @@ func runControllers(ctx context.Context, cfg *rest.Config, leaseNamespace string
 	if err != nil {
 		return fmt.Errorf("kubernetes controllers: %w", err)
 	}
-	if err := controllers.Setup(mgr, st, log); err != nil {
+	app := manage.New(manage.Options{Store: st, Logger: log.WithName("manage")})
+	if err := controllers.Setup(mgr, app, st, log); err != nil {
 		return fmt.Errorf("kubernetes controllers: %w", err)
 	}
 	log.Info("kubernetes controllers starting; waiting for the leader lease", "lease", leaseNamespace+"/"+LeaderElectionID)
