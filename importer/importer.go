@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -143,48 +142,4 @@ func ImportFile(ctx context.Context, s store.Desired, f *File, opts Options) (*R
 	}
 	p.recordWritten(res, written)
 	return res, nil
-}
-
-// AdminOnly says why a change needs the admin role of the namespace it
-// writes to, "" when the manager role will do: key pairs hold certificates
-// and keys, and an enforced policy applies to every route below its
-// namespace. Surfaces that import for a caller check it before writing.
-func AdminOnly(ch Change) string {
-	if ch.Action == ActionUnchanged {
-		return ""
-	}
-	switch ch.Kind {
-	case store.KindKeyPair:
-		return fmt.Sprintf("key pair %q (from the inline TLS settings of %s): certificates and keys are managed by admins", ch.Name, ch.Source)
-	case store.KindPolicy:
-		if p, ok := ch.Object.(*store.Policy); ok && p.Enforced {
-			return fmt.Sprintf("policy %q is enforced: only an admin may change an enforced policy", ch.Name)
-		}
-	}
-	return ""
-}
-
-// NeedsAdminError refuses an import to a caller who is a manager only.
-type NeedsAdminError struct {
-	// Reasons name each change that takes the admin role (AdminOnly).
-	Reasons []string
-}
-
-func (e *NeedsAdminError) Error() string {
-	return "this import needs the admin role: " + strings.Join(e.Reasons, "; ")
-}
-
-// NeedsAdmin returns a *NeedsAdminError naming the changes of plan that take
-// the admin role, nil when the manager role will do.
-func NeedsAdmin(plan []Change) error {
-	var reasons []string
-	for _, c := range plan {
-		if why := AdminOnly(c); why != "" {
-			reasons = append(reasons, why)
-		}
-	}
-	if len(reasons) == 0 {
-		return nil
-	}
-	return &NeedsAdminError{Reasons: reasons}
 }

@@ -1,9 +1,13 @@
 package manage
 
 import (
+	"encoding/base64"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/hack/testcert"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -42,5 +46,40 @@ func TestImportReportsRefusedRoutesOfAFileNotPlanned(t *testing.T) {
 	}
 	if after, err := f.store.Version(f.ctx); err != nil || after != before {
 		t.Fatalf("a refused import wrote: version %d, then %d (%v)", before, after, err)
+	}
+}
+
+// TestImportTakesTheRolesItsChangesNeed: a manager may import routes but
+// not the key pairs their inline TLS material becomes: a dry run says so
+// (NeedsRole) and a write is refused with nothing written; an admin may.
+// A write that names a digest applies only the plan it names.
+func TestImportTakesTheRolesItsChangesNeed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	team := f.namespace(store.GlobalNamespaceID, "Team")
+	f.grant(team.ID, "manager", store.RoleManager)
+	ca, _ := testcert.SelfSigned(t, []string{"ca.example.com"}, time.Time{})
+	file := []byte("routes:\n  - from: https://a.example.com\n    to: https://a.internal\n    tls_custom_ca: " + base64.StdEncoding.EncodeToString(ca) + "\n")
+	manager := f.caller("manager")
+
+	plan, err := f.app.Import(f.ctx, manager, ImportInput{Namespace: team.ID, Content: file, DryRun: true})
+	if err != nil || len(plan.NeedsRole) != 1 || !strings.Contains(plan.NeedsRole[0], "key pair") {
+		t.Fatalf("a manager's dry run: %+v, %v", plan, err)
+	}
+	before, err := f.store.Version(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.app.Import(f.ctx, manager, ImportInput{Namespace: team.ID, Content: file})
+	wantRefusal(t, "a manager's import of a key pair", err, CodePermissionDenied, "")
+	if after, err := f.store.Version(f.ctx); err != nil || after != before {
+		t.Fatalf("a refused import wrote: version %d, then %d (%v)", before, after, err)
+	}
+
+	_, err = f.app.Import(f.ctx, f.admin(), ImportInput{Namespace: team.ID, Content: file, Digest: "another plan"})
+	wantRefusal(t, "an import of another plan than the one reviewed", err, CodeConflict, "digest")
+	done, err := f.app.Import(f.ctx, f.admin(), ImportInput{Namespace: team.ID, Content: file, Digest: plan.Digest})
+	if err != nil || done.Created != 2 { // the key pair and the route
+		t.Fatalf("the admin's import of the reviewed plan: %+v, %v", done, err)
 	}
 }
