@@ -15,7 +15,10 @@ import (
 func TestWireContract(t *testing.T) {
 	t.Parallel()
 	wirespec.Test(t, wirespec.Contract{
-		Tables:  []string{"testdata/pomerium-config-wire.tsv"},
+		Tables: []string{
+			"testdata/pomerium-config-wire.tsv",
+			"testdata/pomerium-configservice-wire.tsv",
+		},
 		Package: configpb.File_pomerium_config_config_proto.Package(),
 		// Records are Pomerium's own messages: no field of ours may ride
 		// along in them.
