@@ -29,6 +29,7 @@ type keyPairData struct {
 }
 
 type serviceAccountData struct {
+	UserID      string     `json:"user_id,omitempty"`
 	Description string     `json:"description,omitempty"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 }
@@ -54,7 +55,7 @@ func EncodeData(obj Object) ([]byte, error) {
 	case *KeyPair:
 		return json.Marshal(keyPairData{string(o.Certificate)})
 	case *ServiceAccount:
-		d := serviceAccountData{Description: o.Description}
+		d := serviceAccountData{UserID: o.UserID, Description: o.Description}
 		if !o.ExpiresAt.IsZero() {
 			t := o.ExpiresAt.UTC()
 			d.ExpiresAt = &t
@@ -90,7 +91,7 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	case *ServiceAccount:
 		var d serviceAccountData
 		err = json.Unmarshal(data, &d)
-		o.Description = d.Description
+		o.UserID, o.Description = d.UserID, d.Description
 		if d.ExpiresAt != nil {
 			o.ExpiresAt = *d.ExpiresAt
 		}
@@ -105,13 +106,19 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	return obj, nil
 }
 
-// SearchText is what ListQuery.Query matches: the lower-cased name, and for
-// routes the from and to URLs.
+// SearchText is what ListQuery.Query matches: the lower-cased name, for
+// routes the from and to URLs too, and for service accounts their chosen
+// user id.
 func SearchText(obj Object) string {
 	parts := []string{UniqueKey(obj)}
-	if r, ok := obj.(*Route); ok && r.Spec != nil {
-		parts = append(parts, r.Spec.From)
-		parts = append(parts, r.Spec.To...)
+	switch o := obj.(type) {
+	case *Route:
+		if o.Spec != nil {
+			parts = append(parts, o.Spec.From)
+			parts = append(parts, o.Spec.To...)
+		}
+	case *ServiceAccount:
+		parts = []string{o.Name, o.UserID}
 	}
 	return strings.ToLower(strings.Join(parts, "\n"))
 }

@@ -159,9 +159,24 @@ type KeyPair struct {
 // console and valid while the account exists and has not expired.
 type ServiceAccount struct {
 	ObjectMeta
+	// UserID is the user the account acts as, chosen when it was created:
+	// the sub of its tokens and the user subject of the permissions that
+	// give it roles. Empty for an account created without one, whose user
+	// id is its id (see User). It is unique among the accounts of a
+	// namespace.
+	UserID      string
 	Description string
 	// ExpiresAt is zero for an account that never expires.
 	ExpiresAt time.Time
+}
+
+// User is the user id the account acts as: UserID, or the account's id
+// when none was chosen.
+func (s *ServiceAccount) User() string {
+	if s.UserID != "" {
+		return s.UserID
+	}
+	return s.ID
 }
 
 // SubjectType says whether a permission is granted to a user or a group.

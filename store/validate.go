@@ -60,17 +60,27 @@ func Validate(obj Object, now time.Time, create bool) error {
 }
 
 func validateName(k Kind, m *ObjectMeta) error {
-	switch {
-	case m.Name == "":
+	if m.Name == "" {
 		return invalid(k, m.ID, "name", "is required")
-	case len(m.Name) > MaxNameLength:
-		return invalid(k, m.ID, "name", "is %d bytes long, at most %d allowed", len(m.Name), MaxNameLength)
-	case strings.TrimSpace(m.Name) != m.Name:
-		return invalid(k, m.ID, "name", "must not start or end with white space")
-	case strings.IndexFunc(m.Name, unicode.IsControl) >= 0:
-		return invalid(k, m.ID, "name", "must not contain control characters")
+	}
+	if reason := textRule(m.Name); reason != "" {
+		return invalid(k, m.ID, "name", "%s", reason)
 	}
 	return nil
+}
+
+// textRule says what is wrong with a non-empty name or identifier, "" for
+// nothing.
+func textRule(s string) string {
+	switch {
+	case len(s) > MaxNameLength:
+		return fmt.Sprintf("is %d bytes long, at most %d allowed", len(s), MaxNameLength)
+	case strings.TrimSpace(s) != s:
+		return "must not start or end with white space"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
 }
 
 func validatePolicy(p *Policy) error {
@@ -226,6 +236,11 @@ func validateServiceAccount(sa *ServiceAccount, now time.Time, create bool) erro
 	if err := validateName(KindServiceAccount, &sa.ObjectMeta); err != nil {
 		return err
 	}
+	if sa.UserID != "" {
+		if reason := textRule(sa.UserID); reason != "" {
+			return invalid(KindServiceAccount, sa.ID, "user_id", "%s", reason)
+		}
+	}
 	if len(sa.Description) > 4096 {
 		return invalid(KindServiceAccount, sa.ID, "description", "is %d bytes long, at most 4096 allowed", len(sa.Description))
 	}
@@ -257,13 +272,21 @@ func validatePermission(p *NamespacePermission) error {
 }
 
 // UniqueKey is the value that must be unique among live objects of one kind
-// in one namespace: the name, or for permissions the subject.
+// in one namespace: the name, for permissions the subject, and for service
+// accounts with a chosen user id that id.
 func UniqueKey(obj Object) string {
 	switch o := obj.(type) {
 	case *NamespacePermission:
 		return string(o.SubjectType) + ":" + o.SubjectID
 	case *Settings:
 		return "settings"
+	case *ServiceAccount:
+		// A chosen user id is unique in the namespace. The prefix holds a
+		// control character, which no name may: a user id never collides
+		// with the name of an account without one.
+		if o.UserID != "" {
+			return "user_id\x1f" + o.UserID
+		}
 	}
 	return obj.GetObjectMeta().Name
 }

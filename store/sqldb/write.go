@@ -186,9 +186,15 @@ func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object,
 
 func uniqueError(obj store.Object) error {
 	m := obj.GetObjectMeta()
-	if p, ok := obj.(*store.NamespacePermission); ok {
+	switch o := obj.(type) {
+	case *store.NamespacePermission:
 		return store.AlreadyExists(obj.Kind(), m.ID, "subject_id",
-			"%s %q already has a permission in namespace %s", p.SubjectType, p.SubjectID, m.NamespaceID)
+			"%s %q already has a permission in namespace %s", o.SubjectType, o.SubjectID, m.NamespaceID)
+	case *store.ServiceAccount:
+		if o.UserID != "" {
+			return store.AlreadyExists(obj.Kind(), m.ID, "user_id",
+				"a service account with user id %q already exists in namespace %s", o.UserID, m.NamespaceID)
+		}
 	}
 	return store.AlreadyExists(obj.Kind(), m.ID, "name", "a %s named %q already exists in namespace %s", obj.Kind(), m.Name, m.NamespaceID)
 }

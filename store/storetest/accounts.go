@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,43 @@ func testServiceAccounts(t *testing.T, newEnv newEnvFunc) {
 		never := get[*store.ServiceAccount](f, put(f, newServiceAccount(store.GlobalNamespaceID, "forever")).ID)
 		if !never.ExpiresAt.IsZero() {
 			t.Errorf("service account without expiry reads back expiring at %v", never.ExpiresAt)
+		}
+	})
+	subtest(t, "UserID", newEnv, func(t *testing.T, f *fixture) {
+		ns := put(f, newNamespace(store.GlobalNamespaceID, "ns"))
+		chosen := newServiceAccount(ns.ID, "deployer")
+		chosen.UserID = "deploy@" + ns.ID + ".pomerium"
+		got := get[*store.ServiceAccount](f, put(f, chosen).ID)
+		if got.UserID != chosen.UserID || got.User() != chosen.UserID {
+			t.Errorf("user id read back = %q (User %q), want %q", got.UserID, got.User(), chosen.UserID)
+		}
+		legacy := get[*store.ServiceAccount](f, put(f, newServiceAccount(ns.ID, "legacy")).ID)
+		if legacy.UserID != "" || legacy.User() != legacy.ID {
+			t.Errorf("account without a user id reads back user id %q, User %q; want empty and its id %s", legacy.UserID, legacy.User(), legacy.ID)
+		}
+		again := newServiceAccount(ns.ID, "other")
+		again.UserID = chosen.UserID
+		err := f.rejectsPut(again, store.CodeAlreadyExists, "user_id")
+		if err == nil || !strings.Contains(err.Error(), chosen.UserID) {
+			t.Errorf("duplicate user id refused with %v, want it named", err)
+		}
+		// Unique per namespace only, and a chosen user id never collides
+		// with the name of an account without one.
+		again.NamespaceID = store.GlobalNamespaceID
+		put(f, again)
+		named := newServiceAccount(ns.ID, "x")
+		put(f, named)
+		byName := newServiceAccount(ns.ID, "by-name")
+		byName.UserID = "x"
+		put(f, byName)
+		found, err := f.s.List(f.ctx, store.KindServiceAccount, store.ListQuery{NamespaceID: ns.ID, Query: "DEPLOY@"})
+		if err != nil || found.TotalCount != 1 || found.Objects[0].GetObjectMeta().ID != got.ID {
+			t.Errorf("query by user id: %+v, %v; want account %s", found, err, got.ID)
+		}
+		for _, bad := range []string{" padded", strings.Repeat("u", store.MaxNameLength+1), "a\x00b"} {
+			sa := newServiceAccount(ns.ID, "bad")
+			sa.UserID = bad
+			f.rejectsPut(sa, store.CodeInvalid, "user_id")
 		}
 	})
 	subtest(t, "ExpiryInFuture", newEnv, func(t *testing.T, f *fixture) {
