@@ -20,6 +20,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/hack/pomeriumtest"
 	"github.com/pomerium-console/pomerium-console/hack/testcert"
 	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile"
@@ -28,27 +29,64 @@ import (
 	"github.com/pomerium-console/pomerium-console/store/postgres"
 )
 
-var srv *pgtest.Server
+var (
+	srv *pgtest.Server
+	// pomerium is Pomerium v0.33.0's own databroker, which the tests take
+	// in turns (see onEachBroker).
+	pomerium *pomeriumtest.Databroker
+)
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
+func TestMain(m *testing.M) { os.Exit(pomeriumtest.Main(withPostgres{m}, &pomerium)) }
+
+// withPostgres runs the tests with the package's PostgreSQL server.
+type withPostgres struct{ m *testing.M }
+
+func (w withPostgres) Run() int { return pgtest.Main(w.m, &srv) }
 
 var (
 	secret = []byte(strings.Repeat("s", 32))
 	actor  = store.Actor{Subject: "alice@example.com", Origin: store.OriginAPI}
 )
 
-// env is one test's world: a Postgres store, an embedded databroker over a
-// real socket, and any number of console loops.
+// brokerKind is a databroker the loop's tests run against.
+type brokerKind string
+
+const (
+	// embeddedBroker is the console's own imitation (databroker/memory),
+	// one per test, over a real socket.
+	embeddedBroker brokerKind = "embedded"
+	// pomeriumBroker is Pomerium v0.33.0's databroker (dbserver), one per
+	// package, which each test has to itself while it runs.
+	pomeriumBroker brokerKind = "pomerium"
+)
+
+// onEachBroker runs test against the embedded databroker and against
+// Pomerium's own, as parallel subtests: the embedded one is our imitation,
+// Pomerium's is the reference.
+func onEachBroker(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, kind := range []brokerKind{embeddedBroker, pomeriumBroker} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			test(t, newEnv(t, kind))
+		})
+	}
+}
+
+// env is one test's world: a Postgres store, a databroker over a real
+// socket, and any number of console loops.
 type env struct {
 	t      *testing.T
 	ctx    context.Context
 	store  store.Store
-	broker *memory.Server
+	kind   brokerKind
+	secret []byte
+	broker *memory.Server // the embedded databroker; nil for Pomerium's
 	addr   string
 	client *databroker.Client // a plain client, as another writer or an observer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, kind brokerKind) *env {
 	t.Helper()
 	st, err := postgres.Open(t.Context(), postgres.Options{
 		URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: testr.New(t), MaxConns: 4,
@@ -57,13 +95,26 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() }) // closed twice by some tests; the second close is a no-op
-	e := &env{t: t, ctx: t.Context(), store: st}
-	e.startBroker("127.0.0.1:0")
+	e := &env{t: t, ctx: t.Context(), store: st, kind: kind}
+	switch kind {
+	case embeddedBroker:
+		e.secret = secret
+		e.startEmbedded("127.0.0.1:0")
+	case pomeriumBroker:
+		// Cleared, and ours until the test's cleanups (which stop its
+		// loops first) have run.
+		pomerium.Exclusive(t)
+		e.secret, e.addr = pomerium.SharedSecret(), pomerium.Addr()
+		e.client = e.dial()
+	default:
+		t.Fatalf("unknown databroker %q", kind)
+	}
 	return e
 }
 
-// startBroker starts a fresh (empty, new server version) databroker.
-func (e *env) startBroker(addr string) {
+// startEmbedded starts a fresh (empty, new server version) embedded
+// databroker.
+func (e *env) startEmbedded(addr string) {
 	e.t.Helper()
 	b := memory.New(memory.Options{SharedSecret: secret, Logger: testr.New(e.t).WithName("broker")})
 	a, err := b.Start(addr)
@@ -78,11 +129,42 @@ func (e *env) startBroker(addr string) {
 	}
 }
 
-// startInterceptedBroker replaces the env's databroker with a fresh one
-// whose unary calls go through intercept first, so that a test can make it
-// refuse some of them.
-func (e *env) startInterceptedBroker(intercept grpc.UnaryServerInterceptor) {
+// restartBroker stops the databroker and starts it again on the same
+// address, empty and under a new server version.
+func (e *env) restartBroker() {
 	e.t.Helper()
+	switch e.kind {
+	case embeddedBroker:
+		e.broker.Stop()
+		e.startEmbedded(e.addr)
+	case pomeriumBroker:
+		if err := pomerium.Restart(e.ctx); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// serverVersion asks the databroker for its server version.
+func (e *env) serverVersion() uint64 {
+	e.t.Helper()
+	info, err := e.client.ServerInfo(e.ctx)
+	if err != nil {
+		e.t.Fatalf("server info: %v", err)
+	}
+	return info.GetServerVersion()
+}
+
+// intercept puts intercept in front of every unary call of the loops
+// started from now on, so that a test can make the databroker refuse some
+// of them: the embedded databroker is replaced by a fresh one registered
+// behind it, Pomerium's is reached through a forwarder behind it.
+func (e *env) intercept(intercept grpc.UnaryServerInterceptor) {
+	e.t.Helper()
+	if e.kind == pomeriumBroker {
+		e.addr = pomerium.Intercepted(e.t, intercept)
+		e.client = e.dial()
+		return
+	}
 	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(intercept))
 	memory.New(memory.Options{SharedSecret: secret, Logger: testr.New(e.t).WithName("broker")}).Register(gs)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -97,7 +179,7 @@ func (e *env) startInterceptedBroker(intercept grpc.UnaryServerInterceptor) {
 
 func (e *env) dial() *databroker.Client {
 	e.t.Helper()
-	c, err := databroker.Dial(databroker.Options{URL: "http://" + e.addr, SharedSecret: secret, Logger: testr.New(e.t)})
+	c, err := databroker.Dial(databroker.Options{URL: "http://" + e.addr, SharedSecret: e.secret, Logger: testr.New(e.t)})
 	if err != nil {
 		e.t.Fatalf("dial databroker: %v", err)
 	}

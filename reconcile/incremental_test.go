@@ -20,60 +20,62 @@ import (
 
 func TestEnforcedPolicyAndNamespaceEditsReachEveryRoute(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startLoop("a")
-	team := e.put(namespace(store.GlobalNamespaceID, "Team")).(*store.Namespace)
-	app := e.put(namespace(team.ID, "App")).(*store.Namespace)
-	inTeam := e.put(route(team.ID, "team", "https://team.example.com")).(*store.Route)
-	inApp := e.put(route(app.ID, "app", "https://app.example.com")).(*store.Route)
-	elsewhere := e.put(route(store.GlobalNamespaceID, "global", "https://global.example.com")).(*store.Route)
-	e.eventually("three route records", func() bool { return len(e.records("type.googleapis.com/pomerium.config.Route")) == 3 })
+	onEachBroker(t, func(t *testing.T, e *env) {
+		e.startLoop("a")
+		team := e.put(namespace(store.GlobalNamespaceID, "Team")).(*store.Namespace)
+		app := e.put(namespace(team.ID, "App")).(*store.Namespace)
+		inTeam := e.put(route(team.ID, "team", "https://team.example.com")).(*store.Route)
+		inApp := e.put(route(app.ID, "app", "https://app.example.com")).(*store.Route)
+		elsewhere := e.put(route(store.GlobalNamespaceID, "global", "https://global.example.com")).(*store.Route)
+		e.eventually("three route records", func() bool { return len(e.records("type.googleapis.com/pomerium.config.Route")) == 3 })
 
-	guard := e.put(policy(team.ID, "guard", allowAll, true)).(*store.Policy)
-	e.eventually("the enforced policy on the routes below Team and not beside it", func() bool {
-		return slices.Equal(e.route(inTeam.ID).GetPolicyIds(), []string{guard.ID}) &&
-			slices.Equal(e.route(inApp.ID).GetPolicyIds(), []string{guard.ID}) &&
-			len(e.route(elsewhere.ID).GetPolicyIds()) == 0
-	})
+		guard := e.put(policy(team.ID, "guard", allowAll, true)).(*store.Policy)
+		e.eventually("the enforced policy on the routes below Team and not beside it", func() bool {
+			return slices.Equal(e.route(inTeam.ID).GetPolicyIds(), []string{guard.ID}) &&
+				slices.Equal(e.route(inApp.ID).GetPolicyIds(), []string{guard.ID}) &&
+				len(e.route(elsewhere.ID).GetPolicyIds()) == 0
+		})
 
-	app.Name = "Application"
-	e.put(app)
-	e.eventually("the new namespace name in the route record", func() bool {
-		return e.route(inApp.ID).GetNamespaceName() == "Application"
-	})
+		app.Name = "Application"
+		e.put(app)
+		e.eventually("the new namespace name in the route record", func() bool {
+			return e.route(inApp.ID).GetNamespaceName() == "Application"
+		})
 
-	guard.Enforced = false
-	e.put(guard)
-	e.eventually("the policy no longer on the routes", func() bool {
-		return len(e.route(inTeam.ID).GetPolicyIds()) == 0 && len(e.route(inApp.ID).GetPolicyIds()) == 0
+		guard.Enforced = false
+		e.put(guard)
+		e.eventually("the policy no longer on the routes", func() bool {
+			return len(e.route(inTeam.ID).GetPolicyIds()) == 0 && len(e.route(inApp.ID).GetPolicyIds()) == 0
+		})
 	})
 }
 
 func TestConflictResolvedByEditingOneRoute(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.startLoop("a")
-	// Both in one commit: a pass that saw the first alone would write it,
-	// and an invalid route keeps its last good record.
-	written, err := e.store.Apply(e.ctx, actor,
-		&store.PutOp{Object: route(store.GlobalNamespaceID, "first", "https://same.example.com")},
-		&store.PutOp{Object: route(store.GlobalNamespaceID, "second", "https://same.example.com")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, second := written[0].(*store.Route), written[1].(*store.Route)
-	e.eventually("both routes in conflict", func() bool {
-		a, b := e.status(store.KindRoute, first.ID), e.status(store.KindRoute, second.ID)
-		return a.State == store.SyncError && b.State == store.SyncError && strings.Contains(a.Reason, `"second"`)
-	})
-	if e.route(first.ID) != nil || e.route(second.ID) != nil {
-		t.Fatal("a conflicting route was written")
-	}
-	second.Spec.From = "https://other.example.com"
-	e.put(second)
-	e.eventually("both routes written once the conflict is gone", func() bool {
-		return e.route(first.ID) != nil && e.route(second.ID) != nil &&
-			e.status(store.KindRoute, first.ID).State == store.SyncSynced
+	onEachBroker(t, func(t *testing.T, e *env) {
+		e.startLoop("a")
+		// Both in one commit: a pass that saw the first alone would write it,
+		// and an invalid route keeps its last good record.
+		written, err := e.store.Apply(e.ctx, actor,
+			&store.PutOp{Object: route(store.GlobalNamespaceID, "first", "https://same.example.com")},
+			&store.PutOp{Object: route(store.GlobalNamespaceID, "second", "https://same.example.com")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second := written[0].(*store.Route), written[1].(*store.Route)
+		e.eventually("both routes in conflict", func() bool {
+			a, b := e.status(store.KindRoute, first.ID), e.status(store.KindRoute, second.ID)
+			return a.State == store.SyncError && b.State == store.SyncError && strings.Contains(a.Reason, `"second"`)
+		})
+		if e.route(first.ID) != nil || e.route(second.ID) != nil {
+			t.Fatal("a conflicting route was written")
+		}
+		second.Spec.From = "https://other.example.com"
+		e.put(second)
+		e.eventually("both routes written once the conflict is gone", func() bool {
+			return e.route(first.ID) != nil && e.route(second.ID) != nil &&
+				e.status(store.KindRoute, first.ID).State == store.SyncSynced
+		})
 	})
 }
 
@@ -82,40 +84,42 @@ func TestConflictResolvedByEditingOneRoute(t *testing.T) {
 // without any further change in the store to wake the loop.
 func TestFailedWriteIsRetried(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	var refuse atomic.Bool
-	e.startInterceptedBroker(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if refuse.Load() && strings.HasSuffix(info.FullMethod, "/Put") {
-			return nil, status.Error(codes.Internal, "writes refused by the test")
-		}
-		return h(ctx, req)
-	})
+	onEachBroker(t, func(t *testing.T, e *env) {
+		var refuse atomic.Bool
+		e.intercept(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if refuse.Load() && strings.HasSuffix(info.FullMethod, "/Put") {
+				return nil, status.Error(codes.Internal, "writes refused by the test")
+			}
+			return h(ctx, req)
+		})
 
-	l := e.startLoop("a")
-	r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)
-	e.eventually("the route record", func() bool { return e.route(r.ID) != nil })
+		l := e.startLoop("a")
+		r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)
+		e.eventually("the route record", func() bool { return e.route(r.ID) != nil })
 
-	refuse.Store(true)
-	failures := testutil.ToFloat64(l.metrics.Errors)
-	r.Spec.To = []string{"http://v2.internal:8080"}
-	e.put(r)
-	e.eventually("a failed pass", func() bool { return testutil.ToFloat64(l.metrics.Errors) > failures })
-	refuse.Store(false)
-	e.eventually("the change written by a later pass", func() bool {
-		return slices.Equal(e.route(r.ID).GetTo(), []string{"http://v2.internal:8080"})
+		refuse.Store(true)
+		failures := testutil.ToFloat64(l.metrics.Errors)
+		r.Spec.To = []string{"http://v2.internal:8080"}
+		e.put(r)
+		e.eventually("a failed pass", func() bool { return testutil.ToFloat64(l.metrics.Errors) > failures })
+		refuse.Store(false)
+		e.eventually("the change written by a later pass", func() bool {
+			return slices.Equal(e.route(r.ID).GetTo(), []string{"http://v2.internal:8080"})
+		})
 	})
 }
 
 func TestResyncOnRequestWritesNothingWhenConverged(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	l := e.startLoop("a")
-	r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)
-	e.eventually("the route synced", func() bool { return e.status(store.KindRoute, r.ID).State == store.SyncSynced })
-	puts, passes := testutil.ToFloat64(l.metrics.RecordsPut), passCount(t, l.metrics)
-	l.Resync()
-	e.eventually("a resync pass", func() bool { return passCount(t, l.metrics) > passes })
-	if got := testutil.ToFloat64(l.metrics.RecordsPut); got != puts {
-		t.Errorf("a resync of a converged loop wrote %v records", got-puts)
-	}
+	onEachBroker(t, func(t *testing.T, e *env) {
+		l := e.startLoop("a")
+		r := e.put(route(store.GlobalNamespaceID, "app", "https://app.example.com")).(*store.Route)
+		e.eventually("the route synced", func() bool { return e.status(store.KindRoute, r.ID).State == store.SyncSynced })
+		puts, passes := testutil.ToFloat64(l.metrics.RecordsPut), passCount(t, l.metrics)
+		l.Resync()
+		e.eventually("a resync pass", func() bool { return passCount(t, l.metrics) > passes })
+		if got := testutil.ToFloat64(l.metrics.RecordsPut); got != puts {
+			t.Errorf("a resync of a converged loop wrote %v records", got-puts)
+		}
+	})
 }
