@@ -36,7 +36,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	authn, err := auth.New(ctx, auth.Options{
 		Store: st, Audience: cfg.Audience, Administrators: cfg.Administrators,
 		SigningKey: cfg.SigningKey(), JWKSURL: cfg.SigningKeyJWKSURL, HTTPClient: jwksClient(roots),
-		Logger: log.WithName("auth"),
+		SharedSecret: cfg.SharedSecret(), Logger: log.WithName("auth"),
 	})
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
