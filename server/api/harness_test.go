@@ -40,9 +40,10 @@ const admin = "admin@example.com"
 // audience is the console's address as Pomerium's assertions name it.
 const audience = "console.example.com"
 
-// env is one test's console: a PostgreSQL store, the real authenticator and
-// the API over TLS, reached by a gRPC client (the kind the official client
-// is made of) and a Connect client speaking JSON over HTTP/1.1.
+// env is one test's console: a PostgreSQL store, the real authenticator
+// (its options changed by newEnv's edits) and the API over TLS, reached by
+// a gRPC client (the kind the official client is made of) and a Connect
+// client speaking JSON over HTTP/1.1.
 type env struct {
 	t     testing.TB
 	ctx   context.Context
@@ -53,7 +54,7 @@ type env struct {
 	http  *http.Client // HTTP/1.1 only, for the Connect/JSON client
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := postgres.Open(ctx, postgres.Options{URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: logFor(t), MaxConns: 4})
@@ -61,8 +62,12 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	a, err := auth.New(ctx, auth.Options{Store: st, Administrators: []string{admin}, Logger: logFor(t),
-		Audience: []string{audience}, SigningKey: pomeriumPublicKeyPEM})
+	o := auth.Options{Store: st, Administrators: []string{admin}, Logger: logFor(t),
+		Audience: []string{audience}, SigningKey: pomeriumPublicKeyPEM}
+	for _, edit := range edits {
+		edit(&o)
+	}
+	a, err := auth.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 const (
 	AuthorizationHeader = "Authorization"
 	AssertionHeader     = "X-Pomerium-Jwt-Assertion"
+	// JWTHeader is what Pomerium's SDK sends beside the authorization
+	// header: the same token, or on GetServerInfo a databroker token
+	// signed with the shared secret. It is never a credential here.
+	JWTHeader = "Jwt"
 )
 
 // Leeway is how far clocks may disagree: a token is accepted up to this long
@@ -51,6 +56,11 @@ type Options struct {
 	// JWKSURL is Pomerium's JWKS (config signing_key_jwks_url), e.g.
 	// https://authenticate.example.com/.well-known/pomerium/jwks.json.
 	JWKSURL string
+	// SharedSecret is the decoded shared_secret of the config (Pomerium's,
+	// which the databroker shares): when set, the bootstrap token signed
+	// with it authenticates a Global admin. Nil refuses every bootstrap
+	// token.
+	SharedSecret []byte
 	// HTTPClient fetches the JWKS; nil: a client with DefaultJWKSTimeout.
 	HTTPClient *http.Client
 	// Now is the clock; nil: time.Now.
@@ -70,6 +80,7 @@ type Authenticator struct {
 	accounts  *ecdsa.PrivateKey
 	recovery  *ecdsa.PrivateKey
 	recorded  *throttle
+	secret    []byte // the shared secret, nil when unset
 	jwksURL   string
 	keySource string // names the keys that verify assertions, for errors
 }
@@ -83,6 +94,7 @@ func New(ctx context.Context, o Options) (*Authenticator, error) {
 	a := &Authenticator{
 		store: o.Store, audience: o.Audience, admins: o.Administrators,
 		now: o.Now, log: o.Logger, recorded: newThrottle(RecordInterval), jwksURL: o.JWKSURL,
+		secret: slices.Clone(o.SharedSecret),
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -128,14 +140,15 @@ func describeKeySource(static bool, jwksURL string) string {
 //
 // The authorization header, when present, wins over Pomerium's assertion:
 // a program that reaches the console through Pomerium presents its own
-// token there.
+// token there. The jwt header is ignored beside either, whatever it
+// holds, and refused alone.
 func (a *Authenticator) Authenticate(ctx context.Context, h http.Header) (*Principal, error) {
 	if values := h.Values(AuthorizationHeader); len(values) > 0 {
 		token, err := bearerToken(values)
 		if err != nil {
 			return nil, err
 		}
-		return a.consoleToken(ctx, token)
+		return a.bearer(ctx, token)
 	}
 	if values := h.Values(AssertionHeader); len(values) > 0 {
 		if len(values) > 1 {
@@ -145,6 +158,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, h http.Header) (*Princ
 			return nil, refuse(ReasonMalformed, AssertionHeader+" header", "is empty")
 		}
 		return a.assertion(ctx, strings.TrimSpace(values[0]))
+	}
+	if len(h.Values(JWTHeader)) > 0 {
+		return nil, refuse(ReasonMalformed, "jwt header",
+			`is not a credential on its own: send the token as "authorization: Pomerium <token>" (a jwt header beside it is ignored)`)
 	}
 	return nil, refuse(ReasonNoCredentials, "", "no credentials: want an authorization header (Pomerium or Bearer token) or an %s header", AssertionHeader)
 }

@@ -1,6 +1,8 @@
 // Package auth identifies who calls the console, from the headers of one
 // request: a service-account token or a recovery token in the authorization
-// header (both JWTs the console signs itself), or the identity assertion
+// header (both JWTs the console signs itself), the bootstrap token of the
+// configured shared secret there (an HS256 JWT Pomerium's Terraform
+// provider makes, which acts as a Global admin), or the identity assertion
 // Pomerium adds to every request it proxies (X-Pomerium-Jwt-Assertion).
 //
 // It answers "who is this?" with a [Principal] and never "may they?": roles

@@ -17,18 +17,23 @@ const (
 	KindUser           Kind = "user"
 	KindServiceAccount Kind = "service_account"
 	KindRecovery       Kind = "recovery"
+	// KindBootstrap is the bootstrap token of the shared secret, which
+	// Pomerium's Terraform provider and SDK make from shared_secret.
+	KindBootstrap Kind = "bootstrap"
 )
 
 // Principal is the caller of one request, as its credential proves it.
 type Principal struct {
 	Kind Kind
 	// Subject names the caller in the activity log: a user's email (or id
-	// when there is no email), "service_account:<id>" or
-	// "recovery:<namespace id>".
+	// when there is no email), "service_account:<id>",
+	// "recovery:<namespace id>" or a bootstrap token's sub
+	// ("bootstrap-<uuid>.pomerium").
 	Subject string
 	// UserID is the id permissions are granted to: the identity provider's
-	// subject for a user, the account id for a service account (roles are
-	// granted to service accounts as to users); empty for recovery.
+	// subject for a user, the user a service account acts as (its id unless
+	// it chose one: roles are granted to service accounts as to users), the
+	// sub of a bootstrap token; empty for recovery.
 	UserID string
 	Email  string
 	Name   string

@@ -31,6 +31,10 @@ type consoleClaims struct {
 	jwt.RegisteredClaims
 	Type        string `json:"typ"`
 	NamespaceID string `json:"namespace_id,omitempty"`
+	// ServiceAccountID names the account of a service account token, whose
+	// sub is the user the account acts as. Tokens signed before accounts
+	// could choose a user lack it; their sub is the account's id.
+	ServiceAccountID string `json:"service_account_id,omitempty"`
 }
 
 func (c *consoleClaims) credential() string {
@@ -43,14 +47,16 @@ func (c *consoleClaims) credential() string {
 	return "token in the authorization header"
 }
 
-// IssueServiceAccountToken signs a token for sa. It is valid while the
-// account exists, until the account's ExpiresAt when set.
+// IssueServiceAccountToken signs a token for sa: its sub is the user the
+// account acts as (sa.User()). It is valid while the account exists, until
+// the account's ExpiresAt when set.
 func (a *Authenticator) IssueServiceAccountToken(_ context.Context, sa *store.ServiceAccount) (string, error) {
 	if sa == nil || sa.ID == "" {
 		return "", errors.New("issue service account token: the account has no id")
 	}
 	now := a.now()
-	c := a.newClaims(typeServiceAccount, sa.ID, now)
+	c := a.newClaims(typeServiceAccount, sa.User(), now)
+	c.ServiceAccountID = sa.ID
 	if !sa.ExpiresAt.IsZero() {
 		if !sa.ExpiresAt.After(now) {
 			return "", fmt.Errorf("issue service account token: service account %s expired at %s", sa.ID, stamp(sa.ExpiresAt))
@@ -102,7 +108,21 @@ func sign(key *ecdsa.PrivateKey, c *consoleClaims) (string, error) {
 	return s, nil
 }
 
-// consoleToken verifies a token from the authorization header.
+// bearer verifies a token from the authorization header: the bootstrap
+// token of the shared secret (HS256) or one the console signed (ES256).
+func (a *Authenticator) bearer(ctx context.Context, raw string) (*Principal, error) {
+	unverified, _, err := jwt.NewParser().ParseUnverified(raw, jwt.MapClaims{})
+	if err != nil {
+		// The library's message describes the structure, never the content.
+		return nil, refuse(ReasonMalformed, "token in the authorization header", "is not a valid JWT: %v", err)
+	}
+	if unverified.Method.Alg() == jwt.SigningMethodHS256.Alg() {
+		return a.bootstrapToken(raw)
+	}
+	return a.consoleToken(ctx, raw)
+}
+
+// consoleToken verifies a token the console signed.
 func (a *Authenticator) consoleToken(ctx context.Context, raw string) (*Principal, error) {
 	var c consoleClaims
 	err := verifySigned(raw, &c, func(*jwt.Token) ([]*ecdsa.PublicKey, string, error) {
@@ -135,18 +155,33 @@ func (a *Authenticator) serviceAccountPrincipal(ctx context.Context, c *consoleC
 	if c.Subject == "" {
 		return nil, refuse(ReasonMalformed, c.credential(), "has no sub")
 	}
-	sa, err := live[*store.ServiceAccount](ctx, a.store, c, "service account", c.Subject)
+	id := c.ServiceAccountID
+	if id == "" {
+		id = c.Subject
+	}
+	sa, err := live[*store.ServiceAccount](ctx, a.store, c, "service account", id)
 	switch {
 	case err != nil:
 		return nil, err
+	case c.Subject != sa.User():
+		// A user id never changes, so this is no token the console signed
+		// for this account.
+		return nil, refuse(ReasonMalformed, c.credential(), "names user %.300q, but service account %s acts as user %q", c.Subject, sa.ID, sa.User())
 	case !sa.ExpiresAt.IsZero() && !now.Before(sa.ExpiresAt):
 		return nil, refuse(ReasonAccountExpired, c.credential(), "service account %s expired at %s", sa.ID, stamp(sa.ExpiresAt))
 	}
 	p := &Principal{
-		Kind: KindServiceAccount, Subject: "service_account:" + sa.ID, UserID: sa.ID, Name: sa.Name,
+		Kind: KindServiceAccount, Subject: "service_account:" + sa.ID, UserID: sa.User(), Name: sa.Name,
 		ExpiresAt: earliest(expiry(c.ExpiresAt), sa.ExpiresAt),
 	}
-	p.Administrator = a.admins.match(p)
+	// The configured administrators name an account without a chosen user
+	// by its id, as before user ids could be chosen. An account acting as a
+	// user never becomes an administrator that way: its roles are the
+	// permissions of that user, which its creator could grant (see
+	// manage's rule for service accounts).
+	if sa.UserID == "" {
+		p.Administrator = a.admins.match(p)
+	}
 	a.record(ctx, "service_account:"+sa.ID, now, func(ctx context.Context) error {
 		return a.store.TouchServiceAccount(ctx, sa.ID, now)
 	})

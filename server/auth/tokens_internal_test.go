@@ -5,11 +5,15 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 // TestConsoleTokenClaims forges tokens with the console's own keys, which
@@ -57,6 +61,47 @@ func TestConsoleTokenClaims(t *testing.T) {
 		if !errors.As(err, &refused) || refused.Reason != tc.reason || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want reason %s and a message containing %q", tc.name, err, tc.reason, tc.want)
 		}
+	}
+}
+
+// TestServiceAccountTokenIDs: a token signed before accounts could choose
+// a user names its account by its sub alone and still works; a token whose
+// sub is not the user of the account it names is refused.
+func TestServiceAccountTokenIDs(t *testing.T) {
+	t.Parallel()
+	st := storetest.Embedded(t, make([]byte, 32))
+	a, err := New(t.Context(), Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
+	legacy, err := store.Put(t.Context(), st, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "legacy"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chosen, err := store.Put(t.Context(), st, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "chosen"}, UserID: "ci"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := a.newClaims(typeServiceAccount, legacy.ID, a.now())
+	token, err := sign(a.accounts, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.consoleToken(t.Context(), token)
+	if err != nil || p.UserID != legacy.ID || p.Subject != "service_account:"+legacy.ID {
+		t.Fatalf("a token without service_account_id: %+v, %v; want account %s", p, err, legacy.ID)
+	}
+	forged := a.newClaims(typeServiceAccount, legacy.ID, a.now())
+	forged.ServiceAccountID = chosen.ID
+	if token, err = sign(a.accounts, forged); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.consoleToken(t.Context(), token)
+	var refused *Error
+	want := fmt.Sprintf("service account token: names user %q, but service account %s acts as user \"ci\"", legacy.ID, chosen.ID)
+	if !errors.As(err, &refused) || refused.Reason != ReasonMalformed || err.Error() != want {
+		t.Errorf("a token naming another user than its account's: %v, want %q", err, want)
 	}
 }
 

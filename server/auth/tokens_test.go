@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -28,6 +29,38 @@ func TestServiceAccountToken(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, p); diff != "" {
 			t.Errorf("%s: principal (-want +got):\n%s", scheme, diff)
+		}
+	}
+}
+
+// TestServiceAccountTokenOfAChosenUser: an account that chose its user id
+// is that user to permissions and is named by it in its token's sub, but
+// never becomes one of the configured administrators by naming one.
+func TestServiceAccountTokenOfAChosenUser(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, user := range []string{"deploy@9d8dbd2c-8cce-4e66-9c1f-c490b4a07243.pomerium", "admin-id", "admin@example.com"} {
+		sa, err := store.Put(t.Context(), f.st, testActor, &store.ServiceAccount{
+			ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "acting as " + user}, UserID: user,
+		}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := f.serviceAccountToken(sa)
+		var claims jwt.MapClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+			t.Fatal(err)
+		}
+		if claims["sub"] != user || claims["service_account_id"] != sa.ID {
+			t.Errorf("%s: token claims sub %v, service_account_id %v; want the user and %s", user, claims["sub"], claims["service_account_id"], sa.ID)
+		}
+		p, err := f.authenticate(bearer(token))
+		if err != nil {
+			t.Fatalf("%s: Authenticate: %v", user, err)
+		}
+		want := &auth.Principal{Kind: auth.KindServiceAccount, Subject: "service_account:" + sa.ID, UserID: user, Name: "acting as " + user}
+		if diff := cmp.Diff(want, p); diff != "" {
+			t.Errorf("%s: principal (-want +got):\n%s", user, diff)
 		}
 	}
 }
