@@ -2,6 +2,7 @@ package manage
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -45,6 +46,20 @@ func (a *App) GetKeyPair(ctx context.Context, c *Caller, id string) (*KeyPair, e
 		return nil, err
 	}
 	return one(a.keyPairViews(ctx, kp))
+}
+
+// KeyPairKey reads the private key (PEM) of a key pair, for a caller who
+// may change it (EditKeyPairs): whoever may replace a key may read it.
+// A key pair without one has none (nil).
+func (a *App) KeyPairKey(ctx context.Context, c *Caller, id string) ([]byte, error) {
+	if _, err := getFor[*store.KeyPair](ctx, a, c, EditKeyPairs, "id", id); err != nil {
+		return nil, err
+	}
+	kp, err := store.Get[*store.KeyPair](ctx, a.store, id, store.WithSecrets())
+	if err != nil {
+		return nil, fmt.Errorf("read the key of key pair %s: %w", id, err)
+	}
+	return kp.PrivateKey, nil
 }
 
 // ListKeyPairs reads a page of the key pairs of a namespace the caller may

@@ -27,7 +27,7 @@ func Objects[T store.Object](ctx context.Context, a *App, c *Caller, q ObjectQue
 	if q.Namespace == "" && q.IDs != nil {
 		return objectsByID[T](ctx, a, c, q)
 	}
-	sq, err := q.storeQuery()
+	sq, err := q.storeQuery(zero.Kind())
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +64,9 @@ func objectsByID[T store.Object](ctx context.Context, a *App, c *Caller, q Objec
 	if err := checkPage(q.Offset, q.Limit); err != nil {
 		return nil, err
 	}
-	if !orders[q.OrderBy] {
-		return nil, invalid("order_by", "%q is not one of name, created_at, modified_at, version (with - for descending)", q.OrderBy)
+	order, err := storeOrder(zero.Kind(), q.OrderBy)
+	if err != nil {
+		return nil, err
 	}
 	var valid []string
 	for _, id := range q.IDs {
@@ -76,7 +77,7 @@ func objectsByID[T store.Object](ctx context.Context, a *App, c *Caller, q Objec
 	if len(valid) == 0 {
 		return &Page[T]{}, nil
 	}
-	got, err := a.store.List(ctx, zero.Kind(), store.ListQuery{IDs: valid, Query: q.Query, OrderBy: q.OrderBy})
+	got, err := a.store.List(ctx, zero.Kind(), store.ListQuery{IDs: valid, Name: q.Name, Query: q.Query, OrderBy: order})
 	if err != nil {
 		return nil, fmt.Errorf("read %d %ss: %w", len(valid), zero.Kind(), err)
 	}

@@ -3,6 +3,8 @@ package manage
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -10,18 +12,28 @@ import (
 // MaxPage bounds one page of a list.
 const MaxPage = 1000
 
-// ListQuery selects a page of the objects of one namespace.
+// ListQuery selects a page of the objects of one namespace (or of every
+// namespace the caller may view).
 type ListQuery struct {
 	// Namespace is the namespace listed (input field "namespace").
 	Namespace string
+	// Everywhere lists the objects of every namespace the caller may view
+	// instead of one; Namespace must then be empty.
+	Everywhere bool
+	// Name, when set, keeps the objects with exactly that name.
+	Name string
 	// Query is a case-insensitive substring of the name (and, for routes,
 	// of from and to).
 	Query string
 	// OrderBy is one of name, created_at, modified_at, version, with "-"
-	// in front for descending order; empty is name.
+	// in front for descending order, or one of the keywords newest, oldest
+	// and (for routes) from; empty is name.
 	OrderBy string
 	// Offset and Limit select the page; a Limit of 0 is the largest page.
 	Offset, Limit int
+	// Match, when set, keeps the objects it accepts. The store cannot
+	// apply it, so the whole scope is read and paged here.
+	Match func(store.Object) bool
 }
 
 // Page is a page of a list and the count of everything the query matches.
@@ -33,25 +45,54 @@ type Page[T any] struct {
 	HiddenSecrets map[string][]string
 }
 
-// orders are the orders a list may take.
+// orders are the orders a list may take, as the store names them.
 var orders = map[string]bool{
 	"": true, "name": true, "-name": true, "created_at": true, "-created_at": true,
 	"modified_at": true, "-modified_at": true, "version": true, "-version": true,
 }
 
-// storeQuery checks the paging of q.
-func (q ListQuery) storeQuery() (store.ListQuery, error) {
-	out := store.ListQuery{NamespaceID: q.Namespace, Query: q.Query, OrderBy: q.OrderBy, Offset: q.Offset, Limit: q.Limit}
+// orderKeywords are the orders clients of the Enterprise API name by
+// keyword, and the store's order each means.
+var orderKeywords = map[string]string{"newest": "-created_at", "oldest": "created_at"}
+
+// byFrom orders routes by their from URL, which the store does not index:
+// such a list is sorted here.
+const byFrom = "from"
+
+// orderHelp lists the orders a list accepts, for a refusal.
+const orderHelp = "is not one of name, created_at, modified_at, version (with - for descending), newest, oldest or, for routes, from"
+
+// storeOrder is the store's name of the order a client asked for.
+func storeOrder(k store.Kind, orderBy string) (string, error) {
+	if o, ok := orderKeywords[orderBy]; ok {
+		return o, nil
+	}
+	if orderBy == byFrom && k == store.KindRoute {
+		return orderBy, nil
+	}
+	if !orders[orderBy] {
+		return "", invalid("order_by", "%q %s", orderBy, orderHelp)
+	}
+	return orderBy, nil
+}
+
+// storeQuery checks the paging of q, a list of objects of kind k.
+func (q ListQuery) storeQuery(k store.Kind) (store.ListQuery, error) {
+	out := store.ListQuery{NamespaceID: q.Namespace, Name: q.Name, Query: q.Query, Offset: q.Offset, Limit: q.Limit}
 	if err := checkPage(q.Offset, q.Limit); err != nil {
 		return out, err
 	}
 	if out.Limit == 0 {
 		out.Limit = MaxPage
 	}
-	if !orders[q.OrderBy] {
-		return out, invalid("order_by", "%q is not one of name, created_at, modified_at, version (with - for descending)", q.OrderBy)
+	var err error
+	if out.OrderBy, err = storeOrder(k, q.OrderBy); err != nil {
+		return out, err
 	}
-	if !store.ValidID(q.Namespace) {
+	switch {
+	case q.Everywhere && q.Namespace != "":
+		return out, invalid("namespace", "must be empty when listing every namespace")
+	case !q.Everywhere && !store.ValidID(q.Namespace):
 		return out, invalid("namespace", "must be the id of a namespace")
 	}
 	return out, nil
@@ -69,20 +110,61 @@ func checkPage(offset, limit int) error {
 }
 
 // list reads a page of the objects of kind k in the namespace of q, for a
-// caller who may view it.
+// caller who may view it (or, Everywhere, in the namespaces it may view).
 func list[T store.Object](ctx context.Context, a *App, c *Caller, k store.Kind, q ListQuery) (*Page[T], error) {
-	sq, err := q.storeQuery()
+	sq, err := q.storeQuery(k)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.require(View, sq.NamespaceID, "namespace"); err != nil {
-		return nil, err
+	if !q.Everywhere {
+		if err := c.require(View, sq.NamespaceID, "namespace"); err != nil {
+			return nil, err
+		}
+	}
+	if q.Match != nil || sq.OrderBy == byFrom || (q.Everywhere && !c.Sees(store.GlobalNamespaceID)) {
+		return listHere[T](ctx, a, c, k, q, sq)
 	}
 	got, err := a.store.List(ctx, k, sq)
 	if err != nil {
 		return nil, fmt.Errorf("list %ss of namespace %s: %w", k, sq.NamespaceID, err)
 	}
 	return &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount}, nil
+}
+
+// listHere reads the whole scope of q and selects, orders and pages it
+// here: for what the store cannot do (a Match, the order by from, the
+// namespaces one caller may view).
+func listHere[T store.Object](ctx context.Context, a *App, c *Caller, k store.Kind, q ListQuery, sq store.ListQuery) (*Page[T], error) {
+	offset, limit := sq.Offset, sq.Limit
+	sq.Offset, sq.Limit = 0, 0
+	fromOrder := sq.OrderBy == byFrom
+	if fromOrder {
+		sq.OrderBy = ""
+	}
+	got, err := a.store.List(ctx, k, sq)
+	if err != nil {
+		return nil, fmt.Errorf("list %ss: %w", k, err)
+	}
+	var kept []T
+	for _, o := range objectsOf[T](got.Objects) {
+		if c.Sees(home(o)) && (q.Match == nil || q.Match(o)) {
+			kept = append(kept, o)
+		}
+	}
+	if fromOrder {
+		slices.SortStableFunc(kept, func(x, y T) int {
+			return strings.Compare(fromOf(x), fromOf(y))
+		})
+	}
+	return &Page[T]{Items: window(kept, offset, limit), Total: len(kept)}, nil
+}
+
+// fromOf is the from URL of a route; "" for any other object.
+func fromOf(o store.Object) string {
+	if r, ok := o.(*store.Route); ok {
+		return r.Spec.GetFrom()
+	}
+	return ""
 }
 
 // window is the page of all that offset and limit select (0: no limit).

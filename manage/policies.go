@@ -32,6 +32,9 @@ type PolicyInput struct {
 	ExpectedVersion *int64
 	// Reads says what the policy written comes back with.
 	Reads PolicyReads
+	// Create makes the write a create even when the policy names an id: it
+	// takes that id, and one stored with it already is CodeAlreadyExists.
+	Create bool
 	// mirror: the policy keeps the id it has at its source (Mirror).
 	mirror bool
 }
@@ -97,6 +100,11 @@ func (a *App) policyPut(ctx context.Context, c *Caller, in PolicyInput) (*store.
 	op := &store.PutOp{Object: p}
 	if p.ID == "" {
 		p.ID, op.CreateOnly = uuid.NewString(), true
+	} else if in.Create {
+		if !store.ValidID(p.ID) {
+			return nil, invalid("id", "must be a UUID")
+		}
+		op.CreateOnly = true
 	} else if old, found, err := prior[*store.Policy](ctx, a, c, op, in.mirror); err != nil {
 		return nil, err
 	} else if found {

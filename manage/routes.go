@@ -25,6 +25,9 @@ type RouteInput struct {
 	// not survive the trip: the writer never saw them, so it cannot have
 	// meant to clear them. Nil: the writer holds every field.
 	Through func(*configpb.Route) (*configpb.Route, error)
+	// Create makes the write a create even when the route names an id: it
+	// takes that id, and one stored with it already is CodeAlreadyExists.
+	Create bool
 	// mirror: the route keeps the id it has at its source (Mirror).
 	mirror bool
 }
@@ -102,6 +105,11 @@ func (a *App) routePut(ctx context.Context, c *Caller, in RouteInput) (*store.Pu
 	if r.ID == "" {
 		// Chosen here, so that a refusal of the store names this route.
 		r.ID, op.CreateOnly = uuid.NewString(), true
+	} else if in.Create {
+		if !store.ValidID(r.ID) {
+			return nil, invalid("id", "must be a UUID")
+		}
+		op.CreateOnly = true
 	} else if old, found, err := prior[*store.Route](ctx, a, c, op, in.mirror); err != nil {
 		return nil, err
 	} else if found {

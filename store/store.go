@@ -166,6 +166,8 @@ type ListQuery struct {
 	Recursive bool
 	// IDs restricts the list to these ids.
 	IDs []string
+	// Name, when set, keeps the objects with exactly that name.
+	Name string
 	// Query is a case-insensitive substring matched against the object's
 	// name and, for routes, its from and to URLs.
 	Query string

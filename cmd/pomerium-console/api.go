@@ -47,7 +47,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 		return err
 	}
 	app := manage.New(manage.Options{Store: st, Tokens: authn, Logger: log.WithName("manage")})
-	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api")})
+	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version})
 	console, err := web.New(ctx, web.Options{
 		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),
 	}, screens.All()...)

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &srv)) }
 // admin is listed in the config's administrators.
 const admin = "admin@example.com"
 
+// testVersion is the version the console under test reports.
+const testVersion = "v0.0.0-test"
+
 // audience is the console's address as Pomerium's assertions name it.
 const audience = "console.example.com"
 
@@ -52,6 +55,7 @@ type env struct {
 	url   string
 	conn  *grpc.ClientConn
 	http  *http.Client // HTTP/1.1 only, for the Connect/JSON client
+	roots *x509.CertPool
 }
 
 func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
@@ -71,7 +75,7 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: a, Logger: logFor(t)}), Auth: a, Logger: logFor(t)}).Handler())
+	ts := httptest.NewUnstartedServer(api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: a, Logger: logFor(t)}), Auth: a, Logger: logFor(t), Version: testVersion}).Handler())
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
@@ -83,7 +87,7 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	return &env{t: t, ctx: ctx, store: st, auth: a, url: ts.URL, conn: conn, http: h1}
+	return &env{t: t, ctx: ctx, store: st, auth: a, url: ts.URL, conn: conn, http: h1, roots: roots}
 }
 
 // as returns a context whose gRPC calls carry token.

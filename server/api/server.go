@@ -9,6 +9,7 @@ import (
 	"connectrpc.com/grpcreflect"
 	"github.com/go-logr/logr"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -27,19 +28,22 @@ type Options struct {
 	App    *manage.App
 	Auth   Authenticator
 	Logger logr.Logger
+	// Version is the console's version, which GetServerInfo reports.
+	Version string
 }
 
 // Server implements the services of the API: each converts its request,
 // calls the use case and converts the answer or the refusal.
 type Server struct {
-	app  *manage.App
-	auth Authenticator
-	log  logr.Logger
+	app     *manage.App
+	auth    Authenticator
+	log     logr.Logger
+	version string
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	return &Server{app: o.App, auth: o.Auth, log: o.Logger}
+	return &Server{app: o.App, auth: o.Auth, log: o.Logger, version: o.Version}
 }
 
 // Handler returns every service of the API with gRPC server reflection and
@@ -83,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewUserServiceHandler(&users{s}, opts)
 		},
+		func() (string, http.Handler) {
+			return configpbconnect.NewConfigServiceHandler(&configService{Server: s, version: s.version}, opts)
+		},
 	} {
 		path, h := register()
 		mux.Handle(path, h)
@@ -105,5 +112,6 @@ func builtServices() []string {
 		dashboardpbconnect.SettingsServiceName,
 		dashboardpbconnect.KeyChainServiceName,
 		dashboardpbconnect.ActivityLogServiceName,
+		configpbconnect.ConfigServiceName,
 	}
 }

@@ -84,6 +84,9 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		where = append(where, cond)
 	}
+	if q.Name != "" {
+		where = append(where, "name = "+arg(q.Name))
+	}
 	if q.Query != "" {
 		where = append(where, `search LIKE `+arg("%"+escapeLike(strings.ToLower(q.Query))+"%")+` ESCAPE '\'`)
 	}

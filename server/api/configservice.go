@@ -1,0 +1,616 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// configService implements pomerium.config.ConfigService, the API that
+// Pomerium Core, Zero and Enterprise share, over the same use cases as
+// the dashboard API. Where the two APIs differ, it follows what clients of
+// ConfigService rely on: the server chooses ids on create; an update
+// without update_mask replaces the whole object, with one only the fields
+// it names; deleting what is not there succeeds; lists take a filter of
+// field equalities.
+type configService struct {
+	*Server
+	version string
+}
+
+// The headers by which clients of ConfigService say which namespace and
+// cluster a write is for when the object does not.
+const (
+	namespaceHeader = "Namespace-Id"
+	clusterHeader   = "Cluster-Id"
+)
+
+// requestScope reads the namespace and cluster headers of a request: the
+// namespace a new object goes to when it names none. Clusters other than
+// the console's one are refused.
+func requestScope[T any](req *connect.Request[T]) (string, error) {
+	return scopeOf(req.Header())
+}
+
+func scopeOf(h http.Header) (string, error) {
+	if err := noCluster(h.Get(clusterHeader)); err != nil {
+		return "", err
+	}
+	return h.Get(namespaceHeader), nil
+}
+
+// deleted runs a delete of the use cases for the caller of the call: one
+// of an object that is not there (or that the caller may not see)
+// succeeds, as Pomerium answers.
+func (s *configService) deleted(ctx context.Context, del func(*manage.Caller) error) error {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return err
+	}
+	if err := del(c); err != nil && manage.CodeOf(err) != manage.CodeNotFound {
+		return s.fail(ctx, err, at{})
+	}
+	return nil
+}
+
+// configList runs a list call: the query of the request (and of its
+// headers), the use case that reads the page, each item converted.
+func configList[T, M any](ctx context.Context, s *configService, h http.Header, msg configListRequest,
+	md protoreflect.MessageDescriptor, ofStore func(store.Object) protoreflect.Message,
+	read func(*manage.Caller, manage.ListQuery) (*manage.Page[T], error), out func(*manage.Caller, T) (M, error),
+) ([]M, uint64, error) {
+	ns, err := scopeOf(h)
+	if err != nil {
+		return nil, 0, err
+	}
+	q, err := configListQuery(msg, md, ns, ofStore)
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	page, err := read(c, q)
+	if err != nil {
+		return nil, 0, s.fail(ctx, err, filterFields)
+	}
+	items := make([]M, len(page.Items))
+	for i, item := range page.Items {
+		if items[i], err = out(c, item); err != nil {
+			return nil, 0, err
+		}
+	}
+	return items, uint64(page.Total), nil
+}
+
+// update is what every Update call starts from: the caller, the object
+// stored (read for the caller; an update is pinned to its version), and
+// the object the request writes: in, or with update_mask the stored
+// object with the fields the mask names taken from in. ns is the
+// Namespace-Id header's.
+type update[V any, M proto.Message] struct {
+	c   *manage.Caller
+	old V
+	in  M
+	ns  string
+}
+
+// startUpdate reads what an update of the object in (the request's field
+// root) needs.
+func startUpdate[V any, M proto.Message](ctx context.Context, s *configService, h http.Header, root string, in M, mask *fieldmaskpb.FieldMask,
+	read func(*manage.Caller, string) (V, error), out func(*manage.Caller, V) (M, error), id string,
+) (*update[V, M], error) {
+	ns, err := scopeOf(h)
+	if err != nil {
+		return nil, err
+	}
+	if !in.ProtoReflect().IsValid() {
+		return nil, invalid(root, "is required")
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	old, err := read(c, id)
+	if err != nil {
+		return nil, s.fail(ctx, err, at{root: root})
+	}
+	if mask != nil {
+		merged, err := out(c, old)
+		if err != nil {
+			return nil, err
+		}
+		if err := applyMask(merged, in, mask); err != nil {
+			return nil, err
+		}
+		in = merged
+	}
+	return &update[V, M]{c: c, old: old, in: in, ns: ns}, nil
+}
+
+// plain is an output conversion that needs neither the caller nor can fail.
+func plain[T, M any](f func(T) M) func(*manage.Caller, T) (M, error) {
+	return func(_ *manage.Caller, t T) (M, error) { return f(t), nil }
+}
+
+func (s *configService) GetServerInfo(ctx context.Context, _ *connect.Request[configpb.GetServerInfoRequest]) (*connect.Response[configpb.GetServerInfoResponse], error) {
+	if _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.GetServerInfoResponse{
+		ServerType: configpb.ServerType_SERVER_TYPE_ENTERPRISE,
+		Version:    s.version,
+	}), nil
+}
+
+func (s *configService) ListAvailableLogFields(ctx context.Context, _ *connect.Request[configpb.ListAvailableLogFieldsRequest]) (*connect.Response[configpb.ListAvailableLogFieldsResponse], error) {
+	if _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	f := compile.PomeriumLogFields()
+	return connect.NewResponse(&configpb.ListAvailableLogFieldsResponse{
+		AvailableAccessLogFields:    f.Access,
+		AvailableAuthorizeLogFields: f.Authorize,
+		DefaultAccessLogFields:      f.DefaultAccess,
+		DefaultAuthorizeLogFields:   f.DefaultAuthorize,
+	}), nil
+}
+
+// Routes.
+
+var configRouteFields = at{root: "route"}
+
+func (s *configService) CreateRoute(ctx context.Context, req *connect.Request[configpb.CreateRouteRequest]) (*connect.Response[configpb.CreateRouteResponse], error) {
+	ns, err := requestScope(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetRoute() == nil {
+		return nil, invalid("route", "is required")
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.SetRoute(ctx, c, manage.RouteInput{Route: configRouteIn(req.Msg.GetRoute(), orGlobal(ns)), Create: true})
+	if err != nil {
+		return nil, s.fail(ctx, err, configRouteFields)
+	}
+	return connect.NewResponse(&configpb.CreateRouteResponse{Route: configRouteOut(r)}), nil
+}
+
+func (s *configService) GetRoute(ctx context.Context, req *connect.Request[configpb.GetRouteRequest]) (*connect.Response[configpb.GetRouteResponse], error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.GetRoute(ctx, c, req.Msg.GetId())
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	return connect.NewResponse(&configpb.GetRouteResponse{Route: configRouteOut(r)}), nil
+}
+
+func (s *configService) ListRoutes(ctx context.Context, req *connect.Request[configpb.ListRoutesRequest]) (*connect.Response[configpb.ListRoutesResponse], error) {
+	items, total, err := configList(ctx, s, req.Header(), req.Msg, (&configpb.Route{}).ProtoReflect().Descriptor(), configRouteOfStore,
+		func(c *manage.Caller, q manage.ListQuery) (*manage.Page[*manage.Route], error) {
+			return s.app.ListRoutes(ctx, c, q)
+		}, plain(configRouteOut))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.ListRoutesResponse{Routes: items, TotalCount: total}), nil
+}
+
+func (s *configService) UpdateRoute(ctx context.Context, req *connect.Request[configpb.UpdateRouteRequest]) (*connect.Response[configpb.UpdateRouteResponse], error) {
+	u, err := startUpdate(ctx, s, req.Header(), "route", req.Msg.GetRoute(), req.Msg.UpdateMask,
+		func(c *manage.Caller, id string) (*manage.Route, error) { return s.app.GetRoute(ctx, c, id) },
+		plain(configRouteOut), req.Msg.GetRoute().GetId())
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.app.SetRoute(ctx, u.c, manage.RouteInput{
+		Route:           configRouteIn(u.in, orDefault(u.ns, u.old.NamespaceID)),
+		ExpectedVersion: ptr(u.old.Version),
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err, configRouteFields)
+	}
+	return connect.NewResponse(&configpb.UpdateRouteResponse{Route: configRouteOut(r)}), nil
+}
+
+func (s *configService) DeleteRoute(ctx context.Context, req *connect.Request[configpb.DeleteRouteRequest]) (*connect.Response[configpb.DeleteRouteResponse], error) {
+	if err := s.deleted(ctx, func(c *manage.Caller) error { return s.app.DeleteRoute(ctx, c, req.Msg.GetId()) }); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.DeleteRouteResponse{}), nil
+}
+
+// Policies.
+
+var configPolicyFields = at{root: "policy", renames: map[string]string{"ppl": "source_ppl"}}
+
+func (s *configService) CreatePolicy(ctx context.Context, req *connect.Request[configpb.CreatePolicyRequest]) (*connect.Response[configpb.CreatePolicyResponse], error) {
+	ns, err := requestScope(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Msg.GetPolicy() == nil {
+		return nil, invalid("policy", "is required")
+	}
+	p, err := configPolicyIn(req.Msg.GetPolicy(), orGlobal(ns))
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	written, err := s.app.SetPolicy(ctx, c, manage.PolicyInput{Policy: p, Create: true, Reads: manage.PolicyReads{WithRoutes: true}})
+	if err != nil {
+		return nil, s.fail(ctx, err, configPolicyFields)
+	}
+	return connect.NewResponse(&configpb.CreatePolicyResponse{Policy: configPolicyOut(written)}), nil
+}
+
+func (s *configService) GetPolicy(ctx context.Context, req *connect.Request[configpb.GetPolicyRequest]) (*connect.Response[configpb.GetPolicyResponse], error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.app.GetPolicy(ctx, c, req.Msg.GetId(), manage.PolicyReads{WithRoutes: true})
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	return connect.NewResponse(&configpb.GetPolicyResponse{Policy: configPolicyOut(p)}), nil
+}
+
+func (s *configService) ListPolicies(ctx context.Context, req *connect.Request[configpb.ListPoliciesRequest]) (*connect.Response[configpb.ListPoliciesResponse], error) {
+	items, total, err := configList(ctx, s, req.Header(), req.Msg, (&configpb.Policy{}).ProtoReflect().Descriptor(), configPolicyOfStore,
+		func(c *manage.Caller, q manage.ListQuery) (*manage.Page[*manage.Policy], error) {
+			return s.app.ListPolicies(ctx, c, q, manage.PolicyReads{WithRoutes: true})
+		}, plain(configPolicyOut))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.ListPoliciesResponse{Policies: items, TotalCount: total}), nil
+}
+
+func (s *configService) UpdatePolicy(ctx context.Context, req *connect.Request[configpb.UpdatePolicyRequest]) (*connect.Response[configpb.UpdatePolicyResponse], error) {
+	u, err := startUpdate(ctx, s, req.Header(), "policy", req.Msg.GetPolicy(), req.Msg.UpdateMask,
+		func(c *manage.Caller, id string) (*manage.Policy, error) {
+			return s.app.GetPolicy(ctx, c, id, manage.PolicyReads{})
+		},
+		plain(configPolicyOut), req.Msg.GetPolicy().GetId())
+	if err != nil {
+		return nil, err
+	}
+	p, err := configPolicyIn(u.in, orDefault(u.ns, u.old.NamespaceID))
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	written, err := s.app.SetPolicy(ctx, u.c, manage.PolicyInput{
+		Policy: p, ExpectedVersion: ptr(u.old.Version), Reads: manage.PolicyReads{WithRoutes: true},
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err, configPolicyFields)
+	}
+	return connect.NewResponse(&configpb.UpdatePolicyResponse{Policy: configPolicyOut(written)}), nil
+}
+
+func (s *configService) DeletePolicy(ctx context.Context, req *connect.Request[configpb.DeletePolicyRequest]) (*connect.Response[configpb.DeletePolicyResponse], error) {
+	if err := s.deleted(ctx, func(c *manage.Caller) error {
+		return s.app.DeletePolicy(ctx, c, req.Msg.GetId(), req.Msg.GetRemoveFromAnyAssignedRoutes())
+	}); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.DeletePolicyResponse{}), nil
+}
+
+// Key pairs.
+
+var configKeyPairFields = at{root: "key_pair", renames: map[string]string{"private_key": "key"}}
+
+// keyPairOut is a key pair with its private key for a caller who may read
+// it (one who may change the key pair), without for any other.
+func (s *configService) keyPairOut(ctx context.Context, c *manage.Caller, kp *manage.KeyPair) (*configpb.KeyPair, error) {
+	var key []byte
+	if c.May(manage.EditKeyPairs, kp.NamespaceID) {
+		var err error
+		if key, err = s.app.KeyPairKey(ctx, c, kp.ID); err != nil {
+			return nil, s.fail(ctx, err, at{})
+		}
+	}
+	return configKeyPairOut(kp, key), nil
+}
+
+func (s *configService) CreateKeyPair(ctx context.Context, req *connect.Request[configpb.CreateKeyPairRequest]) (*connect.Response[configpb.CreateKeyPairResponse], error) {
+	ns, err := requestScope(req)
+	if err != nil {
+		return nil, err
+	}
+	in := req.Msg.GetKeyPair()
+	if in == nil {
+		return nil, invalid("key_pair", "is required")
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kp, err := s.app.CreateKeyPair(ctx, c, &store.KeyPair{
+		ObjectMeta:  store.ObjectMeta{ID: in.GetId(), NamespaceID: orDefault(in.GetNamespaceId(), orGlobal(ns)), Name: in.GetName()},
+		Certificate: in.GetCertificate(), PrivateKey: in.GetKey(),
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err, configKeyPairFields)
+	}
+	out, err := s.keyPairOut(ctx, c, kp)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.CreateKeyPairResponse{KeyPair: out}), nil
+}
+
+func (s *configService) GetKeyPair(ctx context.Context, req *connect.Request[configpb.GetKeyPairRequest]) (*connect.Response[configpb.GetKeyPairResponse], error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kp, err := s.app.GetKeyPair(ctx, c, req.Msg.GetId())
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	out, err := s.keyPairOut(ctx, c, kp)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.GetKeyPairResponse{KeyPair: out}), nil
+}
+
+func (s *configService) ListKeyPairs(ctx context.Context, req *connect.Request[configpb.ListKeyPairsRequest]) (*connect.Response[configpb.ListKeyPairsResponse], error) {
+	items, total, err := configList(ctx, s, req.Header(), req.Msg, (&configpb.KeyPair{}).ProtoReflect().Descriptor(), configKeyPairOfStore,
+		func(c *manage.Caller, q manage.ListQuery) (*manage.Page[*manage.KeyPair], error) {
+			return s.app.ListKeyPairs(ctx, c, manage.KeyPairQuery{ListQuery: q})
+		}, func(c *manage.Caller, kp *manage.KeyPair) (*configpb.KeyPair, error) { return s.keyPairOut(ctx, c, kp) })
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.ListKeyPairsResponse{KeyPairs: items, TotalCount: total}), nil
+}
+
+func (s *configService) UpdateKeyPair(ctx context.Context, req *connect.Request[configpb.UpdateKeyPairRequest]) (*connect.Response[configpb.UpdateKeyPairResponse], error) {
+	u, err := startUpdate(ctx, s, req.Header(), "key_pair", req.Msg.GetKeyPair(), req.Msg.UpdateMask,
+		func(c *manage.Caller, id string) (*manage.KeyPair, error) { return s.app.GetKeyPair(ctx, c, id) },
+		func(c *manage.Caller, kp *manage.KeyPair) (*configpb.KeyPair, error) { return s.keyPairOut(ctx, c, kp) },
+		req.Msg.GetKeyPair().GetId())
+	if err != nil {
+		return nil, err
+	}
+	if ns := u.in.GetNamespaceId(); ns != "" && ns != u.old.NamespaceID {
+		return nil, invalid("key_pair.namespace_id", "cannot change: a key pair stays in the namespace it was created in")
+	}
+	kp, err := s.app.UpdateKeyPair(ctx, u.c, manage.KeyPairUpdate{
+		ID: u.old.ID, Name: ptr(u.in.GetName()), Certificate: u.in.GetCertificate(), PrivateKey: u.in.GetKey(),
+		ExpectedVersion: ptr(u.old.Version),
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err, configKeyPairFields)
+	}
+	out, err := s.keyPairOut(ctx, u.c, kp)
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.UpdateKeyPairResponse{KeyPair: out}), nil
+}
+
+func (s *configService) DeleteKeyPair(ctx context.Context, req *connect.Request[configpb.DeleteKeyPairRequest]) (*connect.Response[configpb.DeleteKeyPairResponse], error) {
+	if err := s.deleted(ctx, func(c *manage.Caller) error { return s.app.DeleteKeyPair(ctx, c, req.Msg.GetId()) }); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.DeleteKeyPairResponse{}), nil
+}
+
+// Service accounts.
+
+var configServiceAccountFields = at{root: "service_account"}
+
+func (s *configService) CreateServiceAccount(ctx context.Context, req *connect.Request[configpb.CreateServiceAccountRequest]) (*connect.Response[configpb.CreateServiceAccountResponse], error) {
+	ns, err := requestScope(req)
+	if err != nil {
+		return nil, err
+	}
+	in := req.Msg.GetServiceAccount()
+	if in == nil {
+		return nil, invalid("service_account", "is required")
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sa, token, err := s.app.AddServiceAccount(ctx, c, configServiceAccountIn(in, orGlobal(ns)))
+	if err != nil {
+		return nil, s.fail(ctx, err, configServiceAccountFields)
+	}
+	return connect.NewResponse(&configpb.CreateServiceAccountResponse{ServiceAccount: configServiceAccountOut(sa), Jwt: token}), nil
+}
+
+func (s *configService) GetServiceAccount(ctx context.Context, req *connect.Request[configpb.GetServiceAccountRequest]) (*connect.Response[configpb.GetServiceAccountResponse], error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sa, err := s.app.GetServiceAccount(ctx, c, req.Msg.GetId())
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	return connect.NewResponse(&configpb.GetServiceAccountResponse{ServiceAccount: configServiceAccountOut(sa)}), nil
+}
+
+func (s *configService) ListServiceAccounts(ctx context.Context, req *connect.Request[configpb.ListServiceAccountsRequest]) (*connect.Response[configpb.ListServiceAccountsResponse], error) {
+	items, total, err := configList(ctx, s, req.Header(), req.Msg, (&configpb.ServiceAccount{}).ProtoReflect().Descriptor(), configServiceAccountOfStore,
+		func(c *manage.Caller, q manage.ListQuery) (*manage.Page[*manage.ServiceAccount], error) {
+			return s.app.ServiceAccountPage(ctx, c, q)
+		}, plain(configServiceAccountOut))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.ListServiceAccountsResponse{ServiceAccounts: items, TotalCount: total}), nil
+}
+
+func (s *configService) UpdateServiceAccount(ctx context.Context, req *connect.Request[configpb.UpdateServiceAccountRequest]) (*connect.Response[configpb.UpdateServiceAccountResponse], error) {
+	u, err := startUpdate(ctx, s, req.Header(), "service_account", req.Msg.GetServiceAccount(), req.Msg.UpdateMask,
+		func(c *manage.Caller, id string) (*manage.ServiceAccount, error) {
+			return s.app.GetServiceAccount(ctx, c, id)
+		},
+		plain(configServiceAccountOut), req.Msg.GetServiceAccount().GetId())
+	if err != nil {
+		return nil, err
+	}
+	sa, token, err := s.app.SetServiceAccount(ctx, u.c, manage.ServiceAccountInput{
+		Account: configServiceAccountIn(u.in, u.old.NamespaceID), ExpectedVersion: ptr(u.old.Version),
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err, configServiceAccountFields)
+	}
+	return connect.NewResponse(&configpb.UpdateServiceAccountResponse{ServiceAccount: configServiceAccountOut(sa), Jwt: token}), nil
+}
+
+func (s *configService) DeleteServiceAccount(ctx context.Context, req *connect.Request[configpb.DeleteServiceAccountRequest]) (*connect.Response[configpb.DeleteServiceAccountResponse], error) {
+	if err := s.deleted(ctx, func(c *manage.Caller) error { return s.app.DeleteServiceAccount(ctx, c, req.Msg.GetId()) }); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&configpb.DeleteServiceAccountResponse{}), nil
+}
+
+// Settings. The console keeps one settings object, the global settings;
+// ConfigService names it by its id (or by no id at all).
+
+var configSettingsFields = at{root: "settings"}
+
+// settingsID checks that id names the console's settings: "" does too.
+func settingsID(field, id string) error {
+	if id != "" && id != store.SettingsID {
+		return fieldError(connect.CodeNotFound, field, fmt.Sprintf("settings %s not found: the console keeps one settings object, id %s", id, store.SettingsID))
+	}
+	return nil
+}
+
+func (s *configService) GetSettings(ctx context.Context, req *connect.Request[configpb.GetSettingsRequest]) (*connect.Response[configpb.GetSettingsResponse], error) {
+	if err := settingsID("id", req.Msg.GetId()); err != nil {
+		return nil, err
+	}
+	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+		return nil, err
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.app.GetSettings(ctx, c)
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	return connect.NewResponse(&configpb.GetSettingsResponse{Settings: configSettingsOut(st)}), nil
+}
+
+func (s *configService) ListSettings(ctx context.Context, req *connect.Request[configpb.ListSettingsRequest]) (*connect.Response[configpb.ListSettingsResponse], error) {
+	ns, err := requestScope(req)
+	if err != nil {
+		return nil, err
+	}
+	lf, err := parseListFilter(req.Msg.GetFilter(), (&configpb.Settings{}).ProtoReflect().Descriptor())
+	if err != nil {
+		return nil, err
+	}
+	if err := noCluster(lf.cluster); err != nil {
+		return nil, err
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.app.GetSettings(ctx, c)
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	out := configSettingsOut(st)
+	keep := (lf.namespace == "" || lf.namespace == st.NamespaceID) && (ns == "" || ns == st.NamespaceID) &&
+		lf.name == "" && lf.query == "" && (lf.rest == nil || lf.rest.match(out.ProtoReflect()))
+	res := &configpb.ListSettingsResponse{}
+	if keep {
+		res.TotalCount = 1
+		if req.Msg.GetOffset() == 0 {
+			res.Settings = []*configpb.Settings{out}
+		}
+	}
+	return connect.NewResponse(res), nil
+}
+
+func (s *configService) UpdateSettings(ctx context.Context, req *connect.Request[configpb.UpdateSettingsRequest]) (*connect.Response[configpb.UpdateSettingsResponse], error) {
+	if _, err := requestScope(req); err != nil {
+		return nil, err
+	}
+	in := req.Msg.GetSettings()
+	if in == nil {
+		in = &configpb.Settings{}
+	}
+	if err := settingsID("settings.id", in.GetId()); err != nil {
+		return nil, err
+	}
+	if err := noCluster(in.GetClusterId()); err != nil {
+		return nil, err
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.app.GetSettings(ctx, c)
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	if req.Msg.UpdateMask != nil {
+		merged := configSettingsOut(old)
+		if err := applyMask(merged, in, req.Msg.UpdateMask); err != nil {
+			return nil, err
+		}
+		in = merged
+	}
+	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: configSettingsIn(in), ExpectedVersion: settingsVersion(old)})
+	if err != nil {
+		return nil, s.fail(ctx, err, configSettingsFields)
+	}
+	return connect.NewResponse(&configpb.UpdateSettingsResponse{Settings: configSettingsOut(st)}), nil
+}
+
+// settingsVersion is the version an update of settings read: none for
+// settings never written, whose first write is a create.
+func settingsVersion(st *manage.Settings) *int64 {
+	if st.Version == 0 {
+		return nil
+	}
+	return ptr(st.Version)
+}
+
+// filterFields names the query fields of the use cases as the list
+// requests of ConfigService do: the namespace is the filter's.
+var filterFields = at{renames: map[string]string{"namespace": "filter.namespace_id", "name": "filter.name", "query": "filter.query"}}
+
+func orGlobal(ns string) string { return orDefault(ns, store.GlobalNamespaceID) }
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
