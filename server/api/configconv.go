@@ -186,7 +186,7 @@ func configKeyPairOfStore(o store.Object) protoreflect.Message {
 func configServiceAccountOut(sa *manage.ServiceAccount) *configpb.ServiceAccount {
 	out := &configpb.ServiceAccount{
 		Id: ptr(sa.ID), NamespaceId: ptr(sa.NamespaceID), OriginatorId: ptr(string(sa.Origin)),
-		UserId:    ptr(sa.ID),
+		UserId:    ptr(sa.User()),
 		ExpiresAt: stamp(sa.ExpiresAt), CreatedAt: stamp(sa.CreatedAt), ModifiedAt: stamp(sa.ModifiedAt),
 		AccessedAt: stamp(sa.LastUsed),
 	}
@@ -208,6 +208,7 @@ func configServiceAccountIn(sa *configpb.ServiceAccount, namespace string) *stor
 	out := &store.ServiceAccount{
 		ObjectMeta:  store.ObjectMeta{ID: sa.GetId(), NamespaceID: sa.GetNamespaceId()},
 		Description: sa.GetDescription(),
+		UserID:      sa.GetUserId(),
 	}
 	if out.NamespaceID == "" {
 		out.NamespaceID = namespace
