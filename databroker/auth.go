@@ -30,16 +30,26 @@ func SignToken(sharedSecret []byte, now time.Time) (string, error) {
 	return s, nil
 }
 
-// VerifyToken checks a token made by SignToken (or by Pomerium) with the
-// same shared secret.
+// VerifyToken checks a token as Pomerium's databroker does
+// (grpcutil.RequireSignedJWT): an HMAC signature with the decoded shared
+// secret, exactly one claim, exp, a number, and now not after it. No clock
+// skew is allowed.
 func VerifyToken(sharedSecret []byte, token string, now time.Time) error {
-	_, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return sharedSecret, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-		jwt.WithLeeway(5*time.Second),
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return sharedSecret, nil },
+		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}),
+		// Checked below, as Pomerium checks them.
+		jwt.WithoutClaimsValidation(),
 	)
 	if err != nil {
 		return fmt.Errorf("databroker token: %w", err)
+	}
+	exp, ok := claims["exp"].(float64)
+	if len(claims) != 1 || !ok {
+		return errors.New("databroker token: expected exactly one claim (exp)")
+	}
+	if expiry := time.UnixMicro(int64(exp * 1e6)); now.After(expiry) {
+		return fmt.Errorf("databroker token: expired at %s", expiry.UTC().Format(time.DateTime))
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 package memory
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -13,16 +13,76 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// errNoSuchIndex marks a filter on a field the type does not index. Pomerium
-// treats it as "no more results", not as an error.
-var errNoSuchIndex = errors.New("no such index")
+// Pomerium's storage errors for what its filters cannot do. It returns them
+// wrapped, with what was refused after a colon; gRPC then answers with the
+// wrapped status's code and the whole wrapped text as the message.
+var (
+	errLogicalOperatorNotSupported = status.Error(codes.Unimplemented, "logical operator not supported")
+	errOperatorNotSupported        = status.Error(codes.Unimplemented, "operator not supported")
+)
 
 // filterExpr is a parsed Query filter, in the grammar of Pomerium's
 // storage.FilterExpressionFromStruct. nil matches everything.
 type filterExpr interface {
-	// list returns the matching records of c in Pomerium's order: insertion
-	// order for a field, first appearance for $or and $and.
-	list(c *collection, indexed []string) ([]*pb.Record, error)
+	// list returns the matching records of the scope in type and id order.
+	list(sc scope) ([]*pb.Record, error)
+}
+
+// scope is what a filter is evaluated against: the live records of one
+// type, or of every type when recordType is empty.
+type scope struct {
+	s          *Server
+	recordType string
+}
+
+// all returns the records of the scope in type and id order.
+func (sc scope) all() []*pb.Record {
+	if sc.recordType != "" {
+		if c, ok := sc.s.types[sc.recordType]; ok {
+			return c.all()
+		}
+		return nil
+	}
+	var out []*pb.Record
+	for _, t := range sc.s.sortedTypesLocked() {
+		out = append(out, sc.s.types[t].all()...)
+	}
+	return out
+}
+
+// byID returns the record with id of the type, or of every type in type
+// order.
+func (sc scope) byID(id string) []*pb.Record {
+	types := []string{sc.recordType}
+	if sc.recordType == "" {
+		types = sc.s.sortedTypesLocked()
+	}
+	var out []*pb.Record
+	for _, t := range types {
+		if c, ok := sc.s.types[t]; ok {
+			if r, ok := c.get(id); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// byField returns the records whose indexed field at path holds value.
+// Pomerium looks fields up in indexes kept per type for the type's
+// indexable_fields: a field not indexed, or any field when no type is
+// given, finds nothing.
+func (sc scope) byField(path, value string) []*pb.Record {
+	if sc.recordType == "" || !slices.Contains(sc.s.options[sc.recordType].GetIndexableFields(), path) {
+		return nil
+	}
+	var out []*pb.Record
+	for _, r := range sc.all() {
+		if v, ok := indexedValue(r.GetData(), path); ok && v == value {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type (
@@ -120,25 +180,30 @@ func parseValue(path []string, v *structpb.Value) (filterExpr, error) {
 	return simpleExpr{path: strings.Join(path, "."), operator: opEquals, value: v}, nil
 }
 
-// operatorOf maps the operator keys Pomerium's filter grammar knows. Only
-// equality is evaluated in memory; the others parse and are then refused.
+// operatorOf maps the operator keys Pomerium's filter grammar knows to its
+// names of the operators. Only equality is evaluated; the others parse and
+// are then refused.
 func operatorOf(key string) (string, bool) {
 	switch key {
 	case "=", "==", "$eq", "$equals", "$is":
 		return opEquals, true
-	case "$after", "$before", "$contains", "$doesNotContain", "!=", "$doesNotEqual",
-		"$endsWith", ">", ">=", "$isAnyOf", "$isEmpty", "$isNotEmpty", "<", "<=",
-		"$onOrAfter", "$onOrBefore", "$startsWith":
+	case "!=", "$doesNotEqual":
+		return "doesNotEqual", true
+	case ">", ">=", "<", "<=":
 		return key, true
+	case "$after", "$before", "$contains", "$doesNotContain", "$endsWith", "$isAnyOf",
+		"$isEmpty", "$isNotEmpty", "$onOrAfter", "$onOrBefore", "$startsWith":
+		return strings.TrimPrefix(key, "$"), true
 	}
 	return "", false
 }
 
-func (allExpr) list(c *collection, _ []string) ([]*pb.Record, error) { return c.all(), nil }
+func (allExpr) list(sc scope) ([]*pb.Record, error) { return sc.all(), nil }
 
-func (e andExpr) list(c *collection, indexed []string) ([]*pb.Record, error) {
-	lists, err := listEach(e, c, indexed)
-	if err != nil {
+// list of an and is the records every part lists.
+func (e andExpr) list(sc scope) ([]*pb.Record, error) {
+	lists, err := listEach(e, sc)
+	if err != nil || len(lists) == 0 {
 		return nil, err
 	}
 	counts := make(map[*pb.Record]int)
@@ -148,19 +213,18 @@ func (e andExpr) list(c *collection, indexed []string) ([]*pb.Record, error) {
 		}
 	}
 	var out []*pb.Record
-	for _, l := range lists {
-		for _, r := range l {
-			if counts[r] == len(lists) {
-				out = append(out, r)
-				counts[r] = -1
-			}
+	for _, r := range lists[0] {
+		if counts[r] == len(lists) {
+			out = append(out, r)
 		}
 	}
 	return out, nil
 }
 
-func (e orExpr) list(c *collection, indexed []string) ([]*pb.Record, error) {
-	lists, err := listEach(e, c, indexed)
+// list of an or is the records any part lists, once each, in type and id
+// order.
+func (e orExpr) list(sc scope) ([]*pb.Record, error) {
+	lists, err := listEach(e, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -174,13 +238,16 @@ func (e orExpr) list(c *collection, indexed []string) ([]*pb.Record, error) {
 			}
 		}
 	}
+	slices.SortFunc(out, func(a, b *pb.Record) int {
+		return cmp.Or(cmp.Compare(a.GetType(), b.GetType()), cmp.Compare(a.GetId(), b.GetId()))
+	})
 	return out, nil
 }
 
-func listEach(exprs []filterExpr, c *collection, indexed []string) ([][]*pb.Record, error) {
+func listEach(exprs []filterExpr, sc scope) ([][]*pb.Record, error) {
 	lists := make([][]*pb.Record, 0, len(exprs))
 	for _, e := range exprs {
-		l, err := e.list(c, indexed)
+		l, err := e.list(sc)
 		if err != nil {
 			return nil, err
 		}
@@ -189,35 +256,24 @@ func listEach(exprs []filterExpr, c *collection, indexed []string) ([][]*pb.Reco
 	return lists, nil
 }
 
-func (notExpr) list(*collection, []string) ([]*pb.Record, error) {
-	return nil, status.Error(codes.Unimplemented, "logical operator not supported")
+func (notExpr) list(scope) ([]*pb.Record, error) {
+	return nil, fmt.Errorf("%w: not", errLogicalOperatorNotSupported)
 }
 
-func (e simpleExpr) list(c *collection, indexed []string) ([]*pb.Record, error) {
+func (e simpleExpr) list(sc scope) ([]*pb.Record, error) {
 	if e.operator != opEquals {
-		return nil, status.Error(codes.Unimplemented, "operator not supported")
+		return nil, fmt.Errorf("%w: %s", errOperatorNotSupported, e.operator)
 	}
 	want := valueString(e.value)
-	switch {
-	case e.path == "id":
-		if r, ok := c.get(want); ok {
-			return []*pb.Record{r}, nil
-		}
-		return nil, nil
-	case e.path == "$index":
+	switch e.path {
+	case "id":
+		return sc.byID(want), nil
+	case "$index":
 		// Pomerium looks an IP or CIDR up in records' $index.cidr; no
 		// console record carries one, so nothing matches here.
 		return nil, nil
-	case slices.Contains(indexed, e.path):
-		var out []*pb.Record
-		for _, r := range c.all() {
-			if v, ok := indexedValue(r.GetData(), e.path); ok && v == want {
-				out = append(out, r)
-			}
-		}
-		return out, nil
 	}
-	return nil, errNoSuchIndex
+	return sc.byField(e.path, want), nil
 }
 
 // valueString renders a filter value the way Pomerium compares it.

@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -136,6 +139,31 @@ func (h *harness) latest(t testing.TB) uint64 {
 		t.Fatalf("server info: %v", err)
 	}
 	return info.GetLatestRecordVersion()
+}
+
+// changes reads the changes of a type after a record version, tombstones
+// included, from a Sync stream that does not wait for more.
+func (h *harness) changes(t testing.TB, recordType string, after uint64) []*pb.Record {
+	t.Helper()
+	stream, err := h.client.Sync(h.streamCtx(t), &pb.SyncRequest{
+		ServerVersion: h.srv.ServerVersion(), RecordVersion: after, Type: recordType, Wait: proto.Bool(false),
+	})
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	var out []*pb.Record
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+		if r := msg.GetRecord(); r != nil {
+			out = append(out, r)
+		}
+	}
 }
 
 func wantCode(t testing.TB, err error, want codes.Code) {

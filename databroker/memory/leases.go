@@ -17,7 +17,8 @@ type lease struct {
 }
 
 // AcquireLease grants the named lease under a new id unless someone else
-// holds it unexpired, which is AlreadyExists.
+// holds it unexpired, which is AlreadyExists. Like Pomerium, it grants a
+// lease of any duration, even one that has already expired.
 func (s *Server) AcquireLease(_ context.Context, req *pb.AcquireLeaseRequest) (*pb.AcquireLeaseResponse, error) {
 	id := uuid.NewString()
 	if !s.lease(req.GetName(), id, req.GetDuration().AsDuration()) {
@@ -26,9 +27,9 @@ func (s *Server) AcquireLease(_ context.Context, req *pb.AcquireLeaseRequest) (*
 	return &pb.AcquireLeaseResponse{Id: id}, nil
 }
 
-// RenewLease extends a lease the id holds. An id that lost the lease to
-// someone else is AlreadyExists; as in Pomerium, an expired lease nobody
-// took since is simply granted again to the same id.
+// RenewLease extends a lease the id holds, or one nobody holds unexpired,
+// for the duration (a duration of zero or less lets it expire at once). An
+// id whose lease someone else holds is AlreadyExists.
 func (s *Server) RenewLease(_ context.Context, req *pb.RenewLeaseRequest) (*emptypb.Empty, error) {
 	if !s.lease(req.GetName(), req.GetId(), req.GetDuration().AsDuration()) {
 		return nil, status.Error(codes.AlreadyExists, "lease no longer held")
@@ -36,36 +37,21 @@ func (s *Server) RenewLease(_ context.Context, req *pb.RenewLeaseRequest) (*empt
 	return &emptypb.Empty{}, nil
 }
 
-// ReleaseLease gives up a lease the id holds; releasing a lease one does
-// not hold is not an error.
+// ReleaseLease lets a lease the id holds expire, as Pomerium does: by
+// leasing it for -1ns. Releasing a lease one does not hold is not an error.
 func (s *Server) ReleaseLease(_ context.Context, req *pb.ReleaseLeaseRequest) (*emptypb.Empty, error) {
 	s.lease(req.GetName(), req.GetId(), -1)
 	return &emptypb.Empty{}, nil
 }
 
-// lease is Pomerium's single lease operation: a free or expired lease goes
-// to id for ttl; a lease id holds is renewed for ttl, or released (and
-// reported as not held) if ttl is not positive; a lease held by another id
-// is refused.
+// lease is Pomerium's single lease operation: a lease that is free,
+// expired or held by id goes to id until now plus ttl; a lease another id
+// holds unexpired is refused.
 func (s *Server) lease(name, id string, ttl time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
-	l, ok := s.leases[name]
-	if !ok || l.expiry.Before(now) {
-		if ttl < 0 {
-			// A release of a lease nobody holds: granting an already
-			// expired lease, as Pomerium does, would change nothing.
-			return false
-		}
-		s.leases[name] = lease{id: id, expiry: now.Add(ttl)}
-		return true
-	}
-	if l.id != id {
-		return false
-	}
-	if ttl <= 0 {
-		delete(s.leases, name)
+	if l, ok := s.leases[name]; ok && l.id != id && !l.expiry.Before(now) {
 		return false
 	}
 	s.leases[name] = lease{id: id, expiry: now.Add(ttl)}

@@ -2,11 +2,13 @@ package memory
 
 import (
 	"context"
+	"time"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // GetOptions returns the options of a type; a type without options is
@@ -24,24 +26,18 @@ func (s *Server) GetOptions(_ context.Context, req *pb.GetOptionsRequest) (*pb.G
 	return &pb.GetOptionsResponse{Options: opts}, nil
 }
 
-// SetOptions replaces the options of a type and applies its capacity at
-// once. capacity and indexable_fields take effect; ttl is stored and
-// reported but records do not expire. Setting empty options removes them,
-// and then, as Pomerium does (it reads the options back), answers NotFound.
+// SetOptions replaces the options of a type. capacity takes effect at the
+// type's next Put, as in Pomerium; indexable_fields at once; ttl within a
+// trim (see trimLocked). Setting empty options removes them, and then, as
+// Pomerium does (it reads the options back), answers NotFound. Options do
+// not make a type one that ListTypes lists.
 func (s *Server) SetOptions(_ context.Context, req *pb.SetOptionsRequest) (*pb.SetOptionsResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.collectionLocked(req.GetType())
 	if proto.Equal(req.GetOptions(), new(pb.Options)) {
 		delete(s.options, req.GetType())
 	} else {
 		s.options[req.GetType()] = proto.CloneOf(req.GetOptions())
-		now := s.clock()
-		before := s.latestRecordVersion
-		s.enforceCapacityLocked(req.GetType(), now)
-		if s.latestRecordVersion != before {
-			s.broadcastLocked()
-		}
 	}
 	opts, err := s.optionsLocked(req.GetType())
 	if err != nil {
@@ -53,13 +49,14 @@ func (s *Server) SetOptions(_ context.Context, req *pb.SetOptionsRequest) (*pb.S
 func (s *Server) optionsLocked(recordType string) (*pb.Options, error) {
 	opts, ok := s.options[recordType]
 	if !ok {
-		return nil, status.Error(codes.NotFound, "no such options for record type")
+		return nil, status.Error(codes.NotFound, "no such options for databroker record")
 	}
 	return opts, nil
 }
 
 // typedOptionsLocked returns the options Sync and SyncLatest announce: of
-// recordType, or of every type with options, in type order, if it is empty.
+// recordType, or, if it is empty, of every type that has live records and
+// options, in type order (Pomerium goes through ListTypes).
 func (s *Server) typedOptionsLocked(recordType string) []*pb.TypedOptions {
 	types := []string{recordType}
 	if recordType == "" {
@@ -92,4 +89,19 @@ func (s *Server) SetCheckpoint(_ context.Context, req *pb.SetCheckpointRequest) 
 	s.checkpointServerVersion = req.GetCheckpoint().GetServerVersion()
 	s.checkpointRecordVersion = req.GetCheckpoint().GetRecordVersion()
 	return &pb.SetCheckpointResponse{}, nil
+}
+
+// presetOptions are the options Pomerium's databroker gives types of its own
+// when it starts (setupRequiredIndex in internal/databroker/server_backend.go);
+// Clear drops them with all other options, and nothing sets them again.
+func presetOptions() map[string]*pb.Options {
+	const prefix = "type.googleapis.com/"
+	fifteenMinutes := durationpb.New(15 * time.Minute)
+	return map[string]*pb.Options{
+		prefix + "session.SessionBindingRequest": {Capacity: proto.Uint64(50000), IndexableFields: []string{"key"}, Ttl: fifteenMinutes},
+		prefix + "session.SessionBinding":        {IndexableFields: []string{"session_id", "user_id"}},
+		prefix + "session.IdentityBinding":       {IndexableFields: []string{"user_id"}},
+		prefix + "oauth21.UpstreamMCPToken":      {IndexableFields: []string{"user_id", "route_id"}},
+		prefix + "oauth21.PendingUpstreamAuth":   {IndexableFields: []string{"state_id"}, Ttl: fifteenMinutes},
+	}
 }

@@ -2,7 +2,7 @@ package memory
 
 import (
 	"context"
-	"errors"
+	"slices"
 	"strings"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -19,19 +19,25 @@ func (s *Server) Put(_ context.Context, req *pb.PutRequest) (*pb.PutResponse, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
-	touched := make(map[string]struct{})
+	var touched []string
 	for _, r := range records {
-		s.storeLocked(r, now)
-		touched[r.GetType()] = struct{}{}
+		if r.GetDeletedAt() != nil {
+			s.deleteLocked(r.GetType(), r.GetId(), now)
+		} else {
+			s.putLocked(r, now)
+		}
+		if !slices.Contains(touched, r.GetType()) {
+			touched = append(touched, r.GetType())
+		}
 	}
-	for recordType := range touched {
+	for _, recordType := range touched {
 		s.enforceCapacityLocked(recordType, now)
 	}
 	s.trimLocked(now)
 	s.broadcastLocked()
 	s.log.V(1).Info("put", "records", len(records), "latestRecordVersion", s.latestRecordVersion)
-	// Like Pomerium, answer with the request's records as stored: same
-	// data, with version and modified_at filled in.
+	// Like Pomerium, answer with the request's records: those stored with
+	// their version and modified_at filled in, deletes as they were sent.
 	return &pb.PutResponse{ServerVersion: s.serverVersion, Records: records}, nil
 }
 
@@ -47,10 +53,10 @@ func (s *Server) Get(_ context.Context, req *pb.GetRequest) (*pb.GetResponse, er
 	return nil, status.Error(codes.NotFound, "record not found")
 }
 
-// Query lists live records of a type (every type, in type order, if empty)
-// in insertion order, narrowed by the filter and then by the query string
-// (a case-insensitive substring of any string field of the data), then
-// paged. total_count counts the matches before paging.
+// Query lists live records of a type (every type if empty) in type and id
+// order, narrowed by the filter and then by the query string (a
+// case-insensitive substring of any string field of the data), then paged.
+// total_count counts the matches before paging.
 func (s *Server) Query(_ context.Context, req *pb.QueryRequest) (*pb.QueryResponse, error) {
 	if req.GetOffset() < 0 || req.GetLimit() < 0 {
 		// Pomerium slices with these unchecked and would panic.
@@ -64,28 +70,14 @@ func (s *Server) Query(_ context.Context, req *pb.QueryRequest) (*pb.QueryRespon
 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	types := []string{req.GetType()}
-	if req.GetType() == "" {
-		types = s.sortedTypesLocked()
+	records, err := expr.list(scope{s: s, recordType: req.GetType()})
+	if err != nil {
+		return nil, err
 	}
 	var matched []*pb.Record
-	for _, recordType := range types {
-		c, ok := s.types[recordType]
-		if !ok {
-			continue
-		}
-		records, err := expr.list(c, s.options[recordType].GetIndexableFields())
-		if errors.Is(err, errNoSuchIndex) {
-			// Pomerium's in-memory backend stops listing at a type that has
-			// no index for a filtered field, keeping what it already found.
-			break
-		} else if err != nil {
-			return nil, err
-		}
-		for _, r := range records {
-			if query == "" || matchQuery(r.GetData(), query) {
-				matched = append(matched, r)
-			}
+	for _, r := range records {
+		if query == "" || matchQuery(r.GetData(), query) {
+			matched = append(matched, r)
 		}
 	}
 	page, total := pb.ApplyOffsetAndLimit(matched, int(req.GetOffset()), int(req.GetLimit()))
@@ -97,8 +89,7 @@ func (s *Server) Query(_ context.Context, req *pb.QueryRequest) (*pb.QueryRespon
 	}, nil
 }
 
-// ListTypes lists, sorted, every type that was ever written (even only
-// deleted) or given options since the start or the last Clear.
+// ListTypes lists, sorted, the types that have live records.
 func (s *Server) ListTypes(context.Context, *emptypb.Empty) (*pb.ListTypesResponse, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -121,15 +112,12 @@ func (s *Server) ServerInfo(context.Context, *emptypb.Empty) (*pb.ServerInfoResp
 
 // Clear drops records, options and checkpoint under a new server version,
 // restarting record versions at 1, and ends open Sync streams; leases
-// survive. Clearing an empty server changes nothing, as in Pomerium.
+// survive. As in Pomerium, every Clear draws a new server version, even of
+// an empty server.
 func (s *Server) Clear(context.Context, *emptypb.Empty) (*pb.ClearResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.serverVersion
-	if s.latestRecordVersion == 0 && len(s.types) == 0 && len(s.options) == 0 &&
-		len(s.changes) == 0 && s.checkpointServerVersion == 0 && s.checkpointRecordVersion == 0 {
-		return &pb.ClearResponse{OldServerVersion: old, NewServerVersion: old}, nil
-	}
 	s.resetLocked()
 	close(s.cleared)
 	s.cleared = make(chan struct{})

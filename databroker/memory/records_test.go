@@ -1,11 +1,15 @@
 package memory
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -69,12 +73,23 @@ func TestTombstones(t *testing.T) {
 	h := start(t)
 	h.put(t, record(typeRoute, "r1", "a"), record(typeRoute, "r2", "b"))
 
-	del := h.put(t, tombstone(typeRoute, "r1"))
-	if del.GetRecord().GetVersion() != 3 || del.GetRecord().GetDeletedAt() == nil {
-		t.Errorf("delete answered %v, want version 3 with deleted_at", del.GetRecord())
+	// The answer is the delete as it was sent; the change it leaves is the
+	// record as it was, deleted and modified now, under the next version.
+	sent := tombstone(typeRoute, "r1")
+	del := h.put(t, sent)
+	if !proto.Equal(del.GetRecord(), sent) {
+		t.Errorf("delete answered %v, want the request %v", del.GetRecord(), sent)
+	}
+	if got := h.latest(t); got != 3 {
+		t.Errorf("latest record version after a delete = %d, want 3", got)
 	}
 	_, err := h.client.Get(h.ctx(t), &pb.GetRequest{Type: typeRoute, Id: "r1"})
 	wantCode(t, err, codes.NotFound)
+	changes := h.changes(t, typeRoute, 2)
+	if len(changes) != 1 || valueOf(t, changes[0]) != "a" || changes[0].GetVersion() != 3 ||
+		!changes[0].GetDeletedAt().AsTime().Equal(h.clock.Now()) || !changes[0].GetModifiedAt().AsTime().Equal(h.clock.Now()) {
+		t.Errorf("change of the delete = %v, want r1 with its data, deleted now at version 3", changes)
+	}
 
 	q, err := h.client.Query(h.ctx(t), &pb.QueryRequest{Type: typeRoute, Limit: 10})
 	if err != nil {
@@ -84,17 +99,23 @@ func TestTombstones(t *testing.T) {
 		t.Errorf("query after delete (-want +got):\n%s", diff)
 	}
 
-	// Deleting what was never written is still a versioned change, and
-	// makes the type known.
-	if v := h.put(t, tombstone(typePolicy, "ghost")).GetRecord().GetVersion(); v != 4 {
-		t.Errorf("tombstone of unknown record got version %d, want 4", v)
+	// Deleting what was never written changes nothing: no version, no
+	// change, no type.
+	h.put(t, tombstone(typePolicy, "ghost"))
+	if got := h.latest(t); got != 3 {
+		t.Errorf("latest record version after deleting nothing = %d, want 3", got)
 	}
 	types, err := h.client.ListTypes(h.ctx(t), &emptypb.Empty{})
 	if err != nil {
 		t.Fatalf("list types: %v", err)
 	}
-	if diff := cmp.Diff([]string{typePolicy, typeRoute}, types.GetTypes()); diff != "" {
+	if diff := cmp.Diff([]string{typeRoute}, types.GetTypes()); diff != "" {
 		t.Errorf("types (-want +got):\n%s", diff)
+	}
+	// A type whose records are all deleted is not listed either.
+	h.put(t, tombstone(typeRoute, "r2"))
+	if types, err = h.client.ListTypes(h.ctx(t), &emptypb.Empty{}); err != nil || len(types.GetTypes()) != 0 {
+		t.Errorf("types after deleting every record: %v, %v", types.GetTypes(), err)
 	}
 }
 
@@ -127,18 +148,18 @@ func TestQuery(t *testing.T) {
 		want  []string
 		total int64
 	}{
-		{"all of a type in insertion order", &pb.QueryRequest{Type: typeRoute, Limit: 10},
-			[]string{"r2", "r3", "r1"}, 3},
-		{"every type in type order", &pb.QueryRequest{Limit: 10},
-			[]string{"p1", "r2", "r3", "r1"}, 4},
+		{"all of a type in id order", &pb.QueryRequest{Type: typeRoute, Limit: 10},
+			[]string{"r1", "r2", "r3"}, 3},
+		{"every type in type and id order", &pb.QueryRequest{Limit: 10},
+			[]string{"p1", "r1", "r2", "r3"}, 4},
 		{"filter by id", byID, []string{"r2"}, 1},
 		{"id or index", byIDOrIndex, []string{"r3"}, 1},
-		{"or keeps the filter's order", &pb.QueryRequest{Type: typeRoute, Limit: 10, Filter: mustStruct(map[string]any{
+		{"or in id order", &pb.QueryRequest{Type: typeRoute, Limit: 10, Filter: mustStruct(map[string]any{
 			"$or": []any{map[string]any{"id": "r3"}, map[string]any{"id": "r2"}},
-		})}, []string{"r3", "r2"}, 2},
+		})}, []string{"r2", "r3"}, 2},
 		{"query string ignores case", &pb.QueryRequest{Limit: 10, Query: "ALPHA"},
 			[]string{"p1", "r1"}, 2},
-		{"paged", &pb.QueryRequest{Type: typeRoute, Offset: 1, Limit: 1}, []string{"r3"}, 3},
+		{"paged", &pb.QueryRequest{Type: typeRoute, Offset: 1, Limit: 1}, []string{"r2"}, 3},
 		{"limit zero returns no records", &pb.QueryRequest{Type: typeRoute}, nil, 3},
 		{"unindexed field matches nothing", &pb.QueryRequest{Type: typeRoute, Limit: 10,
 			Filter: mustStruct(map[string]any{"value": "beta.example.com"})}, nil, 0},
@@ -208,12 +229,13 @@ func TestClear(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 
+	// Every Clear starts a new history, even of an empty server.
 	empty, err := h.client.Clear(h.ctx(t), &emptypb.Empty{})
 	if err != nil {
 		t.Fatalf("clear: %v", err)
 	}
-	if empty.GetOldServerVersion() != empty.GetNewServerVersion() {
-		t.Errorf("clearing an empty server changed its version")
+	if empty.GetOldServerVersion() == empty.GetNewServerVersion() {
+		t.Errorf("clearing an empty server kept its version")
 	}
 
 	h.put(t, record(typeRoute, "r1", "a"), record(typeRoute, "r2", "b"))
@@ -249,11 +271,10 @@ func TestOptions(t *testing.T) {
 	if set.GetOptions().GetCapacity() != 2 {
 		t.Errorf("set options answered %v", set.GetOptions())
 	}
-	// The oldest record went out as a tombstone with its own version.
-	_, err = h.client.Get(h.ctx(t), &pb.GetRequest{Type: typeRoute, Id: "r1"})
-	wantCode(t, err, codes.NotFound)
-	if got := h.latest(t); got != 4 {
-		t.Errorf("latest after eviction = %d, want 4", got)
+	// The capacity takes effect at the type's next Put, which deletes the
+	// records past it counting from the newest, newest first.
+	if got := h.latest(t); got != 3 {
+		t.Errorf("latest after setting a capacity = %d, want 3 (nothing deleted yet)", got)
 	}
 	h.put(t, record(typeRoute, "r4", "d"))
 	q, err := h.client.Query(h.ctx(t), &pb.QueryRequest{Type: typeRoute, Limit: 10})
@@ -263,8 +284,63 @@ func TestOptions(t *testing.T) {
 	if diff := cmp.Diff([]string{typeRoute + "/r3", typeRoute + "/r4"}, ids(q.GetRecords())); diff != "" {
 		t.Errorf("records within capacity (-want +got):\n%s", diff)
 	}
+	var deleted []string
+	for _, c := range h.changes(t, typeRoute, 4) {
+		deleted = append(deleted, fmt.Sprintf("%s@%d", c.GetId(), c.GetVersion()))
+	}
+	if diff := cmp.Diff([]string{"r2@5", "r1@6"}, deleted); diff != "" {
+		t.Errorf("evictions (-want +got):\n%s", diff)
+	}
 
 	_, err = h.client.SetOptions(h.ctx(t), &pb.SetOptionsRequest{Type: typeRoute, Options: &pb.Options{}})
+	wantCode(t, err, codes.NotFound)
+}
+
+// TestTTL: records of a type with a ttl option are deleted once they were
+// last written longer ago than it, the deletes streamed like any other.
+func TestTTL(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	if _, err := h.client.SetOptions(h.ctx(t), &pb.SetOptionsRequest{Type: typeRoute,
+		Options: &pb.Options{Ttl: durationpb.New(time.Minute)}}); err != nil {
+		t.Fatalf("set options: %v", err)
+	}
+	h.put(t, record(typeRoute, "old", "a"), record(typePolicy, "other type", "b"))
+	h.clock.Advance(40 * time.Second)
+	h.put(t, record(typeRoute, "new", "c"))
+	h.clock.Advance(21 * time.Second)
+	if got := h.latest(t); got != 4 {
+		t.Fatalf("latest after the ttl passed = %d, want 4 (one delete)", got)
+	}
+	_, err := h.client.Get(h.ctx(t), &pb.GetRequest{Type: typeRoute, Id: "old"})
+	wantCode(t, err, codes.NotFound)
+	for _, id := range []string{"new"} {
+		if _, err := h.client.Get(h.ctx(t), &pb.GetRequest{Type: typeRoute, Id: id}); err != nil {
+			t.Errorf("get %s: %v", id, err)
+		}
+	}
+	if _, err := h.client.Get(h.ctx(t), &pb.GetRequest{Type: typePolicy, Id: "other type"}); err != nil {
+		t.Errorf("a record of a type without ttl expired: %v", err)
+	}
+	if c := h.changes(t, typeRoute, 3); len(c) != 1 || c[0].GetId() != "old" || c[0].GetDeletedAt() == nil {
+		t.Errorf("changes after the expiry = %v, want the delete of old", c)
+	}
+}
+
+// TestPresetOptions: a new server has the options Pomerium's databroker
+// gives its own types when it starts, and a Clear drops them.
+func TestPresetOptions(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	const bindingRequests = "type.googleapis.com/session.SessionBindingRequest"
+	got, err := h.client.GetOptions(h.ctx(t), &pb.GetOptionsRequest{Type: bindingRequests})
+	if err != nil || got.GetOptions().GetCapacity() != 50000 || got.GetOptions().GetTtl().AsDuration() != 15*time.Minute {
+		t.Fatalf("options of %s: %v, %v", bindingRequests, got.GetOptions(), err)
+	}
+	if _, err := h.client.Clear(h.ctx(t), &emptypb.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.client.GetOptions(h.ctx(t), &pb.GetOptionsRequest{Type: bindingRequests})
 	wantCode(t, err, codes.NotFound)
 }
 

@@ -99,6 +99,7 @@ func New(opts Options) *Server {
 		s.log = logr.Discard()
 	}
 	s.resetLocked()
+	s.options = presetOptions()
 	s.leases = make(map[string]lease)
 	s.changed = make(chan struct{})
 	s.cleared = make(chan struct{})

@@ -1,7 +1,7 @@
 package memory
 
 import (
-	"container/list"
+	"cmp"
 	"maps"
 	"slices"
 	"sort"
@@ -11,100 +11,134 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// collection holds the live records of one type in insertion order, which
-// is the order Pomerium lists them in and the order capacity evicts them:
-// rewriting a record moves it to the end.
+// collection holds the live records of one type. Pomerium keeps records
+// under keys of type and id and lists them in key order, so listings here
+// are in id order; the order is worked out when a listing needs it after
+// ids came or went, not on every write.
 type collection struct {
-	byID  map[string]*list.Element
-	order *list.List
+	byID   map[string]*pb.Record
+	sorted []string // ids in byte order, when not stale
+	stale  bool
 }
 
 func newCollection() *collection {
-	return &collection{byID: make(map[string]*list.Element), order: list.New()}
+	return &collection{byID: make(map[string]*pb.Record)}
 }
 
-// put replaces the record with r's id; a tombstone just removes it, so
-// deleted records are invisible to Get, Query and SyncLatest.
-func (c *collection) put(r *pb.Record) {
-	if el, ok := c.byID[r.GetId()]; ok {
-		c.order.Remove(el)
-		delete(c.byID, r.GetId())
+// set stores r under its id, replacing the record there.
+func (c *collection) set(r *pb.Record) {
+	if _, ok := c.byID[r.GetId()]; !ok {
+		c.stale = true
 	}
-	if r.GetDeletedAt() != nil {
-		return
+	c.byID[r.GetId()] = r
+}
+
+// remove takes the record with id out and returns it.
+func (c *collection) remove(id string) (*pb.Record, bool) {
+	r, ok := c.byID[id]
+	if ok {
+		delete(c.byID, id)
+		c.stale = true
 	}
-	c.byID[r.GetId()] = c.order.PushBack(r)
+	return r, ok
 }
 
 func (c *collection) get(id string) (*pb.Record, bool) {
-	el, ok := c.byID[id]
-	if !ok {
-		return nil, false
-	}
-	return el.Value.(*pb.Record), true
+	r, ok := c.byID[id]
+	return r, ok
 }
 
-func (c *collection) len() int { return c.order.Len() }
+func (c *collection) len() int { return len(c.byID) }
 
-func (c *collection) oldest() *pb.Record {
-	return c.order.Front().Value.(*pb.Record)
-}
-
+// all returns the records in id order.
 func (c *collection) all() []*pb.Record {
-	out := make([]*pb.Record, 0, c.order.Len())
-	for el := c.order.Front(); el != nil; el = el.Next() {
-		out = append(out, el.Value.(*pb.Record))
+	if c.stale {
+		c.sorted = slices.Sorted(maps.Keys(c.byID))
+		c.stale = false
+	}
+	out := make([]*pb.Record, len(c.sorted))
+	for i, id := range c.sorted {
+		out[i] = c.byID[id]
 	}
 	return out
 }
 
-// collectionLocked returns the collection of a type, creating it: Pomerium
-// lists a type from its first write (even a tombstone) or SetOptions on.
-func (s *Server) collectionLocked(recordType string) *collection {
-	c, ok := s.types[recordType]
-	if !ok {
-		c = newCollection()
-		s.types[recordType] = c
-	}
-	return c
+// newestFirst returns the records by version, newest first: the order in
+// which Pomerium counts them against a capacity.
+func (c *collection) newestFirst() []*pb.Record {
+	out := slices.Collect(maps.Values(c.byID))
+	slices.SortFunc(out, func(a, b *pb.Record) int { return cmp.Compare(b.GetVersion(), a.GetVersion()) })
+	return out
 }
 
+// sortedTypesLocked lists, sorted, the types that have live records: a type
+// whose records were all deleted, or that only has options, is not one
+// Pomerium lists.
 func (s *Server) sortedTypesLocked() []string {
 	return slices.Sorted(maps.Keys(s.types))
 }
 
-// storeLocked gives r the next version and stores it. r becomes immutable.
-func (s *Server) storeLocked(r *pb.Record, now time.Time) {
+// putLocked gives r the next version and stores it. r becomes immutable.
+func (s *Server) putLocked(r *pb.Record, now time.Time) {
 	s.latestRecordVersion++
 	r.Version = s.latestRecordVersion
 	r.ModifiedAt = timestamppb.New(now)
 	s.changes = append(s.changes, r)
-	s.collectionLocked(r.GetType()).put(r)
+	c, ok := s.types[r.GetType()]
+	if !ok {
+		c = newCollection()
+		s.types[r.GetType()] = c
+	}
+	c.set(r)
 }
 
-// enforceCapacityLocked deletes the oldest records of a type past its
-// capacity option, each as a tombstone that Sync streams like any delete.
-func (s *Server) enforceCapacityLocked(recordType string, now time.Time) {
-	opts, c := s.options[recordType], s.types[recordType]
-	if opts == nil || opts.Capacity == nil || c == nil {
+// deleteLocked removes a live record. As in Pomerium, the change it leaves
+// is the record as it was (its data included) stamped deleted and modified
+// now, under the next version; deleting a record that is not there leaves
+// no change and takes no version.
+func (s *Server) deleteLocked(recordType, id string, now time.Time) {
+	c, ok := s.types[recordType]
+	if !ok {
 		return
 	}
-	for uint64(c.len()) > opts.GetCapacity() {
-		old := c.oldest()
-		s.storeLocked(&pb.Record{
-			Type:      old.GetType(),
-			Id:        old.GetId(),
-			Data:      old.GetData(),
-			DeletedAt: timestamppb.New(now),
-		}, now)
+	old, ok := c.remove(id)
+	if !ok {
+		return
+	}
+	if c.len() == 0 {
+		delete(s.types, recordType)
+	}
+	s.latestRecordVersion++
+	s.changes = append(s.changes, &pb.Record{
+		Version:    s.latestRecordVersion,
+		Type:       old.GetType(),
+		Id:         old.GetId(),
+		Data:       old.GetData(),
+		ModifiedAt: timestamppb.New(now),
+		DeletedAt:  timestamppb.New(now),
+	})
+}
+
+// enforceCapacityLocked deletes the records of a type past its capacity
+// option, as Pomerium does after a Put: counting from the newest, every
+// record past the capacity goes, newest first.
+func (s *Server) enforceCapacityLocked(recordType string, now time.Time) {
+	opts, c := s.options[recordType], s.types[recordType]
+	if opts == nil || opts.Capacity == nil || c == nil || uint64(c.len()) <= opts.GetCapacity() {
+		return
+	}
+	for _, r := range c.newestFirst()[opts.GetCapacity():] {
+		s.deleteLocked(recordType, r.GetId(), now)
 	}
 }
 
 // trimLocked forgets changes older than the retention window (and past
-// MaxChanges). Pomerium trims once a minute; trimming whenever the log is
+// MaxChanges), and deletes the records that outlived their type's ttl
+// option. Pomerium does both once a minute; doing them whenever the log is
 // read or written gives the same answers without a background goroutine
-// and lets an injected clock drive it.
+// and lets an injected clock drive them.
 func (s *Server) trimLocked(now time.Time) {
+	s.expireLocked(now)
 	cutoff := now.Add(-s.retention)
 	n := sort.Search(len(s.changes), func(i int) bool {
 		return !s.changes[i].GetModifiedAt().AsTime().Before(cutoff)
@@ -118,6 +152,28 @@ func (s *Server) trimLocked(now time.Time) {
 	s.earliestRecordVersion = s.changes[n-1].GetVersion() + 1
 	clear(s.changes[:n])
 	s.changes = s.changes[n:]
+}
+
+// expireLocked deletes, in id order, the records last written longer ago
+// than their type's ttl, and wakes Sync streams when it did.
+func (s *Server) expireLocked(now time.Time) {
+	before := s.latestRecordVersion
+	for _, recordType := range slices.Sorted(maps.Keys(s.options)) {
+		ttl := s.options[recordType].GetTtl().AsDuration()
+		c := s.types[recordType]
+		if ttl <= 0 || c == nil {
+			continue
+		}
+		cutoff := now.Add(-ttl)
+		for _, r := range c.all() {
+			if r.GetModifiedAt().AsTime().Before(cutoff) {
+				s.deleteLocked(recordType, r.GetId(), now)
+			}
+		}
+	}
+	if s.latestRecordVersion != before {
+		s.broadcastLocked()
+	}
 }
 
 // changesAfterLocked looks at up to limit retained changes with a version
