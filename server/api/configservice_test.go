@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -500,13 +502,14 @@ func TestConfigServiceRoles(t *testing.T) {
 	for _, tc := range []struct {
 		role                     store.Role
 		createRoute, createKP    connect.Code
+		policy, enforced         connect.Code
 		getHidden                connect.Code
 		seesSecret, seesRoutesOK bool
 	}{
-		{role: "", createRoute: connect.CodeNotFound, createKP: connect.CodeNotFound, getHidden: connect.CodeNotFound},
-		{role: store.RoleViewer, createRoute: connect.CodePermissionDenied, createKP: connect.CodePermissionDenied, getHidden: connect.CodeNotFound, seesRoutesOK: true},
-		{role: store.RoleManager, createRoute: 0, createKP: connect.CodePermissionDenied, getHidden: connect.CodeNotFound, seesSecret: true, seesRoutesOK: true},
-		{role: store.RoleAdmin, createRoute: 0, createKP: 0, getHidden: connect.CodeNotFound, seesSecret: true, seesRoutesOK: true},
+		{role: "", createRoute: connect.CodeNotFound, createKP: connect.CodeNotFound, policy: connect.CodeNotFound, enforced: connect.CodeNotFound, getHidden: connect.CodeNotFound},
+		{role: store.RoleViewer, createRoute: connect.CodePermissionDenied, createKP: connect.CodePermissionDenied, policy: connect.CodePermissionDenied, enforced: connect.CodePermissionDenied, getHidden: connect.CodeNotFound, seesRoutesOK: true},
+		{role: store.RoleManager, createRoute: 0, createKP: connect.CodePermissionDenied, policy: 0, enforced: connect.CodePermissionDenied, getHidden: connect.CodeNotFound, seesSecret: true, seesRoutesOK: true},
+		{role: store.RoleAdmin, createRoute: 0, createKP: 0, policy: 0, enforced: 0, getHidden: connect.CodeNotFound, seesSecret: true, seesRoutesOK: true},
 	} {
 		t.Run(string(tc.role)+"-role", func(t *testing.T) {
 			c := e.configClient("connect-json", e.account(tc.role, ns.ID))
@@ -519,6 +522,20 @@ func TestConfigServiceRoles(t *testing.T) {
 			}})
 			if codeOf(err) != tc.createKP {
 				t.Errorf("create key pair: %v, want %v", err, tc.createKP)
+			}
+			for _, enforced := range []bool{false, true} {
+				_, err = c.CreatePolicy(e.ctx, &configpb.CreatePolicyRequest{Policy: &configpb.Policy{
+					Name: proto.String(fmt.Sprintf("p-%s-%v", tc.role, enforced)), NamespaceId: proto.String(ns.ID),
+					Enforced: proto.Bool(enforced), SourcePpl: proto.String(allowAll),
+				}})
+				if want := map[bool]connect.Code{false: tc.policy, true: tc.enforced}[enforced]; codeOf(err) != want {
+					t.Errorf("create a policy (enforced %v): %v, want %v", enforced, err, want)
+				}
+			}
+			// Settings are the Global namespace's: no role in team changes them.
+			_, err = c.UpdateSettings(e.ctx, &configpb.UpdateSettingsRequest{Settings: &configpb.Settings{LogLevel: proto.String("debug")}})
+			if codeOf(err) != connect.CodeNotFound && codeOf(err) != connect.CodePermissionDenied {
+				t.Errorf("update settings with a role in team only: %v, want a refusal", err)
 			}
 			_, err = c.GetRoute(e.ctx, &configpb.GetRouteRequest{Id: hidden.ID})
 			if codeOf(err) != tc.getHidden {
@@ -621,5 +638,27 @@ func TestConfigServiceAsTheProviderCallsIt(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound || res.Header.Get("Content-Type") != "application/json" ||
 		json.Unmarshal(body, &cerr) != nil || cerr.Code != "not_found" {
 		t.Fatalf("a missing route: %s %s %q, want 404 with a Connect JSON error of code not_found", res.Status, res.Header.Get("Content-Type"), body)
+	}
+}
+
+// The dashboard API takes the order keywords its clients send too.
+func TestDashboardListOrderKeywords(t *testing.T) {
+	e := newEnv(t)
+	ns := e.namespace(store.GlobalNamespaceID, "a")
+	e.route(ns.ID, "zeta", "https://1.example.com")
+	e.route(ns.ID, "alpha", "https://2.example.com")
+	routes := pb.NewRouteServiceClient(e.conn)
+	for order, want := range map[string][]string{"from": {"zeta", "alpha"}, "newest": {"alpha", "zeta"}, "oldest": {"zeta", "alpha"}, "name": {"alpha", "zeta"}} {
+		res, err := routes.ListRoutes(as(e.ctx, e.adminToken()), &pb.ListRoutesRequest{Namespace: ns.ID, OrderBy: proto.String(order)})
+		if err != nil {
+			t.Fatalf("order %s: %v", order, err)
+		}
+		var got []string
+		for _, r := range res.Routes {
+			got = append(got, r.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("order %s: %v, want %v", order, got, want)
+		}
 	}
 }
