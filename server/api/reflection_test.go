@@ -1,0 +1,53 @@
+package api_test
+
+import (
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
+	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
+)
+
+// Tools like grpcurl find the services by server reflection, and load
+// balancers ask the health service about each: both know ConfigService and
+// the dashboard's services.
+func TestReflectionAndHealthListEveryService(t *testing.T) {
+	e := newEnv(t)
+	stream, err := reflectionpb.NewServerReflectionClient(e.conn).ServerReflectionInfo(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, s := range res.GetListServicesResponse().GetService() {
+		listed = append(listed, s.GetName())
+	}
+	health := grpc_health_v1.NewHealthClient(e.conn)
+	for _, name := range []string{configpbconnect.ConfigServiceName, dashboardpbconnect.RouteServiceName, dashboardpbconnect.KeyChainServiceName} {
+		if !slices.Contains(listed, name) {
+			t.Errorf("reflection lists %v, not %s", listed, name)
+		}
+		st, err := health.Check(e.ctx, &grpc_health_v1.HealthCheckRequest{Service: name})
+		if err != nil || st.Status != grpc_health_v1.HealthCheckResponse_SERVING {
+			t.Errorf("health of %s: %v %v", name, st, err)
+		}
+	}
+	// Reflection describes ConfigService's methods, as grpcurl asks.
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{
+		FileContainingSymbol: configpbconnect.ConfigServiceName,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = stream.Recv(); err != nil || len(res.GetFileDescriptorResponse().GetFileDescriptorProto()) == 0 {
+		t.Fatalf("the file of ConfigService: %v %v", res, err)
+	}
+}
