@@ -20,7 +20,7 @@ type User struct {
 // moment. The console has no access to the identity provider's directory:
 // it knows the users who signed in (with the groups Pomerium sent for them)
 // and the subjects of permissions. A user permission names a user id, an
-// email or a service account id; a group permission a group as Pomerium
+// email or the user of a service account; a group permission a group as Pomerium
 // sends it, by name or id, which is all the console knows of a group.
 type directory struct {
 	// users are ordered by email, then id.
@@ -81,22 +81,21 @@ func (a *App) directory(ctx context.Context) (*directory, error) {
 }
 
 // addStrangers adds the subjects of user permissions who never signed in:
-// a service account by its name, an email as the user's email.
+// the user of a service account by the account's name, an email as the
+// user's email.
 func (a *App) addStrangers(ctx context.Context, d *directory, subjects []string) error {
-	var ids []string
-	for _, id := range subjects {
-		if store.ValidID(id) {
-			ids = append(ids, id)
-		}
-	}
 	names := map[string]string{}
-	if len(ids) > 0 {
-		got, err := a.store.List(ctx, store.KindServiceAccount, store.ListQuery{IDs: ids})
+	if len(subjects) > 0 {
+		// Accounts are few, and a chosen user id can only be found by
+		// reading them all.
+		got, err := a.store.List(ctx, store.KindServiceAccount, store.ListQuery{})
 		if err != nil {
 			return fmt.Errorf("read the service accounts permissions name: %w", err)
 		}
-		for _, o := range got.Objects {
-			names[o.GetObjectMeta().ID] = o.GetObjectMeta().Name
+		for _, sa := range objectsOf[*store.ServiceAccount](got.Objects) {
+			if _, taken := names[sa.User()]; !taken {
+				names[sa.User()] = sa.Name
+			}
 		}
 	}
 	for _, id := range subjects {
@@ -124,6 +123,18 @@ func (d *directory) lookup(subject string) *User {
 		return u
 	}
 	return d.byEmail[strings.ToLower(subject)]
+}
+
+// find is a copy of the user lookup finds, refused about user_id when the
+// console does not know them.
+func (d *directory) find(subject string) (*User, error) {
+	known := d.lookup(subject)
+	if known == nil {
+		return nil, Refuse(CodeNotFound, "user_id", "user %s is not known to the console: it has neither signed in nor been granted a role", subject)
+	}
+	u := *known
+	u.Groups = slices.Clone(known.Groups)
+	return &u, nil
 }
 
 // matchUsers returns the users whose id, email or name contains query,

@@ -12,7 +12,8 @@ import (
 )
 
 // ServiceAccount is a service account with the time it last used a token
-// (zero: never).
+// (zero: never). Its User method (the store's) is its user id, what the
+// APIs return as user_id: the one chosen, or its id.
 type ServiceAccount struct {
 	*store.ServiceAccount
 	LastUsed time.Time
@@ -33,7 +34,11 @@ var errNoTokens = errors.New("this surface issues no service account tokens")
 // AddServiceAccount creates a service account and its first token
 // (EditServiceAccounts). The console chooses the id, so that an id, and
 // with it the tokens of a deleted account, never comes back; and the name,
-// "service account <id>". The token is shown this once.
+// "service account <id>". sa.UserID, when set, is the user the account
+// acts as, by the rule of ServiceAccountUserID: unique in the namespace
+// (CodeAlreadyExists) and holding no role above the caller's
+// (CodePermissionDenied), both about field user_id. The token is shown
+// this once.
 func (a *App) AddServiceAccount(ctx context.Context, c *Caller, sa *store.ServiceAccount) (*ServiceAccount, string, error) {
 	if sa == nil {
 		return nil, "", invalid("", "a service account is required")
@@ -51,8 +56,20 @@ func (a *App) AddServiceAccount(ctx context.Context, c *Caller, sa *store.Servic
 	if !sa.ExpiresAt.IsZero() && !sa.ExpiresAt.After(a.now()) {
 		return nil, "", invalid("expires_at", "%s is not in the future", sa.ExpiresAt.UTC().Format(time.RFC3339))
 	}
+	var err error
+	if sa.UserID, err = ServiceAccountUserID(sa.NamespaceID, sa.UserID); err != nil {
+		return nil, "", err
+	}
 	if err := c.require(EditServiceAccounts, sa.NamespaceID, "namespace_id"); err != nil {
 		return nil, "", err
+	}
+	if sa.UserID != "" {
+		if err := mayActAs(c, sa.UserID); err != nil {
+			return nil, "", err
+		}
+		if err := a.userFree(ctx, sa); err != nil {
+			return nil, "", err
+		}
 	}
 	sa.ID = uuid.NewString()
 	sa.Name = "service account " + sa.ID
@@ -81,7 +98,9 @@ func (a *App) writeAccount(ctx context.Context, c *Caller, op *store.PutOp, toke
 
 // SetServiceAccount changes the description and expiry of a service
 // account (EditServiceAccounts); it stays in its namespace and keeps its
-// name. A new token is issued, and returned, when the expiry moves later,
+// name and user id (an empty UserID keeps it, as does the user id sent
+// back as it was chosen; any other is refused). A new token is issued, and
+// returned, when the expiry moves later,
 // since every token carries the expiry of its account when it was signed;
 // a shorter expiry needs none, as the account's own cuts every token short.
 func (a *App) SetServiceAccount(ctx context.Context, c *Caller, in ServiceAccountInput) (*ServiceAccount, string, error) {
@@ -94,6 +113,9 @@ func (a *App) SetServiceAccount(ctx context.Context, c *Caller, in ServiceAccoun
 	}
 	if ns := in.Account.NamespaceID; ns != "" && ns != old.NamespaceID {
 		return nil, "", invalid("namespace_id", "cannot change: a service account stays in the namespace it was created in")
+	}
+	if u := in.Account.UserID; u != "" && !sameUser(old, u) {
+		return nil, "", invalid("user_id", "cannot change: service account %s acts as user %q for good (send that, or nothing)", old.ID, old.User())
 	}
 	updated := store.Clone(old)
 	updated.Description, updated.ExpiresAt = in.Account.Description, in.Account.ExpiresAt
@@ -143,14 +165,20 @@ func (a *App) ListServiceAccounts(ctx context.Context, c *Caller, namespaceID st
 }
 
 // DeleteServiceAccount deletes a service account (EditServiceAccounts),
-// which revokes its tokens at once, and the permissions granted to it in
-// the same transaction: their subject is gone for good.
+// which revokes its tokens at once. An account without a chosen user id
+// takes the permissions granted to it along in the same transaction: their
+// subject, its id, is gone for good. Those of a chosen user id stay: they
+// are the user's, which another account, or a person, may be.
 func (a *App) DeleteServiceAccount(ctx context.Context, c *Caller, id string) error {
 	sa, err := getFor[*store.ServiceAccount](ctx, a, c, EditServiceAccounts, "id", id)
 	if err != nil {
 		return err
 	}
 	ops := []store.Op{&store.DeleteOp{Kind: store.KindServiceAccount, ID: sa.ID, ExpectedVersion: sa.Version}}
+	if sa.UserID != "" {
+		_, err = a.apply(ctx, c, sa, ops...)
+		return err
+	}
 	grants, err := a.store.List(ctx, store.KindNamespacePermission, store.ListQuery{})
 	if err != nil {
 		return fmt.Errorf("list permissions: %w", err)
@@ -176,14 +204,12 @@ func extends(before, after, now time.Time) bool {
 	return after.After(before) && after.After(now)
 }
 
-// outranks refuses a new token of an account that holds a role its caller
-// does not hold: the token would lend the caller that role.
+// outranks refuses a new token of an account whose user holds a role its
+// caller does not hold: the token would lend the caller that role.
 func outranks(c *Caller, sa *store.ServiceAccount) error {
-	for ns, role := range c.RolesOf(sa.ID, "", nil) {
-		if have := c.Role(ns); !atLeast(have, role) {
-			return Refuse(CodePermissionDenied, "",
-				"%s may not extend the expiry of service account %s, which would issue it a new token: the account holds roles %s does not", c.Subject, sa.ID, c.Subject)
-		}
+	if ns, _ := exceeds(c, sa.User()); ns != "" {
+		return Refuse(CodePermissionDenied, "",
+			"%s may not extend the expiry of service account %s, which would issue it a new token: the account holds roles %s does not", c.Subject, sa.ID, c.Subject)
 	}
 	return nil
 }

@@ -40,13 +40,11 @@ func (a *App) UserInfo(ctx context.Context, c *Caller, userID string) (*UserInfo
 	if err != nil {
 		return nil, err
 	}
-	known := dir.lookup(userID)
-	if known == nil {
-		return nil, Refuse(CodeNotFound, "user_id", "user %s is not known to the console: it has neither signed in nor been granted a role", userID)
+	u, err := dir.find(userID)
+	if err != nil {
+		return nil, err
 	}
-	u := *known
-	u.Groups = slices.Clone(known.Groups)
-	return &UserInfo{User: u, Roles: c.RolesOf(u.ID, u.Email, u.Groups)}, nil
+	return &UserInfo{User: *u, Roles: c.RolesOf(u.ID, u.Email, u.Groups)}, nil
 }
 
 // QueryUsers pages through the known users whose id, email or name
@@ -87,6 +85,22 @@ func (a *App) GroupKnown(ctx context.Context, c *Caller, id string) error {
 		return Refuse(CodeNotFound, "group_id", "group %q is not known to the console: no user who signed in is in it and no permission names it", id)
 	}
 	return nil
+}
+
+// KnownUser returns the user the console knows by id, or by email without
+// regard to case, as permissions match them; a user it does not know (who
+// has neither signed in nor been granted a role) is refused, about
+// user_id. It takes what QueryUsers takes: it is how a surface checks the
+// user it offers to act as.
+func (a *App) KnownUser(ctx context.Context, c *Caller, subject string) (*User, error) {
+	if subject == "" {
+		return nil, invalid("user_id", "is required")
+	}
+	dir, err := a.browse(ctx, c, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return dir.find(subject)
 }
 
 // UserHolders is Holders of user permissions, with what the console knows
