@@ -145,7 +145,9 @@ func TestServiceAccountInvalidInput(t *testing.T) {
 			{"no account", &pb.AddPomeriumServiceAccountRequest{}, "service_account: is required"},
 			{"cluster", &pb.AddPomeriumServiceAccountRequest{ServiceAccount: in(func(*pb.PomeriumServiceAccount) {}), ClusterId: new("c")}, "cluster_id"},
 			{"chosen id", &pb.AddPomeriumServiceAccountRequest{ServiceAccount: in(func(m *pb.PomeriumServiceAccount) { m.Id = uuid.NewString() })}, "service_account.id"},
-			{"user id", &pb.AddPomeriumServiceAccountRequest{ServiceAccount: in(func(m *pb.PomeriumServiceAccount) { m.UserId = "x" })}, "service_account.user_id"},
+			{"user id of another namespace", &pb.AddPomeriumServiceAccountRequest{ServiceAccount: in(func(m *pb.PomeriumServiceAccount) {
+				m.UserId = "x@" + other.ID + ".pomerium"
+			})}, "service_account.user_id: "},
 			{"no namespace", &pb.AddPomeriumServiceAccountRequest{ServiceAccount: in(func(m *pb.PomeriumServiceAccount) { m.NamespaceId = nil })}, "service_account.namespace_id"},
 			{"expired", &pb.AddPomeriumServiceAccountRequest{ServiceAccount: in(func(m *pb.PomeriumServiceAccount) {
 				m.ExpiresAt = timestamppb.New(time.Now().Add(-time.Minute))

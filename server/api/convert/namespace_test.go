@@ -91,12 +91,15 @@ func TestServiceAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBack := &store.ServiceAccount{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "ns"}, Description: "ci", ExpiresAt: expires}
+	wantBack := &store.ServiceAccount{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "ns"}, UserID: "id", Description: "ci", ExpiresAt: expires}
 	if diff := cmp.Diff(wantBack, back); diff != "" {
 		t.Errorf("to store (-want +got):\n%s", diff)
 	}
-	_, err = ServiceAccountToStore(&pb.PomeriumServiceAccount{UserId: "bot"})
-	if err == nil || err.Error() != "service_account.user_id: is the account's id and cannot be chosen: leave it empty" {
-		t.Errorf("user_id: got %v", err)
+	sa.UserID = "bot@ns.pomerium"
+	if got := ServiceAccountFromStore(sa, accessed).UserId; got != sa.UserID {
+		t.Errorf("user_id of an account that chose it: %q, want %q", got, sa.UserID)
+	}
+	if in, err := ServiceAccountToStore(&pb.PomeriumServiceAccount{UserId: "bot"}); err != nil || in.UserID != "bot" {
+		t.Errorf("user_id: got %+v, %v", in, err)
 	}
 }
