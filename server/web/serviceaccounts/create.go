@@ -30,9 +30,11 @@ type formData struct {
 	Namespaces, Grantable []ui.Namespace
 	Expiries              []struct{ Value, Label string }
 	Roles                 []store.Role
+	// KnownUsers are offered as users to act as.
+	KnownUsers []knownUser
 }
 
-func (s *screen) form(v *ui.Viewer) *formData {
+func (s *screen) form(r *http.Request, v *ui.Viewer) (*formData, error) {
 	d := &formData{Form: ui.NewForm(), Namespaces: managedNamespaces(v), Expiries: expiryChoices,
 		Roles: []store.Role{store.RoleViewer, store.RoleManager, store.RoleAdmin}}
 	for _, ns := range d.Namespaces {
@@ -40,13 +42,23 @@ func (s *screen) form(v *ui.Viewer) *formData {
 			d.Grantable = append(d.Grantable, ns)
 		}
 	}
-	return d
+	if len(d.Namespaces) == 0 {
+		return d, nil
+	}
+	var err error
+	d.KnownUsers, err = s.knownUsers(r, v)
+	return d, err
 }
 
 func (s *screen) newForm(w http.ResponseWriter, r *http.Request) {
-	d := s.form(ui.ViewerFrom(r.Context()))
+	d, err := s.form(r, ui.ViewerFrom(r.Context()))
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
 	d.Form.Values["namespace_id"] = r.URL.Query().Get("namespace")
 	d.Form.Values["expires"] = defaultExpiry
+	d.Form.Values["user_kind"] = userOwn
 	status := http.StatusOK
 	if len(d.Namespaces) == 0 {
 		status = http.StatusForbidden
@@ -70,7 +82,11 @@ type createdData struct {
 // they refuse; the choice beside it (expires) is the form's own.
 func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
-	d := s.form(v)
+	d, err := s.form(r, v)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
 	page := ui.Page{Title: "New service account", Nav: ui.NavServiceAccounts, Data: d}
 	f := d.Form
 	if err := ui.ParseForm(w, r); err != nil {
@@ -78,7 +94,7 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, http.StatusBadRequest, "new.html", page)
 		return
 	}
-	for _, k := range []string{"description", "namespace_id", "expires", "expires_at", "role"} {
+	for _, k := range []string{"description", "namespace_id", "expires", "expires_at", "role", "user_kind", "user_id", "act_as"} {
 		f.Values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	expiresField := "expires"
@@ -103,20 +119,23 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 		f.Errors["role"] = "granting a role takes admin of the namespace"
 		status = http.StatusForbidden
 	}
-	if len(f.Errors) > 0 {
+	userID, ok := s.chosenUser(r, v, f)
+	if len(f.Errors) > 0 || !ok {
 		page.Error = "The service account was not created: see below."
 		s.t.Render(w, r, status, "new.html", page)
 		return
 	}
 	sa, token, err := s.d.App.AddServiceAccount(r.Context(), v.Caller(), &store.ServiceAccount{
-		ObjectMeta: store.ObjectMeta{NamespaceID: f.Get("namespace_id")}, Description: f.Get("description"), ExpiresAt: expires,
+		ObjectMeta: store.ObjectMeta{NamespaceID: f.Get("namespace_id")}, UserID: userID, Description: f.Get("description"), ExpiresAt: expires,
 	})
 	if err != nil {
 		if ui.Status(err) == http.StatusInternalServerError {
 			s.t.Fail(w, r, fmt.Errorf("add service account: %w", err))
 			return
 		}
-		f.Refuse(err)
+		if !refuseUser(f, err) {
+			f.Refuse(err)
+		}
 		page.Error = "The service account was not created: see below."
 		s.t.Render(w, r, ui.Status(err), "new.html", page)
 		return
@@ -134,12 +153,12 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	s.t.Render(w, r, http.StatusCreated, "created.html", created)
 }
 
-// grant gives a new account a role in its namespace: an account's user id
-// is its id.
+// grant gives a new account a role in its namespace, granted to the user
+// it acts as.
 func (s *screen) grant(r *http.Request, a account, role store.Role) error {
 	_, err := s.d.App.SetPermission(r.Context(), ui.ViewerFrom(r.Context()).Caller(), manage.PermissionInput{
 		Permission: &store.NamespacePermission{
-			ObjectMeta: store.ObjectMeta{NamespaceID: a.NamespaceID}, SubjectType: store.SubjectUser, SubjectID: a.ID, Role: role,
+			ObjectMeta: store.ObjectMeta{NamespaceID: a.NamespaceID}, SubjectType: store.SubjectUser, SubjectID: a.UserID, Role: role,
 		},
 	})
 	if err != nil {

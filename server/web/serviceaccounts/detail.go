@@ -30,7 +30,8 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 }
 
 // delete revokes an account: deleting it ends every token it was given,
-// and the roles granted to it go with it.
+// and the roles granted to it go with it, unless they are granted to a
+// user it chose, whose they stay.
 func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
 	d, err := s.read(r)
 	if err != nil {
@@ -48,7 +49,8 @@ func (s *screen) delete(w http.ResponseWriter, r *http.Request) {
 	ui.Redirect(w, r, "/service-accounts", fmt.Sprintf("%s revoked: its tokens no longer work.", d.Account.Label()))
 }
 
-// read reads the account the path names and the roles granted to it.
+// read reads the account the path names and the roles granted to its
+// user.
 func (s *screen) read(r *http.Request) (*showData, error) {
 	ctx, v := r.Context(), ui.ViewerFrom(r.Context())
 	sa, err := s.d.App.GetServiceAccount(ctx, v.Caller(), r.PathValue("id"))
@@ -61,7 +63,7 @@ func (s *screen) read(r *http.Request) (*showData, error) {
 		return nil, fmt.Errorf("list the roles of service account %s: %w", d.Account.ID, err)
 	}
 	for _, p := range perms {
-		if p.SubjectType == store.SubjectUser && p.SubjectID == d.Account.ID {
+		if p.SubjectType == store.SubjectUser && p.SubjectID == d.Account.UserID {
 			d.Roles = append(d.Roles, grant{NamespacePath: v.NamespacePath(p.NamespaceID), Role: string(p.Role)})
 		}
 	}

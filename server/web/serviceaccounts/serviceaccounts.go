@@ -37,6 +37,10 @@ const soonWindow = 7 * 24 * time.Hour
 // account is a service account as the pages show it.
 type account struct {
 	ID, Description, NamespaceID, NamespacePath string
+	// UserID is the user the account acts as: the one chosen when
+	// ChosenUser, its id otherwise.
+	UserID     string
+	ChosenUser bool
 	// Created is when the account (and its first token) was made; Expires
 	// is zero for an account that never expires; LastAccess is zero when
 	// no token of it was ever used.
@@ -51,10 +55,14 @@ type account struct {
 	CanRevoke bool
 }
 
-// Label names the account: its description, or its id when it has none.
+// Label names the account: its description, or else its chosen user, or
+// else its id.
 func (a account) Label() string {
-	if a.Description != "" {
+	switch {
+	case a.Description != "":
 		return a.Description
+	case a.ChosenUser:
+		return a.UserID
 	}
 	return "service account " + a.ID
 }
@@ -65,6 +73,7 @@ func accountOf(v *ui.Viewer, sa *manage.ServiceAccount, now time.Time) account {
 		Created: sa.CreatedAt, Expires: sa.ExpiresAt, LastAccess: sa.LastUsed,
 		ReadOnly: sa.Origin == store.OriginKubernetes,
 	}
+	a.UserID, a.ChosenUser = sa.User(), sa.UserID != ""
 	switch left := a.Expires.Sub(now); {
 	case a.Expires.IsZero():
 	case left <= 0:
@@ -117,8 +126,8 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	s.t.Render(w, r, http.StatusOK, "list.html", page)
 }
 
-// find lists the accounts of the namespaces whose description or id
-// contains q, newest first. The use cases list a whole namespace without
+// find lists the accounts of the namespaces whose description, id or user
+// id contains q, newest first. The use cases list a whole namespace without
 // paging or search, so both happen here: accounts are made by hand and
 // are few, unlike routes.
 func (s *screen) find(ctx context.Context, v *ui.Viewer, namespaces []string, q string) ([]account, error) {
@@ -130,7 +139,7 @@ func (s *screen) find(ctx context.Context, v *ui.Viewer, namespaces []string, q 
 			return nil, err
 		}
 		for _, sa := range list {
-			if q == "" || strings.Contains(strings.ToLower(sa.Description), q) || strings.Contains(sa.ID, q) {
+			if q == "" || strings.Contains(strings.ToLower(sa.Description), q) || strings.Contains(sa.ID, q) || strings.Contains(strings.ToLower(sa.User()), q) {
 				out = append(out, accountOf(v, sa, now))
 			}
 		}
