@@ -80,7 +80,7 @@ var keys = []key{
 	},
 	{
 		name:     "shared_secret",
-		help:     "base64 of at least 32 bytes; Pomerium's shared_secret, which authenticates calls to the databroker",
+		help:     "base64 of at least 32 bytes; Pomerium's shared_secret, which authenticates calls to the databroker, and the bootstrap token of Pomerium's Terraform provider as a Global admin",
 		secret:   true,
 		withFile: true,
 		value:    decoded(decodeAtLeast(MinSharedSecretSize), func(c *Config) *[]byte { return &c.sharedSecret }),
