@@ -9,6 +9,8 @@ import (
 	"connectrpc.com/connect"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -87,6 +89,13 @@ func TestBootstrapToken(t *testing.T) {
 	}
 	if id, err := e.whoAmI("grpc", providerBootstrapToken(t, secret, now, 0)); err != nil || id != bootstrapSub {
 		t.Errorf("user info of the bootstrap token: %q, %v; want %s", id, err, bootstrapSub)
+	}
+	// The SDK's first call: GetServerInfo over Connect's binary protocol,
+	// with the databroker token in the jwt header.
+	config := configpbconnect.NewConfigServiceClient(e.http, e.url, sdkHeaders(providerBootstrapToken(t, secret, now, -time.Second), databroker))
+	info, err := config.GetServerInfo(e.ctx, connect.NewRequest(&configpb.GetServerInfoRequest{}))
+	if err != nil || info.Msg.GetServerType() != configpb.ServerType_SERVER_TYPE_ENTERPRISE {
+		t.Errorf("GetServerInfo as the SDK calls it: %v, %v", info, err)
 	}
 }
 
