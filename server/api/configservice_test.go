@@ -380,6 +380,28 @@ func TestConfigServiceServiceAccounts(t *testing.T) {
 		if err != nil || !slices.ContainsFunc(list.ServiceAccounts, func(s *configpb.ServiceAccount) bool { return s.GetId() == sa.GetId() }) {
 			t.Fatalf("list %v %v", list, err)
 		}
+		// The provider's account: its name as user_id, in a namespace other
+		// than Global, comes back in the Enterprise form and is accepted
+		// again as sent on update.
+		team := e.namespace(store.GlobalNamespaceID, "team")
+		named, err := c.CreateServiceAccount(e.ctx, &configpb.CreateServiceAccountRequest{ServiceAccount: &configpb.ServiceAccount{
+			NamespaceId: proto.String(team.ID), UserId: proto.String("deploy"), OriginatorId: proto.String("terraform"),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "deploy@" + team.ID + ".pomerium"; named.ServiceAccount.GetUserId() != want || named.Jwt == "" {
+			t.Fatalf("named account %v, want user_id %s and a token", named.ServiceAccount, want)
+		}
+		if _, err := c.UpdateServiceAccount(e.ctx, &configpb.UpdateServiceAccountRequest{ServiceAccount: &configpb.ServiceAccount{
+			Id: named.ServiceAccount.Id, NamespaceId: proto.String(team.ID), UserId: proto.String("deploy"), Description: proto.String("d"),
+		}}); err != nil {
+			t.Fatalf("update with the user_id as first sent: %v", err)
+		}
+		_, err = c.CreateServiceAccount(e.ctx, &configpb.CreateServiceAccountRequest{ServiceAccount: &configpb.ServiceAccount{
+			NamespaceId: proto.String(team.ID), UserId: proto.String("deploy"),
+		}})
+		wantCode(t, "a second account of that user", err, connect.CodeAlreadyExists, "service_account.user_id")
 		if _, err := c.DeleteServiceAccount(e.ctx, &configpb.DeleteServiceAccountRequest{Id: sa.GetId()}); err != nil {
 			t.Fatal(err)
 		}
