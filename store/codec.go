@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 // ObjectMeta, which backends keep in columns) into bytes and back. Routes and
 // settings are stored as binary protobuf: they are the bulk of the data and
 // the reconciler reads all of them often. The small kinds are JSON.
+
+type namespaceData struct {
+	Explicit []string `json:"explicit,omitempty"`
+}
 
 type policyData struct {
 	Description string `json:"description,omitempty"`
@@ -45,13 +50,13 @@ type permissionData struct {
 func EncodeData(obj Object) ([]byte, error) {
 	switch o := obj.(type) {
 	case *Namespace:
-		return []byte("{}"), nil
+		return json.Marshal(namespaceData{o.Explicit})
 	case *Policy:
 		return json.Marshal(policyData{o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation})
 	case *Route:
-		return proto.MarshalOptions{Deterministic: true}.Marshal(o.Spec)
+		return encodeSpec(o.Spec, o.Explicit)
 	case *Settings:
-		return proto.MarshalOptions{Deterministic: true}.Marshal(o.Spec)
+		return encodeSpec(o.Spec, o.Explicit)
 	case *KeyPair:
 		return json.Marshal(keyPairData{string(o.Certificate)})
 	case *ServiceAccount:
@@ -76,14 +81,17 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	case nil:
 		return nil, fmt.Errorf("decode: unknown kind %q", k)
 	case *Namespace:
+		var d namespaceData
+		err = json.Unmarshal(data, &d)
+		o.Explicit = d.Explicit
 	case *Policy:
 		var d policyData
 		err = json.Unmarshal(data, &d)
 		o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation = d.Description, d.PPL, d.Enforced, d.Explanation, d.Remediation
 	case *Route:
-		err = proto.Unmarshal(data, o.Spec)
+		o.Explicit, err = decodeSpec(data, o.Spec)
 	case *Settings:
-		err = proto.Unmarshal(data, o.Spec)
+		o.Explicit, err = decodeSpec(data, o.Spec)
 	case *KeyPair:
 		var d keyPairData
 		err = json.Unmarshal(data, &d)
@@ -145,12 +153,15 @@ func Snapshot(obj Object) (string, error) {
 		doc["origin_ref"] = m.OriginRef
 	}
 	switch o := obj.(type) {
+	case *Namespace:
+		doc["spec"] = map[string]any{}
+		addExplicit(doc, o.Explicit)
 	case *Route:
-		if err := addProto(doc, o.Spec); err != nil {
+		if err := addProto(doc, o.Spec, o.Explicit); err != nil {
 			return "", err
 		}
 	case *Settings:
-		if err := addProto(doc, o.Spec); err != nil {
+		if err := addProto(doc, o.Spec, o.Explicit); err != nil {
 			return "", err
 		}
 	case *KeyPair:
@@ -170,11 +181,20 @@ func Snapshot(obj Object) (string, error) {
 	return string(out), nil
 }
 
-func addProto(doc map[string]any, m proto.Message) error {
+// addProto adds a spec and its explicit fields. An explicit field that
+// names a secret is listed with the secrets that were set, whose values
+// the log never holds.
+func addProto(doc map[string]any, m proto.Message, explicit []string) error {
 	m, secrets := withoutSecrets(m)
-	if len(secrets) > 0 {
-		doc["redacted"] = secrets
+	explicit, secretExplicit := withoutSecretPaths(m.ProtoReflect().Descriptor(), explicit)
+	for _, p := range secretExplicit {
+		secrets = append(secrets, "spec."+p)
 	}
+	if len(secrets) > 0 {
+		slices.Sort(secrets)
+		doc["redacted"] = slices.Compact(secrets)
+	}
+	addExplicit(doc, explicit)
 	raw, err := snapshotJSON.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("snapshot spec: %w", err)
@@ -187,6 +207,14 @@ func addProto(doc map[string]any, m proto.Message) error {
 	}
 	doc["spec"] = v
 	return nil
+}
+
+// addExplicit lists the fields the writer set explicitly to their zero
+// value, so that the log tells allow_websockets: false from unset.
+func addExplicit(doc map[string]any, explicit []string) {
+	if len(explicit) > 0 {
+		doc["explicit"] = explicit
+	}
 }
 
 // Diff returns a unified line diff from before to after and the number of

@@ -50,6 +50,32 @@ func RedactSecrets(m proto.Message) []string {
 	return paths
 }
 
+// Redact clears the secrets of a route or settings object in place: those
+// of its spec (RedactSecrets) and the explicit fields that name a secret,
+// which would tell a secret set to "" from one that is hidden. It returns
+// the paths of those that were set, sorted; nothing for other kinds.
+func Redact(obj Object) []string {
+	var spec proto.Message
+	var explicit *[]string
+	switch o := obj.(type) {
+	case *Route:
+		spec, explicit = o.Spec, &o.Explicit
+	case *Settings:
+		spec, explicit = o.Spec, &o.Explicit
+	default:
+		return nil
+	}
+	if spec == nil {
+		return nil
+	}
+	paths := RedactSecrets(spec)
+	var secret []string
+	*explicit, secret = withoutSecretPaths(spec.ProtoReflect().Descriptor(), *explicit)
+	paths = append(paths, secret...)
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
 // withoutSecrets returns a copy of m with every secret field cleared, and
 // the paths of the secret fields that were set, sorted.
 func withoutSecrets(m proto.Message) (proto.Message, []string) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -111,6 +112,10 @@ func Clone[T Object](o T) T { return o.clone().(T) }
 // Namespace is a node of the namespace tree.
 type Namespace struct {
 	ObjectMeta
+	// Explicit names the optional fields of the dashboard API's Namespace
+	// its writer set to their zero value (cluster_id ""), which a
+	// namespace cannot otherwise tell from unset (see explicit.go).
+	Explicit []string
 }
 
 // Policy is a named PPL document. An enforced policy applies to every route in
@@ -133,6 +138,11 @@ type Policy struct {
 type Route struct {
 	ObjectMeta
 	Spec *configpb.Route
+	// Explicit names the optional fields of the dashboard API's Route its
+	// writer set to their zero value where Spec cannot tell that from
+	// unset ("allow_websockets", "prefix", "session_recording.enabled"),
+	// sorted. Compilation never reads it (see explicit.go).
+	Explicit []string
 }
 
 // Settings is the one global settings object, id SettingsID, in the Global
@@ -140,6 +150,11 @@ type Route struct {
 type Settings struct {
 	ObjectMeta
 	Spec *configpb.Settings
+	// Explicit names the optional fields of the dashboard API's Settings
+	// its writer set to their zero value where Spec cannot tell that from
+	// unset ("authorize_service_url", "codec_type"), sorted (see
+	// explicit.go).
+	Explicit []string
 }
 
 // KeyPair is a certificate with its private key. The key is encrypted at rest
@@ -216,14 +231,20 @@ func (*KeyPair) Kind() Kind             { return KindKeyPair }
 func (*ServiceAccount) Kind() Kind      { return KindServiceAccount }
 func (*NamespacePermission) Kind() Kind { return KindNamespacePermission }
 
-func (n *Namespace) clone() Object { c := *n; return &c }
-func (p *Policy) clone() Object    { c := *p; return &c }
+func (n *Namespace) clone() Object {
+	c := *n
+	c.Explicit = slices.Clone(n.Explicit)
+	return &c
+}
+
+func (p *Policy) clone() Object { c := *p; return &c }
 
 func (r *Route) clone() Object {
 	c := *r
 	if r.Spec != nil {
 		c.Spec = proto.CloneOf(r.Spec)
 	}
+	c.Explicit = slices.Clone(r.Explicit)
 	return &c
 }
 
@@ -232,6 +253,7 @@ func (s *Settings) clone() Object {
 	if s.Spec != nil {
 		c.Spec = proto.CloneOf(s.Spec)
 	}
+	c.Explicit = slices.Clone(s.Explicit)
 	return &c
 }
 

@@ -42,7 +42,10 @@ func Validate(obj Object, now time.Time, create bool) error {
 	}
 	switch o := obj.(type) {
 	case *Namespace:
-		return validateName(k, m)
+		if err := validateName(k, m); err != nil {
+			return err
+		}
+		return normalizeExplicit(k, m.ID, &o.Explicit)
 	case *Policy:
 		return validatePolicy(o)
 	case *Route:
@@ -128,6 +131,9 @@ func validateRoute(r *Route) error {
 		}
 		seen[id] = i
 	}
+	if err := normalizeExplicit(KindRoute, r.ID, &r.Explicit); err != nil {
+		return err
+	}
 	return checkSize(KindRoute, r.ID, s)
 }
 
@@ -145,6 +151,9 @@ func validateSettings(s *Settings) error {
 	}
 	s.Spec.Id, s.Spec.NamespaceId, s.Spec.OriginatorId, s.Spec.Name = nil, nil, nil, nil
 	s.Spec.CreatedAt, s.Spec.ModifiedAt = nil, nil
+	if err := normalizeExplicit(KindSettings, s.ID, &s.Explicit); err != nil {
+		return err
+	}
 	return checkSize(KindSettings, s.ID, s.Spec)
 }
 

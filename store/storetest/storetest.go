@@ -37,6 +37,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Settings", testSettings},
 		{"Policies", testPolicies},
 		{"Routes", testRoutes},
+		{"Explicit", testExplicit},
 		{"KeyPairs", testKeyPairs},
 		{"ServiceAccounts", testServiceAccounts},
 		{"Permissions", testPermissions},

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Presence: an API may declare a field optional (explicit presence) where
+// the object the store keeps cannot tell its zero value from unset. The
+// dashboard API's Route has allow_websockets and prefix optional; in
+// pomerium.config.Route, the spec, they are a plain bool and string. A
+// client that sends allow_websockets: false must read it back set, one
+// that leaves it out must read it unset, so the object keeps beside its
+// spec which of those fields its writer set explicitly to their zero
+// value: Explicit, by path in the writer's message
+// ("allow_websockets", "session_recording.enabled"). Only the writer's
+// converters read it; compilation never does, so the records written to
+// the databroker are those of the spec alone.
+//
+// Explicit is kept out of the spec on purpose: the spec is also what the
+// ConfigService answers with, and its clients decode pomerium.config
+// messages with protojson, which refuses a field it does not know.
+
+// MaxExplicit bounds the number of explicit fields of an object.
+const MaxExplicit = 256
+
+// explicitField is the field number under which the binary encoding of a
+// route or settings object keeps its explicit fields, after the spec's own
+// fields. pomerium.config messages never use numbers from 1000: our
+// extensions take them, and TestExplicitFieldIsFree holds the spec
+// messages to leaving this one free.
+const explicitField protowire.Number = 1000
+
+// normalizeExplicit sorts the explicit fields of an object and drops
+// repeats, or names the first that is not a field path.
+func normalizeExplicit(k Kind, id string, paths *[]string) error {
+	if len(*paths) > MaxExplicit {
+		return invalid(k, id, "explicit", "names %d fields, at most %d allowed", len(*paths), MaxExplicit)
+	}
+	for _, p := range *paths {
+		if p == "" || len(p) > MaxNameLength || strings.ContainsFunc(p, func(r rune) bool {
+			return r != '.' && r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9')
+		}) {
+			return invalid(k, id, "explicit", "%q is not a field path such as session_recording.enabled", p)
+		}
+	}
+	if *paths != nil {
+		slices.Sort(*paths)
+		*paths = slices.Compact(*paths)
+	}
+	return nil
+}
+
+// encodeSpec encodes a spec and, after it, its explicit fields.
+func encodeSpec(spec proto.Message, explicit []string) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range explicit {
+		b = protowire.AppendTag(b, explicitField, protowire.BytesType)
+		b = protowire.AppendString(b, p)
+	}
+	return b, nil
+}
+
+// decodeSpec decodes what encodeSpec wrote into spec and returns the
+// explicit fields, which it takes out of the spec's unknown fields.
+func decodeSpec(data []byte, spec proto.Message) ([]string, error) {
+	if err := proto.Unmarshal(data, spec); err != nil {
+		return nil, err
+	}
+	m := spec.ProtoReflect()
+	unknown := m.GetUnknown()
+	if len(unknown) == 0 {
+		return nil, nil
+	}
+	var explicit []string
+	var rest []byte
+	for b := unknown; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, fmt.Errorf("unknown fields: %w", protowire.ParseError(n))
+		}
+		size := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if size < 0 {
+			return nil, fmt.Errorf("unknown field %d: %w", num, protowire.ParseError(size))
+		}
+		field := b[:n+size]
+		b = b[n+size:]
+		if num != explicitField || typ != protowire.BytesType {
+			rest = append(rest, field...)
+			continue
+		}
+		v, _ := protowire.ConsumeString(field[n:])
+		explicit = append(explicit, v)
+	}
+	m.SetUnknown(rest)
+	return explicit, nil
+}
+
+// secretPath reports whether an explicit field names a secret field of
+// md: the writers' messages name the fields they share with the spec as
+// the spec does.
+func secretPath(md protoreflect.MessageDescriptor, path string) bool {
+	names := strings.Split(path, ".")
+	for i, name := range names {
+		fd := md.Fields().ByName(protoreflect.Name(name))
+		switch {
+		case fd == nil:
+			return false
+		case IsSecret(fd):
+			return true
+		case i < len(names)-1 && fd.Message() == nil:
+			return false
+		}
+		md = fd.Message()
+	}
+	return false
+}
+
+// withoutSecretPaths splits the explicit fields of a spec of type md into
+// those that name no secret and those that do.
+func withoutSecretPaths(md protoreflect.MessageDescriptor, explicit []string) (kept, secret []string) {
+	for _, p := range explicit {
+		if secretPath(md, p) {
+			secret = append(secret, p)
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	return kept, secret
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+)
+
+// TestExplicitFieldIsFree: the number the encoding keeps explicit fields
+// under is no field of the specs, whose messages Pomerium defines.
+func TestExplicitFieldIsFree(t *testing.T) {
+	t.Parallel()
+	for _, m := range []proto.Message{&configpb.Route{}, &configpb.Settings{}} {
+		md := m.ProtoReflect().Descriptor()
+		if fd := md.Fields().ByNumber(protoreflect.FieldNumber(explicitField)); fd != nil {
+			t.Errorf("%s declares field %d (%s), which the store's encoding keeps explicit fields under", md.FullName(), explicitField, fd.Name())
+		}
+	}
+}
+
+// TestSpecEncoding: a route without explicit fields encodes as its spec
+// alone, byte for byte, so that rows written before explicit fields were
+// kept decode as they did; with them, the spec decodes unchanged (its own
+// unknown fields kept) and the fields come back in order.
+func TestSpecEncoding(t *testing.T) {
+	t.Parallel()
+	spec := &configpb.Route{From: "https://app.example.com", SetRequestHeaders: map[string]string{"b": "2", "a": "1"}}
+	spec.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 999, protowire.VarintType), 7))
+	plain, err := proto.MarshalOptions{Deterministic: true}.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := EncodeData(&Route{Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, plain) {
+		t.Errorf("a route without explicit fields encodes as %x, want its spec's %x", data, plain)
+	}
+	data, err = EncodeData(&Route{Spec: spec, Explicit: []string{"allow_websockets", "prefix"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := DecodeData(KindRoute, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := obj.(*Route)
+	if diff := cmp.Diff(spec, got.Spec, protocmp.Transform()); diff != "" {
+		t.Errorf("spec decoded (-want +got):\n%s", diff)
+	}
+	if !slices.Equal(got.Explicit, []string{"allow_websockets", "prefix"}) {
+		t.Errorf("explicit fields decoded: %q", got.Explicit)
+	}
+	if !bytes.Equal(got.Spec.ProtoReflect().GetUnknown(), spec.ProtoReflect().GetUnknown()) {
+		t.Errorf("unknown fields of the spec decoded: %x, want %x", got.Spec.ProtoReflect().GetUnknown(), spec.ProtoReflect().GetUnknown())
+	}
+}
+
+// TestRedactExplicit: an explicit field that names a secret goes with the
+// secrets, so that a reader who may not see them cannot tell a secret set
+// to "" from a hidden one.
+func TestRedactExplicit(t *testing.T) {
+	t.Parallel()
+	r := &Route{
+		Spec:     &configpb.Route{From: "https://app.example.com", IdpClientSecret: proto.String("s")},
+		Explicit: []string{"allow_websockets", "kubernetes_service_account_token", "mcp.server.upstream_oauth2.client_secret"},
+	}
+	hidden := Redact(r)
+	want := []string{"idp_client_secret", "kubernetes_service_account_token", "mcp.server.upstream_oauth2.client_secret"}
+	if !slices.Equal(hidden, want) {
+		t.Errorf("redacted %q, want %q", hidden, want)
+	}
+	if !slices.Equal(r.Explicit, []string{"allow_websockets"}) || r.Spec.IdpClientSecret != nil {
+		t.Errorf("after redaction: explicit %q, spec %v", r.Explicit, r.Spec)
+	}
+}

@@ -1,0 +1,89 @@
+package storetest
+
+import (
+	"encoding/json"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// testExplicit: the fields a writer set explicitly to their zero value
+// (Explicit of routes, settings and namespaces) come back from every read,
+// sorted and once each, beside a spec that is unchanged; a write replaces
+// them; the activity log lists them, and those naming a secret among the
+// secrets it redacts.
+func testExplicit(t *testing.T, newEnv newEnvFunc) {
+	subtest(t, "RoundTrip", newEnv, func(t *testing.T, f *fixture) {
+		spec := &configpb.Route{From: "https://app.example.com", To: []string{"https://a.internal"}, Description: proto.String("")}
+		r := newRoute(store.GlobalNamespaceID, "app", "")
+		r.Spec = proto.CloneOf(spec)
+		r.Explicit = []string{"session_recording.enabled", "allow_websockets", "prefix", "allow_websockets"}
+		r = put(f, r)
+		want := []string{"allow_websockets", "prefix", "session_recording.enabled"}
+		assertEqual(t, "explicit fields written", want, r.Explicit)
+		got := get[*store.Route](f, r.ID)
+		assertEqual(t, "explicit fields read back", want, got.Explicit)
+		assertEqual(t, "spec beside them", spec, got.Spec)
+		list, err := f.s.List(f.ctx, store.KindRoute, store.ListQuery{NamespaceID: store.GlobalNamespaceID})
+		if err != nil || len(list.Objects) != 1 {
+			t.Fatalf("list routes: %+v, %v", list, err)
+		}
+		assertEqual(t, "explicit fields listed", want, list.Objects[0].(*store.Route).Explicit)
+
+		s := newSettings("")
+		s.Explicit = []string{"codec_type", "authorize_service_url"}
+		put(f, s)
+		ns := newNamespace(store.GlobalNamespaceID, "team")
+		ns.Explicit = []string{"cluster_id"}
+		ns = put(f, ns)
+		state, err := f.s.Load(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "explicit fields of the settings loaded", []string{"authorize_service_url", "codec_type"}, state.Settings.Explicit)
+		for _, n := range state.Namespaces {
+			if n.ID == ns.ID {
+				assertEqual(t, "explicit fields of the namespace loaded", []string{"cluster_id"}, n.Explicit)
+			}
+		}
+		assertEqual(t, "explicit fields of the route loaded", want, state.Routes[0].Explicit)
+
+		got.Explicit = []string{"path"}
+		put(f, got)
+		assertEqual(t, "explicit fields replaced", []string{"path"}, get[*store.Route](f, r.ID).Explicit)
+		got.Explicit = nil
+		put(f, got)
+		if e := get[*store.Route](f, r.ID).Explicit; e != nil {
+			t.Errorf("explicit fields after a write without them: %q, want none", e)
+		}
+	})
+	subtest(t, "NotAPath", newEnv, func(t *testing.T, f *fixture) {
+		r := newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")
+		r.Explicit = []string{"allow websockets"}
+		f.rejectsPut(r, store.CodeInvalid, "explicit")
+		ns := newNamespace(store.GlobalNamespaceID, "team")
+		ns.Explicit = []string{""}
+		f.rejectsPut(ns, store.CodeInvalid, "explicit")
+	})
+	subtest(t, "Activity", newEnv, func(t *testing.T, f *fixture) {
+		r := newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")
+		r.Explicit = []string{"kubernetes_service_account_token", "allow_websockets"}
+		r = put(f, r)
+		page := activity(t, f, store.ActivityQuery{EntityID: r.ID})
+		if len(page.Entries) != 1 {
+			t.Fatalf("entries of %s: %d", r.ID, len(page.Entries))
+		}
+		var doc struct {
+			Explicit []string `json:"explicit"`
+			Redacted []string `json:"redacted"`
+		}
+		if err := json.Unmarshal([]byte(page.Entries[0].Snapshot), &doc); err != nil {
+			t.Fatal(err)
+		}
+		assertEqual(t, "explicit fields in the log", []string{"allow_websockets"}, doc.Explicit)
+		assertEqual(t, "redacted fields in the log", []string{"spec.kubernetes_service_account_token"}, doc.Redacted)
+	})
+}
