@@ -15,7 +15,7 @@
 //     SettingsInput.Through);
 //   - computes what is shown beside an object (sync status, the enforced
 //     policies that apply to a route, as compile.Enforced orders them) and
-//     hides the secrets the caller may not read (store.RedactSecrets);
+//     hides the secrets the caller may not read (store.Redact);
 //   - writes through the store on behalf of the caller, which records the
 //     change in the activity log with the caller's subject and surface.
 //

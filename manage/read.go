@@ -53,15 +53,19 @@ func getFor[T store.Object](ctx context.Context, a *App, c *Caller, act Action, 
 	return obj, nil
 }
 
-// prior reads the stored object an update writes (op.Object's id). For a
-// mirror, whose objects keep the id they have at their source, an id not
-// stored yet makes a create: found is then false and the write
-// create-only.
+// prior reads the stored object an update writes (op.Object's id), whose
+// explicit fields the update keeps when its writer states none
+// (keepExplicit). For a mirror, whose objects keep the id they have at
+// their source, an id not stored yet makes a create: found is then false
+// and the write create-only.
 func prior[T store.Object](ctx context.Context, a *App, c *Caller, op *store.PutOp, mirror bool) (old T, found bool, err error) {
 	old, err = get[T](ctx, a, c, "id", op.Object.GetObjectMeta().ID)
 	if mirror && CodeOf(err) == CodeNotFound {
 		op.CreateOnly = true
 		return old, false, nil
+	}
+	if err == nil {
+		keepExplicit(op.Object, old)
 	}
 	return old, err == nil, err
 }

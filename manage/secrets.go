@@ -21,13 +21,13 @@ func redacted(c *Caller, obj store.Object) (store.Object, []string) {
 			return obj, nil
 		}
 		cp := store.Clone(o)
-		return cp, store.RedactSecrets(cp.Spec)
+		return cp, store.Redact(cp)
 	case *store.Settings:
 		if o.Spec == nil || c.May(SeeSettingsSecrets, store.GlobalNamespaceID) {
 			return obj, nil
 		}
 		cp := store.Clone(o)
-		return cp, store.RedactSecrets(cp.Spec)
+		return cp, store.Redact(cp)
 	}
 	return obj, nil
 }

@@ -3,6 +3,7 @@ package manage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -30,6 +31,10 @@ type SettingsInput struct {
 	// the settings, is a stored spec after a trip through that message:
 	// the stored fields that do not survive it are kept (see RouteInput).
 	Through func(*configpb.Settings) (*configpb.Settings, error)
+	// Explicit names the optional fields of the writer's message it set to
+	// their zero value where Spec cannot tell that from unset
+	// (store.Settings.Explicit); nil keeps the stored ones (keepExplicit).
+	Explicit []string
 }
 
 // GetSettings reads the settings: View in the Global namespace, which
@@ -56,6 +61,8 @@ func (a *App) Branding(ctx context.Context) (*Settings, error) {
 	}
 	s := st.Spec
 	out := store.Clone(st)
+	// Every branding field has presence of its own: none is explicit.
+	out.Explicit = nil
 	out.Spec = &configpb.Settings{
 		PrimaryColor: s.PrimaryColor, SecondaryColor: s.SecondaryColor,
 		DarkmodePrimaryColor: s.DarkmodePrimaryColor, DarkmodeSecondaryColor: s.DarkmodeSecondaryColor,
@@ -72,6 +79,7 @@ func (a *App) SetSettings(ctx context.Context, c *Caller, in SettingsInput) (*Se
 		return nil, err
 	}
 	next := settingsObject(in.Spec)
+	next.Explicit = slices.Clone(in.Explicit)
 	if err := c.permit(EditSettings, store.GlobalNamespaceID); err != nil {
 		return nil, err
 	}
@@ -79,6 +87,7 @@ func (a *App) SetSettings(ctx context.Context, c *Caller, in SettingsInput) (*Se
 	if err != nil {
 		return nil, err
 	}
+	keepExplicit(next, old)
 	if in.Through != nil && old.Spec != nil {
 		keepUnexpressed(next.Spec, old.Spec, throughOf(in.Through, old.Spec))
 	}
