@@ -18,10 +18,11 @@ import (
 // explicitState is what a client of the dashboard API writes when it sets
 // every optional field without presence in Pomerium's records to its zero
 // value (allow_websockets false, prefix "", session_recording.enabled
-// false, …) beside fields that have presence there.
-func explicitState() *store.State {
-	return &store.State{
-		Namespaces: tree(),
+// false, …) beside fields that have presence there; with explicit, the
+// store keeps which ones it set, as it does since it keeps presence.
+func explicitState(explicit bool) *store.State {
+	st := &store.State{
+		Namespaces: append(tree(), namespace(testID('a', 9), nsGlobal, "no cluster")),
 		Routes: []*store.Route{
 			route(routeID(1), nsGlobal, "zeroes", &configpb.Route{
 				From: "https://zeroes.example.com", To: []string{"https://upstream.internal"},
@@ -34,6 +35,17 @@ func explicitState() *store.State {
 			InsecureServer:         new(false), LogLevel: new(""),
 		}},
 	}
+	if explicit {
+		st.Routes[0].Explicit = []string{
+			"allow_spdy", "allow_websockets", "kubernetes_service_account_token", "kubernetes_service_account_token_file",
+			"path", "prefix", "prefix_rewrite", "preserve_host_header", "regex", "regex_rewrite_pattern",
+			"regex_rewrite_substitution", "session_recording.enabled", "tls_downstream_server_name", "tls_skip_verify",
+			"tls_upstream_allow_renegotiation", "tls_upstream_server_name",
+		}
+		st.Settings.Explicit = []string{"authorize_service_url", "codec_type", "databroker_service_url"}
+		st.Namespaces[len(st.Namespaces)-1].Explicit = []string{"cluster_id"}
+	}
+	return st
 }
 
 // renderBytes lists the records of a result one a line, with their data
@@ -47,19 +59,23 @@ func renderBytes(res *Result) []byte {
 	return []byte(strings.Join(lines, "\n") + "\n")
 }
 
-// TestExplicitZeroesCompileAsBefore holds the records of explicitState to
-// the bytes the compiler wrote for it before the console kept which fields
-// a client set explicitly (testdata/explicit.golden). The file is never
-// rewritten: a difference is a change to what Pomerium receives.
+// TestExplicitZeroesCompileAsBefore holds the records of explicitState,
+// with and without the fields the store keeps as explicit, to the bytes
+// the compiler wrote for it before the console kept them
+// (testdata/explicit.golden): they are the console's own and never reach
+// Pomerium. The file is never rewritten: a difference is a change to what
+// Pomerium receives.
 func TestExplicitZeroesCompileAsBefore(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join("testdata", "explicit.golden")
-	got := renderBytes(Compile(explicitState()))
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
-		t.Fatalf("records differ from %s (-want +got):\n%s", path, diff)
+	for _, explicit := range []bool{false, true} {
+		got := renderBytes(Compile(explicitState(explicit)))
+		if diff := gocmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("explicit %v: records differ from %s (-want +got):\n%s", explicit, path, diff)
+		}
 	}
 }

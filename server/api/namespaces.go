@@ -54,6 +54,7 @@ func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.S
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
+	ns.Explicit = convert.NamespaceExplicit(req.Msg.GetNamespace(), ns)
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err

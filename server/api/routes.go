@@ -118,7 +118,8 @@ func (s *routes) MoveRoutes(ctx context.Context, req *connect.Request[pb.MoveRou
 }
 
 // routeIn converts a route of a request, named field there, for the use
-// cases; an update keeps the stored fields the message cannot hold.
+// cases, with the optional fields it set to a zero value the spec cannot
+// hold; an update keeps the stored fields the message cannot hold.
 func routeIn(r *pb.Route, field string) (manage.RouteInput, error) {
 	conv, err := convert.RouteToStore(r)
 	if err != nil {
@@ -127,6 +128,7 @@ func routeIn(r *pb.Route, field string) (manage.RouteInput, error) {
 		}
 		return manage.RouteInput{}, err
 	}
+	conv.Explicit = convert.RouteExplicit(r, conv)
 	return manage.RouteInput{Route: conv, Through: convert.RouteThrough}, nil
 }
 

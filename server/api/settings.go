@@ -46,7 +46,8 @@ func (s *settings) SetSettings(ctx context.Context, req *connect.Request[pb.SetS
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: req.Msg.ExpectedVersion, Through: convert.SettingsThrough})
+	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: req.Msg.ExpectedVersion,
+		Through: convert.SettingsThrough, Explicit: convert.SettingsExplicit(req.Msg.GetSettings(), spec)})
 	if err != nil {
 		return nil, s.fail(ctx, err, settingsFields)
 	}

@@ -7,7 +7,8 @@ import (
 
 // NamespaceToStore converts a namespace of the API: parent_id is the
 // namespace it lives in. The counts and the timestamps the store keeps are
-// ignored.
+// ignored. NamespaceExplicit says which of its optional fields the result
+// cannot hold.
 func NamespaceToStore(n *pb.Namespace) (*store.Namespace, error) {
 	if n.GetClusterId() != "" {
 		return nil, fieldErrorf("namespace.cluster_id", "is not supported: the console manages one Pomerium deployment, whose namespaces belong to no cluster")
@@ -17,6 +18,13 @@ func NamespaceToStore(n *pb.Namespace) (*store.Namespace, error) {
 		NamespaceID: n.ParentId,
 		Name:        n.Name,
 	}}, nil
+}
+
+// NamespaceExplicit returns the optional fields of n set to a zero value
+// that stored, what NamespaceToStore made of n, cannot hold (cluster_id
+// ""): what the store keeps beside it (store.Namespace.Explicit).
+func NamespaceExplicit(n *pb.Namespace, stored *store.Namespace) []string {
+	return explicitZeroes(n, NamespaceFromStore(&store.Namespace{ObjectMeta: stored.ObjectMeta}, 0, 0))
 }
 
 // NamespaceFromStore converts a stored namespace for the API, with the
@@ -32,6 +40,7 @@ func NamespaceFromStore(n *store.Namespace, routeCount, policyCount int64) *pb.N
 		PolicyCount: policyCount,
 	}
 	out.Version, out.SyncStatus = Meta(n.ObjectMeta, nil)
+	restoreExplicit(out, n.Explicit)
 	return out
 }
 

@@ -55,7 +55,8 @@ var (
 // RouteToStore converts a route of the API into the store's desired state:
 // its identity into ObjectMeta, the rest into the spec. The fields
 // routeUnconverted lists are ignored, or refused where it says so; any other
-// input that cannot be represented is a *FieldError.
+// input that cannot be represented is a *FieldError. RouteExplicit says
+// which of its optional fields the result cannot hold.
 func RouteToStore(r *pb.Route) (*store.Route, error) {
 	spec := &configpb.Route{}
 	if err := routeIn.copy(spec, r); err != nil {
@@ -89,10 +90,18 @@ func RouteToStore(r *pb.Route) (*store.Route, error) {
 	}, nil
 }
 
+// RouteExplicit returns the optional fields of r set to a zero value that
+// stored, what RouteToStore made of r, cannot hold: what the store keeps
+// beside it (store.Route.Explicit).
+func RouteExplicit(r *pb.Route, stored *store.Route) []string {
+	return explicitZeroes(r, RouteFromStore(&store.Route{Spec: stored.Spec}, nil))
+}
+
 // RouteFromStore converts a stored route for the API, with the reconciler's
-// finding about it (nil: none yet; see Meta). The computed fields
-// (namespace_name, policy_names, enforced_policy_ids, enforced_policy_names)
-// are left to the caller. Spec fields the API has no place for are left out.
+// finding about it (nil: none yet; see Meta), its explicit fields set to
+// their zero value. The computed fields (namespace_name, policy_names,
+// enforced_policy_ids, enforced_policy_names) are left to the caller. Spec
+// fields the API has no place for are left out.
 func RouteFromStore(r *store.Route, st *store.ObjectStatus) *pb.Route {
 	out := &pb.Route{
 		Id:          r.ID,
@@ -110,6 +119,7 @@ func RouteFromStore(r *store.Route, st *store.ObjectStatus) *pb.Route {
 	out.To = upstreamsFromStore(s.To, s.LoadBalancingWeights)
 	out.Redirect = redirectFromStore(s.Redirect)
 	out.JwtGroupsFilter = jwtGroupsFilterFromStore(s.JwtGroupsFilter, s.JwtGroupsFilterInferFromPpl)
+	restoreExplicit(out, r.Explicit)
 	return out
 }
 

@@ -82,6 +82,7 @@ var (
 // store.Settings object, whose identity the store owns. The fields
 // settingsUnconverted lists are ignored, or refused where it says so; any
 // other input that cannot be represented is a *FieldError.
+// SettingsExplicit says which of its optional fields the spec cannot hold.
 func SettingsToStore(s *pb.Settings) (*configpb.Settings, error) {
 	spec := &configpb.Settings{}
 	if err := settingsIn.copy(spec, s); err != nil {
@@ -110,8 +111,9 @@ func SettingsToStore(s *pb.Settings) (*configpb.Settings, error) {
 }
 
 // SettingsFromStore converts the stored settings for the API, with the
-// reconciler's finding about them (nil: none yet; see Meta). Spec fields the
-// API has no place for are left out.
+// reconciler's finding about them (nil: none yet; see Meta), their explicit
+// fields set to their zero value. Spec fields the API has no place for are
+// left out.
 func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
 	out := &pb.Settings{Id: s.ID, ModifiedAt: timestamp(s.ModifiedAt)}
 	out.Version, out.SyncStatus = Meta(s.ObjectMeta, st)
@@ -131,7 +133,16 @@ func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
 	out.McpAllowedAsMetadataDomains = stringListFromStore(spec.McpAllowedAsMetadataDomains)
 	out.McpAllowedClientIdDomains = stringListFromStore(spec.McpAllowedClientIdDomains)
 	out.CodecType = codecTypeFromStore(spec.CodecType)
+	restoreExplicit(out, s.Explicit)
 	return out
+}
+
+// SettingsExplicit returns the optional fields of s set to a zero value
+// that spec, what SettingsToStore made of s, cannot hold
+// (authorize_service_url "", codec_type CODEC_TYPE_UNKNOWN): what the
+// store keeps beside it (store.Settings.Explicit).
+func SettingsExplicit(s *pb.Settings, spec *configpb.Settings) []string {
+	return explicitZeroes(s, SettingsFromStore(&store.Settings{Spec: spec}, nil))
 }
 
 // SettingsThrough is a stored spec after a trip through the API's

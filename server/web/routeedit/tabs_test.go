@@ -40,9 +40,8 @@ func TestEditTabChangesOnlyItsFields(t *testing.T) {
 		want   func(*pb.Route)
 	}{
 		{"general", map[string]string{"description": "Changed", "pass_identity_headers": "", "allow_spdy": ""},
-			// Pomerium's records hold allow_spdy as a plain bool: false reads
-			// back as unset.
-			func(r *pb.Route) { r.Description, r.PassIdentityHeaders, r.AllowSpdy = new("Changed"), nil, nil }},
+			// Unchecking a set flag makes it false, which reads back set.
+			func(r *pb.Route) { r.Description, r.PassIdentityHeaders, r.AllowSpdy = new("Changed"), nil, new(false) }},
 		{"matchers", map[string]string{"prefix_rewrite": "/v1", "regex_rewrite_pattern": "", "regex_rewrite_substitution": ""},
 			func(r *pb.Route) {
 				r.PrefixRewrite, r.RegexRewritePattern, r.RegexRewriteSubstitution = new("/v1"), nil, nil
@@ -54,7 +53,7 @@ func TestEditTabChangesOnlyItsFields(t *testing.T) {
 				r.SetRequestHeaders, r.KubernetesServiceAccountToken = map[string]string{"X-C": "3"}, nil
 			}},
 		{"tls", map[string]string{"tls_skip_verify": "", "tls_client_key_pair_id": ""},
-			func(r *pb.Route) { r.TlsSkipVerify, r.TlsClientKeyPairId = nil, nil }},
+			func(r *pb.Route) { r.TlsSkipVerify, r.TlsClientKeyPairId = new(false), nil }},
 		{"lb", map[string]string{"weight_1": "7", "health_checks": ""},
 			func(r *pb.Route) { r.To[1], r.HealthChecks = "http://app2.internal:8080,7", nil }},
 	} {

@@ -29,6 +29,9 @@ func (s *screen) setRoute(r *http.Request, route *pb.Route, expected int64) (*ma
 	case err != nil:
 		return nil, fmt.Errorf("convert the route: %w", err)
 	}
+	// The editor's route holds the fields it did not change as it read
+	// them, with their presence: those set to a zero value stay set.
+	conv.Explicit = convert.RouteExplicit(route, conv)
 	in := manage.RouteInput{Route: conv, ExpectedVersion: &expected, Through: convert.RouteThrough}
 	return s.d.App.SetRoute(r.Context(), ui.ViewerFrom(r.Context()).Caller(), in)
 }
