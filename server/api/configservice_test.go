@@ -141,6 +141,13 @@ func TestConfigServiceRouteLifecycle(t *testing.T) {
 		if r.GetIdpClientSecret() != "s3cret" || r.PassIdentityHeaders == nil || r.Description == nil {
 			t.Fatalf("route lost a field it was sent: %v", r)
 		}
+		log, err := e.store.Activity(e.ctx, store.ActivityQuery{EntityID: r.GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log.Entries) != 1 || log.Entries[0].Origin != store.OriginAPI || log.Entries[0].Subject == "" {
+			t.Fatalf("activity of the created route %+v, want one entry of origin api naming the caller", log.Entries)
+		}
 		got, err := c.GetRoute(e.ctx, &configpb.GetRouteRequest{Id: r.GetId()})
 		if err != nil {
 			t.Fatal(err)
