@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/hack/pomeriumtest"
+)
+
+var (
+	// pomerium is Pomerium's databroker, which each test has to itself.
+	pomerium *pomeriumtest.Databroker
+	// pg serves the databases of the runs with the PostgreSQL store.
+	pg *pgtest.Server
+	// binary is the console built for the package's tests.
+	binary string
+)
+
+func TestMain(m *testing.M) { os.Exit(pomeriumtest.Main(withConsole{m}, &pomerium)) }
+
+// withConsole builds the console and runs the tests with the package's
+// PostgreSQL server.
+type withConsole struct{ m *testing.M }
+
+func (w withConsole) Run() int {
+	dir, err := os.MkdirTemp("", "pomerium-console-e2e-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory; nothing to do about it
+	binary = filepath.Join(dir, "pomerium-console")
+	if err := build(binary); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	return pgtest.Main(w.m, &pg)
+}
+
+// build builds the console binary. It leaves out make build's -trimpath,
+// which would compile every dependency again instead of reusing what the
+// build cache holds from compiling the tests.
+func build(out string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/pomerium-console/pomerium-console/cmd/pomerium-console")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the console: %w\n%s", err, b)
+	}
+	return nil
+}
