@@ -20,13 +20,14 @@ run: build ## Start the console with no configuration: embedded store in .run/, 
 	$(BIN) serve --data-dir $(RUN_DIR) --bind-addr 127.0.0.1:8701 --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
 
 .PHONY: test
-test: deps assets check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server and Chromium).
+test: deps assets check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server, Chromium and Pomerium).
 	$(GO) test -count=1 -v ./... 2>&1 | hack/test-summary.sh
 
 .PHONY: deps
-deps: ## Install what the tests need on Debian (PostgreSQL, Chromium).
+deps: ## Install what the tests need on Debian (PostgreSQL, Chromium) and check Pomerium's dbserver and configcheck beside the repository.
 	hack/install-postgres.sh
 	hack/install-chromium.sh
+	hack/check-pomerium.sh
 
 .PHONY: assets
 assets: ## Fetch the pinned htmx (embedded) and axe-core (browser tests) with npm, by server/web/npm's lockfile.
