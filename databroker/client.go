@@ -128,7 +128,9 @@ func (c *Client) ServerInfo(ctx context.Context) (*pb.ServerInfoResponse, error)
 }
 
 // Put writes records in as few requests as fit under the message limit and
-// returns the stored records (with their new versions), in order.
+// returns the databroker's answer, in order: the stored records with their
+// new versions, and deletes as they were sent (Pomerium answers a delete
+// without a version; the version it took shows in the Sync stream).
 func (c *Client) Put(ctx context.Context, records []*pb.Record) ([]*pb.Record, error) {
 	out := make([]*pb.Record, 0, len(records))
 	err := c.PutEach(ctx, records, func(rec *pb.Record) { out = append(out, rec) })

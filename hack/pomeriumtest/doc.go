@@ -12,13 +12,13 @@
 //
 // One databroker per test package is the intended use:
 //
-//	var real *pomeriumtest.Databroker
+//	var pomerium *pomeriumtest.Databroker
 //
-//	func TestMain(m *testing.M) { os.Exit(pomeriumtest.Main(m, &real)) }
+//	func TestMain(m *testing.M) { os.Exit(pomeriumtest.Main(m, &pomerium)) }
 //
 //	func TestSomething(t *testing.T) {
 //		t.Parallel()
-//		real.Exclusive(t) // empty, under a new server version, for t alone
+//		pomerium.Exclusive(t) // empty, under a new server version, for t alone
 //		...
 //	}
 //
