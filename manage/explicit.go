@@ -16,22 +16,8 @@ import (
 // always state them, empty when there are none, so that its clients clear
 // what they leave out.
 func keepExplicit(next, stored store.Object) {
-	n, s := explicitOf(next), explicitOf(stored)
+	n, s := store.ExplicitOf(next), store.ExplicitOf(stored)
 	if n != nil && s != nil && *n == nil {
 		*n = slices.Clone(*s)
 	}
-}
-
-// explicitOf is where an object keeps its explicit fields; nil for a kind
-// that has none.
-func explicitOf(obj store.Object) *[]string {
-	switch o := obj.(type) {
-	case *store.Route:
-		return &o.Explicit
-	case *store.Settings:
-		return &o.Explicit
-	case *store.Namespace:
-		return &o.Explicit
-	}
-	return nil
 }

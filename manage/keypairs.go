@@ -37,6 +37,9 @@ type KeyPairUpdate struct {
 	PrivateKey []byte
 	// ExpectedVersion, when set, is the version the caller read.
 	ExpectedVersion *int64
+	// Explicit names the optional fields of the writer's message it set to
+	// their zero value (store.KeyPair.Explicit); nil keeps the stored ones.
+	Explicit []string
 }
 
 // GetKeyPair reads a key pair the caller may view.
@@ -148,6 +151,9 @@ func (a *App) UpdateKeyPair(ctx context.Context, c *Caller, u KeyPairUpdate) (*K
 		kp.Certificate = slices.Clone(u.Certificate)
 	}
 	kp.PrivateKey = slices.Clone(u.PrivateKey)
+	if u.Explicit != nil {
+		kp.Explicit = slices.Clone(u.Explicit)
+	}
 	version, err := pin(u.ExpectedVersion, kp)
 	if err != nil {
 		return nil, err

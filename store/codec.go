@@ -22,15 +22,17 @@ type namespaceData struct {
 }
 
 type policyData struct {
-	Description string `json:"description,omitempty"`
-	PPL         string `json:"ppl"`
-	Enforced    bool   `json:"enforced,omitempty"`
-	Explanation string `json:"explanation,omitempty"`
-	Remediation string `json:"remediation,omitempty"`
+	Description string   `json:"description,omitempty"`
+	PPL         string   `json:"ppl"`
+	Enforced    bool     `json:"enforced,omitempty"`
+	Explanation string   `json:"explanation,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	Explicit    []string `json:"explicit,omitempty"`
 }
 
 type keyPairData struct {
-	Certificate string `json:"certificate"`
+	Certificate string   `json:"certificate"`
+	Explicit    []string `json:"explicit,omitempty"`
 }
 
 type serviceAccountData struct {
@@ -52,13 +54,13 @@ func EncodeData(obj Object) ([]byte, error) {
 	case *Namespace:
 		return json.Marshal(namespaceData{o.Explicit})
 	case *Policy:
-		return json.Marshal(policyData{o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation})
+		return json.Marshal(policyData{o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation, o.Explicit})
 	case *Route:
 		return encodeSpec(o.Spec, o.Explicit)
 	case *Settings:
 		return encodeSpec(o.Spec, o.Explicit)
 	case *KeyPair:
-		return json.Marshal(keyPairData{string(o.Certificate)})
+		return json.Marshal(keyPairData{string(o.Certificate), o.Explicit})
 	case *ServiceAccount:
 		d := serviceAccountData{UserID: o.UserID, Description: o.Description}
 		if !o.ExpiresAt.IsZero() {
@@ -88,6 +90,7 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 		var d policyData
 		err = json.Unmarshal(data, &d)
 		o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation = d.Description, d.PPL, d.Enforced, d.Explanation, d.Remediation
+		o.Explicit = d.Explicit
 	case *Route:
 		o.Explicit, err = decodeSpec(data, o.Spec)
 	case *Settings:
@@ -95,7 +98,7 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	case *KeyPair:
 		var d keyPairData
 		err = json.Unmarshal(data, &d)
-		o.Certificate = []byte(d.Certificate)
+		o.Certificate, o.Explicit = []byte(d.Certificate), d.Explicit
 	case *ServiceAccount:
 		var d serviceAccountData
 		err = json.Unmarshal(data, &d)
@@ -153,9 +156,6 @@ func Snapshot(obj Object) (string, error) {
 		doc["origin_ref"] = m.OriginRef
 	}
 	switch o := obj.(type) {
-	case *Namespace:
-		doc["spec"] = map[string]any{}
-		addExplicit(doc, o.Explicit)
 	case *Route:
 		if err := addProto(doc, o.Spec, o.Explicit); err != nil {
 			return "", err
@@ -167,8 +167,15 @@ func Snapshot(obj Object) (string, error) {
 	case *KeyPair:
 		doc["certificate"] = string(o.Certificate)
 		doc["has_private_key"] = o.HasPrivateKey || len(o.PrivateKey) > 0
+		addExplicit(doc, o.Explicit)
 	default:
-		data, err := EncodeData(obj)
+		// The explicit fields go beside the spec, as for every kind.
+		plain := obj.clone()
+		if explicit := ExplicitOf(plain); explicit != nil {
+			addExplicit(doc, *explicit)
+			*explicit = nil
+		}
+		data, err := EncodeData(plain)
 		if err != nil {
 			return "", err
 		}
@@ -188,7 +195,7 @@ func addProto(doc map[string]any, m proto.Message, explicit []string) error {
 	m, secrets := withoutSecrets(m)
 	explicit, secretExplicit := withoutSecretPaths(m.ProtoReflect().Descriptor(), explicit)
 	for _, p := range secretExplicit {
-		secrets = append(secrets, "spec."+p)
+		secrets = append(secrets, "spec."+fieldOf(p))
 	}
 	if len(secrets) > 0 {
 		slices.Sort(secrets)

@@ -17,10 +17,15 @@ import (
 // client that sends allow_websockets: false must read it back set, one
 // that leaves it out must read it unset, so the object keeps beside its
 // spec which of those fields its writer set explicitly to their zero
-// value: Explicit, by path in the writer's message
-// ("allow_websockets", "session_recording.enabled"). Only the writer's
-// converters read it; compilation never does, so the records written to
-// the databroker are those of the spec alone.
+// value: Explicit, each named by the writer's message and the path in it
+// ("pomerium.dashboard.Route:session_recording.enabled"), so that a reader
+// of another message, whose field of that name may mean something else,
+// passes it over. Policies and key pairs keep them for
+// pomerium.config.Policy and KeyPair, whose optional fields (description,
+// enforced, key) are plain Go fields here. Only the writers' converters
+// read them, and the writer of an object states them for its message;
+// compilation never does, so the records written to the databroker are
+// those of the spec alone.
 //
 // Explicit is kept out of the spec on purpose: the spec is also what the
 // ConfigService answers with, and its clients decode pomerium.config
@@ -36,17 +41,38 @@ const MaxExplicit = 256
 // messages to leaving this one free.
 const explicitField protowire.Number = 1000
 
+// ExplicitOf is where an object keeps its explicit fields; nil for a kind
+// that keeps none.
+func ExplicitOf(obj Object) *[]string {
+	switch o := obj.(type) {
+	case *Namespace:
+		return &o.Explicit
+	case *Policy:
+		return &o.Explicit
+	case *Route:
+		return &o.Explicit
+	case *Settings:
+		return &o.Explicit
+	case *KeyPair:
+		return &o.Explicit
+	}
+	return nil
+}
+
 // normalizeExplicit sorts the explicit fields of an object and drops
-// repeats, or names the first that is not a field path.
+// repeats, or names the first that is not a field path, with or without
+// the message it is a path of.
 func normalizeExplicit(k Kind, id string, paths *[]string) error {
 	if len(*paths) > MaxExplicit {
 		return invalid(k, id, "explicit", "names %d fields, at most %d allowed", len(*paths), MaxExplicit)
 	}
 	for _, p := range *paths {
-		if p == "" || len(p) > MaxNameLength || strings.ContainsFunc(p, func(r rune) bool {
-			return r != '.' && r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9')
-		}) {
-			return invalid(k, id, "explicit", "%q is not a field path such as session_recording.enabled", p)
+		message, path, qualified := strings.Cut(p, ":")
+		if !qualified {
+			message, path = "", p
+		}
+		if path == "" || len(p) > MaxNameLength || qualified && !isName(message, true) || !isName(path, false) {
+			return invalid(k, id, "explicit", "%q is not a field path such as pomerium.dashboard.Route:session_recording.enabled", p)
 		}
 	}
 	if *paths != nil {
@@ -104,11 +130,27 @@ func decodeSpec(data []byte, spec proto.Message) ([]string, error) {
 	return explicit, nil
 }
 
+// fieldOf is the path of an explicit field without its message.
+func fieldOf(explicit string) string {
+	if _, path, qualified := strings.Cut(explicit, ":"); qualified {
+		return path
+	}
+	return explicit
+}
+
+// isName reports whether s is a dotted protobuf name: of fields (lower
+// case) or of a message (any case).
+func isName(s string, message bool) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r != '.' && r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9') && (!message || r < 'A' || r > 'Z')
+	})
+}
+
 // secretPath reports whether an explicit field names a secret field of
 // md: the writers' messages name the fields they share with the spec as
 // the spec does.
-func secretPath(md protoreflect.MessageDescriptor, path string) bool {
-	names := strings.Split(path, ".")
+func secretPath(md protoreflect.MessageDescriptor, explicit string) bool {
+	names := strings.Split(fieldOf(explicit), ".")
 	for i, name := range names {
 		fd := md.Fields().ByName(protoreflect.Name(name))
 		switch {

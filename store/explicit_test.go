@@ -72,14 +72,17 @@ func TestRedactExplicit(t *testing.T) {
 	t.Parallel()
 	r := &Route{
 		Spec:     &configpb.Route{From: "https://app.example.com", IdpClientSecret: proto.String("s")},
-		Explicit: []string{"allow_websockets", "kubernetes_service_account_token", "mcp.server.upstream_oauth2.client_secret"},
+		Explicit: []string{
+			"pomerium.dashboard.Route:allow_websockets", "pomerium.dashboard.Route:kubernetes_service_account_token",
+			"mcp.server.upstream_oauth2.client_secret",
+		},
 	}
 	hidden := Redact(r)
 	want := []string{"idp_client_secret", "kubernetes_service_account_token", "mcp.server.upstream_oauth2.client_secret"}
 	if !slices.Equal(hidden, want) {
 		t.Errorf("redacted %q, want %q", hidden, want)
 	}
-	if !slices.Equal(r.Explicit, []string{"allow_websockets"}) || r.Spec.IdpClientSecret != nil {
+	if !slices.Equal(r.Explicit, []string{"pomerium.dashboard.Route:allow_websockets"}) || r.Spec.IdpClientSecret != nil {
 		t.Errorf("after redaction: explicit %q, spec %v", r.Explicit, r.Spec)
 	}
 }

@@ -71,7 +71,9 @@ func Redact(obj Object) []string {
 	paths := RedactSecrets(spec)
 	var secret []string
 	*explicit, secret = withoutSecretPaths(spec.ProtoReflect().Descriptor(), *explicit)
-	paths = append(paths, secret...)
+	for _, p := range secret {
+		paths = append(paths, fieldOf(p))
+	}
 	slices.Sort(paths)
 	return slices.Compact(paths)
 }

@@ -128,6 +128,10 @@ type Policy struct {
 	Enforced    bool
 	Explanation string
 	Remediation string
+	// Explicit names the optional fields of pomerium.config.Policy its
+	// writer set to their zero value (description "", enforced false),
+	// which the fields above cannot tell from unset (see explicit.go).
+	Explicit []string
 }
 
 // Route is a route of the proxy. Spec carries the route fields of
@@ -168,6 +172,10 @@ type KeyPair struct {
 	PrivateKey []byte
 	// HasPrivateKey says whether a key is stored, even when it is not returned.
 	HasPrivateKey bool
+	// Explicit names the optional fields of pomerium.config.KeyPair its
+	// writer set to their zero value (key: no key), which the fields
+	// above cannot tell from unset (see explicit.go).
+	Explicit []string
 }
 
 // ServiceAccount is an identity for automation. Its tokens are signed by the
@@ -237,7 +245,11 @@ func (n *Namespace) clone() Object {
 	return &c
 }
 
-func (p *Policy) clone() Object { c := *p; return &c }
+func (p *Policy) clone() Object {
+	c := *p
+	c.Explicit = slices.Clone(p.Explicit)
+	return &c
+}
 
 func (r *Route) clone() Object {
 	c := *r
@@ -261,6 +273,7 @@ func (k *KeyPair) clone() Object {
 	c := *k
 	c.Certificate = append([]byte(nil), k.Certificate...)
 	c.PrivateKey = append([]byte(nil), k.PrivateKey...)
+	c.Explicit = slices.Clone(k.Explicit)
 	return &c
 }
 

@@ -40,12 +40,14 @@ func Validate(obj Object, now time.Time, create bool) error {
 	if m.ID != "" && !ValidID(m.ID) {
 		return invalid(k, m.ID, "id", "must be a UUID such as 123e4567-e89b-12d3-a456-426614174000")
 	}
-	switch o := obj.(type) {
-	case *Namespace:
-		if err := validateName(k, m); err != nil {
+	if explicit := ExplicitOf(obj); explicit != nil {
+		if err := normalizeExplicit(k, m.ID, explicit); err != nil {
 			return err
 		}
-		return normalizeExplicit(k, m.ID, &o.Explicit)
+	}
+	switch o := obj.(type) {
+	case *Namespace:
+		return validateName(k, m)
 	case *Policy:
 		return validatePolicy(o)
 	case *Route:
@@ -131,9 +133,6 @@ func validateRoute(r *Route) error {
 		}
 		seen[id] = i
 	}
-	if err := normalizeExplicit(KindRoute, r.ID, &r.Explicit); err != nil {
-		return err
-	}
 	return checkSize(KindRoute, r.ID, s)
 }
 
@@ -151,9 +150,6 @@ func validateSettings(s *Settings) error {
 	}
 	s.Spec.Id, s.Spec.NamespaceId, s.Spec.OriginatorId, s.Spec.Name = nil, nil, nil, nil
 	s.Spec.CreatedAt, s.Spec.ModifiedAt = nil, nil
-	if err := normalizeExplicit(KindSettings, s.ID, &s.Explicit); err != nil {
-		return err
-	}
 	return checkSize(KindSettings, s.ID, s.Spec)
 }
 

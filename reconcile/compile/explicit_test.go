@@ -36,16 +36,24 @@ func explicitState(explicit bool) *store.State {
 		}},
 	}
 	if explicit {
-		st.Routes[0].Explicit = []string{
+		st.Routes[0].Explicit = qualified("pomerium.dashboard.Route",
 			"allow_spdy", "allow_websockets", "kubernetes_service_account_token", "kubernetes_service_account_token_file",
 			"path", "prefix", "prefix_rewrite", "preserve_host_header", "regex", "regex_rewrite_pattern",
 			"regex_rewrite_substitution", "session_recording.enabled", "tls_downstream_server_name", "tls_skip_verify",
-			"tls_upstream_allow_renegotiation", "tls_upstream_server_name",
-		}
-		st.Settings.Explicit = []string{"authorize_service_url", "codec_type", "databroker_service_url"}
-		st.Namespaces[len(st.Namespaces)-1].Explicit = []string{"cluster_id"}
+			"tls_upstream_allow_renegotiation", "tls_upstream_server_name")
+		st.Settings.Explicit = qualified("pomerium.dashboard.Settings", "authorize_service_url", "codec_type", "databroker_service_url")
+		st.Namespaces[len(st.Namespaces)-1].Explicit = qualified("pomerium.dashboard.Namespace", "cluster_id")
 	}
 	return st
+}
+
+// qualified names the fields of message.
+func qualified(message string, paths ...string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = message + ":" + p
+	}
+	return out
 }
 
 // renderBytes lists the records of a result one a line, with their data
@@ -77,5 +85,16 @@ func TestExplicitZeroesCompileAsBefore(t *testing.T) {
 		if diff := gocmp.Diff(string(want), string(got)); diff != "" {
 			t.Errorf("explicit %v: records differ from %s (-want +got):\n%s", explicit, path, diff)
 		}
+	}
+	// Policies and key pairs keep explicit fields of their own, for
+	// pomerium.config messages: their records are those of before too.
+	st := explicitState(false)
+	st.Policies = []*store.Policy{policy(policyID(1), nsGlobal, "zeroes", allowAll, false)}
+	st.KeyPairs = []*store.KeyPair{keyPair(keyPairID(1), nsGlobal, "no key", readTestdata(t, "ca.pem"), nil)}
+	plain := renderBytes(Compile(st))
+	st.Policies[0].Explicit = qualified("pomerium.config.Policy", "description", "enforced", "explanation", "remediation")
+	st.KeyPairs[0].Explicit = qualified("pomerium.config.KeyPair", "key")
+	if diff := gocmp.Diff(string(plain), string(renderBytes(Compile(st)))); diff != "" {
+		t.Errorf("explicit fields of policies and key pairs change their records (-without +with):\n%s", diff)
 	}
 }

@@ -27,6 +27,15 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// nonZero is v for an optional field: nil at its zero value.
+func nonZero[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
 // stamp is t as a timestamp, nil for the zero time.
 func stamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
@@ -98,14 +107,17 @@ func configRouteOfStore(o store.Object) protoreflect.Message {
 
 // configPolicyOut is a policy as ConfigService returns it: its PPL in
 // source_ppl, never Rego, which the console neither keeps nor generates.
+// An optional field at its zero value is set when its writer set it
+// (Explicit).
 func configPolicyOut(p *manage.Policy) *configpb.Policy {
 	out := &configpb.Policy{
 		Id: ptr(p.ID), NamespaceId: ptr(p.NamespaceID), Name: ptr(p.Name),
 		OriginatorId: ptr(string(p.Origin)),
-		Description:  ptr(p.Description), Enforced: ptr(p.Enforced),
-		SourcePpl: ptr(p.PPL), Explanation: ptr(p.Explanation), Remediation: ptr(p.Remediation),
+		Description:  nonZero(p.Description), Enforced: nonZero(p.Enforced),
+		SourcePpl: ptr(p.PPL), Explanation: nonZero(p.Explanation), Remediation: nonZero(p.Remediation),
 		CreatedAt: stamp(p.CreatedAt), ModifiedAt: stamp(p.ModifiedAt),
 	}
+	convert.RestoreExplicit(out, p.Explicit)
 	if p.NamespaceName != "" {
 		out.NamespaceName = ptr(p.NamespaceName)
 	}
@@ -145,6 +157,7 @@ func configPolicyIn(p *configpb.Policy, namespace string) (*store.Policy, error)
 	if err != nil {
 		return nil, renamedFieldError(err, map[string]string{"policy.ppl": "policy.source_ppl"})
 	}
+	out.Explicit = convert.ExplicitZeroes(p, configPolicyOut(&manage.Policy{Policy: out}))
 	return out, nil
 }
 
@@ -168,12 +181,25 @@ func configKeyPairOut(kp *manage.KeyPair, key []byte) *configpb.KeyPair {
 	if key != nil {
 		out.Key = bytes.Clone(key)
 	}
+	if !kp.HasPrivateKey {
+		// The one optional field a key pair keeps at its zero value is its
+		// key, sent as none; once a key is stored that no longer holds.
+		convert.RestoreExplicit(out, kp.Explicit)
+	}
 	if certs, err := store.ParseCertificates(kp.Certificate); err == nil {
 		for _, c := range certs {
 			out.CertificateInfo = append(out.CertificateInfo, compile.CertificateInfo(c))
 		}
 	}
 	return out
+}
+
+// keyPairExplicit is what the store keeps as explicit of a key pair sent
+// as in and written as kp: its key, when sent as none.
+func keyPairExplicit(in *configpb.KeyPair, kp *store.KeyPair) []string {
+	kp = store.Clone(kp)
+	kp.HasPrivateKey = len(kp.PrivateKey) > 0
+	return convert.ExplicitZeroes(in, configKeyPairOut(&manage.KeyPair{KeyPair: kp}, kp.PrivateKey))
 }
 
 // configKeyPairOfStore is a stored key pair as the filters of ListKeyPairs
@@ -228,6 +254,7 @@ func configSettingsOut(st *manage.Settings) *configpb.Settings {
 	out.Id, out.NamespaceId = ptr(st.ID), ptr(st.NamespaceID)
 	out.OriginatorId = ptr(string(st.Origin))
 	out.CreatedAt, out.ModifiedAt = stamp(st.CreatedAt), stamp(st.ModifiedAt)
+	convert.RestoreExplicit(out, st.Explicit)
 	return out
 }
 
@@ -238,6 +265,13 @@ func configSettingsIn(s *configpb.Settings) *configpb.Settings {
 	spec.Id, spec.NamespaceId, spec.ClusterId, spec.OriginatorId, spec.Name = nil, nil, nil, nil, nil
 	spec.CreatedAt, spec.ModifiedAt = nil, nil
 	return spec
+}
+
+// settingsExplicit is what the store keeps as explicit of settings sent as
+// in, whose spec is spec: the optional fields it sent as their zero value
+// that the console keeps no value of (name, cluster_id).
+func settingsExplicit(in, spec *configpb.Settings) []string {
+	return convert.ExplicitZeroes(in, configSettingsOut(&manage.Settings{Settings: &store.Settings{Spec: spec}}))
 }
 
 // applyMask copies the fields of src that mask names into dst, a message

@@ -348,10 +348,12 @@ func (s *configService) CreateKeyPair(ctx context.Context, req *connect.Request[
 	if err != nil {
 		return nil, err
 	}
-	kp, err := s.app.CreateKeyPair(ctx, c, &store.KeyPair{
+	create := &store.KeyPair{
 		ObjectMeta:  store.ObjectMeta{ID: in.GetId(), NamespaceID: orDefault(in.GetNamespaceId(), orGlobal(ns)), Name: in.GetName()},
 		Certificate: in.GetCertificate(), PrivateKey: in.GetKey(),
-	})
+	}
+	create.Explicit = keyPairExplicit(in, create)
+	kp, err := s.app.CreateKeyPair(ctx, c, create)
 	if err != nil {
 		return nil, s.fail(ctx, err, configKeyPairFields)
 	}
@@ -403,6 +405,7 @@ func (s *configService) UpdateKeyPair(ctx context.Context, req *connect.Request[
 	kp, err := s.app.UpdateKeyPair(ctx, u.c, manage.KeyPairUpdate{
 		ID: u.old.ID, Name: ptr(u.in.GetName()), Certificate: u.in.GetCertificate(), PrivateKey: u.in.GetKey(),
 		ExpectedVersion: ptr(u.old.Version),
+		Explicit:        keyPairExplicit(u.in, &store.KeyPair{ObjectMeta: u.old.ObjectMeta, PrivateKey: u.in.GetKey()}),
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err, configKeyPairFields)
@@ -586,7 +589,8 @@ func (s *configService) UpdateSettings(ctx context.Context, req *connect.Request
 		}
 		in = merged
 	}
-	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: configSettingsIn(in), ExpectedVersion: settingsVersion(old)})
+	spec := configSettingsIn(in)
+	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: settingsVersion(old), Explicit: settingsExplicit(in, spec)})
 	if err != nil {
 		return nil, s.fail(ctx, err, configSettingsFields)
 	}

@@ -30,17 +30,19 @@ func (p fieldPath) String() string {
 	return strings.Join(names, ".")
 }
 
-// dashboardPackage is the package whose messages the walk enters; the
-// console's additions (pomerium.console.v1, fields from 1000) are output.
+// dashboardPackage is the package of the dashboard API's messages.
 const dashboardPackage = "pomerium.dashboard"
 
 // optionalFields lists every field declared optional in md and in the
-// messages of the API it holds, at any depth.
+// messages of its package it holds, at any depth. Other packages (the
+// console's additions in pomerium.console.v1, the well-known types) and
+// fields from 1000 (the console's additions) are output only.
 func optionalFields(md protoreflect.MessageDescriptor) []fieldPath {
 	var out []fieldPath
+	pkg := md.ParentFile().Package()
 	var walk func(md protoreflect.MessageDescriptor, at fieldPath, seen []protoreflect.FullName)
 	walk = func(md protoreflect.MessageDescriptor, at fieldPath, seen []protoreflect.FullName) {
-		if md.ParentFile().Package() != dashboardPackage || slices.Contains(seen, md.FullName()) {
+		if md.ParentFile().Package() != pkg || slices.Contains(seen, md.FullName()) {
 			return
 		}
 		seen = append(seen, md.FullName())
@@ -114,9 +116,13 @@ func present(m proto.Message, p fieldPath) bool {
 	return r.Has(p[len(p)-1])
 }
 
-// presenceDriver writes the objects of one message of the API and reads
+// presenceDriver writes the objects of one message of an API and reads
 // them back in every way the API reads them.
 type presenceDriver struct {
+	// filled are the optional fields the server fills in every object it
+	// answers with (its id, its namespace, where it came from, what is
+	// computed from other fields), by path: they are always set.
+	filled []string
 	// base is a valid object that sets no optional field; n makes it
 	// unique among those of one test.
 	base func(n int) proto.Message
@@ -135,85 +141,141 @@ func idOf(m proto.Message) string {
 	return m.ProtoReflect().Get(m.ProtoReflect().Descriptor().Fields().ByName("id")).String()
 }
 
+// calls are an API's calls on the objects of one message, typed.
+type calls[T proto.Message] struct {
+	filled []string
+	base   func(n int) T
+	// set creates an object without an id and replaces one with.
+	set func(ctx context.Context, m T) (T, error)
+	// get reads an object; list reads the objects among which it is.
+	get  func(ctx context.Context, id string) (T, error)
+	list func(ctx context.Context, m T) ([]T, error)
+	// getName and listName name the calls, as reads does.
+	getName, listName string
+}
+
+// driver is a presenceDriver making these calls; its activity log is
+// read through activity.
+func (c calls[T]) driver(activity activityAPI) presenceDriver {
+	return presenceDriver{
+		filled: c.filled,
+		base:   func(n int) proto.Message { return c.base(n) },
+		write:  func(ctx context.Context, m proto.Message) (proto.Message, error) { return c.set(ctx, m.(T)) },
+		reads: func(ctx context.Context, id string) (map[string]proto.Message, error) {
+			got, err := c.get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			views := map[string]proto.Message{c.getName: got}
+			if c.list != nil {
+				all, err := c.list(ctx, got)
+				if err != nil {
+					return nil, err
+				}
+				views[c.listName] = only(all, id)
+			}
+			return views, nil
+		},
+		logged: func(ctx context.Context, id string) (string, error) { return lastSnapshot(ctx, activity, id) },
+	}
+}
+
 // presenceDrivers are the writable objects of the API whose messages have
 // optional fields, by full name.
 func (e *env) presenceDrivers(transport string) map[protoreflect.FullName]presenceDriver {
 	token := e.adminToken()
 	routes, settings := e.routeAPI(transport, token), e.settingsAPI(transport, token)
-	namespaces, activity := e.namespaceAPI(transport, token), e.activityAPI(transport, token)
-	logged := func(ctx context.Context, id string) (string, error) {
-		res, err := activity.list(ctx, &pb.ListActivityLogEntriesRequest{EntityId: &id, Limit: new(int64(1))})
-		if err != nil || len(res.Entries) == 0 {
-			return "", fmt.Errorf("the activity log of %s: %d entries, %w", id, len(res.GetEntries()), err)
-		}
-		return res.Entries[0].EntityData, nil
-	}
-	drivers := map[protoreflect.FullName]presenceDriver{
-		"pomerium.dashboard.Route": {
-			base: func(n int) proto.Message {
+	namespaces, accounts := e.namespaceAPI(transport, token), e.serviceAccountAPI(transport, token)
+	activity := e.activityAPI(transport, token)
+	return map[protoreflect.FullName]presenceDriver{
+		"pomerium.dashboard.Route": calls[*pb.Route]{
+			base: func(n int) *pb.Route {
 				return newRoute(store.GlobalNamespaceID, fmt.Sprint("route-", n), fmt.Sprintf("https://r%d.example.com", n))
 			},
-			write: func(ctx context.Context, m proto.Message) (proto.Message, error) {
-				res, err := routes.set(ctx, &pb.SetRouteRequest{Route: m.(*pb.Route)})
+			set: func(ctx context.Context, r *pb.Route) (*pb.Route, error) {
+				res, err := routes.set(ctx, &pb.SetRouteRequest{Route: r})
 				return res.GetRoute(), err
 			},
-			reads: func(ctx context.Context, id string) (map[string]proto.Message, error) {
-				got, err := routes.get(ctx, &pb.GetRouteRequest{Id: id})
-				if err != nil {
-					return nil, err
-				}
-				list, err := routes.list(ctx, &pb.ListRoutesRequest{Namespace: store.GlobalNamespaceID, Query: new(got.Route.Name)})
-				if err != nil {
-					return nil, err
-				}
-				return map[string]proto.Message{"GetRoute": got.Route, "ListRoutes": only(list.Routes, id)}, nil
+			get: func(ctx context.Context, id string) (*pb.Route, error) {
+				res, err := routes.get(ctx, &pb.GetRouteRequest{Id: id})
+				return res.GetRoute(), err
 			},
-		},
-		"pomerium.dashboard.Settings": {
-			base: func(int) proto.Message { return &pb.Settings{} },
-			write: func(ctx context.Context, m proto.Message) (proto.Message, error) {
-				res, err := settings.set(ctx, &pb.SetSettingsRequest{Settings: m.(*pb.Settings)})
+			list: func(ctx context.Context, r *pb.Route) ([]*pb.Route, error) {
+				res, err := routes.list(ctx, &pb.ListRoutesRequest{Namespace: store.GlobalNamespaceID, Query: new(r.Name)})
+				return res.GetRoutes(), err
+			},
+			getName: "GetRoute", listName: "ListRoutes",
+		}.driver(activity),
+		"pomerium.dashboard.Settings": calls[*pb.Settings]{
+			base: func(int) *pb.Settings { return &pb.Settings{} },
+			set: func(ctx context.Context, s *pb.Settings) (*pb.Settings, error) {
+				res, err := settings.set(ctx, &pb.SetSettingsRequest{Settings: s})
 				return res.GetSettings(), err
 			},
-			reads: func(ctx context.Context, _ string) (map[string]proto.Message, error) {
-				got, err := settings.get(ctx, &pb.GetSettingsRequest{})
-				return map[string]proto.Message{"GetSettings": got.GetSettings()}, err
+			get: func(ctx context.Context, _ string) (*pb.Settings, error) {
+				res, err := settings.get(ctx, &pb.GetSettingsRequest{})
+				return res.GetSettings(), err
 			},
-		},
-		"pomerium.dashboard.Namespace": {
-			base: func(n int) proto.Message {
+			getName: "GetSettings",
+		}.driver(activity),
+		"pomerium.dashboard.Namespace": calls[*pb.Namespace]{
+			base: func(n int) *pb.Namespace {
 				return &pb.Namespace{ParentId: store.GlobalNamespaceID, Name: fmt.Sprint("namespace-", n)}
 			},
-			write: func(ctx context.Context, m proto.Message) (proto.Message, error) {
-				res, err := namespaces.set(ctx, &pb.SetNamespaceRequest{Namespace: m.(*pb.Namespace)})
+			set: func(ctx context.Context, ns *pb.Namespace) (*pb.Namespace, error) {
+				res, err := namespaces.set(ctx, &pb.SetNamespaceRequest{Namespace: ns})
 				return res.GetNamespace(), err
 			},
-			reads: func(ctx context.Context, id string) (map[string]proto.Message, error) {
-				got, err := namespaces.get(ctx, &pb.GetNamespaceRequest{Id: id})
-				if err != nil {
-					return nil, err
-				}
-				list, err := namespaces.list(ctx, &pb.ListNamespacesRequest{})
-				if err != nil {
-					return nil, err
-				}
-				return map[string]proto.Message{"GetNamespace": got.Namespace, "ListNamespaces": only(list.Namespaces, id)}, nil
+			get: func(ctx context.Context, id string) (*pb.Namespace, error) {
+				res, err := namespaces.get(ctx, &pb.GetNamespaceRequest{Id: id})
+				return res.GetNamespace(), err
 			},
-		},
+			list: func(ctx context.Context, _ *pb.Namespace) ([]*pb.Namespace, error) {
+				res, err := namespaces.list(ctx, &pb.ListNamespacesRequest{})
+				return res.GetNamespaces(), err
+			},
+			getName: "GetNamespace", listName: "ListNamespaces",
+		}.driver(activity),
+		"pomerium.dashboard.PomeriumServiceAccount": calls[*pb.PomeriumServiceAccount]{
+			// The user an account acts as is its own id when none is chosen.
+			filled: []string{"user_id"},
+			base: func(int) *pb.PomeriumServiceAccount {
+				return &pb.PomeriumServiceAccount{NamespaceId: new(store.GlobalNamespaceID)}
+			},
+			set: func(ctx context.Context, sa *pb.PomeriumServiceAccount) (*pb.PomeriumServiceAccount, error) {
+				res, err := accounts.set(ctx, &pb.SetPomeriumServiceAccountRequest{ServiceAccount: sa})
+				return res.GetServiceAccount(), err
+			},
+			get: func(ctx context.Context, id string) (*pb.PomeriumServiceAccount, error) {
+				res, err := accounts.get(ctx, &pb.GetPomeriumServiceAccountRequest{Id: id})
+				return res.GetServiceAccount(), err
+			},
+			list: func(ctx context.Context, _ *pb.PomeriumServiceAccount) ([]*pb.PomeriumServiceAccount, error) {
+				res, err := accounts.list(ctx, &pb.ListPomeriumServiceAccountsRequest{Namespace: store.GlobalNamespaceID})
+				return res.GetServiceAccounts(), err
+			},
+			getName: "GetPomeriumServiceAccount", listName: "ListPomeriumServiceAccounts",
+		}.driver(activity),
 	}
-	for name, d := range drivers {
-		d.logged = logged
-		drivers[name] = d
+}
+
+// lastSnapshot is the snapshot the activity log took of an object at its
+// last write.
+func lastSnapshot(ctx context.Context, activity activityAPI, id string) (string, error) {
+	res, err := activity.list(ctx, &pb.ListActivityLogEntriesRequest{EntityId: &id, Limit: new(int64(1))})
+	if err != nil || len(res.Entries) == 0 {
+		return "", fmt.Errorf("the activity log of %s: %d entries, %w", id, len(res.GetEntries()), err)
 	}
-	return drivers
+	return res.Entries[0].EntityData, nil
 }
 
 // presencePending are the writable objects whose optional fields do not
 // keep their presence yet, with why.
 var presencePending = map[protoreflect.FullName]string{
 	"pomerium.dashboard.PomeriumServiceAccount": "description and originator_id set to \"\" read back unset: " +
-		"the store's account does not keep them as explicit (store.Route.Explicit and its kin) and " +
+		"the store's account keeps no explicit fields (store.Route.Explicit and its kin) and " +
 		"manage.SetServiceAccount rebuilds the account from the stored one",
+	"pomerium.config.ServiceAccount": "description set to \"\" reads back unset, as for pomerium.dashboard.PomeriumServiceAccount",
 }
 
 // only is the object with an id among those of a list; nil if it is not
@@ -250,33 +312,38 @@ func TestOptionalFieldsKeepPresence(t *testing.T) {
 					t.Errorf("%s has optional fields %v and no driver in this test", md.FullName(), optionalFields(md))
 					continue
 				}
-				t.Run(string(md.Name()), func(t *testing.T) {
-					n := 0
-					unique := func() proto.Message { n++; return d.base(n) }
-					checkUnset(t, e.ctx, d, unique(), optionalFields(md))
-					for _, p := range optionalFields(md) {
-						t.Run(p.String(), func(t *testing.T) { checkPresence(t, e.ctx, d, unique(), p) })
-					}
-				})
+				t.Run(string(md.Name()), func(t *testing.T) { checkObject(t, e.ctx, d, md) })
 			}
 		})
 	}
 }
 
-// checkUnset writes an object that sets no optional field and requires
-// every one of them unset wherever it is read.
-func checkUnset(t *testing.T, ctx context.Context, d presenceDriver, in proto.Message, paths []fieldPath) {
-	t.Helper()
-	got, err := d.write(ctx, in)
+// checkObject checks every optional field of the objects of one message
+// (checkPresence), and that an object setting none but those its base
+// needs reads back every other unset. The fields the server fills are
+// always set.
+func checkObject(t *testing.T, ctx context.Context, d presenceDriver, md protoreflect.MessageDescriptor) {
+	n := 0
+	unique := func() proto.Message { n++; return d.base(n) }
+	base := unique()
+	got, err := d.write(ctx, base)
 	if err != nil {
 		t.Fatalf("write an object without optional fields: %v", err)
 	}
 	views := readAll(t, ctx, d, got)
-	for _, p := range paths {
+	for _, p := range optionalFields(md) {
+		if slices.Contains(d.filled, p.String()) {
+			continue
+		}
 		for way, m := range views {
-			if present(m, p) {
+			if !present(base, p) && present(m, p) {
 				t.Errorf("%s: %s is set though the client never set it: %v", way, p, m)
 			}
+		}
+	}
+	for _, p := range optionalFields(md) {
+		if !slices.Contains(d.filled, p.String()) {
+			t.Run(p.String(), func(t *testing.T) { checkPresence(t, ctx, d, unique(), p) })
 		}
 	}
 }
@@ -287,9 +354,10 @@ func checkPresence(t *testing.T, ctx context.Context, d presenceDriver, in proto
 	setZero(in, p)
 	got, err := d.write(ctx, in)
 	if err != nil {
-		if codeOf(err) == connect.CodeInvalidArgument && strings.Contains(err.Error(), "."+p.String()+": ") {
-			// The value is refused, naming the field: the client learns
-			// that it cannot have it, which is not a loss of presence.
+		if codeOf(err) == connect.CodeInvalidArgument && namesPath(err, p) {
+			// The value is refused, naming the field or a message on the
+			// way to it: the client learns that it cannot have it, which
+			// is not a loss of presence.
 			t.Logf("the zero value is refused: %v", err)
 			return
 		}
@@ -320,6 +388,17 @@ func checkPresence(t *testing.T, ctx context.Context, d presenceDriver, in proto
 	if cleared := snapshot(t, ctx, d, got); cleared == logged {
 		t.Errorf("the activity log's snapshot is the same with %s set and cleared:\n%s", p, logged)
 	}
+}
+
+// namesPath reports whether an error names the field at p, or a message
+// on the way to it ("route.policies: inline policies are not supported").
+func namesPath(err error, p fieldPath) bool {
+	for i := range p {
+		if strings.Contains(err.Error(), "."+p[:i+1].String()+": ") {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot is what the activity log took of an object at its last write.

@@ -20,9 +20,9 @@ func testExplicit(t *testing.T, newEnv newEnvFunc) {
 		spec := &configpb.Route{From: "https://app.example.com", To: []string{"https://a.internal"}, Description: proto.String("")}
 		r := newRoute(store.GlobalNamespaceID, "app", "")
 		r.Spec = proto.CloneOf(spec)
-		r.Explicit = []string{"session_recording.enabled", "allow_websockets", "prefix", "allow_websockets"}
+		r.Explicit = []string{"pomerium.dashboard.Route:session_recording.enabled", "allow_websockets", "prefix", "allow_websockets"}
 		r = put(f, r)
-		want := []string{"allow_websockets", "prefix", "session_recording.enabled"}
+		want := []string{"allow_websockets", "pomerium.dashboard.Route:session_recording.enabled", "prefix"}
 		assertEqual(t, "explicit fields written", want, r.Explicit)
 		got := get[*store.Route](f, r.ID)
 		assertEqual(t, "explicit fields read back", want, got.Explicit)
@@ -62,15 +62,17 @@ func testExplicit(t *testing.T, newEnv newEnvFunc) {
 	})
 	subtest(t, "NotAPath", newEnv, func(t *testing.T, f *fixture) {
 		r := newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")
-		r.Explicit = []string{"allow websockets"}
-		f.rejectsPut(r, store.CodeInvalid, "explicit")
+		for _, bad := range []string{"allow websockets", "", "pomerium.dashboard.Route:", ":prefix", "Route:Prefix", "a:b:c"} {
+			r.Explicit = []string{bad}
+			f.rejectsPut(r, store.CodeInvalid, "explicit")
+		}
 		ns := newNamespace(store.GlobalNamespaceID, "team")
 		ns.Explicit = []string{""}
 		f.rejectsPut(ns, store.CodeInvalid, "explicit")
 	})
 	subtest(t, "Activity", newEnv, func(t *testing.T, f *fixture) {
 		r := newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")
-		r.Explicit = []string{"kubernetes_service_account_token", "allow_websockets"}
+		r.Explicit = []string{"pomerium.dashboard.Route:kubernetes_service_account_token", "pomerium.dashboard.Route:allow_websockets"}
 		r = put(f, r)
 		page := activity(t, f, store.ActivityQuery{EntityID: r.ID})
 		if len(page.Entries) != 1 {
@@ -83,7 +85,7 @@ func testExplicit(t *testing.T, newEnv newEnvFunc) {
 		if err := json.Unmarshal([]byte(page.Entries[0].Snapshot), &doc); err != nil {
 			t.Fatal(err)
 		}
-		assertEqual(t, "explicit fields in the log", []string{"allow_websockets"}, doc.Explicit)
+		assertEqual(t, "explicit fields in the log", []string{"pomerium.dashboard.Route:allow_websockets"}, doc.Explicit)
 		assertEqual(t, "redacted fields in the log", []string{"spec.kubernetes_service_account_token"}, doc.Redacted)
 	})
 }

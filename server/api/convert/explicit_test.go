@@ -26,7 +26,9 @@ func TestRouteExplicit(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := RouteExplicit(in, r)
-	if want := []string{"allow_websockets", "prefix", "session_recording.enabled"}; !slices.Equal(got, want) {
+	if want := []string{
+		"pomerium.dashboard.Route:allow_websockets", "pomerium.dashboard.Route:prefix", "pomerium.dashboard.Route:session_recording.enabled",
+	}; !slices.Equal(got, want) {
 		t.Errorf("explicit %q, want %q", got, want)
 	}
 	r.Explicit = got
@@ -41,13 +43,17 @@ func TestRouteExplicit(t *testing.T) {
 // TestRestoreExplicitYieldsToTheStore: an explicit field whose way no
 // longer leads to it is passed over: a message on the way that is gone is
 // not made again, another member of a oneof is not replaced, a field that
-// is set keeps its value, and a path that names nothing is ignored.
+// is set keeps its value, and a path that names nothing is ignored; so is
+// one of another message, whose field of that name is another's.
 func TestRestoreExplicitYieldsToTheStore(t *testing.T) {
 	t.Parallel()
 	r := &store.Route{
 		Spec: &configpb.Route{From: "https://app.example.com", AllowSpdy: true, Mcp: &configpb.MCP{Mode: &configpb.MCP_Client{Client: &configpb.MCPClient{}}}},
 		Explicit: []string{
-			"allow_spdy", "session_recording.enabled", "mcp.server.path", "no_such_field", "from.nested", "to",
+			"pomerium.dashboard.Route:allow_spdy", "pomerium.dashboard.Route:session_recording.enabled",
+			"pomerium.dashboard.Route:mcp.server.path", "pomerium.dashboard.Route:no_such_field",
+			"pomerium.dashboard.Route:from.nested", "pomerium.dashboard.Route:to",
+			"pomerium.config.Route:allow_websockets", "description",
 		},
 	}
 	want := &pb.Route{From: "https://app.example.com", AllowSpdy: new(true), Mcp: &pb.MCP{Mode: &pb.MCP_Client{Client: &pb.MCPClient{}}}}

@@ -24,7 +24,7 @@ func NamespaceToStore(n *pb.Namespace) (*store.Namespace, error) {
 // that stored, what NamespaceToStore made of n, cannot hold (cluster_id
 // ""): what the store keeps beside it (store.Namespace.Explicit).
 func NamespaceExplicit(n *pb.Namespace, stored *store.Namespace) []string {
-	return explicitZeroes(n, NamespaceFromStore(&store.Namespace{ObjectMeta: stored.ObjectMeta}, 0, 0))
+	return ExplicitZeroes(n, NamespaceFromStore(&store.Namespace{ObjectMeta: stored.ObjectMeta}, 0, 0))
 }
 
 // NamespaceFromStore converts a stored namespace for the API, with the
@@ -40,7 +40,7 @@ func NamespaceFromStore(n *store.Namespace, routeCount, policyCount int64) *pb.N
 		PolicyCount: policyCount,
 	}
 	out.Version, out.SyncStatus = Meta(n.ObjectMeta, nil)
-	restoreExplicit(out, n.Explicit)
+	RestoreExplicit(out, n.Explicit)
 	return out
 }
 

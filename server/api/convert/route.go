@@ -94,7 +94,7 @@ func RouteToStore(r *pb.Route) (*store.Route, error) {
 // stored, what RouteToStore made of r, cannot hold: what the store keeps
 // beside it (store.Route.Explicit).
 func RouteExplicit(r *pb.Route, stored *store.Route) []string {
-	return explicitZeroes(r, RouteFromStore(&store.Route{Spec: stored.Spec}, nil))
+	return ExplicitZeroes(r, RouteFromStore(&store.Route{Spec: stored.Spec}, nil))
 }
 
 // RouteFromStore converts a stored route for the API, with the reconciler's
@@ -119,7 +119,7 @@ func RouteFromStore(r *store.Route, st *store.ObjectStatus) *pb.Route {
 	out.To = upstreamsFromStore(s.To, s.LoadBalancingWeights)
 	out.Redirect = redirectFromStore(s.Redirect)
 	out.JwtGroupsFilter = jwtGroupsFilterFromStore(s.JwtGroupsFilter, s.JwtGroupsFilterInferFromPpl)
-	restoreExplicit(out, r.Explicit)
+	RestoreExplicit(out, r.Explicit)
 	return out
 }
 

@@ -133,7 +133,7 @@ func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
 	out.McpAllowedAsMetadataDomains = stringListFromStore(spec.McpAllowedAsMetadataDomains)
 	out.McpAllowedClientIdDomains = stringListFromStore(spec.McpAllowedClientIdDomains)
 	out.CodecType = codecTypeFromStore(spec.CodecType)
-	restoreExplicit(out, s.Explicit)
+	RestoreExplicit(out, s.Explicit)
 	return out
 }
 
@@ -142,7 +142,7 @@ func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
 // (authorize_service_url "", codec_type CODEC_TYPE_UNKNOWN): what the
 // store keeps beside it (store.Settings.Explicit).
 func SettingsExplicit(s *pb.Settings, spec *configpb.Settings) []string {
-	return explicitZeroes(s, SettingsFromStore(&store.Settings{Spec: spec}, nil))
+	return ExplicitZeroes(s, SettingsFromStore(&store.Settings{Spec: spec}, nil))
 }
 
 // SettingsThrough is a stored spec after a trip through the API's
