@@ -103,6 +103,7 @@ func startConsole(t *testing.T, store storeConfig) *console {
 			c.dumpLog()
 		}
 	})
+	probe := &http.Client{Timeout: 2 * time.Second}
 	wait.Until(t, "serve ready (/readyz)", time.Minute, func() (bool, string) {
 		select {
 		case <-c.done:
@@ -110,7 +111,7 @@ func startConsole(t *testing.T, store storeConfig) *console {
 			t.Fatalf("serve exited during start-up: %v", c.err)
 		default:
 		}
-		res, err := http.Get("http://" + c.metrics + "/readyz")
+		res, err := probe.Get("http://" + c.metrics + "/readyz")
 		if err != nil {
 			return false, err.Error()
 		}
