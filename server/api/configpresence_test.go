@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -158,5 +159,68 @@ func TestConfigOptionalFieldsKeepPresence(t *testing.T) {
 				t.Run(string(md.Name()), func(t *testing.T) { checkObject(t, e.ctx, drivers[md.FullName()], md) })
 			}
 		})
+	}
+}
+
+// TestPresenceAcrossAPIs: what one API sets explicitly survives a write
+// through the other, which cannot express it; what the dashboard API
+// leaves out of a route it writes back is cleared. ConfigService's
+// answers, which its clients decode with protojson, carry nothing of the
+// dashboard's explicit fields.
+func TestPresenceAcrossAPIs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	token := e.adminToken()
+	dash, cs := e.routeAPI("grpc", token), e.configClient("connect-json", token)
+
+	set, err := dash.set(e.ctx, &pb.SetRouteRequest{Route: &pb.Route{
+		NamespaceId: store.GlobalNamespaceID, Name: "app", From: "https://app.example.com", To: []string{"https://app.internal"},
+		AllowWebsockets: new(false), Prefix: new(""),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := set.Route.Id
+	// Through ConfigService, as the Terraform provider updates: read, then
+	// replace without a mask.
+	read, err := cs.GetRoute(e.ctx, &configpb.GetRouteRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read.Route.ProtoReflect().GetUnknown()) > 0 {
+		t.Errorf("ConfigService answers with fields its clients do not know: %x", read.Route.ProtoReflect().GetUnknown())
+	}
+	read.Route.StatName = proto.String("")
+	if _, err := cs.UpdateRoute(e.ctx, &configpb.UpdateRouteRequest{Route: read.Route}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := dash.get(e.ctx, &pb.GetRouteRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Route.AllowWebsockets == nil || got.Route.Prefix == nil {
+		t.Fatalf("after an update through ConfigService the dashboard reads allow_websockets %v, prefix %v, want both set",
+			got.Route.AllowWebsockets, got.Route.Prefix)
+	}
+	// Back through the dashboard API, which has no stat_name with presence:
+	// renaming keeps it; leaving out allow_websockets clears it.
+	got.Route.Name, got.Route.AllowWebsockets = "renamed", nil
+	if _, err := dash.set(e.ctx, &pb.SetRouteRequest{Route: got.Route}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := cs.GetRoute(e.ctx, &configpb.GetRouteRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Route.GetName() != "renamed" || again.Route.StatName == nil {
+		t.Errorf("after a rename through the dashboard ConfigService reads name %q, stat_name %v, want renamed and stat_name set",
+			again.Route.GetName(), again.Route.StatName)
+	}
+	got, err = dash.get(e.ctx, &pb.GetRouteRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Route.AllowWebsockets != nil || got.Route.Prefix == nil {
+		t.Errorf("the dashboard reads allow_websockets %v, prefix %v, want it cleared and prefix still set", got.Route.AllowWebsockets, got.Route.Prefix)
 	}
 }
