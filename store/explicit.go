@@ -22,10 +22,9 @@ import (
 // of another message, whose field of that name may mean something else,
 // passes it over. Policies and key pairs keep them for
 // pomerium.config.Policy and KeyPair, whose optional fields (description,
-// enforced, key) are plain Go fields here. Only the writers' converters
-// read them, and the writer of an object states them for its message;
-// compilation never does, so the records written to the databroker are
-// those of the spec alone.
+// enforced, key) are plain Go fields here. Only the APIs' converters read
+// them; compilation never does, so the records written to the databroker
+// are those of the spec alone.
 //
 // Explicit is kept out of the spec on purpose: the spec is also what the
 // ConfigService answers with, and its clients decode pomerium.config

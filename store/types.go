@@ -113,8 +113,9 @@ func Clone[T Object](o T) T { return o.clone().(T) }
 type Namespace struct {
 	ObjectMeta
 	// Explicit names the optional fields of the dashboard API's Namespace
-	// its writer set to their zero value (cluster_id ""), which a
-	// namespace cannot otherwise tell from unset (see explicit.go).
+	// its writer set to their zero value
+	// ("pomerium.dashboard.Namespace:cluster_id"), which a namespace cannot
+	// otherwise tell from unset (see explicit.go).
 	Explicit []string
 }
 
@@ -144,8 +145,8 @@ type Route struct {
 	Spec *configpb.Route
 	// Explicit names the optional fields of the dashboard API's Route its
 	// writer set to their zero value where Spec cannot tell that from
-	// unset ("allow_websockets", "prefix", "session_recording.enabled"),
-	// sorted. Compilation never reads it (see explicit.go).
+	// unset ("pomerium.dashboard.Route:allow_websockets"), sorted.
+	// Compilation never reads it (see explicit.go).
 	Explicit []string
 }
 
@@ -154,10 +155,10 @@ type Route struct {
 type Settings struct {
 	ObjectMeta
 	Spec *configpb.Settings
-	// Explicit names the optional fields of the dashboard API's Settings
-	// its writer set to their zero value where Spec cannot tell that from
-	// unset ("authorize_service_url", "codec_type"), sorted (see
-	// explicit.go).
+	// Explicit names the optional fields of the writer's settings message
+	// it set to their zero value where Spec cannot tell that from unset
+	// ("pomerium.dashboard.Settings:codec_type",
+	// "pomerium.config.Settings:name"), sorted (see explicit.go).
 	Explicit []string
 }
 
