@@ -71,7 +71,7 @@ func TestSpecEncoding(t *testing.T) {
 func TestRedactExplicit(t *testing.T) {
 	t.Parallel()
 	r := &Route{
-		Spec:     &configpb.Route{From: "https://app.example.com", IdpClientSecret: proto.String("s")},
+		Spec: &configpb.Route{From: "https://app.example.com", IdpClientSecret: proto.String("s")},
 		Explicit: []string{
 			"pomerium.dashboard.Route:allow_websockets", "pomerium.dashboard.Route:kubernetes_service_account_token",
 			"mcp.server.upstream_oauth2.client_secret",
