@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -119,6 +120,8 @@ func (a *App) SetServiceAccount(ctx context.Context, c *Caller, in ServiceAccoun
 	}
 	updated := store.Clone(old)
 	updated.Description, updated.ExpiresAt = in.Account.Description, in.Account.ExpiresAt
+	updated.Explicit = slices.Clone(in.Account.Explicit)
+	keepExplicit(updated, old)
 	var token string
 	if extends(old.ExpiresAt, updated.ExpiresAt, a.now()) {
 		if a.tokens == nil {

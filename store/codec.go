@@ -39,6 +39,7 @@ type serviceAccountData struct {
 	UserID      string     `json:"user_id,omitempty"`
 	Description string     `json:"description,omitempty"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	Explicit    []string   `json:"explicit,omitempty"`
 }
 
 type permissionData struct {
@@ -62,7 +63,7 @@ func EncodeData(obj Object) ([]byte, error) {
 	case *KeyPair:
 		return json.Marshal(keyPairData{string(o.Certificate), o.Explicit})
 	case *ServiceAccount:
-		d := serviceAccountData{UserID: o.UserID, Description: o.Description}
+		d := serviceAccountData{UserID: o.UserID, Description: o.Description, Explicit: o.Explicit}
 		if !o.ExpiresAt.IsZero() {
 			t := o.ExpiresAt.UTC()
 			d.ExpiresAt = &t
@@ -102,7 +103,7 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	case *ServiceAccount:
 		var d serviceAccountData
 		err = json.Unmarshal(data, &d)
-		o.UserID, o.Description = d.UserID, d.Description
+		o.UserID, o.Description, o.Explicit = d.UserID, d.Description, d.Explicit
 		if d.ExpiresAt != nil {
 			o.ExpiresAt = *d.ExpiresAt
 		}

@@ -54,6 +54,8 @@ func ExplicitOf(obj Object) *[]string {
 		return &o.Explicit
 	case *KeyPair:
 		return &o.Explicit
+	case *ServiceAccount:
+		return &o.Explicit
 	}
 	return nil
 }

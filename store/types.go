@@ -192,6 +192,10 @@ type ServiceAccount struct {
 	Description string
 	// ExpiresAt is zero for an account that never expires.
 	ExpiresAt time.Time
+	// Explicit names the optional fields of the APIs' service accounts
+	// their writer set to their zero value (description ""), which the
+	// fields above cannot tell from unset (see explicit.go).
+	Explicit []string
 }
 
 // User is the user id the account acts as: UserID, or the account's id
@@ -261,6 +265,12 @@ func (r *Route) clone() Object {
 	return &c
 }
 
+func (s *ServiceAccount) clone() Object {
+	c := *s
+	c.Explicit = slices.Clone(s.Explicit)
+	return &c
+}
+
 func (s *Settings) clone() Object {
 	c := *s
 	if s.Spec != nil {
@@ -278,7 +288,6 @@ func (k *KeyPair) clone() Object {
 	return &c
 }
 
-func (s *ServiceAccount) clone() Object      { c := *s; return &c }
 func (p *NamespacePermission) clone() Object { c := *p; return &c }
 
 // NewObject returns an empty object of kind k, or nil for an unknown kind.

@@ -219,6 +219,7 @@ func configServiceAccountOut(sa *manage.ServiceAccount) *configpb.ServiceAccount
 	if sa.Description != "" {
 		out.Description = ptr(sa.Description)
 	}
+	convert.RestoreExplicit(out, sa.Explicit)
 	return out
 }
 
@@ -242,6 +243,7 @@ func configServiceAccountIn(sa *configpb.ServiceAccount, namespace string) *stor
 	if sa.ExpiresAt != nil {
 		out.ExpiresAt = sa.ExpiresAt.AsTime()
 	}
+	out.Explicit = convert.ExplicitZeroes(sa, configServiceAccountOut(&manage.ServiceAccount{ServiceAccount: out}))
 	return out
 }
 

@@ -272,10 +272,6 @@ func lastSnapshot(ctx context.Context, activity activityAPI, id string) (string,
 // presencePending are the writable objects whose optional fields do not
 // keep their presence yet, with why.
 var presencePending = map[protoreflect.FullName]string{
-	"pomerium.dashboard.PomeriumServiceAccount": "description and originator_id set to \"\" read back unset: " +
-		"the store's account keeps no explicit fields (store.Route.Explicit and its kin) and " +
-		"manage.SetServiceAccount rebuilds the account from the stored one",
-	"pomerium.config.ServiceAccount": "description set to \"\" reads back unset, as for pomerium.dashboard.PomeriumServiceAccount",
 }
 
 // only is the object with an id among those of a list; nil if it is not

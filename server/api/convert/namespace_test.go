@@ -91,7 +91,7 @@ func TestServiceAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBack := &store.ServiceAccount{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "ns"}, UserID: "id", Description: "ci", ExpiresAt: expires}
+	wantBack := &store.ServiceAccount{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "ns"}, UserID: "id", Description: "ci", ExpiresAt: expires, Explicit: []string{}}
 	if diff := cmp.Diff(wantBack, back); diff != "" {
 		t.Errorf("to store (-want +got):\n%s", diff)
 	}

@@ -16,12 +16,14 @@ func ServiceAccountToStore(sa *pb.PomeriumServiceAccount) (*store.ServiceAccount
 	if err != nil {
 		return nil, err
 	}
-	return &store.ServiceAccount{
+	out := &store.ServiceAccount{
 		ObjectMeta:  store.ObjectMeta{ID: sa.Id, NamespaceID: sa.GetNamespaceId()},
 		UserID:      sa.UserId,
 		Description: sa.GetDescription(),
 		ExpiresAt:   expires,
-	}, nil
+	}
+	out.Explicit = ExplicitZeroes(sa, ServiceAccountFromStore(out, time.Time{}))
+	return out, nil
 }
 
 // ServiceAccountFromStore converts a stored service account for the API,
@@ -38,5 +40,6 @@ func ServiceAccountFromStore(sa *store.ServiceAccount, accessedAt time.Time) *pb
 		IssuedAt:    timestamp(sa.CreatedAt),
 	}
 	out.Version, out.SyncStatus = Meta(sa.ObjectMeta, nil)
+	RestoreExplicit(out, sa.Explicit)
 	return out
 }
