@@ -60,6 +60,7 @@ type Loop struct {
 	statuses *statusWriter
 	health   store.Health
 	resync   chan struct{}
+	live     *Liveness
 	// desired outlives each lead: a lease blip or a databroker reset
 	// costs a new view, not a compilation of everything (seconds at
 	// 100,000 routes).
@@ -94,6 +95,7 @@ func New(opts Options) *Loop {
 		statuses: &statusWriter{store: opts.Store},
 		health:   store.Health{Name: opts.Name},
 		resync:   make(chan struct{}, 1),
+		live:     newLiveness(),
 		desired:  &desired{store: opts.Store},
 	}
 }
@@ -104,6 +106,9 @@ func New(opts Options) *Loop {
 // It returns at once.
 func (l *Loop) Resync() { signal(l.resync) }
 
+// Liveness reports whether the loop is ready and making progress.
+func (l *Loop) Liveness() *Liveness { return l.live }
+
 // LeaseName is the databroker lease that makes one instance the writer.
 func (l *Loop) LeaseName() string { return "pomerium-console-reconciler-" + l.opts.Name }
 
@@ -111,10 +116,15 @@ func (l *Loop) LeaseName() string { return "pomerium-console-reconciler-" + l.op
 // the others wait to take over.
 func (l *Loop) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
+		l.live.busy("taking the writer lease")
 		lease, err := l.opts.Client.AcquireLease(ctx, l.LeaseName(), l.opts.LeaseTTL)
 		if err != nil {
-			if !errors.Is(err, databroker.ErrLeaseHeld) {
+			if errors.Is(err, databroker.ErrLeaseHeld) {
+				l.live.idle("standing by: another instance holds the writer lease")
+				l.live.markReady()
+			} else {
 				l.log.Error(err, "acquire writer lease")
+				l.live.idle("cannot take the writer lease: " + err.Error())
 			}
 			wait(ctx, l.opts.LeaseRetry)
 			continue
@@ -128,6 +138,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		unwatch()
 		stopLead(nil)
 		l.m.LeaseHeld.Set(0)
+		l.live.busy("releasing the writer lease")
 		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if rerr := lease.Release(releaseCtx); rerr != nil {
 			l.log.Error(rerr, "release writer lease")
@@ -137,6 +148,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			return nil
 		}
 		l.log.Error(err, "stopped writing; starting over", "cause", cause)
+		l.live.idle(fmt.Sprintf("stopped writing (%v); starting over", err))
 		wait(ctx, l.opts.RetryBackoff)
 	}
 	return nil
@@ -147,6 +159,7 @@ func (l *Loop) Run(ctx context.Context) error {
 // goroutine it started has ended: a watcher that outlived its lead would go
 // on feeding a view nobody reads beside the watchers of the next lead.
 func (l *Loop) lead(ctx context.Context) error {
+	l.live.busy("loading the databroker view")
 	view, err := l.loadView(ctx)
 	if err != nil {
 		return err
@@ -182,14 +195,18 @@ func (l *Loop) serve(ctx context.Context, view *View, wake <-chan struct{}) erro
 	for due := true; ; {
 		if due {
 			retry = nil
+			l.live.busy("reconciling")
 			err := l.pass(ctx, view, state, everything)
 			switch {
 			case err == nil:
 				everything = false
+				l.live.idle(fmt.Sprintf("in sync with store version %d", l.health.SyncedVersion))
+				l.live.markReady()
 			case ctx.Err() != nil:
 				return ctx.Err()
 			default:
 				l.failed(ctx, err)
+				l.live.idle("reconcile pass failed; retrying: " + err.Error())
 				retry = time.After(l.opts.RetryBackoff)
 			}
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/systemd"
 )
 
 // kubeOptions are serve's flags about Kubernetes.
@@ -87,6 +88,12 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	}
 	if cfg.MetricsAddr != "" {
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, st, log) })
+	}
+	// Under systemd (Type=notify): ready once the store is open and the
+	// loop has done its first job, watchdog pings while the loop makes
+	// progress.
+	if opts, ok := systemd.FromEnv(log.WithName("systemd")); ok {
+		g.Go(func() error { systemd.Run(ctx, opts, loop.Liveness()); return nil })
 	}
 	log.Info("console running")
 	err = g.Wait()
