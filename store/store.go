@@ -10,7 +10,8 @@ import (
 // changes, with their activity log entries, or none. Consumers take the
 // smaller interfaces it is made of, as far as they need: the use cases
 // Desired, History, StatusReader and IdentityStore; the reconciler
-// Snapshots, Notifier and StatusSink.
+// Snapshots, Notifier and StatusSink; the backup and restore commands
+// Archiver.
 type Store interface {
 	Desired
 	Snapshots
@@ -18,6 +19,7 @@ type Store interface {
 	Notifier
 	StatusStore
 	IdentityStore
+	Archiver
 
 	// Close releases the store's resources. Subscriptions end.
 	Close() error

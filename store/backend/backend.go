@@ -22,6 +22,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/postgres"
+	"github.com/pomerium-console/pomerium-console/store/sqldb"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
 )
 
@@ -71,6 +72,19 @@ func Migrate(ctx context.Context, opts Options) (int, error) {
 		return 0, err
 	}
 	return sqlite.Migrate(ctx, path, opts.Logger)
+}
+
+// MigrationStatus lists the migrations of this console and those the
+// store has applied, changing nothing (an embedded store that does not
+// exist yet is not created).
+func MigrationStatus(ctx context.Context, opts Options) ([]sqldb.Migration, error) {
+	if opts.DatabaseURL != "" {
+		return postgres.MigrationStatus(ctx, opts.DatabaseURL, opts.Logger)
+	}
+	if opts.DataDir == "" {
+		return nil, errors.New("data_dir is required for the embedded store (or set database_url)")
+	}
+	return sqlite.MigrationStatus(ctx, filepath.Join(opts.DataDir, DatabaseFile), opts.Logger)
 }
 
 // embedded prepares the data directory and returns the database path and key.

@@ -73,6 +73,9 @@ var dialect = sqldb.Dialect{
 	// A text parameter cast to jsonb, as the SQLite form takes text.
 	JSONTextArray: "SELECT jsonb_array_elements_text(CAST(%s AS jsonb))",
 	ReadTx:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	// A restore inserts activity entries with their ids; the next entry
+	// takes the id after the last.
+	AfterRestore: "SELECT setval(pg_get_serial_sequence('activity', 'id'), COALESCE((SELECT max(id) FROM activity), 0) + 1, false)",
 	IsUniqueViolation: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
@@ -93,6 +96,22 @@ func Migrate(ctx context.Context, url string, log logr.Logger) (int, error) {
 	db := stdlib.OpenDB(*cfg)
 	defer closeLogged(log, db)
 	return migrate(ctx, db, log)
+}
+
+// MigrationStatus lists the migrations of this console and those the
+// database has applied, changing nothing.
+func MigrationStatus(ctx context.Context, url string, log logr.Logger) ([]sqldb.Migration, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database_url: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer closeLogged(log, db)
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqldb.MigrationStatus(ctx, db, sub, "SELECT to_regclass('"+sqldb.SchemaTable+"') IS NOT NULL")
 }
 
 func migrate(ctx context.Context, db *sql.DB, log logr.Logger) (int, error) {

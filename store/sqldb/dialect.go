@@ -26,6 +26,9 @@ type Dialect struct {
 	// the parameter %s: a list of ids of any length is one parameter, never
 	// one per id (PostgreSQL takes at most 65,535 parameters).
 	JSONTextArray string
+	// AfterRestore, when set, runs at the end of a restore: the statement
+	// that moves sequences past the ids the restore inserted.
+	AfterRestore string
 	// ReadTx are the options of read transactions that must see one snapshot.
 	ReadTx *sql.TxOptions
 	// IsUniqueViolation reports whether err is a unique constraint violation.

@@ -93,6 +93,26 @@ func Migrate(ctx context.Context, path string, log logr.Logger) (int, error) {
 	return migrate(ctx, db, path, log)
 }
 
+// MigrationStatus lists the migrations of this console and those the
+// database file at path has applied, changing nothing: a missing file is
+// not created.
+func MigrationStatus(ctx context.Context, path string, log logr.Logger) ([]sqldb.Migration, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return sqldb.MigrationStatus(ctx, nil, sub, "")
+	}
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer closeLogged(log, db, path)
+	return sqldb.MigrationStatus(ctx, db, sub,
+		"SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '"+sqldb.SchemaTable+"'")
+}
+
 // migrate applies pending migrations to the file at path while holding an
 // exclusive lock on a file beside it: processes starting together on a new
 // database would otherwise each try to create the same tables. (PostgreSQL
