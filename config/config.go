@@ -37,6 +37,8 @@ type Config struct {
 	MetricsAddr string
 	// LogLevel is one of debug, info, warn and error.
 	LogLevel string
+	// LogFormat is one of auto, console and json.
+	LogFormat string
 
 	databaseURL   string
 	encryptionKey []byte

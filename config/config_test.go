@@ -110,7 +110,7 @@ func (in input) load(t *testing.T, dir string) (*Config, error) {
 }
 
 func defaults() Config {
-	return Config{DataDir: DefaultDataDir, BindAddr: DefaultBindAddr, GRPCAddr: DefaultGRPCAddr, LogLevel: DefaultLogLevel}
+	return Config{DataDir: DefaultDataDir, BindAddr: DefaultBindAddr, GRPCAddr: DefaultGRPCAddr, LogLevel: DefaultLogLevel, LogFormat: DefaultLogFormat}
 }
 
 func TestLoad(t *testing.T) {
@@ -148,6 +148,10 @@ func TestLoad(t *testing.T) {
 			env:  map[string]string{"LOG_LEVEL": "", "BIND_ADDR": "  "},
 		}, func(c *Config) { c.LogLevel = "warn" }},
 		{"null in file is unset", input{yaml: "metrics_addr:\nlog_level: ~\n"}, func(*Config) {}},
+		{"log format from env over file", input{
+			yaml: "log_format: console\n",
+			env:  map[string]string{"LOG_FORMAT": "json"},
+		}, func(c *Config) { c.LogFormat = LogFormatJSON }},
 		{"empty flag overrides file", input{yaml: "metrics_addr: :9000\n", args: []string{"--metrics-addr="}}, func(*Config) {}},
 		{"lists from env", input{
 			env: map[string]string{"AUDIENCE": "a.example.com, b.example.com,", "ADMINISTRATORS": "admin"},
@@ -265,6 +269,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`metrics_addr ($DIR/config.yaml:1): port "http" is not a number`}},
 		{"log_level", input{yaml: "log_level: verbose"},
 			[]string{`log_level ($DIR/config.yaml:1): "verbose" is not one of debug, info, warn, error`}},
+		{"log_format", input{args: []string{"--log-format=text"}},
+			[]string{`log_format (flag --log-format): "text" is not one of auto, console, json`}},
 		{"list given a mapping", input{yaml: "audience: {a: b}"}, []string{"audience ($DIR/config.yaml:1): want a value, got a mapping"}},
 		{"value given a list", input{yaml: "bind_addr: [':1']"}, []string{"bind_addr ($DIR/config.yaml:1): want a single value, got a list"}},
 		{"list of lists", input{yaml: "audience:\n  - a\n  - [b]\n"},

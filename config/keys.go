@@ -37,10 +37,21 @@ func flagName(name string) string { return strings.ReplaceAll(name, "_", "-") }
 
 // Defaults of the keys that have one.
 const (
-	DefaultBindAddr = ":8701"
-	DefaultGRPCAddr = ":8702"
-	DefaultDataDir  = "/var/lib/pomerium-console"
-	DefaultLogLevel = "info"
+	DefaultBindAddr  = ":8701"
+	DefaultGRPCAddr  = ":8702"
+	DefaultDataDir   = "/var/lib/pomerium-console"
+	DefaultLogLevel  = "info"
+	DefaultLogFormat = LogFormatAuto
+)
+
+// The values of log_format.
+const (
+	// LogFormatAuto writes console lines when standard error is a terminal
+	// and JSON otherwise: a person at a terminal reads the log, journald and
+	// container runtimes collect it.
+	LogFormatAuto    = "auto"
+	LogFormatConsole = "console"
+	LogFormatJSON    = "json"
 )
 
 // Lengths, after base64 decoding, of the keys that are byte strings.
@@ -53,6 +64,9 @@ const (
 
 // logLevels are the accepted values of log_level, most verbose first.
 var logLevels = []string{"debug", "info", "warn", "error"}
+
+// logFormats are the accepted values of log_format.
+var logFormats = []string{LogFormatAuto, LogFormatConsole, LogFormatJSON}
 
 var keys = []key{
 	{
@@ -154,6 +168,12 @@ var keys = []key{
 		help:  "one of " + strings.Join(logLevels, ", "),
 		def:   DefaultLogLevel,
 		value: text(checkOneOf(logLevels), nil, func(c *Config) *string { return &c.LogLevel }),
+	},
+	{
+		name:  "log_format",
+		help:  "auto (console when standard error is a terminal, json otherwise), console (readable lines) or json (one object a line)",
+		def:   DefaultLogFormat,
+		value: text(checkOneOf(logFormats), nil, func(c *Config) *string { return &c.LogFormat }),
 	},
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
 
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -56,7 +57,7 @@ func configured(run func(cmd *cobra.Command, args []string, cfg *config.Config, 
 		if err != nil {
 			return err
 		}
-		log, flush, err := newLogger(cfg.LogLevel)
+		log, flush, err := newLogger(cfg.LogLevel, cfg.LogFormat, zapcore.Lock(os.Stderr), stderrIsTerminal())
 		if err != nil {
 			return err
 		}
@@ -84,21 +85,48 @@ func storeOptions(cfg *config.Config, log logr.Logger) backend.Options {
 	}
 }
 
-// newLogger returns a structured JSON logger at the configured level.
-func newLogger(level string) (logr.Logger, func(), error) {
+// stderrIsTerminal reports whether standard error is a terminal, where a
+// person reads what the console writes.
+func stderrIsTerminal() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+
+// newLogger returns a structured logger at the configured level that writes
+// to w in the configured format: JSON, one object a line, for journald,
+// container runtimes and log shippers; console lines for a person; auto
+// picks console when w is a terminal and JSON otherwise.
+func newLogger(level, format string, w zapcore.WriteSyncer, terminal bool) (logr.Logger, func(), error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return logr.Discard(), nil, fmt.Errorf("log_level: %w", err)
 	}
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.Sampling = nil
-	cfg.EncoderConfig.TimeKey = "time"
-	cfg.EncoderConfig.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	z, err := cfg.Build()
-	if err != nil {
-		return logr.Discard(), nil, fmt.Errorf("logger: %w", err)
+	if format == config.LogFormatAuto {
+		format = config.LogFormatJSON
+		if terminal {
+			format = config.LogFormatConsole
+		}
 	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.TimeKey = "time"
+	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	opts := []zap.Option{zap.ErrorOutput(w)}
+	var encoder zapcore.Encoder
+	switch format {
+	case config.LogFormatJSON:
+		encoder = zapcore.NewJSONEncoder(enc)
+		opts = append(opts, zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel))
+	case config.LogFormatConsole:
+		// A person reads these: local time to the millisecond, the level
+		// (in colour on a terminal), the message and its fields; no caller
+		// or stack trace.
+		enc.EncodeTime = zapcore.TimeEncoderOfLayout("2006-01-02 15:04:05.000")
+		enc.EncodeLevel = zapcore.CapitalLevelEncoder
+		if terminal {
+			enc.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
+		encoder = zapcore.NewConsoleEncoder(enc)
+	default:
+		return logr.Discard(), nil, fmt.Errorf("log_format: %q is not one of auto, console, json", format)
+	}
+	z := zap.New(zapcore.NewCore(encoder, w, zap.NewAtomicLevelAt(lvl)), opts...)
 	// Sync fails on terminals and pipes (ENOTTY/EINVAL); nothing is lost
 	// that a caller could act on.
 	return zapr.NewLogger(z), func() { _ = z.Sync() }, nil
