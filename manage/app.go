@@ -15,10 +15,12 @@ type TokenIssuer interface {
 	IssueServiceAccountToken(ctx context.Context, sa *store.ServiceAccount) (string, error)
 }
 
-// Store is what the use cases read and write: desired state, its history,
-// the reconciler's findings and what the console knows of its callers.
+// Store is what the use cases read and write: desired state (object by
+// object, and whole for exports), its history, the reconciler's findings
+// and what the console knows of its callers.
 type Store interface {
 	store.Desired
+	store.Snapshots
 	store.History
 	store.StatusReader
 	store.IdentityStore
