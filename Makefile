@@ -21,7 +21,7 @@ run: build ## Start the console with no configuration: embedded store in .run/, 
 
 .PHONY: test
 test: deps assets check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server, Chromium and Pomerium).
-	$(GO) test -count=1 -v ./... 2>&1 | hack/test-summary.sh
+	{ $(GO) test -count=1 -v ./...; (cd deploy/test && $(GO) test -count=1 -v ./...); } 2>&1 | hack/test-summary.sh
 
 .PHONY: deps
 deps: ## Install what the tests need on Debian (PostgreSQL, Chromium) and check Pomerium's dbserver and configcheck beside the repository.
@@ -42,9 +42,10 @@ envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (
 	hack/envtest/install.sh
 
 .PHONY: lint
-lint: ## go vet and staticcheck.
+lint: ## go vet and staticcheck, of the console's module and of deploy/test's.
 	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
+	cd deploy/test && $(GO) vet ./... && $(GO) tool -modfile=$(CURDIR)/tools/go.mod staticcheck ./...
 
 .PHONY: generate
 generate: ## Regenerate code from the .proto files and the Kubernetes types (deep copies, CRDs).
