@@ -47,7 +47,15 @@ type Config struct {
 	tlsCA         []byte
 	tlsCert       []byte
 	tlsKey        []byte
+
+	// origins says where each key that is not at its default was set.
+	origins map[string]string
 }
+
+// Origin says where a key's value was set: "env BIND_ADDR", "flag
+// --bind-addr", "/etc/pomerium-console/config.yaml:3", with ", content of
+// FILE" for a value read from an X_file; empty for a key at its default.
+func (c Config) Origin(key string) string { return c.origins[key] }
 
 // DatabaseURL is the PostgreSQL URL of the store, with its password; empty
 // means the embedded store in DataDir.

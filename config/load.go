@@ -25,7 +25,7 @@ func Load(path string, explicit bool, flags *pflag.FlagSet, lookupEnv func(strin
 	errs := []error{err}
 	// Earlier sources win.
 	sources := []source{flagSource(flags), envSource(lookupEnv), file}
-	c := &Config{}
+	c := &Config{origins: map[string]string{}}
 	failed := map[string]bool{}
 	for _, k := range keys {
 		if err := resolve(c, k, sources); err != nil {
@@ -49,6 +49,9 @@ func resolve(c *Config, k key, sources []source) error {
 	if err := k.value.store(c, v); err != nil {
 		return &KeyError{Key: name, Origin: v.origin, Err: err}
 	}
+	if v.origin != "" {
+		c.origins[k.name] = v.origin
+	}
 	return nil
 }
 
@@ -60,8 +63,8 @@ func pick(k key, sources []source) (string, value, error) {
 		path, hasFile := src[k.fileName()]
 		switch {
 		case hasValue && hasFile:
-			return "", value{}, fmt.Errorf("%s and %s are both set (%s; %s): set only one",
-				k.name, k.fileName(), v.origin, path.origin)
+			return "", value{}, &KeyError{Key: k.name, Origin: v.origin,
+				Err: fmt.Errorf("%s is set too (%s): set only one", k.fileName(), path.origin)}
 		case hasFile:
 			v, err := readValueFile(path)
 			if err != nil {
@@ -97,30 +100,32 @@ func readValueFile(path value) (value, error) {
 func checkTogether(c *Config, failed map[string]bool) []error {
 	var errs []error
 	if !failed["tls_cert"] && !failed["tls_key"] {
-		if err := checkKeyPair(c.tlsCert, c.tlsKey); err != nil {
+		if err := checkKeyPair(c); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if !failed["databroker_service_url"] && !failed["shared_secret"] &&
 		c.DatabrokerServiceURL != "" && c.sharedSecret == nil {
 		// The databroker rejects calls without a JWT signed with it.
-		errs = append(errs, &KeyError{Key: "shared_secret", Err: errors.New("required when databroker_service_url is set")})
+		errs = append(errs, &KeyError{Key: "shared_secret", Err: fmt.Errorf("required when databroker_service_url is set (%s)", c.Origin("databroker_service_url"))})
 	}
 	return errs
 }
 
-func checkKeyPair(cert, key []byte) error {
+// checkKeyPair checks that tls_cert and tls_key come together and pair;
+// the problem is the key that was set (or, when both were, the key's).
+func checkKeyPair(c *Config) error {
 	switch {
-	case cert == nil && key == nil:
+	case c.tlsCert == nil && c.tlsKey == nil:
 		return nil
-	case key == nil:
-		return errors.New("tls_cert and tls_key must be set together: tls_key is not set")
-	case cert == nil:
-		return errors.New("tls_cert and tls_key must be set together: tls_cert is not set")
+	case c.tlsKey == nil:
+		return &KeyError{Key: "tls_cert", Origin: c.Origin("tls_cert"), Err: errors.New("tls_cert and tls_key must be set together: tls_key is not set")}
+	case c.tlsCert == nil:
+		return &KeyError{Key: "tls_key", Origin: c.Origin("tls_key"), Err: errors.New("tls_cert and tls_key must be set together: tls_cert is not set")}
 	}
 	// The errors of X509KeyPair describe the PEM, never quote it.
-	if _, err := tls.X509KeyPair(cert, key); err != nil {
-		return fmt.Errorf("tls_cert and tls_key: %w", err)
+	if _, err := tls.X509KeyPair(c.tlsCert, c.tlsKey); err != nil {
+		return &KeyError{Key: "tls_key", Origin: c.Origin("tls_key"), Err: fmt.Errorf("tls_cert and tls_key: %w", err)}
 	}
 	return nil
 }

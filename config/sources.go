@@ -102,18 +102,18 @@ func fileSource(path string, required bool) (source, error) {
 		return src, nil
 	}
 	if err != nil {
-		return src, fmt.Errorf("read config file: %w", err)
+		return src, &KeyError{Key: ConfigFlag, Origin: path, Err: fmt.Errorf("read config file: %w", err)}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return src, fmt.Errorf("parse config file %s: %w", path, err)
+		return src, &KeyError{Key: ConfigFlag, Origin: path, Err: fmt.Errorf("parse config file %s: %w", path, err)}
 	}
 	if len(doc.Content) == 0 {
 		return src, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return src, fmt.Errorf("%s:%d: want a mapping of keys to values", path, root.Line)
+		return src, &KeyError{Key: ConfigFlag, Origin: fmt.Sprintf("%s:%d", path, root.Line), Err: errors.New("want a mapping of keys to values")}
 	}
 	var errs []error
 	firstLine := map[string]int{}
