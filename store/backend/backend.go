@@ -74,17 +74,39 @@ func Migrate(ctx context.Context, opts Options) (int, error) {
 	return sqlite.Migrate(ctx, path, opts.Logger)
 }
 
-// MigrationStatus lists the migrations of this console and those the
-// store has applied, changing nothing (an embedded store that does not
-// exist yet is not created).
-func MigrationStatus(ctx context.Context, opts Options) ([]sqldb.Migration, error) {
+// ReadSchema lists the migrations of this console and those the store has
+// applied, and reads its key check, changing nothing (an embedded store
+// that does not exist yet is not created).
+func ReadSchema(ctx context.Context, opts Options) (*sqldb.Schema, error) {
 	if opts.DatabaseURL != "" {
-		return postgres.MigrationStatus(ctx, opts.DatabaseURL, opts.Logger)
+		return postgres.ReadSchema(ctx, opts.DatabaseURL, opts.Logger)
 	}
 	if opts.DataDir == "" {
 		return nil, errors.New("data_dir is required for the embedded store (or set database_url)")
 	}
-	return sqlite.MigrationStatus(ctx, filepath.Join(opts.DataDir, DatabaseFile), opts.Logger)
+	return sqlite.ReadSchema(ctx, filepath.Join(opts.DataDir, DatabaseFile), opts.Logger)
+}
+
+// Reach connects to the store opts names, changing nothing, and returns
+// what it holds of the schema; an error says why it cannot be reached, or
+// that the configured encryption key (for the embedded store, the one in
+// data_dir) does not open its secrets.
+func Reach(ctx context.Context, opts Options) (*sqldb.Schema, error) {
+	schema, err := ReadSchema(ctx, opts)
+	if err != nil || schema.KeyCheck == nil {
+		return schema, err
+	}
+	key := opts.EncryptionKey
+	if opts.DatabaseURL == "" && len(key) == 0 {
+		if key, err = existingKey(opts); err != nil {
+			return schema, err
+		}
+	}
+	sealer, err := store.NewSealer(key)
+	if err != nil {
+		return schema, err
+	}
+	return schema, sealer.CheckKey(schema.KeyCheck)
 }
 
 // embedded prepares the data directory and returns the database path and key.

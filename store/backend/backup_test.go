@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,17 +137,19 @@ func TestRestoreNeedsTheKey(t *testing.T) {
 }
 
 // TestMigrationStatus lists every migration as pending before a store
-// exists (creating nothing) and as applied after it was opened.
+// exists (creating nothing) and as applied after it was opened; Reach
+// tells a wrong key.
 func TestMigrationStatus(t *testing.T) {
 	t.Parallel()
 	for name, newOpts := range stores {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			opts := newOpts(t)
-			before, err := backend.MigrationStatus(t.Context(), opts)
+			schema, err := backend.Reach(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
+			before := schema.Migrations
 			if len(before) == 0 {
 				t.Fatal("no migrations listed")
 			}
@@ -161,14 +164,18 @@ func TestMigrationStatus(t *testing.T) {
 				}
 			}
 			open(t, opts)
-			after, err := backend.MigrationStatus(t.Context(), opts)
+			schema, err = backend.Reach(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, m := range after {
+			for _, m := range schema.Migrations {
 				if !m.Applied || m.AppliedAt.IsZero() || m.File == "" {
 					t.Errorf("after the store was opened: %+v", m)
 				}
+			}
+			opts.EncryptionKey = bytes.Repeat([]byte{9}, store.EncryptionKeySize)
+			if _, err := backend.Reach(t.Context(), opts); !errors.Is(err, store.ErrWrongEncryptionKey) {
+				t.Errorf("reach with another key: %v", err)
 			}
 		})
 	}

@@ -98,9 +98,9 @@ func Migrate(ctx context.Context, url string, log logr.Logger) (int, error) {
 	return migrate(ctx, db, log)
 }
 
-// MigrationStatus lists the migrations of this console and those the
-// database has applied, changing nothing.
-func MigrationStatus(ctx context.Context, url string, log logr.Logger) ([]sqldb.Migration, error) {
+// ReadSchema lists the migrations of this console and those the database
+// has applied, and reads its key check, changing nothing.
+func ReadSchema(ctx context.Context, url string, log logr.Logger) (*sqldb.Schema, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database_url: %w", err)
@@ -111,7 +111,7 @@ func MigrationStatus(ctx context.Context, url string, log logr.Logger) ([]sqldb.
 	if err != nil {
 		return nil, err
 	}
-	return sqldb.MigrationStatus(ctx, db, sub, "SELECT to_regclass('"+sqldb.SchemaTable+"') IS NOT NULL")
+	return sqldb.ReadSchema(ctx, db, sub, "SELECT to_regclass('"+sqldb.SchemaTable+"') IS NOT NULL")
 }
 
 func migrate(ctx context.Context, db *sql.DB, log logr.Logger) (int, error) {

@@ -48,11 +48,21 @@ type Migration struct {
 	AppliedAt time.Time
 }
 
-// MigrationStatus lists the migrations in fsys and those db has applied,
-// by version, without changing anything. tableExists is a query that
-// answers whether SchemaTable exists: on a database no console has
+// Schema is what a database holds of the console's schema.
+type Schema struct {
+	// Migrations are this console's migrations and those the database has
+	// applied, by version.
+	Migrations []Migration
+	// KeyCheck is the store's key check, sealed with its encryption key
+	// (store.Sealer.CheckKey); nil before a console first opened it.
+	KeyCheck []byte
+}
+
+// ReadSchema lists the migrations in fsys and those db has applied, and
+// reads the key check, without changing anything. tableExists is a query
+// that answers whether SchemaTable exists: on a database no console has
 // migrated yet, or none at all (db nil), every migration is pending.
-func MigrationStatus(ctx context.Context, db *sql.DB, fsys fs.FS, tableExists string) ([]Migration, error) {
+func ReadSchema(ctx context.Context, db *sql.DB, fsys fs.FS, tableExists string) (*Schema, error) {
 	byVersion := map[int64]*Migration{}
 	files, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
@@ -71,16 +81,23 @@ func MigrationStatus(ctx context.Context, db *sql.DB, fsys fs.FS, tableExists st
 			return nil, fmt.Errorf("look for %s: %w", SchemaTable, err)
 		}
 	}
+	out := &Schema{}
 	if exists {
 		if err := appliedMigrations(ctx, db, byVersion); err != nil {
 			return nil, err
 		}
+		// The first migration makes console_meta; the first open seals
+		// the check.
+		if _, ok := byVersion[1]; ok && byVersion[1].Applied {
+			if err := db.QueryRowContext(ctx, "SELECT key_check FROM console_meta WHERE id = 1").Scan(&out.KeyCheck); err != nil {
+				return nil, fmt.Errorf("read key check: %w", err)
+			}
+		}
 	}
-	out := make([]Migration, 0, len(byVersion))
 	for _, m := range byVersion {
-		out = append(out, *m)
+		out.Migrations = append(out.Migrations, *m)
 	}
-	slices.SortFunc(out, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
+	slices.SortFunc(out.Migrations, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
 	return out, nil
 }
 

@@ -93,23 +93,23 @@ func Migrate(ctx context.Context, path string, log logr.Logger) (int, error) {
 	return migrate(ctx, db, path, log)
 }
 
-// MigrationStatus lists the migrations of this console and those the
-// database file at path has applied, changing nothing: a missing file is
-// not created.
-func MigrationStatus(ctx context.Context, path string, log logr.Logger) ([]sqldb.Migration, error) {
+// ReadSchema lists the migrations of this console and those the database
+// file at path has applied, and reads its key check, changing nothing: a
+// missing file is not created.
+func ReadSchema(ctx context.Context, path string, log logr.Logger) (*sqldb.Schema, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return sqldb.MigrationStatus(ctx, nil, sub, "")
+		return sqldb.ReadSchema(ctx, nil, sub, "")
 	}
 	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer closeLogged(log, db, path)
-	return sqldb.MigrationStatus(ctx, db, sub,
+	return sqldb.ReadSchema(ctx, db, sub,
 		"SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '"+sqldb.SchemaTable+"'")
 }
 
