@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,7 +45,8 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newMigrate(), newImport(), newVersion(), newRecoveryToken())
+	root.AddCommand(newServe(), newMigrate(), newImport(), newVersion(), newRecoveryToken(),
+		newConfigCmd(), newBackup(), newRestore(), newExport(), newApply())
 	return root
 }
 
@@ -87,7 +89,14 @@ func storeOptions(cfg *config.Config, log logr.Logger) backend.Options {
 
 // stderrIsTerminal reports whether standard error is a terminal, where a
 // person reads what the console writes.
-func stderrIsTerminal() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+func stderrIsTerminal() bool { return isTerminal(os.Stderr) }
+
+// isTerminal reports whether w is a terminal: a command that writes to
+// another writer (a test's buffer) writes for a program.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
 
 // newLogger returns a structured logger at the configured level that writes
 // to w in the configured format: JSON, one object a line, for journald,
