@@ -140,7 +140,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	})
 }
 
-// TestPruneKeepsWhatItMustNot delete: what Kubernetes manages, what is
+// TestPruneKeepsWhatItMustNotDelete: what Kubernetes manages, what is
 // outside the scope, and a policy a kept route still uses (refused).
 func TestPruneKeepsWhatItMustNotDelete(t *testing.T) {
 	t.Parallel()

@@ -85,11 +85,7 @@ func (p *planner) planNamespaces(doc *Document) {
 	if doc.Scope != "" {
 		p.scope = joinNames(mustSplit(doc.Scope))
 	}
-	type want struct {
-		docPath
-		depth int
-	}
-	byPath := map[string]*want{}
+	byPath := map[string]*docPath{}
 	for _, dp := range doc.paths() {
 		names := mustSplit(dp.path)
 		if path := joinNames(names); !within(path, p.scope) {
@@ -104,8 +100,8 @@ func (p *planner) planNamespaces(doc *Document) {
 			w, ok := byPath[path]
 			switch {
 			case !ok:
-				byPath[path] = &want{docPath: docPath{item: dp.item, path: path}, depth: n}
-				w = byPath[path]
+				w = &docPath{item: dp.item, path: path}
+				byPath[path] = w
 			case w.declared && dp.declared && n == len(names):
 				p.refuse(dp.item, path, "path", "is declared twice, first as %s", w.item)
 				continue
@@ -115,11 +111,11 @@ func (p *planner) planNamespaces(doc *Document) {
 			}
 		}
 	}
-	wants := make([]*want, 0, len(byPath))
+	wants := make([]*docPath, 0, len(byPath))
 	for _, w := range byPath {
 		wants = append(wants, w)
 	}
-	slices.SortFunc(wants, func(a, b *want) int { return comparePaths(a.path, b.path) })
+	slices.SortFunc(wants, func(a, b *docPath) int { return comparePaths(a.path, b.path) })
 	for _, w := range wants {
 		p.planNamespace(w.item, w.path, w.declared, w.explicit)
 	}
