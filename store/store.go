@@ -38,6 +38,14 @@ type Desired interface {
 	// of actor, and returns the objects written (nil for deletes) in the
 	// order of ops. On error nothing is written.
 	Apply(ctx context.Context, actor Actor, ops ...Op) ([]Object, error)
+	// ApplyStream is Apply for more operations than fit in memory at once:
+	// it runs write in one transaction, on behalf of actor, and every op
+	// write hands to apply is performed there and then, in order, and
+	// answers the object written (nil for a delete). Nothing is written
+	// when write returns an error; an error of apply's is the error Apply
+	// would return, and write should return it. Other writers wait until
+	// write returns.
+	ApplyStream(ctx context.Context, actor Actor, write func(apply func(Op) (Object, error)) error) error
 	// ReferencingRoutes returns the ids of the live routes whose policy_ids
 	// name the policy.
 	ReferencingRoutes(ctx context.Context, policyID string) ([]string, error)
@@ -170,6 +178,8 @@ type ListQuery struct {
 	IDs []string
 	// Name, when set, keeps the objects with exactly that name.
 	Name string
+	// Names restricts the list to objects with one of these names.
+	Names []string
 	// Query is a case-insensitive substring matched against the object's
 	// name and, for routes, its from and to URLs.
 	Query string

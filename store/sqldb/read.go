@@ -87,6 +87,13 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	if q.Name != "" {
 		where = append(where, "name = "+arg(q.Name))
 	}
+	if len(q.Names) > 0 {
+		cond, err := db.inList("name", q.Names, &args)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, cond)
+	}
 	if q.Query != "" {
 		where = append(where, `search LIKE `+arg("%"+escapeLike(strings.ToLower(q.Query))+"%")+` ESCAPE '\'`)
 	}
@@ -173,12 +180,12 @@ func (p *params) add(v any) string {
 	return fmt.Sprintf("$%d", len(*p))
 }
 
-// inList is the condition "column is one of ids", with the ids added to
-// args as one parameter however many there are.
-func (db *DB) inList(column string, ids []string, args *params) (string, error) {
-	b, err := json.Marshal(ids)
+// inList is the condition "column is one of values", with the values added
+// to args as one parameter however many there are.
+func (db *DB) inList(column string, values []string, args *params) (string, error) {
+	b, err := json.Marshal(values)
 	if err != nil {
-		return "", fmt.Errorf("encode ids: %w", err)
+		return "", fmt.Errorf("encode %ss: %w", column, err)
 	}
 	return column + " IN (" + fmt.Sprintf(db.d.JSONTextArray, args.add(string(b))) + ")", nil
 }

@@ -21,22 +21,11 @@ type writer struct {
 
 // Apply performs ops in one transaction.
 func (db *DB) Apply(ctx context.Context, actor store.Actor, ops ...store.Op) ([]store.Object, error) {
-	if !actor.Origin.Valid() || actor.Origin == store.OriginSystem {
-		return nil, store.Invalid("", "", "origin", "%q is not one of api, ui, kubernetes, import", actor.Origin)
-	}
 	out := make([]store.Object, len(ops))
-	err := db.inWriteTx(ctx, func(w *writer) error {
+	err := db.ApplyStream(ctx, actor, func(apply func(store.Op) (store.Object, error)) error {
 		for i, op := range ops {
 			var err error
-			switch o := op.(type) {
-			case *store.PutOp:
-				out[i], err = w.put(ctx, o, actor)
-			case *store.DeleteOp:
-				err = w.delete(ctx, o, actor)
-			default:
-				err = store.Invalid("", "", "op", "unknown operation %T", op)
-			}
-			if err != nil {
+			if out[i], err = apply(op); err != nil {
 				return err
 			}
 		}
@@ -46,6 +35,24 @@ func (db *DB) Apply(ctx context.Context, actor store.Actor, ops ...store.Op) ([]
 		return nil, err
 	}
 	return out, nil
+}
+
+// ApplyStream performs the ops write hands over in one transaction.
+func (db *DB) ApplyStream(ctx context.Context, actor store.Actor, write func(apply func(store.Op) (store.Object, error)) error) error {
+	if !actor.Origin.Valid() || actor.Origin == store.OriginSystem {
+		return store.Invalid("", "", "origin", "%q is not one of api, ui, kubernetes, import", actor.Origin)
+	}
+	return db.inWriteTx(ctx, func(w *writer) error {
+		return write(func(op store.Op) (store.Object, error) {
+			switch o := op.(type) {
+			case *store.PutOp:
+				return w.put(ctx, o, actor)
+			case *store.DeleteOp:
+				return nil, w.delete(ctx, o, actor)
+			}
+			return nil, store.Invalid("", "", "op", "unknown operation %T", op)
+		})
+	})
 }
 
 func (w *writer) load(ctx context.Context, k store.Kind, id string) (store.Object, error) {

@@ -105,6 +105,8 @@ func testListRoutes(t *testing.T, f *fixture) {
 		{store.ListQuery{NamespaceID: store.GlobalNamespaceID, Recursive: true}, byName, 4},
 		{store.ListQuery{IDs: []string{gamma.ID, delta.ID}}, []string{"delta", "gamma"}, 2},
 		{store.ListQuery{IDs: []string{gamma.ID, delta.ID}, NamespaceID: b.ID}, []string{"delta"}, 1},
+		{store.ListQuery{Names: []string{"gamma", "delta", "no such route"}}, []string{"delta", "gamma"}, 2},
+		{store.ListQuery{Names: []string{"gamma", "delta"}, NamespaceID: b.ID}, []string{"delta"}, 1},
 		{store.ListQuery{Query: "ALP"}, []string{"alpha"}, 1},
 		{store.ListQuery{Query: "d.example"}, []string{"delta"}, 1},
 		{store.ListQuery{Query: "upstream-GAMMA"}, []string{"gamma"}, 1},

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -29,6 +31,8 @@ func testVersions(t *testing.T, newEnv newEnvFunc) {
 			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")},
 			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")})
 	})
+	subtest(t, "ApplyStream", newEnv, testApplyStream)
+	subtest(t, "ApplyStreamIsAtomic", newEnv, testApplyStreamIsAtomic)
 	subtest(t, "ApplyInOrder", newEnv, func(t *testing.T, f *fixture) {
 		ns := newNamespace(store.GlobalNamespaceID, "ns")
 		ns.ID = uuid.NewString()
@@ -261,5 +265,90 @@ func testIndex(t *testing.T, f *fixture) {
 	assertEqual(t, "index entries", want, got)
 	if idx.Version != st.Version {
 		t.Errorf("index version %d, load version %d", idx.Version, st.Version)
+	}
+}
+
+// testApplyStream: the ops handed over one at a time are written in one
+// transaction, each answered with the object written, each seeing the
+// ones before it, all under one store version.
+func testApplyStream(t *testing.T, f *fixture) {
+	ns := newNamespace(store.GlobalNamespaceID, "ns")
+	ns.ID = uuid.NewString()
+	before, err := f.s.Version(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const routes = 50
+	var written []store.Object
+	err = f.s.ApplyStream(f.ctx, importer, func(apply func(store.Op) (store.Object, error)) error {
+		for _, op := range []store.Op{&store.PutOp{Object: ns}, &store.PutOp{Object: newPolicy(ns.ID, "p")}} {
+			obj, err := apply(op)
+			if err != nil {
+				return err
+			}
+			written = append(written, obj)
+		}
+		for i := range routes {
+			r := newRoute(ns.ID, fmt.Sprintf("r%d", i), fmt.Sprintf("https://r%d.example.com", i))
+			r.Spec.PolicyIds = []string{written[1].GetObjectMeta().ID}
+			obj, err := apply(&store.PutOp{Object: r})
+			if err != nil {
+				return err
+			}
+			written = append(written, obj)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ApplyStream: %v", err)
+	}
+	for i, obj := range written {
+		m := obj.GetObjectMeta()
+		if m.Version != before+int64(i)+1 || m.Origin != store.OriginImport {
+			t.Errorf("object %d %q: version %d, origin %s; want %d, import", i, m.Name, m.Version, m.Origin, before+int64(i)+1)
+		}
+	}
+	res, err := f.s.List(f.ctx, store.KindRoute, store.ListQuery{NamespaceID: ns.ID, Limit: 1})
+	if err != nil || res.TotalCount != routes {
+		t.Fatalf("routes written: %d (%v), want %d", res.TotalCount, err, routes)
+	}
+	page, err := f.s.Activity(f.ctx, store.ActivityQuery{Subject: importer.Subject, Limit: 1})
+	if err != nil || page.TotalCount != routes+2 {
+		t.Errorf("activity entries of the stream: %d (%v), want %d", page.TotalCount, err, routes+2)
+	}
+}
+
+// testApplyStreamIsAtomic: an error of the writer's, or of one of its ops,
+// writes nothing of what went before it.
+func testApplyStreamIsAtomic(t *testing.T, f *fixture) {
+	before, err := f.s.Version(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	twin := func(apply func(store.Op) (store.Object, error)) error {
+		if _, err := apply(&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")}); err != nil {
+			return err
+		}
+		_, err := apply(&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")})
+		return err
+	}
+	if err := f.s.ApplyStream(f.ctx, apiActor, twin); store.CodeOf(err) != store.CodeAlreadyExists {
+		t.Errorf("a stream whose second op takes the first's name: %v, want %s", err, store.CodeAlreadyExists)
+	}
+	err = f.s.ApplyStream(f.ctx, apiActor, func(apply func(store.Op) (store.Object, error)) error {
+		if _, err := apply(&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "first")}); err != nil {
+			return err
+		}
+		return stop
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("a stream that stops: %v, want its error", err)
+	}
+	if err := f.s.ApplyStream(f.ctx, store.Actor{Subject: "x", Origin: store.OriginSystem}, twin); store.CodeOf(err) != store.CodeInvalid {
+		t.Errorf("a stream on behalf of the system: %v, want %s", err, store.CodeInvalid)
+	}
+	if after, err := f.s.Version(f.ctx); err != nil || after != before {
+		t.Errorf("refused streams moved the store version from %d to %d (%v)", before, after, err)
 	}
 }
