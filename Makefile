@@ -14,19 +14,26 @@ RUN_DIR   ?= $(CURDIR)/.run
 build: assets ## Build the console binary into bin/ (with the web console's pinned htmx).
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pomerium-console
 
+# make test builds them first: config/packaging's tests build them again,
+# which a warm build cache makes seconds instead of minutes.
+.PHONY: packages
+packages: assets ## .deb and .rpm packages (amd64, arm64) into dist/: the binary cross-compiled without cgo, the hardened systemd unit, the commented config (nfpm, pinned by hack/packages/go.mod).
+	$(GO) -C hack/packages run . -repo $(CURDIR) -version $(VERSION) -out $(CURDIR)/dist
+
 .PHONY: run
 run: build ## Start the console with no configuration: embedded store in .run/, everything on localhost.
 	mkdir -p $(RUN_DIR)
 	$(BIN) serve --data-dir $(RUN_DIR) --bind-addr 127.0.0.1:8701 --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
 
 .PHONY: test
-test: deps assets check-generated lint envtest ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server, Chromium and Pomerium).
-	{ $(GO) test -count=1 -v ./...; (cd deploy/test && $(GO) test -count=1 -v ./...); } 2>&1 | hack/test-summary.sh
+test: deps assets check-generated lint envtest packages ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server, Chromium and Pomerium).
+	{ $(GO) test -count=1 -v ./...; (cd deploy/test && $(GO) test -count=1 -v ./...); $(GO) -C hack/packages test -count=1 -v ./...; } 2>&1 | hack/test-summary.sh
 
 .PHONY: deps
 deps: ## Install what the tests need on Debian (PostgreSQL, Chromium) and check Pomerium's dbserver and configcheck beside the repository.
 	hack/install-postgres.sh
 	hack/install-chromium.sh
+	hack/install-packaging.sh
 	hack/check-pomerium.sh
 
 .PHONY: assets
@@ -42,10 +49,12 @@ envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (
 	hack/envtest/install.sh
 
 .PHONY: lint
-lint: ## go vet and staticcheck, of the console's module and of deploy/test's.
+lint: ## go vet and staticcheck, of the console's module, of deploy/test's and of hack/packages'.
 	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
 	cd deploy/test && $(GO) vet ./... && $(GO) tool -modfile=$(CURDIR)/tools/go.mod staticcheck ./...
+	$(GO) -C hack/packages vet ./...
+	$(GO) -C hack/packages tool -modfile=$(CURDIR)/tools/go.mod staticcheck ./...
 
 .PHONY: generate
 generate: ## Regenerate code from the .proto files and the Kubernetes types (deep copies, CRDs).
@@ -69,7 +78,7 @@ bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop
 
 .PHONY: clean
 clean:
-	rm -rf bin $(RUN_DIR)
+	rm -rf bin dist $(RUN_DIR)
 
 .PHONY: help
 help:
