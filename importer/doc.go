@@ -11,11 +11,18 @@
 // keys that are Pomerium settings rather than routes are ignored and reported.
 //
 // [Import] plans the writes against what the namespace already holds and makes
-// them in one store Apply, so a file is imported completely or not at all. A
-// file with refused routes is refused with every one of them named at once
-// ([RouteErrors]); a dry run also plans the others. An object's identity
+// them in one store transaction, so a file is imported completely or not at
+// all. A file with refused routes is refused with every one of them named at
+// once ([RouteErrors]); a dry run also plans the others. An object's identity
 // across imports is its name in the namespace: a second import of the same
 // file writes nothing, and objects the file does not name are never touched.
+//
+// [Scan] reads a file without keeping its routes, and [ImportFile] then reads
+// it again, a batch of routes at a time, planning and writing as it goes
+// (store.Desired.ApplyStream) and handing each change to its caller rather
+// than keeping it: a million routes are imported in about the memory of a
+// thousand. The usual layout (a block list under routes:) is cut into routes
+// line by line; any other file is read whole, with the same result.
 //
 // The package must not write anything but through the store, must not talk
 // to the databroker and must not read files itself: callers hand it bytes.

@@ -235,9 +235,11 @@ func findChange(t *testing.T, res *importer.Result, k store.Kind, name string) i
 	return importer.Change{}
 }
 
-// TestAuthorizeSeesThePlanItWrites: an import whose Authorize refuses the
-// plan (here, for its key pair) writes nothing, and a dry run does not ask.
-func TestAuthorizeSeesThePlanItWrites(t *testing.T) {
+// TestChangesAndCommitMayRefuseThePlan: an import whose Changes refuses a
+// change (here, its key pair) writes nothing, nor does one whose Commit
+// refuses the plan once every change is written; a dry run does not ask
+// Commit.
+func TestChangesAndCommitMayRefuseThePlan(t *testing.T) {
 	t.Parallel()
 	s := storetest.Embedded(t, make([]byte, 32))
 	ca, _ := testcert.SelfSigned(t, []string{"ca.example.com"}, time.Time{})
@@ -246,27 +248,39 @@ func TestAuthorizeSeesThePlanItWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asked := 0
 	errNoKeyPairs := errors.New("no key pairs")
-	_, err = importer.Import(t.Context(), s, data, importer.Options{Authorize: func(plan []importer.Change) error {
-		asked++
-		for _, c := range plan {
-			if c.Kind == store.KindKeyPair {
-				return errNoKeyPairs
-			}
+	_, err = importer.Import(t.Context(), s, data, importer.Options{Changes: func(c importer.Change) error {
+		if c.Kind == store.KindKeyPair {
+			return errNoKeyPairs
 		}
 		return nil
 	}})
 	if !errors.Is(err, errNoKeyPairs) {
-		t.Fatalf("import refused by Authorize: %v", err)
+		t.Fatalf("import refused by Changes: %v", err)
+	}
+	var seen []store.Kind
+	errNotNow := errors.New("not now")
+	_, err = importer.Import(t.Context(), s, data, importer.Options{
+		Changes: func(c importer.Change) error {
+			seen = append(seen, c.Kind)
+			if c.Object.GetObjectMeta().Version == 0 {
+				t.Errorf("the %s handed over in a write is not as written", c.Kind)
+			}
+			return nil
+		},
+		Commit: func() error { return errNotNow },
+	})
+	if !errors.Is(err, errNotNow) || !slices.Equal(seen, []store.Kind{store.KindKeyPair, store.KindRoute}) {
+		t.Fatalf("import refused by Commit: %v after %v", err, seen)
 	}
 	if after, err := s.Version(t.Context()); err != nil || after != before {
 		t.Fatalf("a refused import wrote: version %d, want %d (%v)", after, before, err)
 	}
-	if _, err := importer.Import(t.Context(), s, data, importer.Options{DryRun: true, Authorize: func([]importer.Change) error { asked++; return nil }}); err != nil || asked != 1 {
-		t.Fatalf("dry run: %v, Authorize asked %d times, want once in all", err, asked)
+	asked := 0
+	if _, err := importer.Import(t.Context(), s, data, importer.Options{DryRun: true, Commit: func() error { asked++; return nil }}); err != nil || asked != 0 {
+		t.Fatalf("dry run: %v, Commit asked %d times, want never", err, asked)
 	}
-	if res, err := importer.Import(t.Context(), s, data, importer.Options{Authorize: func(plan []importer.Change) error { return nil }}); err != nil || res.Created != 2 {
-		t.Fatalf("authorized import: %+v, %v", res, err)
+	if res, err := importer.Import(t.Context(), s, data, importer.Options{Commit: func() error { asked++; return nil }}); err != nil || res.Created != 2 || asked != 1 {
+		t.Fatalf("committed import: %+v, %v, Commit asked %d times", res, err, asked)
 	}
 }

@@ -17,116 +17,6 @@ import (
 // suffix of a route's policy and a " (2)" that makes a repeated name unique.
 const maxNameLength = 240
 
-// routeLists are the top-level keys that hold routes: routes, and policy,
-// the name Pomerium used for the same list before v0.16.
-var routeLists = map[string]bool{"routes": true, "policy": true}
-
-// File is a parsed Pomerium configuration file.
-type File struct {
-	// Routes are the routes of the routes list, then those of the policy
-	// list, in file order, except the refused ones.
-	Routes []*RouteSpec
-	// Refused are the routes Parse refuses, in file order, each with why:
-	// those it cannot read and those Pomerium would refuse. Import writes
-	// nothing from a file with any.
-	Refused []*RouteError
-	// KeyPairs are the certificates the routes carry inline, one per
-	// certificate, in order of first use; refused routes bring none.
-	KeyPairs []*KeyPairSpec
-	// IgnoredKeys are the top-level keys that are Pomerium settings rather
-	// than routes, in file order.
-	IgnoredKeys []string
-}
-
-// RouteSpec is one route of the file, ready to be written.
-type RouteSpec struct {
-	// List is the top-level key the route came from (routes or policy) and
-	// Index its position there.
-	List  string
-	Index int
-	// Name is the route's name, or one derived from from, prefix, path and
-	// regex, unique within the file.
-	Name string
-	// Spec holds every route setting except policy_ids and the key pair
-	// references, which Import fills in.
-	Spec *configpb.Route
-	// PPL is the route's access policy, or "" when the route says nothing
-	// about access.
-	PPL string
-	// CustomCA, ClientCertificate and DownstreamClientCA are the key pairs
-	// for tls_custom_ca, tls_client_cert/key and tls_downstream_client_ca.
-	CustomCA, ClientCertificate, DownstreamClientCA *KeyPairSpec
-}
-
-// Source names the route in the file, e.g. "routes[3]".
-func (r *RouteSpec) Source() string { return fmt.Sprintf("%s[%d]", r.List, r.Index) }
-
-// PolicyName is the name of the policy that holds the route's access rules.
-func (r *RouteSpec) PolicyName() string { return r.Name + " access" }
-
-// Parse reads a Pomerium config.yaml and returns its routes. It checks
-// everything that needs only the file, including every check compilation
-// makes of a route on its own (compile.CheckRoute); Import checks the rest
-// against the store. A refused route goes to File.Refused and the routes
-// after it are still read, so that one pass reports every one. The error,
-// a *FileError, is for a file that as a whole is not a list of routes.
-func Parse(data []byte) (*File, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &FileError{Err: fmt.Errorf("is not valid YAML: %w", err)}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, &FileError{Err: errors.New("is empty")}
-	}
-	root := resolve(doc.Content[0])
-	if root == nil || root.Kind != yaml.MappingNode {
-		return nil, &FileError{Err: fmt.Errorf("must be a Pomerium configuration (an object with a routes list), got %s", describeNode(root))}
-	}
-	entries, err := mappingEntries(root)
-	if pe, ok := err.(*pathError); ok {
-		return nil, &FileError{Key: pe.path, Err: pe.err}
-	} else if err != nil {
-		return nil, &FileError{Err: fmt.Errorf("has a top level Pomerium cannot read: %w", err)}
-	}
-	f := &File{}
-	var lists []entry
-	for _, e := range entries {
-		if routeLists[e.key] {
-			lists = append(lists, e)
-		} else {
-			f.IgnoredKeys = append(f.IgnoredKeys, e.key)
-		}
-	}
-	if len(lists) == 0 {
-		return nil, &FileError{Err: errors.New("has no routes: Pomerium lists them under the top-level key routes (policy in older releases)")}
-	}
-	// routes before policy, whatever their order in the file, so that the
-	// names derived for repeated routes do not depend on key order.
-	if len(lists) == 2 && lists[0].key == "policy" {
-		lists[0], lists[1] = lists[1], lists[0]
-	}
-	var keyPairs keyPairSet
-	var explicit []bool
-	for _, l := range lists {
-		items, err := routeItems(l.value)
-		if err != nil {
-			return nil, &FileError{Key: l.key, Err: err}
-		}
-		for i, item := range items {
-			r, named, err := parseRoute(l.key, i, item, &keyPairs)
-			if err != nil {
-				f.Refused = append(f.Refused, err)
-				continue
-			}
-			f.Routes = append(f.Routes, r)
-			explicit = append(explicit, named)
-		}
-	}
-	assignNames(f.Routes, explicit)
-	f.KeyPairs = keyPairs.list
-	return f, nil
-}
-
 // routeItems returns the routes of a list, which Pomerium also accepts as
 // base64-encoded YAML (the form its ROUTES environment variable takes).
 func routeItems(n *yaml.Node) ([]*yaml.Node, error) {
@@ -155,8 +45,9 @@ func routeItems(n *yaml.Node) ([]*yaml.Node, error) {
 }
 
 // parseRoute decodes one route. named reports whether the route has its own
-// name.
-func parseRoute(list string, i int, n *yaml.Node, keyPairs *keyPairSet) (*RouteSpec, bool, *RouteError) {
+// name. A route read again, once checked, skips the costliest check, of its
+// PPL.
+func parseRoute(list string, i int, n *yaml.Node, keyPairs *keyPairSet, checked bool) (*RouteSpec, bool, *RouteError) {
 	fail := func(from string, err error) (*RouteSpec, bool, *RouteError) {
 		return nil, false, newRouteError(list, i, from, err)
 	}
@@ -191,8 +82,10 @@ func parseRoute(list string, i int, n *yaml.Node, keyPairs *keyPairSet) (*RouteS
 	if r.PPL, err = in.access.ppl(); err != nil {
 		return fail(from, err)
 	}
-	if err := checkPPL(r.PPL); err != nil {
-		return fail(from, err)
+	if !checked {
+		if err := checkPPL(r.PPL); err != nil {
+			return fail(from, err)
+		}
 	}
 	r.CustomCA, r.ClientCertificate, r.DownstreamClientCA, err = in.tls.keyPairs(r.Source(), keyPairs)
 	if err != nil {
@@ -284,34 +177,38 @@ func checkName(name string) error {
 	return nil
 }
 
+// nameSeed is what naming a route starts from: its own name, or one
+// derived from what it matches.
+type nameSeed struct {
+	base     string
+	explicit bool
+}
+
 // assignNames gives every route a name unique within the file. Explicit
 // names are kept by the first route that uses them; the other routes get a
 // name derived from what they match, with " (2)", " (3)"... added in file
 // order when it is taken.
-func assignNames(routes []*RouteSpec, explicit []bool) {
-	taken := make(map[string]bool, len(routes))
-	owner := make(map[string]int, len(routes))
-	for i, r := range routes {
-		if _, ok := owner[r.Name]; explicit[i] && !ok {
-			owner[r.Name] = i
-			taken[r.Name] = true
+func assignNames(seeds []nameSeed) []string {
+	names := make([]string, len(seeds))
+	taken := make(map[string]bool, len(seeds))
+	for i, s := range seeds {
+		if s.explicit && !taken[s.base] {
+			taken[s.base] = true
+			names[i] = s.base
 		}
 	}
-	for i, r := range routes {
-		if explicit[i] && owner[r.Name] == i {
+	for i, s := range seeds {
+		if names[i] != "" {
 			continue
 		}
-		base := r.Name
-		if !explicit[i] {
-			base = derivedName(r.Spec)
-		}
-		name := base
+		name := s.base
 		for n := 2; taken[name]; n++ {
-			name = fmt.Sprintf("%s (%d)", base, n)
+			name = fmt.Sprintf("%s (%d)", s.base, n)
 		}
 		taken[name] = true
-		r.Name = name
+		names[i] = name
 	}
+	return names
 }
 
 // derivedName names a route after what it matches, e.g.

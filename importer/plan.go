@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,8 +12,14 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// planner compares a file with what its namespace holds and builds the
-// writes that make the namespace hold the file.
+// batchSize is how many routes of the file are planned together: one
+// look-up of the namespace's objects by name serves them all.
+const batchSize = 500
+
+// planner compares a file with what its namespace holds and plans, route by
+// route, the writes that make the namespace hold the file. It holds one
+// batch of routes at a time, and what it must remember about the file's
+// key pairs.
 type planner struct {
 	ctx   context.Context
 	s     store.Desired
@@ -22,17 +27,22 @@ type planner struct {
 	actor store.Actor
 	now   time.Time
 
-	// The namespace's objects by name: an object's identity across imports.
+	// keyPairs are the file's key pairs by name, planned before its routes;
+	// each is handed over with the first route that uses it.
+	keyPairs map[string]*keyPairStep
+
+	// The namespace's objects of the current batch by name: an object's
+	// identity across imports.
 	routes   map[string]*store.Route
 	policies map[string]*store.Policy
-	keyPairs map[string]*store.KeyPair
 
-	changes []Change
-	ops     []store.Op
-	// opChange is, for every op, the index of its change.
-	opChange []int
-	// refused are the routes of the file the plan leaves out, with why.
+	// refused are the routes of the file the plan leaves out, with why,
+	// and clashes the objects of the file that Kubernetes manages.
 	refused []*RouteError
+	clashes []string
+	// done counts the routes planned, refused ones included, for progress.
+	done     int
+	progress func(routes int)
 }
 
 // step is one object of the plan: what happens to it and, unless it is
@@ -42,76 +52,144 @@ type step struct {
 	op     store.Op
 }
 
-func newPlanner(ctx context.Context, s store.Desired, ns string, actor store.Actor) (*planner, error) {
-	p := &planner{ctx: ctx, s: s, ns: ns, actor: actor, now: time.Now()}
-	var err error
-	if p.routes, err = byName[*store.Route](ctx, s, store.KindRoute, ns); err != nil {
-		return nil, err
-	}
-	if p.policies, err = byName[*store.Policy](ctx, s, store.KindPolicy, ns); err != nil {
-		return nil, err
-	}
-	if p.keyPairs, err = byName[*store.KeyPair](ctx, s, store.KindKeyPair, ns); err != nil {
-		return nil, err
-	}
-	return p, nil
+// keyPairStep is the plan of one key pair of the file.
+type keyPairStep struct {
+	step
+	handedOver bool
 }
 
-func byName[T store.Object](ctx context.Context, s store.Desired, k store.Kind, ns string) (map[string]T, error) {
-	res, err := s.List(ctx, k, store.ListQuery{NamespaceID: ns})
+func newPlanner(ctx context.Context, s store.Desired, ns string, actor store.Actor) *planner {
+	return &planner{ctx: ctx, s: s, ns: ns, actor: actor, now: time.Now()}
+}
+
+// byName reads the objects of the namespace that have one of names.
+func byName[T store.Object](ctx context.Context, s store.Desired, k store.Kind, ns string, names []string) (map[string]T, error) {
+	out := make(map[string]T, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	res, err := s.List(ctx, k, store.ListQuery{NamespaceID: ns, Names: names})
 	if err != nil {
 		return nil, fmt.Errorf("list the %ss of namespace %s: %w", k, ns, err)
 	}
-	out := make(map[string]T, len(res.Objects))
 	for _, obj := range res.Objects {
 		out[obj.GetObjectMeta().Name] = obj.(T)
 	}
 	return out, nil
 }
 
-// plan builds the changes in write order: key pairs and policies before
-// the routes that reference them. A route the store would refuse, or whose
-// policy it would refuse, is left out of the plan with its policy and the key
-// pairs only it uses, and recorded in p.refused: the plan is what the
-// routes that can be written need.
-func (p *planner) plan(f *File) error {
-	if err := p.checkOwnership(f); err != nil {
+// run plans the file, handing every step to next in write order: each
+// route after the key pairs it is the first to use and its policy. A route
+// the store would refuse, or whose policy it would refuse, is left out with
+// its policy and recorded in p.refused; an object the file names that
+// Kubernetes manages, in p.clashes. next may stop the run with an error.
+func (p *planner) run(f *File, next func(step) error) error {
+	if err := p.planKeyPairs(f.KeyPairs); err != nil {
 		return err
 	}
-	keyPairs := make([]step, len(f.KeyPairs))
-	keyPairIDs := make(map[*KeyPairSpec]string, len(f.KeyPairs))
-	for i, kp := range f.KeyPairs {
-		st, err := p.keyPair(kp)
+	batch := make([]*RouteSpec, 0, batchSize)
+	err := f.eachRoute(func(r *RouteSpec) error {
+		if batch = append(batch, r); len(batch) < batchSize {
+			return nil
+		}
+		err := p.planBatch(batch, next)
+		batch = batch[:0]
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return p.planBatch(batch, next)
+}
+
+// planKeyPairs plans every key pair of the file; they are few, and one the
+// store would refuse stops the import.
+func (p *planner) planKeyPairs(kps []*KeyPairSpec) error {
+	p.keyPairs = make(map[string]*keyPairStep, len(kps))
+	for start := 0; start < len(kps); start += batchSize {
+		batch := kps[start:min(start+batchSize, len(kps))]
+		names := make([]string, len(batch))
+		for i, kp := range batch {
+			names[i] = kp.Name
+		}
+		stored, err := byName[*store.KeyPair](p.ctx, p.s, store.KindKeyPair, p.ns, names)
 		if err != nil {
-			return fmt.Errorf("%s: key pair %q: %w", kp.Source, kp.Name, err)
+			return err
 		}
-		keyPairs[i], keyPairIDs[kp] = st, st.change.ID
-	}
-	used := make(map[*KeyPairSpec]bool, len(f.KeyPairs))
-	var policies, routes []step
-	for _, r := range f.Routes {
-		policy, route, err := p.routeSteps(r, keyPairIDs)
-		if err != nil {
-			p.refused = append(p.refused, err)
-			continue
+		for _, kp := range batch {
+			cur, ok := stored[kp.Name]
+			p.checkOwnership(cur, ok)
+			st, err := p.keyPair(kp, cur)
+			if err != nil {
+				return fmt.Errorf("%s: key pair %q: %w", kp.Source, kp.Name, err)
+			}
+			p.keyPairs[kp.Name] = &keyPairStep{step: st}
 		}
-		policies = append(policies, policy...)
-		routes = append(routes, route)
-		used[r.CustomCA], used[r.ClientCertificate], used[r.DownstreamClientCA] = true, true, true
-	}
-	for i, kp := range f.KeyPairs {
-		if used[kp] {
-			p.add(keyPairs[i])
-		}
-	}
-	for _, st := range slices.Concat(policies, routes) {
-		p.add(st)
 	}
 	return nil
 }
 
+// planBatch plans a batch of routes against the objects of the namespace
+// that bear their names.
+func (p *planner) planBatch(batch []*RouteSpec, next func(step) error) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	// A route's policy is looked up even when the file gives the route
+	// none: attachedPolicies takes the one a former import gave it off.
+	routeNames, policyNames := make([]string, len(batch)), make([]string, len(batch))
+	for i, r := range batch {
+		routeNames[i], policyNames[i] = r.Name, r.PolicyName()
+	}
+	var err error
+	if p.routes, err = byName[*store.Route](p.ctx, p.s, store.KindRoute, p.ns, routeNames); err != nil {
+		return err
+	}
+	if p.policies, err = byName[*store.Policy](p.ctx, p.s, store.KindPolicy, p.ns, policyNames); err != nil {
+		return err
+	}
+	for _, r := range batch {
+		if r.PPL != "" {
+			cur, ok := p.policies[r.PolicyName()]
+			p.checkOwnership(cur, ok)
+		}
+		cur, ok := p.routes[r.Name]
+		p.checkOwnership(cur, ok)
+		p.done++
+		if p.progress != nil {
+			p.progress(p.done)
+		}
+		policy, route, err := p.routeSteps(r)
+		if err != nil {
+			p.refused = append(p.refused, err)
+			continue
+		}
+		for _, kp := range []*KeyPairSpec{r.CustomCA, r.DownstreamClientCA, r.ClientCertificate} {
+			if st := p.keyPairs[keyPairName(kp)]; st != nil && !st.handedOver {
+				st.handedOver = true
+				if err := next(st.step); err != nil {
+					return err
+				}
+			}
+		}
+		for _, st := range append(policy, route) {
+			if err := next(st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func keyPairName(kp *KeyPairSpec) string {
+	if kp == nil {
+		return ""
+	}
+	return kp.Name
+}
+
 // routeSteps plans a route and its policy, if it has one.
-func (p *planner) routeSteps(r *RouteSpec, keyPairIDs map[*KeyPairSpec]string) (policy []step, route step, _ *RouteError) {
+func (p *planner) routeSteps(r *RouteSpec) (policy []step, route step, _ *RouteError) {
 	var policyID string
 	if r.PPL != "" {
 		st, err := p.policy(r)
@@ -120,7 +198,7 @@ func (p *planner) routeSteps(r *RouteSpec, keyPairIDs map[*KeyPairSpec]string) (
 		}
 		policy, policyID = []step{st}, st.change.ID
 	}
-	route, err := p.route(r, policyID, keyPairIDs)
+	route, err := p.route(r, policyID)
 	if err != nil {
 		return nil, step{}, routeError(r, "", err)
 	}
@@ -131,54 +209,27 @@ func routeError(r *RouteSpec, field string, err error) *RouteError {
 	return &RouteError{List: r.List, Index: r.Index, From: r.Spec.From, Field: field, Err: err}
 }
 
-// add puts a step into the plan.
-func (p *planner) add(st step) {
-	if st.op != nil {
-		p.opChange = append(p.opChange, len(p.changes))
-		p.ops = append(p.ops, st.op)
-	}
-	p.changes = append(p.changes, st.change)
-}
-
-// checkOwnership refuses a file that names objects managed by Kubernetes:
-// the store would refuse the write, and naming all of them at once saves a
+// checkOwnership notes an object of the file that Kubernetes manages: the
+// store would refuse the write, and naming all of them at once saves a
 // round of edits.
-func (p *planner) checkOwnership(f *File) error {
-	var clashes []string
-	check := func(obj store.Object, ok bool) {
-		if !ok {
-			return
-		}
-		if m := obj.GetObjectMeta(); m.Origin == store.OriginKubernetes {
-			clashes = append(clashes, fmt.Sprintf("%s %q (%s)", obj.Kind(), m.Name, m.OriginRef))
-		}
+func (p *planner) checkOwnership(obj store.Object, ok bool) {
+	if !ok {
+		return
 	}
-	for _, kp := range f.KeyPairs {
-		obj, ok := p.keyPairs[kp.Name]
-		check(obj, ok)
+	if m := obj.GetObjectMeta(); m.Origin == store.OriginKubernetes {
+		p.clashes = append(p.clashes, fmt.Sprintf("%s %q (%s)", obj.Kind(), m.Name, m.OriginRef))
 	}
-	for _, r := range f.Routes {
-		if r.PPL != "" {
-			obj, ok := p.policies[r.PolicyName()]
-			check(obj, ok)
-		}
-		obj, ok := p.routes[r.Name]
-		check(obj, ok)
-	}
-	if len(clashes) > 0 {
-		return errKubernetesOwned(clashes)
-	}
-	return nil
 }
 
-func (p *planner) keyPair(kp *KeyPairSpec) (step, error) {
+// keyPair plans a key pair of the file against the stored one of its name,
+// if any.
+func (p *planner) keyPair(kp *KeyPairSpec, cur *store.KeyPair) (step, error) {
 	want := &store.KeyPair{
 		ObjectMeta:  store.ObjectMeta{NamespaceID: p.ns, Name: kp.Name},
 		Certificate: kp.Certificate,
 		PrivateKey:  kp.PrivateKey,
 	}
-	cur, ok := p.keyPairs[kp.Name]
-	if !ok {
+	if cur == nil {
 		return p.put(nil, want, kp.Source)
 	}
 	want.ID, want.OriginRef = cur.ID, cur.OriginRef
@@ -234,13 +285,13 @@ func (p *planner) policy(r *RouteSpec) (step, error) {
 	return p.put(cur, next, r.Source())
 }
 
-func (p *planner) route(r *RouteSpec, policyID string, keyPairIDs map[*KeyPairSpec]string) (step, error) {
+func (p *planner) route(r *RouteSpec, policyID string) (step, error) {
 	spec := proto.CloneOf(r.Spec)
 	ref := func(kp *KeyPairSpec) *string {
 		if kp == nil {
 			return nil
 		}
-		return new(keyPairIDs[kp])
+		return new(p.keyPairs[kp.Name].change.ID)
 	}
 	spec.TlsCustomCaKeyPairId = ref(r.CustomCA)
 	spec.TlsClientKeyPairId = ref(r.ClientCertificate)
@@ -347,35 +398,4 @@ func withoutSecrets(obj store.Object) store.Object {
 	c.HasPrivateKey = c.HasPrivateKey || len(c.PrivateKey) > 0
 	c.PrivateKey = nil
 	return c
-}
-
-func (p *planner) result(f *File) *Result {
-	res := &Result{NamespaceID: p.ns, IgnoredKeys: f.IgnoredKeys, Plan: p.changes}
-	names := map[store.Kind]*[]string{
-		store.KindKeyPair: &res.KeyPairs, store.KindPolicy: &res.Policies, store.KindRoute: &res.Routes,
-	}
-	for _, c := range p.changes {
-		switch c.Action {
-		case ActionCreate:
-			res.Created++
-		case ActionUpdate:
-			res.Updated++
-		case ActionUnchanged:
-			res.Unchanged++
-		}
-		if list, ok := names[c.Kind]; ok {
-			*list = append(*list, c.Name)
-		}
-	}
-	return res
-}
-
-// recordWritten puts the objects as the store wrote them (with versions and
-// times) into the plan.
-func (p *planner) recordWritten(res *Result, written []store.Object) {
-	for i, obj := range written {
-		if obj != nil {
-			res.Plan[p.opChange[i]].Object = withoutSecrets(obj)
-		}
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 
 	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -19,20 +20,48 @@ type ImportInput struct {
 	Namespace string
 	// Content is the file: YAML (or JSON) with a routes list.
 	Content []byte
+	// Source, when Content is empty, is the file, read again for each pass
+	// of the import rather than held in memory.
+	Source importer.Source
 	// DryRun plans the import and writes nothing.
 	DryRun bool
 	// Digest, when set on a write, is the digest of the plan the caller
 	// reviewed (a dry run's): if the plan is another now, because the
 	// namespace changed since, nothing is written (CodeConflict).
 	Digest string
+	// Changes, when set, is handed the plan change by change as it is
+	// planned, before anything is written, and ImportPlan.Plan stays
+	// empty: with a Source, an import of a file of any size then holds
+	// one batch of routes at a time. Its error stops the import.
+	Changes func(importer.Change) error
+	// Progress, when set, is told how far the import has got.
+	Progress func(ImportProgress)
 }
+
+// ImportProgress says how far an import has got.
+type ImportProgress struct {
+	// Stage is reading (the file is read and checked), planning or
+	// writing.
+	Stage string
+	// Done is what is done of Total: bytes while reading (Total -1 when
+	// the size is unknown), routes while planning and writing.
+	Done, Total int64
+}
+
+// The stages of an import.
+const (
+	ImportReading  = "reading"
+	ImportPlanning = "planning"
+	ImportWriting  = "writing"
+)
 
 // ImportPlan is what an import did, or in a dry run would do.
 type ImportPlan struct {
 	// Result is what the importer planned (or wrote); its Refused are the
 	// routes of the file that are refused, each with its reason, all of
 	// them in file order. A write refuses the whole file while any is; a
-	// dry run plans the others.
+	// dry run plans the others. Its Plan is empty when the changes went to
+	// ImportInput.Changes.
 	*importer.Result
 	// NeedsRole says, for each change the caller may not make, why: key
 	// pairs take EditKeyPairs and enforced policies EnforcePolicies in the
@@ -49,13 +78,15 @@ type ImportPlan struct {
 // compilation would (the importer), and every refusal is reported at once:
 // when routes are refused the plan, with its Refused, is returned beside
 // the refusal.
+//
+// A write plans twice: a dry run, which must pass (no refused route, no
+// change beyond the caller's role, the digest the caller reviewed), then
+// the write, which plans again as it writes and commits only if it planned
+// exactly what the dry run did.
 func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPlan, error) {
-	if len(in.Content) == 0 {
-		return nil, invalid("content", "is empty: give the YAML of a Pomerium configuration file")
-	}
-	f, err := importer.Parse(in.Content)
+	f, err := readImport(in)
 	if err != nil {
-		return nil, importRefusal(err)
+		return nil, err
 	}
 	ns, err := store.ResolveNamespace(ctx, a.store, in.Namespace)
 	if err != nil {
@@ -64,7 +95,18 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	if err := a.mayImport(c, ns); err != nil {
 		return nil, err
 	}
-	opts := importer.Options{Namespace: ns, Actor: c.Actor(), DryRun: true}
+	planned := newPlanCheck(c, ns)
+	opts := importer.Options{
+		Namespace: ns, Actor: c.Actor(), DryRun: true, Stream: in.Changes != nil,
+		Changes: func(ch importer.Change) error {
+			planned.add(ch)
+			if in.Changes != nil {
+				return in.Changes(ch)
+			}
+			return nil
+		},
+		Progress: in.routeProgress(ImportPlanning, f.NumRoutes),
+	}
 	res, err := importer.ImportFile(ctx, a.store, f, opts)
 	if stopped := importRefusal(err); res == nil && len(f.Refused) > 0 && CodeOf(stopped) != "" {
 		// Planning was refused as a whole (the file would overwrite what
@@ -73,7 +115,7 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 		// one round.
 		return &ImportPlan{Result: &importer.Result{NamespaceID: ns, Refused: f.Refused, DryRun: true}}, stopped
 	}
-	plan, err := a.importPlan(c, ns, res, err)
+	plan, err := importPlan(res, err, planned)
 	if err != nil || in.DryRun {
 		return plan, err
 	}
@@ -87,17 +129,22 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	case in.Digest != "" && in.Digest != plan.Digest:
 		return nil, Refuse(CodeConflict, "digest", "what the import would do changed since it was reviewed (someone changed the namespace): review it again")
 	}
-	// The write plans again: it must be the plan just approved, whose
-	// updates carry the versions they were planned against, or nothing is
-	// written.
-	approved := plan.Digest
+	// The write plans again as it writes: it must be the plan just
+	// approved, whose updates carry the versions they were planned
+	// against, or nothing is committed.
+	written := newPlanCheck(c, ns)
 	opts.DryRun = false
-	opts.Authorize = func(changes []importer.Change) error {
-		if d := planDigest(ns, changes); d != approved {
+	opts.Changes = func(ch importer.Change) error {
+		written.add(ch)
+		return nil
+	}
+	opts.Commit = func() error {
+		if written.digest() != plan.Digest || len(written.needs) > 0 {
 			return Refuse(CodeConflict, "digest", "the namespace changed while the import was being written: try again")
 		}
 		return nil
 	}
+	opts.Progress = in.routeProgress(ImportWriting, f.NumRoutes)
 	if a.beforeWrite != nil {
 		a.beforeWrite(ctx)
 	}
@@ -105,7 +152,38 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	if err != nil {
 		return nil, importRefusal(err)
 	}
-	return a.importPlan(c, ns, res, nil)
+	return &ImportPlan{Result: res, Digest: plan.Digest}, nil
+}
+
+// readImport reads the file of an import: parsed whole from Content, or
+// scanned from Source, to be read again as it is imported.
+func readImport(in ImportInput) (*importer.File, error) {
+	var f *importer.File
+	var err error
+	switch {
+	case len(in.Content) > 0:
+		f, err = importer.Parse(in.Content)
+	case in.Source.Open != nil:
+		var progress func(int64)
+		if in.Progress != nil {
+			progress = func(read int64) { in.Progress(ImportProgress{Stage: ImportReading, Done: read, Total: in.Source.Size}) }
+		}
+		f, err = importer.Scan(in.Source, progress)
+	default:
+		return nil, invalid("content", "is empty: give the YAML of a Pomerium configuration file")
+	}
+	if err != nil {
+		return nil, importRefusal(err)
+	}
+	return f, nil
+}
+
+// routeProgress reports a stage of an import that counts routes.
+func (in ImportInput) routeProgress(stage string, total int) func(int) {
+	if in.Progress == nil {
+		return nil
+	}
+	return func(done int) { in.Progress(ImportProgress{Stage: stage, Done: int64(done), Total: int64(total)}) }
 }
 
 // mayImport refuses a caller who may not import into a namespace. The
@@ -120,18 +198,44 @@ func (a *App) mayImport(c *Caller, ns string) error {
 
 // importPlan is what the caller is shown of an importer's result (and its
 // refusal of routes, which a dry run returns beside the result).
-func (a *App) importPlan(c *Caller, ns string, res *importer.Result, err error) (*ImportPlan, error) {
+func importPlan(res *importer.Result, err error, planned *planCheck) (*ImportPlan, error) {
 	if err != nil && (res == nil || !errors.As(err, new(*importer.RouteErrors))) {
 		return nil, importRefusal(err)
 	}
-	plan := &ImportPlan{Result: res, Digest: planDigest(ns, res.Plan)}
-	for _, ch := range res.Plan {
-		if act, why := changeAction(ch); act != "" && !c.May(act, ns) {
-			plan.NeedsRole = append(plan.NeedsRole, why)
-		}
-	}
-	return plan, nil
+	return &ImportPlan{Result: res, Digest: planned.digest(), NeedsRole: planned.needs}, nil
 }
+
+// planCheck follows a plan change by change: its digest, and the roles its
+// changes need beyond Import.
+type planCheck struct {
+	c     *Caller
+	ns    string
+	h     hash.Hash
+	needs []string
+}
+
+func newPlanCheck(c *Caller, ns string) *planCheck {
+	p := &planCheck{c: c, ns: ns, h: sha256.New()}
+	fmt.Fprintf(p.h, "%s\n", ns)
+	return p
+}
+
+// add takes the next change of the plan. The digest identifies a plan: the
+// same changes into the same namespace give the same digest, whichever run
+// planned them (the ids chosen for new objects are left out: every run
+// chooses anew).
+func (p *planCheck) add(ch importer.Change) {
+	id := ch.ID
+	if ch.Action == importer.ActionCreate {
+		id = ""
+	}
+	fmt.Fprintf(p.h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", ch.Kind, ch.Name, ch.Action, id, ch.Source, ch.Diff)
+	if act, why := changeAction(ch); act != "" && !p.c.May(act, p.ns) {
+		p.needs = append(p.needs, why)
+	}
+}
+
+func (p *planCheck) digest() string { return hex.EncodeToString(p.h.Sum(nil)) }
 
 // changeAction is the action a change of an import takes beyond Import,
 // and why; "" when Import will do.
@@ -171,20 +275,4 @@ func importRefusal(err error) error {
 		return fromStore(err, nil)
 	}
 	return err
-}
-
-// planDigest identifies a plan: the same changes into the same namespace
-// give the same digest, whichever run planned them (the ids chosen for new
-// objects are left out: every run chooses anew).
-func planDigest(ns string, plan []importer.Change) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n", ns)
-	for _, ch := range plan {
-		id := ch.ID
-		if ch.Action == importer.ActionCreate {
-			id = ""
-		}
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", ch.Kind, ch.Name, ch.Action, id, ch.Source, ch.Diff)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

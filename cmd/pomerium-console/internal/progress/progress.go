@@ -36,6 +36,10 @@ func New(out, bar io.Writer, opts Options) *Reporter {
 	return &Reporter{out: out, barOut: bar, opts: opts}
 }
 
+// Bytes is the unit of a stage that counts bytes: the bar shows them in
+// kB, MB and GB.
+const Bytes = "bytes"
+
 // Stage starts a stage of the work, e.g. ("writing", "routes", 1000000),
 // and ends the previous one. A total below zero is unknown: the bar then
 // counts without a percentage.
@@ -46,18 +50,23 @@ func (r *Reporter) Stage(name, unit string, total int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.clear()
-	r.bar = progressbar.NewOptions64(total,
+	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(r.barOut),
 		progressbar.OptionSetDescription(name),
-		progressbar.OptionSetItsString(unit),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetWidth(30),
 		// A million Adds must not mean a million redraws.
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionSetRenderBlankState(true),
 		progressbar.OptionClearOnFinish(),
-	)
+	}
+	if unit == Bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	} else {
+		opts = append(opts, progressbar.OptionSetItsString(unit))
+	}
+	r.bar = progressbar.NewOptions64(total, opts...)
 }
 
 // Add counts n more units of the current stage as done.
@@ -91,7 +100,7 @@ func (r *Reporter) Item(format string, args ...any) error {
 }
 
 // Done removes the bar and writes the summary: one line, whatever the
-// output is.
+// output is. A summary of two lines calls it twice.
 func (r *Reporter) Done(format string, args ...any) error {
 	if r == nil {
 		return nil
@@ -101,6 +110,17 @@ func (r *Reporter) Done(format string, args ...any) error {
 	r.clear()
 	_, err := fmt.Fprintf(r.out, format+"\n", args...)
 	return err
+}
+
+// Stop removes the bar and writes nothing: for a command that ends in an
+// error, which says what happened.
+func (r *Reporter) Stop() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clear()
 }
 
 // clear removes the bar of the current stage, if any.
