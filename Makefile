@@ -8,11 +8,24 @@ BIN       := bin/pomerium-console
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 TOOL      := $(GO) tool -modfile=tools/go.mod
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The time the image claims to be made at: the last commit's, so that two
+# builds of a commit give the same digest.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_DIR ?= bin/image
 RUN_DIR   ?= $(CURDIR)/.run
 
 .PHONY: build
 build: assets ## Build the console binary into bin/ (with the web console's pinned htmx).
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pomerium-console
+
+# make test builds it first: hack/containerimage's tests build it again,
+# which a warm build cache makes seconds instead of the minutes of a first
+# cross-compilation, which would count against go test's timeout.
+.PHONY: image
+image: assets ## Build the container image (linux/amd64, linux/arm64) without a Docker engine into bin/image/: OCI layout, OCI archive, a Docker archive per platform.
+	hack/install-ca-certificates.sh
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/containerimage/build -out=$(IMAGE_DIR) -version=$(VERSION) -revision=$(REVISION)
 
 # make test builds them first: config/packaging's tests build them again,
 # which a warm build cache makes seconds instead of minutes.
@@ -26,13 +39,14 @@ run: build ## Start the console with no configuration: embedded store in .run/, 
 	$(BIN) serve --data-dir $(RUN_DIR) --bind-addr 127.0.0.1:8701 --metrics-addr 127.0.0.1:8709 --grpc-addr 127.0.0.1:8702
 
 .PHONY: test
-test: deps assets check-generated lint envtest packages ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server, Chromium and Pomerium).
+test: deps assets check-generated lint envtest image packages ## Everything CI checks: generated code, vet, staticcheck and every test (real PostgreSQL, Kubernetes API server, Chromium and Pomerium).
 	{ $(GO) test -count=1 -v ./...; (cd deploy/test && $(GO) test -count=1 -v ./...); $(GO) -C hack/packages test -count=1 -v ./...; } 2>&1 | hack/test-summary.sh
 
 .PHONY: deps
 deps: ## Install what the tests need on Debian (PostgreSQL, Chromium) and check Pomerium's dbserver and configcheck beside the repository.
 	hack/install-postgres.sh
 	hack/install-chromium.sh
+	hack/install-ca-certificates.sh
 	hack/install-packaging.sh
 	hack/check-pomerium.sh
 

@@ -1,6 +1,7 @@
 // Package tools pins, through the tool directives of its go.mod, the
 // developer tools run as `go tool -modfile=tools/go.mod <tool>`: buf and the
-// protoc plugins used by hack/generate.sh, and staticcheck for `make lint`.
+// protoc plugins used by hack/generate.sh, staticcheck for `make lint`, and
+// crane, with which hack/containerimage's tests push the image to a registry.
 // They live in a module of their own so that their large dependency graphs
 // never enter the build list of the console itself.
 //
