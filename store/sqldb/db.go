@@ -94,7 +94,7 @@ func (db *DB) inWriteTx(ctx context.Context, fn func(*writer) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer rollback(db, tx)
-	w := &writer{db: db, tx: tx, now: db.now().UTC().Truncate(time.Microsecond)}
+	w := &writer{db: db, tx: newTxStatements(tx, db.d.PrepareWrites), now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := tx.QueryRowContext(ctx, db.d.LockVersion).Scan(&w.version); err != nil {
 		return fmt.Errorf("lock version: %w", err)
 	}

@@ -29,6 +29,10 @@ type Dialect struct {
 	// AfterRestore, when set, runs at the end of a restore: the statement
 	// that moves sequences past the ids the restore inserted.
 	AfterRestore string
+	// PrepareWrites prepares each statement of a write transaction once,
+	// for a driver that would parse it at every run (SQLite's; pgx keeps
+	// its own cache of prepared statements per connection).
+	PrepareWrites bool
 	// ReadTx are the options of read transactions that must see one snapshot.
 	ReadTx *sql.TxOptions
 	// IsUniqueViolation reports whether err is a unique constraint violation.

@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 // writer is one write transaction in progress.
 type writer struct {
 	db      *DB
-	tx      *sql.Tx
+	tx      *txStatements
 	now     time.Time
 	version int64
 }

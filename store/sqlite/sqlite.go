@@ -59,6 +59,7 @@ var dialect = sqldb.Dialect{
 	LockVersion:       "SELECT version FROM console_meta WHERE id = 1",
 	NoLimit:           "-1",
 	JSONTextArray:     "SELECT value FROM json_each(%s)",
+	PrepareWrites:     true,
 	IsUniqueViolation: isUniqueViolation,
 }
 
