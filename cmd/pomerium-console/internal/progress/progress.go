@@ -54,7 +54,6 @@ func (r *Reporter) Stage(name, unit string, total int64) {
 		progressbar.OptionSetWriter(r.barOut),
 		progressbar.OptionSetDescription(name),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
 		progressbar.OptionSetWidth(30),
 		// A million Adds must not mean a million redraws.
 		progressbar.OptionThrottle(100 * time.Millisecond),
@@ -64,7 +63,7 @@ func (r *Reporter) Stage(name, unit string, total int64) {
 	if unit == Bytes {
 		opts = append(opts, progressbar.OptionShowBytes(true))
 	} else {
-		opts = append(opts, progressbar.OptionSetItsString(unit))
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit))
 	}
 	r.bar = progressbar.NewOptions64(total, opts...)
 }
