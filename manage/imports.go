@@ -129,30 +129,35 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	case in.Digest != "" && in.Digest != plan.Digest:
 		return nil, Refuse(CodeConflict, "digest", "what the import would do changed since it was reviewed (someone changed the namespace): review it again")
 	}
-	// The write plans again as it writes: it must be the plan just
-	// approved, whose updates carry the versions they were planned
-	// against, or nothing is committed.
-	written := newPlanCheck(c, ns)
+	opts.Progress = in.routeProgress(ImportWriting, f.NumRoutes)
+	if a.beforeWrite != nil {
+		a.beforeWrite(ctx)
+	}
+	return writeImport(ctx, a.store, c, f, opts, plan.Digest)
+}
+
+// writeImport makes the writes of an import whose dry run planned the
+// digest approved. The write plans again as it writes: it must be the plan
+// approved, whose updates carry the versions they were planned against, or
+// nothing is committed.
+func writeImport(ctx context.Context, s store.Desired, c *Caller, f *importer.File, opts importer.Options, approved string) (*ImportPlan, error) {
+	written := newPlanCheck(c, opts.Namespace)
 	opts.DryRun = false
 	opts.Changes = func(ch importer.Change) error {
 		written.add(ch)
 		return nil
 	}
 	opts.Commit = func() error {
-		if written.digest() != plan.Digest || len(written.needs) > 0 {
+		if written.digest() != approved || len(written.needs) > 0 {
 			return Refuse(CodeConflict, "digest", "the namespace changed while the import was being written: try again")
 		}
 		return nil
 	}
-	opts.Progress = in.routeProgress(ImportWriting, f.NumRoutes)
-	if a.beforeWrite != nil {
-		a.beforeWrite(ctx)
-	}
-	res, err = importer.ImportFile(ctx, a.store, f, opts)
+	res, err := importer.ImportFile(ctx, s, f, opts)
 	if err != nil {
 		return nil, importRefusal(err)
 	}
-	return &ImportPlan{Result: res, Digest: plan.Digest}, nil
+	return &ImportPlan{Result: res, Digest: approved}, nil
 }
 
 // readImport reads the file of an import: parsed whole from Content, or

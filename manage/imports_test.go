@@ -2,12 +2,15 @@ package manage
 
 import (
 	"encoding/base64"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/hack/testcert"
+	"github.com/pomerium-console/pomerium-console/importer"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -81,5 +84,76 @@ func TestImportTakesTheRolesItsChangesNeed(t *testing.T) {
 	done, err := f.app.Import(f.ctx, f.admin(), ImportInput{Namespace: team.ID, Content: file, Digest: plan.Digest})
 	if err != nil || done.Created != 2 { // the key pair and the route
 		t.Fatalf("the admin's import of the reviewed plan: %+v, %v", done, err)
+	}
+}
+
+// TestImportStreams: an import from a Source that hands its changes over
+// keeps no plan, hands each change over once (as planned, before the
+// write), reports reading, planning and writing to their ends, and writes
+// every object.
+func TestImportStreams(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ns := f.namespace(store.GlobalNamespaceID, "Streamed")
+	var b strings.Builder
+	b.WriteString("routes:\n")
+	for i := range 1200 {
+		fmt.Fprintf(&b, "- {from: 'https://app%d.example.com', to: 'http://app%d.internal', allowed_domains: [example.com]}\n", i, i)
+	}
+	var changes int
+	var stages []string
+	last := map[string]ImportProgress{}
+	plan, err := f.app.Import(f.ctx, f.admin(), ImportInput{
+		Namespace: ns.ID,
+		Source:    importer.Bytes([]byte(b.String())),
+		Changes: func(ch importer.Change) error {
+			changes++
+			if ch.Action != importer.ActionCreate || ch.Object.GetObjectMeta().Version != 0 {
+				t.Errorf("change %+v: want a create, as planned", ch)
+			}
+			return nil
+		},
+		Progress: func(p ImportProgress) {
+			if _, seen := last[p.Stage]; !seen {
+				stages = append(stages, p.Stage)
+			}
+			last[p.Stage] = p
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Created != 2400 || changes != 2400 || len(plan.Plan) != 0 || len(plan.Routes) != 0 {
+		t.Errorf("created %d, %d changes handed over, %d kept in the plan, %d route names kept: want 2400, 2400, 0, 0",
+			plan.Created, changes, len(plan.Plan), len(plan.Routes))
+	}
+	if want := []string{ImportReading, ImportPlanning, ImportWriting}; !slices.Equal(stages, want) {
+		t.Errorf("stages %v, want %v", stages, want)
+	}
+	for stage, p := range last {
+		if p.Done != p.Total {
+			t.Errorf("%s ended at %d of %d", stage, p.Done, p.Total)
+		}
+	}
+	routes, err := f.store.List(f.ctx, store.KindRoute, store.ListQuery{NamespaceID: ns.ID, Limit: 1})
+	if err != nil || routes.TotalCount != 1200 {
+		t.Fatalf("routes written: %v, %v", routes, err)
+	}
+}
+
+// TestImportCommitsOnlyThePlanItReviewed: when the namespace changes
+// between the import's dry run and its write, the write plans something
+// else and commits nothing.
+func TestImportCommitsOnlyThePlanItReviewed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ns := f.namespace(store.GlobalNamespaceID, "Raced")
+	file := []byte("routes:\n- {from: 'https://a.example.com', to: 'http://a'}\n- {from: 'https://b.example.com', to: 'http://b'}\n")
+	f.once(func() { f.route(ns.ID, "b.example.com", nil) })
+	_, err := f.app.Import(f.ctx, f.admin(), ImportInput{Namespace: ns.ID, Source: importer.Bytes(file), Changes: func(importer.Change) error { return nil }})
+	wantRefusal(t, "an import whose namespace changed before its write", err, CodeConflict, "digest")
+	routes, err := f.store.List(f.ctx, store.KindRoute, store.ListQuery{NamespaceID: ns.ID})
+	if err != nil || len(routes.Objects) != 1 || routes.Objects[0].GetObjectMeta().Origin != store.OriginAPI {
+		t.Fatalf("routes after the refused import: %v, %v; want only the one written meanwhile", routes, err)
 	}
 }
