@@ -58,8 +58,8 @@ func TestRuns(t *testing.T) {
 		t.Errorf("version printed %q, want %q", out, want)
 	}
 
-	metrics := loopback.FreeAddr(t)
-	args := []string{"--bind-addr", loopback.FreeAddr(t), "--grpc-addr", loopback.FreeAddr(t), "--metrics-addr", metrics}
+	metrics, web := loopback.FreeAddr(t), loopback.FreeAddr(t)
+	args := []string{"--bind-addr", web, "--grpc-addr", loopback.FreeAddr(t), "--metrics-addr", metrics}
 	var cmd *exec.Cmd
 	dataDir := filepath.Join(rootfs, containerimage.DataDir)
 	if os.Geteuid() == 0 {
@@ -81,42 +81,58 @@ func TestRuns(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start serve: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	started := time.Now()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() {
+		exitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill() // a failed test left it running; reaped below
+			<-exited
+		}
 		if t.Failed() {
 			t.Logf("serve's output:\n%s", log.String())
 		}
 	})
 
-	started := time.Now()
+	// /readyz answers once the store is open, before the API and the web
+	// console listen, and a SIGTERM in between makes serve exit 1: the test
+	// waits for the web console too.
 	probe := &http.Client{Timeout: 2 * time.Second}
-	wait.Until(t, "serve ready (/readyz)", time.Minute, func() (bool, string) {
+	wait.Until(t, "serve ready (/readyz) and the web console answering", time.Minute, func() (bool, string) {
 		select {
-		case err := <-done:
-			t.Fatalf("serve exited during start-up: %v", err)
+		case <-exited:
+			t.Fatalf("serve exited during start-up: %v", exitErr)
 		default:
 		}
-		res, err := probe.Get("http://" + metrics + "/readyz")
-		if err != nil {
-			return false, err.Error()
+		for _, url := range []string{"http://" + metrics + "/readyz", "http://" + web + "/"} {
+			res, err := probe.Get(url)
+			if err != nil {
+				return false, err.Error()
+			}
+			_ = res.Body.Close() // the status says it all
+			if res.StatusCode != http.StatusOK {
+				return false, url + ": " + res.Status
+			}
 		}
-		_ = res.Body.Close() // the status says it all
-		return res.StatusCode == http.StatusOK, res.Status
+		return true, ""
 	})
-
-	t.Logf("serve answered /readyz %s after it started", time.Since(started).Round(time.Millisecond))
+	t.Logf("serve answered /readyz and the web console %s after it started", time.Since(started).Round(time.Millisecond))
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve stopped with %v", err)
+	case <-exited:
+		if exitErr != nil {
+			t.Fatalf("serve stopped with %v", exitErr)
 		}
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill() // reaped by the goroutine that waits for it
 		t.Fatal("serve did not exit within 30s of SIGTERM")
 	}
 	if os.Geteuid() == 0 {
