@@ -28,7 +28,7 @@ import (
 // serveSurfaces serves the pomerium.dashboard API over TLS on grpc_addr and
 // the web console on bind_addr until ctx ends. Both identify callers with
 // one authenticator and change state through the same services.
-func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, log logr.Logger) error {
+func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, up *listeners, log logr.Logger) error {
 	roots, err := cfg.RootCAs()
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	// One listener failing (an address in use) stops the other.
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return listen(ctx, "grpc_addr", cfg.GRPCAddr, apiServer.Handler(), tlsConfig, log,
+		return listen(ctx, "grpc_addr", cfg.GRPCAddr, apiServer.Handler(), tlsConfig, up, log,
 			"API listening (gRPC, gRPC-Web and Connect over TLS)")
 	})
 	g.Go(func() error {
@@ -69,7 +69,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 		if len(cfg.TLSCert()) > 0 {
 			webTLS = tlsConfig
 		}
-		return listen(ctx, "bind_addr", cfg.BindAddr, console.Handler(), webTLS, log, "web console listening")
+		return listen(ctx, "bind_addr", cfg.BindAddr, console.Handler(), webTLS, up, log, "web console listening")
 	})
 	return g.Wait()
 }
@@ -87,12 +87,14 @@ func jwksClient(roots *x509.CertPool) *http.Client {
 	return &http.Client{Timeout: auth.DefaultJWKSTimeout, Transport: t}
 }
 
-// listen serves h on addr (TLS when tlsConfig is set) until ctx ends.
-func listen(ctx context.Context, key, addr string, h http.Handler, tlsConfig *tls.Config, log logr.Logger, msg string) error {
+// listen serves h on addr (TLS when tlsConfig is set) until ctx ends, and
+// tells up once it listens.
+func listen(ctx context.Context, key, addr string, h http.Handler, tlsConfig *tls.Config, up *listeners, log logr.Logger, msg string) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
+	up.bound()
 	srv := &http.Server{Handler: h, TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
 	if tlsConfig != nil {

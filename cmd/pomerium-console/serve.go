@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -78,7 +79,10 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return loop.Run(ctx) })
-	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, log) })
+	// Ready (/readyz) once the API and the web console listen, not before:
+	// a load balancer must not send callers to a port that refuses them.
+	up := &listeners{want: 2}
+	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, up, log) })
 	if kubeCfg != nil {
 		g.Go(func() error {
 			return runControllers(ctx, kubeCfg, leaderElectionNamespace(kube.leaseNamespace), st, log.WithName("controllers"))
@@ -87,7 +91,7 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 		log.Info("no Kubernetes configuration (not in a pod, no --kubeconfig): the Kubernetes controllers are off")
 	}
 	if cfg.MetricsAddr != "" {
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, st, log) })
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, st, up, log) })
 	}
 	// Under systemd (Type=notify): ready once the store is open and the
 	// loop has done its first job, watchdog pings while the loop makes
@@ -135,27 +139,30 @@ func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, 
 	return client, stop, nil
 }
 
-// serveMetrics serves /metrics and the probes: /healthz (the process
-// answers) and /readyz (and it reaches its store).
+// listeners counts the surfaces that listen: serve is ready once all of
+// them do.
+type listeners struct {
+	want int32
+	n    atomic.Int32
+}
+
+// bound records that one more surface listens.
+func (l *listeners) bound() { l.n.Add(1) }
+
+// all reports whether every surface listens.
+func (l *listeners) all() bool { return l.n.Load() >= l.want }
+
+// serveMetrics serves /metrics and the probes (see probes) on addr.
 //
 // /metrics serves the console's registry and controller-runtime's global
 // one: the Kubernetes controllers' reconcile counts, durations and work
 // queues, and the Go runtime and process metrics, which controller-runtime
 // registers there (so the console's registry must not register them again:
 // one family gathered twice fails the scrape).
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st store.Store, log logr.Logger) error {
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st store.Store, up *listeners, log logr.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, ctrlmetrics.Registry}, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		rctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if _, err := st.Version(rctx); err != nil {
-			http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	mux.Handle("/", probes(st, up))
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -174,4 +181,25 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
+}
+
+// probes answers /healthz (the process answers) and /readyz (the API and
+// the web console listen, and the store answers).
+func probes(st store.Store, up *listeners) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !up.all() {
+			http.Error(w, "starting: the API and the web console do not listen yet", http.StatusServiceUnavailable)
+			return
+		}
+		rctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := st.Version(rctx); err != nil {
+			http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
 }
