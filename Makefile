@@ -92,7 +92,7 @@ bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop
 	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 30m ./server/web/
 
 .PHONY: bench-import
-bench-import: ## Time and peak RSS of import at 100,000 and 1,000,000 routes, first and again (about half an hour on 2 cores).
+bench-import: ## Time and peak RSS of import at 100,000 and 1,000,000 routes, first and again (about 20 minutes on 2 cores).
 	hack/bench-import.sh 100000 1000000
 
 .PHONY: clean
