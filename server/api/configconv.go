@@ -5,12 +5,10 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
@@ -25,8 +23,6 @@ import (
 // computed ones (namespace_name, enforced and assigned policies) set. These
 // functions convert them to and from what the use cases take and give.
 
-func ptr[T any](v T) *T { return &v }
-
 // nonZero is v for an optional field: nil at its zero value.
 func nonZero[T comparable](v T) *T {
 	var zero T
@@ -34,14 +30,6 @@ func nonZero[T comparable](v T) *T {
 		return nil
 	}
 	return &v
-}
-
-// stamp is t as a timestamp, nil for the zero time.
-func stamp(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }
 
 // configRouteOut is a route as ConfigService returns it. policy_ids are the
@@ -52,23 +40,23 @@ func configRouteOut(r *manage.Route) *configpb.Route {
 	if out == nil {
 		out = &configpb.Route{}
 	}
-	out.Id, out.NamespaceId, out.Name = ptr(r.ID), ptr(r.NamespaceID), ptr(r.Name)
-	out.OriginatorId = ptr(string(r.Origin))
-	out.CreatedAt, out.ModifiedAt = stamp(r.CreatedAt), stamp(r.ModifiedAt)
+	out.Id, out.NamespaceId, out.Name = new(r.ID), new(r.NamespaceID), new(r.Name)
+	out.OriginatorId = new(string(r.Origin))
+	out.CreatedAt, out.ModifiedAt = convert.Timestamp(r.CreatedAt), convert.Timestamp(r.ModifiedAt)
 	if r.NamespaceName != "" {
-		out.NamespaceName = ptr(r.NamespaceName)
+		out.NamespaceName = new(r.NamespaceName)
 	}
 	out.AssignedPolicies = nil
 	for i, id := range r.Spec.GetPolicyIds() {
-		info := &configpb.EntityInfo{Id: ptr(id)}
+		info := &configpb.EntityInfo{Id: new(id)}
 		if i < len(r.PolicyNames) && r.PolicyNames[i] != "" {
-			info.Name = ptr(r.PolicyNames[i])
+			info.Name = new(r.PolicyNames[i])
 		}
 		out.AssignedPolicies = append(out.AssignedPolicies, info)
 	}
 	out.EnforcedPolicies = nil
 	for _, p := range r.Enforced {
-		out.EnforcedPolicies = append(out.EnforcedPolicies, &configpb.EntityInfo{Id: ptr(p.ID), Name: ptr(p.Name)})
+		out.EnforcedPolicies = append(out.EnforcedPolicies, &configpb.EntityInfo{Id: new(p.ID), Name: new(p.Name)})
 	}
 	return out
 }
@@ -111,18 +99,18 @@ func configRouteOfStore(o store.Object) protoreflect.Message {
 // (Explicit).
 func configPolicyOut(p *manage.Policy) *configpb.Policy {
 	out := &configpb.Policy{
-		Id: ptr(p.ID), NamespaceId: ptr(p.NamespaceID), Name: ptr(p.Name),
-		OriginatorId: ptr(string(p.Origin)),
+		Id: new(p.ID), NamespaceId: new(p.NamespaceID), Name: new(p.Name),
+		OriginatorId: new(string(p.Origin)),
 		Description:  nonZero(p.Description), Enforced: nonZero(p.Enforced),
-		SourcePpl: ptr(p.PPL), Explanation: nonZero(p.Explanation), Remediation: nonZero(p.Remediation),
-		CreatedAt: stamp(p.CreatedAt), ModifiedAt: stamp(p.ModifiedAt),
+		SourcePpl: new(p.PPL), Explanation: nonZero(p.Explanation), Remediation: nonZero(p.Remediation),
+		CreatedAt: convert.Timestamp(p.CreatedAt), ModifiedAt: convert.Timestamp(p.ModifiedAt),
 	}
 	convert.RestoreExplicit(out, p.Explicit)
 	if p.NamespaceName != "" {
-		out.NamespaceName = ptr(p.NamespaceName)
+		out.NamespaceName = new(p.NamespaceName)
 	}
 	for id, name := range p.Routes {
-		info := &configpb.EntityInfo{Id: ptr(id), Name: ptr(name)}
+		info := &configpb.EntityInfo{Id: new(id), Name: new(name)}
 		if p.Enforced {
 			out.EnforcedRoutes = append(out.EnforcedRoutes, info)
 		} else {
@@ -171,10 +159,10 @@ func configPolicyOfStore(o store.Object) protoreflect.Message {
 // private key for a caller who may read it (nil: leave it out).
 func configKeyPairOut(kp *manage.KeyPair, key []byte) *configpb.KeyPair {
 	out := &configpb.KeyPair{
-		Id: ptr(kp.ID), NamespaceId: ptr(kp.NamespaceID), Name: ptr(kp.Name),
-		OriginatorId: ptr(string(kp.Origin)),
+		Id: new(kp.ID), NamespaceId: new(kp.NamespaceID), Name: new(kp.Name),
+		OriginatorId: new(string(kp.Origin)),
 		Certificate:  bytes.Clone(kp.Certificate),
-		CreatedAt:    stamp(kp.CreatedAt), ModifiedAt: stamp(kp.ModifiedAt),
+		CreatedAt:    convert.Timestamp(kp.CreatedAt), ModifiedAt: convert.Timestamp(kp.ModifiedAt),
 		Origin: configpb.KeyPairOrigin_KEY_PAIR_ORIGIN_USER,
 		Status: configpb.KeyPairStatus_KEY_PAIR_STATUS_READY,
 	}
@@ -211,13 +199,13 @@ func configKeyPairOfStore(o store.Object) protoreflect.Message {
 // configServiceAccountOut is a service account as ConfigService returns it.
 func configServiceAccountOut(sa *manage.ServiceAccount) *configpb.ServiceAccount {
 	out := &configpb.ServiceAccount{
-		Id: ptr(sa.ID), NamespaceId: ptr(sa.NamespaceID), OriginatorId: ptr(string(sa.Origin)),
-		UserId:    ptr(sa.User()),
-		ExpiresAt: stamp(sa.ExpiresAt), CreatedAt: stamp(sa.CreatedAt), ModifiedAt: stamp(sa.ModifiedAt),
-		AccessedAt: stamp(sa.LastUsed),
+		Id: new(sa.ID), NamespaceId: new(sa.NamespaceID), OriginatorId: new(string(sa.Origin)),
+		UserId:    new(sa.User()),
+		ExpiresAt: convert.Timestamp(sa.ExpiresAt), CreatedAt: convert.Timestamp(sa.CreatedAt), ModifiedAt: convert.Timestamp(sa.ModifiedAt),
+		AccessedAt: convert.Timestamp(sa.LastUsed),
 	}
 	if sa.Description != "" {
-		out.Description = ptr(sa.Description)
+		out.Description = new(sa.Description)
 	}
 	convert.RestoreExplicit(out, sa.Explicit)
 	return out
@@ -253,9 +241,9 @@ func configSettingsOut(st *manage.Settings) *configpb.Settings {
 	if out == nil {
 		out = &configpb.Settings{}
 	}
-	out.Id, out.NamespaceId = ptr(st.ID), ptr(st.NamespaceID)
-	out.OriginatorId = ptr(string(st.Origin))
-	out.CreatedAt, out.ModifiedAt = stamp(st.CreatedAt), stamp(st.ModifiedAt)
+	out.Id, out.NamespaceId = new(st.ID), new(st.NamespaceID)
+	out.OriginatorId = new(string(st.Origin))
+	out.CreatedAt, out.ModifiedAt = convert.Timestamp(st.CreatedAt), convert.Timestamp(st.ModifiedAt)
 	convert.RestoreExplicit(out, st.Explicit)
 	return out
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -94,6 +95,22 @@ func configList[T, M any](ctx context.Context, s *configService, h http.Header, 
 	return items, uint64(page.Total), nil
 }
 
+// begin reads what every write of an object starts with: the headers
+// (the Namespace-Id one is ns; another cluster is refused), the object
+// in, which must be there (the request's field root), and the caller.
+func (s *configService) begin(ctx context.Context, h http.Header, root string, in proto.Message) (c *manage.Caller, ns string, err error) {
+	if ns, err = scopeOf(h); err != nil {
+		return nil, "", err
+	}
+	if !in.ProtoReflect().IsValid() {
+		return nil, "", invalid(root, "is required")
+	}
+	if c, err = s.caller(ctx); err != nil {
+		return nil, "", err
+	}
+	return c, ns, nil
+}
+
 // update is what every Update call starts from: the caller, the object
 // stored (read for the caller; an update is pinned to its version), and
 // the object the request writes: in, or with update_mask the stored
@@ -111,14 +128,7 @@ type update[V any, M proto.Message] struct {
 func startUpdate[V any, M proto.Message](ctx context.Context, s *configService, h http.Header, root string, in M, mask *fieldmaskpb.FieldMask,
 	read func(*manage.Caller, string) (V, error), out func(*manage.Caller, V) (M, error), id string,
 ) (*update[V, M], error) {
-	ns, err := scopeOf(h)
-	if err != nil {
-		return nil, err
-	}
-	if !in.ProtoReflect().IsValid() {
-		return nil, invalid(root, "is required")
-	}
-	c, err := s.caller(ctx)
+	c, ns, err := s.begin(ctx, h, root, in)
 	if err != nil {
 		return nil, err
 	}
@@ -172,18 +182,11 @@ func (s *configService) ListAvailableLogFields(ctx context.Context, _ *connect.R
 var configRouteFields = at{root: "route"}
 
 func (s *configService) CreateRoute(ctx context.Context, req *connect.Request[configpb.CreateRouteRequest]) (*connect.Response[configpb.CreateRouteResponse], error) {
-	ns, err := requestScope(req)
+	c, ns, err := s.begin(ctx, req.Header(), "route", req.Msg.GetRoute())
 	if err != nil {
 		return nil, err
 	}
-	if req.Msg.GetRoute() == nil {
-		return nil, invalid("route", "is required")
-	}
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.app.SetRoute(ctx, c, manage.RouteInput{Route: configRouteIn(req.Msg.GetRoute(), orGlobal(ns)), Create: true})
+	r, err := s.app.SetRoute(ctx, c, manage.RouteInput{Route: configRouteIn(req.Msg.GetRoute(), cmp.Or(ns, store.GlobalNamespaceID)), Create: true})
 	if err != nil {
 		return nil, s.fail(ctx, err, configRouteFields)
 	}
@@ -221,8 +224,8 @@ func (s *configService) UpdateRoute(ctx context.Context, req *connect.Request[co
 		return nil, err
 	}
 	r, err := s.app.SetRoute(ctx, u.c, manage.RouteInput{
-		Route:           configRouteIn(u.in, orDefault(u.ns, u.old.NamespaceID)),
-		ExpectedVersion: ptr(u.old.Version),
+		Route:           configRouteIn(u.in, cmp.Or(u.ns, u.old.NamespaceID)),
+		ExpectedVersion: new(u.old.Version),
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err, configRouteFields)
@@ -242,20 +245,13 @@ func (s *configService) DeleteRoute(ctx context.Context, req *connect.Request[co
 var configPolicyFields = at{root: "policy", renames: map[string]string{"ppl": "source_ppl"}}
 
 func (s *configService) CreatePolicy(ctx context.Context, req *connect.Request[configpb.CreatePolicyRequest]) (*connect.Response[configpb.CreatePolicyResponse], error) {
-	ns, err := requestScope(req)
+	c, ns, err := s.begin(ctx, req.Header(), "policy", req.Msg.GetPolicy())
 	if err != nil {
 		return nil, err
 	}
-	if req.Msg.GetPolicy() == nil {
-		return nil, invalid("policy", "is required")
-	}
-	p, err := configPolicyIn(req.Msg.GetPolicy(), orGlobal(ns))
+	p, err := configPolicyIn(req.Msg.GetPolicy(), cmp.Or(ns, store.GlobalNamespaceID))
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
-	}
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
 	}
 	written, err := s.app.SetPolicy(ctx, c, manage.PolicyInput{Policy: p, Create: true, Reads: manage.PolicyReads{WithRoutes: true}})
 	if err != nil {
@@ -296,12 +292,12 @@ func (s *configService) UpdatePolicy(ctx context.Context, req *connect.Request[c
 	if err != nil {
 		return nil, err
 	}
-	p, err := configPolicyIn(u.in, orDefault(u.ns, u.old.NamespaceID))
+	p, err := configPolicyIn(u.in, cmp.Or(u.ns, u.old.NamespaceID))
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
 	written, err := s.app.SetPolicy(ctx, u.c, manage.PolicyInput{
-		Policy: p, ExpectedVersion: ptr(u.old.Version), Reads: manage.PolicyReads{WithRoutes: true},
+		Policy: p, ExpectedVersion: new(u.old.Version), Reads: manage.PolicyReads{WithRoutes: true},
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err, configPolicyFields)
@@ -336,20 +332,13 @@ func (s *configService) keyPairOut(ctx context.Context, c *manage.Caller, kp *ma
 }
 
 func (s *configService) CreateKeyPair(ctx context.Context, req *connect.Request[configpb.CreateKeyPairRequest]) (*connect.Response[configpb.CreateKeyPairResponse], error) {
-	ns, err := requestScope(req)
-	if err != nil {
-		return nil, err
-	}
 	in := req.Msg.GetKeyPair()
-	if in == nil {
-		return nil, invalid("key_pair", "is required")
-	}
-	c, err := s.caller(ctx)
+	c, ns, err := s.begin(ctx, req.Header(), "key_pair", in)
 	if err != nil {
 		return nil, err
 	}
 	create := &store.KeyPair{
-		ObjectMeta:  store.ObjectMeta{ID: in.GetId(), NamespaceID: orDefault(in.GetNamespaceId(), orGlobal(ns)), Name: in.GetName()},
+		ObjectMeta:  store.ObjectMeta{ID: in.GetId(), NamespaceID: cmp.Or(in.GetNamespaceId(), ns, store.GlobalNamespaceID), Name: in.GetName()},
 		Certificate: in.GetCertificate(), PrivateKey: in.GetKey(),
 	}
 	create.Explicit = keyPairExplicit(in, create)
@@ -403,8 +392,8 @@ func (s *configService) UpdateKeyPair(ctx context.Context, req *connect.Request[
 		return nil, invalid("key_pair.namespace_id", "cannot change: a key pair stays in the namespace it was created in")
 	}
 	kp, err := s.app.UpdateKeyPair(ctx, u.c, manage.KeyPairUpdate{
-		ID: u.old.ID, Name: ptr(u.in.GetName()), Certificate: u.in.GetCertificate(), PrivateKey: u.in.GetKey(),
-		ExpectedVersion: ptr(u.old.Version),
+		ID: u.old.ID, Name: new(u.in.GetName()), Certificate: u.in.GetCertificate(), PrivateKey: u.in.GetKey(),
+		ExpectedVersion: new(u.old.Version),
 		Explicit:        keyPairExplicit(u.in, &store.KeyPair{ObjectMeta: u.old.ObjectMeta, PrivateKey: u.in.GetKey()}),
 	})
 	if err != nil {
@@ -429,19 +418,12 @@ func (s *configService) DeleteKeyPair(ctx context.Context, req *connect.Request[
 var configServiceAccountFields = at{root: "service_account"}
 
 func (s *configService) CreateServiceAccount(ctx context.Context, req *connect.Request[configpb.CreateServiceAccountRequest]) (*connect.Response[configpb.CreateServiceAccountResponse], error) {
-	ns, err := requestScope(req)
-	if err != nil {
-		return nil, err
-	}
 	in := req.Msg.GetServiceAccount()
-	if in == nil {
-		return nil, invalid("service_account", "is required")
-	}
-	c, err := s.caller(ctx)
+	c, ns, err := s.begin(ctx, req.Header(), "service_account", in)
 	if err != nil {
 		return nil, err
 	}
-	sa, token, err := s.app.AddServiceAccount(ctx, c, configServiceAccountIn(in, orGlobal(ns)))
+	sa, token, err := s.app.AddServiceAccount(ctx, c, configServiceAccountIn(in, cmp.Or(ns, store.GlobalNamespaceID)))
 	if err != nil {
 		return nil, s.fail(ctx, err, configServiceAccountFields)
 	}
@@ -481,7 +463,7 @@ func (s *configService) UpdateServiceAccount(ctx context.Context, req *connect.R
 		return nil, err
 	}
 	sa, token, err := s.app.SetServiceAccount(ctx, u.c, manage.ServiceAccountInput{
-		Account: configServiceAccountIn(u.in, u.old.NamespaceID), ExpectedVersion: ptr(u.old.Version),
+		Account: configServiceAccountIn(u.in, u.old.NamespaceID), ExpectedVersion: new(u.old.Version),
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err, configServiceAccountFields)
@@ -603,18 +585,9 @@ func settingsVersion(st *manage.Settings) *int64 {
 	if st.Version == 0 {
 		return nil
 	}
-	return ptr(st.Version)
+	return new(st.Version)
 }
 
 // filterFields names the query fields of the use cases as the list
 // requests of ConfigService do: the namespace is the filter's.
 var filterFields = at{renames: map[string]string{"namespace": "filter.namespace_id", "name": "filter.name", "query": "filter.query"}}
-
-func orGlobal(ns string) string { return orDefault(ns, store.GlobalNamespaceID) }
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}

@@ -54,8 +54,8 @@ func KeyPairFromStore(kp *store.KeyPair, st *store.ObjectStatus) *pb.KeyPairReco
 		Id:            kp.ID,
 		Name:          kp.Name,
 		NamespaceId:   kp.NamespaceID,
-		CreatedAt:     timestamp(kp.CreatedAt),
-		ModifiedAt:    timestamp(kp.ModifiedAt),
+		CreatedAt:     Timestamp(kp.CreatedAt),
+		ModifiedAt:    Timestamp(kp.ModifiedAt),
 		HasPrivateKey: kp.HasPrivateKey || len(kp.PrivateKey) > 0,
 		Certificate:   bytes.Clone(kp.Certificate),
 	}

@@ -28,13 +28,13 @@ func Meta(m store.ObjectMeta, st *store.ObjectStatus) (int64, *consolepb.SyncSta
 		s.RecordVersion = st.RecordVersion
 		s.Reason = st.Reason
 		s.Field = st.Field
-		s.UpdatedAt = timestamp(st.UpdatedAt)
+		s.UpdatedAt = Timestamp(st.UpdatedAt)
 	}
 	return m.Version, s
 }
 
-// timestamp is t for the API, nil for the zero time.
-func timestamp(t time.Time) *timestamppb.Timestamp {
+// Timestamp is t for the API, nil for the zero time.
+func Timestamp(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}

@@ -33,8 +33,8 @@ func NamespaceFromStore(n *store.Namespace, routeCount, policyCount int64) *pb.N
 	out := &pb.Namespace{
 		Id:          n.ID,
 		ParentId:    n.NamespaceID,
-		CreatedAt:   timestamp(n.CreatedAt),
-		ModifiedAt:  timestamp(n.ModifiedAt),
+		CreatedAt:   Timestamp(n.CreatedAt),
+		ModifiedAt:  Timestamp(n.ModifiedAt),
 		Name:        n.Name,
 		RouteCount:  routeCount,
 		PolicyCount: policyCount,
@@ -70,8 +70,8 @@ func NamespacePermissionToStore(p *pb.NamespacePermission) (*store.NamespacePerm
 func NamespacePermissionFromStore(p *store.NamespacePermission) *pb.NamespacePermission {
 	out := &pb.NamespacePermission{
 		Id:          p.ID,
-		CreatedAt:   timestamp(p.CreatedAt),
-		ModifiedAt:  timestamp(p.ModifiedAt),
+		CreatedAt:   Timestamp(p.CreatedAt),
+		ModifiedAt:  Timestamp(p.ModifiedAt),
 		NamespaceId: p.NamespaceID,
 		SubjectType: string(p.SubjectType),
 		SubjectId:   p.SubjectID,

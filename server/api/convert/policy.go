@@ -50,8 +50,8 @@ func PolicyFromStore(p *store.Policy, namespaceName string, routes map[string]st
 	out := &pb.Policy{
 		Id:            p.ID,
 		NamespaceId:   p.NamespaceID,
-		CreatedAt:     timestamp(p.CreatedAt),
-		ModifiedAt:    timestamp(p.ModifiedAt),
+		CreatedAt:     Timestamp(p.CreatedAt),
+		ModifiedAt:    Timestamp(p.ModifiedAt),
 		Name:          p.Name,
 		Description:   p.Description,
 		Ppl:           p.PPL,

@@ -107,8 +107,8 @@ func RouteFromStore(r *store.Route, st *store.ObjectStatus) *pb.Route {
 		Id:          r.ID,
 		NamespaceId: r.NamespaceID,
 		Name:        r.Name,
-		CreatedAt:   timestamp(r.CreatedAt),
-		ModifiedAt:  timestamp(r.ModifiedAt),
+		CreatedAt:   Timestamp(r.CreatedAt),
+		ModifiedAt:  Timestamp(r.ModifiedAt),
 	}
 	out.Version, out.SyncStatus = Meta(r.ObjectMeta, st)
 	s := r.Spec

@@ -35,9 +35,9 @@ func ServiceAccountFromStore(sa *store.ServiceAccount, accessedAt time.Time) *pb
 		NamespaceId: optional(sa.NamespaceID),
 		Description: optional(sa.Description),
 		UserId:      sa.User(),
-		AccessedAt:  timestamp(accessedAt),
-		ExpiresAt:   timestamp(sa.ExpiresAt),
-		IssuedAt:    timestamp(sa.CreatedAt),
+		AccessedAt:  Timestamp(accessedAt),
+		ExpiresAt:   Timestamp(sa.ExpiresAt),
+		IssuedAt:    Timestamp(sa.CreatedAt),
 	}
 	out.Version, out.SyncStatus = Meta(sa.ObjectMeta, nil)
 	RestoreExplicit(out, sa.Explicit)

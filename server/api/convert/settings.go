@@ -115,7 +115,7 @@ func SettingsToStore(s *pb.Settings) (*configpb.Settings, error) {
 // fields set to their zero value. Spec fields the API has no place for are
 // left out.
 func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
-	out := &pb.Settings{Id: s.ID, ModifiedAt: timestamp(s.ModifiedAt)}
+	out := &pb.Settings{Id: s.ID, ModifiedAt: Timestamp(s.ModifiedAt)}
 	out.Version, out.SyncStatus = Meta(s.ObjectMeta, st)
 	spec := s.Spec
 	if spec == nil {
