@@ -269,11 +269,6 @@ func lastSnapshot(ctx context.Context, activity activityAPI, id string) (string,
 	return res.Entries[0].EntityData, nil
 }
 
-// presencePending are the writable objects whose optional fields do not
-// keep their presence yet, with why.
-var presencePending = map[protoreflect.FullName]string{
-}
-
 // only is the object with an id among those of a list; nil if it is not
 // there.
 func only[T proto.Message](list []T, id string) proto.Message {
@@ -300,10 +295,6 @@ func TestOptionalFieldsKeepPresence(t *testing.T) {
 			drivers := e.presenceDrivers(transport)
 			for _, md := range writableObjects(t, e) {
 				d, ok := drivers[md.FullName()]
-				if reason, pending := presencePending[md.FullName()]; pending {
-					t.Logf("%s is not covered yet: %s", md.FullName(), reason)
-					continue
-				}
 				if !ok {
 					t.Errorf("%s has optional fields %v and no driver in this test", md.FullName(), optionalFields(md))
 					continue
