@@ -66,43 +66,22 @@ func (a *App) KeyPairKey(ctx context.Context, c *Caller, id string) ([]byte, err
 }
 
 // ListKeyPairs reads a page of the key pairs of a namespace the caller may
-// view. With a domain, the store cannot filter, so the whole namespace is
-// read and paged here.
+// view. With a domain, the key pairs whose certificate is not valid for it
+// are left out (a Match, which the store cannot apply).
 func (a *App) ListKeyPairs(ctx context.Context, c *Caller, q KeyPairQuery) (*Page[*KeyPair], error) {
-	if q.Domain == nil {
-		page, err := list[*store.KeyPair](ctx, a, c, store.KindKeyPair, q.ListQuery)
-		if err != nil {
-			return nil, err
+	lq := q.ListQuery
+	if q.Domain != nil {
+		domain, match := *q.Domain, lq.Match
+		lq.Match = func(o store.Object) bool {
+			return certifies(o.(*store.KeyPair), domain) && (match == nil || match(o))
 		}
-		views, err := a.keyPairViews(ctx, page.Items...)
-		return &Page[*KeyPair]{Items: views, Total: page.Total}, err
 	}
-	if err := checkPage(q.Offset, q.Limit); err != nil {
+	page, err := list[*store.KeyPair](ctx, a, c, store.KindKeyPair, lq)
+	if err != nil {
 		return nil, err
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = MaxPage
-	}
-	var matching []*store.KeyPair
-	all := q.ListQuery
-	all.Limit = MaxPage
-	for all.Offset = 0; ; all.Offset += MaxPage {
-		page, err := list[*store.KeyPair](ctx, a, c, store.KindKeyPair, all)
-		if err != nil {
-			return nil, err
-		}
-		for _, kp := range page.Items {
-			if certifies(kp, *q.Domain) {
-				matching = append(matching, kp)
-			}
-		}
-		if all.Offset+MaxPage >= page.Total {
-			break
-		}
-	}
-	views, err := a.keyPairViews(ctx, window(matching, q.Offset, limit)...)
-	return &Page[*KeyPair]{Items: views, Total: len(matching)}, err
+	views, err := a.keyPairViews(ctx, page.Items...)
+	return &Page[*KeyPair]{Items: views, Total: page.Total}, err
 }
 
 // CreateKeyPair creates a key pair (EditKeyPairs). One that names an id
