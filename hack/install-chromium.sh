@@ -6,15 +6,5 @@ set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then
 	exit 0
 fi
-if [ "$(id -u)" -eq 0 ]; then
-	as_root=()
-elif command -v sudo >/dev/null 2>&1; then
-	as_root=(sudo)
-else
-	echo "install-chromium: not root and no sudo; install Debian's chromium package by hand" >&2
-	exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+"$(dirname "$0")/apt-install.sh" install-chromium chromium fonts-dejavu-core
 chromium --version
