@@ -18,7 +18,17 @@ import (
 // the reconciler reads all of them often. The small kinds are JSON.
 
 type namespaceData struct {
+	Cluster  bool     `json:"cluster,omitempty"`
 	Explicit []string `json:"explicit,omitempty"`
+}
+
+type clusterData struct {
+	DatabrokerServiceURL     string  `json:"databroker_service_url"`
+	InsecureSkipVerify       *bool   `json:"insecure_skip_verify,omitempty"`
+	OverrideCertificateName  *string `json:"override_certificate_name,omitempty"`
+	CertificateAuthority     string  `json:"certificate_authority,omitempty"`
+	CertificateAuthorityFile *string `json:"certificate_authority_file,omitempty"`
+	Retiring                 bool    `json:"retiring,omitempty"`
 }
 
 type policyData struct {
@@ -53,7 +63,7 @@ type permissionData struct {
 func EncodeData(obj Object) ([]byte, error) {
 	switch o := obj.(type) {
 	case *Namespace:
-		return json.Marshal(namespaceData{o.Explicit})
+		return json.Marshal(namespaceData{o.Cluster, o.Explicit})
 	case *Policy:
 		return json.Marshal(policyData{o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation, o.Explicit})
 	case *Route:
@@ -71,6 +81,9 @@ func EncodeData(obj Object) ([]byte, error) {
 		return json.Marshal(d)
 	case *NamespacePermission:
 		return json.Marshal(permissionData{o.SubjectType, o.SubjectID, o.Role})
+	case *Cluster:
+		return json.Marshal(clusterData{o.DatabrokerServiceURL, o.InsecureSkipVerify, o.OverrideCertificateName,
+			string(o.CertificateAuthority), o.CertificateAuthorityFile, o.Retiring})
 	}
 	return nil, fmt.Errorf("encode %s: unknown kind", obj.Kind())
 }
@@ -86,7 +99,7 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	case *Namespace:
 		var d namespaceData
 		err = json.Unmarshal(data, &d)
-		o.Explicit = d.Explicit
+		o.Cluster, o.Explicit = d.Cluster, d.Explicit
 	case *Policy:
 		var d policyData
 		err = json.Unmarshal(data, &d)
@@ -111,6 +124,14 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 		var d permissionData
 		err = json.Unmarshal(data, &d)
 		o.SubjectType, o.SubjectID, o.Role = d.SubjectType, d.SubjectID, d.Role
+	case *Cluster:
+		var d clusterData
+		err = json.Unmarshal(data, &d)
+		o.DatabrokerServiceURL, o.InsecureSkipVerify, o.OverrideCertificateName = d.DatabrokerServiceURL, d.InsecureSkipVerify, d.OverrideCertificateName
+		o.CertificateAuthorityFile, o.Retiring = d.CertificateAuthorityFile, d.Retiring
+		if d.CertificateAuthority != "" {
+			o.CertificateAuthority = []byte(d.CertificateAuthority)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", k, err)
@@ -169,6 +190,15 @@ func Snapshot(obj Object) (string, error) {
 		doc["certificate"] = string(o.Certificate)
 		doc["has_private_key"] = o.HasPrivateKey || len(o.PrivateKey) > 0
 		addExplicit(doc, o.Explicit)
+	case *Cluster:
+		// EncodeData leaves the shared secret out; the log says whether
+		// one is stored.
+		data, err := EncodeData(o)
+		if err != nil {
+			return "", err
+		}
+		doc["spec"] = json.RawMessage(data)
+		doc["has_shared_secret"] = o.HasSharedSecret || len(o.SharedSecret) > 0
 	default:
 		// The explicit fields go beside the spec, as for every kind.
 		plain := obj.clone()

@@ -1,6 +1,7 @@
 package store
 
-// Add files obj under its kind; a Settings object replaces the settings.
+// Add files obj under its kind; the default cluster's Settings replace the
+// settings.
 func (s *State) Add(obj Object) {
 	switch o := obj.(type) {
 	case *Namespace:
@@ -10,7 +11,13 @@ func (s *State) Add(obj Object) {
 	case *Route:
 		s.Routes = append(s.Routes, o)
 	case *Settings:
-		s.Settings = o
+		if o.ID == SettingsID {
+			s.Settings = o
+		} else {
+			s.ClusterSettings = append(s.ClusterSettings, o)
+		}
+	case *Cluster:
+		s.Clusters = append(s.Clusters, o)
 	case *KeyPair:
 		s.KeyPairs = append(s.KeyPairs, o)
 	case *ServiceAccount:
@@ -27,8 +34,14 @@ func (s *State) Objects() []Object {
 	for _, o := range s.Namespaces {
 		out = append(out, o)
 	}
+	for _, o := range s.Clusters {
+		out = append(out, o)
+	}
 	if s.Settings != nil && s.Settings.Version > 0 {
 		out = append(out, s.Settings)
+	}
+	for _, o := range s.ClusterSettings {
+		out = append(out, o)
 	}
 	for _, o := range s.KeyPairs {
 		out = append(out, o)

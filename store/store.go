@@ -103,7 +103,8 @@ type GetOption func(*GetOptions)
 
 // GetOptions are the options of Get.
 type GetOptions struct {
-	// Secrets asks for secrets in clear (a key pair's private key).
+	// Secrets asks for secrets in clear (a key pair's private key, a
+	// cluster's shared secret).
 	Secrets bool
 }
 
@@ -234,11 +235,15 @@ type ChangeSet struct {
 
 // State is every live object, read in one snapshot.
 type State struct {
-	Version         int64
-	Namespaces      []*Namespace
-	Policies        []*Policy
-	Routes          []*Route
+	Version    int64
+	Namespaces []*Namespace
+	Policies   []*Policy
+	Routes     []*Route
+	// Settings are the default cluster's; ClusterSettings every other
+	// cluster's.
 	Settings        *Settings
+	ClusterSettings []*Settings
+	Clusters        []*Cluster
 	KeyPairs        []*KeyPair
 	ServiceAccounts []*ServiceAccount
 	Permissions     []*NamespacePermission

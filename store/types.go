@@ -13,8 +13,15 @@ import (
 // exists and cannot be deleted; the value is the one the Enterprise Console uses.
 const GlobalNamespaceID = "9d8dbd2c-8cce-4e66-9c1f-c490b4a07243"
 
-// SettingsID is the id of the one global Settings object.
+// SettingsID is the id of the settings of the default cluster, in the
+// Global namespace. The settings of any other cluster bear the cluster's id.
 const SettingsID = "4c1a5b0e-8f3d-4e4b-9a57-2f1c0d6e9b21"
+
+// DefaultClusterID is the id of the default cluster: the Pomerium
+// deployment the configuration names (databroker_service_url, or the
+// embedded databroker). A cluster's id is the id of the namespace it owns,
+// and the default cluster owns the Global namespace. It is not stored.
+const DefaultClusterID = GlobalNamespaceID
 
 // Kind names a kind of object. The values double as the entity types of the
 // activity log.
@@ -29,12 +36,13 @@ const (
 	KindKeyPair             Kind = "key_pair"
 	KindServiceAccount      Kind = "service_account"
 	KindNamespacePermission Kind = "namespace_permission"
+	KindCluster             Kind = "cluster"
 )
 
 // Kinds lists every kind in the order a reader should apply them: containers
 // before contents, referenced objects before the objects referencing them.
 var Kinds = []Kind{
-	KindNamespace, KindSettings, KindKeyPair, KindPolicy, KindRoute,
+	KindNamespace, KindCluster, KindSettings, KindKeyPair, KindPolicy, KindRoute,
 	KindServiceAccount, KindNamespacePermission,
 }
 
@@ -112,6 +120,11 @@ func Clone[T Object](o T) T { return o.clone().(T) }
 // Namespace is a node of the namespace tree.
 type Namespace struct {
 	ObjectMeta
+	// Cluster marks the namespace of a cluster: the Cluster object of the
+	// same id. Everything in it and below it belongs to that cluster. Only
+	// the store's cluster rules set or clear it: writers keep the stored
+	// value.
+	Cluster bool
 	// Explicit names the optional fields of the dashboard API's Namespace
 	// its writer set to their zero value
 	// ("pomerium.dashboard.Namespace:cluster_id"), which a namespace cannot
@@ -179,6 +192,33 @@ type KeyPair struct {
 	Explicit []string
 }
 
+// Cluster is a Pomerium deployment the console writes to besides the
+// default one. Its id is the id of its namespace (a Namespace with Cluster
+// set), which it is created with; it lives in the Global namespace, where its
+// name is unique.
+type Cluster struct {
+	ObjectMeta
+	// DatabrokerServiceURL is where its databroker answers (http or https).
+	DatabrokerServiceURL string
+	// SharedSecret is the cluster's shared secret, 32 bytes. It is
+	// sealed at rest and, like a key pair's private key, returned only by
+	// a read that asks for it with [WithSecrets]. On write, empty keeps
+	// the stored secret.
+	SharedSecret []byte
+	// HasSharedSecret says whether a secret is stored, even when it is not
+	// returned.
+	HasSharedSecret bool
+	// The TLS options of the connection to the databroker; nil is unset.
+	InsecureSkipVerify       *bool
+	OverrideCertificateName  *string
+	CertificateAuthority     []byte
+	CertificateAuthorityFile *string
+	// Retiring marks a deleted cluster whose records the reconciler is
+	// still removing from its databroker; it is deleted for good once they
+	// are gone. Its namespace is gone already and its name is free.
+	Retiring bool
+}
+
 // ServiceAccount is an identity for automation. Its tokens are signed by the
 // console and valid while the account exists and has not expired.
 type ServiceAccount struct {
@@ -243,6 +283,7 @@ func (*Settings) Kind() Kind            { return KindSettings }
 func (*KeyPair) Kind() Kind             { return KindKeyPair }
 func (*ServiceAccount) Kind() Kind      { return KindServiceAccount }
 func (*NamespacePermission) Kind() Kind { return KindNamespacePermission }
+func (*Cluster) Kind() Kind             { return KindCluster }
 
 func (n *Namespace) clone() Object {
 	c := *n
@@ -290,6 +331,35 @@ func (k *KeyPair) clone() Object {
 
 func (p *NamespacePermission) clone() Object { c := *p; return &c }
 
+func (cl *Cluster) clone() Object {
+	c := *cl
+	c.SharedSecret = slices.Clone(cl.SharedSecret)
+	c.CertificateAuthority = slices.Clone(cl.CertificateAuthority)
+	if cl.InsecureSkipVerify != nil {
+		c.InsecureSkipVerify = new(*cl.InsecureSkipVerify)
+	}
+	if cl.OverrideCertificateName != nil {
+		c.OverrideCertificateName = new(*cl.OverrideCertificateName)
+	}
+	if cl.CertificateAuthorityFile != nil {
+		c.CertificateAuthorityFile = new(*cl.CertificateAuthorityFile)
+	}
+	return &c
+}
+
+// Sealed returns where an object keeps the secret the store seals at rest
+// and the flag saying one is stored: a key pair's private key, a cluster's
+// shared secret; nil for other kinds.
+func Sealed(obj Object) (secret *[]byte, has *bool) {
+	switch o := obj.(type) {
+	case *KeyPair:
+		return &o.PrivateKey, &o.HasPrivateKey
+	case *Cluster:
+		return &o.SharedSecret, &o.HasSharedSecret
+	}
+	return nil, nil
+}
+
 // NewObject returns an empty object of kind k, or nil for an unknown kind.
 func NewObject(k Kind) Object {
 	switch k {
@@ -307,6 +377,8 @@ func NewObject(k Kind) Object {
 		return &ServiceAccount{}
 	case KindNamespacePermission:
 		return &NamespacePermission{}
+	case KindCluster:
+		return &Cluster{}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -56,6 +57,8 @@ func Validate(obj Object, now time.Time, create bool) error {
 		return validateSettings(o)
 	case *KeyPair:
 		return validateKeyPair(o)
+	case *Cluster:
+		return validateCluster(o, create)
 	case *ServiceAccount:
 		return validateServiceAccount(o, now, create)
 	case *NamespacePermission:
@@ -140,10 +143,14 @@ func validateSettings(s *Settings) error {
 	if s.ID == "" {
 		s.ID = SettingsID
 	}
-	if s.ID != SettingsID {
-		return invalid(KindSettings, s.ID, "id", "settings have the fixed id %s", SettingsID)
+	switch s.ID {
+	case SettingsID:
+		s.NamespaceID = GlobalNamespaceID
+	default:
+		// A cluster's settings bear its id and live in its namespace,
+		// which the backend checks is a cluster's.
+		s.NamespaceID = s.ID
 	}
-	s.NamespaceID = GlobalNamespaceID
 	s.Name = ""
 	if s.Spec == nil {
 		return invalid(KindSettings, s.ID, "spec", "is required")
@@ -276,6 +283,78 @@ func validatePermission(p *NamespacePermission) error {
 	return invalid(KindNamespacePermission, p.ID, "role", "%q is not one of viewer, manager, admin", p.Role)
 }
 
+// sharedSecretSize is the size of a cluster's shared secret.
+const sharedSecretSize = 32
+
+func validateCluster(c *Cluster, create bool) error {
+	if err := validateName(KindCluster, &c.ObjectMeta); err != nil {
+		return err
+	}
+	if strings.EqualFold(c.Name, DefaultClusterName) {
+		return invalid(KindCluster, c.ID, "name", "%q is the name of the default cluster", DefaultClusterName)
+	}
+	c.NamespaceID = GlobalNamespaceID
+	if err := checkServiceURL(c.DatabrokerServiceURL); err != nil {
+		return invalid(KindCluster, c.ID, "databroker_service_url", "%v", err)
+	}
+	switch n := len(c.SharedSecret); {
+	case n == 0 && create:
+		return invalid(KindCluster, c.ID, "shared_secret", "is required: the cluster's shared secret, 32 bytes")
+	case n != 0 && n != sharedSecretSize:
+		return invalid(KindCluster, c.ID, "shared_secret", "is %d bytes, want %d (the base64-decoded shared_secret of the cluster)", n, sharedSecretSize)
+	}
+	if len(c.CertificateAuthority) > MaxObjectSize/4 {
+		return invalid(KindCluster, c.ID, "certificate_authority", "is %d bytes, at most %d allowed", len(c.CertificateAuthority), MaxObjectSize/4)
+	}
+	if len(c.CertificateAuthority) > 0 {
+		certs, err := ParseCertificates(c.CertificateAuthority)
+		if err != nil {
+			return invalid(KindCluster, c.ID, "certificate_authority", "%v", err)
+		}
+		if len(certs) == 0 {
+			return invalid(KindCluster, c.ID, "certificate_authority", "holds no certificate")
+		}
+	}
+	if f := c.CertificateAuthorityFile; f != nil && *f != "" {
+		if len(*f) > 4096 || strings.IndexFunc(*f, unicode.IsControl) >= 0 {
+			return invalid(KindCluster, c.ID, "certificate_authority_file", "is not a file path")
+		}
+		if len(c.CertificateAuthority) > 0 {
+			return invalid(KindCluster, c.ID, "certificate_authority_file", "set either certificate_authority or certificate_authority_file, not both")
+		}
+	}
+	if n := c.OverrideCertificateName; n != nil && (len(*n) > MaxNameLength || strings.IndexFunc(*n, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0) {
+		return invalid(KindCluster, c.ID, "override_certificate_name", "is not a host name")
+	}
+	return nil
+}
+
+// checkServiceURL checks a databroker URL: http or https, a host, nothing
+// else.
+func checkServiceURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("is required")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("is not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: the scheme must be http or https", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("%q has no host", raw)
+	case u.User != nil:
+		return fmt.Errorf("%q must not carry credentials: the shared secret authenticates the console", raw)
+	case u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
+		return fmt.Errorf("%q must be a scheme and host only", raw)
+	}
+	return nil
+}
+
+// DefaultClusterName is the name of the default cluster, which no added
+// cluster may take.
+const DefaultClusterName = "default"
+
 // UniqueKey is the value that must be unique among live objects of one kind
 // in one namespace: the name, for permissions the subject, and for service
 // accounts with a chosen user id that id.
@@ -285,6 +364,12 @@ func UniqueKey(obj Object) string {
 		return string(o.SubjectType) + ":" + o.SubjectID
 	case *Settings:
 		return "settings"
+	case *Cluster:
+		// A retiring cluster gives its name up at once.
+		if o.Retiring {
+			return "retiring\x1f" + o.ID
+		}
+		return strings.ToLower(o.Name)
 	case *ServiceAccount:
 		// A chosen user id is unique in the namespace. The prefix holds a
 		// control character, which no name may: a user id never collides

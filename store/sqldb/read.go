@@ -31,10 +31,7 @@ func (db *DB) Get(ctx context.Context, k store.Kind, id string, opts ...store.Ge
 		if err != nil || !o.Secrets {
 			return err
 		}
-		if kp, ok := obj.(*store.KeyPair); ok && kp.HasPrivateKey {
-			kp.PrivateKey, err = db.readSecret(ctx, tx, k, id)
-		}
-		return err
+		return db.openSealed(ctx, tx, obj)
 	})
 	if k == store.KindSettings && id == store.SettingsID && errors.Is(err, store.ErrNotFound) {
 		return defaultSettings(), nil
@@ -251,8 +248,18 @@ func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, 
 		for _, c := range changes {
 			st.Add(c.Object)
 		}
-		if o.Secrets {
-			return db.loadSecrets(ctx, tx, st.KeyPairs)
+		if !o.Secrets {
+			return nil
+		}
+		for _, kp := range st.KeyPairs {
+			if err := db.openSealed(ctx, tx, kp); err != nil {
+				return err
+			}
+		}
+		for _, c := range st.Clusters {
+			if err := db.openSealed(ctx, tx, c); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -337,15 +344,14 @@ func (db *DB) ReferencingRouteNames(ctx context.Context, policyID string) (map[s
 	return out, rows.Err()
 }
 
-func (db *DB) loadSecrets(ctx context.Context, tx *sql.Tx, kps []*store.KeyPair) error {
-	for _, kp := range kps {
-		if !kp.HasPrivateKey {
-			continue
-		}
-		var err error
-		if kp.PrivateKey, err = db.readSecret(ctx, tx, store.KindKeyPair, kp.ID); err != nil {
-			return err
-		}
+// openSealed reads the sealed secret of obj into it, if it has one.
+func (db *DB) openSealed(ctx context.Context, q queryer, obj store.Object) error {
+	secret, has := store.Sealed(obj)
+	if secret == nil || !*has {
+		return nil
 	}
-	return nil
+	m := obj.GetObjectMeta()
+	var err error
+	*secret, err = db.readSecret(ctx, q, obj.Kind(), m.ID)
+	return err
 }

@@ -50,8 +50,8 @@ func (r *row) object() (store.Object, error) {
 		return nil, fmt.Errorf("%s %s: %w", r.kind, r.meta.ID, err)
 	}
 	*obj.GetObjectMeta() = r.meta
-	if kp, ok := obj.(*store.KeyPair); ok {
-		kp.HasPrivateKey = r.hasSecret
+	if _, has := store.Sealed(obj); has != nil {
+		*has = r.hasSecret
 	}
 	return obj, nil
 }

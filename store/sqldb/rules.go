@@ -20,6 +20,12 @@ func (w *writer) checkPlacement(ctx context.Context, obj store.Object, prev stor
 		}
 		return nil
 	}
+	if k == store.KindSettings {
+		// The settings' id decides their namespace.
+		if err := w.checkClusterRules(ctx, obj, prev); err != nil {
+			return err
+		}
+	}
 	if m.NamespaceID == "" {
 		return store.Invalid(k, m.ID, "namespace_id", "is required")
 	}
@@ -35,6 +41,9 @@ func (w *writer) checkPlacement(ctx context.Context, obj store.Object, prev stor
 		if err := w.checkCycle(ctx, m); err != nil {
 			return err
 		}
+	}
+	if err := w.checkClusterRules(ctx, obj, prev); err != nil {
+		return err
 	}
 	if r, ok := obj.(*store.Route); ok {
 		for i, pid := range r.Spec.PolicyIds {
@@ -88,6 +97,9 @@ func (w *writer) delete(ctx context.Context, op *store.DeleteOp, actor store.Act
 	}
 	if op.Kind == store.KindSettings {
 		return store.Precondition(op.Kind, op.ID, "settings cannot be deleted; set them to their defaults instead")
+	}
+	if op.Kind == store.KindCluster {
+		return w.deleteCluster(ctx, op, actor)
 	}
 	prev, err := w.load(ctx, op.Kind, op.ID)
 	if err != nil {
@@ -187,6 +199,9 @@ func (w *writer) deleteNamespace(ctx context.Context, ns store.Object, cascade b
 	if err != nil {
 		return err
 	}
+	if err := w.noLiveClusterIn(ctx, subtree); err != nil {
+		return err
+	}
 	contents, err := w.db.queryObjects(ctx, w.tx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND namespace_id IN ("+
 		placeholders(1, len(subtree))+") ORDER BY "+kindOrder+" DESC, version DESC", anySlice(subtree)...)
 	if err != nil {
@@ -210,8 +225,8 @@ func (w *writer) deleteNamespace(ctx context.Context, ns store.Object, cascade b
 // kindOrder sorts rows so that, ascending, referenced kinds come before the
 // kinds that reference them and parents before children; deletes walk it
 // descending.
-const kindOrder = `CASE kind WHEN 'namespace' THEN 0 WHEN 'settings' THEN 1 WHEN 'key_pair' THEN 2 WHEN 'policy' THEN 3
-	WHEN 'route' THEN 4 WHEN 'service_account' THEN 5 ELSE 6 END`
+const kindOrder = `CASE kind WHEN 'namespace' THEN 0 WHEN 'cluster' THEN 1 WHEN 'settings' THEN 2 WHEN 'key_pair' THEN 3
+	WHEN 'policy' THEN 4 WHEN 'route' THEN 5 WHEN 'service_account' THEN 6 ELSE 7 END`
 
 // subtree returns id and every live namespace below it.
 func (db *DB) subtree(ctx context.Context, q queryer, id string) ([]string, error) {

@@ -88,14 +88,14 @@ func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (s
 	if err := guardOrigin(prev, actor); err != nil {
 		return nil, err
 	}
-	if kp, ok := obj.(*store.KeyPair); ok && len(kp.PrivateKey) == 0 && prev != nil {
-		// An update without a key keeps the stored one, which must then
-		// still match the (possibly new) certificate.
+	if secret, _ := store.Sealed(obj); secret != nil && len(*secret) == 0 && prev != nil {
+		// An update without a secret keeps the stored one, which must then
+		// still fit the rest (a key pair's key its new certificate).
 		key, err := w.db.readSecret(ctx, w.tx, k, m.ID)
 		if err != nil {
 			return nil, err
 		}
-		kp.PrivateKey = key
+		*secret = key
 	}
 	if err := store.Validate(obj, w.now, prev == nil); err != nil {
 		return nil, err
@@ -107,9 +107,9 @@ func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (s
 	if err != nil {
 		return nil, err
 	}
-	if kp, ok := written.(*store.KeyPair); ok {
-		kp.HasPrivateKey = len(kp.PrivateKey) > 0
-		kp.PrivateKey = nil
+	if secret, has := store.Sealed(written); secret != nil {
+		*has = len(*secret) > 0
+		*secret = nil
 	}
 	return written, nil
 }
@@ -162,8 +162,8 @@ func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object,
 		return nil, err
 	}
 	var secret []byte
-	if kp, ok := obj.(*store.KeyPair); ok && len(kp.PrivateKey) > 0 {
-		secret = w.db.sealer.Seal(kp.PrivateKey, store.SecretAD(k, m.ID))
+	if plain, _ := store.Sealed(obj); plain != nil && len(*plain) > 0 {
+		secret = w.db.sealer.Seal(*plain, store.SecretAD(k, m.ID))
 	}
 	_, err = w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO objects
 		(kind, id, namespace_id, name, unique_key, search, origin, origin_ref, version, created_at, modified_at, deleted, data, secret)
