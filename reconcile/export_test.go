@@ -11,4 +11,18 @@ func (l *Loop) Watchers() int { return int(l.watchers.Load()) }
 
 // FullCompilations returns how many times the loop loaded and compiled the
 // whole of desired state.
-func (l *Loop) FullCompilations() int64 { return l.desired.loads.Load() }
+func (l *Loop) FullCompilations() int64 { return l.src.d.loads.Load() }
+
+// Synced returns the store version the last successful pass of a
+// cluster's loop compiled; 0 for a cluster without a loop.
+func (f *Fleet) Synced(cluster string) int64 {
+	if cluster == f.def.opts.Cluster {
+		return f.def.synced.Load()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, ok := f.members[cluster]; ok {
+		return m.loop.synced.Load()
+	}
+	return 0
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,10 @@ type Store interface {
 type Options struct {
 	Store  Store
 	Client *databroker.Client
+	// Cluster is the id of the cluster whose databroker Client reaches:
+	// the loop writes the records that belong there. Default: the default
+	// cluster.
+	Cluster string
 	// Name names the reconciler: its lease and its health record. One name
 	// per databroker; default "default".
 	Name string
@@ -46,10 +51,15 @@ type Options struct {
 	// LeaseRetry is how often an instance that is not the writer tries to
 	// take the lease. Default 5 seconds.
 	LeaseRetry time.Duration
-	// RetryBackoff is the wait after a failed pass. Default 1 second.
+	// RetryBackoff is the wait after a failed pass, doubled after each
+	// failure to reach the databroker in a row up to MaxBackoff. Default 1
+	// second.
 	RetryBackoff time.Duration
-	Logger       logr.Logger
-	Metrics      *Metrics
+	// MaxBackoff caps the wait between attempts to reach a databroker
+	// that does not answer. Default 30 seconds.
+	MaxBackoff time.Duration
+	Logger     logr.Logger
+	Metrics    *Metrics
 }
 
 // Loop keeps the databroker equal to desired state.
@@ -60,11 +70,25 @@ type Loop struct {
 	statuses *statusWriter
 	health   store.Health
 	resync   chan struct{}
-	live     *Liveness
-	// desired outlives each lead: a lease blip or a databroker reset
+	// wake asks the writer for a pass: drift seen on a Sync stream, or
+	// another cluster's loop having written a record this one waits for.
+	wake chan struct{}
+	live *Liveness
+	// src is the compiled copy of desired state, shared by the loops of a
+	// fleet. It outlives each lead: a lease blip or a databroker reset
 	// costs a new view, not a compilation of everything (seconds at
 	// 100,000 routes).
-	desired *desired
+	src *source
+	// fleet, when the loop is one of a fleet, tells whether another
+	// cluster's databroker holds a record yet.
+	fleet *Fleet
+	// view is the current lead's view; nil between leads.
+	view atomic.Pointer[View]
+	// deferred are records this loop keeps until the cluster they moved
+	// to holds them.
+	deferred deferredKeys
+	// synced is the store version the last successful pass compiled.
+	synced atomic.Int64
 	// watchers counts the Sync watchers running, so that a test can tell
 	// that none outlives the lead that started it.
 	watchers atomic.Int32
@@ -72,8 +96,21 @@ type Loop struct {
 
 // New returns a loop; Run starts it.
 func New(opts Options) *Loop {
+	src := newSource(opts.Store)
+	l := newLoop(opts, src, nil)
+	src.subscribe(l)
+	return l
+}
+
+func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 	if opts.Name == "" {
 		opts.Name = "default"
+	}
+	if opts.Cluster == "" {
+		opts.Cluster = store.DefaultClusterID
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
 	}
 	if opts.ResyncInterval <= 0 {
 		opts.ResyncInterval = time.Minute
@@ -95,8 +132,10 @@ func New(opts Options) *Loop {
 		statuses: &statusWriter{store: opts.Store},
 		health:   store.Health{Name: opts.Name},
 		resync:   make(chan struct{}, 1),
+		wake:     make(chan struct{}, 1),
 		live:     newLiveness(),
-		desired:  &desired{store: opts.Store},
+		src:      src,
+		fleet:    fleet,
 	}
 }
 
@@ -115,20 +154,31 @@ func (l *Loop) LeaseName() string { return "pomerium-console-reconciler-" + l.op
 // Run reconciles until ctx ends. Only the instance holding the lease writes;
 // the others wait to take over.
 func (l *Loop) Run(ctx context.Context) error {
+	unreachable := 0 // attempts in a row the databroker did not answer
 	for ctx.Err() == nil {
 		l.live.busy("taking the writer lease")
 		lease, err := l.opts.Client.AcquireLease(ctx, l.LeaseName(), l.opts.LeaseTTL)
 		if err != nil {
 			if errors.Is(err, databroker.ErrLeaseHeld) {
+				unreachable = 0
 				l.live.idle("standing by: another instance holds the writer lease")
 				l.live.markReady()
-			} else {
-				l.log.Error(err, "acquire writer lease")
-				l.live.idle("cannot take the writer lease: " + err.Error())
+				wait(ctx, l.opts.LeaseRetry)
+				continue
 			}
-			wait(ctx, l.opts.LeaseRetry)
+			if ctx.Err() != nil {
+				return nil
+			}
+			// Unreachable, or refusing us: back off, and say so where the
+			// surfaces show the cluster's objects as pending.
+			delay := l.backoff(unreachable)
+			unreachable++
+			l.failed(ctx, fmt.Errorf("cannot reach the databroker: %w", err), delay)
+			l.live.idle("cannot take the writer lease: " + err.Error())
+			wait(ctx, delay)
 			continue
 		}
+		unreachable = 0
 		l.log.Info("holding the writer lease", "lease", lease.Name)
 		l.m.LeaseHeld.Set(1)
 		leadCtx, stopLead := context.WithCancelCause(ctx)
@@ -154,6 +204,20 @@ func (l *Loop) Run(ctx context.Context) error {
 	return nil
 }
 
+// backoff is the wait after the n+1th failure in a row to reach the
+// databroker: RetryBackoff doubled n times, at most MaxBackoff, with up to
+// a fifth of jitter so that the instances of a fleet do not knock at once.
+func (l *Loop) backoff(n int) time.Duration {
+	d := l.opts.RetryBackoff
+	for range min(n, 16) {
+		if d *= 2; d >= l.opts.MaxBackoff {
+			d = l.opts.MaxBackoff
+			break
+		}
+	}
+	return d - time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
 // lead loads the view and reconciles until ctx ends (lease lost) or the
 // databroker resets, which needs a fresh view. It returns only once every
 // goroutine it started has ended: a watcher that outlived its lead would go
@@ -167,24 +231,24 @@ func (l *Loop) lead(ctx context.Context) error {
 	if err := l.statuses.load(ctx); err != nil {
 		return err
 	}
+	l.view.Store(view)
+	defer l.view.Store(nil)
 	// The first error (a watcher seeing a reset, the change feed ending)
 	// stops the others, and is what lead returns.
 	g, ctx := errgroup.WithContext(ctx)
-	wake := make(chan struct{}, 1)
 	for _, rt := range recordTypes {
-		g.Go(func() error { return l.watch(ctx, view, rt, func() { signal(wake) }) })
+		g.Go(func() error { return l.watch(ctx, view, rt, func() { signal(l.wake) }) })
 	}
-	g.Go(func() error { return l.serve(ctx, view, wake) })
+	g.Go(func() error { return l.serve(ctx, view) })
 	return g.Wait()
 }
 
 // serve runs a pass whenever one is due, until ctx ends or the change feed
 // does. Its first pass reads the store after it subscribed to the feed, so
 // it misses no change.
-func (l *Loop) serve(ctx context.Context, view *View, wake <-chan struct{}) error {
+func (l *Loop) serve(ctx context.Context, view *View) error {
 	sub := l.opts.Store.Subscribe(ctx)
 	defer sub.Close()
-	state := l.desired
 	resync := time.NewTicker(l.opts.ResyncInterval)
 	defer resync.Stop()
 	var retry <-chan time.Time
@@ -196,7 +260,7 @@ func (l *Loop) serve(ctx context.Context, view *View, wake <-chan struct{}) erro
 		if due {
 			retry = nil
 			l.live.busy("reconciling")
-			err := l.pass(ctx, view, state, everything)
+			err := l.pass(ctx, view, everything)
 			switch {
 			case err == nil:
 				everything = false
@@ -205,7 +269,7 @@ func (l *Loop) serve(ctx context.Context, view *View, wake <-chan struct{}) erro
 			case ctx.Err() != nil:
 				return ctx.Err()
 			default:
-				l.failed(ctx, err)
+				l.failed(ctx, err, l.opts.RetryBackoff)
 				l.live.idle("reconcile pass failed; retrying: " + err.Error())
 				retry = time.After(l.opts.RetryBackoff)
 			}
@@ -228,17 +292,19 @@ func (l *Loop) serve(ctx context.Context, view *View, wake <-chan struct{}) erro
 			// pass already compiled needs no pass of its own.
 			due = ev.MaybeMissed || ev.Version > l.health.SyncedVersion
 			if ev.MaybeMissed {
-				state.invalidate()
+				l.src.invalidate()
 			}
-		case <-wake:
+		case <-l.wake:
 		case <-resync.C:
 			// The periodic resync compares every object's version in the
 			// store with the compiled copy, in case a change slipped past
 			// both the feed and the version bookkeeping, and every record
 			// with the view.
-			state.invalidate()
+			l.src.invalidate()
+			everything = true
 		case <-l.resync:
-			state.invalidate()
+			l.src.invalidate()
+			everything = true
 		case <-retry:
 		}
 	}
@@ -302,28 +368,37 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 // pass reconciles once: the desired objects that changed (or, after a full
 // read or with everything set, every object) compiled, compared with the
 // view, and the difference written out.
-func (l *Loop) pass(ctx context.Context, view *View, state *desired, everything bool) error {
+func (l *Loop) pass(ctx context.Context, view *View, everything bool) error {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
-	touched, full, err := state.refresh(ctx)
+	touched, full, version, err := l.src.refresh(ctx, l)
 	if err != nil {
 		return err
 	}
 	drifted := view.TakeDrifted()
-	keys := union(touched, slices.Collect(maps.Keys(drifted)))
-	if full || everything {
-		keys = union(keys, state.compiler.Keys(), view.Keys(), l.statuses.keys())
-	}
-	if err := l.apply(ctx, view, state.compiler, keys, drifted); err != nil {
-		state.owe(keys)
+	keys := union(touched, slices.Collect(maps.Keys(drifted)), l.deferred.take())
+	if err := l.apply(ctx, view, keys, full || everything, drifted); err != nil {
+		l.src.owe(l, keys)
 		return err
 	}
-	return l.succeeded(ctx, state.version)
+	return l.succeeded(ctx, version)
 }
 
-// apply writes what the objects of keys need and then their statuses.
-func (l *Loop) apply(ctx context.Context, view *View, target *compile.Compiler, keys []compile.ObjectKey, drifted map[compile.ObjectKey]bool) error {
-	plan, err := Diff(target, keys, view, time.Now())
+// apply writes what the objects of keys need (or, with everything set,
+// every object's) and then their statuses. The compiled copy is read under
+// the source's lock, and the writes are made without it: a slow
+// databroker holds up no other cluster's loop.
+func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, everything bool, drifted map[compile.ObjectKey]bool) error {
+	var plan *Plan
+	var err error
+	l.src.read(func(c *compile.Compiler) {
+		if everything {
+			keys = union(keys, c.Keys(), view.Keys(), l.statuses.keys())
+		}
+		t := l.target(c)
+		plan, err = Diff(t, keys, view, time.Now())
+		l.deferred.add(t.kept)
+	})
 	if err != nil {
 		return err
 	}
@@ -351,11 +426,48 @@ func (l *Loop) apply(ctx context.Context, view *View, target *compile.Compiler, 
 		l.m.RecordsDeleted.Add(float64(plan.Deletes))
 		l.m.DriftRepaired.Add(float64(repairs))
 		l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift_repaired", repairs)
+		if plan.Puts > 0 && l.fleet != nil {
+			// A loop may be keeping a record that moved here until this
+			// databroker holds it.
+			l.fleet.placed(l)
+		}
 	}
 	l.m.ViewRecords.Set(float64(view.Len()))
-	invalid, err := l.statuses.write(ctx, target, keys, view)
+	var changed []store.ObjectStatus
+	var invalid int
+	l.src.read(func(c *compile.Compiler) {
+		changed, invalid = l.statuses.compute(c, keys, view, l.owns(c))
+	})
 	l.m.ValidationErrors.Set(float64(invalid))
-	return errors.Join(writeErr, err)
+	return errors.Join(writeErr, l.statuses.flush(ctx, changed))
+}
+
+// target is what this loop's cluster needs of the compiled state.
+func (l *Loop) target(c *compile.Compiler) *clusterTarget {
+	t := &clusterTarget{c: c, cluster: l.opts.Cluster}
+	if l.fleet != nil {
+		t.placed = l.fleet.holds
+	}
+	return t
+}
+
+// owns tells the objects whose status this loop reports: its cluster's.
+func (l *Loop) owns(c *compile.Compiler) func(compile.ObjectKey) bool {
+	return func(k compile.ObjectKey) bool { return c.Owner(k) == l.opts.Cluster }
+}
+
+// holds reports whether the loop's current view holds a record for key.
+func (l *Loop) holds(key compile.ObjectKey) bool {
+	view := l.view.Load()
+	if view == nil {
+		return false
+	}
+	rt, ok := typeOfKind(key.Kind)
+	if !ok {
+		return false
+	}
+	_, ok = view.Get(rt.Type, key.ID)
+	return ok
 }
 
 // union returns the keys of every list, each once.
@@ -381,6 +493,10 @@ func (l *Loop) succeeded(ctx context.Context, version int64) error {
 	now := time.Now()
 	l.health.Holder = l.opts.Instance
 	l.health.LastSuccess, l.health.SyncedVersion, l.health.UpdatedAt = now, version, now
+	l.synced.Store(version)
+	if l.fleet != nil {
+		defer l.fleet.passed(l)
+	}
 	l.m.LastSuccess.Set(float64(now.Unix()))
 	if current, err := l.opts.Store.Version(ctx); err == nil {
 		l.m.Lag.Set(float64(current - version))
@@ -388,9 +504,9 @@ func (l *Loop) succeeded(ctx context.Context, version int64) error {
 	return l.opts.Store.SetHealth(ctx, l.health)
 }
 
-func (l *Loop) failed(ctx context.Context, err error) {
+func (l *Loop) failed(ctx context.Context, err error, retryIn time.Duration) {
 	l.m.Errors.Inc()
-	l.log.Error(err, "reconcile pass failed; retrying", "in", l.opts.RetryBackoff)
+	l.log.Error(err, "reconcile pass failed; retrying", "in", retryIn)
 	now := time.Now()
 	l.health.Holder = l.opts.Instance
 	l.health.LastError, l.health.LastErrorAt, l.health.UpdatedAt = err.Error(), now, now

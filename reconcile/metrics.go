@@ -4,7 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the loop's Prometheus metrics.
+// Metrics are one loop's Prometheus metrics.
 type Metrics struct {
 	Duration         prometheus.Histogram
 	RecordsPut       prometheus.Counter
@@ -18,35 +18,68 @@ type Metrics struct {
 	ViewRecords      prometheus.Gauge
 }
 
-// NewMetrics creates the metrics and registers them with reg (nil: not registered).
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	const ns, sub = "pomerium_console", "reconcile"
-	m := &Metrics{
-		Duration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "duration_seconds",
-			Help:    "Time of one reconcile pass: load desired state, compile, diff and write.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
-		RecordsPut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "records_put_total",
-			Help: "Records written to the databroker."}),
-		RecordsDeleted: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "records_deleted_total",
-			Help: "Records tombstoned in the databroker."}),
-		ValidationErrors: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "validation_errors",
-			Help: "Desired objects that are invalid and therefore not written."}),
-		DriftRepaired: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "drift_repaired_total",
-			Help: "Records changed or deleted behind the console's back and written again."}),
-		Errors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "errors_total",
-			Help: "Reconcile passes that failed."}),
-		LeaseHeld: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "lease_held",
-			Help: "1 while this instance holds the writer lease."}),
-		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "last_success_timestamp_seconds",
-			Help: "Unix time of the end of the last successful pass."}),
-		Lag: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "lag_versions",
-			Help: "Store versions committed but not yet reconciled."}),
-		ViewRecords: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "view_records",
-			Help: "Records of the console held in the databroker, as the console sees them."}),
+// FleetMetrics are the metrics of every loop of a fleet, labelled cluster
+// (the cluster's name).
+type FleetMetrics struct {
+	duration                                                *prometheus.HistogramVec
+	put, deleted, repaired, errors                          *prometheus.CounterVec
+	invalid, leaseHeld, lastSuccess, lag, viewRecords, info *prometheus.GaugeVec
+}
+
+const metricsNamespace, metricsSubsystem = "pomerium_console", "reconcile"
+
+// NewFleetMetrics creates the metrics and registers them with reg (nil:
+// not registered).
+func NewFleetMetrics(reg prometheus.Registerer) *FleetMetrics {
+	counter := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: name, Help: help}, []string{"cluster"})
+	}
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: name, Help: help}, append([]string{"cluster"}, labels...))
+	}
+	m := &FleetMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "duration_seconds",
+			Help:    "Time of one reconcile pass: read what changed of desired state, compile, diff and write.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, []string{"cluster"}),
+		put:         counter("records_put_total", "Records written to the databroker."),
+		deleted:     counter("records_deleted_total", "Records tombstoned in the databroker."),
+		repaired:    counter("drift_repaired_total", "Records changed or deleted behind the console's back and written again."),
+		errors:      counter("errors_total", "Reconcile passes that failed, and attempts to reach the databroker that failed."),
+		invalid:     gauge("validation_errors", "Desired objects of the cluster that are invalid and therefore not written."),
+		leaseHeld:   gauge("lease_held", "1 while this instance holds the cluster's writer lease."),
+		lastSuccess: gauge("last_success_timestamp_seconds", "Unix time of the end of the last successful pass."),
+		lag:         gauge("lag_versions", "Store versions committed but not yet reconciled."),
+		viewRecords: gauge("view_records", "Records of the console held in the cluster's databroker, as the console sees them."),
+		info:        gauge("cluster_info", "1 for every cluster the console writes to, with its id.", "id"),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Duration, m.RecordsPut, m.RecordsDeleted, m.ValidationErrors, m.DriftRepaired,
-			m.Errors, m.LeaseHeld, m.LastSuccess, m.Lag, m.ViewRecords)
+		reg.MustRegister(m.duration, m.put, m.deleted, m.repaired, m.errors, m.invalid, m.leaseHeld, m.lastSuccess, m.lag, m.viewRecords, m.info)
 	}
 	return m
+}
+
+// For returns the metrics of the loop of one cluster.
+func (f *FleetMetrics) For(name, id string) *Metrics {
+	f.info.WithLabelValues(name, id).Set(1)
+	return &Metrics{
+		Duration: f.duration.WithLabelValues(name).(prometheus.Histogram), RecordsPut: f.put.WithLabelValues(name),
+		RecordsDeleted: f.deleted.WithLabelValues(name), ValidationErrors: f.invalid.WithLabelValues(name),
+		DriftRepaired: f.repaired.WithLabelValues(name), Errors: f.errors.WithLabelValues(name),
+		LeaseHeld: f.leaseHeld.WithLabelValues(name), LastSuccess: f.lastSuccess.WithLabelValues(name),
+		Lag: f.lag.WithLabelValues(name), ViewRecords: f.viewRecords.WithLabelValues(name),
+	}
+}
+
+// Forget drops the series of a cluster that is gone.
+func (f *FleetMetrics) Forget(name, id string) {
+	f.info.DeleteLabelValues(name, id)
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{f.duration, f.put, f.deleted, f.repaired, f.errors, f.invalid, f.leaseHeld, f.lastSuccess, f.lag, f.viewRecords} {
+		v.DeleteLabelValues(name)
+	}
+}
+
+// NewMetrics creates the metrics of one loop alone, labelled cluster
+// "default", and registers them with reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	return NewFleetMetrics(reg).For("default", "")
 }

@@ -43,9 +43,10 @@ func (w *statusWriter) keys() []compile.ObjectKey {
 	return slices.Collect(maps.Keys(w.written))
 }
 
-// write stores the status of every object of keys that has a record type,
-// and returns how many objects are invalid in all.
-func (w *statusWriter) write(ctx context.Context, target *compile.Compiler, keys []compile.ObjectKey, view *View) (int, error) {
+// compute returns the statuses of the objects of keys that own reports as
+// this loop's, and that changed since they were written, and how many
+// objects are invalid in all.
+func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) ([]store.ObjectStatus, int) {
 	now := time.Now().UTC()
 	var changed []store.ObjectStatus
 	for _, key := range keys {
@@ -54,8 +55,9 @@ func (w *statusWriter) write(ctx context.Context, target *compile.Compiler, keys
 			continue // kinds without records have no sync status
 		}
 		version, exists := target.Version(key)
-		if !exists {
-			// The store dropped its status with the object.
+		if !exists || !own(key) {
+			// The store dropped its status with the object, or another
+			// cluster's loop reports it.
 			delete(w.written, key)
 			delete(w.invalid, key)
 			continue
@@ -73,26 +75,24 @@ func (w *statusWriter) write(ctx context.Context, target *compile.Compiler, keys
 		}
 		s.UpdatedAt = now
 		changed = append(changed, s)
-		if len(changed) == statusBatch {
-			if err := w.flush(ctx, changed); err != nil {
-				return len(w.invalid), err
-			}
-			changed = changed[:0]
-		}
 	}
-	return len(w.invalid), w.flush(ctx, changed)
+	return changed, len(w.invalid)
 }
 
 // statusBatch bounds the statuses written at once: a first pass over
 // 100,000 objects would otherwise hold every row of one huge write.
 const statusBatch = 5000
 
+// flush writes statuses, statusBatch at a time.
 func (w *statusWriter) flush(ctx context.Context, changed []store.ObjectStatus) error {
-	if err := w.store.SetStatus(ctx, changed); err != nil {
-		return fmt.Errorf("write statuses: %w", err)
-	}
-	for _, s := range changed {
-		w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = s
+	for start := 0; start < len(changed); start += statusBatch {
+		batch := changed[start:min(start+statusBatch, len(changed))]
+		if err := w.store.SetStatus(ctx, batch); err != nil {
+			return fmt.Errorf("write statuses: %w", err)
+		}
+		for _, s := range batch {
+			w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = s
+		}
 	}
 	return nil
 }

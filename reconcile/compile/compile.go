@@ -112,6 +112,12 @@ type compiler struct {
 	records map[ObjectKey]*databroker.Record
 	// validatePPL checks a policy's PPL; the incremental compiler memoizes it.
 	validatePPL func(string) error
+
+	// aboveClusters memoizes, per cluster, the namespaces above its own.
+	aboveClusters map[string]map[string]bool
+	// settingsKeyPairs lists, per key pair, the clusters whose settings
+	// name it among their certificates.
+	settingsKeyPairs map[string][]string
 }
 
 func newCompiler(st *store.State) *compiler {
@@ -127,6 +133,9 @@ func newCompiler(st *store.State) *compiler {
 		enforced:    make(map[string][]*policyEntry, len(st.Namespaces)),
 		records:     make(map[ObjectKey]*databroker.Record, len(st.Namespaces)+len(st.Policies)+len(st.KeyPairs)+1),
 		validatePPL: ValidatePPL,
+
+		aboveClusters:    map[string]map[string]bool{},
+		settingsKeyPairs: map[string][]string{},
 	}
 }
 

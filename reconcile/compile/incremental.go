@@ -31,7 +31,7 @@ type Compiler struct {
 	namespaces map[string]*store.Namespace
 	policies   map[string]*store.Policy
 	keyPairs   map[string]*store.KeyPair
-	settings   *store.Settings
+	settings   map[string]*store.Settings
 	routes     map[string]*routeEntry
 
 	// deps is the last compilation of everything but the routes; the
@@ -55,6 +55,7 @@ func NewCompiler() *Compiler {
 		namespaces:  map[string]*store.Namespace{},
 		policies:    map[string]*store.Policy{},
 		keyPairs:    map[string]*store.KeyPair{},
+		settings:    map[string]*store.Settings{},
 		routes:      map[string]*routeEntry{},
 		ppl:         map[string]error{},
 		claims:      map[string][]string{},
@@ -108,6 +109,9 @@ func (c *Compiler) reset(st *store.State, owned bool) []ObjectKey {
 		}
 		add(&s)
 	}
+	for _, o := range st.ClusterSettings {
+		add(o)
+	}
 	for i, o := range st.Routes {
 		add(o)
 		if owned {
@@ -154,7 +158,7 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 			setOrDelete(c.keyPairs, ch.ID, ch.Object)
 			direct.keyPairs = append(direct.keyPairs, ch.ID)
 		case store.KindSettings:
-			c.settings, _ = ch.Object.(*store.Settings)
+			setOrDelete(c.settings, ch.ID, ch.Object)
 		default:
 			continue // compiles into nothing
 		}
@@ -223,6 +227,50 @@ func (c *Compiler) Version(key ObjectKey) (int64, bool) {
 	return 0, false
 }
 
+// Owner returns the cluster an object belongs to, whose reconciler reports
+// its status: the cluster of its namespace, for settings the cluster they
+// are of; the default cluster for an object the compiler does not hold.
+func (c *Compiler) Owner(key ObjectKey) string {
+	switch key.Kind {
+	case store.KindSettings:
+		return SettingsCluster(key.ID)
+	case store.KindNamespace:
+		return c.deps.clusterOf(key.ID)
+	case store.KindRoute:
+		if e, ok := c.routes[key.ID]; ok {
+			return c.deps.clusterOf(e.meta.NamespaceID)
+		}
+	default:
+		if o, ok := c.object(key); ok {
+			return c.deps.clusterOf(o.GetObjectMeta().NamespaceID)
+		}
+	}
+	return store.DefaultClusterID
+}
+
+// Belongs reports whether the record of an object belongs in the
+// databroker of cluster: its owner's, and for a policy of a namespace above
+// a cluster's namespace that cluster's too (it guards the cluster's routes),
+// and for a key pair the databrokers of the clusters whose settings name
+// it among their certificates. Safe for concurrent use with itself, not
+// with Apply or Reset.
+func (c *Compiler) Belongs(key ObjectKey, cluster string) bool {
+	if c.Owner(key) == cluster {
+		return true
+	}
+	if cluster == store.DefaultClusterID {
+		return false
+	}
+	switch key.Kind {
+	case store.KindPolicy:
+		p, ok := c.policies[key.ID]
+		return ok && c.deps.above(p.NamespaceID, cluster)
+	case store.KindKeyPair:
+		return slices.Contains(c.deps.settingsKeyPairs[key.ID], cluster)
+	}
+	return false
+}
+
 // Keys returns every object the compiler holds, in no particular order.
 func (c *Compiler) Keys() []ObjectKey {
 	keys := make([]ObjectKey, 0, c.Len())
@@ -241,11 +289,7 @@ func Compiles(k store.Kind) bool {
 
 // Len returns how many objects the compiler holds.
 func (c *Compiler) Len() int {
-	n := len(c.namespaces) + len(c.policies) + len(c.keyPairs) + len(c.routes)
-	if c.settings != nil {
-		n++
-	}
-	return n
+	return len(c.namespaces) + len(c.policies) + len(c.keyPairs) + len(c.settings) + len(c.routes)
 }
 
 // Result returns every target record, in write order, and every status.
@@ -278,9 +322,7 @@ func (c *Compiler) object(key ObjectKey) (store.Object, bool) {
 	case store.KindKeyPair:
 		return lookup(c.keyPairs, key.ID)
 	case store.KindSettings:
-		if c.settings != nil && c.settings.ID == key.ID {
-			return c.settings, true
-		}
+		return lookup(c.settings, key.ID)
 	case store.KindRoute:
 		if e, ok := c.routes[key.ID]; ok {
 			return &store.Route{ObjectMeta: e.meta}, true // the spec stays encoded
@@ -310,8 +352,8 @@ func (c *Compiler) each(fn func(ObjectKey)) {
 	for id := range c.keyPairs {
 		fn(ObjectKey{Kind: store.KindKeyPair, ID: id})
 	}
-	if c.settings != nil {
-		fn(ObjectKey{Kind: store.KindSettings, ID: c.settings.ID})
+	for id := range c.settings {
+		fn(ObjectKey{Kind: store.KindSettings, ID: id})
 	}
 	for id := range c.routes {
 		fn(ObjectKey{Kind: store.KindRoute, ID: id})
@@ -324,7 +366,9 @@ func (c *Compiler) compileDeps() *compiler {
 		Namespaces: sortedValues(c.namespaces),
 		Policies:   sortedValues(c.policies),
 		KeyPairs:   sortedValues(c.keyPairs),
-		Settings:   c.settings,
+	}
+	for _, s := range sortedValues(c.settings) {
+		st.Add(s)
 	}
 	d := newCompiler(st)
 	used := make(map[string]error, len(st.Policies))

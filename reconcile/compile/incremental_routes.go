@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -36,20 +37,25 @@ func (d *compiler) signatures() signatures {
 			continue
 		}
 		var b strings.Builder
-		b.WriteString("valid")
+		// The cluster, and the namespaces above it, decide which policies
+		// and key pairs the routes may use.
+		b.WriteString("valid\x00" + node.cluster)
+		if node.cluster != store.DefaultClusterID {
+			b.WriteString("\x00" + strings.Join(slices.Sorted(maps.Keys(d.aboveSet(node.cluster))), ","))
+		}
 		for _, p := range d.enforcedFor(node) {
 			b.WriteString("\x00" + p.policy.ID + "\x00" + p.invalidReason())
 		}
 		s.namespaces[id] = b.String()
 	}
+	// Where a policy or key pair is decides which routes may use it.
 	for id, p := range d.policies {
-		s.policies[id] = p.invalidReason()
+		s.policies[id] = p.invalidReason() + "\x00" + p.policy.NamespaceID
 	}
 	for id, k := range d.keyPairs {
+		s.keyPairs[id] = k.kp.NamespaceID
 		if k.err != nil {
-			s.keyPairs[id] = k.err.Error()
-		} else {
-			s.keyPairs[id] = ""
+			s.keyPairs[id] += "\x00" + k.err.Error()
 		}
 	}
 	return s

@@ -15,6 +15,10 @@ type namespaceNode struct {
 	err *fieldError
 	// enforced lists the enforced policies of this very namespace, by id.
 	enforced []*policyEntry
+	// cluster is the cluster everything in the namespace belongs to: the
+	// nearest namespace at or above it that is a cluster's, or the
+	// default cluster.
+	cluster string
 
 	resolving, resolved bool
 }
@@ -28,6 +32,9 @@ func (c *compiler) compileNamespaces() {
 	for _, ns := range c.st.Namespaces {
 		node := c.namespaces[ns.ID]
 		c.resolveNamespace(node)
+		if ns.Cluster {
+			c.aboveClusters[ns.ID] = c.walkAbove(ns.ID)
+		}
 		if node.err != nil {
 			c.setStatus(store.KindNamespace, ns.ID, node.err.status())
 		} else {
@@ -48,6 +55,10 @@ func (c *compiler) resolveNamespace(node *namespaceNode) {
 		return
 	}
 	node.resolving = true
+	node.cluster = store.DefaultClusterID
+	if node.ns.Cluster {
+		node.cluster = node.ns.ID
+	}
 	defer func() { node.resolving, node.resolved = false, true }()
 
 	parentID := node.ns.NamespaceID
@@ -70,6 +81,55 @@ func (c *compiler) resolveNamespace(node *namespaceNode) {
 	if node.err == nil && parent.err != nil {
 		node.err = fieldErrorf("namespace_id", "parent namespace %s is not attached to the Global namespace", describe(parent.ns.Name, parent.ns.ID))
 	}
+	switch {
+	case !node.ns.Cluster:
+		node.cluster = parent.cluster
+	case parent.cluster != store.DefaultClusterID && node.err == nil:
+		node.err = fieldErrorf("namespace_id", "the namespace of a cluster cannot be below the namespace of another cluster (%s)", parent.cluster)
+	}
+}
+
+// clusterOf returns the cluster of the objects of a namespace; the default
+// cluster for a namespace the compiler does not hold.
+func (c *compiler) clusterOf(namespaceID string) string {
+	if node, ok := c.namespaces[namespaceID]; ok {
+		c.resolveNamespace(node)
+		return node.cluster
+	}
+	return store.DefaultClusterID
+}
+
+// above reports whether namespace id is above the namespace of cluster
+// (which is not the default cluster): the namespaces whose policies guard
+// the cluster's routes too.
+func (c *compiler) above(id, cluster string) bool { return c.aboveSet(cluster)[id] }
+
+// aboveSet returns the namespaces above the namespace of cluster, as
+// compileNamespaces found them: read-only once compiled.
+func (c *compiler) aboveSet(cluster string) map[string]bool { return c.aboveClusters[cluster] }
+
+func (c *compiler) walkAbove(cluster string) map[string]bool {
+	set := map[string]bool{}
+	node := c.namespaces[cluster]
+	for guard := 0; node != nil && node.ns.ID != store.GlobalNamespaceID && guard < len(c.namespaces); guard++ {
+		node = c.namespaces[node.ns.NamespaceID]
+		if node != nil {
+			set[node.ns.ID] = true
+		}
+	}
+	return set
+}
+
+// reachable refuses a reference from an object of cluster to an object in
+// namespace ns of another cluster, unless ns is above the cluster's
+// namespace: each cluster's databroker holds its own objects and those of
+// the namespaces above it, nothing of other clusters.
+func (c *compiler) reachable(field, what, ns, name, cluster string) *fieldError {
+	owner := c.clusterOf(ns)
+	if owner == cluster || cluster != store.DefaultClusterID && c.above(ns, cluster) {
+		return nil
+	}
+	return fieldErrorf(field, "%s %s belongs to cluster %s, not to this object's cluster %s or a namespace above it", what, name, owner, cluster)
 }
 
 // placement checks that an object's namespace exists and is attached to the

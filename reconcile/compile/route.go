@@ -118,7 +118,9 @@ func (c *compiler) checkRoute(e *routeEntry) *fieldError {
 	}
 	key, fromErr := checkFrom(r.Spec.From)
 	if fromErr == nil {
-		e.matchKey = key + "\x00" + r.Spec.Prefix + "\x00" + r.Spec.Path + "\x00" + r.Spec.Regex
+		// Routes of different clusters never claim the same requests:
+		// each cluster is a Pomerium of its own.
+		e.matchKey = c.clusterOf(r.NamespaceID) + "\x00" + key + "\x00" + r.Spec.Prefix + "\x00" + r.Spec.Path + "\x00" + r.Spec.Regex
 	}
 	node, err := c.placement(r.NamespaceID)
 	switch {
@@ -130,7 +132,7 @@ func (c *compiler) checkRoute(e *routeEntry) *fieldError {
 	if err := checkRouteSpec(r.Spec); err != nil {
 		return err
 	}
-	if err := c.resolveRouteKeyPairs(e); err != nil {
+	if err := c.resolveRouteKeyPairs(e, node.cluster); err != nil {
 		return err
 	}
 	return c.resolveRoutePolicies(e, node)
@@ -141,29 +143,41 @@ func (c *compiler) checkRoute(e *routeEntry) *fieldError {
 // tls_client_cert/key and tls_downstream_client_ca, but then validates those
 // fields as base64 and rejects the whole configuration; so the console
 // resolves these three references itself and writes base64 values.
-func (c *compiler) resolveRouteKeyPairs(e *routeEntry) *fieldError {
+func (c *compiler) resolveRouteKeyPairs(e *routeEntry, cluster string) *fieldError {
 	s := e.route.Spec
-	var err *fieldError
-	if id := s.TlsCustomCaKeyPairId; id != nil {
-		if e.customCA, err = c.keyPairRef("spec.tls_custom_ca_key_pair_id", *id, false); err != nil {
-			return err
-		}
+	refs := []struct {
+		field   string
+		id      *string
+		needKey bool
+		dst     **keyPairEntry
+	}{
+		{"spec.tls_custom_ca_key_pair_id", s.TlsCustomCaKeyPairId, false, &e.customCA},
+		{"spec.tls_client_key_pair_id", s.TlsClientKeyPairId, true, &e.client},
+		{"spec.tls_downstream_client_ca_key_pair_id", s.TlsDownstreamClientCaKeyPairId, false, &e.downstreamCA},
+		// Pomerium uses the key pair's key bytes as the token, read from
+		// the KeyPair record of its own databroker.
+		{"spec.kubernetes_service_account_token_key_pair_id", s.KubernetesServiceAccountTokenKeyPairId, true, nil},
 	}
-	if id := s.TlsClientKeyPairId; id != nil {
-		if e.client, err = c.keyPairRef("spec.tls_client_key_pair_id", *id, true); err != nil {
+	for _, ref := range refs {
+		if ref.id == nil {
+			continue
+		}
+		entry, err := c.keyPairRef(ref.field, *ref.id, ref.needKey)
+		if err != nil {
 			return err
 		}
-	}
-	if id := s.TlsDownstreamClientCaKeyPairId; id != nil {
-		if e.downstreamCA, err = c.keyPairRef("spec.tls_downstream_client_ca_key_pair_id", *id, false); err != nil {
+		name := describe(entry.kp.Name, *ref.id)
+		if ref.dst == nil {
+			if owner := c.clusterOf(entry.kp.NamespaceID); owner != cluster {
+				return fieldErrorf(ref.field, "key pair %s belongs to cluster %s, not to the route's cluster %s", name, owner, cluster)
+			}
+			continue
+		}
+		// The other references are copied into the route's record.
+		if err := c.reachable(ref.field, "key pair", entry.kp.NamespaceID, name, cluster); err != nil {
 			return err
 		}
-	}
-	if id := s.KubernetesServiceAccountTokenKeyPairId; id != nil {
-		// Pomerium uses the key pair's key bytes as the token.
-		if _, err = c.keyPairRef("spec.kubernetes_service_account_token_key_pair_id", *id, true); err != nil {
-			return err
-		}
+		*ref.dst = entry
 	}
 	return nil
 }
@@ -182,6 +196,9 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 		if reason := p.invalidReason(); reason != "" {
 			return fieldErrorf(indexed("spec.policy_ids", i), "%s", reason)
 		}
+		if err := c.reachable(indexed("spec.policy_ids", i), "policy", p.policy.NamespaceID, describe(p.policy.Name, id), node.cluster); err != nil {
+			return err
+		}
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -193,6 +210,9 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 		}
 		if reason := p.invalidReason(); reason != "" {
 			return fieldErrorf("spec.upstream_tunnel.ssh_policy_id", "%s", reason)
+		}
+		if err := c.reachable("spec.upstream_tunnel.ssh_policy_id", "policy", p.policy.NamespaceID, describe(p.policy.Name, id), node.cluster); err != nil {
+			return err
 		}
 	}
 	own := len(ids)

@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"cmp"
 	"crypto/tls"
 	"encoding/base64"
 	"strings"
@@ -17,18 +18,24 @@ type settingsKeyPairs struct {
 	certificateAuthority, metricsClientCA, autocertTrustedCA, downstreamCA *keyPairEntry
 }
 
-// compileSettings validates the settings and emits them. An invalid Settings
-// record would make Pomerium reject its whole databroker configuration.
+// compileSettings validates the settings of every cluster and emits them.
+// An invalid Settings record would make Pomerium reject its whole
+// databroker configuration.
 func (c *compiler) compileSettings() {
-	s := c.st.Settings
-	if s == nil {
-		return
+	if c.st.Settings != nil {
+		c.compileClusterSettings(c.st.Settings)
 	}
+	for _, s := range c.st.ClusterSettings {
+		c.compileClusterSettings(s)
+	}
+}
+
+func (c *compiler) compileClusterSettings(s *store.Settings) {
 	id := s.ID
 	if id == "" {
 		id = store.SettingsID
 	}
-	kps, err := c.checkSettings(s)
+	kps, err := c.checkSettings(s, id)
 	if err == nil {
 		err = c.emitSettings(s, kps)
 	}
@@ -39,11 +46,25 @@ func (c *compiler) compileSettings() {
 	c.setStatus(store.KindSettings, id, validStatus())
 }
 
-func (c *compiler) checkSettings(s *store.Settings) (*settingsKeyPairs, *fieldError) {
+func (c *compiler) checkSettings(s *store.Settings, id string) (*settingsKeyPairs, *fieldError) {
 	if err := checkSettingsSpec(s.Spec); err != nil {
 		return nil, err
 	}
-	return c.resolveSettingsKeyPairs(s.Spec)
+	cluster := SettingsCluster(id)
+	if cluster != store.DefaultClusterID {
+		if _, err := c.placement(cluster); err != nil {
+			return nil, err
+		}
+	}
+	return c.resolveSettingsKeyPairs(s.Spec, cluster)
+}
+
+// SettingsCluster returns the cluster settings of id belong to.
+func SettingsCluster(id string) string {
+	if id == store.SettingsID || id == "" {
+		return store.DefaultClusterID
+	}
+	return id
 }
 
 // CheckSettings checks what can be checked of a settings spec on its own,
@@ -75,7 +96,7 @@ func checkSettingsSpec(spec *configpb.Settings) *fieldError {
 // base64, so those references are resolved here. The SSH key references and
 // autocert_ca_key_pair_id are refused: Pomerium would put a certificate where
 // an SSH private key or the ACME directory URL is expected.
-func (c *compiler) resolveSettingsKeyPairs(s *configpb.Settings) (*settingsKeyPairs, *fieldError) {
+func (c *compiler) resolveSettingsKeyPairs(s *configpb.Settings, cluster string) (*settingsKeyPairs, *fieldError) {
 	switch {
 	case s.AutocertCaKeyPairId != nil:
 		return nil, fieldErrorf("spec.autocert_ca_key_pair_id", "autocert_ca is the URL of an ACME directory; a key pair cannot supply it")
@@ -85,9 +106,16 @@ func (c *compiler) resolveSettingsKeyPairs(s *configpb.Settings) (*settingsKeyPa
 		return nil, fieldErrorf("spec.ssh_user_ca_key_pair_id", "the SSH user CA key cannot come from a key pair: Pomerium would use the certificate as the private key")
 	}
 	for i, id := range s.CertificateKeyPairIds {
-		if _, err := c.keyPairRef(indexed("spec.certificate_key_pair_ids", i), id, true); err != nil {
+		kp, err := c.keyPairRef(indexed("spec.certificate_key_pair_ids", i), id, true)
+		if err == nil {
+			err = c.reachable(indexed("spec.certificate_key_pair_ids", i), "key pair", kp.kp.NamespaceID, describe(kp.kp.Name, id), cluster)
+		}
+		if err != nil {
 			return nil, err
 		}
+		// Pomerium reads these certificates from the KeyPair records of
+		// its own databroker.
+		c.settingsKeyPairs[id] = append(c.settingsKeyPairs[id], cluster)
 	}
 	kps := &settingsKeyPairs{}
 	mtls := downstreamMTLS(s)
@@ -109,6 +137,9 @@ func (c *compiler) resolveSettingsKeyPairs(s *configpb.Settings) (*settingsKeyPa
 			return nil, fieldErrorf(ref.field, "set either the key pair or the value it replaces, not both")
 		}
 		entry, err := c.keyPairRef(ref.field, *ref.id, false)
+		if err == nil {
+			err = c.reachable(ref.field, "key pair", entry.kp.NamespaceID, describe(entry.kp.Name, *ref.id), cluster)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -119,8 +150,9 @@ func (c *compiler) resolveSettingsKeyPairs(s *configpb.Settings) (*settingsKeyPa
 
 func (c *compiler) emitSettings(s *store.Settings, kps *settingsKeyPairs) *fieldError {
 	msg := proto.CloneOf(s.Spec)
-	msg.Id = new(store.SettingsID)
-	msg.NamespaceId = new(store.GlobalNamespaceID)
+	id, ns := cmp.Or(s.ID, store.SettingsID), cmp.Or(s.NamespaceID, store.GlobalNamespaceID)
+	msg.Id = new(id)
+	msg.NamespaceId = new(ns)
 	msg.OriginatorId = new(OriginatorID)
 	msg.Name = optional(s.Name)
 	msg.CreatedAt = timestamp(s.CreatedAt)
@@ -137,7 +169,7 @@ func (c *compiler) emitSettings(s *store.Settings, kps *settingsKeyPairs) *field
 	if kp := kps.downstreamCA; kp != nil {
 		msg.DownstreamMtls.Ca, msg.DownstreamMtls.CaKeyPairId = new(kp.certificateBase64()), nil
 	}
-	rec, err := newRecord(RecordTypeSettings, store.SettingsID, msg)
+	rec, err := newRecord(RecordTypeSettings, id, msg)
 	if err != nil {
 		return fieldErrorf("spec", "cannot be encoded: %v", err)
 	}

@@ -1,0 +1,167 @@
+package reconcile
+
+import (
+	"context"
+	"sync"
+
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+)
+
+// source is the compiled copy of desired state that the loops of a fleet
+// share: desired state is read and compiled once, however many clusters
+// there are, and each loop learns which objects changed since its own last
+// pass.
+type source struct {
+	// mu guards the compiler: refresh writes it, the loops' diffs and
+	// status findings read it.
+	mu   sync.RWMutex
+	d    *desired
+	subs map[*Loop]*pendingKeys
+}
+
+// pendingKeys are the objects that changed since a loop's last refresh.
+type pendingKeys struct {
+	keys map[compile.ObjectKey]struct{}
+	// full says that everything was read again: every object deserves a
+	// look.
+	full bool
+}
+
+func newSource(st Store) *source {
+	return &source{d: &desired{store: st}, subs: map[*Loop]*pendingKeys{}}
+}
+
+// subscribe makes the source keep what changed for l. Its first refresh
+// reports everything.
+func (s *source) subscribe(l *Loop) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs[l] = &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, full: true}
+}
+
+func (s *source) unsubscribe(l *Loop) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.subs, l)
+}
+
+// refresh brings the compiled copy up to the store's current version and
+// returns the objects that changed since l's last refresh, whether
+// everything was read again meanwhile, and the version compiled.
+func (s *source) refresh(ctx context.Context, l *Loop) (keys []compile.ObjectKey, full bool, version int64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	touched, reread, err := s.d.refresh(ctx)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	for _, p := range s.subs {
+		for _, k := range touched {
+			p.keys[k] = struct{}{}
+		}
+		p.full = p.full || reread
+	}
+	p, ok := s.subs[l]
+	if !ok {
+		return touched, reread, s.d.version, nil
+	}
+	keys = make([]compile.ObjectKey, 0, len(p.keys))
+	for k := range p.keys {
+		keys = append(keys, k)
+	}
+	full = p.full
+	p.keys, p.full = map[compile.ObjectKey]struct{}{}, false
+	return keys, full, s.d.version, nil
+}
+
+// owe hands the objects of l's failed pass to its next one.
+func (s *source) owe(l *Loop, keys []compile.ObjectKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.subs[l]; ok {
+		for _, k := range keys {
+			p.keys[k] = struct{}{}
+		}
+	}
+}
+
+// invalidate makes the next refresh compare every object with the store.
+func (s *source) invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d.invalidate()
+}
+
+// read calls fn with the compiled copy, which fn must not change or keep.
+func (s *source) read(fn func(*compile.Compiler)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c := s.d.compiler
+	if c == nil {
+		c = compile.NewCompiler()
+	}
+	fn(c)
+}
+
+// clusterTarget is the part of the compiled state that belongs in one
+// cluster's databroker.
+type clusterTarget struct {
+	c       *compile.Compiler
+	cluster string
+	// placed reports whether the cluster an object belongs to holds its
+	// record; nil when the loop is alone (there is no other cluster).
+	placed func(compile.ObjectKey) bool
+	// kept are the records kept here because the cluster they moved to
+	// does not hold them yet.
+	kept []compile.ObjectKey
+}
+
+func (t *clusterTarget) Record(k compile.ObjectKey) *pb.Record {
+	if !t.c.Belongs(k, t.cluster) {
+		return nil
+	}
+	return t.c.Record(k)
+}
+
+// Status is the compiled status of an object of the cluster. An object of
+// another cluster has none here, so that its record goes, except while it
+// moves: its record here stays until the cluster it moved to holds it, so
+// that Pomerium never goes without it.
+func (t *clusterTarget) Status(k compile.ObjectKey) (compile.Status, bool) {
+	if t.c.Belongs(k, t.cluster) {
+		return t.c.Status(k)
+	}
+	if t.placed == nil || t.c.Record(k) == nil || t.placed(k) {
+		return compile.Status{}, false
+	}
+	t.kept = append(t.kept, k)
+	return compile.Status{Reason: "moving to cluster " + t.c.Owner(k)}, true
+}
+
+// deferredKeys are the objects a loop looks at again on its next pass.
+type deferredKeys struct {
+	mu   sync.Mutex
+	keys []compile.ObjectKey
+}
+
+func (d *deferredKeys) add(keys []compile.ObjectKey) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.keys = append(d.keys, keys...)
+}
+
+func (d *deferredKeys) take() []compile.ObjectKey {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.keys
+	d.keys = nil
+	return out
+}
+
+func (d *deferredKeys) any() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.keys) > 0
+}
