@@ -32,16 +32,24 @@ type Options struct {
 	// Tokens signs service account tokens; nil refuses to create accounts
 	// (a surface that does not issue tokens, such as the controllers).
 	Tokens TokenIssuer
+	// DefaultClusterURL is where the default cluster's databroker answers,
+	// as ListClusters shows it.
+	DefaultClusterURL string
+	// Probe reaches a cluster's databroker with its shared secret: what
+	// TestCluster asks. Nil: clusters cannot be tested.
+	Probe  func(ctx context.Context, c *store.Cluster) error
 	Logger logr.Logger
 }
 
 // App is the console's use cases over its desired state. It is safe for
 // concurrent use.
 type App struct {
-	store  Store
-	tokens TokenIssuer
-	log    logr.Logger
-	now    func() time.Time
+	store      Store
+	tokens     TokenIssuer
+	defaultURL string
+	probe      func(ctx context.Context, c *store.Cluster) error
+	log        logr.Logger
+	now        func() time.Time
 	// beforeWrite runs between the reads a use case decides on and its
 	// write: tests race other writers there.
 	beforeWrite func(ctx context.Context)
@@ -49,7 +57,7 @@ type App struct {
 
 // New returns the use cases.
 func New(o Options) *App {
-	return &App{store: o.Store, tokens: o.Tokens, log: o.Logger, now: time.Now}
+	return &App{store: o.Store, tokens: o.Tokens, defaultURL: o.DefaultClusterURL, probe: o.Probe, log: o.Logger, now: time.Now}
 }
 
 // apply writes ops in one transaction on behalf of c. A refusal of the store

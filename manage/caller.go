@@ -80,6 +80,9 @@ func (c *Caller) Sees(namespaceID string) bool { return c.May(View, namespaceID)
 // not hold.
 func (c *Caller) NamespaceName(id string) string { return c.snap.Name(id) }
 
+// Cluster returns the cluster of the objects of a namespace.
+func (c *Caller) Cluster(namespaceID string) string { return c.snap.Cluster(namespaceID) }
+
 // Exists reports whether the namespace existed when the request started.
 func (c *Caller) Exists(id string) bool { return c.snap.Exists(id) }
 

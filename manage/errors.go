@@ -26,6 +26,9 @@ const (
 	// CodePermissionDenied: the caller may see the object but lacks the
 	// role the operation takes.
 	CodePermissionDenied Code = "permission_denied"
+	// CodeUnavailable: something the call reaches out to (a cluster's
+	// databroker) did not answer.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Error is a refusal of a use case. Nothing was written when one is

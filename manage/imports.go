@@ -16,8 +16,12 @@ import (
 type ImportInput struct {
 	// Namespace is where the routes go: a namespace id, or a path of names
 	// from the Global namespace ("Global/Production" or "Production");
-	// empty is the Global namespace.
+	// empty is the namespace of Cluster.
 	Namespace string
+	// Cluster is the cluster whose Pomerium the routes are for, by name or
+	// id; empty is the default cluster. Namespace, when set, must belong
+	// to it.
+	Cluster string
 	// Content is the file: YAML (or JSON) with a routes list.
 	Content []byte
 	// Source, when Content is empty, is the file, read again for each pass
@@ -88,9 +92,18 @@ func (a *App) Import(ctx context.Context, c *Caller, in ImportInput) (*ImportPla
 	if err != nil {
 		return nil, err
 	}
-	ns, err := store.ResolveNamespace(ctx, a.store, in.Namespace)
+	cluster, err := a.ClusterByName(ctx, c, "cluster", in.Cluster)
 	if err != nil {
-		return nil, under(fromStore(err, nil), "namespace")
+		return nil, err
+	}
+	ns := cluster
+	if in.Namespace != "" {
+		if ns, err = store.ResolveNamespace(ctx, a.store, in.Namespace); err != nil {
+			return nil, under(fromStore(err, nil), "namespace")
+		}
+		if got := c.Cluster(ns); got != cluster && c.Sees(ns) {
+			return nil, invalid("namespace", "namespace %s belongs to cluster %s, not to cluster %s", in.Namespace, got, cluster)
+		}
 	}
 	if err := a.mayImport(c, ns); err != nil {
 		return nil, err

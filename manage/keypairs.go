@@ -48,7 +48,7 @@ func (a *App) GetKeyPair(ctx context.Context, c *Caller, id string) (*KeyPair, e
 	if err != nil {
 		return nil, err
 	}
-	return one(a.keyPairViews(ctx, kp))
+	return one(a.keyPairViews(ctx, c, kp))
 }
 
 // KeyPairKey reads the private key (PEM) of a key pair, for a caller who
@@ -80,7 +80,7 @@ func (a *App) ListKeyPairs(ctx context.Context, c *Caller, q KeyPairQuery) (*Pag
 	if err != nil {
 		return nil, err
 	}
-	views, err := a.keyPairViews(ctx, page.Items...)
+	views, err := a.keyPairViews(ctx, c, page.Items...)
 	return &Page[*KeyPair]{Items: views, Total: page.Total}, err
 }
 
@@ -102,7 +102,7 @@ func (a *App) CreateKeyPair(ctx context.Context, c *Caller, kp *store.KeyPair) (
 	if err != nil {
 		return nil, err
 	}
-	return one(a.keyPairViews(ctx, written[0].(*store.KeyPair)))
+	return one(a.keyPairViews(ctx, c, written[0].(*store.KeyPair)))
 }
 
 // CheckKeyPair checks what can be checked of a key pair to create on its
@@ -141,7 +141,7 @@ func (a *App) UpdateKeyPair(ctx context.Context, c *Caller, u KeyPairUpdate) (*K
 	if err != nil {
 		return nil, err
 	}
-	return one(a.keyPairViews(ctx, written[0].(*store.KeyPair)))
+	return one(a.keyPairViews(ctx, c, written[0].(*store.KeyPair)))
 }
 
 // DeleteKeyPair deletes a key pair nothing uses any more (EditKeyPairs).
@@ -155,14 +155,14 @@ func (a *App) DeleteKeyPair(ctx context.Context, c *Caller, id string) error {
 }
 
 // keyPairViews adds the sync status of key pairs.
-func (a *App) keyPairViews(ctx context.Context, list ...*store.KeyPair) ([]*KeyPair, error) {
-	st, err := a.statuses(ctx, store.KindKeyPair, idsOf(list)...)
+func (a *App) keyPairViews(ctx context.Context, c *Caller, list ...*store.KeyPair) ([]*KeyPair, error) {
+	st, err := objectStatuses(ctx, a, c, store.KindKeyPair, list)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*KeyPair, len(list))
 	for i, kp := range list {
-		out[i] = &KeyPair{KeyPair: kp, Status: statusOf(st, kp.ID)}
+		out[i] = &KeyPair{KeyPair: kp, Status: st(kp)}
 	}
 	return out, nil
 }

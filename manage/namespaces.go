@@ -14,6 +14,8 @@ import (
 type Namespace struct {
 	*store.Namespace
 	RouteCount, PolicyCount int
+	// ClusterID is the cluster everything in the namespace belongs to.
+	ClusterID string
 }
 
 // NamespaceInput is a namespace to write: a create when its id is empty.
@@ -34,7 +36,7 @@ func (a *App) GetNamespace(ctx context.Context, c *Caller, id string) (*Namespac
 	if err != nil {
 		return nil, err
 	}
-	return a.namespaceView(ctx, ns)
+	return a.namespaceView(ctx, c, ns)
 }
 
 // namespace checks the id of a namespace the caller may view.
@@ -57,7 +59,7 @@ func (a *App) ListNamespaces(ctx context.Context, c *Caller) ([]*Namespace, erro
 		if !c.Sees(ns.ID) {
 			continue
 		}
-		v, err := a.namespaceView(ctx, ns)
+		v, err := a.namespaceView(ctx, c, ns)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +96,7 @@ func (a *App) SetNamespace(ctx context.Context, c *Caller, in NamespaceInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return a.namespaceView(ctx, written[0].(*store.Namespace))
+	return a.namespaceView(ctx, c, written[0].(*store.Namespace))
 }
 
 // namespacePut checks a namespace to write and returns its write, pinned
@@ -105,12 +107,18 @@ func (a *App) namespacePut(ctx context.Context, c *Caller, in NamespaceInput) (*
 	}
 	ns := store.Clone(in.Namespace)
 	op := &store.PutOp{Object: ns}
+	ns.Cluster = false // only AddCluster makes a cluster's namespace
 	if ns.ID == "" {
 		ns.ID, op.CreateOnly = uuid.NewString(), true
 	} else if old, found, err := prior[*store.Namespace](ctx, a, c, op, in.mirror); err != nil {
 		return nil, err
 	} else if found {
 		if err := c.permit(namespaceScope(old)); err != nil {
+			return nil, err
+		}
+		// A namespace's part in a cluster is the store's cluster rules'.
+		ns.Cluster = old.Cluster
+		if err := c.crossing(old.ID, ns.NamespaceID); err != nil && old.NamespaceID != ns.NamespaceID && !old.Cluster {
 			return nil, err
 		}
 		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
@@ -186,9 +194,17 @@ func withoutField(err error) error {
 	return err
 }
 
-// namespaceView counts what a namespace holds directly.
-func (a *App) namespaceView(ctx context.Context, ns *store.Namespace) (*Namespace, error) {
-	out := &Namespace{Namespace: ns}
+// namespaceView counts what a namespace holds directly and names its
+// cluster (from its parent, which c's snapshot holds even for a namespace
+// just created or moved).
+func (a *App) namespaceView(ctx context.Context, c *Caller, ns *store.Namespace) (*Namespace, error) {
+	out := &Namespace{Namespace: ns, ClusterID: store.DefaultClusterID}
+	switch {
+	case ns.Cluster:
+		out.ClusterID = ns.ID
+	case ns.NamespaceID != "":
+		out.ClusterID = c.Cluster(ns.NamespaceID)
+	}
 	for _, k := range []struct {
 		kind  store.Kind
 		count *int

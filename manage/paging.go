@@ -34,6 +34,9 @@ type ListQuery struct {
 	// Match, when set, keeps the objects it accepts. The store cannot
 	// apply it, so the whole scope is read and paged here.
 	Match func(store.Object) bool
+	// Cluster, when set, keeps the objects of one cluster (input field
+	// "cluster_id"): the namespace listed must belong to it.
+	Cluster string
 }
 
 // Page is a page of a list and the count of everything the query matches.
@@ -121,6 +124,9 @@ func list[T store.Object](ctx context.Context, a *App, c *Caller, k store.Kind, 
 			return nil, err
 		}
 	}
+	if q, sq, err = c.inCluster(q, sq); err != nil {
+		return nil, err
+	}
 	if q.Match != nil || sq.OrderBy == byFrom || (q.Everywhere && !c.Sees(store.GlobalNamespaceID)) {
 		return listHere[T](ctx, a, c, k, q, sq)
 	}
@@ -129,6 +135,31 @@ func list[T store.Object](ctx context.Context, a *App, c *Caller, k store.Kind, 
 		return nil, fmt.Errorf("list %ss of namespace %s: %w", k, sq.NamespaceID, err)
 	}
 	return &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount}, nil
+}
+
+// inCluster narrows a list to the objects of the cluster q names.
+func (c *Caller) inCluster(q ListQuery, sq store.ListQuery) (ListQuery, store.ListQuery, error) {
+	if q.Cluster == "" {
+		return q, sq, nil
+	}
+	cluster, err := c.ClusterID("cluster_id", q.Cluster)
+	if err != nil {
+		return q, sq, err
+	}
+	switch {
+	case !q.Everywhere:
+		if got := c.Cluster(sq.NamespaceID); got != cluster {
+			return q, sq, invalid("namespace", "namespace %s belongs to cluster %s, not to cluster %s", sq.NamespaceID, got, cluster)
+		}
+	case cluster != store.DefaultClusterID:
+		sq.NamespaceID, sq.Recursive = cluster, true
+	case c.snap.HasClusters():
+		match := q.Match
+		q.Match = func(o store.Object) bool {
+			return c.Cluster(home(o)) == store.DefaultClusterID && (match == nil || match(o))
+		}
+	}
+	return q, sq, nil
 }
 
 // listHere reads the whole scope of q and selects, orders and pages it

@@ -171,13 +171,13 @@ func (a *App) detach(ctx context.Context, c *Caller, policyID string) ([]store.O
 
 // policyViews computes what a caller sees of policies.
 func (a *App) policyViews(ctx context.Context, c *Caller, r PolicyReads, list ...*store.Policy) ([]*Policy, error) {
-	st, err := a.statuses(ctx, store.KindPolicy, idsOf(list)...)
+	st, err := objectStatuses(ctx, a, c, store.KindPolicy, list)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Policy, len(list))
 	for i, p := range list {
-		v := &Policy{Policy: p, Status: statusOf(st, p.ID), NamespaceName: c.NamespaceName(p.NamespaceID)}
+		v := &Policy{Policy: p, Status: st(p), NamespaceName: c.NamespaceName(p.NamespaceID)}
 		if r.WithRoutes {
 			names, err := a.store.ReferencingRouteNames(ctx, p.ID)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -91,6 +92,45 @@ func (a *App) statuses(ctx context.Context, k store.Kind, ids ...string) (map[st
 		return nil, fmt.Errorf("read the sync status of %d %ss: %w", len(ids), k, err)
 	}
 	return got, nil
+}
+
+// objectStatuses reads the sync status of objects of one kind and returns
+// the status of each: for an object still waiting to be written (pending, or
+// no status yet) whose cluster's reconciler cannot write, pending with the
+// reason.
+func objectStatuses[T store.Object](ctx context.Context, a *App, c *Caller, k store.Kind, list []T) (func(T) *store.ObjectStatus, error) {
+	all, err := a.statuses(ctx, k, idsOf(list)...)
+	if err != nil {
+		return nil, err
+	}
+	var health map[string]*store.Health
+	return func(obj T) *store.ObjectStatus {
+		m := obj.GetObjectMeta()
+		st := statusOf(all, m.ID)
+		if st != nil && st.State != store.SyncPending {
+			return st
+		}
+		if health == nil {
+			if health, err = a.healthByCluster(ctx); err != nil {
+				a.log.Error(err, "read the reconcilers' health")
+				health = map[string]*store.Health{}
+			}
+		}
+		cluster := c.Cluster(m.NamespaceID)
+		if k == store.KindSettings {
+			cluster = compile.SettingsCluster(m.ID)
+		}
+		reason := unreachableReason(health[cluster])
+		if reason == "" {
+			return st
+		}
+		out := store.ObjectStatus{Kind: k, ID: m.ID, State: store.SyncPending, ObjectVersion: m.Version}
+		if st != nil {
+			out = *st
+		}
+		out.Reason = reason
+		return &out
+	}, nil
 }
 
 // statusOf is the status of one object, nil when there is none yet.

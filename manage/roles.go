@@ -47,7 +47,8 @@ const (
 	// namespace; key pairs and enforced policies in it take EditKeyPairs and
 	// EnforcePolicies too.
 	Import Action = "import"
-	// EditSettings changes Pomerium's settings (in the Global namespace).
+	// EditSettings changes the settings of a cluster (in the cluster's
+	// namespace; the default cluster's are in the Global namespace).
 	EditSettings Action = "edit-settings"
 	// SeeSettingsSecrets shows the secrets of the settings (shared secret,
 	// cookie secret, IdP client secret, …): with them one could write to
@@ -59,6 +60,13 @@ const (
 	// LookUpUsers reads what the console knows of another user, with that
 	// user's roles everywhere (in the Global namespace).
 	LookUpUsers Action = "look-up-users"
+	// ManageClusters adds, changes and deletes clusters (in the Global
+	// namespace). A cluster is seen by the viewers of its namespace.
+	ManageClusters Action = "manage-clusters"
+	// MoveBetweenClusters moves a route or a namespace from one cluster to
+	// another: it takes this in the namespaces of both clusters, besides
+	// what the move takes anyway.
+	MoveBetweenClusters Action = "move-between-clusters"
 )
 
 // Needs is the role each action takes in its namespace.
@@ -78,6 +86,8 @@ var Needs = map[Action]store.Role{
 	SeeSettingsSecrets:  store.RoleAdmin,
 	ReadAllActivity:     store.RoleViewer,
 	LookUpUsers:         store.RoleAdmin,
+	ManageClusters:      store.RoleAdmin,
+	MoveBetweenClusters: store.RoleAdmin,
 }
 
 // needs is the role an action takes; an action missing from the table

@@ -116,6 +116,9 @@ func (a *App) routePut(ctx context.Context, c *Caller, in RouteInput) (*store.Pu
 		if err := c.require(EditRoutes, old.NamespaceID, "id"); err != nil {
 			return nil, err
 		}
+		if err := c.crossing(old.NamespaceID, r.NamespaceID); err != nil {
+			return nil, err
+		}
 		if in.Through != nil && old.Spec != nil {
 			keepUnexpressed(r.Spec, old.Spec, throughOf(in.Through, old.Spec))
 		}
@@ -131,17 +134,30 @@ func (a *App) routePut(ctx context.Context, c *Caller, in RouteInput) (*store.Pu
 	if err := c.require(EditRoutes, r.NamespaceID, "namespace_id"); err != nil {
 		return nil, err
 	}
-	for i, id := range r.Spec.GetPolicyIds() {
-		_, err := get[*store.Policy](ctx, a, c, indexed("policy_ids", i), id)
-		if CodeOf(err) == CodeNotFound {
-			// The route is what is refused, for naming the policy.
-			return nil, invalid(indexed("policy_ids", i), "policy %s not found", id)
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := a.routePolicies(ctx, c, r); err != nil {
+		return nil, err
 	}
 	return op, nil
+}
+
+// routePolicies checks that the policies a route names exist, are visible
+// to the caller and are within the reach of the route's cluster.
+func (a *App) routePolicies(ctx context.Context, c *Caller, r *store.Route) error {
+	cluster := c.Cluster(r.NamespaceID)
+	for i, id := range r.Spec.GetPolicyIds() {
+		p, err := get[*store.Policy](ctx, a, c, indexed("policy_ids", i), id)
+		if CodeOf(err) == CodeNotFound {
+			// The route is what is refused, for naming the policy.
+			return invalid(indexed("policy_ids", i), "policy %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.reachable(indexed("policy_ids", i), "policy", id, p.NamespaceID, cluster); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeleteRoute deletes a route: EditRoutes in its namespace.
@@ -189,10 +205,16 @@ func (a *App) MoveRoutes(ctx context.Context, c *Caller, ids []string, to string
 	ops := make([]store.Op, len(ids))
 	for i, id := range ids {
 		r, err := getFor[*store.Route](ctx, a, c, EditRoutes, "", id)
+		if err == nil {
+			err = c.crossing(r.NamespaceID, to)
+		}
+		if err == nil {
+			r.NamespaceID = to
+			err = a.routePolicies(ctx, c, r)
+		}
 		if err != nil {
 			return inList(err, "route_ids", i)
 		}
-		r.NamespaceID = to
 		ops[i] = &store.PutOp{Object: r, ExpectedVersion: r.Version}
 	}
 	_, err := a.applyList(ctx, c, "route_ids", ops)

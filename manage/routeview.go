@@ -35,7 +35,7 @@ type PolicyRef struct {
 // routeViews computes what a caller sees of routes, reading each policy
 // and each namespace's enforced policies once.
 func (a *App) routeViews(ctx context.Context, c *Caller, list ...*store.Route) ([]*Route, error) {
-	st, err := a.statuses(ctx, store.KindRoute, idsOf(list)...)
+	st, err := objectStatuses(ctx, a, c, store.KindRoute, list)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (a *App) routeViews(ctx context.Context, c *Caller, list ...*store.Route) (
 	enforced := enforcedPolicies{a: a, own: map[string][]*store.Policy{}}
 	out := make([]*Route, len(list))
 	for i, r := range list {
-		v := &Route{Route: r, Status: statusOf(st, r.ID), NamespaceName: c.NamespaceName(r.NamespaceID)}
+		v := &Route{Route: r, Status: st(r), NamespaceName: c.NamespaceName(r.NamespaceID)}
 		if !c.May(SeeRouteSecrets, r.NamespaceID) {
 			shown, _ := redacted(c, r)
 			v.Route, v.SecretsHidden = shown.(*store.Route), true

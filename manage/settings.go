@@ -1,7 +1,9 @@
 package manage
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -22,7 +24,10 @@ type Settings struct {
 
 // SettingsInput replaces the settings.
 type SettingsInput struct {
-	Spec *configpb.Settings
+	// Cluster is the id of the cluster whose settings these are; empty:
+	// the default cluster's.
+	Cluster string
+	Spec    *configpb.Settings
 	// ExpectedVersion, when set, is the version the caller read: an object
 	// at another version is not written (CodeConflict). Unset, the write is
 	// pinned to the version the use case read.
@@ -37,14 +42,20 @@ type SettingsInput struct {
 	Explicit []string
 }
 
-// GetSettings reads the settings: View in the Global namespace, which
-// holds them. A caller without the role is told so (their existence is
-// no secret).
-func (a *App) GetSettings(ctx context.Context, c *Caller) (*Settings, error) {
-	if err := c.permit(View, store.GlobalNamespaceID); err != nil {
+// GetSettings reads the settings of a cluster (empty: the default
+// cluster): View in the cluster's namespace, which holds them. A caller
+// without the role in the Global namespace is told so (the default
+// cluster's settings are no secret); another cluster the caller may not
+// see is not found.
+func (a *App) GetSettings(ctx context.Context, c *Caller, cluster string) (*Settings, error) {
+	cluster, err := c.ClusterID("cluster_id", cluster)
+	if err != nil {
 		return nil, err
 	}
-	st, err := a.settings(ctx, false)
+	if err := c.permit(View, cluster); err != nil {
+		return nil, err
+	}
+	st, err := a.settings(ctx, cluster, false)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +65,20 @@ func (a *App) GetSettings(ctx context.Context, c *Caller) (*Settings, error) {
 // Branding reads the settings any authenticated caller may read: those
 // Pomerium shows anyone on its pages (colours, logo, the error page's
 // first paragraph). Everything else of the returned settings is empty.
-func (a *App) Branding(ctx context.Context) (*Settings, error) {
-	st, err := a.settings(ctx, false)
+//
+// Another cluster's branding (cluster set) is read by callers who may see
+// the cluster; the default cluster's by anyone (c may be nil).
+func (a *App) Branding(ctx context.Context, c *Caller, cluster string) (*Settings, error) {
+	if cluster != "" && cluster != store.DefaultClusterID {
+		if c == nil {
+			return nil, Refuse(CodeNotFound, "cluster_id", "cluster %s not found", cluster)
+		}
+		var err error
+		if cluster, err = c.ClusterID("cluster_id", cluster); err != nil {
+			return nil, err
+		}
+	}
+	st, err := a.settings(ctx, cmp.Or(cluster, store.DefaultClusterID), false)
 	if err != nil {
 		return nil, err
 	}
@@ -71,19 +94,24 @@ func (a *App) Branding(ctx context.Context) (*Settings, error) {
 	return &Settings{Settings: out}, nil
 }
 
-// SetSettings replaces the settings (EditSettings in the Global namespace):
-// a field left out goes back to Pomerium's default. Settings compilation
-// would refuse are refused now, naming the field.
+// SetSettings replaces the settings of a cluster (EditSettings in the
+// cluster's namespace): a field left out goes back to Pomerium's default.
+// Settings compilation would refuse are refused now, naming the field.
 func (a *App) SetSettings(ctx context.Context, c *Caller, in SettingsInput) (*Settings, error) {
+	cluster, err := c.ClusterID("cluster_id", in.Cluster)
+	if err != nil {
+		return nil, err
+	}
 	if err := CheckSettings(in.Spec); err != nil {
 		return nil, err
 	}
 	next := settingsObject(in.Spec)
+	next.ID = settingsID(cluster)
 	next.Explicit = slices.Clone(in.Explicit)
-	if err := c.permit(EditSettings, store.GlobalNamespaceID); err != nil {
+	if err := c.permit(EditSettings, cluster); err != nil {
 		return nil, err
 	}
-	old, err := a.settings(ctx, true)
+	old, err := a.settings(ctx, cluster, true)
 	if err != nil {
 		return nil, err
 	}
@@ -136,13 +164,26 @@ func settingsObject(spec *configpb.Settings) *store.Settings {
 	return store.Clone(&store.Settings{ObjectMeta: store.ObjectMeta{ID: store.SettingsID}, Spec: spec})
 }
 
-// settings reads the stored settings, with their secrets when asked.
-func (a *App) settings(ctx context.Context, secrets bool) (*store.Settings, error) {
+// settingsID is the id of a cluster's settings.
+func settingsID(cluster string) string {
+	if cluster == store.DefaultClusterID {
+		return store.SettingsID
+	}
+	return cluster
+}
+
+// settings reads the stored settings of a cluster, with their secrets when
+// asked; settings never written are empty, at version 0.
+func (a *App) settings(ctx context.Context, cluster string, secrets bool) (*store.Settings, error) {
 	var opts []store.GetOption
 	if secrets {
 		opts = append(opts, store.WithSecrets())
 	}
-	st, err := store.Get[*store.Settings](ctx, a.store, store.SettingsID, opts...)
+	id := settingsID(cluster)
+	st, err := store.Get[*store.Settings](ctx, a.store, id, opts...)
+	if errors.Is(err, store.ErrNotFound) {
+		st, err = &store.Settings{ObjectMeta: store.ObjectMeta{ID: id, NamespaceID: cluster}}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the settings: %w", err)
 	}
@@ -155,12 +196,12 @@ func (a *App) settings(ctx context.Context, secrets bool) (*store.Settings, erro
 // settingsView adds the sync status and hides the secrets from a caller
 // who may not read them.
 func (a *App) settingsView(ctx context.Context, c *Caller, st *store.Settings) (*Settings, error) {
-	statuses, err := a.statuses(ctx, store.KindSettings, store.SettingsID)
+	status, err := objectStatuses(ctx, a, c, store.KindSettings, []*store.Settings{st})
 	if err != nil {
 		return nil, err
 	}
-	out := &Settings{Settings: st, Status: statusOf(statuses, store.SettingsID)}
-	if !c.May(SeeSettingsSecrets, store.GlobalNamespaceID) {
+	out := &Settings{Settings: st, Status: status(st)}
+	if !c.May(SeeSettingsSecrets, compile.SettingsCluster(st.ID)) {
 		shown, _ := redacted(c, st)
 		out.Settings, out.SecretsHidden = shown.(*store.Settings), true
 	}

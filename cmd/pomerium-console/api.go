@@ -17,6 +17,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/tlsutil"
@@ -28,7 +29,7 @@ import (
 // serveSurfaces serves the pomerium.dashboard API over TLS on grpc_addr and
 // the web console on bind_addr until ctx ends. Both identify callers with
 // one authenticator and change state through the same services.
-func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, up *listeners, log logr.Logger) error {
+func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, brokerURL string, up *listeners, log logr.Logger) error {
 	roots, err := cfg.RootCAs()
 	if err != nil {
 		return err
@@ -46,7 +47,8 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	if err != nil {
 		return err
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: authn, Logger: log.WithName("manage")})
+	app := manage.New(manage.Options{Store: st, Tokens: authn, DefaultClusterURL: brokerURL,
+		Probe: probeCluster(log.WithName("databroker-client")), Logger: log.WithName("manage")})
 	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version})
 	console, err := web.New(ctx, web.Options{
 		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),
@@ -72,6 +74,22 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 		return listen(ctx, "bind_addr", cfg.BindAddr, console.Handler(), webTLS, up, log, "web console listening")
 	})
 	return g.Wait()
+}
+
+// probeCluster reaches a cluster's databroker with its shared secret: a
+// call every databroker answers only to callers with the secret.
+func probeCluster(log logr.Logger) func(context.Context, *store.Cluster) error {
+	return func(ctx context.Context, c *store.Cluster) error {
+		client, err := reconcile.DialCluster(c, log)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = client.Close() }()
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err = client.ServerInfo(ctx)
+		return err
+	}
 }
 
 // jwksClient fetches signing_key_jwks_url trusting roots; nil roots leave

@@ -18,12 +18,13 @@ import (
 )
 
 func newImport() *cobra.Command {
-	var namespace string
+	var namespace, cluster string
 	var dryRun, verbose bool
 	cmd := &cobra.Command{
-		Use:   "import [--config FILE] [--namespace NAME] [--dry-run] [--verbose] SOURCE.yaml",
+		Use:   "import [--config FILE] [--cluster NAME] [--namespace NAME] [--dry-run] [--verbose] SOURCE.yaml",
 		Short: "Load the routes of an open-source Pomerium config.yaml into a namespace",
-		Long: "Load the routes of an open-source Pomerium config.yaml into a namespace (Global by default).\n" +
+		Long: "Load the routes of an open-source Pomerium config.yaml into a namespace (by default the namespace\n" +
+			"of the cluster named by --cluster, or Global for the default cluster).\n" +
 			"Importing the same file again changes nothing; routes are matched by name.\n" +
 			"It shows a progress bar when standard error is a terminal and prints one summary line;\n" +
 			"--verbose also lists every object it creates or updates.",
@@ -45,7 +46,7 @@ func newImport() *cobra.Command {
 			}
 			out := progress.New(cmd.OutOrStdout(), cmd.ErrOrStderr(), progress.Options{Terminal: isTerminal(cmd.ErrOrStderr()), Verbose: verbose})
 			routes := 0
-			in.Namespace, in.DryRun = namespace, dryRun
+			in.Namespace, in.Cluster, in.DryRun = namespace, cluster, dryRun
 			in.Changes = func(ch importer.Change) error {
 				if ch.Kind == store.KindRoute {
 					routes++
@@ -68,7 +69,8 @@ func newImport() *cobra.Command {
 		}),
 	}
 	config.RegisterFlags(cmd.Flags())
-	cmd.Flags().StringVar(&namespace, "namespace", "", `namespace to import into: a path such as "Global/Production", or an id (default Global)`)
+	cmd.Flags().StringVar(&namespace, "namespace", "", `namespace to import into: a path such as "Global/Production", or an id (default: the cluster's namespace)`)
+	cmd.Flags().StringVar(&cluster, "cluster", "", `cluster whose Pomerium the routes are for, by name or id (default: the default cluster); --namespace must belong to it`)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change and write nothing")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every object created or updated, one a line")
 	return cmd

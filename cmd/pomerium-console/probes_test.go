@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/backend"
 )
 
@@ -21,7 +23,11 @@ func TestReadyOnceEverySurfaceListens(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	up := &listeners{want: 2}
-	h := probes(st, up)
+	clusters := fixedStates{
+		{ID: store.DefaultClusterID, Name: "default", Status: "in sync with store version 3", Ready: true},
+		{ID: "7f4c6f0e-3c8a-4e0b-9d55-1f6a3c2b9e10", Name: "eu", Status: "cannot take the writer lease: connection refused"},
+	}
+	h := probes(st, up, clusters)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -36,7 +42,17 @@ func TestReadyOnceEverySurfaceListens(t *testing.T) {
 		}
 		up.bound()
 	}
-	if code, body := get("/readyz"); code != http.StatusOK {
-		t.Fatalf("/readyz once both listen: %d %q", code, body)
+	// A cluster whose databroker does not answer is reported, and does
+	// not make the console unready.
+	code, body := get("/readyz")
+	want := "ok\n[+]cluster default (" + store.DefaultClusterID + "): in sync with store version 3\n" +
+		"[-]cluster eu (7f4c6f0e-3c8a-4e0b-9d55-1f6a3c2b9e10): cannot take the writer lease: connection refused\n"
+	if code != http.StatusOK || body != want {
+		t.Fatalf("/readyz once both listen: %d %q, want 200 %q", code, body, want)
 	}
 }
+
+// fixedStates reports clusters as given.
+type fixedStates []reconcile.ClusterState
+
+func (f fixedStates) States() []reconcile.ClusterState { return f }

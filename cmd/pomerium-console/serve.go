@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
+	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/systemd"
@@ -60,7 +62,7 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 		return err
 	}
 	defer closeStore()
-	client, stopBroker, err := databrokerClient(cfg, log)
+	client, brokerURL, stopBroker, err := databrokerClient(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -73,16 +75,30 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	// The console's own metrics; /metrics adds controller-runtime's.
 	reg := prometheus.NewRegistry()
 	host, _ := os.Hostname() // an empty host name still leaves the pid to tell instances apart
-	loop := reconcile.New(reconcile.Options{
-		Store: st, Client: client, Instance: fmt.Sprintf("%s/%d", host, os.Getpid()),
-		ResyncInterval: resync, Logger: log.WithName("reconcile"), Metrics: reconcile.NewMetrics(reg),
+	// The reconciler's own writes of desired state: deleting for good a
+	// deleted cluster whose databroker it emptied.
+	system := manage.New(manage.Options{Store: st, Logger: log.WithName("manage")})
+	brokerLog := log.WithName("databroker-client")
+	fleet := reconcile.NewFleet(reconcile.FleetOptions{
+		Store: st, Default: client, Instance: fmt.Sprintf("%s/%d", host, os.Getpid()),
+		Dial: func(c *store.Cluster) (*databroker.Client, error) {
+			return reconcile.DialCluster(c, brokerLog.WithValues("cluster", c.Name))
+		},
+		Retired: func(ctx context.Context, id string) error {
+			c, err := system.System(ctx, "reconciler", store.OriginAPI)
+			if err != nil {
+				return err
+			}
+			return system.ForgetCluster(ctx, c, id)
+		},
+		ResyncInterval: resync, Logger: log.WithName("reconcile"), Metrics: reconcile.NewFleetMetrics(reg),
 	})
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return loop.Run(ctx) })
+	g.Go(func() error { return fleet.Run(ctx) })
 	// Ready (/readyz) once the API and the web console listen, not before:
 	// a load balancer must not send callers to a port that refuses them.
 	up := &listeners{want: 2}
-	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, up, log) })
+	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, brokerURL, up, log) })
 	if kubeCfg != nil {
 		g.Go(func() error {
 			return runControllers(ctx, kubeCfg, leaderElectionNamespace(kube.leaseNamespace), st, log.WithName("controllers"))
@@ -91,13 +107,13 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 		log.Info("no Kubernetes configuration (not in a pod, no --kubeconfig): the Kubernetes controllers are off")
 	}
 	if cfg.MetricsAddr != "" {
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, st, up, log) })
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, reg, st, up, fleet, log) })
 	}
 	// Under systemd (Type=notify): ready once the store is open and the
 	// loop has done its first job, watchdog pings while the loop makes
 	// progress.
 	if opts, ok := systemd.FromEnv(log.WithName("systemd")); ok {
-		g.Go(func() error { systemd.Run(ctx, opts, loop.Liveness()); return nil })
+		g.Go(func() error { systemd.Run(ctx, opts, fleet.Liveness()); return nil })
 	}
 	log.Info("console running")
 	err = g.Wait()
@@ -106,25 +122,25 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 }
 
 // databrokerClient connects to the configured databroker, or starts the
-// embedded one on loopback when none is configured.
-func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, func(), error) {
+// embedded one on loopback when none is configured, and returns its URL.
+func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, string, func(), error) {
 	url, secret := cfg.DatabrokerServiceURL, cfg.SharedSecret()
 	roots, err := cfg.RootCAs()
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	stop := func() {}
 	if url == "" {
 		if len(secret) == 0 {
 			secret = make([]byte, 32)
 			if _, err := rand.Read(secret); err != nil {
-				return nil, nil, fmt.Errorf("generate shared secret for the embedded databroker: %w", err)
+				return nil, "", nil, fmt.Errorf("generate shared secret for the embedded databroker: %w", err)
 			}
 		}
 		srv := memory.New(memory.Options{SharedSecret: secret, Logger: log.WithName("databroker")})
 		addr, err := srv.Start("127.0.0.1:0")
 		if err != nil {
-			return nil, nil, fmt.Errorf("start embedded databroker: %w", err)
+			return nil, "", nil, fmt.Errorf("start embedded databroker: %w", err)
 		}
 		url, stop = "http://"+addr.String(), srv.Stop
 		log.Info("embedded databroker listening (no databroker_service_url configured)", "url", url)
@@ -134,9 +150,9 @@ func databrokerClient(cfg *config.Config, log logr.Logger) (*databroker.Client, 
 	})
 	if err != nil {
 		stop()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return client, stop, nil
+	return client, url, stop, nil
 }
 
 // listeners counts the surfaces that listen: serve is ready once all of
@@ -159,10 +175,10 @@ func (l *listeners) all() bool { return l.n.Load() >= l.want }
 // queues, and the Go runtime and process metrics, which controller-runtime
 // registers there (so the console's registry must not register them again:
 // one family gathered twice fails the scrape).
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st store.Store, up *listeners, log logr.Logger) error {
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st store.Store, up *listeners, fleet clusterStates, log logr.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{reg, ctrlmetrics.Registry}, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/", probes(st, up))
+	mux.Handle("/", probes(st, up, fleet))
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -183,9 +199,18 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st
 	return nil
 }
 
+// clusterStates reports how each cluster's reconciler is doing.
+type clusterStates interface {
+	States() []reconcile.ClusterState
+}
+
 // probes answers /healthz (the process answers) and /readyz (the API and
-// the web console listen, and the store answers).
-func probes(st store.Store, up *listeners) http.Handler {
+// the web console listen, and the store answers). /readyz lists every
+// cluster's reconciler after "ok" (or, with ?verbose, one line per check
+// in the style of Kubernetes'), but a cluster whose databroker does not
+// answer does not make the console unready: the console still serves,
+// and the other clusters are written to.
+func probes(st store.Store, up *listeners, fleet clusterStates) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -199,7 +224,16 @@ func probes(st store.Store, up *listeners) http.Handler {
 			http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = w.Write([]byte("ok\n"))
+		var b strings.Builder
+		b.WriteString("ok\n")
+		for _, c := range fleet.States() {
+			mark := "+"
+			if !c.Ready {
+				mark = "-"
+			}
+			fmt.Fprintf(&b, "[%s]cluster %s (%s): %s\n", mark, c.Name, c.ID, c.Status)
+		}
+		_, _ = w.Write([]byte(b.String()))
 	})
 	return mux
 }

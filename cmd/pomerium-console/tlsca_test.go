@@ -36,7 +36,7 @@ func TestDatabrokerClientTrustsTLSCA(t *testing.T) {
 
 	t.Run("with tls_ca", func(t *testing.T) {
 		t.Parallel()
-		client, stop, err := databrokerClient(loadFlags(t, append(args, "--tls-ca", string(ca.CertPEM))...), testr.New(t))
+		client, _, stop, err := databrokerClient(loadFlags(t, append(args, "--tls-ca", string(ca.CertPEM))...), testr.New(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestDatabrokerClientTrustsTLSCA(t *testing.T) {
 	})
 	t.Run("without tls_ca", func(t *testing.T) {
 		t.Parallel()
-		client, stop, err := databrokerClient(loadFlags(t, args...), testr.New(t))
+		client, _, stop, err := databrokerClient(loadFlags(t, args...), testr.New(t))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,7 +35,9 @@ type Caller struct {
 type Snapshot struct {
 	parent map[string]string
 	name   map[string]string
-	grants map[string][]*store.NamespacePermission
+	// clusters holds the namespaces of clusters.
+	clusters map[string]bool
+	grants   map[string][]*store.NamespacePermission
 }
 
 // Load reads the namespace tree and the permissions.
@@ -64,9 +66,12 @@ func objectsOf[T store.Object](res *store.ListResult) []T {
 // New builds a snapshot from namespaces and permissions.
 func New(namespaces []*store.Namespace, permissions []*store.NamespacePermission) *Snapshot {
 	s := &Snapshot{parent: make(map[string]string, len(namespaces)), name: make(map[string]string, len(namespaces)),
-		grants: map[string][]*store.NamespacePermission{}}
+		clusters: map[string]bool{}, grants: map[string][]*store.NamespacePermission{}}
 	for _, ns := range namespaces {
 		s.parent[ns.ID], s.name[ns.ID] = ns.NamespaceID, ns.Name
+		if ns.Cluster {
+			s.clusters[ns.ID] = true
+		}
 	}
 	for _, p := range permissions {
 		s.grants[p.NamespaceID] = append(s.grants[p.NamespaceID], p)
@@ -106,6 +111,27 @@ func (s *Snapshot) Ancestry(namespaceID string) []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// Cluster returns the cluster everything in a namespace belongs to: the
+// nearest namespace at or above it that is a cluster's, or the default
+// cluster.
+func (s *Snapshot) Cluster(namespaceID string) string {
+	for _, id := range s.Ancestry(namespaceID) {
+		if s.clusters[id] {
+			return id
+		}
+	}
+	return store.DefaultClusterID
+}
+
+// HasClusters reports whether any cluster besides the default one exists.
+func (s *Snapshot) HasClusters() bool { return len(s.clusters) > 0 }
+
+// IsCluster reports whether a namespace is a cluster's (the default
+// cluster's, Global, included).
+func (s *Snapshot) IsCluster(namespaceID string) bool {
+	return s.clusters[namespaceID] || namespaceID == store.DefaultClusterID
 }
 
 // Name returns the name of a namespace, "" for an unknown one.

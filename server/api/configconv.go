@@ -242,6 +242,9 @@ func configSettingsOut(st *manage.Settings) *configpb.Settings {
 		out = &configpb.Settings{}
 	}
 	out.Id, out.NamespaceId = new(st.ID), new(st.NamespaceID)
+	if cluster := compile.SettingsCluster(st.ID); cluster != store.DefaultClusterID {
+		out.ClusterId = new(cluster)
+	}
 	out.OriginatorId = new(string(st.Origin))
 	out.CreatedAt, out.ModifiedAt = convert.Timestamp(st.CreatedAt), convert.Timestamp(st.ModifiedAt)
 	convert.RestoreExplicit(out, st.Explicit)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strconv"
@@ -283,15 +284,13 @@ type configListRequest interface {
 // configListQuery turns a ConfigService list request into the query of the
 // use cases. toMessage converts a listed object into the message the
 // filter names fields of, for the part of the filter the store cannot
-// apply. namespace is the Namespace-Id header's, used when the filter
-// names none.
-func configListQuery(req configListRequest, md protoreflect.MessageDescriptor, namespace string, toMessage func(store.Object) protoreflect.Message) (manage.ListQuery, error) {
+// apply. sc holds the Namespace-Id and Cluster-Id headers', used when the
+// filter names none. A list of every namespace that names no cluster lists
+// the default cluster's.
+func configListQuery(req configListRequest, md protoreflect.MessageDescriptor, sc scope, toMessage func(store.Object) protoreflect.Message) (manage.ListQuery, error) {
 	var q manage.ListQuery
 	lf, err := parseListFilter(req.GetFilter(), md)
 	if err != nil {
-		return q, err
-	}
-	if err := noCluster(lf.cluster); err != nil {
 		return q, err
 	}
 	const maxInt = int(^uint(0) >> 1)
@@ -305,10 +304,14 @@ func configListQuery(req configListRequest, md protoreflect.MessageDescriptor, n
 		Namespace: lf.namespace, Name: lf.name, Query: lf.query, OrderBy: req.GetOrderBy(),
 		Offset: int(req.GetOffset()), Limit: int(req.GetLimit()),
 	}
-	if q.Namespace == "" {
-		q.Namespace = namespace
+	q.Namespace, q.Cluster = cmp.Or(q.Namespace, sc.namespace), cmp.Or(lf.cluster, sc.cluster)
+	if lf.cluster != "" && sc.cluster != "" && lf.cluster != sc.cluster {
+		return q, invalid("filter.cluster_id", "names cluster %s, but the Cluster-Id header cluster %s", lf.cluster, sc.cluster)
 	}
 	q.Everywhere = q.Namespace == ""
+	if q.Everywhere && q.Cluster == "" {
+		q.Cluster = store.DefaultClusterID
+	}
 	if rest := lf.rest; rest != nil {
 		q.Match = func(o store.Object) bool { return rest.match(toMessage(o)) }
 	}

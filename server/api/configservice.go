@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"net/http"
 
 	"connectrpc.com/connect"
@@ -36,18 +35,30 @@ const (
 	clusterHeader   = "Cluster-Id"
 )
 
-// requestScope reads the namespace and cluster headers of a request: the
-// namespace a new object goes to when it names none. Clusters other than
-// the console's one are refused.
-func requestScope[T any](req *connect.Request[T]) (string, error) {
-	return scopeOf(req.Header())
+// scope is what the namespace and cluster headers of a request say.
+type scope struct{ namespace, cluster string }
+
+func scopeOf(h http.Header) scope {
+	return scope{namespace: h.Get(namespaceHeader), cluster: h.Get(clusterHeader)}
 }
 
-func scopeOf(h http.Header) (string, error) {
-	if err := noCluster(h.Get(clusterHeader)); err != nil {
+// in checks the headers against the caller: a cluster it names exists and
+// is visible to the caller, and the namespace named belongs to it. It
+// returns the namespace a new object goes to when it names none: the
+// Namespace-Id header's, or else the namespace of the cluster the
+// Cluster-Id header names (a cluster's id is its namespace's).
+func (sc scope) in(c *manage.Caller) (string, error) {
+	if sc.cluster == "" {
+		return sc.namespace, nil
+	}
+	cluster, err := c.ClusterID(clusterHeader, sc.cluster)
+	if err != nil {
 		return "", err
 	}
-	return h.Get(namespaceHeader), nil
+	if err := c.InCluster(clusterHeader, cluster, namespaceHeader, sc.namespace); err != nil {
+		return "", err
+	}
+	return cmp.Or(sc.namespace, cluster), nil
 }
 
 // deleted runs a delete of the use cases for the caller of the call: one
@@ -70,11 +81,8 @@ func configList[T, M any](ctx context.Context, s *configService, h http.Header, 
 	md protoreflect.MessageDescriptor, ofStore func(store.Object) protoreflect.Message,
 	read func(*manage.Caller, manage.ListQuery) (*manage.Page[T], error), out func(*manage.Caller, T) (M, error),
 ) ([]M, uint64, error) {
-	ns, err := scopeOf(h)
-	if err != nil {
-		return nil, 0, err
-	}
-	q, err := configListQuery(msg, md, ns, ofStore)
+	sc := scopeOf(h)
+	q, err := configListQuery(msg, md, sc, ofStore)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -95,18 +103,19 @@ func configList[T, M any](ctx context.Context, s *configService, h http.Header, 
 	return items, uint64(page.Total), nil
 }
 
-// begin reads what every write of an object starts with: the headers
-// (the Namespace-Id one is ns; another cluster is refused), the object
-// in, which must be there (the request's field root), and the caller.
+// begin reads what every write of an object starts with: the object in,
+// which must be there (the request's field root), the caller, and the
+// headers (ns is where an object that names no namespace goes, see
+// scope.in).
 func (s *configService) begin(ctx context.Context, h http.Header, root string, in proto.Message) (c *manage.Caller, ns string, err error) {
-	if ns, err = scopeOf(h); err != nil {
-		return nil, "", err
-	}
 	if !in.ProtoReflect().IsValid() {
 		return nil, "", invalid(root, "is required")
 	}
 	if c, err = s.caller(ctx); err != nil {
 		return nil, "", err
+	}
+	if ns, err = scopeOf(h).in(c); err != nil {
+		return nil, "", s.fail(ctx, err, at{})
 	}
 	return c, ns, nil
 }
@@ -478,89 +487,123 @@ func (s *configService) DeleteServiceAccount(ctx context.Context, req *connect.R
 	return connect.NewResponse(&configpb.DeleteServiceAccountResponse{}), nil
 }
 
-// Settings. The console keeps one settings object, the global settings;
-// ConfigService names it by its id (or by no id at all).
+// Settings. Every cluster has one settings object: the default
+// cluster's has the id store.SettingsID, any other cluster's the
+// cluster's id. ConfigService names them by id or by cluster.
 
 var configSettingsFields = at{root: "settings"}
 
-// settingsID checks that id names the console's settings: "" does too.
-func settingsID(field, id string) error {
-	if id != "" && id != store.SettingsID {
-		return fieldError(connect.CodeNotFound, field, fmt.Sprintf("settings %s not found: the console keeps one settings object, id %s", id, store.SettingsID))
+// settingsCluster is the cluster whose settings a request names by id
+// (field idField) or cluster id (clusterField), or else by the Cluster-Id
+// header; none of them: the default cluster.
+func settingsCluster(c *manage.Caller, idField, id, clusterField, cluster string, sc scope) (string, error) {
+	switch {
+	case id == store.SettingsID:
+		id = store.DefaultClusterID
+	case id != "" && !store.ValidID(id):
+		return "", manage.Refuse(manage.CodeNotFound, idField, "settings %s not found: the settings of a cluster have its id, those of the default cluster %s", id, store.SettingsID)
+	case id != "":
+		got, err := c.ClusterID(idField, id)
+		if err != nil {
+			return "", manage.Refuse(manage.CodeNotFound, idField, "settings %s not found", id)
+		}
+		id = got
 	}
-	return nil
+	for _, named := range []struct{ field, id string }{{clusterField, cluster}, {clusterHeader, sc.cluster}} {
+		if named.id == "" {
+			continue
+		}
+		got, err := c.ClusterID(named.field, named.id)
+		if err != nil {
+			return "", err
+		}
+		if id != "" && got != id {
+			return "", manage.Refuse(manage.CodeInvalid, named.field, "names cluster %s, but the settings named are those of cluster %s", got, id)
+		}
+		id = got
+	}
+	return cmp.Or(id, store.DefaultClusterID), nil
 }
 
 func (s *configService) GetSettings(ctx context.Context, req *connect.Request[configpb.GetSettingsRequest]) (*connect.Response[configpb.GetSettingsResponse], error) {
-	if err := settingsID("id", req.Msg.GetId()); err != nil {
-		return nil, err
-	}
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.GetSettings(ctx, c)
+	cluster, err := settingsCluster(c, "id", req.Msg.GetId(), "cluster_id", req.Msg.GetClusterId(), scopeOf(req.Header()))
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	st, err := s.app.GetSettings(ctx, c, cluster)
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
 	return connect.NewResponse(&configpb.GetSettingsResponse{Settings: configSettingsOut(st)}), nil
 }
 
+// ListSettings lists the settings of every cluster the caller may see (the
+// default cluster's first, then by cluster name) that the filter and the
+// headers keep.
 func (s *configService) ListSettings(ctx context.Context, req *connect.Request[configpb.ListSettingsRequest]) (*connect.Response[configpb.ListSettingsResponse], error) {
-	ns, err := requestScope(req)
-	if err != nil {
-		return nil, err
-	}
 	lf, err := parseListFilter(req.Msg.GetFilter(), (&configpb.Settings{}).ProtoReflect().Descriptor())
 	if err != nil {
 		return nil, err
 	}
-	if err := noCluster(lf.cluster); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.GetSettings(ctx, c)
+	sc := scopeOf(req.Header())
+	if _, err := sc.in(c); err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	clusters, err := s.app.ListClusters(ctx, c)
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
-	out := configSettingsOut(st)
-	keep := (lf.namespace == "" || lf.namespace == st.NamespaceID) && (ns == "" || ns == st.NamespaceID) &&
-		lf.name == "" && lf.query == "" && (lf.rest == nil || lf.rest.match(out.ProtoReflect()))
-	res := &configpb.ListSettingsResponse{}
-	if keep {
-		res.TotalCount = 1
-		if req.Msg.GetOffset() == 0 {
-			res.Settings = []*configpb.Settings{out}
+	var kept []*configpb.Settings
+	for _, cl := range clusters {
+		if !c.May(manage.View, cl.ID) || (lf.cluster != "" && lf.cluster != cl.ID) || (sc.cluster != "" && sc.cluster != cl.ID) {
+			continue
+		}
+		st, err := s.app.GetSettings(ctx, c, cl.ID)
+		if err != nil {
+			return nil, s.fail(ctx, err, at{})
+		}
+		out := configSettingsOut(st)
+		if (lf.namespace == "" || lf.namespace == st.NamespaceID) && (sc.namespace == "" || sc.namespace == st.NamespaceID) &&
+			lf.name == "" && lf.query == "" && (lf.rest == nil || lf.rest.match(out.ProtoReflect())) {
+			kept = append(kept, out)
 		}
 	}
+	res := &configpb.ListSettingsResponse{TotalCount: uint64(len(kept))}
+	start := min(req.Msg.GetOffset(), uint64(len(kept)))
+	end := uint64(len(kept))
+	if l := req.Msg.GetLimit(); l > 0 {
+		end = min(start+l, end)
+	}
+	res.Settings = kept[start:end]
 	return connect.NewResponse(res), nil
 }
 
 func (s *configService) UpdateSettings(ctx context.Context, req *connect.Request[configpb.UpdateSettingsRequest]) (*connect.Response[configpb.UpdateSettingsResponse], error) {
-	if _, err := requestScope(req); err != nil {
-		return nil, err
-	}
 	in := req.Msg.GetSettings()
 	if in == nil {
 		in = &configpb.Settings{}
-	}
-	if err := settingsID("settings.id", in.GetId()); err != nil {
-		return nil, err
-	}
-	if err := noCluster(in.GetClusterId()); err != nil {
-		return nil, err
 	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	old, err := s.app.GetSettings(ctx, c)
+	sc := scopeOf(req.Header())
+	if _, err := sc.in(c); err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	cluster, err := settingsCluster(c, "settings.id", in.GetId(), "settings.cluster_id", in.GetClusterId(), sc)
+	if err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
+	old, err := s.app.GetSettings(ctx, c, cluster)
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
@@ -572,7 +615,7 @@ func (s *configService) UpdateSettings(ctx context.Context, req *connect.Request
 		in = merged
 	}
 	spec := configSettingsIn(in)
-	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: settingsVersion(old), Explicit: settingsExplicit(in, spec)})
+	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Cluster: cluster, Spec: spec, ExpectedVersion: settingsVersion(old), Explicit: settingsExplicit(in, spec)})
 	if err != nil {
 		return nil, s.fail(ctx, err, configSettingsFields)
 	}

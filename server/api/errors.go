@@ -20,6 +20,7 @@ var refusalCodes = map[manage.Code]connect.Code{
 	manage.CodeConflict:           connect.CodeFailedPrecondition,
 	manage.CodeFailedPrecondition: connect.CodeFailedPrecondition,
 	manage.CodePermissionDenied:   connect.CodePermissionDenied,
+	manage.CodeUnavailable:        connect.CodeUnavailable,
 }
 
 // at says where the object a call writes sits in its request, so that a

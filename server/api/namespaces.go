@@ -59,6 +59,16 @@ func (s *namespaces) SetNamespace(ctx context.Context, req *connect.Request[pb.S
 	if err != nil {
 		return nil, err
 	}
+	// A namespace belongs to the cluster of its parent: a cluster_id
+	// sent must be that one.
+	// (A cluster's own namespace is the cluster's.)
+	parent := ns.NamespaceID
+	if ns.ID != "" && c.Cluster(ns.ID) == ns.ID {
+		parent = ns.ID
+	}
+	if err := c.InCluster("namespace.cluster_id", req.Msg.GetNamespace().GetClusterId(), "namespace.parent_id", parent); err != nil {
+		return nil, s.fail(ctx, err, at{})
+	}
 	written, err := s.app.SetNamespace(ctx, c, manage.NamespaceInput{Namespace: ns, ExpectedVersion: req.Msg.ExpectedVersion})
 	if err != nil {
 		return nil, s.fail(ctx, err, namespaceFields)
@@ -98,5 +108,5 @@ func (s *namespaces) ListNamespaceResources(ctx context.Context, req *connect.Re
 }
 
 func namespaceOut(ns *manage.Namespace) *pb.Namespace {
-	return convert.NamespaceFromStore(ns.Namespace, int64(ns.RouteCount), int64(ns.PolicyCount))
+	return convert.NamespaceFromStore(ns.Namespace, ns.ClusterID, int64(ns.RouteCount), int64(ns.PolicyCount))
 }

@@ -20,23 +20,34 @@ type listRequest interface {
 	GetClusterId() string
 }
 
-// listQuery reads the caller and the query of a list request.
+// listQuery reads the caller and the query of a list request. A cluster
+// id narrows the list to that cluster, whose the namespace listed must be.
 func (s *Server) listQuery(ctx context.Context, m listRequest) (*manage.Caller, manage.ListQuery, error) {
-	if err := noCluster(m.GetClusterId()); err != nil {
-		return nil, manage.ListQuery{}, err
-	}
 	q := manage.ListQuery{
 		Namespace: m.GetNamespace(), Query: m.GetQuery(), OrderBy: m.GetOrderBy(),
-		Offset: int(m.GetOffset()), Limit: int(m.GetLimit()),
+		Offset: int(m.GetOffset()), Limit: int(m.GetLimit()), Cluster: m.GetClusterId(),
 	}
 	c, err := s.caller(ctx)
 	return c, q, err
 }
 
-// noCluster refuses a cluster id: clusters are not supported.
-func noCluster(id string) error {
-	if id != "" {
-		return invalid("cluster_id", "clusters are not supported by pomerium-console")
+// inCluster checks the cluster id a request names (absent: the default
+// cluster) against the caller, and that the namespace the request names,
+// if any (field nsField), belongs to it: a cluster the caller may not see
+// is not found.
+func (s *Server) inCluster(ctx context.Context, id, nsField, namespace string) error {
+	if id == "" {
+		return nil
+	}
+	c, err := s.caller(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.InCluster("cluster_id", id, nsField, namespace); err != nil {
+		return s.fail(ctx, err, at{})
+	}
+	if _, err := c.ClusterID("cluster_id", id); err != nil {
+		return s.fail(ctx, err, at{})
 	}
 	return nil
 }

@@ -187,7 +187,28 @@ func (e *env) presenceDrivers(transport string) map[protoreflect.FullName]presen
 	routes, settings := e.routeAPI(transport, token), e.settingsAPI(transport, token)
 	namespaces, accounts := e.namespaceAPI(transport, token), e.serviceAccountAPI(transport, token)
 	activity := e.activityAPI(transport, token)
+	clusters := e.clusterAPI(transport, token)
 	return map[protoreflect.FullName]presenceDriver{
+		"pomerium.dashboard.Cluster": calls[*pb.Cluster]{
+			base: func(n int) *pb.Cluster { return newCluster(fmt.Sprint("cluster-", n)) },
+			set: func(ctx context.Context, c *pb.Cluster) (*pb.Cluster, error) {
+				if c.Id == "" {
+					res, err := clusters.add(ctx, &pb.AddClusterRequest{Cluster: c})
+					return res.GetCluster(), err
+				}
+				res, err := clusters.update(ctx, &pb.UpdateClusterRequest{Cluster: c})
+				return res.GetCluster(), err
+			},
+			get: func(ctx context.Context, id string) (*pb.Cluster, error) {
+				res, err := clusters.get(ctx, &pb.GetClusterRequest{Id: id})
+				return res.GetCluster(), err
+			},
+			list: func(ctx context.Context, _ *pb.Cluster) ([]*pb.Cluster, error) {
+				res, err := clusters.list(ctx, &pb.ListClustersRequest{})
+				return res.GetClusters(), err
+			},
+			getName: "GetCluster", listName: "ListClusters",
+		}.driver(activity),
 		"pomerium.dashboard.Route": calls[*pb.Route]{
 			base: func(n int) *pb.Route {
 				return newRoute(store.GlobalNamespaceID, fmt.Sprint("route-", n), fmt.Sprintf("https://r%d.example.com", n))

@@ -58,7 +58,7 @@ func (s *Server) Handler() http.Handler {
 		func() (string, http.Handler) { return dashboardpbconnect.NewPolicyServiceHandler(&policies{s}, opts) },
 		func() (string, http.Handler) { return dashboardpbconnect.NewRouteServiceHandler(&routes{s}, opts) },
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewClustersServiceHandler(dashboardpbconnect.UnimplementedClustersServiceHandler{}, opts)
+			return dashboardpbconnect.NewClustersServiceHandler(&clusters{s}, opts)
 		},
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewExternalDataSourceServiceHandler(dashboardpbconnect.UnimplementedExternalDataSourceServiceHandler{}, opts)

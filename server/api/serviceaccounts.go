@@ -19,7 +19,7 @@ type serviceAccounts struct{ *Server }
 var serviceAccountFields = at{root: "service_account"}
 
 func (s *serviceAccounts) AddPomeriumServiceAccount(ctx context.Context, req *connect.Request[pb.AddPomeriumServiceAccountRequest]) (*connect.Response[pb.AddPomeriumServiceAccountResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "service_account.namespace_id", req.Msg.GetServiceAccount().GetNamespaceId()); err != nil {
 		return nil, err
 	}
 	out, token, err := s.add(ctx, req.Msg.GetServiceAccount())
@@ -30,7 +30,7 @@ func (s *serviceAccounts) AddPomeriumServiceAccount(ctx context.Context, req *co
 }
 
 func (s *serviceAccounts) SetPomeriumServiceAccount(ctx context.Context, req *connect.Request[pb.SetPomeriumServiceAccountRequest]) (*connect.Response[pb.SetPomeriumServiceAccountResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "service_account.namespace_id", req.Msg.GetServiceAccount().GetNamespaceId()); err != nil {
 		return nil, err
 	}
 	in := req.Msg.GetServiceAccount()
@@ -57,7 +57,7 @@ func (s *serviceAccounts) SetPomeriumServiceAccount(ctx context.Context, req *co
 }
 
 func (s *serviceAccounts) GetPomeriumServiceAccount(ctx context.Context, req *connect.Request[pb.GetPomeriumServiceAccountRequest]) (*connect.Response[pb.GetPomeriumServiceAccountResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)
@@ -72,7 +72,7 @@ func (s *serviceAccounts) GetPomeriumServiceAccount(ctx context.Context, req *co
 }
 
 func (s *serviceAccounts) ListPomeriumServiceAccounts(ctx context.Context, req *connect.Request[pb.ListPomeriumServiceAccountsRequest]) (*connect.Response[pb.ListPomeriumServiceAccountsResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "namespace", req.Msg.GetNamespace()); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)
@@ -91,7 +91,7 @@ func (s *serviceAccounts) ListPomeriumServiceAccounts(ctx context.Context, req *
 }
 
 func (s *serviceAccounts) DeletePomeriumServiceAccount(ctx context.Context, req *connect.Request[pb.DeletePomeriumServiceAccountRequest]) (*connect.Response[pb.DeletePomeriumServiceAccountResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)

@@ -20,14 +20,11 @@ type settings struct{ *Server }
 var settingsFields = at{root: "settings"}
 
 func (s *settings) GetSettings(ctx context.Context, req *connect.Request[pb.GetSettingsRequest]) (*connect.Response[pb.GetSettingsResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.GetSettings(ctx, c)
+	st, err := s.app.GetSettings(ctx, c, req.Msg.GetClusterId())
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
@@ -46,7 +43,7 @@ func (s *settings) SetSettings(ctx context.Context, req *connect.Request[pb.SetS
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Spec: spec, ExpectedVersion: req.Msg.ExpectedVersion,
+	st, err := s.app.SetSettings(ctx, c, manage.SettingsInput{Cluster: req.Msg.GetSettings().GetClusterId(), Spec: spec, ExpectedVersion: req.Msg.ExpectedVersion,
 		Through: convert.SettingsThrough, Explicit: convert.SettingsExplicit(req.Msg.GetSettings(), spec)})
 	if err != nil {
 		return nil, s.fail(ctx, err, settingsFields)
@@ -74,10 +71,11 @@ func settingsFromRequest(req *pb.SetSettingsRequest) (*configpb.Settings, error)
 // GetBrandingSettings answers with the branding fields of the settings
 // only, which Pomerium shows to anyone anyway.
 func (s *settings) GetBrandingSettings(ctx context.Context, req *connect.Request[pb.GetSettingsRequest]) (*connect.Response[pb.GetSettingsResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	c, err := s.caller(ctx)
+	if err != nil {
 		return nil, err
 	}
-	st, err := s.app.Branding(ctx)
+	st, err := s.app.Branding(ctx, c, req.Msg.GetClusterId())
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}

@@ -15,7 +15,7 @@ import (
 type users struct{ *Server }
 
 func (s *users) GetUserInfo(ctx context.Context, req *connect.Request[pb.GetUserInfoRequest]) (*connect.Response[pb.GetUserInfoResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)
@@ -32,7 +32,7 @@ func (s *users) GetUserInfo(ctx context.Context, req *connect.Request[pb.GetUser
 }
 
 func (s *users) QueryUsers(ctx context.Context, req *connect.Request[pb.QueryUsersRequest]) (*connect.Response[pb.QueryUsersResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)
@@ -51,7 +51,7 @@ func (s *users) QueryUsers(ctx context.Context, req *connect.Request[pb.QueryUse
 }
 
 func (s *users) QueryGroups(ctx context.Context, req *connect.Request[pb.QueryGroupsRequest]) (*connect.Response[pb.QueryGroupsResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)
@@ -72,7 +72,7 @@ func (s *users) QueryGroups(ctx context.Context, req *connect.Request[pb.QueryGr
 // GetGroupInfo returns what the console knows of a group: that it exists,
 // under the name Pomerium sends.
 func (s *users) GetGroupInfo(ctx context.Context, req *connect.Request[pb.GetGroupInfoRequest]) (*connect.Response[pb.GetGroupInfoResponse], error) {
-	if err := noCluster(req.Msg.GetClusterId()); err != nil {
+	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
 		return nil, err
 	}
 	c, err := s.caller(ctx)

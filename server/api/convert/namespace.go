@@ -7,12 +7,10 @@ import (
 
 // NamespaceToStore converts a namespace of the API: parent_id is the
 // namespace it lives in. The counts and the timestamps the store keeps are
-// ignored. NamespaceExplicit says which of its optional fields the result
-// cannot hold.
+// ignored, and so is cluster_id, which the parent decides (the handler
+// checks that they agree). NamespaceExplicit says which of its optional
+// fields the result cannot hold.
 func NamespaceToStore(n *pb.Namespace) (*store.Namespace, error) {
-	if n.GetClusterId() != "" {
-		return nil, fieldErrorf("namespace.cluster_id", "is not supported: the console manages one Pomerium deployment, whose namespaces belong to no cluster")
-	}
 	return &store.Namespace{ObjectMeta: store.ObjectMeta{
 		ID:          n.Id,
 		NamespaceID: n.ParentId,
@@ -24,12 +22,13 @@ func NamespaceToStore(n *pb.Namespace) (*store.Namespace, error) {
 // that stored, what NamespaceToStore made of n, cannot hold (cluster_id
 // ""): what the store keeps beside it (store.Namespace.Explicit).
 func NamespaceExplicit(n *pb.Namespace, stored *store.Namespace) []string {
-	return ExplicitZeroes(n, NamespaceFromStore(&store.Namespace{ObjectMeta: stored.ObjectMeta}, 0, 0))
+	return ExplicitZeroes(n, NamespaceFromStore(&store.Namespace{ObjectMeta: stored.ObjectMeta}, store.DefaultClusterID, 0, 0))
 }
 
-// NamespaceFromStore converts a stored namespace for the API, with the
-// number of routes and policies in it, which the caller counts.
-func NamespaceFromStore(n *store.Namespace, routeCount, policyCount int64) *pb.Namespace {
+// NamespaceFromStore converts a stored namespace for the API, with the id
+// of its cluster (left out for the default cluster) and the number of
+// routes and policies in it, which the caller counts.
+func NamespaceFromStore(n *store.Namespace, cluster string, routeCount, policyCount int64) *pb.Namespace {
 	out := &pb.Namespace{
 		Id:          n.ID,
 		ParentId:    n.NamespaceID,
@@ -38,6 +37,9 @@ func NamespaceFromStore(n *store.Namespace, routeCount, policyCount int64) *pb.N
 		Name:        n.Name,
 		RouteCount:  routeCount,
 		PolicyCount: policyCount,
+	}
+	if cluster != "" && cluster != store.DefaultClusterID {
+		out.ClusterId = &cluster
 	}
 	out.Version, out.SyncStatus = Meta(n.ObjectMeta, nil)
 	RestoreExplicit(out, n.Explicit)

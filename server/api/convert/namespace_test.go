@@ -20,7 +20,7 @@ func TestNamespace(t *testing.T) {
 	t.Parallel()
 	ns := &store.Namespace{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "parent", Name: "team",
 		CreatedAt: created, ModifiedAt: created, Version: 3, Origin: store.OriginKubernetes, OriginRef: "Namespace team"}}
-	out := NamespaceFromStore(ns, 5, 2)
+	out := NamespaceFromStore(ns, store.DefaultClusterID, 5, 2)
 	want := &pb.Namespace{Id: "id", ParentId: "parent", Name: "team", CreatedAt: timestamppb.New(created),
 		ModifiedAt: timestamppb.New(created), RouteCount: 5, PolicyCount: 2, Version: 3,
 		SyncStatus: &consolepb.SyncStatus{Origin: "kubernetes", OriginRef: "Namespace team"}}
@@ -34,9 +34,9 @@ func TestNamespace(t *testing.T) {
 	if diff := cmp.Diff(&store.Namespace{ObjectMeta: store.ObjectMeta{ID: "id", NamespaceID: "parent", Name: "team"}}, back); diff != "" {
 		t.Errorf("to store (-want +got):\n%s", diff)
 	}
-	if _, err := NamespaceToStore(&pb.Namespace{ClusterId: new("c")}); err == nil || err.Error() !=
-		"namespace.cluster_id: is not supported: the console manages one Pomerium deployment, whose namespaces belong to no cluster" {
-		t.Errorf("cluster_id: got %v", err)
+	// The namespace of a cluster, or one below it, names the cluster.
+	if got := NamespaceFromStore(ns, "c", 0, 0).GetClusterId(); got != "c" {
+		t.Errorf("cluster_id of a namespace of cluster c = %q", got)
 	}
 }
 

@@ -46,7 +46,7 @@ var settingsUnconverted = map[string]unconverted{
 	"sync_status":   {reason: "output only (Meta): the reconciler's finding"},
 	"cookie_secure": {reason: "Pomerium v0.33.0 always marks its cookies Secure and its records have no such field: " +
 		"true is accepted and dropped, false is refused"},
-	"cluster_id": {refuse: true, reason: "the console manages one Pomerium deployment, whose settings belong to no cluster"},
+	"cluster_id": {reason: "names the cluster the settings are of, which the store keeps in their id: SetSettings passes it on"},
 	"idp_service_account": {refuse: true, reason: "Pomerium v0.33.0 records have no idp_service_account; " +
 		"directory sync takes identity_provider and identity_provider_options"},
 	"idp_refresh_directory_interval": {refuse: true, reason: "Pomerium v0.33.0 records have no such field; use identity_provider_refresh_interval"},
@@ -116,6 +116,10 @@ func SettingsToStore(s *pb.Settings) (*configpb.Settings, error) {
 // left out.
 func SettingsFromStore(s *store.Settings, st *store.ObjectStatus) *pb.Settings {
 	out := &pb.Settings{Id: s.ID, ModifiedAt: Timestamp(s.ModifiedAt)}
+	if s.ID != "" && s.ID != store.SettingsID {
+		// A cluster's settings bear its id.
+		out.ClusterId = new(s.ID)
+	}
 	out.Version, out.SyncStatus = Meta(s.ObjectMeta, st)
 	spec := s.Spec
 	if spec == nil {

@@ -53,8 +53,6 @@ func TestSettingsSpecFieldsAccounted(t *testing.T) {
 func TestSettingsToStoreRefuses(t *testing.T) {
 	t.Parallel()
 	testRefusals(t, func(s *pb.Settings) error { _, err := SettingsToStore(s); return err }, []refusal[*pb.Settings]{
-		{"cluster", &pb.Settings{ClusterId: new("c")},
-			"settings.cluster_id: is not supported: the console manages one Pomerium deployment, whose settings belong to no cluster"},
 		{"file", &pb.Settings{ClientCaFile: new("/etc/ca.pem")},
 			"settings.client_ca_file: is not supported: names a file on the Pomerium host, which the console cannot check: upload the certificate as a key pair and refer to it by id (client_ca_key_pair_id)"},
 		{"old directory settings", &pb.Settings{IdpRefreshDirectoryInterval: durationpb.New(time.Minute)},

@@ -59,7 +59,7 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, manage.Refuse(manage.CodeNotFound, "section", "no settings section %q", r.URL.Query().Get("section")))
 		return
 	}
-	cur, err := s.d.App.GetSettings(r.Context(), ui.ViewerFrom(r.Context()).Caller())
+	cur, err := s.d.App.GetSettings(r.Context(), ui.ViewerFrom(r.Context()).Caller(), "")
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
@@ -95,7 +95,7 @@ func (s *screen) save(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "expected_version", "reload the page and try again"))
 		return
 	}
-	cur, err := s.d.App.GetSettings(ctx, v.Caller())
+	cur, err := s.d.App.GetSettings(ctx, v.Caller(), "")
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
