@@ -324,8 +324,9 @@ func (a *App) UpdateCluster(ctx context.Context, c *Caller, in ClusterInput) (*C
 // DeleteCluster deletes a cluster (ManageClusters in the Global
 // namespace), its namespace and everything below it. The reconciler then
 // removes the console's records from the cluster's databroker, and only
-// then forgets the cluster.
-func (a *App) DeleteCluster(ctx context.Context, c *Caller, id string) error {
+// then forgets the cluster. expected, when set, is the version the caller
+// read (what it agreed to remove).
+func (a *App) DeleteCluster(ctx context.Context, c *Caller, id string, expected *int64) error {
 	id, err := c.ClusterID("id", id)
 	if err != nil {
 		return err
@@ -340,7 +341,11 @@ func (a *App) DeleteCluster(ctx context.Context, c *Caller, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.apply(ctx, c, old, &store.DeleteOp{Kind: store.KindCluster, ID: id, ExpectedVersion: old.Version})
+	version, err := pin(expected, old)
+	if err != nil {
+		return err
+	}
+	_, err = a.apply(ctx, c, old, &store.DeleteOp{Kind: store.KindCluster, ID: id, ExpectedVersion: version})
 	return err
 }
 

@@ -31,9 +31,11 @@ import (
 	"github.com/pomerium-console/pomerium-console/store/postgres"
 )
 
-// fleetWorld is a console writing to four clusters: the default one and
-// two more on embedded databrokers over sockets, and one on Pomerium's own
-// databroker in a process of its own.
+// fleetWorld is a console writing to five clusters: the default one and
+// three more on embedded databrokers over sockets, and one on Pomerium's
+// own databroker in a process of its own. Every secret of an embedded one
+// starts with "never-shown-cluster-secret-", which hack/test-summary.sh
+// looks for in the whole output of a test run.
 type fleetWorld struct {
 	t     *testing.T
 	ctx   context.Context
@@ -76,8 +78,10 @@ func (l *lockedBuffer) String() string {
 
 func newFleetWorld(t *testing.T) *fleetWorld {
 	t.Helper()
+	// What the console logs goes to the test's output too, where
+	// hack/test-summary.sh looks for secrets.
 	logs := &lockedBuffer{}
-	log := funcr.New(logs.write, funcr.Options{Verbosity: 1})
+	log := funcr.New(func(prefix, args string) { logs.write(prefix, args); t.Log(prefix, args) }, funcr.Options{Verbosity: 1})
 	st, err := postgres.Open(t.Context(), postgres.Options{URL: srv.NewTestDatabase(t), EncryptionKey: make([]byte, 32), Logger: log, MaxConns: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +92,8 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 	if w.admin, err = w.app.System(w.ctx, "admin@example.com", store.OriginAPI); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"default", "alpha", "gamma"} {
-		w.brokers[name] = w.startEmbedded(fmt.Sprintf("%s-secret-%s", name, strings.Repeat("x", 32))[:32], "127.0.0.1:0")
+	for name, tail := range map[string]string{"default": "dflt0", "alpha": "alpha", "gamma": "gamma", "delta": "delta"} {
+		w.brokers[name] = w.startEmbedded("never-shown-cluster-secret-"+tail, "127.0.0.1:0")
 	}
 	p, err := pomeriumtest.Start(w.ctx)
 	if err != nil {
@@ -97,7 +101,7 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 	}
 	t.Cleanup(func() { _ = p.Stop() })
 	w.brokers["beta"] = &brokerAt{addr: p.Addr(), secret: p.SharedSecret(), process: p, client: w.dial(p.Addr(), p.SharedSecret())}
-	for _, name := range []string{"alpha", "beta", "gamma"} {
+	for _, name := range []string{"alpha", "beta", "gamma", "delta"} {
 		b := w.brokers[name]
 		added, err := w.app.AddCluster(w.ctx, w.admin, manage.ClusterInput{Cluster: &store.Cluster{
 			ObjectMeta: store.ObjectMeta{Name: name}, DatabrokerServiceURL: "http://" + b.addr, SharedSecret: b.secret,
@@ -268,7 +272,7 @@ func TestFleet(t *testing.T) {
 			st := page.Items[0].Status
 			return st != nil && st.State == store.SyncPending && strings.Contains(st.Reason, "cannot write"), fmt.Sprint(st)
 		})
-		for _, name := range []string{"default", "alpha", "gamma"} {
+		for _, name := range []string{"default", "alpha", "gamma", "delta"} {
 			edited := w.route(w.ids[name], "edit-"+name, "https://edit-"+name+".example.com")
 			routes["edit-"+name] = edited
 			w.eventually(name+" takes an edit while beta is down", func() (bool, string) {
@@ -312,7 +316,7 @@ func TestFleet(t *testing.T) {
 		if _, err := w.brokers["alpha"].client.Put(w.ctx, []*pb.Record{{Type: compile.RecordTypeRoute, Id: "theirs", Data: theirs}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.app.DeleteCluster(w.ctx, w.admin, w.ids["alpha"]); err != nil {
+		if err := w.app.DeleteCluster(w.ctx, w.admin, w.ids["alpha"], nil); err != nil {
 			t.Fatal(err)
 		}
 		w.eventually("alpha's databroker emptied of ours and the cluster forgotten", func() (bool, string) {
@@ -324,7 +328,7 @@ func TestFleet(t *testing.T) {
 			_, err := store.Get[*store.Cluster](w.ctx, w.store, w.ids["alpha"])
 			return d != nil && slices.Equal(left, []string{"theirs"}) && err != nil, fmt.Sprintf("%v, %v", left, err)
 		})
-		for _, name := range []string{"default", "gamma"} {
+		for _, name := range []string{"default", "gamma", "delta"} {
 			if got := w.holds(name, compile.RecordTypeRoute); len(got) == 0 {
 				t.Errorf("%s lost its routes: %v", name, got)
 			}

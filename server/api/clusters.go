@@ -97,7 +97,7 @@ func (s *clusters) DeleteCluster(ctx context.Context, req *connect.Request[pb.De
 	if err != nil {
 		return nil, err
 	}
-	if err := s.app.DeleteCluster(ctx, c, req.Msg.GetId()); err != nil {
+	if err := s.app.DeleteCluster(ctx, c, req.Msg.GetId(), nil); err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
 	return connect.NewResponse(&pb.DeleteClusterResponse{}), nil

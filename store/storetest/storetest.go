@@ -39,6 +39,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Routes", testRoutes},
 		{"Explicit", testExplicit},
 		{"KeyPairs", testKeyPairs},
+		{"Clusters", testClusters},
 		{"ServiceAccounts", testServiceAccounts},
 		{"Permissions", testPermissions},
 		{"Origins", testOrigins},
