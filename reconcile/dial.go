@@ -1,9 +1,11 @@
 package reconcile
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -37,4 +39,19 @@ func DialCluster(c *store.Cluster, log logr.Logger) (*databroker.Client, error) 
 		opts.RootCAs = pool
 	}
 	return databroker.Dial(opts)
+}
+
+// ProbeCluster reaches a cluster's databroker with its shared secret and
+// TLS options: it asks for its server info, which a databroker answers
+// only to callers with the secret, within five seconds.
+func ProbeCluster(ctx context.Context, c *store.Cluster, log logr.Logger) error {
+	client, err := DialCluster(c, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = client.Close() }() // nothing is lost closing a client asked once
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err = client.ServerInfo(ctx)
+	return err
 }

@@ -48,7 +48,9 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 		return err
 	}
 	app := manage.New(manage.Options{Store: st, Tokens: authn, DefaultClusterURL: brokerURL,
-		Probe: probeCluster(log.WithName("databroker-client")), Logger: log.WithName("manage")})
+		Probe: func(ctx context.Context, c *store.Cluster) error {
+			return reconcile.ProbeCluster(ctx, c, log.WithName("databroker-client").WithValues("cluster", c.Name))
+		}, Logger: log.WithName("manage")})
 	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version})
 	console, err := web.New(ctx, web.Options{
 		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),
@@ -74,22 +76,6 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 		return listen(ctx, "bind_addr", cfg.BindAddr, console.Handler(), webTLS, up, log, "web console listening")
 	})
 	return g.Wait()
-}
-
-// probeCluster reaches a cluster's databroker with its shared secret: a
-// call every databroker answers only to callers with the secret.
-func probeCluster(log logr.Logger) func(context.Context, *store.Cluster) error {
-	return func(ctx context.Context, c *store.Cluster) error {
-		client, err := reconcile.DialCluster(c, log)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = client.Close() }()
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_, err = client.ServerInfo(ctx)
-		return err
-	}
 }
 
 // jwksClient fetches signing_key_jwks_url trusting roots; nil roots leave

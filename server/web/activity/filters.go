@@ -26,6 +26,7 @@ var entityTypes = []entityType{
 	{store.KindRoute, "Route"},
 	{store.KindPolicy, "Policy"},
 	{store.KindNamespace, "Namespace"},
+	{store.KindCluster, "Cluster"},
 	{store.KindKeyPair, "Key pair"},
 	{store.KindServiceAccount, "Service account"},
 	{store.KindNamespacePermission, "Permission"},

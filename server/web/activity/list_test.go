@@ -113,7 +113,7 @@ func TestListRefusesInvalidFilters(t *testing.T) {
 		{"entity_id=nope", "#f-entity-error", "UUID"},
 		{"since=yesterday", "#f-since-error", "date and time"},
 		{"since=2025-01-02T00:00&until=2025-01-01T00:00", "#f-until-error", "after"},
-		{"entity_type=cluster", "#f-type-error", "kind"},
+		{"entity_type=widget", "#f-type-error", "kind"},
 	} {
 		page := b.Get("/activity?" + tc.query)
 		if page.Status != http.StatusBadRequest {

@@ -60,7 +60,7 @@ func startConsole(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: a, Logger: logr.Discard()})
+	app := manage.New(manage.Options{Store: st, Tokens: a, Probe: webtest.Probe, Logger: logr.Discard()})
 	w, err := web.New(ctx, web.Options{App: app, Store: st, Auth: a, Databroker: client, Logger: logr.Discard()}, screens.All()...)
 	if err != nil {
 		t.Fatal(err)

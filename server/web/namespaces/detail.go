@@ -24,6 +24,10 @@ type header struct {
 	ReadOnly      bool
 	ParentPath    string
 	ParentVisible bool
+	// ClusterName names the cluster the namespace's objects go to;
+	// ClusterVisible: the viewer may open the cluster's page.
+	ClusterName    string
+	ClusterVisible bool
 	// Tab is "general" or "permissions".
 	Tab string
 }
@@ -41,6 +45,10 @@ func (s *screen) loadHeader(r *http.Request, id, tab string) (header, error) {
 		Global:   ns.NamespaceID == "",
 		ReadOnly: ns.Origin == store.OriginKubernetes,
 	}
+	if h.ClusterName, err = s.clusterName(r, ns.ClusterID); err != nil {
+		return header{}, err
+	}
+	h.ClusterVisible = v.May(string(manage.View), ns.ClusterID)
 	if !h.Global {
 		h.ParentPath = v.NamespacePath(ns.NamespaceID)
 		h.ParentVisible = v.May(string(manage.View), ns.NamespaceID)
@@ -147,4 +155,17 @@ func pagerAt(r *http.Request, path string) *ui.Pager {
 		u.RawQuery = r.URL.RawQuery
 	}
 	return ui.PagerFor(&u)
+}
+
+// clusterName names a cluster, by its id when it has no name (deleted
+// since the request began).
+func (s *screen) clusterName(r *http.Request, id string) (string, error) {
+	names, err := s.d.App.ClusterNames(r.Context())
+	if err != nil {
+		return "", err
+	}
+	if name, ok := names[id]; ok {
+		return name, nil
+	}
+	return id, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 //go:embed *.html
@@ -68,8 +69,14 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	d.Pager.Total = len(items)
 	from, to := window(len(items), d.Pager.Offset, d.Pager.Limit)
 	page := items[from:to]
+	clusters, err := s.d.App.ClusterNames(r.Context())
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
 	for i := range page {
 		page[i].Path, page[i].Role = v.NamespacePath(page[i].ID), v.Role(page[i].ID)
+		page[i].ClusterName = clusterName(v, clusters, page[i].ID)
 	}
 	if d.Query != "" {
 		d.Matches = page
@@ -87,4 +94,19 @@ func (s *screen) visibleTree(r *http.Request, v *ui.Viewer) ([]item, error) {
 		return nil, err
 	}
 	return treeOrder(nss, c.Sees), nil
+}
+
+// clusterName is the name of the added cluster a namespace belongs to, ""
+// for the default cluster's: what the tree shows beside a cluster's
+// namespace, and beside a namespace whose cluster's namespace is not on
+// the page.
+func clusterName(v *ui.Viewer, names map[string]string, namespaceID string) string {
+	id := v.Caller().Cluster(namespaceID)
+	if id == store.DefaultClusterID {
+		return ""
+	}
+	if name, ok := names[id]; ok {
+		return name
+	}
+	return id
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-
 // inheritedLimit bounds the grants shown per namespace above: the page
 // links each namespace for the rest.
 const inheritedLimit = 20

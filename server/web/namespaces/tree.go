@@ -14,9 +14,13 @@ type item struct {
 	// Depth counts the visible namespaces above this one: 0 for a namespace
 	// whose parent the viewer cannot see (Global, for most viewers).
 	Depth int
-	// Path and Role are filled for the items a page shows.
-	Path string
-	Role store.Role
+	// OwnsCluster marks the namespace of an added cluster.
+	OwnsCluster bool
+	// Path and Role are filled for the items a page shows, and
+	// ClusterName when the namespace belongs to an added cluster.
+	Path        string
+	Role        store.Role
+	ClusterName string
 }
 
 // node is an item with the children shown under it on one page.
@@ -60,7 +64,7 @@ func treeOrder(all []*store.Namespace, visible func(id string) bool) []item {
 	out := make([]item, 0, len(kept))
 	var walk func(ns *store.Namespace, depth int)
 	walk = func(ns *store.Namespace, depth int) {
-		out = append(out, item{ID: ns.ID, Name: ns.Name, ParentID: ns.NamespaceID, Depth: depth})
+		out = append(out, item{ID: ns.ID, Name: ns.Name, ParentID: ns.NamespaceID, Depth: depth, OwnsCluster: ns.Cluster})
 		for _, c := range children[ns.ID] {
 			walk(c, depth+1)
 		}

@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"cmp"
 	"embed"
 	"net/http"
 	"net/url"
@@ -103,8 +104,10 @@ type row struct {
 	ID, Name, From string
 	To             []string
 	Path           string
-	Policies       int
-	Enforced       int
+	// Cluster names the cluster whose databroker the route goes to.
+	Cluster  string
+	Policies int
+	Enforced int
 	// Sync is the reconciler's finding as the badge shows it; Origin is
 	// where the route came from (and the Kubernetes object it mirrors).
 	Sync, Origin *badge
@@ -175,8 +178,13 @@ func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, 
 	for _, id := range selected {
 		d.Selected[id] = true
 	}
+	clusters, err := s.d.App.ClusterNames(r.Context())
+	if err != nil {
+		s.listRefused(w, r, f, pager, err)
+		return
+	}
 	for _, rt := range page.Items {
-		d.Routes = append(d.Routes, rowOf(v, rt))
+		d.Routes = append(d.Routes, rowOf(v, rt, clusters))
 	}
 	p.Title, p.Nav, p.Data = "Routes", ui.NavRoutes, d
 	s.t.Render(w, r, status, listPage, p)
@@ -200,11 +208,15 @@ func (s *screen) listRefused(w http.ResponseWriter, r *http.Request, f filters, 
 	s.t.Render(w, r, status, listPage, ui.Page{Title: "Routes", Nav: ui.NavRoutes, Data: d})
 }
 
-func rowOf(v *ui.Viewer, rt *manage.Route) row {
+// rowOf is a route as the table shows it; clusters names the clusters by
+// id.
+func rowOf(v *ui.Viewer, rt *manage.Route, clusters map[string]string) row {
 	spec := rt.Spec
+	cluster := v.Caller().Cluster(rt.NamespaceID)
 	out := row{
 		ID: rt.ID, Name: rt.Name, From: spec.GetFrom(), To: destinations(spec),
-		Path: v.NamespacePath(rt.NamespaceID), Policies: len(spec.GetPolicyIds()), Enforced: len(rt.Enforced),
+		Path: v.NamespacePath(rt.NamespaceID), Cluster: cmp.Or(clusters[cluster], cluster),
+		Policies: len(spec.GetPolicyIds()), Enforced: len(rt.Enforced),
 		Sync:     syncShown(rt),
 		ReadOnly: rt.Origin == store.OriginKubernetes,
 	}

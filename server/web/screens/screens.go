@@ -4,6 +4,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/activity"
 	"github.com/pomerium-console/pomerium-console/server/web/certificates"
+	"github.com/pomerium-console/pomerium-console/server/web/clusters"
 	"github.com/pomerium-console/pomerium-console/server/web/namespaces"
 	"github.com/pomerium-console/pomerium-console/server/web/policies"
 	"github.com/pomerium-console/pomerium-console/server/web/routeedit"
@@ -23,6 +24,7 @@ func All() []web.Screen {
 		routes.Register,
 		routeedit.Register,
 		activity.Register,
+		clusters.Register,
 		settings.Register,
 		status.Register,
 	}

@@ -51,6 +51,8 @@ type data struct {
 	SeesSecrets bool
 	FromKube    bool
 	Settings    *manage.Settings
+	// Scope is the cluster whose settings these are.
+	Scope *scope
 }
 
 func (s *screen) show(w http.ResponseWriter, r *http.Request) {
@@ -59,12 +61,13 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, manage.Refuse(manage.CodeNotFound, "section", "no settings section %q", r.URL.Query().Get("section")))
 		return
 	}
-	cur, err := s.d.App.GetSettings(r.Context(), ui.ViewerFrom(r.Context()).Caller(), "")
+	cluster := r.URL.Query().Get("cluster")
+	cur, err := s.d.App.GetSettings(r.Context(), ui.ViewerFrom(r.Context()).Caller(), cluster)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	d, err := s.data(r.Context(), sec, cur, cur.Version, nil, nil)
+	d, err := s.data(r.Context(), cluster, sec, cur, cur.Version, nil, nil)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
@@ -95,17 +98,34 @@ func (s *screen) save(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, manage.Refuse(manage.CodeInvalid, "expected_version", "reload the page and try again"))
 		return
 	}
-	cur, err := s.d.App.GetSettings(ctx, v.Caller(), "")
+	cluster := form.Get("cluster")
+	cur, err := s.d.App.GetSettings(ctx, v.Caller(), cluster)
 	if err != nil {
 		s.t.Fail(w, r, err)
+		return
+	}
+	sc, err := s.scopeOf(ctx, cluster)
+	if err != nil {
+		s.t.Fail(w, r, err)
+		return
+	}
+	if !v.May(string(manage.EditSettings), sc.ID) {
+		// The form is not shown to whom cannot save it: say so, naming
+		// where the role is needed, rather than show errors about inputs
+		// that are not there. (The use cases refuse the write anyway.)
+		s.t.Fail(w, r, manage.Refuse(manage.CodePermissionDenied, "", "only admins of the namespace %s may change the settings of cluster %s", sc.NamespacePath, sc.Name))
 		return
 	}
 	next := proto.CloneOf(cur.Spec)
 	errs := apply(next, sec, form)
 	if len(errs) == 0 {
-		err = s.write(ctx, v.Caller(), cur, next, version)
+		err = s.write(ctx, v.Caller(), sc.ID, cur, next, version)
 		if err == nil {
-			ui.Redirect(w, r, "/settings?section="+sec.Key, sec.Title+" settings saved.")
+			notice := sec.Title + " settings saved."
+			if !sc.Default {
+				notice = sec.Title + " settings of cluster " + sc.Name + " saved."
+			}
+			ui.Redirect(w, r, sc.href(sec.Key), notice)
 			return
 		}
 		if ui.Status(err) != http.StatusBadRequest && ui.Status(err) != http.StatusConflict {
@@ -114,19 +134,13 @@ func (s *screen) save(w http.ResponseWriter, r *http.Request) {
 		}
 		errs = refused(err, sec)
 	}
-	if !v.May(string(manage.EditSettings), store.GlobalNamespaceID) {
-		// The form is not shown to whom cannot save it: say so rather than
-		// show errors about inputs that are not there.
-		s.t.Fail(w, r, manage.Refuse(manage.CodePermissionDenied, "", "only admins of the Global namespace may change the settings"))
-		return
-	}
-	s.refuse(w, r, sec, cur, version, form, errs, err)
+	s.refuse(w, r, cluster, sec, cur, version, form, errs, err)
 }
 
 // write replaces the settings read as cur with next, if they are still at
 // the version the form was loaded at.
-func (s *screen) write(ctx context.Context, c *manage.Caller, cur *manage.Settings, next *configpb.Settings, version int64) error {
-	in := manage.SettingsInput{Spec: next, ExpectedVersion: &version}
+func (s *screen) write(ctx context.Context, c *manage.Caller, cluster string, cur *manage.Settings, next *configpb.Settings, version int64) error {
+	in := manage.SettingsInput{Cluster: cluster, Spec: next, ExpectedVersion: &version}
 	if cur.SecretsHidden {
 		// Read without their secrets, the settings written whole would
 		// lose them: what this writer cannot express is kept.
@@ -145,7 +159,7 @@ func withoutSecrets(spec *configpb.Settings) (*configpb.Settings, error) {
 
 // refuse shows the section again with the values as sent and the errors,
 // 409 when the settings changed since the form was loaded.
-func (s *screen) refuse(w http.ResponseWriter, r *http.Request, sec *section, cur *manage.Settings, version int64, form url.Values, errs map[string]string, err error) {
+func (s *screen) refuse(w http.ResponseWriter, r *http.Request, cluster string, sec *section, cur *manage.Settings, version int64, form url.Values, errs map[string]string, err error) {
 	status := http.StatusBadRequest
 	p := ui.Page{Title: "Settings", Nav: ui.NavSettings, Error: "The settings were not saved: see the errors below."}
 	if err != nil && ui.Status(err) == http.StatusConflict {
@@ -156,7 +170,7 @@ func (s *screen) refuse(w http.ResponseWriter, r *http.Request, sec *section, cu
 	if msg := errs[""]; msg != "" {
 		p.Error = "The settings were not saved: " + msg
 	}
-	d, derr := s.data(r.Context(), sec, cur, version, form, errs)
+	d, derr := s.data(r.Context(), cluster, sec, cur, version, form, errs)
 	if derr != nil {
 		s.t.Fail(w, r, derr)
 		return
@@ -165,20 +179,24 @@ func (s *screen) refuse(w http.ResponseWriter, r *http.Request, sec *section, cu
 	s.t.Render(w, r, status, "settings.html", p)
 }
 
-func (s *screen) data(ctx context.Context, sec *section, cur *manage.Settings, version int64, form url.Values, errs map[string]string) (*data, error) {
+// data is what a section of a cluster's settings shows.
+func (s *screen) data(ctx context.Context, cluster string, sec *section, cur *manage.Settings, version int64, form url.Values, errs map[string]string) (*data, error) {
 	v := ui.ViewerFrom(ctx)
+	sc, err := s.scopeOf(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
 	fromKube := cur.Origin == store.OriginKubernetes
 	d := &data{
-		Section: sec, Version: version, Settings: cur, FromKube: fromKube, SeesSecrets: !cur.SecretsHidden,
-		CanEdit: v.May(string(manage.EditSettings), store.GlobalNamespaceID) && !fromKube,
+		Section: sec, Version: version, Settings: cur, FromKube: fromKube, SeesSecrets: !cur.SecretsHidden, Scope: sc,
+		CanEdit: v.May(string(manage.EditSettings), sc.ID) && !fromKube,
 	}
 	for _, t := range sections {
-		d.Tabs = append(d.Tabs, tab{Key: t.Key, Title: t.Title, Href: "/settings?section=" + t.Key, Current: t == sec})
+		d.Tabs = append(d.Tabs, tab{Key: t.Key, Title: t.Title, Href: sc.href(t.Key), Current: t == sec})
 	}
 	var keyPairs []keyPair
 	if sec.Key == "tls" {
-		var err error
-		if keyPairs, err = s.keyPairs(ctx); err != nil {
+		if keyPairs, err = s.keyPairs(ctx, sc.namespaceIDs(v)); err != nil {
 			return nil, err
 		}
 	}
@@ -189,18 +207,20 @@ func (s *screen) data(ctx context.Context, sec *section, cur *manage.Settings, v
 // maxKeyPairs bounds the key pairs the TLS section offers.
 const maxKeyPairs = 1000
 
-// keyPairs lists the key pairs of the Global namespace, which the settings
-// may refer to.
-func (s *screen) keyPairs(ctx context.Context) ([]keyPair, error) {
-	page, err := s.d.App.ListKeyPairs(ctx, ui.ViewerFrom(ctx).Caller(), manage.KeyPairQuery{ListQuery: manage.ListQuery{
-		Namespace: store.GlobalNamespaceID, Limit: maxKeyPairs,
-	}})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]keyPair, len(page.Items))
-	for i, kp := range page.Items {
-		out[i] = keyPair{ID: kp.ID, Name: kp.Name}
+// keyPairs lists the key pairs of the namespaces the settings may refer
+// to: the cluster's and those above it, nearest first.
+func (s *screen) keyPairs(ctx context.Context, namespaces []string) ([]keyPair, error) {
+	var out []keyPair
+	for _, ns := range namespaces {
+		page, err := s.d.App.ListKeyPairs(ctx, ui.ViewerFrom(ctx).Caller(), manage.KeyPairQuery{ListQuery: manage.ListQuery{
+			Namespace: ns, Limit: maxKeyPairs,
+		}})
+		if err != nil {
+			return nil, err
+		}
+		for _, kp := range page.Items {
+			out = append(out, keyPair{ID: kp.ID, Name: kp.Name})
+		}
 	}
 	return out, nil
 }

@@ -35,14 +35,28 @@ type reconciler struct {
 	Healthy bool
 }
 
+// cluster is one cluster's section of the page.
+type cluster struct {
+	ID, Name, URL string
+	Default       bool
+	// Deleting: the cluster was deleted and its reconciler is removing the
+	// console's records from its databroker.
+	Deleting bool
+	// Reconciler is nil before the cluster's reconciler first reported.
+	Reconciler *reconciler
+	// DatabrokerVersion is the live answer of the default cluster's
+	// databroker, or DatabrokerError why there is none.
+	DatabrokerVersion uint64
+	DatabrokerError   string
+}
+
 type data struct {
 	Allowed      bool
 	StoreVersion int64
-	Reconcilers  []reconciler
-	// Databroker is the live answer of the databroker, or why there is none.
-	DatabrokerVersion uint64
-	DatabrokerError   string
-	Checked           time.Time
+	// Clusters are the default cluster first, then every other by name,
+	// then those being deleted.
+	Clusters []cluster
+	Checked  time.Time
 }
 
 func (s *screen) show(w http.ResponseWriter, r *http.Request) {
@@ -62,20 +76,40 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, fmt.Errorf("read store version: %w", err))
 		return
 	}
-	health, err := s.d.Health.Health(ctx)
+	live, err := s.d.App.ListClusters(ctx, v.Caller())
 	if err != nil {
-		s.t.Fail(w, r, fmt.Errorf("read reconciler health: %w", err))
+		s.t.Fail(w, r, fmt.Errorf("list clusters: %w", err))
 		return
 	}
-	for _, h := range health {
-		d.Reconcilers = append(d.Reconcilers, reconciler{
-			Health: h, Lag: max(d.StoreVersion-h.SyncedVersion, 0),
-			Healthy: !h.LastSuccess.IsZero() && !h.LastErrorAt.After(h.LastSuccess),
-		})
+	retiring, err := s.d.App.RetiringClusters(ctx, v.Caller())
+	if err != nil {
+		s.t.Fail(w, r, fmt.Errorf("list deleted clusters: %w", err))
+		return
 	}
-	d.DatabrokerVersion, d.DatabrokerError = s.databroker(ctx)
+	for _, cl := range live {
+		c := cluster{ID: cl.ID, Name: cl.Name, URL: cl.DatabrokerServiceURL, Default: cl.Default, Reconciler: reconcilerOf(cl.Health, d.StoreVersion)}
+		if cl.Default {
+			c.DatabrokerVersion, c.DatabrokerError = s.databroker(ctx)
+		}
+		d.Clusters = append(d.Clusters, c)
+	}
+	for _, cl := range retiring {
+		d.Clusters = append(d.Clusters, cluster{ID: cl.ID, Name: cl.Name, URL: cl.DatabrokerServiceURL, Deleting: true,
+			Reconciler: reconcilerOf(cl.Health, d.StoreVersion)})
+	}
 	p.Data = d
 	s.t.Render(w, r, http.StatusOK, "status.html", p)
+}
+
+// reconcilerOf is a report as the page shows it; nil before the first.
+func reconcilerOf(h *store.Health, storeVersion int64) *reconciler {
+	if h == nil {
+		return nil
+	}
+	return &reconciler{
+		Health: *h, Lag: max(storeVersion-h.SyncedVersion, 0),
+		Healthy: !h.LastSuccess.IsZero() && !h.LastErrorAt.After(h.LastSuccess),
+	}
 }
 
 // databroker asks the databroker for its server version, briefly: the

@@ -16,6 +16,9 @@ var refusalStatus = map[manage.Code]int{
 	manage.CodeConflict:           http.StatusConflict,
 	manage.CodeFailedPrecondition: http.StatusConflict,
 	manage.CodePermissionDenied:   http.StatusForbidden,
+	// Something the console reached out to (a cluster's databroker) did
+	// not answer: the console stood between the viewer and it.
+	manage.CodeUnavailable: http.StatusBadGateway,
 }
 
 // Status is the HTTP status for an error of the use cases: a refusal's by

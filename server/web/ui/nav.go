@@ -1,7 +1,14 @@
 package ui
 
 // NavItem is one entry of the main navigation.
-type NavItem struct{ Key, Label, Href string }
+type NavItem struct {
+	Key, Label, Href string
+	// shown says whether a viewer gets the entry; nil: every viewer.
+	shown func(*Viewer) bool
+}
+
+// For reports whether the navigation shows the entry to v.
+func (n NavItem) For(v *Viewer) bool { return n.shown == nil || n.shown(v) }
 
 // Nav keys, one per screen.
 const (
@@ -11,17 +18,19 @@ const (
 	NavCertificates    = "certificates"
 	NavServiceAccounts = "service-accounts"
 	NavActivity        = "activity"
+	NavClusters        = "clusters"
 	NavSettings        = "settings"
 	NavStatus          = "status"
 )
 
 var navItems = []NavItem{
-	{NavNamespaces, "Namespaces", "/namespaces"},
-	{NavRoutes, "Routes", "/routes"},
-	{NavPolicies, "Policies", "/policies"},
-	{NavCertificates, "Certificates", "/certificates"},
-	{NavServiceAccounts, "Service accounts", "/service-accounts"},
-	{NavActivity, "Activity", "/activity"},
-	{NavSettings, "Settings", "/settings"},
-	{NavStatus, "Status", "/status"},
+	{NavNamespaces, "Namespaces", "/namespaces", nil},
+	{NavRoutes, "Routes", "/routes", nil},
+	{NavPolicies, "Policies", "/policies", nil},
+	{NavCertificates, "Certificates", "/certificates", nil},
+	{NavServiceAccounts, "Service accounts", "/service-accounts", nil},
+	{NavActivity, "Activity", "/activity", nil},
+	{NavClusters, "Clusters", "/clusters", (*Viewer).SeesClusters},
+	{NavSettings, "Settings", "/settings", nil},
+	{NavStatus, "Status", "/status", nil},
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"testing"
 
-
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api/convert"
 )

@@ -124,3 +124,16 @@ func (v *Viewer) Hidden(namespaceID string) error {
 	}
 	return manage.Refuse(manage.CodeNotFound, "", "namespace %s not found", namespaceID)
 }
+
+// SeesClusters reports whether the viewer may see any cluster: the
+// default cluster, whose namespace is Global, or an added cluster, whose
+// namespace is its own. A role below a cluster's namespace shows the
+// cluster's name beside its namespaces, not the cluster itself.
+func (v *Viewer) SeesClusters() bool {
+	for id := range v.caller.Roles() {
+		if v.caller.Cluster(id) == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package webtest
 
 import (
+	"context"
 	"crypto/rand"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
+	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/postgres"
 )
@@ -40,15 +42,8 @@ func PostgresAt(t testing.TB, url string) store.Store {
 // a client of it; the test's cleanup stops both.
 func Databroker(t testing.TB) *databroker.Client {
 	t.Helper()
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
-	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
-	addr, err := b.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Stop)
-	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
+	url, secret := DatabrokerServer(t)
+	c, err := databroker.Dial(databroker.Options{URL: url, SharedSecret: secret, Logger: logr.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,4 +53,26 @@ func Databroker(t testing.TB) *databroker.Client {
 		}
 	})
 	return c
+}
+
+// DatabrokerServer starts the embedded databroker on a loopback socket, as
+// the databroker of a cluster to add, and returns its URL and shared
+// secret; the test's cleanup stops it.
+func DatabrokerServer(t testing.TB) (url string, secret []byte) {
+	t.Helper()
+	secret = make([]byte, 32)
+	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
+	addr, err := b.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	return "http://" + addr.String(), secret
+}
+
+// Probe reaches a cluster's databroker as the console's binary does before
+// saving a cluster (manage.Options.Probe).
+func Probe(ctx context.Context, c *store.Cluster) error {
+	return reconcile.ProbeCluster(ctx, c, logr.Discard())
 }

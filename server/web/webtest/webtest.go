@@ -56,6 +56,9 @@ type Options struct {
 	Screens []web.Screen
 	// Logger, when set, is where the console logs instead of the test.
 	Logger logr.Logger
+	// DefaultClusterURL is the default cluster's databroker URL, as the
+	// clusters screen shows it.
+	DefaultClusterURL string
 }
 
 // New starts the web console on st.
@@ -86,7 +89,7 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	if o.Screens == nil {
 		o.Screens = screens.All()
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: a, Logger: log})
+	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Logger: log})
 	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, Logger: log}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
