@@ -82,7 +82,7 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 	hack/check-generated.sh
 
 .PHONY: bench
-bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes, the API and ConfigService, 10k Route objects, serve's memory, import at 100k routes, every web page at 100k routes.
+bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes, the API and ConfigService, 10k Route objects, serve's memory, import at 100k routes, every web page at 100k routes, a fleet of 10 clusters x 10k routes.
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/... ./reconcile/compile/ ./databroker/...
 	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 200
 	$(GO) test -run '^$$' -bench 'API|ConfigService|PolicyUsedByManyRoutes' -benchtime 1x -timeout 60m ./server/api/
@@ -90,6 +90,7 @@ bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop
 	hack/bench-serve-rss.sh 100000
 	hack/bench-import.sh 100000
 	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 30m ./server/web/
+	$(GO) test -run '^$$' -bench Fleet -benchtime 1x -timeout 30m ./cmd/pomerium-console/e2e/
 
 .PHONY: bench-import
 bench-import: ## Time and peak RSS of import at 100,000 and 1,000,000 routes, first and again (about 20 minutes on 2 cores).

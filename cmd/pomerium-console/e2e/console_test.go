@@ -35,7 +35,7 @@ const stopTimeout = 30 * time.Second
 // console is one `pomerium-console serve` process and the configuration
 // file every command of the run shares.
 type console struct {
-	t       *testing.T
+	t       testing.TB
 	config  string
 	api     string // the API's host:port
 	metrics string
@@ -47,16 +47,16 @@ type console struct {
 }
 
 // storeConfig is the configuration of a console's store.
-type storeConfig func(t *testing.T, dir string) string
+type storeConfig func(t testing.TB, dir string) string
 
 // embeddedStore keeps the store in a file under the run's directory.
-func embeddedStore(_ *testing.T, dir string) string {
+func embeddedStore(_ testing.TB, dir string) string {
 	return "data_dir: " + filepath.Join(dir, "data") + "\n"
 }
 
 // postgresStore keeps the store in a database of its own on the package's
 // PostgreSQL server.
-func postgresStore(t *testing.T, _ string) string {
+func postgresStore(t testing.TB, _ string) string {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (Go 1.24+)
 	return fmt.Sprintf("database_url: %q\ndatabase_encryption_key: %s\n", pg.NewTestDatabase(t), base64.StdEncoding.EncodeToString(key))
@@ -65,12 +65,12 @@ func postgresStore(t *testing.T, _ string) string {
 // startConsole writes a configuration that points the console at the
 // package's Pomerium databroker and starts serve; it returns once the API
 // answers. The process is stopped when t ends.
-func startConsole(t *testing.T, store storeConfig) *console {
+func startConsole(t testing.TB, store storeConfig) *console {
 	t.Helper()
 	dir := t.TempDir()
 	ca := testcert.NewCA(t)
 	c := &console{t: t, config: filepath.Join(dir, "config.yaml"), api: loopback.FreeAddr(t), metrics: loopback.FreeAddr(t),
-		roots: x509.NewCertPool(), logPath: filepath.Join(dir, "serve.log"), done: make(chan struct{})}
+		roots: x509.NewCertPool(), logPath: filepath.Join(dir, "serve.log")}
 	c.roots.AppendCertsFromPEM(ca.CertPEM)
 	certFile, keyFile := writeServerCert(t, dir, ca)
 	config := store(t, dir) + fmt.Sprintf(
@@ -79,22 +79,7 @@ func startConsole(t *testing.T, store storeConfig) *console {
 	if err := os.WriteFile(c.config, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-
-	logFile, err := os.Create(c.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close() //nolint:errcheck // the child has its own descriptor
-	c.cmd = exec.Command(binary, "serve", "--config", c.config)
-	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start serve: %v", err)
-	}
-	go func() {
-		c.err = c.cmd.Wait()
-		close(c.done)
-	}()
+	c.launch()
 	t.Cleanup(func() {
 		if err := c.stop(); err != nil {
 			t.Error(err)
@@ -103,10 +88,36 @@ func startConsole(t *testing.T, store storeConfig) *console {
 			c.dumpLog()
 		}
 	})
+	return c
+}
+
+// launch starts serve with the run's configuration, its output appended to
+// the run's log, and returns once it is ready: again after stop, it starts
+// the same console over the same store.
+func (c *console) launch() {
+	t := c.t
+	t.Helper()
+	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close() //nolint:errcheck // the child has its own descriptor
+	c.done, c.err = make(chan struct{}), nil
+	c.cmd = exec.Command(binary, "serve", "--config", c.config)
+	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start serve: %v", err)
+	}
+	done := c.done
+	go func() {
+		c.err = c.cmd.Wait()
+		close(done)
+	}()
 	probe := &http.Client{Timeout: 2 * time.Second}
 	wait.Until(t, "serve ready (/readyz)", time.Minute, func() (bool, string) {
 		select {
-		case <-c.done:
+		case <-done:
 			c.dumpLog()
 			t.Fatalf("serve exited during start-up: %v", c.err)
 		default:
@@ -118,12 +129,11 @@ func startConsole(t *testing.T, store storeConfig) *console {
 		_ = res.Body.Close() // read nothing; the status says it all
 		return res.StatusCode == http.StatusOK, res.Status
 	})
-	return c
 }
 
 // writeServerCert gives the console a certificate for 127.0.0.1 issued by
 // ca, which the clients trust.
-func writeServerCert(t *testing.T, dir string, ca *testcert.CA) (certFile, keyFile string) {
+func writeServerCert(t testing.TB, dir string, ca *testcert.CA) (certFile, keyFile string) {
 	t.Helper()
 	cert := ca.Issue(t, "127.0.0.1")
 	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
