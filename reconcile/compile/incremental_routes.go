@@ -48,12 +48,13 @@ func (d *compiler) signatures() signatures {
 		}
 		s.namespaces[id] = b.String()
 	}
-	// Where a policy or key pair is decides which routes may use it.
+	// Where a policy or key pair is, and so its cluster, decides which
+	// routes may use it.
 	for id, p := range d.policies {
-		s.policies[id] = p.invalidReason() + "\x00" + p.policy.NamespaceID
+		s.policies[id] = p.invalidReason() + "\x00" + p.policy.NamespaceID + "\x00" + d.clusterOf(p.policy.NamespaceID)
 	}
 	for id, k := range d.keyPairs {
-		s.keyPairs[id] = k.kp.NamespaceID
+		s.keyPairs[id] = k.kp.NamespaceID + "\x00" + d.clusterOf(k.kp.NamespaceID)
 		if k.err != nil {
 			s.keyPairs[id] += "\x00" + k.err.Error()
 		}

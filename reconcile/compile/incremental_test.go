@@ -114,7 +114,11 @@ func (w *world) edit(t testing.TB, rng *rand.Rand, pool *store.State) store.Chan
 		case 1:
 			name = fmt.Sprintf("ns %d", rng.IntN(100))
 		}
-		return w.put(namespace(id, parent, name))
+		ns := namespace(id, parent, name)
+		// Other, or Team, becomes a cluster's namespace and stops being
+		// one: everything below changes cluster.
+		ns.Cluster = id != nsApp && rng.IntN(3) == 0
+		return w.put(ns)
 	case 8:
 		kp := pool.KeyPairs[rng.IntN(len(pool.KeyPairs))]
 		if rng.IntN(2) == 0 {
@@ -124,6 +128,16 @@ func (w *world) edit(t testing.TB, rng *rand.Rand, pool *store.State) store.Chan
 		cp.NamespaceID = pick(nsIDs)
 		return w.put(&cp)
 	default:
+		if rng.IntN(3) == 0 {
+			// The settings of a cluster whose namespace is Other's, naming
+			// a certificate: of the cluster, of the namespaces above it,
+			// or of another cluster.
+			kp := pool.KeyPairs[rng.IntN(len(pool.KeyPairs))]
+			if rng.IntN(4) == 0 {
+				return w.remove(ObjectKey{Kind: store.KindSettings, ID: nsOther})
+			}
+			return w.put(&store.Settings{ObjectMeta: meta(nsOther, nsOther, ""), Spec: &configpb.Settings{CertificateKeyPairIds: []string{kp.ID}}})
+		}
 		s := *pool.Settings
 		s.Spec = proto.CloneOf(s.Spec)
 		s.Spec.AuthenticateServiceUrl = new(pick([]string{"https://authenticate.example.com", "not a url"}))
