@@ -2,13 +2,22 @@ package api_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"slices"
 	"testing"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
 
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
@@ -267,4 +276,136 @@ func TestClusterRoles(t *testing.T) {
 			t.Errorf("%s: AddCluster %v (%v), want %v", c.who, got, err, wantAdd)
 		}
 	}
+}
+
+// ConfigService names clusters by settings ids, cluster_id, the Cluster-Id
+// header and filter.cluster_id.
+func TestConfigServiceClusters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tok := e.adminToken()
+	added, err := e.clusterAPI("grpc", tok).add(e.ctx, &pb.AddClusterRequest{Cluster: newCluster("eu")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eu := added.Cluster.Id
+	cs := e.configClient("grpc", tok)
+	up, err := cs.UpdateSettings(e.ctx, &configpb.UpdateSettingsRequest{Settings: &configpb.Settings{ClusterId: new(eu), LogLevel: new("warn")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Settings.GetId() != eu || up.Settings.GetClusterId() != eu || up.Settings.GetNamespaceId() != eu {
+		t.Errorf("the cluster's settings written: %v", up.Settings)
+	}
+	for name, req := range map[string]*configpb.GetSettingsRequest{
+		"by cluster_id": {For: &configpb.GetSettingsRequest_ClusterId{ClusterId: eu}},
+		"by id":         {For: &configpb.GetSettingsRequest_Id{Id: eu}},
+	} {
+		got, err := cs.GetSettings(e.ctx, req)
+		if err != nil || got.Settings.GetLogLevel() != "warn" {
+			t.Errorf("GetSettings %s: %v, %v", name, got, err)
+		}
+	}
+	if def, err := cs.GetSettings(e.ctx, &configpb.GetSettingsRequest{}); err != nil || def.Settings.LogLevel != nil || def.Settings.GetId() != store.SettingsID {
+		t.Errorf("the default cluster's settings: %v, %v", def, err)
+	}
+	_, err = cs.GetSettings(e.ctx, &configpb.GetSettingsRequest{For: &configpb.GetSettingsRequest_ClusterId{ClusterId: "00000000-0000-4000-8000-000000000000"}})
+	wantCode(t, "settings of an unknown cluster", err, connect.CodeNotFound, "cluster_id")
+	list, err := cs.ListSettings(e.ctx, &configpb.ListSettingsRequest{})
+	if err != nil || list.TotalCount != 2 || len(list.Settings) != 2 {
+		t.Errorf("ListSettings: %v, %v", list, err)
+	}
+
+	// Cluster-Id places a route that names no namespace in the cluster's.
+	withCluster := func(cluster string) connect.ClientOption {
+		return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+				req.Header().Set("Cluster-Id", cluster)
+				return next(ctx, req)
+			}
+		}))
+	}
+	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.roots}, ForceAttemptHTTP2: true}}
+	inEU := configpbconnect.NewConfigServiceClient(h2, e.url, connect.WithInterceptors(providerAuth(tok)), withCluster(eu))
+	created, err := inEU.CreateRoute(e.ctx, connect.NewRequest(&configpb.CreateRouteRequest{Route: &configpb.Route{
+		Name: new("eu app"), From: "https://eu.example.com", To: []string{"https://eu.internal"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := created.Msg.Route.GetNamespaceId(); got != eu {
+		t.Errorf("a route created with Cluster-Id went to namespace %s, want the cluster's %s", got, eu)
+	}
+	e.route(store.GlobalNamespaceID, "home", "https://home.example.com")
+	filter, err := structpb.NewStruct(map[string]any{"cluster_id": eu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(res *configpb.ListRoutesResponse) []string {
+		var out []string
+		for _, r := range res.GetRoutes() {
+			out = append(out, r.GetName())
+		}
+		return out
+	}
+	if res, err := cs.ListRoutes(e.ctx, &configpb.ListRoutesRequest{Filter: filter}); err != nil || !slices.Equal(names(res), []string{"eu app"}) {
+		t.Errorf("routes of filter.cluster_id: %v, %v", names(res), err)
+	}
+	if res, err := cs.ListRoutes(e.ctx, &configpb.ListRoutesRequest{}); err != nil || !slices.Equal(names(res), []string{"home"}) {
+		t.Errorf("routes without a cluster (the default cluster's): %v, %v", names(res), err)
+	}
+	unknown := configpbconnect.NewConfigServiceClient(h2, e.url, connect.WithInterceptors(providerAuth(tok)), withCluster("00000000-0000-4000-8000-000000000000"))
+	_, err = unknown.CreateRoute(e.ctx, connect.NewRequest(&configpb.CreateRouteRequest{Route: &configpb.Route{From: "https://x.example.com", To: []string{"https://x.internal"}}}))
+	wantCode(t, "an unknown Cluster-Id", err, connect.CodeNotFound, "Cluster-Id")
+}
+
+// Moving routes between clusters takes admin of both clusters'
+// namespaces; managers of both may not.
+func TestMoveBetweenClusters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	api := e.clusterAPI("grpc", e.adminToken())
+	var ids []string
+	for _, name := range []string{"eu", "us"} {
+		added, err := api.add(e.ctx, &pb.AddClusterRequest{Cluster: newCluster(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, added.Cluster.Id)
+	}
+	r := e.route(ids[0], "app", "https://app.example.com")
+	for _, c := range []struct {
+		role store.Role
+		want connect.Code
+	}{{store.RoleManager, connect.CodePermissionDenied}, {store.RoleAdmin, 0}} {
+		tok := e.accountIn(c.role, ids...)
+		_, err := e.routeAPI("grpc", tok).move(e.ctx, &pb.MoveRoutesRequest{RouteIds: []string{r.ID}, NewNamespaceId: ids[1]})
+		if got := codeOf(err); got != c.want {
+			t.Errorf("%s of both clusters: MoveRoutes %v (%v), want %v", c.role, got, err, c.want)
+		}
+	}
+	if got, err := store.Get[*store.Route](e.ctx, e.store, r.ID); err != nil || got.NamespaceID != ids[1] {
+		t.Errorf("the route after the admin's move: %v, %v", got, err)
+	}
+}
+
+// accountIn creates a service account with role in each namespace and
+// returns a token for it.
+func (e *env) accountIn(role store.Role, namespaces ...string) string {
+	e.t.Helper()
+	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
+	sa, err := store.Put(e.ctx, e.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "sa-" + uuid.NewString()}}, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, ns := range namespaces {
+		if _, err := store.Put(e.ctx, e.store, actor, &store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: ns},
+			SubjectType: store.SubjectUser, SubjectID: sa.ID, Role: role}, 0); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	tok, err := e.auth.IssueServiceAccountToken(e.ctx, sa)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
 }
