@@ -25,9 +25,6 @@ type desired struct {
 	loads atomic.Int64
 	// reload makes the next refresh read everything again.
 	reload bool
-	// owed are objects a failed pass did not finish with: the next pass
-	// looks at them again.
-	owed []compile.ObjectKey
 }
 
 // invalidate makes the next refresh read everything again.
@@ -65,11 +62,10 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	}
 	if keys, err = d.compile(st, changes); err != nil {
 		// What the compiler holds is unknown after a panic: start over.
-		d.compiler, d.owed = nil, nil
+		d.compiler = nil
 		return nil, full, err
 	}
 	d.version, d.reload = version, false
-	keys, d.owed = append(keys, d.owed...), nil
 	return keys, full, nil
 }
 
@@ -151,9 +147,6 @@ func (d *desired) compile(st *store.State, changes []store.Change) (keys []compi
 	}
 	return d.compiler.ApplyOwned(changes), nil
 }
-
-// owe hands the objects of a failed pass to the next one.
-func (d *desired) owe(keys []compile.ObjectKey) { d.owed = append(d.owed, keys...) }
 
 // changes reads the changes committed since the copy's version.
 func (d *desired) changes(ctx context.Context) ([]store.Change, int64, error) {
