@@ -332,11 +332,9 @@ func (f *Fleet) drain(ctx context.Context, c *store.Cluster, m *member) {
 	f.stopMember(id)
 }
 
-// holds reports whether the cluster an object belongs to holds its record
-// in its databroker: a record that moved there may then leave the cluster
-// it moved from.
-func (f *Fleet) holds(key compile.ObjectKey) bool {
-	owner := f.src.d.compiler.Owner(key)
+// holds reports whether a cluster's databroker holds an object's record:
+// a record that moved there may then leave the cluster it moved from.
+func (f *Fleet) holds(owner string, key compile.ObjectKey) bool {
 	if owner == store.DefaultClusterID {
 		return f.def.holds(key)
 	}

@@ -110,9 +110,9 @@ func (s *source) read(fn func(*compile.Compiler)) {
 type clusterTarget struct {
 	c       *compile.Compiler
 	cluster string
-	// placed reports whether the cluster an object belongs to holds its
+	// placed reports whether a cluster's databroker holds an object's
 	// record; nil when the loop is alone (there is no other cluster).
-	placed func(compile.ObjectKey) bool
+	placed func(cluster string, key compile.ObjectKey) bool
 	// kept are the records kept here because the cluster they moved to
 	// does not hold them yet.
 	kept []compile.ObjectKey
@@ -133,11 +133,12 @@ func (t *clusterTarget) Status(k compile.ObjectKey) (compile.Status, bool) {
 	if t.c.Belongs(k, t.cluster) {
 		return t.c.Status(k)
 	}
-	if t.placed == nil || t.c.Record(k) == nil || t.placed(k) {
+	owner := t.c.Owner(k)
+	if t.placed == nil || t.c.Record(k) == nil || t.placed(owner, k) {
 		return compile.Status{}, false
 	}
 	t.kept = append(t.kept, k)
-	return compile.Status{Reason: "moving to cluster " + t.c.Owner(k)}, true
+	return compile.Status{Reason: "moving to cluster " + owner}, true
 }
 
 // deferredKeys are the objects a loop looks at again on its next pass.
