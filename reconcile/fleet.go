@@ -68,6 +68,10 @@ type member struct {
 	// restarts the loop.
 	conn     string
 	retiring bool
+	// version is the version of the cluster object last looked at: the
+	// store feed wakes the fleet on every write, and a cluster that has not
+	// changed needs no second read with its secret.
+	version int64
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -204,6 +208,9 @@ func (f *Fleet) sync(ctx context.Context) error {
 			f.drain(ctx, c, m)
 			continue
 		}
+		if m != nil && m.version == c.Version {
+			continue
+		}
 		full, err := f.opts.Store.Get(ctx, store.KindCluster, c.ID, store.WithSecrets())
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -215,12 +222,12 @@ func (f *Fleet) sync(ctx context.Context) error {
 		conn := connection(c)
 		if m != nil && m.conn == conn {
 			f.mu.Lock()
-			m.name, m.retiring = c.Name, c.Retiring
+			m.name, m.retiring, m.version = c.Name, c.Retiring, c.Version
 			f.mu.Unlock()
 			continue
 		}
 		if m != nil {
-			f.log.Info("the cluster's connection changed; restarting its loop", "cluster", c.Name)
+			f.log.Info("the cluster's name or connection changed; restarting its loop", "cluster", c.Name)
 			f.stopMember(c.ID)
 		}
 		f.start(ctx, c, conn)
@@ -239,10 +246,10 @@ func (f *Fleet) sync(ctx context.Context) error {
 	return nil
 }
 
-// connection is what a loop's client is made of: a change of any of it
-// needs a new client.
+// connection is what a loop is made with: its client, and its name, which
+// labels its metrics and logs. A change of any of it restarts the loop.
 func connection(c *store.Cluster) string {
-	return fmt.Sprintf("%s\x00%x\x00%v\x00%v\x00%x\x00%v", c.DatabrokerServiceURL, c.SharedSecret,
+	return fmt.Sprintf("%s\x00%s\x00%x\x00%v\x00%v\x00%x\x00%v", c.Name, c.DatabrokerServiceURL, c.SharedSecret,
 		deref(c.InsecureSkipVerify), deref(c.OverrideCertificateName), c.CertificateAuthority, deref(c.CertificateAuthorityFile))
 }
 
@@ -270,7 +277,7 @@ func (f *Fleet) start(ctx context.Context, c *store.Cluster, conn string) {
 	}
 	l := f.newLoop(client, c.ID, c.ID, c.Name)
 	lctx, stop := context.WithCancel(ctx)
-	m := &member{loop: l, client: client, name: c.Name, conn: conn, retiring: c.Retiring, stop: stop, done: make(chan struct{})}
+	m := &member{loop: l, client: client, name: c.Name, conn: conn, retiring: c.Retiring, version: c.Version, stop: stop, done: make(chan struct{})}
 	f.mu.Lock()
 	f.members[c.ID] = m
 	f.mu.Unlock()
