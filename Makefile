@@ -63,7 +63,9 @@ envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (
 	hack/envtest/install.sh
 
 .PHONY: lint
-lint: ## go vet and staticcheck, of the console's module, of deploy/test's and of hack/packages'.
+lint: ## gofmt, go vet and staticcheck, of the console's module, of deploy/test's and of hack/packages'.
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
 	cd deploy/test && $(GO) vet ./... && $(GO) tool -modfile=$(CURDIR)/tools/go.mod staticcheck ./...

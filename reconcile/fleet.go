@@ -72,8 +72,8 @@ type member struct {
 	// store feed wakes the fleet on every write, and a cluster that has not
 	// changed needs no second read with its secret.
 	version int64
-	stop     context.CancelFunc
-	done     chan struct{}
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
 // NewFleet returns a fleet; Run starts it.
