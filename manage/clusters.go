@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -94,6 +96,48 @@ func (c *Caller) InCluster(clusterField, clusterID, field, namespaceID string) e
 	return nil
 }
 
+// databrokerFree refuses a cluster whose databroker another cluster (the
+// default one, or one being deleted) writes to: two loops would take each
+// other's records for their own and delete them.
+func (a *App) databrokerFree(ctx context.Context, cl *store.Cluster) error {
+	want := sameDatabroker(cl.DatabrokerServiceURL)
+	if want == "" {
+		return nil // the store refuses it, naming why
+	}
+	if want == sameDatabroker(a.defaultURL) {
+		return Refuse(CodeAlreadyExists, "cluster.databroker_service_url", "is the default cluster's databroker")
+	}
+	all, err := a.storedClusters(ctx)
+	if err != nil {
+		return err
+	}
+	for _, other := range all {
+		if other.ID == cl.ID || sameDatabroker(other.DatabrokerServiceURL) != want {
+			continue
+		}
+		if other.Retiring {
+			return Refuse(CodeFailedPrecondition, "cluster.databroker_service_url",
+				"cluster %q, being deleted, is still removing its records from that databroker; try again once it is gone", other.Name)
+		}
+		return Refuse(CodeAlreadyExists, "cluster.databroker_service_url", "is the databroker of cluster %q", other.Name)
+	}
+	return nil
+}
+
+// sameDatabroker is a databroker URL in one form: scheme and host in lower
+// case, the port always given; "" for what is no URL.
+func sameDatabroker(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
 // crossing refuses a move of an object from namespace from to namespace
 // to that changes its cluster, unless the caller may MoveBetweenClusters
 // in both clusters' namespaces: the move takes its records out of one
@@ -121,6 +165,71 @@ func (c *Caller) reachable(field, what, id, ns, cluster string) error {
 		return nil
 	}
 	return invalid(field, "%s %s belongs to cluster %s; objects of cluster %s may use those of their cluster and of the namespaces above it", what, id, owner, cluster)
+}
+
+// policiesStayInReach refuses a move that would leave a route naming a
+// policy out of its cluster's reach: the route would keep its last record,
+// which names a policy its databroker no longer holds, and Pomerium serves
+// such a route without that policy. to gives each policy's namespace after
+// the move; the routes' namespaces are as c's snapshot has them.
+func (a *App) policiesStayInReach(ctx context.Context, c *Caller, policies []string, to func(policyID string) string) error {
+	for _, id := range policies {
+		err := a.routesUsing(ctx, id, func(r *store.Route) error {
+			if c.reachable("namespace_id", "policy", id, to(id), c.Cluster(r.NamespaceID)) != nil {
+				return Refuse(CodeFailedPrecondition, "namespace_id",
+					"route %s of cluster %s uses policy %s, which the move takes out of that cluster's reach; remove it from the route first", r.ID, c.Cluster(r.NamespaceID), id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// routesUsing calls fn with every route that names a policy, until fn
+// fails.
+func (a *App) routesUsing(ctx context.Context, policyID string, fn func(*store.Route) error) error {
+	users, err := a.store.ReferencingRoutes(ctx, policyID)
+	if err != nil {
+		return fmt.Errorf("read the routes using policy %s: %w", policyID, err)
+	}
+	for start := 0; start < len(users); start += 500 {
+		page, err := a.store.List(ctx, store.KindRoute, store.ListQuery{IDs: users[start:min(start+500, len(users))]})
+		if err != nil {
+			return fmt.Errorf("read the routes using policy %s: %w", policyID, err)
+		}
+		for _, r := range objectsOf[*store.Route](page.Objects) {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// policiesStayWith refuses to move a namespace to another cluster while a
+// route outside it uses a policy in or below it: that route would keep its
+// last record, naming a policy its cluster's databroker no longer holds.
+func (a *App) policiesStayWith(ctx context.Context, c *Caller, namespaceID string) error {
+	policies, err := a.store.List(ctx, store.KindPolicy, store.ListQuery{NamespaceID: namespaceID, Recursive: true})
+	if err != nil {
+		return fmt.Errorf("list the policies below namespace %s: %w", namespaceID, err)
+	}
+	for _, p := range objectsOf[*store.Policy](policies.Objects) {
+		err := a.routesUsing(ctx, p.ID, func(r *store.Route) error {
+			if !slices.Contains(c.Ancestry(r.NamespaceID), namespaceID) {
+				return Refuse(CodeFailedPrecondition, "namespace_id",
+					"route %s outside the namespace uses its policy %s, which would go to another cluster; remove it from the route first", r.ID, p.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListClusters reads the default cluster and every cluster whose namespace
@@ -242,6 +351,9 @@ func (a *App) AddCluster(ctx context.Context, c *Caller, in ClusterInput) (*Clus
 		return nil, invalid("cluster.id", "is assigned by the console: leave it empty")
 	}
 	cl.ID, cl.Retiring = uuid.NewString(), false
+	if err := a.databrokerFree(ctx, cl); err != nil {
+		return nil, err
+	}
 	ns := &store.Namespace{ObjectMeta: store.ObjectMeta{ID: cl.ID, NamespaceID: parent, Name: cl.Name}, Cluster: true}
 	settings := &store.Settings{ObjectMeta: store.ObjectMeta{ID: cl.ID, NamespaceID: cl.ID}, Spec: &configpb.Settings{}}
 	written, err := a.write(ctx, c,
@@ -298,6 +410,9 @@ func (a *App) UpdateCluster(ctx context.Context, c *Caller, in ClusterInput) (*C
 	}
 	next := store.Clone(in.Cluster)
 	next.Retiring = false
+	if err := a.databrokerFree(ctx, next); err != nil {
+		return nil, err
+	}
 	op := &store.PutOp{Object: next}
 	if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
 		return nil, err

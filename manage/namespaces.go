@@ -118,8 +118,13 @@ func (a *App) namespacePut(ctx context.Context, c *Caller, in NamespaceInput) (*
 		}
 		// A namespace's part in a cluster is the store's cluster rules'.
 		ns.Cluster = old.Cluster
-		if err := c.crossing(old.ID, ns.NamespaceID); err != nil && old.NamespaceID != ns.NamespaceID && !old.Cluster {
-			return nil, err
+		if old.NamespaceID != ns.NamespaceID && !old.Cluster && c.Cluster(old.ID) != c.Cluster(ns.NamespaceID) {
+			if err := c.crossing(old.ID, ns.NamespaceID); err != nil {
+				return nil, err
+			}
+			if err := a.policiesStayWith(ctx, c, old.ID); err != nil {
+				return nil, err
+			}
 		}
 		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {
 			return nil, err

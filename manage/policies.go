@@ -111,6 +111,14 @@ func (a *App) policyPut(ctx context.Context, c *Caller, in PolicyInput) (*store.
 		if err := c.permit(policyAction(old), old.NamespaceID); err != nil {
 			return nil, err
 		}
+		if old.NamespaceID != p.NamespaceID {
+			if err := c.crossing(old.NamespaceID, p.NamespaceID); err != nil {
+				return nil, err
+			}
+			if err := a.policiesStayInReach(ctx, c, []string{p.ID}, func(string) string { return p.NamespaceID }); err != nil {
+				return nil, err
+			}
+		}
 		// Pinned: an admin who enforces the policy meanwhile must not see
 		// it quietly un-enforced by a manager who read it before.
 		if op.ExpectedVersion, err = pin(in.ExpectedVersion, old); err != nil {

@@ -166,8 +166,12 @@ func compareStrings(a, b string) int {
 func (f *Fleet) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// The default cluster's loop ends with the fleet, however the fleet
+	// ends (its context, or the store's change feed).
+	defCtx, stopDefault := context.WithCancel(ctx)
+	defer stopDefault()
 	var defErr error
-	wg.Go(func() { defErr = f.def.Run(ctx) })
+	wg.Go(func() { defErr = f.def.Run(defCtx) })
 	defer f.stopAll()
 	sub := f.opts.Store.Subscribe(ctx)
 	defer sub.Close()
@@ -302,11 +306,24 @@ func (f *Fleet) stopMember(id string) {
 	m.stop()
 	<-m.done
 	f.src.unsubscribe(m.loop)
-	f.opts.Metrics.Forget(m.name, id)
+	f.forget(m.name, id)
 	if err := m.client.Close(); err != nil {
 		f.log.Error(err, "close the cluster's databroker client", "cluster", m.name)
 	}
 	f.log.Info("stopped writing to cluster", "cluster", m.name, "id", id)
+}
+
+// forget drops the metrics of a cluster that is gone, but the series of its
+// name while another cluster has that name (a deleted cluster gives its
+// name up before its loop ends).
+func (f *Fleet) forget(name, id string) {
+	f.mu.Lock()
+	taken := name == store.DefaultClusterName
+	for _, m := range f.members {
+		taken = taken || m.name == name
+	}
+	f.mu.Unlock()
+	f.opts.Metrics.Forget(name, id, !taken)
 }
 
 func (f *Fleet) stopAll() {
@@ -339,16 +356,34 @@ func (f *Fleet) drain(ctx context.Context, c *store.Cluster, m *member) {
 	f.stopMember(id)
 }
 
-// holds reports whether a cluster's databroker holds an object's record:
-// a record that moved there may then leave the cluster it moved from.
-func (f *Fleet) holds(owner string, key compile.ObjectKey) bool {
-	if owner == store.DefaultClusterID {
-		return f.def.holds(key)
+// holds reports whether a cluster's databroker holds an object's record
+// at version: a route that moved there may then leave the cluster it moved
+// from. The cluster's loop here answers from its view when it writes;
+// otherwise (another instance holds that cluster's lease) the status its
+// writer stored says so: synced at that version or later.
+func (f *Fleet) holds(owner string, key compile.ObjectKey, version int64) bool {
+	l := f.def
+	if owner != store.DefaultClusterID {
+		f.mu.Lock()
+		m, ok := f.members[owner]
+		f.mu.Unlock()
+		if !ok {
+			return false
+		}
+		l = m.loop
 	}
-	f.mu.Lock()
-	m, ok := f.members[owner]
-	f.mu.Unlock()
-	return ok && m.loop.holds(key)
+	if l.view.Load() != nil {
+		return l.holds(key)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := f.opts.Store.Status(ctx, key.Kind, key.ID)
+	if err != nil {
+		f.log.Error(err, "read the status of a moved object", "kind", key.Kind, "id", key.ID)
+		return false
+	}
+	st, ok := got[key.ID]
+	return ok && st.State == store.SyncSynced && st.ObjectVersion >= version
 }
 
 // placed is called by a loop that wrote records: loops keeping records

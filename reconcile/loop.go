@@ -391,14 +391,16 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) error {
 func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, everything bool, drifted map[compile.ObjectKey]bool) error {
 	var plan *Plan
 	var err error
-	l.src.read(func(c *compile.Compiler) {
+	if rerr := l.src.read(func(c *compile.Compiler) {
 		if everything {
 			keys = union(keys, c.Keys(), view.Keys(), l.statuses.keys())
 		}
 		t := l.target(c)
 		plan, err = Diff(t, keys, view, time.Now())
 		l.deferred.add(t.kept)
-	})
+	}); rerr != nil {
+		return rerr
+	}
 	if err != nil {
 		return err
 	}
@@ -435,9 +437,11 @@ func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, 
 	l.m.ViewRecords.Set(float64(view.Len()))
 	var changed []store.ObjectStatus
 	var invalid int
-	l.src.read(func(c *compile.Compiler) {
+	if rerr := l.src.read(func(c *compile.Compiler) {
 		changed, invalid = l.statuses.compute(c, keys, view, l.owns(c))
-	})
+	}); rerr != nil {
+		return errors.Join(writeErr, rerr)
+	}
 	l.m.ValidationErrors.Set(float64(invalid))
 	return errors.Join(writeErr, l.statuses.flush(ctx, changed))
 }

@@ -70,9 +70,13 @@ func (f *FleetMetrics) For(name, id string) *Metrics {
 	}
 }
 
-// Forget drops the series of a cluster that is gone.
-func (f *FleetMetrics) Forget(name, id string) {
+// Forget drops the series of a cluster that is gone: its info series, and
+// with series set those labelled with its name.
+func (f *FleetMetrics) Forget(name, id string, series bool) {
 	f.info.DeleteLabelValues(name, id)
+	if !series {
+		return
+	}
 	for _, v := range []interface{ DeleteLabelValues(...string) bool }{f.duration, f.put, f.deleted, f.repaired, f.errors, f.invalid, f.leaseHeld, f.lastSuccess, f.lag, f.viewRecords} {
 		v.DeleteLabelValues(name)
 	}

@@ -2,11 +2,13 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // source is the compiled copy of desired state that the loops of a fleet
@@ -58,9 +60,7 @@ func (s *source) refresh(ctx context.Context, l *Loop) (keys []compile.ObjectKey
 		return nil, false, 0, err
 	}
 	for _, p := range s.subs {
-		for _, k := range touched {
-			p.keys[k] = struct{}{}
-		}
+		p.add(touched)
 		p.full = p.full || reread
 	}
 	p, ok := s.subs[l]
@@ -81,9 +81,24 @@ func (s *source) owe(l *Loop, keys []compile.ObjectKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.subs[l]; ok {
-		for _, k := range keys {
-			p.keys[k] = struct{}{}
-		}
+		p.add(keys)
+	}
+}
+
+// maxPending bounds the objects kept for a loop that does not refresh (a
+// standby, or one that cannot reach its databroker): past it the loop's
+// next pass compares everything instead.
+const maxPending = 100_000
+
+func (p *pendingKeys) add(keys []compile.ObjectKey) {
+	if p.full && len(p.keys) == 0 {
+		return // everything is compared anyway
+	}
+	for _, k := range keys {
+		p.keys[k] = struct{}{}
+	}
+	if len(p.keys) > maxPending {
+		p.keys, p.full = map[compile.ObjectKey]struct{}{}, true
 	}
 }
 
@@ -94,15 +109,21 @@ func (s *source) invalidate() {
 	s.d.invalidate()
 }
 
+// errNotCompiled is read's error when there is no compiled copy: a
+// refresh failed (a compiler panic drops the copy) since the caller's own.
+var errNotCompiled = errors.New("desired state is not compiled: the last refresh failed")
+
 // read calls fn with the compiled copy, which fn must not change or keep.
-func (s *source) read(fn func(*compile.Compiler)) {
+// Without one it fails rather than hand out an empty copy, whose absence of
+// every object a diff would take for deletions.
+func (s *source) read(fn func(*compile.Compiler)) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	c := s.d.compiler
-	if c == nil {
-		c = compile.NewCompiler()
+	if s.d.compiler == nil {
+		return errNotCompiled
 	}
-	fn(c)
+	fn(s.d.compiler)
+	return nil
 }
 
 // clusterTarget is the part of the compiled state that belongs in one
@@ -111,8 +132,9 @@ type clusterTarget struct {
 	c       *compile.Compiler
 	cluster string
 	// placed reports whether a cluster's databroker holds an object's
-	// record; nil when the loop is alone (there is no other cluster).
-	placed func(cluster string, key compile.ObjectKey) bool
+	// record at a version of the object; nil when the loop is alone
+	// (there is no other cluster).
+	placed func(cluster string, key compile.ObjectKey, version int64) bool
 	// kept are the records kept here because the cluster they moved to
 	// does not hold them yet.
 	kept []compile.ObjectKey
@@ -126,15 +148,20 @@ func (t *clusterTarget) Record(k compile.ObjectKey) *pb.Record {
 }
 
 // Status is the compiled status of an object of the cluster. An object of
-// another cluster has none here, so that its record goes, except while it
-// moves: its record here stays until the cluster it moved to holds it, so
-// that Pomerium never goes without it.
+// another cluster has none here, so that its record goes, except a route
+// that moves: its record here stays until the cluster it moved to holds
+// it, so that Pomerium never goes without it. (A policy or key pair that
+// no longer belongs here was another cluster's all along, or moved with
+// no route of this cluster left using it: it goes at once.)
 func (t *clusterTarget) Status(k compile.ObjectKey) (compile.Status, bool) {
 	if t.c.Belongs(k, t.cluster) {
 		return t.c.Status(k)
 	}
+	if k.Kind != store.KindRoute || t.placed == nil || t.c.Record(k) == nil {
+		return compile.Status{}, false
+	}
 	owner := t.c.Owner(k)
-	if t.placed == nil || t.c.Record(k) == nil || t.placed(owner, k) {
+	if version, _ := t.c.Version(k); t.placed(owner, k, version) {
 		return compile.Status{}, false
 	}
 	t.kept = append(t.kept, k)

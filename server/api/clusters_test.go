@@ -142,6 +142,12 @@ func TestClusterLifecycle(t *testing.T) {
 			wantCode(t, "no URL", err, connect.CodeInvalidArgument, "cluster.databroker_service_url: is required")
 			_, err = api.add(e.ctx, &pb.AddClusterRequest{Cluster: newCluster("EUROPE")})
 			wantCode(t, "a name taken", err, connect.CodeAlreadyExists, "cluster.name")
+			// Two clusters on one databroker would delete each other's
+			// records.
+			same := newCluster("twin")
+			same.DatabrokerServiceUrl = "HTTPS://Databroker.EU.example.com:5443/"
+			_, err = api.add(e.ctx, &pb.AddClusterRequest{Cluster: same})
+			wantCode(t, "a databroker taken", err, connect.CodeAlreadyExists, "cluster.databroker_service_url")
 			_, err = api.add(e.ctx, &pb.AddClusterRequest{Cluster: newCluster("nested"), ParentNamespaceId: cl.Id})
 			wantCode(t, "a cluster in a cluster", err, connect.CodeInvalidArgument, "parent_namespace_id")
 			_, err = api.update(e.ctx, &pb.UpdateClusterRequest{Cluster: &pb.Cluster{Id: store.DefaultClusterID, Name: "x"}})
@@ -386,6 +392,27 @@ func TestMoveBetweenClusters(t *testing.T) {
 	if got, err := store.Get[*store.Route](e.ctx, e.store, r.ID); err != nil || got.NamespaceID != ids[1] {
 		t.Errorf("the route after the admin's move: %v, %v", got, err)
 	}
+
+	// A policy a route of its cluster uses cannot go to another cluster:
+	// the route would keep a record naming a policy its databroker lost.
+	p := e.policy(ids[1], "used", false)
+	e.route(ids[1], "user", "https://user.example.com", p.ID)
+	policies := e.policyAPI("grpc", e.adminToken())
+	got, err := policies.get(e.ctx, &pb.GetPolicyRequest{Id: p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := got.Policy
+	moved.NamespaceId = ids[0]
+	_, err = policies.set(e.ctx, &pb.SetPolicyRequest{Policy: moved})
+	wantCode(t, "a used policy to another cluster", err, connect.CodeFailedPrecondition, "out of that cluster's reach")
+	// Nor can a namespace holding it.
+	inner := e.namespace(ids[1], "inner")
+	q := e.policy(inner.ID, "inner policy", false)
+	e.route(ids[1], "outside", "https://outside.example.com", q.ID)
+	nsAPI := e.namespaceAPI("grpc", e.adminToken())
+	_, err = nsAPI.set(e.ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{Id: inner.ID, ParentId: ids[0], Name: "inner"}})
+	wantCode(t, "a namespace whose policy a route outside uses, to another cluster", err, connect.CodeFailedPrecondition, "outside the namespace uses its policy")
 }
 
 // accountIn creates a service account with role in each namespace and

@@ -61,6 +61,15 @@ func (sc scope) in(c *manage.Caller) (string, error) {
 	return cmp.Or(sc.namespace, cluster), nil
 }
 
+// inHeaderCluster refuses an object (its namespace, named by field) of
+// another cluster than the one the Cluster-Id header names.
+func (s *configService) inHeaderCluster(ctx context.Context, c *manage.Caller, h http.Header, field, namespace string) error {
+	if err := c.InCluster(clusterHeader, h.Get(clusterHeader), field, namespace); err != nil {
+		return s.fail(ctx, err, at{})
+	}
+	return nil
+}
+
 // deleted runs a delete of the use cases for the caller of the call: one
 // of an object that is not there (or that the caller may not see)
 // succeeds, as Pomerium answers.
@@ -195,7 +204,11 @@ func (s *configService) CreateRoute(ctx context.Context, req *connect.Request[co
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.app.SetRoute(ctx, c, manage.RouteInput{Route: configRouteIn(req.Msg.GetRoute(), cmp.Or(ns, store.GlobalNamespaceID)), Create: true})
+	route := configRouteIn(req.Msg.GetRoute(), cmp.Or(ns, store.GlobalNamespaceID))
+	if err := s.inHeaderCluster(ctx, c, req.Header(), "route.namespace_id", route.NamespaceID); err != nil {
+		return nil, err
+	}
+	r, err := s.app.SetRoute(ctx, c, manage.RouteInput{Route: route, Create: true})
 	if err != nil {
 		return nil, s.fail(ctx, err, configRouteFields)
 	}
@@ -232,10 +245,11 @@ func (s *configService) UpdateRoute(ctx context.Context, req *connect.Request[co
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.app.SetRoute(ctx, u.c, manage.RouteInput{
-		Route:           configRouteIn(u.in, cmp.Or(u.ns, u.old.NamespaceID)),
-		ExpectedVersion: new(u.old.Version),
-	})
+	route := configRouteIn(u.in, cmp.Or(u.ns, u.old.NamespaceID))
+	if err := s.inHeaderCluster(ctx, u.c, req.Header(), "route.namespace_id", route.NamespaceID); err != nil {
+		return nil, err
+	}
+	r, err := s.app.SetRoute(ctx, u.c, manage.RouteInput{Route: route, ExpectedVersion: new(u.old.Version)})
 	if err != nil {
 		return nil, s.fail(ctx, err, configRouteFields)
 	}
@@ -261,6 +275,9 @@ func (s *configService) CreatePolicy(ctx context.Context, req *connect.Request[c
 	p, err := configPolicyIn(req.Msg.GetPolicy(), cmp.Or(ns, store.GlobalNamespaceID))
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
+	}
+	if err := s.inHeaderCluster(ctx, c, req.Header(), "policy.namespace_id", p.NamespaceID); err != nil {
+		return nil, err
 	}
 	written, err := s.app.SetPolicy(ctx, c, manage.PolicyInput{Policy: p, Create: true, Reads: manage.PolicyReads{WithRoutes: true}})
 	if err != nil {
@@ -304,6 +321,9 @@ func (s *configService) UpdatePolicy(ctx context.Context, req *connect.Request[c
 	p, err := configPolicyIn(u.in, cmp.Or(u.ns, u.old.NamespaceID))
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
+	}
+	if err := s.inHeaderCluster(ctx, u.c, req.Header(), "policy.namespace_id", p.NamespaceID); err != nil {
+		return nil, err
 	}
 	written, err := s.app.SetPolicy(ctx, u.c, manage.PolicyInput{
 		Policy: p, ExpectedVersion: new(u.old.Version), Reads: manage.PolicyReads{WithRoutes: true},
@@ -351,6 +371,9 @@ func (s *configService) CreateKeyPair(ctx context.Context, req *connect.Request[
 		Certificate: in.GetCertificate(), PrivateKey: in.GetKey(),
 	}
 	create.Explicit = keyPairExplicit(in, create)
+	if err := s.inHeaderCluster(ctx, c, req.Header(), "key_pair.namespace_id", create.NamespaceID); err != nil {
+		return nil, err
+	}
 	kp, err := s.app.CreateKeyPair(ctx, c, create)
 	if err != nil {
 		return nil, s.fail(ctx, err, configKeyPairFields)
@@ -432,7 +455,11 @@ func (s *configService) CreateServiceAccount(ctx context.Context, req *connect.R
 	if err != nil {
 		return nil, err
 	}
-	sa, token, err := s.app.AddServiceAccount(ctx, c, configServiceAccountIn(in, cmp.Or(ns, store.GlobalNamespaceID)))
+	account := configServiceAccountIn(in, cmp.Or(ns, store.GlobalNamespaceID))
+	if err := s.inHeaderCluster(ctx, c, req.Header(), "service_account.namespace_id", account.NamespaceID); err != nil {
+		return nil, err
+	}
+	sa, token, err := s.app.AddServiceAccount(ctx, c, account)
 	if err != nil {
 		return nil, s.fail(ctx, err, configServiceAccountFields)
 	}

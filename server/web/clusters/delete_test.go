@@ -44,7 +44,7 @@ func TestDeleteConfirmsWhatItRemoves(t *testing.T) {
 	if got := strings.Join(strings.Fields(page.Find("#delete-contents").Text()), " "); !strings.Contains(got, "3 namespaces, 2 routes, 1 policy, 1 key pair, 1 service account") {
 		t.Errorf("the confirmation says %q", got)
 	}
-	if got := page.Find("#delete-databroker").Text(); !strings.Contains(got, "records will then be removed from that cluster's databroker") || !strings.Contains(got, f.url) {
+	if got := page.Find("#delete-databroker").Text(); !strings.Contains(got, "records will then be removed from that cluster's databroker") || !strings.Contains(got, f.urls[cl.ID]) {
 		t.Errorf("the confirmation does not say the databroker is cleared: %q", got)
 	}
 	if got := page.Find(`form[action="/clusters/`+cl.ID+`/delete"] input[name="expected_version"]`).AttrOr("value", ""); got != strconv.FormatInt(current.Version, 10) {

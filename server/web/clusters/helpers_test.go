@@ -32,7 +32,9 @@ type fixture struct {
 	// takes it, which no page may ever show.
 	url    string
 	secret []byte
-	b64    string
+	// urls are the databrokers of the clusters add made, by id.
+	urls map[string]string
+	b64  string
 	// secrets are every base64 secret the test sent, none of which any
 	// response may hold.
 	secrets []string
@@ -44,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	e := webtest.New(t, st, webtest.Options{Screens: []web.Screen{clusters.Register}, DefaultClusterURL: defaultURL})
 	u, secret := webtest.DatabrokerServer(t)
 	b64 := base64.StdEncoding.EncodeToString(secret)
-	return &fixture{t: t, e: e, st: st, url: u, secret: secret, b64: b64, secrets: []string{b64}}
+	return &fixture{t: t, e: e, st: st, url: u, secret: secret, urls: map[string]string{}, b64: b64, secrets: []string{b64}}
 }
 
 // otherSecret is a valid secret that the databroker does not take.
@@ -98,19 +100,23 @@ func (b browser) Follow(res *webtest.Response) *webtest.Response {
 	return b.check(b.Browser.Follow(res))
 }
 
-// add adds a cluster through the use cases, to set up a test.
+// add adds a cluster through the use cases, to set up a test: on an
+// embedded databroker of its own with the fixture's secret (no two clusters
+// may share one), whose URL urls keeps.
 func (f *fixture) add(name, parent string) *manage.Cluster {
 	f.t.Helper()
 	c, err := f.e.App.System(f.t.Context(), "test", store.OriginAPI)
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	u := webtest.DatabrokerServerWith(f.t, f.secret)
 	cl, err := f.e.App.AddCluster(f.t.Context(), c, manage.ClusterInput{ParentNamespaceID: parent, Cluster: &store.Cluster{
-		ObjectMeta: store.ObjectMeta{Name: name}, DatabrokerServiceURL: f.url, SharedSecret: f.secret,
+		ObjectMeta: store.ObjectMeta{Name: name}, DatabrokerServiceURL: u, SharedSecret: f.secret,
 	}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.urls[cl.ID] = u
 	return cl
 }
 

@@ -51,10 +51,10 @@ func TestListShowsEveryClusterWithItsHealth(t *testing.T) {
 		id, url, health string
 	}{
 		{global, defaultURL, "in sync"},
-		{synced.ID, f.url, "in sync"},
-		{failing.ID, f.url, "error put records: connection refused"},
-		{silent.ID, f.url, "no report yet"},
-		{gone.ID, f.url, "deleting"},
+		{synced.ID, f.urls[synced.ID], "in sync"},
+		{failing.ID, f.urls[failing.ID], "error put records: connection refused"},
+		{silent.ID, f.urls[silent.ID], "no report yet"},
+		{gone.ID, f.urls[gone.ID], "deleting"},
 	} {
 		row := page.Find(`tbody tr[data-id="` + c.id + `"]`)
 		if row.Length() != 1 {

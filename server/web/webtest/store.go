@@ -62,13 +62,19 @@ func DatabrokerServer(t testing.TB) (url string, secret []byte) {
 	t.Helper()
 	secret = make([]byte, 32)
 	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
+	return DatabrokerServerWith(t, secret), secret
+}
+
+// DatabrokerServerWith is DatabrokerServer with a given shared secret.
+func DatabrokerServerWith(t testing.TB, secret []byte) (url string) {
+	t.Helper()
 	b := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
 	addr, err := b.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Stop)
-	return "http://" + addr.String(), secret
+	return "http://" + addr.String()
 }
 
 // Probe reaches a cluster's databroker as the console's binary does before
