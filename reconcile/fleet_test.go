@@ -46,8 +46,11 @@ type fleetWorld struct {
 	// brokers by cluster name: where each cluster's records are read.
 	brokers map[string]*brokerAt
 	ids     map[string]string // cluster name -> id
-	// logs is everything the console logged.
+	// logs is everything the console logged, through log.
 	logs *lockedBuffer
+	log  logr.Logger
+	// fleetStop stops fleet, which releases its leases.
+	fleetStop func()
 }
 
 // brokerAt is one cluster's databroker.
@@ -113,9 +116,25 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 	}
 	w.ids["default"] = store.DefaultClusterID
 	w.refreshAdmin()
-	w.fleet = reconcile.NewFleet(reconcile.FleetOptions{
-		Store: st, Default: w.brokers["default"].client, Instance: "fleet-test",
-		Dial: func(c *store.Cluster) (*databroker.Client, error) { return reconcile.DialCluster(c, log) },
+	w.log = log
+	w.fleet, w.fleetStop = w.startFleet("fleet-test", func(string) bool { return true })
+	return w
+}
+
+// startFleet runs a fleet as one instance of the console, reaching only
+// the clusters reach names (the default cluster always): a cluster it may
+// not reach gets a client of a port nobody listens on.
+func (w *fleetWorld) startFleet(instance string, reach func(cluster string) bool) (*reconcile.Fleet, func()) {
+	w.t.Helper()
+	f := reconcile.NewFleet(reconcile.FleetOptions{
+		Store: w.store, Default: w.brokers["default"].client, Instance: instance,
+		Dial: func(c *store.Cluster) (*databroker.Client, error) {
+			if !reach(c.Name) {
+				c = store.Clone(c)
+				c.DatabrokerServiceURL = "http://127.0.0.1:1"
+			}
+			return reconcile.DialCluster(c, w.log)
+		},
 		Retired: func(ctx context.Context, id string) error {
 			c, err := w.app.System(ctx, "reconciler", store.OriginAPI)
 			if err != nil {
@@ -125,18 +144,20 @@ func newFleetWorld(t *testing.T) *fleetWorld {
 		},
 		ResyncInterval: time.Hour, LeaseTTL: 3 * time.Second, LeaseRetry: 50 * time.Millisecond,
 		RetryBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, Recheck: 100 * time.Millisecond,
-		Logger: log.WithName("reconcile"),
+		Logger: w.log.WithName(instance),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := w.fleet.Run(ctx); err != nil {
-			t.Errorf("fleet: %v", err)
+		if err := f.Run(ctx); err != nil {
+			w.t.Errorf("fleet %s: %v", instance, err)
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return w
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	w.t.Cleanup(stop)
+	return f, stop
 }
 
 func (w *fleetWorld) startEmbedded(secret, addr string) *brokerAt {
@@ -357,5 +378,33 @@ func TestFleet(t *testing.T) {
 		if !strings.Contains(snapshots.String(), `"has_shared_secret": true`) {
 			t.Errorf("the activity log does not say a secret is stored:\n%s", snapshots.String())
 		}
+	})
+}
+
+// Two instances of the console, each reaching a cluster the other cannot:
+// a route that moves from the cluster one writes to the cluster the other
+// writes leaves the old cluster once the new one's writer stored that it
+// holds it, which the first instance reads from the status.
+func TestFleetMoveAcrossInstances(t *testing.T) {
+	t.Parallel()
+	w := newFleetWorld(t)
+	// The world's own instance reaches every cluster; it must not write
+	// alpha or gamma here.
+	w.fleetStop()
+	w.startFleet("a", func(name string) bool { return name != "gamma" })
+	w.startFleet("b", func(name string) bool { return name != "alpha" })
+	r := w.route(w.ids["alpha"], "moving", "https://moving.example.com")
+	w.eventually("the route in alpha", func() (bool, string) {
+		got := w.holds("alpha", compile.RecordTypeRoute)
+		return slices.Contains(got, r.ID), fmt.Sprint(got)
+	})
+	moved := store.Clone(r.Route)
+	moved.NamespaceID = w.ids["gamma"]
+	if _, err := w.app.SetRoute(w.ctx, w.admin, manage.RouteInput{Route: moved}); err != nil {
+		t.Fatal(err)
+	}
+	w.eventually("the route in gamma and out of alpha", func() (bool, string) {
+		inGamma, inAlpha := w.holds("gamma", compile.RecordTypeRoute), w.holds("alpha", compile.RecordTypeRoute)
+		return slices.Contains(inGamma, r.ID) && !slices.Contains(inAlpha, r.ID), fmt.Sprint(inGamma, inAlpha)
 	})
 }

@@ -266,6 +266,13 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 				everything = false
 				l.live.idle(fmt.Sprintf("in sync with store version %d", l.health.SyncedVersion))
 				l.live.markReady()
+				if l.deferred.any() {
+					// Routes wait here for the cluster they moved to. Its
+					// loop here wakes this one when it writes; when another
+					// instance writes that cluster only the status it
+					// stores tells, so look again after a while.
+					retry = time.After(l.opts.RetryBackoff)
+				}
 			case ctx.Err() != nil:
 				return ctx.Err()
 			default:
