@@ -22,9 +22,6 @@ type Cluster struct {
 	// Default marks the default cluster, which the configuration names:
 	// it is not stored and cannot be changed or deleted here.
 	Default bool
-	// Namespace is the cluster's namespace (the Global namespace for the
-	// default cluster).
-	Namespace *store.Namespace
 	// Health is what its reconciler last reported; nil before it did.
 	Health *store.Health
 }
@@ -86,14 +83,21 @@ func (c *Caller) InCluster(clusterField, clusterID, field, namespaceID string) e
 	if clusterID == "" || namespaceID == "" {
 		return nil
 	}
+	_, err := c.ClusterWith(clusterField, clusterID, field, namespaceID)
+	return err
+}
+
+// ClusterWith checks the id of a cluster as ClusterID does, and that the
+// namespace named by field, if any, belongs to it; it returns the cluster.
+func (c *Caller) ClusterWith(clusterField, clusterID, field, namespaceID string) (string, error) {
 	cluster, err := c.ClusterID(clusterField, clusterID)
-	if err != nil {
-		return err
+	if err != nil || namespaceID == "" {
+		return cluster, err
 	}
 	if got := c.Cluster(namespaceID); got != cluster && c.Sees(namespaceID) {
-		return invalid(field, "namespace %s belongs to cluster %s, not to cluster %s", namespaceID, got, cluster)
+		return "", invalid(field, "namespace %s belongs to cluster %s, not to cluster %s", namespaceID, got, cluster)
 	}
-	return nil
+	return cluster, nil
 }
 
 // databrokerFree refuses a cluster whose databroker another cluster (the
@@ -540,12 +544,8 @@ func (a *App) defaultCluster(health map[string]*store.Health) *Cluster {
 func (a *App) clusterView(ctx context.Context, cl *store.Cluster, health map[string]*store.Health) (*Cluster, error) {
 	out := &Cluster{Cluster: store.Clone(cl)}
 	out.SharedSecret = nil
-	ns, err := store.Get[*store.Namespace](ctx, a.store, cl.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("read the namespace of cluster %s: %w", cl.ID, err)
-	}
-	out.Namespace = ns
 	if health == nil {
+		var err error
 		if health, err = a.healthByCluster(ctx); err != nil {
 			return nil, err
 		}

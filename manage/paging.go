@@ -142,15 +142,15 @@ func (c *Caller) inCluster(q ListQuery, sq store.ListQuery) (ListQuery, store.Li
 	if q.Cluster == "" {
 		return q, sq, nil
 	}
-	cluster, err := c.ClusterID("cluster_id", q.Cluster)
+	// The namespace listed (none when listing everywhere) must be the
+	// cluster's; the caller may view it, which the list checked.
+	cluster, err := c.ClusterWith("cluster_id", q.Cluster, "namespace", sq.NamespaceID)
 	if err != nil {
 		return q, sq, err
 	}
 	switch {
 	case !q.Everywhere:
-		if got := c.Cluster(sq.NamespaceID); got != cluster {
-			return q, sq, invalid("namespace", "namespace %s belongs to cluster %s, not to cluster %s", sq.NamespaceID, got, cluster)
-		}
+		// The namespace decides.
 	case cluster != store.DefaultClusterID:
 		sq.NamespaceID, sq.Recursive = cluster, true
 	case c.snap.HasClusters():

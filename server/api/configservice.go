@@ -51,11 +51,8 @@ func (sc scope) in(c *manage.Caller) (string, error) {
 	if sc.cluster == "" {
 		return sc.namespace, nil
 	}
-	cluster, err := c.ClusterID(clusterHeader, sc.cluster)
+	cluster, err := c.ClusterWith(clusterHeader, sc.cluster, namespaceHeader, sc.namespace)
 	if err != nil {
-		return "", err
-	}
-	if err := c.InCluster(clusterHeader, cluster, namespaceHeader, sc.namespace); err != nil {
 		return "", err
 	}
 	return cmp.Or(sc.namespace, cluster), nil

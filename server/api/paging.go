@@ -43,10 +43,7 @@ func (s *Server) inCluster(ctx context.Context, id, nsField, namespace string) e
 	if err != nil {
 		return err
 	}
-	if err := c.InCluster("cluster_id", id, nsField, namespace); err != nil {
-		return s.fail(ctx, err, at{})
-	}
-	if _, err := c.ClusterID("cluster_id", id); err != nil {
+	if _, err := c.ClusterWith("cluster_id", id, nsField, namespace); err != nil {
 		return s.fail(ctx, err, at{})
 	}
 	return nil
