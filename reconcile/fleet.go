@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -147,18 +148,8 @@ func (f *Fleet) States() []ClusterState {
 		out = append(out, state(id, m.name, m.loop, m.retiring))
 	}
 	f.mu.Unlock()
-	slices.SortFunc(out, func(a, b ClusterState) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b ClusterState) int { return strings.Compare(a.Name, b.Name) })
 	return append([]ClusterState{state(store.DefaultClusterID, store.DefaultClusterName, f.def, false)}, out...)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Run runs the default cluster's loop and one loop per cluster of the
@@ -228,6 +219,10 @@ func (f *Fleet) sync(ctx context.Context) error {
 			f.mu.Lock()
 			m.name, m.retiring, m.version = c.Name, c.Retiring, c.Version
 			f.mu.Unlock()
+			if c.Retiring {
+				// Its loop may have emptied its databroker already.
+				f.drain(ctx, c, m)
+			}
 			continue
 		}
 		if m != nil {
@@ -402,9 +397,15 @@ func (f *Fleet) placed(by *Loop) {
 	f.mu.Unlock()
 }
 
-// passed is called by a loop after a successful pass.
+// passed is called by a loop after a successful pass: a retiring cluster's
+// loop may have emptied its databroker, which the fleet looks at.
 func (f *Fleet) passed(l *Loop) {
-	if l != f.def {
-		signal(f.check)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.members {
+		if m.loop == l && m.retiring {
+			signal(f.check)
+			return
+		}
 	}
 }
