@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -383,7 +382,7 @@ func TestMoveBetweenClusters(t *testing.T) {
 		role store.Role
 		want connect.Code
 	}{{store.RoleManager, connect.CodePermissionDenied}, {store.RoleAdmin, 0}} {
-		tok := e.accountIn(c.role, ids...)
+		tok := e.accountIn(store.GlobalNamespaceID, c.role, ids...)
 		_, err := e.routeAPI("grpc", tok).move(e.ctx, &pb.MoveRoutesRequest{RouteIds: []string{r.ID}, NewNamespaceId: ids[1]})
 		if got := codeOf(err); got != c.want {
 			t.Errorf("%s of both clusters: MoveRoutes %v (%v), want %v", c.role, got, err, c.want)
@@ -413,26 +412,4 @@ func TestMoveBetweenClusters(t *testing.T) {
 	nsAPI := e.namespaceAPI("grpc", e.adminToken())
 	_, err = nsAPI.set(e.ctx, &pb.SetNamespaceRequest{Namespace: &pb.Namespace{Id: inner.ID, ParentId: ids[0], Name: "inner"}})
 	wantCode(t, "a namespace whose policy a route outside uses, to another cluster", err, connect.CodeFailedPrecondition, "outside the namespace uses its policy")
-}
-
-// accountIn creates a service account with role in each namespace and
-// returns a token for it.
-func (e *env) accountIn(role store.Role, namespaces ...string) string {
-	e.t.Helper()
-	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
-	sa, err := store.Put(e.ctx, e.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "sa-" + uuid.NewString()}}, 0)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, ns := range namespaces {
-		if _, err := store.Put(e.ctx, e.store, actor, &store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: ns},
-			SubjectType: store.SubjectUser, SubjectID: sa.ID, Role: role}, 0); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	tok, err := e.auth.IssueServiceAccountToken(e.ctx, sa)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return tok
 }

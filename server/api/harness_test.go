@@ -114,13 +114,23 @@ func connectOpts(token string) []connect.ClientOption {
 // granting it role in namespaceID (no grant for an empty role).
 func (e *env) account(role store.Role, namespaceID string) string {
 	e.t.Helper()
+	if role == "" {
+		return e.accountIn(namespaceID, role)
+	}
+	return e.accountIn(namespaceID, role, namespaceID)
+}
+
+// accountIn creates a service account in namespace home and returns a
+// token for it, after granting it role in each of namespaces.
+func (e *env) accountIn(home string, role store.Role, namespaces ...string) string {
+	e.t.Helper()
 	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
-	sa, err := store.Put(e.ctx, e.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: namespaceID, Name: "sa-" + uuid.NewString()}}, 0)
+	sa, err := store.Put(e.ctx, e.store, actor, &store.ServiceAccount{ObjectMeta: store.ObjectMeta{NamespaceID: home, Name: "sa-" + uuid.NewString()}}, 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if role != "" {
-		if _, err := store.Put(e.ctx, e.store, actor, &store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: namespaceID},
+	for _, ns := range namespaces {
+		if _, err := store.Put(e.ctx, e.store, actor, &store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: ns},
 			SubjectType: store.SubjectUser, SubjectID: sa.ID, Role: role}, 0); err != nil {
 			e.t.Fatal(err)
 		}
