@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -12,7 +14,7 @@ import (
 
 // seeded are the objects the screens show.
 type seeded struct {
-	namespace, policy, route, keyPair, account string
+	namespace, policy, route, keyPair, account, cluster string
 	// activity is an entry of the activity log with a diff (an edit).
 	activity, activityBefore int64
 }
@@ -62,11 +64,23 @@ func (c *console) seed(t *testing.T) *seeded {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A cluster besides the default one, on an embedded databroker of its
+	// own, written as the use cases add one: its namespace, itself and its
+	// settings.
+	url, secret := webtest.DatabrokerServer(t)
+	clusterID := uuid.NewString()
+	if _, err := c.store.Apply(ctx, actor,
+		&store.PutOp{Object: &store.Namespace{ObjectMeta: store.ObjectMeta{ID: clusterID, NamespaceID: store.GlobalNamespaceID, Name: "eu-west"}, Cluster: true}, CreateOnly: true},
+		&store.PutOp{Object: &store.Cluster{ObjectMeta: store.ObjectMeta{ID: clusterID, Name: "eu-west"}, DatabrokerServiceURL: url, SharedSecret: secret}, CreateOnly: true},
+		&store.PutOp{Object: &store.Settings{ObjectMeta: store.ObjectMeta{ID: clusterID}, Spec: &configpb.Settings{}}, CreateOnly: true},
+	); err != nil {
+		t.Fatal(err)
+	}
 	page, err := c.store.Activity(ctx, store.ActivityQuery{EntityID: r.ID, Limit: 2})
 	if err != nil || len(page.Entries) != 2 {
 		t.Fatalf("activity of the route: %v, %v", page, err)
 	}
-	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID,
+	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID, cluster: clusterID,
 		activity: page.Entries[0].ID, activityBefore: page.Entries[1].ID}
 }
 
@@ -101,5 +115,9 @@ func (s *seeded) screens() []screen {
 		{"activity-compare", "/activity/compare?entity_type=route&entity_id=" + s.route + "&from=" + act(s.activityBefore) + "&to=" + act(s.activity)},
 		{"settings", "/settings"},
 		{"status", "/status"},
+		{"clusters", "/clusters"},
+		{"cluster-new", "/clusters/new"},
+		{"cluster", "/clusters/" + s.cluster},
+		{"cluster-delete", "/clusters/" + s.cluster + "/delete"},
 	}
 }
