@@ -37,7 +37,12 @@ type Options struct {
 	DefaultClusterURL string
 	// Probe reaches a cluster's databroker with its shared secret: what
 	// TestCluster asks. Nil: clusters cannot be tested.
-	Probe  func(ctx context.Context, c *store.Cluster) error
+	Probe func(ctx context.Context, c *store.Cluster) error
+	// Databrokers reach each cluster's databroker for its sessions, users
+	// and devices. Nil: those calls answer Unavailable.
+	Databrokers Databrokers
+	// Now is the clock; nil is time.Now.
+	Now    func() time.Time
 	Logger logr.Logger
 }
 
@@ -48,6 +53,7 @@ type App struct {
 	tokens     TokenIssuer
 	defaultURL string
 	probe      func(ctx context.Context, c *store.Cluster) error
+	brokers    Databrokers
 	log        logr.Logger
 	now        func() time.Time
 	// beforeWrite runs between the reads a use case decides on and its
@@ -57,7 +63,11 @@ type App struct {
 
 // New returns the use cases.
 func New(o Options) *App {
-	return &App{store: o.Store, tokens: o.Tokens, defaultURL: o.DefaultClusterURL, probe: o.Probe, log: o.Logger, now: time.Now}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &App{store: o.Store, tokens: o.Tokens, defaultURL: o.DefaultClusterURL, probe: o.Probe, brokers: o.Databrokers, log: o.Logger, now: now}
 }
 
 // apply writes ops in one transaction on behalf of c. A refusal of the store

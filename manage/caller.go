@@ -26,6 +26,9 @@ type Identity struct {
 	// AdminOf makes the caller admin of one namespace and everything below
 	// it (a recovery token); empty for none.
 	AdminOf string
+	// SessionID is the caller's Pomerium session, for a user who came
+	// through Pomerium; empty for tokens of the console.
+	SessionID string
 }
 
 // Caller is the caller of one request with its roles, read once when the

@@ -67,6 +67,23 @@ const (
 	// another: it takes this in the namespaces of both clusters, besides
 	// what the move takes anyway.
 	MoveBetweenClusters Action = "move-between-clusters"
+	// SeeSessions lists and reads the sessions, users and devices that
+	// Pomerium keeps in a cluster's databroker (in the cluster's namespace;
+	// the default cluster's is the Global namespace).
+	SeeSessions Action = "see-sessions"
+	// SignOut deletes sessions of a cluster's databroker: their holders
+	// must sign in again.
+	SignOut Action = "sign-out"
+	// Impersonate makes the caller's own Pomerium session act as another
+	// one (in the Global namespace: only Global admins).
+	Impersonate Action = "impersonate"
+	// ManageDevices approves and deletes the devices of a cluster, creates
+	// enrollments and edits its device types.
+	ManageDevices Action = "manage-devices"
+	// ManageDataSources adds, changes and deletes the external data sources
+	// that feed a cluster's databroker, and reads them (their headers may
+	// hold credentials).
+	ManageDataSources Action = "manage-data-sources"
 )
 
 // Needs is the role each action takes in its namespace.
@@ -88,6 +105,11 @@ var Needs = map[Action]store.Role{
 	LookUpUsers:         store.RoleAdmin,
 	ManageClusters:      store.RoleAdmin,
 	MoveBetweenClusters: store.RoleAdmin,
+	SeeSessions:         store.RoleAdmin,
+	SignOut:             store.RoleAdmin,
+	Impersonate:         store.RoleAdmin,
+	ManageDevices:       store.RoleAdmin,
+	ManageDataSources:   store.RoleAdmin,
 }
 
 // needs is the role an action takes; an action missing from the table

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -106,6 +107,25 @@ func (f *Fleet) newLoop(client *databroker.Client, cluster, name, label string) 
 
 // Default returns the default cluster's loop.
 func (f *Fleet) Default() *Loop { return f.def }
+
+// Databroker returns a client of a cluster's databroker: the default
+// cluster's, or the one the fleet dialled for an added cluster. Every
+// instance dials every cluster, whether or not it holds the cluster's lease.
+func (f *Fleet) Databroker(id string) (databrokerpb.DataBrokerServiceClient, error) {
+	if id == store.DefaultClusterID {
+		return f.opts.Default.RPC(), nil
+	}
+	f.mu.Lock()
+	m, ok := f.members[id]
+	f.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("this instance is not connected to cluster %s (see the cluster's health)", id)
+	case m.retiring:
+		return nil, fmt.Errorf("cluster %s is being deleted", m.name)
+	}
+	return m.client.RPC(), nil
+}
 
 // Liveness reports on the default cluster's loop: the one every console
 // has, whatever clusters were added.

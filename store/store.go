@@ -79,6 +79,24 @@ type History interface {
 	// ActivityEntry returns one entry and the ids of the entries before and
 	// after it for the same entity (0 when there is none).
 	ActivityEntry(ctx context.Context, id int64) (entry *ActivityEntry, previous, next int64, err error)
+	// Note records in the activity log, on behalf of actor, an action on
+	// something the store does not hold: a session signed out or a device
+	// approved in a cluster's databroker. It changes no object and no
+	// version.
+	Note(ctx context.Context, actor Actor, n Note) error
+}
+
+// Note is an entry of the activity log about an entity of a databroker.
+type Note struct {
+	Action     Action
+	EntityType Kind
+	EntityID   string
+	EntityName string
+	// NamespaceID is the namespace of the cluster whose databroker holds
+	// the entity: who may read that namespace's log sees the entry.
+	NamespaceID string
+	// Snapshot describes the entity as indented JSON, or is empty.
+	Snapshot string
 }
 
 // Notifier wakes readers when desired state changes.
@@ -256,7 +274,16 @@ type Action string
 const (
 	ActionSet    Action = "set"
 	ActionDelete Action = "delete"
+	// ActionSignOut deletes the sessions of a databroker.
+	ActionSignOut Action = "sign_out"
+	// ActionImpersonate makes a session act as another one, or stops it.
+	ActionImpersonate Action = "impersonate"
+	// ActionApprove approves a device.
+	ActionApprove Action = "approve"
 )
+
+// Actions lists every action of the activity log.
+var Actions = []Action{ActionSet, ActionDelete, ActionSignOut, ActionImpersonate, ActionApprove}
 
 // ActivityEntry records one change of one object.
 type ActivityEntry struct {

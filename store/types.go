@@ -46,6 +46,19 @@ var Kinds = []Kind{
 	KindServiceAccount, KindNamespacePermission,
 }
 
+// The entity types of the activity log that are not desired state: what
+// Pomerium keeps in a cluster's databroker and the console changes there
+// as Pomerium itself would (see Note).
+const (
+	EntitySession    Kind = "session"
+	EntityDevice     Kind = "device"
+	EntityDeviceType Kind = "device_type"
+)
+
+// EntityTypes lists every entity type of the activity log: the kinds, then
+// the entities of the databroker.
+var EntityTypes = append(slices.Clone(Kinds), EntitySession, EntityDevice, EntityDeviceType)
+
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
 	for _, known := range Kinds {

@@ -29,7 +29,7 @@ import (
 // serveSurfaces serves the pomerium.dashboard API over TLS on grpc_addr and
 // the web console on bind_addr until ctx ends. Both identify callers with
 // one authenticator and change state through the same services.
-func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, brokerURL string, up *listeners, log logr.Logger) error {
+func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, brokerURL string, brokers manage.Databrokers, up *listeners, log logr.Logger) error {
 	roots, err := cfg.RootCAs()
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	app := manage.New(manage.Options{Store: st, Tokens: authn, DefaultClusterURL: brokerURL,
 		Probe: func(ctx context.Context, c *store.Cluster) error {
 			return reconcile.ProbeCluster(ctx, c, log.WithName("databroker-client").WithValues("cluster", c.Name))
-		}, Logger: log.WithName("manage")})
+		}, Databrokers: brokers, Logger: log.WithName("manage")})
 	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version})
 	console, err := web.New(ctx, web.Options{
 		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),

@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 	// Ready (/readyz) once the API and the web console listen, not before:
 	// a load balancer must not send callers to a port that refuses them.
 	up := &listeners{want: 2}
-	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, brokerURL, up, log) })
+	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, brokerURL, fleet, up, log) })
 	if kubeCfg != nil {
 		g.Go(func() error {
 			return runControllers(ctx, kubeCfg, leaderElectionNamespace(kube.leaseNamespace), st, log.WithName("controllers"))

@@ -141,7 +141,7 @@ func TestActivityLog(t *testing.T) {
 			wantCode(t, "get a missing entry", err, connect.CodeNotFound, "")
 
 			types, err := api.types(e.ctx, &pb.ListEntityTypesRequest{})
-			if err != nil || len(types.EntityTypes) != len(store.Kinds) || types.EntityTypes[0] != string(store.Kinds[0]) {
+			if err != nil || len(types.EntityTypes) != len(store.EntityTypes) || types.EntityTypes[0] != string(store.Kinds[0]) {
 				t.Fatalf("entity types: %v, %v", types, err)
 			}
 		})

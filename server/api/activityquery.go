@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ var activityFilters = map[string]activityFilter{
 	"activity_type": func(q *store.ActivityQuery, field, v string) error {
 		a, ok := activityTypes[strings.ToUpper(v)]
 		if !ok {
-			return invalid(field, "%q is not one of SET, DELETE", v)
+			return invalid(field, "%q is not one of SET, DELETE, SIGN_OUT, IMPERSONATE, APPROVE", v)
 		}
 		return assign(&q.Action, a, field)
 	},
@@ -27,7 +28,7 @@ var activityFilters = map[string]activityFilter{
 	// service_account:<id> and the like, as user_id shows it.
 	"user_id": func(q *store.ActivityQuery, field, v string) error { return assign(&q.Subject, v, field) },
 	"entity_type": func(q *store.ActivityQuery, field, v string) error {
-		if !store.Kind(v).Valid() {
+		if !slices.Contains(store.EntityTypes, store.Kind(v)) {
 			return invalid(field, "%q is not one of %s", v, strings.Join(entityTypes(), ", "))
 		}
 		return assign(&q.EntityType, store.Kind(v), field)
@@ -41,7 +42,10 @@ var activityFilters = map[string]activityFilter{
 }
 
 // activityTypes are the actions of the log as the API names them.
-var activityTypes = map[string]store.Action{"SET": store.ActionSet, "DELETE": store.ActionDelete}
+var activityTypes = map[string]store.Action{
+	"SET": store.ActionSet, "DELETE": store.ActionDelete, "SIGN_OUT": store.ActionSignOut,
+	"IMPERSONATE": store.ActionImpersonate, "APPROVE": store.ActionApprove,
+}
 
 // assign sets a filter, refusing a second value that contradicts the first.
 func assign[T comparable](dst *T, v T, field string) error {
@@ -176,8 +180,8 @@ func stringFilter(q *store.ActivityQuery, f *pb.ListActivityLogEntriesRequest_St
 
 // entityTypes are the kinds of object the log records.
 func entityTypes() []string {
-	out := make([]string, len(store.Kinds))
-	for i, k := range store.Kinds {
+	out := make([]string, len(store.EntityTypes))
+	for i, k := range store.EntityTypes {
 		out[i] = string(k)
 	}
 	return out

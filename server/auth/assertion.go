@@ -21,6 +21,9 @@ type assertionClaims struct {
 	// Groups holds group names or ids, as Pomerium has them from the
 	// identity provider.
 	Groups []string `json:"groups"`
+	// SessionID is the id of the caller's Pomerium session (its record in
+	// the databroker).
+	SessionID string `json:"sid"`
 }
 
 func (*assertionClaims) credential() string { return assertionCredential }
@@ -53,7 +56,7 @@ func (a *Authenticator) assertion(ctx context.Context, raw string) (*Principal, 
 	}
 	p := &Principal{
 		Kind: KindUser, Subject: c.Subject, UserID: c.Subject, Email: c.Email, Name: c.Name,
-		Groups: c.Groups, ExpiresAt: expiry(c.ExpiresAt),
+		Groups: c.Groups, ExpiresAt: expiry(c.ExpiresAt), SessionID: c.SessionID,
 	}
 	if c.Email != "" {
 		p.Subject = c.Email

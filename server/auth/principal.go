@@ -47,6 +47,9 @@ type Principal struct {
 	Administrator bool
 	// ExpiresAt is when the credential stops being valid; zero if never.
 	ExpiresAt time.Time
+	// SessionID is the id of the Pomerium session a user came through
+	// (the sid of Pomerium's assertion); empty for every other credential.
+	SessionID string
 }
 
 type principalKey struct{}
@@ -83,6 +86,6 @@ func (names administrators) match(p *Principal) bool {
 func (p *Principal) Identity() manage.Identity {
 	return manage.Identity{
 		Subject: p.Subject, UserID: p.UserID, Email: p.Email, Name: p.Name, Groups: p.Groups,
-		Administrator: p.Administrator, AdminOf: p.RecoveryNamespaceID,
+		Administrator: p.Administrator, AdminOf: p.RecoveryNamespaceID, SessionID: p.SessionID,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
@@ -39,6 +40,28 @@ func (w *writer) logActivity(ctx context.Context, actor store.Actor, action stor
 		return fmt.Errorf("record activity of %s %s: %w", subject.Kind(), m.ID, err)
 	}
 	return nil
+}
+
+// Note records an action on an entity of a databroker in the activity log,
+// at the store's current version, which it does not advance.
+func (db *DB) Note(ctx context.Context, actor store.Actor, n store.Note) error {
+	if !actor.Origin.Valid() || actor.Origin == store.OriginSystem {
+		return store.Invalid("", "", "origin", "%q is not one of api, ui, kubernetes, import", actor.Origin)
+	}
+	if !slices.Contains(store.Actions, n.Action) || !slices.Contains(store.EntityTypes, n.EntityType) || n.EntityID == "" {
+		return fmt.Errorf("note %s of %s %q: not an action on an entity of the log", n.Action, n.EntityType, n.EntityID)
+	}
+	return db.inWriteTx(ctx, func(w *writer) error {
+		_, err := w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO activity
+			(version, at, subject, origin, action, entity_type, entity_id, entity_name, namespace_id, snapshot, diff, added, removed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', 0, 0)`),
+			w.version, micros(w.now), actor.Subject, string(actor.Origin), string(n.Action), string(n.EntityType), n.EntityID,
+			n.EntityName, n.NamespaceID, n.Snapshot)
+		if err != nil {
+			return fmt.Errorf("record activity of %s %s: %w", n.EntityType, n.EntityID, err)
+		}
+		return nil
+	})
 }
 
 func entityName(obj store.Object) string {
