@@ -21,7 +21,11 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/api"
@@ -56,6 +60,10 @@ type env struct {
 	conn  *grpc.ClientConn
 	http  *http.Client // HTTP/1.1 only, for the Connect/JSON client
 	roots *x509.CertPool
+	// broker is the default cluster's databroker: the embedded one, over
+	// a socket. brokers holds the databrokers of added clusters by id.
+	broker  *databroker.Client
+	brokers map[string]*databroker.Client
 }
 
 func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
@@ -75,7 +83,20 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(api.New(api.Options{App: manage.New(manage.Options{Store: st, Tokens: a, Logger: logFor(t)}), Auth: a, Logger: logFor(t), Version: testVersion}).Handler())
+	e := &env{t: t, ctx: ctx, store: st, auth: a, brokers: map[string]*databroker.Client{}}
+	e.broker = e.startDatabroker()
+	brokers := manage.DatabrokerFunc(func(id string) (databrokerpb.DataBrokerServiceClient, error) {
+		if id == store.DefaultClusterID {
+			return e.broker.RPC(), nil
+		}
+		b, ok := e.brokers[id]
+		if !ok {
+			return nil, errors.New("not connected")
+		}
+		return b.RPC(), nil
+	})
+	app := manage.New(manage.Options{Store: st, Tokens: a, Databrokers: brokers, Logger: logFor(t)})
+	ts := httptest.NewUnstartedServer(api.New(api.Options{App: app, Auth: a, Logger: logFor(t), Version: testVersion}).Handler())
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
@@ -87,7 +108,27 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	return &env{t: t, ctx: ctx, store: st, auth: a, url: ts.URL, conn: conn, http: h1, roots: roots}
+	e.url, e.conn, e.http, e.roots = ts.URL, conn, h1, roots
+	return e
+}
+
+// startDatabroker starts an embedded databroker on loopback for this test
+// and returns a client of it, as the console dials a cluster's.
+func (e *env) startDatabroker() *databroker.Client {
+	e.t.Helper()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	srv := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(srv.Stop)
+	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr.String(), SharedSecret: secret, Logger: logr.Discard()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // as returns a context whose gRPC calls carry token.
