@@ -2,12 +2,15 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -126,9 +129,84 @@ func (s *Server) Clear(context.Context, *emptypb.Empty) (*pb.ClearResponse, erro
 	return &pb.ClearResponse{OldServerVersion: old, NewServerVersion: s.serverVersion}, nil
 }
 
-// Patch is not offered: Pomerium merges by field mask after decoding the
-// data with its own type registry, which this server cannot reproduce
-// faithfully, and the console always writes whole records.
-func (s *Server) Patch(context.Context, *pb.PatchRequest) (*pb.PatchResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "patch is not supported by the embedded databroker: put whole records")
+// Patch overwrites the fields of stored records that the mask names with
+// the fields of the request's records, as Pomerium does: a field the mask
+// names but the request's record leaves unset is cleared, and a record
+// that is not stored is skipped. The data of both must be messages this
+// process knows (the console links Pomerium's session, user and device
+// messages); others are refused.
+func (s *Server) Patch(_ context.Context, req *pb.PatchRequest) (*pb.PatchResponse, error) {
+	paths := req.GetFieldMask().GetPaths()
+	if len(paths) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "patch needs a field mask")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	var patched []*pb.Record
+	for _, r := range req.GetRecords() {
+		c, ok := s.types[r.GetType()]
+		if !ok {
+			continue
+		}
+		old, ok := c.get(r.GetId())
+		if !ok {
+			continue
+		}
+		data, err := patchData(old.GetData(), r.GetData(), paths)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "patch %s %s: %v", r.GetType(), r.GetId(), err)
+		}
+		next := &pb.Record{Type: old.GetType(), Id: old.GetId(), Data: data}
+		s.putLocked(next, now)
+		patched = append(patched, next)
+	}
+	s.trimLocked(now)
+	s.broadcastLocked()
+	return &pb.PatchResponse{ServerVersion: s.serverVersion, Records: patched}, nil
+}
+
+// patchData copies the fields paths name from patch into a copy of stored.
+func patchData(stored, patch *anypb.Any, paths []string) (*anypb.Any, error) {
+	if stored.GetTypeUrl() != patch.GetTypeUrl() {
+		return nil, fmt.Errorf("data of type %s cannot patch data of type %s", patch.GetTypeUrl(), stored.GetTypeUrl())
+	}
+	dst, err := stored.UnmarshalNew()
+	if err != nil {
+		return nil, fmt.Errorf("decode the stored data: %w", err)
+	}
+	src, err := patch.UnmarshalNew()
+	if err != nil {
+		return nil, fmt.Errorf("decode the patch: %w", err)
+	}
+	for _, path := range paths {
+		if err := copyPath(src.ProtoReflect(), dst.ProtoReflect(), strings.Split(path, ".")); err != nil {
+			return nil, fmt.Errorf("field mask path %q: %w", path, err)
+		}
+	}
+	return anypb.New(dst)
+}
+
+// copyPath sets the field at path of dst to that of src, or clears it
+// where src does not set it.
+func copyPath(src, dst protoreflect.Message, path []string) error {
+	fd := dst.Descriptor().Fields().ByName(protoreflect.Name(path[0]))
+	if fd == nil {
+		return fmt.Errorf("%s has no field %s", dst.Descriptor().FullName(), path[0])
+	}
+	if len(path) > 1 {
+		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
+			return fmt.Errorf("%s is not a message field", path[0])
+		}
+		if !src.Has(fd) && !dst.Has(fd) {
+			return nil
+		}
+		return copyPath(src.Get(fd).Message(), dst.Mutable(fd).Message(), path[1:])
+	}
+	if src.Has(fd) {
+		dst.Set(fd, src.Get(fd))
+	} else {
+		dst.Clear(fd)
+	}
+	return nil
 }

@@ -9,9 +9,13 @@ import (
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/pomerium-console/pomerium-console/api/sessionpb"
 )
 
 const (
@@ -344,11 +348,68 @@ func TestPresetOptions(t *testing.T) {
 	wantCode(t, err, codes.NotFound)
 }
 
-func TestPatchIsUnimplemented(t *testing.T) {
+func TestPatch(t *testing.T) {
 	t.Parallel()
 	h := start(t)
-	_, err := h.client.Patch(h.ctx(t), &pb.PatchRequest{Records: []*pb.Record{record(typeRoute, "r1", "a")}})
-	wantCode(t, err, codes.Unimplemented)
+	const sessions = "type.googleapis.com/session.Session"
+	stored := &sessionpb.Session{Id: "s1", UserId: "u1", Audience: []string{"a"}, IdToken: &sessionpb.IDToken{Issuer: "idp", Subject: "u1"}}
+	data, err := anypb.New(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.client.Put(h.ctx(t), &pb.PutRequest{Records: []*pb.Record{{Type: sessions, Id: "s1", Data: data}}}); err != nil {
+		t.Fatal(err)
+	}
+	patch := func(s *sessionpb.Session, id string, paths ...string) *pb.PatchResponse {
+		t.Helper()
+		data, err := anypb.New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.client.Patch(h.ctx(t), &pb.PatchRequest{
+			Records: []*pb.Record{{Type: sessions, Id: id, Data: data}}, FieldMask: &fieldmaskpb.FieldMask{Paths: paths},
+		})
+		if err != nil {
+			t.Fatalf("patch %v: %v", paths, err)
+		}
+		return res
+	}
+	read := func() *sessionpb.Session {
+		t.Helper()
+		res, err := h.client.Get(h.ctx(t), &pb.GetRequest{Type: sessions, Id: "s1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got sessionpb.Session
+		if err := res.GetRecord().GetData().UnmarshalTo(&got); err != nil {
+			t.Fatal(err)
+		}
+		return &got
+	}
+	// Only the named fields change; the rest of the stored record stays.
+	res := patch(&sessionpb.Session{UserId: "ignored", ImpersonateSessionId: new("s2"), IdToken: &sessionpb.IDToken{Subject: "other"}},
+		"s1", "impersonate_session_id", "id_token.subject")
+	if len(res.GetRecords()) != 1 || res.GetRecords()[0].GetVersion() == 0 {
+		t.Fatalf("patch answered %v", res.GetRecords())
+	}
+	got := read()
+	want := &sessionpb.Session{Id: "s1", UserId: "u1", Audience: []string{"a"}, ImpersonateSessionId: new("s2"), IdToken: &sessionpb.IDToken{Issuer: "idp", Subject: "other"}}
+	if !proto.Equal(got, want) {
+		t.Fatalf("after patch: %v, want %v", got, want)
+	}
+	// A named field the patch leaves unset is cleared.
+	patch(&sessionpb.Session{}, "s1", "impersonate_session_id")
+	if got := read(); got.ImpersonateSessionId != nil || got.GetUserId() != "u1" {
+		t.Fatalf("after clearing: %v", got)
+	}
+	// A record that is not stored is skipped.
+	if res := patch(&sessionpb.Session{}, "missing", "user_id"); len(res.GetRecords()) != 0 {
+		t.Fatalf("patch of a missing record answered %v", res.GetRecords())
+	}
+	// A path that names no field is refused.
+	data, _ = anypb.New(&sessionpb.Session{})
+	_, err = h.client.Patch(h.ctx(t), &pb.PatchRequest{Records: []*pb.Record{{Type: sessions, Id: "s1", Data: data}}, FieldMask: &fieldmaskpb.FieldMask{Paths: []string{"nope"}}})
+	wantCode(t, err, codes.InvalidArgument)
 }
 
 func TestCheckpoint(t *testing.T) {
