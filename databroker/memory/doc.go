@@ -101,8 +101,9 @@
 //
 // # Differences from Pomerium
 //
-//   - Patch is Unimplemented: Pomerium merges by field mask after decoding
-//     with its own type registry, and the console writes whole records.
+//   - Patch decodes data with the messages this process links (the
+//     console's pomerium.config, session, user and device messages); a
+//     record of any other type is refused with InvalidArgument.
 //   - "$index" filters match nothing: Pomerium looks IPs and CIDRs up in an
 //     index of records that carry one, which no console record does.
 //   - A negative Query offset or limit is InvalidArgument (Pomerium panics).
