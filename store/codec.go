@@ -31,6 +31,17 @@ type clusterData struct {
 	Retiring                 bool    `json:"retiring,omitempty"`
 }
 
+type dataSourceData struct {
+	URL              string   `json:"url"`
+	RecordType       string   `json:"record_type"`
+	ForeignKey       string   `json:"foreign_key"`
+	HeaderNames      []string `json:"header_names,omitempty"`
+	AllowInsecureTLS bool     `json:"allow_insecure_tls,omitempty"`
+	ClientTLSKeyID   string   `json:"client_tls_key_id,omitempty"`
+	PollingMinDelay  string   `json:"polling_min_delay,omitempty"`
+	PollingMaxDelay  string   `json:"polling_max_delay,omitempty"`
+}
+
 type policyData struct {
 	Description string   `json:"description,omitempty"`
 	PPL         string   `json:"ppl"`
@@ -84,6 +95,9 @@ func EncodeData(obj Object) ([]byte, error) {
 	case *Cluster:
 		return json.Marshal(clusterData{o.DatabrokerServiceURL, o.InsecureSkipVerify, o.OverrideCertificateName,
 			string(o.CertificateAuthority), o.CertificateAuthorityFile, o.Retiring})
+	case *DataSource:
+		return json.Marshal(dataSourceData{o.URL, o.RecordType, o.ForeignKey, o.HeaderNames, o.AllowInsecureTLS,
+			o.ClientTLSKeyID, durationText(o.PollingMinDelay), durationText(o.PollingMaxDelay)})
 	}
 	return nil, fmt.Errorf("encode %s: unknown kind", obj.Kind())
 }
@@ -132,11 +146,37 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 		if d.CertificateAuthority != "" {
 			o.CertificateAuthority = []byte(d.CertificateAuthority)
 		}
+	case *DataSource:
+		var d dataSourceData
+		if err = json.Unmarshal(data, &d); err != nil {
+			break
+		}
+		o.URL, o.RecordType, o.ForeignKey, o.HeaderNames = d.URL, d.RecordType, d.ForeignKey, d.HeaderNames
+		o.AllowInsecureTLS, o.ClientTLSKeyID = d.AllowInsecureTLS, d.ClientTLSKeyID
+		if o.PollingMinDelay, err = parseDurationText(d.PollingMinDelay); err != nil {
+			break
+		}
+		o.PollingMaxDelay, err = parseDurationText(d.PollingMaxDelay)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", k, err)
 	}
 	return obj, nil
+}
+
+// durationText is a duration as the codec keeps it: "" for zero.
+func durationText(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+func parseDurationText(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // SearchText is what ListQuery.Query matches: the lower-cased name, for

@@ -18,6 +18,8 @@ func (s *State) Add(obj Object) {
 		}
 	case *Cluster:
 		s.Clusters = append(s.Clusters, o)
+	case *DataSource:
+		s.DataSources = append(s.DataSources, o)
 	case *KeyPair:
 		s.KeyPairs = append(s.KeyPairs, o)
 	case *ServiceAccount:
@@ -50,6 +52,9 @@ func (s *State) Objects() []Object {
 		out = append(out, o)
 	}
 	for _, o := range s.Routes {
+		out = append(out, o)
+	}
+	for _, o := range s.DataSources {
 		out = append(out, o)
 	}
 	for _, o := range s.ServiceAccounts {

@@ -75,6 +75,11 @@ type StatusSink interface {
 	SetStatus(ctx context.Context, statuses []ObjectStatus) error
 	// SetHealth records a reconciler's health.
 	SetHealth(ctx context.Context, h Health) error
+	// SetDataSourceStatus records what the fetcher of a data source
+	// found; RemoveDataSourceStatus forgets it once the records it wrote
+	// are gone.
+	SetDataSourceStatus(ctx context.Context, s DataSourceStatus) error
+	RemoveDataSourceStatus(ctx context.Context, id string) error
 }
 
 // StatusReader reads the reconciler's findings.
@@ -88,6 +93,8 @@ type StatusReader interface {
 	Status(ctx context.Context, k Kind, ids ...string) (map[string]ObjectStatus, error)
 	// Health returns every reconciler's health.
 	Health(ctx context.Context) ([]Health, error)
+	// DataSourceStatuses returns the status of every data source, by id.
+	DataSourceStatuses(ctx context.Context) (map[string]DataSourceStatus, error)
 }
 
 // ObjectKey names one object.

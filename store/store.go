@@ -122,7 +122,7 @@ type GetOption func(*GetOptions)
 // GetOptions are the options of Get.
 type GetOptions struct {
 	// Secrets asks for secrets in clear (a key pair's private key, a
-	// cluster's shared secret).
+	// cluster's shared secret, a data source's headers).
 	Secrets bool
 }
 
@@ -262,6 +262,7 @@ type State struct {
 	Settings        *Settings
 	ClusterSettings []*Settings
 	Clusters        []*Cluster
+	DataSources     []*DataSource
 	KeyPairs        []*KeyPair
 	ServiceAccounts []*ServiceAccount
 	Permissions     []*NamespacePermission

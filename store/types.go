@@ -37,13 +37,14 @@ const (
 	KindServiceAccount      Kind = "service_account"
 	KindNamespacePermission Kind = "namespace_permission"
 	KindCluster             Kind = "cluster"
+	KindDataSource          Kind = "data_source"
 )
 
 // Kinds lists every kind in the order a reader should apply them: containers
 // before contents, referenced objects before the objects referencing them.
 var Kinds = []Kind{
 	KindNamespace, KindCluster, KindSettings, KindKeyPair, KindPolicy, KindRoute,
-	KindServiceAccount, KindNamespacePermission,
+	KindDataSource, KindServiceAccount, KindNamespacePermission,
 }
 
 // The entity types of the activity log that are not desired state: what
@@ -297,6 +298,7 @@ func (*KeyPair) Kind() Kind             { return KindKeyPair }
 func (*ServiceAccount) Kind() Kind      { return KindServiceAccount }
 func (*NamespacePermission) Kind() Kind { return KindNamespacePermission }
 func (*Cluster) Kind() Kind             { return KindCluster }
+func (*DataSource) Kind() Kind          { return KindDataSource }
 
 func (n *Namespace) clone() Object {
 	c := *n
@@ -360,19 +362,6 @@ func (cl *Cluster) clone() Object {
 	return &c
 }
 
-// Sealed returns where an object keeps the secret the store seals at rest
-// and the flag saying one is stored: a key pair's private key, a cluster's
-// shared secret; nil for other kinds.
-func Sealed(obj Object) (secret *[]byte, has *bool) {
-	switch o := obj.(type) {
-	case *KeyPair:
-		return &o.PrivateKey, &o.HasPrivateKey
-	case *Cluster:
-		return &o.SharedSecret, &o.HasSharedSecret
-	}
-	return nil, nil
-}
-
 // NewObject returns an empty object of kind k, or nil for an unknown kind.
 func NewObject(k Kind) Object {
 	switch k {
@@ -392,6 +381,8 @@ func NewObject(k Kind) Object {
 		return &NamespacePermission{}
 	case KindCluster:
 		return &Cluster{}
+	case KindDataSource:
+		return &DataSource{}
 	}
 	return nil
 }

@@ -59,6 +59,8 @@ func Validate(obj Object, now time.Time, create bool) error {
 		return validateKeyPair(o)
 	case *Cluster:
 		return validateCluster(o, create)
+	case *DataSource:
+		return validateDataSource(o)
 	case *ServiceAccount:
 		return validateServiceAccount(o, now, create)
 	case *NamespacePermission:
@@ -332,23 +334,34 @@ func validateCluster(c *Cluster, create bool) error {
 // checkServiceURL checks a databroker URL: http or https, a host, nothing
 // else.
 func checkServiceURL(raw string) error {
-	if raw == "" {
-		return fmt.Errorf("is required")
-	}
-	u, err := url.Parse(raw)
+	u, err := parseHTTPURL(raw, "the shared secret authenticates the console")
 	switch {
 	case err != nil:
-		return fmt.Errorf("is not a URL: %v", err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q: the scheme must be http or https", raw)
-	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%q has no host", raw)
-	case u.User != nil:
-		return fmt.Errorf("%q must not carry credentials: the shared secret authenticates the console", raw)
+		return err
 	case u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
 		return fmt.Errorf("%q must be a scheme and host only", raw)
 	}
 	return nil
+}
+
+// parseHTTPURL parses a required absolute http or https URL with a host
+// and no credentials; instead says what authenticates the console there.
+func parseHTTPURL(raw, instead string) (*url.URL, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("is required")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("is not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q: the scheme must be http or https", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host", raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q must not carry credentials: %s", raw, instead)
+	}
+	return u, nil
 }
 
 // DefaultClusterName is the name of the default cluster, which no added
@@ -356,14 +369,19 @@ func checkServiceURL(raw string) error {
 const DefaultClusterName = "default"
 
 // UniqueKey is the value that must be unique among live objects of one kind
-// in one namespace: the name, for permissions the subject, and for service
-// accounts with a chosen user id that id.
+// in one namespace: the name, for permissions the subject, for data
+// sources the record type, and for service accounts with a chosen user id
+// that id.
 func UniqueKey(obj Object) string {
 	switch o := obj.(type) {
 	case *NamespacePermission:
 		return string(o.SubjectType) + ":" + o.SubjectID
 	case *Settings:
 		return "settings"
+	case *DataSource:
+		// One data source a record type in a cluster: the records of that
+		// type in its databroker are the source's.
+		return o.RecordType
 	case *Cluster:
 		// A retiring cluster gives its name up at once.
 		if o.Retiring {

@@ -62,6 +62,8 @@ func (w *writer) checkClusterRules(ctx context.Context, obj store.Object, prev s
 				return err
 			}
 		}
+	case *store.DataSource:
+		return w.checkDataSource(ctx, o)
 	case *store.Settings:
 		if m.ID == store.SettingsID {
 			return nil
@@ -73,6 +75,30 @@ func (w *writer) checkClusterRules(ctx context.Context, obj store.Object, prev s
 		if ns == nil || !ns.Cluster {
 			return store.Invalid(store.KindSettings, m.ID, "id", "settings other than the default cluster's (%s) bear the id of a cluster, and %s is none", store.SettingsID, m.ID)
 		}
+	}
+	return nil
+}
+
+// checkDataSource keeps a data source in a cluster's namespace (the
+// Global namespace for the default cluster's), with a key pair that exists.
+func (w *writer) checkDataSource(ctx context.Context, d *store.DataSource) error {
+	if d.NamespaceID != store.GlobalNamespaceID {
+		ns, err := w.namespace(ctx, d.NamespaceID)
+		if err != nil {
+			return err
+		}
+		if ns == nil || !ns.Cluster {
+			return store.Invalid(store.KindDataSource, d.ID, "namespace_id",
+				"namespace %s is not a cluster's: a data source lives in its cluster's namespace (the Global namespace for the default cluster)", d.NamespaceID)
+		}
+	}
+	if d.ClientTLSKeyID == "" {
+		return nil
+	}
+	if _, err := w.load(ctx, store.KindKeyPair, d.ClientTLSKeyID); errors.Is(err, store.ErrNotFound) {
+		return store.Invalid(store.KindDataSource, d.ID, "client_tls_key_id", "key pair %s does not exist", d.ClientTLSKeyID)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

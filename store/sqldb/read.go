@@ -261,6 +261,11 @@ func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, 
 				return err
 			}
 		}
+		for _, d := range st.DataSources {
+			if err := db.openSealed(ctx, tx, d); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -346,12 +351,13 @@ func (db *DB) ReferencingRouteNames(ctx context.Context, policyID string) (map[s
 
 // openSealed reads the sealed secret of obj into it, if it has one.
 func (db *DB) openSealed(ctx context.Context, q queryer, obj store.Object) error {
-	secret, has := store.Sealed(obj)
-	if secret == nil || !*has {
+	if !store.HasSecret(obj) {
 		return nil
 	}
 	m := obj.GetObjectMeta()
-	var err error
-	*secret, err = db.readSecret(ctx, q, obj.Kind(), m.ID)
-	return err
+	plain, err := db.readSecret(ctx, q, obj.Kind(), m.ID)
+	if err != nil {
+		return err
+	}
+	return store.SetSecret(obj, plain)
 }

@@ -50,9 +50,7 @@ func (r *row) object() (store.Object, error) {
 		return nil, fmt.Errorf("%s %s: %w", r.kind, r.meta.ID, err)
 	}
 	*obj.GetObjectMeta() = r.meta
-	if _, has := store.Sealed(obj); has != nil {
-		*has = r.hasSecret
-	}
+	store.HideSecret(obj, r.hasSecret)
 	return obj, nil
 }
 

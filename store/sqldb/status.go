@@ -159,3 +159,51 @@ func rollback(db *DB, tx *sql.Tx) {
 		db.log.Error(err, "roll back transaction")
 	}
 }
+
+// SetDataSourceStatus records what the fetcher of a data source found.
+func (db *DB) SetDataSourceStatus(ctx context.Context, s store.DataSourceStatus) error {
+	if !store.ValidID(s.ID) {
+		return store.Invalid(store.KindDataSource, s.ID, "id", "must be a UUID")
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode the status of data source %s: %w", s.ID, err)
+	}
+	_, err = db.write.ExecContext(ctx, db.d.q(`INSERT INTO data_source_status (id, status) VALUES ($1, $2)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status`), s.ID, data)
+	if err != nil {
+		return fmt.Errorf("write the status of data source %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// RemoveDataSourceStatus forgets the status of a data source whose records
+// are gone.
+func (db *DB) RemoveDataSourceStatus(ctx context.Context, id string) error {
+	if _, err := db.write.ExecContext(ctx, db.d.q("DELETE FROM data_source_status WHERE id = $1"), id); err != nil {
+		return fmt.Errorf("remove the status of data source %s: %w", id, err)
+	}
+	return nil
+}
+
+// DataSourceStatuses returns the status of every data source, by id.
+func (db *DB) DataSourceStatuses(ctx context.Context) (map[string]store.DataSourceStatus, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT status FROM data_source_status")
+	if err != nil {
+		return nil, fmt.Errorf("read the status of data sources: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]store.DataSourceStatus{}
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("read the status of data sources: %w", err)
+		}
+		var s store.DataSourceStatus
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, fmt.Errorf("decode the status of a data source: %w", err)
+		}
+		out[s.ID] = s
+	}
+	return out, rows.Err()
+}

@@ -88,14 +88,16 @@ func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (s
 	if err := guardOrigin(prev, actor); err != nil {
 		return nil, err
 	}
-	if secret, _ := store.Sealed(obj); secret != nil && len(*secret) == 0 && prev != nil {
+	if store.KeepsSecret(obj) && prev != nil {
 		// An update without a secret keeps the stored one, which must then
 		// still fit the rest (a key pair's key its new certificate).
 		key, err := w.db.readSecret(ctx, w.tx, k, m.ID)
 		if err != nil {
 			return nil, err
 		}
-		*secret = key
+		if err := store.SetSecret(obj, key); err != nil {
+			return nil, err
+		}
 	}
 	if err := store.Validate(obj, w.now, prev == nil); err != nil {
 		return nil, err
@@ -107,10 +109,11 @@ func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (s
 	if err != nil {
 		return nil, err
 	}
-	if secret, has := store.Sealed(written); secret != nil {
-		*has = len(*secret) > 0
-		*secret = nil
+	plain, _, err := store.SecretOf(written)
+	if err != nil {
+		return nil, err
 	}
+	store.HideSecret(written, len(plain) > 0)
 	return written, nil
 }
 
@@ -162,8 +165,12 @@ func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object,
 		return nil, err
 	}
 	var secret []byte
-	if plain, _ := store.Sealed(obj); plain != nil && len(*plain) > 0 {
-		secret = w.db.sealer.Seal(*plain, store.SecretAD(k, m.ID))
+	plain, _, err := store.SecretOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) > 0 {
+		secret = w.db.sealer.Seal(plain, store.SecretAD(k, m.ID))
 	}
 	_, err = w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO objects
 		(kind, id, namespace_id, name, unique_key, search, origin, origin_ref, version, created_at, modified_at, deleted, data, secret)
@@ -193,6 +200,9 @@ func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object,
 func uniqueError(obj store.Object) error {
 	m := obj.GetObjectMeta()
 	switch o := obj.(type) {
+	case *store.DataSource:
+		return store.AlreadyExists(obj.Kind(), m.ID, "record_type",
+			"another data source of this cluster writes records of type %q", o.RecordType)
 	case *store.NamespacePermission:
 		return store.AlreadyExists(obj.Kind(), m.ID, "subject_id",
 			"%s %q already has a permission in namespace %s", o.SubjectType, o.SubjectID, m.NamespaceID)
@@ -215,6 +225,10 @@ func (w *writer) writeRefs(ctx context.Context, obj store.Object) error {
 		policies, keyPairs = o.Spec.GetPolicyIds(), store.KeyPairRefs(o.Spec)
 	case *store.Settings:
 		keyPairs = store.KeyPairRefs(o.Spec)
+	case *store.DataSource:
+		if o.ClientTLSKeyID != "" {
+			keyPairs = []string{o.ClientTLSKeyID}
+		}
 	default:
 		return nil
 	}

@@ -40,6 +40,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Explicit", testExplicit},
 		{"KeyPairs", testKeyPairs},
 		{"Clusters", testClusters},
+		{"DataSources", testDataSources},
 		{"ServiceAccounts", testServiceAccounts},
 		{"Permissions", testPermissions},
 		{"Origins", testOrigins},

@@ -27,6 +27,7 @@ var entityTypes = []entityType{
 	{store.KindPolicy, "Policy"},
 	{store.KindNamespace, "Namespace"},
 	{store.KindCluster, "Cluster"},
+	{store.KindDataSource, "Data source"},
 	{store.KindKeyPair, "Key pair"},
 	{store.KindServiceAccount, "Service account"},
 	{store.KindNamespacePermission, "Permission"},
