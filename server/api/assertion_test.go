@@ -35,10 +35,15 @@ var pomeriumKey, pomeriumPublicKeyPEM = func() (*ecdsa.PrivateKey, []byte) {
 // assertion is the X-Pomerium-Jwt-Assertion Pomerium sends for a user.
 func assertion(t *testing.T, aud, sub, email string, groups ...string) string {
 	t.Helper()
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-		"aud": aud, "sub": sub, "email": email, "groups": groups,
-		"iat": time.Now().Unix(), "exp": time.Now().Add(5 * time.Minute).Unix(),
-	}).SignedString(pomeriumKey)
+	return signAssertion(t, jwt.MapClaims{"aud": aud, "sub": sub, "email": email, "groups": groups})
+}
+
+// signAssertion signs claims as Pomerium signs its assertion, valid for
+// five minutes from now.
+func signAssertion(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	claims["iat"], claims["exp"] = time.Now().Unix(), time.Now().Add(5*time.Minute).Unix()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(pomeriumKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,8 +63,9 @@ type env struct {
 	roots *x509.CertPool
 	// broker is the default cluster's databroker: the embedded one, over
 	// a socket. brokers holds the databrokers of added clusters by id.
-	broker  *databroker.Client
-	brokers map[string]*databroker.Client
+	broker    *databroker.Client
+	brokersMu sync.Mutex
+	brokers   map[string]*databroker.Client
 }
 
 func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
@@ -89,7 +91,9 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 		if id == store.DefaultClusterID {
 			return e.broker.RPC(), nil
 		}
+		e.brokersMu.Lock()
 		b, ok := e.brokers[id]
+		e.brokersMu.Unlock()
 		if !ok {
 			return nil, errors.New("not connected")
 		}
@@ -110,6 +114,16 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	e.url, e.conn, e.http, e.roots = ts.URL, conn, h1, roots
 	return e
+}
+
+// addDatabroker starts a databroker for the added cluster with id, which
+// the console then reaches.
+func (e *env) addDatabroker(id string) *databroker.Client {
+	b := e.startDatabroker()
+	e.brokersMu.Lock()
+	defer e.brokersMu.Unlock()
+	e.brokers[id] = b
+	return b
 }
 
 // startDatabroker starts an embedded databroker on loopback for this test

@@ -56,7 +56,6 @@ func (s *Server) authInterceptor() connect.UnaryInterceptorFunc {
 var notBuiltServices = []string{
 	dashboardpbconnect.ExternalDataSourceServiceName,
 	dashboardpbconnect.DeviceServiceName,
-	dashboardpbconnect.PomeriumSessionServiceName,
 }
 
 // notBuiltInterceptor answers every call of a service the console does not

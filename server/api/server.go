@@ -67,7 +67,7 @@ func (s *Server) Handler() http.Handler {
 			return dashboardpbconnect.NewDeviceServiceHandler(dashboardpbconnect.UnimplementedDeviceServiceHandler{}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewPomeriumSessionServiceHandler(dashboardpbconnect.UnimplementedPomeriumSessionServiceHandler{}, opts)
+			return dashboardpbconnect.NewPomeriumSessionServiceHandler(&sessions{s}, opts)
 		},
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewSettingsServiceHandler(&settings{s}, opts)
