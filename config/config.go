@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	LogLevel string
 	// LogFormat is one of auto, console and json.
 	LogFormat string
+	// DataSourcesAllowedNetworks are the networks, not public, that
+	// external data sources may fetch from all the same (see
+	// AllowedDataSourceNetworks).
+	DataSourcesAllowedNetworks []string
 
 	databaseURL   string
 	encryptionKey []byte
@@ -88,6 +93,20 @@ func (c Config) RootCAs() (*x509.CertPool, error) {
 	// Load has checked that tls_ca holds certificates.
 	pool.AppendCertsFromPEM(c.tlsCA)
 	return pool, nil
+}
+
+// AllowedDataSourceNetworks are external_data_sources_allowed_networks,
+// parsed: the networks that are not public (loopback, link-local, private
+// use) which external data sources may fetch from all the same.
+func (c Config) AllowedDataSourceNetworks() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(c.DataSourcesAllowedNetworks))
+	for _, s := range c.DataSourcesAllowedNetworks {
+		// Load has checked every item.
+		if p, err := parseNetwork(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TLSCert is the PEM of tls_cert, or nil when unset. Load has checked that

@@ -132,6 +132,7 @@ func TestLoad(t *testing.T) {
 			c.Audience = []string{"console.example.com", "console.internal"}
 			c.Administrators = []string{"admin@example.com", "ops"}
 			c.BindAddr, c.GRPCAddr, c.MetricsAddr = "127.0.0.1:8001", "[::1]:8002", ":9701"
+			c.DataSourcesAllowedNetworks = []string{"10.20.0.0/16", "127.0.0.1"}
 			c.LogLevel = "debug"
 		}},
 		{"env over file", input{
@@ -267,6 +268,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`grpc_addr (flag --grpc-addr): port "70000" is not a number from 0 to 65535`}},
 		{"metrics_addr port not a number", input{yaml: "metrics_addr: localhost:http"},
 			[]string{`metrics_addr ($DIR/config.yaml:1): port "http" is not a number`}},
+		{"external_data_sources_allowed_networks", input{env: map[string]string{"EXTERNAL_DATA_SOURCES_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}},
+			[]string{`external_data_sources_allowed_networks (env EXTERNAL_DATA_SOURCES_ALLOWED_NETWORKS): "intranet" is neither an IP network (CIDR, such as 10.0.0.0/8) nor an IP address`}},
 		{"log_level", input{yaml: "log_level: verbose"},
 			[]string{`log_level ($DIR/config.yaml:1): "verbose" is not one of debug, info, warn, error`}},
 		{"log_format", input{args: []string{"--log-format=text"}},

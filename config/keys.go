@@ -139,6 +139,12 @@ var keys = []key{
 		value: text(checkAddr(true), nil, func(c *Config) *string { return &c.MetricsAddr }),
 	},
 	{
+		name: "external_data_sources_allowed_networks",
+		help: "IP networks (CIDR, or single addresses; comma-separated in env and flags) that external data sources may fetch from although they are " +
+			"loopback, link-local (cloud metadata), private or otherwise not public, which they are refused by default",
+		value: checkedList(checkNetwork, func(c *Config) *[]string { return &c.DataSourcesAllowedNetworks }),
+	},
+	{
 		name:     "tls_ca",
 		help:     "PEM or base64 PEM of CA certificates trusted, besides the system roots, for an https:// databroker_service_url and signing_key_jwks_url",
 		withFile: true,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -61,13 +62,48 @@ func (b textBinding) show(c *Config) string {
 // list is a key holding a list of strings.
 func list(field func(*Config) *[]string) binding { return listBinding{field: field} }
 
-type listBinding struct{ field func(*Config) *[]string }
+// checkedList is a list whose every item check validates.
+func checkedList(check func(string) error, field func(*Config) *[]string) binding {
+	return listBinding{check: check, field: field}
+}
+
+type listBinding struct {
+	check func(string) error
+	field func(*Config) *[]string
+}
 
 func (listBinding) list() bool { return true }
 
 func (b listBinding) store(c *Config, v value) error {
+	if b.check != nil {
+		for _, item := range v.items {
+			if err := b.check(item); err != nil {
+				return err
+			}
+		}
+	}
 	*b.field(c) = slices.Clone(v.items)
 	return nil
+}
+
+// checkNetwork checks an IP network in CIDR notation, or an address (a
+// network of one).
+func checkNetwork(s string) error {
+	if _, err := parseNetwork(s); err != nil {
+		return fmt.Errorf("%q is neither an IP network (CIDR, such as 10.0.0.0/8) nor an IP address", s)
+	}
+	return nil
+}
+
+func parseNetwork(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 func (b listBinding) show(c *Config) string { return strings.Join(*b.field(c), ",") }

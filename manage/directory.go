@@ -7,6 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/pomerium-console/pomerium-console/api/userpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -21,7 +25,9 @@ type User struct {
 // it knows the users who signed in (with the groups Pomerium sent for them)
 // and the subjects of permissions. A user permission names a user id, an
 // email or the user of a service account; a group permission a group as Pomerium
-// sends it, by name or id, which is all the console knows of a group.
+// sends it, by name or id. To those, withCluster adds what a cluster's
+// databroker holds: Pomerium's user records and the directory records fed
+// to it (pomerium.io/DirectoryUser and DirectoryGroup).
 type directory struct {
 	// users are ordered by email, then id.
 	users []*User
@@ -29,6 +35,8 @@ type directory struct {
 	groups  []string
 	byID    map[string]*User
 	byEmail map[string]*User
+	// groupNames are the names of the groups a directory record names.
+	groupNames map[string]string
 }
 
 // usersPage is how many known users one read of the store returns.
@@ -37,7 +45,7 @@ const usersPage = 1000
 // directory reads the known users, the permissions and the service
 // accounts that permissions name.
 func (a *App) directory(ctx context.Context) (*directory, error) {
-	d := &directory{byID: map[string]*User{}, byEmail: map[string]*User{}}
+	d := &directory{byID: map[string]*User{}, byEmail: map[string]*User{}, groupNames: map[string]string{}}
 	groups := map[string]bool{}
 	for offset := 0; ; offset += usersPage {
 		page, total, err := a.store.Users(ctx, store.UserQuery{Offset: offset, Limit: usersPage})
@@ -73,12 +81,92 @@ func (a *App) directory(ctx context.Context) (*directory, error) {
 	for g := range groups {
 		d.groups = append(d.groups, g)
 	}
+	d.sort()
+	return d, nil
+}
+
+// sort orders the users and groups.
+func (d *directory) sort() {
 	slices.Sort(d.groups)
+	d.groups = slices.Compact(d.groups)
 	slices.SortFunc(d.users, func(x, y *User) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(x.Email), strings.ToLower(y.Email)), cmp.Compare(x.ID, y.ID))
 	})
-	return d, nil
 }
+
+// withCluster adds to d the users and groups of a cluster's databroker
+// whose records mention query (all of them for an empty query): user
+// records, and the directory's users and groups. A user the console knows
+// gains the name, email and groups the records hold. A databroker the
+// console cannot reach adds nothing: the console's own knowledge still
+// answers, and the failure is logged.
+func (a *App) withCluster(ctx context.Context, d *directory, clusterID, query string) {
+	if a.brokers == nil {
+		return
+	}
+	broker, err := a.brokers.Databroker(clusterID)
+	if err != nil {
+		a.log.V(1).Info("users of the cluster's databroker left out", "cluster", clusterID, "reason", err.Error())
+		return
+	}
+	merge := func(id, name, email string, groups []string) {
+		u := d.byID[id]
+		if u == nil {
+			u = &User{ID: id}
+			d.add(u)
+		}
+		u.Name = cmp.Or(u.Name, name)
+		if u.Email == "" && email != "" {
+			u.Email = email
+			d.byEmail[strings.ToLower(email)] = u
+		}
+		for _, g := range groups {
+			if !slices.Contains(u.Groups, g) {
+				u.Groups = append(u.Groups, g)
+			}
+			d.groups = append(d.groups, g)
+		}
+	}
+	scans := []struct {
+		recordType string
+		each       func(*databrokerpb.Record)
+	}{
+		{userType, func(r *databrokerpb.Record) {
+			var u userpb.User
+			if decode(r, &u) == nil {
+				merge(r.GetId(), u.GetName(), u.GetEmail(), nil)
+			}
+		}},
+		{directoryUserType, func(r *databrokerpb.Record) {
+			var s structpb.Struct
+			if decode(r, &s) == nil {
+				merge(r.GetId(), structString(&s, "display_name"), structString(&s, "email"), structStrings(&s, "group_ids"))
+			}
+		}},
+		{directoryGroupType, func(r *databrokerpb.Record) {
+			var s structpb.Struct
+			if decode(r, &s) == nil {
+				d.groups = append(d.groups, r.GetId())
+				d.groupNames[r.GetId()] = cmp.Or(structString(&s, "name"), r.GetId())
+			}
+		}},
+	}
+	for _, scan := range scans {
+		err := scanRecords(ctx, broker, scan.recordType, query, func(r *databrokerpb.Record) bool {
+			scan.each(r)
+			return true
+		})
+		if err != nil {
+			a.log.Error(err, "read the users of the cluster's databroker", "cluster", clusterID, "type", scan.recordType)
+			break
+		}
+	}
+	d.sort()
+}
+
+// groupName is the name of a group: a directory record's, else the group
+// as Pomerium sends it, which serves as both.
+func (d *directory) groupName(id string) string { return cmp.Or(d.groupNames[id], id) }
 
 // addStrangers adds the subjects of user permissions who never signed in:
 // the user of a service account by the account's name, an email as the
@@ -150,14 +238,19 @@ func (d *directory) matchUsers(query string) []*User {
 	return out
 }
 
-// matchGroups returns the groups whose name contains query, without regard
-// to case.
-func (d *directory) matchGroups(query string) []string {
+// Group is a group: its id and name are what Pomerium sends, unless a
+// directory record names it.
+type Group struct{ ID, Name string }
+
+// matchGroups returns the groups whose id or name contains query, without
+// regard to case.
+func (d *directory) matchGroups(query string) []Group {
 	q := strings.ToLower(query)
-	var out []string
+	var out []Group
 	for _, g := range d.groups {
-		if strings.Contains(strings.ToLower(g), q) {
-			out = append(out, g)
+		name := d.groupName(g)
+		if strings.Contains(strings.ToLower(g), q) || strings.Contains(strings.ToLower(name), q) {
+			out = append(out, Group{ID: g, Name: name})
 		}
 	}
 	return out

@@ -11,6 +11,9 @@ import (
 type UserInfo struct {
 	User
 	Roles map[string]store.Role
+	// Impersonating is set when this is the caller, whose Pomerium session
+	// acts as another session (see Impersonate).
+	Impersonating *Session
 }
 
 // UserHolder is a user permission with what the console knows of its
@@ -21,15 +24,25 @@ type UserHolder struct {
 }
 
 // UserInfo returns the caller's own info when userID is empty or the
-// caller's; another user's takes LookUpUsers, since it shows that user's
-// roles everywhere. The roles of another user come from permissions: the
-// configured administrators are known only when they call.
-func (a *App) UserInfo(ctx context.Context, c *Caller, userID string) (*UserInfo, error) {
+// caller's, with the session it impersonates in the cluster if any;
+// another user's takes LookUpUsers, since it shows that user's roles
+// everywhere. The roles of another user come from permissions: the
+// configured administrators are known only when they call. What the
+// cluster's databroker holds of the user is merged in.
+func (a *App) UserInfo(ctx context.Context, c *Caller, clusterID, userID string) (*UserInfo, error) {
+	cluster, err := c.ClusterID("cluster_id", clusterID)
+	if err != nil {
+		return nil, err
+	}
 	if userID == "" || userID == c.UserID {
 		self := &UserInfo{User: User{ID: c.UserID, Name: c.Name, Email: c.Email, Groups: c.Groups}, Roles: c.Roles()}
 		if self.ID == "" {
 			// A recovery token has no user: it is known by its subject.
 			self.ID = c.Subject
+		}
+		if self.Impersonating, err = a.Impersonating(ctx, c, cluster); err != nil {
+			// Who the caller is does not hang on a databroker.
+			a.log.Error(err, "read whether the caller impersonates", "cluster", cluster)
 		}
 		return self, nil
 	}
@@ -40,6 +53,7 @@ func (a *App) UserInfo(ctx context.Context, c *Caller, userID string) (*UserInfo
 	if err != nil {
 		return nil, err
 	}
+	a.withCluster(ctx, dir, cluster, userID)
 	u, err := dir.find(userID)
 	if err != nil {
 		return nil, err
@@ -48,11 +62,12 @@ func (a *App) UserInfo(ctx context.Context, c *Caller, userID string) (*UserInfo
 }
 
 // QueryUsers pages through the known users whose id, email or name
-// contains query, by email then id. Looking up users and groups takes a
-// role in some namespace: it is what choosing the subject of a permission
-// needs, not what every holder of a token may do.
-func (a *App) QueryUsers(ctx context.Context, c *Caller, query string, offset, limit int) (*Page[*User], error) {
-	dir, err := a.browse(ctx, c, offset, limit)
+// contains query, by email then id: the console's, and those of the
+// cluster's databroker. Looking up users and groups takes a role in some
+// namespace: it is what choosing the subject of a permission needs, not
+// what every holder of a token may do.
+func (a *App) QueryUsers(ctx context.Context, c *Caller, clusterID, query string, offset, limit int) (*Page[*User], error) {
+	dir, err := a.browse(ctx, c, clusterID, query, offset, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -60,31 +75,32 @@ func (a *App) QueryUsers(ctx context.Context, c *Caller, query string, offset, l
 	return &Page[*User]{Items: window(matched, offset, pageLimit(limit)), Total: len(matched)}, nil
 }
 
-// QueryGroups pages through the known groups whose name contains query,
-// in order of name.
-func (a *App) QueryGroups(ctx context.Context, c *Caller, query string, offset, limit int) (*Page[string], error) {
-	dir, err := a.browse(ctx, c, offset, limit)
+// QueryGroups pages through the known groups whose id or name contains
+// query, in order of id.
+func (a *App) QueryGroups(ctx context.Context, c *Caller, clusterID, query string, offset, limit int) (*Page[Group], error) {
+	dir, err := a.browse(ctx, c, clusterID, query, offset, limit)
 	if err != nil {
 		return nil, err
 	}
 	matched := dir.matchGroups(query)
-	return &Page[string]{Items: window(matched, offset, pageLimit(limit)), Total: len(matched)}, nil
+	return &Page[Group]{Items: window(matched, offset, pageLimit(limit)), Total: len(matched)}, nil
 }
 
-// GroupKnown refuses a group the console does not know: no user who
-// signed in is in it and no permission names it.
-func (a *App) GroupKnown(ctx context.Context, c *Caller, id string) error {
+// GroupInfo returns a known group, and refuses one the console does not
+// know: no user who signed in is in it, no permission names it, and the
+// cluster's databroker has no record of it.
+func (a *App) GroupInfo(ctx context.Context, c *Caller, clusterID, id string) (*Group, error) {
 	if id == "" {
-		return invalid("group_id", "is required")
+		return nil, invalid("group_id", "is required")
 	}
-	dir, err := a.browse(ctx, c, 0, 0)
+	dir, err := a.browse(ctx, c, clusterID, id, 0, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, found := slices.BinarySearch(dir.groups, id); !found {
-		return Refuse(CodeNotFound, "group_id", "group %q is not known to the console: no user who signed in is in it and no permission names it", id)
+		return nil, Refuse(CodeNotFound, "group_id", "group %q is not known to the console: no user who signed in is in it, no permission names it, and the cluster's databroker has no record of it", id)
 	}
-	return nil
+	return &Group{ID: id, Name: dir.groupName(id)}, nil
 }
 
 // KnownUser returns the user the console knows by id, or by email without
@@ -96,7 +112,7 @@ func (a *App) KnownUser(ctx context.Context, c *Caller, subject string) (*User, 
 	if subject == "" {
 		return nil, invalid("user_id", "is required")
 	}
-	dir, err := a.browse(ctx, c, 0, 0)
+	dir, err := a.browse(ctx, c, "", subject, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +137,25 @@ func (a *App) UserHolders(ctx context.Context, c *Caller, namespaceID string) ([
 	return out, nil
 }
 
-// browse reads the directory for a caller who holds a role somewhere.
-func (a *App) browse(ctx context.Context, c *Caller, offset, limit int) (*directory, error) {
+// browse reads the directory, with the users and groups of the cluster's
+// databroker that mention query, for a caller who holds a role somewhere.
+func (a *App) browse(ctx context.Context, c *Caller, clusterID, query string, offset, limit int) (*directory, error) {
 	if err := checkPage(offset, limit); err != nil {
 		return nil, err
 	}
 	if len(c.Roles()) == 0 {
 		return nil, Refuse(CodePermissionDenied, "", "%s has no role in any namespace; looking up users and groups takes one", c.Subject)
 	}
-	return a.directory(ctx)
+	cluster, err := c.ClusterID("cluster_id", clusterID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.withCluster(ctx, d, cluster, query)
+	return d, nil
 }
 
 // pageLimit is a page's limit, the largest page for 0.

@@ -10,36 +10,31 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// users implements UserService over what the console knows of users and
-// groups (manage's directory).
+// users implements UserService over what the console and the cluster's
+// databroker know of users and groups (manage's directory).
 type users struct{ *Server }
 
 func (s *users) GetUserInfo(ctx context.Context, req *connect.Request[pb.GetUserInfoRequest]) (*connect.Response[pb.GetUserInfoResponse], error) {
-	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	info, err := s.app.UserInfo(ctx, c, req.Msg.GetUserId())
+	info, err := s.app.UserInfo(ctx, c, req.Msg.GetClusterId(), req.Msg.GetUserId())
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
 	out := userOut(&info.User)
 	out.NamespaceRoles = roleNames(info.Roles)
+	out.IsImpersonated = info.Impersonating != nil
 	return connect.NewResponse(&pb.GetUserInfoResponse{UserInfo: out}), nil
 }
 
 func (s *users) QueryUsers(ctx context.Context, req *connect.Request[pb.QueryUsersRequest]) (*connect.Response[pb.QueryUsersResponse], error) {
-	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.app.QueryUsers(ctx, c, req.Msg.GetQuery(), int(req.Msg.GetOffset()), int(req.Msg.GetLimit()))
+	page, err := s.app.QueryUsers(ctx, c, req.Msg.GetClusterId(), req.Msg.GetQuery(), int(req.Msg.GetOffset()), int(req.Msg.GetLimit()))
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
@@ -51,47 +46,39 @@ func (s *users) QueryUsers(ctx context.Context, req *connect.Request[pb.QueryUse
 }
 
 func (s *users) QueryGroups(ctx context.Context, req *connect.Request[pb.QueryGroupsRequest]) (*connect.Response[pb.QueryGroupsResponse], error) {
-	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.app.QueryGroups(ctx, c, req.Msg.GetQuery(), int(req.Msg.GetOffset()), int(req.Msg.GetLimit()))
+	page, err := s.app.QueryGroups(ctx, c, req.Msg.GetClusterId(), req.Msg.GetQuery(), int(req.Msg.GetOffset()), int(req.Msg.GetLimit()))
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
 	out := &pb.QueryGroupsResponse{TotalCount: int64(page.Total)}
 	for _, g := range page.Items {
-		out.Groups = append(out.Groups, groupInfo(g))
+		out.Groups = append(out.Groups, &pb.GroupInfo{Id: g.ID, Name: g.Name})
 	}
 	return connect.NewResponse(out), nil
 }
 
 // GetGroupInfo returns what the console knows of a group: that it exists,
-// under the name Pomerium sends.
+// under the name a directory record gives it or else the name Pomerium
+// sends.
 func (s *users) GetGroupInfo(ctx context.Context, req *connect.Request[pb.GetGroupInfoRequest]) (*connect.Response[pb.GetGroupInfoResponse], error) {
-	if err := s.inCluster(ctx, req.Msg.GetClusterId(), "", ""); err != nil {
-		return nil, err
-	}
 	c, err := s.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.app.GroupKnown(ctx, c, req.Msg.GetGroupId()); err != nil {
+	g, err := s.app.GroupInfo(ctx, c, req.Msg.GetClusterId(), req.Msg.GetGroupId())
+	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
-	return connect.NewResponse(&pb.GetGroupInfoResponse{GroupInfo: groupInfo(req.Msg.GetGroupId())}), nil
+	return connect.NewResponse(&pb.GetGroupInfoResponse{GroupInfo: &pb.GroupInfo{Id: g.ID, Name: g.Name}}), nil
 }
 
 func userOut(u *manage.User) *pb.UserInfo {
 	return &pb.UserInfo{Id: u.ID, Name: u.Name, Email: u.Email, Groups: u.Groups}
 }
-
-// groupInfo is a group as the API shows it: the console knows groups only
-// by what Pomerium sends, which serves as both id and name.
-func groupInfo(id string) *pb.GroupInfo { return &pb.GroupInfo{Id: id, Name: id} }
 
 // roleNames is a map of roles by namespace as the API shows it.
 func roleNames(roles map[string]store.Role) map[string]string {

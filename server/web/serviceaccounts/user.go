@@ -28,7 +28,7 @@ type knownUser struct{ ID, Label string }
 // viewer who may not look users up (no role anywhere) gets none: the form
 // is refused for them anyway.
 func (s *screen) knownUsers(r *http.Request, v *ui.Viewer) ([]knownUser, error) {
-	page, err := s.d.App.QueryUsers(r.Context(), v.Caller(), "", 0, knownUsersShown)
+	page, err := s.d.App.QueryUsers(r.Context(), v.Caller(), "", "", 0, knownUsersShown)
 	switch {
 	case manage.CodeOf(err) == manage.CodePermissionDenied:
 		return nil, nil
