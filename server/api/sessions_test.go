@@ -25,6 +25,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/sessionpb"
 	"github.com/pomerium-console/pomerium-console/api/userpb"
 	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/hack/pomeriumtest"
 	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -458,4 +459,74 @@ func TestSessionRoles(t *testing.T) {
 	}
 	_, err = e.sessionAPI("grpc", e.adminToken()).list(e.ctx, &pb.ListPomeriumSessionsRequest{ClusterId: &gone.Cluster.Id})
 	wantCode(t, "a cluster not connected", err, connect.CodeUnavailable, "databroker")
+}
+
+// TestSessionsOnPomerium runs the session calls against Pomerium's own
+// databroker: its Query, its delete by deleted_at, its index of SSH
+// bindings by user_id and its Patch by field mask.
+func TestSessionsOnPomerium(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	real := startPomerium(t)
+	e.broker = real
+	seedSessions(t, real)
+	putRecords(t, real, sessionType, map[string]proto.Message{
+		"s-admin": pomeriumSession("s-admin", "u-admin", admin, time.Now().Add(-48*time.Hour)),
+	})
+	api := e.sessionAPIViaPomerium("grpc", sessionAssertion(t, "u-admin", admin, "s-admin"))
+	all, err := api.list(e.ctx, &pb.ListPomeriumSessionsRequest{Limit: new(int64(3))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sessionIDs(all.Sessions); !slices.Equal(got, []string{"s-alice-1", "s-bob-1", "s-alice-2"}) || all.TotalCount != 7 {
+		t.Fatalf("first page %v (total %d)", got, all.TotalCount)
+	}
+	bobs, err := api.list(e.ctx, &pb.ListPomeriumSessionsRequest{UserId: new("u-bob")})
+	if err != nil || !slices.Equal(sessionIDs(bobs.Sessions), []string{"s-bob-1", "s-bob-2"}) {
+		t.Fatalf("bob's sessions: %v, %v", sessionIDs(bobs.GetSessions()), err)
+	}
+	carol, err := api.list(e.ctx, &pb.ListPomeriumSessionsRequest{Query: new("corp.example")})
+	if err != nil || !slices.Equal(sessionIDs(carol.Sessions), []string{"s-carol-1"}) || carol.Sessions[0].Groups[0].GetName() != "Operations" {
+		t.Fatalf("a session by its directory user's email: %v, %v", carol.GetSessions(), err)
+	}
+	if _, err := api.impersonate(e.ctx, &pb.ImpersonateRequest{SessionId: "s-bob-2"}); err != nil {
+		t.Fatal(err)
+	}
+	if own := readSession(t, real, "s-admin"); own.GetImpersonateSessionId() != "s-bob-2" || own.GetOauthToken().GetRefreshToken() != "refresh-s-admin" {
+		t.Fatalf("the admin's session after impersonating: %v", own)
+	}
+	if _, err := api.impersonate(e.ctx, &pb.ImpersonateRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if own := readSession(t, real, "s-admin"); own.ImpersonateSessionId != nil || own.GetUserId() != "u-admin" {
+		t.Fatalf("the admin's session after stopping: %v", own)
+	}
+	if _, err := api.del(e.ctx, &pb.DeletePomeriumSessionRequest{Id: "s-alice-2", BlockUser: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	for id, gone := range map[string]bool{"s-alice-1": true, "s-alice-2": true, "s-alice-3": true, "s-bob-1": false, "s-carol-1": false, "s-admin": false} {
+		if (readSession(t, real, id) == nil) != gone {
+			t.Errorf("session %s: gone %v, want %v", id, !gone, gone)
+		}
+	}
+	res, err := real.RPC().Query(e.ctx, &databrokerpb.QueryRequest{Type: sessionBindingType, Limit: 10})
+	if err != nil || len(res.GetRecords()) != 1 || res.GetRecords()[0].GetId() != "sb-bob" {
+		t.Fatalf("SSH bindings left: %v, %v", res.GetRecords(), err)
+	}
+}
+
+// startPomerium starts Pomerium's own databroker for one test and returns
+// a client of it.
+func startPomerium(t testing.TB) *databroker.Client {
+	t.Helper()
+	d, err := pomeriumtest.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return d.Dial(t)
 }
