@@ -52,6 +52,12 @@
 // it for good (FleetOptions.Retired). A cluster whose databroker cannot be
 // reached stays retiring until it can.
 //
+// External data sources (package datasource) are fetched by the loop that
+// holds a cluster's writer lease, under that same lease, so that one
+// instance writes to a databroker: their records are of types of their
+// own, which the loop's view never holds, and a retiring cluster is
+// forgotten only once the records of its data sources are gone too.
+//
 // The package never writes desired state itself (only status and health):
 // the final deletion of a retired cluster is the caller's, through
 // FleetOptions.Retired. It only ever writes or deletes records whose

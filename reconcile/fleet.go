@@ -14,6 +14,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -40,8 +41,12 @@ type FleetOptions struct {
 	// being woken, and tries again to reach a cluster it could not dial.
 	// Default 10 seconds.
 	Recheck time.Duration
-	Logger  logr.Logger
-	Metrics *FleetMetrics
+	// DataSources fetches every cluster's external data sources, in the
+	// loop that holds the cluster's lease; nil: they are not fetched.
+	DataSources       *datasource.Fetcher
+	DataSourceMetrics *datasource.Metrics
+	Logger            logr.Logger
+	Metrics           *FleetMetrics
 }
 
 // Fleet runs one Loop per cluster: the default cluster's, and one for every
@@ -99,6 +104,7 @@ func (f *Fleet) newLoop(client *databroker.Client, cluster, name, label string) 
 		Store: f.opts.Store, Client: client, Cluster: cluster, Name: name, Instance: f.opts.Instance,
 		ResyncInterval: f.opts.ResyncInterval, LeaseTTL: f.opts.LeaseTTL, LeaseRetry: f.opts.LeaseRetry,
 		RetryBackoff: f.opts.RetryBackoff, MaxBackoff: f.opts.MaxBackoff,
+		DataSources: f.opts.DataSources, DataSourceMetrics: f.opts.DataSourceMetrics, Label: label,
 		Logger: f.opts.Logger.WithValues("cluster", label), Metrics: f.opts.Metrics.For(label, cluster),
 	}, f.src, f)
 	f.src.subscribe(l)
@@ -360,7 +366,7 @@ func (f *Fleet) drain(ctx context.Context, c *store.Cluster, m *member) {
 	view := m.loop.view.Load()
 	// The retiring write and the deletion of the cluster's objects are
 	// one commit: a pass that compiled it or later wrote their removal.
-	if view == nil || view.Len() > 0 || m.loop.synced.Load() < c.Version {
+	if view == nil || view.Len() > 0 || m.loop.synced.Load() < c.Version || !m.loop.feedsClean() {
 		return
 	}
 	if err := f.opts.Retired(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {

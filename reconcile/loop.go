@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -58,8 +60,15 @@ type Options struct {
 	// MaxBackoff caps the wait between attempts to reach a databroker
 	// that does not answer. Default 30 seconds.
 	MaxBackoff time.Duration
-	Logger     logr.Logger
-	Metrics    *Metrics
+	// DataSources fetches the cluster's external data sources while the
+	// loop holds the writer lease; nil: they are not fetched.
+	DataSources *datasource.Fetcher
+	// DataSourceMetrics are the data sources' metrics, labelled Label
+	// (the cluster's name; default Name).
+	DataSourceMetrics *datasource.Metrics
+	Label             string
+	Logger            logr.Logger
+	Metrics           *Metrics
 }
 
 // Loop keeps the databroker equal to desired state.
@@ -92,6 +101,9 @@ type Loop struct {
 	// watchers counts the Sync watchers running, so that a test can tell
 	// that none outlives the lead that started it.
 	watchers atomic.Int32
+	// feeds keeps the records of the cluster's external data sources
+	// while the loop leads; nil when they are not fetched.
+	feeds *datasource.Runner
 }
 
 // New returns a loop; Run starts it.
@@ -127,7 +139,7 @@ func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	return &Loop{
+	l := &Loop{
 		opts: opts, log: opts.Logger.WithValues("reconciler", opts.Name), m: opts.Metrics,
 		statuses: &statusWriter{store: opts.Store},
 		health:   store.Health{Name: opts.Name},
@@ -137,6 +149,14 @@ func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 		src:      src,
 		fleet:    fleet,
 	}
+	if opts.DataSources != nil {
+		l.feeds = datasource.NewRunner(datasource.Options{
+			Store: opts.Store, Client: opts.Client, Cluster: opts.Cluster, Label: cmp.Or(opts.Label, opts.Name),
+			Fetcher: opts.DataSources, Instance: opts.Instance, Retry: opts.RetryBackoff,
+			Metrics: opts.DataSourceMetrics, Logger: l.log,
+		})
+	}
+	return l
 }
 
 // Resync asks the writer for a pass that checks every object of the store
@@ -240,6 +260,11 @@ func (l *Loop) lead(ctx context.Context) error {
 		g.Go(func() error { return l.watch(ctx, view, rt, func() { signal(l.wake) }) })
 	}
 	g.Go(func() error { return l.serve(ctx, view) })
+	if l.feeds != nil {
+		// The data sources write under the same lease: one instance
+		// writes to a cluster's databroker.
+		g.Go(func() error { return l.feeds.Run(ctx) })
+	}
 	return g.Wait()
 }
 
@@ -466,6 +491,10 @@ func (l *Loop) target(c *compile.Compiler) *clusterTarget {
 func (l *Loop) owns(c *compile.Compiler) func(compile.ObjectKey) bool {
 	return func(k compile.ObjectKey) bool { return c.Owner(k) == l.opts.Cluster }
 }
+
+// feedsClean reports whether the loop's data sources left no records of a
+// removed source behind, as far as its last lead found.
+func (l *Loop) feedsClean() bool { return l.feeds == nil || l.feeds.Clean() }
 
 // holds reports whether the loop's current view holds a record for key.
 func (l *Loop) holds(key compile.ObjectKey) bool {

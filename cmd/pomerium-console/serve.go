@@ -24,6 +24,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker/memory"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/systemd"
 )
@@ -92,6 +93,8 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 			return system.ForgetCluster(ctx, c, id)
 		},
 		ResyncInterval: resync, Logger: log.WithName("reconcile"), Metrics: reconcile.NewFleetMetrics(reg),
+		DataSources:       datasource.NewFetcher(datasource.NewGuard(cfg.AllowedDataSourceNetworks()), datasource.Limits{}),
+		DataSourceMetrics: datasource.NewMetrics(reg),
 	})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return fleet.Run(ctx) })
