@@ -2,6 +2,8 @@ package manage
 
 import (
 	"context"
+	"errors"
+	"io"
 	"slices"
 	"strings"
 
@@ -31,8 +33,14 @@ const recordPage = 1000
 
 // scanRecords calls fn with every live record of recordType in b whose
 // string fields contain text without regard to case (every record for an
-// empty text), a page at a time, until fn returns false.
+// empty text), until fn returns false. Every record is read from one
+// SyncLatest stream, a record at a time: paging with Query costs the
+// databroker a pass over the type for every page. A text is matched by the
+// databroker, whose answers are then paged.
 func scanRecords(ctx context.Context, b databrokerpb.DataBrokerServiceClient, recordType, text string, fn func(*databrokerpb.Record) bool) error {
+	if text == "" {
+		return streamRecords(ctx, b, recordType, fn)
+	}
 	for offset := int64(0); ; offset += recordPage {
 		res, err := b.Query(ctx, &databrokerpb.QueryRequest{Type: recordType, Query: text, Offset: offset, Limit: recordPage})
 		if err != nil {
@@ -44,6 +52,29 @@ func scanRecords(ctx context.Context, b databrokerpb.DataBrokerServiceClient, re
 			}
 		}
 		if len(res.GetRecords()) < recordPage || offset+recordPage >= res.GetTotalCount() {
+			return nil
+		}
+	}
+}
+
+// streamRecords calls fn with every live record of recordType from one
+// SyncLatest stream, until fn returns false.
+func streamRecords(ctx context.Context, b databrokerpb.DataBrokerServiceClient, recordType string, fn func(*databrokerpb.Record) bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := b.SyncLatest(ctx, &databrokerpb.SyncLatestRequest{Type: recordType})
+	if err != nil {
+		return unreachable("read "+recordType+" records", err)
+	}
+	for {
+		res, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return unreachable("read "+recordType+" records", err)
+		}
+		if r := res.GetRecord(); r != nil && r.GetDeletedAt() == nil && !fn(r) {
 			return nil
 		}
 	}

@@ -70,19 +70,14 @@ type SessionQuery struct {
 	Offset, Limit int
 }
 
-// sessionOrder orders sessions by one of their times or by user.
-type sessionOrder struct {
-	name string
-	cmp  func(a, b *sessionpb.Session) int
-}
-
-func byTime(get func(*sessionpb.Session) *timestamppb.Timestamp, desc bool) func(a, b *sessionpb.Session) int {
-	return func(a, b *sessionpb.Session) int {
-		c := get(a).AsTime().Compare(get(b).AsTime())
+// byTime orders sessions by one of their times, then by id.
+func byTime(get func(*sessionRef) time.Time, desc bool) func(a, b *sessionRef) int {
+	return func(a, b *sessionRef) int {
+		c := get(a).Compare(get(b))
 		if desc {
 			c = -c
 		}
-		return cmp.Or(c, strings.Compare(a.GetId(), b.GetId()))
+		return cmp.Or(c, strings.Compare(a.id, b.id))
 	}
 }
 
@@ -91,7 +86,7 @@ func byTime(get func(*sessionpb.Session) *timestamppb.Timestamp, desc bool) func
 var SessionOrders = []string{"issued_at", "accessed_at", "expires_at", "user_id", "id"}
 
 // parseSessionOrder reads order_by; empty is newest first.
-func parseSessionOrder(s string) (func(a, b *sessionpb.Session) int, error) {
+func parseSessionOrder(s string) (func(a, b *sessionRef) int, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	desc := false
 	switch {
@@ -108,22 +103,22 @@ func parseSessionOrder(s string) (func(a, b *sessionpb.Session) int, error) {
 	}
 	switch s {
 	case "issued_at", "issuedat":
-		return byTime((*sessionpb.Session).GetIssuedAt, desc), nil
+		return byTime(func(r *sessionRef) time.Time { return r.issued }, desc), nil
 	case "accessed_at", "accessedat":
-		return byTime((*sessionpb.Session).GetAccessedAt, desc), nil
+		return byTime(func(r *sessionRef) time.Time { return r.accessed }, desc), nil
 	case "expires_at", "expiresat":
-		return byTime((*sessionpb.Session).GetExpiresAt, desc), nil
+		return byTime(func(r *sessionRef) time.Time { return r.expires }, desc), nil
 	case "user_id", "userid", "id":
-		key := (*sessionpb.Session).GetId
+		key := func(r *sessionRef) string { return r.id }
 		if s != "id" {
-			key = (*sessionpb.Session).GetUserId
+			key = func(r *sessionRef) string { return r.userID }
 		}
-		return func(a, b *sessionpb.Session) int {
+		return func(a, b *sessionRef) int {
 			c := strings.Compare(key(a), key(b))
 			if desc {
 				c = -c
 			}
-			return cmp.Or(c, strings.Compare(a.GetId(), b.GetId()))
+			return cmp.Or(c, strings.Compare(a.id, b.id))
 		}, nil
 	}
 	return nil, invalid("order_by", "%q is not one of %s (with - before or desc after for the reverse), newest or oldest", s, strings.Join(SessionOrders, ", "))
@@ -145,57 +140,83 @@ func (a *App) ListSessions(ctx context.Context, c *Caller, q SessionQuery) (*Pag
 		return nil, invalid("offset", "must not be negative")
 	}
 	limit := pageLimit(q.Limit)
-	match, err := a.sessionMatcher(ctx, cl, q.Query)
+	match, narrow, err := a.sessionMatcher(ctx, cl, q.Query)
 	if err != nil {
 		return nil, err
 	}
+	if q.UserID != "" {
+		narrow = []string{q.UserID}
+	}
 	top := newTopK(q.Offset+limit, order)
 	total := 0
-	err = a.scanSessions(ctx, cl, q.UserID, func(s *sessionpb.Session) {
-		if match(s) {
-			total++
-			top.add(s)
+	err = a.scanSessions(ctx, cl, narrow, func(s *sessionRef) error {
+		if q.UserID != "" && s.userID != q.UserID {
+			return nil
 		}
+		if ok, err := match(s); !ok || err != nil {
+			return err
+		}
+		total++
+		top.add(s)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	items, err := a.describeSessions(ctx, cl, window(top.sorted(), q.Offset, limit))
+	items, err := a.describeRefs(ctx, cl, window(top.sorted(), q.Offset, limit))
 	if err != nil {
 		return nil, err
 	}
 	return &Page[*Session]{Items: items, Total: total}, nil
 }
 
-// scanSessions calls fn with every live session of the cluster, or of one
-// user. Pomerium indexes sessions by nothing but id, so a user's sessions
-// are found by narrowing the scan to records that mention the user id and
-// keeping those whose user_id it is.
-func (a *App) scanSessions(ctx context.Context, cl *inCluster, userID string, fn func(*sessionpb.Session)) error {
+// scanSessions calls fn with the live sessions of the cluster: every one,
+// or (narrow not empty) each session whose string fields contain one of
+// narrow, once. Pomerium indexes sessions by nothing but id, so the
+// sessions of a user are found by the databroker's text match on the user
+// id, and the caller keeps those whose user_id it is.
+func (a *App) scanSessions(ctx context.Context, cl *inCluster, narrow []string, fn func(*sessionRef) error) error {
 	var bad error
-	err := scanRecords(ctx, cl.broker, sessionType, userID, func(r *databrokerpb.Record) bool {
-		s := new(sessionpb.Session)
-		if err := decode(r, s); err != nil {
+	seen := map[string]bool{}
+	each := func(r *databrokerpb.Record) bool {
+		if len(narrow) > 1 {
+			if seen[r.GetId()] {
+				return true
+			}
+			seen[r.GetId()] = true
+		}
+		ref, err := refOf(r)
+		if err != nil {
 			bad = fmt.Errorf("session %s of cluster %s does not decode: %w", r.GetId(), cl.id, err)
 			return false
 		}
-		if s.Id == "" {
-			s.Id = r.GetId()
+		bad = fn(ref)
+		return bad == nil
+	}
+	if len(narrow) == 0 {
+		return cmp.Or(scanRecords(ctx, cl.broker, sessionType, "", each), bad)
+	}
+	for _, text := range narrow {
+		if err := cmp.Or(scanRecords(ctx, cl.broker, sessionType, text, each), bad); err != nil {
+			return err
 		}
-		if userID == "" || s.GetUserId() == userID {
-			fn(s)
-		}
-		return true
-	})
-	return cmp.Or(err, bad)
+	}
+	return nil
 }
 
+// narrowUsers is how many users a search may match by their records and
+// still have the databroker look their sessions up one user at a time;
+// more, and every session is read.
+const narrowUsers = 20
+
 // sessionMatcher matches sessions against a query: their id, user id or
-// claims, or the name or email of their user as the cluster's user
-// records hold them.
-func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (func(*sessionpb.Session) bool, error) {
+// claims, or the name or email of their user as the cluster's user and
+// directory records hold them. narrow is what the databroker can look the
+// matching sessions up by (the query, and the ids of the matching users),
+// or nil when too many users match and every session must be read.
+func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (match func(*sessionRef) (bool, error), narrow []string, err error) {
 	if query == "" {
-		return func(*sessionpb.Session) bool { return true }, nil
+		return func(*sessionRef) (bool, error) { return true, nil }, nil, nil
 	}
 	users := map[string]bool{}
 	for _, recordType := range []string{userType, directoryUserType} {
@@ -204,22 +225,46 @@ func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (
 			return true
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return func(s *sessionpb.Session) bool {
-		if users[s.GetUserId()] || containsFold(s.GetId(), query) || containsFold(s.GetUserId(), query) {
-			return true
+	if len(users) <= narrowUsers {
+		narrow = append(narrow, query)
+		for id := range users {
+			narrow = append(narrow, id)
+		}
+	}
+	return func(ref *sessionRef) (bool, error) {
+		if users[ref.userID] || containsFold(ref.id, query) || containsFold(ref.userID, query) {
+			return true, nil
+		}
+		s, err := ref.full()
+		if err != nil {
+			return false, fmt.Errorf("session %s of cluster %s does not decode: %w", ref.id, cl.id, err)
 		}
 		for _, values := range s.GetClaims() {
 			for _, v := range values.GetValues() {
 				if containsFold(v.GetStringValue(), query) {
-					return true
+					return true, nil
 				}
 			}
 		}
-		return false
-	}, nil
+		return false, nil
+	}, narrow, nil
+}
+
+// describeRefs decodes sessions and adds what the cluster's records say
+// of their users.
+func (a *App) describeRefs(ctx context.Context, cl *inCluster, refs []*sessionRef) ([]*Session, error) {
+	sessions := make([]*sessionpb.Session, len(refs))
+	for i, ref := range refs {
+		s, err := ref.full()
+		if err != nil {
+			return nil, fmt.Errorf("session %s of cluster %s does not decode: %w", ref.id, cl.id, err)
+		}
+		sessions[i] = s
+	}
+	return a.describeSessions(ctx, cl, sessions)
 }
 
 // describeSessions adds to sessions what the cluster's user and directory
@@ -325,20 +370,25 @@ func (a *App) GetSession(ctx context.Context, c *Caller, clusterID, id string) (
 	order, _ := parseSessionOrder("")
 	top := newTopK(associatedLimit, order)
 	if s.GetUserId() != "" {
-		err = a.scanSessions(ctx, cl, s.GetUserId(), func(o *sessionpb.Session) {
-			if o.GetId() != s.GetId() {
+		err = a.scanSessions(ctx, cl, []string{s.GetUserId()}, func(o *sessionRef) error {
+			if o.userID == s.GetUserId() && o.id != s.GetId() {
 				top.add(o)
 			}
+			return nil
 		})
 		if err != nil {
 			return nil, nil, err
 		}
 	}
-	all, err := a.describeSessions(ctx, cl, append([]*sessionpb.Session{s}, top.sorted()...))
+	this, err := a.describeSessions(ctx, cl, []*sessionpb.Session{s})
 	if err != nil {
 		return nil, nil, err
 	}
-	return all[0], all[1:], nil
+	others, err := a.describeRefs(ctx, cl, top.sorted())
+	if err != nil {
+		return nil, nil, err
+	}
+	return this[0], others, nil
 }
 
 // session reads one live session; field names its id in the request.
@@ -385,28 +435,24 @@ func (a *App) SignOut(ctx context.Context, c *Caller, clusterID, id string, allO
 	if err != nil {
 		return nil, err
 	}
-	doomed := []*databrokerpb.Record{}
-	add := func(recordType, id string, m *sessionpb.Session) error {
-		data, err := anypb.New(m)
-		if err != nil {
-			return err
-		}
-		doomed = append(doomed, &databrokerpb.Record{Type: recordType, Id: id, Data: data})
-		return nil
-	}
 	out := &SignedOut{}
+	var doomed []*databrokerpb.Record
 	if !allOfUser || s.GetUserId() == "" {
-		if err := add(sessionType, s.GetId(), s); err != nil {
+		data, err := anypb.New(s)
+		if err != nil {
 			return nil, err
 		}
+		doomed = append(doomed, &databrokerpb.Record{Type: sessionType, Id: s.GetId(), Data: data})
 		out.Sessions = []string{s.GetId()}
 	} else {
-		var bad error
-		err := a.scanSessions(ctx, cl, s.GetUserId(), func(o *sessionpb.Session) {
-			out.Sessions = append(out.Sessions, o.GetId())
-			bad = cmp.Or(bad, add(sessionType, o.GetId(), o))
+		err := a.scanSessions(ctx, cl, []string{s.GetUserId()}, func(o *sessionRef) error {
+			if o.userID == s.GetUserId() {
+				out.Sessions = append(out.Sessions, o.id)
+				doomed = append(doomed, o.r)
+			}
+			return nil
 		})
-		if err = cmp.Or(err, bad); err != nil {
+		if err != nil {
 			return nil, err
 		}
 		bindings, err := a.userBindings(ctx, cl, s.GetUserId())
