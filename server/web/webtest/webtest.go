@@ -52,6 +52,9 @@ type Env struct {
 type Options struct {
 	// Databroker answers the status page; nil leaves it out.
 	Databroker ui.Databroker
+	// Databrokers reach the clusters' databrokers, for the screens of
+	// sessions and devices; nil leaves them unreachable.
+	Databrokers manage.Databrokers
 	// Screens to mount; nil mounts every screen.
 	Screens []web.Screen
 	// Logger, when set, is where the console logs instead of the test.
@@ -89,7 +92,7 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	if o.Screens == nil {
 		o.Screens = screens.All()
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Logger: log})
+	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Databrokers: o.Databrokers, Logger: log})
 	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, Logger: log}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
@@ -153,13 +156,26 @@ func (e *Env) User(email string, groups ...string) *Browser {
 	return b
 }
 
+// UserInSession is User whose assertion names the user's Pomerium session
+// (its sid), as a user who may impersonate comes.
+func (e *Env) UserInSession(email, sid string, groups ...string) *Browser {
+	b := e.browser()
+	b.assertion = e.sign(jwt.MapClaims{"sub": "user-" + email, "email": email, "groups": groups, "sid": sid})
+	return b
+}
+
 // Assertion signs Pomerium's assertion for a user.
 func (e *Env) Assertion(email string, groups ...string) string {
 	e.T.Helper()
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-		"aud": Audience, "sub": "user-" + email, "email": email, "groups": groups,
-		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
-	}).SignedString(e.key)
+	return e.sign(jwt.MapClaims{"sub": "user-" + email, "email": email, "groups": groups})
+}
+
+// sign signs claims as Pomerium signs its assertion for the console,
+// valid for an hour.
+func (e *Env) sign(claims jwt.MapClaims) string {
+	e.T.Helper()
+	claims["aud"], claims["iat"], claims["exp"] = Audience, time.Now().Unix(), time.Now().Add(time.Hour).Unix()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(e.key)
 	if err != nil {
 		e.T.Fatal(err)
 	}
