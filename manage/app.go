@@ -3,6 +3,7 @@ package manage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -41,6 +42,11 @@ type Options struct {
 	// Databrokers reach each cluster's databroker for its sessions, users
 	// and devices. Nil: those calls answer Unavailable.
 	Databrokers Databrokers
+	// DefaultSharedSecret is the default cluster's shared secret (decoded),
+	// which signs the default cluster's device enrollment links (stored
+	// clusters' secrets are read from the store). Empty: the default
+	// cluster's enrollments cannot be created.
+	DefaultSharedSecret []byte
 	// Now is the clock; nil is time.Now.
 	Now    func() time.Time
 	Logger logr.Logger
@@ -54,6 +60,7 @@ type App struct {
 	defaultURL string
 	probe      func(ctx context.Context, c *store.Cluster) error
 	brokers    Databrokers
+	secret     []byte
 	log        logr.Logger
 	now        func() time.Time
 	// beforeWrite runs between the reads a use case decides on and its
@@ -67,7 +74,8 @@ func New(o Options) *App {
 	if now == nil {
 		now = time.Now
 	}
-	return &App{store: o.Store, tokens: o.Tokens, defaultURL: o.DefaultClusterURL, probe: o.Probe, brokers: o.Databrokers, log: o.Logger, now: now}
+	return &App{store: o.Store, tokens: o.Tokens, defaultURL: o.DefaultClusterURL, probe: o.Probe, brokers: o.Databrokers,
+		secret: slices.Clone(o.DefaultSharedSecret), log: o.Logger, now: now}
 }
 
 // apply writes ops in one transaction on behalf of c. A refusal of the store
