@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	// Databrokers reach each cluster's databroker for its sessions, users
 	// and devices. Nil: those calls answer Unavailable.
 	Databrokers Databrokers
+	// Fetcher fetches a data source on request (TestDataSource), through
+	// the same guard and limits as the reconciler's. Nil: data sources
+	// cannot be tested.
+	Fetcher *datasource.Fetcher
 	// DefaultSharedSecret is the default cluster's shared secret (decoded),
 	// which signs the default cluster's device enrollment links (stored
 	// clusters' secrets are read from the store). Empty: the default
@@ -60,6 +65,7 @@ type App struct {
 	defaultURL string
 	probe      func(ctx context.Context, c *store.Cluster) error
 	brokers    Databrokers
+	fetcher    *datasource.Fetcher
 	secret     []byte
 	log        logr.Logger
 	now        func() time.Time
@@ -75,7 +81,7 @@ func New(o Options) *App {
 		now = time.Now
 	}
 	return &App{store: o.Store, tokens: o.Tokens, defaultURL: o.DefaultClusterURL, probe: o.Probe, brokers: o.Databrokers,
-		secret: slices.Clone(o.DefaultSharedSecret), log: o.Logger, now: now}
+		fetcher: o.Fetcher, secret: slices.Clone(o.DefaultSharedSecret), log: o.Logger, now: now}
 }
 
 // apply writes ops in one transaction on behalf of c. A refusal of the store

@@ -36,7 +36,7 @@ type dataSourceData struct {
 	RecordType       string   `json:"record_type"`
 	ForeignKey       string   `json:"foreign_key"`
 	HeaderNames      []string `json:"header_names,omitempty"`
-	AllowInsecureTLS bool     `json:"allow_insecure_tls,omitempty"`
+	AllowInsecureTLS *bool    `json:"allow_insecure_tls,omitempty"`
 	ClientTLSKeyID   string   `json:"client_tls_key_id,omitempty"`
 	PollingMinDelay  string   `json:"polling_min_delay,omitempty"`
 	PollingMaxDelay  string   `json:"polling_max_delay,omitempty"`

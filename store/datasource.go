@@ -35,8 +35,9 @@ type DataSource struct {
 	Headers map[string]string
 	// HeaderNames are the names of the headers, sorted: set by the store.
 	HeaderNames []string
-	// AllowInsecureTLS accepts any certificate of an https URL.
-	AllowInsecureTLS bool
+	// AllowInsecureTLS, when true, accepts any certificate of an https
+	// URL; nil is unset (false).
+	AllowInsecureTLS *bool
 	// ClientTLSKeyID, when set, is the id of the key pair presented as
 	// the client certificate: one the cluster may use.
 	ClientTLSKeyID string
@@ -173,6 +174,9 @@ func (d *DataSource) clone() Object {
 	c := *d
 	c.Headers = maps.Clone(d.Headers)
 	c.HeaderNames = slices.Clone(d.HeaderNames)
+	if d.AllowInsecureTLS != nil {
+		c.AllowInsecureTLS = new(*d.AllowInsecureTLS)
+	}
 	return &c
 }
 

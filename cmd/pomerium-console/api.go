@@ -18,6 +18,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/tlsutil"
@@ -50,7 +51,8 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	app := manage.New(manage.Options{Store: st, Tokens: authn, DefaultClusterURL: brokerURL,
 		Probe: func(ctx context.Context, c *store.Cluster) error {
 			return reconcile.ProbeCluster(ctx, c, log.WithName("databroker-client").WithValues("cluster", c.Name))
-		}, Databrokers: brokers, DefaultSharedSecret: cfg.SharedSecret(), Logger: log.WithName("manage")})
+		}, Databrokers: brokers, DefaultSharedSecret: cfg.SharedSecret(), Logger: log.WithName("manage"),
+		Fetcher: datasource.NewFetcher(datasource.NewGuard(cfg.AllowedDataSourceNetworks()), datasource.Limits{})})
 	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version})
 	console, err := web.New(ctx, web.Options{
 		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),

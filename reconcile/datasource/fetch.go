@@ -97,7 +97,7 @@ func (f *Fetcher) Fetch(ctx context.Context, d *store.DataSource, cert *tls.Cert
 // dialled through the guard.
 func (f *Fetcher) client(d *store.DataSource, cert *tls.Certificate) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: f.guard.control}
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: d.AllowInsecureTLS} //nolint:gosec // the data source's own choice, off unless asked for
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: d.AllowInsecureTLS != nil && *d.AllowInsecureTLS} //nolint:gosec // the data source's own choice, off unless asked for
 	if cert != nil {
 		tlsConfig.Certificates = []tls.Certificate{*cert}
 	}

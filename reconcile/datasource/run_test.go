@@ -30,7 +30,7 @@ func TestRunFollowsTheStore(t *testing.T) {
 	srv.serve(http.StatusOK, "application/json", `[{"id": "only"}]`)
 	d.ForeignKey = "id" // a change of the source fetches it again at once
 	d.PollingMaxDelay = 0
-	d.AllowInsecureTLS = true
+	d.AllowInsecureTLS = new(true)
 	if _, err := store.Put(e.ctx, e.store, actor, d, 0); err != nil {
 		t.Fatal(err)
 	}

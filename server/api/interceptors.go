@@ -54,7 +54,6 @@ func (s *Server) authInterceptor() connect.UnaryInterceptorFunc {
 // notBuiltServices are the services of pomerium.dashboard the console does
 // not implement yet.
 var notBuiltServices = []string{
-	dashboardpbconnect.ExternalDataSourceServiceName,
 	dashboardpbconnect.DeviceServiceName,
 }
 

@@ -188,7 +188,27 @@ func (e *env) presenceDrivers(transport string) map[protoreflect.FullName]presen
 	namespaces, accounts := e.namespaceAPI(transport, token), e.serviceAccountAPI(transport, token)
 	activity := e.activityAPI(transport, token)
 	clusters := e.clusterAPI(transport, token)
+	sources := e.dataSourceAPI(transport, token)
 	return map[protoreflect.FullName]presenceDriver{
+		"pomerium.dashboard.ExternalDataSource": calls[*pb.ExternalDataSource]{
+			// Every data source belongs to a cluster, the default one
+			// when it names none.
+			filled: []string{"cluster_id"},
+			base:   func(n int) *pb.ExternalDataSource { return newDataSource(fmt.Sprint("example.com/Type", n)) },
+			set: func(ctx context.Context, d *pb.ExternalDataSource) (*pb.ExternalDataSource, error) {
+				res, err := sources.set(ctx, &pb.SetExternalDataSourceRequest{ExternalDataSource: d})
+				return res.GetExternalDataSource(), err
+			},
+			get: func(ctx context.Context, id string) (*pb.ExternalDataSource, error) {
+				res, err := sources.get(ctx, &pb.GetExternalDataSourceRequest{Id: id})
+				return res.GetExternalDataSource(), err
+			},
+			list: func(ctx context.Context, _ *pb.ExternalDataSource) ([]*pb.ExternalDataSource, error) {
+				res, err := sources.list(ctx, &pb.ListExternalDataSourcesRequest{})
+				return res.GetExternalDataSources(), err
+			},
+			getName: "GetExternalDataSource", listName: "ListExternalDataSources",
+		}.driver(activity),
 		"pomerium.dashboard.Cluster": calls[*pb.Cluster]{
 			base: func(n int) *pb.Cluster { return newCluster(fmt.Sprint("cluster-", n)) },
 			set: func(ctx context.Context, c *pb.Cluster) (*pb.Cluster, error) {

@@ -61,7 +61,7 @@ func (s *Server) Handler() http.Handler {
 			return dashboardpbconnect.NewClustersServiceHandler(&clusters{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewExternalDataSourceServiceHandler(dashboardpbconnect.UnimplementedExternalDataSourceServiceHandler{}, opts)
+			return dashboardpbconnect.NewExternalDataSourceServiceHandler(&dataSources{s}, opts)
 		},
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewDeviceServiceHandler(dashboardpbconnect.UnimplementedDeviceServiceHandler{}, opts)
@@ -112,6 +112,7 @@ func builtServices() []string {
 		dashboardpbconnect.SettingsServiceName,
 		dashboardpbconnect.KeyChainServiceName,
 		dashboardpbconnect.ActivityLogServiceName,
+		dashboardpbconnect.ExternalDataSourceServiceName,
 		configpbconnect.ConfigServiceName,
 	}
 }
