@@ -191,6 +191,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		v := ui.NewViewer(p, c, s.csrf.token(seed, p.Subject), withToken)
+		if c.SessionID != "" && c.May(manage.Impersonate, store.GlobalNamespaceID) {
+			// Only Global admins behind Pomerium can impersonate: nobody
+			// else's page reads the databroker for the banner.
+			switch ses, err := s.opts.App.Impersonating(r.Context(), c, ""); {
+			case err != nil:
+				s.log.Error(err, "read whether the viewer impersonates")
+			case ses != nil:
+				v.Impersonating = ses.User.Label()
+			}
+		}
 		ctx := ui.WithViewer(r.Context(), v)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web/routeedit"
 	"github.com/pomerium-console/pomerium-console/server/web/routes"
 	"github.com/pomerium-console/pomerium-console/server/web/serviceaccounts"
+	"github.com/pomerium-console/pomerium-console/server/web/sessions"
 	"github.com/pomerium-console/pomerium-console/server/web/settings"
 	"github.com/pomerium-console/pomerium-console/server/web/status"
 )
@@ -25,6 +26,7 @@ func All() []web.Screen {
 		routeedit.Register,
 		activity.Register,
 		clusters.Register,
+		sessions.Register,
 		settings.Register,
 		status.Register,
 	}

@@ -19,6 +19,7 @@ const (
 	NavServiceAccounts = "service-accounts"
 	NavActivity        = "activity"
 	NavClusters        = "clusters"
+	NavSessions        = "sessions"
 	NavSettings        = "settings"
 	NavStatus          = "status"
 )
@@ -31,6 +32,7 @@ var navItems = []NavItem{
 	{NavServiceAccounts, "Service accounts", "/service-accounts", nil},
 	{NavActivity, "Activity", "/activity", nil},
 	{NavClusters, "Clusters", "/clusters", (*Viewer).SeesClusters},
+	{NavSessions, "Sessions", "/sessions", (*Viewer).SeesSessions},
 	{NavSettings, "Settings", "/settings", nil},
 	{NavStatus, "Status", "/status", nil},
 }

@@ -18,7 +18,10 @@ type Viewer struct {
 	// SignedInWithToken is true for a session from the sign-in page (which
 	// can sign out), false behind Pomerium.
 	SignedInWithToken bool
-	caller            *manage.Caller
+	// Impersonating names whom the viewer's Pomerium session acts as, when
+	// it impersonates someone.
+	Impersonating string
+	caller        *manage.Caller
 }
 
 // NewViewer returns the viewer of p, who calls the use cases as c.
@@ -132,6 +135,17 @@ func (v *Viewer) Hidden(namespaceID string) error {
 func (v *Viewer) SeesClusters() bool {
 	for id := range v.caller.Roles() {
 		if v.caller.Cluster(id) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// SeesSessions reports whether the viewer may read the sessions of some
+// cluster: admins of the Global namespace or of a cluster's namespace.
+func (v *Viewer) SeesSessions() bool {
+	for id := range v.caller.Roles() {
+		if v.caller.Cluster(id) == id && v.May(string(manage.SeeSessions), id) {
 			return true
 		}
 	}
