@@ -99,7 +99,7 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 		}
 		return b.RPC(), nil
 	})
-	app := manage.New(manage.Options{Store: st, Tokens: a, Databrokers: brokers, Logger: logFor(t)})
+	app := manage.New(manage.Options{Store: st, Tokens: a, Databrokers: brokers, DefaultSharedSecret: brokerSecret, Logger: logFor(t)})
 	ts := httptest.NewUnstartedServer(api.New(api.Options{App: app, Auth: a, Logger: logFor(t), Version: testVersion}).Handler())
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
@@ -126,11 +126,14 @@ func (e *env) addDatabroker(id string) *databroker.Client {
 	return b
 }
 
+// brokerSecret is the shared secret of every databroker of a test.
+var brokerSecret = []byte("0123456789abcdef0123456789abcdef")
+
 // startDatabroker starts an embedded databroker on loopback for this test
 // and returns a client of it, as the console dials a cluster's.
 func (e *env) startDatabroker() *databroker.Client {
 	e.t.Helper()
-	secret := []byte("0123456789abcdef0123456789abcdef")
+	secret := brokerSecret
 	srv := memory.New(memory.Options{SharedSecret: secret, Logger: logr.Discard()})
 	addr, err := srv.Start("127.0.0.1:0")
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 )
 
@@ -52,10 +51,8 @@ func (s *Server) authInterceptor() connect.UnaryInterceptorFunc {
 }
 
 // notBuiltServices are the services of pomerium.dashboard the console does
-// not implement yet.
-var notBuiltServices = []string{
-	dashboardpbconnect.DeviceServiceName,
-}
+// not implement yet: none now, every one is built.
+var notBuiltServices []string
 
 // notBuiltInterceptor answers every call of a service the console does not
 // implement with Unimplemented and a sentence that says so, before any

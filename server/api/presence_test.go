@@ -189,7 +189,49 @@ func (e *env) presenceDrivers(transport string) map[protoreflect.FullName]presen
 	activity := e.activityAPI(transport, token)
 	clusters := e.clusterAPI(transport, token)
 	sources := e.dataSourceAPI(transport, token)
+	devices := e.deviceAPI(transport, token, "")
 	return map[protoreflect.FullName]presenceDriver{
+		"pomerium.dashboard.DeviceType": calls[*pb.DeviceType]{
+			base: func(n int) *pb.DeviceType {
+				return &pb.DeviceType{Name: fmt.Sprint("type-", n), Specifier: &pb.DeviceType_Webauthn{Webauthn: &pb.DeviceType_WebAuthn{Options: &pb.WebAuthnOptions{
+					PubKeyCredParams: []*pb.WebAuthnOptions_PublicKeyCredentialParameters{{Type: pb.WebAuthnOptions_PUBLIC_KEY, Alg: -7}},
+				}}}}
+			},
+			set: func(ctx context.Context, t *pb.DeviceType) (*pb.DeviceType, error) {
+				res, err := devices.setType(ctx, &pb.SetDeviceTypeRequest{Type: t})
+				return res.GetType(), err
+			},
+			get: func(ctx context.Context, id string) (*pb.DeviceType, error) {
+				res, err := devices.types(ctx, &pb.ListDeviceTypesRequest{})
+				t, _ := only(res.GetTypes(), id).(*pb.DeviceType)
+				return t, err
+			},
+			getName: "ListDeviceTypes",
+		}.driver(activity),
+		"pomerium.dashboard.DeviceEnrollment": calls[*pb.DeviceEnrollment]{
+			// Every enrollment belongs to a cluster, the default one when it
+			// names none.
+			filled: []string{"cluster_id"},
+			base:   func(n int) *pb.DeviceEnrollment { return &pb.DeviceEnrollment{UserId: fmt.Sprint("user-", n)} },
+			// An enrollment is only ever created: writing one back creates
+			// another, read by the id the answer gives it.
+			set: func(ctx context.Context, en *pb.DeviceEnrollment) (*pb.DeviceEnrollment, error) {
+				fresh := proto.Clone(en).(*pb.DeviceEnrollment)
+				fresh.Id = ""
+				res, err := devices.enroll(ctx, &pb.CreateDeviceEnrollmentRequest{Enrollment: fresh, RouteUrl: "https://app.example.com"})
+				return res.GetEnrollment(), err
+			},
+			get: func(ctx context.Context, id string) (*pb.DeviceEnrollment, error) {
+				res, err := devices.list(ctx, &pb.ListDevicesRequest{})
+				for _, d := range res.GetDevices() {
+					if d.GetEnrollment().GetId() == id {
+						return d.GetEnrollment(), nil
+					}
+				}
+				return nil, err
+			},
+			getName: "ListDevices",
+		}.driver(activity),
 		"pomerium.dashboard.ExternalDataSource": calls[*pb.ExternalDataSource]{
 			// Every data source belongs to a cluster, the default one
 			// when it names none.

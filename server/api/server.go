@@ -64,7 +64,7 @@ func (s *Server) Handler() http.Handler {
 			return dashboardpbconnect.NewExternalDataSourceServiceHandler(&dataSources{s}, opts)
 		},
 		func() (string, http.Handler) {
-			return dashboardpbconnect.NewDeviceServiceHandler(dashboardpbconnect.UnimplementedDeviceServiceHandler{}, opts)
+			return dashboardpbconnect.NewDeviceServiceHandler(&devices{s}, opts)
 		},
 		func() (string, http.Handler) {
 			return dashboardpbconnect.NewPomeriumSessionServiceHandler(&sessions{s}, opts)
@@ -113,6 +113,7 @@ func builtServices() []string {
 		dashboardpbconnect.KeyChainServiceName,
 		dashboardpbconnect.ActivityLogServiceName,
 		dashboardpbconnect.ExternalDataSourceServiceName,
+		dashboardpbconnect.DeviceServiceName,
 		configpbconnect.ConfigServiceName,
 	}
 }
