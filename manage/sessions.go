@@ -33,7 +33,7 @@ var (
 const SignOutDelay = time.Minute
 
 // SignOutNotice says what SignOutDelay means, for surfaces to show.
-var SignOutNotice = fmt.Sprintf("Pomerium may still honour a deleted session for up to about %v: its authorize service caches what it reads from the databroker.", SignOutDelay)
+const SignOutNotice = "Pomerium may still honour a deleted session for up to about a minute: its authorize service caches what it reads from the databroker."
 
 // Session is a session Pomerium keeps in a cluster's databroker, with what
 // that databroker knows of its user.

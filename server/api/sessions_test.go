@@ -262,7 +262,7 @@ func TestSignOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notice := res.Header().Get("Pomerium-Console-Notice"); !strings.Contains(notice, "about 1m0s") {
+	if notice := res.Header().Get("Pomerium-Console-Notice"); !strings.Contains(notice, "about a minute") {
 		t.Errorf("the answer does not say how long Pomerium may honour the session: %q", notice)
 	}
 	if readSession(t, e.broker, "s-alice-2") != nil {

@@ -2,7 +2,13 @@ package e2e
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +19,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/go-logr/logr"
+	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 
 	"github.com/pomerium-console/pomerium-console/databroker"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
@@ -40,6 +47,8 @@ type console struct {
 	store  store.Store
 	auth   *auth.Authenticator
 	broker *databroker.Client
+	// pomerium signs the assertions of users who come through Pomerium.
+	pomerium *ecdsa.PrivateKey
 	// url is the web console's address, on localhost over plain HTTP as
 	// `make run` serves it.
 	url string
@@ -56,11 +65,26 @@ func startConsole(t *testing.T) *console {
 	go func() { defer close(done); _ = loop.Run(loopCtx) }()
 	t.Cleanup(func() { stopLoop(); <-done })
 
-	a, err := auth.New(ctx, auth.Options{Store: st, Audience: []string{webtest.Audience}, Logger: logr.Discard()})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: a, Probe: webtest.Probe, Logger: logr.Discard()})
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(ctx, auth.Options{Store: st, Audience: []string{webtest.Audience}, Administrators: []string{webtest.Admin}, Logger: logr.Discard(),
+		SigningKey: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := manage.DatabrokerFunc(func(id string) (databrokerpb.DataBrokerServiceClient, error) {
+		if id != store.DefaultClusterID {
+			return nil, fmt.Errorf("cluster %s is not connected in this test", id)
+		}
+		return client.RPC(), nil
+	})
+	app := manage.New(manage.Options{Store: st, Tokens: a, Probe: webtest.Probe, Databrokers: brokers, Logger: logr.Discard()})
 	w, err := web.New(ctx, web.Options{App: app, Store: st, Auth: a, Databroker: client, Logger: logr.Discard()}, screens.All()...)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +97,7 @@ func startConsole(t *testing.T) *console {
 	go func() { _ = hs.Serve(lis) }()
 	t.Cleanup(func() { _ = hs.Close() })
 	port := lis.Addr().(*net.TCPAddr).Port
-	return &console{store: st, auth: a, broker: client, url: "http://localhost:" + strconv.Itoa(port)}
+	return &console{store: st, auth: a, broker: client, pomerium: key, url: "http://localhost:" + strconv.Itoa(port)}
 }
 
 // chromium starts a headless Chromium with a fresh profile and returns a

@@ -6,8 +6,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/api/sessionpb"
+	"github.com/pomerium-console/pomerium-console/api/userpb"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -76,6 +83,7 @@ func (c *console) seed(t *testing.T) *seeded {
 	); err != nil {
 		t.Fatal(err)
 	}
+	c.seedSessions(t)
 	page, err := c.store.Activity(ctx, store.ActivityQuery{EntityID: r.ID, Limit: 2})
 	if err != nil || len(page.Entries) != 2 {
 		t.Fatalf("activity of the route: %v, %v", page, err)
@@ -119,5 +127,43 @@ func (s *seeded) screens() []screen {
 		{"cluster-new", "/clusters/new"},
 		{"cluster", "/clusters/" + s.cluster},
 		{"cluster-delete", "/clusters/" + s.cluster + "/delete"},
+		{"sessions", "/sessions"},
+		{"session", "/sessions/s-alice-1"},
+	}
+}
+
+// seedSessions writes into the default cluster's databroker, as Pomerium
+// does, the sessions of alice (two), bob and the console's administrator
+// (s-admin), alice's user record and a directory group of hers.
+func (c *console) seedSessions(t *testing.T) {
+	t.Helper()
+	now := time.Now()
+	var records []*databrokerpb.Record
+	add := func(recordType, id string, m proto.Message) {
+		data, err := anypb.New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, &databrokerpb.Record{Type: recordType, Id: id, Data: data})
+	}
+	for i, s := range []struct{ id, user, email string }{
+		{"s-alice-1", "u-alice", "alice@example.com"}, {"s-bob-1", "u-bob", "bob@example.com"},
+		{"s-alice-2", "u-alice", "alice@example.com"}, {"s-admin", "user-" + webtest.Admin, webtest.Admin},
+	} {
+		email, _ := structpb.NewList([]any{s.email})
+		issued := now.Add(-time.Duration(i+1) * 90 * time.Minute)
+		add("type.googleapis.com/session.Session", s.id, &sessionpb.Session{
+			Id: s.id, UserId: s.user, IssuedAt: timestamppb.New(issued), AccessedAt: timestamppb.New(now.Add(-time.Duration(i+1) * time.Minute)),
+			ExpiresAt: timestamppb.New(issued.Add(14 * time.Hour)), IdToken: &sessionpb.IDToken{Issuer: "https://idp.example.com", Subject: s.user},
+			Claims: map[string]*structpb.ListValue{"email": email}, Audience: []string{"wiki.example.com"},
+		})
+	}
+	add("type.googleapis.com/user.User", "u-alice", &userpb.User{Id: "u-alice", Name: "Alice Liddell", Email: "alice@example.com"})
+	alice, _ := structpb.NewStruct(map[string]any{"id": "u-alice", "group_ids": []any{"g-eng"}})
+	eng, _ := structpb.NewStruct(map[string]any{"id": "g-eng", "name": "Engineering"})
+	add("pomerium.io/DirectoryUser", "u-alice", alice)
+	add("pomerium.io/DirectoryGroup", "g-eng", eng)
+	if _, err := c.broker.Put(t.Context(), records); err != nil {
+		t.Fatal(err)
 	}
 }

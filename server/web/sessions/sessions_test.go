@@ -119,7 +119,7 @@ func TestListAndSearch(t *testing.T) {
 	if !strings.Contains(first, "alice@example.com") || !strings.Contains(first, "Alice Liddell") {
 		t.Errorf("the first row names %q", first)
 	}
-	if !strings.Contains(page.Text(), "about 1m0s") {
+	if !strings.Contains(page.Text(), "about a minute") {
 		t.Error("the page does not say how long Pomerium may honour a deleted session")
 	}
 	if strings.Contains(page.Text(), "refresh-") || strings.Contains(page.Text(), "access-") {
@@ -161,7 +161,7 @@ func TestSignOutFromTheScreen(t *testing.T) {
 		t.Fatalf("sign out: %d %s", res.Status, res.Text())
 	}
 	after := admin.Follow(res)
-	if notice := after.Find("#notice").Text(); !strings.Contains(notice, "Signed out 1 session") || !strings.Contains(notice, "about 1m0s") {
+	if notice := after.Find("#notice").Text(); !strings.Contains(notice, "Signed out 1 session") || !strings.Contains(notice, "about a minute") {
 		t.Errorf("notice %q", notice)
 	}
 	if f.read("s-bob") != nil || f.read("s-alice-1") == nil {
