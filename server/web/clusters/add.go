@@ -39,7 +39,7 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("action") == actionTest {
 		status, err := s.testCluster(r, d, cl)
 		if err != nil {
-			s.fail(w, r, "test a cluster's connection", err)
+			s.t.FailDoing(w, r, "test a cluster's connection", err)
 			return
 		}
 		if status != http.StatusOK {
@@ -56,7 +56,7 @@ func (s *screen) create(w http.ResponseWriter, r *http.Request) {
 	added, err := s.d.App.AddCluster(r.Context(), v.Caller(), manage.ClusterInput{Cluster: cl, ParentNamespaceID: f.Get(fieldParent)})
 	if err != nil {
 		if !formError(err) {
-			s.fail(w, r, "add a cluster", err)
+			s.t.FailDoing(w, r, "add a cluster", err)
 			return
 		}
 		refuse(f, err)

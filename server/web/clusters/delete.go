@@ -86,7 +86,7 @@ func (s *screen) remove(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if !formError(err) {
-			s.fail(w, r, "delete cluster "+d.Cluster.ID, err)
+			s.t.FailDoing(w, r, "delete cluster "+d.Cluster.ID, err)
 			return
 		}
 		s.renderDelete(w, r, ui.Status(err), d, "Not deleted: "+ui.Message(err))

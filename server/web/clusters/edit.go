@@ -97,7 +97,7 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("action") == actionTest {
 		status, err := s.testCluster(r, d.Form, cl)
 		if err != nil {
-			s.fail(w, r, "test a cluster's connection", err)
+			s.t.FailDoing(w, r, "test a cluster's connection", err)
 			return
 		}
 		pageErr := ""
@@ -118,7 +118,7 @@ func (s *screen) update(w http.ResponseWriter, r *http.Request) {
 	_, err = s.d.App.UpdateCluster(r.Context(), v.Caller(), manage.ClusterInput{Cluster: cl, ExpectedVersion: &version})
 	if err != nil {
 		if !formError(err) {
-			s.fail(w, r, "update cluster "+cl.ID, err)
+			s.t.FailDoing(w, r, "update cluster "+cl.ID, err)
 			return
 		}
 		if refuse(f, err) {

@@ -195,12 +195,3 @@ func (s *screen) testCluster(r *http.Request, d *formData, cl *store.Cluster) (i
 	testRefusal(f, err)
 	return ui.Status(err), nil
 }
-
-// fail shows the error page for err, a refusal as the use cases said it,
-// anything else (logged) with what the page was doing.
-func (s *screen) fail(w http.ResponseWriter, r *http.Request, doing string, err error) {
-	if ui.Status(err) == http.StatusInternalServerError {
-		err = fmt.Errorf("%s: %w", doing, err)
-	}
-	s.t.Fail(w, r, err)
-}

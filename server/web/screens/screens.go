@@ -5,6 +5,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web/activity"
 	"github.com/pomerium-console/pomerium-console/server/web/certificates"
 	"github.com/pomerium-console/pomerium-console/server/web/clusters"
+	"github.com/pomerium-console/pomerium-console/server/web/datasources"
 	"github.com/pomerium-console/pomerium-console/server/web/namespaces"
 	"github.com/pomerium-console/pomerium-console/server/web/policies"
 	"github.com/pomerium-console/pomerium-console/server/web/routeedit"
@@ -26,6 +27,7 @@ func All() []web.Screen {
 		routeedit.Register,
 		activity.Register,
 		clusters.Register,
+		datasources.Register,
 		sessions.Register,
 		settings.Register,
 		status.Register,

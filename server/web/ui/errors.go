@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/pomerium-console/pomerium-console/manage"
@@ -71,6 +72,16 @@ func (t *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		t.chrome.Log.Error(err, "web request", "method", r.Method, "path", r.URL.Path)
 	}
 	t.Render(w, r, status, errorPage, Page{Title: http.StatusText(status), Error: Message(err)})
+}
+
+// FailDoing is Fail for an error of a page that was doing something: a
+// refusal as the use cases said it, anything else (logged) with what the
+// page was doing ("add a cluster").
+func (t *Templates) FailDoing(w http.ResponseWriter, r *http.Request, doing string, err error) {
+	if Status(err) == http.StatusInternalServerError {
+		err = fmt.Errorf("%s: %w", doing, err)
+	}
+	t.Fail(w, r, err)
 }
 
 // Refusal is how a list page shows a read that failed: the status and the

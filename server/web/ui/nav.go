@@ -19,6 +19,7 @@ const (
 	NavServiceAccounts = "service-accounts"
 	NavActivity        = "activity"
 	NavClusters        = "clusters"
+	NavDataSources     = "data-sources"
 	NavSessions        = "sessions"
 	NavSettings        = "settings"
 	NavStatus          = "status"
@@ -32,6 +33,7 @@ var navItems = []NavItem{
 	{NavServiceAccounts, "Service accounts", "/service-accounts", nil},
 	{NavActivity, "Activity", "/activity", nil},
 	{NavClusters, "Clusters", "/clusters", (*Viewer).SeesClusters},
+	{NavDataSources, "Data sources", "/data-sources", (*Viewer).ManagesDataSources},
 	{NavSessions, "Sessions", "/sessions", (*Viewer).SeesSessions},
 	{NavSettings, "Settings", "/settings", nil},
 	{NavStatus, "Status", "/status", nil},

@@ -141,6 +141,18 @@ func (v *Viewer) SeesClusters() bool {
 	return false
 }
 
+// ManagesDataSources reports whether the viewer may manage the external
+// data sources of some cluster: admins of the Global namespace or of a
+// cluster's namespace.
+func (v *Viewer) ManagesDataSources() bool {
+	for id := range v.caller.Roles() {
+		if v.caller.Cluster(id) == id && v.May(string(manage.ManageDataSources), id) {
+			return true
+		}
+	}
+	return false
+}
+
 // SeesSessions reports whether the viewer may read the sessions of some
 // cluster: admins of the Global namespace or of a cluster's namespace.
 func (v *Viewer) SeesSessions() bool {

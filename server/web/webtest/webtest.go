@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pomerium-console/pomerium-console/manage"
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/screens"
@@ -62,6 +63,9 @@ type Options struct {
 	// DefaultClusterURL is the default cluster's databroker URL, as the
 	// clusters screen shows it.
 	DefaultClusterURL string
+	// Fetcher fetches the data sources a test fetch asks for; nil: the
+	// console cannot test data sources.
+	Fetcher *datasource.Fetcher
 }
 
 // New starts the web console on st.
@@ -92,7 +96,7 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	if o.Screens == nil {
 		o.Screens = screens.All()
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Databrokers: o.Databrokers, Logger: log})
+	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Databrokers: o.Databrokers, Fetcher: o.Fetcher, Logger: log})
 	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, Logger: log}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
