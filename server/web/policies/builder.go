@@ -22,12 +22,15 @@ const (
 	valueList
 	// valuePlain: a plain string (an IP or CIDR range, a claim name).
 	valuePlain
+	// valueDevice: one of the device criterion's operators ({approved:
+	// true|false}, {is: credential id}, {type: device type id}).
+	valueDevice
 )
 
 // criterion is one PPL criterion the builder offers. The builder offers
 // the criteria whose value fits in one text field; the others
-// (client_certificate, device, ssh_publickey, ssh_ca) are written in the
-// YAML directly.
+// (client_certificate, ssh_publickey, ssh_ca) are written in the YAML
+// directly.
 type criterion struct {
 	Name, Label string
 	kind        valueKind
@@ -49,6 +52,7 @@ var criteria = []criterion{
 	{Name: "source_ip", Label: "source_ip (IP address or CIDR range)", kind: valuePlain},
 	{Name: "cors_preflight", Label: "cors_preflight (CORS preflight requests)", kind: valueNone},
 	{Name: "invalid_client_certificate", Label: "invalid_client_certificate", kind: valueNone},
+	{Name: "device", Label: "device (approved: true or false; is: credential id; type: device type id)", kind: valueDevice},
 	{Name: "mcp_tool", Label: "mcp_tool", kind: valueString},
 	{Name: "ssh_username", Label: "ssh_username", kind: valueString},
 	{Name: "ssh_username_matches_email", Label: "ssh_username_matches_email", kind: valueNone},
@@ -68,7 +72,10 @@ func criterionNamed(name string) (criterion, bool) {
 var (
 	stringMatchers = []string{"is", "starts_with", "ends_with", "contains", "not"}
 	listMatchers   = []string{"has", "is", "exclude"}
-	matchers       = []string{"is", "starts_with", "ends_with", "contains", "not", "has", "exclude"}
+	// deviceMatchers are the device criterion's operators: approved takes
+	// true or false, is a device credential id, type a device type id.
+	deviceMatchers = []string{"approved", "is", "type"}
+	matchers       = []string{"is", "starts_with", "ends_with", "contains", "not", "has", "exclude", "approved", "type"}
 	// operators are in the order the builder writes them.
 	operators = []string{"and", "or", "not"}
 	actions   = []string{"allow", "deny"}
@@ -194,6 +201,21 @@ func (r *row) node() (*yaml.Node, error) {
 			return nil, fmt.Errorf("%s needs a value", c.Name)
 		}
 		value = str(r.Value)
+	case valueDevice:
+		if !slices.Contains(deviceMatchers, r.Matcher) {
+			return nil, fmt.Errorf("device takes the matchers %s, not %q", strings.Join(deviceMatchers, ", "), r.Matcher)
+		}
+		operand := str(r.Value)
+		switch {
+		case r.Matcher == "approved" && r.Value != "true" && r.Value != "false":
+			return nil, fmt.Errorf("device approved takes true (an admin approved the device) or false")
+		case r.Matcher == "approved":
+			operand = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: r.Value}
+		case r.Value == "":
+			return nil, fmt.Errorf("device %s needs a value: a device %s", r.Matcher, map[string]string{"is": "credential id", "type": "type id, e.g. any"}[r.Matcher])
+		}
+		value = mapping(str(r.Matcher), operand)
+		value.Style = yaml.FlowStyle
 	case valueString, valueList:
 		allowed := stringMatchers
 		if c.kind == valueList {
@@ -292,6 +314,8 @@ func rowFrom(op string, item any) (row, bool) {
 		case valuePlain:
 			r.Value, ok = v.(string)
 			return r, ok
+		case valueDevice:
+			return deviceRow(r, v)
 		}
 		allowed, plain := stringMatchers, "is"
 		if c.kind == valueList {
@@ -310,6 +334,26 @@ func rowFrom(op string, item any) (row, bool) {
 				r.Matcher, r.Value = matcher, s
 			}
 			return r, len(t) == 1
+		}
+	}
+	return row{}, false
+}
+
+// deviceRow reads the value of a device criterion into r: one operator,
+// approved with a bool, is or type with a string.
+func deviceRow(r row, v any) (row, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return row{}, false
+	}
+	for op, operand := range m {
+		switch t := operand.(type) {
+		case bool:
+			r.Matcher, r.Value = op, fmt.Sprint(t)
+			return r, op == "approved"
+		case string:
+			r.Matcher, r.Value = op, t
+			return r, op == "is" || op == "type"
 		}
 	}
 	return row{}, false

@@ -56,6 +56,12 @@ func TestBuilderRoundTrips(t *testing.T) {
 		{{Op: "or", Criterion: "email", Matcher: "is", Value: "true"}, {Op: "or", Criterion: "email", Matcher: "contains", Value: "a: b # c"}},
 		{{Op: "and", Criterion: "authenticated_user", Matcher: "is"}},
 		{{Op: "not", Criterion: "claim", Claim: "a.b/c", Matcher: "exclude", Value: "10"}},
+		{
+			{Op: "and", Criterion: "device", Matcher: "approved", Value: "true"},
+			{Op: "and", Criterion: "device", Matcher: "type", Value: "enclave_only"},
+			{Op: "or", Criterion: "device", Matcher: "is", Value: "3FkpG8ZkPf2E"},
+			{Op: "not", Criterion: "device", Matcher: "approved", Value: "false"},
+		},
 	} {
 		b := &builder{Action: "deny", Rows: rows}
 		ppl, ok := b.generate()
@@ -93,6 +99,11 @@ func TestBuilderRefusesRowsItCannotWrite(t *testing.T) {
 		{row{Op: "and", Criterion: "accept", Matcher: "is", Value: "x"}, "accept takes no value"},
 		{row{Op: "nor", Criterion: "email", Matcher: "is", Value: "x"}, "operator must be and, or or not"},
 		{row{Op: "and", Criterion: "date", Matcher: "is", Value: "x"}, `unknown criterion "date"`},
+		{row{Op: "and", Criterion: "device", Matcher: "approved", Value: "yes"}, "device approved takes true"},
+		{row{Op: "and", Criterion: "device", Matcher: "approved"}, "device approved takes true"},
+		{row{Op: "and", Criterion: "device", Matcher: "type"}, "device type needs a value"},
+		{row{Op: "and", Criterion: "device", Matcher: "starts_with", Value: "x"}, "device takes the matchers approved, is, type"},
+		{row{Op: "and", Criterion: "email", Matcher: "approved", Value: "true"}, "email takes the matchers is, starts_with"},
 	} {
 		b := &builder{Action: "allow", Rows: []row{tc.row}}
 		if _, ok := b.generate(); ok {
@@ -130,7 +141,9 @@ func TestBuilderLeavesOtherPPLAlone(t *testing.T) {
 		"- allow: {and: [{email: x}]}\n- deny: {and: [{email: y}]}\n",
 		"allow: {nor: [{email: x}]}\n",
 		"allow: {and: [{email: {in: [a, b]}}]}\n",
-		"allow: {and: [{device: {approved: true}}]}\n",
+		"allow: {and: [{device: {approved: true, type: any}}]}\n",
+		"allow: {and: [{device: {approved: 'yes'}}]}\n",
+		"allow: {and: [{device: {is: true}}]}\n",
 		"allow: {and: [{email: {is: a, starts_with: b}}]}\n",
 		"allow: {and: [{email: x}]}\ndeny: {and: [{email: y}]}\n",
 	} {
@@ -156,5 +169,27 @@ func TestDescribePPLErrorGivesTheLine(t *testing.T) {
 	}
 	if got := checkPPL(mixedPPL); !got.Valid {
 		t.Errorf("check of valid PPL: %+v", got)
+	}
+}
+
+// The device criterion is written as PPL's device operators: approved a
+// bool, is and type strings.
+func TestBuilderWritesDevice(t *testing.T) {
+	t.Parallel()
+	b := &builder{Action: "allow", Rows: []row{
+		{Op: "and", Criterion: "device", Matcher: "approved", Value: "true"},
+		{Op: "and", Criterion: "device", Matcher: "type", Value: "enclave_only"},
+		{Op: "not", Criterion: "device", Matcher: "is", Value: "true"},
+	}}
+	got, ok := b.generate()
+	if !ok {
+		t.Fatalf("generate refused: %+v", b)
+	}
+	want := "allow:\n  and:\n    - device: {approved: true}\n    - device: {type: enclave_only}\n  not:\n    - device: {is: \"true\"}\n"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("generated PPL (-want +got):\n%s", diff)
+	}
+	if err := compile.ValidatePPL(got); err != nil {
+		t.Errorf("generated PPL is invalid: %v\n%s", err, got)
 	}
 }

@@ -149,10 +149,7 @@ func TestBuilderWithoutJavaScript(t *testing.T) {
 	e, st := env(t)
 	b := e.User(webtest.Admin)
 
-	in := editorForm("built", global, "")
-	in.Set("action", "add-row")
-	in["b_action"] = []string{"allow"}
-	in["b_op"], in["b_crit"], in["b_claim"], in["b_match"], in["b_value"] = []string{"and"}, []string{"domain"}, []string{""}, []string{"is"}, []string{"example.com"}
+	in := builderForm("built", "add-row", builderRow{"and", "domain", "", "is", "example.com"})
 	res := b.Post("/policies/new", in)
 	if n := res.Find(`select[name="b_crit"]`).Length(); res.Status != http.StatusOK || n != 2 {
 		t.Fatalf("add-row: status %d, %d rows, want 2", res.Status, n)
@@ -196,4 +193,46 @@ func TestBuilderWithoutJavaScript(t *testing.T) {
 	if got := policiesNamed(t, st, global, "built"); len(got) != 1 || got[0].PPL != want {
 		t.Errorf("stored %+v", got)
 	}
+}
+
+// The builder offers the device criterion and shows a policy of it in its
+// rows.
+func TestBuilderOffersDevice(t *testing.T) {
+	t.Parallel()
+	e, _ := env(t)
+	b := e.User(webtest.Admin)
+	in := builderForm("devices", "generate",
+		builderRow{"and", "device", "", "approved", "true"}, builderRow{"and", "device", "", "type", "enclave_only"})
+	res := b.Post("/policies/new", in)
+	want := "allow:\n  and:\n    - device: {approved: true}\n    - device: {type: enclave_only}\n"
+	if got := res.Find("textarea#ppl").Text(); got != want {
+		t.Fatalf("generated PPL:\n%s\nwant:\n%s", got, want)
+	}
+	if res.Find("#ppl-check .badge.ok").Length() == 0 {
+		t.Errorf("generated PPL not shown as valid: %q", res.Find("#ppl-check").Text())
+	}
+	for _, opt := range []string{`select[name="b_crit"] option[value="device"]`, `select[name="b_match"] option[value="approved"]`, `select[name="b_match"] option[value="type"]`} {
+		if res.Find(opt).Length() == 0 {
+			t.Errorf("the builder offers no %s", opt)
+		}
+	}
+	if got := res.Find(`select[name="b_match"]`).Eq(1).Find("option[selected]").AttrOr("value", ""); got != "type" {
+		t.Errorf("the second row's matcher is %q", got)
+	}
+}
+
+// builderRow is a row of the builder as its form sends it.
+type builderRow struct{ op, criterion, claim, matcher, value string }
+
+// builderForm is the editor's form of a new policy in the Global namespace
+// that asks for action with the builder's rows, of a rule that allows.
+func builderForm(name, action string, rows ...builderRow) url.Values {
+	in := editorForm(name, global, "")
+	in.Set("action", action)
+	in["b_action"] = []string{"allow"}
+	for _, r := range rows {
+		in["b_op"], in["b_crit"], in["b_claim"] = append(in["b_op"], r.op), append(in["b_crit"], r.criterion), append(in["b_claim"], r.claim)
+		in["b_match"], in["b_value"] = append(in["b_match"], r.matcher), append(in["b_value"], r.value)
+	}
+	return in
 }
