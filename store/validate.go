@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +29,24 @@ const (
 func ValidID(id string) bool {
 	u, err := uuid.Parse(id)
 	return err == nil && u.String() == id
+}
+
+// MaxEntityID is the longest id of a databroker entity (a session, a
+// device) the activity log is searched by.
+const MaxEntityID = 256
+
+// ValidEntityID reports whether id may name an entity of the activity log:
+// an object's id (a UUID), or a databroker entity's, which Pomerium chooses
+// (a session's may be an identity provider's jti): printable, at most
+// MaxEntityID bytes.
+func ValidEntityID(id string) bool {
+	if ValidID(id) {
+		return true
+	}
+	if id == "" || len(id) > MaxEntityID || !utf8.ValidString(id) {
+		return false
+	}
+	return !strings.ContainsFunc(id, unicode.IsControl)
 }
 
 // Validate checks the rules of obj that need nothing but the object itself:

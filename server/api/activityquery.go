@@ -34,8 +34,8 @@ var activityFilters = map[string]activityFilter{
 		return assign(&q.EntityType, store.Kind(v), field)
 	},
 	"entity_id": func(q *store.ActivityQuery, field, v string) error {
-		if !store.ValidID(v) {
-			return invalid(field, "must be a UUID")
+		if !store.ValidEntityID(v) {
+			return invalid(field, "must be the id of an object (a UUID), or of a session or device (printable, at most %d bytes)", store.MaxEntityID)
 		}
 		return assign(&q.EntityID, v, field)
 	},

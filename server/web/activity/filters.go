@@ -32,6 +32,9 @@ var entityTypes = []entityType{
 	{store.KindServiceAccount, "Service account"},
 	{store.KindNamespacePermission, "Permission"},
 	{store.KindSettings, "Settings"},
+	{store.EntitySession, "Session"},
+	{store.EntityDevice, "Device"},
+	{store.EntityDeviceType, "Device type"},
 }
 
 // kindLabel names a kind for people.
@@ -80,14 +83,14 @@ func readFilters(q url.Values, v *ui.Viewer) *filters {
 			f.Namespace, f.Below, f.Defaulted = ns[0].ID, true, true
 		}
 	}
-	if f.EntityType != "" && !store.Kind(f.EntityType).Valid() {
+	if f.EntityType != "" && !slices.Contains(store.EntityTypes, store.Kind(f.EntityType)) {
 		f.Errors["entity_type"] = "not a kind of object the log records"
 	}
-	if f.EntityID != "" && !store.ValidID(f.EntityID) {
-		f.Errors["entity_id"] = "must be a UUID"
+	if f.EntityID != "" && !store.ValidEntityID(f.EntityID) {
+		f.Errors["entity_id"] = "must be the id of an object (a UUID), or of a session or device"
 	}
-	if f.Action != "" && f.Action != string(store.ActionSet) && f.Action != string(store.ActionDelete) {
-		f.Errors["action"] = "must be set or delete"
+	if f.Action != "" && !slices.Contains(store.Actions, store.Action(f.Action)) {
+		f.Errors["action"] = "must be one of the actions offered"
 	}
 	f.since = f.readTime("since", f.Since)
 	f.until = f.readTime("until", f.Until)

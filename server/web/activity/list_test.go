@@ -110,7 +110,8 @@ func TestListRefusesInvalidFilters(t *testing.T) {
 	f := newFixture(t)
 	b := f.e.Recovery("")
 	for _, tc := range []struct{ query, errID, want string }{
-		{"entity_id=nope", "#f-entity-error", "UUID"},
+		{"entity_id=no%09pe", "#f-entity-error", "UUID"},
+		{"action=publish", "#f-action-error", "actions offered"},
 		{"since=yesterday", "#f-since-error", "date and time"},
 		{"since=2025-01-02T00:00&until=2025-01-01T00:00", "#f-until-error", "after"},
 		{"entity_type=widget", "#f-type-error", "kind"},
@@ -122,5 +123,36 @@ func TestListRefusesInvalidFilters(t *testing.T) {
 		if got := page.Find(tc.errID).Text(); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: error next to the field %q, want %q", tc.query, got, tc.want)
 		}
+	}
+}
+
+// TestDatabrokerEntities: sign-outs and impersonations, which change a
+// cluster's databroker and no object, are listed, filtered and shown.
+func TestDatabrokerEntities(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	actor := store.Actor{Subject: "admin@example.com", Origin: store.OriginUI}
+	for _, n := range []store.Note{
+		{Action: store.ActionSignOut, EntityType: store.EntitySession, EntityID: "idp-jti-1", EntityName: "bob@example.com: 1 sessions",
+			NamespaceID: store.GlobalNamespaceID, Snapshot: `{"sessions": ["idp-jti-1"]}`},
+		{Action: store.ActionImpersonate, EntityType: store.EntitySession, EntityID: "idp-jti-2", EntityName: "as carol@example.com",
+			NamespaceID: store.GlobalNamespaceID},
+	} {
+		if err := f.st.Note(t.Context(), actor, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.e.Recovery("")
+	page := b.Get("/activity?entity_type=session&action=sign_out")
+	if page.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", page.Status, page.Text())
+	}
+	rows := page.Find("#activity tbody tr")
+	if rows.Length() != 1 || !strings.Contains(rows.Text(), "sign out") || !strings.Contains(rows.Text(), "bob@example.com") {
+		t.Fatalf("rows: %q", rows.Text())
+	}
+	byID := b.Get("/activity?entity_id=idp-jti-2")
+	if got := byID.Find("#activity tbody tr"); got.Length() != 1 || !strings.Contains(got.Text(), "impersonate") {
+		t.Fatalf("by session id: %d %q", byID.Status, got.Text())
 	}
 }
