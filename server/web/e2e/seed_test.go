@@ -21,7 +21,7 @@ import (
 
 // seeded are the objects the screens show.
 type seeded struct {
-	namespace, policy, route, keyPair, account, cluster string
+	namespace, policy, route, keyPair, account, cluster, dataSource string
 	// activity is an entry of the activity log with a diff (an edit).
 	activity, activityBefore int64
 }
@@ -83,12 +83,26 @@ func (c *console) seed(t *testing.T) *seeded {
 	); err != nil {
 		t.Fatal(err)
 	}
+	// A data source of the default cluster whose last fetch failed after
+	// a good one, so that its status shows both.
+	ds, err := store.Put(ctx, c.store, actor, &store.DataSource{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID},
+		URL: "https://directory.example.com/users.json", RecordType: "pomerium.io/DirectoryUser", ForeignKey: "id",
+		Headers: map[string]string{"Authorization": "Bearer directory-token"}, PollingMinDelay: 5 * time.Minute}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetched := time.Now().Add(-2 * time.Minute)
+	if err := c.store.SetDataSourceStatus(ctx, store.DataSourceStatus{ID: ds.ID, ClusterID: store.DefaultClusterID, RecordType: ds.RecordType,
+		LastFetch: fetched, LastSuccess: fetched.Add(-5 * time.Minute), Records: 1284, Fields: []string{"email", "groups", "id", "name"},
+		LastError: "fetch: the server answered 503 Service Unavailable: down for maintenance", LastErrorAt: fetched}); err != nil {
+		t.Fatal(err)
+	}
 	c.seedSessions(t)
 	page, err := c.store.Activity(ctx, store.ActivityQuery{EntityID: r.ID, Limit: 2})
 	if err != nil || len(page.Entries) != 2 {
 		t.Fatalf("activity of the route: %v, %v", page, err)
 	}
-	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID, cluster: clusterID,
+	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID, cluster: clusterID, dataSource: ds.ID,
 		activity: page.Entries[0].ID, activityBefore: page.Entries[1].ID}
 }
 
@@ -127,6 +141,10 @@ func (s *seeded) screens() []screen {
 		{"cluster-new", "/clusters/new"},
 		{"cluster", "/clusters/" + s.cluster},
 		{"cluster-delete", "/clusters/" + s.cluster + "/delete"},
+		{"data-sources", "/data-sources"},
+		{"data-source-new", "/data-sources/new"},
+		{"data-source", "/data-sources/" + s.dataSource},
+		{"data-source-delete", "/data-sources/" + s.dataSource + "/delete"},
 		{"sessions", "/sessions"},
 		{"session", "/sessions/s-alice-1"},
 	}
