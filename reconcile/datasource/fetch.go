@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func (f *Fetcher) Fetch(ctx context.Context, d *store.DataSource, cert *tls.Cert
 	req.Header.Set("Accept-Encoding", "gzip")
 	res, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+		return nil, fmt.Errorf("fetch: %w", withoutQuery(err))
 	}
 	defer func() { _ = res.Body.Close() }() // a body read to its end or abandoned: nothing to report
 	if res.StatusCode < 200 || res.StatusCode > 299 {
@@ -112,6 +113,21 @@ func (f *Fetcher) client(d *store.DataSource, cert *tls.Certificate) *http.Clien
 		}
 		return nil
 	}}
+}
+
+// withoutQuery leaves the query of the URL out of an error of the HTTP
+// client, which quotes it: a query may carry a token, and the error goes
+// to the log and the source's status.
+func withoutQuery(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil && (u.RawQuery != "" || u.Fragment != "") {
+		u.RawQuery, u.Fragment = "", ""
+		return &url.Error{Op: ue.Op, URL: u.String() + "?…", Err: ue.Err}
+	}
+	return err
 }
 
 // gzipMagic starts every gzip stream.

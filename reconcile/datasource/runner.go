@@ -338,7 +338,7 @@ func (r *Runner) finish(ctx context.Context, res result) {
 		delay := Backoff(minDelay, maxDelay, s.failures)
 		s.due = now.Add(delay)
 		st.LastError, st.LastErrorAt = err.Error(), now
-		r.log.Error(err, "data source fetch failed; its records are unchanged", "source", res.id, "url", s.src.URL, "retry_in", delay)
+		r.log.Error(err, "data source fetch failed; its records are unchanged", "source", res.id, "type", s.src.RecordType, "retry_in", delay)
 	} else {
 		s.failures = 0
 		s.due = now.Add(minDelay)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -110,6 +112,15 @@ func TestFailedFetchChangesNothingAndRecovers(t *testing.T) {
 	}
 	if e.runner.sources[d.ID].failures != 0 {
 		t.Error("the failures in a row were not reset")
+	}
+	m := e.runner.opts.Metrics
+	for result, want := range map[string]float64{"success": 2, "error": 4} {
+		if got := testutil.ToFloat64(m.fetches.WithLabelValues("default", d.ID, result)); got != want {
+			t.Errorf("fetches_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
+	if got := testutil.ToFloat64(m.records.WithLabelValues("default", d.ID)); got != 1 {
+		t.Errorf("records = %v, want 1", got)
 	}
 }
 
@@ -307,5 +318,17 @@ func TestRedirectsAreGuarded(t *testing.T) {
 	d := e.addSource(srv.URL, "example.com/User", "id")
 	if st := e.step(d.ID); !strings.Contains(st.LastError, "127.0.0.2 is a loopback address") {
 		t.Errorf("status: %+v", st)
+	}
+}
+
+// TestErrorsLeaveTheQueryOut: a query may carry a token, which the log
+// and the status must not show.
+func TestErrorsLeaveTheQueryOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, Limits{})
+	d := e.addSource("http://127.0.0.1:1/users.json?token=hunter2", "example.com/User", "id")
+	st := e.step(d.ID)
+	if st.LastError == "" || strings.Contains(st.LastError, "hunter2") || !strings.Contains(st.LastError, "/users.json?…") {
+		t.Errorf("last error: %q", st.LastError)
 	}
 }
