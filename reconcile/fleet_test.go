@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +30,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/postgres"
 )
@@ -144,7 +148,8 @@ func (w *fleetWorld) startFleet(instance string, reach func(cluster string) bool
 		},
 		ResyncInterval: time.Hour, LeaseTTL: 3 * time.Second, LeaseRetry: 50 * time.Millisecond,
 		RetryBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, Recheck: 100 * time.Millisecond,
-		Logger: w.log.WithName(instance),
+		DataSources: datasource.NewFetcher(datasource.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}), datasource.Limits{}),
+		Logger:      w.log.WithName(instance),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -337,6 +342,26 @@ func TestFleet(t *testing.T) {
 		if _, err := w.brokers["alpha"].client.Put(w.ctx, []*pb.Record{{Type: compile.RecordTypeRoute, Id: "theirs", Data: theirs}}); err != nil {
 			t.Fatal(err)
 		}
+		// A data source of alpha, whose records go with the cluster too.
+		dir := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+			_, _ = rw.Write([]byte(`[{"id": "u1"}]`)) // a client gone is the test's business
+		}))
+		t.Cleanup(dir.Close)
+		if _, err := w.app.SetDataSource(w.ctx, w.admin, manage.DataSourceInput{ClusterID: w.ids["alpha"],
+			DataSource: &store.DataSource{URL: dir.URL, RecordType: "pomerium.io/DirectoryUser", ForeignKey: "id"}}); err != nil {
+			t.Fatal(err)
+		}
+		directory := func() []string {
+			var ids []string
+			if _, err := w.brokers["alpha"].client.SyncLatest(w.ctx, "pomerium.io/DirectoryUser", func(r *pb.Record) { ids = append(ids, r.Id) }); err != nil {
+				return []string{"no answer"}
+			}
+			return ids
+		}
+		w.eventually("the data source's record in alpha", func() (bool, string) {
+			got := directory()
+			return slices.Equal(got, []string{"u1"}), fmt.Sprint(got)
+		})
 		if err := w.app.DeleteCluster(w.ctx, w.admin, w.ids["alpha"], nil); err != nil {
 			t.Fatal(err)
 		}
@@ -349,6 +374,9 @@ func TestFleet(t *testing.T) {
 			_, err := store.Get[*store.Cluster](w.ctx, w.store, w.ids["alpha"])
 			return d != nil && slices.Equal(left, []string{"theirs"}) && err != nil, fmt.Sprintf("%v, %v", left, err)
 		})
+		if got := directory(); len(got) != 0 {
+			t.Errorf("the deleted cluster was forgotten with its data source's records left: %v", got)
+		}
 		for _, name := range []string{"default", "gamma", "delta"} {
 			if got := w.holds(name, compile.RecordTypeRoute); len(got) == 0 {
 				t.Errorf("%s lost its routes: %v", name, got)
