@@ -114,6 +114,7 @@ func (s *seeded) screens() []screen {
 		{"namespaces", "/namespaces"},
 		{"namespace", "/namespaces/" + s.namespace},
 		{"namespace-permissions", "/namespaces/" + s.namespace + "/permissions"},
+		{"namespace-permissions-find", "/namespaces/" + s.namespace + "/permissions?find=alice"},
 		{"routes", "/routes?namespace=" + s.namespace},
 		{"route-new", "/routes/new?namespace=" + s.namespace},
 		{"route-general", "/routes/" + s.route + "?tab=general"},

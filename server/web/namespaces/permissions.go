@@ -32,7 +32,16 @@ type permData struct {
 	// Refusal is a refusal whose row this page does not show.
 	Refusal   string
 	Inherited []inherited
+	// Find is a search for people and groups to grant a role to, with
+	// what it found: the console's and the namespace's cluster's.
+	Find        string
+	FoundUsers  []*manage.User
+	FoundGroups []manage.Group
+	FindError   string
 }
+
+// findLimit bounds the people and the groups a search shows.
+const findLimit = 20
 
 // inherited are the grants of one namespace above, which hold here too.
 type inherited struct {
@@ -67,11 +76,19 @@ func (s *screen) loadPermissions(r *http.Request, id string) (*permData, error) 
 		header: h, Pager: pagerAt(r, "/namespaces/"+id+"/permissions"), Grant: ui.NewForm(),
 		CanGrant: !h.ReadOnly && v.May(string(manage.GrantRoles), id), RowErrors: map[string]string{},
 	}
-	if r.Method == http.MethodGet {
-		d.Query = strings.TrimSpace(r.URL.Query().Get("q"))
-	}
 	d.Roles = v.Caller().Grantable(id)
 	d.Grant.Values["subject_type"], d.Grant.Values["role"] = string(store.SubjectUser), string(store.RoleViewer)
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		d.Query = strings.TrimSpace(q.Get("q"))
+		if q.Get("subject_type") == string(store.SubjectGroup) {
+			d.Grant.Values["subject_type"] = string(store.SubjectGroup)
+		}
+		d.Grant.Values["subject_id"] = q.Get("subject_id")
+		if d.Find = strings.TrimSpace(q.Get("find")); d.Find != "" && d.CanGrant {
+			s.find(r, v, id, d)
+		}
+	}
 	page, err := manage.Objects[*store.NamespacePermission](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{ListQuery: manage.ListQuery{
 		Namespace: id, Query: d.Query, OrderBy: "created_at", Offset: d.Pager.Offset, Limit: d.Pager.Limit,
 	}})
@@ -83,6 +100,25 @@ func (s *screen) loadPermissions(r *http.Request, id string) (*permData, error) 
 		return nil, err
 	}
 	return d, nil
+}
+
+// find looks up the people and groups matching d.Find that the console
+// and the cluster of namespace id know. A refusal is shown beside the
+// search, not instead of the page.
+func (s *screen) find(r *http.Request, v *ui.Viewer, id string, d *permData) {
+	c := v.Caller()
+	cluster := c.Cluster(id)
+	users, err := s.d.App.QueryUsers(r.Context(), c, cluster, d.Find, 0, findLimit)
+	if err != nil {
+		d.FindError = ui.Message(err)
+		return
+	}
+	groups, err := s.d.App.QueryGroups(r.Context(), c, cluster, d.Find, 0, findLimit)
+	if err != nil {
+		d.FindError = ui.Message(err)
+		return
+	}
+	d.FoundUsers, d.FoundGroups = users.Items, groups.Items
 }
 
 // inherited lists the grants of the namespaces above id that the viewer
