@@ -35,15 +35,9 @@ type screen struct {
 	t *ui.Templates
 }
 
-// cluster is a cluster whose sessions the viewer may see.
-type cluster struct {
-	ID, Name string
-	Selected bool
-}
-
 // Common is what every page of the screen shows.
 type Common struct {
-	Clusters []cluster
+	Clusters []ui.ClusterChoice
 	// Cluster is the cluster shown ("" for the default one).
 	Cluster string
 	// CanSignOut and CanImpersonate hide the controls of what the use
@@ -77,18 +71,9 @@ func (s *screen) common(r *http.Request, v *ui.Viewer) (Common, error) {
 	if c.Cluster == store.DefaultClusterID {
 		c.Cluster = ""
 	}
-	all, err := s.d.App.ListClusters(r.Context(), v.Caller())
-	if err != nil {
+	var err error
+	if c.Clusters, err = ui.ClusterChoices(r.Context(), s.d.App, v, manage.SeeSessions, c.Cluster); err != nil {
 		return c, err
-	}
-	for _, cl := range all {
-		ns := cl.ID
-		if cl.Default {
-			ns, cl.ID = store.GlobalNamespaceID, ""
-		}
-		if v.May(string(manage.SeeSessions), ns) {
-			c.Clusters = append(c.Clusters, cluster{ID: cl.ID, Name: cl.Name, Selected: cl.ID == c.Cluster})
-		}
 	}
 	ns := c.Cluster
 	if ns == "" {
