@@ -71,12 +71,16 @@ type DeviceFilter struct {
 	// ApprovedBy selects the devices approved by that id; the empty
 	// string selects those not approved.
 	ApprovedBy *string
+	// Approved selects the devices approved by anyone (true) or by no one
+	// (false).
+	Approved *bool
 }
 
 // selects reports whether f selects d.
 func (f DeviceFilter) selects(d *Device) bool {
 	is := func(want *string, got string) bool { return want == nil || *want == got }
-	return is(f.TypeID, d.typeID()) && is(f.UserID, d.userID()) && is(f.ApprovedBy, d.Enrollment.GetApprovedBy())
+	return is(f.TypeID, d.typeID()) && is(f.UserID, d.userID()) && is(f.ApprovedBy, d.Enrollment.GetApprovedBy()) &&
+		(f.Approved == nil || *f.Approved == d.Approved())
 }
 
 // ListDevices reads the devices of a cluster that f selects (SeeSessions
@@ -145,6 +149,30 @@ func (a *App) ListDevices(ctx context.Context, c *Caller, clusterID string, f De
 	}
 	slices.SortFunc(out, compareDevices)
 	return out, nil
+}
+
+// GetDevice reads one device of a cluster (SeeSessions in the cluster's
+// namespace), as ListDevices describes it.
+func (a *App) GetDevice(ctx context.Context, c *Caller, clusterID string, ref DeviceRef) (*Device, error) {
+	cl, err := a.databroker(c, "cluster_id", clusterID, SeeSessions)
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.device(ctx, cl, ref)
+	if err != nil {
+		return nil, err
+	}
+	dev := &Device{Credential: d.cred, Enrollment: d.enr, ClusterID: cl.id}
+	if d.credential != nil {
+		dev.CredentialModifiedAt = d.credential.GetModifiedAt().AsTime()
+	}
+	if d.enrollment != nil {
+		dev.EnrollmentModifiedAt = d.enrollment.GetModifiedAt().AsTime()
+	}
+	if err := a.describeDevices(ctx, cl, []*Device{dev}); err != nil {
+		return nil, err
+	}
+	return dev, nil
 }
 
 // describeDevices fills in the type, user and approver of each device.

@@ -16,18 +16,26 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/devicepb"
 )
 
-// The COSE algorithms Pomerium's WebAuthn relying party verifies
-// (github.com/pomerium/webauthn/cose), by name.
+// The COSE algorithms of Pomerium's built-in device types.
 const (
 	coseES256 int64 = -7
 	coseRS256 int64 = -257
 	coseRS1   int64 = -65535
 )
 
-var coseAlgorithms = map[int64]string{
-	coseES256: "ES256", -35: "ES384", -36: "ES512", -8: "EdDSA",
-	-37: "PS256", -38: "PS384", -39: "PS512",
-	coseRS256: "RS256", -258: "RS384", -259: "RS512", coseRS1: "RS1",
+// DeviceAlgorithm is a COSE algorithm a device may sign with.
+type DeviceAlgorithm struct {
+	ID   int64
+	Name string
+}
+
+// DeviceAlgorithms are the COSE algorithms Pomerium's WebAuthn relying
+// party verifies (github.com/pomerium/webauthn/cose): what a device type
+// may offer.
+var DeviceAlgorithms = []DeviceAlgorithm{
+	{coseES256, "ES256"}, {-35, "ES384"}, {-36, "ES512"}, {-8, "EdDSA"},
+	{-37, "PS256"}, {-38, "PS384"}, {-39, "PS512"},
+	{coseRS256, "RS256"}, {-258, "RS384"}, {-259, "RS512"}, {coseRS1, "RS1"},
 }
 
 // checkWebAuthnOptions validates a device type's WebAuthn options and
@@ -60,7 +68,7 @@ func checkWebAuthnOptions(o *devicepb.WebAuthnOptions) error {
 		if p.GetType() != devicepb.WebAuthnOptions_PUBLIC_KEY {
 			return invalid(field+".type", "must be PUBLIC_KEY, the only type of WebAuthn credential")
 		}
-		if _, ok := coseAlgorithms[p.GetAlg()]; !ok {
+		if !slices.ContainsFunc(DeviceAlgorithms, func(a DeviceAlgorithm) bool { return a.ID == p.GetAlg() }) {
 			return invalid(field+".alg", "%d is not a COSE algorithm Pomerium verifies; use one of %s", p.GetAlg(), algorithmNames())
 		}
 	}
@@ -75,11 +83,10 @@ func definedEnum(e protoreflect.Enum) bool {
 // algorithmNames lists the COSE algorithms Pomerium verifies: "ES256
 // (-7), …".
 func algorithmNames() string {
-	var out []string
-	for alg, name := range coseAlgorithms {
-		out = append(out, fmt.Sprintf("%s (%d)", name, alg))
+	out := make([]string, len(DeviceAlgorithms))
+	for i, a := range DeviceAlgorithms {
+		out[i] = fmt.Sprintf("%s (%d)", a.Name, a.ID)
 	}
-	slices.Sort(out)
 	return strings.Join(out, ", ")
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web/certificates"
 	"github.com/pomerium-console/pomerium-console/server/web/clusters"
 	"github.com/pomerium-console/pomerium-console/server/web/datasources"
+	"github.com/pomerium-console/pomerium-console/server/web/devices"
 	"github.com/pomerium-console/pomerium-console/server/web/namespaces"
 	"github.com/pomerium-console/pomerium-console/server/web/policies"
 	"github.com/pomerium-console/pomerium-console/server/web/routeedit"
@@ -29,6 +30,7 @@ func All() []web.Screen {
 		clusters.Register,
 		datasources.Register,
 		sessions.Register,
+		devices.Register,
 		settings.Register,
 		status.Register,
 	}

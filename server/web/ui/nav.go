@@ -21,6 +21,7 @@ const (
 	NavClusters        = "clusters"
 	NavDataSources     = "data-sources"
 	NavSessions        = "sessions"
+	NavDevices         = "devices"
 	NavSettings        = "settings"
 	NavStatus          = "status"
 )
@@ -35,6 +36,7 @@ var navItems = []NavItem{
 	{NavClusters, "Clusters", "/clusters", (*Viewer).SeesClusters},
 	{NavDataSources, "Data sources", "/data-sources", (*Viewer).ManagesDataSources},
 	{NavSessions, "Sessions", "/sessions", (*Viewer).SeesSessions},
+	{NavDevices, "Devices", "/devices", (*Viewer).SeesSessions},
 	{NavSettings, "Settings", "/settings", nil},
 	{NavStatus, "Status", "/status", nil},
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// Databrokers reach the clusters' databrokers, for the screens of
 	// sessions and devices; nil leaves them unreachable.
 	Databrokers manage.Databrokers
+	// SharedSecret is the default cluster's shared secret, which signs
+	// its device enrollment links; nil: they cannot be made.
+	SharedSecret []byte
 	// Screens to mount; nil mounts every screen.
 	Screens []web.Screen
 	// Logger, when set, is where the console logs instead of the test.
@@ -96,7 +99,8 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	if o.Screens == nil {
 		o.Screens = screens.All()
 	}
-	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Databrokers: o.Databrokers, Fetcher: o.Fetcher, Logger: log})
+	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Databrokers: o.Databrokers, Fetcher: o.Fetcher,
+		DefaultSharedSecret: o.SharedSecret, Logger: log})
 	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, Logger: log}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
