@@ -31,7 +31,7 @@ const (
 var enumFields = []struct{ name, label, hint string }{
 	{fieldAttachment, "Authenticator attachment", "platform: built into the device (Touch ID, Windows Hello, Android); cross-platform: a roaming security key (USB, NFC, Bluetooth); unset: either."},
 	{fieldVerification, "User verification", "Whether the device must check who holds it (PIN, fingerprint, face) when it registers and signs in."},
-	{fieldResidentReq, "Resident key", "Whether the device keeps the credential itself (a passkey), so that it can sign in without a user name."},
+	{fieldResidentReq, "Resident key requirement", "Whether the device keeps the credential itself (a passkey), so that it can sign in without a user name."},
 	{fieldAttestation, "Attestation", "Whether Pomerium asks the device to prove its make and model; the devices list shows the kind it tells."},
 }
 

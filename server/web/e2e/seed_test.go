@@ -22,6 +22,8 @@ import (
 // seeded are the objects the screens show.
 type seeded struct {
 	namespace, policy, route, keyPair, account, cluster, dataSource string
+	// device is the credential id of a device of the default cluster.
+	device string
 	// activity is an entry of the activity log with a diff (an edit).
 	activity, activityBefore int64
 }
@@ -98,12 +100,13 @@ func (c *console) seed(t *testing.T) *seeded {
 		t.Fatal(err)
 	}
 	c.seedSessions(t)
+	device := c.seedDevices(t)
 	page, err := c.store.Activity(ctx, store.ActivityQuery{EntityID: r.ID, Limit: 2})
 	if err != nil || len(page.Entries) != 2 {
 		t.Fatalf("activity of the route: %v, %v", page, err)
 	}
 	return &seeded{namespace: ns.ID, policy: pol.ID, route: r.ID, keyPair: kp.ID, account: sa.ID, cluster: clusterID, dataSource: ds.ID,
-		activity: page.Entries[0].ID, activityBefore: page.Entries[1].ID}
+		activity: page.Entries[0].ID, activityBefore: page.Entries[1].ID, device: device}
 }
 
 // screens lists every screen, with the seeded objects where a screen shows
@@ -148,6 +151,12 @@ func (s *seeded) screens() []screen {
 		{"data-source-delete", "/data-sources/" + s.dataSource + "/delete"},
 		{"sessions", "/sessions"},
 		{"session", "/sessions/s-alice-1"},
+		{"devices", "/devices"},
+		{"device-delete", "/devices/delete?credential=" + s.device},
+		{"device-types", "/devices/types"},
+		{"device-type-new", "/devices/types/new"},
+		{"device-type", "/devices/types/laptops"},
+		{"device-enroll", "/devices/enroll"},
 	}
 }
 
