@@ -465,3 +465,53 @@ func TestDeleteDevice(t *testing.T) {
 	_, err = e.deviceAPI("grpc", tok, "").del(e.ctx, &pb.DeleteDeviceRequest{Id: &pb.DeleteDeviceRequest_CredentialId{CredentialId: f.aliceKey.credentialID}})
 	wantCode(t, "delete a deleted device", err, connect.CodeNotFound, "credential_id")
 }
+
+// TestDevicesOnPomerium runs the device calls against Pomerium's own
+// databroker: its Query with a text, its Patch of approved_by and its
+// delete by deleted_at.
+func TestDevicesOnPomerium(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	real := startPomerium(t)
+	e.broker = real
+	f := seedDevices(t, real)
+	api := e.deviceAPI("grpc", e.adminToken(), "")
+	res, err := api.list(e.ctx, &pb.ListDevicesRequest{})
+	if err != nil || len(res.GetDevices()) != 4 {
+		t.Fatalf("devices: %v, %v", res, err)
+	}
+	alice, err := api.list(e.ctx, &pb.ListDevicesRequest{UserId: proto.String("alice-id")})
+	if err != nil || len(alice.GetDevices()) != 2 || alice.GetDevices()[0].GetUserName() != "Alice Liddell" {
+		t.Fatalf("alice's devices: %v, %v", alice, err)
+	}
+	before := enrollmentOf(t, real, f.aliceMac.enrollmentID)
+	if _, err := api.approve(e.ctx, &pb.ApproveDeviceRequest{Id: &pb.ApproveDeviceRequest_CredentialId{CredentialId: f.aliceMac.credentialID}}); err != nil {
+		t.Fatal(err)
+	}
+	after := enrollmentOf(t, real, f.aliceMac.enrollmentID)
+	if after.GetApprovedBy() != "recovery:"+store.GlobalNamespaceID {
+		t.Fatalf("approved_by %q", after.GetApprovedBy())
+	}
+	after.ApprovedBy = ""
+	if !proto.Equal(before, after) {
+		t.Errorf("Pomerium's Patch changed more than approved_by:\nbefore %v\nafter  %v", before, after)
+	}
+	if _, err := api.del(e.ctx, &pb.DeleteDeviceRequest{Id: &pb.DeleteDeviceRequest_EnrollmentId{EnrollmentId: f.bobPhone.enrollmentID}}); err != nil {
+		t.Fatal(err)
+	}
+	if rawRecord(t, real, deviceCredentialType, f.bobPhone.credentialID) != nil || rawRecord(t, real, deviceEnrollmentType, f.bobPhone.enrollmentID) != nil {
+		t.Error("bob's device is still in Pomerium's databroker")
+	}
+	if _, err := api.setType(e.ctx, &pb.SetDeviceTypeRequest{Type: &pb.DeviceType{Id: "laptops", Name: "Laptops"}}); err != nil {
+		t.Fatal(err)
+	}
+	types, err := api.types(e.ctx, &pb.ListDeviceTypesRequest{})
+	if got := typeNames(types); err != nil || len(got) != 3 || got[2] != [2]string{"laptops", "Laptops"} {
+		t.Errorf("types: %v, %v", got, err)
+	}
+	link, err := api.enroll(e.ctx, &pb.CreateDeviceEnrollmentRequest{Enrollment: &pb.DeviceEnrollment{UserId: "bob-id", DeviceTypeId: "laptops"}, RouteUrl: "https://app.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEnrollmentLink(t, link, brokerSecret, real, "app.example.com", "laptops", "bob-id")
+}
