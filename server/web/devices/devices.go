@@ -57,9 +57,9 @@ type Common struct {
 	CanManage bool
 }
 
-// InCluster is the query that keeps a link in the cluster shown: "" for
-// the default cluster, else "cluster=<id>".
-func (c Common) InCluster() string {
+// inCluster is the query that keeps a redirect in the cluster shown: ""
+// for the default cluster, else "cluster=<id>".
+func (c Common) inCluster() string {
 	if c.Cluster == "" {
 		return ""
 	}

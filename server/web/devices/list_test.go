@@ -164,6 +164,15 @@ func TestClusterAdminSeesTheClustersDevices(t *testing.T) {
 	if page.Find(`input[type="hidden"][name="cluster"][value="`+east.ID+`"]`).Length() == 0 {
 		t.Error("the list's forms do not keep the cluster")
 	}
+	// The screen's links keep to the cluster.
+	del := page.Find(`tr[data-credential="` + device + `"] a[href^="/devices/delete"]`).AttrOr("href", "")
+	if confirm := ok(t, "the delete link "+del, b.Get(del)); !strings.Contains(confirm.Find("main").Text(), "u-erin") {
+		t.Errorf("the delete link shows %q", confirm.Find("main").Text())
+	}
+	types := page.Find(`.tabs a[href^="/devices/types"]`).AttrOr("href", "")
+	if list := ok(t, "the types tab "+types, b.Get(types)); list.Find(`a[href="/devices/types/new?cluster=`+east.ID+`"]`).Length() != 1 {
+		t.Errorf("the types page of %s does not keep to the cluster", types)
+	}
 	if res := b.Post("/devices/approve", url.Values{"credential": {device}, "cluster": {east.ID}}); res.Status != http.StatusSeeOther {
 		t.Errorf("approve in east: %d %q", res.Status, res.Find("main").Text())
 	}

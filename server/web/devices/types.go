@@ -169,7 +169,7 @@ func (s *screen) saveType(w http.ResponseWriter, r *http.Request) {
 	if len(d.Form.Errors) == 0 {
 		var saved *manage.DeviceType
 		if saved, err = s.d.App.SetDeviceType(r.Context(), v.Caller(), d.Cluster, t); err == nil {
-			ui.Redirect(w, r, "/devices/types"+query(d.InCluster()), "Device type "+saved.GetName()+" ("+saved.GetId()+") saved.")
+			ui.Redirect(w, r, "/devices/types"+query(d.inCluster()), "Device type "+saved.GetName()+" ("+saved.GetId()+") saved.")
 			return
 		}
 		if ui.Status(err) != http.StatusBadRequest {
@@ -239,5 +239,5 @@ func (s *screen) removeType(w http.ResponseWriter, r *http.Request) {
 	if d.Type.BuiltIn {
 		notice = "Pomerium's own device type " + d.Type.GetId() + " applies again."
 	}
-	ui.Redirect(w, r, "/devices/types"+query(d.InCluster()), notice)
+	ui.Redirect(w, r, "/devices/types"+query(d.inCluster()), notice)
 }
