@@ -165,7 +165,7 @@ func TestClusterAdminSeesTheClustersDevices(t *testing.T) {
 		t.Error("the list's forms do not keep the cluster")
 	}
 	// The screen's links keep to the cluster.
-	del := page.Find(`tr[data-credential="` + device + `"] a[href^="/devices/delete"]`).AttrOr("href", "")
+	del := page.Find(`tr[data-credential="`+device+`"] a[href^="/devices/delete"]`).AttrOr("href", "")
 	if confirm := ok(t, "the delete link "+del, b.Get(del)); !strings.Contains(confirm.Find("main").Text(), "u-erin") {
 		t.Errorf("the delete link shows %q", confirm.Find("main").Text())
 	}
