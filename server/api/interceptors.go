@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"connectrpc.com/connect"
 
@@ -46,28 +45,6 @@ func (s *Server) authInterceptor() connect.UnaryInterceptorFunc {
 				return nil, connect.NewError(connect.CodeUnavailable, errors.New("cannot check credentials now; try again"))
 			}
 			return next(auth.WithPrincipal(ctx, p), req)
-		}
-	}
-}
-
-// notBuiltServices are the services of pomerium.dashboard the console does
-// not implement yet: none now, every one is built.
-var notBuiltServices []string
-
-// notBuiltInterceptor answers every call of a service the console does not
-// implement with Unimplemented and a sentence that says so, before any
-// credential is asked for.
-func notBuiltInterceptor() connect.UnaryInterceptorFunc {
-	return func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			service, _, _ := strings.Cut(strings.TrimPrefix(req.Spec().Procedure, "/"), "/")
-			for _, name := range notBuiltServices {
-				if service == name {
-					return nil, connect.NewError(connect.CodeUnimplemented,
-						fmt.Errorf("pomerium-console does not implement %s yet (see \"Not supported yet\" in its README)", name))
-				}
-			}
-			return next(ctx, req)
 		}
 	}
 }

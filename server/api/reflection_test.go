@@ -6,9 +6,10 @@ import (
 
 	"google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
-	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 )
 
 // Tools like grpcurl find the services by server reflection, and load
@@ -32,7 +33,18 @@ func TestReflectionAndHealthListEveryService(t *testing.T) {
 		listed = append(listed, s.GetName())
 	}
 	health := grpc_health_v1.NewHealthClient(e.conn)
-	for _, name := range []string{configpbconnect.ConfigServiceName, dashboardpbconnect.RouteServiceName, dashboardpbconnect.KeyChainServiceName} {
+	// Every service of pomerium.dashboard, and ConfigService.
+	all := []string{configpbconnect.ConfigServiceName}
+	protoregistry.GlobalFiles.RangeFilesByPackage("pomerium.dashboard", func(f protoreflect.FileDescriptor) bool {
+		for i := range f.Services().Len() {
+			all = append(all, string(f.Services().Get(i).FullName()))
+		}
+		return true
+	})
+	if len(all) != 14 {
+		t.Fatalf("%d services of pomerium.dashboard and ConfigService, want 13 and 1: %v", len(all), all)
+	}
+	for _, name := range all {
 		if !slices.Contains(listed, name) {
 			t.Errorf("reflection lists %v, not %s", listed, name)
 		}

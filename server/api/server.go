@@ -49,7 +49,7 @@ func New(o Options) *Server {
 // Handler returns every service of the API with gRPC server reflection and
 // the standard health service, on one mux.
 func (s *Server) Handler() http.Handler {
-	opts := connect.WithInterceptors(s.recoverInterceptor(), notBuiltInterceptor(), s.authInterceptor())
+	opts := connect.WithInterceptors(s.recoverInterceptor(), s.authInterceptor())
 	mux := http.NewServeMux()
 	for _, register := range []func() (string, http.Handler){
 		func() (string, http.Handler) {
@@ -94,7 +94,7 @@ func (s *Server) Handler() http.Handler {
 		path, h := register()
 		mux.Handle(path, h)
 	}
-	names := append(builtServices(), notBuiltServices...)
+	names := builtServices()
 	reflector := grpcreflect.NewStaticReflector(names...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
@@ -112,8 +112,10 @@ func builtServices() []string {
 		dashboardpbconnect.SettingsServiceName,
 		dashboardpbconnect.KeyChainServiceName,
 		dashboardpbconnect.ActivityLogServiceName,
+		dashboardpbconnect.ClustersServiceName,
 		dashboardpbconnect.ExternalDataSourceServiceName,
 		dashboardpbconnect.DeviceServiceName,
+		dashboardpbconnect.PomeriumSessionServiceName,
 		configpbconnect.ConfigServiceName,
 	}
 }
