@@ -56,7 +56,7 @@ assets: ## Fetch the pinned htmx (embedded) and axe-core (browser tests) with np
 
 .PHONY: screenshots
 screenshots: deps assets ## Screenshots of every web console screen, light and dark, into docs/screenshots/.
-	$(GO) test -count=1 -run TestScreens ./server/web/e2e/ -args -screenshots $(CURDIR)/docs/screenshots
+	$(GO) test -count=1 -run 'TestScreens|TestImpersonation' ./server/web/e2e/ -args -screenshots $(CURDIR)/docs/screenshots
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl for tests into bin/envtest/ (minutes once, then seconds).
