@@ -63,3 +63,28 @@ func TestReflectionAndHealthListEveryService(t *testing.T) {
 		t.Fatalf("the file of ConfigService: %v %v", res, err)
 	}
 }
+
+// TestEveryMethodIsImplemented calls every method of pomerium.dashboard and
+// ConfigService without credentials: none answers Unimplemented.
+func TestEveryMethodIsImplemented(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	n := 0
+	for _, pkg := range []protoreflect.FullName{"pomerium.dashboard", "pomerium.config"} {
+		protoregistry.GlobalFiles.RangeFilesByPackage(pkg, func(f protoreflect.FileDescriptor) bool {
+			for i := range f.Services().Len() {
+				methods := f.Services().Get(i).Methods()
+				for j := range methods.Len() {
+					n++
+					if m := methods.Get(j); !e.implements(m) {
+						t.Errorf("%s answers Unimplemented", m.FullName())
+					}
+				}
+			}
+			return true
+		})
+	}
+	if n != 67+25 {
+		t.Errorf("%d methods, want the 67 of pomerium.dashboard and the 25 of ConfigService", n)
+	}
+}
