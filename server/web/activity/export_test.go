@@ -79,7 +79,7 @@ func TestExport(t *testing.T) {
 		t.Errorf("formula subject in CSV: %q, %v", records[1], err)
 	}
 
-	for _, path := range []string{"/activity/export?format=xml", "/activity/export?format=csv&entity_id=nope"} {
+	for _, path := range []string{"/activity/export?format=xml", "/activity/export?format=csv&entity_id=no%09pe"} {
 		if got := b.Get(path).Status; got != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400", path, got)
 		}
