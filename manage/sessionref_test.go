@@ -52,3 +52,25 @@ func TestRefOf(t *testing.T) {
 		t.Error("a truncated session read")
 	}
 }
+
+func TestHoldsFold(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		b, lower string
+		want     bool
+	}{
+		{"Alice@Example.COM", "alice@example.com", true},
+		{"xxALICE", "alice", true},
+		{"alic", "alice", false},
+		{"", "a", false},
+		{"[x]", "[x]", true},
+		{"ÉLODIE", "élodie", true},
+		{"élodie", "elodie", false},
+		{"abcABC", "cab", true},
+		{"ab@c", "`c", false},
+	} {
+		if got := holdsFold([]byte(c.b), []byte(c.lower)); got != c.want {
+			t.Errorf("holdsFold(%q, %q) = %v, want %v", c.b, c.lower, got, c.want)
+		}
+	}
+}

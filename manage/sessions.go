@@ -1,12 +1,14 @@
 package manage
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -140,19 +142,17 @@ func (a *App) ListSessions(ctx context.Context, c *Caller, q SessionQuery) (*Pag
 		return nil, invalid("offset", "must not be negative")
 	}
 	limit := pageLimit(q.Limit)
-	match, narrow, err := a.sessionMatcher(ctx, cl, q.Query)
+	match, scan, err := a.sessionMatcher(ctx, cl, q.Query)
 	if err != nil {
 		return nil, err
 	}
 	if q.UserID != "" {
-		narrow = []string{q.UserID}
+		// The user's sessions hold the query's matches among them.
+		scan = sessionScan{users: map[string]bool{q.UserID: true}}
 	}
 	top := newTopK(q.Offset+limit, order)
 	total := 0
-	err = a.scanSessions(ctx, cl, narrow, func(s *sessionRef) error {
-		if q.UserID != "" && s.userID != q.UserID {
-			return nil
-		}
+	err = a.scanSessions(ctx, cl, scan, func(s *sessionRef) error {
 		if ok, err := match(s); !ok || err != nil {
 			return err
 		}
@@ -170,53 +170,87 @@ func (a *App) ListSessions(ctx context.Context, c *Caller, q SessionQuery) (*Pag
 	return &Page[*Session]{Items: items, Total: total}, nil
 }
 
-// scanSessions calls fn with the live sessions of the cluster: every one,
-// or (narrow not empty) each session whose string fields contain one of
-// narrow, once. Pomerium indexes sessions by nothing but id, so the
-// sessions of a user are found by the databroker's text match on the user
-// id, and the caller keeps those whose user_id it is.
-func (a *App) scanSessions(ctx context.Context, cl *inCluster, narrow []string, fn func(*sessionRef) error) error {
-	var bad error
-	seen := map[string]bool{}
-	each := func(r *databrokerpb.Record) bool {
-		if len(narrow) > 1 {
-			if seen[r.GetId()] {
-				return true
-			}
-			seen[r.GetId()] = true
+// sessionScan says which sessions of a cluster a list reads: every one
+// when it is empty.
+type sessionScan struct {
+	// text reads the sessions whose data holds it (without regard to
+	// case): every string a session is matched by is in its encoded data
+	// as is.
+	text string
+	// users reads the sessions of these users.
+	users map[string]bool
+}
+
+// scanSessions calls fn with the live sessions of the cluster that scan
+// selects. They are read from one stream of every session, and of each
+// only the id, user and times are decoded, and, for a text, whether its
+// encoded data holds the text: Pomerium indexes sessions by nothing but
+// id, and its own text match decodes every session, which costs the
+// databroker more than this costs the console.
+func (a *App) scanSessions(ctx context.Context, cl *inCluster, scan sessionScan, fn func(*sessionRef) error) error {
+	text := []byte(strings.ToLower(scan.text))
+	keep := func(ref *sessionRef) bool {
+		if len(scan.users) == 0 && len(text) == 0 {
+			return true
 		}
+		return scan.users[ref.userID] || (len(text) > 0 && holdsFold(ref.r.GetData().GetValue(), text))
+	}
+	var bad error
+	err := scanRecords(ctx, cl.broker, sessionType, "", func(r *databrokerpb.Record) bool {
 		ref, err := refOf(r)
 		if err != nil {
 			bad = fmt.Errorf("session %s of cluster %s does not decode: %w", r.GetId(), cl.id, err)
 			return false
 		}
-		bad = fn(ref)
-		return bad == nil
-	}
-	if len(narrow) == 0 {
-		return cmp.Or(scanRecords(ctx, cl.broker, sessionType, "", each), bad)
-	}
-	for _, text := range narrow {
-		if err := cmp.Or(scanRecords(ctx, cl.broker, sessionType, text, each), bad); err != nil {
-			return err
+		if keep(ref) {
+			bad = fn(ref)
 		}
-	}
-	return nil
+		return bad == nil
+	})
+	return cmp.Or(err, bad)
 }
 
-// narrowUsers is how many users a search may match by their records and
-// still have the databroker look their sessions up one user at a time;
-// more, and every session is read.
-const narrowUsers = 20
+// holdsFold reports whether b holds lower (lower-cased) without regard to
+// case, without copying b when lower is ASCII.
+func holdsFold(b, lower []byte) bool {
+	for _, c := range lower {
+		if c >= utf8.RuneSelf {
+			return bytes.Contains(bytes.ToLower(b), lower)
+		}
+	}
+	first := lower[0]
+	upper := first
+	if 'a' <= first && first <= 'z' {
+		upper -= 'a' - 'A'
+	}
+	for i := 0; i+len(lower) <= len(b); i++ {
+		if c := b[i]; c != first && c != upper {
+			continue
+		}
+		j := 1
+		for ; j < len(lower); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+		}
+		if j == len(lower) {
+			return true
+		}
+	}
+	return false
+}
 
 // sessionMatcher matches sessions against a query: their id, user id or
 // claims, or the name or email of their user as the cluster's user and
-// directory records hold them. narrow is what the databroker can look the
-// matching sessions up by (the query, and the ids of the matching users),
-// or nil when too many users match and every session must be read.
-func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (match func(*sessionRef) (bool, error), narrow []string, err error) {
+// directory records hold them. scan reads the sessions that may match:
+// those whose data holds the query, and those of the matching users.
+func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (match func(*sessionRef) (bool, error), scan sessionScan, err error) {
 	if query == "" {
-		return func(*sessionRef) (bool, error) { return true, nil }, nil, nil
+		return func(*sessionRef) (bool, error) { return true, nil }, sessionScan{}, nil
 	}
 	users := map[string]bool{}
 	for _, recordType := range []string{userType, directoryUserType} {
@@ -225,15 +259,10 @@ func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (
 			return true
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, sessionScan{}, err
 		}
 	}
-	if len(users) <= narrowUsers {
-		narrow = append(narrow, query)
-		for id := range users {
-			narrow = append(narrow, id)
-		}
-	}
+	scan = sessionScan{text: query, users: users}
 	return func(ref *sessionRef) (bool, error) {
 		if users[ref.userID] || containsFold(ref.id, query) || containsFold(ref.userID, query) {
 			return true, nil
@@ -250,7 +279,7 @@ func (a *App) sessionMatcher(ctx context.Context, cl *inCluster, query string) (
 			}
 		}
 		return false, nil
-	}, narrow, nil
+	}, scan, nil
 }
 
 // describeRefs decodes sessions and adds what the cluster's records say
@@ -370,8 +399,8 @@ func (a *App) GetSession(ctx context.Context, c *Caller, clusterID, id string) (
 	order, _ := parseSessionOrder("")
 	top := newTopK(associatedLimit, order)
 	if s.GetUserId() != "" {
-		err = a.scanSessions(ctx, cl, []string{s.GetUserId()}, func(o *sessionRef) error {
-			if o.userID == s.GetUserId() && o.id != s.GetId() {
+		err = a.scanSessions(ctx, cl, sessionScan{users: map[string]bool{s.GetUserId(): true}}, func(o *sessionRef) error {
+			if o.id != s.GetId() {
 				top.add(o)
 			}
 			return nil
@@ -445,11 +474,9 @@ func (a *App) SignOut(ctx context.Context, c *Caller, clusterID, id string, allO
 		doomed = append(doomed, &databrokerpb.Record{Type: sessionType, Id: s.GetId(), Data: data})
 		out.Sessions = []string{s.GetId()}
 	} else {
-		err := a.scanSessions(ctx, cl, []string{s.GetUserId()}, func(o *sessionRef) error {
-			if o.userID == s.GetUserId() {
-				out.Sessions = append(out.Sessions, o.id)
-				doomed = append(doomed, o.r)
-			}
+		err := a.scanSessions(ctx, cl, sessionScan{users: map[string]bool{s.GetUserId(): true}}, func(o *sessionRef) error {
+			out.Sessions = append(out.Sessions, o.id)
+			doomed = append(doomed, o.r)
 			return nil
 		})
 		if err != nil {
