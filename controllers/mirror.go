@@ -33,6 +33,14 @@ const subject = "kubernetes"
 // Setup).
 const unwatchedRecheck = time.Minute
 
+// pendingGrace is how long a stored object waits for the reconciler
+// before its status says so: within it, the reconciler's status feed brings
+// the object back with its final state, and the object's status is written
+// once (Synced and Ready together) instead of Pending first. An object the
+// reconciler has not written after it (a reconciler that is down or far
+// behind) is reported Pending.
+const pendingGrace = 10 * time.Second
+
 // mirror is what one kind needs to be mirrored into the store.
 type mirror[T client.Object] struct {
 	// name names the controller.
@@ -114,8 +122,14 @@ func (m *mirror[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		// Until the reconciler has written the record, the status feed
 		// brings the object back.
 		m.setSynced(st, obj, true, "Stored", "the console holds generation "+fmt.Sprint(obj.GetGeneration()))
-		if err := m.setReady(ctx, st, obj, written); err != nil {
+		pending, err := m.setReady(ctx, st, obj, written)
+		if err != nil {
 			return ctrl.Result{}, err
+		}
+		if wait := pendingGrace - time.Since(written.GetObjectMeta().ModifiedAt); pending && wait > 0 {
+			// Not worth a write of its own: the status feed wakes the
+			// object when the reconciler is done, the requeue if it is not.
+			return ctrl.Result{RequeueAfter: wait}, nil
 		}
 	}
 	return result, m.saveStatus(ctx, obj, st)
@@ -172,19 +186,20 @@ func (m *mirror[T]) setSynced(st *v1alpha1.Status, obj T, ok bool, reason, messa
 }
 
 // setReady reports what the reconciler made of the stored object, or that
-// it is still to come.
-func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, written store.Object) error {
+// it is still to come (pending).
+func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, written store.Object) (pending bool, err error) {
 	cond := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Stored",
 		Message: "the console holds it", ObservedGeneration: obj.GetGeneration()}
 	if m.records {
 		wm := written.GetObjectMeta()
 		found, err := m.statuses.Status(ctx, m.kind, wm.ID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		s, ok := found[wm.ID]
 		switch {
 		case !ok || s.ObjectVersion != wm.Version || s.State == store.SyncPending:
+			pending = true
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Pending", "waiting for the console to write it to the databroker"
 		case s.State == store.SyncError:
 			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Invalid", fieldMessage(s)
@@ -194,7 +209,7 @@ func (m *mirror[T]) setReady(ctx context.Context, st *v1alpha1.Status, obj T, wr
 		}
 	}
 	meta.SetStatusCondition(&st.Conditions, cond)
-	return nil
+	return pending, nil
 }
 
 func (m *mirror[T]) saveStatus(ctx context.Context, obj T, st *v1alpha1.Status) error {

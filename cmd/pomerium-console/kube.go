@@ -29,21 +29,41 @@ const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/n
 // or the pod's own service account when running in a cluster; nil when
 // neither applies.
 func kubeConfig(kubeconfig string) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
 	switch {
 	case kubeconfig != "":
-		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-		if err != nil {
+		if cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
 			return nil, fmt.Errorf("--kubeconfig: %w", err)
 		}
-		return cfg, nil
 	case os.Getenv("KUBERNETES_SERVICE_HOST") != "":
-		cfg, err := rest.InClusterConfig()
-		if err != nil {
+		if cfg, err = rest.InClusterConfig(); err != nil {
 			return nil, fmt.Errorf("in-cluster configuration: %w", err)
 		}
-		return cfg, nil
+	default:
+		return nil, nil
 	}
-	return nil, nil
+	return withThroughput(cfg), nil
+}
+
+// The client's request rate toward the API server when the configuration
+// sets none: client-go's default (5 a second, bursts of 10) would hold the
+// controllers to a few objects a second, while the API server's own
+// priority and fairness protects it from a busy client.
+const (
+	kubeQPS   = 200
+	kubeBurst = 400
+)
+
+// withThroughput gives cfg kubeQPS and kubeBurst unless it sets its own.
+func withThroughput(cfg *rest.Config) *rest.Config {
+	if cfg.QPS == 0 {
+		cfg.QPS = kubeQPS
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = kubeBurst
+	}
+	return cfg
 }
 
 // leaderElectionNamespace is where the leader Lease lives: the given one,
