@@ -26,26 +26,8 @@ import (
 // cluster's settings.
 func TestPomeriumServesEachCluster(t *testing.T) {
 	t.Parallel()
-	pomerium.Exclusive(t)
-	second, err := pomeriumtest.Start(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := second.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	c := startConsole(t, embeddedStore)
+	c, second, eu := twoClusters(t)
 	s := newScene(t, c)
-	conn := c.grpcConn(c.adminToken())
-	added, err := pb.NewClustersServiceClient(conn).AddCluster(s.ctx, &pb.AddClusterRequest{Cluster: &pb.Cluster{
-		Name: "eu", DatabrokerServiceUrl: second.URL(), SharedSecret: []byte(second.SharedSecretBase64()),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eu := added.Cluster.Id
 	guard := s.policy(store.GlobalNamespaceID, "No TRACE", denyTrace, true)
 	team := s.namespace(eu, "team")
 	open := s.policy(team, "Open", sandboxOpen, false)
@@ -126,6 +108,32 @@ func TestPomeriumServesEachCluster(t *testing.T) {
 	if got := settingsOf(pomerium); slices.Contains(got, eu) {
 		t.Errorf("eu's settings in the default cluster's databroker: %v", got)
 	}
+}
+
+// twoClusters runs serve with its default cluster on the package's
+// Pomerium databroker, emptied for the test, and adds the cluster "eu" on a
+// second Pomerium databroker of its own; it returns the console, that
+// databroker and eu's id.
+func twoClusters(t *testing.T) (*console, *pomeriumtest.Databroker, string) {
+	t.Helper()
+	pomerium.Exclusive(t)
+	second, err := pomeriumtest.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := second.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	c := startConsole(t, embeddedStore)
+	added, err := pb.NewClustersServiceClient(c.grpcConn(c.adminToken())).AddCluster(t.Context(), &pb.AddClusterRequest{Cluster: &pb.Cluster{
+		Name: "eu", DatabrokerServiceUrl: second.URL(), SharedSecret: []byte(second.SharedSecretBase64()),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, second, added.Cluster.Id
 }
 
 func sortedIDs(ids ...string) []string { slices.Sort(ids); return ids }

@@ -14,7 +14,6 @@ import (
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/api/sessionpb"
 	"github.com/pomerium-console/pomerium-console/databroker"
-	"github.com/pomerium-console/pomerium-console/hack/pomeriumtest"
 	"github.com/pomerium-console/pomerium-console/hack/wait"
 )
 
@@ -26,26 +25,9 @@ const sessionType = "type.googleapis.com/session.Session"
 // cluster only.
 func TestSessionsOfEachCluster(t *testing.T) {
 	t.Parallel()
-	pomerium.Exclusive(t)
-	second, err := pomeriumtest.Start(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := second.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	c := startConsole(t, embeddedStore)
+	c, second, eu := twoClusters(t)
 	ctx := t.Context()
 	conn := c.grpcConn(c.adminToken())
-	added, err := pb.NewClustersServiceClient(conn).AddCluster(ctx, &pb.AddClusterRequest{Cluster: &pb.Cluster{
-		Name: "eu", DatabrokerServiceUrl: second.URL(), SharedSecret: []byte(second.SharedSecretBase64()),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eu := added.Cluster.Id
 	home, away := pomerium.Dial(t), second.Dial(t)
 	putSession(t, home, "s-home", "u-home")
 	putSession(t, away, "s-away", "u-away")
@@ -75,7 +57,7 @@ func TestSessionsOfEachCluster(t *testing.T) {
 	if _, err := home.RPC().Get(ctx, &dbpb.GetRequest{Type: sessionType, Id: "s-home"}); err != nil {
 		t.Fatalf("the default cluster's session after eu's sign-out: %v", err)
 	}
-	_, err = sessions.DeletePomeriumSession(ctx, &pb.DeletePomeriumSessionRequest{Id: "s-home", ClusterId: &eu})
+	_, err := sessions.DeletePomeriumSession(ctx, &pb.DeletePomeriumSessionRequest{Id: "s-home", ClusterId: &eu})
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("signing out the default cluster's session in eu: %v", err)
 	}
