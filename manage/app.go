@@ -67,6 +67,7 @@ type App struct {
 	brokers    Databrokers
 	fetcher    *datasource.Fetcher
 	secret     []byte
+	roles      rolesCache
 	log        logr.Logger
 	now        func() time.Time
 	// beforeWrite runs between the reads a use case decides on and its

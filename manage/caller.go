@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pomerium-console/pomerium-console/manage/rbac"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -48,11 +49,51 @@ func (a *App) Caller(ctx context.Context, id Identity, origin store.Origin) (*Ca
 	if !origin.Valid() || origin == store.OriginSystem {
 		return nil, fmt.Errorf("caller %s: %q is not the origin of a surface", id.Subject, origin)
 	}
-	snap, err := rbac.Load(ctx, a.store)
+	snap, err := a.roles.load(ctx, a.store)
 	if err != nil {
 		return nil, fmt.Errorf("read roles: %w", err)
 	}
 	return CallerOf(id, origin, snap), nil
+}
+
+// rolesKinds are the kinds a snapshot of roles is made of.
+var rolesKinds = []store.Kind{store.KindNamespace, store.KindNamespacePermission}
+
+// rolesCache keeps the last snapshot of the namespace tree and the
+// permissions, read again only once a namespace or a permission has
+// changed: every request, and every reconcile of a Kubernetes resource,
+// starts with one, and most change neither.
+type rolesCache struct {
+	mu      sync.Mutex
+	version int64
+	count   int
+	snap    *rbac.Snapshot
+}
+
+// load returns a snapshot as of now. The kinds' version is read before the
+// snapshot, so a change made while it is read makes the next call read
+// again.
+func (r *rolesCache) load(ctx context.Context, s Store) (*rbac.Snapshot, error) {
+	version, count, err := s.KindsVersion(ctx, rolesKinds...)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.snap != nil && r.version == version && r.count == count {
+		defer r.mu.Unlock()
+		return r.snap, nil
+	}
+	r.mu.Unlock()
+	snap, err := rbac.Load(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if version >= r.version {
+		r.version, r.count, r.snap = version, count, snap
+	}
+	return snap, nil
 }
 
 // CallerOf is the caller id with the roles snap gives it: what Caller

@@ -70,6 +70,11 @@ type Snapshots interface {
 	Index(ctx context.Context) (*Index, error)
 	// Version returns the version of the last committed write.
 	Version(ctx context.Context) (int64, error)
+	// KindsVersion returns the highest version of the objects of kinds,
+	// deleted ones included, and how many there are: what changes whenever
+	// one of them is written or deleted, for a reader that keeps a copy of
+	// those kinds only.
+	KindsVersion(ctx context.Context, kinds ...Kind) (version int64, count int, err error)
 }
 
 // History reads the activity log.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -140,6 +141,23 @@ func (db *DB) Version(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("read version: %w", err)
 	}
 	return v, nil
+}
+
+// KindsVersion returns the highest version of the objects of kinds,
+// tombstones included (a delete takes a version), and their number.
+func (db *DB) KindsVersion(ctx context.Context, kinds ...store.Kind) (int64, int, error) {
+	var args params
+	marks := make([]string, len(kinds))
+	for i, k := range kinds {
+		marks[i] = args.add(string(k))
+	}
+	var v sql.NullInt64
+	var n int
+	err := db.read.QueryRowContext(ctx, db.d.q("SELECT max(version), count(*) FROM objects WHERE kind IN ("+strings.Join(marks, ", ")+")"), args...).Scan(&v, &n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the version of %v: %w", kinds, err)
+	}
+	return v.Int64, n, nil
 }
 
 // Subscribe returns a subscription to the engine's feed.

@@ -31,6 +31,7 @@ func testVersions(t *testing.T, newEnv newEnvFunc) {
 			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")},
 			&store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "twin")})
 	})
+	subtest(t, "KindsVersion", newEnv, testKindsVersion)
 	subtest(t, "ApplyStream", newEnv, testApplyStream)
 	subtest(t, "ApplyStreamIsAtomic", newEnv, testApplyStreamIsAtomic)
 	subtest(t, "ApplyInOrder", newEnv, func(t *testing.T, f *fixture) {
@@ -350,5 +351,41 @@ func testApplyStreamIsAtomic(t *testing.T, f *fixture) {
 	}
 	if after, err := f.s.Version(f.ctx); err != nil || after != before {
 		t.Errorf("refused streams moved the store version from %d to %d (%v)", before, after, err)
+	}
+}
+
+// testKindsVersion: the version of some kinds moves when one of their
+// objects is written or deleted, and only then.
+func testKindsVersion(t *testing.T, f *fixture) {
+	kinds := []store.Kind{store.KindNamespace, store.KindNamespacePermission}
+	read := func() (int64, int) {
+		t.Helper()
+		v, n, err := f.s.KindsVersion(f.ctx, kinds...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, n
+	}
+	v0, n0 := read()
+	ns := f.apply(apiActor, &store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "team")})[0]
+	v1, n1 := read()
+	if v1 <= v0 || v1 != ns.GetObjectMeta().Version || n1 != n0+1 {
+		t.Fatalf("after a namespace: version %d count %d, want %d and %d", v1, n1, ns.GetObjectMeta().Version, n0+1)
+	}
+	f.apply(apiActor, &store.PutOp{Object: newRoute(ns.GetObjectMeta().ID, "r", "https://r.example.com")})
+	if v, n := read(); v != v1 || n != n1 {
+		t.Fatalf("a route moved the namespaces' version: %d %d, want %d %d", v, n, v1, n1)
+	}
+	f.apply(apiActor, &store.PutOp{Object: &store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: ns.GetObjectMeta().ID},
+		SubjectType: store.SubjectUser, SubjectID: "someone", Role: store.RoleViewer}})
+	v2, _ := read()
+	if v2 <= v1 {
+		t.Fatalf("a permission did not move the version: %d after %d", v2, v1)
+	}
+	other := f.apply(apiActor, &store.PutOp{Object: newNamespace(store.GlobalNamespaceID, "other")})[0]
+	v3, _ := read()
+	f.del(store.DeleteOp{Kind: store.KindNamespace, ID: other.GetObjectMeta().ID})
+	if v4, _ := read(); v4 <= v3 {
+		t.Fatalf("a delete did not move the version: %d after %d", v4, v3)
 	}
 }
