@@ -49,10 +49,15 @@ func (a *App) databroker(c *Caller, field, id string, action Action) (*inCluster
 	if err != nil {
 		return nil, err
 	}
-	ns := clusterNamespace(cluster)
-	if err := c.permit(action, ns); err != nil {
+	if err := c.permit(action, clusterNamespace(cluster)); err != nil {
 		return nil, err
 	}
+	return a.reach(field, cluster)
+}
+
+// reach returns the databroker of a cluster whose id is checked already
+// (field names it in the request).
+func (a *App) reach(field, cluster string) (*inCluster, error) {
 	if a.brokers == nil {
 		return nil, Refuse(CodeUnavailable, "", "this console reaches no databroker (it runs without the reconciler)")
 	}
@@ -60,7 +65,7 @@ func (a *App) databroker(c *Caller, field, id string, action Action) (*inCluster
 	if err != nil {
 		return nil, Refuse(CodeUnavailable, field, "cannot reach the cluster's databroker: %v", err)
 	}
-	return &inCluster{id: cluster, namespace: ns, broker: broker}, nil
+	return &inCluster{id: cluster, namespace: clusterNamespace(cluster), broker: broker}, nil
 }
 
 // unreachable is the refusal for a call to a cluster's databroker that

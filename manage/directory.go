@@ -8,9 +8,7 @@ import (
 	"strings"
 
 	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
-	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/pomerium-console/pomerium-console/api/userpb"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -104,21 +102,25 @@ func (a *App) withCluster(ctx context.Context, d *directory, clusterID, query st
 	if a.brokers == nil {
 		return
 	}
-	broker, err := a.brokers.Databroker(clusterID)
+	cl, err := a.reach("cluster_id", clusterID)
 	if err != nil {
 		a.log.V(1).Info("users of the cluster's databroker left out", "cluster", clusterID, "reason", err.Error())
 		return
 	}
-	merge := func(id, name, email string, groups []string) {
-		u := d.byID[id]
+	merge := func(r *databrokerpb.Record) {
+		p, groups, ok := personOf(r)
+		if !ok {
+			return
+		}
+		u := d.byID[p.ID]
 		if u == nil {
-			u = &User{ID: id}
+			u = &User{ID: p.ID}
 			d.add(u)
 		}
-		u.Name = cmp.Or(u.Name, name)
-		if u.Email == "" && email != "" {
-			u.Email = email
-			d.byEmail[strings.ToLower(email)] = u
+		u.Name = cmp.Or(u.Name, p.Name)
+		if u.Email == "" && p.Email != "" {
+			u.Email = p.Email
+			d.byEmail[strings.ToLower(p.Email)] = u
 		}
 		for _, g := range groups {
 			if !slices.Contains(u.Groups, g) {
@@ -127,32 +129,17 @@ func (a *App) withCluster(ctx context.Context, d *directory, clusterID, query st
 			d.groups = append(d.groups, g)
 		}
 	}
-	scans := []struct {
+	group := func(r *databrokerpb.Record) {
+		if g, ok := groupOf(r); ok {
+			d.groups = append(d.groups, g.ID)
+			d.groupNames[g.ID] = cmp.Or(g.Name, g.ID)
+		}
+	}
+	for _, scan := range []struct {
 		recordType string
 		each       func(*databrokerpb.Record)
-	}{
-		{userType, func(r *databrokerpb.Record) {
-			var u userpb.User
-			if decode(r, &u) == nil {
-				merge(r.GetId(), u.GetName(), u.GetEmail(), nil)
-			}
-		}},
-		{directoryUserType, func(r *databrokerpb.Record) {
-			var s structpb.Struct
-			if decode(r, &s) == nil {
-				merge(r.GetId(), structString(&s, "display_name"), structString(&s, "email"), structStrings(&s, "group_ids"))
-			}
-		}},
-		{directoryGroupType, func(r *databrokerpb.Record) {
-			var s structpb.Struct
-			if decode(r, &s) == nil {
-				d.groups = append(d.groups, r.GetId())
-				d.groupNames[r.GetId()] = cmp.Or(structString(&s, "name"), r.GetId())
-			}
-		}},
-	}
-	for _, scan := range scans {
-		err := scanRecords(ctx, broker, scan.recordType, query, func(r *databrokerpb.Record) bool {
+	}{{userType, merge}, {directoryUserType, merge}, {directoryGroupType, group}} {
+		err := scanRecords(ctx, cl.broker, scan.recordType, query, func(r *databrokerpb.Record) bool {
 			scan.each(r)
 			return true
 		})

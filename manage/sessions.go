@@ -347,21 +347,15 @@ func (a *App) people(ctx context.Context, cl *inCluster, ids []string) (map[stri
 	for _, id := range ids {
 		var p person
 		p.user.ID = id
-		if r := users[id]; r != nil {
-			var u userpb.User
-			if decode(r, &u) == nil {
-				p.user.Name, p.user.Email = u.GetName(), u.GetEmail()
-			}
+		if u, _, ok := personOf(users[id]); ok {
+			p.user.Name, p.user.Email = u.Name, u.Email
 		}
-		if r := dir[id]; r != nil {
-			var s structpb.Struct
-			if decode(r, &s) == nil {
-				p.user.Name = cmp.Or(structString(&s, "display_name"), p.user.Name)
-				p.user.Email = cmp.Or(structString(&s, "email"), p.user.Email)
-				for _, g := range structStrings(&s, "group_ids") {
-					p.groups = append(p.groups, Person{ID: g})
-					groupIDs = append(groupIDs, g)
-				}
+		if d, groups, ok := personOf(dir[id]); ok {
+			p.user.Name = cmp.Or(d.Name, p.user.Name)
+			p.user.Email = cmp.Or(d.Email, p.user.Email)
+			for _, g := range groups {
+				p.groups = append(p.groups, Person{ID: g})
+				groupIDs = append(groupIDs, g)
 			}
 		}
 		out[id] = p
@@ -372,13 +366,46 @@ func (a *App) people(ctx context.Context, cl *inCluster, ids []string) (map[stri
 	}
 	for _, p := range out {
 		for i, g := range p.groups {
-			var s structpb.Struct
-			if r := groups[g.ID]; r != nil && decode(r, &s) == nil {
-				p.groups[i] = Person{ID: g.ID, Name: structString(&s, "name"), Email: structString(&s, "email")}
+			if group, ok := groupOf(groups[g.ID]); ok {
+				p.groups[i] = group
 			}
 		}
 	}
 	return out, nil
+}
+
+// personOf reads a user record of Pomerium's, or a directory user's:
+// name, email, and (a directory's) the ids of the user's groups. It is
+// false for nil or a record that does not decode.
+func personOf(r *databrokerpb.Record) (p Person, groups []string, ok bool) {
+	if r == nil {
+		return Person{}, nil, false
+	}
+	p.ID = r.GetId()
+	if r.GetType() == userType {
+		var u userpb.User
+		if decode(r, &u) != nil {
+			return Person{}, nil, false
+		}
+		p.Name, p.Email = u.GetName(), u.GetEmail()
+		return p, nil, true
+	}
+	var s structpb.Struct
+	if decode(r, &s) != nil {
+		return Person{}, nil, false
+	}
+	p.Name, p.Email = structString(&s, "display_name"), structString(&s, "email")
+	return p, structStrings(&s, "group_ids"), true
+}
+
+// groupOf reads a directory group record; false for nil or a record that
+// does not decode.
+func groupOf(r *databrokerpb.Record) (Person, bool) {
+	var s structpb.Struct
+	if r == nil || decode(r, &s) != nil {
+		return Person{}, false
+	}
+	return Person{ID: r.GetId(), Name: structString(&s, "name"), Email: structString(&s, "email")}, true
 }
 
 // associatedLimit caps the other sessions of a user that GetSession
@@ -639,12 +666,11 @@ func (a *App) Impersonating(ctx context.Context, c *Caller, clusterID string) (*
 	if err != nil {
 		return nil, err
 	}
-	broker, err := a.brokers.Databroker(cluster)
+	cl, err := a.reach("cluster_id", cluster)
 	if err != nil {
-		return nil, Refuse(CodeUnavailable, "cluster_id", "cannot reach the cluster's databroker: %v", err)
+		return nil, err
 	}
-	cl := &inCluster{id: cluster, namespace: clusterNamespace(cluster), broker: broker}
-	r, err := getRecord(ctx, broker, sessionType, c.SessionID)
+	r, err := getRecord(ctx, cl.broker, sessionType, c.SessionID)
 	if err != nil || r == nil {
 		return nil, err
 	}
