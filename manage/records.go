@@ -41,10 +41,17 @@ func scanRecords(ctx context.Context, b databrokerpb.DataBrokerServiceClient, re
 	if text == "" {
 		return streamRecords(ctx, b, recordType, fn)
 	}
+	return queryRecords(ctx, b, "list "+recordType+" records", &databrokerpb.QueryRequest{Type: recordType, Query: text}, fn)
+}
+
+// queryRecords calls fn with every record q matches, asking for a page at
+// a time, until fn returns false; what names the read in an error.
+func queryRecords(ctx context.Context, b databrokerpb.DataBrokerServiceClient, what string, q *databrokerpb.QueryRequest, fn func(*databrokerpb.Record) bool) error {
 	for offset := int64(0); ; offset += recordPage {
-		res, err := b.Query(ctx, &databrokerpb.QueryRequest{Type: recordType, Query: text, Offset: offset, Limit: recordPage})
+		q.Offset, q.Limit = offset, recordPage
+		res, err := b.Query(ctx, q)
 		if err != nil {
-			return unreachable("list "+recordType+" records", err)
+			return unreachable(what, err)
 		}
 		for _, r := range res.GetRecords() {
 			if !fn(r) {

@@ -541,15 +541,13 @@ func (a *App) userBindings(ctx context.Context, cl *inCluster, userID string) ([
 	}
 	var out []*databrokerpb.Record
 	for _, recordType := range []string{sessionBindingType, identityBindingType} {
-		for offset := int64(0); ; offset += recordPage {
-			res, err := cl.broker.Query(ctx, &databrokerpb.QueryRequest{Type: recordType, Filter: filter, Offset: offset, Limit: recordPage})
-			if err != nil {
-				return nil, unreachable("list the user's "+recordType+" records", err)
-			}
-			out = append(out, res.GetRecords()...)
-			if len(res.GetRecords()) < recordPage {
-				break
-			}
+		err := queryRecords(ctx, cl.broker, "list the user's "+recordType+" records",
+			&databrokerpb.QueryRequest{Type: recordType, Filter: filter}, func(r *databrokerpb.Record) bool {
+				out = append(out, r)
+				return true
+			})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
