@@ -1,7 +1,6 @@
 package devices_test
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/devicepb"
@@ -102,13 +100,7 @@ func (f *fixture) in(id string) *fixture {
 
 func (f *fixture) put(recordType, id string, m proto.Message) {
 	f.t.Helper()
-	data, err := anypb.New(m)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if _, err := f.broker.Put(context.Background(), []*databrokerpb.Record{{Type: recordType, Id: id, Data: data}}); err != nil {
-		f.t.Fatal(err)
-	}
+	webtest.PutRecord(f.t, f.broker, recordType, id, m)
 }
 
 // register writes a device of a user as Pomerium's registration does (its
@@ -128,19 +120,7 @@ func (f *fixture) register(user, typeID, approver string, at time.Time) string {
 // record reads a record of the databroker into m; false once it is gone.
 func (f *fixture) record(recordType, id string, m proto.Message) bool {
 	f.t.Helper()
-	res, err := f.broker.RPC().Get(context.Background(), &databrokerpb.GetRequest{Type: recordType, Id: id})
-	if status.Code(err) == codes.NotFound {
-		return false
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if m != nil {
-		if err := res.GetRecord().GetData().UnmarshalTo(m); err != nil {
-			f.t.Fatal(err)
-		}
-	}
-	return true
+	return webtest.Record(f.t, f.broker, recordType, id, m)
 }
 
 // admin is a Global admin behind Pomerium.

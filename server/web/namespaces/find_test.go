@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	databrokerpb "github.com/pomerium/pomerium/pkg/grpc/databroker"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/pomerium-console/pomerium-console/api/userpb"
@@ -26,23 +24,8 @@ func TestFindPeopleToGrant(t *testing.T) {
 	})})
 	team := mkns(t, e.Store, store.GlobalNamespaceID, "Team")
 	ops, _ := structpb.NewStruct(map[string]any{"id": "g-ops", "name": "Dave's operators"})
-	var records []*databrokerpb.Record
-	for _, r := range []struct {
-		recordType, id string
-		m              proto.Message
-	}{
-		{"type.googleapis.com/user.User", "u-dave", &userpb.User{Id: "u-dave", Name: "Dave Bowman", Email: "dave@example.com"}},
-		{"pomerium.io/DirectoryGroup", "g-ops", ops},
-	} {
-		data, err := anypb.New(r.m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records = append(records, &databrokerpb.Record{Type: r.recordType, Id: r.id, Data: data})
-	}
-	if _, err := broker.Put(t.Context(), records); err != nil {
-		t.Fatal(err)
-	}
+	webtest.PutRecord(t, broker, "type.googleapis.com/user.User", "u-dave", &userpb.User{Id: "u-dave", Name: "Dave Bowman", Email: "dave@example.com"})
+	webtest.PutRecord(t, broker, "pomerium.io/DirectoryGroup", "g-ops", ops)
 	b := admin(e)
 	page := b.Get("/namespaces/" + team + "/permissions?find=dave")
 	if page.Status != http.StatusOK {

@@ -1,7 +1,6 @@
 package sessions_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,7 +13,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -72,28 +70,15 @@ func session(id, userID, email string, issued time.Time) *sessionpb.Session {
 
 func (f *fixture) put(recordType, id string, m proto.Message) {
 	f.t.Helper()
-	data, err := anypb.New(m)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if _, err := f.broker.Put(context.Background(), []*databrokerpb.Record{{Type: recordType, Id: id, Data: data}}); err != nil {
-		f.t.Fatal(err)
-	}
+	webtest.PutRecord(f.t, f.broker, recordType, id, m)
 }
 
 // read reads a session from the databroker; nil once it is deleted.
 func (f *fixture) read(id string) *sessionpb.Session {
 	f.t.Helper()
-	res, err := f.broker.RPC().Get(context.Background(), &databrokerpb.GetRequest{Type: sessionType, Id: id})
-	if status.Code(err) == codes.NotFound {
-		return nil
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	var s sessionpb.Session
-	if err := res.GetRecord().GetData().UnmarshalTo(&s); err != nil {
-		f.t.Fatal(err)
+	if !webtest.Record(f.t, f.broker, sessionType, id, &s) {
+		return nil
 	}
 	return &s
 }
