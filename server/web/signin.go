@@ -4,7 +4,6 @@ import (
 	"embed"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/server/auth"
@@ -69,20 +68,13 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-// safeNext keeps a post-sign-in destination on this console: a path with
-// no scheme and no host. Browsers drop tabs and newlines from URLs and read
-// a backslash as a slash, so "/\t/evil.example" and "/\\evil.example" are
-// URLs elsewhere: any control character or backslash is refused outright.
+// safeNext keeps a post-sign-in destination on this console (see
+// ui.LocalPath), and off the sign-in page.
 func safeNext(next string) string {
-	if strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
-		return "/"
+	if to := ui.LocalPath(next); to != "" && !strings.HasPrefix(to, "/signin") {
+		return to
 	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
-		strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/signin") {
-		return "/"
-	}
-	return u.RequestURI()
+	return "/"
 }
 
 func loopback(host string) bool {

@@ -161,18 +161,6 @@ func refOf(r *http.Request) manage.DeviceRef {
 	return manage.DeviceRef{CredentialID: r.FormValue("credential"), EnrollmentID: r.FormValue("enrollment")}
 }
 
-// back is the list a form returns to, in the cluster it acted on, with the
-// filters it came from.
-func back(r *http.Request) string {
-	if to := r.PostFormValue("back"); strings.HasPrefix(to, "/devices") && !strings.HasPrefix(to, "//") {
-		return to
-	}
-	if c := r.PostFormValue("cluster"); c != "" {
-		return "/devices?cluster=" + url.QueryEscape(c)
-	}
-	return "/devices"
-}
-
 func (s *screen) approve(w http.ResponseWriter, r *http.Request) {
 	s.change(w, r, "approve a device", s.d.App.ApproveDevice,
 		"Device approved: policies that ask for an approved device let it in. Pomerium may take about a minute to notice.")
@@ -186,7 +174,7 @@ func (s *screen) change(w http.ResponseWriter, r *http.Request, doing string, us
 		s.t.FailDoing(w, r, doing, err)
 		return
 	}
-	ui.Redirect(w, r, back(r), notice)
+	ui.Redirect(w, r, ui.Back(r, "/devices"), notice)
 }
 
 // mayStatus is the status of a page that shows a form: Forbidden when

@@ -1,9 +1,9 @@
 package sessions
 
 import (
+	"cmp"
 	"embed"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -132,18 +132,6 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 	s.t.Render(w, r, http.StatusOK, sessionPage, page)
 }
 
-// back is where a form of the screen returns to: the list it came from,
-// in the cluster it acted on.
-func back(r *http.Request) string {
-	if to := r.PostForm.Get("back"); strings.HasPrefix(to, "/sessions") && !strings.HasPrefix(to, "//") {
-		return to
-	}
-	if c := r.PostForm.Get("cluster"); c != "" {
-		return "/sessions?cluster=" + url.QueryEscape(c)
-	}
-	return "/sessions"
-}
-
 func (s *screen) signOut(w http.ResponseWriter, r *http.Request) {
 	v := ui.ViewerFrom(r.Context())
 	all := r.PostForm.Get("all") == "true"
@@ -160,11 +148,11 @@ func (s *screen) signOut(w http.ResponseWriter, r *http.Request) {
 		}
 		notice += ". " + manage.SignOutNotice
 	}
-	to := back(r)
+	to := ui.Back(r, "/sessions")
 	if all || strings.HasPrefix(to, "/sessions/"+r.PathValue("id")) {
 		// The session shown is gone: back to the list.
 		r.PostForm.Del("back")
-		to = back(r)
+		to = ui.Back(r, "/sessions")
 	}
 	ui.Redirect(w, r, to, notice)
 }
@@ -175,7 +163,7 @@ func (s *screen) impersonate(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, err)
 		return
 	}
-	ui.Redirect(w, r, back(r), "Your Pomerium session now acts as session "+r.PathValue("id")+
+	ui.Redirect(w, r, ui.Back(r, "/sessions"), "Your Pomerium session now acts as session "+r.PathValue("id")+
 		": Pomerium authorizes your requests, and sends them upstream, as its user. It may take Pomerium about a minute to notice.")
 }
 
@@ -185,11 +173,7 @@ func (s *screen) stop(w http.ResponseWriter, r *http.Request) {
 		s.t.Fail(w, r, err)
 		return
 	}
-	to := r.PostForm.Get("back")
-	if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") {
-		to = "/"
-	}
-	ui.Redirect(w, r, to, "You no longer impersonate anyone. It may take Pomerium about a minute to notice.")
+	ui.Redirect(w, r, cmp.Or(ui.LocalPath(r.PostForm.Get("back")), "/"), "You no longer impersonate anyone. It may take Pomerium about a minute to notice.")
 }
 
 // plural is n and a noun, with an s unless n is 1.

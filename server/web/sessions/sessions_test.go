@@ -189,9 +189,10 @@ func TestImpersonateWithBanner(t *testing.T) {
 	if banner.Length() != 1 || !strings.Contains(banner.Text(), "bob@example.com") {
 		t.Fatalf("banner %q", banner.Text())
 	}
-	stop := admin.Post("/impersonation/stop", url.Values{})
-	if stop.Status != http.StatusSeeOther {
-		t.Fatalf("stop: %d %s", stop.Status, stop.Text())
+	// A "back" that browsers would read as another site's is not followed.
+	stop := admin.Post("/impersonation/stop", url.Values{"back": {"/\t/evil.example"}})
+	if stop.Status != http.StatusSeeOther || stop.Location() != "/" {
+		t.Fatalf("stop: %d to %q %s", stop.Status, stop.Location(), stop.Text())
 	}
 	if own := f.read("s-admin"); own.ImpersonateSessionId != nil {
 		t.Fatalf("still impersonating: %v", own)
