@@ -63,7 +63,7 @@ const (
 	platformStaff   = "allow:\n  and:\n    - authenticated_user: true\n"
 	teamContractors = "deny:\n  or:\n    - domain:\n        is: contractors.example.com\n"
 	teamOptional    = "allow:\n  or:\n    - groups:\n        has: team-extra\n"
-	appUsers        = "allow:\n  or:\n    - groups:\n        has: app-users\n    - email:\n        is: owner@corp.example.com\n"
+	appUsers        = "allow:\n  or:\n    - groups:\n        has: app-users\n    - email:\n        is: owner@corp.example.com\n    - device:\n        approved: true\n        type: any\n"
 	configClients   = "allow:\n  and:\n    - user:\n        is: reports-bot\n    - http_method:\n        is: GET\n"
 	sandboxOpen     = "allow:\n  or:\n    - accept: true\n"
 )
