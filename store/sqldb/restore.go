@@ -241,7 +241,7 @@ func (in *inserter) flush(ctx context.Context) error {
 		if r > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(" + placeholders(r*n+1, n) + ")")
+		b.WriteString("(" + in.w.db.d.placeholders(r*n+1, n) + ")")
 	}
 	if _, err := in.w.tx.ExecContext(ctx, in.w.db.d.q(b.String()), in.args...); err != nil {
 		return fmt.Errorf("restore %s: %w", in.t.name, err)

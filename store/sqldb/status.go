@@ -70,7 +70,7 @@ func (db *DB) upsertStatuses(ctx context.Context, tx *sql.Tx, batch []store.Obje
 	values := make([]string, len(batch))
 	args := make([]any, 0, len(batch)*cols)
 	for i, s := range batch {
-		values[i] = "(" + placeholders(i*cols+1, cols) + ")"
+		values[i] = "(" + db.d.placeholders(i*cols+1, cols) + ")"
 		args = append(args, string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt))
 	}
 	_, err := tx.ExecContext(ctx, db.d.q(`INSERT INTO object_status
