@@ -64,6 +64,11 @@ type Snapshots interface {
 	// Load reads every live object in one consistent snapshot. With
 	// WithSecrets, key pairs carry their private keys.
 	Load(ctx context.Context, opts ...GetOption) (*State, error)
+	// LoadEach reads what Load reads, handing each object to fn as it is
+	// read and returning the snapshot's version: every object but the
+	// routes first, then the routes, so that a reader compiling them need
+	// not hold them all at once. fn's error ends the read.
+	LoadEach(ctx context.Context, fn func(Object) error, opts ...GetOption) (version int64, err error)
 	// Index lists the kind, id and version of every live object in one
 	// snapshot, without their data: what a reader holding a copy of the
 	// state needs to find what its copy lacks, cheaper than Load.

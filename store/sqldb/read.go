@@ -230,51 +230,74 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) (*store.Chang
 	return cs, nil
 }
 
-// Load reads every live object in one snapshot.
+// Load reads every live object in one consistent snapshot.
 func (db *DB) Load(ctx context.Context, opts ...store.GetOption) (*store.State, error) {
-	var o store.GetOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
 	st := &store.State{}
-	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&st.Version); err != nil {
-			return fmt.Errorf("read version: %w", err)
-		}
-		changes, err := db.queryObjects(ctx, tx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted ORDER BY "+kindOrder+", name, id")
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		for _, c := range changes {
-			st.Add(c.Object)
-		}
-		if !o.Secrets {
-			return nil
-		}
-		for _, kp := range st.KeyPairs {
-			if err := db.openSealed(ctx, tx, kp); err != nil {
-				return err
-			}
-		}
-		for _, c := range st.Clusters {
-			if err := db.openSealed(ctx, tx, c); err != nil {
-				return err
-			}
-		}
-		for _, d := range st.DataSources {
-			if err := db.openSealed(ctx, tx, d); err != nil {
-				return err
-			}
-		}
+	version, err := db.LoadEach(ctx, func(o store.Object) error {
+		st.Add(o)
 		return nil
-	})
+	}, opts...)
 	if err != nil {
 		return nil, err
 	}
+	st.Version = version
 	if st.Settings == nil {
 		st.Settings = defaultSettings()
 	}
 	return st, nil
+}
+
+// LoadEach hands every live object to fn as it reads it, in one consistent
+// snapshot: every object but the routes first (with their secrets, if
+// asked for), then the routes, each kind by name. Only the routes are
+// streamed from the database; fn's error ends the read.
+func (db *DB) LoadEach(ctx context.Context, fn func(store.Object) error, opts ...store.GetOption) (version int64, err error) {
+	var o store.GetOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&version); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		others, err := db.queryObjects(ctx, tx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND kind <> 'route' ORDER BY "+kindOrder+", name, id")
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		for _, c := range others {
+			if o.Secrets {
+				if err := db.openSealed(ctx, tx, c.Object); err != nil {
+					return err
+				}
+			}
+			if err := fn(c.Object); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND kind = 'route' ORDER BY name, id")
+		if err != nil {
+			return fmt.Errorf("load routes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRow(rows)
+			if err != nil {
+				return fmt.Errorf("load routes: %w", err)
+			}
+			obj, err := r.object()
+			if err != nil {
+				return fmt.Errorf("load: %w", err)
+			}
+			if err := fn(obj); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("load routes: %w", err)
+		}
+		return nil
+	})
+	return version, err
 }
 
 // Index lists every live object's kind, id and version.
