@@ -200,6 +200,8 @@ func (f *Fleet) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			// The default loop's error is known once it has returned.
+			wg.Wait()
 			return defErr
 		case _, ok := <-sub.C:
 			if !ok && ctx.Err() == nil {
