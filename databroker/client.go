@@ -54,7 +54,10 @@ type Options struct {
 	ServerName string
 	// InsecureSkipVerify accepts any certificate of the databroker.
 	InsecureSkipVerify bool
-	Logger             logr.Logger
+	// DialOptions are added to the client's own, after them: a test or
+	// benchmark instruments calls with an interceptor.
+	DialOptions []grpc.DialOption
+	Logger      logr.Logger
 }
 
 // Client talks to a databroker.
@@ -90,7 +93,7 @@ func Dial(opts Options) (*Client, error) {
 	if u.Port() == "" {
 		host += map[string]string{"http": ":80", "https": ":443"}[u.Scheme]
 	}
-	conn, err := grpc.NewClient(host,
+	conn, err := grpc.NewClient(host, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(transport),
 		grpc.WithPerRPCCredentials(tokenCredentials{secret: opts.SharedSecret}),
 		grpc.WithDefaultServiceConfig(retryPolicy),
@@ -99,8 +102,8 @@ func Dial(opts Options) (*Client, error) {
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
 			BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second,
 		}, MinConnectTimeout: 5 * time.Second}),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
-	)
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+	}, opts.DialOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("databroker client: %w", err)
 	}
