@@ -69,6 +69,57 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	return keys, full, nil
 }
 
+// loadChunk is how many routes a first load compiles and hands on at a
+// time: enough that a part's records fill a few Put requests, few enough
+// that the first of them goes out early.
+const loadChunk = 2000
+
+// loadEach reads desired state as a first load does, handing it to part in
+// parts: every object but the routes, then the routes loadChunk at a time.
+// It returns the version read.
+func (d *desired) loadEach(ctx context.Context, part func([]store.Change) error) (int64, error) {
+	var batch []store.Change
+	routes := false
+	var partErr error // not the store's: said as it is
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		partErr = part(batch)
+		batch = nil
+		return partErr
+	}
+	version, err := d.store.LoadEach(ctx, func(o store.Object) error {
+		m := o.GetObjectMeta()
+		if o.Kind() == store.KindSettings && m.Version == 0 {
+			return nil // settings nobody set are not written
+		}
+		if o.Kind() == store.KindRoute && !routes {
+			// Everything a route compiles against comes first.
+			routes = true
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, store.Change{Kind: o.Kind(), ID: m.ID, Version: m.Version, Object: o})
+		if routes && len(batch) >= loadChunk {
+			return flush()
+		}
+		return nil
+	}, store.WithSecrets())
+	if err == nil {
+		err = flush()
+	}
+	switch {
+	case partErr != nil:
+		return 0, partErr
+	case err != nil:
+		return 0, fmt.Errorf("load desired state: %w", err)
+	}
+	d.loads.Add(1)
+	return version, nil
+}
+
 // reread compares every live object's version with the compiled copy and
 // reads only the objects that differ: the periodic resync, at a fraction of
 // the cost of loading 100,000 routes that have not changed.

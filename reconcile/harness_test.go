@@ -196,9 +196,15 @@ type loop struct {
 
 func (e *env) startLoop(instance string) *loop {
 	e.t.Helper()
+	return e.startLoopOn(instance, e.store)
+}
+
+// startLoopOn starts a console loop reading st.
+func (e *env) startLoopOn(instance string, st reconcile.Store) *loop {
+	e.t.Helper()
 	m := reconcile.NewMetrics(nil)
 	l := reconcile.New(reconcile.Options{
-		Store: e.store, Client: e.dial(), Instance: instance, Metrics: m,
+		Store: st, Client: e.dial(), Instance: instance, Metrics: m,
 		ResyncInterval: time.Hour, LeaseTTL: 3 * time.Second, LeaseRetry: 50 * time.Millisecond,
 		RetryBackoff: 50 * time.Millisecond, Logger: testr.New(e.t).WithName(instance),
 	})

@@ -403,7 +403,11 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 func (l *Loop) pass(ctx context.Context, view *View, everything bool) error {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
-	touched, full, version, err := l.src.refresh(ctx, l)
+	// A first load writes each part of desired state as soon as it is
+	// compiled, while the rest is still read.
+	cold := newColdWrite(ctx, l, view)
+	touched, full, version, err := l.src.refresh(ctx, l, cold.chunk)
+	err = errors.Join(err, cold.wait())
 	if err != nil {
 		return err
 	}
@@ -427,46 +431,14 @@ func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, 
 		if everything {
 			keys = union(keys, c.Keys(), view.Keys(), l.statuses.keys())
 		}
-		t := l.target(c)
-		plan, err = Diff(t, keys, view, time.Now())
-		l.deferred.add(t.kept)
+		plan, err = l.plan(c, keys, view)
 	}); rerr != nil {
 		return rerr
 	}
 	if err != nil {
 		return err
 	}
-	var writeErr error
-	if !plan.Empty() {
-		canon := make(map[compile.ObjectKey][]byte, plan.Puts)
-		repairs := 0
-		for _, rec := range plan.Writes {
-			rt, _ := typeByName(rec.GetType())
-			key := compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}
-			canon[key] = rec.GetData().GetValue()
-			if drifted[key] {
-				repairs++
-			}
-		}
-		var observeErr error
-		err := l.opts.Client.PutEach(ctx, plan.Writes, func(rec *pb.Record) {
-			rt, _ := typeByName(rec.GetType())
-			if _, err := view.ObserveWritten(rec, canon[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); err != nil {
-				observeErr = errors.Join(observeErr, err)
-			}
-		})
-		writeErr = errors.Join(err, observeErr)
-		l.m.RecordsPut.Add(float64(plan.Puts))
-		l.m.RecordsDeleted.Add(float64(plan.Deletes))
-		l.m.DriftRepaired.Add(float64(repairs))
-		l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift_repaired", repairs)
-		if plan.Puts > 0 && l.fleet != nil {
-			// A loop may be keeping a record that moved here until this
-			// databroker holds it.
-			l.fleet.placed(l)
-		}
-	}
-	l.m.ViewRecords.Set(float64(view.Len()))
+	writeErr := l.write(ctx, view, plan, drifted)
 	var changed []store.ObjectStatus
 	var invalid int
 	if rerr := l.src.read(func(c *compile.Compiler) {
@@ -476,6 +448,53 @@ func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, 
 	}
 	l.m.ValidationErrors.Set(float64(invalid))
 	return errors.Join(writeErr, l.statuses.flush(ctx, changed))
+}
+
+// plan is the difference between what the objects of keys need in this
+// loop's databroker and what the view holds.
+func (l *Loop) plan(c *compile.Compiler, keys []compile.ObjectKey, view *View) (*Plan, error) {
+	t := l.target(c)
+	plan, err := Diff(t, keys, view, time.Now())
+	l.deferred.add(t.kept)
+	return plan, err
+}
+
+// write makes the writes of plan, applies what the databroker answers to
+// the view, and counts them; drifted are the objects whose records changed
+// behind the loop's back (nil: none).
+func (l *Loop) write(ctx context.Context, view *View, plan *Plan, drifted map[compile.ObjectKey]bool) error {
+	if plan.Empty() {
+		l.m.ViewRecords.Set(float64(view.Len()))
+		return nil
+	}
+	canon := make(map[compile.ObjectKey][]byte, plan.Puts)
+	repairs := 0
+	for _, rec := range plan.Writes {
+		rt, _ := typeByName(rec.GetType())
+		key := compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}
+		canon[key] = rec.GetData().GetValue()
+		if drifted[key] {
+			repairs++
+		}
+	}
+	var observeErr error
+	err := l.opts.Client.PutEach(ctx, plan.Writes, func(rec *pb.Record) {
+		rt, _ := typeByName(rec.GetType())
+		if _, err := view.ObserveWritten(rec, canon[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); err != nil {
+			observeErr = errors.Join(observeErr, err)
+		}
+	})
+	l.m.RecordsPut.Add(float64(plan.Puts))
+	l.m.RecordsDeleted.Add(float64(plan.Deletes))
+	l.m.DriftRepaired.Add(float64(repairs))
+	l.m.ViewRecords.Set(float64(view.Len()))
+	l.log.V(1).Info("wrote records", "puts", plan.Puts, "deletes", plan.Deletes, "drift_repaired", repairs)
+	if plan.Puts > 0 && l.fleet != nil {
+		// A loop may be keeping a record that moved here until this
+		// databroker holds it.
+		l.fleet.placed(l)
+	}
+	return errors.Join(err, observeErr)
 }
 
 // target is what this loop's cluster needs of the compiled state.

@@ -16,11 +16,17 @@ import (
 // there are, and each loop learns which objects changed since its own last
 // pass.
 type source struct {
+	// refreshing makes refreshes take turns: a first load gives up mu
+	// between its parts, and no other refresh may come between them.
+	refreshing sync.Mutex
 	// mu guards the compiler: refresh writes it, the loops' diffs and
 	// status findings read it.
 	mu   sync.RWMutex
 	d    *desired
 	subs map[*Loop]*pendingKeys
+	// loading says that a first load is under way: the compiler holds part
+	// of desired state, which only the loop making the load may read.
+	loading bool
 }
 
 // pendingKeys are the objects that changed since a loop's last refresh.
@@ -52,7 +58,17 @@ func (s *source) unsubscribe(l *Loop) {
 // refresh brings the compiled copy up to the store's current version and
 // returns the objects that changed since l's last refresh, whether
 // everything was read again meanwhile, and the version compiled.
-func (s *source) refresh(ctx context.Context, l *Loop) (keys []compile.ObjectKey, full bool, version int64, err error) {
+//
+// When there is no compiled copy yet, refresh loads desired state part by
+// part and hands the objects each part touched to chunk (when not nil) as
+// soon as it is compiled, so that l writes them while the rest is read;
+// it then returns no keys and full set.
+func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) (keys []compile.ObjectKey, full bool, version int64, err error) {
+	s.refreshing.Lock()
+	defer s.refreshing.Unlock()
+	if chunk != nil && s.d.compiler == nil {
+		return s.load(ctx, l, chunk)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	touched, reread, err := s.d.refresh(ctx)
@@ -74,6 +90,40 @@ func (s *source) refresh(ctx context.Context, l *Loop) (keys []compile.ObjectKey
 	full = p.full
 	p.keys, p.full = map[compile.ObjectKey]struct{}{}, false
 	return keys, full, s.d.version, nil
+}
+
+// load compiles desired state part by part, handing each part's objects to
+// chunk. The compiled copy is readable between parts only through
+// readLoading.
+func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) ([]compile.ObjectKey, bool, int64, error) {
+	s.mu.Lock()
+	s.d.compiler, s.loading = compile.NewCompiler(), true
+	s.mu.Unlock()
+	version, err := s.d.loadEach(ctx, func(changes []store.Change) error {
+		s.mu.Lock()
+		keys, err := s.d.compile(nil, changes)
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		return chunk(keys)
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loading = false
+	if err != nil {
+		// What was compiled is part of desired state: start over.
+		s.d.compiler = nil
+		return nil, true, 0, err
+	}
+	s.d.version, s.d.reload = version, false
+	for _, p := range s.subs {
+		p.keys, p.full = map[compile.ObjectKey]struct{}{}, true
+	}
+	if p, ok := s.subs[l]; ok {
+		p.full = false // l compares everything in this pass
+	}
+	return nil, true, version, nil
 }
 
 // owe hands the objects of l's failed pass to its next one.
@@ -119,11 +169,25 @@ var errNotCompiled = errors.New("desired state is not compiled: the last refresh
 func (s *source) read(fn func(*compile.Compiler)) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.d.compiler == nil {
+	if s.d.compiler == nil || s.loading {
 		return errNotCompiled
 	}
 	fn(s.d.compiler)
 	return nil
+}
+
+// readLoading is read for the loop making a first load, between its parts:
+// the compiler holds what was loaded so far, every object of which is
+// complete. It reports false, without calling fn, once a failed load has
+// dropped what it compiled.
+func (s *source) readLoading(fn func(*compile.Compiler)) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.d.compiler == nil {
+		return false
+	}
+	fn(s.d.compiler)
+	return true
 }
 
 // clusterTarget is the part of the compiled state that belongs in one

@@ -1,0 +1,195 @@
+package reconcile
+
+import (
+	"context"
+	"sync"
+
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// putsInFlight is how many Put requests a first load keeps in flight: the
+// databroker decodes and stores one while the next is on the wire and the
+// loop compiles the part after it.
+const putsInFlight = 3
+
+// coldWrite writes the records of a first load while the rest of desired
+// state is still read and compiled: each compiled part is diffed with the
+// view at once, the records everything else depends on (policies, key
+// pairs, settings) are written before any route, and the routes go out in
+// Put requests of up to the databroker's message size, a few at a time. The
+// statuses of what was written are written beside them, in large batches,
+// so that a first pass ends soon after its last record is in.
+//
+// Its goroutines start with the first route part; a pass that loads
+// nothing starts none.
+type coldWrite struct {
+	ctx  context.Context
+	l    *Loop
+	view *View
+
+	g        *errgroup.Group
+	gctx     context.Context
+	puts     chan []*pb.Record
+	statuses chan []compile.ObjectKey
+	started  bool
+	closed   bool // puts is closed: nothing more is handed over
+}
+
+func newColdWrite(ctx context.Context, l *Loop, view *View) *coldWrite {
+	return &coldWrite{ctx: ctx, l: l, view: view}
+}
+
+// chunk writes what the objects of one compiled part need. The first part
+// (everything but the routes) is written before chunk returns.
+func (w *coldWrite) chunk(keys []compile.ObjectKey) error {
+	var plan *Plan
+	var err error
+	if !w.l.src.readLoading(func(c *compile.Compiler) { plan, err = w.l.plan(c, keys, w.view) }) {
+		return errNotCompiled
+	}
+	if err != nil {
+		return err
+	}
+	if !w.started {
+		if !hasRoute(keys) {
+			return w.l.write(w.ctx, w.view, plan, nil)
+		}
+		w.start()
+	}
+	for _, req := range pb.OptimumPutRequestsFromRecords(plan.Writes) {
+		if len(req.Records) == 0 {
+			continue
+		}
+		if w.gctx.Err() != nil {
+			return w.wait() // a write failed: reading on is in vain
+		}
+		select {
+		case w.puts <- req.Records:
+		case <-w.gctx.Done():
+			return w.wait()
+		}
+	}
+	return nil
+}
+
+func hasRoute(keys []compile.ObjectKey) bool {
+	for _, k := range keys {
+		if k.Kind == store.KindRoute {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *coldWrite) start() {
+	w.started = true
+	w.g, w.gctx = errgroup.WithContext(w.ctx)
+	w.puts = make(chan []*pb.Record, putsInFlight)
+	w.statuses = make(chan []compile.ObjectKey, 4*putsInFlight)
+	var putters sync.WaitGroup
+	for range putsInFlight {
+		putters.Add(1)
+		w.g.Go(func() error {
+			defer putters.Done()
+			return w.put(w.puts)
+		})
+	}
+	go func() {
+		putters.Wait()
+		close(w.statuses)
+	}()
+	w.g.Go(w.writeStatuses)
+}
+
+// put writes the batches of records handed to it until there are no more,
+// or the first error of any.
+func (w *coldWrite) put(batches <-chan []*pb.Record) error {
+	for {
+		var recs []*pb.Record
+		select {
+		case r, ok := <-batches:
+			if !ok {
+				return nil
+			}
+			recs = r
+		case <-w.gctx.Done():
+			return nil
+		}
+		puts := countPuts(recs)
+		if err := w.l.write(w.gctx, w.view, &Plan{Writes: recs, Puts: puts, Deletes: len(recs) - puts}, nil); err != nil {
+			return err
+		}
+		keys := make([]compile.ObjectKey, len(recs))
+		for i, rec := range recs {
+			rt, _ := typeByName(rec.GetType())
+			keys[i] = compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}
+		}
+		select {
+		case w.statuses <- keys:
+		case <-w.gctx.Done():
+			return nil
+		}
+	}
+}
+
+// writeStatuses writes the statuses of the records written, statusBatch at
+// a time.
+func (w *coldWrite) writeStatuses() error {
+	var pending []compile.ObjectKey
+	flush := func() error {
+		var changed []store.ObjectStatus
+		// After a failed load nothing is known of the objects: the next
+		// pass writes their statuses.
+		w.l.src.readLoading(func(c *compile.Compiler) {
+			changed, _ = w.l.statuses.compute(c, pending, w.view, w.l.owns(c))
+		})
+		pending = pending[:0]
+		return w.l.statuses.flush(w.gctx, changed)
+	}
+	for keys := range w.statuses {
+		if w.gctx.Err() != nil {
+			continue // what is left is written by the next pass
+		}
+		pending = append(pending, keys...)
+		if len(pending) >= statusBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if w.gctx.Err() != nil {
+		return nil // the error that ended the writes is the one to tell
+	}
+	return flush()
+}
+
+// wait ends the writes once everything handed to them is written, and
+// returns the first error of any.
+func (w *coldWrite) wait() error {
+	if !w.started {
+		return nil
+	}
+	if !w.closed {
+		close(w.puts)
+		w.closed = true
+	}
+	err := w.g.Wait()
+	if err == nil && w.ctx.Err() != nil {
+		err = w.ctx.Err()
+	}
+	return err
+}
+
+func countPuts(recs []*pb.Record) int {
+	n := 0
+	for _, r := range recs {
+		if r.GetDeletedAt() == nil {
+			n++
+		}
+	}
+	return n
+}
