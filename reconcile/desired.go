@@ -25,6 +25,20 @@ type desired struct {
 	loads atomic.Int64
 	// reload makes the next refresh read everything again.
 	reload bool
+	// found, when not nil, is what a resync read off the loop found, for
+	// the next refresh to apply.
+	found *resyncFound
+}
+
+// resyncFound is what a resync found that the compiled copy lacks: the
+// objects whose version differs from the store's index, read again, and
+// those the index no longer lists, as deletions; and the index's version.
+type resyncFound struct {
+	changes []store.Change
+	version int64
+	// sweep lists the objects for the sweep that follows, as bulkQueue's
+	// sweep would.
+	sweep []compile.ObjectKey
 }
 
 // invalidate makes the next refresh read everything again.
@@ -34,7 +48,7 @@ func (d *desired) invalidate() { d.reload = true }
 // returns the objects whose record or status may have changed, and whether
 // everything was read again (after which every object deserves a look).
 func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full bool, err error) {
-	full = d.reload || d.compiler == nil
+	full = d.reload || d.compiler == nil || d.found != nil
 	var changes []store.Change
 	var st *store.State
 	var version int64
@@ -51,6 +65,13 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 		d.loads.Add(1)
 	case d.reload:
 		changes, version, err = d.reread(ctx)
+	case d.found != nil:
+		// Found off the loop, maybe before changes the copy already has:
+		// only what is still missing is applied, and what Changes brings
+		// next is what came after the copy's version.
+		var more []store.Change
+		more, version, err = d.changes(ctx)
+		changes = append(d.stillMissing(d.found), more...)
 	default:
 		changes, version, err = d.changes(ctx)
 	}
@@ -65,7 +86,7 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 		d.compiler = nil
 		return nil, full, err
 	}
-	d.version, d.reload = version, false
+	d.version, d.reload, d.found = version, false, nil
 	return keys, full, nil
 }
 
@@ -120,40 +141,96 @@ func (d *desired) loadEach(ctx context.Context, part func([]store.Change) error)
 	return version, nil
 }
 
-// reread compares every live object's version with the compiled copy and
-// reads only the objects that differ: the periodic resync, at a fraction of
-// the cost of loading 100,000 routes that have not changed.
+// reread compares every live object's version in the store's index with
+// the compiled copy and reads only the objects that differ: a resync on the
+// loop, at a fraction of the cost of loading 100,000 routes that have not
+// changed.
 func (d *desired) reread(ctx context.Context) ([]store.Change, int64, error) {
 	idx, err := d.store.Index(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read the store's index: %w", err)
 	}
-	live := make(map[compile.ObjectKey]bool, len(idx.Entries))
-	stale := map[store.Kind][]string{}
-	for _, e := range idx.Entries {
+	cmp := newIndexComparison(idx)
+	cmp.entries(d.compiler, idx.Entries)
+	cmp.held(d.compiler.Keys())
+	found, err := cmp.read(ctx, d)
+	if err != nil {
+		return nil, 0, err
+	}
+	return found.changes, idx.Version, nil
+}
+
+// indexComparison compares a store index with a compiled copy, in as many
+// steps as its caller likes.
+type indexComparison struct {
+	idx   *store.Index
+	live  map[compile.ObjectKey]bool
+	stale map[store.Kind][]string
+	gone  []store.Change
+}
+
+func newIndexComparison(idx *store.Index) *indexComparison {
+	return &indexComparison{idx: idx, live: make(map[compile.ObjectKey]bool, len(idx.Entries)), stale: map[store.Kind][]string{}}
+}
+
+// entries notes the index entries whose object c lacks or holds at an older
+// version.
+func (x *indexComparison) entries(c *compile.Compiler, entries []store.IndexEntry) {
+	for _, e := range entries {
 		if !compile.Compiles(e.Kind) {
 			continue
 		}
 		key := compile.ObjectKey{Kind: e.Kind, ID: e.ID}
-		live[key] = true
-		if v, ok := d.compiler.Version(key); !ok || v != e.Version {
-			stale[e.Kind] = append(stale[e.Kind], e.ID)
+		x.live[key] = true
+		if v, ok := c.Version(key); !ok || v < e.Version {
+			x.stale[e.Kind] = append(x.stale[e.Kind], e.ID)
 		}
 	}
-	var changes []store.Change
-	for _, key := range d.compiler.Keys() {
-		if !live[key] {
-			changes = append(changes, store.Change{Kind: key.Kind, ID: key.ID})
+}
+
+// held notes the objects of keys, which the compiled copy holds, that the
+// index does not list: deleted.
+func (x *indexComparison) held(keys []compile.ObjectKey) {
+	for _, key := range keys {
+		if !x.live[key] {
+			x.gone = append(x.gone, store.Change{Kind: key.Kind, ID: key.ID})
 		}
 	}
-	for k, ids := range stale {
+}
+
+// read reads the stale objects again.
+func (x *indexComparison) read(ctx context.Context, d *desired) (*resyncFound, error) {
+	changes := x.gone
+	for k, ids := range x.stale {
 		read, err := d.read(ctx, k, ids)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		changes = append(changes, read...)
 	}
-	return changes, idx.Version, nil
+	return &resyncFound{changes: changes, version: x.idx.Version}, nil
+}
+
+// stillMissing returns the changes of f that the compiled copy still lacks:
+// f was found while the loop went on applying the store's changes, so an
+// object the copy holds at f's version or later is left alone, an object
+// read at a version the copy has passed without holding it was deleted
+// since, and a deletion counts only for an object the copy holds from
+// before the index was read.
+func (d *desired) stillMissing(f *resyncFound) []store.Change {
+	var out []store.Change
+	for _, c := range f.changes {
+		v, held := d.compiler.Version(compile.ObjectKey{Kind: c.Kind, ID: c.ID})
+		switch {
+		case c.Object == nil && held && v <= f.version:
+		case c.Object != nil && held && v < c.Version:
+		case c.Object != nil && !held && c.Version > d.version:
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // read returns the objects of kind k with the given ids as changes; one

@@ -104,6 +104,13 @@ type Loop struct {
 	// feeds keeps the records of the cluster's external data sources
 	// while the loop leads; nil when they are not fetched.
 	feeds *datasource.Runner
+	// bulk holds the objects left for later passes to compare.
+	bulk bulkQueue
+	// sweeping says that bulk holds a resync's sweep of every object.
+	sweeping bool
+	// listed are the objects a resync off the loop listed for the sweep
+	// of the next pass.
+	listed []compile.ObjectKey
 }
 
 // New returns a loop; Run starts it.
@@ -271,6 +278,11 @@ func (l *Loop) lead(ctx context.Context) error {
 // serve runs a pass whenever one is due, until ctx ends or the change feed
 // does. Its first pass reads the store after it subscribed to the feed, so
 // it misses no change.
+//
+// Bulk work never holds up an edit for long: a resync reads the store's
+// index off the loop, and the objects it, or a change touching many
+// objects, asks to compare are taken a slice per pass, with the store's
+// changes read again before each.
 func (l *Loop) serve(ctx context.Context, view *View) error {
 	sub := l.opts.Store.Subscribe(ctx)
 	defer sub.Close()
@@ -281,16 +293,25 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 	// or the statuses since this loop last led: the first pass compares
 	// every object, however little the store changed.
 	everything := true
+	l.bulk.reset()
+	l.sweeping, l.listed = false, nil
+	// indexed delivers the index a resync reads off the loop; nil when
+	// none is being read.
+	var indexed chan indexRead
 	for due := true; ; {
+		more := false
 		if due {
 			retry = nil
 			l.live.busy("reconciling")
-			err := l.pass(ctx, view, everything)
+			done, err := l.pass(ctx, view, everything)
 			switch {
 			case err == nil:
 				everything = false
-				l.live.idle(fmt.Sprintf("in sync with store version %d", l.health.SyncedVersion))
-				l.live.markReady()
+				more = !done
+				if done {
+					l.live.idle(fmt.Sprintf("in sync with store version %d", l.health.SyncedVersion))
+					l.live.markReady()
+				}
 				if l.deferred.any() {
 					// Routes wait here for the cluster they moved to. Its
 					// loop here wakes this one when it writes; when another
@@ -307,6 +328,14 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			}
 		}
 		due = true
+		// With bulk work left, the next pass comes at once; whatever else
+		// is waiting is taken in first.
+		var now <-chan time.Time
+		if more {
+			c := make(chan time.Time, 1)
+			c <- time.Time{}
+			now = c
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -322,7 +351,7 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			// A backend may announce one commit twice (its own publish and
 			// the database's notification); a version the last successful
 			// pass already compiled needs no pass of its own.
-			due = ev.MaybeMissed || ev.Version > l.health.SyncedVersion
+			due = more || ev.MaybeMissed || ev.Version > l.health.SyncedVersion
 			if ev.MaybeMissed {
 				l.src.invalidate()
 			}
@@ -332,14 +361,51 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			// store with the compiled copy, in case a change slipped past
 			// both the feed and the version bookkeeping, and every record
 			// with the view.
-			l.src.invalidate()
-			everything = true
+			due = more
+			indexed = l.readIndex(ctx, view, indexed)
 		case <-l.resync:
-			l.src.invalidate()
-			everything = true
+			due = more
+			indexed = l.readIndex(ctx, view, indexed)
+		case r := <-indexed:
+			indexed = nil
+			if r.err != nil {
+				// Compare on the loop, then.
+				l.log.Error(r.err, "resync off the loop failed; comparing on the loop")
+				l.src.invalidate()
+			} else {
+				l.src.offer(r.found)
+				l.listed = r.found.sweep
+			}
 		case <-retry:
+		case <-now:
 		}
 	}
+}
+
+// indexRead is the outcome of a resync's comparison off the loop.
+type indexRead struct {
+	found *resyncFound
+	err   error
+}
+
+// readIndex starts a resync: the store's index read and compared with the
+// compiled copy off the loop. Unless one is under way (running is not nil,
+// or a sweep is queued), it returns where its outcome will be delivered.
+func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead) chan indexRead {
+	if running != nil || l.sweeping {
+		return running
+	}
+	out := make(chan indexRead, 1)
+	go func() {
+		idx, err := l.opts.Store.Index(ctx)
+		if err != nil {
+			out <- indexRead{err: fmt.Errorf("read the store's index: %w", err)}
+			return
+		}
+		found, err := l.src.findMissing(ctx, idx, view)
+		out <- indexRead{found, err}
+	}()
+	return out
 }
 
 // loadView reads every record of ours with SyncLatest.
@@ -397,10 +463,14 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 	return nil
 }
 
-// pass reconciles once: the desired objects that changed (or, after a full
-// read or with everything set, every object) compiled, compared with the
-// view, and the difference written out.
-func (l *Loop) pass(ctx context.Context, view *View, everything bool) error {
+// pass reconciles once: the desired objects that changed compiled,
+// compared with the view, and the difference written out. The first pass of
+// a lead compares every object at once; after a full read (a resync) every
+// object joins the bulk queue, and so do the objects of a change that
+// touched more than sliceKeys of them, and each pass takes a slice of the
+// queue after what changed since the last. It reports whether the queue is
+// empty: only then is the store version compiled in sync.
+func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool, err error) {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
 	// A first load writes each part of desired state as soon as it is
@@ -409,15 +479,45 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) error {
 	touched, full, version, err := l.src.refresh(ctx, l, cold.chunk)
 	err = errors.Join(err, cold.wait())
 	if err != nil {
-		return err
+		return false, err
 	}
 	drifted := view.TakeDrifted()
 	keys := union(touched, slices.Collect(maps.Keys(drifted)), l.deferred.take())
-	if err := l.apply(ctx, view, keys, full || everything, drifted); err != nil {
-		l.src.owe(l, keys)
-		return err
+	if everything {
+		l.bulk.reset()
+		if err := l.apply(ctx, view, keys, true, drifted); err != nil {
+			l.src.owe(l, keys)
+			return false, err
+		}
+		return true, l.succeeded(ctx, version)
 	}
-	return l.succeeded(ctx, version)
+	if rerr := l.src.read(func(c *compile.Compiler) {
+		if full {
+			l.bulk.sweep(c, l.listed, view)
+			l.sweeping = true
+		}
+		l.listed = nil
+		if len(keys) > sliceKeys && canSlice(c, keys) {
+			l.bulk.add(keys)
+			keys = nil
+		}
+	}); rerr != nil {
+		return false, rerr
+	}
+	keys = union(keys, l.bulk.take(sliceKeys-min(len(keys), sliceKeys)))
+	if err := l.apply(ctx, view, keys, false, drifted); err != nil {
+		l.src.owe(l, keys)
+		return false, err
+	}
+	l.m.BulkQueue.Set(float64(l.bulk.len()))
+	if l.bulk.len() > 0 {
+		return false, nil
+	}
+	if l.sweeping {
+		l.sweeping = false
+		l.m.Resyncs.Inc()
+	}
+	return true, l.succeeded(ctx, version)
 }
 
 // apply writes what the objects of keys need (or, with everything set,

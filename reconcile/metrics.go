@@ -16,14 +16,16 @@ type Metrics struct {
 	LastSuccess      prometheus.Gauge
 	Lag              prometheus.Gauge
 	ViewRecords      prometheus.Gauge
+	Resyncs          prometheus.Counter
+	BulkQueue        prometheus.Gauge
 }
 
 // FleetMetrics are the metrics of every loop of a fleet, labelled cluster
 // (the cluster's name).
 type FleetMetrics struct {
-	duration                                                *prometheus.HistogramVec
-	put, deleted, repaired, errors                          *prometheus.CounterVec
-	invalid, leaseHeld, lastSuccess, lag, viewRecords, info *prometheus.GaugeVec
+	duration                                                           *prometheus.HistogramVec
+	put, deleted, repaired, errors, resyncs                            *prometheus.CounterVec
+	invalid, leaseHeld, lastSuccess, lag, viewRecords, bulkQueue, info *prometheus.GaugeVec
 }
 
 const metricsNamespace, metricsSubsystem = "pomerium_console", "reconcile"
@@ -51,9 +53,11 @@ func NewFleetMetrics(reg prometheus.Registerer) *FleetMetrics {
 		lag:         gauge("lag_versions", "Store versions committed but not yet reconciled."),
 		viewRecords: gauge("view_records", "Records of the console held in the cluster's databroker, as the console sees them."),
 		info:        gauge("cluster_info", "1 for every cluster the console writes to, with its id.", "id"),
+		resyncs:     counter("resyncs_total", "Resyncs finished: every object compared with the store and with the databroker."),
+		bulkQueue:   gauge("bulk_queue_objects", "Objects a resync or a change touching many left for the next passes to compare, a slice at a time."),
 	}
 	if reg != nil {
-		reg.MustRegister(m.duration, m.put, m.deleted, m.repaired, m.errors, m.invalid, m.leaseHeld, m.lastSuccess, m.lag, m.viewRecords, m.info)
+		reg.MustRegister(m.duration, m.put, m.deleted, m.repaired, m.errors, m.invalid, m.leaseHeld, m.lastSuccess, m.lag, m.viewRecords, m.info, m.resyncs, m.bulkQueue)
 	}
 	return m
 }
@@ -67,6 +71,7 @@ func (f *FleetMetrics) For(name, id string) *Metrics {
 		DriftRepaired: f.repaired.WithLabelValues(name), Errors: f.errors.WithLabelValues(name),
 		LeaseHeld: f.leaseHeld.WithLabelValues(name), LastSuccess: f.lastSuccess.WithLabelValues(name),
 		Lag: f.lag.WithLabelValues(name), ViewRecords: f.viewRecords.WithLabelValues(name),
+		Resyncs: f.resyncs.WithLabelValues(name), BulkQueue: f.bulkQueue.WithLabelValues(name),
 	}
 }
 
@@ -77,7 +82,7 @@ func (f *FleetMetrics) Forget(name, id string, series bool) {
 	if !series {
 		return
 	}
-	for _, v := range []interface{ DeleteLabelValues(...string) bool }{f.duration, f.put, f.deleted, f.repaired, f.errors, f.invalid, f.leaseHeld, f.lastSuccess, f.lag, f.viewRecords} {
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{f.duration, f.put, f.deleted, f.repaired, f.errors, f.invalid, f.leaseHeld, f.lastSuccess, f.lag, f.viewRecords, f.resyncs, f.bulkQueue} {
 		v.DeleteLabelValues(name)
 	}
 }

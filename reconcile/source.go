@@ -152,6 +152,53 @@ func (p *pendingKeys) add(keys []compile.ObjectKey) {
 	}
 }
 
+// indexSlice is how many index entries a resync off the loop compares
+// with the compiled copy under one hold of the read lock.
+const indexSlice = 5000
+
+// findMissing compares the store's index with the compiled copy off the
+// loop, indexSlice entries under each hold of the read lock so that a
+// refresh waits for one slice at most, and reads again what the copy
+// lacks. It lists the objects a sweep compares too: those the copy holds,
+// then those only the view holds.
+func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View) (*resyncFound, error) {
+	x := newIndexComparison(idx)
+	step := s.read
+	for start := 0; start < len(idx.Entries); start += indexSlice {
+		entries := idx.Entries[start:min(start+indexSlice, len(idx.Entries))]
+		if err := step(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
+			return nil, err
+		}
+	}
+	var held []compile.ObjectKey
+	if err := step(func(c *compile.Compiler) { held = c.Keys() }); err != nil {
+		return nil, err
+	}
+	x.held(held)
+	found, err := x.read(ctx, s.d)
+	if err != nil {
+		return nil, err
+	}
+	found.sweep = held
+	var only []compile.ObjectKey
+	viewKeys := view.Keys()
+	for start := 0; start < len(viewKeys); start += indexSlice {
+		part := viewKeys[start:min(start+indexSlice, len(viewKeys))]
+		if err := step(func(c *compile.Compiler) { only = append(only, c.Lacks(part)...) }); err != nil {
+			return nil, err
+		}
+	}
+	found.sweep = append(found.sweep, inWriteOrder(only, true)...)
+	return found, nil
+}
+
+// offer hands the next refresh what a resync found.
+func (s *source) offer(f *resyncFound) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d.found = f
+}
+
 // invalidate makes the next refresh compare every object with the store.
 func (s *source) invalidate() {
 	s.mu.Lock()

@@ -227,6 +227,17 @@ func (c *Compiler) Version(key ObjectKey) (int64, bool) {
 	return 0, false
 }
 
+// Lacks returns the objects of keys the compiler does not hold.
+func (c *Compiler) Lacks(keys []ObjectKey) []ObjectKey {
+	var out []ObjectKey
+	for _, k := range keys {
+		if _, ok := c.Version(k); !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Owner returns the cluster an object belongs to, whose reconciler reports
 // its status: the cluster of its namespace, for settings the cluster they
 // are of; the default cluster for an object the compiler does not hold.

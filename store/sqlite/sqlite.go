@@ -78,6 +78,7 @@ func dsn(path string, write bool) string {
 		// SQLite's default 2 MiB: upserting 100,000 statuses or routes
 		// touches pages all over their indexes, and each miss is a read.
 		q.Add("_pragma", "cache_size(-65536)")
+		q.Add("_pragma", "wal_autocheckpoint(10000)")
 		// Take the write lock at BEGIN: a transaction that first reads and
 		// then writes would otherwise fail with SQLITE_BUSY instead of waiting.
 		q.Set("_txlock", "immediate")

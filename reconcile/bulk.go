@@ -1,0 +1,94 @@
+package reconcile
+
+import (
+	"slices"
+
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// sliceKeys is how many objects of bulk work a pass takes: at most a few
+// milliseconds of comparing and writing, which is all an edit made
+// meanwhile waits for.
+const sliceKeys = 500
+
+// bulkQueue holds the objects that passes compare a slice at a time: every
+// object after a resync, or the objects of a change that touched many.
+// Objects are taken in the order they were added, each batch ordered as
+// records are written (key pairs and policies before the routes that use
+// them, and the other way round for records to delete). An object queued
+// twice is compared twice, which is harmless.
+type bulkQueue struct {
+	keys []compile.ObjectKey
+}
+
+// add queues the objects of one change.
+func (q *bulkQueue) add(keys []compile.ObjectKey) {
+	q.keys = append(q.keys, inWriteOrder(keys, false)...)
+}
+
+// sweep queues every object: those c holds, then those only the view still
+// holds, whose records are to go. listed, when not nil, are those objects
+// as a resync listed them off the loop. (The status of an object that is
+// gone goes with its last pass; the first pass of a lead clears any left.)
+func (q *bulkQueue) sweep(c *compile.Compiler, listed []compile.ObjectKey, view *View) {
+	if listed != nil {
+		q.keys = append(q.keys, listed...)
+		return
+	}
+	q.keys = append(q.keys, c.Keys()...) // every other kind before the routes
+	q.keys = append(q.keys, inWriteOrder(c.Lacks(view.Keys()), true)...)
+}
+
+// take removes and returns the next n objects at most.
+func (q *bulkQueue) take(n int) []compile.ObjectKey {
+	n = min(n, len(q.keys))
+	out := slices.Clone(q.keys[:n])
+	clear(q.keys[:n])
+	q.keys = q.keys[n:]
+	if len(q.keys) == 0 {
+		q.reset() // let go of the backing array
+	}
+	return out
+}
+
+func (q *bulkQueue) len() int { return len(q.keys) }
+
+func (q *bulkQueue) reset() { q.keys = nil }
+
+// inWriteOrder groups keys by record type in write order (kinds without
+// records last), or the reverse, keeping their order within a type.
+func inWriteOrder(keys []compile.ObjectKey, reverse bool) []compile.ObjectKey {
+	groups := make([][]compile.ObjectKey, len(recordTypes)+1)
+	for _, k := range keys {
+		i := kindIndex(k.Kind)
+		if reverse && i < len(recordTypes) {
+			i = len(recordTypes) - 1 - i
+		}
+		groups[i] = append(groups[i], k)
+	}
+	return slices.Concat(groups...)
+}
+
+func kindIndex(k store.Kind) int {
+	if i := slices.IndexFunc(recordTypes, func(rt recordType) bool { return rt.Kind == k }); i >= 0 {
+		return i
+	}
+	return len(recordTypes)
+}
+
+// canSlice reports whether the objects of one change may be compared over
+// several passes: not when it deletes a record other records may use (a key
+// pair, a policy, settings), which must go only after the routes that used
+// it, and slices are written in the other order.
+func canSlice(c *compile.Compiler, keys []compile.ObjectKey) bool {
+	for _, k := range keys {
+		if k.Kind == store.KindRoute {
+			continue
+		}
+		if _, ok := typeOfKind(k.Kind); ok && c.Record(k) == nil {
+			return false
+		}
+	}
+	return true
+}

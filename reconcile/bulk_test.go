@@ -1,0 +1,79 @@
+package reconcile_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// hidingStore leaves the changes of hidden objects out of what Changes
+// answers, as if the change feed had lost them.
+type hidingStore struct {
+	store.Store
+	mu     sync.Mutex
+	hidden map[string]bool
+}
+
+func (h *hidingStore) hide(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.hidden[id] = true
+}
+
+func (h *hidingStore) Changes(ctx context.Context, after int64, limit int) (*store.ChangeSet, error) {
+	cs, err := h.Store.Changes(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cs.Changes = slices.DeleteFunc(cs.Changes, func(c store.Change) bool { return h.hidden[c.ID] })
+	return cs, nil
+}
+
+func TestResyncFindsWhatTheFeedMissed(t *testing.T) {
+	t.Parallel()
+	onEachBroker(t, func(t *testing.T, e *env) {
+		// More routes than a pass compares at once: the resync's sweep
+		// takes several passes.
+		e.routesOf(1500)
+		st := &hidingStore{Store: e.store, hidden: map[string]bool{}}
+		l := e.startLoopOn("a", st)
+		e.eventually("the databroker equal to desired state", func() bool { ok, _ := e.converged(); return ok })
+
+		res, err := e.store.List(e.ctx, store.KindRoute, store.ListQuery{Limit: 2})
+		if err != nil || len(res.Objects) != 2 {
+			t.Fatalf("list routes: %v", err)
+		}
+		changed, deleted := res.Objects[0].(*store.Route), res.Objects[1].(*store.Route)
+		st.hide(changed.ID)
+		st.hide(deleted.ID)
+		changed.Spec.To = []string{"http://missed.internal:8080"}
+		e.put(changed)
+		if _, err := e.store.Apply(e.ctx, actor, &store.DeleteOp{Kind: store.KindRoute, ID: deleted.ID}); err != nil {
+			t.Fatal(err)
+		}
+		// A change the feed carries is written as usual; the hidden ones
+		// are not.
+		added := e.put(route(store.GlobalNamespaceID, "seen", "https://seen.example.com")).(*store.Route)
+		e.eventually("the visible change written", func() bool { return e.route(added.ID) != nil })
+		if slices.Equal(e.route(changed.ID).GetTo(), changed.Spec.To) || e.route(deleted.ID) == nil {
+			t.Fatal("the hidden changes reached the databroker without a resync")
+		}
+
+		resyncs := testutil.ToFloat64(l.metrics.Resyncs)
+		l.Resync()
+		e.eventually("a resync", func() bool { return testutil.ToFloat64(l.metrics.Resyncs) > resyncs })
+		if ok, diff := e.converged(); !ok {
+			t.Fatalf("after a resync: %s", diff)
+		}
+		if got := testutil.ToFloat64(l.metrics.BulkQueue); got != 0 {
+			t.Errorf("%v objects left in the bulk queue after the resync", got)
+		}
+	})
+}
