@@ -17,14 +17,29 @@ const sliceKeys = 500
 // Objects are taken in the order they were added, each batch ordered as
 // records are written (key pairs and policies before the routes that use
 // them, and the other way round for records to delete). An object queued
-// twice is compared twice, which is harmless.
+// twice is compared twice, which is harmless; but the objects of changes
+// are queued once each, however often they change before their turn, so
+// that changes coming faster than passes take them do not grow the queue
+// without bound.
 type bulkQueue struct {
 	keys []compile.ObjectKey
+	// changed holds the objects of changes in keys.
+	changed map[compile.ObjectKey]struct{}
 }
 
-// add queues the objects of one change.
+// add queues the objects of one change that are not queued yet.
 func (q *bulkQueue) add(keys []compile.ObjectKey) {
-	q.keys = append(q.keys, inWriteOrder(keys, false)...)
+	if q.changed == nil {
+		q.changed = map[compile.ObjectKey]struct{}{}
+	}
+	fresh := make([]compile.ObjectKey, 0, len(keys))
+	for _, k := range keys {
+		if _, ok := q.changed[k]; !ok {
+			q.changed[k] = struct{}{}
+			fresh = append(fresh, k)
+		}
+	}
+	q.keys = append(q.keys, inWriteOrder(fresh, false)...)
 }
 
 // sweep queues every object: those c holds, then those only the view still
@@ -46,6 +61,9 @@ func (q *bulkQueue) take(n int) []compile.ObjectKey {
 	out := slices.Clone(q.keys[:n])
 	clear(q.keys[:n])
 	q.keys = q.keys[n:]
+	for _, k := range out {
+		delete(q.changed, k)
+	}
 	if len(q.keys) == 0 {
 		q.reset() // let go of the backing array
 	}
@@ -54,7 +72,7 @@ func (q *bulkQueue) take(n int) []compile.ObjectKey {
 
 func (q *bulkQueue) len() int { return len(q.keys) }
 
-func (q *bulkQueue) reset() { q.keys = nil }
+func (q *bulkQueue) reset() { q.keys, q.changed = nil, nil }
 
 // inWriteOrder groups keys by record type in write order (kinds without
 // records last), or the reverse, keeping their order within a type.
