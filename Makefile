@@ -84,15 +84,21 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 	hack/check-generated.sh
 
 .PHONY: bench
-bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes, the API and ConfigService, 100k sessions, 10k Route objects against the API server's ceiling, serve's memory, import at 100k routes, every web page at 100k routes, a fleet of 10 clusters x 10k routes.
+bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes (both stores, both databrokers), the API and ConfigService, 100k sessions, 10k Route objects against the API server's ceiling, serve's memory (both databrokers), import at 100k routes, every web page at 100k routes, a fleet of 10 clusters x 10k routes.
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/... ./reconcile/compile/ ./databroker/...
 	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 200
 	$(GO) test -run '^$$' -bench 'API|ConfigService|PolicyUsedByManyRoutes' -benchtime 1x -timeout 60m ./server/api/
 	$(GO) test -run '^$$' -bench TenThousand -benchtime 1x -timeout 30m ./controllers/
 	hack/bench-serve-rss.sh 100000
+	BROKER=pomerium hack/bench-serve-rss.sh 100000
 	hack/bench-import.sh 100000
 	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 30m ./server/web/
 	$(GO) test -run '^$$' -bench Fleet -benchtime 1x -timeout 30m ./cmd/pomerium-console/e2e/
+
+.PHONY: bench-1m
+bench-1m: deps ## One million routes: serve's time and peak RSS against Pomerium's databroker, and the reconcile loop's cold start, edits and resync on the embedded store against it (about 40 minutes on 2 cores).
+	BROKER=pomerium hack/bench-serve-rss.sh 1000000
+	$(GO) test -run '^$$' -bench 'Reconcile/sqlite/pomerium' -benchtime 1x -timeout 120m ./reconcile/ -args -sizes 1000000 -brokers pomerium -edits 200
 
 .PHONY: bench-import
 bench-import: ## Time and peak RSS of import at 100,000 and 1,000,000 routes, first and again (about 20 minutes on 2 cores).

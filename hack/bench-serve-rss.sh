@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Peak memory of `serve` holding N routes: imports N routes of a generated
 # open-source Pomerium config into a fresh embedded store, starts serve with
-# its embedded databroker, waits until the loop has written every record,
-# and its statuses, and prints the process's peak RSS (VmHWM).
+# its embedded databroker (or, with BROKER=pomerium, against Pomerium
+# v0.33.0's own dbserver from ../shared/pomerium-v0.33.0), waits until the
+# loop has written every record, and their statuses, and prints the time to
+# each and the process's peak RSS (VmHWM).
 set -euo pipefail
 n=${1:-100000}
+broker=${BROKER:-embedded}
 cd "$(dirname "$0")/.."
 go build -o bin/pomerium-console ./cmd/pomerium-console
 dir=$(mktemp -d)
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+dbpid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$dbpid" ] && kill "$dbpid" 2>/dev/null; rm -rf "$dir"' EXIT
 {
 	echo "routes:"
 	for ((i = 0; i < n; i++)); do
@@ -19,12 +23,33 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 start=$(date +%s)
 bin/pomerium-console import --data-dir "$dir/data" --log-level error "$dir/config.yaml" | tail -1
 echo "bench-serve-rss: import of $n routes took $(($(date +%s) - start)) s"
+case $broker in
+embedded) ;;
+pomerium)
+	pdir=${POMERIUM_CONSOLE_POMERIUM_DIR:-../shared/pomerium-v0.33.0}
+	SHARED_SECRET=$(head -c 32 /dev/urandom | base64 -w0)
+	export SHARED_SECRET
+	mkfifo "$dir/dbserver.out"
+	"$pdir/dbserver" -addr 127.0.0.1:0 -log-level error >"$dir/dbserver.out" 2>"$dir/dbserver.log" &
+	dbpid=$!
+	read -r _ _ addr <"$dir/dbserver.out"
+	export DATABROKER_SERVICE_URL="http://$addr"
+	echo "bench-serve-rss: Pomerium's dbserver at $addr"
+	;;
+*)
+	echo "bench-serve-rss: BROKER=$broker is not embedded or pomerium" >&2
+	exit 2
+	;;
+esac
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start=$(date +%s.%N)
 bin/pomerium-console serve --data-dir "$dir/data" --metrics-addr "127.0.0.1:$port" --grpc-addr 127.0.0.1:0 --bind-addr 127.0.0.1:0 --log-level error &
 pid=$!
-deadline=$((SECONDS + 900))
-until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$n" '$1 == "pomerium_console_reconcile_view_records" && $2 >= n {found=1} END {exit !found}'; do
+deadline=$((SECONDS + 1800))
+metric() {
+	curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v m="$1" '$1 == m {print $2; exit}'
+}
+until awk -v v="$(metric pomerium_console_reconcile_view_records)" -v n="$n" 'BEGIN {exit !(v != "" && v >= n)}'; do
 	if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
 		echo "bench-serve-rss: serve did not write $n records" >&2
 		exit 1
@@ -32,14 +57,16 @@ until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v n="$n" '$1
 	sleep 0.2
 done
 synced=$(python3 -c "import time; print(round(time.time() - $start, 1))")
-echo "bench-serve-rss: serve wrote $n route records in ${synced} s (start-up included)"
+echo "bench-serve-rss: serve ($broker databroker) wrote $n route records in ${synced} s (start-up included)"
 # The pass that wrote the records goes on to write their statuses: the peak
 # counts only once it has finished.
-until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk '$1 == "pomerium_console_reconcile_last_success_timestamp_seconds" && $2 > 0 {found=1} END {exit !found}'; do
+until awk -v v="$(metric pomerium_console_reconcile_last_success_timestamp_seconds)" 'BEGIN {exit !(v != "" && v > 0)}'; do
 	if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
 		echo "bench-serve-rss: serve did not finish its first pass" >&2
 		exit 1
 	fi
 	sleep 0.2
 done
+done_at=$(python3 -c "import time; print(round(time.time() - $start, 1))")
+echo "bench-serve-rss: first pass done (statuses written) in ${done_at} s"
 grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | sed 's/^/bench-serve-rss: /'

@@ -111,6 +111,8 @@ type Loop struct {
 	// listed are the objects a resync off the loop listed for the sweep
 	// of the next pass.
 	listed []compile.ObjectKey
+	// compiled is the store version the last pass compiled.
+	compiled int64
 }
 
 // New returns a loop; Run starts it.
@@ -481,6 +483,11 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 	if err != nil {
 		return false, err
 	}
+	defer func() {
+		if err == nil {
+			l.compiled = version
+		}
+	}()
 	drifted := view.TakeDrifted()
 	keys := union(touched, slices.Collect(maps.Keys(drifted)), l.deferred.take())
 	if everything {
@@ -498,8 +505,19 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 		}
 		l.listed = nil
 		if len(keys) > sliceKeys && canSlice(c, keys) {
-			l.bulk.add(keys)
-			keys = nil
+			// What was itself written since the last pass goes now, with
+			// every record others use; the routes it made compile again
+			// join the queue.
+			var now, later []compile.ObjectKey
+			for _, k := range keys {
+				if v, ok := c.Version(k); k.Kind != store.KindRoute || !ok || v > l.compiled {
+					now = append(now, k)
+				} else {
+					later = append(later, k)
+				}
+			}
+			l.bulk.add(later)
+			keys = now
 		}
 	}); rerr != nil {
 		return false, rerr
