@@ -46,8 +46,9 @@ start=$(date +%s.%N)
 bin/pomerium-console serve --data-dir "$dir/data" --metrics-addr "127.0.0.1:$port" --grpc-addr 127.0.0.1:0 --bind-addr 127.0.0.1:0 --log-level error &
 pid=$!
 deadline=$((SECONDS + 1800))
+# metric prints the value of a metric, with or without labels.
 metric() {
-	curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v m="$1" '$1 == m {print $2; exit}'
+	curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v m="$1" '$1 == m || index($1, m "{") == 1 {print $2; exit}'
 }
 until awk -v v="$(metric pomerium_console_reconcile_view_records)" -v n="$n" 'BEGIN {exit !(v != "" && v >= n)}'; do
 	if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
