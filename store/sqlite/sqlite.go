@@ -74,10 +74,10 @@ func dsn(path string, write bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if write {
-		// The one writer keeps more of the database in its page cache than
-		// SQLite's default 2 MiB: upserting 100,000 statuses or routes
-		// touches pages all over their indexes, and each miss is a read.
-		q.Add("_pragma", "cache_size(-65536)")
+		// Checkpoint the write-ahead log every 40 MB or so rather than
+		// every 4: a checkpoint runs in the commit that crosses the mark,
+		// and a reader that holds the log back (a resync reading the
+		// index) makes it start over in the next commit.
 		q.Add("_pragma", "wal_autocheckpoint(10000)")
 		// Take the write lock at BEGIN: a transaction that first reads and
 		// then writes would otherwise fail with SQLITE_BUSY instead of waiting.
