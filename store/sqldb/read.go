@@ -274,28 +274,15 @@ func (db *DB) LoadEach(ctx context.Context, fn func(store.Object) error, opts ..
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND kind = 'route' ORDER BY name, id")
-		if err != nil {
+		var fnErr error // the caller's: said as it is
+		err = db.eachObject(ctx, tx, func(c store.Change) error {
+			fnErr = fn(c.Object)
+			return fnErr
+		}, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND kind = 'route' ORDER BY name, id")
+		if err != nil && fnErr == nil {
 			return fmt.Errorf("load routes: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRow(rows)
-			if err != nil {
-				return fmt.Errorf("load routes: %w", err)
-			}
-			obj, err := r.object()
-			if err != nil {
-				return fmt.Errorf("load: %w", err)
-			}
-			if err := fn(obj); err != nil {
-				return err
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("load routes: %w", err)
-		}
-		return nil
+		return err
 	})
 	return version, err
 }

@@ -98,24 +98,37 @@ func (db *DB) readSecret(ctx context.Context, q queryer, k store.Kind, id string
 // queryObjects runs a query selecting objectColumns and decodes every row;
 // deleted rows come back as changes without an object.
 func (db *DB) queryObjects(ctx context.Context, q queryer, query string, args ...any) ([]store.Change, error) {
+	var out []store.Change
+	err := db.eachObject(ctx, q, func(c store.Change) error {
+		out = append(out, c)
+		return nil
+	}, query, args...)
+	return out, err
+}
+
+// eachObject runs a query selecting objectColumns and hands each row to fn
+// as it is read, decoded; a deleted row is a change without an object. fn's
+// error ends the read.
+func (db *DB) eachObject(ctx context.Context, q queryer, fn func(store.Change) error, query string, args ...any) error {
 	rows, err := q.QueryContext(ctx, db.d.q(query), args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []store.Change
 	for rows.Next() {
 		r, err := scanRow(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c := store.Change{Kind: r.kind, ID: r.meta.ID, Version: r.meta.Version}
 		if !r.deleted {
 			if c.Object, err = r.object(); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		out = append(out, c)
+		if err := fn(c); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
