@@ -4,16 +4,16 @@ import (
 	"context"
 	"sync"
 
-	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// putsInFlight is how many Put requests a first load keeps in flight: the
-// databroker decodes and stores one while the next is on the wire and the
-// loop compiles the part after it.
+// putsInFlight is how many parts' writes a first load keeps in flight (a
+// part of 2,000 routes is one Put request unless its records pass the
+// databroker's message size): the databroker decodes and stores one while
+// the next is on the wire and the loop compiles the part after it.
 const putsInFlight = 3
 
 // coldWrite writes the records of a first load while the rest of desired
@@ -33,7 +33,7 @@ type coldWrite struct {
 
 	g        *errgroup.Group
 	gctx     context.Context
-	puts     chan []*pb.Record
+	puts     chan *Plan
 	statuses chan []compile.ObjectKey
 	started  bool
 	closed   bool // puts is closed: nothing more is handed over
@@ -60,18 +60,16 @@ func (w *coldWrite) chunk(keys []compile.ObjectKey) error {
 		}
 		w.start()
 	}
-	for _, req := range pb.OptimumPutRequestsFromRecords(plan.Writes) {
-		if len(req.Records) == 0 {
-			continue
-		}
-		if w.gctx.Err() != nil {
-			return w.wait() // a write failed: reading on is in vain
-		}
-		select {
-		case w.puts <- req.Records:
-		case <-w.gctx.Done():
-			return w.wait()
-		}
+	if plan.Empty() {
+		return nil
+	}
+	if w.gctx.Err() != nil {
+		return w.wait() // a write failed: reading on is in vain
+	}
+	select {
+	case w.puts <- plan:
+	case <-w.gctx.Done():
+		return w.wait()
 	}
 	return nil
 }
@@ -88,7 +86,7 @@ func hasRoute(keys []compile.ObjectKey) bool {
 func (w *coldWrite) start() {
 	w.started = true
 	w.g, w.gctx = errgroup.WithContext(w.ctx)
-	w.puts = make(chan []*pb.Record, putsInFlight)
+	w.puts = make(chan *Plan, putsInFlight)
 	w.statuses = make(chan []compile.ObjectKey, 4*putsInFlight)
 	var putters sync.WaitGroup
 	for range putsInFlight {
@@ -105,26 +103,26 @@ func (w *coldWrite) start() {
 	w.g.Go(w.writeStatuses)
 }
 
-// put writes the batches of records handed to it until there are no more,
-// or the first error of any.
-func (w *coldWrite) put(batches <-chan []*pb.Record) error {
+// put writes the plans handed to it, each in Put requests of up to the
+// databroker's message size, until there are no more, or the first error of
+// any.
+func (w *coldWrite) put(plans <-chan *Plan) error {
 	for {
-		var recs []*pb.Record
+		var plan *Plan
 		select {
-		case r, ok := <-batches:
+		case p, ok := <-plans:
 			if !ok {
 				return nil
 			}
-			recs = r
+			plan = p
 		case <-w.gctx.Done():
 			return nil
 		}
-		puts := countPuts(recs)
-		if err := w.l.write(w.gctx, w.view, &Plan{Writes: recs, Puts: puts, Deletes: len(recs) - puts}, nil); err != nil {
+		if err := w.l.write(w.gctx, w.view, plan, nil); err != nil {
 			return err
 		}
-		keys := make([]compile.ObjectKey, len(recs))
-		for i, rec := range recs {
+		keys := make([]compile.ObjectKey, len(plan.Writes))
+		for i, rec := range plan.Writes {
 			rt, _ := typeByName(rec.GetType())
 			keys[i] = compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}
 		}
@@ -182,14 +180,4 @@ func (w *coldWrite) wait() error {
 		err = w.ctx.Err()
 	}
 	return err
-}
-
-func countPuts(recs []*pb.Record) int {
-	n := 0
-	for _, r := range recs {
-		if r.GetDeletedAt() == nil {
-			n++
-		}
-	}
-	return n
 }

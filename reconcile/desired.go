@@ -36,33 +36,22 @@ type desired struct {
 type resyncFound struct {
 	changes []store.Change
 	version int64
-	// sweep lists the objects for the sweep that follows, as bulkQueue's
-	// sweep would.
+	// sweep lists the objects for the sweep that follows (sweepList).
 	sweep []compile.ObjectKey
 }
 
 // invalidate makes the next refresh read everything again.
 func (d *desired) invalidate() { d.reload = true }
 
-// refresh brings the compiled copy up to the store's current version. It
-// returns the objects whose record or status may have changed, and whether
-// everything was read again (after which every object deserves a look).
+// refresh brings the compiled copy, which a first load (loadEach) made, up
+// to the store's current version. It returns the objects whose record or
+// status may have changed, and whether everything was read again (after
+// which every object deserves a look).
 func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full bool, err error) {
-	full = d.reload || d.compiler == nil || d.found != nil
+	full = d.reload || d.found != nil
 	var changes []store.Change
-	var st *store.State
 	var version int64
 	switch {
-	case d.compiler == nil:
-		st, err = d.store.Load(ctx, store.WithSecrets())
-		if err != nil {
-			return nil, true, fmt.Errorf("load desired state: %w", err)
-		}
-		if st.Settings != nil && st.Settings.Version == 0 {
-			st.Settings = nil // settings nobody set are not written
-		}
-		version = st.Version
-		d.loads.Add(1)
 	case d.reload:
 		changes, version, err = d.reread(ctx)
 	case d.found != nil:
@@ -78,10 +67,7 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	if err != nil {
 		return nil, full, err
 	}
-	if d.compiler == nil {
-		d.compiler = compile.NewCompiler()
-	}
-	if keys, err = d.compile(st, changes); err != nil {
+	if keys, err = d.compile(changes); err != nil {
 		// What the compiler holds is unknown after a panic: start over.
 		d.compiler = nil
 		return nil, full, err
@@ -260,19 +246,16 @@ func (d *desired) read(ctx context.Context, k store.Kind, ids []string) ([]store
 	return out, d.withSecrets(ctx, out)
 }
 
-// compile applies a full state (st) or changes, turning a panic of the
-// compiler into an error: a bug that one object triggers must not stop the
-// loop from serving everything else. The compiler takes the routes over:
-// what refresh reads is used for nothing else.
-func (d *desired) compile(st *store.State, changes []store.Change) (keys []compile.ObjectKey, err error) {
+// compile applies changes, turning a panic of the compiler into an error:
+// a bug that one object triggers must not stop the loop from serving
+// everything else. The compiler takes the routes over: what is read is used
+// for nothing else.
+func (d *desired) compile(changes []store.Change) (keys []compile.ObjectKey, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("compile panicked: %v", r)
 		}
 	}()
-	if st != nil {
-		return d.compiler.ResetOwned(st), nil
-	}
 	return d.compiler.ApplyOwned(changes), nil
 }
 

@@ -35,10 +35,11 @@ func TestRereadFindsWhatTheFeedMissed(t *testing.T) {
 	changed := put(route("changed", "https://changed.example.com")).(*store.Route)
 	gone := put(route("gone", "https://gone.example.com")).(*store.Route)
 
-	d := &desired{store: s}
-	if _, full, err := d.refresh(ctx); err != nil || !full {
+	src := newSource(s)
+	if _, full, _, err := src.refresh(ctx, nil, nil); err != nil || !full {
 		t.Fatalf("first refresh: full=%v, %v", full, err)
 	}
+	d := src.d
 	changed.Spec.To = []string{"https://v2.internal"}
 	put(changed)
 	if _, err := s.Apply(ctx, actor, &store.DeleteOp{Kind: store.KindRoute, ID: gone.ID}); err != nil {

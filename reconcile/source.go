@@ -66,7 +66,7 @@ func (s *source) unsubscribe(l *Loop) {
 func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) (keys []compile.ObjectKey, full bool, version int64, err error) {
 	s.refreshing.Lock()
 	defer s.refreshing.Unlock()
-	if chunk != nil && s.d.compiler == nil {
+	if s.d.compiler == nil {
 		return s.load(ctx, l, chunk)
 	}
 	s.mu.Lock()
@@ -93,17 +93,17 @@ func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.Obje
 }
 
 // load compiles desired state part by part, handing each part's objects to
-// chunk. The compiled copy is readable between parts only through
-// readLoading.
+// chunk when it is not nil. The compiled copy is readable between parts
+// only through readLoading.
 func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) ([]compile.ObjectKey, bool, int64, error) {
 	s.mu.Lock()
 	s.d.compiler, s.loading = compile.NewCompiler(), true
 	s.mu.Unlock()
 	version, err := s.d.loadEach(ctx, func(changes []store.Change) error {
 		s.mu.Lock()
-		keys, err := s.d.compile(nil, changes)
+		keys, err := s.d.compile(changes)
 		s.mu.Unlock()
-		if err != nil {
+		if err != nil || chunk == nil {
 			return err
 		}
 		return chunk(keys)
