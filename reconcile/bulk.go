@@ -42,17 +42,22 @@ func (q *bulkQueue) add(keys []compile.ObjectKey) {
 	q.keys = append(q.keys, inWriteOrder(fresh, false)...)
 }
 
-// sweep queues every object: those c holds, then those only the view still
-// holds, whose records are to go. listed, when not nil, are those objects
-// as a resync listed them off the loop. (The status of an object that is
-// gone goes with its last pass; the first pass of a lead clears any left.)
+// sweep queues every object: listed, as a resync listed them off the
+// loop, or when that is nil, as sweepList lists them from c and the view.
+// (The status of an object that is gone goes with its last pass; the first
+// pass of a lead clears any left.)
 func (q *bulkQueue) sweep(c *compile.Compiler, listed []compile.ObjectKey, view *View) {
-	if listed != nil {
-		q.keys = append(q.keys, listed...)
-		return
+	if listed == nil {
+		listed = sweepList(c.Keys(), c.Lacks(view.Keys()))
 	}
-	q.keys = append(q.keys, c.Keys()...) // every other kind before the routes
-	q.keys = append(q.keys, inWriteOrder(c.Lacks(view.Keys()), true)...)
+	q.keys = append(q.keys, listed...)
+}
+
+// sweepList lists the objects a sweep compares: held, those the compiled
+// copy holds (every other kind before the routes), then viewOnly, those only
+// the view still holds, whose records are to go, routes first.
+func sweepList(held, viewOnly []compile.ObjectKey) []compile.ObjectKey {
+	return append(held, inWriteOrder(viewOnly, true)...)
 }
 
 // take removes and returns the next n objects at most.

@@ -492,6 +492,7 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 	keys := union(touched, slices.Collect(maps.Keys(drifted)), l.deferred.take())
 	if everything {
 		l.bulk.reset()
+		l.m.BulkQueue.Set(0)
 		if err := l.apply(ctx, view, keys, true, drifted); err != nil {
 			l.src.owe(l, keys)
 			return false, err

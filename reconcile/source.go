@@ -163,15 +163,14 @@ const indexSlice = 5000
 // then those only the view holds.
 func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View) (*resyncFound, error) {
 	x := newIndexComparison(idx)
-	step := s.read
 	for start := 0; start < len(idx.Entries); start += indexSlice {
 		entries := idx.Entries[start:min(start+indexSlice, len(idx.Entries))]
-		if err := step(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
+		if err := s.read(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
 			return nil, err
 		}
 	}
 	var held []compile.ObjectKey
-	if err := step(func(c *compile.Compiler) { held = c.Keys() }); err != nil {
+	if err := s.read(func(c *compile.Compiler) { held = c.Keys() }); err != nil {
 		return nil, err
 	}
 	x.held(held)
@@ -179,16 +178,15 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View) 
 	if err != nil {
 		return nil, err
 	}
-	found.sweep = held
 	var only []compile.ObjectKey
 	viewKeys := view.Keys()
 	for start := 0; start < len(viewKeys); start += indexSlice {
 		part := viewKeys[start:min(start+indexSlice, len(viewKeys))]
-		if err := step(func(c *compile.Compiler) { only = append(only, c.Lacks(part)...) }); err != nil {
+		if err := s.read(func(c *compile.Compiler) { only = append(only, c.Lacks(part)...) }); err != nil {
 			return nil, err
 		}
 	}
-	found.sweep = append(found.sweep, inWriteOrder(only, true)...)
+	found.sweep = sweepList(held, only)
 	return found, nil
 }
 
