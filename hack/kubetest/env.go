@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -127,6 +129,9 @@ func start(ctx context.Context, assets, dir string, opts Options) (*Env, error) 
 	}
 	e := &Env{Config: cfg, env: te, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig")}
 	e.stop = sync.OnceValue(e.doStop)
+	if err := waitForDiscovery(cfg, te.CRDs, time.Now().Add(timeout)); err != nil {
+		return nil, errors.Join(err, te.Stop())
+	}
 	if err := os.WriteFile(e.kubeconfig, te.KubeConfig, 0o600); err != nil {
 		return nil, errors.Join(fmt.Errorf("write kubeconfig: %w", err), te.Stop())
 	}
@@ -134,6 +139,46 @@ func start(ctx context.Context, assets, dir string, opts Options) (*Env, error) 
 		return nil, errors.Join(fmt.Errorf("start envtest: %w", err), te.Stop())
 	}
 	return e, nil
+}
+
+// waitForDiscovery waits until the API server's aggregated discovery, which
+// controller-runtime's REST mapper reads, lists every kind of crds. envtest
+// waits for each group version's own discovery document, which the API
+// server updates before the aggregated one: a client made right after the
+// start could otherwise be told that a kind does not exist.
+func waitForDiscovery(cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDefinition, deadline time.Time) error {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("start envtest: discovery: %w", err)
+	}
+	var missing []string
+	for {
+		_, lists, err := dc.ServerGroupsAndResources()
+		if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
+			return fmt.Errorf("start envtest: discovery: %w", err)
+		}
+		served := map[string]bool{}
+		for _, l := range lists {
+			for _, r := range l.APIResources {
+				served[l.GroupVersion+"/"+r.Kind] = true
+			}
+		}
+		missing = missing[:0]
+		for _, crd := range crds {
+			for _, v := range crd.Spec.Versions {
+				if gvk := crd.Spec.Group + "/" + v.Name + "/" + crd.Spec.Names.Kind; v.Served && !served[gvk] {
+					missing = append(missing, gvk)
+				}
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("start envtest: discovery does not list %v", missing)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Stop stops the API server and etcd and removes their data. Calling it again
