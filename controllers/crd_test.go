@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/pomerium-console/pomerium-console/api/v1alpha1"
 	"github.com/pomerium-console/pomerium-console/controllers"
@@ -16,6 +18,9 @@ import (
 var kube *kubetest.Env
 
 func TestMain(m *testing.M) {
+	// The clients of the tests log through controller-runtime's logger,
+	// which otherwise complains that it has none.
+	ctrllog.SetLogger(logr.Discard())
 	os.Exit(kubetest.MainWithOptions(m, &kube, kubetest.Options{CRDDirectoryPaths: []string{"../config/crd/bases"}, Prepare: prepare}))
 }
 

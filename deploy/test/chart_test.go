@@ -13,6 +13,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -214,5 +215,47 @@ func checkImage(t *testing.T, in install, want string) {
 	}
 	if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
 		t.Errorf("image %q, want %q", got, want)
+	}
+}
+
+// TestChartAdmissionPolicyIsConfigAdmission holds the chart's finalizer
+// policy to config/admission's, and renders it only where the cluster
+// serves MutatingAdmissionPolicy v1 and the values ask for it.
+func TestChartAdmissionPolicyIsConfigAdmission(t *testing.T) {
+	t.Parallel()
+	const served = "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy"
+	raw, err := os.ReadFile(admission)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := decodeObjects(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := renderChart(t, "", served)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := only(t, objs, "MutatingAdmissionPolicy")
+	binding := only(t, objs, "MutatingAdmissionPolicyBinding")
+	if diff := cmp.Diff(want[0].Object["spec"], policy.Object["spec"]); diff != "" {
+		t.Errorf("the chart's policy against %s (-config +chart):\n%s", admission, diff)
+	}
+	if got := binding.Object["spec"]; !equality.Semantic.DeepEqual(got, map[string]any{"policyName": policy.GetName()}) {
+		t.Errorf("the chart's binding: %v, want it to bind %s as %s does", got, policy.GetName(), admission)
+	}
+	for _, tc := range []struct {
+		values      string
+		apiVersions []string
+	}{{"", nil}, {"admissionPolicy: {create: false}", []string{served}}} {
+		objs, err := renderChart(t, tc.values, tc.apiVersions...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if strings.HasPrefix(o.GetKind(), "MutatingAdmissionPolicy") {
+				t.Errorf("values %q, API versions %v: rendered %s %s", tc.values, tc.apiVersions, o.GetKind(), o.GetName())
+			}
+		}
 	}
 }

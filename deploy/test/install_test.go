@@ -161,8 +161,9 @@ func helmInstall(t *testing.T, namespace, release, values string) install {
 
 // renderChart renders the chart as `helm template` does, as release
 // "console" in namespace "console-ns", without the CRDs, for the
-// Kubernetes version of the tests' API server.
-func renderChart(t *testing.T, values string) ([]*unstructured.Unstructured, error) {
+// Kubernetes version of the tests' API server and, beside Helm's default
+// API versions, the ones given (as `helm template --api-versions`).
+func renderChart(t *testing.T, values string, apiVersions ...string) ([]*unstructured.Unstructured, error) {
 	t.Helper()
 	version, err := serverVersion()
 	if err != nil {
@@ -172,6 +173,7 @@ func renderChart(t *testing.T, values string) ([]*unstructured.Unstructured, err
 	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
 	inst.ReleaseName, inst.Namespace = "console", "console-ns"
 	inst.KubeVersion = version
+	inst.APIVersions = append(chartutil.VersionSet(nil), apiVersions...)
 	rel, err := inst.RunWithContext(t.Context(), loadChart(t), parseValues(t, values))
 	if err != nil {
 		return nil, err

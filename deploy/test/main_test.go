@@ -23,6 +23,7 @@ const (
 	chartDir    = "../helm/pomerium-console"
 	crdBasesDir = "../../config/crd/bases"
 	rbacDir     = "../../config/rbac"
+	admission   = "../../config/admission/store-finalizer.yaml"
 )
 
 var kube *kubetest.Env
