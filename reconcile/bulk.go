@@ -109,7 +109,7 @@ func canSlice(c *compile.Compiler, keys []compile.ObjectKey) bool {
 		if k.Kind == store.KindRoute {
 			continue
 		}
-		if _, ok := typeOfKind(k.Kind); ok && c.Record(k) == nil {
+		if _, ok := typeOfKind(k.Kind); ok && !c.HasRecord(k) {
 			return false
 		}
 	}

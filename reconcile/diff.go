@@ -28,6 +28,9 @@ func (p *Plan) Empty() bool { return len(p.Writes) == 0 }
 
 // Target is the compiled desired state a plan is made from.
 type Target interface {
+	// Digest identifies the data of an object's record, false when it has
+	// none; Record makes the record.
+	Digest(compile.ObjectKey) (compile.Digest, bool)
 	Record(compile.ObjectKey) *pb.Record
 	Status(compile.ObjectKey) (compile.Status, bool)
 }
@@ -46,14 +49,13 @@ func Diff(target Target, keys []compile.ObjectKey, view *View, now time.Time) (*
 			continue
 		}
 		e, inView := view.Get(rt.Type, key.ID)
-		if rec := target.Record(key); rec != nil {
+		if d, ok := target.Digest(key); ok {
 			// compile encodes record data deterministically, so the
 			// target's bytes are already canonical.
-			if inView && string(e.Canon) == string(rec.GetData().GetValue()) {
-				view.adopt(rt.Type, key.ID, rec.GetData().GetValue())
+			if inView && e.Digest == d {
 				continue
 			}
-			puts = append(puts, rec)
+			puts = append(puts, target.Record(key))
 			continue
 		}
 		if s, exists := target.Status(key); (exists && !s.Valid) || !inView {

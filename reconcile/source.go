@@ -256,6 +256,13 @@ func (t *clusterTarget) Record(k compile.ObjectKey) *pb.Record {
 	return t.c.Record(k)
 }
 
+func (t *clusterTarget) Digest(k compile.ObjectKey) (compile.Digest, bool) {
+	if !t.c.Belongs(k, t.cluster) {
+		return compile.Digest{}, false
+	}
+	return t.c.Digest(k)
+}
+
 // Status is the compiled status of an object of the cluster. An object of
 // another cluster has none here, so that its record goes, except a route
 // that moves: its record here stays until the cluster it moved to holds
@@ -266,7 +273,7 @@ func (t *clusterTarget) Status(k compile.ObjectKey) (compile.Status, bool) {
 	if t.c.Belongs(k, t.cluster) {
 		return t.c.Status(k)
 	}
-	if k.Kind != store.KindRoute || t.placed == nil || t.c.Record(k) == nil {
+	if k.Kind != store.KindRoute || t.placed == nil || !t.c.HasRecord(k) {
 		return compile.Status{}, false
 	}
 	owner := t.c.Owner(k)

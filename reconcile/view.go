@@ -54,11 +54,12 @@ func typeByName(name string) (recordType, bool) {
 	return recordType{}, false
 }
 
-// entry is what the view keeps of one record: its version and its data in
-// canonical (deterministic) encoding, which is all a diff needs.
+// entry is what the view keeps of one record: its version and the digest
+// of its data in canonical (deterministic) encoding, which is all a diff
+// needs.
 type entry struct {
 	Version uint64
-	Canon   []byte
+	Digest  compile.Digest
 }
 
 // View is the reconciler's picture of the records it owns in the databroker.
@@ -111,8 +112,7 @@ func (v *View) Observe(rec *pb.Record) (changed bool, err error) {
 
 // ObserveWritten applies a record returned by our own Put of a record whose
 // data was canon, the canonical encoding compile made: the console owns it,
-// so decoding it again would only cost time, and keeping the compiled bytes
-// instead of the response's keeps one copy of each record in memory.
+// so decoding it again would only cost time.
 func (v *View) ObserveWritten(rec *pb.Record, canon []byte) (changed bool, err error) {
 	return v.observe(rec, canon, true)
 }
@@ -150,8 +150,9 @@ func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed 
 		delete(byID, rec.GetId())
 		return had, nil
 	}
-	byID[rec.GetId()] = entry{Version: rec.GetVersion(), Canon: canon}
-	return !had || string(old.Canon) != string(canon), nil
+	d := compile.DigestOf(canon)
+	byID[rec.GetId()] = entry{Version: rec.GetVersion(), Digest: d}
+	return !had || old.Digest != d, nil
 }
 
 // holds reports whether the view holds a record at version or later.
@@ -194,17 +195,6 @@ func (v *View) Keys() []compile.ObjectKey {
 		}
 	}
 	return keys
-}
-
-// adopt makes the view keep canon, equal to the data it holds for a record,
-// so that the view and the compiled target share one copy of the bytes.
-func (v *View) adopt(recordType, id string, canon []byte) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if e, ok := v.records[recordType][id]; ok && string(e.Canon) == string(canon) {
-		e.Canon = canon
-		v.records[recordType][id] = e
-	}
 }
 
 // SetVersions records where the view's stream for a record type left off.

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -26,7 +27,8 @@ import (
 // ResetOwned and ApplyOwned take the routes over instead: a caller that
 // reads desired state only to compile it saves copying every route spec.
 //
-// A Compiler is not safe for concurrent use.
+// Reset, ResetOwned, Apply and ApplyOwned need the compiler to themselves;
+// the methods that read it (Record among them) may be called at once.
 type Compiler struct {
 	namespaces map[string]*store.Namespace
 	policies   map[string]*store.Policy
@@ -45,6 +47,13 @@ type Compiler struct {
 	claims map[string][]string
 	// Routes by what they reference.
 	byNamespace, byPolicy, byKeyPair map[string]idSet
+
+	// fresh holds the record data of the routes the last Apply emitted,
+	// until Record takes it; a route whose data is gone is emitted again
+	// when asked for. freshMu guards it: Record may be called by readers
+	// at once.
+	freshMu sync.Mutex
+	fresh   map[string][]byte
 }
 
 type idSet = map[string]struct{}
@@ -60,6 +69,7 @@ func NewCompiler() *Compiler {
 		ppl:         map[string]error{},
 		claims:      map[string][]string{},
 		byNamespace: map[string]idSet{}, byPolicy: map[string]idSet{}, byKeyPair: map[string]idSet{},
+		fresh:       map[string][]byte{},
 	}
 	c.deps = c.compileDeps()
 	c.sigs = c.deps.signatures()
@@ -138,6 +148,12 @@ func (c *Compiler) Apply(changes []store.Change) []ObjectKey { return c.apply(ch
 func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.apply(changes, true) }
 
 func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
+	// What the last Apply emitted and no one took is dropped: the routes
+	// are emitted again if asked for, and a compiler never holds more data
+	// than one change made.
+	c.freshMu.Lock()
+	clear(c.fresh)
+	c.freshMu.Unlock()
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
@@ -187,15 +203,53 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 }
 
 // Record returns the target record of an object, or nil when the object
-// has none (invalid, deleted, or of a kind without records).
+// has none (invalid, deleted, or of a kind without records). A route's
+// record data is handed over: the compiler keeps its digest, and emits it
+// again when asked for once more. Readers may call Record at once.
 func (c *Compiler) Record(key ObjectKey) *databroker.Record {
 	if key.Kind == store.KindRoute {
-		if e, ok := c.routes[key.ID]; ok && e.data != nil {
-			return routeRecord(key.ID, e.data)
+		if e, ok := c.routes[key.ID]; ok && e.emitted {
+			return routeRecord(key.ID, c.routeData(e))
 		}
 		return nil
 	}
 	return c.deps.records[key]
+}
+
+// routeData takes the data the route was emitted into, or emits it again.
+func (c *Compiler) routeData(e *routeEntry) []byte {
+	c.freshMu.Lock()
+	data, ok := c.fresh[e.meta.ID]
+	delete(c.fresh, e.meta.ID)
+	c.freshMu.Unlock()
+	if ok {
+		return data
+	}
+	return c.deps.emitAgain(e)
+}
+
+// Digest identifies the data of an object's target record, without making
+// it; false when the object has no record (see Record).
+func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
+	if key.Kind == store.KindRoute {
+		if e, ok := c.routes[key.ID]; ok && e.emitted {
+			return e.digest, true
+		}
+		return Digest{}, false
+	}
+	if rec := c.deps.records[key]; rec != nil {
+		return DigestOf(rec.GetData().GetValue()), true
+	}
+	return Digest{}, false
+}
+
+// HasRecord reports whether an object has a target record.
+func (c *Compiler) HasRecord(key ObjectKey) bool {
+	if key.Kind == store.KindRoute {
+		e, ok := c.routes[key.ID]
+		return ok && e.emitted
+	}
+	return c.deps.records[key] != nil
 }
 
 // Status returns the outcome of compiling an object, and false when the
@@ -310,8 +364,8 @@ func (c *Compiler) Result() *Result {
 	records := slices.Collect(maps.Values(c.deps.records))
 	for id, e := range c.routes {
 		status[ObjectKey{Kind: store.KindRoute, ID: id}] = e.status()
-		if e.data != nil {
-			records = append(records, routeRecord(id, e.data))
+		if e.emitted {
+			records = append(records, routeRecord(id, c.routeData(e)))
 		}
 	}
 	order := make(map[string]int, len(RecordTypes))

@@ -105,6 +105,9 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 		c.index(old.decoded(), false)
 		old.release()
 		delete(c.routes, id)
+		c.freshMu.Lock()
+		delete(c.fresh, id)
+		c.freshMu.Unlock()
 	}
 	w.touched[id] = struct{}{}
 	r, ok := o.(*store.Route)
@@ -143,19 +146,33 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 	for key := range w.groups {
 		group := c.group(key)
 		for _, e := range group {
-			c.deps.settle(e, group)
+			c.settle(e, group)
 			w.touched[e.meta.ID] = struct{}{}
 		}
 	}
 	for id := range w.check {
 		if e, ok := c.routes[id]; ok && e.matchKey == "" {
-			c.deps.settle(e, nil)
+			c.settle(e, nil)
 		}
 	}
 	for id := range w.touched {
 		if e, ok := c.routes[id]; ok {
 			e.release()
 		}
+	}
+}
+
+// settle settles a route and keeps the data it emits until Record takes
+// it.
+func (c *Compiler) settle(e *routeEntry, group []*routeEntry) {
+	data := c.deps.settle(e, group)
+	c.freshMu.Lock()
+	defer c.freshMu.Unlock()
+	switch {
+	case data != nil:
+		c.fresh[e.meta.ID] = data
+	case !e.emitted:
+		delete(c.fresh, e.meta.ID)
 	}
 }
 

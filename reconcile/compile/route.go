@@ -3,6 +3,8 @@ package compile
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"unique"
 
 	"google.golang.org/protobuf/proto"
 
@@ -29,12 +31,18 @@ type routeEntry struct {
 	// matchKey identifies what the route claims (from, prefix, path,
 	// regex); empty when from is invalid.
 	matchKey string
-	// policyIDs are the route's own policies followed by the enforced ones.
-	policyIDs []string
+	// policies are the route's own policies followed by the enforced ones,
+	// joined by NULs and interned: the routes of a namespace mostly share
+	// one list.
+	policies unique.Handle[string]
 	// Key pairs whose certificate or key is copied into the record.
 	customCA, client, downstreamCA *keyPairEntry
-	// data is the route's target record data; nil while err is set.
-	data []byte
+	// digest identifies the route's target record data, once the route is
+	// valid and its record emitted. The data itself is kept from its
+	// emission until the loop takes it (see Compiler.Record), not for good:
+	// at a million routes the records would be most of the memory.
+	digest  Digest
+	emitted bool
 }
 
 func newRouteEntry(r *store.Route, owned bool) *routeEntry {
@@ -83,11 +91,11 @@ func (e *routeEntry) status() Status {
 
 // check validates the route against c, leaving conflicts for settle.
 func (c *compiler) check(e *routeEntry) {
-	e.matchKey, e.policyIDs = "", nil
+	e.matchKey, e.policies = "", unique.Handle[string]{}
 	e.customCA, e.client, e.downstreamCA = nil, nil, nil
 	e.decoded()
 	e.checkErr = c.checkRoute(e)
-	e.data = nil
+	e.emitted = false
 	// Decoded again if it is emitted: between now and then every other
 	// changed route is checked, and holding all of them decoded at once
 	// would double the memory a full compilation needs.
@@ -96,19 +104,27 @@ func (c *compiler) check(e *routeEntry) {
 
 // settle decides the route's final outcome from its own check and the
 // routes that claim the same requests (group, ordered by id), and emits its
-// record data when it is valid and has none yet.
-func (c *compiler) settle(e *routeEntry, group []*routeEntry) {
+// record data when it is valid and was not emitted since its check: that
+// data is returned, to be kept until the loop takes it.
+func (c *compiler) settle(e *routeEntry, group []*routeEntry) []byte {
 	e.err = e.checkErr
 	if e.err == nil && len(group) > 1 {
 		e.err = conflictError(e, group)
 	}
 	if e.err != nil {
-		e.data = nil
-		return
+		e.emitted = false
+		return nil
 	}
-	if e.data == nil {
-		e.data, e.err = c.emitRoute(e)
+	if e.emitted {
+		return nil
 	}
+	data, err := c.emitRoute(e)
+	if err != nil {
+		e.err = err
+		return nil
+	}
+	e.digest, e.emitted = DigestOf(data), true
+	return data
 }
 
 func (c *compiler) checkRoute(e *routeEntry) *fieldError {
@@ -224,7 +240,15 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 			ids = append(ids, p.policy.ID)
 		}
 	}
-	e.policyIDs = ids
+	e.policies = unique.Make(strings.Join(ids, "\x00"))
+	return nil
+}
+
+// policyIDs are the route's resolved policy_ids.
+func (e *routeEntry) policyIDs() []string {
+	if joined := e.policies.Value(); joined != "" {
+		return strings.Split(joined, "\x00")
+	}
 	return nil
 }
 
@@ -243,6 +267,29 @@ func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
 		msg = proto.CloneOf(r.Spec)
 	}
 	e.release()
+	return c.routeData(e, r, msg)
+}
+
+// emitAgain emits the record data of a route emitted before, from its kept
+// spec, into the same bytes as then (its dependencies' changes that show in
+// its record compile it again). It leaves the entry as it is, so that
+// readers may call it at once.
+func (c *compiler) emitAgain(e *routeEntry) []byte {
+	r := &store.Route{ObjectMeta: e.meta, Spec: new(configpb.Route)}
+	if e.pinned {
+		r.Spec = proto.CloneOf(e.route.Spec)
+	} else if err := proto.Unmarshal(e.spec, r.Spec); err != nil {
+		panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
+	}
+	data, err := c.routeData(e, r, r.Spec)
+	if err != nil {
+		panic(fmt.Sprintf("route %s: emitted once, its record no longer encodes: %v", e.meta.ID, err))
+	}
+	return data
+}
+
+// routeData fills msg, the spec of r the record is made of, and encodes it.
+func (c *compiler) routeData(e *routeEntry, r *store.Route, msg *configpb.Route) ([]byte, *fieldError) {
 	msg.Id = &r.ID
 	msg.NamespaceId = &r.NamespaceID
 	msg.OriginatorId = new(OriginatorID)
@@ -250,7 +297,7 @@ func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
 	msg.CreatedAt = timestamp(r.CreatedAt)
 	msg.ModifiedAt = timestamp(r.ModifiedAt)
 	msg.NamespaceName = c.namespaceName(r.NamespaceID)
-	msg.PolicyIds = e.policyIDs
+	msg.PolicyIds = e.policyIDs()
 	msg.EnforcedPolicies, msg.AssignedPolicies = nil, nil
 	if e.customCA != nil {
 		msg.TlsCustomCa, msg.TlsCustomCaKeyPairId = e.customCA.certificateBase64(), nil
