@@ -3,6 +3,7 @@ package compile
 import (
 	"cmp"
 	"maps"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -48,12 +49,15 @@ type Compiler struct {
 	// Routes by what they reference.
 	byNamespace, byPolicy, byKeyPair map[string]idSet
 
-	// fresh holds the record data of the routes the last Apply emitted,
-	// until Record takes it; a route whose data is gone is emitted again
-	// when asked for. freshMu guards it: Record may be called by readers
-	// at once.
-	freshMu sync.Mutex
-	fresh   map[string][]byte
+	// unemitted are the valid routes compiled since their record was last
+	// emitted: their digest is not known yet. fresh holds the record data
+	// emitted since the last Apply, until Record takes it; a route whose
+	// data is gone is emitted again when asked for. freshMu guards both,
+	// and the digests of the unemitted routes: Digest and Record may be
+	// called by readers at once.
+	freshMu   sync.Mutex
+	unemitted idSet
+	fresh     map[string][]byte
 }
 
 type idSet = map[string]struct{}
@@ -69,6 +73,7 @@ func NewCompiler() *Compiler {
 		ppl:         map[string]error{},
 		claims:      map[string][]string{},
 		byNamespace: map[string]idSet{}, byPolicy: map[string]idSet{}, byKeyPair: map[string]idSet{},
+		unemitted:   idSet{},
 		fresh:       map[string][]byte{},
 	}
 	c.deps = c.compileDeps()
@@ -216,26 +221,49 @@ func (c *Compiler) Record(key ObjectKey) *databroker.Record {
 	return c.deps.records[key]
 }
 
-// routeData takes the data the route was emitted into, or emits it again.
+// routeData takes the data the route was emitted into, or emits it
+// (again).
 func (c *Compiler) routeData(e *routeEntry) []byte {
 	c.freshMu.Lock()
-	data, ok := c.fresh[e.meta.ID]
-	delete(c.fresh, e.meta.ID)
-	c.freshMu.Unlock()
-	if ok {
+	defer c.freshMu.Unlock()
+	if data, ok := c.fresh[e.meta.ID]; ok {
+		delete(c.fresh, e.meta.ID)
 		return data
 	}
-	return c.deps.emitAgain(e)
+	return c.emitLocked(e)
 }
 
-// Digest identifies the data of an object's target record, without making
-// it; false when the object has no record (see Record).
+// emitLocked emits a route's record data and notes its digest; freshMu is
+// held.
+func (c *Compiler) emitLocked(e *routeEntry) []byte {
+	data, err := c.deps.emitRoute(e)
+	if err != nil {
+		// Settling it emitted nothing, so its spec encodes; and the
+		// fields compiling adds are checked strings.
+		panic(fmt.Sprintf("route %s: a valid route's record does not encode: %v", e.meta.ID, err))
+	}
+	if _, ok := c.unemitted[e.meta.ID]; ok {
+		e.digest = DigestOf(data)
+		delete(c.unemitted, e.meta.ID)
+	}
+	return data
+}
+
+// Digest identifies the data of an object's target record, false when the
+// object has none (see Record). A route compiled since its record was last
+// emitted is emitted now, and its data kept until Record takes it.
 func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
 	if key.Kind == store.KindRoute {
-		if e, ok := c.routes[key.ID]; ok && e.emitted {
-			return e.digest, true
+		e, ok := c.routes[key.ID]
+		if !ok || !e.emitted {
+			return Digest{}, false
 		}
-		return Digest{}, false
+		c.freshMu.Lock()
+		defer c.freshMu.Unlock()
+		if _, ok := c.unemitted[key.ID]; ok {
+			c.fresh[key.ID] = c.emitLocked(e)
+		}
+		return e.digest, true
 	}
 	if rec := c.deps.records[key]; rec != nil {
 		return DigestOf(rec.GetData().GetValue()), true

@@ -107,6 +107,7 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 		delete(c.routes, id)
 		c.freshMu.Lock()
 		delete(c.fresh, id)
+		delete(c.unemitted, id)
 		c.freshMu.Unlock()
 	}
 	w.touched[id] = struct{}{}
@@ -162,17 +163,18 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 	}
 }
 
-// settle settles a route and keeps the data it emits until Record takes
-// it.
+// settle settles a route and notes whether its record is to be emitted.
 func (c *Compiler) settle(e *routeEntry, group []*routeEntry) {
-	data := c.deps.settle(e, group)
+	emit := c.deps.settle(e, group)
 	c.freshMu.Lock()
 	defer c.freshMu.Unlock()
-	switch {
-	case data != nil:
-		c.fresh[e.meta.ID] = data
-	case !e.emitted:
+	if emit || !e.emitted {
 		delete(c.fresh, e.meta.ID)
+	}
+	if emit {
+		c.unemitted[e.meta.ID] = struct{}{}
+	} else if !e.emitted {
+		delete(c.unemitted, e.meta.ID)
 	}
 }
 

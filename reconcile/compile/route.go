@@ -103,28 +103,29 @@ func (c *compiler) check(e *routeEntry) {
 }
 
 // settle decides the route's final outcome from its own check and the
-// routes that claim the same requests (group, ordered by id), and emits its
-// record data when it is valid and was not emitted since its check: that
-// data is returned, to be kept until the loop takes it.
-func (c *compiler) settle(e *routeEntry, group []*routeEntry) []byte {
+// routes that claim the same requests (group, ordered by id). It reports
+// whether the route's record is to be emitted: valid, and not emitted since
+// its check. Emitting is left to when the record is asked for (see
+// Compiler.Digest), so that a change recompiling many routes holds the
+// loop only for their checks.
+func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 	e.err = e.checkErr
 	if e.err == nil && len(group) > 1 {
 		e.err = conflictError(e, group)
 	}
+	if e.err == nil && e.pinned {
+		// Its spec did not encode; emitting it says why.
+		_, e.err = c.emitRoute(e)
+	}
 	if e.err != nil {
 		e.emitted = false
-		return nil
+		return false
 	}
 	if e.emitted {
-		return nil
+		return false
 	}
-	data, err := c.emitRoute(e)
-	if err != nil {
-		e.err = err
-		return nil
-	}
-	e.digest, e.emitted = DigestOf(data), true
-	return data
+	e.emitted = true
+	return true
 }
 
 func (c *compiler) checkRoute(e *routeEntry) *fieldError {
@@ -258,34 +259,19 @@ func (e *routeEntry) policyIDs() []string {
 // ignores them, and filling them would tie every route record to the names
 // and modification times of its policies, so that one policy edit rewrote
 // every route it applies to.
+//
+// It decodes the spec the entry keeps and leaves the entry as it is, so
+// that readers may call it at once. Emitting again gives the same bytes as
+// long as the route is not compiled again: every change of a dependency
+// that shows in its record compiles it again.
 func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
-	r := e.decoded()
-	// A spec the entry owns becomes the record and is dropped after; the
-	// caller's is copied.
-	msg := r.Spec
-	if e.borrowed || e.pinned {
-		msg = proto.CloneOf(r.Spec)
-	}
-	e.release()
-	return c.routeData(e, r, msg)
-}
-
-// emitAgain emits the record data of a route emitted before, from its kept
-// spec, into the same bytes as then (its dependencies' changes that show in
-// its record compile it again). It leaves the entry as it is, so that
-// readers may call it at once.
-func (c *compiler) emitAgain(e *routeEntry) []byte {
 	r := &store.Route{ObjectMeta: e.meta, Spec: new(configpb.Route)}
 	if e.pinned {
 		r.Spec = proto.CloneOf(e.route.Spec)
 	} else if err := proto.Unmarshal(e.spec, r.Spec); err != nil {
 		panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
 	}
-	data, err := c.routeData(e, r, r.Spec)
-	if err != nil {
-		panic(fmt.Sprintf("route %s: emitted once, its record no longer encodes: %v", e.meta.ID, err))
-	}
-	return data
+	return c.routeData(e, r, r.Spec)
 }
 
 // routeData fills msg, the spec of r the record is made of, and encodes it.
