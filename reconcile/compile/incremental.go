@@ -2,8 +2,8 @@ package compile
 
 import (
 	"cmp"
-	"maps"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -73,8 +73,8 @@ func NewCompiler() *Compiler {
 		ppl:         map[string]error{},
 		claims:      map[string][]string{},
 		byNamespace: map[string]idSet{}, byPolicy: map[string]idSet{}, byKeyPair: map[string]idSet{},
-		unemitted:   idSet{},
-		fresh:       map[string][]byte{},
+		unemitted: idSet{},
+		fresh:     map[string][]byte{},
 	}
 	c.deps = c.compileDeps()
 	c.sigs = c.deps.signatures()
@@ -194,7 +194,7 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 		}
 		c.deps = c.compileDeps()
 		sigs := c.deps.signatures()
-		c.affected(direct, sigs, w.check)
+		c.affected(direct, sigs, w.recheck)
 		c.sigs = sigs
 		for key := range c.deps.status {
 			touched[key] = struct{}{}

@@ -101,7 +101,7 @@ func addAll(dst, src idSet) {
 // a new check. An owned route is the compiler's to turn into its record.
 func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork) {
 	if old, ok := c.routes[id]; ok {
-		c.unclaim(old, w)
+		c.unclaim(old.matchKey, id, w)
 		c.index(old.decoded(), false)
 		old.release()
 		delete(c.routes, id)
@@ -123,36 +123,58 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 // routeWork is what one Apply has to do about routes.
 type routeWork struct {
 	check   idSet               // routes to validate again
+	recheck idSet               // routes to validate again whose spec is unchanged
 	groups  map[string]struct{} // claims whose routes must be settled again
 	touched idSet               // routes whose outcome may have changed
 }
 
 func newRouteWork() *routeWork {
-	return &routeWork{check: idSet{}, groups: map[string]struct{}{}, touched: idSet{}}
+	return &routeWork{check: idSet{}, recheck: idSet{}, groups: map[string]struct{}{}, touched: idSet{}}
 }
 
 // compileRoutes checks the routes marked for it, then settles them and every
 // route that shares a claim with them or used to.
 func (c *Compiler) compileRoutes(w *routeWork) {
-	for id := range w.check {
+	var checked []*routeEntry
+	run := func(id string, check func(*routeEntry)) {
 		e, ok := c.routes[id]
 		if !ok {
-			continue
+			return
 		}
-		c.unclaim(e, w)
-		c.deps.check(e)
-		c.claim(e, w)
+		before := e.matchKey
+		check(e)
+		if e.matchKey != before {
+			c.unclaim(before, id, w)
+			c.claim(e, w)
+		} else if e.matchKey != "" {
+			w.groups[e.matchKey] = struct{}{}
+		}
 		w.touched[id] = struct{}{}
+		checked = append(checked, e)
+	}
+	for id := range w.check {
+		run(id, c.deps.check)
+	}
+	for id := range w.recheck {
+		if _, done := w.check[id]; !done {
+			run(id, c.deps.recheck)
+		}
 	}
 	for key := range w.groups {
+		if ids := c.claims[key]; len(ids) == 1 {
+			// Nearly every claim is one route's: no conflict to find.
+			c.settle(c.routes[ids[0]], nil)
+			w.touched[ids[0]] = struct{}{}
+			continue
+		}
 		group := c.group(key)
 		for _, e := range group {
 			c.settle(e, group)
 			w.touched[e.meta.ID] = struct{}{}
 		}
 	}
-	for id := range w.check {
-		if e, ok := c.routes[id]; ok && e.matchKey == "" {
+	for _, e := range checked {
+		if e.matchKey == "" {
 			c.settle(e, nil)
 		}
 	}
@@ -197,17 +219,17 @@ func (c *Compiler) claim(e *routeEntry, w *routeWork) {
 	w.groups[e.matchKey] = struct{}{}
 }
 
-func (c *Compiler) unclaim(e *routeEntry, w *routeWork) {
-	if e.matchKey == "" {
+func (c *Compiler) unclaim(key, id string, w *routeWork) {
+	if key == "" {
 		return
 	}
-	ids := slices.DeleteFunc(c.claims[e.matchKey], func(id string) bool { return id == e.meta.ID })
+	ids := slices.DeleteFunc(c.claims[key], func(held string) bool { return held == id })
 	if len(ids) == 0 {
-		delete(c.claims, e.matchKey)
+		delete(c.claims, key)
 	} else {
-		c.claims[e.matchKey] = ids
+		c.claims[key] = ids
 	}
-	w.groups[e.matchKey] = struct{}{}
+	w.groups[key] = struct{}{}
 }
 
 // index files (or, with put unset, unfiles) a route under what it references.

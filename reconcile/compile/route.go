@@ -28,9 +28,16 @@ type routeEntry struct {
 	// checkErr is the route's own problem; err adds a conflict with other
 	// routes to it.
 	checkErr, err *fieldError
-	// matchKey identifies what the route claims (from, prefix, path,
-	// regex); empty when from is invalid.
+	// matchKey identifies what the route claims (its cluster, from,
+	// prefix, path, regex); empty when from is invalid.
 	matchKey string
+	// What the route's spec says on its own, kept from its last full
+	// check, so that a change of what it references checks it again
+	// without decoding the spec: its problems (early comes before its
+	// placement's), and what it references.
+	early, fromErr, specErr *fieldError
+	refs                    unique.Handle[routeRefs]
+	specChecked             bool
 	// policies are the route's own policies followed by the enforced ones,
 	// joined by NULs and interned: the routes of a namespace mostly share
 	// one list.
@@ -89,17 +96,87 @@ func (e *routeEntry) status() Status {
 	return validStatus()
 }
 
+// routeRefs are the references of a route spec, interned: most routes
+// share theirs with others.
+type routeRefs struct {
+	// policies are spec.policy_ids, each after a NUL.
+	policies, sshPolicy                     string
+	customCA, client, downstreamCA, saToken keyPairRefID
+}
+
+// keyPairRefID is an optional key pair reference.
+type keyPairRefID struct {
+	id  string
+	set bool
+}
+
+func optionalID(id *string) keyPairRefID {
+	if id == nil {
+		return keyPairRefID{}
+	}
+	return keyPairRefID{id: *id, set: true}
+}
+
+func refsOf(s *configpb.Route) routeRefs {
+	return routeRefs{
+		policies:     joinIDs(s.PolicyIds),
+		sshPolicy:    s.GetUpstreamTunnel().GetSshPolicyId(),
+		customCA:     optionalID(s.TlsCustomCaKeyPairId),
+		client:       optionalID(s.TlsClientKeyPairId),
+		downstreamCA: optionalID(s.TlsDownstreamClientCaKeyPairId),
+		saToken:      optionalID(s.KubernetesServiceAccountTokenKeyPairId),
+	}
+}
+
+func (r routeRefs) policyIDs() []string {
+	if r.policies == "" {
+		return nil
+	}
+	return strings.Split(r.policies[1:], "\x00")
+}
+
+// joinIDs writes ids each after a NUL, so that an empty id is told from
+// none.
+func joinIDs(ids []string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString("\x00" + id)
+	}
+	return b.String()
+}
+
 // check validates the route against c, leaving conflicts for settle.
 func (c *compiler) check(e *routeEntry) {
-	e.matchKey, e.policies = "", unique.Handle[string]{}
-	e.customCA, e.client, e.downstreamCA = nil, nil, nil
+	e.reset()
 	e.decoded()
 	e.checkErr = c.checkRoute(e)
-	e.emitted = false
 	// Decoded again if it is emitted: between now and then every other
 	// changed route is checked, and holding all of them decoded at once
 	// would double the memory a full compilation needs.
 	e.release()
+}
+
+// recheck validates again a route whose spec has not changed since its last
+// check, against what it references: without decoding the spec.
+func (c *compiler) recheck(e *routeEntry) {
+	if !e.specChecked {
+		c.check(e)
+		return
+	}
+	matchKey := e.matchKey
+	e.reset()
+	if _, claim, ok := strings.Cut(matchKey, "\x00"); ok {
+		// Its cluster may have changed.
+		e.matchKey = c.clusterOf(e.meta.NamespaceID) + "\x00" + claim
+	}
+	e.checkErr = c.checkRefs(e)
+}
+
+// reset forgets the outcome of the route's last check.
+func (e *routeEntry) reset() {
+	e.matchKey, e.policies = "", unique.Handle[string]{}
+	e.customCA, e.client, e.downstreamCA = nil, nil, nil
+	e.emitted = false
 }
 
 // settle decides the route's final outcome from its own check and the
@@ -128,31 +205,49 @@ func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 	return true
 }
 
+// checkRoute checks the decoded route: what its spec says on its own, kept
+// for rechecks, then what it references.
 func (c *compiler) checkRoute(e *routeEntry) *fieldError {
 	r := e.route
+	e.specChecked = true
+	e.early, e.fromErr, e.specErr = nil, nil, nil
+	e.refs = unique.Make(routeRefs{})
 	if r.Spec == nil {
-		return fieldErrorf("spec", "is required")
+		e.early = fieldErrorf("spec", "is required")
+		return e.early
 	}
 	key, fromErr := checkFrom(r.Spec.From)
+	e.fromErr = fromErr
 	if fromErr == nil {
 		// Routes of different clusters never claim the same requests:
 		// each cluster is a Pomerium of its own.
 		e.matchKey = c.clusterOf(r.NamespaceID) + "\x00" + key + "\x00" + r.Spec.Prefix + "\x00" + r.Spec.Path + "\x00" + r.Spec.Regex
 	}
-	node, err := c.placement(r.NamespaceID)
+	e.specErr = checkRouteSpec(r.Spec)
+	e.refs = unique.Make(refsOf(r.Spec))
+	return c.checkRefs(e)
+}
+
+// checkRefs reports the route's problem: what its last full check found in
+// its spec, its placement, and what it references.
+func (c *compiler) checkRefs(e *routeEntry) *fieldError {
+	if e.early != nil {
+		return e.early
+	}
+	node, err := c.placement(e.meta.NamespaceID)
 	switch {
 	case err != nil:
 		return err
-	case fromErr != nil:
-		return fromErr
+	case e.fromErr != nil:
+		return e.fromErr
+	case e.specErr != nil:
+		return e.specErr
 	}
-	if err := checkRouteSpec(r.Spec); err != nil {
+	refs := e.refs.Value()
+	if err := c.resolveRouteKeyPairs(e, refs, node.cluster); err != nil {
 		return err
 	}
-	if err := c.resolveRouteKeyPairs(e, node.cluster); err != nil {
-		return err
-	}
-	return c.resolveRoutePolicies(e, node)
+	return c.resolveRoutePolicies(e, refs, node)
 }
 
 // resolveRouteKeyPairs checks the key pairs a route references. Pomerium
@@ -160,30 +255,29 @@ func (c *compiler) checkRoute(e *routeEntry) *fieldError {
 // tls_client_cert/key and tls_downstream_client_ca, but then validates those
 // fields as base64 and rejects the whole configuration; so the console
 // resolves these three references itself and writes base64 values.
-func (c *compiler) resolveRouteKeyPairs(e *routeEntry, cluster string) *fieldError {
-	s := e.route.Spec
+func (c *compiler) resolveRouteKeyPairs(e *routeEntry, spec routeRefs, cluster string) *fieldError {
 	refs := []struct {
 		field   string
-		id      *string
+		id      keyPairRefID
 		needKey bool
 		dst     **keyPairEntry
 	}{
-		{"spec.tls_custom_ca_key_pair_id", s.TlsCustomCaKeyPairId, false, &e.customCA},
-		{"spec.tls_client_key_pair_id", s.TlsClientKeyPairId, true, &e.client},
-		{"spec.tls_downstream_client_ca_key_pair_id", s.TlsDownstreamClientCaKeyPairId, false, &e.downstreamCA},
+		{"spec.tls_custom_ca_key_pair_id", spec.customCA, false, &e.customCA},
+		{"spec.tls_client_key_pair_id", spec.client, true, &e.client},
+		{"spec.tls_downstream_client_ca_key_pair_id", spec.downstreamCA, false, &e.downstreamCA},
 		// Pomerium uses the key pair's key bytes as the token, read from
 		// the KeyPair record of its own databroker.
-		{"spec.kubernetes_service_account_token_key_pair_id", s.KubernetesServiceAccountTokenKeyPairId, true, nil},
+		{"spec.kubernetes_service_account_token_key_pair_id", spec.saToken, true, nil},
 	}
 	for _, ref := range refs {
-		if ref.id == nil {
+		if !ref.id.set {
 			continue
 		}
-		entry, err := c.keyPairRef(ref.field, *ref.id, ref.needKey)
+		entry, err := c.keyPairRef(ref.field, ref.id.id, ref.needKey)
 		if err != nil {
 			return err
 		}
-		name := describe(entry.kp.Name, *ref.id)
+		name := describe(entry.kp.Name, ref.id.id)
 		if ref.dst == nil {
 			if owner := c.clusterOf(entry.kp.NamespaceID); owner != cluster {
 				return fieldErrorf(ref.field, "key pair %s belongs to cluster %s, not to the route's cluster %s", name, owner, cluster)
@@ -202,10 +296,10 @@ func (c *compiler) resolveRouteKeyPairs(e *routeEntry, cluster string) *fieldErr
 // resolveRoutePolicies checks every policy the route will reference and
 // computes its policy_ids: its own policies in the order given, then the
 // enforced policies of its namespace and every namespace above it.
-func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fieldError {
-	s := e.route.Spec
-	ids := make([]string, 0, len(s.PolicyIds)+4)
-	for i, id := range s.PolicyIds {
+func (c *compiler) resolveRoutePolicies(e *routeEntry, spec routeRefs, node *namespaceNode) *fieldError {
+	own := spec.policyIDs()
+	ids := make([]string, 0, len(own)+4)
+	for i, id := range own {
 		p, ok := c.policies[id]
 		if !ok {
 			return fieldErrorf(indexed("spec.policy_ids", i), "policy %s does not exist", id)
@@ -220,7 +314,7 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 			ids = append(ids, id)
 		}
 	}
-	if id := s.GetUpstreamTunnel().GetSshPolicyId(); id != "" {
+	if id := spec.sshPolicy; id != "" {
 		p, ok := c.policies[id]
 		if !ok {
 			return fieldErrorf("spec.upstream_tunnel.ssh_policy_id", "policy %s does not exist", id)
@@ -232,12 +326,12 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, node *namespaceNode) *fie
 			return err
 		}
 	}
-	own := len(ids)
+	ownCount := len(ids)
 	for _, p := range c.enforcedFor(node) {
 		if reason := p.invalidReason(); reason != "" {
 			return fieldErrorf("namespace_id", "enforced %s", reason)
 		}
-		if !slices.Contains(ids[:own], p.policy.ID) {
+		if !slices.Contains(ids[:ownCount], p.policy.ID) {
 			ids = append(ids, p.policy.ID)
 		}
 	}
