@@ -356,8 +356,10 @@ func waitRecord(b *testing.B, seen <-chan *pb.Record, id, to string) {
 func benchNoop(b *testing.B, w *benchWorld) {
 	ctx := b.Context()
 	for b.Loop() {
-		// Let any pass still running for an earlier write finish, so that
-		// the pass timed below is the one the unrelated write wakes.
+		// Let any pass still running for an earlier write finish, and
+		// bulk work an earlier benchmark left, so that the pass timed below
+		// is the one the unrelated write wakes.
+		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.BulkQueue) == 0 })
 		current, err := w.store.Version(ctx)
 		if err != nil {
 			b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"time"
+	"unique"
 
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -16,7 +17,7 @@ import (
 // that changed one route must not rewrite 100,000 status rows.
 type statusWriter struct {
 	store   Store
-	written map[compile.ObjectKey]store.ObjectStatus
+	written map[compile.ObjectKey]writtenStatus
 	// invalid holds the objects whose status is an error.
 	invalid map[compile.ObjectKey]bool
 }
@@ -24,7 +25,7 @@ type statusWriter struct {
 // load reads the statuses already stored, so that a new leader does not
 // rewrite what its predecessor wrote.
 func (w *statusWriter) load(ctx context.Context) error {
-	w.written = map[compile.ObjectKey]store.ObjectStatus{}
+	w.written = map[compile.ObjectKey]writtenStatus{}
 	w.invalid = map[compile.ObjectKey]bool{}
 	for _, rt := range recordTypes {
 		got, err := w.store.Status(ctx, rt.Kind)
@@ -32,7 +33,7 @@ func (w *statusWriter) load(ctx context.Context) error {
 			return fmt.Errorf("load statuses: %w", err)
 		}
 		for id, s := range got {
-			w.written[compile.ObjectKey{Kind: rt.Kind, ID: id}] = s
+			w.written[compile.ObjectKey{Kind: rt.Kind, ID: id}] = summarize(s)
 		}
 	}
 	return nil
@@ -70,7 +71,7 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		} else if e, ok := view.Get(rt.Type, key.ID); ok {
 			s.State, s.RecordVersion = store.SyncSynced, e.Version
 		}
-		if sameStatus(w.written[key], s) {
+		if old, ok := w.written[key]; ok && old == summarize(s) {
 			continue
 		}
 		s.UpdatedAt = now
@@ -91,13 +92,25 @@ func (w *statusWriter) flush(ctx context.Context, changed []store.ObjectStatus) 
 			return fmt.Errorf("write statuses: %w", err)
 		}
 		for _, s := range batch {
-			w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = s
+			w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = summarize(s)
 		}
 	}
 	return nil
 }
 
-func sameStatus(a, b store.ObjectStatus) bool {
-	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
-	return a == b
+// writtenStatus is what the writer keeps of a status it wrote: what tells
+// whether a new finding differs, in a fifth of the memory (a million
+// routes have a million statuses).
+type writtenStatus struct {
+	objectVersion int64
+	recordVersion uint64
+	state         store.SyncState
+	// problem is the reason and field of an error, interned: many objects
+	// share one.
+	problem unique.Handle[string]
+}
+
+func summarize(s store.ObjectStatus) writtenStatus {
+	return writtenStatus{objectVersion: s.ObjectVersion, recordVersion: s.RecordVersion, state: s.State,
+		problem: unique.Make(s.Reason + "\x00" + s.Field)}
 }
