@@ -86,7 +86,7 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 .PHONY: bench
 bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes (both stores, both databrokers), the API and ConfigService, 100k sessions, 10k Route objects against the API server's ceiling, serve's memory (both databrokers), import at 100k routes, every web page at 100k routes, a fleet of 10 clusters x 10k routes.
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/... ./reconcile/compile/ ./databroker/...
-	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 200
+	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 1000
 	$(GO) test -run '^$$' -bench 'API|ConfigService|PolicyUsedByManyRoutes' -benchtime 1x -timeout 60m ./server/api/
 	$(GO) test -run '^$$' -bench TenThousand -benchtime 1x -timeout 30m ./controllers/
 	hack/bench-serve-rss.sh 100000
