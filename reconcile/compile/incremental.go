@@ -213,7 +213,7 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 // again when asked for once more. Readers may call Record at once.
 func (c *Compiler) Record(key ObjectKey) *databroker.Record {
 	if key.Kind == store.KindRoute {
-		if e, ok := c.routes[key.ID]; ok && e.emitted {
+		if e, ok := c.routes[key.ID]; ok && e.hasRecord {
 			return routeRecord(key.ID, c.routeData(e))
 		}
 		return nil
@@ -238,8 +238,9 @@ func (c *Compiler) routeData(e *routeEntry) []byte {
 func (c *Compiler) emitLocked(e *routeEntry) []byte {
 	data, err := c.deps.emitRoute(e)
 	if err != nil {
-		// Settling it emitted nothing, so its spec encodes; and the
-		// fields compiling adds are checked strings.
+		// Its spec encoded when it was taken in (or it is pinned, and
+		// settling it found it does not), and the fields compiling adds
+		// are checked strings.
 		panic(fmt.Sprintf("route %s: a valid route's record does not encode: %v", e.meta.ID, err))
 	}
 	if _, ok := c.unemitted[e.meta.ID]; ok {
@@ -255,7 +256,7 @@ func (c *Compiler) emitLocked(e *routeEntry) []byte {
 func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
 	if key.Kind == store.KindRoute {
 		e, ok := c.routes[key.ID]
-		if !ok || !e.emitted {
+		if !ok || !e.hasRecord {
 			return Digest{}, false
 		}
 		c.freshMu.Lock()
@@ -275,7 +276,7 @@ func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
 func (c *Compiler) HasRecord(key ObjectKey) bool {
 	if key.Kind == store.KindRoute {
 		e, ok := c.routes[key.ID]
-		return ok && e.emitted
+		return ok && e.hasRecord
 	}
 	return c.deps.records[key] != nil
 }
@@ -392,7 +393,7 @@ func (c *Compiler) Result() *Result {
 	records := slices.Collect(maps.Values(c.deps.records))
 	for id, e := range c.routes {
 		status[ObjectKey{Kind: store.KindRoute, ID: id}] = e.status()
-		if e.emitted {
+		if e.hasRecord {
 			records = append(records, routeRecord(id, c.routeData(e)))
 		}
 	}

@@ -190,12 +190,12 @@ func (c *Compiler) settle(e *routeEntry, group []*routeEntry) {
 	emit := c.deps.settle(e, group)
 	c.freshMu.Lock()
 	defer c.freshMu.Unlock()
-	if emit || !e.emitted {
+	if emit || !e.hasRecord {
 		delete(c.fresh, e.meta.ID)
 	}
 	if emit {
 		c.unemitted[e.meta.ID] = struct{}{}
-	} else if !e.emitted {
+	} else if !e.hasRecord {
 		delete(c.unemitted, e.meta.ID)
 	}
 }

@@ -44,12 +44,13 @@ type routeEntry struct {
 	policies unique.Handle[string]
 	// Key pairs whose certificate or key is copied into the record.
 	customCA, client, downstreamCA *keyPairEntry
-	// digest identifies the route's target record data, once the route is
-	// valid and its record emitted. The data itself is kept from its
-	// emission until the loop takes it (see Compiler.Record), not for good:
-	// at a million routes the records would be most of the memory.
-	digest  Digest
-	emitted bool
+	// hasRecord says the route is valid: it has a target record. digest
+	// identifies that record's data once it is emitted (see
+	// Compiler.Digest). The data itself is kept from its emission until the
+	// loop takes it (see Compiler.Record), not for good: at a million routes
+	// the records would be most of the memory.
+	hasRecord bool
+	digest    Digest
 }
 
 func newRouteEntry(r *store.Route, owned bool) *routeEntry {
@@ -176,13 +177,13 @@ func (c *compiler) recheck(e *routeEntry) {
 func (e *routeEntry) reset() {
 	e.matchKey, e.policies = "", unique.Handle[string]{}
 	e.customCA, e.client, e.downstreamCA = nil, nil, nil
-	e.emitted = false
+	e.hasRecord = false
 }
 
 // settle decides the route's final outcome from its own check and the
 // routes that claim the same requests (group, ordered by id). It reports
-// whether the route's record is to be emitted: valid, and not emitted since
-// its check. Emitting is left to when the record is asked for (see
+// whether the route's record is to be emitted: valid, and not settled valid
+// already since its check. Emitting is left to when the record is asked for (see
 // Compiler.Digest), so that a change recompiling many routes holds the
 // loop only for their checks.
 func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
@@ -195,13 +196,13 @@ func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 		_, e.err = c.emitRoute(e)
 	}
 	if e.err != nil {
-		e.emitted = false
+		e.hasRecord = false
 		return false
 	}
-	if e.emitted {
+	if e.hasRecord {
 		return false
 	}
-	e.emitted = true
+	e.hasRecord = true
 	return true
 }
 
