@@ -287,6 +287,10 @@ func (db *DB) LoadEach(ctx context.Context, fn func(store.Object) error, opts ..
 	return version, err
 }
 
+// IndexQuery reads the kind, id and version of every live object, which
+// each backend can answer from a covering index (objects_index) alone.
+const IndexQuery = "SELECT kind, id, version FROM objects WHERE NOT deleted"
+
 // Index lists every live object's kind, id and version.
 func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 	idx := &store.Index{}
@@ -294,7 +298,7 @@ func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&idx.Version); err != nil {
 			return fmt.Errorf("read version: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT kind, id, version FROM objects WHERE NOT deleted")
+		rows, err := tx.QueryContext(ctx, IndexQuery)
 		if err != nil {
 			return fmt.Errorf("read index: %w", err)
 		}

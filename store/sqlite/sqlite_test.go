@@ -11,6 +11,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/sqldb"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
 	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
@@ -126,5 +127,40 @@ func TestConcurrentOpensOfANewFile(t *testing.T) {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
+	}
+}
+
+// TestIndexReadsOnlyTheIndex: the index a resync reads comes from the
+// covering index alone, not from every row with its data.
+func TestIndexReadsOnlyTheIndex(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "console.db")
+	if _, err := (&env{path: path}).Open(t, make([]byte, 32)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sqldb.IndexQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || plan[0] != "SCAN objects USING COVERING INDEX objects_index" {
+		t.Errorf("query plan of the index: %q, want one scan of the covering index objects_index", plan)
 	}
 }
