@@ -28,10 +28,9 @@ func (p *Plan) Empty() bool { return len(p.Writes) == 0 }
 
 // Target is the compiled desired state a plan is made from.
 type Target interface {
-	// Digest identifies the data of an object's record, false when it has
-	// none; Record makes the record.
-	Digest(compile.ObjectKey) (compile.Digest, bool)
-	Record(compile.ObjectKey) *pb.Record
+	// Changed returns an object's record unless its data has the digest
+	// held (nil: none), and whether the object has a record at all.
+	Changed(key compile.ObjectKey, held *compile.Digest) (*pb.Record, bool)
 	Status(compile.ObjectKey) (compile.Status, bool)
 }
 
@@ -49,13 +48,16 @@ func Diff(target Target, keys []compile.ObjectKey, view *View, now time.Time) (*
 			continue
 		}
 		e, inView := view.Get(rt.Type, key.ID)
-		if d, ok := target.Digest(key); ok {
-			// compile encodes record data deterministically, so the
-			// target's bytes are already canonical.
-			if inView && e.Digest == d {
-				continue
+		var held *compile.Digest
+		if inView {
+			held = &e.Digest
+		}
+		// compile encodes record data deterministically, so the target's
+		// bytes are already canonical.
+		if rec, has := target.Changed(key, held); has {
+			if rec != nil {
+				puts = append(puts, rec)
 			}
-			puts = append(puts, target.Record(key))
 			continue
 		}
 		if s, exists := target.Status(key); (exists && !s.Valid) || !inView {

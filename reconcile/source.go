@@ -249,18 +249,11 @@ type clusterTarget struct {
 	kept []compile.ObjectKey
 }
 
-func (t *clusterTarget) Record(k compile.ObjectKey) *pb.Record {
+func (t *clusterTarget) Changed(k compile.ObjectKey, held *compile.Digest) (*pb.Record, bool) {
 	if !t.c.Belongs(k, t.cluster) {
-		return nil
+		return nil, false
 	}
-	return t.c.Record(k)
-}
-
-func (t *clusterTarget) Digest(k compile.ObjectKey) (compile.Digest, bool) {
-	if !t.c.Belongs(k, t.cluster) {
-		return compile.Digest{}, false
-	}
-	return t.c.Digest(k)
+	return t.c.Changed(k, held)
 }
 
 // Status is the compiled status of an object of the cluster. An object of

@@ -60,7 +60,7 @@ func TestClusterTargetKeepsMovedRoutesOnly(t *testing.T) {
 			asked = append(asked, fmt.Sprint(cluster, key, version))
 			return held
 		}}
-		if rec := tgt.Record(routeKey); rec != nil {
+		if rec, has := tgt.Changed(routeKey, nil); rec != nil || has {
 			t.Fatal("the default cluster wants eu's route")
 		}
 		_, kept := tgt.Status(routeKey)

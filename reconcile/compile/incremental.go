@@ -50,14 +50,11 @@ type Compiler struct {
 	byNamespace, byPolicy, byKeyPair map[string]idSet
 
 	// unemitted are the valid routes compiled since their record was last
-	// emitted: their digest is not known yet. fresh holds the record data
-	// emitted since the last Apply, until Record takes it; a route whose
-	// data is gone is emitted again when asked for. freshMu guards both,
-	// and the digests of the unemitted routes: Digest and Record may be
-	// called by readers at once.
-	freshMu   sync.Mutex
+	// emitted: their digest is not known yet. emitMu guards it and the
+	// digests of the routes in it: Digest, Changed and Record may be called
+	// by readers at once.
+	emitMu    sync.Mutex
 	unemitted idSet
-	fresh     map[string][]byte
 }
 
 type idSet = map[string]struct{}
@@ -74,7 +71,6 @@ func NewCompiler() *Compiler {
 		claims:      map[string][]string{},
 		byNamespace: map[string]idSet{}, byPolicy: map[string]idSet{}, byKeyPair: map[string]idSet{},
 		unemitted: idSet{},
-		fresh:     map[string][]byte{},
 	}
 	c.deps = c.compileDeps()
 	c.sigs = c.deps.signatures()
@@ -153,12 +149,6 @@ func (c *Compiler) Apply(changes []store.Change) []ObjectKey { return c.apply(ch
 func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.apply(changes, true) }
 
 func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
-	// What the last Apply emitted and no one took is dropped: the routes
-	// are emitted again if asked for, and a compiler never holds more data
-	// than one change made.
-	c.freshMu.Lock()
-	clear(c.fresh)
-	c.freshMu.Unlock()
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
@@ -209,60 +199,25 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 
 // Record returns the target record of an object, or nil when the object
 // has none (invalid, deleted, or of a kind without records). A route's
-// record data is handed over: the compiler keeps its digest, and emits it
-// again when asked for once more. Readers may call Record at once.
+// record is encoded when asked for, from what the compiler keeps of the
+// route, and not kept: the compiler keeps its digest.
 func (c *Compiler) Record(key ObjectKey) *databroker.Record {
-	if key.Kind == store.KindRoute {
-		if e, ok := c.routes[key.ID]; ok && e.hasRecord {
-			return routeRecord(key.ID, c.routeData(e))
-		}
-		return nil
-	}
-	return c.deps.records[key]
-}
-
-// routeData takes the data the route was emitted into, or emits it
-// (again).
-func (c *Compiler) routeData(e *routeEntry) []byte {
-	c.freshMu.Lock()
-	defer c.freshMu.Unlock()
-	if data, ok := c.fresh[e.meta.ID]; ok {
-		delete(c.fresh, e.meta.ID)
-		return data
-	}
-	return c.emitLocked(e)
-}
-
-// emitLocked emits a route's record data and notes its digest; freshMu is
-// held.
-func (c *Compiler) emitLocked(e *routeEntry) []byte {
-	data, err := c.deps.emitRoute(e)
-	if err != nil {
-		// Its spec encoded when it was taken in (or it is pinned, and
-		// settling it found it does not), and the fields compiling adds
-		// are checked strings.
-		panic(fmt.Sprintf("route %s: a valid route's record does not encode: %v", e.meta.ID, err))
-	}
-	if _, ok := c.unemitted[e.meta.ID]; ok {
-		e.digest = DigestOf(data)
-		delete(c.unemitted, e.meta.ID)
-	}
-	return data
+	rec, _ := c.Changed(key, nil)
+	return rec
 }
 
 // Digest identifies the data of an object's target record, false when the
-// object has none (see Record). A route compiled since its record was last
-// emitted is emitted now, and its data kept until Record takes it.
+// object has none (see Record).
 func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
 	if key.Kind == store.KindRoute {
 		e, ok := c.routes[key.ID]
 		if !ok || !e.hasRecord {
 			return Digest{}, false
 		}
-		c.freshMu.Lock()
-		defer c.freshMu.Unlock()
+		c.emitMu.Lock()
+		defer c.emitMu.Unlock()
 		if _, ok := c.unemitted[key.ID]; ok {
-			c.fresh[key.ID] = c.emitLocked(e)
+			c.emitLocked(e)
 		}
 		return e.digest, true
 	}
@@ -270,6 +225,56 @@ func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
 		return DigestOf(rec.GetData().GetValue()), true
 	}
 	return Digest{}, false
+}
+
+// Changed returns the target record of an object unless its data has the
+// digest held (nil: none is held); has says whether the object has a record
+// at all. A route's record is encoded at most once for it, and nothing of
+// it is kept.
+func (c *Compiler) Changed(key ObjectKey, held *Digest) (rec *databroker.Record, has bool) {
+	if key.Kind != store.KindRoute {
+		rec = c.deps.records[key]
+		if rec == nil {
+			return nil, false
+		}
+		if held != nil && DigestOf(rec.GetData().GetValue()) == *held {
+			return nil, true
+		}
+		return rec, true
+	}
+	e, ok := c.routes[key.ID]
+	if !ok || !e.hasRecord {
+		return nil, false
+	}
+	c.emitMu.Lock()
+	defer c.emitMu.Unlock()
+	var data []byte
+	if _, ok := c.unemitted[key.ID]; ok {
+		data = c.emitLocked(e)
+	}
+	if held != nil && *held == e.digest {
+		return nil, true
+	}
+	if data == nil {
+		data = c.emitLocked(e)
+	}
+	return routeRecord(key.ID, data), true
+}
+
+// emitLocked encodes a route's record data and notes its digest if it was
+// not known; emitMu is held.
+func (c *Compiler) emitLocked(e *routeEntry) []byte {
+	data, err := c.deps.emitRoute(e)
+	if err != nil {
+		// Settling a route whose record might not encode encoded it, and
+		// found out; what the others add is checked to encode.
+		panic(fmt.Sprintf("route %s: a valid route's record does not encode: %v", e.meta.ID, err))
+	}
+	if _, ok := c.unemitted[e.meta.ID]; ok {
+		e.digest = DigestOf(data)
+		delete(c.unemitted, e.meta.ID)
+	}
+	return data
 }
 
 // HasRecord reports whether an object has a target record.
@@ -393,8 +398,8 @@ func (c *Compiler) Result() *Result {
 	records := slices.Collect(maps.Values(c.deps.records))
 	for id, e := range c.routes {
 		status[ObjectKey{Kind: store.KindRoute, ID: id}] = e.status()
-		if e.hasRecord {
-			records = append(records, routeRecord(id, c.routeData(e)))
+		if rec, ok := c.Changed(ObjectKey{Kind: store.KindRoute, ID: id}, nil); ok {
+			records = append(records, rec)
 		}
 	}
 	order := make(map[string]int, len(RecordTypes))

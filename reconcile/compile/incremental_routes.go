@@ -49,9 +49,10 @@ func (d *compiler) signatures() signatures {
 		s.namespaces[id] = b.String()
 	}
 	// Where a policy or key pair is, and so its cluster, decides which
-	// routes may use it.
+	// routes may use it; a policy's name shows in the reasons of the routes
+	// that may not.
 	for id, p := range d.policies {
-		s.policies[id] = p.invalidReason() + "\x00" + p.policy.NamespaceID + "\x00" + d.clusterOf(p.policy.NamespaceID)
+		s.policies[id] = p.invalidReason() + "\x00" + p.policy.NamespaceID + "\x00" + d.clusterOf(p.policy.NamespaceID) + "\x00" + p.policy.Name
 	}
 	for id, k := range d.keyPairs {
 		s.keyPairs[id] = k.kp.NamespaceID + "\x00" + d.clusterOf(k.kp.NamespaceID)
@@ -105,10 +106,9 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 		c.index(old.decoded(), false)
 		old.release()
 		delete(c.routes, id)
-		c.freshMu.Lock()
-		delete(c.fresh, id)
+		c.emitMu.Lock()
 		delete(c.unemitted, id)
-		c.freshMu.Unlock()
+		c.emitMu.Unlock()
 	}
 	w.touched[id] = struct{}{}
 	r, ok := o.(*store.Route)
@@ -188,11 +188,8 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 // settle settles a route and notes whether its record is to be emitted.
 func (c *Compiler) settle(e *routeEntry, group []*routeEntry) {
 	emit := c.deps.settle(e, group)
-	c.freshMu.Lock()
-	defer c.freshMu.Unlock()
-	if emit || !e.hasRecord {
-		delete(c.fresh, e.meta.ID)
-	}
+	c.emitMu.Lock()
+	defer c.emitMu.Unlock()
 	if emit {
 		c.unemitted[e.meta.ID] = struct{}{}
 	} else if !e.hasRecord {

@@ -163,11 +163,16 @@ func TestCompilerMatchesCompile(t *testing.T) {
 			c := NewCompiler()
 			c.Reset(w.state())
 			before := c.Result()
+			touched := map[ObjectKey]bool{}
 			for step := range 60 {
 				ch := w.edit(t, rng, pool)
-				touched := map[ObjectKey]bool{}
 				for _, k := range c.Apply([]store.Change{ch}) {
 					touched[k] = true
+				}
+				if rng.IntN(3) != 0 && step < 59 {
+					// Compared after a later edit: the records compiled
+					// now and not asked for stay to be emitted then.
+					continue
 				}
 				got, want := c.Result(), Compile(w.state())
 				if diff := gocmp.Diff(string(renderResult(t, want)), string(renderResult(t, got))); diff != "" {
@@ -187,6 +192,7 @@ func TestCompilerMatchesCompile(t *testing.T) {
 					}
 				}
 				before = got
+				clear(touched)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 	"unique"
 
 	"google.golang.org/protobuf/proto"
@@ -46,9 +47,9 @@ type routeEntry struct {
 	customCA, client, downstreamCA *keyPairEntry
 	// hasRecord says the route is valid: it has a target record. digest
 	// identifies that record's data once it is emitted (see
-	// Compiler.Digest). The data itself is kept from its emission until the
-	// loop takes it (see Compiler.Record), not for good: at a million routes
-	// the records would be most of the memory.
+	// Compiler.Digest). The data itself is not kept but encoded again when
+	// asked for: at a million routes the records would be most of the
+	// memory.
 	hasRecord bool
 	digest    Digest
 }
@@ -191,8 +192,9 @@ func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 	if e.err == nil && len(group) > 1 {
 		e.err = conflictError(e, group)
 	}
-	if e.err == nil && e.pinned {
-		// Its spec did not encode; emitting it says why.
+	if e.err == nil && (e.pinned || !c.encodes(e)) {
+		// Its spec did not encode, or what compiling adds to it might
+		// not: emitting it says why.
 		_, e.err = c.emitRoute(e)
 	}
 	if e.err != nil {
@@ -204,6 +206,14 @@ func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 	}
 	e.hasRecord = true
 	return true
+}
+
+// encodes reports whether the strings compiling adds to the route's spec
+// (which encoded when it was taken in) encode: the others are ids and
+// base64.
+func (c *compiler) encodes(e *routeEntry) bool {
+	ns := c.namespaceName(e.meta.NamespaceID)
+	return utf8.ValidString(e.meta.Name) && (ns == nil || utf8.ValidString(*ns))
 }
 
 // checkRoute checks the decoded route: what its spec says on its own, kept

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -220,5 +221,26 @@ func TestCheckRoute(t *testing.T) {
 		if s := CheckRoute(tc.spec); s.Valid || s.Field != tc.field || s.Reason == "" {
 			t.Errorf("CheckRoute(%v) = %+v, want an error about %s", tc.spec, s, tc.field)
 		}
+	}
+}
+
+// TestRouteRecordThatDoesNotEncode: a route whose name is not UTF-8, which
+// its record's name field must be, is invalid with the reason, and has no
+// record to ask for.
+func TestRouteRecordThatDoesNotEncode(t *testing.T) {
+	t.Parallel()
+	st := &store.State{
+		Namespaces: []*store.Namespace{namespace(nsGlobal, "", "Global")},
+		Routes: []*store.Route{route(routeID(1), nsGlobal, "bad\xffname",
+			&configpb.Route{From: "https://bad.example.com", To: []string{"https://bad.internal"}})},
+	}
+	c := NewCompiler()
+	c.Reset(st)
+	key := ObjectKey{Kind: store.KindRoute, ID: routeID(1)}
+	if s, _ := c.Status(key); s.Valid || !strings.Contains(s.Reason, "UTF-8") {
+		t.Errorf("status %+v, want invalid for its name", s)
+	}
+	if rec, has := c.Changed(key, nil); rec != nil || has {
+		t.Errorf("record %v (%t), want none", rec, has)
 	}
 }
