@@ -107,10 +107,12 @@ type writtenStatus struct {
 	state         store.SyncState
 	// problem is the reason and field of an error, interned: many objects
 	// share one.
-	problem unique.Handle[string]
+	problem unique.Handle[problem]
 }
+
+type problem struct{ reason, field string }
 
 func summarize(s store.ObjectStatus) writtenStatus {
 	return writtenStatus{objectVersion: s.ObjectVersion, recordVersion: s.RecordVersion, state: s.State,
-		problem: unique.Make(s.Reason + "\x00" + s.Field)}
+		problem: unique.Make(problem{s.Reason, s.Field})}
 }

@@ -85,6 +85,7 @@ func start(ctx context.Context, assets, dir string, opts Options) (*Env, error) 
 	if deadline, ok := ctx.Deadline(); ok {
 		timeout = time.Until(deadline)
 	}
+	deadline := time.Now().Add(timeout)
 	etcdLog, err := os.Create(filepath.Join(dir, "etcd.log"))
 	if err != nil {
 		return nil, fmt.Errorf("start envtest: %w", err)
@@ -129,7 +130,7 @@ func start(ctx context.Context, assets, dir string, opts Options) (*Env, error) 
 	}
 	e := &Env{Config: cfg, env: te, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig")}
 	e.stop = sync.OnceValue(e.doStop)
-	if err := waitForDiscovery(cfg, te.CRDs, time.Now().Add(timeout)); err != nil {
+	if err := waitForDiscovery(cfg, te.CRDs, deadline); err != nil {
 		return nil, errors.Join(err, te.Stop())
 	}
 	if err := os.WriteFile(e.kubeconfig, te.KubeConfig, 0o600); err != nil {
@@ -153,10 +154,9 @@ func waitForDiscovery(cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDe
 	}
 	var missing []string
 	for {
+		// A group that fails, or discovery as a whole, is asked again
+		// until the deadline.
 		_, lists, err := dc.ServerGroupsAndResources()
-		if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
-			return fmt.Errorf("start envtest: discovery: %w", err)
-		}
 		served := map[string]bool{}
 		for _, l := range lists {
 			for _, r := range l.APIResources {
@@ -175,7 +175,7 @@ func waitForDiscovery(cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDe
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("start envtest: discovery does not list %v", missing)
+			return fmt.Errorf("start envtest: discovery does not list %v (last error: %v)", missing, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
