@@ -206,9 +206,9 @@ func (c *Compiler) Record(key ObjectKey) *databroker.Record {
 	return rec
 }
 
-// Digest identifies the data of an object's target record, false when the
-// object has none (see Record).
-func (c *Compiler) Digest(key ObjectKey) (Digest, bool) {
+// digest identifies the data of an object's target record, false when the
+// object has none (see Record): what the diff compares, through Changed.
+func (c *Compiler) digest(key ObjectKey) (Digest, bool) {
 	if key.Kind == store.KindRoute {
 		e, ok := c.routes[key.ID]
 		if !ok || !e.hasRecord {

@@ -182,7 +182,7 @@ func TestCompilerMatchesCompile(t *testing.T) {
 				// of, emitted now or again.
 				for _, rec := range got.Records {
 					k, _ := kindOfRecordType(rec.Type)
-					if d, ok := c.Digest(ObjectKey{Kind: k, ID: rec.Id}); !ok || d != DigestOf(rec.Data.Value) {
+					if d, ok := c.digest(ObjectKey{Kind: k, ID: rec.Id}); !ok || d != DigestOf(rec.Data.Value) {
 						t.Fatalf("step %d (%s %s): %s %s: digest %x (%t), of its data %x", step, ch.Kind, ch.ID, k, rec.Id, d, ok, DigestOf(rec.Data.Value))
 					}
 				}

@@ -36,11 +36,11 @@ type routeEntry struct {
 	// check, so that a change of what it references checks it again
 	// without decoding the spec: its problems (early comes before its
 	// placement's), and what it references.
+	// refs is zero until the route's first full check.
 	early, fromErr, specErr *fieldError
 	refs                    unique.Handle[routeRefs]
-	specChecked             bool
 	// policies are the route's own policies followed by the enforced ones,
-	// joined by NULs and interned: the routes of a namespace mostly share
+	// joined (joinIDs) and interned: the routes of a namespace mostly share
 	// one list.
 	policies unique.Handle[string]
 	// Key pairs whose certificate or key is copied into the record.
@@ -130,21 +130,23 @@ func refsOf(s *configpb.Route) routeRefs {
 	}
 }
 
-func (r routeRefs) policyIDs() []string {
-	if r.policies == "" {
-		return nil
-	}
-	return strings.Split(r.policies[1:], "\x00")
-}
+func (r routeRefs) policyIDs() []string { return splitIDs(r.policies) }
 
 // joinIDs writes ids each after a NUL, so that an empty id is told from
-// none.
+// none; splitIDs reads them back.
 func joinIDs(ids []string) string {
 	var b strings.Builder
 	for _, id := range ids {
 		b.WriteString("\x00" + id)
 	}
 	return b.String()
+}
+
+func splitIDs(joined string) []string {
+	if joined == "" {
+		return nil
+	}
+	return strings.Split(joined[1:], "\x00")
 }
 
 // check validates the route against c, leaving conflicts for settle.
@@ -161,7 +163,7 @@ func (c *compiler) check(e *routeEntry) {
 // recheck validates again a route whose spec has not changed since its last
 // check, against what it references: without decoding the spec.
 func (c *compiler) recheck(e *routeEntry) {
-	if !e.specChecked {
+	if e.refs == (unique.Handle[routeRefs]{}) {
 		c.check(e)
 		return
 	}
@@ -220,7 +222,6 @@ func (c *compiler) encodes(e *routeEntry) bool {
 // for rechecks, then what it references.
 func (c *compiler) checkRoute(e *routeEntry) *fieldError {
 	r := e.route
-	e.specChecked = true
 	e.early, e.fromErr, e.specErr = nil, nil, nil
 	e.refs = unique.Make(routeRefs{})
 	if r.Spec == nil {
@@ -346,17 +347,12 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, spec routeRefs, node *nam
 			ids = append(ids, p.policy.ID)
 		}
 	}
-	e.policies = unique.Make(strings.Join(ids, "\x00"))
+	e.policies = unique.Make(joinIDs(ids))
 	return nil
 }
 
 // policyIDs are the route's resolved policy_ids.
-func (e *routeEntry) policyIDs() []string {
-	if joined := e.policies.Value(); joined != "" {
-		return strings.Split(joined, "\x00")
-	}
-	return nil
-}
+func (e *routeEntry) policyIDs() []string { return splitIDs(e.policies.Value()) }
 
 // emitRoute writes the route record: the spec as stored, with the identity
 // fields, the resolved policy_ids and the resolved key pairs. The
@@ -376,11 +372,7 @@ func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
 	} else if err := proto.Unmarshal(e.spec, r.Spec); err != nil {
 		panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
 	}
-	return c.routeData(e, r, r.Spec)
-}
-
-// routeData fills msg, the spec of r the record is made of, and encodes it.
-func (c *compiler) routeData(e *routeEntry, r *store.Route, msg *configpb.Route) ([]byte, *fieldError) {
+	msg := r.Spec
 	msg.Id = &r.ID
 	msg.NamespaceId = &r.NamespaceID
 	msg.OriginatorId = new(OriginatorID)
