@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr/testr"
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -208,5 +211,65 @@ func TestLostLeaseEndsContext(t *testing.T) {
 	}
 	if _, err := c.Put(l.Context(), []*pb.Record{record(t, "x", 1)}); err == nil {
 		t.Error("a write under a lost lease went through")
+	}
+}
+
+// TestLeaseRenewedSoonAfterFailures has the databroker fail the renewals
+// for more than a third of the lease's lifetime: the lease is renewed again
+// soon after the databroker answers, not a third of the lifetime later
+// (which, for a databroker that failed a little longer, is too late), and
+// is kept.
+func TestLeaseRenewedSoonAfterFailures(t *testing.T) {
+	t.Parallel()
+	const ttl = 600 * time.Millisecond
+	var refusing atomic.Bool
+	var answered atomic.Int64 // when refusing stopped, in Unix nanoseconds
+	renewed := make(chan time.Time, 16)
+	gs := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod != pb.DataBrokerService_RenewLease_FullMethodName {
+			return h(ctx, req)
+		}
+		if refusing.Load() {
+			// Not Unavailable, which gRPC retries by itself.
+			return nil, status.Error(codes.Internal, "refused by the test")
+		}
+		res, err := h(ctx, req)
+		if err == nil && answered.Load() != 0 {
+			renewed <- time.Now()
+		}
+		return res, err
+	}))
+	memory.New(memory.Options{SharedSecret: secret}).Register(gs)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(lis) }() // returns once Stop below runs
+	t.Cleanup(gs.Stop)
+	c := dial(t, "http://"+lis.Addr().String(), secret)
+	l, err := c.AcquireLease(t.Context(), "writer", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(context.Background()) //nolint:errcheck // end of test
+	// Refused from just before the first renewal (at a third) until past
+	// the second (at two thirds).
+	time.AfterFunc(ttl/3-ttl/20, func() { refusing.Store(true) })
+	time.AfterFunc(ttl*2/3+ttl/10, func() {
+		answered.Store(time.Now().UnixNano())
+		refusing.Store(false)
+	})
+	select {
+	case <-l.Context().Done():
+		t.Fatalf("lease lost: %v", context.Cause(l.Context()))
+	case at := <-renewed:
+		if late := at.Sub(time.Unix(0, answered.Load())); late > ttl/6 {
+			t.Errorf("renewed %v after the databroker answered again, want within %v", late, ttl/6)
+		}
+	case <-time.After(2 * ttl):
+		t.Fatal("lease not renewed after the databroker answered again")
+	}
+	if l.Context().Err() != nil {
+		t.Fatalf("lease lost: %v", context.Cause(l.Context()))
 	}
 }

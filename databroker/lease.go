@@ -52,12 +52,15 @@ func (c *Client) AcquireLease(ctx context.Context, name string, ttl time.Duratio
 // Context ends when the lease is lost or released; context.Cause says why.
 func (l *Lease) Context() context.Context { return l.ctx }
 
-// renew renews at a third of the lifetime, so two renewals may fail before
-// the lease expires. It gives the lease up as soon as the databroker says
-// another holder has it, or when it can no longer be sure it still holds it.
+// renew renews at a third of the lifetime, and after a renewal that failed
+// every tenth of it, so that a databroker that does not answer for a moment
+// costs no lease: a writer gives its lease up only when it could not renew
+// it for nearly the whole lifetime. It gives the lease up as soon as the
+// databroker says another holder has it, or when it can no longer be sure
+// it still holds it.
 func (l *Lease) renew(acquired time.Time) {
 	expires := acquired.Add(l.ttl)
-	t := time.NewTicker(l.ttl / 3)
+	t := time.NewTimer(l.ttl / 3)
 	defer t.Stop()
 	for {
 		select {
@@ -72,6 +75,7 @@ func (l *Lease) renew(acquired time.Time) {
 		switch {
 		case err == nil:
 			expires = sent.Add(l.ttl)
+			t.Reset(l.ttl / 3)
 		case status.Code(err) == codes.AlreadyExists:
 			l.cancel(fmt.Errorf("lease %s lost: %w", l.Name, ErrLeaseHeld))
 			return
@@ -80,6 +84,7 @@ func (l *Lease) renew(acquired time.Time) {
 			return
 		default:
 			l.c.log.Error(err, "renew lease; retrying before it expires", "lease", l.Name, "expires", expires)
+			t.Reset(min(l.ttl/10, time.Until(expires)))
 		}
 	}
 }

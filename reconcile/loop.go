@@ -48,10 +48,24 @@ type Options struct {
 	// ResyncInterval is how often the loop re-reads desired state without
 	// being woken, in case a notification was lost. Default 1 minute.
 	ResyncInterval time.Duration
-	// LeaseTTL is the lifetime of the writer lease. Default 30 seconds.
+	// LeaseTTL is the lifetime of the writer lease. Default 10 seconds.
+	//
+	// It bounds how long the records stay unwritten after the writer dies
+	// without releasing the lease (killed, its host lost): a standby, or
+	// the same process started again, takes over once the lease expires,
+	// within LeaseTTL plus LeaseRetry of the death (12 s by default). The
+	// lease is short rather than reclaimable by a restarted instance: a
+	// reclaim would help only a restart on the same host, not a standby,
+	// and it would need a proof that the old holder is gone which two
+	// processes given the same identity (the replicas of one template)
+	// cannot give each other. What it costs: a renewal every third of the
+	// lifetime (one small call), and a writer that cannot reach the
+	// databroker for nearly the whole lifetime (10 s rather than 30 s)
+	// loses the lease, so loads its view again once it can; its writes
+	// would have failed meanwhile.
 	LeaseTTL time.Duration
 	// LeaseRetry is how often an instance that is not the writer tries to
-	// take the lease. Default 5 seconds.
+	// take the lease. Default 2 seconds.
 	LeaseRetry time.Duration
 	// RetryBackoff is the wait after a failed pass, doubled after each
 	// failure to reach the databroker in a row up to MaxBackoff. Default 1
@@ -137,10 +151,10 @@ func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 		opts.ResyncInterval = time.Minute
 	}
 	if opts.LeaseTTL <= 0 {
-		opts.LeaseTTL = 30 * time.Second
+		opts.LeaseTTL = 10 * time.Second
 	}
 	if opts.LeaseRetry <= 0 {
-		opts.LeaseRetry = 5 * time.Second
+		opts.LeaseRetry = 2 * time.Second
 	}
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = time.Second
