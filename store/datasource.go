@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DataSource is an external data source: a URL the console fetches every
@@ -163,6 +164,8 @@ func checkHeaders(h map[string]string) error {
 			return fmt.Errorf("%q is set by the fetch itself", http.CanonicalHeaderKey(name))
 		case len(v) > 8192:
 			return fmt.Errorf("the value of %q is %d bytes long, at most 8192 allowed", name, len(v))
+		case !utf8.ValidString(v):
+			return fmt.Errorf("the value of %q is not valid UTF-8", name)
 		case strings.ContainsAny(v, "\r\n\x00"):
 			return fmt.Errorf("the value of %q holds a line break or NUL", name)
 		}

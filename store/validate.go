@@ -104,6 +104,10 @@ func textRule(s string) string {
 	switch {
 	case len(s) > MaxNameLength:
 		return fmt.Sprintf("is %d bytes long, at most %d allowed", len(s), MaxNameLength)
+	case !utf8.ValidString(s):
+		// Names become protobuf strings (records, API answers), which
+		// refuse invalid UTF-8: stored, such a name could never be read.
+		return "is not valid UTF-8"
 	case strings.TrimSpace(s) != s:
 		return "must not start or end with white space"
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
@@ -121,6 +125,13 @@ func validatePolicy(p *Policy) error {
 		return invalid(KindPolicy, p.ID, "ppl", "is required")
 	case len(p.PPL) > MaxPPLSize:
 		return invalid(KindPolicy, p.ID, "ppl", "is %d bytes long, at most %d allowed", len(p.PPL), MaxPPLSize)
+	}
+	for _, f := range []struct{ field, text string }{
+		{"ppl", p.PPL}, {"description", p.Description}, {"explanation", p.Explanation}, {"remediation", p.Remediation},
+	} {
+		if !utf8.ValidString(f.text) {
+			return invalid(KindPolicy, p.ID, f.field, "is not valid UTF-8")
+		}
 	}
 	return nil
 }
@@ -181,9 +192,14 @@ func validateSettings(s *Settings) error {
 	return checkSize(KindSettings, s.ID, s.Spec)
 }
 
+// checkSize bounds the encoded size of a spec and refuses a string in it
+// that protobuf could not encode (invalid UTF-8), naming its field.
 func checkSize(k Kind, id string, m proto.Message) error {
 	if n := proto.Size(m); n > MaxObjectSize {
 		return invalid(k, id, "spec", "encodes to %d bytes, at most %d allowed", n, MaxObjectSize)
+	}
+	if path := invalidUTF8Path("spec", m.ProtoReflect()); path != "" {
+		return invalid(k, id, path, "is not valid UTF-8")
 	}
 	return nil
 }
@@ -277,6 +293,9 @@ func validateServiceAccount(sa *ServiceAccount, now time.Time, create bool) erro
 	if len(sa.Description) > 4096 {
 		return invalid(KindServiceAccount, sa.ID, "description", "is %d bytes long, at most 4096 allowed", len(sa.Description))
 	}
+	if !utf8.ValidString(sa.Description) {
+		return invalid(KindServiceAccount, sa.ID, "description", "is not valid UTF-8")
+	}
 	if !sa.ExpiresAt.IsZero() && !sa.ExpiresAt.After(now) && create {
 		return invalid(KindServiceAccount, sa.ID, "expires_at", "%s is not in the future", sa.ExpiresAt.UTC().Format(time.RFC3339))
 	}
@@ -292,6 +311,8 @@ func validatePermission(p *NamespacePermission) error {
 		return invalid(KindNamespacePermission, p.ID, "subject_id", "is required")
 	case len(p.SubjectID) > MaxNameLength:
 		return invalid(KindNamespacePermission, p.ID, "subject_id", "is %d bytes long, at most %d allowed", len(p.SubjectID), MaxNameLength)
+	case !utf8.ValidString(p.SubjectID):
+		return invalid(KindNamespacePermission, p.ID, "subject_id", "is not valid UTF-8")
 	case strings.IndexFunc(p.SubjectID, unicode.IsControl) >= 0:
 		// Also what keeps a NUL byte, which PostgreSQL text refuses, from
 		// failing the write as an internal error.
@@ -337,14 +358,14 @@ func validateCluster(c *Cluster, create bool) error {
 		}
 	}
 	if f := c.CertificateAuthorityFile; f != nil && *f != "" {
-		if len(*f) > 4096 || strings.IndexFunc(*f, unicode.IsControl) >= 0 {
+		if len(*f) > 4096 || !utf8.ValidString(*f) || strings.IndexFunc(*f, unicode.IsControl) >= 0 {
 			return invalid(KindCluster, c.ID, "certificate_authority_file", "is not a file path")
 		}
 		if len(c.CertificateAuthority) > 0 {
 			return invalid(KindCluster, c.ID, "certificate_authority_file", "set either certificate_authority or certificate_authority_file, not both")
 		}
 	}
-	if n := c.OverrideCertificateName; n != nil && (len(*n) > MaxNameLength || strings.IndexFunc(*n, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0) {
+	if n := c.OverrideCertificateName; n != nil && (len(*n) > MaxNameLength || !utf8.ValidString(*n) || strings.IndexFunc(*n, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0) {
 		return invalid(KindCluster, c.ID, "override_certificate_name", "is not a host name")
 	}
 	return nil
@@ -368,6 +389,9 @@ func checkServiceURL(raw string) error {
 func parseHTTPURL(raw, instead string) (*url.URL, error) {
 	if raw == "" {
 		return nil, fmt.Errorf("is required")
+	}
+	if !utf8.ValidString(raw) {
+		return nil, fmt.Errorf("is not valid UTF-8")
 	}
 	u, err := url.Parse(raw)
 	switch {

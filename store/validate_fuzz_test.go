@@ -1,0 +1,178 @@
+package store_test
+
+import (
+	"encoding/pem"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/hack/testcert"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// validateBound is how long one validation may take: every rule is linear
+// in its input, which the fuzzer bounds.
+const validateBound = time.Second
+
+// wantStoreError fails unless err is a *store.Error of code invalid that
+// names a field and says why.
+func wantStoreError(t *testing.T, err error) *store.Error {
+	t.Helper()
+	var se *store.Error
+	if !errors.As(err, &se) || se.Code != store.CodeInvalid || se.Field == "" || se.Reason == "" {
+		t.Fatalf("refusal %v is not an invalid-field error naming a field and a reason", err)
+	}
+	return se
+}
+
+// FuzzValidate feeds the store's own rules objects with arbitrary names
+// and text: they never panic, a refusal names a field, and what they
+// accept can be read back, since every name encodes as a protobuf string
+// (valid UTF-8, no control characters) and a route's spec encodes and
+// decodes back equal.
+func FuzzValidate(f *testing.F) {
+	for _, seed := range []struct{ name, from, to, ppl string }{
+		{"a", "https://a.example.com", "http://a", "allow: {and: [{accept: true}]}"},
+		{"", "", "", ""},
+		{" a", "https://b.example.com", "http://b,3", "x"},
+		{"a\x00b", "https://c", "http://c", "allow: {}"},
+		// Regression: invalid UTF-8 in a name was stored, and no read of
+		// it could encode.
+		{"caf\xe9", "https://caf\xe9.example.com", "http://\xff", "allow:\n  and:\n  - email: {is: \"\xfe\"}"},
+		{"'; DROP TABLE objects; --", "https://{{ .Secret }}.example.com", "http://${HOME}", "{{ .Secret }}"},
+		{"раураl", "https://аpple.com", "http://a", "allow: {and: [{domain: {is: аpple.com}}]}"},
+	} {
+		f.Add(seed.name, seed.from, seed.to, seed.ppl)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	f.Fuzz(func(t *testing.T, name, from, to, ppl string) {
+		start := time.Now()
+		route := &store.Route{ObjectMeta: store.ObjectMeta{Name: name, NamespaceID: store.GlobalNamespaceID},
+			Spec: &configpb.Route{From: from, To: []string{to}, SetRequestHeaders: map[string]string{name: ppl}, Description: proto.String(ppl)}}
+		objects := []store.Object{
+			&store.Namespace{ObjectMeta: store.ObjectMeta{Name: name, NamespaceID: store.GlobalNamespaceID}},
+			&store.Policy{ObjectMeta: store.ObjectMeta{Name: name, NamespaceID: store.GlobalNamespaceID}, PPL: ppl, Description: from},
+			route,
+			&store.ServiceAccount{ObjectMeta: store.ObjectMeta{Name: name, NamespaceID: store.GlobalNamespaceID}, UserID: to, Description: ppl},
+			&store.NamespacePermission{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID}, SubjectType: store.SubjectUser, SubjectID: name, Role: store.RoleViewer},
+		}
+		for _, obj := range objects {
+			before := store.Clone(obj)
+			err := store.Validate(obj, now, true)
+			if err != nil {
+				wantStoreError(t, err)
+				continue
+			}
+			if n := obj.GetObjectMeta().Name; n != "" && (!utf8.ValidString(n) || strings.ContainsFunc(n, unicode.IsControl)) {
+				t.Fatalf("%s: accepted name %q", obj.Kind(), n)
+			}
+			if p, ok := obj.(*store.Policy); ok && !utf8.ValidString(p.PPL) {
+				t.Fatalf("accepted PPL %q, which is not UTF-8", p.PPL)
+			}
+			if r, ok := before.(*store.Route); ok {
+				checkSpecRoundTrip(t, r.Spec)
+			}
+		}
+		if d := time.Since(start); d > validateBound {
+			t.Fatalf("validation took %v, more than %v", d, validateBound)
+		}
+	})
+}
+
+// checkSpecRoundTrip fails unless spec, accepted by the store, encodes
+// and decodes back equal.
+func checkSpecRoundTrip(t *testing.T, spec *configpb.Route) {
+	t.Helper()
+	b, err := proto.Marshal(spec)
+	if err != nil {
+		t.Fatalf("accepted route spec does not encode: %v", err)
+	}
+	var back configpb.Route
+	if err := proto.Unmarshal(b, &back); err != nil {
+		t.Fatalf("accepted route spec does not decode: %v", err)
+	}
+	if diff := cmp.Diff(spec, &back, protocmp.Transform()); diff != "" {
+		t.Fatalf("accepted route spec changed through the wire (-stored +read):\n%s", diff)
+	}
+}
+
+// FuzzParseCertificates feeds PEM bundles to the parser of key pairs and
+// cluster CA bundles: it never panics, a refusal says why, and every
+// certificate it returns encodes back to PEM that parses to the same
+// certificates.
+func FuzzParseCertificates(f *testing.F) {
+	cert, _ := testcert.SelfSigned(f, []string{"a.example.com"}, time.Now().Add(time.Hour))
+	for _, seed := range [][]byte{
+		cert,
+		append(append([]byte{}, cert...), cert...),
+		[]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+		[]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+		[]byte("not pem"),
+		{},
+		// A certificate block holding deeply nested ASN.1 sequences.
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nestedSequence(200)}),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
+		certs, err := store.ParseCertificates(data)
+		if d := time.Since(start); d > validateBound {
+			t.Fatalf("parsing %d bytes took %v", len(data), d)
+		}
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("refusal without a reason")
+			}
+			if certs != nil {
+				t.Fatal("refusal with certificates")
+			}
+			return
+		}
+		var again []byte
+		for _, c := range certs {
+			again = append(again, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+		back, err := store.ParseCertificates(again)
+		if err != nil {
+			t.Fatalf("accepted certificates do not parse again: %v", err)
+		}
+		if len(back) != len(certs) {
+			t.Fatalf("%d certificates read back as %d", len(certs), len(back))
+		}
+		for i := range certs {
+			if !certs[i].Equal(back[i]) {
+				t.Fatalf("certificate %d differs when read back", i)
+			}
+		}
+	})
+}
+
+// nestedSequence is DER of depth ASN.1 SEQUENCEs, each holding the next.
+func nestedSequence(depth int) []byte {
+	b := []byte{0x05, 0x00} // NULL
+	for range depth {
+		b = append(derHeader(0x30, len(b)), b...)
+	}
+	return b
+}
+
+// derHeader is a DER tag and definite length.
+func derHeader(tag byte, n int) []byte {
+	if n < 0x80 {
+		return []byte{tag, byte(n)}
+	}
+	var l []byte
+	for v := n; v > 0; v >>= 8 {
+		l = append([]byte{byte(v)}, l...)
+	}
+	return append([]byte{tag, 0x80 | byte(len(l))}, l...)
+}
