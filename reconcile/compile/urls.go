@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 )
@@ -50,6 +51,8 @@ func checkFrom(from string) (string, *fieldError) {
 		return "", fieldErrorf(field, "scheme %q is not one of http, https, tcp+https, udp+https, ssh", u.Scheme)
 	case u.Host == "":
 		return "", fieldErrorf(field, "%q has no host", from)
+	case !isASCII(u.Host):
+		return "", fieldErrorf(field, "host %s is not ASCII: write an internationalized name in its punycode form (xn--…)", strconv.QuoteToASCII(u.Host))
 	}
 	if tunnel := strings.HasPrefix(u.Scheme, "tcp+") || strings.HasPrefix(u.Scheme, "udp+"); tunnel {
 		if err := checkTunnelFrom(u); err != nil {
@@ -161,4 +164,20 @@ func checkAbsoluteURL(field, raw string) *fieldError {
 		return fieldErrorf(field, "%q has no host", raw)
 	}
 	return nil
+}
+
+// isASCII reports whether s holds ASCII only. A route's host is matched
+// against the Host header, which browsers send in punycode: a host of
+// other characters never matches, and one that looks like another
+// (a Cyrillic "а" for a Latin "a") would show in the console as a name it
+// is not. Refusing it, rather than converting it, keeps what is stored
+// the name that is matched, and its punycode form shows a look-alike for
+// what it is.
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
