@@ -94,6 +94,11 @@ type History interface {
 	// approved in a cluster's databroker. It changes no object and no
 	// version.
 	Note(ctx context.Context, actor Actor, n Note) error
+	// VerifyActivity hands v, in one snapshot, the chain's head, its
+	// entries from v's position on in chain order, and the first entry
+	// outside the chain, and returns v's verdict. Its error is the read's;
+	// a broken chain is a result.
+	VerifyActivity(ctx context.Context, v *ChainVerifier) (*ChainResult, error)
 }
 
 // Note is an entry of the activity log about an entity of a databroker.
@@ -315,6 +320,12 @@ type ActivityEntry struct {
 	Diff    string
 	Added   int
 	Removed int
+	// Seq is the entry's position in the hash chain of the log, from 1 in
+	// commit order without a gap; 0 for an entry outside the chain.
+	// PrevHash is the hash of the entry before it (GenesisHash for the
+	// first) and Hash the entry's own (see ChainHash).
+	Seq            int64
+	PrevHash, Hash []byte
 }
 
 // ActivityQuery selects activity log entries. Zero fields do not filter.

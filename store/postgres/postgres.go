@@ -69,6 +69,7 @@ var dialect = sqldb.Dialect{
 	Name:        "postgres",
 	Numbered:    true,
 	LockVersion: "SELECT version FROM console_meta WHERE id = 1 FOR UPDATE",
+	ForUpdate:   " FOR UPDATE",
 	NoLimit:     "ALL",
 	// A text parameter cast to jsonb, as the SQLite form takes text.
 	JSONTextArray: "SELECT jsonb_array_elements_text(CAST(%s AS jsonb))",

@@ -55,6 +55,19 @@ func (e *env) BreakFeed(t *testing.T) bool {
 	return true
 }
 
+// Exec runs query on the database with a connection of its own.
+func (e *env) Exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), e.url)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(context.Background()) //nolint:errcheck // a test connection, discarded either way
+	if _, err := conn.Exec(t.Context(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
 func databaseName(t *testing.T, dbURL string) string {
 	u, err := url.Parse(dbURL)
 	if err != nil {

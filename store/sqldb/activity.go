@@ -31,15 +31,11 @@ func (w *writer) logActivity(ctx context.Context, actor store.Actor, action stor
 	}
 	diff, added, removed := store.Diff(before, after)
 	m := subject.GetObjectMeta()
-	_, err = w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO activity
-		(version, at, subject, origin, action, entity_type, entity_id, entity_name, namespace_id, snapshot, diff, added, removed)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
-		w.version, micros(w.now), actor.Subject, string(actor.Origin), string(action), string(subject.Kind()), m.ID,
-		entityName(subject), m.NamespaceID, after, diff, added, removed)
-	if err != nil {
-		return fmt.Errorf("record activity of %s %s: %w", subject.Kind(), m.ID, err)
-	}
-	return nil
+	return w.appendActivity(ctx, &store.ActivityEntry{
+		Version: w.version, Time: w.now, Subject: actor.Subject, Origin: actor.Origin, Action: action,
+		EntityType: subject.Kind(), EntityID: m.ID, EntityName: entityName(subject), NamespaceID: m.NamespaceID,
+		Snapshot: after, Diff: diff, Added: added, Removed: removed,
+	})
 }
 
 // Note records an action on an entity of a databroker in the activity log,
@@ -52,15 +48,11 @@ func (db *DB) Note(ctx context.Context, actor store.Actor, n store.Note) error {
 		return fmt.Errorf("note %s of %s %q: not an action on an entity of the log", n.Action, n.EntityType, n.EntityID)
 	}
 	return db.inWriteTx(ctx, func(w *writer) error {
-		_, err := w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO activity
-			(version, at, subject, origin, action, entity_type, entity_id, entity_name, namespace_id, snapshot, diff, added, removed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', 0, 0)`),
-			w.version, micros(w.now), actor.Subject, string(actor.Origin), string(n.Action), string(n.EntityType), n.EntityID,
-			n.EntityName, n.NamespaceID, n.Snapshot)
-		if err != nil {
-			return fmt.Errorf("record activity of %s %s: %w", n.EntityType, n.EntityID, err)
-		}
-		return nil
+		return w.appendActivity(ctx, &store.ActivityEntry{
+			Version: w.version, Time: w.now, Subject: actor.Subject, Origin: actor.Origin, Action: n.Action,
+			EntityType: n.EntityType, EntityID: n.EntityID, EntityName: n.EntityName, NamespaceID: n.NamespaceID,
+			Snapshot: n.Snapshot,
+		})
 	})
 }
 
@@ -74,17 +66,18 @@ func entityName(obj store.Object) string {
 	return obj.GetObjectMeta().Name
 }
 
-const activityColumns = "id, version, at, subject, origin, action, entity_type, entity_id, entity_name, namespace_id, snapshot, diff, added, removed"
+const activityColumns = "id, version, at, subject, origin, action, entity_type, entity_id, entity_name, namespace_id, snapshot, diff, added, removed, seq, prev_hash, hash"
 
 func scanActivity(s scanner) (*store.ActivityEntry, error) {
 	var e store.ActivityEntry
 	var at int64
+	var seq sql.NullInt64
 	err := s.Scan(&e.ID, &e.Version, &at, &e.Subject, &e.Origin, &e.Action, &e.EntityType, &e.EntityID, &e.EntityName,
-		&e.NamespaceID, &e.Snapshot, &e.Diff, &e.Added, &e.Removed)
+		&e.NamespaceID, &e.Snapshot, &e.Diff, &e.Added, &e.Removed, &seq, &e.PrevHash, &e.Hash)
 	if err != nil {
 		return nil, err
 	}
-	e.Time = fromMicros(at)
+	e.Time, e.Seq = fromMicros(at), seq.Int64
 	return &e, nil
 }
 

@@ -34,6 +34,7 @@ const (
 	colInt                  // a JSON number
 	colBool                 // a JSON boolean
 	colBytes                // base64 in a JSON string, or null
+	colIntNull              // a JSON number, or null
 )
 
 type column struct {
@@ -55,7 +56,7 @@ func cols(spec string) []column {
 	var out []column
 	for _, c := range strings.Split(spec, ",") {
 		name, typ, _ := strings.Cut(strings.TrimSpace(c), " ")
-		out = append(out, column{name: name, typ: map[string]colType{"text": colText, "int": colInt, "bool": colBool, "bytes": colBytes}[typ]})
+		out = append(out, column{name: name, typ: map[string]colType{"text": colText, "int": colInt, "bool": colBool, "bytes": colBytes, "intnull": colIntNull}[typ]})
 	}
 	return out
 }
@@ -70,9 +71,18 @@ var backupTables = []table{
 	{name: "console_secret", order: "name", columns: cols("name text, value bytes")},
 	{name: "service_account_access", order: "id", columns: cols("id text, accessed_at int")},
 	{name: "known_user", order: "id", columns: cols("id text, email text, name text, groups text, seen_at int")},
-	{name: "activity", order: "id", activity: true, columns: cols("id int, version int, at int, subject text, origin text, action text, " +
-		"entity_type text, entity_id text, entity_name text, namespace_id text, snapshot text, diff text, added int, removed int")},
+	{name: "activity", order: "id", activity: true, columns: cols(legacyActivityColumns + ", seq intnull, prev_hash bytes, hash bytes")},
+	// The chain's head travels with the log, so that a restored store
+	// verifies as the one backed up did, entries missing from its end
+	// included.
+	{name: "activity_chain", order: "id", activity: true, columns: cols("id int, seq int, entry_id int, hash bytes, legacy_through int")},
 }
+
+// legacyActivityColumns are the activity log's columns in backups of
+// consoles that kept no hash chain: a restore chains those entries as the
+// first start after the upgrade would have.
+const legacyActivityColumns = "id int, version int, at int, subject text, origin text, action text, " +
+	"entity_type text, entity_id text, entity_name text, namespace_id text, snapshot text, diff text, added int, removed int"
 
 // backupHeader is the first line of a backup.
 type backupHeader struct {
@@ -166,7 +176,7 @@ func backupTable(ctx context.Context, tx *sql.Tx, enc *json.Encoder, t table) (i
 	defer rows.Close()
 	dest := make([]any, len(t.columns))
 	for i, c := range t.columns {
-		dest[i] = map[colType]any{colText: new(string), colInt: new(int64), colBool: new(bool), colBytes: new([]byte)}[c.typ]
+		dest[i] = map[colType]any{colText: new(string), colInt: new(int64), colBool: new(bool), colBytes: new([]byte), colIntNull: new(*int64)}[c.typ]
 	}
 	n := 0
 	for rows.Next() {

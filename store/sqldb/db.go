@@ -76,6 +76,9 @@ func (db *DB) bootstrap(ctx context.Context) error {
 		if err := w.upgradeRefs(ctx); err != nil {
 			return err
 		}
+		if err := w.chainLegacy(ctx); err != nil {
+			return err
+		}
 		if _, err := w.load(ctx, store.KindNamespace, store.GlobalNamespaceID); err == nil {
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -101,6 +104,10 @@ func (db *DB) inWriteTx(ctx context.Context, fn func(*writer) error) error {
 	}
 	start := w.version
 	if err := fn(w); err != nil {
+		return err
+	}
+	// A note appends to the activity log without taking a version.
+	if err := w.saveChain(ctx); err != nil {
 		return err
 	}
 	if w.version == start {

@@ -20,6 +20,10 @@ type Dialect struct {
 	// commit, so versions commit in order and a reader that saw version N
 	// never later finds a commit numbered below N.
 	LockVersion string
+	// ForUpdate ends a SELECT that locks the rows it reads until commit
+	// (" FOR UPDATE"), or is empty where the write lock is the database's
+	// own (SQLite).
+	ForUpdate string
 	// NoLimit is the LIMIT value that means "all rows" (ALL, -1).
 	NoLimit string
 	// JSONTextArray is a subquery over the strings of a JSON array given as

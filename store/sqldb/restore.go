@@ -47,6 +47,9 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (*store.BackupSummary, e
 		if rows, err = w.restoreRows(ctx, sc, h); err != nil {
 			return err
 		}
+		if err := w.restoreChain(ctx, rows); err != nil {
+			return err
+		}
 		if _, err := w.tx.ExecContext(ctx, db.d.q("UPDATE console_meta SET refs_version = $1 WHERE id = 1"), h.RefsVersion); err != nil {
 			return fmt.Errorf("restore references version: %w", err)
 		}
@@ -83,6 +86,9 @@ func readHeader(sc *bufio.Scanner) (*backupHeader, error) {
 	for _, t := range backupTables {
 		got, ok := h.Tables[t.name]
 		if !ok && t.activity {
+			continue
+		}
+		if t.name == "activity" && slices.Equal(got, columnNames(table{columns: cols(legacyActivityColumns)})) {
 			continue
 		}
 		if !slices.Equal(got, columnNames(t)) {
@@ -143,7 +149,10 @@ func (w *writer) clear(ctx context.Context) error {
 func (w *writer) restoreRows(ctx context.Context, sc *bufio.Scanner, h *backupHeader) (map[string]int, error) {
 	tables := map[string]*inserter{}
 	for _, t := range backupTables {
-		if _, ok := h.Tables[t.name]; ok {
+		if got, ok := h.Tables[t.name]; ok {
+			if t.name == "activity" && len(got) < len(t.columns) {
+				t.columns = cols(legacyActivityColumns)
+			}
 			tables[t.name] = &inserter{w: w, t: t}
 		}
 	}
@@ -224,6 +233,12 @@ func decodeValue(t colType, raw json.RawMessage) (any, error) {
 		var b bool
 		err = json.Unmarshal(raw, &b)
 		return b, err
+	case colIntNull:
+		var n *int64
+		if err = json.Unmarshal(raw, &n); err != nil || n == nil {
+			return nil, err
+		}
+		return *n, nil
 	}
 	var b []byte
 	err = json.Unmarshal(raw, &b)
@@ -248,6 +263,21 @@ func (in *inserter) flush(ctx context.Context) error {
 	}
 	in.args = in.args[:0]
 	return nil
+}
+
+// restoreChain gives a restored activity log the chain's head: the one
+// backed up with it, or, for a backup without one (made without the log,
+// or by a console that kept no chain), the start of a chain through which
+// the restored entries are chained now, in the order of their ids.
+func (w *writer) restoreChain(ctx context.Context, rows map[string]int) error {
+	if rows["activity_chain"] > 0 {
+		return nil
+	}
+	if _, err := w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO activity_chain (id, seq, entry_id, hash, legacy_through)
+		SELECT 1, 0, 0, $1, COALESCE(max(id), 0) FROM activity`), store.GenesisHash); err != nil {
+		return fmt.Errorf("restore the activity chain's head: %w", err)
+	}
+	return w.chainLegacy(ctx)
 }
 
 // BackupKeyCheck reads the header of the backup r and returns its key

@@ -16,6 +16,8 @@ type writer struct {
 	tx      *txStatements
 	now     time.Time
 	version int64
+	// chain is the activity chain's head once the transaction read it.
+	chain *chainHead
 }
 
 // Apply performs ops in one transaction.

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -34,6 +35,20 @@ func (e *env) Open(t *testing.T, key []byte) (store.Store, error) {
 
 // BreakFeed: the embedded store's feed has no connection to lose.
 func (e *env) BreakFeed(*testing.T) bool { return false }
+
+// Exec runs query on the file with a connection of its own; SQLite reads
+// ?1 as $1.
+func (e *env) Exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+e.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close() //nolint:errcheck // a test connection, discarded either way
+	if _, err := db.ExecContext(t.Context(), strings.ReplaceAll(query, "$", "?"), args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Env {

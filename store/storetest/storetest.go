@@ -22,6 +22,10 @@ type Env interface {
 	// connection return false and the subtests that need it are skipped with
 	// a message.
 	BreakFeed(t *testing.T) bool
+	// Exec runs a statement on the storage directly, bypassing the store,
+	// as the database's administrator could; query takes $1-style
+	// placeholders. It fails the test on an error.
+	Exec(t *testing.T, query string, args ...any)
 }
 
 // Run runs the whole suite; newEnv returns fresh, empty storage for each call.
@@ -47,6 +51,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Versions", testVersions},
 		{"List", testList},
 		{"Activity", testActivity},
+		{"Chain", testChain},
 		{"Feed", testFeed},
 		{"Restart", testRestart},
 		{"Concurrency", testConcurrency},
