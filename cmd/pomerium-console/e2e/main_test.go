@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
+	"github.com/pomerium-console/pomerium-console/hack/consolebin"
 	"github.com/pomerium-console/pomerium-console/hack/pgtest"
 	"github.com/pomerium-console/pomerium-console/hack/pomeriumtest"
 )
@@ -36,22 +34,9 @@ func (w withConsole) Run() int {
 	}
 	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory; nothing to do about it
 	binary = filepath.Join(dir, "pomerium-console")
-	if err := build(binary); err != nil {
+	if err := consolebin.Build(binary); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
 	return pgtest.Main(w.m, &pg)
-}
-
-// build builds the console binary. It leaves out make build's -trimpath,
-// which would compile every dependency again instead of reusing what the
-// build cache holds from compiling the tests.
-func build(out string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/pomerium-console/pomerium-console/cmd/pomerium-console")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build the console: %w\n%s", err, b)
-	}
-	return nil
 }
