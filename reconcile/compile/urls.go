@@ -27,12 +27,19 @@ var toSchemes = map[string]bool{
 	"unix": true, "https+unix": true,
 }
 
+// maxFromLength bounds a from URL: a host name is at most 253 bytes, and
+// a tunnel's destinations a few more.
+const maxFromLength = 4096
+
 // checkFrom validates a route's from URL and returns the key under which
 // routes claiming the same from compare equal.
 func checkFrom(from string) (string, *fieldError) {
 	const field = "spec.from"
 	if from == "" {
 		return "", fieldErrorf(field, "is required")
+	}
+	if len(from) > maxFromLength {
+		return "", fieldErrorf(field, "is %d bytes long, at most %d allowed", len(from), maxFromLength)
 	}
 	u, err := url.Parse(from)
 	if err != nil {

@@ -46,6 +46,14 @@ func New(o Options) *Server {
 	return &Server{app: o.App, auth: o.Auth, log: o.Logger, version: o.Version}
 }
 
+// MaxRequestBytes bounds the size of a request body, on every protocol
+// (gRPC, gRPC-Web, Connect): reading past it fails, which Connect answers
+// with ResourceExhausted. It is above the size of any one
+// object the store takes (store.MaxObjectSize; a 10 MiB field is refused
+// by name) and leaves room for LoadRoutes of a large configuration file,
+// whose whole text is one message.
+const MaxRequestBytes = 32 << 20
+
 // Handler returns every service of the API with gRPC server reflection and
 // the standard health service, on one mux.
 func (s *Server) Handler() http.Handler {
@@ -99,7 +107,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(names...)))
-	return mux
+	return http.MaxBytesHandler(mux, MaxRequestBytes)
 }
 
 // builtServices names the services the API implements.
