@@ -44,6 +44,13 @@ type Config struct {
 	// external data sources may fetch from all the same (see
 	// AllowedDataSourceNetworks).
 	DataSourcesAllowedNetworks []string
+	// AuthRateLimit is how many sign-in attempts and failed API
+	// authentications a client address may make at once, and per minute
+	// after that; 0 turns the limit off.
+	AuthRateLimit int
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For names the client (see TrustedProxyNetworks).
+	TrustedProxies []string
 
 	databaseURL   string
 	encryptionKey []byte
@@ -99,9 +106,19 @@ func (c Config) RootCAs() (*x509.CertPool, error) {
 // parsed: the networks that are not public (loopback, link-local, private
 // use) which external data sources may fetch from all the same.
 func (c Config) AllowedDataSourceNetworks() []netip.Prefix {
-	out := make([]netip.Prefix, 0, len(c.DataSourcesAllowedNetworks))
-	for _, s := range c.DataSourcesAllowedNetworks {
-		// Load has checked every item.
+	return networks(c.DataSourcesAllowedNetworks)
+}
+
+// TrustedProxyNetworks are trusted_proxies, parsed: the reverse proxies
+// (Pomerium, a load balancer) in front of the console whose
+// X-Forwarded-For header names the client that the authentication rate
+// limit counts. Empty, every connection's peer is the client.
+func (c Config) TrustedProxyNetworks() []netip.Prefix { return networks(c.TrustedProxies) }
+
+// networks parses a list of networks that Load has checked.
+func networks(items []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(items))
+	for _, s := range items {
 		if p, err := parseNetwork(s); err == nil {
 			out = append(out, p)
 		}

@@ -110,7 +110,8 @@ func (in input) load(t *testing.T, dir string) (*Config, error) {
 }
 
 func defaults() Config {
-	return Config{DataDir: DefaultDataDir, BindAddr: DefaultBindAddr, GRPCAddr: DefaultGRPCAddr, LogLevel: DefaultLogLevel, LogFormat: DefaultLogFormat}
+	return Config{DataDir: DefaultDataDir, BindAddr: DefaultBindAddr, GRPCAddr: DefaultGRPCAddr, LogLevel: DefaultLogLevel, LogFormat: DefaultLogFormat,
+		AuthRateLimit: DefaultAuthRateLimit}
 }
 
 func TestLoad(t *testing.T) {
@@ -164,6 +165,9 @@ func TestLoad(t *testing.T) {
 			args: []string{"--audience", "a,b", "--audience=c", "--administrators", "admin"},
 		}, func(c *Config) { c.Audience, c.Administrators = []string{"a", "b", "c"}, []string{"admin"} }},
 		{"list from a yaml string", input{yaml: "audience: a, b\n"}, func(c *Config) { c.Audience = []string{"a", "b"} }},
+		{"rate limit off behind trusted proxies", input{
+			yaml: "auth_rate_limit: 0\n", env: map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,fd00::1"},
+		}, func(c *Config) { c.AuthRateLimit, c.TrustedProxies = 0, []string{"10.0.0.0/8", "fd00::1"} }},
 		{"_file keys read and trim their files", input{
 			files: map[string]string{
 				"enc": key32B64 + "\n", "shared": "\n" + secret41B64 + "\n", "sign": pems.publicKey,
@@ -270,6 +274,12 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`metrics_addr ($DIR/config.yaml:1): port "http" is not a number`}},
 		{"external_data_sources_allowed_networks", input{env: map[string]string{"EXTERNAL_DATA_SOURCES_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}},
 			[]string{`external_data_sources_allowed_networks (env EXTERNAL_DATA_SOURCES_ALLOWED_NETWORKS): "intranet" is neither an IP network (CIDR, such as 10.0.0.0/8) nor an IP address`}},
+		{"auth_rate_limit not a number", input{env: map[string]string{"AUTH_RATE_LIMIT": "ten"}},
+			[]string{`auth_rate_limit (env AUTH_RATE_LIMIT): "ten" is not a whole number`}},
+		{"auth_rate_limit negative", input{args: []string{"--auth-rate-limit=-1"}},
+			[]string{`auth_rate_limit (flag --auth-rate-limit): -1 is less than 0`}},
+		{"trusted_proxies", input{yaml: "trusted_proxies: [pomerium]"},
+			[]string{`trusted_proxies ($DIR/config.yaml:1): "pomerium" is neither an IP network (CIDR, such as 10.0.0.0/8) nor an IP address`}},
 		{"log_level", input{yaml: "log_level: verbose"},
 			[]string{`log_level ($DIR/config.yaml:1): "verbose" is not one of debug, info, warn, error`}},
 		{"log_format", input{args: []string{"--log-format=text"}},

@@ -59,6 +59,8 @@ func fieldOf(t *testing.T, b binding) string {
 		ptr = b.field(&c)
 	case bytesBinding:
 		ptr = b.field(&c)
+	case numberBinding:
+		ptr = b.field(&c)
 	default:
 		t.Fatalf("binding %T: fieldOf does not know where it stores its value", b)
 	}

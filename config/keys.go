@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // key is one configuration key. The table below is the only place a key is
 // defined: the file, environment and flag forms, the defaults, validation
@@ -42,6 +45,9 @@ const (
 	DefaultDataDir   = "/var/lib/pomerium-console"
 	DefaultLogLevel  = "info"
 	DefaultLogFormat = LogFormatAuto
+	// DefaultAuthRateLimit lets a person mistype a token a few times and
+	// a client retry, while guessing stays at ten tries a minute.
+	DefaultAuthRateLimit = 10
 )
 
 // The values of log_format.
@@ -143,6 +149,19 @@ var keys = []key{
 		help: "IP networks (CIDR, or single addresses; comma-separated in env and flags) that external data sources may fetch from although they are " +
 			"loopback, link-local (cloud metadata), private or otherwise not public, which they are refused by default",
 		value: checkedList(checkNetwork, func(c *Config) *[]string { return &c.DataSourcesAllowedNetworks }),
+	},
+	{
+		name: "auth_rate_limit",
+		help: "sign-in attempts and API calls whose credentials fail that one client address may make at once, and per minute after that " +
+			"(further ones are refused with 429 or ResourceExhausted until one is allowed again); 0 turns the limit off",
+		def:   strconv.Itoa(DefaultAuthRateLimit),
+		value: number(0, func(c *Config) *int { return &c.AuthRateLimit }),
+	},
+	{
+		name: "trusted_proxies",
+		help: "IP networks (CIDR, or single addresses; comma-separated in env and flags) of reverse proxies, such as Pomerium, whose X-Forwarded-For " +
+			"header names the client that auth_rate_limit counts; without them every connection's peer is the client",
+		value: checkedList(checkNetwork, func(c *Config) *[]string { return &c.TrustedProxies }),
 	},
 	{
 		name:     "tls_ca",

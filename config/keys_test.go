@@ -31,7 +31,7 @@ func TestSecretsRedacted(t *testing.T) {
 		`signing_key="[redacted]" ` +
 		`signing_key_jwks_url="https://authenticate.example.com/.well-known/pomerium/jwks.json" audience="console.example.com,console.internal" ` +
 		`administrators="admin@example.com,ops" bind_addr="127.0.0.1:8001" grpc_addr="[::1]:8002" ` +
-		`metrics_addr=":9701" external_data_sources_allowed_networks="10.20.0.0/16,127.0.0.1" tls_ca="" tls_cert="[set]" tls_key="[redacted]" log_level="debug" log_format="auto"`
+		`metrics_addr=":9701" external_data_sources_allowed_networks="10.20.0.0/16,127.0.0.1" auth_rate_limit="10" trusted_proxies="" tls_ca="" tls_cert="[set]" tls_key="[redacted]" log_level="debug" log_format="auto"`
 	if diff := cmp.Diff(want, c.String()); diff != "" {
 		t.Errorf("String (-want +got):\n%s", diff)
 	}

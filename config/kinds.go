@@ -108,6 +108,32 @@ func parseNetwork(s string) (netip.Prefix, error) {
 
 func (b listBinding) show(c *Config) string { return strings.Join(*b.field(c), ",") }
 
+// number is a key holding a whole number no less than least.
+func number(least int, field func(*Config) *int) binding {
+	return numberBinding{least: least, field: field}
+}
+
+type numberBinding struct {
+	least int
+	field func(*Config) *int
+}
+
+func (numberBinding) list() bool { return false }
+
+func (b numberBinding) store(c *Config, v value) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v.text))
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", v.text)
+	}
+	if n < b.least {
+		return fmt.Errorf("%d is less than %d", n, b.least)
+	}
+	*b.field(c) = n
+	return nil
+}
+
+func (b numberBinding) show(c *Config) string { return strconv.Itoa(*b.field(c)) }
+
 // decoded is a key whose text decodes to bytes. An empty value leaves the
 // field nil, which is how accessors report an unset key.
 func decoded(decode func(string) ([]byte, error), field func(*Config) *[]byte) binding {

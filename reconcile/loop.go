@@ -314,12 +314,22 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 	// indexed delivers the index a resync reads off the loop; nil when
 	// none is being read.
 	var indexed chan indexRead
+	// failed is the error of the last pass, until one succeeds: the passes
+	// that retry it say so, so that the health probe shows why the records
+	// are not written while the databroker does not answer, not only in
+	// the moments between two attempts.
+	var failed error
 	for due := true; ; {
 		more := false
 		if due {
 			retry = nil
-			l.live.busy("reconciling")
+			if failed != nil {
+				l.live.busy("reconciling again after a failed pass: " + failed.Error())
+			} else {
+				l.live.busy("reconciling")
+			}
 			done, err := l.pass(ctx, view, everything)
+			failed = err
 			switch {
 			case err == nil:
 				everything = false

@@ -21,6 +21,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/server/api"
 	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/ratelimit"
 	"github.com/pomerium-console/pomerium-console/server/tlsutil"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/screens"
@@ -53,9 +54,12 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 			return reconcile.ProbeCluster(ctx, c, log.WithName("databroker-client").WithValues("cluster", c.Name))
 		}, Databrokers: brokers, DefaultSharedSecret: cfg.SharedSecret(), Logger: log.WithName("manage"),
 		Fetcher: datasource.NewFetcher(datasource.NewGuard(cfg.AllowedDataSourceNetworks()), datasource.Limits{})})
-	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version})
+	// One limit for both surfaces: an address's sign-in attempts and
+	// failed API calls count together.
+	limit := ratelimit.New(ratelimit.Options{Burst: cfg.AuthRateLimit, TrustedProxies: cfg.TrustedProxyNetworks()})
+	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version, AuthLimit: limit})
 	console, err := web.New(ctx, web.Options{
-		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"),
+		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"), SigninLimit: limit,
 	}, screens.All()...)
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/ratelimit"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -40,6 +41,10 @@ type Options struct {
 	Auth       Authenticator
 	Databroker ui.Databroker
 	Logger     logr.Logger
+	// SigninLimit limits sign-in attempts per client address; nil leaves
+	// them unlimited. The API shares it, so that an address's attempts on
+	// either surface count together.
+	SigninLimit *ratelimit.Limiter
 }
 
 // Screen registers the pages of one screen.

@@ -3,10 +3,13 @@ package web
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/ratelimit"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 )
 
@@ -33,8 +36,17 @@ func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, status int
 	s.pages.Render(w, r, status, "signin.html", ui.Page{Title: "Sign in", Error: msg, Data: data})
 }
 
-// signin starts a session from a recovery token.
+// signin starts a session from a recovery token. Every attempt, whether
+// the token is good or not, counts against the client's address.
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	limit := s.opts.SigninLimit
+	if wait := limit.Take(limit.ClientAddr(r.RemoteAddr, r.Header)); wait > 0 {
+		secs := ratelimit.RetryAfter(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.renderSignin(w, r, http.StatusTooManyRequests,
+			fmt.Sprintf("Too many sign-in attempts from your address: try again in %d seconds.", secs))
+		return
+	}
 	if err := ui.ParseForm(w, r); err != nil {
 		s.renderSignin(w, r, http.StatusBadRequest, err.Error())
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/reconcile/datasource"
 	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/ratelimit"
 	"github.com/pomerium-console/pomerium-console/server/web"
 	"github.com/pomerium-console/pomerium-console/server/web/screens"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
@@ -53,6 +54,9 @@ type Env struct {
 type Options struct {
 	// Databroker answers the status page; nil leaves it out.
 	Databroker ui.Databroker
+	// ActivityChain is the watch of the activity log the status page
+	// shows; nil leaves it out.
+	ActivityChain ui.ActivityChain
 	// Databrokers reach the clusters' databrokers, for the screens of
 	// sessions and devices; nil leaves them unreachable.
 	Databrokers manage.Databrokers
@@ -69,6 +73,8 @@ type Options struct {
 	// Fetcher fetches the data sources a test fetch asks for; nil: the
 	// console cannot test data sources.
 	Fetcher *datasource.Fetcher
+	// SigninLimit limits sign-in attempts; nil: unlimited.
+	SigninLimit *ratelimit.Limiter
 }
 
 // New starts the web console on st.
@@ -101,7 +107,7 @@ func New(t testing.TB, st store.Store, o Options) *Env {
 	}
 	app := manage.New(manage.Options{Store: st, Tokens: a, DefaultClusterURL: o.DefaultClusterURL, Probe: Probe, Databrokers: o.Databrokers, Fetcher: o.Fetcher,
 		DefaultSharedSecret: o.SharedSecret, Logger: log})
-	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, Logger: log}, o.Screens...)
+	w, err := web.New(t.Context(), web.Options{App: app, Store: st, Auth: a, Databroker: o.Databroker, ActivityChain: o.ActivityChain, Logger: log, SigninLimit: o.SigninLimit}, o.Screens...)
 	if err != nil {
 		t.Fatal(err)
 	}
