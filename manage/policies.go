@@ -94,6 +94,11 @@ func (a *App) policyPut(ctx context.Context, c *Caller, in PolicyInput) (*store.
 	if !store.ValidID(p.NamespaceID) {
 		return nil, invalid("namespace_id", "must be the id of a namespace")
 	}
+	// The store bounds the size; checked before parsing too, so that a
+	// huge document is refused without being parsed.
+	if len(p.PPL) > store.MaxPPLSize {
+		return nil, invalid("ppl", "is %d bytes long, at most %d allowed", len(p.PPL), store.MaxPPLSize)
+	}
 	if err := compile.ValidatePPL(p.PPL); err != nil {
 		return nil, invalid("ppl", "%v", err)
 	}

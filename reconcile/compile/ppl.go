@@ -11,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/pomerium-console/pomerium-console/store"
 )
 
 // ValidatePPL reports whether Pomerium v0.33.0 can compile ppl, a policy in
@@ -22,10 +20,6 @@ import (
 // a criterion silently never match, is an error here. Errors name the place
 // of the problem, e.g. `allow.and[1].email: unknown matcher "equals"`.
 func ValidatePPL(ppl string) error {
-	// Bounded before it is parsed, so that a huge document costs nothing.
-	if len(ppl) > store.MaxPPLSize {
-		return fmt.Errorf("is %d bytes long, at most %d allowed", len(ppl), store.MaxPPLSize)
-	}
 	if !utf8.ValidString(ppl) {
 		return errors.New("is not valid UTF-8")
 	}
