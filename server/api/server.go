@@ -13,6 +13,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/auth"
+	"github.com/pomerium-console/pomerium-console/server/ratelimit"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -30,6 +31,9 @@ type Options struct {
 	Logger logr.Logger
 	// Version is the console's version, which GetServerInfo reports.
 	Version string
+	// AuthLimit limits, per client address, calls whose credentials fail;
+	// nil leaves them unlimited. The web console's sign-in shares it.
+	AuthLimit *ratelimit.Limiter
 }
 
 // Server implements the services of the API: each converts its request,
@@ -39,11 +43,12 @@ type Server struct {
 	auth    Authenticator
 	log     logr.Logger
 	version string
+	limit   *ratelimit.Limiter
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	return &Server{app: o.App, auth: o.Auth, log: o.Logger, version: o.Version}
+	return &Server{app: o.App, auth: o.Auth, log: o.Logger, version: o.Version, limit: o.AuthLimit}
 }
 
 // MaxRequestBytes bounds the size of a request body, on every protocol
