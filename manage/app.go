@@ -22,6 +22,7 @@ type TokenIssuer interface {
 // and what the console knows of its callers.
 type Store interface {
 	store.Desired
+	store.Requests
 	store.Snapshots
 	store.History
 	store.StatusReader
@@ -101,7 +102,7 @@ func (a *App) write(ctx context.Context, c *Caller, ops ...store.Op) ([]store.Ob
 	if a.beforeWrite != nil {
 		a.beforeWrite(ctx)
 	}
-	out, err := a.store.Apply(ctx, c.Actor(), ops...)
+	out, err := a.applyStore(ctx, c, ops)
 	if err != nil && store.CodeOf(err) == "" {
 		return nil, fmt.Errorf("write %d objects: %w", len(ops), err)
 	}

@@ -41,6 +41,8 @@ type Caller struct {
 	Origin store.Origin
 	snap   *rbac.Snapshot
 	rc     rbac.Caller
+	// request, when set, makes the request's writes at-most-once.
+	request *requestKeys
 }
 
 // Caller reads the namespace tree and permissions for one request of id

@@ -27,14 +27,19 @@ const (
 	// role the operation takes.
 	CodePermissionDenied Code = "permission_denied"
 	// CodeUnavailable: something the call reaches out to (a cluster's
-	// databroker) did not answer.
-	CodeUnavailable Code = "unavailable"
+	// databroker, the store's database) did not answer. The call may
+	// succeed when tried again; see Error for when a write may have been
+	// applied all the same.
+	CodeUnavailable = store.CodeUnavailable
 )
 
 // Error is a refusal of a use case. Nothing was written when one is
-// returned. Errors that are not *Error are failures of the console itself
-// (the store is unreachable, a bug): surfaces log them and tell the caller
-// nothing of them.
+// returned, with one exception: a CodeUnavailable of the store's database
+// that dropped the connection while a write was committed, whose reason
+// says the change may have been applied (a client that sent a request key
+// learns which by sending the request again; see RequestKey). Errors that
+// are not *Error are failures of the console itself (a bug, a corrupt
+// row): surfaces log them and tell the caller nothing of them.
 type Error struct {
 	Code Code
 	// Field is the path of the offending input, relative to what the call
@@ -65,11 +70,26 @@ func (e *Error) Is(target error) bool {
 // CodeOf returns the code of a refusal in err's chain, "" for anything
 // else.
 func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := AsRefusal(err); e != nil {
 		return e.Code
 	}
 	return ""
+}
+
+// AsRefusal returns the refusal in err's chain, nil for anything else. A
+// store that could not be reached is a refusal wherever in a use case it
+// happened (reading roles, an object, or writing): the caller may try
+// again, and it is told so, never given an internal error.
+func AsRefusal(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var se *store.Error
+	if errors.As(err, &se) && se.Code == store.CodeUnavailable {
+		return &Error{Code: CodeUnavailable, Index: -1, Reason: se.Reason}
+	}
+	return nil
 }
 
 // Refuse returns a refusal with code about one field ("": the call as a

@@ -27,10 +27,16 @@ const (
 	// operation (a namespace that still has contents, a policy still in use,
 	// an object managed by Kubernetes).
 	CodeFailedPrecondition Code = "failed_precondition"
+	// CodeUnavailable: the database could not be reached, or dropped the
+	// connection during the call (a restart, a failover, a lock held too
+	// long). The call may succeed when tried again. Maps to Unavailable.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Error is the typed error every Store method returns for bad input or a
-// broken rule. The store is unchanged when one is returned.
+// broken rule. The store is unchanged when one is returned, but for an
+// error with CodeUnavailable whose reason says the change may have been
+// applied (see [Unavailable]).
 type Error struct {
 	Code Code
 	Kind Kind
@@ -40,7 +46,13 @@ type Error struct {
 	// object as a whole.
 	Field  string
 	Reason string
+	// cause is the driver's error behind CodeUnavailable, for logs: its
+	// text names hosts and ports that callers are not told.
+	cause error
 }
+
+// Unwrap returns the driver's error behind an unavailable database.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -73,6 +85,7 @@ var (
 	ErrAlreadyExists      = &Error{Code: CodeAlreadyExists}
 	ErrConflict           = &Error{Code: CodeConflict}
 	ErrFailedPrecondition = &Error{Code: CodeFailedPrecondition}
+	ErrUnavailable        = &Error{Code: CodeUnavailable}
 )
 
 // ErrWrongEncryptionKey is returned when a store is opened with a
@@ -116,4 +129,18 @@ func AlreadyExists(k Kind, id, field, format string, args ...any) *Error {
 // Invalid returns an invalid-argument error about one field.
 func Invalid(k Kind, id, field, format string, args ...any) *Error {
 	return invalid(k, id, field, format, args...)
+}
+
+// Unavailable returns the error for a call the database did not answer:
+// cause is the driver's error. When the connection dropped after the
+// commit was sent (maybeApplied), nobody can tell whether the change was
+// made, and the reason says so: a caller that must know reads the object
+// again, or sends the request again under the same request key (see
+// [RequestKey]), which answers the first attempt's outcome.
+func Unavailable(maybeApplied bool, cause error) *Error {
+	reason := "the database is unavailable; nothing was changed, try again"
+	if maybeApplied {
+		reason = "the database connection was lost while the change was committed; it may have been applied: read it again, or retry with the same idempotency key"
+	}
+	return &Error{Code: CodeUnavailable, Reason: reason, cause: cause}
 }

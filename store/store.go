@@ -14,6 +14,7 @@ import (
 // Archiver.
 type Store interface {
 	Desired
+	Requests
 	Snapshots
 	History
 	Notifier

@@ -169,6 +169,37 @@ func TestRestartKeepsDataAndDropsListeners(t *testing.T) {
 	}
 }
 
+// An immediate restart is a crash: the server recovers from its log, and
+// with Fsync every commit it acknowledged is there, while the client's
+// connection is gone.
+func TestRestartImmediateKeepsAcknowledgedCommits(t *testing.T) {
+	t.Parallel()
+	s := ownServer(t, pgtest.Options{Fsync: true})
+	dbURL, err := s.NewDatabase(t.Context(), "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer := connect(t, dbURL)
+	if _, err := writer.Exec(t.Context(), "CREATE TABLE kv (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if _, err := writer.Exec(t.Context(), "INSERT INTO kv VALUES ($1)", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RestartImmediate(t.Context()); err != nil {
+		t.Fatalf("immediate restart: %v", err)
+	}
+	if _, err := writer.Exec(t.Context(), "SELECT 1"); err == nil {
+		t.Error("the connection made before the crash still answers")
+	}
+	var n int
+	if err := connect(t, dbURL).QueryRow(t.Context(), "SELECT count(*) FROM kv").Scan(&n); err != nil || n != 100 {
+		t.Errorf("after the crash: %d rows, %v; want 100", n, err)
+	}
+}
+
 func TestStopClosesPort(t *testing.T) {
 	t.Parallel()
 	s := ownServer(t, pgtest.Options{})

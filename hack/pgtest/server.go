@@ -162,6 +162,22 @@ func (s *Server) Stop() error {
 // and port. Every client connection is closed, as when a production server
 // restarts, and committed data survives.
 func (s *Server) Restart(ctx context.Context) error {
+	// SIGINT is postgres's fast shutdown, which checkpoints: with
+	// synchronous_commit off, an immediate shutdown could lose the last
+	// commits and make a test of durability fail for the wrong reason.
+	return s.restart(ctx, syscall.SIGINT)
+}
+
+// RestartImmediate is Restart after an immediate shutdown (SIGQUIT): the
+// postmaster stops its backends without a checkpoint, as after a crash,
+// and the server runs crash recovery from its log when it starts again.
+// Acknowledged commits survive only where they were flushed: on a server
+// started with [Options.Fsync] (synchronous_commit on), all of them.
+func (s *Server) RestartImmediate(ctx context.Context) error {
+	return s.restart(ctx, syscall.SIGQUIT)
+}
+
+func (s *Server) restart(ctx context.Context, sig syscall.Signal) error {
 	if s.external {
 		return fmt.Errorf("restart: the server at %s belongs to whoever runs it", URLEnv)
 	}
@@ -170,10 +186,7 @@ func (s *Server) Restart(ctx context.Context) error {
 	if s.stopped {
 		return errors.New("restart: server is stopped")
 	}
-	// SIGINT is postgres's fast shutdown, which checkpoints: with
-	// synchronous_commit off, an immediate shutdown could lose the last
-	// commits and make a test of durability fail for the wrong reason.
-	if err := s.proc.stop(syscall.SIGINT); err != nil {
+	if err := s.proc.stop(sig); err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}
 	proc, err := s.launch(ctx)

@@ -22,6 +22,9 @@ func (s *Server) caller(ctx context.Context) (*manage.Caller, error) {
 	if err != nil {
 		return nil, s.fail(ctx, err, at{})
 	}
+	if err := useRequestKey(ctx, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -76,14 +76,14 @@ func (s *Server) fail(ctx context.Context, err error, where at) error {
 // cases, or by conversion), nil for any other error.
 func refusal(err error, where at) error {
 	var ce *connect.Error
-	var re *manage.Error
 	var fe *convert.FieldError
+	re := manage.AsRefusal(err)
 	switch {
 	case errors.As(err, &ce):
 		return ce
 	case errors.As(err, &fe):
 		return fieldError(connect.CodeInvalidArgument, fe.Field, fe.Reason)
-	case errors.As(err, &re):
+	case re != nil:
 		field := where.path(re.Field)
 		if field == "" && re.Code == manage.CodeInvalid {
 			// The object as a whole is at fault (too large): the request

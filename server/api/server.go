@@ -62,7 +62,7 @@ const MaxRequestBytes = 32 << 20
 // Handler returns every service of the API with gRPC server reflection and
 // the standard health service, on one mux.
 func (s *Server) Handler() http.Handler {
-	opts := connect.WithInterceptors(s.recoverInterceptor(), s.authInterceptor())
+	opts := connect.WithInterceptors(s.recoverInterceptor(), s.authInterceptor(), requestKeyInterceptor())
 	mux := http.NewServeMux()
 	for _, register := range []func() (string, http.Handler){
 		func() (string, http.Handler) {

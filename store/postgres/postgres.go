@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,31 @@ const ListenerApplicationName = "pomerium-console-listener"
 // migrationLockID is the advisory lock that serialises migrations of
 // concurrently starting consoles.
 const migrationLockID = 0x706f6d636f6e736f // "pomconso"
+
+// reachability recognises pgx's errors of a server that cannot be reached
+// or went away: a failed connection attempt, a connection pgx closed, and
+// the server's own errors of shutting down (admin_shutdown 57P01,
+// crash_shutdown 57P02, cannot_connect_now 57P03 while it starts or
+// recovers, too_many_connections 53300) and of class 08, connection
+// exception. pgx knows when nothing was sent (SafeToRetry).
+func reachability(err error) (down, unsent bool) {
+	unsent = pgconn.SafeToRetry(err)
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true, true
+	}
+	if errors.Is(err, pgconn.ErrConnClosed) {
+		return true, unsent
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", pe.Code == "53300", strings.HasPrefix(pe.Code, "08"):
+			return true, unsent
+		}
+	}
+	return false, false
+}
 
 // Options configure Open.
 type Options struct {
@@ -81,6 +107,7 @@ var dialect = sqldb.Dialect{
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"
 	},
+	Reachability: reachability,
 	Notify: func(ctx context.Context, tx *sql.Tx, version int64) error {
 		_, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, strconv.FormatInt(version, 10))
 		return err

@@ -91,61 +91,71 @@ func (db *DB) bootstrap(ctx context.Context) error {
 }
 
 // inWriteTx runs fn in a write transaction that holds the version lock and
-// commits the versions fn took. The commit is published on the feed.
+// commits the versions fn took. The commit is published on the feed. A
+// database that cannot be reached, or drops the connection, fails with
+// the store's CodeUnavailable.
 func (db *DB) inWriteTx(ctx context.Context, fn func(*writer) error) error {
+	committed, err := db.writeTx(ctx, fn)
+	return db.unavailable(err, committed)
+}
+
+// writeTx is inWriteTx; committing reports whether err came from the
+// commit itself.
+func (db *DB) writeTx(ctx context.Context, fn func(*writer) error) (committing bool, err error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return false, fmt.Errorf("begin: %w", err)
 	}
 	defer rollback(db, tx)
 	w := &writer{db: db, tx: newTxStatements(tx, db.d.PrepareWrites), now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := tx.QueryRowContext(ctx, db.d.LockVersion).Scan(&w.version); err != nil {
-		return fmt.Errorf("lock version: %w", err)
+		return false, fmt.Errorf("lock version: %w", err)
 	}
 	start := w.version
 	if err := fn(w); err != nil {
-		return err
+		return false, err
 	}
 	// A note appends to the activity log without taking a version.
 	if err := w.saveChain(ctx); err != nil {
-		return err
+		return false, err
 	}
 	if w.version == start {
-		return tx.Commit()
+		// Nothing was written: whatever the commit says, nothing changed.
+		return false, tx.Commit()
 	}
 	if _, err := tx.ExecContext(ctx, db.d.q("UPDATE console_meta SET version = $1 WHERE id = 1"), w.version); err != nil {
-		return fmt.Errorf("advance version: %w", err)
+		return false, fmt.Errorf("advance version: %w", err)
 	}
 	if db.d.Notify != nil {
 		if err := db.d.Notify(ctx, tx, w.version); err != nil {
-			return fmt.Errorf("notify: %w", err)
+			return false, fmt.Errorf("notify: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return true, fmt.Errorf("commit: %w", err)
 	}
 	db.Feed.Publish(store.Event{Version: w.version})
-	return nil
+	return false, nil
 }
 
 // inReadTx runs fn in a transaction that sees one snapshot of the data.
 func (db *DB) inReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, db.d.ReadTx)
 	if err != nil {
-		return fmt.Errorf("begin read: %w", err)
+		return db.unavailable(fmt.Errorf("begin read: %w", err), false)
 	}
 	defer rollback(db, tx)
 	if err := fn(tx); err != nil {
-		return err
+		return db.unavailable(err, false)
 	}
-	return tx.Commit()
+	return db.unavailable(tx.Commit(), false)
 }
 
 // Version returns the version of the last committed write.
 func (db *DB) Version(ctx context.Context) (int64, error) {
 	var v int64
 	if err := db.read.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&v); err != nil {
-		return 0, fmt.Errorf("read version: %w", err)
+		return 0, db.unavailable(fmt.Errorf("read version: %w", err), false)
 	}
 	return v, nil
 }
@@ -162,7 +172,7 @@ func (db *DB) KindsVersion(ctx context.Context, kinds ...store.Kind) (int64, int
 	var n int
 	err := db.read.QueryRowContext(ctx, db.d.q("SELECT max(version), count(*) FROM objects WHERE kind IN ("+strings.Join(marks, ", ")+")"), args...).Scan(&v, &n)
 	if err != nil {
-		return 0, 0, fmt.Errorf("read the version of %v: %w", kinds, err)
+		return 0, 0, db.unavailable(fmt.Errorf("read the version of %v: %w", kinds, err), false)
 	}
 	return v.Int64, n, nil
 }

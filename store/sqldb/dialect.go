@@ -41,6 +41,9 @@ type Dialect struct {
 	ReadTx *sql.TxOptions
 	// IsUniqueViolation reports whether err is a unique constraint violation.
 	IsUniqueViolation func(error) bool
+	// Reachability, when set, recognises the driver's errors that mean the
+	// database could not be reached or went away (see [DB.unavailable]).
+	Reachability Reachability
 	// Notify, when set, runs inside each write transaction with the new
 	// version, so that other processes learn of the commit.
 	Notify func(ctx context.Context, tx *sql.Tx, version int64) error

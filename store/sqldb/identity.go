@@ -13,7 +13,8 @@ import (
 )
 
 // Secret returns a console secret, creating it on first use.
-func (db *DB) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
+func (db *DB) Secret(ctx context.Context, name string, generate func() ([]byte, error)) (_ []byte, err error) {
+	defer db.markUnavailable(&err)
 	if strings.TrimSpace(name) == "" {
 		return nil, store.Invalid("", "", "name", "is required")
 	}
@@ -50,8 +51,9 @@ func (db *DB) readConsoleSecret(ctx context.Context, name, ad string) ([]byte, e
 }
 
 // TouchServiceAccount records a service account's last token use.
-func (db *DB) TouchServiceAccount(ctx context.Context, id string, t time.Time) error {
-	_, err := db.write.ExecContext(ctx, db.d.q(`INSERT INTO service_account_access (id, accessed_at) VALUES ($1, $2)
+func (db *DB) TouchServiceAccount(ctx context.Context, id string, t time.Time) (err error) {
+	defer db.markUnavailable(&err)
+	_, err = db.write.ExecContext(ctx, db.d.q(`INSERT INTO service_account_access (id, accessed_at) VALUES ($1, $2)
 		ON CONFLICT (id) DO UPDATE SET accessed_at = excluded.accessed_at
 		WHERE excluded.accessed_at > service_account_access.accessed_at`), id, micros(t))
 	if err != nil {
@@ -61,7 +63,8 @@ func (db *DB) TouchServiceAccount(ctx context.Context, id string, t time.Time) e
 }
 
 // ServiceAccountAccess returns last token uses by account id.
-func (db *DB) ServiceAccountAccess(ctx context.Context, ids ...string) (map[string]time.Time, error) {
+func (db *DB) ServiceAccountAccess(ctx context.Context, ids ...string) (_ map[string]time.Time, err error) {
+	defer db.markUnavailable(&err)
 	query := "SELECT id, accessed_at FROM service_account_access"
 	var args params
 	if len(ids) > 0 {
@@ -89,7 +92,8 @@ func (db *DB) ServiceAccountAccess(ctx context.Context, ids ...string) (map[stri
 }
 
 // RecordUser stores a user who signed in.
-func (db *DB) RecordUser(ctx context.Context, u store.User) error {
+func (db *DB) RecordUser(ctx context.Context, u store.User) (err error) {
+	defer db.markUnavailable(&err)
 	if strings.TrimSpace(u.ID) == "" {
 		return store.Invalid("", "", "id", "is required")
 	}
@@ -107,7 +111,8 @@ func (db *DB) RecordUser(ctx context.Context, u store.User) error {
 }
 
 // Users returns a page of known users, by email then id.
-func (db *DB) Users(ctx context.Context, q store.UserQuery) ([]store.User, int, error) {
+func (db *DB) Users(ctx context.Context, q store.UserQuery) (_ []store.User, _ int, err error) {
+	defer db.markUnavailable(&err)
 	var where []string
 	var args params
 	arg := args.add

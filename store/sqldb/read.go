@@ -343,7 +343,8 @@ func (db *DB) referencingRoutes(ctx context.Context, q queryer, policyID string)
 
 // ReferencingRouteNames returns the live routes that use a policy, id to
 // name.
-func (db *DB) ReferencingRouteNames(ctx context.Context, policyID string) (map[string]string, error) {
+func (db *DB) ReferencingRouteNames(ctx context.Context, policyID string) (_ map[string]string, err error) {
+	defer db.markUnavailable(&err)
 	rows, err := db.read.QueryContext(ctx, db.d.q(`SELECT o.id, o.name FROM object_refs r
 		JOIN objects o ON o.kind = r.from_kind AND o.id = r.from_id
 		WHERE r.to_kind = $1 AND r.to_id = $2 AND r.from_kind = $3 AND NOT o.deleted`),

@@ -13,7 +13,8 @@ import (
 
 // SetStatus upserts statuses in one transaction. It does not take the
 // version lock: status is not desired state.
-func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) error {
+func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) (err error) {
+	defer db.markUnavailable(&err)
 	if len(statuses) == 0 {
 		return nil
 	}
@@ -86,7 +87,8 @@ func (db *DB) upsertStatuses(ctx context.Context, tx *sql.Tx, batch []store.Obje
 }
 
 // Status returns stored statuses by id.
-func (db *DB) Status(ctx context.Context, k store.Kind, ids ...string) (map[string]store.ObjectStatus, error) {
+func (db *DB) Status(ctx context.Context, k store.Kind, ids ...string) (_ map[string]store.ObjectStatus, err error) {
+	defer db.markUnavailable(&err)
 	query := "SELECT kind, id, state, object_version, record_version, reason, field, updated_at FROM object_status WHERE kind = $1"
 	args := params{string(k)}
 	if len(ids) > 0 {
@@ -115,7 +117,8 @@ func (db *DB) Status(ctx context.Context, k store.Kind, ids ...string) (map[stri
 }
 
 // SetHealth records a reconciler's health.
-func (db *DB) SetHealth(ctx context.Context, h store.Health) error {
+func (db *DB) SetHealth(ctx context.Context, h store.Health) (err error) {
+	defer db.markUnavailable(&err)
 	if strings.TrimSpace(h.Name) == "" {
 		return store.Invalid("", "", "name", "is required")
 	}
@@ -132,7 +135,8 @@ func (db *DB) SetHealth(ctx context.Context, h store.Health) error {
 }
 
 // Health returns every reconciler's health, by name.
-func (db *DB) Health(ctx context.Context) ([]store.Health, error) {
+func (db *DB) Health(ctx context.Context) (_ []store.Health, err error) {
+	defer db.markUnavailable(&err)
 	rows, err := db.read.QueryContext(ctx, "SELECT health FROM reconciler_health ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("read health: %w", err)
@@ -161,7 +165,8 @@ func rollback(db *DB, tx *sql.Tx) {
 }
 
 // SetDataSourceStatus records what the fetcher of a data source found.
-func (db *DB) SetDataSourceStatus(ctx context.Context, s store.DataSourceStatus) error {
+func (db *DB) SetDataSourceStatus(ctx context.Context, s store.DataSourceStatus) (err error) {
+	defer db.markUnavailable(&err)
 	if !store.ValidID(s.ID) {
 		return store.Invalid(store.KindDataSource, s.ID, "id", "must be a UUID")
 	}
@@ -179,7 +184,8 @@ func (db *DB) SetDataSourceStatus(ctx context.Context, s store.DataSourceStatus)
 
 // RemoveDataSourceStatus forgets the status of a data source whose records
 // are gone.
-func (db *DB) RemoveDataSourceStatus(ctx context.Context, id string) error {
+func (db *DB) RemoveDataSourceStatus(ctx context.Context, id string) (err error) {
+	defer db.markUnavailable(&err)
 	if _, err := db.write.ExecContext(ctx, db.d.q("DELETE FROM data_source_status WHERE id = $1"), id); err != nil {
 		return fmt.Errorf("remove the status of data source %s: %w", id, err)
 	}
@@ -187,7 +193,8 @@ func (db *DB) RemoveDataSourceStatus(ctx context.Context, id string) error {
 }
 
 // DataSourceStatuses returns the status of every data source, by id.
-func (db *DB) DataSourceStatuses(ctx context.Context) (map[string]store.DataSourceStatus, error) {
+func (db *DB) DataSourceStatuses(ctx context.Context) (_ map[string]store.DataSourceStatus, err error) {
+	defer db.markUnavailable(&err)
 	rows, err := db.read.QueryContext(ctx, "SELECT status FROM data_source_status")
 	if err != nil {
 		return nil, fmt.Errorf("read the status of data sources: %w", err)

@@ -44,16 +44,19 @@ func (db *DB) ApplyStream(ctx context.Context, actor store.Actor, write func(app
 		return store.Invalid("", "", "origin", "%q is not one of api, ui, kubernetes, import", actor.Origin)
 	}
 	return db.inWriteTx(ctx, func(w *writer) error {
-		return write(func(op store.Op) (store.Object, error) {
-			switch o := op.(type) {
-			case *store.PutOp:
-				return w.put(ctx, o, actor)
-			case *store.DeleteOp:
-				return nil, w.delete(ctx, o, actor)
-			}
-			return nil, store.Invalid("", "", "op", "unknown operation %T", op)
-		})
+		return write(func(op store.Op) (store.Object, error) { return w.apply(ctx, op, actor) })
 	})
+}
+
+// apply performs one operation: the object a put wrote, nil for a delete.
+func (w *writer) apply(ctx context.Context, op store.Op, actor store.Actor) (store.Object, error) {
+	switch o := op.(type) {
+	case *store.PutOp:
+		return w.put(ctx, o, actor)
+	case *store.DeleteOp:
+		return nil, w.delete(ctx, o, actor)
+	}
+	return nil, store.Invalid("", "", "op", "unknown operation %T", op)
 }
 
 func (w *writer) load(ctx context.Context, k store.Kind, id string) (store.Object, error) {

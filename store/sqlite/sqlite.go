@@ -61,6 +61,23 @@ var dialect = sqldb.Dialect{
 	JSONTextArray:     "SELECT value FROM json_each(%s)",
 	PrepareWrites:     true,
 	IsUniqueViolation: isUniqueViolation,
+	Reachability:      busy,
+}
+
+// busy recognises SQLite's refusals to take a lock within busy_timeout
+// (SQLITE_BUSY, SQLITE_LOCKED and their extended codes): another process
+// holds the file, and the call may succeed later. A commit refused so was
+// not made, so nothing was applied.
+func busy(err error) (down, unsent bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false, false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true, true
+	}
+	return false, false
 }
 
 func isUniqueViolation(err error) bool {

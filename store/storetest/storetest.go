@@ -58,6 +58,7 @@ func Run(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"Status", testStatus},
 		{"StatusFeed", testStatusFeed},
 		{"Identity", testIdentity},
+		{"Requests", testRequests},
 		{"Backup", testBackup},
 		{"ResolveNamespace", func(t *testing.T, newEnv newEnvFunc) { subtest(t, "PathsAndIDs", newEnv, testResolveNamespace) }},
 	}
