@@ -31,7 +31,7 @@ import (
 // serveSurfaces serves the pomerium.dashboard API over TLS on grpc_addr and
 // the web console on bind_addr until ctx ends. Both identify callers with
 // one authenticator and change state through the same services.
-func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, brokerURL string, brokers manage.Databrokers, up *listeners, log logr.Logger) error {
+func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, broker *databroker.Client, brokerURL string, brokers manage.Databrokers, chain *manage.ChainWatch, up *listeners, log logr.Logger) error {
 	roots, err := cfg.RootCAs()
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func serveSurfaces(ctx context.Context, cfg *config.Config, st store.Store, brok
 	limit := ratelimit.New(ratelimit.Options{Burst: cfg.AuthRateLimit, TrustedProxies: cfg.TrustedProxyNetworks()})
 	apiServer := api.New(api.Options{App: app, Auth: authn, Logger: log.WithName("api"), Version: version, AuthLimit: limit})
 	console, err := web.New(ctx, web.Options{
-		App: app, Store: st, Auth: authn, Databroker: broker, Logger: log.WithName("web"), SigninLimit: limit,
+		App: app, Store: st, Auth: authn, Databroker: broker, ActivityChain: chain, Logger: log.WithName("web"), SigninLimit: limit,
 	}, screens.All()...)
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)

@@ -46,7 +46,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServe(), newMigrate(), newImport(), newVersion(), newRecoveryToken(),
-		newConfigCmd(), newBackup(), newRestore(), newExport(), newApply(), newDatabroker())
+		newConfigCmd(), newBackup(), newRestore(), newExport(), newApply(), newDatabroker(), newActivity())
 	return root
 }
 

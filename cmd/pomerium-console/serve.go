@@ -34,26 +34,40 @@ type kubeOptions struct {
 	kubeconfig, leaseNamespace string
 }
 
+// chainOptions are serve's flags about the activity log's hash chain.
+type chainOptions struct {
+	verifyEvery, anchorEvery time.Duration
+}
+
 func newServe() *cobra.Command {
 	var resync time.Duration
 	var kube kubeOptions
+	var chain chainOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the console: the store, the reconcile loop, the API and metrics",
 		Args:  cobra.NoArgs,
 		RunE: configured(func(cmd *cobra.Command, _ []string, cfg *config.Config, log logr.Logger) error {
 			log.Info("starting", "version", version, "config", cfg)
-			return serve(cmd.Context(), cfg, log, resync, kube)
+			if chain.verifyEvery <= 0 || chain.anchorEvery < 0 {
+				return fmt.Errorf("--activity-verify-interval must be above 0 and --activity-anchor-interval 0 (off) or above, not %s and %s",
+					chain.verifyEvery, chain.anchorEvery)
+			}
+			return serve(cmd.Context(), cfg, log, resync, kube, chain)
 		}),
 	}
 	config.RegisterFlags(cmd.Flags())
 	cmd.Flags().DurationVar(&resync, "resync-interval", time.Minute, "how often the reconcile loop re-reads desired state without being woken")
 	cmd.Flags().StringVar(&kube.kubeconfig, "kubeconfig", "", "run the Kubernetes controllers against this cluster (in a pod they run with the pod's service account without it)")
+	cmd.Flags().DurationVar(&chain.verifyEvery, "activity-verify-interval", time.Minute,
+		"how often the activity log's hash chain is verified (from the entry verified last: each pass reads what was appended since)")
+	cmd.Flags().DurationVar(&chain.anchorEvery, "activity-anchor-interval", time.Hour,
+		"how often the verified head of the activity log's chain is logged as an anchor for 'activity verify --anchor' (0: never)")
 	cmd.Flags().StringVar(&kube.leaseNamespace, "leader-election-namespace", "", "namespace of the Lease that elects the replica running the controllers (default: the pod's namespace)")
 	return cmd
 }
 
-func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time.Duration, kube kubeOptions) error {
+func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time.Duration, kube kubeOptions, chain chainOptions) error {
 	kubeCfg, err := kubeConfig(kube.kubeconfig)
 	if err != nil {
 		return err
@@ -96,12 +110,16 @@ func serve(ctx context.Context, cfg *config.Config, log logr.Logger, resync time
 		DataSources:       datasource.NewFetcher(datasource.NewGuard(cfg.AllowedDataSourceNetworks()), datasource.Limits{}),
 		DataSourceMetrics: datasource.NewMetrics(reg),
 	})
+	watch := manage.NewChainWatch(manage.ChainWatchOptions{Store: st, Every: chain.verifyEvery, AnchorEvery: chain.anchorEvery,
+		Logger: log.WithName("activity-chain")})
+	registerChainMetrics(reg, watch)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return fleet.Run(ctx) })
+	g.Go(func() error { return watch.Run(ctx) })
 	// Ready (/readyz) once the API and the web console listen, not before:
 	// a load balancer must not send callers to a port that refuses them.
 	up := &listeners{want: 2}
-	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, brokerURL, fleet, up, log) })
+	g.Go(func() error { return serveSurfaces(ctx, cfg, st, client, brokerURL, fleet, watch, up, log) })
 	if kubeCfg != nil {
 		g.Go(func() error {
 			return runControllers(ctx, kubeCfg, leaderElectionNamespace(kube.leaseNamespace), st, log.WithName("controllers"))
@@ -200,6 +218,35 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, st
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
+}
+
+// registerChainMetrics exposes what the last verification of the activity
+// log's hash chain found.
+func registerChainMetrics(reg prometheus.Registerer, watch *manage.ChainWatch) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pomerium_console_activity_verified_sequence",
+			Help: "The last position of the activity log's hash chain verified intact (0 before the first verification).",
+		}, func() float64 { return float64(watch.State().Verified.Seq) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pomerium_console_activity_chain_broken",
+			Help: "1 when the last verification found the activity log's hash chain broken, 0 otherwise.",
+		}, func() float64 {
+			if watch.State().Break != nil {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pomerium_console_activity_verified_timestamp_seconds",
+			Help: "When the activity log's hash chain was last verified, in seconds since the Unix epoch (0 before the first time).",
+		}, func() float64 {
+			if at := watch.State().At; !at.IsZero() {
+				return float64(at.UnixMilli()) / 1000
+			}
+			return 0
+		}),
+	)
 }
 
 // clusterStates reports how each cluster's reconciler is doing.

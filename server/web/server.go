@@ -40,7 +40,10 @@ type Options struct {
 	Store      Store
 	Auth       Authenticator
 	Databroker ui.Databroker
-	Logger     logr.Logger
+	// ActivityChain is the watch of the activity log's hash chain the
+	// status page shows; nil shows none.
+	ActivityChain ui.ActivityChain
+	Logger        logr.Logger
 	// SigninLimit limits sign-in attempts per client address; nil leaves
 	// them unlimited. The API shares it, so that an address's attempts on
 	// either surface count together.
@@ -93,7 +96,7 @@ func New(ctx context.Context, o Options, screens ...Screen) (*Server, error) {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.pages.Fail(w, r, manage.Refuse(manage.CodeNotFound, "", "no page at %s", r.URL.Path))
 	})
-	d := ui.Deps{App: o.App, Health: o.Store, Chrome: chrome, Databroker: o.Databroker, Log: o.Logger}
+	d := ui.Deps{App: o.App, Health: o.Store, Chrome: chrome, Databroker: o.Databroker, ActivityChain: o.ActivityChain, Log: o.Logger}
 	for _, register := range screens {
 		register(s.mux, d)
 	}

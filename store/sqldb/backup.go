@@ -30,11 +30,11 @@ const (
 type colType int
 
 const (
-	colText  colType = iota // a JSON string
-	colInt                  // a JSON number
-	colBool                 // a JSON boolean
-	colBytes                // base64 in a JSON string, or null
-	colIntNull              // a JSON number, or null
+	colText    colType = iota // a JSON string
+	colInt                    // a JSON number
+	colBool                   // a JSON boolean
+	colBytes                  // base64 in a JSON string, or null
+	colIntNull                // a JSON number, or null
 )
 
 type column struct {

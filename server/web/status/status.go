@@ -57,6 +57,9 @@ type data struct {
 	// then those being deleted.
 	Clusters []cluster
 	Checked  time.Time
+	// Chain is the last verification of the activity log's hash chain;
+	// nil where this process does not verify it.
+	Chain *manage.ChainState
 }
 
 func (s *screen) show(w http.ResponseWriter, r *http.Request) {
@@ -96,6 +99,10 @@ func (s *screen) show(w http.ResponseWriter, r *http.Request) {
 	for _, cl := range retiring {
 		d.Clusters = append(d.Clusters, cluster{ID: cl.ID, Name: cl.Name, URL: cl.DatabrokerServiceURL, Deleting: true,
 			Reconciler: reconcilerOf(cl.Health, d.StoreVersion)})
+	}
+	if s.d.ActivityChain != nil {
+		state := s.d.ActivityChain.State()
+		d.Chain = &state
 	}
 	p.Data = d
 	s.t.Render(w, r, http.StatusOK, "status.html", p)

@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 func TestStatusShowsReconcilerHealthAndDatabroker(t *testing.T) {
@@ -95,5 +98,53 @@ func TestStatusShowsEveryCluster(t *testing.T) {
 	}
 	if east := page.Find(`section[data-cluster="` + ids[1] + `"]`).Text(); !strings.Contains(east, "No reconciler has reported for this cluster yet") {
 		t.Errorf("east's section:\n%s", east)
+	}
+}
+
+// TestStatusShowsActivityChain: the status page shows the position the
+// activity log's chain was verified up to, and a broken chain as an error
+// naming the entry.
+func TestStatusShowsActivityChain(t *testing.T) {
+	t.Parallel()
+	st, path := storetest.EmbeddedFile(t, make([]byte, 32))
+	watch := manage.NewChainWatch(manage.ChainWatchOptions{Store: st, Logger: logr.Discard()})
+	e := webtest.New(t, st, webtest.Options{ActivityChain: watch})
+	intact := watch.Verify(t.Context())
+	if intact.Break != nil || intact.Verified.Seq == 0 {
+		t.Fatalf("verify = %+v", intact)
+	}
+	page := e.Recovery("").Get("/status")
+	text := page.Find(".activity-chain").Text()
+	for _, want := range []string{"intact", "position " + strconv.FormatInt(intact.Verified.Seq, 10), intact.Verified.String()} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status page's activity log section lacks %q:\n%s", want, text)
+		}
+	}
+	if page.Find(".activity-chain .error").Length() != 0 {
+		t.Errorf("an intact chain shown as an error:\n%s", text)
+	}
+
+	storetest.ExecFile(t, path, "UPDATE activity SET entity_name = $1 WHERE seq = 1", "forged")
+	broken := watch.Verify(t.Context())
+	if broken.Break == nil {
+		t.Fatalf("verify after tampering = %+v, want a break", broken)
+	}
+	page = e.Recovery("").Get("/status")
+	alert := page.Find(".activity-chain [role=alert]").Text()
+	for _, want := range []string{"broken at position 1", "altered", "entry " + strconv.FormatInt(broken.Break.EntryID, 10)} {
+		if !strings.Contains(alert, want) {
+			t.Errorf("the broken chain's alert lacks %q: %q", want, alert)
+		}
+	}
+}
+
+// TestStatusWithoutActivityChain: a console that does not verify the
+// chain says so rather than showing it intact.
+func TestStatusWithoutActivityChain(t *testing.T) {
+	t.Parallel()
+	e := webtest.New(t, webtest.Embedded(t), webtest.Options{})
+	text := e.Recovery("").Get("/status").Find(".activity-chain").Text()
+	if !strings.Contains(text, "does not verify") || strings.Contains(text, "intact") {
+		t.Errorf("activity log section without a watch: %q", text)
 	}
 }

@@ -14,6 +14,12 @@ type Databroker interface {
 	ServerInfo(ctx context.Context) (*pb.ServerInfoResponse, error)
 }
 
+// ActivityChain is what the status page shows of the activity log's hash
+// chain: the verdict of its last verification by this process.
+type ActivityChain interface {
+	State() manage.ChainState
+}
+
 // Deps is what a screen is built from.
 type Deps struct {
 	// App is the use cases: every read of desired state and every change
@@ -26,5 +32,8 @@ type Deps struct {
 	// Databroker is nil when the console runs without one (tests of pages
 	// that do not need it).
 	Databroker Databroker
-	Log        logr.Logger
+	// ActivityChain is nil where nothing verifies the chain (tests of
+	// pages that do not need it).
+	ActivityChain ActivityChain
+	Log           logr.Logger
 }
