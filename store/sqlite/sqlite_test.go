@@ -139,6 +139,27 @@ func TestConcurrentOpensOfANewFile(t *testing.T) {
 // covering index alone, not from every row with its data.
 func TestIndexReadsOnlyTheIndex(t *testing.T) {
 	t.Parallel()
+	if plan := queryPlan(t, sqldb.IndexQuery); len(plan) != 1 || plan[0] != "SCAN objects USING COVERING INDEX objects_index" {
+		t.Errorf("query plan of the index: %q, want one scan of the covering index objects_index", plan)
+	}
+}
+
+// TestListEverywhereReadsAnIndex: a page of one kind in every namespace, in
+// name order either way (what List asks for its page's ids), is read from
+// a covering index instead of sorting every object of the kind.
+func TestListEverywhereReadsAnIndex(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"ASC", "DESC"} {
+		query := "SELECT kind, id FROM objects WHERE kind = 'route' AND NOT deleted ORDER BY name " + dir + ", id " + dir + " LIMIT 50 OFFSET 5000"
+		if plan := queryPlan(t, query); len(plan) != 1 || plan[0] != "SEARCH objects USING COVERING INDEX objects_list_everywhere (kind=?)" {
+			t.Errorf("query plan of a page in every namespace (%s): %q, want one search of the covering index objects_list_everywhere", dir, plan)
+		}
+	}
+}
+
+// queryPlan is SQLite's plan for query on a newly migrated store.
+func queryPlan(t *testing.T, query string) []string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "console.db")
 	if _, err := (&env{path: path}).Open(t, make([]byte, 32)); err != nil {
 		t.Fatal(err)
@@ -148,7 +169,7 @@ func TestIndexReadsOnlyTheIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sqldb.IndexQuery)
+	rows, err := raw.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +186,5 @@ func TestIndexReadsOnlyTheIndex(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(plan) != 1 || plan[0] != "SCAN objects USING COVERING INDEX objects_index" {
-		t.Errorf("query plan of the index: %q, want one scan of the covering index objects_index", plan)
-	}
+	return plan
 }
