@@ -57,15 +57,13 @@ func (w *writer) loadChain(ctx context.Context) error {
 		return nil
 	}
 	c := &chainHead{}
-	if err := w.tx.QueryRowContext(ctx, "SELECT seq, entry_id, hash FROM activity_chain WHERE id = 1"+w.db.d.ForUpdate).
-		Scan(&c.Seq, &c.EntryID, &c.Hash); err != nil {
-		return fmt.Errorf("read the activity chain's head: %w", err)
-	}
-	// Ids past every row: an entry outside the chain (which verification
-	// names) must not make the next append fail.
+	// The last id is read in the same round trip: ids continue past every
+	// row, so that an entry outside the chain (which verification names)
+	// does not make the next append fail.
 	var last int64
-	if err := w.tx.QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) FROM activity").Scan(&last); err != nil {
-		return fmt.Errorf("read the last activity id: %w", err)
+	if err := w.tx.QueryRowContext(ctx, "SELECT seq, entry_id, hash, (SELECT COALESCE(max(id), 0) FROM activity) FROM activity_chain WHERE id = 1"+w.db.d.ForUpdate).
+		Scan(&c.Seq, &c.EntryID, &c.Hash, &last); err != nil {
+		return fmt.Errorf("read the activity chain's head: %w", err)
 	}
 	c.nextID = max(last, c.EntryID) + 1
 	w.chain = c
