@@ -131,6 +131,16 @@ func Invalid(k Kind, id, field, format string, args ...any) *Error {
 	return invalid(k, id, field, format, args...)
 }
 
+// Refused returns the error for a write the database refused for a reason
+// that lasts until its operator acts, which reason names (a full disk, a
+// read-only file): nothing was changed, and the call may succeed once that
+// is fixed. Like a database that cannot be reached, it is CodeUnavailable,
+// not an internal error: the console is not at fault, and the caller is
+// told why. cause is the driver's error.
+func Refused(reason string, cause error) *Error {
+	return &Error{Code: CodeUnavailable, Reason: reason + "; nothing was changed, try again once that is fixed", cause: cause}
+}
+
 // Unavailable returns the error for a call the database did not answer:
 // cause is the driver's error. When the connection dropped after the
 // commit was sent (maybeApplied), nobody can tell whether the change was

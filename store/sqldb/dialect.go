@@ -44,6 +44,12 @@ type Dialect struct {
 	// Reachability, when set, recognises the driver's errors that mean the
 	// database could not be reached or went away (see [DB.unavailable]).
 	Reachability Reachability
+	// Refusal, when set, names what makes the database refuse writes
+	// until its operator acts (a full disk, a read-only file) when err is
+	// such a refusal, and returns "" otherwise. The database must have
+	// made no part of the transaction such an error ended, even at its
+	// commit.
+	Refusal func(err error) (reason string)
 	// Notify, when set, runs inside each write transaction with the new
 	// version, so that other processes learn of the commit.
 	Notify func(ctx context.Context, tx *sql.Tx, version int64) error

@@ -34,6 +34,12 @@ func (db *DB) unavailable(err error, committing bool) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	if db.d.Refusal != nil {
+		if reason := db.d.Refusal(err); reason != "" {
+			db.log.Error(err, "the database refuses writes", "reason", reason)
+			return store.Refused(reason, err)
+		}
+	}
 	down, unsent := lostConnection(err)
 	if db.d.Reachability != nil {
 		if d, u := db.d.Reachability(err); d {

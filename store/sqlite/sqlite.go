@@ -62,6 +62,26 @@ var dialect = sqldb.Dialect{
 	PrepareWrites:     true,
 	IsUniqueViolation: isUniqueViolation,
 	Reachability:      busy,
+	Refusal:           refusal,
+}
+
+// refusal names SQLite's refusals to write that last until an operator
+// acts: the disk (or the filesystem) is full, or the database file, its
+// directory or its filesystem is read-only. SQLite rolls the transaction
+// back on either, at its commit too (in WAL mode the commit frame is
+// written last), so nothing was written.
+func refusal(err error) string {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return "the embedded store's disk is full: free space on the filesystem of data_dir"
+	case sqlite3.SQLITE_READONLY:
+		return "the embedded store is read-only: its database file, data_dir or their filesystem cannot be written"
+	}
+	return ""
 }
 
 // busy recognises SQLite's refusals to take a lock within busy_timeout
