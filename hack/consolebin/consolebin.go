@@ -1,5 +1,9 @@
 // Package consolebin builds the console's binary for tests and tools that
-// run it as a process of its own.
+// run it as a process of its own, runs its serve command (Start), and
+// gives that process a certificate and its clients a token as the
+// official clients send it.
+//
+// This package must not be imported by production code.
 package consolebin
 
 import (

@@ -7,15 +7,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,9 +21,9 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb/configpbconnect"
+	"github.com/pomerium-console/pomerium-console/hack/consolebin"
 	"github.com/pomerium-console/pomerium-console/hack/loopback"
 	"github.com/pomerium-console/pomerium-console/hack/testcert"
-	"github.com/pomerium-console/pomerium-console/hack/wait"
 )
 
 // stopTimeout bounds how long serve may take to shut down after SIGTERM.
@@ -41,9 +38,7 @@ type console struct {
 	metrics string
 	roots   *x509.CertPool
 	logPath string
-	cmd     *exec.Cmd
-	done    chan struct{}
-	err     error // what Wait returned, once done is closed
+	proc    *consolebin.Serve
 }
 
 // storeConfig is the configuration of a console's store.
@@ -72,7 +67,7 @@ func startConsole(t testing.TB, store storeConfig) *console {
 	c := &console{t: t, config: filepath.Join(dir, "config.yaml"), api: loopback.FreeAddr(t), metrics: loopback.FreeAddr(t),
 		roots: x509.NewCertPool(), logPath: filepath.Join(dir, "serve.log")}
 	c.roots.AppendCertsFromPEM(ca.CertPEM)
-	certFile, keyFile := writeServerCert(t, dir, ca)
+	certFile, keyFile := consolebin.WriteServerCert(t, dir, ca)
 	config := store(t, dir) + fmt.Sprintf(
 		"databroker_service_url: %s\nshared_secret: %s\ngrpc_addr: %s\nbind_addr: %s\nmetrics_addr: %s\ntls_cert_file: %s\ntls_key_file: %s\nlog_level: info\n",
 		pomerium.URL(), pomerium.SharedSecretBase64(), c.api, loopback.FreeAddr(t), c.metrics, certFile, keyFile)
@@ -95,101 +90,21 @@ func startConsole(t testing.TB, store storeConfig) *console {
 // the run's log, and returns once it is ready: again after stop, it starts
 // the same console over the same store.
 func (c *console) launch() {
-	t := c.t
-	t.Helper()
-	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	c.t.Helper()
+	proc, err := consolebin.Start(binary, c.config, c.logPath, c.metrics)
 	if err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
-	defer logFile.Close() //nolint:errcheck // the child has its own descriptor
-	c.done, c.err = make(chan struct{}), nil
-	c.cmd = exec.Command(binary, "serve", "--config", c.config)
-	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start serve: %v", err)
-	}
-	done := c.done
-	go func() {
-		c.err = c.cmd.Wait()
-		close(done)
-	}()
-	probe := &http.Client{Timeout: 2 * time.Second}
-	wait.Until(t, "serve ready (/readyz)", time.Minute, func() (bool, string) {
-		select {
-		case <-done:
-			c.dumpLog()
-			t.Fatalf("serve exited during start-up: %v", c.err)
-		default:
-		}
-		res, err := probe.Get("http://" + c.metrics + "/readyz")
-		if err != nil {
-			return false, err.Error()
-		}
-		_ = res.Body.Close() // read nothing; the status says it all
-		return res.StatusCode == http.StatusOK, res.Status
-	})
-}
-
-// writeServerCert gives the console a certificate for 127.0.0.1 issued by
-// ca, which the clients trust.
-func writeServerCert(t testing.TB, dir string, ca *testcert.CA) (certFile, keyFile string) {
-	t.Helper()
-	cert := ca.Issue(t, "127.0.0.1")
-	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	for path, block := range map[string]*pem.Block{
-		certFile: {Type: "CERTIFICATE", Bytes: cert.Certificate[0]},
-		keyFile:  {Type: "PRIVATE KEY", Bytes: key},
-	} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return certFile, keyFile
+	c.proc = proc
 }
 
 // stop sends SIGTERM and wants serve to shut down cleanly (exit 0) in time:
 // it releases its databroker lease on the way, which the next run needs.
-func (c *console) stop() error {
-	select {
-	case <-c.done:
-		if c.err != nil {
-			return fmt.Errorf("serve had exited: %w", c.err)
-		}
-		return nil
-	default:
-	}
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("signal serve: %w", err)
-	}
-	select {
-	case <-c.done:
-		if c.err != nil {
-			return fmt.Errorf("serve stopped with %w", c.err)
-		}
-		return nil
-	case <-time.After(stopTimeout):
-		_ = c.cmd.Process.Kill() // it is reaped by the goroutine that waits for it
-		<-c.done
-		return fmt.Errorf("serve did not exit within %v of SIGTERM and was killed", stopTimeout)
-	}
-}
+func (c *console) stop() error { return c.proc.Stop(stopTimeout) }
 
 // dumpLog logs the end of serve's output, for a failing test.
 func (c *console) dumpLog() {
-	b, err := os.ReadFile(c.logPath)
-	if err != nil {
-		c.t.Logf("serve log unreadable: %v", err)
-		return
-	}
-	if len(b) > 16<<10 {
-		b = b[len(b)-16<<10:]
-	}
-	c.t.Logf("end of serve's log:\n%s", b)
+	c.t.Logf("end of serve's log:\n%s", consolebin.LogTail(c.logPath, 16<<10))
 }
 
 // run runs another command of the console with the run's configuration and
@@ -223,7 +138,7 @@ func (c *console) tlsConfig() *tls.Config {
 func (c *console) grpcConn(token string) *grpc.ClientConn {
 	c.t.Helper()
 	conn, err := grpc.NewClient(c.api, grpc.WithTransportCredentials(credentials.NewTLS(c.tlsConfig())),
-		grpc.WithPerRPCCredentials(bearer(token)))
+		grpc.WithPerRPCCredentials(consolebin.Bearer(token)))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -244,12 +159,3 @@ func (c *console) configService(token string) configpbconnect.ConfigServiceClien
 			}
 		})))
 }
-
-// bearer sends a console token as gRPC metadata.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Pomerium " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return true }

@@ -125,7 +125,7 @@ func BenchmarkFleet(b *testing.B) {
 		p50, p99 = editLatency(b, routes, edited)
 		b.ReportMetric(p50, "ms/edit-p50-one-down")
 		b.ReportMetric(p99, "ms/edit-p99-one-down")
-		hwm, rss := procMemory(b, c.cmd.Process.Pid)
+		hwm, rss := procMemory(b, c.proc.Pid())
 		b.ReportMetric(hwm, "MiB/serve-peak-rss")
 		b.ReportMetric(rss, "MiB/serve-rss")
 	}
