@@ -71,3 +71,30 @@ func TestCreateSentAgainUnderItsKey(t *testing.T) {
 		})
 	}
 }
+
+// Without a key a create sent again is a new request, as Pomerium's own
+// clients send it: it takes a new id, and the name its first attempt took
+// refuses it (AlreadyExists, naming the field), so it never stores a
+// route twice.
+func TestCreateSentAgainWithoutAKey(t *testing.T) {
+	t.Parallel()
+	for _, transport := range transports {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			api := e.routeAPI(transport, e.adminToken())
+			if _, err := api.set(e.ctx, &pb.SetRouteRequest{Route: newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := api.set(e.ctx, &pb.SetRouteRequest{Route: newRoute(store.GlobalNamespaceID, "app", "https://app.example.com")})
+			wantCode(t, "sent again without a key", err, connect.CodeAlreadyExists, "route.name")
+			page, err := e.store.List(e.ctx, store.KindRoute, store.ListQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.TotalCount != 1 {
+				t.Errorf("%d routes stored, want 1", page.TotalCount)
+			}
+		})
+	}
+}
