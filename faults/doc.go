@@ -1,7 +1,10 @@
 // Package faults runs the console as its users run it (the built binary's
-// serve command, real PostgreSQL, Pomerium's own databroker) and breaks what
-// it depends on while clients write through its API: the database restarted
-// or crashed, a replica killed. Each scenario is bounded in time, prints its
+// serve command, real PostgreSQL or the embedded store, Pomerium's own
+// databroker or the console's embedded one as a process of its own) and
+// breaks what it depends on while clients write through its API: the
+// database restarted or crashed, a replica killed, the writer killed in the
+// middle of a cold reconcile, the link to the databroker delayed, reset or
+// cut, the embedded store's disk full or read-only. Each scenario is bounded in time, prints its
 // figures (refusals by code, time to recover, takeover time) and ends with
 // two invariants checked mechanically:
 //
