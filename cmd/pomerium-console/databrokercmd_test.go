@@ -1,18 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr/testr"
 
 	"github.com/pomerium-console/pomerium-console/databroker"
-	"github.com/pomerium-console/pomerium-console/hack/wait"
 )
 
 // TestDatabrokerServe: the hidden databroker command refuses to run
@@ -28,17 +28,17 @@ func TestDatabrokerServe(t *testing.T) {
 	secret := bytes.Repeat([]byte("d"), 32)
 	ctx, stop := context.WithCancel(t.Context())
 	root := newRoot()
-	var out syncBuffer
-	root.SetOut(&out)
+	pr, pw := io.Pipe()
+	defer pr.Close() //nolint:errcheck // a pipe; nothing to report
+	root.SetOut(pw)
 	root.SetArgs(append([]string{"databroker", "serve", "--addr", "127.0.0.1:0", "--shared-secret", base64.StdEncoding.EncodeToString(secret)}, flags...))
 	served := make(chan error, 1)
 	go func() { served <- root.ExecuteContext(ctx) }()
-	var addr string
-	wait.Until(t, "the databroker to say where it listens", 10*time.Second, func() (bool, string) {
-		line, ok := strings.CutPrefix(out.String(), "listening on ")
-		addr = strings.TrimSpace(line)
-		return ok && strings.HasSuffix(line, "\n"), out.String()
-	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if err != nil || !ok {
+		t.Fatalf("the databroker did not say where it listens: %q, %v", line, err)
+	}
 	c, err := databroker.Dial(databroker.Options{URL: "http://" + addr, SharedSecret: secret, Logger: testr.New(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -56,22 +56,4 @@ func TestDatabrokerServe(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the databroker did not stop when its context ended")
 	}
-}
-
-// syncBuffer is a buffer one goroutine writes while another reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
