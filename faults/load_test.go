@@ -40,14 +40,20 @@ type writeLoad struct {
 	refused map[string]codes.Code // route name: the code the client was finally told
 	failed  map[codes.Code]int    // failed attempts, by code
 	retried int                   // attempts that were sends again
-	acks    []attempt             // every acknowledged attempt, for recovery times
+	// said counts the Unavailable answers by what they said of the write.
+	said map[string]int
+	// replayed counts requests sent again that were answered with a route
+	// created before that attempt: an earlier attempt had been applied,
+	// and its key kept it from being applied twice.
+	replayed int
+	acks     []attempt // every acknowledged attempt, for recovery times
 }
 
 // attempt is when one acknowledged call was sent and answered.
 type attempt struct{ sent, answered time.Time }
 
 func newWriteLoad(t *testing.T, giveUp time.Time, conns ...*grpc.ClientConn) *writeLoad {
-	l := &writeLoad{t: t, giveUp: giveUp, acked: map[string]string{}, refused: map[string]codes.Code{}, failed: map[codes.Code]int{}}
+	l := &writeLoad{t: t, giveUp: giveUp, acked: map[string]string{}, refused: map[string]codes.Code{}, failed: map[codes.Code]int{}, said: map[string]int{}}
 	for _, c := range conns {
 		l.routes = append(l.routes, pb.NewRouteServiceClient(c))
 	}
@@ -86,6 +92,9 @@ func (l *writeLoad) create(ctx context.Context, name string, target int) int {
 			l.retried++
 		}
 		if err == nil {
+			if sent > 0 && res.GetRoute().GetCreatedAt().AsTime().Before(start) {
+				l.replayed++
+			}
 			l.acked[name] = res.GetRoute().GetId()
 			l.acks = append(l.acks, attempt{sent: start, answered: time.Now()})
 			l.mu.Unlock()
@@ -93,6 +102,9 @@ func (l *writeLoad) create(ctx context.Context, name string, target int) int {
 		}
 		code := status.Code(err)
 		l.failed[code]++
+		if code == codes.Unavailable {
+			l.said[whatItSaid(status.Convert(err).Message())]++
+		}
 		retry := (code == codes.Unavailable || code == codes.DeadlineExceeded) && time.Now().Before(l.giveUp) && ctx.Err() == nil
 		if !retry {
 			l.refused[name] = code
@@ -168,8 +180,28 @@ func (l *writeLoad) report() {
 		failed = append(failed, fmt.Sprintf("%v %d", code, n))
 	}
 	slices.Sort(failed)
-	l.t.Logf("writes: %d acknowledged, %d refused in the end; %d failed attempts (%s), %d sends again",
-		len(l.acked), len(l.refused), sum(l.failed), strings.Join(failed, ", "), l.retried)
+	l.t.Logf("writes: %d acknowledged, %d refused in the end; %d failed attempts (%s; Unavailable said %d times the write was not applied, %d times it may have been, %d times nothing of it); %d sends again, %d of them answered from an earlier attempt that had been applied",
+		len(l.acked), len(l.refused), sum(l.failed), strings.Join(failed, ", "),
+		l.said[notApplied], l.said[maybeApplied], l.said[nothingSaid], l.retried, l.replayed)
+}
+
+// What an Unavailable answer says of the write it was about.
+const (
+	notApplied   = "not applied"
+	maybeApplied = "may have been applied"
+	nothingSaid  = "nothing said"
+)
+
+func whatItSaid(message string) string {
+	switch {
+	case strings.Contains(message, "this write was not applied"):
+		return notApplied
+	case strings.Contains(message, "may have been applied"):
+		return maybeApplied
+	}
+	// A failed read (maybe after the write), credentials not checked,
+	// or a console that could not be reached.
+	return nothingSaid
 }
 
 // failedOtherThan returns the failed attempts whose code is not one of

@@ -34,10 +34,13 @@ const (
 )
 
 // Error is a refusal of a use case. Nothing was written when one is
-// returned, with one exception: a CodeUnavailable of the store's database
-// that dropped the connection while a write was committed, whose reason
-// says the change may have been applied (a client that sent a request key
-// learns which by sending the request again; see RequestKey). Errors that
+// returned, with one exception: a CodeUnavailable of the store's database.
+// Its reason says "this write was not applied" when the write's
+// transaction failed, "may have been applied" when the connection dropped
+// under its commit, and just "try again" when a read failed, which may
+// come after the use case's write was made (reading back what it wrote).
+// A client that sent a request key learns which by sending the request
+// again (see RequestKey). Errors that
 // are not *Error are failures of the console itself (a bug, a corrupt
 // row): surfaces log them and tell the caller nothing of them.
 type Error struct {

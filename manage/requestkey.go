@@ -12,7 +12,8 @@ import (
 // RequestKey makes a retried request safe. A client that cannot tell
 // whether a write was applied (the connection dropped; the console
 // answered Unavailable, whose reason may say the change may have been
-// applied) sends the same request again with the same key: the first
+// applied, or that a read failed after the write was made) sends the same
+// request again with the same key: the first
 // attempt that commits writes, and every later one writes nothing and is
 // answered with what that attempt wrote, as it is now. The key is
 // remembered with the write, in the same transaction, for

@@ -36,7 +36,7 @@ const (
 // Error is the typed error every Store method returns for bad input or a
 // broken rule. The store is unchanged when one is returned, but for an
 // error with CodeUnavailable whose reason says the change may have been
-// applied (see [Unavailable]).
+// applied (see [Unavailable]), and one of a read after a write.
 type Error struct {
 	Code Code
 	Kind Kind
@@ -141,15 +141,36 @@ func Refused(reason string, cause error) *Error {
 	return &Error{Code: CodeUnavailable, Reason: reason + "; nothing was changed, try again once that is fixed", cause: cause}
 }
 
+// Outcome is what a call the database did not answer knows of the
+// change it was making.
+type Outcome int
+
+// The outcomes of a call the database did not answer.
+const (
+	// NotApplied: the call's write transaction failed before its commit,
+	// so nothing of it was written.
+	NotApplied Outcome = iota
+	// MaybeApplied: the connection dropped after the commit was sent;
+	// nobody can tell whether it was made.
+	MaybeApplied
+	// NoWrite: the call was a read. It says nothing of a change the
+	// caller made before it (a use case that wrote and then failed to read
+	// its result back).
+	NoWrite
+)
+
 // Unavailable returns the error for a call the database did not answer:
-// cause is the driver's error. When the connection dropped after the
-// commit was sent (maybeApplied), nobody can tell whether the change was
-// made, and the reason says so: a caller that must know reads the object
-// again, or sends the request again under the same request key (see
-// [RequestKey]), which answers the first attempt's outcome.
-func Unavailable(maybeApplied bool, cause error) *Error {
-	reason := "the database is unavailable; nothing was changed, try again"
-	if maybeApplied {
+// cause is the driver's error, and the reason says what is known of the
+// change (see Outcome). A caller that must know what became of a change
+// reads the object again, or sends the request again under the same
+// request key (see [RequestKey]), which answers the first attempt's
+// outcome.
+func Unavailable(o Outcome, cause error) *Error {
+	reason := "the database is unavailable: try again"
+	switch o {
+	case NotApplied:
+		reason = "the database is unavailable; this write was not applied: try again"
+	case MaybeApplied:
 		reason = "the database connection was lost while the change was committed; it may have been applied: read it again, or retry with the same idempotency key"
 	}
 	return &Error{Code: CodeUnavailable, Reason: reason, cause: cause}

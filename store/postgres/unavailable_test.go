@@ -41,7 +41,7 @@ func openSmall(t *testing.T, url string) *postgres.Store {
 // A write whose connection the server closes while it waits for the
 // version lock (an administrator's pg_terminate_backend, as a restart
 // does) is Unavailable, not a failure of the console, and its reason says
-// nothing was changed.
+// the write was not applied.
 func TestConnectionDroppedInAWriteIsUnavailable(t *testing.T) {
 	t.Parallel()
 	url := srv.NewTestDatabase(t)
@@ -76,8 +76,8 @@ func TestConnectionDroppedInAWriteIsUnavailable(t *testing.T) {
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("write on a terminated connection: %v, want CodeUnavailable", err)
 	}
-	if !strings.Contains(err.Error(), "nothing was changed") {
-		t.Errorf("reason %q, want it to say nothing was changed", err)
+	if !strings.Contains(err.Error(), "this write was not applied") {
+		t.Errorf("reason %q, want it to say the write was not applied", err)
 	}
 	if err := tx.Rollback(t.Context()); err != nil {
 		t.Fatal(err)

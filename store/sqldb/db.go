@@ -95,8 +95,11 @@ func (db *DB) bootstrap(ctx context.Context) error {
 // database that cannot be reached, or drops the connection, fails with
 // the store's CodeUnavailable.
 func (db *DB) inWriteTx(ctx context.Context, fn func(*writer) error) error {
-	committed, err := db.writeTx(ctx, fn)
-	return db.unavailable(err, committed)
+	committing, err := db.writeTx(ctx, fn)
+	if committing {
+		return db.unavailable(err, store.MaybeApplied)
+	}
+	return db.unavailable(err, store.NotApplied)
 }
 
 // writeTx is inWriteTx; committing reports whether err came from the
@@ -142,20 +145,20 @@ func (db *DB) writeTx(ctx context.Context, fn func(*writer) error) (committing b
 func (db *DB) inReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, db.d.ReadTx)
 	if err != nil {
-		return db.unavailable(fmt.Errorf("begin read: %w", err), false)
+		return db.unavailable(fmt.Errorf("begin read: %w", err), store.NoWrite)
 	}
 	defer rollback(db, tx)
 	if err := fn(tx); err != nil {
-		return db.unavailable(err, false)
+		return db.unavailable(err, store.NoWrite)
 	}
-	return db.unavailable(tx.Commit(), false)
+	return db.unavailable(tx.Commit(), store.NoWrite)
 }
 
 // Version returns the version of the last committed write.
 func (db *DB) Version(ctx context.Context) (int64, error) {
 	var v int64
 	if err := db.read.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&v); err != nil {
-		return 0, db.unavailable(fmt.Errorf("read version: %w", err), false)
+		return 0, db.unavailable(fmt.Errorf("read version: %w", err), store.NoWrite)
 	}
 	return v, nil
 }
@@ -172,7 +175,7 @@ func (db *DB) KindsVersion(ctx context.Context, kinds ...store.Kind) (int64, int
 	var n int
 	err := db.read.QueryRowContext(ctx, db.d.q("SELECT max(version), count(*) FROM objects WHERE kind IN ("+strings.Join(marks, ", ")+")"), args...).Scan(&v, &n)
 	if err != nil {
-		return 0, 0, db.unavailable(fmt.Errorf("read the version of %v: %w", kinds, err), false)
+		return 0, 0, db.unavailable(fmt.Errorf("read the version of %v: %w", kinds, err), store.NoWrite)
 	}
 	return v.Int64, n, nil
 }

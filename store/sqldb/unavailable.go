@@ -20,14 +20,15 @@ type Reachability func(err error) (down, unsent bool)
 
 // unavailable returns err as the store's CodeUnavailable when it says the
 // database could not be reached or dropped the connection, and err itself
-// otherwise. committing says err came from the commit: a commit the
-// connection dropped under may have been applied, unless the driver knows
-// it was never sent. Everything else that fails on a lost connection fails
-// inside a transaction that was never committed, so nothing was written.
+// otherwise. in says where err came from: a read (store.NoWrite), a write
+// transaction before its commit (store.NotApplied: it was never committed,
+// so nothing of it was written), or the commit (store.MaybeApplied: a
+// commit the connection dropped under may have been made, unless the
+// driver knows it was never sent).
 //
 // This is the one place where the engine decides what a lost database is;
 // the dialects only recognise their drivers' errors.
-func (db *DB) unavailable(err error, committing bool) error {
+func (db *DB) unavailable(err error, in store.Outcome) error {
 	if err == nil || store.CodeOf(err) != "" {
 		return err
 	}
@@ -50,15 +51,18 @@ func (db *DB) unavailable(err error, committing bool) error {
 	if !down {
 		return err
 	}
-	maybeApplied := committing && !unsent
-	db.log.Info("database unavailable", "error", err.Error(), "maybeApplied", maybeApplied)
-	return store.Unavailable(maybeApplied, err)
+	if in == store.MaybeApplied && unsent {
+		in = store.NotApplied
+	}
+	db.log.Info("database unavailable", "error", err.Error(), "maybeApplied", in == store.MaybeApplied)
+	return store.Unavailable(in, err)
 }
 
 // markUnavailable is unavailable for the deferred error of a method that
-// reads or writes outside a transaction of its own (nothing it writes
-// needs to be told apart from a change that may have been applied).
-func (db *DB) markUnavailable(err *error) { *err = db.unavailable(*err, false) }
+// reads, or writes what is not desired state (statuses, health, the
+// console's own records), which a caller never needs to tell apart from a
+// change that may have been applied.
+func (db *DB) markUnavailable(err *error) { *err = db.unavailable(*err, store.NoWrite) }
 
 // lostConnection recognises the errors of database/sql and of the network
 // that any driver returns when its server is gone: a connection refused,
