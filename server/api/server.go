@@ -63,6 +63,7 @@ const MaxRequestBytes = 32 << 20
 // the standard health service, on one mux.
 func (s *Server) Handler() http.Handler {
 	opts := connect.WithInterceptors(s.recoverInterceptor(), s.authInterceptor(), requestKeyInterceptor())
+	opts = connect.WithOptions(opts, codecs())
 	mux := http.NewServeMux()
 	for _, register := range []func() (string, http.Handler){
 		func() (string, http.Handler) {
