@@ -33,10 +33,14 @@ import (
 // an id, as Pomerium's own clients send it), is refused as
 // CodeAlreadyExists about its name, which is unique among its kind in a
 // namespace: never a duplicate, but the client learns of its first
-// attempt's success only by reading the object. An update that names the
-// version it read (expected version) is refused as CodeConflict when its
-// first attempt was applied, key or not: the version is checked before the
-// key is looked up. The client reads the object again and sees its change.
+// attempt's success only by reading the object.
+//
+// The key is looked up where the write is made, after the use case's own
+// checks. A check that reads what the first attempt changed refuses the
+// attempt sent again, key or not: an update that names the version it
+// read (expected version) is CodeConflict, a delete of what is already
+// deleted CodeNotFound. Both tell a client that its change is there; it
+// reads the object again to see it.
 type RequestKey = store.RequestKey
 
 // MaxRequestKeyLength bounds the key a client chooses, in bytes: a
