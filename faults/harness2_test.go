@@ -24,6 +24,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/backend"
@@ -197,9 +198,9 @@ func (l *ledger) record(name, id string, err error) {
 }
 
 // toldNothingWritten reports whether err tells the caller that nothing
-// was written: a refusal the server sent, or Unavailable saying nothing was
-// changed. A transport error (the server gone mid-call) or a deadline
-// tells nothing.
+// was written: a refusal the server sent, or Unavailable saying the write
+// was not made. A transport error (the server gone mid-call), a deadline
+// or an Unavailable that says the write may have been made tells nothing.
 func toldNothingWritten(err error) bool {
 	s, ok := status.FromError(err)
 	if !ok {
@@ -210,7 +211,8 @@ func toldNothingWritten(err error) bool {
 		codes.PermissionDenied, codes.Unauthenticated, codes.ResourceExhausted, codes.Aborted:
 		return true
 	case codes.Unavailable:
-		return strings.Contains(s.Message(), "nothing was")
+		// What the store says of a write it did not make.
+		return strings.Contains(s.Message(), "nothing was changed") || strings.Contains(s.Message(), "not applied")
 	}
 	return false
 }
@@ -286,4 +288,26 @@ func padded(name string, pad int) *pb.Route {
 		r.SetRequestHeaders = map[string]string{"X-Pad": strings.Repeat("p", pad)}
 	}
 	return r
+}
+
+// waitInSync waits until c's reconcile loop says, in /readyz, that it is
+// in sync with st's current version or a later one: the loop's own account
+// of having written everything, which costs nothing to ask, before a
+// scenario compiles the whole store to check it.
+func waitInSync(t *testing.T, c *console, st store.Store, within time.Duration) {
+	t.Helper()
+	v, err := st.Version(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait.Until(t, fmt.Sprintf("serve %s in sync with store version %d", c.name, v), within, func() (bool, string) {
+		got := probe("http://" + c.metrics + "/readyz")
+		_, after, ok := strings.Cut(got, "in sync with store version ")
+		var synced int64
+		if ok {
+			_, err := fmt.Sscan(after, &synced)
+			ok = err == nil
+		}
+		return ok && synced >= v, got
+	})
 }

@@ -40,6 +40,7 @@ func TestDatabrokerLinkFaults(t *testing.T) {
 	writes := newLedger()
 	settle := func(fault string, from time.Time) {
 		t.Helper()
+		waitInSync(t, c, st, time.Minute)
 		wait.Until(t, "the databroker to hold exactly the compiled records after "+fault, time.Minute, func() (bool, string) {
 			return converged(t.Context(), st, observer)
 		})
