@@ -6,7 +6,9 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	pb "github.com/pomerium-console/pomerium-console/api/dashboardpb"
 	"github.com/pomerium-console/pomerium-console/api/dashboardpb/dashboardpbconnect"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -96,5 +98,27 @@ func TestCreateSentAgainWithoutAKey(t *testing.T) {
 				t.Errorf("%d routes stored, want 1", page.TotalCount)
 			}
 		})
+	}
+}
+
+// ConfigService takes the key alike: CreateRoute sent again under it, as
+// gRPC metadata, answers the route its first attempt created.
+func TestConfigServiceCreateSentAgainUnderItsKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.configClient("grpc", e.adminToken())
+	ctx := metadata.AppendToOutgoingContext(e.ctx, "idempotency-key", "create-app")
+	req := &configpb.CreateRouteRequest{Route: &configpb.Route{Name: proto.String("app"), NamespaceId: proto.String(store.GlobalNamespaceID),
+		From: "https://app.example.com", To: []string{"https://app.internal"}}}
+	first, err := c.CreateRoute(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.CreateRoute(ctx, req)
+	if err != nil {
+		t.Fatalf("sent again: %v", err)
+	}
+	if again.GetRoute().GetId() != first.GetRoute().GetId() {
+		t.Errorf("sent again: answered route %s, want %s", again.GetRoute().GetId(), first.GetRoute().GetId())
 	}
 }
