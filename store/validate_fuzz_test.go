@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"crypto/tls"
 	"encoding/pem"
 	"errors"
 	"strings"
@@ -175,4 +176,57 @@ func derHeader(tag byte, n int) []byte {
 		l = append([]byte{byte(v)}, l...)
 	}
 	return append([]byte{tag, 0x80 | byte(len(l))}, l...)
+}
+
+// FuzzValidateKeyMaterial feeds the store's rules key pairs (certificate
+// and private key) and a cluster's CA bundle of arbitrary bytes: they
+// never panic and answer in bounded time; a refusal names the field of the
+// material; an accepted key pair's certificates parse, and with its key it
+// is a key pair Go's TLS stack loads.
+func FuzzValidateKeyMaterial(f *testing.F) {
+	cert, key := testcert.SelfSigned(f, []string{"a.example.com"}, time.Now().Add(time.Hour))
+	_, otherKey := testcert.SelfSigned(f, []string{"b.example.com"}, time.Now().Add(time.Hour))
+	for _, seed := range [][2][]byte{
+		{cert, key},
+		{cert, nil},
+		{cert, otherKey},
+		{append(append([]byte{}, cert...), cert...), key},
+		{[]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), []byte("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n")},
+		{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nestedSequence(500)}), key},
+		{cert, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: nestedSequence(500)})},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	now := time.Unix(1_800_000_000, 0)
+	fields := map[string]bool{"certificate": true, "private_key": true, "certificate_authority": true}
+	f.Fuzz(func(t *testing.T, cert, key []byte) {
+		start := time.Now()
+		kp := &store.KeyPair{ObjectMeta: store.ObjectMeta{Name: "k", NamespaceID: store.GlobalNamespaceID}, Certificate: cert, PrivateKey: key}
+		kpErr := store.Validate(kp, now, true)
+		cl := &store.Cluster{ObjectMeta: store.ObjectMeta{Name: "c"}, DatabrokerServiceURL: "https://databroker.internal:5443",
+			SharedSecret: make([]byte, 32), CertificateAuthority: cert}
+		clErr := store.Validate(cl, now, true)
+		if d := time.Since(start); d > validateBound {
+			t.Fatalf("validating %d bytes of key material took %v", len(cert)+len(key), d)
+		}
+		for _, err := range []error{kpErr, clErr} {
+			if err != nil {
+				if se := wantStoreError(t, err); !fields[se.Field] {
+					t.Fatalf("refusal %v names %q, not a field of the key material", err, se.Field)
+				}
+			}
+		}
+		if kpErr != nil {
+			return
+		}
+		certs, err := store.ParseCertificates(cert)
+		if err != nil || len(certs) == 0 {
+			t.Fatalf("accepted certificate does not parse: %v", err)
+		}
+		if len(key) > 0 {
+			if _, err := tls.X509KeyPair(cert, key); err != nil {
+				t.Fatalf("accepted key pair is not one to TLS: %v", err)
+			}
+		}
+	})
 }
