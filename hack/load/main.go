@@ -187,10 +187,10 @@ sampling:
 		select {
 		case <-loadCtx.Done():
 			break sampling
-		case <-w.done:
+		case <-w.serve.Done():
 			stopLoad()
 			wg.Wait()
-			return rep, fmt.Errorf("serve exited under load (%v); its log: %s", w.err, w.logTail())
+			return rep, fmt.Errorf("serve exited under load (%v); its log: %s", w.serve.Err(), w.logTail())
 		case <-tick.C:
 		}
 		at := time.Since(start)

@@ -24,7 +24,7 @@ type sample struct {
 // and its goroutines and reconcile lag from its metrics.
 func (w *world) takeSample(at time.Duration) (sample, error) {
 	s := sample{at: at}
-	pid := w.serve.Process.Pid
+	pid := w.serve.Pid()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, err

@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/pomerium-console/pomerium-console/hack/consolebin"
 	"github.com/pomerium-console/pomerium-console/hack/loopback"
 	"github.com/pomerium-console/pomerium-console/hack/pomeriumtest"
 )
@@ -35,9 +35,7 @@ type world struct {
 	token   string
 	tls     *tls.Config // what the clients trust: the run's own certificate
 	broker  *pomeriumtest.Databroker
-	serve   *exec.Cmd
-	done    chan struct{} // closed once serve has exited
-	err     error         // what Wait returned, once done is closed
+	serve   *consolebin.Serve
 }
 
 // startWorld starts the databroker, seeds the store with o.Routes routes
@@ -101,23 +99,10 @@ func startWorld(ctx context.Context, o options, progress io.Writer) (w *world, e
 	w.token = strings.TrimSpace(string(token))
 
 	fmt.Fprintln(progress, "load: starting serve and waiting for its first pass")
-	log, err := os.Create(filepath.Join(w.dir, "serve.log"))
-	if err != nil {
+	start := time.Now()
+	if w.serve, err = consolebin.Start(w.bin, w.config, w.logPath(), w.metrics); err != nil {
 		return w, err
 	}
-	defer log.Close() //nolint:errcheck // the child has its own descriptor
-	w.serve = exec.Command(w.bin, "serve", "--config", w.config)
-	w.serve.Stdout, w.serve.Stderr = log, log
-	w.serve.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := w.serve.Start(); err != nil {
-		return w, fmt.Errorf("start serve: %w", err)
-	}
-	w.done = make(chan struct{})
-	go func() {
-		w.err = w.serve.Wait()
-		close(w.done)
-	}()
-	start := time.Now()
 	if err := w.until(ctx, 30*time.Minute, "serve's first pass", func() (bool, error) {
 		m, err := w.scrape()
 		if err != nil {
@@ -173,8 +158,8 @@ func (w *world) until(ctx context.Context, within time.Duration, what string, co
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-w.done:
-			return fmt.Errorf("%s: serve exited (%v); its log: %s", what, w.err, w.logTail())
+		case <-w.serve.Done():
+			return fmt.Errorf("%s: serve exited (%v); its log: %s", what, w.serve.Err(), w.logTail())
 		case <-deadline.C:
 			return fmt.Errorf("%s: not within %s", what, within)
 		case <-tick.C:
@@ -214,36 +199,18 @@ func (w *world) scrape() (map[string]float64, error) {
 	return out, nil
 }
 
+// logPath is where serve's output goes.
+func (w *world) logPath() string { return filepath.Join(w.dir, "serve.log") }
+
 // logTail is the end of serve's log, for errors.
-func (w *world) logTail() string {
-	raw, err := os.ReadFile(filepath.Join(w.dir, "serve.log"))
-	if err != nil {
-		return err.Error()
-	}
-	const tail = 4 << 10
-	if len(raw) > tail {
-		raw = raw[len(raw)-tail:]
-	}
-	return string(raw)
-}
+func (w *world) logTail() string { return consolebin.LogTail(w.logPath(), 4<<10) }
 
 // close stops serve (SIGTERM, then SIGKILL after 30 s) and the databroker
 // and removes the run's directory.
 func (w *world) close() error {
 	var errs []error
-	if w.serve != nil && w.serve.Process != nil {
-		select {
-		case <-w.done:
-		default:
-			_ = w.serve.Process.Signal(syscall.SIGTERM) // it may have exited since
-			select {
-			case <-w.done:
-			case <-time.After(30 * time.Second):
-				_ = w.serve.Process.Kill()
-				<-w.done
-				errs = append(errs, errors.New("serve did not stop within 30 s of SIGTERM"))
-			}
-		}
+	if w.serve != nil {
+		errs = append(errs, w.serve.Stop(30*time.Second))
 	}
 	if w.broker != nil {
 		errs = append(errs, w.broker.Stop())
