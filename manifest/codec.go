@@ -11,12 +11,15 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
-// Decode reads a document in YAML or JSON. Unknown fields, repeated keys
-// and another format are refused.
+// Decode reads a document in YAML or JSON. Unknown fields, repeated keys,
+// keys in another letter case and another format are refused.
 func Decode(data []byte) (*Document, error) {
 	j, err := sigsyaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return nil, fmt.Errorf("not YAML or JSON: %w", err)
+	}
+	if err := checkKeyCase(j); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(j))
 	dec.DisallowUnknownFields()

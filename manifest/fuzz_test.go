@@ -81,3 +81,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestKeysAreCaseSensitive: a key in another letter case is refused,
+// naming it; encoding/json alone would have read "Policies" as policies
+// and kept one of the two lists of a document holding both.
+func TestKeysAreCaseSensitive(t *testing.T) {
+	t.Parallel()
+	for doc, want := range map[string]string{
+		"format: pomerium-console/v1\npolicies:\n- {namespace: Global, name: a, ppl: x}\nPolicies:\n- {namespace: Global, name: b, ppl: x}\n": "Policies: unknown field; keys are case-sensitive: write policies",
+		"formAt: pomerium-console/v1\n": "formAt: unknown field",
+		"format: pomerium-console/v1\nroutes:\n- {Namespace: Global, name: a, spec: {}}\n": "routes[0].Namespace: unknown field",
+	} {
+		_, err := manifest.Decode([]byte(doc))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", doc, err, want)
+		}
+	}
+	// A spec is protojson, whose own names it keeps.
+	if _, err := manifest.Decode([]byte("format: pomerium-console/v1\nroutes:\n- {namespace: Global, name: a, spec: {From: x}}\n")); err != nil {
+		t.Errorf("a spec's keys were checked as the document's: %v", err)
+	}
+}
