@@ -69,8 +69,10 @@ type permissionData struct {
 	Role        Role        `json:"role"`
 }
 
-// EncodeData encodes the kind-specific fields of obj. Secrets are not part of
-// it: backends store them separately, sealed.
+// EncodeData encodes the kind-specific fields of obj. The secrets of the
+// sealed kinds are not part of it: backends store them separately,
+// sealed. Those of route and settings specs are, in plain text: backends
+// store SealData's form, which seals them.
 func EncodeData(obj Object) ([]byte, error) {
 	switch o := obj.(type) {
 	case *Namespace:
@@ -103,13 +105,26 @@ func EncodeData(obj Object) ([]byte, error) {
 }
 
 // DecodeData returns an object of kind k whose kind-specific fields are
-// decoded from data; the caller fills in ObjectMeta.
+// decoded from data as EncodeData wrote it; the caller fills in
+// ObjectMeta. Data whose secrets SealData sealed is OpenData's.
 func DecodeData(k Kind, data []byte) (Object, error) {
+	obj, sealed, err := decodeData(k, data)
+	if err != nil {
+		return nil, err
+	}
+	if sealed != nil {
+		return nil, fmt.Errorf("decode %s: its secrets are sealed: open it with the store's key", k)
+	}
+	return obj, nil
+}
+
+// decodeData decodes data as DecodeData does and returns, apart, the
+// secrets a route or settings spec keeps sealed (nil: none).
+func decodeData(k Kind, data []byte) (_ Object, sealed []byte, err error) {
 	obj := NewObject(k)
-	var err error
 	switch o := obj.(type) {
 	case nil:
-		return nil, fmt.Errorf("decode: unknown kind %q", k)
+		return nil, nil, fmt.Errorf("decode: unknown kind %q", k)
 	case *Namespace:
 		var d namespaceData
 		err = json.Unmarshal(data, &d)
@@ -120,9 +135,9 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 		o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation = d.Description, d.PPL, d.Enforced, d.Explanation, d.Remediation
 		o.Explicit = d.Explicit
 	case *Route:
-		o.Explicit, err = decodeSpec(data, o.Spec)
+		o.Explicit, sealed, err = decodeSpec(data, o.Spec)
 	case *Settings:
-		o.Explicit, err = decodeSpec(data, o.Spec)
+		o.Explicit, sealed, err = decodeSpec(data, o.Spec)
 	case *KeyPair:
 		var d keyPairData
 		err = json.Unmarshal(data, &d)
@@ -159,9 +174,9 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 		o.PollingMaxDelay, err = parseDurationText(d.PollingMaxDelay)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", k, err)
+		return nil, nil, fmt.Errorf("decode %s: %w", k, err)
 	}
-	return obj, nil
+	return obj, sealed, nil
 }
 
 // durationText is a duration as the codec keeps it: "" for zero.

@@ -97,38 +97,43 @@ func encodeSpec(spec proto.Message, explicit []string) ([]byte, error) {
 }
 
 // decodeSpec decodes what encodeSpec wrote into spec and returns the
-// explicit fields, which it takes out of the spec's unknown fields.
-func decodeSpec(data []byte, spec proto.Message) ([]string, error) {
+// explicit fields and the sealed secrets (sealSpec), which it takes out of
+// the spec's unknown fields.
+func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []byte, err error) {
 	if err := proto.Unmarshal(data, spec); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := spec.ProtoReflect()
 	unknown := m.GetUnknown()
 	if len(unknown) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	var explicit []string
 	var rest []byte
 	for b := unknown; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, fmt.Errorf("unknown fields: %w", protowire.ParseError(n))
+			return nil, nil, fmt.Errorf("unknown fields: %w", protowire.ParseError(n))
 		}
 		size := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if size < 0 {
-			return nil, fmt.Errorf("unknown field %d: %w", num, protowire.ParseError(size))
+			return nil, nil, fmt.Errorf("unknown field %d: %w", num, protowire.ParseError(size))
 		}
 		field := b[:n+size]
 		b = b[n+size:]
-		if num != explicitField || typ != protowire.BytesType {
+		switch {
+		case typ != protowire.BytesType:
 			rest = append(rest, field...)
-			continue
+		case num == explicitField:
+			v, _ := protowire.ConsumeString(field[n:])
+			explicit = append(explicit, v)
+		case num == sealedField:
+			sealed, _ = protowire.ConsumeBytes(field[n:])
+		default:
+			rest = append(rest, field...)
 		}
-		v, _ := protowire.ConsumeString(field[n:])
-		explicit = append(explicit, v)
 	}
 	m.SetUnknown(rest)
-	return explicit, nil
+	return explicit, sealed, nil
 }
 
 // fieldOf is the path of an explicit field without its message.

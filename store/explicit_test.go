@@ -8,20 +8,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 )
 
-// TestExplicitFieldIsFree: the number the encoding keeps explicit fields
-// under is no field of the specs, whose messages Pomerium defines.
+// TestExplicitFieldIsFree: the numbers the encoding keeps explicit fields
+// and sealed secrets under are no fields of the specs, whose messages
+// Pomerium defines.
 func TestExplicitFieldIsFree(t *testing.T) {
 	t.Parallel()
 	for _, m := range []proto.Message{&configpb.Route{}, &configpb.Settings{}} {
 		md := m.ProtoReflect().Descriptor()
-		if fd := md.Fields().ByNumber(protoreflect.FieldNumber(explicitField)); fd != nil {
-			t.Errorf("%s declares field %d (%s), which the store's encoding keeps explicit fields under", md.FullName(), explicitField, fd.Name())
+		for num, what := range map[protowire.Number]string{explicitField: "explicit fields", sealedField: "sealed secrets"} {
+			if fd := md.Fields().ByNumber(num); fd != nil {
+				t.Errorf("%s declares field %d (%s), which the store's encoding keeps %s under", md.FullName(), num, fd.Name(), what)
+			}
 		}
 	}
 }

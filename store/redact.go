@@ -9,12 +9,18 @@ import (
 )
 
 // secretFields are the fields of route and settings specs that hold
-// secrets, by full name: the one list of them. Activity log snapshots
-// leave them out and name them instead, so that the log shows that a
-// secret was set or changed without holding it; the use cases clear them
-// for callers who may not read them (RedactSecrets); every surface shows
-// objects only through those two. A key pair's private key is not a spec
-// field: the store never returns it unless asked (WithSecrets).
+// secrets, by full name: the one list of them, every private key, client
+// secret, cookie or shared secret, token, password-bearing connection
+// string or header and service account that pomerium.config's Route and
+// Settings carry (certificate authorities, certificates and file paths
+// are not secret). Activity log snapshots leave them out and name them
+// instead, so that the log shows that a secret was set or changed without
+// holding it; the use cases clear them for callers who may not read them
+// (RedactSecrets); every surface shows objects only through those two.
+// At rest the store seals them inside the object's data (SealData); a
+// field added here needs SealedVersion raised, so that stores seal it in
+// the rows that hold it in plain text. A key pair's private key is not a
+// spec field: the store never returns it unless asked (WithSecrets).
 var secretFields = map[protoreflect.FullName]bool{
 	"pomerium.config.Route.tls_client_key":                                            true,
 	"pomerium.config.Route.idp_client_secret":                                         true,

@@ -43,8 +43,9 @@ type DB struct {
 }
 
 // Open checks the encryption key against the database (sealing a key check
-// on first use) and makes sure the Global namespace exists. The schema must
-// already be migrated.
+// on first use), makes sure the Global namespace exists and seals the route
+// and settings secrets an earlier console kept in plain text. The schema
+// must already be migrated.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	sealer, err := store.NewSealer(cfg.EncryptionKey)
 	if err != nil {
@@ -55,6 +56,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.now = time.Now
 	}
 	if err := db.bootstrap(ctx); err != nil {
+		return nil, err
+	}
+	if err := db.sealSpecs(ctx); err != nil {
 		return nil, err
 	}
 	return db, nil

@@ -33,6 +33,12 @@ type Dialect struct {
 	// AfterRestore, when set, runs at the end of a restore: the statement
 	// that moves sequences past the ids the restore inserted.
 	AfterRestore string
+	// AfterReseal, when set, are statements run outside any transaction
+	// after secrets written in plain text were sealed in place: they drop
+	// the plain forms the database's files still hold (SQLite leaves an
+	// updated row's old bytes in the page's free space and in the
+	// write-ahead log).
+	AfterReseal []string
 	// PrepareWrites prepares each statement of a write transaction once,
 	// for a driver that would parse it at every run (SQLite's; pgx keeps
 	// its own cache of prepared statements per connection).

@@ -142,7 +142,7 @@ func (db *DB) listCounted(ctx context.Context, tx *sql.Tx, res *store.ListResult
 			return fmt.Errorf("list %s: %w", k, err)
 		}
 		res.TotalCount = count
-		obj, err := r.object()
+		obj, err := r.object(db.sealer)
 		if err != nil {
 			return err
 		}

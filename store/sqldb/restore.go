@@ -34,6 +34,7 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (*store.BackupSummary, e
 		return nil, fmt.Errorf("the backup's secrets are sealed with another database_encryption_key: restore with the key of the console that made it: %w", err)
 	}
 	var rows map[string]int
+	var resealed int
 	err = db.inWriteTx(ctx, func(w *writer) error {
 		if err := w.checkEmpty(ctx); err != nil {
 			return err
@@ -50,6 +51,9 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (*store.BackupSummary, e
 		if err := w.restoreChain(ctx, rows); err != nil {
 			return err
 		}
+		if resealed, err = w.resealAll(ctx); err != nil {
+			return err
+		}
 		if _, err := w.tx.ExecContext(ctx, db.d.q("UPDATE console_meta SET refs_version = $1 WHERE id = 1"), h.RefsVersion); err != nil {
 			return fmt.Errorf("restore references version: %w", err)
 		}
@@ -63,6 +67,9 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (*store.BackupSummary, e
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := db.afterReseal(ctx, resealed); err != nil {
 		return nil, err
 	}
 	return h.summary(rows), nil

@@ -43,9 +43,10 @@ func scanRow(s scanner, extra ...any) (*row, error) {
 	return &r, nil
 }
 
-// object decodes the row into an object.
-func (r *row) object() (store.Object, error) {
-	obj, err := store.DecodeData(r.kind, r.data)
+// object decodes the row into an object, opening the secrets of a route
+// or settings spec with sealer.
+func (r *row) object(sealer *store.Sealer) (store.Object, error) {
+	obj, err := store.OpenData(sealer, r.kind, r.meta.ID, r.data)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", r.kind, r.meta.ID, err)
 	}
@@ -75,7 +76,7 @@ func (db *DB) getLive(ctx context.Context, q queryer, k store.Kind, id string) (
 	if r == nil || r.deleted {
 		return nil, store.NotFound(k, id)
 	}
-	return r.object()
+	return r.object(db.sealer)
 }
 
 // readSecret opens the sealed secret of an object; nil if it has none.
@@ -122,7 +123,7 @@ func (db *DB) eachObject(ctx context.Context, q queryer, fn func(store.Change) e
 		}
 		c := store.Change{Kind: r.kind, ID: r.meta.ID, Version: r.meta.Version}
 		if !r.deleted {
-			if c.Object, err = r.object(); err != nil {
+			if c.Object, err = r.object(db.sealer); err != nil {
 				return err
 			}
 		}

@@ -79,7 +79,7 @@ func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (s
 			return nil, err
 		}
 		if r != nil && !r.deleted {
-			if prev, err = r.object(); err != nil {
+			if prev, err = r.object(w.db.sealer); err != nil {
 				return nil, err
 			}
 		}
@@ -165,7 +165,7 @@ func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object,
 	if prev != nil {
 		m.CreatedAt = prev.GetObjectMeta().CreatedAt
 	}
-	data, err := store.EncodeData(obj)
+	data, err := store.SealData(w.db.sealer, obj)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,9 @@ var dialect = sqldb.Dialect{
 	IsUniqueViolation: isUniqueViolation,
 	Reachability:      busy,
 	Refusal:           refusal,
+	// Rebuilding the file leaves no free space holding what was there
+	// before; truncating the log drops the frames that held it.
+	AfterReseal: []string{"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"},
 }
 
 // refusal names SQLite's refusals to write that last until an operator

@@ -8,7 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -24,10 +27,14 @@ type Secret struct {
 // WriteSealedSecrets writes through s one object of every kind whose
 // secret the store seals at rest, each with a random secret of its own: a
 // key pair's private key, a cluster's shared secret, a data source's
-// headers and a console secret (Secret, as the service-account signing key
-// and the CSRF key are kept). It returns the secrets, which a test then
-// looks for in the raw database (FindPlaintext).
-func WriteSealedSecrets(t testing.TB, s store.Store) []Secret {
+// headers, a console secret (Secret, as the service-account signing key
+// and the CSRF key are kept) and the secret fields of the settings and of
+// a route (WriteSpecSecrets). It returns the secrets, which a test then
+// looks for in the raw database (FindPlaintext), and markers: values
+// written beside them that are not secret and are kept in plain text, so
+// that a search which finds none of the secrets proves it reads the rows
+// that hold them by finding every marker.
+func WriteSealedSecrets(t testing.TB, s store.Store) (secrets, markers []Secret) {
 	t.Helper()
 	ctx := t.Context()
 	actor := store.Actor{Subject: "at-rest", Origin: store.OriginAPI}
@@ -55,41 +62,67 @@ func WriteSealedSecrets(t testing.TB, s store.Store) []Secret {
 	if _, err := s.Secret(ctx, "at-rest", func() ([]byte, error) { return consoleSecret, nil }); err != nil {
 		t.Fatalf("console secret: %v", err)
 	}
-	return []Secret{
+	secrets = []Secret{
 		{"key pair private key (PEM)", keyPEM},
 		{"key pair private key (PEM body)", pemBody(keyPEM)},
 		{"cluster shared secret", clusterSecret},
 		{"data source header", header},
 		{"console secret", consoleSecret},
 	}
+	spec, markers := WriteSpecSecrets(t, s)
+	return append(secrets, spec...), markers
 }
 
-// WriteSpecSecrets writes the settings' and a route's secret fields
-// (idp_client_secret, shared_secret, cookie_secret; a route's
-// idp_client_secret and tls_client_key) through s and returns them.
-func WriteSpecSecrets(t testing.TB, s store.Store) []Secret {
+// SpecSecrets are the settings and a route holding a random value in the
+// secret fields of their specs the store seals (idp_client_secret,
+// shared_secret, cookie_secret, a certificate's key; a route's
+// idp_client_secret, tls_client_key and an MCP server's OAuth2 client
+// secret), and a random marker in a field beside them that is not secret.
+func SpecSecrets() (settings *store.Settings, route *store.Route, secrets, markers []Secret) {
+	idp, shared, cookie, certKey := randomSecret("idp"), randomSecret("shared"), randomSecret("cookie"), randomSecret("certificate-key")
+	settingsMarker := randomSecret("settings-marker")
+	settings = &store.Settings{
+		ObjectMeta: store.ObjectMeta{ID: store.SettingsID, NamespaceID: store.GlobalNamespaceID},
+		Spec: &configpb.Settings{
+			IdpClientSecret: new(string(idp)), SharedSecret: new(base64.StdEncoding.EncodeToString(shared)),
+			CookieSecret:       new(base64.StdEncoding.EncodeToString(cookie)),
+			SetResponseHeaders: map[string]string{"X-At-Rest": string(settingsMarker)},
+			Certificates:       []*configpb.Settings_Certificate{{CertBytes: []byte("certificate"), KeyBytes: certKey}},
+		},
+	}
+	routeIdp, routeKey, oauth2 := randomSecret("route-idp"), randomSecret("route-key"), randomSecret("route-oauth2")
+	routeMarker := randomSecret("route-marker")
+	route = newRoute(store.GlobalNamespaceID, "at-rest", "https://at-rest.example.com")
+	route.Spec.IdpClientSecret = new(string(routeIdp))
+	route.Spec.TlsClientKey = string(routeKey)
+	route.Spec.SetRequestHeaders = map[string]string{"X-At-Rest": string(routeMarker)}
+	route.Spec.Mcp = &configpb.MCP{Mode: &configpb.MCP_Server{Server: &configpb.MCPServer{
+		UpstreamOauth2: &configpb.UpstreamOAuth2{ClientId: "at-rest", ClientSecret: string(oauth2)},
+	}}}
+	secrets = []Secret{
+		{"settings idp_client_secret", idp}, {"settings shared_secret", shared}, {"settings cookie_secret", cookie},
+		{"settings certificate key_bytes", certKey},
+		{"route idp_client_secret", routeIdp}, {"route tls_client_key", routeKey},
+		{"route mcp upstream_oauth2 client_secret", oauth2},
+	}
+	markers = []Secret{{"settings set_response_headers", settingsMarker}, {"route set_request_headers", routeMarker}}
+	return settings, route, secrets, markers
+}
+
+// WriteSpecSecrets writes SpecSecrets' settings and route through s and
+// returns their secrets and markers.
+func WriteSpecSecrets(t testing.TB, s store.Store) (secrets, markers []Secret) {
 	t.Helper()
 	ctx := t.Context()
 	actor := store.Actor{Subject: "at-rest", Origin: store.OriginAPI}
-	idp, shared, cookie := randomSecret("idp"), randomSecret("shared"), randomSecret("cookie")
-	settings := &store.Settings{Spec: &configpb.Settings{
-		IdpClientSecret: new(string(idp)), SharedSecret: new(base64.StdEncoding.EncodeToString(shared)),
-		CookieSecret: new(base64.StdEncoding.EncodeToString(cookie)),
-	}}
+	settings, route, secrets, markers := SpecSecrets()
 	if _, err := store.Put(ctx, s, actor, settings, 0); err != nil {
 		t.Fatalf("put settings: %v", err)
 	}
-	routeIdp, routeKey := randomSecret("route-idp"), randomSecret("route-key")
-	r := newRoute(store.GlobalNamespaceID, "at-rest", "https://at-rest.example.com")
-	r.Spec.IdpClientSecret = new(string(routeIdp))
-	r.Spec.TlsClientKey = string(routeKey)
-	if _, err := store.Put(ctx, s, actor, r, 0); err != nil {
+	if _, err := store.Put(ctx, s, actor, route, 0); err != nil {
 		t.Fatalf("put route: %v", err)
 	}
-	return []Secret{
-		{"settings idp_client_secret", idp}, {"settings shared_secret", shared}, {"settings cookie_secret", cookie},
-		{"route idp_client_secret", routeIdp}, {"route tls_client_key", routeKey},
-	}
+	return secrets, markers
 }
 
 // FindPlaintext returns the names of the secrets that raw holds as they
@@ -144,4 +177,103 @@ func pemBody(p []byte) []byte {
 		}
 	}
 	return body[:64] // the first line's worth: a line break may split it anywhere after
+}
+
+// LegacySpec is what a console older than the sealing of route and
+// settings secrets kept: the settings and routes, a deleted one too, with
+// their secrets in plain text in the objects' data.
+type LegacySpec struct {
+	Settings         *store.Settings
+	Route            *store.Route
+	Secrets, Markers []Secret
+}
+
+// WriteLegacySpecSecrets writes SpecSecrets' settings and route, and a
+// route deleted since, through s, then puts back in their rows, with exec
+// (SQL of the test's own, $1-style parameters, bypassing the store), the
+// data an earlier console wrote for them: EncodeData's, the secrets in
+// plain text. A test then takes the database back to that console's
+// schema, opens it and looks in the raw database for the secrets (none
+// must be found) and the markers (all must be).
+func WriteLegacySpecSecrets(t testing.TB, s store.Store, exec func(query string, args ...any) error) *LegacySpec {
+	t.Helper()
+	ctx := t.Context()
+	actor := store.Actor{Subject: "at-rest", Origin: store.OriginAPI}
+	settings, route, secrets, markers := SpecSecrets()
+	deletedKey := randomSecret("deleted-route-key")
+	deleted := newRoute(store.GlobalNamespaceID, "at-rest-deleted", "https://at-rest-deleted.example.com")
+	deleted.Spec.TlsClientKey = string(deletedKey)
+	written, err := s.Apply(ctx, actor, &store.PutOp{Object: settings}, &store.PutOp{Object: route}, &store.PutOp{Object: deleted})
+	if err != nil {
+		t.Fatalf("put settings and routes: %v", err)
+	}
+	gone := written[2].GetObjectMeta().ID
+	if _, err := s.Apply(ctx, actor, &store.DeleteOp{Kind: store.KindRoute, ID: gone}); err != nil {
+		t.Fatalf("delete route: %v", err)
+	}
+	for _, obj := range written {
+		data, err := store.EncodeData(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exec("UPDATE objects SET data = $1 WHERE kind = $2 AND id = $3", data, string(obj.Kind()), obj.GetObjectMeta().ID); err != nil {
+			t.Fatalf("write %s %s as an earlier console did: %v", obj.Kind(), obj.GetObjectMeta().ID, err)
+		}
+	}
+	return &LegacySpec{
+		Settings: written[0].(*store.Settings), Route: written[1].(*store.Route),
+		Secrets: append(secrets, Secret{"deleted route tls_client_key", deletedKey}), Markers: markers,
+	}
+}
+
+// ForgetSealedVersion takes a database back to the schema of a console
+// older than the sealing of route and settings secrets, with exec as
+// WriteLegacySpecSecrets takes it: without console_meta's sealed_version
+// and without the record of migration, the backend's migration that made
+// it.
+func ForgetSealedVersion(t testing.TB, exec func(query string, args ...any) error, migration int64) {
+	t.Helper()
+	if err := exec("ALTER TABLE console_meta DROP COLUMN sealed_version"); err != nil {
+		t.Fatalf("drop sealed_version: %v", err)
+	}
+	if err := exec("DELETE FROM console_schema_version WHERE version_id = $1", migration); err != nil {
+		t.Fatalf("forget migration %d: %v", migration, err)
+	}
+}
+
+// CheckRead checks that s reads the settings and the route with every
+// secret as they were written, one by one and in a whole load, as the
+// compiler, exports and the readers who may see secrets need them.
+func (l *LegacySpec) CheckRead(t testing.TB, s store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	settings, err := store.Get[*store.Settings](ctx, s, store.SettingsID)
+	if err != nil {
+		t.Fatalf("get settings: %v", err)
+	}
+	route, err := store.Get[*store.Route](ctx, s, l.Route.ID)
+	if err != nil {
+		t.Fatalf("get route: %v", err)
+	}
+	st, err := s.Load(ctx)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	i := slices.IndexFunc(st.Routes, func(r *store.Route) bool { return r.ID == l.Route.ID })
+	if i < 0 {
+		t.Fatalf("the load lacks route %s", l.Route.ID)
+	}
+	for _, c := range []struct {
+		what      string
+		want, got proto.Message
+	}{
+		{"settings read", l.Settings.Spec, settings.Spec},
+		{"settings loaded", l.Settings.Spec, st.Settings.Spec},
+		{"route read", l.Route.Spec, route.Spec},
+		{"route loaded", l.Route.Spec, st.Routes[i].Spec},
+	} {
+		if diff := cmp.Diff(c.want, c.got, protocmp.Transform()); diff != "" {
+			t.Errorf("%s (-written +read):\n%s", c.what, diff)
+		}
+	}
 }
