@@ -1,8 +1,10 @@
 package reconcile_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,6 +260,32 @@ func TestKeyPairWrittenWithItsKey(t *testing.T) {
 		wait.Until(t, "the key pair synced", 15*time.Second, func() (bool, string) {
 			s := e.status(store.KindKeyPair, kp.ID)
 			return s.State == store.SyncSynced, fmt.Sprintf("%+v", s)
+		})
+	})
+}
+
+// TestSpecSecretsReachTheRecords: the route and settings secrets the store
+// seals at rest reach the databroker as they were written, through the
+// loop's first full load (the settings' IdP client secret and cookie
+// secret) and through a change read after it (a route's client key).
+func TestSpecSecretsReachTheRecords(t *testing.T) {
+	t.Parallel()
+	onEachBroker(t, func(t *testing.T, e *env) {
+		idp, cookie := "idp-client-secret-at-rest", base64.StdEncoding.EncodeToString([]byte(strings.Repeat("c", 32)))
+		e.put(&store.Settings{Spec: &configpb.Settings{IdpClientId: new("console"), IdpClientSecret: new(idp), CookieSecret: new(cookie)}})
+		e.startLoop("a")
+		e.eventually("the settings record with its secrets", func() bool {
+			rec, ok := e.records(compile.RecordTypeSettings)[store.SettingsID]
+			var got configpb.Settings
+			return ok && rec.Data.UnmarshalTo(&got) == nil && got.GetIdpClientSecret() == idp && got.GetCookieSecret() == cookie
+		})
+		cert, key := selfSigned(t, "mtls.example.com")
+		r := route(store.GlobalNamespaceID, "mtls", "https://mtls.example.com")
+		r.Spec.TlsClientCert, r.Spec.TlsClientKey = base64.StdEncoding.EncodeToString(cert), base64.StdEncoding.EncodeToString(key)
+		r = e.put(r).(*store.Route)
+		e.eventually("the route record with its client key", func() bool {
+			rec := e.route(r.ID)
+			return rec != nil && rec.TlsClientKey == r.Spec.TlsClientKey && rec.TlsClientCert == r.Spec.TlsClientCert
 		})
 	})
 }
