@@ -2,6 +2,8 @@ module github.com/pomerium-console/pomerium-console
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	connectrpc.com/connect v1.21.1
 	connectrpc.com/grpchealth v1.5.0
