@@ -16,6 +16,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/hack/testcert"
+	"github.com/pomerium-console/pomerium-console/internal/hostile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -119,7 +120,7 @@ func FuzzParseCertificates(f *testing.F) {
 		[]byte("not pem"),
 		{},
 		// A certificate block holding deeply nested ASN.1 sequences.
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nestedSequence(200)}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hostile.NestedASN1(200)}),
 	} {
 		f.Add(seed)
 	}
@@ -157,27 +158,6 @@ func FuzzParseCertificates(f *testing.F) {
 	})
 }
 
-// nestedSequence is DER of depth ASN.1 SEQUENCEs, each holding the next.
-func nestedSequence(depth int) []byte {
-	b := []byte{0x05, 0x00} // NULL
-	for range depth {
-		b = append(derHeader(0x30, len(b)), b...)
-	}
-	return b
-}
-
-// derHeader is a DER tag and definite length.
-func derHeader(tag byte, n int) []byte {
-	if n < 0x80 {
-		return []byte{tag, byte(n)}
-	}
-	var l []byte
-	for v := n; v > 0; v >>= 8 {
-		l = append([]byte{byte(v)}, l...)
-	}
-	return append([]byte{tag, 0x80 | byte(len(l))}, l...)
-}
-
 // FuzzValidateKeyMaterial feeds the store's rules key pairs (certificate
 // and private key) and a cluster's CA bundle of arbitrary bytes: they
 // never panic and answer in bounded time; a refusal names the field of the
@@ -192,8 +172,8 @@ func FuzzValidateKeyMaterial(f *testing.F) {
 		{cert, otherKey},
 		{append(append([]byte{}, cert...), cert...), key},
 		{[]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), []byte("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n")},
-		{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nestedSequence(500)}), key},
-		{cert, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: nestedSequence(500)})},
+		{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hostile.NestedASN1(500)}), key},
+		{cert, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: hostile.NestedASN1(500)})},
 	} {
 		f.Add(seed[0], seed[1])
 	}
