@@ -64,21 +64,25 @@ type client struct {
 }
 
 // dial makes one API client's connections: a gRPC connection and an HTTP
-// client of its own.
-func dial(w *world) (*grpc.ClientConn, configpbconnect.ConfigServiceClient, error) {
-	conn, err := grpc.NewClient(w.api, grpc.WithTransportCredentials(credentials.NewTLS(w.tls)), grpc.WithPerRPCCredentials(bearer(w.token)))
+// client of its own; hangUp closes both.
+func dial(w *world) (conn *grpc.ClientConn, cs configpbconnect.ConfigServiceClient, hangUp func(), err error) {
+	conn, err = grpc.NewClient(w.api, grpc.WithTransportCredentials(credentials.NewTLS(w.tls)), grpc.WithPerRPCCredentials(bearer(w.token)))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	token := w.token
-	cs := configpbconnect.NewConfigServiceClient(&http.Client{Transport: &http.Transport{TLSClientConfig: w.tls, ForceAttemptHTTP2: true}}, "https://"+w.api,
+	transport := &http.Transport{TLSClientConfig: w.tls, ForceAttemptHTTP2: true}
+	cs = configpbconnect.NewConfigServiceClient(&http.Client{Transport: transport}, "https://"+w.api,
 		connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
 			return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 				req.Header().Set("Authorization", "Pomerium "+token)
 				return next(ctx, req)
 			}
 		})))
-	return conn, cs, nil
+	return conn, cs, func() {
+		_ = conn.Close() // nothing is left to fail
+		transport.CloseIdleConnections()
+	}, nil
 }
 
 // bearer sends the run's token as gRPC metadata.

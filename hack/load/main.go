@@ -113,16 +113,19 @@ func (o *options) check() error {
 
 // report is what a run found.
 type report struct {
-	opts     options
-	elapsed  time.Duration
-	calls    []string
-	errors   int
-	lag      string
-	lost     int
-	samples  []sample
-	warmup   int // samples taken during the warm-up
-	grew     []string
-	growthOK error // why growth could not be judged, if so
+	opts    options
+	elapsed time.Duration
+	calls   []string
+	errors  int
+	lag     string
+	lost    int
+	samples []sample
+	warmup  int // samples taken during the warm-up
+	// before and after are serve at rest: before the clients connected,
+	// and once they have gone.
+	before, after sample
+	grew          []string
+	growthOK      error // why growth could not be judged, if so
 }
 
 // run starts the world, drives it and stops it.
@@ -155,14 +158,29 @@ func drive(ctx context.Context, w *world, o options, progress io.Writer) (*repor
 	if err != nil {
 		return nil, err
 	}
+	rep := &report{opts: o}
+	if o.Soak {
+		// At rest, before any client connects: what the end is held to.
+		if rep.before, err = w.takeSample(0); err != nil {
+			return nil, fmt.Errorf("sample serve: %w", err)
+		}
+	}
 	st := newStats()
 	clients := make([]*client, o.Clients)
+	var hangUps []func()
+	hangUp := func() {
+		for _, h := range hangUps {
+			h()
+		}
+		hangUps = nil
+	}
+	defer hangUp()
 	for i := range clients {
-		conn, cs, err := dial(w)
+		conn, cs, closeConns, err := dial(w)
 		if err != nil {
 			return nil, err
 		}
-		defer conn.Close() //nolint:errcheck // nothing is left to fail
+		hangUps = append(hangUps, closeConns)
 		c := &client{n: i, rng: rand.New(rand.NewPCG(uint64(i), 1)), namespace: ns, all: ids,
 			dashboard: dashboardpb.NewRouteServiceClient(conn), config: cs, stats: st, lag: lag}
 		for j := i; j < len(ids); j += o.Clients {
@@ -172,9 +190,13 @@ func drive(ctx context.Context, w *world, o options, progress io.Writer) (*repor
 	}
 
 	fmt.Fprintf(progress, "load: %d clients calling for %s\n", o.Clients, o.Duration)
-	rep := &report{opts: o}
-	loadCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
+	// The end of the run cancels the calls in flight, which then know it
+	// (ctx.Err is set before they fail); a deadline would fail them with
+	// DeadlineExceeded from gRPC's own timer, sometimes before that.
+	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
+	timer := time.AfterFunc(o.Duration, stopLoad)
+	defer timer.Stop()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, c := range clients {
@@ -214,6 +236,7 @@ sampling:
 	}
 	tick.Stop()
 	wg.Wait()
+	hangUp()
 	rep.elapsed = time.Since(start)
 	rep.calls, rep.errors = st.summary(rep.elapsed)
 	rep.lost = lag.drain(time.Minute)
@@ -224,6 +247,13 @@ sampling:
 	}
 	if o.Soak {
 		rep.grew, rep.growthOK = growth(rep.samples[rep.warmup:])
+		fmt.Fprintln(progress, "load: waiting for serve to come to rest")
+		var left []string
+		rep.after, left, err = w.rest(ctx, rep.before, time.Since(start))
+		if err != nil {
+			return rep, err
+		}
+		rep.grew = append(rep.grew, left...)
 	}
 	return rep, nil
 }
@@ -232,11 +262,11 @@ sampling:
 // lists the seeded routes' ids there through the dashboard API, a largest
 // page at a time.
 func routeIDs(ctx context.Context, w *world, want int) (namespace string, ids []string, err error) {
-	conn, _, err := dial(w)
+	conn, _, hangUp, err := dial(w)
 	if err != nil {
 		return "", nil, err
 	}
-	defer conn.Close() //nolint:errcheck // nothing is left to fail
+	defer hangUp()
 	nss, err := dashboardpb.NewNamespaceServiceClient(conn).ListNamespaces(ctx, &dashboardpb.ListNamespacesRequest{})
 	if err != nil {
 		return "", nil, fmt.Errorf("list the namespaces: %w", err)
@@ -299,6 +329,7 @@ func (r *report) print(out io.Writer) {
 	}
 	if r.opts.Soak {
 		fmt.Fprintf(out, "soak: %s (after a warm-up of %d)\n", seriesSummary(r.samples[r.warmup:]), r.warmup)
+		fmt.Fprintf(out, "soak: at rest before: %s\nsoak: at rest after:  %s\n", r.before, r.after)
 		switch {
 		case r.growthOK != nil:
 			fmt.Fprintln(out, "soak:", r.growthOK)
