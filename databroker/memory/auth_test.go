@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/pomerium-console/pomerium-console/hack/testclock"
 )
 
 func TestUnauthenticated(t *testing.T) {
@@ -76,7 +78,7 @@ func TestNoSharedSecretIsUnavailable(t *testing.T) {
 // A grpc.Server shared with other services keeps the token check.
 func TestRegisterOnAnotherServer(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	srv := New(Options{SharedSecret: testSecret, Clock: clock.Now})
 	gs := grpc.NewServer()
 	srv.Register(gs)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/hack/testclock"
 )
 
 // streamWait bounds every wait on a stream, so a missing message fails
@@ -29,27 +29,9 @@ const streamWait = 10 * time.Second
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// fakeClock is the injected clock: tests move time instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type harness struct {
 	srv    *Server
-	clock  *fakeClock
+	clock  *testclock.Clock
 	client pb.DataBrokerServiceClient
 	conn   *grpc.ClientConn
 }
@@ -57,7 +39,7 @@ type harness struct {
 // start serves a new Server on a loopback port and dials it.
 func start(t testing.TB, configure ...func(*Options)) *harness {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	opts := Options{SharedSecret: testSecret, Clock: clock.Now}
 	for _, f := range configure {
 		f(&opts)

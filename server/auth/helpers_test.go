@@ -9,13 +9,13 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr/testr"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/pomerium-console/pomerium-console/hack/testclock"
 	"github.com/pomerium-console/pomerium-console/server/auth"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/storetest"
@@ -25,34 +25,17 @@ var testActor = store.Actor{Subject: "test", Origin: store.OriginAPI}
 
 const audience = "console.example.com"
 
-// clock is the injected time: tests move it instead of waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newClock starts at the real time, because the store checks a service
-// account's expiry against it on create.
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the injected time, which tests move instead of waiting. It
+// starts at the real time, because the store checks a service account's
+// expiry against it on create.
+func newClock() *testclock.Clock { return testclock.New(time.Now().Truncate(time.Second)) }
 
 // fixture is an Authenticator over a real embedded store, trusting
 // pomerium's key as signing_key.
 type fixture struct {
 	t        *testing.T
 	st       store.Store
-	clock    *clock
+	clock    *testclock.Clock
 	auth     *auth.Authenticator
 	pomerium *ecdsa.PrivateKey
 }
