@@ -100,20 +100,29 @@ func newEnv(t testing.TB, edits ...func(*auth.Options)) *env {
 		return b.RPC(), nil
 	})
 	app := manage.New(manage.Options{Store: st, Tokens: a, Databrokers: brokers, DefaultSharedSecret: brokerSecret, Logger: logFor(t)})
-	ts := httptest.NewUnstartedServer(api.New(api.Options{App: app, Auth: a, Logger: logFor(t), Version: testVersion}).Handler())
+	ts, conn, roots := serveTLS(t, api.New(api.Options{App: app, Auth: a, Logger: logFor(t), Version: testVersion}).Handler())
+	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	e.url, e.conn, e.http, e.roots = ts.URL, conn, h1, roots
+	return e
+}
+
+// serveTLS serves h over TLS with HTTP/2, as serve's listener does, and
+// dials it with gRPC trusting its certificate alone (roots); both end
+// with t.
+func serveTLS(t testing.TB, h http.Handler) (ts *httptest.Server, conn *grpc.ClientConn, roots *x509.CertPool) {
+	t.Helper()
+	ts = httptest.NewUnstartedServer(h)
 	ts.EnableHTTP2 = true
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	roots := x509.NewCertPool()
+	roots = x509.NewCertPool()
 	roots.AddCert(ts.Certificate())
 	conn, err := grpc.NewClient(ts.Listener.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	h1 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	e.url, e.conn, e.http, e.roots = ts.URL, conn, h1, roots
-	return e
+	return ts, conn, roots
 }
 
 // addDatabroker starts a databroker for the added cluster with id, which

@@ -2,18 +2,14 @@ package api_test
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -39,19 +35,9 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	limit := ratelimit.New(ratelimit.Options{Burst: 3, Every: 20 * time.Second, Now: clock.Now,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
-	ts := httptest.NewUnstartedServer(api.New(api.Options{
+	ts, conn, roots := serveTLS(t, api.New(api.Options{
 		App: manage.New(manage.Options{Store: e.store, Tokens: e.auth, Logger: logFor(t)}), Auth: e.auth, Logger: logFor(t), AuthLimit: limit,
 	}).Handler())
-	ts.EnableHTTP2 = true
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	roots := x509.NewCertPool()
-	roots.AddCert(ts.Certificate())
-	conn, err := grpc.NewClient(ts.Listener.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
 	client := dashboardpb.NewNamespaceServiceClient(conn)
 	good := e.account(store.RoleViewer, store.GlobalNamespaceID)
 	call := func(from, token string) error {
@@ -73,7 +59,7 @@ func TestFailedAuthenticationsAreLimitedPerAddress(t *testing.T) {
 			t.Fatalf("failed attempt %d: %v, want Unauthenticated", i+1, err)
 		}
 	}
-	err = call(attacker, good)
+	err := call(attacker, good)
 	st := status.Convert(err)
 	if st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "try again in 20 seconds") {
 		t.Fatalf("attempt 4: %v, want ResourceExhausted saying to try again in 20 seconds", err)
