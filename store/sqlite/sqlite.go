@@ -39,6 +39,9 @@ type Options struct {
 	Logger        logr.Logger
 	// PollInterval overrides DefaultPollInterval.
 	PollInterval time.Duration
+	// CheckpointInterval is how often the store copies its write-ahead
+	// log into the database file. Default 500 ms.
+	CheckpointInterval time.Duration
 }
 
 // Store is the embedded store.
@@ -114,11 +117,11 @@ func dsn(path string, write bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if write {
-		// Checkpoint the write-ahead log every 40 MB or so rather than
-		// every 4: a checkpoint runs in the commit that crosses the mark,
-		// and a reader that holds the log back (a resync reading the
-		// index) makes it start over in the next commit.
-		q.Add("_pragma", "wal_autocheckpoint(10000)")
+		// No commit checkpoints the write-ahead log: the one that crossed
+		// the mark would take tens of milliseconds longer, with the write
+		// lock held, and an edit waits for it. The store checkpoints off
+		// the writers' path instead (checkpoint).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		// Take the write lock at BEGIN: a transaction that first reads and
 		// then writes would otherwise fail with SQLITE_BUSY instead of waiting.
 		q.Set("_txlock", "immediate")
@@ -188,6 +191,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = 500 * time.Millisecond
+	}
 	write, err := sql.Open("sqlite", dsn(opts.Path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", opts.Path, err)
@@ -229,7 +235,38 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	pollCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.poll(pollCtx, opts.PollInterval, first, opts.Logger) })
+	s.wg.Go(func() { s.checkpoint(pollCtx, opts.CheckpointInterval, opts.Logger) })
 	return s, nil
+}
+
+// checkpoint copies what the write-ahead log holds into the database file
+// every interval, on a reading connection: a passive checkpoint takes no
+// write lock, so commits go on meanwhile, and the next commit after a
+// complete one starts the log from its beginning again. (Closing the last
+// connection checkpoints too.)
+func (s *Store) checkpoint(ctx context.Context, every time.Duration, log logr.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var busy, frames, copied int
+		err := s.read.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			// Said once until a checkpoint succeeds again: the log grows
+			// meanwhile, and the store still works.
+			log.Error(err, "checkpoint the embedded store's write-ahead log")
+			failing = true
+		case err == nil && failing:
+			log.Info("checkpointing the embedded store's write-ahead log again")
+			failing = false
+		}
+	}
 }
 
 // seen is what a poll found in the file: the store version and how many

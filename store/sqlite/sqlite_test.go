@@ -2,14 +2,19 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/sqldb"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
@@ -187,4 +192,58 @@ func queryPlan(t *testing.T, query string) []string {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// TestCheckpointsOffTheWritersPath: no commit copies the write-ahead log
+// into the database file, with the write lock held, however large the log
+// grew; the store does it every CheckpointInterval, beside the writers.
+func TestCheckpointsOffTheWritersPath(t *testing.T) {
+	t.Parallel()
+	write := func(t *testing.T, s store.Store, n int) {
+		actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
+		for i := range n {
+			p := &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("p-%d", i)},
+				Description: strings.Repeat("d", 8<<10), PPL: "allow:\n  or:\n    - authenticated_user: 1\n"}
+			if _, err := store.Put(t.Context(), s, actor, p, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	size := func(t *testing.T, path string) int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	open := func(t *testing.T, every time.Duration) (store.Store, string) {
+		path := filepath.Join(t.TempDir(), "console.db")
+		s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path, EncryptionKey: make([]byte, 32), Logger: testr.New(t), CheckpointInterval: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s, path
+	}
+	t.Run("commits", func(t *testing.T) {
+		t.Parallel()
+		s, path := open(t, time.Hour)
+		before := size(t, path)
+		// Over 1,500 pages of log: past SQLite's default mark of 1,000,
+		// at which a commit would checkpoint.
+		write(t, s, 600)
+		if after := size(t, path); after != before {
+			t.Errorf("database file %d bytes before the writes, %d after: a commit checkpointed", before, after)
+		}
+		if wal := size(t, path+"-wal"); wal < 1500*4096 {
+			t.Errorf("write-ahead log %d bytes after the writes: too small to tell", wal)
+		}
+	})
+	t.Run("store", func(t *testing.T) {
+		t.Parallel()
+		s, path := open(t, 20*time.Millisecond)
+		before := size(t, path)
+		write(t, s, 100)
+		wait.For(t, "the database file holding the writes", 10*time.Second, func() bool { return size(t, path) > before+100*8<<10 })
+	})
 }
