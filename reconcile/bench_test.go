@@ -45,7 +45,8 @@ var (
 // socket, at growing numbers of routes (100 namespaces, 1,000 policies, 10%
 // enforced): a cold reconcile beside a bare batched Put of the same records
 // into a fresh databroker of the same kind, then at the largest size edit
-// latency, a no-op pass and a resync.
+// latency, a no-op pass, a change touching a tenth of the routes and a
+// resync.
 // Run it once: go test -run '^$' -bench Reconcile -benchtime 1x ./reconcile/
 func BenchmarkReconcile(b *testing.B) {
 	sizes := parseSizes(b, *benchSizes)
@@ -99,6 +100,7 @@ func BenchmarkReconcile(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/routes=%d/edit-during-resync", kind, n), func(b *testing.B) { benchEdit(b, w, seed, resyncLoad) })
 				b.Run(fmt.Sprintf("%s/routes=%d/edit-during-bulk", kind, n), func(b *testing.B) { benchEdit(b, w, seed, bulkLoad) })
 				b.Run(fmt.Sprintf("%s/routes=%d/noop", kind, n), func(b *testing.B) { benchNoop(b, w) })
+				b.Run(fmt.Sprintf("%s/routes=%d/bulk", kind, n), func(b *testing.B) { benchBulk(b, w, seed) })
 				b.Run(fmt.Sprintf("%s/routes=%d/resync", kind, n), func(b *testing.B) { benchResync(b, w) })
 				w.stop()
 			}
@@ -316,6 +318,9 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 		waitFor(b, func() bool { return bulkWrites.Load() > 0 })
 	}
 	var latencies []time.Duration
+	// The records the loop writes meanwhile, the edits' included: with a
+	// bulk load, whether the bulk work keeps up with its changes.
+	put, began := testutil.ToFloat64(w.metrics.RecordsPut), time.Now()
 	for b.Loop() {
 		latencies = latencies[:0]
 		for i := range *benchEdits {
@@ -335,6 +340,7 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 	if load >= bulkLoad {
 		b.ReportMetric(float64(bulkWrites.Load()), "bulk-writes")
+		b.ReportMetric((testutil.ToFloat64(w.metrics.RecordsPut)-put)/time.Since(began).Seconds(), "records/s")
 	}
 }
 
@@ -378,6 +384,26 @@ func benchNoop(b *testing.B, w *benchWorld) {
 		b.ReportMetric(elapsed.Seconds(), "s/pass")
 		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts+testutil.ToFloat64(w.metrics.RecordsDeleted)-deletes, "records-written")
 		b.ReportMetric(float64(w.requests.Load()-before), "databroker-requests")
+	}
+}
+
+// benchBulk times a change that touches many routes, as the edit benchmark's
+// bulk load makes them: a policy enforced on a team (ten namespaces, a
+// tenth of the routes) until every record and status it changes is
+// written.
+func benchBulk(b *testing.B, w *benchWorld, seed *seeder) {
+	ctx := b.Context()
+	for b.Loop() {
+		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.BulkQueue) == 0 })
+		puts := testutil.ToFloat64(w.metrics.RecordsPut)
+		start := time.Now()
+		p, err := store.Put(ctx, w.store, actor, policy(seed.namespaces[1], fmt.Sprintf("bulk-%d", time.Now().UnixNano()), "allow:\n  or:\n    - email: {is: bulk-1@example.com}\n", true), 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		waitFor(b, func() bool { return syncedVersion(b, w.store) >= p.Version })
+		b.ReportMetric(time.Since(start).Seconds(), "s/change")
+		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts, "records-written")
 	}
 }
 

@@ -21,8 +21,9 @@ const putsInFlight = 3
 // view at once, the records everything else depends on (policies, key
 // pairs, settings) are written before any route, and the routes go out in
 // Put requests of up to the databroker's message size, a few at a time. The
-// statuses of what was written are written beside them, in large batches,
-// so that a first pass ends soon after its last record is in.
+// statuses of what was written are found beside them, in large batches, and
+// written by the status queue, so that a first pass ends soon after its
+// last record is in.
 //
 // Its goroutines start with the first route part; a pass that loads
 // nothing starts none.
@@ -134,8 +135,8 @@ func (w *coldWrite) put(plans <-chan *Plan) error {
 	}
 }
 
-// writeStatuses writes the statuses of the records written, statusBatch at
-// a time.
+// writeStatuses finds the statuses of the records written, statusBatch at
+// a time, and hands them to the loop's status queue.
 func (w *coldWrite) writeStatuses() error {
 	var pending []compile.ObjectKey
 	flush := func() error {
@@ -146,7 +147,8 @@ func (w *coldWrite) writeStatuses() error {
 			changed, _ = w.l.statuses.compute(c, pending, w.view, w.l.owns(c))
 		})
 		pending = pending[:0]
-		return w.l.statuses.flush(w.gctx, changed)
+		w.l.queue.statuses(changed)
+		return nil
 	}
 	for keys := range w.statuses {
 		if w.gctx.Err() != nil {

@@ -91,8 +91,10 @@ type Loop struct {
 	log      logr.Logger
 	m        *Metrics
 	statuses *statusWriter
-	health   store.Health
-	resync   chan struct{}
+	// queue writes statuses and health records off the loop.
+	queue  *statusQueue
+	health store.Health
+	resync chan struct{}
 	// wake asks the writer for a pass: drift seen on a Sync stream, or
 	// another cluster's loop having written a record this one waits for.
 	wake chan struct{}
@@ -172,6 +174,7 @@ func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 		src:      src,
 		fleet:    fleet,
 	}
+	l.queue = newStatusQueue(opts.Store, l.healthWritten)
 	if opts.DataSources != nil {
 		l.feeds = datasource.NewRunner(datasource.Options{
 			Store: opts.Store, Client: opts.Client, Cluster: opts.Cluster, Label: cmp.Or(opts.Label, opts.Name),
@@ -274,11 +277,13 @@ func (l *Loop) lead(ctx context.Context) error {
 	if err := l.statuses.load(ctx); err != nil {
 		return err
 	}
+	l.queue.reset()
 	l.view.Store(view)
 	defer l.view.Store(nil)
 	// The first error (a watcher seeing a reset, the change feed ending)
 	// stops the others, and is what lead returns.
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return l.queue.run(ctx, l.opts.RetryBackoff) })
 	for _, rt := range recordTypes {
 		g.Go(func() error { return l.watch(ctx, view, rt, func() { signal(l.wake) }) })
 	}
@@ -499,6 +504,11 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool, err error) {
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
+	if err := l.queue.failure(); err != nil {
+		// The store takes no statuses: what this pass would write could
+		// not be reported either. Passes wait until it does.
+		return false, err
+	}
 	// A first load writes each part of desired state as soon as it is
 	// compiled, while the rest is still read.
 	cold := newColdWrite(ctx, l, view)
@@ -521,7 +531,8 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 			l.src.owe(l, keys)
 			return false, err
 		}
-		return true, l.succeeded(ctx, version)
+		l.succeeded(version)
+		return true, nil
 	}
 	if rerr := l.src.read(func(c *compile.Compiler) {
 		if full {
@@ -547,10 +558,19 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 	}); rerr != nil {
 		return false, rerr
 	}
-	keys = union(keys, l.bulk.take(sliceKeys-min(len(keys), sliceKeys)))
-	if err := l.apply(ctx, view, keys, false, drifted); err != nil {
-		l.src.owe(l, keys)
-		return false, err
+	// What changed since the last pass is written first, in requests of
+	// its own: an edit's record does not wait for a slice of bulk work.
+	if len(keys) > 0 {
+		if err := l.apply(ctx, view, keys, false, drifted); err != nil {
+			l.src.owe(l, keys)
+			return false, err
+		}
+	}
+	if slice := l.bulk.take(sliceKeys - min(len(keys), sliceKeys)); len(slice) > 0 {
+		if err := l.apply(ctx, view, slice, false, nil); err != nil {
+			l.src.owe(l, slice)
+			return false, err
+		}
 	}
 	l.m.BulkQueue.Set(float64(l.bulk.len()))
 	if l.bulk.len() > 0 {
@@ -560,7 +580,8 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 		l.sweeping = false
 		l.m.Resyncs.Inc()
 	}
-	return true, l.succeeded(ctx, version)
+	l.succeeded(version)
+	return true, nil
 }
 
 // apply writes what the objects of keys need (or, with everything set,
@@ -590,7 +611,8 @@ func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, 
 		return errors.Join(writeErr, rerr)
 	}
 	l.m.ValidationErrors.Set(float64(invalid))
-	return errors.Join(writeErr, l.statuses.flush(ctx, changed))
+	l.queue.statuses(changed)
+	return writeErr
 }
 
 // plan is the difference between what the objects of keys need in this
@@ -691,27 +713,45 @@ func union(lists ...[]compile.ObjectKey) []compile.ObjectKey {
 	return out
 }
 
-func (l *Loop) succeeded(ctx context.Context, version int64) error {
+// succeeded records a pass that compiled version and wrote what it needs:
+// the health record, once the statuses handed over before it are stored.
+func (l *Loop) succeeded(version int64) {
 	now := time.Now()
 	l.health.Holder = l.opts.Instance
 	l.health.LastSuccess, l.health.SyncedVersion, l.health.UpdatedAt = now, version, now
-	l.synced.Store(version)
-	if l.fleet != nil {
-		defer l.fleet.passed(l)
-	}
-	l.m.LastSuccess.Set(float64(now.Unix()))
-	if current, err := l.opts.Store.Version(ctx); err == nil {
-		l.m.Lag.Set(float64(current - version))
-	}
-	return l.opts.Store.SetHealth(ctx, l.health)
+	l.queue.setHealth(l.health)
 }
 
+// healthWritten is told each health record the status queue stored: the
+// statuses of its synced version are stored too.
+func (l *Loop) healthWritten(h store.Health) {
+	if h.LastSuccess.IsZero() || !h.UpdatedAt.Equal(h.LastSuccess) {
+		return // a failure's record
+	}
+	l.synced.Store(h.SyncedVersion)
+	if l.fleet != nil {
+		l.fleet.passed(l)
+	}
+	l.m.LastSuccess.Set(float64(h.LastSuccess.Unix()))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if current, err := l.opts.Store.Version(ctx); err == nil {
+		l.m.Lag.Set(float64(current - h.SyncedVersion))
+	}
+}
+
+// failed records a failed pass, or a failed attempt to lead: in a lead,
+// after the statuses handed over before it; otherwise at once.
 func (l *Loop) failed(ctx context.Context, err error, retryIn time.Duration) {
 	l.m.Errors.Inc()
 	l.log.Error(err, "reconcile pass failed; retrying", "in", retryIn)
 	now := time.Now()
 	l.health.Holder = l.opts.Instance
 	l.health.LastError, l.health.LastErrorAt, l.health.UpdatedAt = err.Error(), now, now
+	if l.view.Load() != nil {
+		l.queue.setHealth(l.health)
+		return
+	}
 	if herr := l.opts.Store.SetHealth(ctx, l.health); herr != nil {
 		l.log.Error(herr, "record reconciler health")
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // statusWriter turns compile findings and the view into per-object status
-// and writes only what changed since it last wrote: at 100,000 routes a pass
-// that changed one route must not rewrite 100,000 status rows.
+// and finds what changed since it last wrote: at 100,000 routes a pass that
+// changed one route must not rewrite 100,000 status rows. A statusQueue
+// writes what it finds.
 type statusWriter struct {
 	store   Store
 	written map[compile.ObjectKey]writtenStatus
@@ -45,8 +46,9 @@ func (w *statusWriter) keys() []compile.ObjectKey {
 }
 
 // compute returns the statuses of the objects of keys that own reports as
-// this loop's, and that changed since they were written, and how many
-// objects are invalid in all.
+// this loop's, and that changed since they were last handed over to be
+// written (counting them as written from then on), and how many objects
+// are invalid in all.
 func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) ([]store.ObjectStatus, int) {
 	now := time.Now().UTC()
 	var changed []store.ObjectStatus
@@ -71,32 +73,25 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		} else if e, ok := view.Get(rt.Type, key.ID); ok {
 			s.State, s.RecordVersion = store.SyncSynced, e.Version
 		}
-		if old, ok := w.written[key]; ok && old == summarize(s) {
+		sum := summarize(s)
+		if old, ok := w.written[key]; ok && old == sum {
 			continue
 		}
 		s.UpdatedAt = now
+		w.written[key] = sum
 		changed = append(changed, s)
 	}
 	return changed, len(w.invalid)
 }
 
-// statusBatch bounds the statuses written at once: a first pass over
-// 100,000 objects would otherwise hold every row of one huge write.
+// statusBatch is how many statuses a cold start computes at once, as the
+// records they report are written.
 const statusBatch = 5000
 
-// flush writes statuses, statusBatch at a time.
-func (w *statusWriter) flush(ctx context.Context, changed []store.ObjectStatus) error {
-	for start := 0; start < len(changed); start += statusBatch {
-		batch := changed[start:min(start+statusBatch, len(changed))]
-		if err := w.store.SetStatus(ctx, batch); err != nil {
-			return fmt.Errorf("write statuses: %w", err)
-		}
-		for _, s := range batch {
-			w.written[compile.ObjectKey{Kind: s.Kind, ID: s.ID}] = summarize(s)
-		}
-	}
-	return nil
-}
+// statusWriteBatch bounds the statuses of one store transaction: on
+// SQLite a transaction holds the write lock, which an edit's own write
+// waits for.
+const statusWriteBatch = 500
 
 // writtenStatus is what the writer keeps of a status it wrote: what tells
 // whether a new finding differs, in a fifth of the memory (a million

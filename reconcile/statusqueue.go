@@ -1,0 +1,181 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// statusQueue writes statuses and the loop's health record off the loop:
+// a pass hands them over and goes on to the next, so that an edit never
+// waits behind the store writing a bulk change's thousands of statuses
+// (on SQLite, behind a checkpoint of its log too).
+//
+// Order is kept where readers rely on it: a health record is written only
+// after every status handed over before it. So a health record saying
+// "synced at version V" still means that the statuses of V are stored.
+// A status handed over again before it was written is written once, as
+// it was last handed over.
+type statusQueue struct {
+	store store.StatusSink
+	// batch bounds the statuses of one store transaction: on SQLite a
+	// transaction holds the write lock, and an edit's own write waits.
+	batch int
+	// wrote is told each health record once it is stored.
+	wrote func(store.Health)
+
+	mu sync.Mutex
+	// pending holds the latest status of each object not written yet, and
+	// the sequence number it was handed over at; order lists them in the
+	// order they were handed over, with stale entries (the object handed
+	// over again since) skipped when taken.
+	pending map[compile.ObjectKey]queuedStatus
+	order   []queuedKey
+	seq     uint64
+	// health is the latest health record not written yet, to be written
+	// once every status up to healthSeq is.
+	health    *store.Health
+	healthSeq uint64
+	// err is the last write's error, until a write succeeds.
+	err  error
+	kick chan struct{}
+}
+
+type queuedStatus struct {
+	status store.ObjectStatus
+	seq    uint64
+}
+
+type queuedKey struct {
+	key compile.ObjectKey
+	seq uint64
+}
+
+func newStatusQueue(s store.StatusSink, wrote func(store.Health)) *statusQueue {
+	return &statusQueue{store: s, batch: statusWriteBatch, wrote: wrote, kick: make(chan struct{}, 1)}
+}
+
+// reset forgets whatever is not written: a new lead reads the statuses
+// stored, and writes its own health.
+func (q *statusQueue) reset() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending, q.order, q.health, q.err = nil, nil, nil, nil
+}
+
+// statuses hands statuses over to be written.
+func (q *statusQueue) statuses(ss []store.ObjectStatus) {
+	if len(ss) == 0 {
+		return
+	}
+	q.mu.Lock()
+	if q.pending == nil {
+		q.pending = make(map[compile.ObjectKey]queuedStatus, len(ss))
+	}
+	for _, s := range ss {
+		q.seq++
+		k := compile.ObjectKey{Kind: s.Kind, ID: s.ID}
+		q.pending[k] = queuedStatus{s, q.seq}
+		q.order = append(q.order, queuedKey{k, q.seq})
+	}
+	q.mu.Unlock()
+	signal(q.kick)
+}
+
+// setHealth hands a health record over, to be written after every status
+// handed over before it.
+func (q *statusQueue) setHealth(h store.Health) {
+	q.mu.Lock()
+	q.health, q.healthSeq = &h, q.seq
+	q.mu.Unlock()
+	signal(q.kick)
+}
+
+// failure is the error of the last write, until one succeeds.
+func (q *statusQueue) failure() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.err
+}
+
+// take returns the next statuses to write, at most batch of them and none
+// handed over after the pending health record, or when every status that
+// record waits for is written, the record; nothing when all is written.
+func (q *statusQueue) take() ([]store.ObjectStatus, *store.Health) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.order) > 0 && q.pending[q.order[0].key].seq != q.order[0].seq {
+		q.order = q.order[1:] // handed over again later
+	}
+	if q.health != nil && (len(q.order) == 0 || q.order[0].seq > q.healthSeq) {
+		h := q.health
+		q.health = nil
+		return nil, h
+	}
+	var out []store.ObjectStatus
+	for len(q.order) > 0 && len(out) < q.batch {
+		next := q.order[0]
+		if q.health != nil && next.seq > q.healthSeq {
+			break // the health record goes first
+		}
+		q.order = q.order[1:]
+		if p, ok := q.pending[next.key]; ok && p.seq == next.seq {
+			out = append(out, p.status)
+			delete(q.pending, next.key)
+		}
+	}
+	if len(q.order) == 0 {
+		q.order, q.pending = nil, nil // let go of the backing arrays
+	}
+	return out, nil
+}
+
+// run writes what is handed over until ctx ends. A failed write is tried
+// again after retry, and reported by failure until it succeeds.
+func (q *statusQueue) run(ctx context.Context, retry time.Duration) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.kick:
+		}
+		for {
+			ss, h := q.take()
+			if ss == nil && h == nil {
+				break
+			}
+			for {
+				err := q.write(ctx, ss, h)
+				q.mu.Lock()
+				q.err = err
+				q.mu.Unlock()
+				if err == nil {
+					break
+				}
+				if wait(ctx, retry); ctx.Err() != nil {
+					return nil
+				}
+			}
+			if h != nil && q.wrote != nil {
+				q.wrote(*h)
+			}
+		}
+	}
+}
+
+func (q *statusQueue) write(ctx context.Context, ss []store.ObjectStatus, h *store.Health) error {
+	if h != nil {
+		if err := q.store.SetHealth(ctx, *h); err != nil {
+			return fmt.Errorf("record reconciler health: %w", err)
+		}
+		return nil
+	}
+	if err := q.store.SetStatus(ctx, ss); err != nil {
+		return fmt.Errorf("write statuses: %w", err)
+	}
+	return nil
+}

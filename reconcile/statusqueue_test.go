@@ -1,0 +1,193 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// sinkCall is one write the status queue made: statuses, or a health
+// record.
+type sinkCall struct {
+	statuses []string // kind/id=state
+	health   int64    // the synced version of a health record; -1 for statuses
+}
+
+// recordingSink records the queue's writes in order. Before answering
+// each it asks gate, when set, which may block or return an error.
+type recordingSink struct {
+	store.StatusSink
+	mu    sync.Mutex
+	calls []sinkCall
+	gate  func(n int) error // n counts calls from 0
+	n     int
+}
+
+func (s *recordingSink) answer(c sinkCall) error {
+	s.mu.Lock()
+	n := s.n
+	s.n++
+	gate := s.gate
+	s.mu.Unlock()
+	if gate != nil {
+		if err := gate(n); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+	return nil
+}
+
+func (s *recordingSink) SetStatus(_ context.Context, ss []store.ObjectStatus) error {
+	c := sinkCall{health: -1}
+	for _, st := range ss {
+		c.statuses = append(c.statuses, fmt.Sprintf("%s/%s=%s", st.Kind, st.ID, st.State))
+	}
+	return s.answer(c)
+}
+
+func (s *recordingSink) SetHealth(_ context.Context, h store.Health) error {
+	return s.answer(sinkCall{health: h.SyncedVersion})
+}
+
+func (s *recordingSink) written() []sinkCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+func statusOf(id string, state store.SyncState) store.ObjectStatus {
+	return store.ObjectStatus{Kind: store.KindRoute, ID: id, State: state}
+}
+
+func success(version int64) store.Health {
+	now := time.Now()
+	return store.Health{SyncedVersion: version, LastSuccess: now, UpdatedAt: now}
+}
+
+// runQueue runs q until the test ends, and returns the health records it
+// reports written.
+func runQueue(t *testing.T, q *statusQueue) <-chan store.Health {
+	t.Helper()
+	wrote := make(chan store.Health, 16)
+	q.wrote = func(h store.Health) { wrote <- h }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = q.run(ctx, time.Millisecond)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return wrote
+}
+
+func TestStatusQueueWritesHealthAfterTheStatusesBeforeIt(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.batch = 2
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncPending), statusOf("b", store.SyncPending), statusOf("c", store.SyncSynced)})
+	q.setHealth(success(7))
+	q.statuses([]store.ObjectStatus{statusOf("d", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	if h := <-wrote; h.SyncedVersion != 7 {
+		t.Fatalf("health written: synced %d, want 7", h.SyncedVersion)
+	}
+	q.setHealth(success(8))
+	if h := <-wrote; h.SyncedVersion != 8 {
+		t.Fatalf("health written: synced %d, want 8", h.SyncedVersion)
+	}
+	want := []sinkCall{
+		{statuses: []string{"route/a=pending", "route/b=pending"}, health: -1},
+		{statuses: []string{"route/c=synced"}, health: -1},
+		{health: 7},
+		{statuses: []string{"route/d=synced"}, health: -1},
+		{health: 8},
+	}
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestStatusQueueWritesAnObjectOnceAsLastHandedOver(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncPending), statusOf("b", store.SyncPending)})
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced)})
+	q.setHealth(success(3))
+	wrote := runQueue(t, q)
+	<-wrote
+	want := []sinkCall{
+		{statuses: []string{"route/b=pending", "route/a=synced"}, health: -1},
+		{health: 3},
+	}
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
+
+// A write the store refuses is reported by failure until a write succeeds,
+// and is made again: nothing handed over is lost, and the health record
+// still comes after the statuses.
+func TestStatusQueueRetriesAFailedWrite(t *testing.T) {
+	refused := errors.New("the store is down")
+	retried := make(chan struct{})
+	release := make(chan struct{})
+	sink := &recordingSink{gate: func(n int) error {
+		switch n {
+		case 0:
+			return refused
+		case 1:
+			close(retried)
+			<-release
+		}
+		return nil
+	}}
+	q := newStatusQueue(sink, nil)
+	if err := q.failure(); err != nil {
+		t.Fatalf("failure before any write: %v", err)
+	}
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced)})
+	q.setHealth(success(5))
+	wrote := runQueue(t, q)
+	<-retried
+	if err := q.failure(); !errors.Is(err, refused) {
+		t.Errorf("failure while the store refuses: %v, want %v", err, refused)
+	}
+	close(release)
+	if h := <-wrote; h.SyncedVersion != 5 {
+		t.Fatalf("health written: synced %d, want 5", h.SyncedVersion)
+	}
+	if err := q.failure(); err != nil {
+		t.Errorf("failure after the writes succeeded: %v", err)
+	}
+	want := []sinkCall{{statuses: []string{"route/a=synced"}, health: -1}, {health: 5}}
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
+
+// A new lead forgets what the last one did not write: it reads the
+// statuses stored instead.
+func TestStatusQueueResetForgetsWhatIsNotWritten(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced)})
+	q.setHealth(success(1))
+	q.reset()
+	q.setHealth(success(2))
+	wrote := runQueue(t, q)
+	if h := <-wrote; h.SyncedVersion != 2 {
+		t.Fatalf("health written: synced %d, want 2", h.SyncedVersion)
+	}
+	if got, want := fmt.Sprint(sink.written()), fmt.Sprint([]sinkCall{{health: 2}}); got != want {
+		t.Errorf("writes: got %s, want %s", got, want)
+	}
+}
