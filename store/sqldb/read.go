@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -55,7 +56,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	if !k.Valid() {
 		return nil, store.Invalid("", "", "kind", "%q is not a kind", k)
 	}
-	order, err := orderClause(q.OrderBy)
+	order, reverse, err := orderClause(q.OrderBy)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +65,10 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	}
 	where, args := []string{"kind = $1", "NOT deleted"}, params{string(k)}
 	arg := args.add
+	// Without a filter of the objects themselves, the total comes from the
+	// counts the store keeps per kind and namespace, under these
+	// conditions.
+	counted := []string{"kind = $1"}
 	with := ""
 	if q.NamespaceID != "" {
 		if q.Recursive {
@@ -73,6 +78,10 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		} else {
 			where = append(where, "namespace_id = "+arg(q.NamespaceID))
 		}
+		counted = append(counted, where[len(where)-1])
+	}
+	if len(q.IDs) > 0 || q.Name != "" || len(q.Names) > 0 || q.Query != "" {
+		counted = nil
 	}
 	if len(q.IDs) > 0 {
 		cond, err := db.inList("id", q.IDs, &args)
@@ -101,23 +110,41 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	}
 	page := " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + fmt.Sprint(q.Offset)
 	res := &store.ListResult{}
+	// flipped says that the page was read from the other end.
+	flipped := false
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if q.Query != "" {
 			// A search reads every row of the scope anyway: one scan finds the
 			// page and counts the matches.
 			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", count(*) OVER ()"+cond+page, cond, with, args)
 		}
-		if err := tx.QueryRowContext(ctx, db.d.q(with+"SELECT count(*)"+cond), args...).Scan(&res.TotalCount); err != nil {
+		count := with + "SELECT count(*)" + cond
+		if counted != nil {
+			count = with + "SELECT coalesce(sum(live), 0) FROM object_counts WHERE " + strings.Join(counted, " AND ")
+		}
+		if err := tx.QueryRowContext(ctx, db.d.q(count), args...).Scan(&res.TotalCount); err != nil {
 			return fmt.Errorf("count %s: %w", k, err)
 		}
-		// The ids of the page come from the list index alone (skipping
-		// offset entries there is cheap); only the page's rows are read.
+		pageOrder := order
+		if q.Limit > 0 && q.Offset > res.TotalCount/2 && q.Offset < res.TotalCount {
+			// A page past the middle is read from the other end: an offset
+			// skips index entries one at a time (a million take over
+			// 100 ms), and the order is total, ids breaking ties.
+			n := min(q.Limit, res.TotalCount-q.Offset)
+			pageOrder, flipped = reverse, true
+			page = " ORDER BY " + reverse + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(res.TotalCount-q.Offset-n)
+		}
+		// The ids of the page come from the list index alone; only the
+		// page's rows are read.
 		changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+" FROM objects JOIN (SELECT kind AS page_kind, id AS page_id"+
-			cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, args...)
+			cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+pageOrder, args...)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", k, err)
 		}
 		res.Objects = objectsOf(changes)
+		if flipped {
+			slices.Reverse(res.Objects)
+		}
 		return nil
 	})
 	if err != nil {
@@ -187,19 +214,20 @@ func (db *DB) inList(column string, values []string, args *params) (string, erro
 	return column + " IN (" + fmt.Sprintf(db.d.JSONTextArray, args.add(string(b))) + ")", nil
 }
 
-func orderClause(orderBy string) (string, error) {
+// orderClause is the ORDER BY of a list, and the same order reversed.
+func orderClause(orderBy string) (order, reverse string, err error) {
 	if orderBy == "" {
 		orderBy = "name"
 	}
-	col, dir := strings.TrimPrefix(orderBy, "-"), "ASC"
+	col, dir, back := strings.TrimPrefix(orderBy, "-"), "ASC", "DESC"
 	if strings.HasPrefix(orderBy, "-") {
-		dir = "DESC"
+		dir, back = back, dir
 	}
 	c, ok := orderColumns[col]
 	if !ok {
-		return "", store.Invalid("", "", "order_by", "%q is not one of name, created_at, modified_at, version (prefix - for descending)", orderBy)
+		return "", "", store.Invalid("", "", "order_by", "%q is not one of name, created_at, modified_at, version (prefix - for descending)", orderBy)
 	}
-	return c + " " + dir + ", id " + dir, nil
+	return c + " " + dir + ", id " + dir, c + " " + back + ", id " + back, nil
 }
 
 func escapeLike(s string) string {

@@ -230,14 +230,14 @@ func WriteLegacySpecSecrets(t testing.TB, s store.Store, exec func(query string,
 // older than the sealing of route and settings secrets, with exec as
 // WriteLegacySpecSecrets takes it: without console_meta's sealed_version
 // and without the record of migration, the backend's migration that made
-// it.
+// it, and of every later one (those apply again).
 func ForgetSealedVersion(t testing.TB, exec func(query string, args ...any) error, migration int64) {
 	t.Helper()
 	if err := exec("ALTER TABLE console_meta DROP COLUMN sealed_version"); err != nil {
 		t.Fatalf("drop sealed_version: %v", err)
 	}
-	if err := exec("DELETE FROM console_schema_version WHERE version_id = $1", migration); err != nil {
-		t.Fatalf("forget migration %d: %v", migration, err)
+	if err := exec("DELETE FROM console_schema_version WHERE version_id >= $1", migration); err != nil {
+		t.Fatalf("forget migration %d and later: %v", migration, err)
 	}
 }
 

@@ -1,18 +1,23 @@
 package storetest
 
 import (
+	"flag"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// Benchmarks measures one backend: single-object writes and the full Load the
-// reconcile loop does at start. open returns a fresh, empty store; it owns
-// closing it (e.g. with b.Cleanup).
+var listRoutes = flag.Int("list-routes", 100_000, "routes the store's list benchmark seeds")
+
+// Benchmarks measures one backend: single-object writes, the full Load the
+// reconcile loop does at start, and pages of lists. open returns a fresh,
+// empty store; it owns closing it (e.g. with b.Cleanup).
 func Benchmarks(b *testing.B, open func(b *testing.B) store.Store) {
 	b.Run("PutRoute", func(b *testing.B) { benchPutRoute(b, open(b)) })
 	b.Run("Load100kRoutes", func(b *testing.B) { benchLoad(b, open(b), 100_000, 100) })
+	b.Run("List", func(b *testing.B) { benchList(b, open(b), *listRoutes, 100) })
 }
 
 // benchPutRoute upserts routes one Apply at a time, cycling over a fixed set
@@ -43,6 +48,64 @@ func benchPutRoute(b *testing.B, s store.Store) {
 // benchLoad seeds routes across namespaces outside the timer, then times Load.
 func benchLoad(b *testing.B, s store.Store, routes, namespaces int) {
 	ctx := b.Context()
+	seedRoutes(b, s, routes, namespaces)
+	var loads int
+	for b.Loop() {
+		st, err := s.Load(ctx)
+		if err != nil {
+			b.Fatalf("load: %v", err)
+		}
+		if len(st.Routes) != routes {
+			b.Fatalf("load returned %d routes, want %d", len(st.Routes), routes)
+		}
+		loads++
+	}
+	perLoad := b.Elapsed().Seconds() / float64(loads)
+	b.ReportMetric(perLoad, "s/load")
+	b.ReportMetric(float64(routes)/perLoad, "routes/s")
+}
+
+// benchList seeds routes across namespaces below one, then times pages of
+// 50 with their totals as the APIs and the web console ask for them: in
+// every namespace (ConfigService without a filter), in one namespace, and
+// in one namespace with those below it; first, middle (the slowest) and
+// last pages.
+func benchList(b *testing.B, s store.Store, routes, namespaces int) {
+	start := time.Now()
+	nsIDs := seedRoutes(b, s, routes, namespaces)
+	b.Logf("seeded %d routes in %s", routes, time.Since(start).Round(time.Millisecond))
+	inOne := (routes + namespaces - 1) / namespaces
+	for _, c := range []struct {
+		name  string
+		q     store.ListQuery
+		total int
+	}{
+		{"everywhere-first", store.ListQuery{Limit: 50}, routes},
+		{"everywhere-middle", store.ListQuery{Limit: 50, Offset: routes / 2}, routes},
+		{"everywhere-last", store.ListQuery{Limit: 50, Offset: routes - 50}, routes},
+		{"namespace-first", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50}, inOne},
+		{"namespace-last", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50, Offset: inOne - 50}, inOne},
+		{"below-global-first", store.ListQuery{NamespaceID: store.GlobalNamespaceID, Recursive: true, Limit: 50}, routes},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				res, err := s.List(b.Context(), store.KindRoute, c.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.TotalCount != c.total || len(res.Objects) != 50 {
+					b.Fatalf("listed %d routes of %d, want 50 of %d", len(res.Objects), res.TotalCount, c.total)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/page")
+		})
+	}
+}
+
+// seedRoutes writes namespaces below Global and routes spread over them,
+// 1,000 to a transaction, and returns the namespaces' ids.
+func seedRoutes(b *testing.B, s store.Store, routes, namespaces int) []string {
+	ctx := b.Context()
 	const batch = 1000
 	nsIDs := make([]string, namespaces)
 	var ops []store.Op
@@ -67,18 +130,5 @@ func benchLoad(b *testing.B, s store.Store, routes, namespaces int) {
 			b.Fatalf("seed routes %d..%d: %v", start, start+len(ops), err)
 		}
 	}
-	var loads int
-	for b.Loop() {
-		st, err := s.Load(ctx)
-		if err != nil {
-			b.Fatalf("load: %v", err)
-		}
-		if len(st.Routes) != routes {
-			b.Fatalf("load returned %d routes, want %d", len(st.Routes), routes)
-		}
-		loads++
-	}
-	perLoad := b.Elapsed().Seconds() / float64(loads)
-	b.ReportMetric(perLoad, "s/load")
-	b.ReportMetric(float64(routes)/perLoad, "routes/s")
+	return nsIDs
 }

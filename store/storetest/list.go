@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"bytes"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -13,6 +16,8 @@ func testList(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "Namespaces", newEnv, testListNamespaces)
 	subtest(t, "EveryKind", newEnv, testListEveryKind)
 	subtest(t, "ManyIDs", newEnv, testListManyIDs)
+	subtest(t, "PagesFromEitherEnd", newEnv, testListPagesFromEitherEnd)
+	subtest(t, "Totals", newEnv, func(t *testing.T, f *fixture) { testListTotals(t, f, newEnv) })
 	subtest(t, "BadQueries", newEnv, func(t *testing.T, f *fixture) {
 		for _, c := range []struct {
 			q     store.ListQuery
@@ -198,4 +203,172 @@ func reversed(s []string) []string {
 	r := slices.Clone(s)
 	slices.Reverse(r)
 	return r
+}
+
+// testListTotals: a list's total, which the store may keep apart from the
+// objects, follows creates, moves, deletes (a namespace's with everything
+// below it) and a restore into a new store, for every namespace filter:
+// none, one namespace, and one namespace with those below it.
+func testListTotals(t *testing.T, f *fixture, newEnv newEnvFunc) {
+	rnd := rand.New(rand.NewPCG(16, 1))
+	namespaces := []string{store.GlobalNamespaceID}
+	var routes []string
+	pick := func(ids []string) string { return ids[rnd.IntN(len(ids))] }
+	var backup bytes.Buffer
+	for step := range 240 {
+		switch op := rnd.IntN(20); {
+		case op < 3 || len(namespaces) < 3:
+			namespaces = append(namespaces, put(f, newNamespace(pick(namespaces), fmt.Sprintf("ns-%d", step))).ID)
+		case op < 11 || len(routes) == 0:
+			routes = append(routes, put(f, newRoute(pick(namespaces), fmt.Sprintf("r-%d", step), fmt.Sprintf("https://r-%d.example.com", step))).ID)
+		case op < 13:
+			put(f, newPolicy(pick(namespaces), fmt.Sprintf("p-%d", step)))
+		case op < 16:
+			r := get[*store.Route](f, pick(routes))
+			r.NamespaceID = pick(namespaces)
+			put(f, r)
+		case op < 19:
+			i := rnd.IntN(len(routes))
+			f.del(store.DeleteOp{Kind: store.KindRoute, ID: routes[i]})
+			routes = slices.Delete(routes, i, i+1)
+		default:
+			ns := pick(namespaces[1:])
+			f.del(store.DeleteOp{Kind: store.KindNamespace, ID: ns, Cascade: true})
+			namespaces, routes = liveIDs(t, f, store.KindNamespace), liveIDs(t, f, store.KindRoute)
+		}
+		if step == 120 {
+			if _, err := f.s.Backup(f.ctx, &backup, store.BackupOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if step%10 == 9 {
+			checkTotals(t, f, fmt.Sprintf("after step %d", step))
+		}
+	}
+	to := &fixture{t: t, ctx: f.ctx, env: newEnv(t)}
+	to.s = to.open(testKey)
+	if _, err := to.s.Restore(f.ctx, bytes.NewReader(backup.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	checkTotals(t, to, "after the restore")
+}
+
+// liveIDs lists the ids of every live object of kind k.
+func liveIDs(t *testing.T, f *fixture, k store.Kind) []string {
+	t.Helper()
+	res, err := f.s.List(f.ctx, k, store.ListQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(res.Objects))
+	for i, o := range res.Objects {
+		ids[i] = o.GetObjectMeta().ID
+	}
+	return ids
+}
+
+// checkTotals compares the totals of lists of routes, policies and
+// namespaces with the objects the lists return.
+func checkTotals(t *testing.T, f *fixture, when string) {
+	t.Helper()
+	nsList, err := f.s.List(f.ctx, store.KindNamespace, store.ListQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := map[string]string{}
+	for _, o := range nsList.Objects {
+		parent[o.GetObjectMeta().ID] = o.GetObjectMeta().NamespaceID
+	}
+	// under reports whether namespace id is ns or below it.
+	under := func(id, ns string) bool {
+		for ; id != ""; id = parent[id] {
+			if id == ns {
+				return true
+			}
+			if id == store.GlobalNamespaceID {
+				break
+			}
+		}
+		return false
+	}
+	for _, k := range []store.Kind{store.KindRoute, store.KindPolicy, store.KindNamespace} {
+		all, err := f.s.List(f.ctx, k, store.ListQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all.TotalCount != len(all.Objects) {
+			t.Errorf("%s: %s total %d, listed %d", when, k, all.TotalCount, len(all.Objects))
+		}
+		for _, ns := range append(slices.Collect(maps.Keys(parent)), store.GlobalNamespaceID) {
+			var direct, below int
+			for _, o := range all.Objects {
+				m := o.GetObjectMeta()
+				if m.NamespaceID == ns {
+					direct++
+				}
+				if under(m.NamespaceID, ns) {
+					below++
+				}
+			}
+			for _, c := range []struct {
+				q    store.ListQuery
+				want int
+			}{
+				{store.ListQuery{NamespaceID: ns, Limit: 1}, direct},
+				{store.ListQuery{NamespaceID: ns, Recursive: true, Limit: 1}, below},
+			} {
+				res, err := f.s.List(f.ctx, k, c.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.TotalCount != c.want {
+					t.Errorf("%s: %s in %s (recursive %v): total %d, want %d", when, k, ns, c.q.Recursive, res.TotalCount, c.want)
+				}
+			}
+		}
+	}
+}
+
+// testListPagesFromEitherEnd: every page, at every offset and in every
+// order, is the same part of the whole list, pages past the middle (which
+// the store may read from the other end) included; names tie across
+// namespaces and ids break the ties.
+func testListPagesFromEitherEnd(t *testing.T, f *fixture) {
+	a := put(f, newNamespace(store.GlobalNamespaceID, "a"))
+	b := put(f, newNamespace(a.ID, "b"))
+	for i := range 23 {
+		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
+		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
+	}
+	ids := func(objs []store.Object) []string {
+		out := make([]string, len(objs))
+		for i, o := range objs {
+			out[i] = o.GetObjectMeta().ID
+		}
+		return out
+	}
+	for _, order := range []string{"name", "-name", "created_at", "-modified_at", "version"} {
+		for _, scope := range []store.ListQuery{{}, {NamespaceID: a.ID, Recursive: true}, {NamespaceID: b.ID}} {
+			q := scope
+			q.OrderBy = order
+			whole, err := f.s.List(f.ctx, store.KindRoute, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := ids(whole.Objects)
+			for _, limit := range []int{1, 4, 7} {
+				for offset := 0; offset <= len(all)+1; offset++ {
+					q.Limit, q.Offset = limit, offset
+					res, err := f.s.List(f.ctx, store.KindRoute, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := all[min(offset, len(all)):min(offset+limit, len(all))]
+					if got := ids(res.Objects); !slices.Equal(got, want) || res.TotalCount != len(all) {
+						t.Errorf("list %+v: %v of %d, want %v of %d", q, got, res.TotalCount, want, len(all))
+					}
+				}
+			}
+		}
+	}
 }
