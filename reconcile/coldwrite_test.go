@@ -117,10 +117,12 @@ func TestFirstLoadFailedWriteIsRetried(t *testing.T) {
 		if got := testutil.ToFloat64(l.metrics.Errors); got < 1 {
 			t.Errorf("%v failed passes, want the one whose write was refused", got)
 		}
-		h, err := e.store.Health(e.ctx)
-		if err != nil || len(h) != 1 || !strings.Contains(h[0].LastError, "write refused by the test") {
-			t.Errorf("health %+v (%v): want the refused write as its last error", h, err)
-		}
+		// The health record is written after the statuses handed over
+		// before it.
+		wait.Until(t, "the refused write as the health record's last error", time.Minute, func() (bool, string) {
+			h, err := e.store.Health(e.ctx)
+			return err == nil && len(h) == 1 && strings.Contains(h[0].LastError, "write refused by the test"), fmt.Sprintf("health %+v (%v)", h, err)
+		})
 	})
 }
 
@@ -154,8 +156,8 @@ func TestFirstLoadCutShortStartsOver(t *testing.T) {
 	if n := l.FullCompilations(); n != 1 {
 		t.Errorf("%d full compilations, want 1: a load cut short is not kept", n)
 	}
-	h, err := e.store.Health(e.ctx)
-	if err != nil || len(h) != 1 || !strings.Contains(h[0].LastError, "read cut short by the test") {
-		t.Errorf("health %+v (%v): want the failed read as its last error", h, err)
-	}
+	wait.Until(t, "the failed read as the health record's last error", time.Minute, func() (bool, string) {
+		h, err := e.store.Health(e.ctx)
+		return err == nil && len(h) == 1 && strings.Contains(h[0].LastError, "read cut short by the test"), fmt.Sprintf("health %+v (%v)", h, err)
+	})
 }

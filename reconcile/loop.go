@@ -112,8 +112,12 @@ type Loop struct {
 	// deferred are records this loop keeps until the cluster they moved
 	// to holds them.
 	deferred deferredKeys
-	// synced is the store version the last successful pass compiled.
-	synced atomic.Int64
+	// synced is the synced version of the last health record stored (the
+	// statuses of that version are stored too); anySynced says that one
+	// was, and stored is signalled each time.
+	synced    atomic.Int64
+	anySynced atomic.Bool
+	stored    chan struct{}
 	// watchers counts the Sync watchers running, so that a test can tell
 	// that none outlives the lead that started it.
 	watchers atomic.Int32
@@ -170,6 +174,7 @@ func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 		health:   store.Health{Name: opts.Name},
 		resync:   make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
+		stored:   make(chan struct{}, 1),
 		live:     newLiveness(),
 		src:      src,
 		fleet:    fleet,
@@ -324,10 +329,13 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 	// are not written while the databroker does not answer, not only in
 	// the moments between two attempts.
 	var failed error
+	// inSync says that the last pass left nothing to do: the loop is in
+	// sync with the store once that pass's health record is stored.
+	inSync := false
 	for due := true; ; {
 		more := false
 		if due {
-			retry = nil
+			retry, inSync = nil, false
 			if failed != nil {
 				l.live.busy("reconciling again after a failed pass: " + failed.Error())
 			} else {
@@ -339,9 +347,8 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			case err == nil:
 				everything = false
 				more = !done
-				if done {
-					l.live.idle(fmt.Sprintf("in sync with store version %d", l.health.SyncedVersion))
-					l.live.markReady()
+				if inSync = done; done {
+					l.showSynced()
 				}
 				if l.deferred.any() {
 					// Routes wait here for the cluster they moved to. Its
@@ -406,6 +413,11 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			} else {
 				l.src.offer(r.found)
 				l.listed = r.found.sweep
+			}
+		case <-l.stored:
+			due = more
+			if inSync {
+				l.showSynced()
 			}
 		case <-retry:
 		case <-now:
@@ -585,7 +597,7 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 }
 
 // apply writes what the objects of keys need (or, with everything set,
-// every object's) and then their statuses. The compiled copy is read under
+// every object's) and then hands their statuses to the status queue. The compiled copy is read under
 // the source's lock, and the writes are made without it: a slow
 // databroker holds up no other cluster's loop.
 func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, everything bool, drifted map[compile.ObjectKey]bool) error {
@@ -723,12 +735,18 @@ func (l *Loop) succeeded(version int64) {
 }
 
 // healthWritten is told each health record the status queue stored: the
-// statuses of its synced version are stored too.
+// statuses of its synced version are stored too. (A failure's record
+// carries the synced version of the last success before it, which may
+// have replaced that success's record before it was written.)
 func (l *Loop) healthWritten(h store.Health) {
-	if h.LastSuccess.IsZero() || !h.UpdatedAt.Equal(h.LastSuccess) {
-		return // a failure's record
+	success := !h.LastSuccess.IsZero() && h.UpdatedAt.Equal(h.LastSuccess)
+	advanced := !h.LastSuccess.IsZero() && (!l.anySynced.Load() || h.SyncedVersion > l.synced.Load())
+	if !success && !advanced {
+		return
 	}
 	l.synced.Store(h.SyncedVersion)
+	l.anySynced.Store(true)
+	signal(l.stored)
 	if l.fleet != nil {
 		l.fleet.passed(l)
 	}
@@ -738,6 +756,17 @@ func (l *Loop) healthWritten(h store.Health) {
 	if current, err := l.opts.Store.Version(ctx); err == nil {
 		l.m.Lag.Set(float64(current - h.SyncedVersion))
 	}
+}
+
+// showSynced says that the loop is in sync with the store, at the last
+// version whose statuses are stored, and marks it ready the first time:
+// readiness means the statuses are written too.
+func (l *Loop) showSynced() {
+	if !l.anySynced.Load() {
+		return
+	}
+	l.live.idle(fmt.Sprintf("in sync with store version %d", l.synced.Load()))
+	l.live.markReady()
 }
 
 // failed records a failed pass, or a failed attempt to lead: in a lead,

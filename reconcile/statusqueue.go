@@ -19,7 +19,7 @@ import (
 // after every status handed over before it. So a health record saying
 // "synced at version V" still means that the statuses of V are stored.
 // A status handed over again before it was written is written once, as
-// it was last handed over.
+// it was last handed over, in the place of the first.
 type statusQueue struct {
 	store store.StatusSink
 	// batch bounds the statuses of one store transaction: on SQLite a
@@ -30,9 +30,8 @@ type statusQueue struct {
 
 	mu sync.Mutex
 	// pending holds the latest status of each object not written yet, and
-	// the sequence number it was handed over at; order lists them in the
-	// order they were handed over, with stale entries (the object handed
-	// over again since) skipped when taken.
+	// the sequence number the first of them not written was handed over
+	// at; order lists them in that order.
 	pending map[compile.ObjectKey]queuedStatus
 	order   []queuedKey
 	seq     uint64
@@ -77,8 +76,14 @@ func (q *statusQueue) statuses(ss []store.ObjectStatus) {
 		q.pending = make(map[compile.ObjectKey]queuedStatus, len(ss))
 	}
 	for _, s := range ss {
-		q.seq++
 		k := compile.ObjectKey{Kind: s.Kind, ID: s.ID}
+		if p, ok := q.pending[k]; ok {
+			// Written in the place of the one it replaces: a health
+			// record handed over between the two waits for it.
+			q.pending[k] = queuedStatus{s, p.seq}
+			continue
+		}
+		q.seq++
 		q.pending[k] = queuedStatus{s, q.seq}
 		q.order = append(q.order, queuedKey{k, q.seq})
 	}
@@ -108,9 +113,6 @@ func (q *statusQueue) failure() error {
 func (q *statusQueue) take() ([]store.ObjectStatus, *store.Health) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.order) > 0 && q.pending[q.order[0].key].seq != q.order[0].seq {
-		q.order = q.order[1:] // handed over again later
-	}
 	if q.health != nil && (len(q.order) == 0 || q.order[0].seq > q.healthSeq) {
 		h := q.health
 		q.health = nil
@@ -123,10 +125,8 @@ func (q *statusQueue) take() ([]store.ObjectStatus, *store.Health) {
 			break // the health record goes first
 		}
 		q.order = q.order[1:]
-		if p, ok := q.pending[next.key]; ok && p.seq == next.seq {
-			out = append(out, p.status)
-			delete(q.pending, next.key)
-		}
+		out = append(out, q.pending[next.key].status)
+		delete(q.pending, next.key)
 	}
 	if len(q.order) == 0 {
 		q.order, q.pending = nil, nil // let go of the backing arrays

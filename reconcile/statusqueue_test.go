@@ -125,8 +125,34 @@ func TestStatusQueueWritesAnObjectOnceAsLastHandedOver(t *testing.T) {
 	wrote := runQueue(t, q)
 	<-wrote
 	want := []sinkCall{
-		{statuses: []string{"route/b=pending", "route/a=synced"}, health: -1},
+		{statuses: []string{"route/a=synced", "route/b=pending"}, health: -1},
 		{health: 3},
+	}
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
+
+// An object handed over before a health record and again after it is
+// written before the record, as last handed over: the record's version
+// never goes out without that object's status.
+func TestStatusQueueHealthWaitsForAnObjectHandedOverAgain(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncPending), statusOf("b", store.SyncPending)})
+	q.setHealth(success(4))
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("c", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	if h := <-wrote; h.SyncedVersion != 4 {
+		t.Fatalf("health written: synced %d, want 4", h.SyncedVersion)
+	}
+	q.setHealth(success(5))
+	<-wrote
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced", "route/b=pending"}, health: -1},
+		{health: 4},
+		{statuses: []string{"route/c=synced"}, health: -1},
+		{health: 5},
 	}
 	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("writes:\n got %v\nwant %v", got, want)
