@@ -67,6 +67,8 @@ func TestPlainSecretsSealedAtOpen(t *testing.T) {
 	raw, _ = rawRows(t, url)
 	checkSealed(t, raw, legacy.Secrets, legacy.Markers)
 	legacy.CheckRead(t, s)
+	// The counts of the objects the earlier console wrote.
+	storetest.CheckListTotals(t, s)
 }
 
 func openAt(t *testing.T, url string) *postgres.Store {

@@ -230,7 +230,8 @@ func TestCheckpointsOffTheWritersPath(t *testing.T) {
 		s, path := open(t, time.Hour)
 		before := size(t, path)
 		// Over 1,500 pages of log: past SQLite's default mark of 1,000,
-		// at which a commit would checkpoint.
+		// at which a commit would checkpoint. (A mark set higher than
+		// what this writes would pass unnoticed.)
 		write(t, s, 600)
 		if after := size(t, path); after != before {
 			t.Errorf("database file %d bytes before the writes, %d after: a commit checkpointed", before, after)

@@ -71,6 +71,9 @@ func benchLoad(b *testing.B, s store.Store, routes, namespaces int) {
 // in one namespace with those below it; first, middle (the slowest) and
 // last pages.
 func benchList(b *testing.B, s store.Store, routes, namespaces int) {
+	if routes < 50*namespaces {
+		b.Fatalf("-list-routes %d: at least %d, 50 to each of %d namespaces", routes, 50*namespaces, namespaces)
+	}
 	start := time.Now()
 	nsIDs := seedRoutes(b, s, routes, namespaces)
 	b.Logf("seeded %d routes in %s", routes, time.Since(start).Round(time.Millisecond))

@@ -267,6 +267,14 @@ func liveIDs(t *testing.T, f *fixture, k store.Kind) []string {
 	return ids
 }
 
+// CheckListTotals compares the totals of lists of routes, policies and
+// namespaces in s with the objects the lists return: after a migration
+// counted the objects of a store written before it, say.
+func CheckListTotals(t *testing.T, s store.Store) {
+	t.Helper()
+	checkTotals(t, &fixture{t: t, ctx: t.Context(), s: s}, "in the store")
+}
+
 // checkTotals compares the totals of lists of routes, policies and
 // namespaces with the objects the lists return.
 func checkTotals(t *testing.T, f *fixture, when string) {

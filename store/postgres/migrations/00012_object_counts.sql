@@ -37,7 +37,8 @@ END
 $$;
 -- +goose StatementEnd
 
-CREATE OR REPLACE TRIGGER objects_count AFTER INSERT OR DELETE OR UPDATE OF kind, namespace_id, deleted ON objects
+DROP TRIGGER IF EXISTS objects_count ON objects;
+CREATE TRIGGER objects_count AFTER INSERT OR DELETE OR UPDATE OF kind, namespace_id, deleted ON objects
 FOR EACH ROW EXECUTE FUNCTION objects_count();
 
 -- +goose Down
