@@ -145,7 +145,7 @@ soak: build ## The load for 10 minutes, sampling serve's memory, goroutines and 
 .PHONY: bench-1m
 bench-1m: deps ## One million routes: serve's time and peak RSS against Pomerium's databroker, the reconcile loop's cold start, edits and resync on the embedded store against it, and pages of lists on both stores (about an hour on 2 cores).
 	BROKER=pomerium hack/bench-serve-rss.sh 1000000
-	$(GO) test -run '^$$' -bench 'Store/List' -benchtime 20x -timeout 120m ./store/sqlite/ ./store/postgres/ -args -list-routes 1000000
+	$(GO) test -run '^$$' -bench '^Store$$/List' -benchtime 20x -timeout 120m ./store/sqlite/ ./store/postgres/ -args -list-routes 1000000
 	$(GO) test -run '^$$' -bench 'Reconcile/sqlite/pomerium' -benchtime 1x -timeout 120m ./reconcile/ -args -sizes 1000000 -brokers pomerium -edits 200
 
 .PHONY: bench-import
