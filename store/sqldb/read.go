@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -110,8 +109,6 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	}
 	page := " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + fmt.Sprint(q.Offset)
 	res := &store.ListResult{}
-	// flipped says that the page was read from the other end.
-	flipped := false
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if q.Query != "" {
 			// A search reads every row of the scope anyway: one scan finds the
@@ -125,26 +122,21 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		if err := tx.QueryRowContext(ctx, db.d.q(count), args...).Scan(&res.TotalCount); err != nil {
 			return fmt.Errorf("count %s: %w", k, err)
 		}
-		pageOrder := order
 		if q.Limit > 0 && q.Offset > res.TotalCount/2 && q.Offset < res.TotalCount {
-			// A page past the middle is read from the other end: an offset
-			// skips index entries one at a time (a million take over
-			// 100 ms), and the order is total, ids breaking ties.
+			// The ids of a page past the middle are found from the other
+			// end: an offset skips index entries one at a time (a million
+			// take over 100 ms), and the order is total, ids breaking ties.
 			n := min(q.Limit, res.TotalCount-q.Offset)
-			pageOrder, flipped = reverse, true
 			page = " ORDER BY " + reverse + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(res.TotalCount-q.Offset-n)
 		}
 		// The ids of the page come from the list index alone; only the
-		// page's rows are read.
+		// page's rows are read, and put in order.
 		changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+" FROM objects JOIN (SELECT kind AS page_kind, id AS page_id"+
-			cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+pageOrder, args...)
+			cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, args...)
 		if err != nil {
 			return fmt.Errorf("list %s: %w", k, err)
 		}
 		res.Objects = objectsOf(changes)
-		if flipped {
-			slices.Reverse(res.Objects)
-		}
 		return nil
 	})
 	if err != nil {
