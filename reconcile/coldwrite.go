@@ -101,7 +101,7 @@ func (w *coldWrite) start() {
 		putters.Wait()
 		close(w.statuses)
 	}()
-	w.g.Go(w.writeStatuses)
+	w.g.Go(func() error { w.writeStatuses(); return nil })
 }
 
 // put writes the plans handed to it, each in Put requests of up to the
@@ -137,9 +137,9 @@ func (w *coldWrite) put(plans <-chan *Plan) error {
 
 // writeStatuses finds the statuses of the records written, statusBatch at
 // a time, and hands them to the loop's status queue.
-func (w *coldWrite) writeStatuses() error {
+func (w *coldWrite) writeStatuses() {
 	var pending []compile.ObjectKey
-	flush := func() error {
+	flush := func() {
 		var changed []store.ObjectStatus
 		// After a failed load nothing is known of the objects: the next
 		// pass writes their statuses.
@@ -148,7 +148,6 @@ func (w *coldWrite) writeStatuses() error {
 		})
 		pending = pending[:0]
 		w.l.queue.statuses(changed)
-		return nil
 	}
 	for keys := range w.statuses {
 		if w.gctx.Err() != nil {
@@ -156,15 +155,12 @@ func (w *coldWrite) writeStatuses() error {
 		}
 		pending = append(pending, keys...)
 		if len(pending) >= statusBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			flush()
 		}
 	}
-	if w.gctx.Err() != nil {
-		return nil // the error that ended the writes is the one to tell
+	if w.gctx.Err() == nil {
+		flush() // after an error, what is left is written by the next pass
 	}
-	return flush()
 }
 
 // wait ends the writes once everything handed to them is written, and

@@ -597,9 +597,9 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 }
 
 // apply writes what the objects of keys need (or, with everything set,
-// every object's) and then hands their statuses to the status queue. The compiled copy is read under
-// the source's lock, and the writes are made without it: a slow
-// databroker holds up no other cluster's loop.
+// every object's) and then hands their statuses to the status queue. The
+// compiled copy is read under the source's lock, and the writes are made
+// without it: a slow databroker holds up no other cluster's loop.
 func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, everything bool, drifted map[compile.ObjectKey]bool) error {
 	var plan *Plan
 	var err error
