@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -35,16 +36,29 @@ func FuzzSetNamespacePermission(f *testing.F) {
 	f.Add("", "team", "user", "a\x00b", "viewer", int64(0), false)
 	f.Add("", "team", "user", strings.Repeat("s", 300), "admin", int64(0), false)
 	f.Add("", "team", "user", "dave", "admin", int64(-1), false)
+	// One console serves every input of a fuzzing process: a console per
+	// input (a database made and migrated each time) ran a few inputs a
+	// second. Each input gets namespaces of its own and takes away what it
+	// granted in Global, so that no input sees another's objects.
+	e := newEnv(f)
+	actor := store.Actor{Subject: "test", Origin: store.OriginAPI}
 	f.Fuzz(func(t *testing.T, id, namespace, subjectType, subjectID, role string, expectedVersion int64, asViewer bool) {
 		for _, s := range []string{id, namespace, subjectType, subjectID, role} {
 			if !utf8.ValidString(s) {
 				return // a protobuf string is UTF-8: no client can send another
 			}
 		}
-		e := newEnv(t)
-		team := e.namespace(store.GlobalNamespaceID, "Team")
-		other := e.namespace(store.GlobalNamespaceID, "Other")
-		existing, err := store.Put(e.ctx, e.store, store.Actor{Subject: "test", Origin: store.OriginAPI}, &store.NamespacePermission{
+		e.t = t
+		team := e.namespace(store.GlobalNamespaceID, "Team "+uuid.NewString())
+		other := e.namespace(store.GlobalNamespaceID, "Other "+uuid.NewString())
+		t.Cleanup(func() {
+			for _, ns := range []string{team.ID, other.ID} {
+				if err := store.Delete(e.ctx, e.store, actor, store.DeleteOp{Kind: store.KindNamespace, ID: ns, Cascade: true}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		existing, err := store.Put(e.ctx, e.store, actor, &store.NamespacePermission{
 			ObjectMeta: store.ObjectMeta{NamespaceID: team.ID}, SubjectType: store.SubjectGroup, SubjectID: "devs", Role: store.RoleViewer}, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +80,12 @@ func FuzzSetNamespacePermission(f *testing.F) {
 		if expectedVersion != 0 {
 			req.ExpectedVersion = &expectedVersion
 		}
-		_, err = e.permissionAPI(transport, e.account(callerRole, team.ID)).set(e.ctx, req)
+		res, err := e.permissionAPI(transport, e.account(callerRole, team.ID)).set(e.ctx, req)
+		if p := res.GetNamespacePermission(); err == nil && p.GetNamespaceId() == store.GlobalNamespaceID {
+			if err := store.Delete(e.ctx, e.store, actor, store.DeleteOp{Kind: store.KindNamespacePermission, ID: p.GetId()}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		switch code := codeOf(err); code {
 		case 0, connect.CodeNotFound, connect.CodePermissionDenied, connect.CodeAlreadyExists:
 		case connect.CodeInvalidArgument:
