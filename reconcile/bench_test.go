@@ -411,9 +411,14 @@ func benchBulk(b *testing.B, w *benchWorld, seed *seeder) {
 // read again and every object compared with the view.
 func benchResync(b *testing.B, w *benchWorld) {
 	for b.Loop() {
-		// Bulk work an earlier benchmark left is not this resync's.
+		// Bulk work an earlier benchmark left is not this resync's, nor is
+		// a resync it asked for that is still under way: one asked for
+		// now ends it first.
 		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.BulkQueue) == 0 })
 		resyncs := testutil.ToFloat64(w.metrics.Resyncs)
+		w.loop.Resync()
+		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.Resyncs) > resyncs })
+		resyncs = testutil.ToFloat64(w.metrics.Resyncs)
 		puts, deletes := testutil.ToFloat64(w.metrics.RecordsPut), testutil.ToFloat64(w.metrics.RecordsDeleted)
 		before := w.requests.Load()
 		start := time.Now()

@@ -45,8 +45,9 @@ func (q *bulkQueue) add(keys []compile.ObjectKey) {
 	q.keys = append(q.keys, inWriteOrder(fresh, false)...)
 }
 
-// sweep queues every object: listed, as a resync listed them off the
-// loop, or when that is nil, as sweepList lists them from c and the view.
+// sweep queues the objects of a resync: listed, those a resync off the
+// loop found unsettled, or when that is nil, every object, as sweepList
+// lists them from c and the view.
 // (The status of an object that is gone goes with its last pass; the first
 // pass of a lead clears any left.)
 func (q *bulkQueue) sweep(c *compile.Compiler, listed []compile.ObjectKey, view *View) {

@@ -36,7 +36,8 @@ type desired struct {
 type resyncFound struct {
 	changes []store.Change
 	version int64
-	// sweep lists the objects for the sweep that follows (sweepList).
+	// sweep lists the objects for the sweep that follows: sweepList's,
+	// then only those a pass would change (Loop.unsettled).
 	sweep []compile.ObjectKey
 }
 

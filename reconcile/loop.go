@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,9 +93,13 @@ type Loop struct {
 	m        *Metrics
 	statuses *statusWriter
 	// queue writes statuses and health records off the loop.
-	queue  *statusQueue
-	health store.Health
-	resync chan struct{}
+	queue *statusQueue
+	// passing is held for the length of each pass: a resync comparing
+	// off the loop waits for it between slices (giveWay), so that an
+	// edit's pass does not share the CPU with the comparison.
+	passing sync.Mutex
+	health  store.Health
+	resync  chan struct{}
 	// wake asks the writer for a pass: drift seen on a Sync stream, or
 	// another cluster's loop having written a record this one waits for.
 	wake chan struct{}
@@ -398,7 +403,8 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			// The periodic resync compares every object's version in the
 			// store with the compiled copy, in case a change slipped past
 			// both the feed and the version bookkeeping, and every record
-			// with the view.
+			// and status with the view, off the loop; passes then compare
+			// what differs.
 			due = more
 			indexed = l.readIndex(ctx, view, indexed)
 		case <-l.resync:
@@ -445,11 +451,91 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 			out <- indexRead{err: fmt.Errorf("read the store's index: %w", err)}
 			return
 		}
-		found, err := l.src.findMissing(ctx, idx, view)
+		found, err := l.src.findMissing(ctx, idx, view, l.giveWay)
+		if err == nil {
+			found.sweep, err = l.unsettled(found.sweep, view)
+		}
 		out <- indexRead{found, err}
 	}()
 	return out
 }
+
+// unsettled returns the objects of keys that a pass would act on: those
+// whose record the view lacks, holds with other data or should not hold,
+// whose status differs from the one last handed over, or that belong to
+// another cluster (a moving route is the pass's to judge). A resync's sweep
+// compares only these on the loop: at a million routes, comparing every
+// object a slice per pass took seconds even when nothing differed.
+//
+// It runs off the loop, indexSlice objects under each hold of the read
+// lock. An object that changes after its look reaches a pass as every
+// change does: by the store's feed, the view's drift, or the statuses of
+// the pass that wrote it.
+func (l *Loop) unsettled(keys []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
+	out := []compile.ObjectKey{} // not nil: nil makes the sweep list every object
+	now := time.Now()
+	for start := 0; start < len(keys); start += unsettledSlice {
+		part := keys[start:min(start+unsettledSlice, len(keys))]
+		var err error
+		if rerr := l.src.read(func(c *compile.Compiler) {
+			withRecords := make([]compile.ObjectKey, 0, len(part))
+			for _, k := range part {
+				if _, ok := typeOfKind(k.Kind); ok {
+					withRecords = append(withRecords, k) // others have no record and no status
+				}
+			}
+			current := l.statuses.current(c, withRecords, view, l.owns(c))
+			due := map[compile.ObjectKey]bool{}
+			mine := make([]compile.ObjectKey, 0, len(withRecords))
+			for i, k := range withRecords {
+				switch {
+				case !current[i]:
+					due[k] = true
+				case c.Belongs(k, l.opts.Cluster):
+					mine = append(mine, k)
+				default:
+					// Another cluster's: a record of it here is to go
+					// (or, for a moving route, to stay a while).
+					rt, _ := typeOfKind(k.Kind)
+					_, due[k] = view.Get(rt.Type, k.ID)
+				}
+			}
+			var plan *Plan
+			if plan, err = Diff(&clusterTarget{c: c, cluster: l.opts.Cluster}, mine, view, now); err != nil {
+				return
+			}
+			for _, rec := range plan.Writes {
+				rt, _ := typeByName(rec.GetType())
+				due[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}] = true
+			}
+			// In the order listed, which is the order records are written.
+			for _, k := range part {
+				if due[k] {
+					out = append(out, k)
+				}
+			}
+		}); rerr != nil {
+			return nil, rerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		l.giveWay()
+	}
+	return out, nil
+}
+
+// giveWay waits for a pass under way to end.
+func (l *Loop) giveWay() {
+	l.passing.Lock()
+	//lint:ignore SA2001 waiting for the pass is the point
+	l.passing.Unlock()
+}
+
+// unsettledSlice is how many objects a resync looks at under one hold of
+// the read lock: about a millisecond, which is what a refresh for an edit
+// waits at most.
+const unsettledSlice = 1000
 
 // loadView reads every record of ours with SyncLatest.
 func (l *Loop) loadView(ctx context.Context) (*View, error) {
@@ -514,6 +600,8 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 // queue after what changed since the last. It reports whether the queue is
 // empty: only then is the store version compiled in sync.
 func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool, err error) {
+	l.passing.Lock()
+	defer l.passing.Unlock()
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
 	if err := l.queue.failure(); err != nil {

@@ -158,16 +158,17 @@ const indexSlice = 5000
 
 // findMissing compares the store's index with the compiled copy off the
 // loop, indexSlice entries under each hold of the read lock so that a
-// refresh waits for one slice at most, and reads again what the copy
-// lacks. It lists the objects a sweep compares too: those the copy holds,
+// refresh waits for one slice at most, calling giveWay after each, and
+// reads again what the copy lacks. It lists the objects a sweep compares too: those the copy holds,
 // then those only the view holds.
-func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View) (*resyncFound, error) {
+func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View, giveWay func()) (*resyncFound, error) {
 	x := newIndexComparison(idx)
 	for start := 0; start < len(idx.Entries); start += indexSlice {
 		entries := idx.Entries[start:min(start+indexSlice, len(idx.Entries))]
 		if err := s.read(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
 			return nil, err
 		}
+		giveWay()
 	}
 	var held []compile.ObjectKey
 	if err := s.read(func(c *compile.Compiler) { held = c.Keys() }); err != nil {
