@@ -4,10 +4,12 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -74,6 +76,50 @@ func TestResyncFindsWhatTheFeedMissed(t *testing.T) {
 		}
 		if got := testutil.ToFloat64(l.metrics.BulkQueue); got != 0 {
 			t.Errorf("%v objects left in the bulk queue after the resync", got)
+		}
+	})
+}
+
+// countingStore counts the reads of the whole index.
+type countingStore struct {
+	store.Store
+	indexes atomic.Int64
+}
+
+func (c *countingStore) Index(ctx context.Context) (*store.Index, error) {
+	c.indexes.Add(1)
+	return c.Store.Index(ctx)
+}
+
+// A resync of a converged loop reads the store's sums, which agree, and
+// not its index; one resync in reconcile.WholeIndexEvery reads the index
+// all the same.
+func TestResyncReadsTheIndexOnlyWhenSumsDisagree(t *testing.T) {
+	t.Parallel()
+	onEachBroker(t, func(t *testing.T, e *env) {
+		e.routesOf(300)
+		st := &countingStore{Store: e.store}
+		l := e.startLoopOn("a", st)
+		e.eventually("the databroker equal to desired state", func() bool { ok, _ := e.converged(); return ok })
+		resync := func() {
+			t.Helper()
+			resyncs := testutil.ToFloat64(l.metrics.Resyncs)
+			l.Resync()
+			e.eventually("a resync", func() bool { return testutil.ToFloat64(l.metrics.Resyncs) > resyncs })
+		}
+		puts := testutil.ToFloat64(l.metrics.RecordsPut)
+		for i := 1; i < reconcile.WholeIndexEvery; i++ {
+			resync()
+		}
+		if n := st.indexes.Load(); n != 0 {
+			t.Errorf("%d resyncs of a converged loop read the index %d times", reconcile.WholeIndexEvery-1, n)
+		}
+		resync()
+		if n := st.indexes.Load(); n != 1 {
+			t.Errorf("resync %d read the index %d times, want once", reconcile.WholeIndexEvery, n)
+		}
+		if got := testutil.ToFloat64(l.metrics.RecordsPut); got != puts {
+			t.Errorf("the resyncs wrote %v records", got-puts)
 		}
 	})
 }

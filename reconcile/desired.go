@@ -28,6 +28,34 @@ type desired struct {
 	// found, when not nil, is what a resync read off the loop found, for
 	// the next refresh to apply.
 	found *resyncFound
+	// sums are the compiled copy's objects summed per kind as the store's
+	// IndexSums sums its own: a resync whose sums agree at the same
+	// version need not read the index.
+	sums map[store.Kind]store.IndexSum
+}
+
+// start makes an empty compiled copy.
+func (d *desired) start() {
+	d.compiler, d.sums = compile.NewCompiler(), map[store.Kind]store.IndexSum{}
+}
+
+// agrees reports whether the store's sums are the compiled copy's, at the
+// copy's version.
+func (d *desired) agrees(sums *store.IndexSums) bool {
+	if d.compiler == nil || sums.Version != d.version {
+		return false
+	}
+	for k, sum := range sums.Kinds {
+		if compile.Compiles(k) && d.sums[k] != sum {
+			return false
+		}
+	}
+	for k, sum := range d.sums {
+		if _, ok := sums.Kinds[k]; !ok && sum != (store.IndexSum{}) {
+			return false
+		}
+	}
+	return true
 }
 
 // resyncFound is what a resync found that the compiled copy lacks: the
@@ -257,7 +285,32 @@ func (d *desired) compile(changes []store.Change) (keys []compile.ObjectKey, err
 			err = fmt.Errorf("compile panicked: %v", r)
 		}
 	}()
-	return d.compiler.ApplyOwned(changes), nil
+	// The sums take out what the copy held of each object and add what
+	// it holds after: each object once, however often it changed.
+	objects := make(map[compile.ObjectKey]struct{}, len(changes))
+	for _, c := range changes {
+		objects[compile.ObjectKey{Kind: c.Kind, ID: c.ID}] = struct{}{}
+	}
+	d.sum(objects, -1)
+	keys = d.compiler.ApplyOwned(changes)
+	d.sum(objects, 1)
+	return keys, nil
+}
+
+// sum adds (sign 1) or takes out (sign -1) the versions the compiled copy
+// holds of objects to or from its sums.
+func (d *desired) sum(objects map[compile.ObjectKey]struct{}, sign int64) {
+	for k := range objects {
+		if !compile.Compiles(k.Kind) {
+			continue
+		}
+		if v, ok := d.compiler.Version(k); ok {
+			s := d.sums[k.Kind]
+			s.Count += sign
+			s.Versions += sign * v
+			d.sums[k.Kind] = s
+		}
+	}
 }
 
 // changes reads the changes committed since the copy's version.

@@ -26,3 +26,7 @@ func (f *Fleet) Synced(cluster string) int64 {
 	}
 	return 0
 }
+
+// WholeIndexEvery says how often a resync reads the whole index although
+// the sums agree.
+const WholeIndexEvery = wholeIndexEvery

@@ -97,7 +97,8 @@ func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.Obje
 // only through readLoading.
 func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) ([]compile.ObjectKey, bool, int64, error) {
 	s.mu.Lock()
-	s.d.compiler, s.loading = compile.NewCompiler(), true
+	s.d.start()
+	s.loading = true
 	s.mu.Unlock()
 	version, err := s.d.loadEach(ctx, func(changes []store.Change) error {
 		s.mu.Lock()
@@ -159,25 +160,33 @@ const indexSlice = 5000
 // findMissing compares the store's index with the compiled copy off the
 // loop, indexSlice entries under each hold of the read lock so that a
 // refresh waits for one slice at most, calling giveWay after each, and
-// reads again what the copy lacks. It lists the objects a sweep compares too: those the copy holds,
-// then those only the view holds.
-func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View, giveWay func()) (*resyncFound, error) {
-	x := newIndexComparison(idx)
-	for start := 0; start < len(idx.Entries); start += indexSlice {
-		entries := idx.Entries[start:min(start+indexSlice, len(idx.Entries))]
-		if err := s.read(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
-			return nil, err
+// reads again what the copy lacks. A nil idx says that the store's sums
+// agreed with the copy's at version: nothing is missing. It lists the
+// objects a sweep compares too: those the copy holds, then those only the
+// view holds.
+func (s *source) findMissing(ctx context.Context, idx *store.Index, version int64, view *View, giveWay func()) (*resyncFound, error) {
+	var x *indexComparison
+	if idx != nil {
+		x = newIndexComparison(idx)
+		for start := 0; start < len(idx.Entries); start += indexSlice {
+			entries := idx.Entries[start:min(start+indexSlice, len(idx.Entries))]
+			if err := s.read(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
+				return nil, err
+			}
+			giveWay()
 		}
-		giveWay()
 	}
 	var held []compile.ObjectKey
 	if err := s.read(func(c *compile.Compiler) { held = c.Keys() }); err != nil {
 		return nil, err
 	}
-	x.held(held)
-	found, err := x.read(ctx, s.d)
-	if err != nil {
-		return nil, err
+	found := &resyncFound{version: version}
+	if x != nil {
+		x.held(held)
+		var err error
+		if found, err = x.read(ctx, s.d); err != nil {
+			return nil, err
+		}
 	}
 	var only []compile.ObjectKey
 	viewKeys := view.Keys()
@@ -189,6 +198,13 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, view *View, 
 	}
 	found.sweep = sweepList(held, only)
 	return found, nil
+}
+
+// agrees reports whether the store's sums are the compiled copy's.
+func (s *source) agrees(sums *store.IndexSums) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return !s.loading && s.d.agrees(sums)
 }
 
 // offer hands the next refresh what a resync found.

@@ -338,6 +338,38 @@ func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 	return idx, nil
 }
 
+// IndexSumsQuery sums what IndexQuery reads per kind, from the same
+// covering index.
+const IndexSumsQuery = "SELECT kind, count(*), CAST(sum(version) AS BIGINT) FROM objects WHERE NOT deleted GROUP BY kind"
+
+// IndexSums counts the live objects of each kind and sums their versions.
+func (db *DB) IndexSums(ctx context.Context) (*store.IndexSums, error) {
+	sums := &store.IndexSums{Kinds: map[store.Kind]store.IndexSum{}}
+	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&sums.Version); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, IndexSumsQuery)
+		if err != nil {
+			return fmt.Errorf("read index sums: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k store.Kind
+			var sum store.IndexSum
+			if err := rows.Scan(&k, &sum.Count, &sum.Versions); err != nil {
+				return fmt.Errorf("read index sums: %w", err)
+			}
+			sums.Kinds[k] = sum
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sums, nil
+}
+
 // ReferencingRoutes returns the ids of live routes that use a policy.
 func (db *DB) ReferencingRoutes(ctx context.Context, policyID string) ([]string, error) {
 	return db.referencingRoutes(ctx, db.read, policyID)

@@ -147,6 +147,9 @@ func TestIndexReadsOnlyTheIndex(t *testing.T) {
 	if plan := queryPlan(t, sqldb.IndexQuery); len(plan) != 1 || plan[0] != "SCAN objects USING COVERING INDEX objects_index" {
 		t.Errorf("query plan of the index: %q, want one scan of the covering index objects_index", plan)
 	}
+	if plan := queryPlan(t, sqldb.IndexSumsQuery); len(plan) != 1 || plan[0] != "SCAN objects USING COVERING INDEX objects_index" {
+		t.Errorf("query plan of the index sums: %q, want one scan of the covering index objects_index", plan)
+	}
 }
 
 // TestListEverywhereReadsAnIndex: a page of one kind in every namespace, in

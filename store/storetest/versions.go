@@ -267,6 +267,22 @@ func testIndex(t *testing.T, f *fixture) {
 	if idx.Version != st.Version {
 		t.Errorf("index version %d, load version %d", idx.Version, st.Version)
 	}
+
+	sums, err := f.s.IndexSums(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSums := map[store.Kind]store.IndexSum{}
+	for _, e := range idx.Entries {
+		s := wantSums[e.Kind]
+		s.Count++
+		s.Versions += e.Version
+		wantSums[e.Kind] = s
+	}
+	assertEqual(t, "index sums", wantSums, sums.Kinds)
+	if sums.Version != idx.Version {
+		t.Errorf("sums version %d, index version %d", sums.Version, idx.Version)
+	}
 }
 
 // testApplyStream: the ops handed over one at a time are written in one
