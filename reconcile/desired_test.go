@@ -29,7 +29,7 @@ func TestRereadFindsWhatTheFeedMissed(t *testing.T) {
 	gone := put(route("gone", "https://gone.example.com")).(*store.Route)
 
 	src := newSource(s)
-	if _, full, _, err := src.refresh(ctx, nil, nil); err != nil || !full {
+	if _, full, _, err := src.refresh(ctx, nil, nil); err != nil || full == sweepNone {
 		t.Fatalf("first refresh: full=%v, %v", full, err)
 	}
 	d := src.d

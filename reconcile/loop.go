@@ -198,10 +198,10 @@ func newLoop(opts Options, src *source, fleet *Fleet) *Loop {
 	return l
 }
 
-// Resync asks the writer for a pass that checks every object of the store
-// and compares every record with the databroker, as the periodic resync
-// does.
-// It returns at once.
+// Resync asks the writer for a resync, as the periodic one: the store's
+// sums (or, every tenth time or when they differ, every object's version)
+// compared with the compiled copy, and every record and status with the
+// view. It returns at once.
 func (l *Loop) Resync() { signal(l.resync) }
 
 // Liveness reports whether the loop is ready and making progress.
@@ -453,7 +453,7 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 	go func() {
 		found, err := l.findMissing(ctx, view, whole)
 		if err == nil {
-			found.sweep, err = l.unsettled(found.sweep, view)
+			found.sweep, err = l.unsettled(ctx, found.sweep, view)
 		}
 		out <- indexRead{found, err}
 	}()
@@ -496,10 +496,13 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 // lock. An object that changes after its look reaches a pass as every
 // change does: by the store's feed, the view's drift, or the statuses of
 // the pass that wrote it.
-func (l *Loop) unsettled(keys []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
+func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
 	out := []compile.ObjectKey{} // not nil: nil makes the sweep list every object
 	now := time.Now()
 	for start := 0; start < len(keys); start += unsettledSlice {
+		if err := ctx.Err(); err != nil {
+			return nil, err // the lead ended
+		}
 		part := keys[start:min(start+unsettledSlice, len(keys))]
 		var err error
 		if rerr := l.src.read(func(c *compile.Compiler) {
@@ -660,8 +663,12 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 		return true, nil
 	}
 	if rerr := l.src.read(func(c *compile.Compiler) {
-		if full {
+		switch full {
+		case sweepFound:
 			l.bulk.sweep(c, l.listed, view)
+			l.sweeping = true
+		case sweepAll:
+			l.bulk.sweep(c, nil, view)
 			l.sweeping = true
 		}
 		l.listed = nil

@@ -35,7 +35,24 @@ type pendingKeys struct {
 	// full says that everything was read again: every object deserves a
 	// look.
 	full bool
+	// lost says that keys were dropped at maxPending: a sweep of only
+	// what a resync found different would miss them.
+	lost bool
 }
+
+// sweep says what a pass compares beyond the objects a refresh reports.
+type sweep int
+
+const (
+	// sweepNone: nothing more.
+	sweepNone sweep = iota
+	// sweepFound: everything was read again; the objects a resync of the
+	// loop's own found different, or every object when it has no such
+	// list.
+	sweepFound
+	// sweepAll: every object, because objects that changed were dropped.
+	sweepAll
+)
 
 func newSource(st Store) *source {
 	return &source{d: &desired{store: st}, subs: map[*Loop]*pendingKeys{}}
@@ -46,7 +63,7 @@ func newSource(st Store) *source {
 func (s *source) subscribe(l *Loop) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.subs[l] = &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, full: true}
+	s.subs[l] = &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, full: true, lost: true}
 }
 
 func (s *source) unsubscribe(l *Loop) {
@@ -63,7 +80,7 @@ func (s *source) unsubscribe(l *Loop) {
 // part and hands the objects each part touched to chunk (when not nil) as
 // soon as it is compiled, so that l writes them while the rest is read;
 // it then returns no keys and full set.
-func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) (keys []compile.ObjectKey, full bool, version int64, err error) {
+func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) (keys []compile.ObjectKey, full sweep, version int64, err error) {
 	s.refreshing.Lock()
 	defer s.refreshing.Unlock()
 	if s.d.compiler == nil {
@@ -73,7 +90,7 @@ func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.Obje
 	defer s.mu.Unlock()
 	touched, reread, err := s.d.refresh(ctx)
 	if err != nil {
-		return nil, false, 0, err
+		return nil, sweepNone, 0, err
 	}
 	for _, p := range s.subs {
 		p.add(touched)
@@ -81,21 +98,32 @@ func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.Obje
 	}
 	p, ok := s.subs[l]
 	if !ok {
-		return touched, reread, s.d.version, nil
+		return touched, sweepOf(reread, false), s.d.version, nil
 	}
 	keys = make([]compile.ObjectKey, 0, len(p.keys))
 	for k := range p.keys {
 		keys = append(keys, k)
 	}
-	full = p.full
-	p.keys, p.full = map[compile.ObjectKey]struct{}{}, false
+	full = sweepOf(p.full, p.lost)
+	p.keys, p.full, p.lost = map[compile.ObjectKey]struct{}{}, false, false
 	return keys, full, s.d.version, nil
+}
+
+// sweepOf is the sweep a loop's pending keys call for.
+func sweepOf(full, lost bool) sweep {
+	switch {
+	case lost:
+		return sweepAll
+	case full:
+		return sweepFound
+	}
+	return sweepNone
 }
 
 // load compiles desired state part by part, handing each part's objects to
 // chunk when it is not nil. The compiled copy is readable between parts
 // only through readLoading.
-func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) ([]compile.ObjectKey, bool, int64, error) {
+func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) ([]compile.ObjectKey, sweep, int64, error) {
 	s.mu.Lock()
 	s.d.start()
 	s.loading = true
@@ -115,16 +143,16 @@ func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectK
 	if err != nil {
 		// What was compiled is part of desired state: start over.
 		s.d.compiler = nil
-		return nil, true, 0, err
+		return nil, sweepAll, 0, err
 	}
 	s.d.version, s.d.reload = version, false
 	for _, p := range s.subs {
-		p.keys, p.full = map[compile.ObjectKey]struct{}{}, true
+		p.keys, p.full, p.lost = map[compile.ObjectKey]struct{}{}, true, true
 	}
 	if p, ok := s.subs[l]; ok {
-		p.full = false // l compares everything in this pass
+		p.full, p.lost = false, false // l compares everything in this pass
 	}
-	return nil, true, version, nil
+	return nil, sweepAll, version, nil
 }
 
 // owe hands the objects of l's failed pass to its next one.
@@ -142,14 +170,14 @@ func (s *source) owe(l *Loop, keys []compile.ObjectKey) {
 const maxPending = 100_000
 
 func (p *pendingKeys) add(keys []compile.ObjectKey) {
-	if p.full && len(p.keys) == 0 {
-		return // everything is compared anyway
+	if p.lost {
+		return // every object is compared anyway
 	}
 	for _, k := range keys {
 		p.keys[k] = struct{}{}
 	}
 	if len(p.keys) > maxPending {
-		p.keys, p.full = map[compile.ObjectKey]struct{}{}, true
+		p.keys, p.full, p.lost = map[compile.ObjectKey]struct{}{}, true, true
 	}
 }
 
@@ -169,6 +197,9 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 	if idx != nil {
 		x = newIndexComparison(idx)
 		for start := 0; start < len(idx.Entries); start += indexSlice {
+			if err := ctx.Err(); err != nil {
+				return nil, err // the lead ended
+			}
 			entries := idx.Entries[start:min(start+indexSlice, len(idx.Entries))]
 			if err := s.read(func(c *compile.Compiler) { x.entries(c, entries) }); err != nil {
 				return nil, err

@@ -34,8 +34,21 @@ func TestPendingKeysBounded(t *testing.T) {
 		t.Fatalf("after 10: %d keys, full %v", len(p.keys), p.full)
 	}
 	p.add(keys)
-	if len(p.keys) != 0 || !p.full {
-		t.Errorf("past the bound: %d keys, full %v; want none kept and everything compared", len(p.keys), p.full)
+	if len(p.keys) != 0 || sweepOf(p.full, p.lost) != sweepAll {
+		t.Errorf("past the bound: %d keys, full %v, lost %v; want none kept and every object compared", len(p.keys), p.full, p.lost)
+	}
+}
+
+// A loop told that everything was read again still keeps what changed
+// after: its sweep may list only what its own resync found different,
+// from before those changes.
+func TestPendingKeysKeptWhenEverythingWasRead(t *testing.T) {
+	t.Parallel()
+	p := &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, full: true}
+	key := compile.ObjectKey{Kind: store.KindRoute, ID: "r"}
+	p.add([]compile.ObjectKey{key})
+	if _, ok := p.keys[key]; !ok || sweepOf(p.full, p.lost) != sweepFound {
+		t.Errorf("keys %v, full %v, lost %v; want r kept and a sweep of what the resync found", p.keys, p.full, p.lost)
 	}
 }
 

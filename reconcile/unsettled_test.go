@@ -25,7 +25,7 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 		t.Fatalf("%d invalid objects, want 1", got)
 	}
 
-	got, err := l.unsettled(keys, view)
+	got, err := l.unsettled(t.Context(), keys, view)
 	if err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("converged: %v, %v; want an empty list", got, err)
 	}
@@ -60,7 +60,7 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 	goneKey := compile.ObjectKey{Kind: store.KindRoute, ID: gone.Id}
 	listed := append(slices.Clone(keys), goneKey)
 
-	got, err = l.unsettled(listed, view)
+	got, err = l.unsettled(t.Context(), listed, view)
 	want := []compile.ObjectKey{key(2), key(4), key(7), goneKey}
 	slices.SortFunc(want, func(a, b compile.ObjectKey) int { return slices.Index(listed, a) - slices.Index(listed, b) })
 	if err != nil || !slices.Equal(got, want) {
@@ -77,7 +77,7 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 	}
 	w.write(t, plan)
 	l.statuses.compute(c, got, view, l.owns(c))
-	if got, err = l.unsettled(listed, view); err != nil || len(got) != 0 {
+	if got, err = l.unsettled(t.Context(), listed, view); err != nil || len(got) != 0 {
 		t.Errorf("after the pass: %v, %v; want nothing", got, err)
 	}
 }
@@ -136,7 +136,7 @@ func (w *settled) write(t testing.TB, plan *Plan) {
 func BenchmarkUnsettled(b *testing.B) {
 	w := newSettled(b, 100_000)
 	for b.Loop() {
-		if got, err := w.l.unsettled(w.keys, w.view); err != nil || len(got) != 0 {
+		if got, err := w.l.unsettled(b.Context(), w.keys, w.view); err != nil || len(got) != 0 {
 			b.Fatal(got, err)
 		}
 	}
