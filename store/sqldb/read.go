@@ -314,23 +314,14 @@ const IndexQuery = "SELECT kind, id, version FROM objects WHERE NOT deleted"
 // Index lists every live object's kind, id and version.
 func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 	idx := &store.Index{}
-	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&idx.Version); err != nil {
-			return fmt.Errorf("read version: %w", err)
+	var err error
+	idx.Version, err = db.readAtVersion(ctx, "index", IndexQuery, func(rows *sql.Rows) error {
+		var e store.IndexEntry
+		if err := rows.Scan(&e.Kind, &e.ID, &e.Version); err != nil {
+			return err
 		}
-		rows, err := tx.QueryContext(ctx, IndexQuery)
-		if err != nil {
-			return fmt.Errorf("read index: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e store.IndexEntry
-			if err := rows.Scan(&e.Kind, &e.ID, &e.Version); err != nil {
-				return fmt.Errorf("read index: %w", err)
-			}
-			idx.Entries = append(idx.Entries, e)
-		}
-		return rows.Err()
+		idx.Entries = append(idx.Entries, e)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -345,29 +336,46 @@ const IndexSumsQuery = "SELECT kind, count(*), CAST(sum(version) AS BIGINT) FROM
 // IndexSums counts the live objects of each kind and sums their versions.
 func (db *DB) IndexSums(ctx context.Context) (*store.IndexSums, error) {
 	sums := &store.IndexSums{Kinds: map[store.Kind]store.IndexSum{}}
-	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&sums.Version); err != nil {
-			return fmt.Errorf("read version: %w", err)
+	var err error
+	sums.Version, err = db.readAtVersion(ctx, "index sums", IndexSumsQuery, func(rows *sql.Rows) error {
+		var k store.Kind
+		var sum store.IndexSum
+		if err := rows.Scan(&k, &sum.Count, &sum.Versions); err != nil {
+			return err
 		}
-		rows, err := tx.QueryContext(ctx, IndexSumsQuery)
-		if err != nil {
-			return fmt.Errorf("read index sums: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k store.Kind
-			var sum store.IndexSum
-			if err := rows.Scan(&k, &sum.Count, &sum.Versions); err != nil {
-				return fmt.Errorf("read index sums: %w", err)
-			}
-			sums.Kinds[k] = sum
-		}
-		return rows.Err()
+		sums.Kinds[k] = sum
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return sums, nil
+}
+
+// readAtVersion reads the store version and hands each row of query to
+// scan, in one read transaction; what names the rows in errors.
+func (db *DB) readAtVersion(ctx context.Context, what, query string, scan func(*sql.Rows) error) (int64, error) {
+	var version int64
+	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&version); err != nil {
+			return fmt.Errorf("read version: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, query)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return fmt.Errorf("read %s: %w", what, err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		return nil
+	})
+	return version, err
 }
 
 // ReferencingRoutes returns the ids of live routes that use a policy.
