@@ -492,8 +492,8 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 // compares only these on the loop: at a million routes, comparing every
 // object a slice per pass took seconds even when nothing differed.
 //
-// It runs off the loop, indexSlice objects under each hold of the read
-// lock. An object that changes after its look reaches a pass as every
+// It runs off the loop, unsettledSlice objects under each hold of the read
+// lock, giving way to passes between slices. An object that changes after its look reaches a pass as every
 // change does: by the store's feed, the view's drift, or the statuses of
 // the pass that wrote it.
 func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
@@ -663,12 +663,12 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 		return true, nil
 	}
 	if rerr := l.src.read(func(c *compile.Compiler) {
-		switch full {
-		case sweepFound:
-			l.bulk.sweep(c, l.listed, view)
-			l.sweeping = true
-		case sweepAll:
-			l.bulk.sweep(c, nil, view)
+		if full != sweepNone {
+			listed := l.listed
+			if full == sweepAll {
+				listed = nil // every object
+			}
+			l.bulk.sweep(c, listed, view)
 			l.sweeping = true
 		}
 		l.listed = nil

@@ -73,13 +73,14 @@ func (s *source) unsubscribe(l *Loop) {
 }
 
 // refresh brings the compiled copy up to the store's current version and
-// returns the objects that changed since l's last refresh, whether
-// everything was read again meanwhile, and the version compiled.
+// returns the objects that changed since l's last refresh, what l's pass
+// sweeps beyond them (something when everything was read again
+// meanwhile), and the version compiled.
 //
 // When there is no compiled copy yet, refresh loads desired state part by
 // part and hands the objects each part touched to chunk (when not nil) as
 // soon as it is compiled, so that l writes them while the rest is read;
-// it then returns no keys and full set.
+// it then returns no keys and sweepAll.
 func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.ObjectKey) error) (keys []compile.ObjectKey, full sweep, version int64, err error) {
 	s.refreshing.Lock()
 	defer s.refreshing.Unlock()
