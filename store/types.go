@@ -85,12 +85,19 @@ const (
 )
 
 // Valid reports whether o is a known origin.
-func (o Origin) Valid() bool {
-	switch o {
-	case OriginAPI, OriginUI, OriginKubernetes, OriginImport, OriginSystem:
-		return true
+func (o Origin) Valid() bool { return slices.Contains(origins[:], o) }
+
+// origins are the origins there are.
+var origins = [...]Origin{OriginAPI, OriginUI, OriginKubernetes, OriginImport, OriginSystem}
+
+// Shared returns the constant equal to o, or o when none is: objects read
+// from a store then share one string for their origin instead of holding a
+// copy each.
+func (o Origin) Shared() Origin {
+	if i := slices.Index(origins[:], o); i >= 0 {
+		return origins[i]
 	}
-	return false
+	return o
 }
 
 // ObjectMeta is what every object has, whatever its kind.

@@ -40,6 +40,7 @@ func scanRow(s scanner, extra ...any) (*row, error) {
 		return nil, err
 	}
 	r.meta.CreatedAt, r.meta.ModifiedAt = fromMicros(created), fromMicros(modified)
+	r.meta.Origin = r.meta.Origin.Shared()
 	return &r, nil
 }
 
