@@ -45,9 +45,9 @@ type Compiler struct {
 
 	// claims holds the ids of the routes making each claim (matchKey);
 	// nearly every claim is made by one route.
-	claims map[string][]string
+	claims map[claimKey][]string
 	// Routes by what they reference.
-	byNamespace, byPolicy, byKeyPair map[string]idSet
+	byNamespace, byPolicy, byKeyPair map[string]routeSet
 
 	// unemitted are the valid routes compiled since their record was last
 	// emitted: their digest is not known yet. emitMu guards it and the
@@ -59,6 +59,11 @@ type Compiler struct {
 
 type idSet = map[string]struct{}
 
+// routeSet is a set of route entries: a pointer takes half the memory of
+// an id in a map, and a million routes are filed under what they
+// reference.
+type routeSet = map[*routeEntry]struct{}
+
 // NewCompiler returns a compiler holding no objects.
 func NewCompiler() *Compiler {
 	c := &Compiler{
@@ -68,8 +73,8 @@ func NewCompiler() *Compiler {
 		settings:    map[string]*store.Settings{},
 		routes:      map[string]*routeEntry{},
 		ppl:         map[string]error{},
-		claims:      map[string][]string{},
-		byNamespace: map[string]idSet{}, byPolicy: map[string]idSet{}, byKeyPair: map[string]idSet{},
+		claims:      map[claimKey][]string{},
+		byNamespace: map[string]routeSet{}, byPolicy: map[string]routeSet{}, byKeyPair: map[string]routeSet{},
 		unemitted: idSet{},
 	}
 	c.deps = c.compileDeps()
@@ -258,7 +263,8 @@ func (c *Compiler) Changed(key ObjectKey, held *Digest) (rec *databroker.Record,
 	if data == nil {
 		data = c.emitLocked(e)
 	}
-	return routeRecord(key.ID, data), true
+	// The entry's id, which the view can keep as its own, not a copy.
+	return routeRecord(e.meta.ID, data), true
 }
 
 // emitLocked encodes a route's record data and notes its digest if it was
@@ -424,7 +430,7 @@ func (c *Compiler) object(key ObjectKey) (store.Object, bool) {
 		return lookup(c.settings, key.ID)
 	case store.KindRoute:
 		if e, ok := c.routes[key.ID]; ok {
-			return &store.Route{ObjectMeta: e.meta}, true // the spec stays encoded
+			return &store.Route{ObjectMeta: e.meta.objectMeta()}, true // the spec stays encoded
 		}
 	}
 	return nil, false

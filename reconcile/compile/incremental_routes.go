@@ -92,9 +92,9 @@ func differing(a, b map[string]string, fn func(id string)) {
 	}
 }
 
-func addAll(dst, src idSet) {
-	for id := range src {
-		dst[id] = struct{}{}
+func addAll(dst idSet, src routeSet) {
+	for e := range src {
+		dst[e.meta.ID] = struct{}{}
 	}
 }
 
@@ -103,7 +103,7 @@ func addAll(dst, src idSet) {
 func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork) {
 	if old, ok := c.routes[id]; ok {
 		c.unclaim(old.matchKey, id, w)
-		c.index(old.decoded(), false)
+		c.index(old, old.decoded(), false)
 		old.release()
 		delete(c.routes, id)
 		c.emitMu.Lock()
@@ -115,21 +115,28 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 	if !ok {
 		return
 	}
-	c.routes[id] = newRouteEntry(r, owned)
-	c.index(r, true)
+	e := newRouteEntry(r, owned)
+	if ns, ok := c.namespaces[e.meta.NamespaceID]; ok {
+		// The routes of a namespace share its id instead of holding a
+		// copy each: a million routes read from a store are a million
+		// copies.
+		e.meta.NamespaceID = ns.ID
+	}
+	c.routes[id] = e
+	c.index(e, r, true)
 	w.check[id] = struct{}{}
 }
 
 // routeWork is what one Apply has to do about routes.
 type routeWork struct {
-	check   idSet               // routes to validate again
-	recheck idSet               // routes to validate again whose spec is unchanged
-	groups  map[string]struct{} // claims whose routes must be settled again
-	touched idSet               // routes whose outcome may have changed
+	check   idSet                 // routes to validate again
+	recheck idSet                 // routes to validate again whose spec is unchanged
+	groups  map[claimKey]struct{} // claims whose routes must be settled again
+	touched idSet                 // routes whose outcome may have changed
 }
 
 func newRouteWork() *routeWork {
-	return &routeWork{check: idSet{}, recheck: idSet{}, groups: map[string]struct{}{}, touched: idSet{}}
+	return &routeWork{check: idSet{}, recheck: idSet{}, groups: map[claimKey]struct{}{}, touched: idSet{}}
 }
 
 // compileRoutes checks the routes marked for it, then settles them and every
@@ -146,7 +153,7 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		if e.matchKey != before {
 			c.unclaim(before, id, w)
 			c.claim(e, w)
-		} else if e.matchKey != "" {
+		} else if e.matchKey != noClaim {
 			w.groups[e.matchKey] = struct{}{}
 		}
 		w.touched[id] = struct{}{}
@@ -174,7 +181,7 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		}
 	}
 	for _, e := range checked {
-		if e.matchKey == "" {
+		if e.matchKey == noClaim {
 			c.settle(e, nil)
 		}
 	}
@@ -198,7 +205,7 @@ func (c *Compiler) settle(e *routeEntry, group []*routeEntry) {
 }
 
 // group returns the routes making a claim, ordered by id.
-func (c *Compiler) group(key string) []*routeEntry {
+func (c *Compiler) group(key claimKey) []*routeEntry {
 	ids := c.claims[key]
 	out := make([]*routeEntry, 0, len(ids))
 	for _, id := range ids {
@@ -209,15 +216,15 @@ func (c *Compiler) group(key string) []*routeEntry {
 }
 
 func (c *Compiler) claim(e *routeEntry, w *routeWork) {
-	if e.matchKey == "" {
+	if e.matchKey == noClaim {
 		return
 	}
 	c.claims[e.matchKey] = append(c.claims[e.matchKey], e.meta.ID)
 	w.groups[e.matchKey] = struct{}{}
 }
 
-func (c *Compiler) unclaim(key, id string, w *routeWork) {
-	if key == "" {
+func (c *Compiler) unclaim(key claimKey, id string, w *routeWork) {
+	if key == noClaim {
 		return
 	}
 	ids := slices.DeleteFunc(c.claims[key], func(held string) bool { return held == id })
@@ -229,42 +236,43 @@ func (c *Compiler) unclaim(key, id string, w *routeWork) {
 	w.groups[key] = struct{}{}
 }
 
-// index files (or, with put unset, unfiles) a route under what it references.
-func (c *Compiler) index(r *store.Route, put bool) {
+// index files (or, with put unset, unfiles) a route's entry e under what
+// r, its route, references.
+func (c *Compiler) index(e *routeEntry, r *store.Route, put bool) {
 	update := add
 	if !put {
 		update = remove
 	}
-	update(c.byNamespace, r.NamespaceID, r.ID)
+	update(c.byNamespace, r.NamespaceID, e)
 	s := r.Spec
 	if s == nil {
 		return
 	}
 	for _, id := range s.PolicyIds {
-		update(c.byPolicy, id, r.ID)
+		update(c.byPolicy, id, e)
 	}
 	if id := s.GetUpstreamTunnel().GetSshPolicyId(); id != "" {
-		update(c.byPolicy, id, r.ID)
+		update(c.byPolicy, id, e)
 	}
 	for _, id := range []*string{s.TlsCustomCaKeyPairId, s.TlsClientKeyPairId, s.TlsDownstreamClientCaKeyPairId, s.KubernetesServiceAccountTokenKeyPairId} {
 		if id != nil {
-			update(c.byKeyPair, *id, r.ID)
+			update(c.byKeyPair, *id, e)
 		}
 	}
 }
 
-func add(m map[string]idSet, key, id string) {
+func add(m map[string]routeSet, key string, e *routeEntry) {
 	set, ok := m[key]
 	if !ok {
-		set = idSet{}
+		set = routeSet{}
 		m[key] = set
 	}
-	set[id] = struct{}{}
+	set[e] = struct{}{}
 }
 
-func remove(m map[string]idSet, key, id string) {
+func remove(m map[string]routeSet, key string, e *routeEntry) {
 	if set, ok := m[key]; ok {
-		delete(set, id)
+		delete(set, e)
 		if len(set) == 0 {
 			delete(m, key)
 		}
