@@ -764,12 +764,12 @@ func (l *Loop) write(ctx context.Context, view *View, plan *Plan, drifted map[co
 		l.m.ViewRecords.Set(float64(view.Len()))
 		return nil
 	}
-	canon := make(map[compile.ObjectKey][]byte, plan.Puts)
+	sent := make(map[compile.ObjectKey]*pb.Record, plan.Puts)
 	repairs := 0
 	for _, rec := range plan.Writes {
 		rt, _ := typeByName(rec.GetType())
 		key := compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}
-		canon[key] = rec.GetData().GetValue()
+		sent[key] = rec
 		if drifted[key] {
 			repairs++
 		}
@@ -777,7 +777,7 @@ func (l *Loop) write(ctx context.Context, view *View, plan *Plan, drifted map[co
 	var observeErr error
 	err := l.opts.Client.PutEach(ctx, plan.Writes, func(rec *pb.Record) {
 		rt, _ := typeByName(rec.GetType())
-		if _, err := view.ObserveWritten(rec, canon[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); err != nil {
+		if _, err := view.ObserveWritten(rec, sent[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); err != nil {
 			observeErr = errors.Join(observeErr, err)
 		}
 	})

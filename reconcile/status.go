@@ -3,8 +3,6 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 	"unique"
@@ -21,24 +19,45 @@ type statusWriter struct {
 	store Store
 	// mu guards written and invalid: the loop computes statuses, and a
 	// resync off the loop asks which are current.
-	mu      sync.Mutex
-	written map[compile.ObjectKey]writtenStatus
+	mu sync.Mutex
+	// written holds, by kind and id, what was last handed over to be
+	// written: a map per kind keeps a million keys in two thirds of the
+	// memory that kind and id together would take.
+	written map[store.Kind]map[string]writtenStatus
 	// invalid holds the objects whose status is an error.
 	invalid map[compile.ObjectKey]bool
+}
+
+// lookup returns what was handed over for key; mu is held.
+func (w *statusWriter) lookup(key compile.ObjectKey) (writtenStatus, bool) {
+	s, ok := w.written[key.Kind][key.ID]
+	return s, ok
+}
+
+// note keeps what was handed over for key; mu is held.
+func (w *statusWriter) note(key compile.ObjectKey, s writtenStatus) {
+	byID := w.written[key.Kind]
+	if byID == nil {
+		byID = map[string]writtenStatus{}
+		w.written[key.Kind] = byID
+	}
+	byID[key.ID] = s
 }
 
 // load reads the statuses already stored, so that a new leader does not
 // rewrite what its predecessor wrote.
 func (w *statusWriter) load(ctx context.Context) error {
-	written := map[compile.ObjectKey]writtenStatus{}
+	written := map[store.Kind]map[string]writtenStatus{}
 	for _, rt := range recordTypes {
 		got, err := w.store.Status(ctx, rt.Kind)
 		if err != nil {
 			return fmt.Errorf("load statuses: %w", err)
 		}
+		byID := make(map[string]writtenStatus, len(got))
 		for id, s := range got {
-			written[compile.ObjectKey{Kind: rt.Kind, ID: id}] = summarize(s)
+			byID[id] = summarize(s)
 		}
+		written[rt.Kind] = byID
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -50,7 +69,13 @@ func (w *statusWriter) load(ctx context.Context) error {
 func (w *statusWriter) keys() []compile.ObjectKey {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return slices.Collect(maps.Keys(w.written))
+	var keys []compile.ObjectKey
+	for kind, byID := range w.written {
+		for id := range byID {
+			keys = append(keys, compile.ObjectKey{Kind: kind, ID: id})
+		}
+	}
+	return keys
 }
 
 // compute returns the statuses of the objects of keys that own reports as
@@ -70,7 +95,7 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		if !ok {
 			// The store dropped its status with the object, or another
 			// cluster's loop reports it.
-			delete(w.written, key)
+			delete(w.written[key.Kind], key.ID)
 			delete(w.invalid, key)
 			continue
 		}
@@ -78,11 +103,11 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		if s.State == store.SyncError {
 			w.invalid[key] = true
 		}
-		if old, ok := w.written[key]; ok && old.is(s) {
+		if old, ok := w.lookup(key); ok && old.is(s) {
 			continue
 		}
 		s.UpdatedAt = now
-		w.written[key] = summarize(s)
+		w.note(key, summarize(s))
 		changed = append(changed, s)
 	}
 	return changed, len(w.invalid)
@@ -97,7 +122,7 @@ func (w *statusWriter) current(target *compile.Compiler, keys []compile.ObjectKe
 	defer w.mu.Unlock()
 	for i, key := range keys {
 		s, ok := deriveStatus(target, key, view, own)
-		old, written := w.written[key]
+		old, written := w.lookup(key)
 		if !ok {
 			out[i] = !written && !w.invalid[key]
 			continue
@@ -136,26 +161,28 @@ const statusBatch = 5000
 const statusWriteBatch = 500
 
 // writtenStatus is what the writer keeps of a status it wrote: what tells
-// whether a new finding differs, in a fifth of the memory (a million
+// whether a new finding differs, in a fraction of the memory (a million
 // routes have a million statuses).
 type writtenStatus struct {
 	objectVersion int64
 	recordVersion uint64
-	state         store.SyncState
-	// problem is the reason and field of an error, interned: many objects
-	// share one.
-	problem unique.Handle[problem]
+	// outcome is the state, reason and field, interned: nearly every
+	// object shares one.
+	outcome unique.Handle[outcome]
 }
 
-type problem struct{ reason, field string }
+type outcome struct {
+	state         store.SyncState
+	reason, field string
+}
 
 func summarize(s store.ObjectStatus) writtenStatus {
-	return writtenStatus{objectVersion: s.ObjectVersion, recordVersion: s.RecordVersion, state: s.State,
-		problem: unique.Make(problem{s.Reason, s.Field})}
+	return writtenStatus{objectVersion: s.ObjectVersion, recordVersion: s.RecordVersion,
+		outcome: unique.Make(outcome{s.State, s.Reason, s.Field})}
 }
 
-// is reports whether w summarizes s, without interning s's problem.
+// is reports whether w summarizes s, without interning s's outcome.
 func (w writtenStatus) is(s store.ObjectStatus) bool {
-	return w.objectVersion == s.ObjectVersion && w.recordVersion == s.RecordVersion && w.state == s.State &&
-		w.problem.Value() == problem{s.Reason, s.Field}
+	return w.objectVersion == s.ObjectVersion && w.recordVersion == s.RecordVersion &&
+		w.outcome.Value() == outcome{s.State, s.Reason, s.Field}
 }

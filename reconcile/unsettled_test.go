@@ -38,7 +38,7 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 	other = proto.CloneOf(other)
 	w.version++
 	other.Id, other.Version = key(2).ID, w.version
-	if _, err := view.ObserveWritten(other, other.GetData().GetValue()); err != nil {
+	if _, err := view.ObserveWritten(other, other); err != nil {
 		t.Fatal(err)
 	}
 	// Route 4's record is missing.
@@ -47,14 +47,14 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 	view.mu.Unlock()
 	// Route 7's status was handed over at an older version.
 	l.statuses.mu.Lock()
-	old := l.statuses.written[key(7)]
+	old, _ := l.statuses.lookup(key(7))
 	old.objectVersion--
-	l.statuses.written[key(7)] = old
+	l.statuses.note(key(7), old)
 	l.statuses.mu.Unlock()
 	// A record of an object the store no longer has.
 	w.version++
 	gone := &pb.Record{Type: routes, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: other.GetData()}
-	if _, err := view.ObserveWritten(gone, gone.GetData().GetValue()); err != nil {
+	if _, err := view.ObserveWritten(gone, gone); err != nil {
 		t.Fatal(err)
 	}
 	goneKey := compile.ObjectKey{Kind: store.KindRoute, ID: gone.Id}
@@ -107,7 +107,7 @@ func newSettled(t testing.TB, n int) *settled {
 	src := newSource(nil)
 	src.d.compiler = c
 	w := &settled{c: c, st: st, view: NewView(), version: 100,
-		l: &Loop{src: src, statuses: &statusWriter{written: map[compile.ObjectKey]writtenStatus{}, invalid: map[compile.ObjectKey]bool{}},
+		l: &Loop{src: src, statuses: &statusWriter{written: map[store.Kind]map[string]writtenStatus{}, invalid: map[compile.ObjectKey]bool{}},
 			opts: Options{Cluster: store.DefaultClusterID}},
 		keys: append(c.Keys(), compile.ObjectKey{Kind: store.KindNamespace, ID: global.ID})}
 	plan, err := Diff(&clusterTarget{c: c, cluster: store.DefaultClusterID}, w.keys, w.view, time.Now())
@@ -125,7 +125,7 @@ func (w *settled) write(t testing.TB, plan *Plan) {
 		w.version++
 		rec = proto.CloneOf(rec) // the compiler's own, as a Put sends it
 		rec.Version = w.version
-		if _, err := w.view.ObserveWritten(rec, rec.GetData().GetValue()); err != nil {
+		if _, err := w.view.ObserveWritten(rec, rec); err != nil {
 			t.Fatal(err)
 		}
 	}

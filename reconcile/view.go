@@ -107,17 +107,18 @@ func canonical(rt recordType, data *anypb.Any) (canon []byte, ours bool, err err
 // change the view did not know of is drift, or the echo of a write whose
 // response has not been applied yet.
 func (v *View) Observe(rec *pb.Record) (changed bool, err error) {
-	return v.observe(rec, nil, false)
+	return v.observe(rec, nil)
 }
 
-// ObserveWritten applies a record returned by our own Put of a record whose
-// data was canon, the canonical encoding compile made: the console owns it,
-// so decoding it again would only cost time.
-func (v *View) ObserveWritten(rec *pb.Record, canon []byte) (changed bool, err error) {
-	return v.observe(rec, canon, true)
+// ObserveWritten applies a record returned by our own Put of sent, whose
+// data is the canonical encoding compile made: the console owns it, so
+// decoding it again would only cost time. The view keeps sent's id, which
+// the compiled copy holds too, instead of a copy of its own.
+func (v *View) ObserveWritten(rec, sent *pb.Record) (changed bool, err error) {
+	return v.observe(rec, sent)
 }
 
-func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed bool, err error) {
+func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 	rt, ok := typeByName(rec.GetType())
 	if !ok {
 		return false, nil
@@ -129,8 +130,8 @@ func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed 
 	var ours bool
 	switch {
 	case rec.GetDeletedAt() != nil:
-	case isWritten:
-		canon, ours = written, true
+	case sent != nil:
+		canon, ours = sent.GetData().GetValue(), true
 	default:
 		if canon, ours, err = canonical(rt, rec.GetData()); err != nil {
 			return false, err
@@ -151,7 +152,11 @@ func (v *View) observe(rec *pb.Record, written []byte, isWritten bool) (changed 
 		return had, nil
 	}
 	d := compile.DigestOf(canon)
-	byID[rec.GetId()] = entry{Version: rec.GetVersion(), Digest: d}
+	id := rec.GetId()
+	if sent != nil && !had {
+		id = sent.GetId()
+	}
+	byID[id] = entry{Version: rec.GetVersion(), Digest: d}
 	return !had || old.Digest != d, nil
 }
 
