@@ -1,0 +1,44 @@
+package compile
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// A route entry keeps less of a route's metadata than the store gives it,
+// and must give back what its record carries: id, namespace, name, version
+// and both times to the nanosecond, in UTC; a zero time stays zero.
+func TestRouteMetaKeepsWhatRecordsCarry(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	for _, m := range []store.ObjectMeta{
+		{ID: "r1", NamespaceID: "ns", Name: "app", Version: 7, Origin: store.OriginAPI,
+			CreatedAt: time.Date(2026, 12, 5, 21, 0, 0, 123456789, paris), ModifiedAt: time.Date(2026, 12, 5, 22, 0, 0, 1, time.UTC)},
+		{ID: "r2", NamespaceID: "ns", Version: 1},
+		{ID: "r3", CreatedAt: time.Date(1969, 7, 20, 20, 17, 0, 999999999, time.UTC), ModifiedAt: time.Date(2300, 1, 1, 0, 0, 0, 5, time.UTC)},
+	} {
+		kept := metaOf(m)
+		got := kept.objectMeta()
+		want := store.ObjectMeta{ID: m.ID, NamespaceID: m.NamespaceID, Name: m.Name, Version: m.Version,
+			CreatedAt: m.CreatedAt, ModifiedAt: m.ModifiedAt}
+		if !got.CreatedAt.Equal(want.CreatedAt) || !got.ModifiedAt.Equal(want.ModifiedAt) ||
+			got.CreatedAt.IsZero() != want.CreatedAt.IsZero() || got.ModifiedAt.IsZero() != want.ModifiedAt.IsZero() {
+			t.Errorf("%s: times %v, %v; want %v, %v", m.ID, got.CreatedAt, got.ModifiedAt, want.CreatedAt, want.ModifiedAt)
+		}
+		if got.CreatedAt.Location() != time.UTC || got.ModifiedAt.Location() != time.UTC {
+			t.Errorf("%s: times not in UTC: %v, %v", m.ID, got.CreatedAt, got.ModifiedAt)
+		}
+		got.CreatedAt, got.ModifiedAt, want.CreatedAt, want.ModifiedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if got != want {
+			t.Errorf("%s: meta %+v; want %+v", m.ID, got, want)
+		}
+	}
+	zero := metaOf(store.ObjectMeta{})
+	if z := zero.objectMeta(); z != (store.ObjectMeta{}) {
+		t.Errorf("zero meta came back as %+v", z)
+	}
+}
