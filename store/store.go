@@ -53,6 +53,29 @@ type Desired interface {
 	// ReferencingRouteNames returns the same routes, id to name, reading
 	// nothing else of them.
 	ReferencingRouteNames(ctx context.Context, policyID string) (map[string]string, error)
+	// ReferencingRoutesPage returns a page of the same routes' ids, in the
+	// same order, and how many there are (see PageQuery).
+	ReferencingRoutesPage(ctx context.Context, policyID string, q PageQuery) (*IDPage, error)
+}
+
+// PageQuery is a page of a list that may be too long to count whole.
+type PageQuery struct {
+	Offset int
+	// Limit caps the page; it must be positive.
+	Limit int
+	// CountUpTo, when positive, bounds the count: it stops at CountUpTo
+	// items or at the end of the page, whichever is further, and the page
+	// says whether there were more. Zero counts them all.
+	CountUpTo int
+}
+
+// IDPage is a page of ids, and how many ids the list holds.
+type IDPage struct {
+	IDs        []string
+	TotalCount int
+	// More says that the list holds more than TotalCount ids, where the
+	// query's CountUpTo stopped the count.
+	More bool
 }
 
 // Snapshots reads desired state whole, or what changed of it: what a
@@ -372,10 +395,18 @@ type ActivityQuery struct {
 	Offset    int
 	// Limit caps the page; <= 0 means 100.
 	Limit int
+	// CountUpTo, when positive, bounds the count: it stops at CountUpTo
+	// entries or at the end of the page, whichever is further, and the
+	// page says whether there were more. Counting a million entries takes
+	// far longer than reading a page of them; zero counts them all.
+	CountUpTo int
 }
 
 // ActivityPage is a page of the activity log.
 type ActivityPage struct {
 	Entries    []*ActivityEntry
 	TotalCount int
+	// More says that more entries match than TotalCount, where the
+	// query's CountUpTo stopped the count.
+	More bool
 }

@@ -132,7 +132,9 @@ func (db *DB) Activity(ctx context.Context, q store.ActivityQuery) (*store.Activ
 	}
 	page := &store.ActivityPage{}
 	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, db.d.q(with+"SELECT count(*)"+cond), args...).Scan(&page.TotalCount); err != nil {
+		var err error
+		page.TotalCount, page.More, err = db.count(ctx, tx, with, cond, args, store.PageQuery{Offset: q.Offset, Limit: q.Limit, CountUpTo: q.CountUpTo})
+		if err != nil {
 			return fmt.Errorf("count activity: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, db.d.q(with+"SELECT "+activityColumns+cond+" ORDER BY id "+dir+

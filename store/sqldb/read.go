@@ -401,6 +401,64 @@ func (db *DB) referencingRoutes(ctx context.Context, q queryer, policyID string)
 	return ids, rows.Err()
 }
 
+// routesUsingPolicy is the condition of the routes that use policy $1.
+const routesUsingPolicy = ` FROM object_refs WHERE to_kind = 'policy' AND to_id = $1 AND from_kind = 'route'`
+
+// ReferencingRoutesPage returns a page of the ids of the live routes that
+// use a policy, in id order, read from the index object_refs_to_from.
+func (db *DB) ReferencingRoutesPage(ctx context.Context, policyID string, q store.PageQuery) (_ *store.IDPage, err error) {
+	defer db.markUnavailable(&err)
+	if q.Offset < 0 {
+		return nil, store.Invalid("", "", "offset", "must not be negative")
+	}
+	if q.Limit <= 0 {
+		return nil, store.Invalid("", "", "limit", "must be positive")
+	}
+	page := &store.IDPage{}
+	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if page.TotalCount, page.More, err = db.count(ctx, tx, "", routesUsingPolicy, []any{policyID}, q); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, db.d.q("SELECT from_id"+routesUsingPolicy+fmt.Sprintf(" ORDER BY from_id LIMIT %d OFFSET %d", q.Limit, q.Offset)), policyID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			page.IDs = append(page.IDs, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read routes using policy %s: %w", policyID, err)
+	}
+	return page, nil
+}
+
+// count counts the rows of cond (a FROM clause and its conditions, after
+// with), up to the bound of q when it has one: whichever is further of
+// CountUpTo and the page's end. more says the rows went past the bound.
+func (db *DB) count(ctx context.Context, tx *sql.Tx, with, cond string, args []any, q store.PageQuery) (n int, more bool, err error) {
+	query, bound := with+"SELECT count(*)"+cond, 0
+	if q.CountUpTo > 0 {
+		// One row past the bound tells that there are more.
+		bound = max(q.CountUpTo, q.Offset+q.Limit)
+		query = with + "SELECT count(*) FROM (SELECT 1" + cond + fmt.Sprintf(" LIMIT %d) counted", bound+1)
+	}
+	if err := tx.QueryRowContext(ctx, db.d.q(query), args...).Scan(&n); err != nil {
+		return 0, false, err
+	}
+	if bound > 0 && n > bound {
+		return bound, true, nil
+	}
+	return n, false, nil
+}
+
 // ReferencingRouteNames returns the live routes that use a policy, id to
 // name.
 func (db *DB) ReferencingRouteNames(ctx context.Context, policyID string) (_ map[string]string, err error) {

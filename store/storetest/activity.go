@@ -170,6 +170,33 @@ func testActivityQueries(t *testing.T, f *fixture) {
 	}
 	page = activity(t, f, store.ActivityQuery{Limit: 2})
 	assertEqual(t, "newest two", reversedIDs(entryIDs(all))[:2], entryIDs(page.Entries))
+
+	// A bounded count stops at the bound or the page's end, whichever is
+	// further, and says whether more entries match; the page is the same.
+	n := len(all)
+	for _, c := range []struct {
+		offset, limit, upTo, total int
+		more                       bool
+	}{
+		{0, 2, 3, 3, true},
+		{0, 2, n - 1, n - 1, true},
+		{0, 2, n, n, false},
+		{0, 2, n + 5, n, false},
+		{n - 3, 2, 3, n - 1, true}, // the page's end is the bound
+		{n - 2, 2, 3, n, false},
+		{n + 4, 2, 3, n, false}, // past the end
+	} {
+		q := store.ActivityQuery{Ascending: true, Offset: c.offset, Limit: c.limit, CountUpTo: c.upTo}
+		page := activity(t, f, q)
+		if page.TotalCount != c.total || page.More != c.more {
+			t.Errorf("count up to %d at %d+%d: %d, more %t; want %d, more %t", c.upTo, c.offset, c.limit, page.TotalCount, page.More, c.total, c.more)
+		}
+		q.CountUpTo = 0
+		assertEqual(t, fmt.Sprintf("page at %d with a bounded count", c.offset), entryIDs(activity(t, f, q).Entries), entryIDs(page.Entries))
+	}
+	if page := activity(t, f, store.ActivityQuery{NamespaceID: a.ID, Recursive: true, CountUpTo: 1, Limit: 1}); page.TotalCount != 1 || !page.More {
+		t.Errorf("a bounded count of a subtree: %d, more %t; want 1, more", page.TotalCount, page.More)
+	}
 }
 
 func entryIDs(entries []*store.ActivityEntry) []int64 {

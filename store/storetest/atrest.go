@@ -238,8 +238,15 @@ func ForgetSealedVersion(t testing.TB, exec func(query string, args ...any) erro
 	}
 	// Later migrations apply again; what they made goes, so that they
 	// find what a database of that console holds.
-	if err := exec("DROP TABLE object_counts"); err != nil {
-		t.Fatalf("drop object_counts: %v", err)
+	for _, undo := range []string{
+		"DROP TABLE object_counts",
+		"DROP INDEX object_refs_to_from",
+		"CREATE INDEX object_refs_to ON object_refs (to_kind, to_id)",
+		"DROP INDEX IF EXISTS objects_search",
+	} {
+		if err := exec(undo); err != nil {
+			t.Fatalf("%s: %v", undo, err)
+		}
 	}
 	if err := exec("DELETE FROM console_schema_version WHERE version_id >= $1", migration); err != nil {
 		t.Fatalf("forget migration %d and later: %v", migration, err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -53,6 +54,7 @@ func testPolicies(t *testing.T, newEnv newEnvFunc) {
 		f.del(store.DeleteOp{Kind: store.KindPolicy, ID: p.ID})
 	})
 	subtest(t, "DetachFromRoutes", newEnv, testDetach)
+	subtest(t, "ReferencingPages", newEnv, testReferencingPages)
 }
 
 // paddedPPL returns a valid PPL document of exactly n bytes, padded with a
@@ -83,6 +85,61 @@ func wantReferencing(t *testing.T, f *fixture, policyID string, want ...string) 
 		wantNames[id] = r.Name
 	}
 	assertEqual(t, "names of the routes referencing policy "+policyID, wantNames, names)
+	page, err := f.s.ReferencingRoutesPage(f.ctx, policyID, store.PageQuery{Limit: len(want) + 1})
+	if err != nil {
+		t.Fatalf("a page of referencing routes: %v", err)
+	}
+	assertEqual(t, "a page of every route referencing policy "+policyID, want, page.IDs)
+	if page.TotalCount != len(want) || page.More {
+		t.Errorf("routes referencing policy %s counted %d (more %t), want %d", policyID, page.TotalCount, page.More, len(want))
+	}
+}
+
+// testReferencingPages reads the routes that use a policy a page at a
+// time: every page in id order, the count bounded as asked.
+func testReferencingPages(t *testing.T, f *fixture) {
+	p := put(f, newPolicy(store.GlobalNamespaceID, "p"))
+	var ops []store.Op
+	for i := range 7 {
+		ops = append(ops, &store.PutOp{Object: newRoute(store.GlobalNamespaceID, fmt.Sprintf("r%d", i), fmt.Sprintf("https://r%d.example.com", i), p.ID)})
+	}
+	ops = append(ops, &store.PutOp{Object: newRoute(store.GlobalNamespaceID, "unrelated", "https://u.example.com")})
+	f.apply(apiActor, ops...)
+	all, err := f.s.ReferencingRoutes(f.ctx, p.ID)
+	if err != nil || len(all) != 7 {
+		t.Fatalf("referencing routes: %d, %v; want 7", len(all), err)
+	}
+	for _, c := range []struct {
+		offset, limit, upTo, total int
+		more                       bool
+	}{
+		{0, 3, 0, 7, false},
+		{3, 3, 0, 7, false},
+		{6, 3, 0, 7, false},
+		{9, 3, 0, 7, false}, // past the end
+		{0, 3, 4, 4, true},
+		{0, 3, 7, 7, false},
+		{3, 3, 4, 6, true}, // the page's end is the bound
+		{5, 3, 4, 7, false},
+	} {
+		page, err := f.s.ReferencingRoutesPage(f.ctx, p.ID, store.PageQuery{Offset: c.offset, Limit: c.limit, CountUpTo: c.upTo})
+		if err != nil {
+			t.Fatalf("page at %d: %v", c.offset, err)
+		}
+		want := all[min(c.offset, len(all)):min(c.offset+c.limit, len(all))]
+		if len(want) == 0 {
+			want = nil
+		}
+		assertEqual(t, fmt.Sprintf("page at %d+%d", c.offset, c.limit), want, page.IDs)
+		if page.TotalCount != c.total || page.More != c.more {
+			t.Errorf("page at %d+%d up to %d: %d, more %t; want %d, more %t", c.offset, c.limit, c.upTo, page.TotalCount, page.More, c.total, c.more)
+		}
+	}
+	for _, q := range []store.PageQuery{{Offset: -1, Limit: 1}, {Limit: 0}} {
+		if _, err := f.s.ReferencingRoutesPage(f.ctx, p.ID, q); store.CodeOf(err) != store.CodeInvalid {
+			t.Errorf("page %+v: %v, want invalid argument", q, err)
+		}
+	}
 }
 
 func testDetach(t *testing.T, f *fixture) {
