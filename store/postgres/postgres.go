@@ -170,6 +170,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		closeLogged(opts.Logger, pool)
 		return nil, err
 	}
+	var searchIndexed bool
+	if err := pool.QueryRowContext(ctx, "SELECT to_regclass('objects_search') IS NOT NULL").Scan(&searchIndexed); err != nil {
+		closeLogged(opts.Logger, pool)
+		return nil, fmt.Errorf("look for the search index: %w", err)
+	}
+	if !searchIndexed {
+		opts.Logger.Info("searches read every object of the scope: the database has no trigram index objects_search, " +
+			"because the extension pg_trgm could not be created; a superuser can run CREATE EXTENSION pg_trgm, " +
+			"then CREATE INDEX objects_search ON objects USING gin (search gin_trgm_ops) WHERE NOT deleted")
+	}
 	s := &Store{sender: rand.Text(), pool: pool, log: opts.Logger, listen: cfg.Copy()}
 	s.listen.RuntimeParams["application_name"] = ListenerApplicationName
 	d := dialect
