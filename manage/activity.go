@@ -45,7 +45,7 @@ func (a *App) Activity(ctx context.Context, c *Caller, q store.ActivityQuery) (*
 	if err != nil {
 		return nil, fmt.Errorf("read the activity log: %w", err)
 	}
-	out := &store.ActivityPage{TotalCount: got.TotalCount, Entries: make([]*store.ActivityEntry, len(got.Entries))}
+	out := &store.ActivityPage{TotalCount: got.TotalCount, More: got.More, Entries: make([]*store.ActivityEntry, len(got.Entries))}
 	for i, e := range got.Entries {
 		if out.Entries[i], err = a.Shown(ctx, c, e); err != nil {
 			return nil, err

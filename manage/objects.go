@@ -90,17 +90,23 @@ func objectsByID[T store.Object](ctx context.Context, a *App, c *Caller, q Objec
 	return redactPage(c, &Page[T]{Items: window(seen, q.Offset, q.Limit), Total: len(seen)}), nil
 }
 
-// RoutesUsing returns the ids of the routes that name a policy the caller
-// may view in their policy_ids, in the store's order (by id), whether or
-// not the caller may see each route: a surface shows those it may not as
-// hidden.
-func (a *App) RoutesUsing(ctx context.Context, c *Caller, policyID string) ([]string, error) {
+// RoutesUsing returns a page of the ids of the routes that name a policy
+// the caller may view in their policy_ids, in the store's order (by id),
+// whether or not the caller may see each route (a surface shows those it
+// may not as hidden), and how many there are, counted as q says.
+func (a *App) RoutesUsing(ctx context.Context, c *Caller, policyID string, q store.PageQuery) (*store.IDPage, error) {
+	if err := checkPage(q.Offset, q.Limit); err != nil {
+		return nil, err
+	}
+	if q.Limit == 0 {
+		q.Limit = MaxPage
+	}
 	if _, err := get[*store.Policy](ctx, a, c, "id", policyID); err != nil {
 		return nil, err
 	}
-	ids, err := a.store.ReferencingRoutes(ctx, policyID)
+	page, err := a.store.ReferencingRoutesPage(ctx, policyID, q)
 	if err != nil {
 		return nil, fmt.Errorf("read the routes using policy %s: %w", policyID, err)
 	}
-	return ids, nil
+	return page, nil
 }

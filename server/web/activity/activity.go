@@ -60,13 +60,13 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := f.query()
-	q.Offset, q.Limit = d.Pager.Offset, d.Pager.Limit
+	q.Offset, q.Limit, q.CountUpTo = d.Pager.Offset, d.Pager.Limit, ui.CountUpTo
 	got, err := s.d.App.Activity(r.Context(), v.Caller(), q)
 	if err != nil {
 		s.t.Fail(w, r, err)
 		return
 	}
-	d.Pager.Total = got.TotalCount
+	d.Pager.Total, d.Pager.More = got.TotalCount, got.More
 	for _, e := range got.Entries {
 		d.Rows = append(d.Rows, row{ActivityEntry: e, Kind: kindLabel(e.EntityType), NamespacePath: namespacePath(v, e.NamespaceID)})
 	}

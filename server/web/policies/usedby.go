@@ -33,16 +33,16 @@ type routeRow struct {
 const byNameUpTo = 1000
 
 // usedBy reads one page of the routes that use a policy. The store indexes
-// references, so finding them does not scan the routes.
+// references, so finding them does not scan the routes, and a policy that
+// a million routes use counts them no further than the pager needs.
 func (s *screen) usedBy(r *http.Request, pol *manage.Policy) (*usedBy, error) {
 	ctx, v := r.Context(), ui.ViewerFrom(r.Context())
 	c := v.Caller()
 	u := &usedBy{Pager: ui.PagerFor(r.URL)}
-	ids, err := s.d.App.RoutesUsing(ctx, c, pol.ID)
+	few, err := s.d.App.RoutesUsing(ctx, c, pol.ID, store.PageQuery{Limit: byNameUpTo, CountUpTo: byNameUpTo})
 	if err != nil {
 		return nil, err
 	}
-	u.Pager.Total = len(ids)
 	if pol.Enforced {
 		all, err := manage.Objects[*store.Route](ctx, s.d.App, c, manage.ObjectQuery{
 			ListQuery: manage.ListQuery{Namespace: pol.NamespaceID, Limit: 1}, Recursive: true,
@@ -52,14 +52,20 @@ func (s *screen) usedBy(r *http.Request, pol *manage.Policy) (*usedBy, error) {
 		}
 		u.InScope = all.Total
 	}
-	if u.Pager.Offset >= len(ids) {
-		return u, nil
+	if !few.More {
+		u.Pager.Total = few.TotalCount
+		if u.Pager.Offset >= len(few.IDs) {
+			return u, nil
+		}
+		u.Routes, err = s.namePage(r, u.Pager, few.IDs)
+		return u, err
 	}
-	if len(ids) > byNameUpTo {
-		u.Routes, err = s.indexPage(r, u.Pager, ids)
-	} else {
-		u.Routes, err = s.namePage(r, u.Pager, ids)
+	page, err := s.d.App.RoutesUsing(ctx, c, pol.ID, store.PageQuery{Offset: u.Pager.Offset, Limit: u.Pager.Limit, CountUpTo: ui.CountUpTo})
+	if err != nil {
+		return nil, err
 	}
+	u.Pager.Total, u.Pager.More = page.TotalCount, page.More
+	u.Routes, err = s.indexPage(r, page.IDs)
 	return u, err
 }
 
@@ -84,21 +90,20 @@ func (s *screen) namePage(r *http.Request, p *ui.Pager, ids []string) ([]routeRo
 	return out, nil
 }
 
-// indexPage is a page of the routes of ids in the order of ids, with those
-// the viewer may not see in their places.
-func (s *screen) indexPage(r *http.Request, p *ui.Pager, ids []string) ([]routeRow, error) {
+// indexPage is the page of the routes of ids, in the order of ids, with
+// those the viewer may not see in their places.
+func (s *screen) indexPage(r *http.Request, ids []string) ([]routeRow, error) {
 	v := ui.ViewerFrom(r.Context())
-	order := ids[p.Offset:min(p.Offset+p.Limit, len(ids))]
-	seen, err := manage.Objects[*store.Route](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{IDs: order})
+	seen, err := manage.Objects[*store.Route](r.Context(), s.d.App, v.Caller(), manage.ObjectQuery{IDs: ids})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]routeRow, len(order))
+	out := make([]routeRow, len(ids))
 	for i := range out {
 		out[i].Hidden = true
 	}
 	for _, rt := range seen.Items {
-		if i := slices.Index(order, rt.ID); i >= 0 {
+		if i := slices.Index(ids, rt.ID); i >= 0 {
 			out[i] = shownRow(v, rt)
 		}
 	}

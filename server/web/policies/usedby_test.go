@@ -2,6 +2,7 @@ package policies_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -127,5 +129,82 @@ func TestDeleteShowsWhyItIsRefusedAndDetaches(t *testing.T) {
 	}
 	if !strings.Contains(b.Follow(res).Find(".notice").Text(), "deleted") {
 		t.Errorf("no notice after delete")
+	}
+}
+
+// Past a thousand routes the tab pages through the store's index of
+// references in id order, reading and counting no more than a page needs;
+// the routes of namespaces the viewer cannot see keep their places unnamed.
+func TestRoutesOfAPolicyManyRoutesUsePageInIDOrder(t *testing.T) {
+	t.Parallel()
+	e, st := env(t)
+	mine := namespace(t, st, global, "mine")
+	theirs := namespace(t, st, global, "theirs")
+	p := policy(t, st, mine.ID, "popular", false)
+	const n = 1003
+	var ops []store.Op
+	for i := range n {
+		ns := mine.ID
+		if i%10 == 0 {
+			ns = theirs.ID
+		}
+		name := fmt.Sprintf("r%04d", i)
+		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name},
+			Spec: &configpb.Route{From: "https://" + name + ".example.com", To: []string{"https://upstream.internal.example"}, PolicyIds: []string{p.ID}}}})
+	}
+	written, err := st.Apply(t.Context(), seeder, ops...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	hidden := map[string]bool{}
+	var ids []string
+	for _, o := range written {
+		m := o.GetObjectMeta()
+		names[m.ID], hidden[m.ID] = m.Name, m.NamespaceID == theirs.ID
+		ids = append(ids, m.ID)
+	}
+	slices.Sort(ids)
+	e.Grant(store.RoleViewer, mine.ID, store.SubjectUser, "v@example.com")
+	e.Grant(store.RoleViewer, global, store.SubjectUser, "g@example.com")
+
+	for _, c := range []struct {
+		viewer        string
+		offset, limit int
+	}{
+		{"v@example.com", 0, 50},
+		{"v@example.com", 950, 60},
+		{"g@example.com", 400, 100},
+	} {
+		page := e.User(c.viewer).Get(fmt.Sprintf("/policies/%s?tab=routes&offset=%d&limit=%d", p.ID, c.offset, c.limit))
+		if page.Status != http.StatusOK {
+			t.Fatalf("status %d: %s", page.Status, page.Text())
+		}
+		var want []string
+		for _, id := range ids[c.offset:min(c.offset+c.limit, n)] {
+			if hidden[id] && c.viewer == "v@example.com" {
+				want = append(want, "")
+			} else {
+				want = append(want, names[id])
+			}
+		}
+		var got []string
+		page.Find("#routes-h ~ table tbody tr").Each(func(_ int, s *goquery.Selection) {
+			if strings.Contains(s.Text(), "a namespace you cannot view") {
+				got = append(got, "")
+			} else {
+				got = append(got, strings.TrimSpace(s.Find("td").First().Text()))
+			}
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("%s at %d: rows %q, want %q", c.viewer, c.offset, got, want)
+		}
+		wantPager := fmt.Sprintf("%d–%d of %d", c.offset+1, min(c.offset+c.limit, n), n)
+		if text := page.Find(".pager span").First().Text(); text != wantPager {
+			t.Errorf("%s at %d: pager %q, want %q", c.viewer, c.offset, text, wantPager)
+		}
+		if _, next := page.Find(`.pager a[rel="next"]`).Attr("href"); next != (c.offset+c.limit < n) {
+			t.Errorf("%s at %d: next link %t", c.viewer, c.offset, next)
+		}
 	}
 }

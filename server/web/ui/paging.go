@@ -14,13 +14,20 @@ const (
 	// and small enough that an offset plus a limit never overflows an int,
 	// even a 32-bit one, so that pages can slice and link past it safely.
 	MaxOffset = math.MaxInt32 - MaxLimit
+	// CountUpTo is how far a screen counts a list the store keeps no count
+	// of, past the page it shows: counting a million activity entries takes
+	// longer than a screen may.
+	CountUpTo = 10_000
 )
 
 // Pager is one page of a list whose filters live in the URL query.
 type Pager struct {
 	Offset, Limit, Total int
-	query                url.Values
-	path                 string
+	// More says that the list holds more than Total items: its count
+	// stopped there (see CountUpTo).
+	More  bool
+	query url.Values
+	path  string
 }
 
 // PagerFor reads offset and limit from u's query, bounded; the other
@@ -78,7 +85,7 @@ func (p *Pager) Window(n int) (from, to int) {
 func (p *Pager) HasPrev() bool { return p.Offset > 0 }
 
 // HasNext reports whether there is a page after.
-func (p *Pager) HasNext() bool { return p.end() < p.Total }
+func (p *Pager) HasNext() bool { return p.end() < p.Total || p.More }
 
 // PrevURL links the page before, with the same filters. From a page past
 // the end it links the page that ends with the last item, rather than

@@ -37,6 +37,27 @@ func TestPagerKeepsFiltersAndBounds(t *testing.T) {
 	}
 }
 
+// A list whose count stopped at a bound has a page after the bound's,
+// however the bound falls; one whose count is whole has none after its end.
+func TestPagerOfAListCountedUpToABound(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		offset, total int
+		more, hasNext bool
+	}{
+		{9950, 10_000, true, true}, // the page ends at the bound
+		{9950, 10_000, false, false},
+		{0, 10_000, true, true},
+		{20_000, 20_050, true, true}, // counted to the page's end
+	} {
+		p := PagerFor(&url.URL{Path: "/activity", RawQuery: fmt.Sprintf("offset=%d", tc.offset)})
+		p.Total, p.More = tc.total, tc.more
+		if p.HasNext() != tc.hasNext {
+			t.Errorf("offset %d of %d (more %t): has next %t, want %t", tc.offset, tc.total, tc.more, p.HasNext(), tc.hasNext)
+		}
+	}
+}
+
 // A huge offset in a URL once overflowed Offset+Limit to a negative
 // number, which a page then sliced with and panicked on.
 func TestPagerBoundsAHugeOffset(t *testing.T) {
