@@ -153,7 +153,9 @@ func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 	}
 	d := compile.DigestOf(canon)
 	id := rec.GetId()
-	if sent != nil && !had {
+	if sent != nil {
+		// Assigning replaces the map's key too: a record written again
+		// drops the copy the view held before.
 		id = sent.GetId()
 	}
 	byID[id] = entry{Version: rec.GetVersion(), Digest: d}
