@@ -65,6 +65,9 @@ func (s *screen) usedBy(r *http.Request, pol *manage.Policy) (*usedBy, error) {
 		return nil, err
 	}
 	u.Pager.Total, u.Pager.More = page.TotalCount, page.More
+	if len(page.IDs) == 0 {
+		return u, nil // a page past the end
+	}
 	u.Routes, err = s.indexPage(r, page.IDs)
 	return u, err
 }

@@ -207,4 +207,10 @@ func TestRoutesOfAPolicyManyRoutesUsePageInIDOrder(t *testing.T) {
 			t.Errorf("%s at %d: next link %t", c.viewer, c.offset, next)
 		}
 	}
+	// A page past the end (an old link, after routes went) is empty, with
+	// a way back.
+	past := e.User("g@example.com").Get(fmt.Sprintf("/policies/%s?tab=routes&offset=%d", p.ID, n+500))
+	if past.Status != http.StatusOK || routeNames(past) != nil || past.Find(`.pager a[rel="prev"]`).Length() != 1 {
+		t.Errorf("a page past the end: status %d, rows %q, %d links back", past.Status, routeNames(past), past.Find(`.pager a[rel="prev"]`).Length())
+	}
 }

@@ -15,8 +15,8 @@ const (
 	// even a 32-bit one, so that pages can slice and link past it safely.
 	MaxOffset = math.MaxInt32 - MaxLimit
 	// CountUpTo is how far a screen counts a list the store keeps no count
-	// of, past the page it shows: counting a million activity entries takes
-	// longer than a screen may.
+	// of (or to the end of the page it shows, when that is further):
+	// counting a million activity entries takes longer than a screen may.
 	CountUpTo = 10_000
 )
 
