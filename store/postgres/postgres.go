@@ -177,7 +177,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if !searchIndexed {
 		opts.Logger.Info("searches read every object of the scope: the database has no trigram index objects_search, " +
-			"because the extension pg_trgm could not be created; a superuser can run CREATE EXTENSION pg_trgm, " +
+			"because the extension pg_trgm could not be created or is not on the search path; the database's owner can run CREATE EXTENSION pg_trgm, " +
 			"then CREATE INDEX objects_search ON objects USING gin (search gin_trgm_ops) WHERE NOT deleted")
 	}
 	s := &Store{sender: rand.Text(), pool: pool, log: opts.Logger, listen: cfg.Copy()}

@@ -1,9 +1,16 @@
 package postgres_test
 
 import (
+	"context"
+	"crypto/rand"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-logr/logr/funcr"
 	"github.com/go-logr/logr/testr"
 	"github.com/jackc/pgx/v5"
 
@@ -64,5 +71,65 @@ func TestSearchReadsTheTrigramIndex(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(plan, "\n"), "objects_search") {
 		t.Errorf("the search does not read objects_search:\n%s", strings.Join(plan, "\n"))
+	}
+}
+
+// Where pg_trgm may not be created (here: a role without the right to
+// create in its database), the migrations go on without the search index,
+// and the store says so when it opens.
+func TestSearchIndexLeftOutWhereTheExtensionMayNotBeCreated(t *testing.T) {
+	dbURL := srv.NewTestDatabase(t)
+	admin, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	role := "r_" + strings.ToLower(rand.Text()[:12])
+	password := rand.Text()
+	ident := pgx.Identifier{role}.Sanitize()
+	if _, err := admin.Exec(t.Context(), "CREATE ROLE "+ident+" LOGIN PASSWORD '"+password+"'; GRANT CREATE ON SCHEMA public TO "+ident); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP OWNED BY "+ident+"; DROP ROLE "+ident); err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+		}
+	})
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, password)
+	var logged []string
+	var mu sync.Mutex
+	log := funcr.New(func(prefix, args string) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, args)
+	}, funcr.Options{})
+	s, err := postgres.Open(t.Context(), postgres.Options{URL: u.String(), EncryptionKey: make([]byte, store.EncryptionKeySize), Logger: log})
+	if err != nil {
+		t.Fatalf("open as a role that may not create extensions: %v", err)
+	}
+	defer s.Close()
+	var indexed bool
+	if err := admin.QueryRow(t.Context(), "SELECT to_regclass('objects_search') IS NOT NULL").Scan(&indexed); err != nil {
+		t.Fatal(err)
+	}
+	if indexed {
+		t.Fatalf("objects_search exists: the role could create pg_trgm after all, and the test shows nothing")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.ContainsFunc(logged, func(l string) bool { return strings.Contains(l, "searches read every object") }) {
+		t.Errorf("opening said nothing of the missing search index: %q", logged)
 	}
 }
