@@ -71,8 +71,8 @@ func newRouteEntry(r *store.Route, owned bool) *routeEntry {
 
 // routeMeta is what a route entry keeps of the route's metadata: what
 // compiling it reads, in 80 bytes instead of store.ObjectMeta's 136 (a
-// million routes hold a million). Its origin is not kept: no record
-// carries it. Its times are kept as a record's timestamps carry them:
+// million routes hold a million). Its origin and origin ref are not kept:
+// no record carries them. Its times are kept as a record's timestamps carry them:
 // seconds and nanoseconds since 1970, without a location.
 type routeMeta struct {
 	ID, NamespaceID, Name     string
