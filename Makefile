@@ -149,10 +149,11 @@ soak: build ## The load for 10 minutes, sampling serve's memory, goroutines and 
 	$(GO) run ./hack/load -binary $(BIN) -routes 100000 -clients 16 -duration 10m -soak -sample 10s
 
 .PHONY: bench-1m
-bench-1m: deps ## One million routes: serve's time and peak RSS against Pomerium's databroker, the reconcile loop's cold start, edits and resync on the embedded store against it, and pages of lists on both stores (about an hour on 2 cores).
+bench-1m: deps assets ## One million routes: serve's time and peak RSS against Pomerium's databroker, the reconcile loop's cold start, edits and resync on the embedded store against it, pages of lists on both stores, and every web console page on PostgreSQL (about 75 minutes on 2 cores).
 	BROKER=pomerium hack/bench-serve-rss.sh 1000000
 	$(GO) test -run '^$$' -bench '^Store$$/List' -benchtime 20x -timeout 120m ./store/sqlite/ ./store/postgres/ -args -list-routes 1000000
 	$(GO) test -run '^$$' -bench 'Reconcile/sqlite/pomerium' -benchtime 1x -timeout 120m ./reconcile/ -args -sizes 1000000 -brokers pomerium -edits 200
+	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 60m ./server/web/ -args -routes 1000000
 
 .PHONY: bench-import
 bench-import: ## Time and peak RSS of import at 100,000 and 1,000,000 routes, first and again (about 20 minutes on 2 cores).
