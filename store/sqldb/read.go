@@ -384,10 +384,18 @@ func (db *DB) ReferencingRoutes(ctx context.Context, policyID string) ([]string,
 }
 
 func (db *DB) referencingRoutes(ctx context.Context, q queryer, policyID string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, db.d.q(`SELECT from_id FROM object_refs WHERE to_kind = $1 AND to_id = $2 AND from_kind = $3 ORDER BY from_id`),
-		string(store.KindPolicy), policyID, string(store.KindRoute))
+	ids, err := queryIDs(ctx, q, db.d.q("SELECT from_id"+routesUsingPolicy+" ORDER BY from_id"), policyID)
 	if err != nil {
 		return nil, fmt.Errorf("read routes using policy %s: %w", policyID, err)
+	}
+	return ids, nil
+}
+
+// queryIDs reads the one column of query's rows.
+func queryIDs(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var ids []string
@@ -420,19 +428,8 @@ func (db *DB) ReferencingRoutesPage(ctx context.Context, policyID string, q stor
 		if page.TotalCount, page.More, err = db.count(ctx, tx, "", routesUsingPolicy, []any{policyID}, q); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, db.d.q("SELECT from_id"+routesUsingPolicy+fmt.Sprintf(" ORDER BY from_id LIMIT %d OFFSET %d", q.Limit, q.Offset)), policyID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			page.IDs = append(page.IDs, id)
-		}
-		return rows.Err()
+		page.IDs, err = queryIDs(ctx, tx, db.d.q("SELECT from_id"+routesUsingPolicy+fmt.Sprintf(" ORDER BY from_id LIMIT %d OFFSET %d", q.Limit, q.Offset)), policyID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read routes using policy %s: %w", policyID, err)
