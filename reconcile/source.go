@@ -32,15 +32,15 @@ type source struct {
 // pendingKeys are the objects that changed since a loop's last refresh.
 type pendingKeys struct {
 	keys map[compile.ObjectKey]struct{}
-	// full says that everything was read again: every object deserves a
-	// look.
-	full bool
-	// lost says that keys were dropped at maxPending: a sweep of only
-	// what a resync found different would miss them.
-	lost bool
+	// sweep is what the loop's next pass compares beyond keys:
+	// sweepFound once everything was read again, sweepAll once keys were
+	// dropped at maxPending (a sweep of only what a resync found
+	// different would miss them).
+	sweep sweep
 }
 
 // sweep says what a pass compares beyond the objects a refresh reports.
+// Each covers those before it: the larger of two is what both call for.
 type sweep int
 
 const (
@@ -63,7 +63,7 @@ func newSource(st Store) *source {
 func (s *source) subscribe(l *Loop) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.subs[l] = &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, full: true, lost: true}
+	s.subs[l] = &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, sweep: sweepAll}
 }
 
 func (s *source) unsubscribe(l *Loop) {
@@ -93,32 +93,25 @@ func (s *source) refresh(ctx context.Context, l *Loop, chunk func([]compile.Obje
 	if err != nil {
 		return nil, sweepNone, 0, err
 	}
+	found := sweepNone
+	if reread {
+		found = sweepFound
+	}
 	for _, p := range s.subs {
 		p.add(touched)
-		p.full = p.full || reread
+		p.sweep = max(p.sweep, found)
 	}
 	p, ok := s.subs[l]
 	if !ok {
-		return touched, sweepOf(reread, false), s.d.version, nil
+		return touched, found, s.d.version, nil
 	}
 	keys = make([]compile.ObjectKey, 0, len(p.keys))
 	for k := range p.keys {
 		keys = append(keys, k)
 	}
-	full = sweepOf(p.full, p.lost)
-	p.keys, p.full, p.lost = map[compile.ObjectKey]struct{}{}, false, false
+	full = p.sweep
+	p.keys, p.sweep = map[compile.ObjectKey]struct{}{}, sweepNone
 	return keys, full, s.d.version, nil
-}
-
-// sweepOf is the sweep a loop's pending keys call for.
-func sweepOf(full, lost bool) sweep {
-	switch {
-	case lost:
-		return sweepAll
-	case full:
-		return sweepFound
-	}
-	return sweepNone
 }
 
 // load compiles desired state part by part, handing each part's objects to
@@ -148,10 +141,10 @@ func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectK
 	}
 	s.d.version, s.d.reload = version, false
 	for _, p := range s.subs {
-		p.keys, p.full, p.lost = map[compile.ObjectKey]struct{}{}, true, true
+		p.keys, p.sweep = map[compile.ObjectKey]struct{}{}, sweepAll
 	}
 	if p, ok := s.subs[l]; ok {
-		p.full, p.lost = false, false // l compares everything in this pass
+		p.sweep = sweepNone // l compares everything in this pass
 	}
 	return nil, sweepAll, version, nil
 }
@@ -171,14 +164,14 @@ func (s *source) owe(l *Loop, keys []compile.ObjectKey) {
 const maxPending = 100_000
 
 func (p *pendingKeys) add(keys []compile.ObjectKey) {
-	if p.lost {
+	if p.sweep == sweepAll {
 		return // every object is compared anyway
 	}
 	for _, k := range keys {
 		p.keys[k] = struct{}{}
 	}
 	if len(p.keys) > maxPending {
-		p.keys, p.full, p.lost = map[compile.ObjectKey]struct{}{}, true, true
+		p.keys, p.sweep = map[compile.ObjectKey]struct{}{}, sweepAll
 	}
 }
 

@@ -30,12 +30,12 @@ func TestPendingKeysBounded(t *testing.T) {
 		keys[i] = compile.ObjectKey{Kind: store.KindRoute, ID: fmt.Sprint(i)}
 	}
 	p.add(keys[:10])
-	if len(p.keys) != 10 || p.full {
-		t.Fatalf("after 10: %d keys, full %v", len(p.keys), p.full)
+	if len(p.keys) != 10 || p.sweep != sweepNone {
+		t.Fatalf("after 10: %d keys, sweep %v", len(p.keys), p.sweep)
 	}
 	p.add(keys)
-	if len(p.keys) != 0 || sweepOf(p.full, p.lost) != sweepAll {
-		t.Errorf("past the bound: %d keys, full %v, lost %v; want none kept and every object compared", len(p.keys), p.full, p.lost)
+	if len(p.keys) != 0 || p.sweep != sweepAll {
+		t.Errorf("past the bound: %d keys, sweep %v; want none kept and every object compared", len(p.keys), p.sweep)
 	}
 }
 
@@ -44,11 +44,11 @@ func TestPendingKeysBounded(t *testing.T) {
 // from before those changes.
 func TestPendingKeysKeptWhenEverythingWasRead(t *testing.T) {
 	t.Parallel()
-	p := &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, full: true}
+	p := &pendingKeys{keys: map[compile.ObjectKey]struct{}{}, sweep: sweepFound}
 	key := compile.ObjectKey{Kind: store.KindRoute, ID: "r"}
 	p.add([]compile.ObjectKey{key})
-	if _, ok := p.keys[key]; !ok || sweepOf(p.full, p.lost) != sweepFound {
-		t.Errorf("keys %v, full %v, lost %v; want r kept and a sweep of what the resync found", p.keys, p.full, p.lost)
+	if _, ok := p.keys[key]; !ok || p.sweep != sweepFound {
+		t.Errorf("keys %v, sweep %v; want r kept and a sweep of what the resync found", p.keys, p.sweep)
 	}
 }
 
