@@ -60,7 +60,7 @@ func Diff(target Target, keys []compile.ObjectKey, view *View, now time.Time) (*
 			}
 			continue
 		}
-		if s, exists := target.Status(key); (exists && !s.Valid) || !inView {
+		if s, exists := target.Status(key); !goes(s, exists, inView) {
 			continue
 		}
 		// Backends that store records as JSON need data of a known type
@@ -76,6 +76,14 @@ func Diff(target Target, keys []compile.ObjectKey, view *View, now time.Time) (*
 	slices.SortFunc(deletes, func(a, b *pb.Record) int { return compareRecords(a, b, true) })
 	puts, deletes = slices.CompactFunc(puts, sameRecord), slices.CompactFunc(deletes, sameRecord)
 	return &Plan{Writes: append(puts, deletes...), Puts: len(puts), Deletes: len(deletes)}, nil
+}
+
+// goes reports whether the databroker's record of an object without a
+// target record goes: it does unless the view holds none, or the object
+// exists (exists) but is invalid (s), when its last good record goes on
+// serving until the object is fixed.
+func goes(s compile.Status, exists, inView bool) bool {
+	return inView && !(exists && !s.Valid)
 }
 
 // compareRecords orders records by type in write order (or, for deletes,

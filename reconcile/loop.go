@@ -506,39 +506,30 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 		part := keys[start:min(start+unsettledSlice, len(keys))]
 		var err error
 		if rerr := l.src.read(func(c *compile.Compiler) {
-			withRecords := make([]compile.ObjectKey, 0, len(part))
+			// Routes, nearly every object at scale, are looked at with one
+			// lookup each of the compiled copy, the view and the statuses
+			// (unsettledRoutes); the others as a pass would.
+			var routes, rest []compile.ObjectKey
 			for _, k := range part {
-				if _, ok := typeOfKind(k.Kind); ok {
-					withRecords = append(withRecords, k) // others have no record and no status
-				}
+				if k.Kind == store.KindRoute {
+					routes = append(routes, k)
+				} else if _, ok := typeOfKind(k.Kind); ok {
+					rest = append(rest, k)
+				} // objects of other kinds have no record and no status
 			}
-			current := l.statuses.current(c, withRecords, view, l.owns(c))
-			due := map[compile.ObjectKey]bool{}
-			mine := make([]compile.ObjectKey, 0, len(withRecords))
-			for i, k := range withRecords {
-				switch {
-				case !current[i]:
-					due[k] = true
-				case c.Belongs(k, l.opts.Cluster):
-					mine = append(mine, k)
-				default:
-					// Another cluster's: a record of it here is to go
-					// (or, for a moving route, to stay a while).
-					rt, _ := typeOfKind(k.Kind)
-					_, due[k] = view.Get(rt.Type, k.ID)
-				}
-			}
-			var plan *Plan
-			if plan, err = Diff(&clusterTarget{c: c, cluster: l.opts.Cluster}, mine, view, now); err != nil {
+			dueRoutes := l.unsettledRoutes(c, routes, view)
+			var due map[compile.ObjectKey]bool
+			if due, err = l.unsettledAsPass(c, rest, view, now); err != nil {
 				return
-			}
-			for _, rec := range plan.Writes {
-				rt, _ := typeByName(rec.GetType())
-				due[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}] = true
 			}
 			// In the order listed, which is the order records are written.
 			for _, k := range part {
-				if due[k] {
+				if k.Kind == store.KindRoute {
+					if dueRoutes[0] {
+						out = append(out, k)
+					}
+					dueRoutes = dueRoutes[1:]
+				} else if due[k] {
 					out = append(out, k)
 				}
 			}
@@ -551,6 +542,82 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 		l.giveWay()
 	}
 	return out, nil
+}
+
+// unsettledAsPass returns, of keys (objects of kinds with records), those
+// a pass would act on, found as a pass finds them: their statuses computed
+// and their records diffed. The source's read lock is held.
+func (l *Loop) unsettledAsPass(c *compile.Compiler, keys []compile.ObjectKey, view *View, now time.Time) (map[compile.ObjectKey]bool, error) {
+	due := make(map[compile.ObjectKey]bool, len(keys))
+	current := l.statuses.current(c, keys, view, l.owns(c))
+	mine := make([]compile.ObjectKey, 0, len(keys))
+	for i, k := range keys {
+		switch {
+		case !current[i]:
+			due[k] = true
+		case c.Belongs(k, l.opts.Cluster):
+			mine = append(mine, k)
+		default:
+			// Another cluster's: a record of it here is to go (or, for a
+			// moving route, to stay a while).
+			rt, _ := typeOfKind(k.Kind)
+			_, due[k] = view.Get(rt.Type, k.ID)
+		}
+	}
+	plan, err := Diff(&clusterTarget{c: c, cluster: l.opts.Cluster}, mine, view, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range plan.Writes {
+		rt, _ := typeByName(rec.GetType())
+		due[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}] = true
+	}
+	return due, nil
+}
+
+// unsettledRoutes reports, for each of routes, whether a pass would act
+// on it, as unsettledAsPass would find: its status is not the one last
+// handed over, the view lacks this cluster's record of it or holds other
+// data, or the view holds a record of a route gone or of another
+// cluster's. It reads each route once from the compiled copy, the view and
+// the statuses, where a pass's status and diff read the compiled copy five
+// times: at a million routes a resync makes this comparison for each. The
+// source's read lock is held.
+func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View) []bool {
+	due := make([]bool, len(routes))
+	if len(routes) == 0 {
+		return due
+	}
+	ids := make([]string, len(routes))
+	for i, k := range routes {
+		ids[i] = k.ID
+	}
+	recs, inView := view.getEach(compile.RecordTypeRoute, ids)
+	looks := make([]compile.RouteLook, len(routes))
+	found := make([]store.ObjectStatus, len(routes))
+	reported := make([]bool, len(routes))
+	for i, k := range routes {
+		var held bool
+		looks[i], held = c.LookRoute(k.ID)
+		if reported[i] = held && looks[i].Owner == l.opts.Cluster; reported[i] {
+			found[i] = reportedStatus(k, looks[i].Version, looks[i].Status, recs[i], inView[i])
+		}
+	}
+	for i, settled := range l.statuses.settled(routes, found, reported) {
+		switch look := looks[i]; {
+		case !settled:
+			due[i] = true
+		case !reported[i]:
+			// Gone, or another cluster's: a record of it here is to go
+			// (or, for a moving route, to stay a while).
+			due[i] = inView[i]
+		case look.HasRecord:
+			due[i] = !inView[i] || recs[i].Digest != look.Digest
+		default:
+			due[i] = goes(look.Status, true, inView[i])
+		}
+	}
+	return due
 }
 
 // giveWay waits for a pass under way to end.

@@ -117,16 +117,28 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 // whether compute would find nothing to do for it: its status is the one
 // last handed over, or it has none here and none was.
 func (w *statusWriter) current(target *compile.Compiler, keys []compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) []bool {
+	found := make([]store.ObjectStatus, len(keys))
+	reported := make([]bool, len(keys))
+	for i, key := range keys {
+		found[i], reported[i] = deriveStatus(target, key, view, own)
+	}
+	return w.settled(keys, found, reported)
+}
+
+// settled reports, for each of keys, whether the status found for it
+// (reported false: this loop reports none) is the one last handed over,
+// or it has none here and none was.
+func (w *statusWriter) settled(keys []compile.ObjectKey, found []store.ObjectStatus, reported []bool) []bool {
 	out := make([]bool, len(keys))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, key := range keys {
-		s, ok := deriveStatus(target, key, view, own)
 		old, written := w.lookup(key)
-		if !ok {
+		if !reported[i] {
 			out[i] = !written && !w.invalid[key]
 			continue
 		}
+		s := found[i]
 		out[i] = written && old.is(s) && (s.State == store.SyncError) == w.invalid[key]
 	}
 	return out
@@ -142,13 +154,26 @@ func deriveStatus(target *compile.Compiler, key compile.ObjectKey, view *View, o
 	if !exists || !own(key) {
 		return store.ObjectStatus{}, false
 	}
-	s := store.ObjectStatus{Kind: rt.Kind, ID: key.ID, ObjectVersion: version, State: store.SyncPending}
-	if found, _ := target.Status(key); !found.Valid {
-		s.State, s.Reason, s.Field = store.SyncError, found.Reason, found.Field
-	} else if e, ok := view.Get(rt.Type, key.ID); ok {
-		s.State, s.RecordVersion = store.SyncSynced, e.Version
+	found, _ := target.Status(key)
+	var rec entry
+	inView := false
+	if found.Valid {
+		rec, inView = view.Get(rt.Type, key.ID)
 	}
-	return s, true
+	return reportedStatus(key, version, found, rec, inView), true
+}
+
+// reportedStatus is the status of an object at version that this loop reports,
+// given the outcome of compiling it and the view's record of it (inView
+// false: none).
+func reportedStatus(key compile.ObjectKey, version int64, found compile.Status, rec entry, inView bool) store.ObjectStatus {
+	s := store.ObjectStatus{Kind: key.Kind, ID: key.ID, ObjectVersion: version, State: store.SyncPending}
+	if !found.Valid {
+		s.State, s.Reason, s.Field = store.SyncError, found.Reason, found.Field
+	} else if inView {
+		s.State, s.RecordVersion = store.SyncSynced, rec.Version
+	}
+	return s
 }
 
 // statusBatch is how many statuses a cold start computes at once, as the

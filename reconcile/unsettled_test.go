@@ -142,3 +142,175 @@ func BenchmarkUnsettled(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(w.keys)), "ns/object")
 }
+
+// A resync reads each route once (unsettledRoutes) where a pass computes
+// its status and diffs its record: both find the same routes unsettled,
+// for the loop of the default cluster and for another cluster's, whatever
+// differs between the compiled copy, the view and the statuses.
+func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
+	t.Parallel()
+	const eu = "e0000000-0000-4000-8000-000000000001"
+	global := &store.Namespace{ObjectMeta: store.ObjectMeta{ID: store.GlobalNamespaceID, Name: "Global", Version: 1}}
+	euNS := &store.Namespace{ObjectMeta: store.ObjectMeta{ID: eu, NamespaceID: global.ID, Name: "eu", Version: 1}, Cluster: true}
+	st := &store.State{Namespaces: []*store.Namespace{global, euNS}}
+	for i := range 24 {
+		ns := global.ID
+		if i%3 == 0 {
+			ns = eu
+		}
+		id := fmt.Sprintf("c0000000-0000-4000-8000-%012d", i+1)
+		st.Routes = append(st.Routes, &store.Route{ObjectMeta: store.ObjectMeta{ID: id, NamespaceID: ns, Name: id, Version: int64(i + 2)},
+			Spec: &configpb.Route{From: "https://r" + fmt.Sprint(i) + ".example.com", To: []string{"https://app.internal"}}})
+	}
+	for _, i := range []int{4, 9} {
+		st.Routes[i].Spec.To = []string{"::not a url"} // invalid: an error status, no record
+	}
+	c := compile.NewCompiler()
+	c.Reset(st)
+	src := newSource(nil)
+	src.d.compiler = c
+	route := func(i int) compile.ObjectKey { return compile.ObjectKey{Kind: store.KindRoute, ID: st.Routes[i].ID} }
+	gone := compile.ObjectKey{Kind: store.KindRoute, ID: "c0000000-0000-4000-8000-00000000ffff"}
+	keys := []compile.ObjectKey{gone}
+	for i := range st.Routes {
+		keys = append(keys, route(i))
+	}
+	recordType := compile.RecordTypeRoute
+
+	type world struct {
+		l       *Loop
+		view    *View
+		version uint64
+	}
+	observe := func(t *testing.T, w *world, rec *pb.Record) {
+		w.version++
+		rec = proto.CloneOf(rec)
+		rec.Version = w.version
+		if _, err := w.view.ObserveWritten(rec, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var worlds []*world
+	for _, cluster := range []string{store.DefaultClusterID, eu} {
+		w := &world{view: NewView(), version: 100, l: &Loop{src: src, opts: Options{Cluster: cluster},
+			statuses: &statusWriter{written: map[store.Kind]map[string]writtenStatus{}, invalid: map[compile.ObjectKey]bool{}}}}
+		plan, err := Diff(&clusterTarget{c: c, cluster: cluster}, keys, w.view, time.Now())
+		if err != nil || plan.Puts == 0 {
+			t.Fatalf("cluster %s: first plan %d puts, %v", cluster, plan.Puts, err)
+		}
+		for _, rec := range plan.Writes {
+			observe(t, w, rec)
+		}
+		w.l.statuses.compute(c, keys, w.view, w.l.owns(c))
+		worlds = append(worlds, w)
+	}
+	record := func(i int) *pb.Record {
+		rec, _ := c.Changed(route(i), nil)
+		return rec
+	}
+	agree := func(t *testing.T, stage string) (due int) {
+		t.Helper()
+		now := time.Now()
+		for _, w := range worlds {
+			if err := src.read(func(c *compile.Compiler) {
+				fast := w.l.unsettledRoutes(c, keys, w.view)
+				pass, err := w.l.unsettledAsPass(c, keys, w.view, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, k := range keys {
+					if fast[i] != pass[k] {
+						t.Errorf("%s, cluster %s, route %s: unsettledRoutes says due %v, a pass %v", stage, w.l.opts.Cluster, k.ID, fast[i], pass[k])
+					}
+					if pass[k] {
+						due++
+					}
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return due
+	}
+	if due := agree(t, "settled"); due != 0 {
+		t.Fatalf("settled: %d routes due, want none", due)
+	}
+
+	def := worlds[0]
+	// Another route's data in a record of route 1; route 13's record holds
+	// other data at the version its status names, as when what the route
+	// uses changed since.
+	rec := record(2)
+	rec.Id = route(1).ID
+	observe(t, def, rec)
+	def.view.mu.Lock()
+	e := def.view.records[recordType][route(13).ID]
+	e.Digest = compile.DigestOf([]byte("other data"))
+	def.view.records[recordType][route(13).ID] = e
+	def.view.mu.Unlock()
+	// No record of route 5 (global) nor of route 6 (eu).
+	for _, w := range worlds {
+		w.view.mu.Lock()
+		delete(w.view.records[recordType], route(5).ID)
+		delete(w.view.records[recordType], route(6).ID)
+		w.view.mu.Unlock()
+	}
+	// No record of route 16 either, and its status handed over as pending
+	// since (as after a write that failed).
+	def.view.mu.Lock()
+	delete(def.view.records[recordType], route(16).ID)
+	def.view.mu.Unlock()
+	if changed, _ := def.l.statuses.compute(c, []compile.ObjectKey{route(16)}, def.view, def.l.owns(c)); len(changed) != 1 || changed[0].State != store.SyncPending {
+		t.Fatalf("route 16's status: %+v, want it pending", changed)
+	}
+	// Route 7's status handed over at an older version, route 12's as if
+	// synced at another record version.
+	for _, w := range worlds {
+		w.l.statuses.mu.Lock()
+		for _, i := range []int{7, 12} {
+			if s, ok := w.l.statuses.lookup(route(i)); ok {
+				if i == 7 {
+					s.objectVersion--
+				} else {
+					s.recordVersion++
+				}
+				w.l.statuses.note(route(i), s)
+			}
+		}
+		w.l.statuses.mu.Unlock()
+	}
+	// Invalid route 4 no longer counted invalid; a record of invalid route
+	// 9 is its last good one, which stays.
+	for _, w := range worlds {
+		w.l.statuses.mu.Lock()
+		delete(w.l.statuses.invalid, route(4))
+		w.l.statuses.mu.Unlock()
+		rec := record(10)
+		rec.Id = route(9).ID
+		observe(t, w, rec)
+	}
+	// A record of a route the store no longer has, in both databrokers;
+	// a record of eu's route 15 in the default cluster's.
+	for _, w := range worlds {
+		rec := record(2)
+		rec.Id = gone.ID
+		observe(t, w, rec)
+	}
+	observe(t, def, record(15))
+	// Route 8 edited and route 11 moved to eu, compiled but not yet
+	// written: their records are not encoded yet.
+	edited := store.Clone(st.Routes[8])
+	edited.Version = 100
+	edited.Spec.To = []string{"https://elsewhere.internal"}
+	moved := store.Clone(st.Routes[11])
+	moved.Version = 101
+	moved.NamespaceID = eu
+	src.mu.Lock()
+	c.Apply([]store.Change{{Kind: store.KindRoute, ID: edited.ID, Version: edited.Version, Object: edited},
+		{Kind: store.KindRoute, ID: moved.ID, Version: moved.Version, Object: moved}})
+	src.mu.Unlock()
+
+	if due := agree(t, "after the changes"); due < 10 {
+		t.Errorf("after the changes: %d routes due in both clusters, want at least 10", due)
+	}
+}

@@ -226,6 +226,19 @@ func (v *View) Get(recordType, id string) (entry, bool) {
 	return e, ok
 }
 
+// getEach is Get for each of ids, under one hold of the lock: found[i]
+// says whether the view holds a record of ids[i].
+func (v *View) getEach(recordType string, ids []string) (entries []entry, found []bool) {
+	entries, found = make([]entry, len(ids)), make([]bool, len(ids))
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	byID := v.records[recordType]
+	for i, id := range ids {
+		entries[i], found[i] = byID[id]
+	}
+	return entries, found
+}
+
 // Len returns how many records the view holds.
 func (v *View) Len() int {
 	v.mu.Lock()

@@ -232,6 +232,42 @@ func (c *Compiler) digest(key ObjectKey) (Digest, bool) {
 	return Digest{}, false
 }
 
+// RouteLook is what a comparison of a route with the databroker and the
+// stored statuses reads of it: what Version, Owner, Status and Changed
+// each find, read with one lookup of the route. At a million routes a
+// resync makes that comparison for every route.
+type RouteLook struct {
+	Version int64
+	// Owner is the cluster of the route's namespace (see Owner); the
+	// route's record belongs in no other cluster's databroker.
+	Owner  string
+	Status Status
+	// HasRecord says the route has a target record, whose data Digest
+	// identifies.
+	HasRecord bool
+	Digest    Digest
+}
+
+// LookRoute returns what a comparison reads of the route id, false when
+// the compiler does not hold it. A record not encoded since the route
+// last changed is encoded to know its digest, as Changed would.
+func (c *Compiler) LookRoute(id string) (RouteLook, bool) {
+	e, ok := c.routes[id]
+	if !ok {
+		return RouteLook{}, false
+	}
+	l := RouteLook{Version: e.meta.Version, Owner: c.deps.clusterOf(e.meta.NamespaceID), Status: e.status(), HasRecord: e.hasRecord}
+	if e.hasRecord {
+		c.emitMu.Lock()
+		defer c.emitMu.Unlock()
+		if _, ok := c.unemitted[id]; ok {
+			c.emitLocked(e)
+		}
+		l.Digest = e.digest
+	}
+	return l, true
+}
+
 // Changed returns the target record of an object unless its data has the
 // digest held (nil: none is held); has says whether the object has a record
 // at all. A route's record is encoded at most once for it, and nothing of
