@@ -127,13 +127,18 @@ func (w *statusWriter) current(target *compile.Compiler, keys []compile.ObjectKe
 
 // settled reports, for each of keys, whether the status found for it
 // (reported false: this loop reports none) is the one last handed over,
-// or it has none here and none was.
+// or it has none here and none was. What was handed over is kept under
+// the key's id from then on: the compiled copy's string, where statuses
+// loaded from the store held copies of their own.
 func (w *statusWriter) settled(keys []compile.ObjectKey, found []store.ObjectStatus, reported []bool) []bool {
 	out := make([]bool, len(keys))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, key := range keys {
 		old, written := w.lookup(key)
+		if written {
+			w.note(key, old) // assigning replaces the key
+		}
 		if !reported[i] {
 			out[i] = !written && !w.invalid[key]
 			continue

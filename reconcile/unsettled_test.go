@@ -2,9 +2,12 @@ package reconcile
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/proto"
@@ -312,5 +315,60 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 
 	if due := agree(t, "after the changes"); due < 10 {
 		t.Errorf("after the changes: %d routes due in both clusters, want at least 10", due)
+	}
+}
+
+// A view loaded from the databroker and statuses loaded from the store hold
+// id strings of their own; a resync's look at the routes leaves both
+// holding the compiled copy's instead, which a million routes would
+// otherwise hold twice more.
+func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
+	t.Parallel()
+	w := newSettled(t, 6)
+	l, view, keys := w.l, w.view, w.keys
+	// As after a restart: every id a copy of its own.
+	view.mu.Lock()
+	for _, byID := range view.records {
+		for id, e := range maps.Collect(maps.All(byID)) {
+			delete(byID, id)
+			byID[strings.Clone(id)] = e
+		}
+	}
+	view.mu.Unlock()
+	l.statuses.mu.Lock()
+	for _, byID := range l.statuses.written {
+		for id, s := range maps.Collect(maps.All(byID)) {
+			delete(byID, id)
+			byID[strings.Clone(id)] = s
+		}
+	}
+	l.statuses.mu.Unlock()
+	compiled := map[string]*byte{}
+	for _, k := range keys {
+		compiled[k.ID] = unsafe.StringData(k.ID)
+	}
+	same := func() (view, statuses int) {
+		for _, k := range w.view.Keys() {
+			if unsafe.StringData(k.ID) == compiled[k.ID] {
+				view++
+			}
+		}
+		for _, k := range l.statuses.keys() {
+			if unsafe.StringData(k.ID) == compiled[k.ID] {
+				statuses++
+			}
+		}
+		return view, statuses
+	}
+	if v, s := same(); v != 0 || s != 0 {
+		t.Fatalf("before: %d view ids and %d status ids are the compiled copy's, want none", v, s)
+	}
+
+	if got, err := l.unsettled(t.Context(), keys, view); err != nil || len(got) != 0 {
+		t.Fatalf("unsettled: %v, %v; want nothing", got, err)
+	}
+	// Five records (the sixth route is invalid), six statuses.
+	if v, s := same(); v != 5 || s != 6 {
+		t.Errorf("after: %d view ids and %d status ids are the compiled copy's, want 5 and 6", v, s)
 	}
 }

@@ -227,14 +227,20 @@ func (v *View) Get(recordType, id string) (entry, bool) {
 }
 
 // getEach is Get for each of ids, under one hold of the lock: found[i]
-// says whether the view holds a record of ids[i].
+// says whether the view holds a record of ids[i]. The view keeps ids[i]
+// as the key of what it found: the compiled copy's string, where a view
+// loaded from the databroker held a copy of its own (36 bytes and more
+// per record), and which later lookups of the same string compare by
+// address alone.
 func (v *View) getEach(recordType string, ids []string) (entries []entry, found []bool) {
 	entries, found = make([]entry, len(ids)), make([]bool, len(ids))
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	byID := v.records[recordType]
 	for i, id := range ids {
-		entries[i], found[i] = byID[id]
+		if entries[i], found[i] = byID[id]; found[i] {
+			byID[id] = entries[i] // assigning replaces the key
+		}
 	}
 	return entries, found
 }
