@@ -64,9 +64,12 @@ func (d *desired) agrees(sums *store.IndexSums) bool {
 type resyncFound struct {
 	changes []store.Change
 	version int64
-	// sweep lists the objects for the sweep that follows: sweepList's,
-	// then only those a pass would change (Loop.unsettled).
-	sweep []compile.ObjectKey
+	// sweep lists the objects for the sweep that follows: those the
+	// compiled copy holds and viewOnly, the records of other kinds than
+	// routes that only the view holds, in the order they go (see
+	// sweepList); then only those a pass would change, routes only the
+	// view holds included (Loop.unsettledSweep).
+	sweep, viewOnly []compile.ObjectKey
 }
 
 // invalidate makes the next refresh read everything again.

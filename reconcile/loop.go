@@ -103,6 +103,10 @@ type Loop struct {
 	passing sync.Mutex
 	health  store.Health
 	resync  chan struct{}
+	// betweenSlices, when not nil, is called after each slice a resync
+	// compares off the loop, once it gave way: tests change what the
+	// comparison reads there.
+	betweenSlices func()
 	// wake asks the writer for a pass: drift seen on a Sync stream, or
 	// another cluster's loop having written a record this one waits for.
 	wake chan struct{}
@@ -453,7 +457,7 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 	go func() {
 		found, err := l.findMissing(ctx, view, whole)
 		if err == nil {
-			found.sweep, err = l.unsettled(ctx, found.sweep, view)
+			found.sweep, err = l.unsettledSweep(ctx, found.sweep, found.viewOnly, view)
 		}
 		out <- indexRead{found, err}
 	}()
@@ -485,6 +489,32 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 	return l.src.findMissing(ctx, idx, idx.Version, view, l.giveWay)
 }
 
+// unsettledSweep returns, of a resync's sweep, the objects that a pass
+// would act on (see unsettled), in the order of sweepList: of held, those
+// the compiled copy held, then of the records only the view holds, routes
+// first, then viewOnly (the others'). The view holds no route record but
+// held's when each of its route records was found for one of held and it
+// changed nothing meanwhile; only otherwise are its routes looked up in the
+// compiled copy.
+func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
+	_, changes := view.count(compile.RecordTypeRoute)
+	out, found, err := l.unsettled(ctx, held, view)
+	if err != nil {
+		return nil, err
+	}
+	var only []compile.ObjectKey
+	if after, changed := view.count(compile.RecordTypeRoute); changed != changes || found != after {
+		if only, err = l.src.lacks(view.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })); err != nil {
+			return nil, err
+		}
+	}
+	more, _, err := l.unsettled(ctx, append(only, viewOnly...), view)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, more...), nil
+}
+
 // unsettled returns the objects of keys that a pass would act on: those
 // whose record the view lacks, holds with other data or should not hold,
 // whose status differs from the one last handed over, or that belong to
@@ -496,15 +526,15 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 // lock, giving way to passes between slices. An object that changes after its look reaches a pass as every
 // change does: by the store's feed, the view's drift, or the statuses of
 // the pass that wrote it.
-func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
-	out := []compile.ObjectKey{} // not nil: nil makes the sweep list every object
+func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *View) (out []compile.ObjectKey, routesInView int, err error) {
+	out = []compile.ObjectKey{} // not nil: nil makes the sweep list every object
 	now := time.Now()
 	for start := 0; start < len(keys); start += unsettledSlice {
 		if err := ctx.Err(); err != nil {
-			return nil, err // the lead ended
+			return nil, 0, err // the lead ended
 		}
 		part := keys[start:min(start+unsettledSlice, len(keys))]
-		var err error
+		var perr error
 		if rerr := l.src.read(func(c *compile.Compiler) {
 			// Routes, nearly every object at scale, are looked at with one
 			// lookup each of the compiled copy, the view and the statuses
@@ -517,9 +547,10 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 					rest = append(rest, k)
 				} // objects of other kinds have no record and no status
 			}
-			dueRoutes := l.unsettledRoutes(c, routes, view)
+			dueRoutes, inView := l.unsettledRoutes(c, routes, view)
+			routesInView += inView
 			var due map[compile.ObjectKey]bool
-			if due, err = l.unsettledAsPass(c, rest, view, now); err != nil {
+			if due, perr = l.unsettledAsPass(c, rest, view, now); perr != nil {
 				return
 			}
 			// In the order listed, which is the order records are written.
@@ -534,14 +565,17 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 				}
 			}
 		}); rerr != nil {
-			return nil, rerr
+			return nil, 0, rerr
 		}
-		if err != nil {
-			return nil, err
+		if perr != nil {
+			return nil, 0, perr
 		}
 		l.giveWay()
+		if l.betweenSlices != nil {
+			l.betweenSlices()
+		}
 	}
-	return out, nil
+	return out, routesInView, nil
 }
 
 // unsettledAsPass returns, of keys (objects of kinds with records), those
@@ -583,10 +617,10 @@ func (l *Loop) unsettledAsPass(c *compile.Compiler, keys []compile.ObjectKey, vi
 // the statuses, where a pass's status and diff read the compiled copy five
 // times: at a million routes a resync makes this comparison for each. The
 // source's read lock is held.
-func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View) []bool {
-	due := make([]bool, len(routes))
+func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View) (due []bool, inViewCount int) {
+	due = make([]bool, len(routes))
 	if len(routes) == 0 {
-		return due
+		return due, 0
 	}
 	ids := make([]string, len(routes))
 	for i, k := range routes {
@@ -604,6 +638,9 @@ func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, 
 		}
 	}
 	for i, settled := range l.statuses.settled(routes, found, reported) {
+		if inView[i] {
+			inViewCount++
+		}
 		switch look := looks[i]; {
 		case !settled:
 			due[i] = true
@@ -617,7 +654,7 @@ func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, 
 			due[i] = goes(look.Status, true, inView[i])
 		}
 	}
-	return due
+	return due, inViewCount
 }
 
 // giveWay waits for a pass under way to end.

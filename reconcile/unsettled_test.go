@@ -11,6 +11,7 @@ import (
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -28,7 +29,7 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 		t.Fatalf("%d invalid objects, want 1", got)
 	}
 
-	got, err := l.unsettled(t.Context(), keys, view)
+	got, err := l.unsettledSweep(t.Context(), keys, nil, view)
 	if err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("converged: %v, %v; want an empty list", got, err)
 	}
@@ -61,9 +62,11 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	goneKey := compile.ObjectKey{Kind: store.KindRoute, ID: gone.Id}
+	// The sweep's order: what the compiled copy holds, then what only the
+	// view holds.
 	listed := append(slices.Clone(keys), goneKey)
 
-	got, err = l.unsettled(t.Context(), listed, view)
+	got, err = l.unsettledSweep(t.Context(), keys, nil, view)
 	want := []compile.ObjectKey{key(2), key(4), key(7), goneKey}
 	slices.SortFunc(want, func(a, b compile.ObjectKey) int { return slices.Index(listed, a) - slices.Index(listed, b) })
 	if err != nil || !slices.Equal(got, want) {
@@ -80,8 +83,44 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 	}
 	w.write(t, plan)
 	l.statuses.compute(c, got, view, l.owns(c))
-	if got, err = l.unsettled(t.Context(), listed, view); err != nil || len(got) != 0 {
+	if got, err = l.unsettledSweep(t.Context(), keys, nil, view); err != nil || len(got) != 0 {
 		t.Errorf("after the pass: %v, %v; want nothing", got, err)
+	}
+}
+
+// A sweep looks up the view's routes in the compiled copy only when the
+// routes it compared do not account for every route record of the view; a
+// view that changed meanwhile is looked through too, though the counts
+// agree: here one of the records counted is gone by the end, as many as
+// the one record of a route the store no longer has.
+func TestUnsettledSweepFindsWhatOnlyAChangingViewHolds(t *testing.T) {
+	t.Parallel()
+	w := newSettled(t, 12)
+	l, c, view, keys := w.l, w.c, w.view, w.keys
+	other, _ := c.Changed(compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[0].ID}, nil)
+	w.version++
+	gone := &pb.Record{Type: compile.RecordTypeRoute, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: other.GetData()}
+	if _, err := view.ObserveWritten(gone, gone); err != nil {
+		t.Fatal(err)
+	}
+	removed := false
+	l.betweenSlices = func() {
+		if removed {
+			return
+		}
+		removed = true
+		w.version++
+		tombstone := &pb.Record{Type: compile.RecordTypeRoute, Id: w.st.Routes[0].ID, Version: w.version, DeletedAt: timestamppb.Now()}
+		if changed, err := view.Observe(tombstone); err != nil || !changed {
+			t.Fatalf("removing route 0's record: %v, %v", changed, err)
+		}
+	}
+	got, err := l.unsettledSweep(t.Context(), keys, nil, view)
+	if err != nil || !removed {
+		t.Fatalf("unsettledSweep: %v (a slice compared: %v)", err, removed)
+	}
+	if !slices.Contains(got, compile.ObjectKey{Kind: store.KindRoute, ID: gone.Id}) {
+		t.Errorf("unsettledSweep: %v; want the record of the route gone among them", got)
 	}
 }
 
@@ -139,7 +178,7 @@ func (w *settled) write(t testing.TB, plan *Plan) {
 func BenchmarkUnsettled(b *testing.B) {
 	w := newSettled(b, 100_000)
 	for b.Loop() {
-		if got, err := w.l.unsettled(b.Context(), w.keys, w.view); err != nil || len(got) != 0 {
+		if got, err := w.l.unsettledSweep(b.Context(), w.keys, nil, w.view); err != nil || len(got) != 0 {
 			b.Fatal(got, err)
 		}
 	}
@@ -216,7 +255,7 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 		now := time.Now()
 		for _, w := range worlds {
 			if err := src.read(func(c *compile.Compiler) {
-				fast := w.l.unsettledRoutes(c, keys, w.view)
+				fast, _ := w.l.unsettledRoutes(c, keys, w.view)
 				pass, err := w.l.unsettledAsPass(c, keys, w.view, now)
 				if err != nil {
 					t.Fatal(err)
@@ -364,7 +403,7 @@ func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
 		t.Fatalf("before: %d view ids and %d status ids are the compiled copy's, want none", v, s)
 	}
 
-	if got, err := l.unsettled(t.Context(), keys, view); err != nil || len(got) != 0 {
+	if got, err := l.unsettledSweep(t.Context(), keys, nil, view); err != nil || len(got) != 0 {
 		t.Fatalf("unsettled: %v, %v; want nothing", got, err)
 	}
 	// Five records (the sixth route is invalid), six statuses.

@@ -74,6 +74,8 @@ type View struct {
 	// drifted holds the objects whose records changed behind our back,
 	// until the next pass takes them to compare again.
 	drifted map[compile.ObjectKey]bool
+	// changes counts the records added, replaced and removed.
+	changes uint64
 }
 
 // NewView returns an empty view.
@@ -148,7 +150,10 @@ func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 		// Deleted, or taken over by another writer: either way it is not a
 		// record of ours any more, and the diff will write it again if
 		// desired state still wants it.
-		delete(byID, rec.GetId())
+		if had {
+			delete(byID, rec.GetId())
+			v.changes++
+		}
 		return had, nil
 	}
 	d := compile.DigestOf(canon)
@@ -159,6 +164,7 @@ func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 		id = sent.GetId()
 	}
 	byID[id] = entry{Version: rec.GetVersion(), Digest: d}
+	v.changes++
 	return !had || old.Digest != d, nil
 }
 
@@ -193,15 +199,32 @@ func (v *View) TakeDrifted() map[compile.ObjectKey]bool {
 
 // Keys returns the objects of every record the view holds.
 func (v *View) Keys() []compile.ObjectKey {
+	return v.keysOf(func(recordType) bool { return true })
+}
+
+// keysOf returns the objects of the records of the types that of accepts.
+func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var keys []compile.ObjectKey
 	for _, rt := range recordTypes {
+		if !of(rt) {
+			continue
+		}
 		for id := range v.records[rt.Type] {
 			keys = append(keys, compile.ObjectKey{Kind: rt.Kind, ID: id})
 		}
 	}
 	return keys
+}
+
+// count returns how many records of a type the view holds, and how many
+// changes it saw (see changes): two counts with no change between them
+// are of the same records.
+func (v *View) count(recordType string) (n int, changes uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.records[recordType]), v.changes
 }
 
 // SetVersions records where the view's stream for a record type left off.
