@@ -529,6 +529,7 @@ func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.Obje
 func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *View) (out []compile.ObjectKey, routesInView int, err error) {
 	out = []compile.ObjectKey{} // not nil: nil makes the sweep list every object
 	now := time.Now()
+	var scratch unsettledScratch
 	for start := 0; start < len(keys); start += unsettledSlice {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err // the lead ended
@@ -539,7 +540,7 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 			// Routes, nearly every object at scale, are looked at with one
 			// lookup each of the compiled copy, the view and the statuses
 			// (unsettledRoutes); the others as a pass would.
-			var routes, rest []compile.ObjectKey
+			routes, rest := scratch.routes[:0], scratch.rest[:0]
 			for _, k := range part {
 				if k.Kind == store.KindRoute {
 					routes = append(routes, k)
@@ -547,7 +548,8 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 					rest = append(rest, k)
 				} // objects of other kinds have no record and no status
 			}
-			dueRoutes, inView := l.unsettledRoutes(c, routes, view)
+			scratch.routes, scratch.rest = routes, rest
+			dueRoutes, inView := l.unsettledRoutes(c, routes, view, &scratch)
 			routesInView += inView
 			var due map[compile.ObjectKey]bool
 			if due, perr = l.unsettledAsPass(c, rest, view, now); perr != nil {
@@ -617,44 +619,68 @@ func (l *Loop) unsettledAsPass(c *compile.Compiler, keys []compile.ObjectKey, vi
 // the statuses, where a pass's status and diff read the compiled copy five
 // times: at a million routes a resync makes this comparison for each. The
 // source's read lock is held.
-func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View) (due []bool, inViewCount int) {
-	due = make([]bool, len(routes))
-	if len(routes) == 0 {
-		return due, 0
-	}
-	ids := make([]string, len(routes))
+func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View, s *unsettledScratch) (due []bool, inViewCount int) {
+	s.size(len(routes))
 	for i, k := range routes {
-		ids[i] = k.ID
+		s.ids[i] = k.ID
 	}
-	recs, inView := view.getEach(compile.RecordTypeRoute, ids)
-	looks := make([]compile.RouteLook, len(routes))
-	found := make([]store.ObjectStatus, len(routes))
-	reported := make([]bool, len(routes))
+	view.getEach(compile.RecordTypeRoute, s.ids, s.recs, s.inView)
 	for i, k := range routes {
 		var held bool
-		looks[i], held = c.LookRoute(k.ID)
-		if reported[i] = held && looks[i].Owner == l.opts.Cluster; reported[i] {
-			found[i] = reportedStatus(k, looks[i].Version, looks[i].Status, recs[i], inView[i])
+		s.looks[i], held = c.LookRoute(k.ID)
+		if s.reported[i] = held && s.looks[i].Owner == l.opts.Cluster; s.reported[i] {
+			s.found[i] = reportedStatus(k, s.looks[i].Version, s.looks[i].Status, s.recs[i], s.inView[i])
 		}
 	}
-	for i, settled := range l.statuses.settled(routes, found, reported) {
-		if inView[i] {
+	l.statuses.settled(routes, s.found, s.reported, s.settled)
+	for i, settled := range s.settled {
+		inView := s.inView[i]
+		if inView {
 			inViewCount++
 		}
-		switch look := looks[i]; {
+		switch look := s.looks[i]; {
 		case !settled:
-			due[i] = true
-		case !reported[i]:
+			s.due[i] = true
+		case !s.reported[i]:
 			// Gone, or another cluster's: a record of it here is to go
 			// (or, for a moving route, to stay a while).
-			due[i] = inView[i]
+			s.due[i] = inView
 		case look.HasRecord:
-			due[i] = !inView[i] || recs[i].Digest != look.Digest
+			s.due[i] = !inView || s.recs[i].Digest != look.Digest
 		default:
-			due[i] = goes(look.Status, true, inView[i])
+			s.due[i] = goes(look.Status, true, inView)
 		}
 	}
-	return due, inViewCount
+	return s.due, inViewCount
+}
+
+// unsettledScratch holds what unsettled reads of a slice of objects, from one
+// slice to the next: a resync at a million routes allocated a third of
+// a gigabyte for it, slice by slice.
+type unsettledScratch struct {
+	// routes and rest are the slice's routes and its other objects with
+	// records, as unsettled sorts them.
+	routes, rest                   []compile.ObjectKey
+	ids                            []string
+	recs                           []entry
+	looks                          []compile.RouteLook
+	found                          []store.ObjectStatus
+	inView, reported, settled, due []bool
+}
+
+// size makes the slices of what unsettledRoutes reads n long, and zero.
+func (s *unsettledScratch) size(n int) {
+	s.ids, s.recs, s.looks, s.found = sized(s.ids, n), sized(s.recs, n), sized(s.looks, n), sized(s.found, n)
+	s.inView, s.reported, s.settled, s.due = sized(s.inView, n), sized(s.reported, n), sized(s.settled, n), sized(s.due, n)
+}
+
+func sized[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 // giveWay waits for a pass under way to end.

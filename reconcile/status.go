@@ -122,16 +122,17 @@ func (w *statusWriter) current(target *compile.Compiler, keys []compile.ObjectKe
 	for i, key := range keys {
 		found[i], reported[i] = deriveStatus(target, key, view, own)
 	}
-	return w.settled(keys, found, reported)
+	out := make([]bool, len(keys))
+	w.settled(keys, found, reported, out)
+	return out
 }
 
-// settled reports, for each of keys, whether the status found for it
+// settled reports into out, for each of keys, whether the status found for it
 // (reported false: this loop reports none) is the one last handed over,
 // or it has none here and none was. What was handed over is kept under
 // the key's id from then on: the compiled copy's string, where statuses
 // loaded from the store held copies of their own.
-func (w *statusWriter) settled(keys []compile.ObjectKey, found []store.ObjectStatus, reported []bool) []bool {
-	out := make([]bool, len(keys))
+func (w *statusWriter) settled(keys []compile.ObjectKey, found []store.ObjectStatus, reported, out []bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, key := range keys {
@@ -146,7 +147,6 @@ func (w *statusWriter) settled(keys []compile.ObjectKey, found []store.ObjectSta
 		s := found[i]
 		out[i] = written && old.is(s) && (s.State == store.SyncError) == w.invalid[key]
 	}
-	return out
 }
 
 // deriveStatus is the status of key, an object of a kind with records, as

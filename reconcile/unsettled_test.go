@@ -255,7 +255,7 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 		now := time.Now()
 		for _, w := range worlds {
 			if err := src.read(func(c *compile.Compiler) {
-				fast, _ := w.l.unsettledRoutes(c, keys, w.view)
+				fast, _ := w.l.unsettledRoutes(c, keys, w.view, &unsettledScratch{})
 				pass, err := w.l.unsettledAsPass(c, keys, w.view, now)
 				if err != nil {
 					t.Fatal(err)
