@@ -489,12 +489,13 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 	return l.src.findMissing(ctx, idx, idx.Version, view, l.giveWay)
 }
 
-// unsettledSweep returns, of a resync's sweep, the objects that a pass
-// would act on (see unsettled), in the order of sweepList: of held, those
-// the compiled copy held, then of the records only the view holds, routes
-// first, then viewOnly (the others'). The view holds no route record but
-// held's when each of its route records was found for one of held and it
-// changed nothing meanwhile; only otherwise are its routes looked up in the
+// unsettledSweep returns the objects of a resync's sweep that a pass would
+// act on (see unsettled), in the order of sweepList: first those of held
+// (the objects the compiled copy held, each once), then of the records only
+// the view holds those of routes, then those of viewOnly (the records of
+// other kinds). The view holds no record of a route outside held when each
+// of its route records was found for a route of held and the view changed
+// nothing meanwhile; only otherwise are its routes looked up in the
 // compiled copy.
 func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
 	_, changes := view.count(compile.RecordTypeRoute)
@@ -523,9 +524,10 @@ func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.Obje
 // object a slice per pass took seconds even when nothing differed.
 //
 // It runs off the loop, unsettledSlice objects under each hold of the read
-// lock, giving way to passes between slices. An object that changes after its look reaches a pass as every
-// change does: by the store's feed, the view's drift, or the statuses of
-// the pass that wrote it.
+// lock, giving way to passes between slices. An object that changes after
+// its look reaches a pass as every change does: by the store's feed, the
+// view's drift, or the statuses of the pass that wrote it. routesInView
+// counts the routes of keys whose record the view held when looked at.
 func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *View) (out []compile.ObjectKey, routesInView int, err error) {
 	out = []compile.ObjectKey{} // not nil: nil makes the sweep list every object
 	now := time.Now()
@@ -616,9 +618,9 @@ func (l *Loop) unsettledAsPass(c *compile.Compiler, keys []compile.ObjectKey, vi
 // handed over, the view lacks this cluster's record of it or holds other
 // data, or the view holds a record of a route gone or of another
 // cluster's. It reads each route once from the compiled copy, the view and
-// the statuses, where a pass's status and diff read the compiled copy five
-// times: at a million routes a resync makes this comparison for each. The
-// source's read lock is held.
+// the statuses, where a pass's status and diff read the compiled copy six
+// to eight times: at a million routes a resync makes this comparison for
+// each. The source's read lock is held.
 func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View, s *unsettledScratch) (due []bool, inViewCount int) {
 	s.size(len(routes))
 	for i, k := range routes {
@@ -627,7 +629,7 @@ func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, 
 	view.getEach(compile.RecordTypeRoute, s.ids, s.recs, s.inView)
 	for i, k := range routes {
 		var held bool
-		s.looks[i], held = c.LookRoute(k.ID)
+		s.looks[i], held = c.LookRoute(k.ID, l.opts.Cluster)
 		if s.reported[i] = held && s.looks[i].Owner == l.opts.Cluster; s.reported[i] {
 			s.found[i] = reportedStatus(k, s.looks[i].Version, s.looks[i].Status, s.recs[i], s.inView[i])
 		}

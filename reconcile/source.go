@@ -184,8 +184,9 @@ const indexSlice = 5000
 // refresh waits for one slice at most, calling giveWay after each, and
 // reads again what the copy lacks. A nil idx says that the store's sums
 // agreed with the copy's at version: nothing is missing. It lists the
-// objects a sweep compares too: those the copy holds, then those only the
-// view holds.
+// objects a sweep compares too: those the copy holds, then the records of
+// other kinds than routes that only the view holds (Loop.unsettledSweep
+// finds those of routes).
 func (s *source) findMissing(ctx context.Context, idx *store.Index, version int64, view *View, giveWay func()) (*resyncFound, error) {
 	var x *indexComparison
 	if idx != nil {
@@ -214,7 +215,7 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 		}
 	}
 	// Routes only the view holds are looked for once the sweep's routes
-	// were compared (Loop.unsettled): at a million routes, reading the
+	// were compared (Loop.unsettledSweep): at a million routes, reading the
 	// view's every id and looking each up in the compiled copy took a
 	// fifth of a resync that found nothing.
 	only, err := s.lacks(view.keysOf(func(rt recordType) bool { return rt.Kind != store.KindRoute }))

@@ -11,6 +11,7 @@ import (
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -121,6 +122,43 @@ func TestUnsettledSweepFindsWhatOnlyAChangingViewHolds(t *testing.T) {
 	}
 	if !slices.Contains(got, compile.ObjectKey{Kind: store.KindRoute, ID: gone.Id}) {
 		t.Errorf("unsettledSweep: %v; want the record of the route gone among them", got)
+	}
+}
+
+// What only the view holds comes after what the compiled copy holds in a
+// sweep, routes before the records of the other kinds, which routes may
+// use and which go only after them.
+func TestUnsettledSweepListsWhatOnlyTheViewHoldsLast(t *testing.T) {
+	t.Parallel()
+	w := newSettled(t, 4)
+	l, c, view := w.l, w.c, w.view
+	data, _ := c.Changed(compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[0].ID}, nil)
+	w.version++
+	policy := &pb.Record{Type: compile.RecordTypePolicy, Id: "d0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: &anypb.Any{TypeUrl: compile.RecordTypePolicy, Value: []byte{1}}}
+	w.version++
+	route := &pb.Record{Type: compile.RecordTypeRoute, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: data.GetData()}
+	for _, rec := range []*pb.Record{policy, route} {
+		if _, err := view.ObserveWritten(rec, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Route 1's status handed over at an older version: due among those
+	// the compiled copy holds.
+	held := compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[1].ID}
+	l.statuses.mu.Lock()
+	old, _ := l.statuses.lookup(held)
+	old.objectVersion--
+	l.statuses.note(held, old)
+	l.statuses.mu.Unlock()
+
+	found, err := l.src.findMissing(t.Context(), nil, 1, view, l.giveWay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.unsettledSweep(t.Context(), found.sweep, found.viewOnly, view)
+	want := []compile.ObjectKey{held, {Kind: store.KindRoute, ID: route.Id}, {Kind: store.KindPolicy, ID: policy.Id}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("unsettledSweep: %v, %v; want %v", got, err, want)
 	}
 }
 
@@ -250,13 +288,24 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 		rec, _ := c.Changed(route(i), nil)
 		return rec
 	}
+	// The default cluster's loop looks at the routes first, the other's
+	// compares as a pass first: each meets routes whose records are not
+	// encoded yet.
 	agree := func(t *testing.T, stage string) (due int) {
 		t.Helper()
 		now := time.Now()
-		for _, w := range worlds {
+		for n, w := range worlds {
 			if err := src.read(func(c *compile.Compiler) {
-				fast, _ := w.l.unsettledRoutes(c, keys, w.view, &unsettledScratch{})
-				pass, err := w.l.unsettledAsPass(c, keys, w.view, now)
+				var fast []bool
+				var pass map[compile.ObjectKey]bool
+				var err error
+				if n == 0 {
+					fast, _ = w.l.unsettledRoutes(c, keys, w.view, &unsettledScratch{})
+					pass, err = w.l.unsettledAsPass(c, keys, w.view, now)
+				} else {
+					pass, err = w.l.unsettledAsPass(c, keys, w.view, now)
+					fast, _ = w.l.unsettledRoutes(c, keys, w.view, &unsettledScratch{})
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -250,11 +250,11 @@ func (v *View) Get(recordType, id string) (entry, bool) {
 }
 
 // getEach is Get for each of ids, under one hold of the lock, into
-// entries[i] and found[i] (whether the view holds a record of ids[i]). The view keeps ids[i]
-// as the key of what it found: the compiled copy's string, where a view
-// loaded from the databroker held a copy of its own (36 bytes and more
-// per record), and which later lookups of the same string compare by
-// address alone.
+// entries[i] and found[i] (whether the view holds a record of ids[i]). The
+// view keeps ids[i] as the key of what it found: the compiled copy's
+// string, where a view loaded from the databroker held a copy of its own
+// (36 bytes and more per record), and which later lookups of the same
+// string compare by address alone.
 func (v *View) getEach(recordType string, ids []string, entries []entry, found []bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -243,21 +243,23 @@ type RouteLook struct {
 	Owner  string
 	Status Status
 	// HasRecord says the route has a target record, whose data Digest
-	// identifies.
+	// identifies when the route is the cluster's LookRoute was asked for
+	// (zero otherwise).
 	HasRecord bool
 	Digest    Digest
 }
 
-// LookRoute returns what a comparison reads of the route id, false when
-// the compiler does not hold it. A record not encoded since the route
-// last changed is encoded to know its digest, as Changed would.
-func (c *Compiler) LookRoute(id string) (RouteLook, bool) {
+// LookRoute returns what a comparison for cluster reads of the route id,
+// false when the compiler does not hold it. A record of the cluster's not
+// encoded since the route last changed is encoded to know its digest, as
+// Changed would; another cluster's is not.
+func (c *Compiler) LookRoute(id, cluster string) (RouteLook, bool) {
 	e, ok := c.routes[id]
 	if !ok {
 		return RouteLook{}, false
 	}
 	l := RouteLook{Version: e.meta.Version, Owner: c.deps.clusterOf(e.meta.NamespaceID), Status: e.status(), HasRecord: e.hasRecord}
-	if e.hasRecord {
+	if e.hasRecord && l.Owner == cluster {
 		c.emitMu.Lock()
 		defer c.emitMu.Unlock()
 		if _, ok := c.unemitted[id]; ok {
