@@ -219,12 +219,7 @@ func (c *Compiler) digest(key ObjectKey) (Digest, bool) {
 		if !ok || !e.hasRecord {
 			return Digest{}, false
 		}
-		c.emitMu.Lock()
-		defer c.emitMu.Unlock()
-		if _, ok := c.unemitted[key.ID]; ok {
-			c.emitLocked(e)
-		}
-		return e.digest, true
+		return c.routeDigest(e), true
 	}
 	if rec := c.deps.records[key]; rec != nil {
 		return DigestOf(rec.GetData().GetValue()), true
@@ -260,14 +255,20 @@ func (c *Compiler) LookRoute(id, cluster string) (RouteLook, bool) {
 	}
 	l := RouteLook{Version: e.meta.Version, Owner: c.deps.clusterOf(e.meta.NamespaceID), Status: e.status(), HasRecord: e.hasRecord}
 	if e.hasRecord && l.Owner == cluster {
-		c.emitMu.Lock()
-		defer c.emitMu.Unlock()
-		if _, ok := c.unemitted[id]; ok {
-			c.emitLocked(e)
-		}
-		l.Digest = e.digest
+		l.Digest = c.routeDigest(e)
 	}
 	return l, true
+}
+
+// routeDigest returns the digest of a route's record data, encoding the
+// record first if it was not since the route last changed. e has a record.
+func (c *Compiler) routeDigest(e *routeEntry) Digest {
+	c.emitMu.Lock()
+	defer c.emitMu.Unlock()
+	if _, ok := c.unemitted[e.meta.ID]; ok {
+		c.emitLocked(e)
+	}
+	return e.digest
 }
 
 // Changed returns the target record of an object unless its data has the
