@@ -65,10 +65,10 @@ type resyncFound struct {
 	changes []store.Change
 	version int64
 	// sweep lists the objects for the sweep that follows: those the
-	// compiled copy holds and viewOnly, the records of other kinds than
-	// routes that only the view holds, in the order they go (see
-	// sweepList); then only those a pass would change, routes only the
-	// view holds included (Loop.unsettledSweep).
+	// compiled copy holds, with viewOnly, the records of other kinds than
+	// routes that only the view holds; then only those a pass would
+	// change, routes only the view holds included, in the order of
+	// sweepList (Loop.unsettledSweep).
 	sweep, viewOnly []compile.ObjectKey
 }
 

@@ -491,8 +491,8 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 
 // unsettledSweep returns the objects of a resync's sweep that a pass would
 // act on (see unsettled), in the order of sweepList: first those of held
-// (the objects the compiled copy held, each once), then of the records only
-// the view holds those of routes, then those of viewOnly (the records of
+// (the objects the compiled copy held, each once), then those of the
+// records only the view holds: its routes' and viewOnly (the records of
 // other kinds). The view holds no record of a route outside held when each
 // of its route records was found for a route of held and the view changed
 // nothing meanwhile; only otherwise are its routes looked up in the
@@ -509,7 +509,7 @@ func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.Obje
 			return nil, err
 		}
 	}
-	more, _, err := l.unsettled(ctx, append(only, viewOnly...), view)
+	more, _, err := l.unsettled(ctx, sweepList(nil, append(only, viewOnly...)), view)
 	if err != nil {
 		return nil, err
 	}

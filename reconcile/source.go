@@ -222,7 +222,7 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 	if err != nil {
 		return nil, err
 	}
-	found.sweep, found.viewOnly = held, inWriteOrder(only, true)
+	found.sweep, found.viewOnly = held, only
 	return found, nil
 }
 
