@@ -92,11 +92,10 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 var dialect = sqldb.Dialect{
-	Name:        "postgres",
-	Numbered:    true,
-	LockVersion: "SELECT version FROM console_meta WHERE id = 1 FOR UPDATE",
-	ForUpdate:   " FOR UPDATE",
-	NoLimit:     "ALL",
+	Name:      "postgres",
+	Numbered:  true,
+	ForUpdate: " FOR UPDATE",
+	NoLimit:   "ALL",
 	// A text parameter cast to jsonb, as the SQLite form takes text.
 	JSONTextArray: "SELECT jsonb_array_elements_text(CAST(%s AS jsonb))",
 	ReadTx:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
@@ -108,10 +107,8 @@ var dialect = sqldb.Dialect{
 		return errors.As(err, &pe) && pe.Code == "23505"
 	},
 	Reachability: reachability,
-	Notify: func(ctx context.Context, tx *sql.Tx, version int64) error {
-		_, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", Channel, strconv.FormatInt(version, 10))
-		return err
-	},
+	Announce:     "SELECT pg_notify('" + Channel + "', %s)",
+	WritableCTE:  true,
 }
 
 // Migrate applies pending migrations under an advisory lock, so that several

@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/sqldb"
 )
 
 // StatusChannel is the LISTEN/NOTIFY channel status writes are announced
@@ -32,19 +32,21 @@ type statusKey struct {
 	ID   string     `json:"id"`
 }
 
-// notifyStatus announces, inside the status write's transaction, the
-// objects whose status it changes.
-func (s *Store) notifyStatus(ctx context.Context, tx *sql.Tx, objects []store.ObjectKey) error {
+// notifyStatus returns the statement that announces, as part of the status
+// write, the objects whose status it changes: one notification per
+// payload, all in one SELECT.
+func (s *Store) notifyStatus(objects []store.ObjectKey) ([]sqldb.Statement, error) {
 	payloads, err := statusPayloads(s.sender, objects)
-	if err != nil {
-		return err
+	if err != nil || len(payloads) == 0 {
+		return nil, err
 	}
-	for _, p := range payloads {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", StatusChannel, p); err != nil {
-			return err
+	return []sqldb.Statement{func(arg func(any) string) string {
+		calls := make([]string, len(payloads))
+		for i, p := range payloads {
+			calls[i] = "pg_notify('" + StatusChannel + "', " + arg(p) + ")"
 		}
-	}
-	return nil
+		return "SELECT " + strings.Join(calls, ", ")
+	}}, nil
 }
 
 // statusPayloads encodes the objects into payloads that each fit a

@@ -10,11 +10,11 @@ import (
 
 // The activity log's hash chain (store.ChainHash). Entries are appended
 // only inside write transactions, which all begin by taking the version
-// lock (Dialect.LockVersion): so appends are already serialised in commit
-// order, and two transactions never chain to the same entry. The chain's
-// head (activity_chain) is read once per transaction, with a row lock of
-// its own on PostgreSQL so that the guarantee does not rest on the version
-// lock alone, and written back once before the commit.
+// lock (writer.lock): so appends are already serialised in commit order,
+// and two transactions never chain to the same entry. The chain's head
+// (activity_chain) is read with the version, with a row lock of its own on
+// PostgreSQL so that the guarantee does not rest on the version lock
+// alone, and written back once before the commit (writer.finish).
 
 // legacyChainBatch is how many entries of an older console the store
 // chains per statement round when it first opens on them.
@@ -51,36 +51,17 @@ func (w *writer) appendActivity(ctx context.Context, e *store.ActivityEntry) err
 	return nil
 }
 
-// loadChain reads the chain's head, once per transaction.
+// loadChain reads the chain's head again when a restore replaced it
+// (lock reads it first, for every transaction).
 func (w *writer) loadChain(ctx context.Context) error {
 	if w.chain != nil {
 		return nil
 	}
-	c := &chainHead{}
-	// The last id is read in the same round trip: ids continue past every
-	// row, so that an entry outside the chain (which verification names)
-	// does not make the next append fail.
-	var last int64
-	if err := w.tx.QueryRowContext(ctx, "SELECT seq, entry_id, hash, (SELECT COALESCE(max(id), 0) FROM activity) FROM activity_chain WHERE id = 1"+w.db.d.ForUpdate).
-		Scan(&c.Seq, &c.EntryID, &c.Hash, &last); err != nil {
-		return fmt.Errorf("read the activity chain's head: %w", err)
+	_, c, err := w.readHead(ctx)
+	if err != nil {
+		return err
 	}
-	c.nextID = max(last, c.EntryID) + 1
 	w.chain = c
-	return nil
-}
-
-// saveChain writes the head back if the transaction appended.
-func (w *writer) saveChain(ctx context.Context) error {
-	if w.chain == nil || !w.chain.dirty {
-		return nil
-	}
-	c := w.chain
-	if _, err := w.tx.ExecContext(ctx, w.db.d.q("UPDATE activity_chain SET seq = $1, entry_id = $2, hash = $3 WHERE id = 1"),
-		c.Seq, c.EntryID, c.Hash); err != nil {
-		return fmt.Errorf("advance the activity chain: %w", err)
-	}
-	c.dirty = false
 	return nil
 }
 

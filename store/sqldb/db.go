@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,34 +116,85 @@ func (db *DB) writeTx(ctx context.Context, fn func(*writer) error) (committing b
 	}
 	defer rollback(db, tx)
 	w := &writer{db: db, tx: newTxStatements(tx, db.d.PrepareWrites), now: db.now().UTC().Truncate(time.Microsecond)}
-	if err := tx.QueryRowContext(ctx, db.d.LockVersion).Scan(&w.version); err != nil {
-		return false, fmt.Errorf("lock version: %w", err)
+	if err := w.lock(ctx); err != nil {
+		return false, err
 	}
 	start := w.version
 	if err := fn(w); err != nil {
 		return false, err
 	}
 	// A note appends to the activity log without taking a version.
-	if err := w.saveChain(ctx); err != nil {
+	if err := w.finish(ctx, start); err != nil {
 		return false, err
 	}
-	if w.version == start {
-		// Nothing was written: whatever the commit says, nothing changed.
-		return false, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return w.version != start, fmt.Errorf("commit: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, db.d.q("UPDATE console_meta SET version = $1 WHERE id = 1"), w.version); err != nil {
-		return false, fmt.Errorf("advance version: %w", err)
+	if w.version != start {
+		db.Feed.Publish(store.Event{Version: w.version})
 	}
-	if db.d.Notify != nil {
-		if err := db.d.Notify(ctx, tx, w.version); err != nil {
-			return false, fmt.Errorf("notify: %w", err)
+	return false, nil
+}
+
+// lockStatement starts every write transaction: it reads the store's
+// version and the activity chain's head, and locks both rows until the
+// commit (on SQLite the transaction's own write lock does), so that
+// versions commit in order, a reader that saw version N never later finds
+// a commit numbered below N, and two transactions never chain to the same
+// entry. The last id of the log comes in the same round trip: ids continue
+// past every row, so that an entry outside the chain (which verification
+// names) does not make the next append fail.
+const lockStatement = `SELECT m.version, c.seq, c.entry_id, c.hash, (SELECT COALESCE(max(id), 0) FROM activity)
+	FROM console_meta m, activity_chain c WHERE m.id = 1 AND c.id = 1`
+
+// lock takes the write lock and reads what it guards.
+func (w *writer) lock(ctx context.Context) error {
+	var err error
+	w.version, w.chain, err = w.readHead(ctx)
+	return err
+}
+
+// readHead reads the store's version and the chain's head, locking both.
+func (w *writer) readHead(ctx context.Context) (int64, *chainHead, error) {
+	var version, last int64
+	c := &chainHead{}
+	if err := w.tx.QueryRowContext(ctx, lockStatement+w.db.d.ForUpdate).Scan(&version, &c.Seq, &c.EntryID, &c.Hash, &last); err != nil {
+		return 0, nil, fmt.Errorf("lock version: %w", err)
+	}
+	c.nextID = max(last, c.EntryID) + 1
+	return version, c, nil
+}
+
+// finish writes what the transaction advanced: the activity chain's head
+// when it appended entries, the store's version when it wrote objects, and
+// the announcement of that version to other processes. A database that
+// takes data-modifying statements in a WITH (PostgreSQL) gets them as one
+// statement: on a route's edit, each round trip more is a wait for the
+// database and, on a busy machine, for a core.
+func (w *writer) finish(ctx context.Context, start int64) error {
+	var parts []Statement
+	if c := w.chain; c != nil && c.dirty {
+		parts = append(parts, func(arg func(any) string) string {
+			return "UPDATE activity_chain SET seq = " + arg(c.Seq) + ", entry_id = " + arg(c.EntryID) + ", hash = " + arg(c.Hash) + " WHERE id = 1"
+		})
+	}
+	if w.version != start {
+		parts = append(parts, func(arg func(any) string) string {
+			return "UPDATE console_meta SET version = " + arg(w.version) + " WHERE id = 1"
+		})
+		if w.db.d.Announce != "" {
+			parts = append(parts, func(arg func(any) string) string {
+				return fmt.Sprintf(w.db.d.Announce, arg(strconv.FormatInt(w.version, 10)))
+			})
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return true, fmt.Errorf("commit: %w", err)
+	if err := w.db.d.runAll(ctx, w.tx, parts); err != nil {
+		return fmt.Errorf("write the version and the activity chain's head: %w", err)
 	}
-	db.Feed.Publish(store.Event{Version: w.version})
-	return false, nil
+	if w.chain != nil {
+		w.chain.dirty = false
+	}
+	return nil
 }
 
 // inReadTx runs fn in a transaction that sees one snapshot of the data.

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
@@ -15,14 +16,9 @@ type Dialect struct {
 	// Numbered says the driver takes $1-style placeholders; otherwise they
 	// are rewritten to ?1, which SQLite reads as the same numbered parameter.
 	Numbered bool
-	// LockVersion is the statement that starts every write transaction: it
-	// reads the store version and holds the lock that serialises writers until
-	// commit, so versions commit in order and a reader that saw version N
-	// never later finds a commit numbered below N.
-	LockVersion string
 	// ForUpdate ends a SELECT that locks the rows it reads until commit
 	// (" FOR UPDATE"), or is empty where the write lock is the database's
-	// own (SQLite).
+	// own (SQLite, whose write transactions begin holding it).
 	ForUpdate string
 	// NoLimit is the LIMIT value that means "all rows" (ALL, -1).
 	NoLimit string
@@ -56,12 +52,18 @@ type Dialect struct {
 	// made no part of the transaction such an error ended, even at its
 	// commit.
 	Refusal func(err error) (reason string)
-	// Notify, when set, runs inside each write transaction with the new
-	// version, so that other processes learn of the commit.
-	Notify func(ctx context.Context, tx *sql.Tx, version int64) error
-	// NotifyStatus, when set, runs inside each status write with the objects
-	// whose status it changes, so that other processes learn of them.
-	NotifyStatus func(ctx context.Context, tx *sql.Tx, objects []store.ObjectKey) error
+	// Announce, when set, is a SELECT that tells other processes of a
+	// commit, with the new version as text in the parameter %s; it runs
+	// last in each write transaction that takes a version.
+	Announce string
+	// WritableCTE says the database runs data-modifying statements in the
+	// WITH of another statement (PostgreSQL), so that several writes go in
+	// one round trip.
+	WritableCTE bool
+	// NotifyStatus, when set, returns the statements that end each status
+	// write, with the objects whose status it changes, so that other
+	// processes learn of them.
+	NotifyStatus func(objects []store.ObjectKey) ([]Statement, error)
 }
 
 func (d *Dialect) q(query string) string {
@@ -69,4 +71,80 @@ func (d *Dialect) q(query string) string {
 		return query
 	}
 	return strings.ReplaceAll(query, "$", "?")
+}
+
+// Statement builds one SQL statement; arg adds a parameter and returns its
+// placeholder, to be written where the parameter goes.
+type Statement func(arg func(v any) string) string
+
+// maxCombinedParams bounds the parameters of the statements combined into
+// one (PostgreSQL takes 65,535).
+const maxCombinedParams = 60_000
+
+// build writes s with its parameters appended to args: numbered
+// placeholders where the driver takes them, anonymous ones otherwise (see
+// placeholders).
+func (d *Dialect) build(s Statement, args *params) string {
+	if d.Numbered {
+		return s(args.add)
+	}
+	return s(func(v any) string {
+		*args = append(*args, v)
+		return "?"
+	})
+}
+
+// groups splits stmts into the statements to run: where the database takes
+// data-modifying statements in a WITH (WritableCTE), as few as the
+// parameter limit allows, each with all but its last in its WITH; otherwise
+// each on its own.
+func (d *Dialect) groups(stmts []Statement) [][]Statement {
+	var out [][]Statement
+	if !d.WritableCTE {
+		for _, s := range stmts {
+			out = append(out, []Statement{s})
+		}
+		return out
+	}
+	n := 0
+	for _, s := range stmts {
+		var p params
+		d.build(s, &p)
+		if len(out) == 0 || n+len(p) > maxCombinedParams {
+			out = append(out, nil)
+			n = 0
+		}
+		out[len(out)-1] = append(out[len(out)-1], s)
+		n += len(p)
+	}
+	return out
+}
+
+// execer runs a statement: a transaction, or the database outside one.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// runAll runs stmts in order, in as few round trips as groups allows.
+func (d *Dialect) runAll(ctx context.Context, ex execer, stmts []Statement) error {
+	for _, g := range d.groups(stmts) {
+		var args params
+		var b strings.Builder
+		for i, s := range g[:len(g)-1] {
+			if i == 0 {
+				b.WriteString("WITH ")
+			} else {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "s%d AS (%s)", i, d.build(s, &args))
+		}
+		if len(g) > 1 {
+			b.WriteString(" ")
+		}
+		b.WriteString(d.build(g[len(g)-1], &args))
+		if _, err := ex.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -57,6 +57,12 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (*store.BackupSummary, e
 		if _, err := w.tx.ExecContext(ctx, db.d.q("UPDATE console_meta SET refs_version = $1 WHERE id = 1"), h.RefsVersion); err != nil {
 			return fmt.Errorf("restore references version: %w", err)
 		}
+		// A backup of an older console lacks references: they are recorded
+		// now, as an open records them, and not left until the next open
+		// (a write keeps the references it finds recorded).
+		if err := w.upgradeRefs(ctx); err != nil {
+			return err
+		}
 		if db.d.AfterRestore != "" {
 			if _, err := w.tx.ExecContext(ctx, db.d.AfterRestore); err != nil {
 				return fmt.Errorf("after restore: %w", err)
@@ -143,6 +149,9 @@ func (w *writer) checkSchema(ctx context.Context, h *backupHeader) error {
 // clear empties the tables a backup fills, and the statuses of what was
 // there (the Global namespace of the empty store).
 func (w *writer) clear(ctx context.Context) error {
+	// The chain's head read when the transaction began goes with the
+	// table; the restored one is read when next needed.
+	w.chain = nil
 	for _, t := range append(slices.Clone(backupTables), table{name: "object_status"}) {
 		if _, err := w.tx.ExecContext(ctx, "DELETE FROM "+t.name); err != nil {
 			return fmt.Errorf("clear %s: %w", t.name, err)

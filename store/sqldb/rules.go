@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -32,29 +31,64 @@ func (w *writer) checkPlacement(ctx context.Context, obj store.Object, prev stor
 	if !store.ValidID(m.NamespaceID) {
 		return store.Invalid(k, m.ID, "namespace_id", "%q is not a UUID", m.NamespaceID)
 	}
-	if _, err := w.load(ctx, store.KindNamespace, m.NamespaceID); errors.Is(err, store.ErrNotFound) {
-		return store.Invalid(k, m.ID, "namespace_id", "namespace %s does not exist", m.NamespaceID)
-	} else if err != nil {
-		return err
+	// The namespace and the policies a route names, in one statement.
+	refs := []reference{{store.KindNamespace, m.NamespaceID, "namespace_id"}}
+	if r, ok := obj.(*store.Route); ok {
+		for i, pid := range r.Spec.PolicyIds {
+			refs = append(refs, reference{store.KindPolicy, pid, fmt.Sprintf("spec.policy_ids[%d]", i)})
+		}
+	}
+	missing, err := w.firstMissing(ctx, refs)
+	if err != nil {
+		return fmt.Errorf("read the objects a %s names: %w", k, err)
+	}
+	if missing != nil {
+		return store.Invalid(k, m.ID, missing.field, "%s %s does not exist", missing.kind, missing.id)
 	}
 	if k == store.KindNamespace && prev != nil && m.ID != "" {
 		if err := w.checkCycle(ctx, m); err != nil {
 			return err
 		}
 	}
-	if err := w.checkClusterRules(ctx, obj, prev); err != nil {
-		return err
+	return w.checkClusterRules(ctx, obj, prev)
+}
+
+// reference is an object that another names, in its field.
+type reference struct {
+	kind      store.Kind
+	id, field string
+}
+
+// firstMissing returns the first of refs that is not a live object, nil
+// when all are: one statement however many there are.
+func (w *writer) firstMissing(ctx context.Context, refs []reference) (*reference, error) {
+	var args params
+	conds := make([]string, len(refs))
+	for i, r := range refs {
+		conds[i] = "(kind = " + args.add(string(r.kind)) + " AND id = " + args.add(r.id) + ")"
 	}
-	if r, ok := obj.(*store.Route); ok {
-		for i, pid := range r.Spec.PolicyIds {
-			if _, err := w.load(ctx, store.KindPolicy, pid); errors.Is(err, store.ErrNotFound) {
-				return store.Invalid(k, m.ID, fmt.Sprintf("spec.policy_ids[%d]", i), "policy %s does not exist", pid)
-			} else if err != nil {
-				return err
-			}
+	rows, err := w.tx.QueryContext(ctx, w.db.d.q("SELECT kind, id FROM objects WHERE NOT deleted AND ("+strings.Join(conds, " OR ")+")"), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	live := make(map[reference]bool, len(refs))
+	for rows.Next() {
+		var r reference
+		if err := rows.Scan(&r.kind, &r.id); err != nil {
+			return nil, err
+		}
+		live[r] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, r := range refs {
+		if !live[reference{kind: r.kind, id: r.id}] {
+			return &refs[i], nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // checkCycle refuses to move namespace m below itself.

@@ -1,9 +1,11 @@
 package sqldb
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -66,4 +68,67 @@ func TestTxStatements(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestGroupsCombineUnderTheParameterLimit: with WritableCTE, statements are
+// combined in order, as many as fit under the parameter limit; without, each
+// goes alone; and a combined statement numbers its parameters through.
+func TestGroupsCombineUnderTheParameterLimit(t *testing.T) {
+	t.Parallel()
+	stmt := func(name string, n int) Statement {
+		return func(arg func(any) string) string {
+			var b strings.Builder
+			b.WriteString(name)
+			for i := range n {
+				b.WriteString(" " + arg(i))
+			}
+			return b.String()
+		}
+	}
+	stmts := []Statement{stmt("a", 30_000), stmt("b", 29_000), stmt("c", 2_000), stmt("d", 1), stmt("e", 0)}
+	names := func(groups [][]Statement) [][]string {
+		var out [][]string
+		for _, g := range groups {
+			var ns []string
+			for _, s := range g {
+				ns = append(ns, s(func(any) string { return "" })[:1])
+			}
+			out = append(out, ns)
+		}
+		return out
+	}
+	cte := &Dialect{Numbered: true, WritableCTE: true}
+	if got, want := fmt.Sprint(names(cte.groups(stmts))), "[[a b] [c d e]]"; got != want {
+		t.Errorf("groups with WritableCTE: %s, want %s", got, want)
+	}
+	plain := &Dialect{}
+	if got, want := fmt.Sprint(names(plain.groups(stmts))), "[[a] [b] [c] [d] [e]]"; got != want {
+		t.Errorf("groups without: %s, want %s", got, want)
+	}
+
+	var ran []string
+	var ranArgs [][]any
+	ex := execFunc(func(query string, args ...any) {
+		ran, ranArgs = append(ran, query), append(ranArgs, args)
+	})
+	if err := cte.runAll(t.Context(), ex, []Statement{stmt("UPDATE x", 2), stmt("UPDATE y", 1), stmt("SELECT z", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "WITH s0 AS (UPDATE x $1 $2), s1 AS (UPDATE y $3) SELECT z $4"; len(ran) != 1 || ran[0] != want || len(ranArgs[0]) != 4 {
+		t.Errorf("ran %q with %v, want %q with 4 arguments", ran, ranArgs, want)
+	}
+	ran = nil
+	if err := plain.runAll(t.Context(), ex, []Statement{stmt("UPDATE x", 2), stmt("SELECT z", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[UPDATE x ? ? SELECT z ?]"; fmt.Sprint(ran) != want {
+		t.Errorf("ran %q, want %s", ran, want)
+	}
+}
+
+type execFunc func(query string, args ...any)
+
+func (f execFunc) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	f(query, args...)
+	return nil, nil
 }

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -193,7 +194,7 @@ func (w *writer) write(ctx context.Context, obj store.Object, prev store.Object,
 	if err != nil {
 		return nil, fmt.Errorf("write %s %s: %w", k, m.ID, err)
 	}
-	if err := w.writeRefs(ctx, obj); err != nil {
+	if err := w.writeRefs(ctx, obj, prev); err != nil {
 		return nil, err
 	}
 	if err := w.logActivity(ctx, actor, store.ActionSet, prev, obj); err != nil {
@@ -220,22 +221,38 @@ func uniqueError(obj store.Object) error {
 	return store.AlreadyExists(obj.Kind(), m.ID, "name", "a %s named %q already exists in namespace %s", obj.Kind(), m.Name, m.NamespaceID)
 }
 
-// writeRefs records which policies a route uses and which key pairs a
-// route or the settings use, so that deleting a policy or a key pair can
-// find its users without decoding every route.
-func (w *writer) writeRefs(ctx context.Context, obj store.Object) error {
-	var policies, keyPairs []string
+// refsOf returns the policies and key pairs obj uses, and whether its kind
+// records references at all.
+func refsOf(obj store.Object) (policies, keyPairs []string, records bool) {
 	switch o := obj.(type) {
 	case *store.Route:
-		policies, keyPairs = o.Spec.GetPolicyIds(), store.KeyPairRefs(o.Spec)
+		return o.Spec.GetPolicyIds(), store.KeyPairRefs(o.Spec), true
 	case *store.Settings:
-		keyPairs = store.KeyPairRefs(o.Spec)
+		return nil, store.KeyPairRefs(o.Spec), true
 	case *store.DataSource:
 		if o.ClientTLSKeyID != "" {
 			keyPairs = []string{o.ClientTLSKeyID}
 		}
-	default:
+		return nil, keyPairs, true
+	}
+	return nil, nil, false
+}
+
+// writeRefs records which policies a route uses and which key pairs a
+// route or the settings use, so that deleting a policy or a key pair can
+// find its users without decoding every route. prev is the live object
+// obj replaces, whose references are already recorded: when they are the
+// same, as on most edits, nothing is written.
+func (w *writer) writeRefs(ctx context.Context, obj, prev store.Object) error {
+	policies, keyPairs, records := refsOf(obj)
+	if !records {
 		return nil
+	}
+	if prev != nil {
+		wasPolicies, wasKeyPairs, _ := refsOf(prev)
+		if slices.Equal(policies, wasPolicies) && slices.Equal(keyPairs, wasKeyPairs) {
+			return nil
+		}
 	}
 	m := obj.GetObjectMeta()
 	if err := w.dropRefs(ctx, obj.Kind(), m.ID); err != nil {
@@ -273,7 +290,7 @@ func (w *writer) upgradeRefs(ctx context.Context) error {
 		return fmt.Errorf("read routes and settings: %w", err)
 	}
 	for _, c := range objs {
-		if err := w.writeRefs(ctx, c.Object); err != nil {
+		if err := w.writeRefs(ctx, c.Object, nil); err != nil {
 			return err
 		}
 	}

@@ -59,7 +59,6 @@ var _ store.Store = (*Store)(nil)
 
 var dialect = sqldb.Dialect{
 	Name:              "sqlite",
-	LockVersion:       "SELECT version FROM console_meta WHERE id = 1",
 	NoLimit:           "-1",
 	JSONTextArray:     "SELECT value FROM json_each(%s)",
 	PrepareWrites:     true,

@@ -2,11 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/sqldb"
 )
 
 // staleWriterAge is how long a store may write no status before its row in
@@ -14,12 +14,14 @@ import (
 // the store, and removed.
 const staleWriterAge = 24 * time.Hour
 
-// notifyStatus counts a status write of this store inside its transaction,
-// where stores of other processes polling the file find it.
-func (s *Store) notifyStatus(ctx context.Context, tx *sql.Tx, _ []store.ObjectKey) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO status_writers (writer, writes, updated_at) VALUES (?1, 1, ?2)
-		ON CONFLICT (writer) DO UPDATE SET writes = writes + 1, updated_at = excluded.updated_at`, s.writer, time.Now().UnixMicro())
-	return err
+// notifyStatus returns the statement that counts a status write of this
+// store as part of it, where stores of other processes polling the file
+// find it.
+func (s *Store) notifyStatus([]store.ObjectKey) ([]sqldb.Statement, error) {
+	return []sqldb.Statement{func(arg func(any) string) string {
+		return "INSERT INTO status_writers (writer, writes, updated_at) VALUES (" + arg(s.writer) + ", 1, " + arg(time.Now().UnixMicro()) +
+			") ON CONFLICT (writer) DO UPDATE SET writes = writes + 1, updated_at = excluded.updated_at"
+	}}, nil
 }
 
 // otherStatusWriters returns how many status writes each other store on the

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -66,6 +67,47 @@ func testBackup(t *testing.T, newEnv newEnvFunc) {
 			t.Errorf("activity after restoring a backup without it: %d entries, %v", page.TotalCount, err)
 		}
 		assertEqual(t, "state", load(t, f), load(t, to))
+	})
+	subtest(t, "OlderBackupGetsReferences", newEnv, func(t *testing.T, f *fixture) {
+		// A backup of a console that kept no references: the restore
+		// records them, so that a policy in use cannot be deleted even
+		// before the store next opens, and an edit that keeps a route's
+		// policies (which writes no references) leaves it a user.
+		pol := put(f, newPolicy(store.GlobalNamespaceID, "allow"))
+		r := put(f, newRoute(store.GlobalNamespaceID, "app", "https://app.example.com", pol.ID))
+		var buf bytes.Buffer
+		if _, err := f.s.Backup(f.ctx, &buf, store.BackupOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var older bytes.Buffer
+		for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+			var l map[string]any
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case i == 0:
+				l["refs_version"] = 0
+			case l["table"] == "object_refs":
+				continue
+			case l["end"] != nil:
+				l["end"].(map[string]any)["object_refs"] = 0
+			}
+			b, err := json.Marshal(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			older.Write(append(b, '\n'))
+		}
+		to := (&fixture{t: t, ctx: f.ctx, env: newEnv(t)})
+		to.s = to.open(testKey)
+		if _, err := to.s.Restore(f.ctx, &older); err != nil {
+			t.Fatal(err)
+		}
+		r.Spec.Description = new("edited")
+		put(to, r)
+		wantReferencing(t, to, pol.ID, r.ID)
+		to.rejectsDelete(store.DeleteOp{Kind: store.KindPolicy, ID: pol.ID}, store.CodeFailedPrecondition, "")
 	})
 	subtest(t, "Refusals", newEnv, func(t *testing.T, f *fixture) {
 		fillForBackup(t, f)

@@ -45,6 +45,11 @@ func testPolicies(t *testing.T, newEnv newEnvFunc) {
 		put(f, newRoute(store.GlobalNamespaceID, "unrelated", "https://u.example.com"))
 		wantReferencing(t, f, p.ID, r1.ID, r2.ID)
 		f.rejectsDelete(store.DeleteOp{Kind: store.KindPolicy, ID: p.ID}, store.CodeFailedPrecondition, "")
+		// An edit that keeps a route's policies keeps it a user.
+		r2.Spec.Description = new("edited")
+		r2 = put(f, r2)
+		wantReferencing(t, f, p.ID, r1.ID, r2.ID)
+		f.rejectsDelete(store.DeleteOp{Kind: store.KindPolicy, ID: p.ID}, store.CodeFailedPrecondition, "")
 
 		r1.Spec.PolicyIds = nil
 		put(f, r1)

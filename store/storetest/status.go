@@ -72,6 +72,47 @@ func testStatus(t *testing.T, newEnv newEnvFunc) {
 		}
 		assertEqual(t, "status given twice", twice, got[twice.ID])
 	})
+	subtest(t, "StatusesPastOneStatementsParameters", newEnv, func(t *testing.T, f *fixture) {
+		// 16,000 statuses take 128,000 parameters, more than one statement
+		// may have: the write is several, and still all or nothing.
+		const n = 16_000
+		id := func(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+		var first []store.ObjectStatus
+		for i := range n {
+			first = append(first, store.ObjectStatus{Kind: store.KindRoute, ID: id(i), State: store.SyncPending, ObjectVersion: 1})
+		}
+		if err := f.s.SetStatus(f.ctx, first); err != nil {
+			t.Fatalf("set %d statuses: %v", n, err)
+		}
+		// Then removals and updates in one write.
+		var second []store.ObjectStatus
+		for i := range n {
+			s := store.ObjectStatus{Kind: store.KindRoute, ID: id(i)}
+			if i%100 != 0 {
+				s.State, s.ObjectVersion, s.RecordVersion = store.SyncSynced, 2, uint64(i)
+			}
+			second = append(second, s)
+		}
+		if err := f.s.SetStatus(f.ctx, second); err != nil {
+			t.Fatalf("set %d statuses: %v", n, err)
+		}
+		got, err := f.s.Status(f.ctx, store.KindRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n-n/100 {
+			t.Errorf("%d statuses stored, want %d", len(got), n-n/100)
+		}
+		for i := range n {
+			s, ok := got[id(i)]
+			switch {
+			case i%100 == 0 && ok:
+				t.Fatalf("status %d removed, still stored: %+v", i, s)
+			case i%100 != 0 && (s.State != store.SyncSynced || s.RecordVersion != uint64(i)):
+				t.Fatalf("status %d: %+v, want synced at record version %d", i, s, i)
+			}
+		}
+	})
 	subtest(t, "Health", newEnv, func(t *testing.T, f *fixture) {
 		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		h := store.Health{Name: "default", Holder: "console-1", LastSuccess: at, SyncedVersion: 7, DatabrokerServerVersion: 99, UpdatedAt: at}
