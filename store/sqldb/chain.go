@@ -36,14 +36,28 @@ func (w *writer) appendActivity(ctx context.Context, e *store.ActivityEntry) err
 		return err
 	}
 	c := w.chain
-	e.ID, e.Seq, e.PrevHash = c.nextID, c.Seq+1, c.Hash
-	e.Hash = store.ChainHash(e.PrevHash, e)
-	_, err := w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO activity (`+activityColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`),
-		e.ID, e.Version, micros(e.Time), e.Subject, string(e.Origin), string(e.Action), string(e.EntityType), e.EntityID,
-		e.EntityName, e.NamespaceID, e.Snapshot, e.Diff, e.Added, e.Removed, e.Seq, e.PrevHash, e.Hash)
-	if err != nil {
-		return fmt.Errorf("record activity of %s %s: %w", e.EntityType, e.EntityID, err)
+	for {
+		e.ID, e.Seq, e.PrevHash = c.nextID, c.Seq+1, c.Hash
+		e.Hash = store.ChainHash(e.PrevHash, e)
+		res, err := w.tx.ExecContext(ctx, w.db.d.q(`INSERT INTO activity (`+activityColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING`),
+			e.ID, e.Version, micros(e.Time), e.Subject, string(e.Origin), string(e.Action), string(e.EntityType), e.EntityID,
+			e.EntityName, e.NamespaceID, e.Snapshot, e.Diff, e.Added, e.Removed, e.Seq, e.PrevHash, e.Hash)
+		if err != nil {
+			return fmt.Errorf("record activity of %s %s: %w", e.EntityType, e.EntityID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("record activity of %s %s: %w", e.EntityType, e.EntityID, err)
+		} else if n == 1 {
+			break
+		}
+		// The id was taken by an entry outside the chain that committed
+		// after the lock statement's snapshot (on PostgreSQL the statement
+		// that waits for the lock sees the rows of before the wait): the
+		// entry takes the id after the last.
+		if err := w.tx.QueryRowContext(ctx, "SELECT COALESCE(max(id), 0) + 1 FROM activity").Scan(&c.nextID); err != nil {
+			return fmt.Errorf("read the activity log's last id: %w", err)
+		}
 	}
 	c.ChainPoint = store.ChainPoint{Seq: e.Seq, EntryID: e.ID, Hash: e.Hash}
 	c.nextID++

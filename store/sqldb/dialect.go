@@ -96,8 +96,8 @@ func (d *Dialect) build(s Statement, args *params) string {
 
 // groups splits stmts into the statements to run: where the database takes
 // data-modifying statements in a WITH (WritableCTE), as few as the
-// parameter limit allows, each with all but its last in its WITH; otherwise
-// each on its own.
+// parameter limit allows, each with all but its last in its WITH, and a
+// SELECT only last; otherwise each on its own.
 func (d *Dialect) groups(stmts []Statement) [][]Statement {
 	var out [][]Statement
 	if !d.WritableCTE {
@@ -106,16 +106,19 @@ func (d *Dialect) groups(stmts []Statement) [][]Statement {
 		}
 		return out
 	}
-	n := 0
+	n, closed := 0, true
 	for _, s := range stmts {
 		var p params
-		d.build(s, &p)
-		if len(out) == 0 || n+len(p) > maxCombinedParams {
+		text := d.build(s, &p)
+		if closed || n+len(p) > maxCombinedParams {
 			out = append(out, nil)
 			n = 0
 		}
 		out[len(out)-1] = append(out[len(out)-1], s)
 		n += len(p)
+		// A SELECT in a WITH that nothing reads is not run: it ends its
+		// statement.
+		closed = strings.HasPrefix(text, "SELECT")
 	}
 	return out
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-// SetStatus upserts statuses in one transaction. It does not take the
-// version lock: status is not desired state. On PostgreSQL a write of up to
-// a few thousand statuses is one statement, which needs no transaction of
-// its own: one round trip instead of four on every edit's status.
+// SetStatus upserts statuses, all or none. It does not take the version
+// lock: status is not desired state. On PostgreSQL a write of up to a few
+// thousand statuses is one statement, which needs no transaction of its
+// own: one round trip instead of four on every edit's status.
 func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) (err error) {
 	defer db.markUnavailable(&err)
 	if len(statuses) == 0 {

@@ -71,8 +71,9 @@ func TestTxStatements(t *testing.T) {
 }
 
 // TestGroupsCombineUnderTheParameterLimit: with WritableCTE, statements are
-// combined in order, as many as fit under the parameter limit; without, each
-// goes alone; and a combined statement numbers its parameters through.
+// combined in order, as many as fit under the parameter limit and none after
+// a SELECT (in a WITH it would not run); without, each goes alone; and a
+// combined statement numbers its parameters through.
 func TestGroupsCombineUnderTheParameterLimit(t *testing.T) {
 	t.Parallel()
 	stmt := func(name string, n int) Statement {
@@ -85,7 +86,7 @@ func TestGroupsCombineUnderTheParameterLimit(t *testing.T) {
 			return b.String()
 		}
 	}
-	stmts := []Statement{stmt("a", 30_000), stmt("b", 29_000), stmt("c", 2_000), stmt("d", 1), stmt("e", 0)}
+	stmts := []Statement{stmt("a", 30_000), stmt("b", 29_000), stmt("c", 2_000), stmt("d", 1), stmt("e", 0), stmt("SELECT f", 1), stmt("g", 1)}
 	names := func(groups [][]Statement) [][]string {
 		var out [][]string
 		for _, g := range groups {
@@ -98,11 +99,11 @@ func TestGroupsCombineUnderTheParameterLimit(t *testing.T) {
 		return out
 	}
 	cte := &Dialect{Numbered: true, WritableCTE: true}
-	if got, want := fmt.Sprint(names(cte.groups(stmts))), "[[a b] [c d e]]"; got != want {
+	if got, want := fmt.Sprint(names(cte.groups(stmts))), "[[a b] [c d e S] [g]]"; got != want {
 		t.Errorf("groups with WritableCTE: %s, want %s", got, want)
 	}
 	plain := &Dialect{}
-	if got, want := fmt.Sprint(names(plain.groups(stmts))), "[[a] [b] [c] [d] [e]]"; got != want {
+	if got, want := fmt.Sprint(names(plain.groups(stmts))), "[[a] [b] [c] [d] [e] [S] [g]]"; got != want {
 		t.Errorf("groups without: %s, want %s", got, want)
 	}
 
