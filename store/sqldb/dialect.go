@@ -130,7 +130,12 @@ type execer interface {
 
 // runAll runs stmts in order, in as few round trips as groups allows.
 func (d *Dialect) runAll(ctx context.Context, ex execer, stmts []Statement) error {
-	for _, g := range d.groups(stmts) {
+	return d.runGroups(ctx, ex, d.groups(stmts))
+}
+
+// runGroups runs what groups returned, one statement per group.
+func (d *Dialect) runGroups(ctx context.Context, ex execer, groups [][]Statement) error {
+	for _, g := range groups {
 		var args params
 		var b strings.Builder
 		for i, s := range g[:len(g)-1] {

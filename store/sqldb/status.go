@@ -24,8 +24,9 @@ func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) (err
 	if err != nil {
 		return err
 	}
-	if db.d.WritableCTE && len(db.d.groups(stmts)) == 1 {
-		if err := db.d.runAll(ctx, db.write, stmts); err != nil {
+	groups := db.d.groups(stmts)
+	if db.d.WritableCTE && len(groups) == 1 {
+		if err := db.d.runGroups(ctx, db.write, groups); err != nil {
 			return fmt.Errorf("write %d statuses: %w", len(statuses), err)
 		}
 		db.StatusFeed.Publish(store.StatusEvent{Objects: objects})
@@ -36,7 +37,7 @@ func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) (err
 		return fmt.Errorf("begin status write: %w", err)
 	}
 	defer rollback(db, tx)
-	if err := db.d.runAll(ctx, tx, stmts); err != nil {
+	if err := db.d.runGroups(ctx, tx, groups); err != nil {
 		return fmt.Errorf("write %d statuses: %w", len(statuses), err)
 	}
 	if err := tx.Commit(); err != nil {
