@@ -168,10 +168,12 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		}
 	}
 	for key := range w.groups {
-		if ids := c.claims[key]; len(ids) == 1 {
+		if _, ok := c.contested[key]; !ok {
 			// Nearly every claim is one route's: no conflict to find.
-			c.settle(c.routes[ids[0]], nil)
-			w.touched[ids[0]] = struct{}{}
+			if e, ok := c.claims[key]; ok {
+				c.settle(e, nil)
+				w.touched[e.meta.ID] = struct{}{}
+			}
 			continue
 		}
 		group := c.group(key)
@@ -204,36 +206,55 @@ func (c *Compiler) settle(e *routeEntry, group []*routeEntry) {
 	}
 }
 
-// group returns the routes making a claim, ordered by id.
+// group returns the routes making a contested claim, ordered by id.
 func (c *Compiler) group(key claimKey) []*routeEntry {
-	ids := c.claims[key]
-	out := make([]*routeEntry, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, c.routes[id])
-	}
+	out := slices.Clone(c.contested[key])
 	slices.SortFunc(out, func(a, b *routeEntry) int { return strings.Compare(a.meta.ID, b.meta.ID) })
 	return out
 }
 
 func (c *Compiler) claim(e *routeEntry, w *routeWork) {
-	if e.matchKey == noClaim {
+	key := e.matchKey
+	if key == noClaim {
 		return
 	}
-	c.claims[e.matchKey] = append(c.claims[e.matchKey], e.meta.ID)
-	w.groups[e.matchKey] = struct{}{}
+	w.groups[key] = struct{}{}
+	first, ok := c.claims[key]
+	switch {
+	case !ok:
+		c.claims[key] = e
+	case c.contested[key] == nil:
+		c.contested[key] = []*routeEntry{first, e}
+	default:
+		c.contested[key] = append(c.contested[key], e)
+	}
 }
 
+// unclaim takes the route id out of those making the claim key.
 func (c *Compiler) unclaim(key claimKey, id string, w *routeWork) {
 	if key == noClaim {
 		return
 	}
-	ids := slices.DeleteFunc(c.claims[key], func(held string) bool { return held == id })
-	if len(ids) == 0 {
-		delete(c.claims, key)
-	} else {
-		c.claims[key] = ids
-	}
 	w.groups[key] = struct{}{}
+	more, ok := c.contested[key]
+	if !ok {
+		if e, held := c.claims[key]; held && e.meta.ID == id {
+			delete(c.claims, key)
+		}
+		return
+	}
+	more = slices.DeleteFunc(more, func(e *routeEntry) bool { return e.meta.ID == id })
+	switch len(more) {
+	case 0:
+		delete(c.claims, key)
+		delete(c.contested, key)
+	case 1:
+		c.claims[key] = more[0]
+		delete(c.contested, key)
+	default:
+		c.claims[key] = more[0]
+		c.contested[key] = more
+	}
 }
 
 // index files (or, with put unset, unfiles) a route's entry e under what

@@ -3,6 +3,8 @@ package compile
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -331,5 +333,56 @@ func TestCompilerLeavesCallerObjectsAlone(t *testing.T) {
 	}
 	if ownedChanges[0].Object != nil || ownedChanges[1].Object == nil {
 		t.Errorf("ApplyOwned took %v, want the route and only the route", ownedChanges)
+	}
+}
+
+// TestClaimsMadeAndGivenUp walks three routes through one claim: made by
+// one, contested by a second and a third, given up by the route that made
+// it first (its from changed), by a deletion, made again and given up by
+// all. After each step, applied as the store's feed reports it, the
+// incremental compiler's records and statuses must be what compiling
+// everything gives, and exactly the routes sharing the claim must say so.
+func TestClaimsMadeAndGivenUp(t *testing.T) {
+	t.Parallel()
+	to := []string{"https://u"}
+	w := newWorld(&store.State{Namespaces: tree()})
+	c := NewCompiler()
+	c.Reset(w.state())
+	put := func(n int, from string) store.Change {
+		return w.put(route(routeID(n), nsApp, fmt.Sprintf("r%d", n), &configpb.Route{From: from, To: to}))
+	}
+	del := func(n int) store.Change { return w.remove(ObjectKey{Kind: store.KindRoute, ID: routeID(n)}) }
+	const dup, other = "https://dup.example.com", "https://other.example.com"
+	for i, step := range []struct {
+		name    string
+		changes func() []store.Change
+		// contested are the routes whose claim another route shares after
+		// the step.
+		contested []int
+	}{
+		{"one claims", func() []store.Change { return []store.Change{put(1, dup)} }, nil},
+		{"a second contests", func() []store.Change { return []store.Change{put(2, dup)} }, []int{1, 2}},
+		{"a third contests", func() []store.Change { return []store.Change{put(3, dup)} }, []int{1, 2, 3}},
+		{"the first gives up", func() []store.Change { return []store.Change{put(1, other)} }, []int{2, 3}},
+		{"a contestant is deleted", func() []store.Change { return []store.Change{del(2)} }, nil},
+		{"the first comes back", func() []store.Change { return []store.Change{put(1, dup)} }, []int{1, 3}},
+		{"the other is deleted", func() []store.Change { return []store.Change{del(3)} }, nil},
+		{"the only claimant is edited", func() []store.Change { return []store.Change{put(1, dup)} }, nil},
+		{"two come at once", func() []store.Change { return []store.Change{put(2, dup), put(3, dup)} }, []int{1, 2, 3}},
+		{"all give up at once", func() []store.Change { return []store.Change{put(1, other+"/1"), put(2, "nowhere"), del(3)} }, nil},
+		{"one claims again", func() []store.Change { return []store.Change{put(2, dup)} }, nil},
+	} {
+		c.Apply(step.changes())
+		got, want := c.Result(), Compile(w.state())
+		if diff := gocmp.Diff(string(renderResult(t, want)), string(renderResult(t, got))); diff != "" {
+			t.Fatalf("step %d (%s): incremental result differs (-full +incremental):\n%s", i, step.name, diff)
+		}
+		for n := 1; n <= 3; n++ {
+			st := got.Status[ObjectKey{Kind: store.KindRoute, ID: routeID(n)}]
+			contested := st.Field == "spec.from" && strings.Contains(st.Reason, "claims the same")
+			if contested != slices.Contains(step.contested, n) {
+				t.Errorf("step %d (%s): route %d contested %t, want %t (status %+v)", i, step.name, n, contested, !contested, st)
+			}
+		}
 	}
 }
