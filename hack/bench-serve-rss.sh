@@ -5,6 +5,12 @@
 # v0.33.0's own dbserver from ../shared/pomerium-v0.33.0), waits until the
 # loop has written every record, and their statuses, and prints the time to
 # each and the process's peak RSS (VmHWM).
+#
+# The import of a million routes takes minutes: with STORE_CACHE=DIR the
+# imported store is kept in DIR/routes-N and copied from there by the next
+# run of the same N (serve writes into its copy, never into DIR). serve
+# inherits the environment: GOMEMLIMIT=1300MiB, say, measures it with a
+# memory limit.
 set -euo pipefail
 n=${1:-100000}
 broker=${BROKER:-embedded}
@@ -13,16 +19,28 @@ go build -o bin/pomerium-console ./cmd/pomerium-console
 dir=$(mktemp -d)
 pid=
 dbpid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$dbpid" ] && kill "$dbpid" 2>/dev/null; rm -rf "$dir"' EXIT
-{
-	echo "routes:"
-	for ((i = 0; i < n; i++)); do
-		printf -- "- from: https://app%d.example.com\n  to: http://app%d.internal:8080\n  prefix: /\n  pass_identity_headers: true\n" "$i" "$i"
-	done
-} >"$dir/config.yaml"
-start=$(date +%s)
-bin/pomerium-console import --data-dir "$dir/data" --log-level error "$dir/config.yaml" | tail -1
-echo "bench-serve-rss: import of $n routes took $(($(date +%s) - start)) s"
+# serve goes first, so that it releases its lease while the databroker is
+# still there.
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"; [ -n "$dbpid" ] && kill "$dbpid" 2>/dev/null; rm -rf "$dir"' EXIT
+cache=${STORE_CACHE:+$STORE_CACHE/routes-$n}
+if [ -n "$cache" ] && [ -d "$cache" ]; then
+	cp -a "$cache" "$dir/data"
+	echo "bench-serve-rss: $n routes imported before, copied from $cache"
+else
+	{
+		echo "routes:"
+		for ((i = 0; i < n; i++)); do
+			printf -- "- from: https://app%d.example.com\n  to: http://app%d.internal:8080\n  prefix: /\n  pass_identity_headers: true\n" "$i" "$i"
+		done
+	} >"$dir/config.yaml"
+	start=$(date +%s)
+	bin/pomerium-console import --data-dir "$dir/data" --log-level error "$dir/config.yaml" | tail -1
+	echo "bench-serve-rss: import of $n routes took $(($(date +%s) - start)) s"
+	if [ -n "$cache" ]; then
+		mkdir -p "$STORE_CACHE"
+		cp -a "$dir/data" "$cache.tmp" && mv "$cache.tmp" "$cache"
+	fi
+fi
 case $broker in
 embedded) ;;
 pomerium)
