@@ -339,7 +339,7 @@ func TestCompilerLeavesCallerObjectsAlone(t *testing.T) {
 // TestClaimsMadeAndGivenUp walks three routes through one claim: made by
 // one, contested by a second and a third, given up by the route that made
 // it first (its from changed), by a deletion, made again and given up by
-// all. After each step, applied as the store's feed reports it, the
+// all, then batches that change one route twice. After each step, applied as the store's feed reports it, the
 // incremental compiler's records and statuses must be what compiling
 // everything gives, and exactly the routes sharing the claim must say so.
 func TestClaimsMadeAndGivenUp(t *testing.T) {
@@ -371,6 +371,9 @@ func TestClaimsMadeAndGivenUp(t *testing.T) {
 		{"two come at once", func() []store.Change { return []store.Change{put(2, dup), put(3, dup)} }, []int{1, 2, 3}},
 		{"all give up at once", func() []store.Change { return []store.Change{put(1, other+"/1"), put(2, "nowhere"), del(3)} }, nil},
 		{"one claims again", func() []store.Change { return []store.Change{put(2, dup)} }, nil},
+		{"another comes and goes in one batch", func() []store.Change { return []store.Change{put(1, dup), put(1, other)} }, nil},
+		{"another goes and comes in one batch", func() []store.Change { return []store.Change{put(1, other), put(1, dup)} }, []int{1, 2}},
+		{"a contestant comes and is deleted in one batch", func() []store.Change { return []store.Change{put(3, dup), del(3)} }, []int{1, 2}},
 	} {
 		c.Apply(step.changes())
 		got, want := c.Result(), Compile(w.state())
