@@ -34,11 +34,12 @@ import (
 )
 
 var (
-	benchEdits   = flag.Int("edits", 200, "edits timed by the edit-latency benchmark")
-	benchSizes   = flag.String("sizes", "1000,10000,100000", "route counts of the reconcile benchmarks")
-	benchBrokers = flag.String("brokers", "embedded,pomerium", "databrokers of the reconcile benchmarks: embedded, pomerium")
-	benchHeap    = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
-	benchEditCPU = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into")
+	benchEdits     = flag.Int("edits", 200, "edits timed by the edit-latency benchmark")
+	benchSizes     = flag.String("sizes", "1000,10000,100000", "route counts of the reconcile benchmarks")
+	benchBrokers   = flag.String("brokers", "embedded,pomerium", "databrokers of the reconcile benchmarks: embedded, pomerium")
+	benchHeap      = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
+	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into")
+	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into")
 )
 
 // BenchmarkReconcile measures the loop on both stores, against the
@@ -111,11 +112,13 @@ func BenchmarkReconcile(b *testing.B) {
 
 // benchWorld is a databroker and the loop that writes it.
 type benchWorld struct {
-	store    store.Store
-	client   *databroker.Client // an observer's
-	metrics  *reconcile.Metrics
-	requests *atomic.Int64
-	loop     *reconcile.Loop
+	store store.Store
+	// indexReads counts the loop's reads of the store's whole index.
+	indexReads atomic.Int64
+	client     *databroker.Client // an observer's
+	metrics    *reconcile.Metrics
+	requests   *atomic.Int64
+	loop       *reconcile.Loop
 	// loopClient is the loop's, counting its calls in requests.
 	loopClient *databroker.Client
 	owner      *testing.B
@@ -126,7 +129,7 @@ type benchWorld struct {
 // owner; with b, it returns once the loop has finished its first pass.
 func (w *benchWorld) start(b *testing.B) {
 	w.metrics = reconcile.NewMetrics(nil)
-	w.loop = reconcile.New(reconcile.Options{Store: w.store, Client: w.loopClient, Instance: "bench",
+	w.loop = reconcile.New(reconcile.Options{Store: &indexCounting{Store: w.store, reads: &w.indexReads}, Client: w.loopClient, Instance: "bench",
 		Metrics: w.metrics, ResyncInterval: time.Hour, Logger: logr.Discard()})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -425,27 +428,69 @@ func benchBulk(b *testing.B, w *benchWorld, seed *seeder) {
 	}
 }
 
-// benchResync times a periodic resync of a converged loop: the whole store
-// read again and every object compared with the view.
+// benchResync times the periodic resyncs of a converged loop, every object
+// compared with the view: one whose store sums agree with the compiled
+// copy's (s/resync) and one that reads the store's whole index as every
+// reconcile.WholeIndexEvery-th does (s/resync-whole-index). gcs counts the
+// collections that ran during the two.
 func benchResync(b *testing.B, w *benchWorld) {
 	for b.Loop() {
 		// Bulk work an earlier benchmark left is not this resync's, nor is
 		// a resync it asked for that is still under way: one asked for
 		// now ends it first.
 		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.BulkQueue) == 0 })
-		resyncs := testutil.ToFloat64(w.metrics.Resyncs)
-		w.loop.Resync()
-		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.Resyncs) > resyncs })
-		resyncs = testutil.ToFloat64(w.metrics.Resyncs)
+		resync := func() time.Duration {
+			resyncs := testutil.ToFloat64(w.metrics.Resyncs)
+			start := time.Now()
+			w.loop.Resync()
+			waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.Resyncs) > resyncs })
+			return time.Since(start)
+		}
+		resync()
 		puts, deletes := testutil.ToFloat64(w.metrics.RecordsPut), testutil.ToFloat64(w.metrics.RecordsDeleted)
 		before := w.requests.Load()
-		start := time.Now()
-		w.loop.Resync()
-		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.Resyncs) > resyncs })
-		b.ReportMetric(time.Since(start).Seconds(), "s/resync")
+		if *benchResyncCPU != "" {
+			stop := startCPUProfile(b, filepath.Join(*benchResyncCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+			defer stop()
+		}
+		gcs := numGC()
+		var sums, whole time.Duration
+		for i := 0; sums == 0 || whole == 0; i++ {
+			if i > 2*reconcile.WholeIndexEvery {
+				b.Fatalf("%d resyncs timed, none with sums that agree (%v) or none reading the whole index (%v)", i, sums, whole)
+			}
+			reads := w.indexReads.Load()
+			d := resync()
+			if w.indexReads.Load() > reads {
+				whole = d
+			} else if sums == 0 {
+				sums = d
+			}
+		}
+		b.ReportMetric(sums.Seconds(), "s/resync")
+		b.ReportMetric(whole.Seconds(), "s/resync-whole-index")
+		b.ReportMetric(float64(numGC()-gcs), "gcs")
 		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts+testutil.ToFloat64(w.metrics.RecordsDeleted)-deletes, "records-written")
 		b.ReportMetric(float64(w.requests.Load()-before), "databroker-requests")
 	}
+}
+
+// numGC returns how many collections have run.
+func numGC() uint32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.NumGC
+}
+
+// indexCounting is a store that counts its reads of the whole index.
+type indexCounting struct {
+	reconcile.Store
+	reads *atomic.Int64
+}
+
+func (s *indexCounting) Index(ctx context.Context) (*store.Index, error) {
+	s.reads.Add(1)
+	return s.Store.Index(ctx)
 }
 
 // syncedVersion is the store version the loop's last successful pass compiled.
