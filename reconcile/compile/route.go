@@ -19,17 +19,29 @@ import (
 // incremental compiler keeps of it between compilations. Between them it
 // keeps the spec encoded: a decoded route spec is several times larger, and
 // at 100,000 routes that is most of the console's memory.
+//
+// The fields a resync reads of every route (LookRoute: its digest, whether
+// it has a record, its problem, version and namespace) come first, in the
+// entry's first 64 bytes: at a million routes each entry read is a cache
+// miss, one instead of three when they share a cache line.
 type routeEntry struct {
-	meta routeMeta
-	spec []byte
-	// route is the decoded route while it is compiled. borrowed says it is
-	// the caller's, not to be changed; pinned keeps it for good when its
-	// spec cannot be encoded.
-	route            *store.Route
+	// hasRecord says the route is valid: it has a target record. digest
+	// identifies that record's data once it is emitted (see
+	// Compiler.Digest). The data itself is not kept but encoded again when
+	// asked for: at a million routes the records would be most of the
+	// memory.
+	digest    Digest
+	hasRecord bool
+	// borrowed says route is the caller's, not to be changed; pinned keeps
+	// it for good when its spec cannot be encoded.
 	borrowed, pinned bool
 	// checkErr is the route's own problem; err adds a conflict with other
 	// routes to it.
 	checkErr, err *fieldError
+	meta          routeMeta
+	spec          []byte
+	// route is the decoded route while it is compiled.
+	route *store.Route
 	// matchKey identifies what the route claims; noClaim when from is
 	// invalid.
 	matchKey claimKey
@@ -46,13 +58,6 @@ type routeEntry struct {
 	policies unique.Handle[string]
 	// Key pairs whose certificate or key is copied into the record.
 	customCA, client, downstreamCA *keyPairEntry
-	// hasRecord says the route is valid: it has a target record. digest
-	// identifies that record's data once it is emitted (see
-	// Compiler.Digest). The data itself is not kept but encoded again when
-	// asked for: at a million routes the records would be most of the
-	// memory.
-	hasRecord bool
-	digest    Digest
 }
 
 func newRouteEntry(r *store.Route, owned bool) *routeEntry {
@@ -75,8 +80,9 @@ func newRouteEntry(r *store.Route, owned bool) *routeEntry {
 // no record carries them. Its times are kept as a record's timestamps carry them:
 // seconds and nanoseconds since 1970, without a location.
 type routeMeta struct {
-	ID, NamespaceID, Name     string
+	// Version and NamespaceID first: a resync reads them (see routeEntry).
 	Version                   int64
+	NamespaceID, ID, Name     string
 	createdSec, modifiedSec   int64
 	createdNano, modifiedNano int32
 }
