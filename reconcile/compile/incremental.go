@@ -269,8 +269,12 @@ func (c *Compiler) LookRoute(id, cluster string) (RouteLook, bool) {
 func (c *Compiler) routeDigest(e *routeEntry) Digest {
 	c.emitMu.Lock()
 	defer c.emitMu.Unlock()
-	if _, ok := c.unemitted[e.meta.ID]; ok {
-		c.emitLocked(e)
+	// Between passes nothing waits to be encoded, and the entry's id,
+	// outside its first cache line, is not read (see routeEntry).
+	if len(c.unemitted) > 0 {
+		if _, ok := c.unemitted[e.meta.ID]; ok {
+			c.emitLocked(e)
+		}
 	}
 	return e.digest
 }

@@ -23,7 +23,8 @@ import (
 // The fields a resync reads of every route (LookRoute: its digest, whether
 // it has a record, its problem, version and namespace) come first, in the
 // entry's first 64 bytes: at a million routes each entry read is a cache
-// miss, one instead of three when they share a cache line.
+// miss, one instead of three when they share a cache line. (Its id, next,
+// is read only while the route's record waits to be encoded.)
 type routeEntry struct {
 	// hasRecord says the route is valid: it has a target record. digest
 	// identifies that record's data once it is emitted (see
