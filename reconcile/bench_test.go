@@ -431,47 +431,60 @@ func benchBulk(b *testing.B, w *benchWorld, seed *seeder) {
 // benchResync times the periodic resyncs of a converged loop, every object
 // compared with the view: one whose store sums agree with the compiled
 // copy's (s/resync) and one that reads the store's whole index as every
-// reconcile.WholeIndexEvery-th does (s/resync-whole-index). gcs counts the
-// collections that ran during the two.
+// reconcile.WholeIndexEvery-th does (s/resync-whole-index). Resyncs are
+// asked for until one of each was seen; gcs, records-written and
+// databroker-requests count what those two did.
 func benchResync(b *testing.B, w *benchWorld) {
+	if *benchResyncCPU != "" {
+		stop := startCPUProfile(b, filepath.Join(*benchResyncCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+		defer stop()
+	}
+	// resync asks for a resync and waits for it: its time, whether it read
+	// the whole index, and what it did.
+	type done struct {
+		took                   time.Duration
+		whole                  bool
+		gcs, written, requests float64
+	}
+	resync := func() done {
+		resyncs := testutil.ToFloat64(w.metrics.Resyncs)
+		reads, gcs, requests := w.indexReads.Load(), numGC(), w.requests.Load()
+		written := testutil.ToFloat64(w.metrics.RecordsPut) + testutil.ToFloat64(w.metrics.RecordsDeleted)
+		start := time.Now()
+		w.loop.Resync()
+		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.Resyncs) > resyncs })
+		return done{
+			took:     time.Since(start),
+			whole:    w.indexReads.Load() > reads,
+			gcs:      float64(numGC() - gcs),
+			written:  testutil.ToFloat64(w.metrics.RecordsPut) + testutil.ToFloat64(w.metrics.RecordsDeleted) - written,
+			requests: float64(w.requests.Load() - requests),
+		}
+	}
 	for b.Loop() {
 		// Bulk work an earlier benchmark left is not this resync's, nor is
 		// a resync it asked for that is still under way: one asked for
 		// now ends it first.
 		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.BulkQueue) == 0 })
-		resync := func() time.Duration {
-			resyncs := testutil.ToFloat64(w.metrics.Resyncs)
-			start := time.Now()
-			w.loop.Resync()
-			waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.Resyncs) > resyncs })
-			return time.Since(start)
-		}
 		resync()
-		puts, deletes := testutil.ToFloat64(w.metrics.RecordsPut), testutil.ToFloat64(w.metrics.RecordsDeleted)
-		before := w.requests.Load()
-		if *benchResyncCPU != "" {
-			stop := startCPUProfile(b, filepath.Join(*benchResyncCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
-			defer stop()
-		}
-		gcs := numGC()
-		var sums, whole time.Duration
-		for i := 0; sums == 0 || whole == 0; i++ {
+		var sums, whole *done
+		for i := 0; sums == nil || whole == nil; i++ {
 			if i > 2*reconcile.WholeIndexEvery {
-				b.Fatalf("%d resyncs timed, none with sums that agree (%v) or none reading the whole index (%v)", i, sums, whole)
+				b.Fatalf("%d resyncs timed: none with sums that agree (%t) or none reading the whole index (%t)", i, sums == nil, whole == nil)
 			}
-			reads := w.indexReads.Load()
 			d := resync()
-			if w.indexReads.Load() > reads {
-				whole = d
-			} else if sums == 0 {
-				sums = d
+			switch {
+			case d.whole && whole == nil:
+				whole = &d
+			case !d.whole && sums == nil:
+				sums = &d
 			}
 		}
-		b.ReportMetric(sums.Seconds(), "s/resync")
-		b.ReportMetric(whole.Seconds(), "s/resync-whole-index")
-		b.ReportMetric(float64(numGC()-gcs), "gcs")
-		b.ReportMetric(testutil.ToFloat64(w.metrics.RecordsPut)-puts+testutil.ToFloat64(w.metrics.RecordsDeleted)-deletes, "records-written")
-		b.ReportMetric(float64(w.requests.Load()-before), "databroker-requests")
+		b.ReportMetric(sums.took.Seconds(), "s/resync")
+		b.ReportMetric(whole.took.Seconds(), "s/resync-whole-index")
+		b.ReportMetric(sums.gcs+whole.gcs, "gcs")
+		b.ReportMetric(sums.written+whole.written, "records-written")
+		b.ReportMetric(sums.requests+whole.requests, "databroker-requests")
 	}
 }
 
