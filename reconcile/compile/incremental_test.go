@@ -339,9 +339,10 @@ func TestCompilerLeavesCallerObjectsAlone(t *testing.T) {
 // TestClaimsMadeAndGivenUp walks three routes through one claim: made by
 // one, contested by a second and a third, given up by the route that made
 // it first (its from changed), by a deletion, made again and given up by
-// all, then batches that change one route twice. After each step, applied as the store's feed reports it, the
-// incremental compiler's records and statuses must be what compiling
-// everything gives, and exactly the routes sharing the claim must say so.
+// all, then batches that change one route twice. After each step, applied
+// as the store's feed reports it, the incremental compiler's records and
+// statuses must be what compiling everything gives, and exactly the routes
+// sharing the claim must say so.
 func TestClaimsMadeAndGivenUp(t *testing.T) {
 	t.Parallel()
 	to := []string{"https://u"}
