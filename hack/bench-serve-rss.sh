@@ -10,7 +10,8 @@
 # imported store is kept in DIR/routes-N and copied from there by the next
 # run of the same N (serve writes into its copy, never into DIR). serve
 # inherits the environment: GOMEMLIMIT=1300MiB, say, measures it with a
-# memory limit.
+# memory limit, and GOMEMLIMIT=off without one even in a cgroup that has
+# one (serve otherwise takes nine tenths of the cgroup's).
 set -euo pipefail
 n=${1:-100000}
 broker=${BROKER:-embedded}

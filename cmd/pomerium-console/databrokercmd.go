@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,7 @@ func newDatabroker() *cobra.Command {
 			"Its records live in memory: a restart comes back empty under a new server version.",
 		Args: cobra.NoArgs,
 		RunE: configured(func(cmd *cobra.Command, _ []string, cfg *config.Config, log logr.Logger) error {
+			setMemoryLimit(log, memlimit.FromCgroup)
 			return serveDatabroker(cmd.Context(), addr, cfg.SharedSecret(), cmd.OutOrStdout(), log)
 		}),
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -49,6 +50,7 @@ func newServe() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: configured(func(cmd *cobra.Command, _ []string, cfg *config.Config, log logr.Logger) error {
 			log.Info("starting", "version", version, "config", cfg)
+			setMemoryLimit(log, memlimit.FromCgroup)
 			if chain.verifyEvery <= 0 || chain.anchorEvery < 0 {
 				return fmt.Errorf("--activity-verify-interval must be above 0 and --activity-anchor-interval 0 (off) or above, not %s and %s",
 					chain.verifyEvery, chain.anchorEvery)

@@ -28,7 +28,7 @@ type Serve struct {
 // (and the process killed). The process is killed if the caller dies, and
 // runs in a process group of its own, so that a terminal's Ctrl-C reaches
 // only the caller.
-func Start(binary, config, logPath, metricsAddr string) (*Serve, error) {
+func Start(binary, config, logPath, metricsAddr string, opts ...Option) (*Serve, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
@@ -37,6 +37,9 @@ func Start(binary, config, logPath, metricsAddr string) (*Serve, error) {
 	s := &Serve{cmd: exec.Command(binary, "serve", "--config", config), logPath: logPath, done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	for _, opt := range opts {
+		opt(s.cmd)
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start serve: %w", err)
 	}
@@ -49,6 +52,22 @@ func Start(binary, config, logPath, metricsAddr string) (*Serve, error) {
 		return nil, fmt.Errorf("%w\nend of serve's log:\n%s", err, LogTail(logPath, 16<<10))
 	}
 	return s, nil
+}
+
+// Option changes how Start runs serve.
+type Option func(*exec.Cmd)
+
+// InCgroup runs serve as a member of the cgroup whose cgroup.procs file is
+// procs: a shell writes its own pid there, then becomes serve, so serve
+// starts inside the cgroup (cgroup v1 has no way to start a process in
+// one).
+func InCgroup(procs string) Option {
+	return func(cmd *exec.Cmd) {
+		// exec needs serve's path, not the name it was given as Args[0].
+		cmd.Args = append([]string{"sh", "-c", `echo $$ > "$0" && exec "$@"`, procs, cmd.Path}, cmd.Args[1:]...)
+		sh, err := exec.LookPath("sh")
+		cmd.Path, cmd.Err = sh, errors.Join(cmd.Err, err)
+	}
 }
 
 // waitReady polls /readyz until it answers 200, the process exits or

@@ -39,6 +39,8 @@ type console struct {
 	roots   *x509.CertPool
 	logPath string
 	proc    *consolebin.Serve
+	// opts change how serve runs, each time it is launched.
+	opts []consolebin.Option
 }
 
 // storeConfig is the configuration of a console's store.
@@ -59,13 +61,13 @@ func postgresStore(t testing.TB, _ string) string {
 
 // startConsole writes a configuration that points the console at the
 // package's Pomerium databroker and starts serve; it returns once the API
-// answers. The process is stopped when t ends.
-func startConsole(t testing.TB, store storeConfig) *console {
+// answers. The process is stopped when t ends. opts change how serve runs.
+func startConsole(t testing.TB, store storeConfig, opts ...consolebin.Option) *console {
 	t.Helper()
 	dir := t.TempDir()
 	ca := testcert.NewCA(t)
 	c := &console{t: t, config: filepath.Join(dir, "config.yaml"), api: loopback.FreeAddr(t), metrics: loopback.FreeAddr(t),
-		roots: x509.NewCertPool(), logPath: filepath.Join(dir, "serve.log")}
+		roots: x509.NewCertPool(), logPath: filepath.Join(dir, "serve.log"), opts: opts}
 	c.roots.AppendCertsFromPEM(ca.CertPEM)
 	certFile, keyFile := consolebin.WriteServerCert(t, dir, ca)
 	config := store(t, dir) + fmt.Sprintf(
@@ -91,7 +93,7 @@ func startConsole(t testing.TB, store storeConfig) *console {
 // the same console over the same store.
 func (c *console) launch() {
 	c.t.Helper()
-	proc, err := consolebin.Start(binary, c.config, c.logPath, c.metrics)
+	proc, err := consolebin.Start(binary, c.config, c.logPath, c.metrics, c.opts...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
