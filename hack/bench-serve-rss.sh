@@ -11,7 +11,10 @@
 # run of the same N (serve writes into its copy, never into DIR). serve
 # inherits the environment: GOMEMLIMIT=1300MiB, say, measures it with a
 # memory limit, and GOMEMLIMIT=off without one even in a cgroup that has
-# one (serve otherwise takes nine tenths of the cgroup's).
+# one (serve otherwise takes nine tenths of the cgroup's). SERVE_CGROUP=DIR
+# starts serve, and only serve, in the cgroup DIR (made and limited
+# beforehand, as systemd's MemoryMax= would), and reports the limit serve
+# took and the most the cgroup was charged.
 set -euo pipefail
 n=${1:-100000}
 broker=${BROKER:-embedded}
@@ -62,7 +65,13 @@ pomerium)
 esac
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start=$(date +%s.%N)
-bin/pomerium-console serve --data-dir "$dir/data" --metrics-addr "127.0.0.1:$port" --grpc-addr 127.0.0.1:0 --bind-addr 127.0.0.1:0 --log-level error &
+serve=(bin/pomerium-console serve --data-dir "$dir/data" --metrics-addr "127.0.0.1:$port" --grpc-addr 127.0.0.1:0 --bind-addr 127.0.0.1:0 --log-level error)
+if [ -n "${SERVE_CGROUP:-}" ]; then
+	# The shell moves itself into the cgroup, then becomes serve.
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$SERVE_CGROUP" "${serve[@]}" &
+else
+	"${serve[@]}" &
+fi
 pid=$!
 deadline=$((SECONDS + 1800))
 # metric prints the value of a metric, with or without labels.
@@ -90,3 +99,9 @@ done
 done_at=$(python3 -c "import time; print(round(time.time() - $start, 1))")
 echo "bench-serve-rss: first pass done (statuses written) in ${done_at} s"
 grep -E 'VmHWM|VmRSS' "/proc/$pid/status" | sed 's/^/bench-serve-rss: /'
+echo "bench-serve-rss: go_gc_gomemlimit_bytes $(metric go_gc_gomemlimit_bytes)"
+if [ -n "${SERVE_CGROUP:-}" ]; then
+	for f in memory.max_usage_in_bytes memory.peak; do
+		if [ -r "$SERVE_CGROUP/$f" ]; then echo "bench-serve-rss: cgroup $f $(cat "$SERVE_CGROUP/$f")"; fi
+	done
+fi
