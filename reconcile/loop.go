@@ -505,7 +505,8 @@ func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.Obje
 	}
 	var only []compile.ObjectKey
 	if after, changed := view.count(compile.RecordTypeRoute); changed != changes || found != after {
-		if only, err = l.src.lacks(view.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })); err != nil {
+		routes, _ := typeOfKind(store.KindRoute)
+		if only, err = l.src.lacks(view.keysOfType(routes)); err != nil {
 			return nil, err
 		}
 	}

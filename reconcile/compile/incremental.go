@@ -3,6 +3,7 @@ package compile
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -138,11 +139,11 @@ func (c *Compiler) reset(st *store.State, owned bool) []ObjectKey {
 			st.Routes[i] = nil
 		}
 	}
-	c.each(func(key ObjectKey) {
+	for key := range c.All() {
 		if !seen[key] {
 			changes = append(changes, store.Change{Kind: key.Kind, ID: key.ID})
 		}
-	})
+	}
 	return c.apply(changes, owned)
 }
 
@@ -426,7 +427,9 @@ func (c *Compiler) Belongs(key ObjectKey, cluster string) bool {
 // Keys returns every object the compiler holds, in no particular order.
 func (c *Compiler) Keys() []ObjectKey {
 	keys := make([]ObjectKey, 0, c.Len())
-	c.each(func(key ObjectKey) { keys = append(keys, key) })
+	for key := range c.All() {
+		keys = append(keys, key)
+	}
 	return keys
 }
 
@@ -494,22 +497,30 @@ func lookup[T store.Object](m map[string]T, id string) (store.Object, bool) {
 	return o, ok
 }
 
-func (c *Compiler) each(fn func(ObjectKey)) {
-	for id := range c.namespaces {
-		fn(ObjectKey{Kind: store.KindNamespace, ID: id})
+// All yields every object the compiler holds, in no particular order, as
+// ranging over its maps does: an object added or removed while the walk is
+// paused (between two pulls of iter.Pull, the compiler changed meanwhile
+// by whoever holds it) may be yielded or not; every other object is
+// yielded once.
+func (c *Compiler) All() iter.Seq[ObjectKey] {
+	return func(yield func(ObjectKey) bool) {
+		_ = yieldKeys(c.namespaces, store.KindNamespace, yield) &&
+			yieldKeys(c.policies, store.KindPolicy, yield) &&
+			yieldKeys(c.keyPairs, store.KindKeyPair, yield) &&
+			yieldKeys(c.settings, store.KindSettings, yield) &&
+			yieldKeys(c.routes, store.KindRoute, yield)
 	}
-	for id := range c.policies {
-		fn(ObjectKey{Kind: store.KindPolicy, ID: id})
+}
+
+// yieldKeys yields the key of each object of m, of kind k, and reports
+// whether yield wants more.
+func yieldKeys[T any](m map[string]T, k store.Kind, yield func(ObjectKey) bool) bool {
+	for id := range m {
+		if !yield(ObjectKey{Kind: k, ID: id}) {
+			return false
+		}
 	}
-	for id := range c.keyPairs {
-		fn(ObjectKey{Kind: store.KindKeyPair, ID: id})
-	}
-	for id := range c.settings {
-		fn(ObjectKey{Kind: store.KindSettings, ID: id})
-	}
-	for id := range c.routes {
-		fn(ObjectKey{Kind: store.KindRoute, ID: id})
-	}
+	return true
 }
 
 // compileDeps compiles everything but the routes, in id order.
