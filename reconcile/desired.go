@@ -70,6 +70,9 @@ type resyncFound struct {
 	// change, routes only the view holds included, in the order of
 	// sweepList (Loop.unsettledSweep).
 	sweep, viewOnly []compile.ObjectKey
+	// sweepExact says the compiled copy did not change while sweep was
+	// listed, so that sweep lists each object it held once.
+	sweepExact bool
 }
 
 // invalidate makes the next refresh read everything again.

@@ -419,7 +419,10 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 			indexed = l.readIndex(ctx, view, indexed)
 		case r := <-indexed:
 			indexed = nil
-			if r.err != nil {
+			if errors.Is(r.err, errReplaced) {
+				// The reload that replaced it compares every object.
+				l.log.Info("resync off the loop stopped: the compiled copy was reloaded meanwhile")
+			} else if r.err != nil {
 				// Compare on the loop, then.
 				l.log.Error(r.err, "resync off the loop failed; comparing on the loop")
 				l.src.invalidate()
@@ -457,7 +460,7 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 	go func() {
 		found, err := l.findMissing(ctx, view, whole)
 		if err == nil {
-			found.sweep, err = l.unsettledSweep(ctx, found.sweep, found.viewOnly, view)
+			found.sweep, err = l.unsettledSweep(ctx, found.sweep, found.sweepExact, found.viewOnly, view)
 		}
 		out <- indexRead{found, err}
 	}()
@@ -491,20 +494,20 @@ func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resync
 
 // unsettledSweep returns the objects of a resync's sweep that a pass would
 // act on (see unsettled), in the order of sweepList: first those of held
-// (the objects the compiled copy held, each once), then those of the
-// records only the view holds: its routes' and viewOnly (the records of
-// other kinds). The view holds no record of a route outside held when each
-// of its route records was found for a route of held and the view changed
-// nothing meanwhile; only otherwise are its routes looked up in the
-// compiled copy.
-func (l *Loop) unsettledSweep(ctx context.Context, held, viewOnly []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
+// (the objects the compiled copy held; each once when exact), then those of
+// the records only the view holds: its routes' and viewOnly (the records of
+// other kinds). The view holds no record of a route outside held when held
+// is exact, each of the view's route records was found for a route of held
+// and the view changed nothing meanwhile; only otherwise are its routes
+// looked up in the compiled copy.
+func (l *Loop) unsettledSweep(ctx context.Context, held []compile.ObjectKey, exact bool, viewOnly []compile.ObjectKey, view *View) ([]compile.ObjectKey, error) {
 	_, changes := view.count(compile.RecordTypeRoute)
 	out, found, err := l.unsettled(ctx, held, view)
 	if err != nil {
 		return nil, err
 	}
 	var only []compile.ObjectKey
-	if after, changed := view.count(compile.RecordTypeRoute); changed != changes || found != after {
+	if after, changed := view.count(compile.RecordTypeRoute); !exact || changed != changes || found != after {
 		routes, _ := typeOfKind(store.KindRoute)
 		if only, err = l.src.lacks(view.keysOfType(routes)); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -15,7 +16,8 @@ import (
 )
 
 // collectInParts takes at most n values under each hold, and a map changed
-// between two holds still yields each value present throughout once.
+// between two holds, grown even, still yields once each value present
+// throughout.
 func TestCollectInParts(t *testing.T) {
 	t.Parallel()
 	const stable, n = 12_345, 1000
@@ -33,14 +35,18 @@ func TestCollectInParts(t *testing.T) {
 			}
 		}
 	}
-	holds := 0
-	got, err := collectInParts(walk, n, func(part func()) error {
+	holds, added := 0, 0
+	got, err := collectInParts(walk, n, len(m), func(part func()) error {
 		holds++
 		part()
-		// A change between two parts, as whoever waits for the lock
-		// would make it.
+		// Changes between two parts, as whoever waits for the lock would
+		// make them: one value goes, and after each of the first five
+		// parts thousands come (30,000 in all), which grows the map.
 		delete(m, fmt.Sprint("gone", holds))
-		m[fmt.Sprint("new", holds)] = true
+		for range 2000 * max(6-holds, 0) {
+			m[fmt.Sprint("new", added)] = true
+			added++
+		}
 		return nil
 	})
 	if err != nil {
@@ -55,8 +61,10 @@ func TestCollectInParts(t *testing.T) {
 			t.Fatalf("%s yielded %d times, want once", k, seen[k])
 		}
 	}
-	if others := len(got) - stable; others > 40 {
-		t.Errorf("%d values beyond the stable ones, want at most the 40 that came and went", others)
+	for k, times := range seen {
+		if times > 1 || !strings.HasPrefix(k, "s") && !strings.HasPrefix(k, "gone") && !strings.HasPrefix(k, "new") {
+			t.Errorf("%s yielded %d times", k, times)
+		}
 	}
 	if want := (len(got) + n) / n; holds != want {
 		t.Errorf("%d holds for %d values, want %d: %d at most under each", holds, len(got), want, n)
@@ -64,58 +72,66 @@ func TestCollectInParts(t *testing.T) {
 }
 
 // A walk of the compiled copy in parts lists every object it held, once,
-// with the read lock let go between parts (an edit made there shows), and
-// fails once the copy is replaced.
+// letting go of the read lock between parts; it says whether the copy
+// changed meanwhile, and fails once the copy is replaced.
 func TestSourceKeysInParts(t *testing.T) {
 	t.Parallel()
 	const routes = 3*indexSlice + 17
 	s := newSource(nil)
 	c := compile.NewCompiler()
+	route := func(i, version int) store.Change {
+		id := fmt.Sprintf("c0000000-0000-4000-8000-%012d", i)
+		return store.Change{Kind: store.KindRoute, ID: id, Object: &store.Route{
+			ObjectMeta: store.ObjectMeta{ID: id, NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprint("r", i), Version: int64(version)}}}
+	}
 	changes := make([]store.Change, routes)
 	for i := range changes {
-		id := fmt.Sprintf("c0000000-0000-4000-8000-%012d", i)
-		changes[i] = store.Change{Kind: store.KindRoute, ID: id, Object: &store.Route{
-			ObjectMeta: store.ObjectMeta{ID: id, NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprint("r", i), Version: 1}}}
+		changes[i] = route(i, 1)
 	}
 	c.Apply(changes)
 	s.d.compiler = c
 	want := c.Keys()
-
-	parts := 0
-	added := compile.ObjectKey{Kind: store.KindRoute, ID: "c0000000-0000-4000-8000-999999999999"}
-	s.betweenParts = func() {
-		parts++
-		if parts == 1 {
-			// Takes the write lock: it waits if the walk still held
-			// the read lock.
-			s.mu.Lock()
-			c.Apply([]store.Change{{Kind: store.KindRoute, ID: added.ID, Object: &store.Route{
-				ObjectMeta: store.ObjectMeta{ID: added.ID, NamespaceID: store.GlobalNamespaceID, Name: "added", Version: 1}}}})
-			s.mu.Unlock()
-		}
-	}
-	got, err := s.keys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if parts != len(want)/indexSlice+1 {
-		t.Errorf("%d parts for %d objects, want %d", parts, len(want), len(want)/indexSlice+1)
-	}
-	got = slices.DeleteFunc(got, func(k compile.ObjectKey) bool { return k == added }) // may be listed or not
-	slices.SortFunc(got, compareKeys)
 	slices.SortFunc(want, compareKeys)
-	if !slices.Equal(got, want) {
-		t.Errorf("walked %d objects, want the %d held, each once", len(got), len(want))
+	walk := func(between func(part int)) ([]compile.ObjectKey, bool, error) {
+		parts := 0
+		s.betweenParts = func() {
+			parts++
+			if !s.mu.TryLock() {
+				t.Fatal("the read lock is held between two parts")
+			}
+			defer s.mu.Unlock()
+			between(parts)
+		}
+		got, exact, err := s.keys(t.Context())
+		if err == nil && parts != len(want)/indexSlice+1 {
+			t.Errorf("%d parts for %d objects, want %d", parts, len(want), len(want)/indexSlice+1)
+		}
+		slices.SortFunc(got, compareKeys)
+		return got, exact, err
 	}
 
-	// A copy replaced between two parts (a new lead) fails the walk.
-	s.betweenParts = func() {
-		s.mu.Lock()
-		s.d.compiler = compile.NewCompiler()
-		s.mu.Unlock()
+	got, exact, err := walk(func(int) {})
+	if err != nil || !exact || !slices.Equal(got, want) {
+		t.Errorf("walk: %d objects, exact %v, %v; want the %d held, each once, exact", len(got), exact, err, len(want))
 	}
-	s.d.compiler = c
-	if _, err := s.keys(); !errors.Is(err, errReplaced) {
+
+	// Every route edited between two parts, as the loop's passes would:
+	// each keeps its place and is listed once, but the walk is not exact.
+	got, exact, err = walk(func(part int) {
+		if part == 1 {
+			for i := range changes {
+				changes[i] = route(i, 2)
+			}
+			c.Apply(changes)
+		}
+	})
+	if err != nil || exact || !slices.Equal(got, want) {
+		t.Errorf("walk with edits: %d objects, exact %v, %v; want the %d held, each once, not exact", len(got), exact, err, len(want))
+	}
+
+	// A copy replaced between two parts (reloaded) fails the walk.
+	_, _, err = walk(func(int) { s.d.compiler = compile.NewCompiler() })
+	if !errors.Is(err, errReplaced) {
 		t.Errorf("walk of a replaced copy: %v, want %v", err, errReplaced)
 	}
 }
@@ -124,8 +140,7 @@ func compareKeys(a, b compile.ObjectKey) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
 }
 
-// The view lists the records of one type, and only those, each once
-// (keysOfType walks them in parts).
+// The view lists the records of one type, and only those, each once.
 func TestViewKeysOfType(t *testing.T) {
 	t.Parallel()
 	v := NewView()

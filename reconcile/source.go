@@ -28,8 +28,8 @@ type source struct {
 	// loading says that a first load is under way: the compiler holds part
 	// of desired state, which only the loop making the load may read.
 	loading bool
-	// betweenParts, when set (by tests), is called between two parts of
-	// a walk of the compiled copy (keys), with no lock held.
+	// betweenParts, when set (by tests), is called after each part of a
+	// walk of the compiled copy (keys), with no lock held.
 	betweenParts func()
 }
 
@@ -206,7 +206,7 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 			giveWay()
 		}
 	}
-	held, err := s.keys()
+	held, exact, err := s.keys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -226,30 +226,37 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 	if err != nil {
 		return nil, err
 	}
-	found.sweep, found.viewOnly = held, only
+	found.sweep, found.viewOnly, found.sweepExact = held, only, exact
 	return found, nil
 }
 
 // errReplaced is the error of a walk of the compiled copy that was
-// replaced before the walk ended.
-var errReplaced = errors.New("the compiled copy was replaced during the resync")
+// replaced before the walk ended (reloaded after a failed refresh).
+var errReplaced = errors.New("the compiled copy was reloaded during the resync")
 
-// keys returns the objects the compiled copy holds, each once, walking it
-// indexSlice objects under each hold of the read lock: one walk of a
-// million routes under one hold took a tenth of a second, which an edit
-// waited for. An object that came or went during the walk may be missing
-// or listed; a pass compares it anyway, as it does every change. A copy
-// replaced during the walk (a new lead, a failed refresh) fails it.
-func (s *source) keys() ([]compile.ObjectKey, error) {
+// keys returns the objects the compiled copy holds, walking it indexSlice
+// objects under each hold of the read lock: one walk of a million routes
+// under one hold took a tenth of a second, which an edit waited for. exact
+// says the copy did not change during the walk, so that each object it
+// held is listed once; otherwise what changed may be missing or listed
+// twice (a pass compares it anyway, as it does every change). A copy
+// replaced during the walk fails it.
+func (s *source) keys(ctx context.Context) (keys []compile.ObjectKey, exact bool, err error) {
 	var c *compile.Compiler
-	if err := s.read(func(cur *compile.Compiler) { c = cur }); err != nil {
-		return nil, err
+	var size int
+	var first, last uint64
+	if err := s.read(func(cur *compile.Compiler) { c, size, first = cur, cur.Len(), cur.Applied() }); err != nil {
+		return nil, false, err
 	}
-	return collectInParts(c.All(), indexSlice, func(part func()) error {
+	keys, err = collectInParts(c.All(), indexSlice, size, func(part func()) error {
+		if err := ctx.Err(); err != nil {
+			return err // the lead ended
+		}
 		replaced := false
 		if err := s.read(func(cur *compile.Compiler) {
 			if replaced = cur != c; !replaced {
 				part()
+				last = cur.Applied()
 			}
 		}); err != nil {
 			return err
@@ -262,19 +269,20 @@ func (s *source) keys() ([]compile.ObjectKey, error) {
 		}
 		return nil
 	})
+	return keys, err == nil && last == first, err
 }
 
-// collectInParts collects what seq yields, n values under each call of
-// hold, which runs what it is given under a lock that guards what seq walks
-// (or fails, and so ends the walk). Between two parts whoever waits for the
+// collectInParts collects what seq yields (about size values), n under
+// each call of hold, which runs what it is given under a lock that guards
+// what seq walks (or fails, and so ends the walk). Between two parts whoever waits for the
 // lock gets it, and may change what seq walks: seq must be a walk that
 // allows that, as ranging over a map does.
-func collectInParts[T any](seq iter.Seq[T], n int, hold func(part func()) error) ([]T, error) {
+func collectInParts[T any](seq iter.Seq[T], n, size int, hold func(part func()) error) ([]T, error) {
 	next, stop := iter.Pull(seq)
 	// A walk that ended yields nothing more; one cut short returns from
 	// its yield without touching what it walked, so stop needs no lock.
 	defer stop()
-	var out []T
+	out := make([]T, 0, size)
 	for done := false; !done; {
 		if err := hold(func() {
 			for range n {

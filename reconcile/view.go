@@ -230,7 +230,8 @@ func (v *View) keysOfType(rt recordType) []compile.ObjectKey {
 			}
 		}
 	}
-	keys, _ := collectInParts(walk, indexSlice, func(part func()) error {
+	n, _ := v.count(rt.Type)
+	keys, _ := collectInParts(walk, indexSlice, n, func(part func()) error {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		part()

@@ -59,6 +59,9 @@ type Compiler struct {
 	// by readers at once.
 	emitMu    sync.Mutex
 	unemitted idSet
+
+	// applied counts the changes applied (see Applied).
+	applied uint64
 }
 
 type idSet = map[string]struct{}
@@ -159,6 +162,7 @@ func (c *Compiler) Apply(changes []store.Change) []ObjectKey { return c.apply(ch
 func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.apply(changes, true) }
 
 func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
+	c.applied += uint64(len(changes))
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
@@ -497,11 +501,16 @@ func lookup[T store.Object](m map[string]T, id string) (store.Object, bool) {
 	return o, ok
 }
 
+// Applied counts the changes the compiler was given: a walk (All) paused
+// while the count moved may have missed or repeated what changed.
+func (c *Compiler) Applied() uint64 { return c.applied }
+
 // All yields every object the compiler holds, in no particular order, as
-// ranging over its maps does: an object added or removed while the walk is
-// paused (between two pulls of iter.Pull, the compiler changed meanwhile
-// by whoever holds it) may be yielded or not; every other object is
-// yielded once.
+// ranging over its maps does. A walk may be paused between two pulls
+// (iter.Pull) while whoever holds the compiler changes it: an object added
+// or removed meanwhile may be yielded or not, and one removed and added
+// again may be yielded twice (a route replaced keeps its place, and is
+// yielded once); every other object is yielded once.
 func (c *Compiler) All() iter.Seq[ObjectKey] {
 	return func(yield func(ObjectKey) bool) {
 		_ = yieldKeys(c.namespaces, store.KindNamespace, yield) &&

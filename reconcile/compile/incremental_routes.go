@@ -105,7 +105,11 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 		c.unclaim(old.matchKey, id, w)
 		c.index(old, old.decoded(), false)
 		old.release()
-		delete(c.routes, id)
+		if _, replaced := o.(*store.Route); !replaced {
+			// A route replaced keeps its place in the map: a walk of the
+			// map paused meanwhile (Compiler.All) lists it once.
+			delete(c.routes, id)
+		}
 		c.emitMu.Lock()
 		delete(c.unemitted, id)
 		c.emitMu.Unlock()
