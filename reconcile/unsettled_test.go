@@ -97,13 +97,8 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 func TestUnsettledSweepFindsWhatOnlyAChangingViewHolds(t *testing.T) {
 	t.Parallel()
 	w := newSettled(t, 12)
-	l, c, view, keys := w.l, w.c, w.view, w.keys
-	other, _ := c.Changed(compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[0].ID}, nil)
-	w.version++
-	gone := &pb.Record{Type: compile.RecordTypeRoute, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: other.GetData()}
-	if _, err := view.ObserveWritten(gone, gone); err != nil {
-		t.Fatal(err)
-	}
+	l, view, keys := w.l, w.view, w.keys
+	gone := w.recordOfAGoneRoute(t)
 	removed := false
 	l.betweenSlices = func() {
 		if removed {
@@ -132,13 +127,8 @@ func TestUnsettledSweepFindsWhatOnlyAChangingViewHolds(t *testing.T) {
 func TestUnsettledSweepAfterAWalkThatWasNotExact(t *testing.T) {
 	t.Parallel()
 	w := newSettled(t, 12)
-	l, c, view := w.l, w.c, w.view
-	other, _ := c.Changed(compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[0].ID}, nil)
-	w.version++
-	gone := &pb.Record{Type: compile.RecordTypeRoute, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: other.GetData()}
-	if _, err := view.ObserveWritten(gone, gone); err != nil {
-		t.Fatal(err)
-	}
+	l, view := w.l, w.view
+	gone := w.recordOfAGoneRoute(t)
 	twice := compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[0].ID}
 	keys := append(slices.Clone(w.keys), twice)
 	for _, exact := range []bool{false, true} {
@@ -200,6 +190,20 @@ type settled struct {
 	keys    []compile.ObjectKey
 	st      *store.State
 	version uint64
+}
+
+// recordOfAGoneRoute has the view observe a record of a route the store
+// no longer has (the compiled copy lacks it), with the data of route 0's,
+// and returns it.
+func (w *settled) recordOfAGoneRoute(t testing.TB) *pb.Record {
+	t.Helper()
+	other, _ := w.c.Changed(compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[0].ID}, nil)
+	w.version++
+	gone := &pb.Record{Type: compile.RecordTypeRoute, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: other.GetData()}
+	if _, err := w.view.ObserveWritten(gone, gone); err != nil {
+		t.Fatal(err)
+	}
+	return gone
 }
 
 func newSettled(t testing.TB, n int) *settled {
