@@ -70,8 +70,8 @@ type resyncFound struct {
 	// change, routes only the view holds included, in the order of
 	// sweepList (Loop.unsettledSweep).
 	sweep, viewOnly []compile.ObjectKey
-	// sweepExact says the compiled copy did not change while sweep was
-	// listed, so that sweep lists each object it held once.
+	// sweepExact says no route left the compiled copy while sweep was
+	// listed, so that sweep lists each route it held once.
 	sweepExact bool
 }
 

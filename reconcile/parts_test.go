@@ -72,8 +72,8 @@ func TestCollectInParts(t *testing.T) {
 }
 
 // A walk of the compiled copy in parts lists every object it held, once,
-// letting go of the read lock between parts; it says whether the copy
-// changed meanwhile, and fails once the copy is replaced.
+// letting go of the read lock between parts; it says whether a route left
+// the copy meanwhile, and fails once the copy is replaced or dropped.
 func TestSourceKeysInParts(t *testing.T) {
 	t.Parallel()
 	const routes = 3*indexSlice + 17
@@ -115,24 +115,52 @@ func TestSourceKeysInParts(t *testing.T) {
 		t.Errorf("walk: %d objects, exact %v, %v; want the %d held, each once, exact", len(got), exact, err, len(want))
 	}
 
-	// Every route edited between two parts, as the loop's passes would:
-	// each keeps its place and is listed once, but the walk is not exact.
+	// Every third route deleted, which leaves holes in the map where a
+	// route taken out and put back could land; then every other route
+	// edited between two parts, as the loop's passes would: each keeps
+	// its place, is listed once, and the walk is exact.
+	var deletions []store.Change
+	for i := 0; i < routes; i += 3 {
+		deletions = append(deletions, store.Change{Kind: store.KindRoute, ID: route(i, 1).ID})
+	}
+	c.Apply(deletions)
+	want = c.Keys()
+	slices.SortFunc(want, compareKeys)
 	got, exact, err = walk(func(part int) {
 		if part == 1 {
-			for i := range changes {
-				changes[i] = route(i, 2)
+			var edits []store.Change
+			for i := range routes {
+				if i%3 != 0 {
+					edits = append(edits, route(i, 2))
+				}
 			}
-			c.Apply(changes)
+			c.Apply(edits)
 		}
 	})
-	if err != nil || exact || !slices.Equal(got, want) {
-		t.Errorf("walk with edits: %d objects, exact %v, %v; want the %d held, each once, not exact", len(got), exact, err, len(want))
+	if err != nil || !exact || !slices.Equal(got, want) {
+		t.Errorf("walk with edits: %d objects, exact %v, %v; want the %d held, each once, exact", len(got), exact, err, len(want))
 	}
 
-	// A copy replaced between two parts (reloaded) fails the walk.
-	_, _, err = walk(func(int) { s.d.compiler = compile.NewCompiler() })
-	if !errors.Is(err, errReplaced) {
-		t.Errorf("walk of a replaced copy: %v, want %v", err, errReplaced)
+	// A route deleted between two parts (and added again) makes the walk
+	// not exact.
+	_, exact, err = walk(func(part int) {
+		if part == 1 {
+			c.Apply([]store.Change{{Kind: store.KindRoute, ID: route(1, 1).ID}})
+			c.Apply([]store.Change{route(1, 3)})
+		}
+	})
+	if err != nil || exact {
+		t.Errorf("walk with a route deleted and added: exact %v, %v; want not exact", exact, err)
+	}
+
+	// A copy replaced (reloaded) or dropped (a failed refresh) between two
+	// parts fails the walk.
+	for _, replacement := range []*compile.Compiler{compile.NewCompiler(), nil} {
+		s.d.compiler = c
+		_, _, err = walk(func(int) { s.d.compiler = replacement })
+		if !errors.Is(err, errReplaced) {
+			t.Errorf("walk of a copy replaced by %p: %v, want %v", replacement, err, errReplaced)
+		}
 	}
 }
 

@@ -231,21 +231,24 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 }
 
 // errReplaced is the error of a walk of the compiled copy that was
-// replaced before the walk ended (reloaded after a failed refresh).
-var errReplaced = errors.New("the compiled copy was reloaded during the resync")
+// dropped or replaced before the walk ended (a failed refresh drops it,
+// and a reload replaces it).
+var errReplaced = errors.New("the compiled copy was dropped or reloaded during the resync")
 
 // keys returns the objects the compiled copy holds, walking it indexSlice
 // objects under each hold of the read lock: one walk of a million routes
-// under one hold took a tenth of a second, which an edit waited for. exact
-// says the copy did not change during the walk, so that each object it
-// held is listed once; otherwise what changed may be missing or listed
-// twice (a pass compares it anyway, as it does every change). A copy
-// replaced during the walk fails it.
+// under one hold took a tenth of a second, which an edit waited for.
+//
+// exact says no route was removed during the walk, so that each route it
+// held is listed once; otherwise one removed and added again may be listed
+// twice (a pass compares it anyway, as it does every change). An object
+// added or removed during the walk may be listed or not, as ranging over a
+// map goes. A copy dropped or replaced during the walk fails it.
 func (s *source) keys(ctx context.Context) (keys []compile.ObjectKey, exact bool, err error) {
 	var c *compile.Compiler
 	var size int
 	var first, last uint64
-	if err := s.read(func(cur *compile.Compiler) { c, size, first = cur, cur.Len(), cur.Applied() }); err != nil {
+	if err := s.read(func(cur *compile.Compiler) { c, size, first = cur, cur.Len(), cur.RoutesRemoved() }); err != nil {
 		return nil, false, err
 	}
 	keys, err = collectInParts(c.All(), indexSlice, size, func(part func()) error {
@@ -253,16 +256,17 @@ func (s *source) keys(ctx context.Context) (keys []compile.ObjectKey, exact bool
 			return err // the lead ended
 		}
 		replaced := false
-		if err := s.read(func(cur *compile.Compiler) {
+		err := s.read(func(cur *compile.Compiler) {
 			if replaced = cur != c; !replaced {
 				part()
-				last = cur.Applied()
+				last = cur.RoutesRemoved()
 			}
-		}); err != nil {
-			return err
-		}
-		if replaced {
+		})
+		if replaced || errors.Is(err, errNotCompiled) {
 			return errReplaced
+		}
+		if err != nil {
+			return err
 		}
 		if s.betweenParts != nil {
 			s.betweenParts()
@@ -274,9 +278,9 @@ func (s *source) keys(ctx context.Context) (keys []compile.ObjectKey, exact bool
 
 // collectInParts collects what seq yields (about size values), n under
 // each call of hold, which runs what it is given under a lock that guards
-// what seq walks (or fails, and so ends the walk). Between two parts whoever waits for the
-// lock gets it, and may change what seq walks: seq must be a walk that
-// allows that, as ranging over a map does.
+// what seq walks (or fails, and so ends the walk). Between two parts
+// whoever waits for the lock gets it, and may change what seq walks: seq
+// must be a walk that allows that, as ranging over a map does.
 func collectInParts[T any](seq iter.Seq[T], n, size int, hold func(part func()) error) ([]T, error) {
 	next, stop := iter.Pull(seq)
 	// A walk that ended yields nothing more; one cut short returns from

@@ -60,8 +60,9 @@ type Compiler struct {
 	emitMu    sync.Mutex
 	unemitted idSet
 
-	// applied counts the changes applied (see Applied).
-	applied uint64
+	// routesRemoved counts the routes taken out of routes (see
+	// RoutesRemoved).
+	routesRemoved uint64
 }
 
 type idSet = map[string]struct{}
@@ -162,7 +163,6 @@ func (c *Compiler) Apply(changes []store.Change) []ObjectKey { return c.apply(ch
 func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.apply(changes, true) }
 
 func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
-	c.applied += uint64(len(changes))
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
@@ -501,9 +501,10 @@ func lookup[T store.Object](m map[string]T, id string) (store.Object, bool) {
 	return o, ok
 }
 
-// Applied counts the changes the compiler was given: a walk (All) paused
-// while the count moved may have missed or repeated what changed.
-func (c *Compiler) Applied() uint64 { return c.applied }
+// RoutesRemoved counts the routes the compiler let go of: a walk (All)
+// paused while the count moved may have yielded a route twice, one removed
+// and added again.
+func (c *Compiler) RoutesRemoved() uint64 { return c.routesRemoved }
 
 // All yields every object the compiler holds, in no particular order, as
 // ranging over its maps does. A walk may be paused between two pulls

@@ -109,6 +109,7 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 			// A route replaced keeps its place in the map: a walk of the
 			// map paused meanwhile (Compiler.All) lists it once.
 			delete(c.routes, id)
+			c.routesRemoved++
 		}
 		c.emitMu.Lock()
 		delete(c.unemitted, id)
