@@ -228,9 +228,12 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		before := liveHeap()
 		start = time.Now()
 		w.start(nil)
-		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.ViewRecords) >= float64(len(records)) })
+		// A million routes took 161 s to be in on a slow day: wait half a
+		// millisecond a route (500 s at a million), or three minutes.
+		within := max(3*time.Minute, time.Duration(len(records))*500*time.Microsecond)
+		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.ViewRecords) >= float64(len(records)) })
 		in := time.Since(start)
-		waitFor(b, func() bool { return testutil.ToFloat64(w.metrics.LastSuccess) > 0 })
+		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.LastSuccess) > 0 })
 		done := time.Since(start)
 		if *benchHeap != "" {
 			writeHeapProfile(b, filepath.Join(*benchHeap, strings.ReplaceAll(b.Name(), "/", "_")+".heap"))
@@ -518,11 +521,14 @@ func syncedVersion(b *testing.B, s store.Store) int64 {
 	return h[0].SyncedVersion
 }
 
-func waitFor(b *testing.B, cond func() bool) {
-	deadline := time.Now().Add(3 * time.Minute)
+func waitFor(b *testing.B, cond func() bool) { waitWithin(b, 3*time.Minute, cond) }
+
+// waitWithin waits until cond holds, failing b after within.
+func waitWithin(b *testing.B, within time.Duration, cond func() bool) {
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			b.Fatal("timed out")
+			b.Fatalf("timed out after %s", within)
 		}
 		time.Sleep(2 * time.Millisecond) // polling granularity of a timing measurement
 	}
