@@ -420,8 +420,8 @@ func (l *Loop) serve(ctx context.Context, view *View) error {
 		case r := <-indexed:
 			indexed = nil
 			if errors.Is(r.err, errReplaced) {
-				// The reload that replaced it compares every object.
-				l.log.Info("resync off the loop stopped: the compiled copy was reloaded meanwhile")
+				// The load that replaces it compares every object.
+				l.log.Info("resync off the loop stopped: the compiled copy was dropped or reloaded meanwhile")
 			} else if r.err != nil {
 				// Compare on the loop, then.
 				l.log.Error(r.err, "resync off the loop failed; comparing on the loop")
