@@ -508,8 +508,7 @@ func (l *Loop) unsettledSweep(ctx context.Context, held []compile.ObjectKey, exa
 	}
 	var only []compile.ObjectKey
 	if after, changed := view.count(compile.RecordTypeRoute); !exact || changed != changes || found != after {
-		routes, _ := typeOfKind(store.KindRoute)
-		if only, err = l.src.lacks(view.keysOfType(routes)); err != nil {
+		if only, err = l.src.lacks(view.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })); err != nil {
 			return nil, err
 		}
 	}

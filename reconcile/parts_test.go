@@ -168,13 +168,14 @@ func compareKeys(a, b compile.ObjectKey) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
 }
 
-// The view lists the records of one type, and only those, each once.
-func TestViewKeysOfType(t *testing.T) {
+// The view lists the records of the types asked for, and only those, each
+// once, across parts of its walk.
+func TestViewKeysOf(t *testing.T) {
 	t.Parallel()
 	v := NewView()
 	routes, _ := typeOfKind(store.KindRoute)
 	policies, _ := typeOfKind(store.KindPolicy)
-	var want []compile.ObjectKey
+	var want, all []compile.ObjectKey
 	for i := range 2*indexSlice + 3 {
 		for _, rt := range []recordType{routes, policies} {
 			if rt.Kind == store.KindPolicy && i%100 != 0 {
@@ -185,15 +186,22 @@ func TestViewKeysOfType(t *testing.T) {
 			if _, err := v.ObserveWritten(rec, rec); err != nil {
 				t.Fatal(err)
 			}
-			if rt.Kind == store.KindRoute {
-				want = append(want, compile.ObjectKey{Kind: store.KindRoute, ID: rec.Id})
+			key := compile.ObjectKey{Kind: rt.Kind, ID: rec.Id}
+			if all = append(all, key); rt.Kind == store.KindRoute {
+				want = append(want, key)
 			}
 		}
 	}
-	got := v.keysOfType(routes)
+	got := v.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })
 	slices.SortFunc(got, compareKeys)
 	slices.SortFunc(want, compareKeys)
 	if !slices.Equal(got, want) {
-		t.Errorf("keysOfType(route) listed %d keys, want the %d routes, each once", len(got), len(want))
+		t.Errorf("keysOf(route) listed %d keys, want the %d routes, each once", len(got), len(want))
+	}
+	got = v.Keys()
+	slices.SortFunc(got, compareKeys)
+	slices.SortFunc(all, compareKeys)
+	if !slices.Equal(got, all) {
+		t.Errorf("Keys listed %d keys, want the %d records, each once", len(got), len(all))
 	}
 }

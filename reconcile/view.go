@@ -202,36 +202,31 @@ func (v *View) Keys() []compile.ObjectKey {
 	return v.keysOf(func(recordType) bool { return true })
 }
 
-// keysOf returns the objects of the records of the types that of accepts.
+// keysOf returns the objects of the records of the types that of accepts,
+// indexSlice of them under each hold of the lock: a million routes under
+// one hold took a tenth of a second, which the record of a write waited
+// for. A record that came or went meanwhile may be missing or listed.
 func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	var keys []compile.ObjectKey
-	for _, rt := range recordTypes {
-		if !of(rt) {
-			continue
-		}
-		for id := range v.records[rt.Type] {
-			keys = append(keys, compile.ObjectKey{Kind: rt.Kind, ID: id})
-		}
-	}
-	return keys
-}
-
-// keysOfType returns the objects of the records of one type, indexSlice of
-// them under each hold of the lock: a million routes under one hold took a
-// tenth of a second, which the record of a write waited for. A record that
-// came or went meanwhile may be missing or listed.
-func (v *View) keysOfType(rt recordType) []compile.ObjectKey {
 	walk := func(yield func(compile.ObjectKey) bool) {
-		for id := range v.records[rt.Type] {
-			if !yield(compile.ObjectKey{Kind: rt.Kind, ID: id}) {
-				return
+		for _, rt := range recordTypes {
+			if !of(rt) {
+				continue
+			}
+			for id := range v.records[rt.Type] {
+				if !yield(compile.ObjectKey{Kind: rt.Kind, ID: id}) {
+					return
+				}
 			}
 		}
 	}
-	n, _ := v.count(rt.Type)
-	keys, _ := collectInParts(walk, indexSlice, n, func(part func()) error {
+	size := 0
+	for _, rt := range recordTypes {
+		if of(rt) {
+			n, _ := v.count(rt.Type)
+			size += n
+		}
+	}
+	keys, _ := collectInParts(walk, indexSlice, size, func(part func()) error {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		part()

@@ -430,11 +430,7 @@ func (c *Compiler) Belongs(key ObjectKey, cluster string) bool {
 
 // Keys returns every object the compiler holds, in no particular order.
 func (c *Compiler) Keys() []ObjectKey {
-	keys := make([]ObjectKey, 0, c.Len())
-	for key := range c.All() {
-		keys = append(keys, key)
-	}
-	return keys
+	return slices.AppendSeq(make([]ObjectKey, 0, c.Len()), c.All())
 }
 
 // Compiles reports whether objects of kind k take part in compilation.
