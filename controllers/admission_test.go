@@ -71,8 +71,18 @@ func withFinalizerPolicy(t testingT, name string) string {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
 	binding.Name = binding.Name + "-" + name
+	// A namespace selector never leaves out a cluster-scoped object, so the
+	// binding names the namespaced kinds too: without that, it would reach
+	// every ConsoleNamespace the other tests create, and each such create
+	// would wait for the API server to know the kind's schema for the
+	// policy, failing with ServiceUnavailable until then.
 	binding.Spec.MatchResources = &admissionregistrationv1.MatchResources{
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: name}},
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{v1alpha1.GroupVersion.Group}, APIVersions: []string{"*"},
+				Resources: []string{"routes", "policies"}},
+		}}},
 	}
 	if err := c.Create(ctx, binding); err != nil {
 		t.Fatalf("create the binding: %v", err)
@@ -97,6 +107,15 @@ func TestFinalizerPolicyKeepsOtherFinalizers(t *testing.T) {
 	t.Parallel()
 	ctx, c := t.Context(), newClient(t)
 	ns := withFinalizerPolicy(t, "policy-keeps")
+	// The binding is for its namespace alone: a cluster-scoped object, which
+	// no namespace selector leaves out, is not mutated.
+	outside := &v1alpha1.ConsoleNamespace{ObjectMeta: metav1.ObjectMeta{Name: "policy-keeps-outside"}}
+	if err := c.Create(ctx, outside, client.DryRunAll); err != nil {
+		t.Fatalf("dry run of a ConsoleNamespace: %v", err)
+	}
+	if len(outside.Finalizers) != 0 {
+		t.Errorf("a ConsoleNamespace outside the policy's namespace was created with finalizers %v, want none", outside.Finalizers)
+	}
 	r := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Name: "kept", Namespace: ns, Finalizers: []string{"example.com/other"}}, Spec: v1alpha1.RouteSpec{
 		Namespace: v1alpha1.NamespaceRef{Path: "Global"}, From: "https://policy-keeps.example.com", To: []string{"https://upstream.internal"}}}
 	if err := c.Create(ctx, r); err != nil {
