@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ var (
 	benchHeap      = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
 	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into")
 	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into")
+	benchEditTrace = flag.String("edittrace", "", "directory to write an execution trace into of the second before each of an edit benchmark's first five edits slower than 25 ms")
 )
 
 // BenchmarkReconcile measures the loop on both stores, against the
@@ -200,18 +202,9 @@ func benchClient(b *testing.B, url string, sharedSecret []byte, requests *atomic
 // b ends.
 func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld {
 	ctx := b.Context()
-	st, err := s.Load(ctx, store.WithSecrets())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if st.Settings.Version == 0 {
-		st.Settings = nil // as the loop does: settings nobody set are not written
-	}
-	records := compile.Compile(st).Records
-	st = nil
-	runtime.GC() // what the bare Put's compilation left is not the loop's to collect
 	var w *benchWorld
 	for b.Loop() {
+		records := bareRecords(b, s)
 		rawURL, rawSecret := benchBroker(b, kind)
 		raw := benchClient(b, rawURL, rawSecret, nil)
 		start := time.Now()
@@ -220,6 +213,10 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		}
 		rawTime := time.Since(start)
 		_ = raw.Close()
+		// Gone before the loop starts: a million records are 0.9 GB that
+		// the collections of the loop's cold start would otherwise mark.
+		n := len(records)
+		records = nil
 
 		url, sharedSecret := benchBroker(owner, kind)
 		requests := new(atomic.Int64)
@@ -230,8 +227,8 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		w.start(nil)
 		// A million routes took 161 s to be in on a slow day: wait half a
 		// millisecond a route (500 s at a million), or three minutes.
-		within := max(3*time.Minute, time.Duration(len(records))*500*time.Microsecond)
-		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.ViewRecords) >= float64(len(records)) })
+		within := max(3*time.Minute, time.Duration(n)*500*time.Microsecond)
+		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.ViewRecords) >= float64(n) })
 		in := time.Since(start)
 		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.LastSuccess) > 0 })
 		done := time.Since(start)
@@ -241,7 +238,7 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		// What the loop holds once its first pass is done, per route: the
 		// compiled copy, the view, the statuses it wrote, and what its
 		// streams have in flight.
-		b.ReportMetric(float64(liveHeap()-before)/float64(len(records)), "B/route-held")
+		b.ReportMetric(float64(liveHeap()-before)/float64(n), "B/route-held")
 		b.ReportMetric(rawTime.Seconds(), "s/bare-put")
 		b.ReportMetric(in.Seconds(), "s/records-in")
 		b.ReportMetric(done.Seconds(), "s/first-pass")
@@ -249,6 +246,21 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		b.ReportMetric(rawTime.Seconds()/done.Seconds(), "ratio-pass")
 	}
 	return w
+}
+
+// bareRecords compiles the store's records for a bare Put, as the loop
+// would write them.
+func bareRecords(b *testing.B, s store.Store) []*pb.Record {
+	st, err := s.Load(b.Context(), store.WithSecrets())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if st.Settings.Version == 0 {
+		st.Settings = nil // as the loop does: settings nobody set are not written
+	}
+	records := compile.Compile(st).Records
+	runtime.GC() // what the compilation left is not the bare Put's to collect
+	return records
 }
 
 // editLoad is the work the loop has while benchEdit times edits.
@@ -288,7 +300,20 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 			return nil
 		})
 	}()
-	edited := seed.routes
+	// The routes edited, read before the timing: a route is edited again
+	// every few thousand edits.
+	edited := map[string]*store.Route{}
+	for i := range *benchEdits {
+		id := seed.routeIDs[(i*7919)%len(seed.routeIDs)]
+		if edited[id] != nil {
+			continue
+		}
+		r, err := store.Get[*store.Route](ctx, w.store, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		edited[id] = r
+	}
 	var bulkWrites atomic.Int64
 	if load >= resyncLoad {
 		passes := passCount(b, w.metrics)
@@ -339,19 +364,25 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 		stop := startCPUProfile(b, filepath.Join(*benchEditCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
 		defer stop()
 	}
+	slow := startEditTrace(b)
+	gcs := numGC()
 	for b.Loop() {
 		latencies, puts = latencies[:0], puts[:0]
 		for i := range *benchEdits {
-			r := edited[(i*7919)%len(edited)]
+			r := edited[seed.routeIDs[(i*7919)%len(seed.routeIDs)]]
 			target := fmt.Sprintf("https://edit-%d-%d.internal", i, time.Now().UnixNano())
 			r.Spec.To = []string{target}
+			trace.Logf(ctx, "edit", "%d begins", i)
 			start := time.Now()
 			if _, err := store.Put(ctx, w.store, actor, r, 0); err != nil {
 				b.Fatal(err)
 			}
 			puts = append(puts, time.Since(start))
+			trace.Logf(ctx, "edit", "%d stored", i)
 			waitRecord(b, seen, r.ID, target)
 			latencies = append(latencies, time.Since(start))
+			trace.Logf(ctx, "edit", "%d seen", i)
+			slow(i, latencies[len(latencies)-1])
 		}
 	}
 	for _, m := range []struct {
@@ -362,9 +393,44 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 		b.ReportMetric(float64(m.ds[len(m.ds)/2].Microseconds())/1000, m.name+"p50-ms")
 		b.ReportMetric(float64(m.ds[len(m.ds)*99/100].Microseconds())/1000, m.name+"p99-ms")
 	}
+	// A collection's marking at a million routes takes seconds, and its
+	// workers take any core the process leaves idle, which Pomerium's
+	// databroker and SQLite then wait for.
+	b.ReportMetric(float64(numGC()-gcs), "gcs")
 	if load >= bulkLoad {
 		b.ReportMetric(float64(bulkWrites.Load()), "bulk-writes")
 		b.ReportMetric((testutil.ToFloat64(w.metrics.RecordsPut)-put)/time.Since(began).Seconds(), "records/s")
+	}
+}
+
+// startEditTrace, with -edittrace, keeps the last second or more of the
+// process's execution trace and returns a function that writes it out after
+// each of the first five edits slower than 25 ms. Each edit logs when it
+// begins, is stored and is seen, under the category "edit".
+func startEditTrace(b *testing.B) (slow func(edit int, took time.Duration)) {
+	if *benchEditTrace == "" {
+		return func(int, time.Duration) {}
+	}
+	fr := trace.NewFlightRecorder(trace.FlightRecorderConfig{MinAge: time.Second, MaxBytes: 64 << 20})
+	if err := fr.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(fr.Stop)
+	written := 0
+	return func(edit int, took time.Duration) {
+		if took <= 25*time.Millisecond || written == 5 {
+			return
+		}
+		written++
+		path := filepath.Join(*benchEditTrace, fmt.Sprintf("%s_edit-%d_%dms.trace", strings.ReplaceAll(b.Name(), "/", "_"), edit, took.Milliseconds()))
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := fr.WriteTo(f); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
