@@ -51,8 +51,8 @@ func shippedFinalizerPolicy(t testingT) (*admissionregistrationv1.MutatingAdmiss
 // createPolicy installs the shipped policy once for the whole package.
 var createPolicy sync.Once
 
-// withFinalizerPolicy creates a Kubernetes namespace whose new objects the
-// shipped policy mutates: the policy as shipped, bound as shipped but for
+// withFinalizerPolicy creates a Kubernetes namespace whose new Routes and
+// Policies the shipped policy mutates: the policy as shipped, bound as shipped but for
 // that namespace alone, so that the tests beside it still see the
 // controllers add the finalizer themselves. It returns once the API server
 // applies the policy there.
@@ -73,9 +73,9 @@ func withFinalizerPolicy(t testingT, name string) string {
 	binding.Name = binding.Name + "-" + name
 	// A namespace selector never leaves out a cluster-scoped object, so the
 	// binding names the namespaced kinds too: without that, it would reach
-	// every ConsoleNamespace the other tests create, and each such create
-	// would wait for the API server to know the kind's schema for the
-	// policy, failing with ServiceUnavailable until then.
+	// every ConsoleNamespace the other tests create, and such a create
+	// fails with ServiceUnavailable until the API server has loaded the
+	// kind's schema for the policy.
 	binding.Spec.MatchResources = &admissionregistrationv1.MatchResources{
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: name}},
 		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
@@ -97,6 +97,15 @@ func withFinalizerPolicy(t testingT, name string) string {
 		}
 		return controllerutil.ContainsFinalizer(probe, controllers.Finalizer), describe(probe.Finalizers)
 	})
+	// The binding is for the namespace alone: a cluster-scoped object is
+	// not mutated.
+	outside := &v1alpha1.ConsoleNamespace{ObjectMeta: metav1.ObjectMeta{Name: name + "-outside"}}
+	if err := c.Create(ctx, outside, client.DryRunAll); err != nil {
+		t.Fatalf("dry run of a ConsoleNamespace: %v", err)
+	}
+	if len(outside.Finalizers) != 0 {
+		t.Fatalf("a ConsoleNamespace outside %s was created with finalizers %v, want none", name, outside.Finalizers)
+	}
 	return name
 }
 
@@ -107,15 +116,6 @@ func TestFinalizerPolicyKeepsOtherFinalizers(t *testing.T) {
 	t.Parallel()
 	ctx, c := t.Context(), newClient(t)
 	ns := withFinalizerPolicy(t, "policy-keeps")
-	// The binding is for its namespace alone: a cluster-scoped object, which
-	// no namespace selector leaves out, is not mutated.
-	outside := &v1alpha1.ConsoleNamespace{ObjectMeta: metav1.ObjectMeta{Name: "policy-keeps-outside"}}
-	if err := c.Create(ctx, outside, client.DryRunAll); err != nil {
-		t.Fatalf("dry run of a ConsoleNamespace: %v", err)
-	}
-	if len(outside.Finalizers) != 0 {
-		t.Errorf("a ConsoleNamespace outside the policy's namespace was created with finalizers %v, want none", outside.Finalizers)
-	}
 	r := &v1alpha1.Route{ObjectMeta: metav1.ObjectMeta{Name: "kept", Namespace: ns, Finalizers: []string{"example.com/other"}}, Spec: v1alpha1.RouteSpec{
 		Namespace: v1alpha1.NamespaceRef{Path: "Global"}, From: "https://policy-keeps.example.com", To: []string{"https://upstream.internal"}}}
 	if err := c.Create(ctx, r); err != nil {
