@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -41,7 +42,7 @@ var (
 	benchHeap      = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
 	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into")
 	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into")
-	benchEditTrace = flag.String("edittrace", "", "directory to write an execution trace into of the second before each of an edit benchmark's first five edits slower than 25 ms")
+	benchEditTrace = flag.String("edittrace", "", "directory to write an execution trace into of the second before each of an edit benchmark's first five edits slower than 25 ms (written between two edits, outside their latencies)")
 )
 
 // BenchmarkReconcile measures the loop on both stores, against the
@@ -147,16 +148,17 @@ func (w *benchWorld) start(b *testing.B) {
 	}
 }
 
-// benchBroker starts a fresh databroker of kind, ended when owner ends,
-// and returns its URL and shared secret.
-func benchBroker(owner *testing.B, kind brokerKind) (url string, sharedSecret []byte) {
+// benchBroker starts a fresh databroker of kind and returns its URL, its
+// shared secret and what stops it; it stops when owner ends if not before.
+func benchBroker(owner *testing.B, kind brokerKind) (url string, sharedSecret []byte, stop func()) {
 	if kind == pomeriumBroker {
 		d, err := pomeriumtest.Start(owner.Context())
 		if err != nil {
 			owner.Fatal(err)
 		}
-		owner.Cleanup(func() { _ = d.Stop() })
-		return d.URL(), d.SharedSecret()
+		stop = sync.OnceFunc(func() { _ = d.Stop() })
+		owner.Cleanup(stop)
+		return d.URL(), d.SharedSecret(), stop
 	}
 	gs := grpc.NewServer(grpc.MaxRecvMsgSize(4 << 20))
 	memory.New(memory.Options{SharedSecret: secret}).Register(gs)
@@ -165,8 +167,9 @@ func benchBroker(owner *testing.B, kind brokerKind) (url string, sharedSecret []
 		owner.Fatal(err)
 	}
 	go func() { _ = gs.Serve(lis) }() // ends with Stop below
-	owner.Cleanup(gs.Stop)
-	return "http://" + lis.Addr().String(), secret
+	stop = sync.OnceFunc(gs.Stop)
+	owner.Cleanup(stop)
+	return "http://" + lis.Addr().String(), secret, stop
 }
 
 // benchClient dials a databroker, counting in requests (when not nil) the
@@ -205,7 +208,7 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 	var w *benchWorld
 	for b.Loop() {
 		records := bareRecords(b, s)
-		rawURL, rawSecret := benchBroker(b, kind)
+		rawURL, rawSecret, stopRaw := benchBroker(b, kind)
 		raw := benchClient(b, rawURL, rawSecret, nil)
 		start := time.Now()
 		if err := pb.PutMulti(ctx, raw.RPC(), records...); err != nil {
@@ -213,12 +216,15 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		}
 		rawTime := time.Since(start)
 		_ = raw.Close()
-		// Gone before the loop starts: a million records are 0.9 GB that
-		// the collections of the loop's cold start would otherwise mark.
+		// Gone before the loop starts, with the databroker that took them
+		// (the embedded one holds them in this process): a million records
+		// are 0.9 GB that the collections of the loop's cold start would
+		// otherwise mark.
+		stopRaw()
 		n := len(records)
 		records = nil
 
-		url, sharedSecret := benchBroker(owner, kind)
+		url, sharedSecret, _ := benchBroker(owner, kind)
 		requests := new(atomic.Int64)
 		w = &benchWorld{store: s, client: benchClient(owner, url, sharedSecret, nil), requests: requests,
 			loopClient: benchClient(owner, url, sharedSecret, requests), owner: owner}
@@ -300,8 +306,8 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 			return nil
 		})
 	}()
-	// The routes edited, read before the timing: a route is edited again
-	// every few thousand edits.
+	// The routes edited, read before the timing; a route is edited again
+	// only after as many edits as there are routes.
 	edited := map[string]*store.Route{}
 	for i := range *benchEdits {
 		id := seed.routeIDs[(i*7919)%len(seed.routeIDs)]
@@ -427,8 +433,8 @@ func startEditTrace(b *testing.B) (slow func(edit int, took time.Duration)) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer f.Close()
-		if _, err := fr.WriteTo(f); err != nil {
+		_, err = fr.WriteTo(f)
+		if err = errors.Join(err, f.Close()); err != nil {
 			b.Fatal(err)
 		}
 	}
