@@ -307,10 +307,11 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 		})
 	}()
 	// The routes edited, read before the timing; a route is edited again
-	// only after as many edits as there are routes.
+	// only after as many edits as there are routes (7919 is prime).
+	editedID := func(i int) string { return seed.routeIDs[(i*7919)%len(seed.routeIDs)] }
 	edited := map[string]*store.Route{}
 	for i := range *benchEdits {
-		id := seed.routeIDs[(i*7919)%len(seed.routeIDs)]
+		id := editedID(i)
 		if edited[id] != nil {
 			continue
 		}
@@ -375,7 +376,7 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 	for b.Loop() {
 		latencies, puts = latencies[:0], puts[:0]
 		for i := range *benchEdits {
-			r := edited[seed.routeIDs[(i*7919)%len(seed.routeIDs)]]
+			r := edited[editedID(i)]
 			target := fmt.Sprintf("https://edit-%d-%d.internal", i, time.Now().UnixNano())
 			r.Spec.To = []string{target}
 			trace.Logf(ctx, "edit", "%d begins", i)
