@@ -291,7 +291,7 @@ func (l *Loop) lead(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := l.statuses.load(ctx); err != nil {
+	if err := l.statuses.load(ctx, view); err != nil {
 		return err
 	}
 	l.queue.reset()
@@ -543,8 +543,9 @@ func (l *Loop) unsettled(ctx context.Context, keys []compile.ObjectKey, view *Vi
 		var perr error
 		if rerr := l.src.read(func(c *compile.Compiler) {
 			// Routes, nearly every object at scale, are looked at with one
-			// lookup each of the compiled copy, the view and the statuses
-			// (unsettledRoutes); the others as a pass would.
+			// lookup each of the compiled copy and of the view, which
+			// holds their statuses too (unsettledRoutes); the others as a
+			// pass would.
 			routes, rest := scratch.routes[:0], scratch.rest[:0]
 			for _, k := range part {
 				if k.Kind == store.KindRoute {
@@ -620,26 +621,26 @@ func (l *Loop) unsettledAsPass(c *compile.Compiler, keys []compile.ObjectKey, vi
 // on it, as unsettledAsPass would find: its status is not the one last
 // handed over, the view lacks this cluster's record of it or holds other
 // data, or the view holds a record of a route gone or of another
-// cluster's. It reads each route once from the compiled copy, the view and
-// the statuses, where a pass's status and diff read the compiled copy six
-// to eight times: at a million routes a resync makes this comparison for
-// each. The source's read lock is held.
+// cluster's. It reads each route once from the compiled copy and once from
+// the view (its record and status), where a pass's status and diff read
+// the compiled copy six to eight times: at a million routes a resync makes
+// this comparison for each. The source's read lock is held.
 func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, view *View, s *unsettledScratch) (due []bool, inViewCount int) {
 	s.size(len(routes))
 	for i, k := range routes {
 		s.ids[i] = k.ID
 	}
-	view.getEach(compile.RecordTypeRoute, s.ids, s.recs, s.inView)
+	view.rowsOf(compile.RecordTypeRoute, s.ids, s.rows)
 	for i, k := range routes {
 		var held bool
 		s.looks[i], held = c.LookRoute(k.ID, l.opts.Cluster)
 		if s.reported[i] = held && s.looks[i].Owner == l.opts.Cluster; s.reported[i] {
-			s.found[i] = reportedStatus(k, s.looks[i].Version, s.looks[i].Status, s.recs[i], s.inView[i])
+			s.found[i] = reportedStatus(k, s.looks[i].Version, s.looks[i].Status, s.rows[i].rec, s.rows[i].inView)
 		}
 	}
-	l.statuses.settled(routes, s.found, s.reported, s.settled)
+	l.statuses.settled(routes, s.rows, s.found, s.reported, s.settled)
 	for i, settled := range s.settled {
-		inView := s.inView[i]
+		inView := s.rows[i].inView
 		if inView {
 			inViewCount++
 		}
@@ -651,7 +652,7 @@ func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, 
 			// (or, for a moving route, to stay a while).
 			s.due[i] = inView
 		case look.HasRecord:
-			s.due[i] = !inView || s.recs[i].Digest != look.Digest
+			s.due[i] = !inView || s.rows[i].rec.Digest != look.Digest
 		default:
 			s.due[i] = goes(look.Status, true, inView)
 		}
@@ -665,18 +666,18 @@ func (l *Loop) unsettledRoutes(c *compile.Compiler, routes []compile.ObjectKey, 
 type unsettledScratch struct {
 	// routes and rest are the slice's routes and its other objects with
 	// records, as unsettled sorts them.
-	routes, rest                   []compile.ObjectKey
-	ids                            []string
-	recs                           []entry
-	looks                          []compile.RouteLook
-	found                          []store.ObjectStatus
-	inView, reported, settled, due []bool
+	routes, rest           []compile.ObjectKey
+	ids                    []string
+	rows                   []row
+	looks                  []compile.RouteLook
+	found                  []store.ObjectStatus
+	reported, settled, due []bool
 }
 
 // size makes the slices of what unsettledRoutes reads n long, and zero.
 func (s *unsettledScratch) size(n int) {
-	s.ids, s.recs, s.looks, s.found = sized(s.ids, n), sized(s.recs, n), sized(s.looks, n), sized(s.found, n)
-	s.inView, s.reported, s.settled, s.due = sized(s.inView, n), sized(s.reported, n), sized(s.settled, n), sized(s.due, n)
+	s.ids, s.rows, s.looks, s.found = sized(s.ids, n), sized(s.rows, n), sized(s.looks, n), sized(s.found, n)
+	s.reported, s.settled, s.due = sized(s.reported, n), sized(s.settled, n), sized(s.due, n)
 }
 
 func sized[T any](s []T, n int) []T {
@@ -860,7 +861,7 @@ func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, 
 	var err error
 	if rerr := l.src.read(func(c *compile.Compiler) {
 		if everything {
-			keys = union(keys, c.Keys(), view.Keys(), l.statuses.keys())
+			keys = union(keys, c.Keys(), view.Keys(), view.handedKeys())
 		}
 		plan, err = l.plan(c, keys, view)
 	}); rerr != nil {

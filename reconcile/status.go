@@ -14,68 +14,31 @@ import (
 // statusWriter turns compile findings and the view into per-object status
 // and finds what changed since it last wrote: at 100,000 routes a pass that
 // changed one route must not rewrite 100,000 status rows. A statusQueue
-// writes what it finds.
+// writes what it finds. What was last handed over to be written is kept
+// in the view, beside the record of the same object (see row).
 type statusWriter struct {
 	store Store
-	// mu guards written and invalid: the loop computes statuses, and a
-	// resync off the loop asks which are current.
+	// mu guards invalid, and keeps a resync off the loop, asking which
+	// statuses are current, from meeting a computation half done.
 	mu sync.Mutex
-	// written holds, by kind and id, what was last handed over to be
-	// written: a map per kind keeps a million keys in two thirds of the
-	// memory that kind and id together would take.
-	written map[store.Kind]map[string]writtenStatus
 	// invalid holds the objects whose status is an error.
 	invalid map[compile.ObjectKey]bool
 }
 
-// lookup returns what was handed over for key; mu is held.
-func (w *statusWriter) lookup(key compile.ObjectKey) (writtenStatus, bool) {
-	s, ok := w.written[key.Kind][key.ID]
-	return s, ok
-}
-
-// note keeps what was handed over for key; mu is held.
-func (w *statusWriter) note(key compile.ObjectKey, s writtenStatus) {
-	byID := w.written[key.Kind]
-	if byID == nil {
-		byID = map[string]writtenStatus{}
-		w.written[key.Kind] = byID
-	}
-	byID[key.ID] = s
-}
-
-// load reads the statuses already stored, so that a new leader does not
-// rewrite what its predecessor wrote.
-func (w *statusWriter) load(ctx context.Context) error {
-	written := map[store.Kind]map[string]writtenStatus{}
+// load reads the statuses already stored into view, so that a new leader
+// does not rewrite what its predecessor wrote.
+func (w *statusWriter) load(ctx context.Context, view *View) error {
 	for _, rt := range recordTypes {
 		got, err := w.store.Status(ctx, rt.Kind)
 		if err != nil {
 			return fmt.Errorf("load statuses: %w", err)
 		}
-		byID := make(map[string]writtenStatus, len(got))
-		for id, s := range got {
-			byID[id] = summarize(s)
-		}
-		written[rt.Kind] = byID
+		view.loadStatuses(rt.Kind, got)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.written, w.invalid = written, map[compile.ObjectKey]bool{}
+	w.invalid = map[compile.ObjectKey]bool{}
 	return nil
-}
-
-// keys returns the objects whose statuses were written.
-func (w *statusWriter) keys() []compile.ObjectKey {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var keys []compile.ObjectKey
-	for kind, byID := range w.written {
-		for id := range byID {
-			keys = append(keys, compile.ObjectKey{Kind: kind, ID: id})
-		}
-	}
-	return keys
 }
 
 // compute returns the statuses of the objects of keys that own reports as
@@ -95,7 +58,7 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		if !ok {
 			// The store dropped its status with the object, or another
 			// cluster's loop reports it.
-			delete(w.written[key.Kind], key.ID)
+			view.forgetStatus(key)
 			delete(w.invalid, key)
 			continue
 		}
@@ -103,11 +66,10 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		if s.State == store.SyncError {
 			w.invalid[key] = true
 		}
-		if old, ok := w.lookup(key); ok && old.is(s) {
+		if !view.handOver(s) {
 			continue
 		}
 		s.UpdatedAt = now
-		w.note(key, summarize(s))
 		changed = append(changed, s)
 	}
 	return changed, len(w.invalid)
@@ -119,33 +81,31 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 func (w *statusWriter) current(target *compile.Compiler, keys []compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) []bool {
 	found := make([]store.ObjectStatus, len(keys))
 	reported := make([]bool, len(keys))
+	rows := make([]row, len(keys))
 	for i, key := range keys {
 		found[i], reported[i] = deriveStatus(target, key, view, own)
+		rows[i].status, rows[i].handed = view.handedOver(key)
 	}
 	out := make([]bool, len(keys))
-	w.settled(keys, found, reported, out)
+	w.settled(keys, rows, found, reported, out)
 	return out
 }
 
-// settled reports into out, for each of keys, whether the status found for it
-// (reported false: this loop reports none) is the one last handed over,
-// or it has none here and none was. What was handed over is kept under
-// the key's id from then on: the compiled copy's string, where statuses
-// loaded from the store held copies of their own.
-func (w *statusWriter) settled(keys []compile.ObjectKey, found []store.ObjectStatus, reported, out []bool) {
+// settled reports into out, for each of keys, whether the status found for
+// it (reported false: this loop reports none) is the one last handed over
+// as rows[i], the view's row of it, has it, or it has none here and none
+// was.
+func (w *statusWriter) settled(keys []compile.ObjectKey, rows []row, found []store.ObjectStatus, reported, out []bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, key := range keys {
-		old, written := w.lookup(key)
-		if written {
-			w.note(key, old) // assigning replaces the key
-		}
+		r := rows[i]
 		if !reported[i] {
-			out[i] = !written && !w.invalid[key]
+			out[i] = !r.handed && !w.invalid[key]
 			continue
 		}
 		s := found[i]
-		out[i] = written && old.is(s) && (s.State == store.SyncError) == w.invalid[key]
+		out[i] = r.handed && r.status.is(s) && (s.State == store.SyncError) == w.invalid[key]
 	}
 }
 

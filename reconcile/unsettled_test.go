@@ -47,15 +47,9 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Route 4's record is missing.
-	view.mu.Lock()
-	delete(view.records[routes], key(4).ID)
-	view.mu.Unlock()
+	view.dropRecord(routes, key(4).ID)
 	// Route 7's status was handed over at an older version.
-	l.statuses.mu.Lock()
-	old, _ := l.statuses.lookup(key(7))
-	old.objectVersion--
-	l.statuses.note(key(7), old)
-	l.statuses.mu.Unlock()
+	view.changeStatus(key(7), func(s *writtenStatus) { s.objectVersion-- })
 	// A record of an object the store no longer has.
 	w.version++
 	gone := &pb.Record{Type: routes, Id: "c0000000-0000-4000-8000-00000000ffff", Version: w.version, Data: other.GetData()}
@@ -160,11 +154,7 @@ func TestUnsettledSweepListsWhatOnlyTheViewHoldsLast(t *testing.T) {
 	// Route 1's status handed over at an older version: due among those
 	// the compiled copy holds.
 	held := compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[1].ID}
-	l.statuses.mu.Lock()
-	old, _ := l.statuses.lookup(held)
-	old.objectVersion--
-	l.statuses.note(held, old)
-	l.statuses.mu.Unlock()
+	view.changeStatus(held, func(s *writtenStatus) { s.objectVersion-- })
 
 	found, err := l.src.findMissing(t.Context(), nil, 1, view, l.giveWay)
 	if err != nil {
@@ -216,7 +206,7 @@ func newSettled(t testing.TB, n int) *settled {
 	src := newSource(nil)
 	src.d.compiler = c
 	w := &settled{c: c, st: st, view: NewView(), version: 100,
-		l: &Loop{src: src, statuses: &statusWriter{written: map[store.Kind]map[string]writtenStatus{}, invalid: map[compile.ObjectKey]bool{}},
+		l: &Loop{src: src, statuses: &statusWriter{invalid: map[compile.ObjectKey]bool{}},
 			opts: Options{Cluster: store.DefaultClusterID}},
 		keys: append(c.Keys(), compile.ObjectKey{Kind: store.KindNamespace, ID: global.ID})}
 	plan, err := Diff(&clusterTarget{c: c, cluster: store.DefaultClusterID}, w.keys, w.view, time.Now())
@@ -302,7 +292,7 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 	var worlds []*world
 	for _, cluster := range []string{store.DefaultClusterID, eu} {
 		w := &world{view: NewView(), version: 100, l: &Loop{src: src, opts: Options{Cluster: cluster},
-			statuses: &statusWriter{written: map[store.Kind]map[string]writtenStatus{}, invalid: map[compile.ObjectKey]bool{}}}}
+			statuses: &statusWriter{invalid: map[compile.ObjectKey]bool{}}}}
 		plan, err := Diff(&clusterTarget{c: c, cluster: cluster}, keys, w.view, time.Now())
 		if err != nil || plan.Puts == 0 {
 			t.Fatalf("cluster %s: first plan %d puts, %v", cluster, plan.Puts, err)
@@ -364,40 +354,26 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 	rec.Id = route(1).ID
 	observe(t, def, rec)
 	def.view.mu.Lock()
-	e := def.view.records[recordType][route(13).ID]
-	e.Digest = compile.DigestOf([]byte("other data"))
-	def.view.records[recordType][route(13).ID] = e
+	r := def.view.rows[recordType][route(13).ID]
+	r.rec.Digest = compile.DigestOf([]byte("other data"))
+	def.view.rows[recordType][route(13).ID] = r
 	def.view.mu.Unlock()
 	// No record of route 5 (global) nor of route 6 (eu).
 	for _, w := range worlds {
-		w.view.mu.Lock()
-		delete(w.view.records[recordType], route(5).ID)
-		delete(w.view.records[recordType], route(6).ID)
-		w.view.mu.Unlock()
+		w.view.dropRecord(recordType, route(5).ID)
+		w.view.dropRecord(recordType, route(6).ID)
 	}
 	// No record of route 16 either, and its status handed over as pending
 	// since (as after a write that failed).
-	def.view.mu.Lock()
-	delete(def.view.records[recordType], route(16).ID)
-	def.view.mu.Unlock()
+	def.view.dropRecord(recordType, route(16).ID)
 	if changed, _ := def.l.statuses.compute(c, []compile.ObjectKey{route(16)}, def.view, def.l.owns(c)); len(changed) != 1 || changed[0].State != store.SyncPending {
 		t.Fatalf("route 16's status: %+v, want it pending", changed)
 	}
 	// Route 7's status handed over at an older version, route 12's as if
 	// synced at another record version.
 	for _, w := range worlds {
-		w.l.statuses.mu.Lock()
-		for _, i := range []int{7, 12} {
-			if s, ok := w.l.statuses.lookup(route(i)); ok {
-				if i == 7 {
-					s.objectVersion--
-				} else {
-					s.recordVersion++
-				}
-				w.l.statuses.note(route(i), s)
-			}
-		}
-		w.l.statuses.mu.Unlock()
+		w.view.changeStatus(route(7), func(s *writtenStatus) { s.objectVersion-- })
+		w.view.changeStatus(route(12), func(s *writtenStatus) { s.recordVersion++ })
 	}
 	// Invalid route 4 no longer counted invalid; a record of invalid route
 	// 9 is its last good one, which stays.
@@ -445,21 +421,13 @@ func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
 	l, view, keys := w.l, w.view, w.keys
 	// As after a restart: every id a copy of its own.
 	view.mu.Lock()
-	for _, byID := range view.records {
-		for id, e := range maps.Collect(maps.All(byID)) {
+	for _, byID := range view.rows {
+		for id, r := range maps.Collect(maps.All(byID)) {
 			delete(byID, id)
-			byID[strings.Clone(id)] = e
+			byID[strings.Clone(id)] = r
 		}
 	}
 	view.mu.Unlock()
-	l.statuses.mu.Lock()
-	for _, byID := range l.statuses.written {
-		for id, s := range maps.Collect(maps.All(byID)) {
-			delete(byID, id)
-			byID[strings.Clone(id)] = s
-		}
-	}
-	l.statuses.mu.Unlock()
 	compiled := map[string]*byte{}
 	for _, k := range keys {
 		compiled[k.ID] = unsafe.StringData(k.ID)
@@ -470,7 +438,7 @@ func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
 				view++
 			}
 		}
-		for _, k := range l.statuses.keys() {
+		for _, k := range w.view.handedKeys() {
 			if unsafe.StringData(k.ID) == compiled[k.ID] {
 				statuses++
 			}
@@ -487,5 +455,28 @@ func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
 	// Five records (the sixth route is invalid), six statuses.
 	if v, s := same(); v != 5 || s != 6 {
 		t.Errorf("after: %d view ids and %d status ids are the compiled copy's, want 5 and 6", v, s)
+	}
+}
+
+// dropRecord removes the view's record of a record type's id, as if the
+// databroker had lost it, and keeps the status handed over for its object.
+func (v *View) dropRecord(recordType, id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r := v.rows[recordType][id]; r.inView {
+		r.rec, r.inView = entry{}, false
+		v.put(recordType, id, r)
+		v.inView[recordType]--
+	}
+}
+
+// changeStatus changes the status handed over for key, if one was.
+func (v *View) changeStatus(key compile.ObjectKey, change func(*writtenStatus)) {
+	rt, _ := typeOfKind(key.Kind)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r, ok := v.rows[rt.Type][key.ID]; ok && r.handed {
+		change(&r.status)
+		v.rows[rt.Type][key.ID] = r
 	}
 }

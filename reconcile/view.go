@@ -62,14 +62,30 @@ type entry struct {
 	Digest  compile.Digest
 }
 
+// row is what the view keeps of one object: the record of it the
+// databroker holds (rec, when inView), and the status last handed over to
+// be written for it (status, when handed; see statusWriter). One map entry
+// holds both: a resync at a million routes looked each route up in two
+// maps, one cache miss more per route than in one.
+type row struct {
+	rec            entry
+	status         writtenStatus
+	inView, handed bool
+}
+
 // View is the reconciler's picture of the records it owns in the databroker.
 // It is loaded once with SyncLatest and then kept current from the Sync
 // streams, so that comparing desired state with the databroker costs no
 // request: a full re-read of a large Postgres-backed databroker takes tens
-// of seconds.
+// of seconds. Beside each record it keeps the status handed over for its
+// object, for as long as the loop that loaded it leads.
 type View struct {
-	mu       sync.Mutex
-	records  map[string]map[string]entry // type -> id -> entry
+	mu sync.Mutex
+	// rows holds, by record type and id, the objects with a record in the
+	// view or a status handed over (or both); inView counts, by type, the
+	// rows with a record.
+	rows     map[string]map[string]row
+	inView   map[string]int
 	versions map[string]databroker.Versions
 	// drifted holds the objects whose records changed behind our back,
 	// until the next pass takes them to compare again.
@@ -80,9 +96,9 @@ type View struct {
 
 // NewView returns an empty view.
 func NewView() *View {
-	v := &View{records: map[string]map[string]entry{}, versions: map[string]databroker.Versions{}, drifted: map[compile.ObjectKey]bool{}}
+	v := &View{rows: map[string]map[string]row{}, inView: map[string]int{}, versions: map[string]databroker.Versions{}, drifted: map[compile.ObjectKey]bool{}}
 	for _, rt := range recordTypes {
-		v.records[rt.Type] = map[string]entry{}
+		v.rows[rt.Type] = map[string]row{}
 	}
 	return v
 }
@@ -141,9 +157,10 @@ func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	byID := v.records[rt.Type]
-	old, had := byID[rec.GetId()]
-	if had && rec.GetVersion() != 0 && rec.GetVersion() <= old.Version {
+	byID := v.rows[rt.Type]
+	r := byID[rec.GetId()]
+	had := r.inView
+	if had && rec.GetVersion() != 0 && rec.GetVersion() <= r.rec.Version {
 		return false, nil // an echo of what the view already holds
 	}
 	if !ours {
@@ -151,29 +168,45 @@ func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 		// record of ours any more, and the diff will write it again if
 		// desired state still wants it.
 		if had {
-			delete(byID, rec.GetId())
+			r.rec, r.inView = entry{}, false
+			v.put(rt.Type, rec.GetId(), r)
+			v.inView[rt.Type]--
 			v.changes++
 		}
 		return had, nil
 	}
-	d := compile.DigestOf(canon)
+	old := r.rec
+	r.rec, r.inView = entry{Version: rec.GetVersion(), Digest: compile.DigestOf(canon)}, true
 	id := rec.GetId()
 	if sent != nil {
 		// Assigning replaces the map's key too: a record written again
 		// drops the copy the view held before.
 		id = sent.GetId()
 	}
-	byID[id] = entry{Version: rec.GetVersion(), Digest: d}
+	byID[id] = r
+	if !had {
+		v.inView[rt.Type]++
+	}
 	v.changes++
-	return !had || old.Digest != d, nil
+	return !had || old.Digest != r.rec.Digest, nil
+}
+
+// put keeps r as the row of a record type's id, or drops it when it holds
+// neither a record nor a status; mu is held.
+func (v *View) put(recordType, id string, r row) {
+	if r.inView || r.handed {
+		v.rows[recordType][id] = r
+	} else {
+		delete(v.rows[recordType], id)
+	}
 }
 
 // holds reports whether the view holds a record at version or later.
 func (v *View) holds(recordType, id string, version uint64) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	old, had := v.records[recordType][id]
-	return had && version != 0 && version <= old.Version
+	r := v.rows[recordType][id]
+	return r.inView && version != 0 && version <= r.rec.Version
 }
 
 // MarkDrift notes that a record changed behind the console's back.
@@ -212,20 +245,21 @@ func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
 			if !of(rt) {
 				continue
 			}
-			for id := range v.records[rt.Type] {
-				if !yield(compile.ObjectKey{Kind: rt.Kind, ID: id}) {
+			for id, r := range v.rows[rt.Type] {
+				if r.inView && !yield(compile.ObjectKey{Kind: rt.Kind, ID: id}) {
 					return
 				}
 			}
 		}
 	}
 	size := 0
+	v.mu.Lock()
 	for _, rt := range recordTypes {
 		if of(rt) {
-			n, _ := v.count(rt.Type)
-			size += n
+			size += v.inView[rt.Type]
 		}
 	}
+	v.mu.Unlock()
 	keys, _ := collectInParts(walk, indexSlice, size, func(part func()) error {
 		v.mu.Lock()
 		defer v.mu.Unlock()
@@ -241,7 +275,7 @@ func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
 func (v *View) count(recordType string) (n int, changes uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return len(v.records[recordType]), v.changes
+	return v.inView[recordType], v.changes
 }
 
 // SetVersions records where the view's stream for a record type left off.
@@ -262,23 +296,24 @@ func (v *View) Versions(recordType string) databroker.Versions {
 func (v *View) Get(recordType, id string) (entry, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	e, ok := v.records[recordType][id]
-	return e, ok
+	r := v.rows[recordType][id]
+	return r.rec, r.inView
 }
 
-// getEach is Get for each of ids, under one hold of the lock, into
-// entries[i] and found[i] (whether the view holds a record of ids[i]). The
-// view keeps ids[i] as the key of what it found: the compiled copy's
-// string, where a view loaded from the databroker held a copy of its own
-// (36 bytes and more per record), and which later lookups of the same
+// rowsOf reads the rows of ids, of a record type, into rows under one hold
+// of the lock (the zero row: none). The view keeps ids[i] as the key of
+// what it found: the compiled copy's string, where a view loaded from the
+// databroker and statuses loaded from the store held copies of their own
+// (36 bytes and more per object), and which later lookups of the same
 // string compare by address alone.
-func (v *View) getEach(recordType string, ids []string, entries []entry, found []bool) {
+func (v *View) rowsOf(recordType string, ids []string, rows []row) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	byID := v.records[recordType]
+	byID := v.rows[recordType]
 	for i, id := range ids {
-		if entries[i], found[i] = byID[id]; found[i] {
-			byID[id] = entries[i] // assigning replaces the key
+		var found bool
+		if rows[i], found = byID[id]; found {
+			byID[id] = rows[i] // assigning replaces the key
 		}
 	}
 }
@@ -288,8 +323,73 @@ func (v *View) Len() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	n := 0
-	for _, byID := range v.records {
-		n += len(byID)
+	for _, c := range v.inView {
+		n += c
 	}
 	return n
+}
+
+// handedOver returns the status last handed over for key, an object of a
+// kind with records.
+func (v *View) handedOver(key compile.ObjectKey) (writtenStatus, bool) {
+	rt, _ := typeOfKind(key.Kind)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	r := v.rows[rt.Type][key.ID]
+	return r.status, r.handed
+}
+
+// handOver keeps s as the status handed over for its object, unless it is
+// the one already (then it reports false).
+func (v *View) handOver(s store.ObjectStatus) bool {
+	rt, _ := typeOfKind(s.Kind)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	r := v.rows[rt.Type][s.ID]
+	if r.handed && r.status.is(s) {
+		return false
+	}
+	r.status, r.handed = summarize(s), true
+	v.rows[rt.Type][s.ID] = r
+	return true
+}
+
+// forgetStatus drops the status handed over for key.
+func (v *View) forgetStatus(key compile.ObjectKey) {
+	rt, _ := typeOfKind(key.Kind)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if r, ok := v.rows[rt.Type][key.ID]; ok && r.handed {
+		r.status, r.handed = writtenStatus{}, false
+		v.put(rt.Type, key.ID, r)
+	}
+}
+
+// loadStatuses keeps statuses, by id, as those handed over for the objects of
+// a kind with records.
+func (v *View) loadStatuses(kind store.Kind, statuses map[string]store.ObjectStatus) {
+	rt, _ := typeOfKind(kind)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	byID := v.rows[rt.Type]
+	for id, s := range statuses {
+		r := byID[id]
+		r.status, r.handed = summarize(s), true
+		byID[id] = r
+	}
+}
+
+// handedKeys returns the objects with a status handed over.
+func (v *View) handedKeys() []compile.ObjectKey {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var keys []compile.ObjectKey
+	for _, rt := range recordTypes {
+		for id, r := range v.rows[rt.Type] {
+			if r.handed {
+				keys = append(keys, compile.ObjectKey{Kind: rt.Kind, ID: id})
+			}
+		}
+	}
+	return keys
 }
