@@ -458,9 +458,11 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 	whole := l.resyncsStarted%wholeIndexEvery == 0
 	out := make(chan indexRead, 1)
 	go func() {
-		found, err := l.findMissing(ctx, view, whole)
+		found, err := l.findMissing(ctx, view, whole, reuseHeld())
 		if err == nil {
-			found.sweep, err = l.unsettledSweep(ctx, found.sweep, found.sweepExact, found.viewOnly, view)
+			held := found.sweep
+			found.sweep, err = l.unsettledSweep(ctx, held, found.sweepExact, found.viewOnly, view)
+			keepHeld(held)
 		}
 		out <- indexRead{found, err}
 	}()
@@ -474,22 +476,22 @@ const wholeIndexEvery = 10
 
 // findMissing finds what the compiled copy lacks of the store: nothing
 // when the store's sums agree with the copy's (unless whole), or else what
-// a comparison with the whole index finds.
-func (l *Loop) findMissing(ctx context.Context, view *View, whole bool) (*resyncFound, error) {
+// a comparison with the whole index finds. buf is for source.findMissing.
+func (l *Loop) findMissing(ctx context.Context, view *View, whole bool, buf []compile.ObjectKey) (*resyncFound, error) {
 	if !whole {
 		sums, err := l.opts.Store.IndexSums(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read the store's index sums: %w", err)
 		}
 		if l.src.agrees(sums) {
-			return l.src.findMissing(ctx, nil, sums.Version, view, l.giveWay)
+			return l.src.findMissing(ctx, nil, sums.Version, view, l.giveWay, buf)
 		}
 	}
 	idx, err := l.opts.Store.Index(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the store's index: %w", err)
 	}
-	return l.src.findMissing(ctx, idx, idx.Version, view, l.giveWay)
+	return l.src.findMissing(ctx, idx, idx.Version, view, l.giveWay, buf)
 }
 
 // unsettledSweep returns the objects of a resync's sweep that a pass would
@@ -508,7 +510,15 @@ func (l *Loop) unsettledSweep(ctx context.Context, held []compile.ObjectKey, exa
 	}
 	var only []compile.ObjectKey
 	if after, changed := view.count(compile.RecordTypeRoute); !exact || changed != changes || found != after {
-		if only, err = l.src.lacks(view.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })); err != nil {
+		// The view's routes are looked up a part at a time, not listed
+		// first: a list of a million routes is 32 MB of garbage, and
+		// resyncs during edits met it nearly every time.
+		if err := view.eachPart(func(rt recordType) bool { return rt.Kind == store.KindRoute }, func(r row) bool { return r.inView },
+			func(part []compile.ObjectKey) error {
+				lacked, err := l.src.lacks(part)
+				only = append(only, lacked...)
+				return err
+			}); err != nil {
 			return nil, err
 		}
 	}

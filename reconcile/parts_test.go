@@ -36,7 +36,7 @@ func TestCollectInParts(t *testing.T) {
 		}
 	}
 	holds, added := 0, 0
-	got, err := collectInParts(walk, n, len(m), func(part func()) error {
+	got, err := collectInParts(walk, n, make([]string, 0, len(m)), func(part func()) error {
 		holds++
 		part()
 		// Changes between two parts, as whoever waits for the lock would
@@ -102,7 +102,7 @@ func TestSourceKeysInParts(t *testing.T) {
 			defer s.mu.Unlock()
 			between(parts)
 		}
-		got, exact, err := s.keys(t.Context())
+		got, exact, err := s.keys(t.Context(), nil)
 		if err == nil && parts != len(want)/indexSlice+1 {
 			t.Errorf("%d parts for %d objects, want %d", parts, len(want), len(want)/indexSlice+1)
 		}
@@ -192,9 +192,20 @@ func TestViewKeysOf(t *testing.T) {
 			}
 		}
 	}
+	// Statuses handed over for objects with no record in the view, among
+	// the rows a part walks: listed by handedKeys, not by keysOf.
+	var handed []compile.ObjectKey
+	for i := range indexSlice + 1 {
+		s := store.ObjectStatus{Kind: store.KindRoute, ID: fmt.Sprintf("d0000000-0000-4000-8000-%012d", i), State: store.SyncPending}
+		v.handOver(s)
+		handed = append(handed, compile.ObjectKey{Kind: s.Kind, ID: s.ID})
+	}
 	got := v.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })
 	slices.SortFunc(got, compareKeys)
 	slices.SortFunc(want, compareKeys)
+	if gotHanded := v.handedKeys(); len(gotHanded) != len(handed) || !slices.Equal(slices.SortedFunc(slices.Values(gotHanded), compareKeys), handed) {
+		t.Errorf("handedKeys listed %d keys, want the %d objects with a status", len(gotHanded), len(handed))
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("keysOf(route) listed %d keys, want the %d routes, each once", len(got), len(want))
 	}
@@ -203,5 +214,33 @@ func TestViewKeysOf(t *testing.T) {
 	slices.SortFunc(all, compareKeys)
 	if !slices.Equal(got, all) {
 		t.Errorf("Keys listed %d keys, want the %d records, each once", len(got), len(all))
+	}
+}
+
+// A resync lists what the compiled copy holds into the array of the last
+// resync's list, which is emptied of ids once nothing reads it.
+func TestSourceKeysReuseTheLastList(t *testing.T) {
+	t.Parallel()
+	s := newSource(nil)
+	c := compile.NewCompiler()
+	var changes []store.Change
+	for i := range indexSlice + 3 {
+		id := fmt.Sprintf("c0000000-0000-4000-8000-%012d", i)
+		changes = append(changes, store.Change{Kind: store.KindRoute, ID: id, Object: &store.Route{
+			ObjectMeta: store.ObjectMeta{ID: id, NamespaceID: store.GlobalNamespaceID, Name: id, Version: 1}}})
+	}
+	c.Apply(changes)
+	s.d.compiler = c
+	last := make([]compile.ObjectKey, 0, 2*len(changes))
+	got, _, err := s.keys(t.Context(), last)
+	if err != nil || len(got) != c.Len() {
+		t.Fatalf("listed %d objects, %v; want %d", len(got), err, c.Len())
+	}
+	if &got[0] != &last[:1][0] {
+		t.Error("the list was made anew, though the last one's array was large enough")
+	}
+	keepHeld(got)
+	if i := slices.IndexFunc(got, func(k compile.ObjectKey) bool { return k != compile.ObjectKey{} }); i >= 0 {
+		t.Errorf("the list kept for the next resync still holds %v", got[i])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"sync"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -190,8 +191,9 @@ const indexSlice = 5000
 // agreed with the copy's at version: nothing is missing. It lists the
 // objects a sweep compares too: those the copy holds, then the records of
 // other kinds than routes that only the view holds (Loop.unsettledSweep
-// finds those of routes).
-func (s *source) findMissing(ctx context.Context, idx *store.Index, version int64, view *View, giveWay func()) (*resyncFound, error) {
+// finds those of routes); the objects the copy holds are listed into buf's
+// array when it is large enough.
+func (s *source) findMissing(ctx context.Context, idx *store.Index, version int64, view *View, giveWay func(), buf []compile.ObjectKey) (*resyncFound, error) {
 	var x *indexComparison
 	if idx != nil {
 		x = newIndexComparison(idx)
@@ -206,7 +208,7 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 			giveWay()
 		}
 	}
-	held, exact, err := s.keys(ctx)
+	held, exact, err := s.keys(ctx, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +232,28 @@ func (s *source) findMissing(ctx context.Context, idx *store.Index, version int6
 	return found, nil
 }
 
+// heldKeys keeps the list of what the compiled copy holds (a
+// *[]compile.ObjectKey) from one resync to the next, as long as the
+// collector lets it: at a million routes the list is 32 MB, which resyncs
+// made again each time.
+var heldKeys sync.Pool
+
+// reuseHeld returns a list kept by keepHeld, emptied; nil if none is.
+func reuseHeld() []compile.ObjectKey {
+	if p, ok := heldKeys.Get().(*[]compile.ObjectKey); ok {
+		return *p
+	}
+	return nil
+}
+
+// keepHeld keeps held, a resync's list of what the compiled copy held that
+// nothing reads any more, for the next resync.
+func keepHeld(held []compile.ObjectKey) {
+	clear(held) // keeps no id of a route gone alive
+	held = held[:0]
+	heldKeys.Put(&held)
+}
+
 // errReplaced is the error of a walk of the compiled copy that was
 // dropped or replaced before the walk ended (a failed refresh drops it,
 // and a reload replaces it).
@@ -244,14 +268,14 @@ var errReplaced = errors.New("the compiled copy was dropped or reloaded during t
 // twice (a pass compares it anyway, as it does every change). An object
 // added or removed during the walk may be listed or not, as ranging over a
 // map goes. A copy dropped or replaced during the walk fails it.
-func (s *source) keys(ctx context.Context) (keys []compile.ObjectKey, exact bool, err error) {
+func (s *source) keys(ctx context.Context, buf []compile.ObjectKey) (keys []compile.ObjectKey, exact bool, err error) {
 	var c *compile.Compiler
 	var size int
 	var first, last uint64
 	if err := s.read(func(cur *compile.Compiler) { c, size, first = cur, cur.Len(), cur.RoutesRemoved() }); err != nil {
 		return nil, false, err
 	}
-	keys, err = collectInParts(c.All(), indexSlice, size, func(part func()) error {
+	keys, err = collectInParts(c.All(), indexSlice, slices.Grow(buf[:0], size), func(part func()) error {
 		if err := ctx.Err(); err != nil {
 			return err // the lead ended
 		}
@@ -276,18 +300,32 @@ func (s *source) keys(ctx context.Context) (keys []compile.ObjectKey, exact bool
 	return keys, err == nil && last == first, err
 }
 
-// collectInParts collects what seq yields (about size values), n under
-// each call of hold, which runs what it is given under a lock that guards
-// what seq walks (or fails, and so ends the walk). Between two parts
-// whoever waits for the lock gets it, and may change what seq walks: seq
-// must be a walk that allows that, as ranging over a map does.
-func collectInParts[T any](seq iter.Seq[T], n, size int, hold func(part func()) error) ([]T, error) {
+// collectInParts appends what seq yields to out, n under each call of
+// hold, which runs what it is given under a lock that guards what seq
+// walks (or fails, and so ends the walk). Between two parts whoever waits
+// for the lock gets it, and may change what seq walks: seq must be a walk
+// that allows that, as ranging over a map does.
+func collectInParts[T any](seq iter.Seq[T], n int, out []T, hold func(part func()) error) ([]T, error) {
+	if err := eachInParts(seq, n, hold, func(part []T) error {
+		out = append(out, part...)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachInParts walks seq as collectInParts does, and hands each part of n
+// values to each, without the lock: what each is given is reused for the
+// next part.
+func eachInParts[T any](seq iter.Seq[T], n int, hold func(part func()) error, each func([]T) error) error {
 	next, stop := iter.Pull(seq)
 	// A walk that ended yields nothing more; one cut short returns from
 	// its yield without touching what it walked, so stop needs no lock.
 	defer stop()
-	out := make([]T, 0, size)
+	part := make([]T, 0, n)
 	for done := false; !done; {
+		part = part[:0]
 		if err := hold(func() {
 			for range n {
 				v, ok := next()
@@ -295,13 +333,16 @@ func collectInParts[T any](seq iter.Seq[T], n, size int, hold func(part func()) 
 					done = true
 					return
 				}
-				out = append(out, v)
+				part = append(part, v)
 			}
 		}); err != nil {
-			return nil, err
+			return err
+		}
+		if err := each(part); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // lacks returns the objects of keys that the compiled copy does not hold,

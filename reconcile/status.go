@@ -18,15 +18,17 @@ import (
 // in the view, beside the record of the same object (see row).
 type statusWriter struct {
 	store Store
-	// mu guards invalid, and keeps a resync off the loop, asking which
-	// statuses are current, from meeting a computation half done.
+	// mu guards invalid. A resync off the loop may read an object's
+	// status before a computation and invalid after it, and then finds it
+	// unsettled: a pass compares it again, which is all it costs.
 	mu sync.Mutex
 	// invalid holds the objects whose status is an error.
 	invalid map[compile.ObjectKey]bool
 }
 
-// load reads the statuses already stored into view, so that a new leader
-// does not rewrite what its predecessor wrote.
+// load reads the statuses already stored into view, a view just loaded
+// that holds none yet, so that a new leader does not rewrite what its
+// predecessor wrote.
 func (w *statusWriter) load(ctx context.Context, view *View) error {
 	for _, rt := range recordTypes {
 		got, err := w.store.Status(ctx, rt.Kind)
@@ -92,9 +94,9 @@ func (w *statusWriter) current(target *compile.Compiler, keys []compile.ObjectKe
 }
 
 // settled reports into out, for each of keys, whether the status found for
-// it (reported false: this loop reports none) is the one last handed over
-// as rows[i], the view's row of it, has it, or it has none here and none
-// was.
+// it (reported false: this loop reports none) is the one last handed over,
+// which rows[i], the view's row of it, holds; or whether it has none here
+// and none was handed over.
 func (w *statusWriter) settled(keys []compile.ObjectKey, rows []row, found []store.ObjectStatus, reported, out []bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -156,7 +156,7 @@ func TestUnsettledSweepListsWhatOnlyTheViewHoldsLast(t *testing.T) {
 	held := compile.ObjectKey{Kind: store.KindRoute, ID: w.st.Routes[1].ID}
 	view.changeStatus(held, func(s *writtenStatus) { s.objectVersion-- })
 
-	found, err := l.src.findMissing(t.Context(), nil, 1, view, l.giveWay)
+	found, err := l.src.findMissing(t.Context(), nil, 1, view, l.giveWay, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,10 +411,11 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 	}
 }
 
-// A view loaded from the databroker and statuses loaded from the store hold
-// id strings of their own; a resync's look at the routes leaves both
-// holding the compiled copy's instead, which a million routes would
-// otherwise hold twice more.
+// A view loaded from the databroker, with statuses loaded from the store,
+// holds id strings of its own; a resync's look at the routes leaves it
+// holding the compiled copy's instead, for the rows with a record and for
+// those with only a status, which a million routes would otherwise hold
+// once more.
 func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
 	t.Parallel()
 	w := newSettled(t, 6)
@@ -452,7 +453,8 @@ func TestUnsettledKeepsTheCompiledIDs(t *testing.T) {
 	if got, err := l.unsettledSweep(t.Context(), keys, true, nil, view); err != nil || len(got) != 0 {
 		t.Fatalf("unsettled: %v, %v; want nothing", got, err)
 	}
-	// Five records (the sixth route is invalid), six statuses.
+	// Five records (the sixth route is invalid: its row holds only a
+	// status), six statuses.
 	if v, s := same(); v != 5 || s != 6 {
 		t.Errorf("after: %d view ids and %d status ids are the compiled copy's, want 5 and 6", v, s)
 	}

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
@@ -77,8 +78,9 @@ type row struct {
 // It is loaded once with SyncLatest and then kept current from the Sync
 // streams, so that comparing desired state with the databroker costs no
 // request: a full re-read of a large Postgres-backed databroker takes tens
-// of seconds. Beside each record it keeps the status handed over for its
-// object, for as long as the loop that loaded it leads.
+// of seconds. It keeps the status handed over for each object too, beside
+// the object's record or alone, for as long as the loop that loaded it
+// leads.
 type View struct {
 	mu sync.Mutex
 	// rows holds, by record type and id, the objects with a record in the
@@ -236,22 +238,11 @@ func (v *View) Keys() []compile.ObjectKey {
 }
 
 // keysOf returns the objects of the records of the types that of accepts,
-// indexSlice of them under each hold of the lock: a million routes under
-// one hold took a tenth of a second, which the record of a write waited
-// for. A record that came or went meanwhile may be missing or listed.
+// walking indexSlice of the view's rows under each hold of the lock: a
+// million routes under one hold took a tenth of a second, which the record
+// of a write waited for. A record that came or went meanwhile may be
+// missing or listed.
 func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
-	walk := func(yield func(compile.ObjectKey) bool) {
-		for _, rt := range recordTypes {
-			if !of(rt) {
-				continue
-			}
-			for id, r := range v.rows[rt.Type] {
-				if r.inView && !yield(compile.ObjectKey{Kind: rt.Kind, ID: id}) {
-					return
-				}
-			}
-		}
-	}
 	size := 0
 	v.mu.Lock()
 	for _, rt := range recordTypes {
@@ -260,13 +251,57 @@ func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
 		}
 	}
 	v.mu.Unlock()
-	keys, _ := collectInParts(walk, indexSlice, size, func(part func()) error {
+	keys := make([]compile.ObjectKey, 0, size)
+	_ = v.eachPart(of, func(r row) bool { return r.inView }, func(part []compile.ObjectKey) error {
+		keys = append(keys, part...)
+		return nil
+	})
+	return keys
+}
+
+// handedKeys returns the objects with a status handed over, listed as
+// keysOf lists records.
+func (v *View) handedKeys() []compile.ObjectKey {
+	var keys []compile.ObjectKey
+	_ = v.eachPart(func(recordType) bool { return true }, func(r row) bool { return r.handed }, func(part []compile.ObjectKey) error {
+		keys = append(keys, part...)
+		return nil
+	})
+	return keys
+}
+
+// eachPart hands each the objects of the rows that want accepts, of the
+// types that of accepts, from indexSlice rows walked under each hold of
+// the lock; each runs without it, and what it is given is reused for the
+// next part. The first error of each ends the walk.
+func (v *View) eachPart(of func(recordType) bool, want func(row) bool, each func([]compile.ObjectKey) error) error {
+	// walk yields every row's object, and the zero key for those want
+	// refuses: eachInParts counts what is yielded, and each hold is to
+	// walk indexSlice rows, whatever they hold.
+	walk := func(yield func(compile.ObjectKey) bool) {
+		for _, rt := range recordTypes {
+			if !of(rt) {
+				continue
+			}
+			for id, r := range v.rows[rt.Type] {
+				k := compile.ObjectKey{}
+				if want(r) {
+					k = compile.ObjectKey{Kind: rt.Kind, ID: id}
+				}
+				if !yield(k) {
+					return
+				}
+			}
+		}
+	}
+	return eachInParts(walk, indexSlice, func(part func()) error {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		part()
 		return nil
+	}, func(part []compile.ObjectKey) error {
+		return each(slices.DeleteFunc(part, func(k compile.ObjectKey) bool { return k == compile.ObjectKey{} }))
 	})
-	return keys
 }
 
 // count returns how many records of a type the view holds, and how many
@@ -332,7 +367,10 @@ func (v *View) Len() int {
 // handedOver returns the status last handed over for key, an object of a
 // kind with records.
 func (v *View) handedOver(key compile.ObjectKey) (writtenStatus, bool) {
-	rt, _ := typeOfKind(key.Kind)
+	rt, ok := typeOfKind(key.Kind)
+	if !ok {
+		return writtenStatus{}, false
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	r := v.rows[rt.Type][key.ID]
@@ -340,9 +378,12 @@ func (v *View) handedOver(key compile.ObjectKey) (writtenStatus, bool) {
 }
 
 // handOver keeps s as the status handed over for its object, unless it is
-// the one already (then it reports false).
+// the one already (then, or for a kind without records, it reports false).
 func (v *View) handOver(s store.ObjectStatus) bool {
-	rt, _ := typeOfKind(s.Kind)
+	rt, ok := typeOfKind(s.Kind)
+	if !ok {
+		return false // kinds without records have no sync status
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	r := v.rows[rt.Type][s.ID]
@@ -356,7 +397,10 @@ func (v *View) handOver(s store.ObjectStatus) bool {
 
 // forgetStatus drops the status handed over for key.
 func (v *View) forgetStatus(key compile.ObjectKey) {
-	rt, _ := typeOfKind(key.Kind)
+	rt, ok := typeOfKind(key.Kind)
+	if !ok {
+		return
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if r, ok := v.rows[rt.Type][key.ID]; ok && r.handed {
@@ -368,7 +412,10 @@ func (v *View) forgetStatus(key compile.ObjectKey) {
 // loadStatuses keeps statuses, by id, as those handed over for the objects of
 // a kind with records.
 func (v *View) loadStatuses(kind store.Kind, statuses map[string]store.ObjectStatus) {
-	rt, _ := typeOfKind(kind)
+	rt, ok := typeOfKind(kind)
+	if !ok {
+		return
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	byID := v.rows[rt.Type]
@@ -377,19 +424,4 @@ func (v *View) loadStatuses(kind store.Kind, statuses map[string]store.ObjectSta
 		r.status, r.handed = summarize(s), true
 		byID[id] = r
 	}
-}
-
-// handedKeys returns the objects with a status handed over.
-func (v *View) handedKeys() []compile.ObjectKey {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	var keys []compile.ObjectKey
-	for _, rt := range recordTypes {
-		for id, r := range v.rows[rt.Type] {
-			if r.handed {
-				keys = append(keys, compile.ObjectKey{Kind: rt.Kind, ID: id})
-			}
-		}
-	}
-	return keys
 }

@@ -1,0 +1,98 @@
+package reconcile
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
+	"github.com/pomerium-console/pomerium-console/store"
+)
+
+// The view keeps an object's record and the status handed over for it in
+// one row: either goes without the other, the record's count and lists
+// leave out a row that holds only a status, and a row that holds neither
+// is dropped.
+func TestViewRowsKeepRecordAndStatusApart(t *testing.T) {
+	v := NewView()
+	key := compile.ObjectKey{Kind: store.KindRoute, ID: "c0000000-0000-4000-8000-000000000001"}
+	other := compile.ObjectKey{Kind: store.KindRoute, ID: "c0000000-0000-4000-8000-000000000002"}
+	rec := &pb.Record{Type: compile.RecordTypeRoute, Id: key.ID, Version: 7,
+		Data: &anypb.Any{TypeUrl: compile.RecordTypeRoute, Value: []byte{1}}}
+	if _, err := v.ObserveWritten(rec, rec); err != nil {
+		t.Fatal(err)
+	}
+	synced := store.ObjectStatus{Kind: key.Kind, ID: key.ID, ObjectVersion: 3, State: store.SyncSynced, RecordVersion: 7}
+	invalid := store.ObjectStatus{Kind: other.Kind, ID: other.ID, ObjectVersion: 4, State: store.SyncError, Reason: "bad", Field: "to"}
+	for _, s := range []store.ObjectStatus{synced, invalid} {
+		if !v.handOver(s) {
+			t.Fatalf("%s: a first status handed over reports no change", s.ID)
+		}
+	}
+	if v.handOver(synced) {
+		t.Error("the same status handed over again reports a change")
+	}
+	// A kind without records keeps no status.
+	if v.handOver(store.ObjectStatus{Kind: store.KindNamespace, ID: "n"}) {
+		t.Error("a namespace's status was kept")
+	}
+	records := func() (n int, keys []compile.ObjectKey) {
+		n, _ = v.count(compile.RecordTypeRoute)
+		return n, v.Keys()
+	}
+	handed := func() []compile.ObjectKey {
+		keys := v.handedKeys()
+		slices.SortFunc(keys, func(a, b compile.ObjectKey) int { return strings.Compare(a.ID, b.ID) })
+		return keys
+	}
+	if n, keys := records(); n != 1 || v.Len() != 1 || !slices.Equal(keys, []compile.ObjectKey{key}) {
+		t.Errorf("one record and two statuses: count %d, Len %d, Keys %v; want one record of %s", n, v.Len(), keys, key.ID)
+	}
+	if got := handed(); !slices.Equal(got, []compile.ObjectKey{key, other}) {
+		t.Errorf("statuses handed over for %v, want both objects", got)
+	}
+	if _, ok := v.Get(compile.RecordTypeRoute, other.ID); ok {
+		t.Error("Get finds a record of an object that has only a status")
+	}
+
+	// The record goes (a tombstone): its status stays.
+	gone := &pb.Record{Type: rec.Type, Id: key.ID, Version: 8, DeletedAt: timestamppb.Now()}
+	if changed, err := v.Observe(gone); err != nil || !changed {
+		t.Fatalf("tombstone: changed %t, %v; want a change", changed, err)
+	}
+	if n, keys := records(); n != 0 || v.Len() != 0 || len(keys) != 0 {
+		t.Errorf("after the tombstone: count %d, Len %d, Keys %v; want no record", n, v.Len(), keys)
+	}
+	if s, ok := v.handedOver(key); !ok || !s.is(synced) {
+		t.Errorf("after the tombstone the status handed over is %+v (%t), want the synced one", s, ok)
+	}
+
+	// The status goes too: nothing of the object is left.
+	v.forgetStatus(key)
+	if _, ok := v.handedOver(key); ok {
+		t.Error("a forgotten status is still handed over")
+	}
+	v.mu.Lock()
+	_, held := v.rows[compile.RecordTypeRoute][key.ID]
+	rows := len(v.rows[compile.RecordTypeRoute])
+	v.mu.Unlock()
+	if held || rows != 1 {
+		t.Errorf("a row with neither record nor status is kept (%t), %d rows; want only the other object's", held, rows)
+	}
+
+	// A record arriving for an object with only a status keeps the status.
+	back := &pb.Record{Type: rec.Type, Id: other.ID, Version: 9, Data: rec.Data}
+	if _, err := v.ObserveWritten(back, back); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := v.handedOver(other); !ok || !s.is(invalid) {
+		t.Errorf("the status of an object whose record came is %+v (%t), want the invalid one", s, ok)
+	}
+	if n, keys := records(); n != 1 || !slices.Equal(keys, []compile.ObjectKey{other}) {
+		t.Errorf("after the record came: count %d, Keys %v; want one record of %s", n, keys, other.ID)
+	}
+}
