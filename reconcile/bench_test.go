@@ -372,7 +372,7 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 		defer stop()
 	}
 	slow := startEditTrace(b)
-	gcs := numGC()
+	gcs, resyncs, indexReads := numGC(), testutil.ToFloat64(w.metrics.Resyncs), w.indexReads.Load()
 	for b.Loop() {
 		latencies, puts = latencies[:0], puts[:0]
 		for i := range *benchEdits {
@@ -404,6 +404,12 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 	// workers take any core the process leaves idle, which Pomerium's
 	// databroker and SQLite then wait for.
 	b.ReportMetric(float64(numGC()-gcs), "gcs")
+	if load >= resyncLoad {
+		// A resync that reads the store's whole index during edits costs
+		// the store and the collector far more than one whose sums agree.
+		b.ReportMetric(testutil.ToFloat64(w.metrics.Resyncs)-resyncs, "resyncs")
+		b.ReportMetric(float64(w.indexReads.Load()-indexReads), "index-reads")
+	}
 	if load >= bulkLoad {
 		b.ReportMetric(float64(bulkWrites.Load()), "bulk-writes")
 		b.ReportMetric((testutil.ToFloat64(w.metrics.RecordsPut)-put)/time.Since(began).Seconds(), "records/s")
