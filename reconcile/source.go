@@ -249,9 +249,15 @@ func reuseHeld() []compile.ObjectKey {
 // keepHeld keeps held, a resync's list of what the compiled copy held that
 // nothing reads any more, for the next resync.
 func keepHeld(held []compile.ObjectKey) {
-	clear(held) // keeps no id of a route gone alive
-	held = held[:0]
+	held = emptied(held)
 	heldKeys.Put(&held)
+}
+
+// emptied clears list, so that it keeps no id of a route gone alive, and
+// returns it empty.
+func emptied(list []compile.ObjectKey) []compile.ObjectKey {
+	clear(list)
+	return list[:0]
 }
 
 // errReplaced is the error of a walk of the compiled copy that was
@@ -315,9 +321,9 @@ func collectInParts[T any](seq iter.Seq[T], n int, out []T, hold func(part func(
 	return out, nil
 }
 
-// eachInParts walks seq as collectInParts does, and hands each part of n
-// values to each, without the lock: what each is given is reused for the
-// next part.
+// eachInParts walks seq as collectInParts does, and hands each part (at
+// most n values; the last may have none) to each, without the lock: what
+// each is given is reused for the next part.
 func eachInParts[T any](seq iter.Seq[T], n int, hold func(part func()) error, each func([]T) error) error {
 	next, stop := iter.Pull(seq)
 	// A walk that ended yields nothing more; one cut short returns from
