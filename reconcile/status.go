@@ -56,7 +56,7 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 		if _, ok := typeOfKind(key.Kind); !ok {
 			continue // kinds without records have no sync status
 		}
-		s, ok := deriveStatus(target, key, view, own)
+		version, found, ok := compiledStatus(target, key, own)
 		if !ok {
 			// The store dropped its status with the object, or another
 			// cluster's loop reports it.
@@ -64,12 +64,13 @@ func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKe
 			delete(w.invalid, key)
 			continue
 		}
+		s, handed := view.handOverFound(key, version, found)
 		delete(w.invalid, key)
 		if s.State == store.SyncError {
 			w.invalid[key] = true
 		}
-		if !view.handOver(s) {
-			continue
+		if !handed {
+			continue // the one handed over already
 		}
 		s.UpdatedAt = now
 		changed = append(changed, s)
@@ -116,18 +117,29 @@ func (w *statusWriter) settled(keys []compile.ObjectKey, rows []row, found []sto
 // when this loop reports none for it: the object is gone from the store,
 // or another cluster's loop reports it.
 func deriveStatus(target *compile.Compiler, key compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) (store.ObjectStatus, bool) {
-	rt, _ := typeOfKind(key.Kind)
-	version, exists := target.Version(key)
-	if !exists || !own(key) {
+	version, found, ok := compiledStatus(target, key, own)
+	if !ok {
 		return store.ObjectStatus{}, false
 	}
-	found, _ := target.Status(key)
+	rt, _ := typeOfKind(key.Kind)
 	var rec entry
 	inView := false
 	if found.Valid {
 		rec, inView = view.Get(rt.Type, key.ID)
 	}
 	return reportedStatus(key, version, found, rec, inView), true
+}
+
+// compiledStatus is what the compiled copy says of key, an object of a kind
+// with records, toward its status: the version compiled and the outcome;
+// false when this loop reports none for it (see deriveStatus).
+func compiledStatus(target *compile.Compiler, key compile.ObjectKey, own func(compile.ObjectKey) bool) (version int64, found compile.Status, ok bool) {
+	version, exists := target.Version(key)
+	if !exists || !own(key) {
+		return 0, compile.Status{}, false
+	}
+	found, _ = target.Status(key)
+	return version, found, true
 }
 
 // reportedStatus is the status of an object at version that this loop reports,

@@ -251,19 +251,19 @@ func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
 		}
 	}
 	v.mu.Unlock()
-	keys := make([]compile.ObjectKey, 0, size)
-	_ = v.eachPart(of, func(r row) bool { return r.inView }, func(part []compile.ObjectKey) error {
-		keys = append(keys, part...)
-		return nil
-	})
-	return keys
+	return v.collect(of, func(r row) bool { return r.inView }, size)
 }
 
 // handedKeys returns the objects with a status handed over, listed as
 // keysOf lists records.
 func (v *View) handedKeys() []compile.ObjectKey {
-	var keys []compile.ObjectKey
-	_ = v.eachPart(func(recordType) bool { return true }, func(r row) bool { return r.handed }, func(part []compile.ObjectKey) error {
+	return v.collect(func(recordType) bool { return true }, func(r row) bool { return r.handed }, 0)
+}
+
+// collect returns what eachPart hands over, in a list made for size.
+func (v *View) collect(of func(recordType) bool, want func(row) bool, size int) []compile.ObjectKey {
+	keys := make([]compile.ObjectKey, 0, size)
+	_ = v.eachPart(of, want, func(part []compile.ObjectKey) error {
 		keys = append(keys, part...)
 		return nil
 	})
@@ -377,21 +377,32 @@ func (v *View) handedOver(key compile.ObjectKey) (writtenStatus, bool) {
 	return r.status, r.handed
 }
 
-// handOver keeps s as the status handed over for its object, unless it is
-// the one already (then, or for a kind without records, it reports false).
-func (v *View) handOver(s store.ObjectStatus) bool {
-	rt, ok := typeOfKind(s.Kind)
+// handOverFound derives the status of key from found, the outcome of
+// compiling it at version, and the view's record of it, and keeps it as
+// the status handed over unless it is that already (then changed is
+// false): one lookup of the object's row for both. A kind without records
+// has no sync status: it gets none.
+func (v *View) handOverFound(key compile.ObjectKey, version int64, found compile.Status) (s store.ObjectStatus, changed bool) {
+	rt, ok := typeOfKind(key.Kind)
 	if !ok {
-		return false // kinds without records have no sync status
+		return store.ObjectStatus{}, false
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	r := v.rows[rt.Type][s.ID]
+	r := v.rows[rt.Type][key.ID]
+	s = reportedStatus(key, version, found, r.rec, r.inView)
+	return s, v.handOverLocked(rt.Type, r, s)
+}
+
+// handOverLocked keeps s as the status handed over in r, its object's row
+// of a record type, unless it is the one already (then it reports false);
+// mu is held.
+func (v *View) handOverLocked(recordType string, r row, s store.ObjectStatus) bool {
 	if r.handed && r.status.is(s) {
 		return false
 	}
 	r.status, r.handed = summarize(s), true
-	v.rows[rt.Type][s.ID] = r
+	v.rows[recordType][s.ID] = r
 	return true
 }
 

@@ -96,3 +96,15 @@ func TestViewRowsKeepRecordAndStatusApart(t *testing.T) {
 		t.Errorf("after the record came: count %d, Keys %v; want one record of %s", n, keys, other.ID)
 	}
 }
+
+// handOver keeps s as the status handed over for its object, as
+// handOverFound keeps the status it derives.
+func (v *View) handOver(s store.ObjectStatus) bool {
+	rt, ok := typeOfKind(s.Kind)
+	if !ok {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.handOverLocked(rt.Type, v.rows[rt.Type][s.ID], s)
+}
