@@ -52,9 +52,9 @@ func shippedFinalizerPolicy(t testingT) (*admissionregistrationv1.MutatingAdmiss
 var createPolicy sync.Once
 
 // withFinalizerPolicy creates a Kubernetes namespace whose new Routes and
-// Policies the shipped policy mutates: the policy as shipped, bound as shipped but for
-// that namespace alone, so that the tests beside it still see the
-// controllers add the finalizer themselves. It returns once the API server
+// Policies the shipped policy mutates: the policy as shipped, bound as
+// shipped but for that namespace alone, so that the tests beside it still
+// see the controllers add the finalizer themselves. It returns once the API server
 // applies the policy there.
 func withFinalizerPolicy(t testingT, name string) string {
 	t.Helper()
