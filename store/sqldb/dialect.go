@@ -29,12 +29,12 @@ type Dialect struct {
 	// AfterRestore, when set, runs at the end of a restore: the statement
 	// that moves sequences past the ids the restore inserted.
 	AfterRestore string
-	// AfterReseal, when set, are statements run outside any transaction
-	// after secrets written in plain text were sealed in place: they drop
-	// the plain forms the database's files still hold (SQLite leaves an
-	// updated row's old bytes in the page's free space and in the
+	// AfterReseal, when set, runs on the write pool outside any
+	// transaction after secrets written in plain text were sealed in place:
+	// it drops the plain forms the database's files still hold (SQLite
+	// leaves an updated row's old bytes in the page's free space and in the
 	// write-ahead log).
-	AfterReseal []string
+	AfterReseal func(ctx context.Context, db *sql.DB) error
 	// PrepareWrites prepares each statement of a write transaction once,
 	// for a driver that would parse it at every run (SQLite's; pgx keeps
 	// its own cache of prepared statements per connection).
@@ -60,6 +60,14 @@ type Dialect struct {
 	// WITH of another statement (PostgreSQL), so that several writes go in
 	// one round trip.
 	WritableCTE bool
+	// SearchIndex, when set, returns what a list's search for text (in
+	// lower case, as the search text is) reads when an index of the
+	// database's own answers it: the tables to read instead of objects
+	// alone, that index first, and a condition that holds for the objects
+	// whose search text contains text. It returns "" when that index cannot
+	// answer: List then compares text with the search text of every object
+	// of the scope.
+	SearchIndex func(text string, arg func(v any) string) (from, match string)
 	// NotifyStatus, when set, returns the statements that end each status
 	// write, with the objects whose status it changes, so that other
 	// processes learn of them.

@@ -99,10 +99,22 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		where = append(where, cond)
 	}
+	from := "objects"
 	if q.Query != "" {
-		where = append(where, `search LIKE `+arg("%"+escapeLike(strings.ToLower(q.Query))+"%")+` ESCAPE '\'`)
+		text := strings.ToLower(q.Query)
+		match := ""
+		if db.d.SearchIndex != nil {
+			var indexed string
+			if indexed, match = db.d.SearchIndex(text, arg); match != "" {
+				from = indexed
+			}
+		}
+		if match == "" {
+			match = `search LIKE ` + arg("%"+escapeLike(text)+"%") + ` ESCAPE '\'`
+		}
+		where = append(where, match)
 	}
-	cond := " FROM objects WHERE " + strings.Join(where, " AND ")
+	cond := " FROM " + from + " WHERE " + strings.Join(where, " AND ")
 	limit := db.d.NoLimit
 	if q.Limit > 0 {
 		limit = fmt.Sprint(q.Limit)
@@ -111,9 +123,11 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	res := &store.ListResult{}
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if q.Query != "" {
-			// A search reads every row of the scope anyway: one scan finds the
-			// page and counts the matches.
-			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", count(*) OVER ()"+cond+page, cond, with, args)
+			// One statement finds the page and counts the matches; only the
+			// ids of the matches are sorted, and only the page's rows read
+			// whole.
+			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", total FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () AS total"+
+				cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, cond, with, args)
 		}
 		count := with + "SELECT count(*)" + cond
 		if counted != nil {

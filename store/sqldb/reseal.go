@@ -54,9 +54,9 @@ func (db *DB) afterReseal(ctx context.Context, sealed int) error {
 	if sealed == 0 {
 		return nil
 	}
-	for _, stmt := range db.d.AfterReseal {
-		if _, err := db.write.ExecContext(ctx, stmt); err != nil {
-			return db.unavailable(fmt.Errorf("after sealing: %s: %w", stmt, err), store.NoWrite)
+	if db.d.AfterReseal != nil {
+		if err := db.d.AfterReseal(ctx, db.write); err != nil {
+			return db.unavailable(fmt.Errorf("after sealing: %w", err), store.NoWrite)
 		}
 	}
 	db.log.Info("sealed the route and settings secrets an earlier version kept in plain text", "objects", sealed, "sealed_version", store.SealedVersion)

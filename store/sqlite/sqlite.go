@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	"github.com/pressly/goose/v3"
@@ -64,10 +66,9 @@ var dialect = sqldb.Dialect{
 	PrepareWrites:     true,
 	IsUniqueViolation: isUniqueViolation,
 	Reachability:      busy,
+	SearchIndex:       searchIndex,
 	Refusal:           refusal,
-	// Rebuilding the file leaves no free space holding what was there
-	// before; truncating the log drops the frames that held it.
-	AfterReseal: []string{"VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"},
+	AfterReseal:       afterReseal,
 }
 
 // refusal names SQLite's refusals to write that last until an operator
@@ -87,6 +88,60 @@ func refusal(err error) string {
 		return "the embedded store is read-only: its database file, data_dir or their filesystem cannot be written"
 	}
 	return ""
+}
+
+// afterReseal rebuilds the database file, which leaves no free space
+// holding what was there before, and truncates the log, which drops the
+// frames that held it. VACUUM may renumber the rows of objects, under whose
+// numbers the search index files them: the index is built again in between.
+func afterReseal(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("VACUUM: %w", err)
+	}
+	if err := reindexSearch(ctx, db); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// reindexSearch builds the search index again from the live objects, in
+// one transaction (a write in between would be indexed twice).
+func reindexSearch(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("index the search texts again: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
+	for _, stmt := range []string{
+		"INSERT INTO objects_search (objects_search) VALUES ('delete-all')",
+		"INSERT INTO objects_search (rowid, search) SELECT rowid, search FROM objects WHERE NOT deleted",
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("index the search texts again: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("index the search texts again: %w", err)
+	}
+	return nil
+}
+
+// searchIndex finds the objects whose search text holds text in the
+// trigram index objects_search (see its migration): a text of three
+// characters or more has a trigram to look up. The text goes in as one
+// FTS5 phrase, quoted, so that nothing in it is read as query syntax. The
+// index is the left table of a CROSS JOIN, which SQLite always reads first:
+// it would otherwise walk the kind's or the namespace's list index and test
+// every object in it against the matches.
+func searchIndex(text string, arg func(v any) string) (from, match string) {
+	if !utf8.ValidString(text) || utf8.RuneCountInString(text) < 3 {
+		return "", ""
+	}
+	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	return "objects_search CROSS JOIN objects ON objects.rowid = objects_search.rowid", "objects_search MATCH " + arg(phrase)
 }
 
 // busy recognises SQLite's refusals to take a lock within busy_timeout

@@ -1,0 +1,7 @@
+package sqlite
+
+// Exported for tests.
+var (
+	AfterReseal = afterReseal
+	SearchIndex = searchIndex
+)
