@@ -3,6 +3,8 @@ package storetest
 import (
 	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +71,7 @@ func benchLoad(b *testing.B, s store.Store, routes, namespaces int) {
 // 50 with their totals as the APIs and the web console ask for them: in
 // every namespace (ConfigService without a filter), in one namespace, and
 // in one namespace with those below it; first, middle (the slowest) and
-// last pages.
+// last pages; and the first page of searches.
 func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 	if routes < 50*namespaces {
 		b.Fatalf("-list-routes %d: at least %d, 50 to each of %d namespaces", routes, 50*namespaces, namespaces)
@@ -78,6 +80,7 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 	nsIDs := seedRoutes(b, s, routes, namespaces)
 	b.Logf("seeded %d routes in %s", routes, time.Since(start).Round(time.Millisecond))
 	inOne := (routes + namespaces - 1) / namespaces
+	one := routes/2 + 7
 	for _, c := range []struct {
 		name  string
 		q     store.ListQuery
@@ -89,6 +92,13 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 		{"namespace-first", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50}, inOne},
 		{"namespace-last", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50, Offset: inOne - 50}, inOne},
 		{"below-global-first", store.ListQuery{NamespaceID: store.GlobalNamespaceID, Recursive: true, Limit: 50}, routes},
+		// Searches: one route's from, in every namespace and in its own;
+		// a name some routes hold (route-1234, route-12340 ...); and a
+		// text every route holds.
+		{"search-one", store.ListQuery{Limit: 50, Query: fmt.Sprintf("r%d.example", one)}, 1},
+		{"search-one-namespace", store.ListQuery{NamespaceID: nsIDs[one%namespaces], Limit: 50, Query: fmt.Sprintf("r%d.example", one)}, 1},
+		{"search-some", store.ListQuery{Limit: 50, Query: "route-1234"}, namedWith(routes, "1234")},
+		{"search-every-route", store.ListQuery{Limit: 50, Query: "example.com"}, routes},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
@@ -96,13 +106,25 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if res.TotalCount != c.total || len(res.Objects) != 50 {
-					b.Fatalf("listed %d routes of %d, want 50 of %d", len(res.Objects), res.TotalCount, c.total)
+				if res.TotalCount != c.total || len(res.Objects) != min(50, c.total) {
+					b.Fatalf("listed %d routes of %d, want %d of %d", len(res.Objects), res.TotalCount, min(50, c.total), c.total)
 				}
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/page")
 		})
 	}
+}
+
+// namedWith counts the routes seedRoutes names route-N with N in decimal
+// starting with digits.
+func namedWith(routes int, digits string) int {
+	n := 0
+	for i := range routes {
+		if strings.HasPrefix(strconv.Itoa(i), digits) {
+			n++
+		}
+	}
+	return n
 }
 
 // seedRoutes writes namespaces below Global and routes spread over them,
