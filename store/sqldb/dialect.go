@@ -60,18 +60,29 @@ type Dialect struct {
 	// WITH of another statement (PostgreSQL), so that several writes go in
 	// one round trip.
 	WritableCTE bool
-	// SearchIndex, when set, returns what a list's search for text (in
-	// lower case, as the search text is) reads when an index of the
-	// database's own answers it: the tables to read instead of objects
-	// alone, that index first, and a condition that holds for the objects
-	// whose search text contains text. It returns "" when that index cannot
-	// answer: List then compares text with the search text of every object
-	// of the scope.
-	SearchIndex func(text string, arg func(v any) string) (from, match string)
+	// SearchIndex, when set, returns how a list's search for text (in lower
+	// case, as the search text is) reads an index of the database's own
+	// that answers it, its one parameter written as param; ok is false
+	// when that index cannot answer. List then compares text with the
+	// search text of every object of the scope, as it does when the scope
+	// holds fewer objects than the index names.
+	SearchIndex func(text, param string) (s IndexedSearch, ok bool)
 	// NotifyStatus, when set, returns the statements that end each status
 	// write, with the objects whose status it changes, so that other
 	// processes learn of them.
 	NotifyStatus func(objects []store.ObjectKey) ([]Statement, error)
+}
+
+// IndexedSearch is a search read from an index of the database's own.
+type IndexedSearch struct {
+	// From are the tables read instead of objects alone, that index first;
+	// Match is the condition that holds for the objects whose search text
+	// holds the text, with the value of its parameter.
+	From, Match string
+	Value       any
+	// Count is a statement that counts the index's matches, of any kind or
+	// namespace, up to the number it takes for %d, with the value as $1.
+	Count string
 }
 
 func (d *Dialect) q(query string) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
@@ -79,6 +80,12 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		counted = append(counted, where[len(where)-1])
 	}
+	// A search of the whole scope counts the scope's objects the same way,
+	// to choose what it reads (see searchByIndex).
+	scope := ""
+	if len(q.IDs) == 0 && q.Name == "" && len(q.Names) == 0 {
+		scope = with + "SELECT coalesce(sum(live), 0) FROM object_counts WHERE " + strings.Join(counted, " AND ")
+	}
 	if len(q.IDs) > 0 || q.Name != "" || len(q.Names) > 0 || q.Query != "" {
 		counted = nil
 	}
@@ -99,22 +106,16 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		where = append(where, cond)
 	}
-	from := "objects"
+	var search searchTerms
 	if q.Query != "" {
-		text := strings.ToLower(q.Query)
-		match := ""
-		if db.d.SearchIndex != nil {
-			var indexed string
-			if indexed, match = db.d.SearchIndex(text, arg); match != "" {
-				from = indexed
-			}
+		if strings.ContainsRune(q.Query, 0) {
+			// No search text holds NUL (PostgreSQL's text cannot); LIKE
+			// would read the pattern as ending there.
+			return &store.ListResult{}, nil
 		}
-		if match == "" {
-			match = `search LIKE ` + arg("%"+escapeLike(text)+"%") + ` ESCAPE '\'`
-		}
-		where = append(where, match)
+		search = db.searchTerms(strings.ToLower(q.Query), &args)
 	}
-	cond := " FROM " + from + " WHERE " + strings.Join(where, " AND ")
+	cond := " FROM objects WHERE " + strings.Join(where, " AND ")
 	limit := db.d.NoLimit
 	if q.Limit > 0 {
 		limit = fmt.Sprint(q.Limit)
@@ -123,9 +124,21 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	res := &store.ListResult{}
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if q.Query != "" {
+			from, match := "objects", search.like
+			args[search.at] = search.likeValue
+			if scope != "" && search.indexed {
+				byIndex, err := db.searchByIndex(ctx, tx, search, scope, args[:search.at])
+				if err != nil {
+					return fmt.Errorf("search %s: %w", k, err)
+				}
+				if byIndex {
+					from, match = search.index.From, search.index.Match
+					args[search.at] = search.index.Value
+				}
+			}
+			cond := " FROM " + from + " WHERE " + strings.Join(append(slices.Clip(where), match), " AND ")
 			// One statement finds the page and counts the matches; only the
-			// ids of the matches are sorted, and only the page's rows read
-			// whole.
+			// names and ids of the matches are sorted.
 			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", total FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () AS total"+
 				cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, cond, with, args)
 		}
@@ -157,6 +170,51 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		return nil, err
 	}
 	return res, nil
+}
+
+// searchTerms are the two ways a search may compare its text with the
+// objects: every object of the scope, or the database's own index of the
+// search texts when it has one that answers the text (Dialect.SearchIndex).
+// Both take their value as the same parameter, args[at].
+type searchTerms struct {
+	at        int
+	like      string
+	likeValue any
+	index     IndexedSearch
+	indexed   bool
+}
+
+func (db *DB) searchTerms(text string, args *params) searchTerms {
+	t := searchTerms{at: len(*args), likeValue: "%" + escapeLike(text) + "%"}
+	t.like = `search LIKE ` + args.add(t.likeValue) + ` ESCAPE '\'`
+	if db.d.SearchIndex != nil {
+		t.index, t.indexed = db.d.SearchIndex(text, fmt.Sprintf("$%d", t.at+1))
+	}
+	return t
+}
+
+// searchProbe bounds how many of the index's matches a search counts to
+// choose what it reads.
+const searchProbe = 10_000
+
+// searchByIndex says whether a search reads the index rather than every
+// object of its scope: when the index names fewer objects, of any kind or
+// namespace, than the scope holds (its count comes from the counts the
+// store keeps, scopeArgs being its parameters), and fewer than
+// searchProbe. A text a few objects hold is found from the index among a
+// million; a text most objects hold, searched in a namespace of a few,
+// reads those few instead of every match.
+func (db *DB) searchByIndex(ctx context.Context, tx *sql.Tx, t searchTerms, scope string, scopeArgs []any) (bool, error) {
+	var inScope int
+	if err := tx.QueryRowContext(ctx, db.d.q(scope), scopeArgs...).Scan(&inScope); err != nil {
+		return false, fmt.Errorf("count the scope: %w", err)
+	}
+	bound := min(inScope, searchProbe)
+	var found int
+	if err := tx.QueryRowContext(ctx, db.d.q(fmt.Sprintf(t.index.Count, bound)), t.index.Value).Scan(&found); err != nil {
+		return false, fmt.Errorf("count the index's matches: %w", err)
+	}
+	return found < bound, nil
 }
 
 // listCounted reads a page whose rows carry the count of every match, and

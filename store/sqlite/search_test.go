@@ -14,28 +14,30 @@ import (
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
 )
 
-// TestSearchReadsTheTrigramIndex: a search of three characters or more, in
-// the form List writes it, starts from the trigram index and reads only the
-// rows it names, in every namespace and in one; a shorter one cannot use
-// the index and compares every object of its scope.
+// TestSearchReadsTheTrigramIndex: a search of three characters or more,
+// read from the index, starts from the trigram index and reads only the
+// rows it names, in every namespace and in one; a text the index cannot
+// answer as LIKE does is compared row by row.
 func TestSearchReadsTheTrigramIndex(t *testing.T) {
 	t.Parallel()
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	from, match := sqlite.SearchIndex(`abc "d`, arg)
-	if len(args) != 1 || args[0] != `"abc ""d"` {
-		t.Fatalf("the search's phrase: %q, want the text quoted as one FTS5 string", args)
+	s, ok := sqlite.SearchIndex(`abc "d`, "$1")
+	if !ok || s.Value != `"abc ""d"` {
+		t.Fatalf("the search's phrase: %q, %v; want the text quoted as one FTS5 string", s.Value, ok)
 	}
 	for _, scope := range []string{"", " AND namespace_id = 'ns'", " AND namespace_id IN (SELECT id FROM objects WHERE kind = 'namespace')"} {
-		query := "SELECT kind, id, name, data, count(*) OVER () FROM " + from + " WHERE kind = 'route' AND NOT deleted" + scope + " AND " +
-			strings.ReplaceAll(match, "$1", `'"abc"'`) + " ORDER BY name ASC, id ASC LIMIT 50"
+		query := "SELECT kind, id FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () FROM " + s.From +
+			" WHERE kind = 'route' AND NOT deleted" + scope + " AND " + strings.ReplaceAll(s.Match, "$1", `'"abc"'`) +
+			" ORDER BY name ASC, id ASC LIMIT 50) page ON kind = page_kind AND id = page_id ORDER BY name ASC, id ASC"
 		plan := queryPlan(t, query)
-		if len(plan) < 2 || !strings.HasPrefix(plan[1], "SCAN objects_search VIRTUAL TABLE") || !slices.Contains(plan, "SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)") {
+		first := slices.IndexFunc(plan, func(step string) bool { return strings.HasPrefix(step, "SCAN ") || strings.HasPrefix(step, "SEARCH ") })
+		if first < 0 || !strings.HasPrefix(plan[first], "SCAN objects_search VIRTUAL TABLE") || !slices.Contains(plan, "SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)") {
 			t.Errorf("query plan of a search (scope %q):\n%s\nwant the index objects_search read first, then the rows it names", scope, strings.Join(plan, "\n"))
 		}
 	}
-	if _, match := sqlite.SearchIndex("ab", arg); match != "" {
-		t.Errorf("a search of two characters: %q, want no use of the index (it holds trigrams)", match)
+	for _, text := range []string{"ab", "üm", "a\x00bc", "ab\uFFFE"} {
+		if _, ok := sqlite.SearchIndex(text, "$1"); ok {
+			t.Errorf("a search for %q: read from the index, want it compared row by row", text)
+		}
 	}
 }
 
@@ -68,7 +70,7 @@ func TestSearchIndexKeepsUpWithTheObjects(t *testing.T) {
 		}
 		routes = append(routes, r)
 	}
-	queries := []string{"app-0", "APP1", "example.com", `"up3"`, "p3\".i", "ümlaut", "team", ".internal\n", "https://app2", "no such text", "app-1"}
+	queries := []string{"app-0", "APP1", "example.com", `"up3"`, "p3\".i", "ümlaut", "üm", "team", ".internal\n", "https://app2", "no such text", "app-1", "app\x00", "\x00"}
 	check := func(t *testing.T, s store.Store, when string) {
 		t.Helper()
 		all, err := s.List(ctx, store.KindRoute, store.ListQuery{})
@@ -159,8 +161,20 @@ func TestSearchIndexKeepsUpWithTheObjects(t *testing.T) {
 	if _, err := raw.ExecContext(ctx, "UPDATE objects SET rowid = rowid + 1000000"); err != nil {
 		t.Fatal(err)
 	}
-	if found, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: "example.com"}); err != nil || found.TotalCount != 0 {
+	// https://app3 is held by 11 routes of 35: read from the index, which
+	// finds none of them while it is stale.
+	if found, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: "https://app3"}); err != nil || found.TotalCount != 0 {
 		t.Fatalf("a search once the rows are numbered again, before the index is built again: %v, %v; want none found, or this test shows nothing", found, err)
+	}
+	// A search of a scope holding fewer objects than the index names reads
+	// the scope's objects instead: here every route of the team's, which
+	// all hold example.com.
+	teams, err := s.List(ctx, store.KindRoute, store.ListQuery{NamespaceID: team.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, err := s.List(ctx, store.KindRoute, store.ListQuery{NamespaceID: team.ID, Query: "example.com"}); err != nil || found.TotalCount != teams.TotalCount {
+		t.Fatalf("a search of the team's %d routes for a text every route holds: %v, %v; want them all, found from the rows", teams.TotalCount, found, err)
 	}
 	if err := sqlite.AfterReseal(ctx, raw); err != nil {
 		t.Fatal(err)

@@ -132,16 +132,22 @@ func reindexSearch(ctx context.Context, db *sql.DB) error {
 // searchIndex finds the objects whose search text holds text in the
 // trigram index objects_search (see its migration): a text of three
 // characters or more has a trigram to look up. The text goes in as one
-// FTS5 phrase, quoted, so that nothing in it is read as query syntax. The
+// FTS5 phrase, quoted, so that nothing in it is read as query syntax; a
+// text with a character FTS5 reads otherwise than LIKE does (NUL ends its
+// query; U+FFFE and U+FFFF it reads as U+FFFD) is compared row by row. The
 // index is the left table of a CROSS JOIN, which SQLite always reads first:
 // it would otherwise walk the kind's or the namespace's list index and test
 // every object in it against the matches.
-func searchIndex(text string, arg func(v any) string) (from, match string) {
-	if !utf8.ValidString(text) || utf8.RuneCountInString(text) < 3 {
-		return "", ""
+func searchIndex(text, param string) (sqldb.IndexedSearch, bool) {
+	if utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, "\x00\uFFFE\uFFFF") {
+		return sqldb.IndexedSearch{}, false
 	}
-	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	return "objects_search CROSS JOIN objects ON objects.rowid = objects_search.rowid", "objects_search MATCH " + arg(phrase)
+	return sqldb.IndexedSearch{
+		From:  "objects_search CROSS JOIN objects ON objects.rowid = objects_search.rowid",
+		Match: "objects_search MATCH " + param,
+		Value: `"` + strings.ReplaceAll(text, `"`, `""`) + `"`,
+		Count: "SELECT count(*) FROM (SELECT 1 FROM objects_search WHERE objects_search MATCH $1 LIMIT %d)",
+	}, true
 }
 
 // busy recognises SQLite's refusals to take a lock within busy_timeout

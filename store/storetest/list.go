@@ -116,6 +116,8 @@ func testListRoutes(t *testing.T, f *fixture) {
 		{store.ListQuery{Query: "d.example"}, []string{"delta"}, 1},
 		{store.ListQuery{Query: "upstream-GAMMA"}, []string{"gamma"}, 1},
 		{store.ListQuery{Query: "no such route"}, nil, 0},
+		{store.ListQuery{Query: "alp\x00"}, nil, 0},
+		{store.ListQuery{Query: "\x00"}, nil, 0},
 		{store.ListQuery{Offset: 1, Limit: 2}, []string{"beta", "delta"}, 4},
 		{store.ListQuery{OrderBy: "-name", Offset: 3, Limit: 5}, []string{"alpha"}, 4},
 		{store.ListQuery{Offset: 10}, nil, 4},
