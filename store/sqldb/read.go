@@ -89,12 +89,16 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	if len(q.IDs) > 0 || q.Name != "" || len(q.Names) > 0 || q.Query != "" {
 		counted = nil
 	}
+	from := "objects"
 	if len(q.IDs) > 0 {
 		cond, err := db.inList("id", q.IDs, &args)
 		if err != nil {
 			return nil, err
 		}
 		where = append(where, cond)
+		if db.d.IDsFirst != "" {
+			from = fmt.Sprintf(db.d.IDsFirst, fmt.Sprintf("$%d", len(args)))
+		}
 	}
 	if q.Name != "" {
 		where = append(where, "name = "+arg(q.Name))
@@ -115,7 +119,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		search = db.searchTerms(strings.ToLower(q.Query), &args)
 	}
-	cond := " FROM objects WHERE " + strings.Join(where, " AND ")
+	cond := " FROM " + from + " WHERE " + strings.Join(where, " AND ")
 	limit := db.d.NoLimit
 	if q.Limit > 0 {
 		limit = fmt.Sprint(q.Limit)
@@ -124,7 +128,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	res := &store.ListResult{}
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if q.Query != "" {
-			from, match := "objects", search.like
+			tables, match := from, search.like
 			args[search.at] = search.likeValue
 			if scope != "" && search.indexed {
 				byIndex, err := db.searchByIndex(ctx, tx, search, scope, args[:search.at])
@@ -132,11 +136,11 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 					return fmt.Errorf("search %s: %w", k, err)
 				}
 				if byIndex {
-					from, match = search.index.From, search.index.Match
+					tables, match = search.index.From, search.index.Match
 					args[search.at] = search.index.Value
 				}
 			}
-			cond := " FROM " + from + " WHERE " + strings.Join(append(slices.Clip(where), match), " AND ")
+			cond := " FROM " + tables + " WHERE " + strings.Join(append(slices.Clip(where), match), " AND ")
 			// One statement finds the page and counts the matches; only the
 			// names and ids of the matches are sorted.
 			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", total FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () AS total"+

@@ -4,4 +4,5 @@ package sqlite
 var (
 	AfterReseal = afterReseal
 	SearchIndex = searchIndex
+	IDsFirst    = dialect.IDsFirst
 )

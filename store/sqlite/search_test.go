@@ -41,6 +41,25 @@ func TestSearchReadsTheTrigramIndex(t *testing.T) {
 	}
 }
 
+// TestListOfNamedObjectsLooksThemUp: a list of named objects (a page of a
+// policy's routes) reads the ids first and looks each object up by its
+// key, in every namespace and in one, instead of walking a list index of
+// the whole kind.
+func TestListOfNamedObjectsLooksThemUp(t *testing.T) {
+	t.Parallel()
+	ids := `'["a","b"]'`
+	for _, scope := range []string{"", " AND namespace_id = 'ns'"} {
+		query := "SELECT kind, id FROM objects JOIN (SELECT kind AS page_kind, id AS page_id FROM " + fmt.Sprintf(sqlite.IDsFirst, ids) +
+			" WHERE kind = 'route' AND NOT deleted" + scope + " AND id IN (SELECT value FROM json_each(" + ids + "))" +
+			" ORDER BY name ASC, id ASC LIMIT 50) page ON kind = page_kind AND id = page_id ORDER BY name ASC, id ASC"
+		plan := queryPlan(t, query)
+		first := slices.IndexFunc(plan, func(step string) bool { return strings.HasPrefix(step, "SCAN ") || strings.HasPrefix(step, "SEARCH ") })
+		if first < 0 || !strings.HasPrefix(plan[first], "SCAN json_each") || !slices.Contains(plan, "SEARCH objects USING INDEX sqlite_autoindex_objects_1 (kind=? AND id=?)") {
+			t.Errorf("query plan of a list of named routes (scope %q):\n%s\nwant the ids read first, then each route by its key", scope, strings.Join(plan, "\n"))
+		}
+	}
+}
+
 // TestSearchIndexKeepsUpWithTheObjects: whatever writes objects (creating,
 // renaming, editing, deleting, creating again, a restore, a rebuild of the
 // file that renumbers its rows), a search through the trigram index finds

@@ -67,6 +67,7 @@ var dialect = sqldb.Dialect{
 	IsUniqueViolation: isUniqueViolation,
 	Reachability:      busy,
 	SearchIndex:       searchIndex,
+	IDsFirst:          "(SELECT DISTINCT value AS listed_id FROM json_each(%s)) listed CROSS JOIN objects ON objects.id = listed.listed_id",
 	Refusal:           refusal,
 	AfterReseal:       afterReseal,
 }

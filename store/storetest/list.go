@@ -109,6 +109,8 @@ func testListRoutes(t *testing.T, f *fixture) {
 		{store.ListQuery{NamespaceID: store.GlobalNamespaceID}, nil, 0},
 		{store.ListQuery{NamespaceID: store.GlobalNamespaceID, Recursive: true}, byName, 4},
 		{store.ListQuery{IDs: []string{gamma.ID, delta.ID}}, []string{"delta", "gamma"}, 2},
+		{store.ListQuery{IDs: []string{gamma.ID, delta.ID, gamma.ID, "no such id"}, Limit: 1, Offset: 1}, []string{"gamma"}, 2},
+		{store.ListQuery{IDs: []string{gamma.ID}, Query: "GAMMA"}, []string{"gamma"}, 1},
 		{store.ListQuery{IDs: []string{gamma.ID, delta.ID}, NamespaceID: b.ID}, []string{"delta"}, 1},
 		{store.ListQuery{Names: []string{"gamma", "delta", "no such route"}}, []string{"delta", "gamma"}, 2},
 		{store.ListQuery{Names: []string{"gamma", "delta"}, NamespaceID: b.ID}, []string{"delta"}, 1},
