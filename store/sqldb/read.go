@@ -80,11 +80,14 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		counted = append(counted, where[len(where)-1])
 	}
+	live := func(conds []string) string {
+		return with + "SELECT coalesce(sum(live), 0) FROM object_counts WHERE " + strings.Join(conds, " AND ")
+	}
 	// A search of the whole scope counts the scope's objects the same way,
 	// to choose what it reads (see searchByIndex).
 	scope := ""
 	if len(q.IDs) == 0 && q.Name == "" && len(q.Names) == 0 {
-		scope = with + "SELECT coalesce(sum(live), 0) FROM object_counts WHERE " + strings.Join(counted, " AND ")
+		scope = live(counted)
 	}
 	if len(q.IDs) > 0 || q.Name != "" || len(q.Names) > 0 || q.Query != "" {
 		counted = nil
@@ -148,7 +151,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		}
 		count := with + "SELECT count(*)" + cond
 		if counted != nil {
-			count = with + "SELECT coalesce(sum(live), 0) FROM object_counts WHERE " + strings.Join(counted, " AND ")
+			count = live(counted)
 		}
 		if err := tx.QueryRowContext(ctx, db.d.q(count), args...).Scan(&res.TotalCount); err != nil {
 			return fmt.Errorf("count %s: %w", k, err)
