@@ -128,7 +128,7 @@ check-generated: ## Fail when generated code differs from what `make generate` p
 	hack/check-generated.sh
 
 .PHONY: bench
-bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes (both stores, both databrokers), the API and ConfigService, 100k sessions, 10k Route objects against the API server's ceiling, serve's memory (both databrokers), import at 100k routes, every web page at 100k routes, a fleet of 10 clusters x 10k routes, 16 API clients for 10 minutes over 100k routes (the soak).
+bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop at 1k/10k/100k routes (both stores, both databrokers), the API and ConfigService, 100k sessions, 10k Route objects against the API server's ceiling, serve's memory (both databrokers), import at 100k routes, every web page at 100k routes (both stores), a fleet of 10 clusters x 10k routes, 16 API clients for 10 minutes over 100k routes (the soak).
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./store/... ./reconcile/compile/ ./databroker/...
 	$(GO) test -run '^$$' -bench Reconcile -benchtime 1x -timeout 60m ./reconcile/ -args -sizes 1000,10000,100000 -edits 1000
 	$(GO) test -run '^$$' -bench 'API|ConfigService|PolicyUsedByManyRoutes' -benchtime 1x -timeout 60m ./server/api/
@@ -137,6 +137,7 @@ bench: deps assets ## Benchmarks: store, compile, databroker, the reconcile loop
 	BROKER=pomerium hack/bench-serve-rss.sh 100000
 	hack/bench-import.sh 100000
 	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 30m ./server/web/
+	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 30m ./server/web/ -args -store embedded
 	$(GO) test -run '^$$' -bench Fleet -benchtime 1x -timeout 30m ./cmd/pomerium-console/e2e/
 	$(MAKE) soak
 
@@ -149,11 +150,12 @@ soak: build ## The load for 10 minutes, sampling serve's memory, goroutines and 
 	$(GO) run ./hack/load -binary $(BIN) -routes 100000 -clients 16 -duration 10m -soak -sample 10s
 
 .PHONY: bench-1m
-bench-1m: deps assets ## One million routes: serve's time and peak RSS against Pomerium's databroker, the reconcile loop's cold start, edits and resync on the embedded store against it, pages of lists on both stores, and every web console page on PostgreSQL (about 75 minutes on 2 cores).
+bench-1m: deps assets ## One million routes: serve's time and peak RSS against Pomerium's databroker, the reconcile loop's cold start, edits and resync on the embedded store against it, pages of lists and every web console page on both stores (about 95 minutes on 2 cores).
 	BROKER=pomerium hack/bench-serve-rss.sh 1000000
 	$(GO) test -run '^$$' -bench '^Store$$/List' -benchtime 20x -timeout 120m ./store/sqlite/ ./store/postgres/ -args -list-routes 1000000
 	$(GO) test -run '^$$' -bench 'Reconcile/sqlite/pomerium' -benchtime 1x -timeout 120m ./reconcile/ -args -sizes 1000000 -brokers pomerium -edits 200
 	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 60m ./server/web/ -args -routes 1000000
+	$(GO) test -run '^$$' -bench Pages -benchtime 20x -timeout 60m ./server/web/ -args -routes 1000000 -store embedded
 
 .PHONY: bench-import
 bench-import: ## Time and peak RSS of import at 100,000 and 1,000,000 routes, first and again (about 20 minutes on 2 cores).

@@ -18,7 +18,10 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
-var benchRoutes = flag.Int("routes", 100_000, "routes BenchmarkPages seeds into one namespace")
+var (
+	benchRoutes = flag.Int("routes", 100_000, "routes BenchmarkPages seeds into one namespace")
+	benchStore  = flag.String("store", "postgres", "the store BenchmarkPages seeds: postgres or embedded")
+)
 
 // BenchmarkPages measures the server time of every screen with 100,000
 // routes in one namespace, all using one policy (the worst case of the
@@ -28,11 +31,21 @@ var benchRoutes = flag.Int("routes", 100_000, "routes BenchmarkPages seeds into 
 //
 //	go test ./server/web/ -run '^$' -bench Pages -benchtime 20x
 //
-// (append -args -routes N to seed another number of routes.)
+// (append -args -routes N to seed another number of routes, -store
+// embedded to measure the embedded store instead of PostgreSQL.)
 func BenchmarkPages(b *testing.B) {
 	ctx := b.Context()
-	dbURL := srv.NewTestDatabase(b)
-	st := webtest.PostgresAt(b, dbURL)
+	var st store.Store
+	var dbURL string
+	switch *benchStore {
+	case "postgres":
+		dbURL = srv.NewTestDatabase(b)
+		st = webtest.PostgresAt(b, dbURL)
+	case "embedded":
+		st = webtest.Embedded(b)
+	default:
+		b.Fatalf("-store %q: postgres or embedded", *benchStore)
+	}
 	actor := store.Actor{Subject: "bench", Origin: store.OriginImport}
 	ns, err := store.Put(ctx, st, actor, &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "Bench"}}, 0)
 	if err != nil {
@@ -60,7 +73,9 @@ func BenchmarkPages(b *testing.B) {
 		some = written[0].GetObjectMeta().ID
 	}
 	b.Logf("seeded %d routes in %s", n, time.Since(start).Round(time.Millisecond))
-	analyze(b, dbURL)
+	if dbURL != "" {
+		analyze(b, dbURL)
+	}
 	e := webtest.New(b, st, webtest.Options{})
 	assertion := e.Assertion(webtest.Admin)
 	deep := max(n-ui.DefaultLimit, 0)
