@@ -135,12 +135,13 @@ func reindexSearch(ctx context.Context, db *sql.DB) error {
 // characters or more has a trigram to look up. The text goes in as one
 // FTS5 phrase, quoted, so that nothing in it is read as query syntax; a
 // text with a character FTS5 reads otherwise than LIKE does (NUL ends its
-// query; U+FFFE and U+FFFF it reads as U+FFFD) is compared row by row. The
+// query; U+FFFE and U+FFFF it reads as U+FFFD, so a U+FFFD would match
+// them) is compared row by row. The
 // index is the left table of a CROSS JOIN, which SQLite always reads first:
 // it would otherwise walk the kind's or the namespace's list index and test
 // every object in it against the matches.
 func searchIndex(text, param string) (sqldb.IndexedSearch, bool) {
-	if utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, "\x00\uFFFE\uFFFF") {
+	if utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, "\x00\uFFFD\uFFFE\uFFFF") {
 		return sqldb.IndexedSearch{}, false
 	}
 	return sqldb.IndexedSearch{
