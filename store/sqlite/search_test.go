@@ -203,3 +203,46 @@ func TestSearchIndexKeepsUpWithTheObjects(t *testing.T) {
 	}
 	check(t, s, "after the file was rebuilt")
 }
+
+// TestSearchIndexBuiltAgainAtOpen: a file whose search index was left to
+// build again (a process stopped between a VACUUM and the rebuild) has it
+// built when the store next opens.
+func TestSearchIndexBuiltAgainAtOpen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "console.db")
+	s := openAt(t, path)
+	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
+	for i := range 5 {
+		if _, err := store.Put(ctx, s, actor, &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("app-%d", i)},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://app%d.example.com", i), To: []string{"https://u.internal"}}}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, path)
+	for _, stmt := range []string{"UPDATE objects SET rowid = rowid + 1000000", "PRAGMA user_version = 1"} {
+		if err := raw(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = openAt(t, path)
+	defer s.Close()
+	found, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: "app3.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found.TotalCount != 1 || len(found.Objects) != 1 || found.Objects[0].GetObjectMeta().Name != "app-3" {
+		t.Fatalf("a search after opening a file whose index was left to build again: %d found, want app-3", found.TotalCount)
+	}
+	check, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	var version int
+	if err := check.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != 0 {
+		t.Fatalf("user_version after the index was built again: %d, %v; want 0, or every open builds it again", version, err)
+	}
+}

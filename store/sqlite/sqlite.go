@@ -91,11 +91,20 @@ func refusal(err error) string {
 	return ""
 }
 
+// searchIndexStale, in the file's user_version, says the search index may
+// file objects under row numbers they no longer have: a VACUUM ran and the
+// index was not built again since (Open builds it then).
+const searchIndexStale = 1
+
 // afterReseal rebuilds the database file, which leaves no free space
 // holding what was there before, and truncates the log, which drops the
 // frames that held it. VACUUM may renumber the rows of objects, under whose
-// numbers the search index files them: the index is built again in between.
+// numbers the search index files them: the index is built again in between,
+// and the file says so until it is, should the process stop before.
 func afterReseal(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", searchIndexStale)); err != nil {
+		return fmt.Errorf("mark the search index to build again: %w", err)
+	}
 	if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
 		return fmt.Errorf("VACUUM: %w", err)
 	}
@@ -119,6 +128,7 @@ func reindexSearch(ctx context.Context, db *sql.DB) error {
 	for _, stmt := range []string{
 		"INSERT INTO objects_search (objects_search) VALUES ('delete-all')",
 		"INSERT INTO objects_search (rowid, search) SELECT rowid, search FROM objects WHERE NOT deleted",
+		"PRAGMA user_version = 0",
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("index the search texts again: %w", err)
@@ -130,16 +140,29 @@ func reindexSearch(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// reindexIfStale builds the search index again when a VACUUM ran since it
+// was last built (see afterReseal).
+func reindexIfStale(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read user_version: %w", err)
+	}
+	if version != searchIndexStale {
+		return nil
+	}
+	return reindexSearch(ctx, db)
+}
+
 // searchIndex finds the objects whose search text holds text in the
 // trigram index objects_search (see its migration): a text of three
 // characters or more has a trigram to look up. The text goes in as one
 // FTS5 phrase, quoted, so that nothing in it is read as query syntax; a
 // text with a character FTS5 reads otherwise than LIKE does (NUL ends its
 // query; U+FFFE and U+FFFF it reads as U+FFFD, so a U+FFFD would match
-// them) is compared row by row. The
-// index is the left table of a CROSS JOIN, which SQLite always reads first:
-// it would otherwise walk the kind's or the namespace's list index and test
-// every object in it against the matches.
+// them) is compared row by row. The index is the left table of a CROSS
+// JOIN, which SQLite always reads first: it would otherwise walk the
+// kind's or the namespace's list index and test every object in it
+// against the matches.
 func searchIndex(text, param string) (sqldb.IndexedSearch, bool) {
 	if utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, "\x00\uFFFD\uFFFE\uFFFF") {
 		return sqldb.IndexedSearch{}, false
@@ -265,6 +288,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	s := &Store{writer: rand.Text(), write: write}
 	if _, err := migrate(ctx, write, opts.Path, opts.Logger); err != nil {
+		closeLogged(opts.Logger, write, opts.Path)
+		return nil, fmt.Errorf("embedded store %s: %w", opts.Path, err)
+	}
+	if err := reindexIfStale(ctx, write); err != nil {
 		closeLogged(opts.Logger, write, opts.Path)
 		return nil, fmt.Errorf("embedded store %s: %w", opts.Path, err)
 	}

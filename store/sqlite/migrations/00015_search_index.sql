@@ -1,8 +1,9 @@
 -- +goose Up
 -- A search of a list (a substring of the search text, at least three
 -- characters long) reads this index of every three characters of each live
--- object's search text instead of every object of the scope: a phrase of
--- the query's trigrams matches exactly the texts that hold the query. The
+-- object's search text instead of every object of the scope, when the index
+-- names fewer objects than the scope holds: a phrase of the query's
+-- trigrams matches exactly the texts that hold the query. The
 -- index keeps no copy of the text (content='') and files each object under
 -- its row's number, so that a write that leaves the search text as it was
 -- (most edits) leaves the index alone. Triggers keep it in the transaction
