@@ -253,13 +253,24 @@ type ListQuery struct {
 	Offset  int
 	// Limit caps the page; <= 0 means no limit.
 	Limit int
+	// CountUpTo, when positive with a positive Limit, bounds the count of
+	// a search: it stops at CountUpTo objects or at the end of the page,
+	// whichever is further, and the result says whether there were more.
+	// A search that most of a million objects match is counted by reading
+	// each of them; a list without a search is counted from the store's
+	// own counts, exactly. Zero counts every match.
+	CountUpTo int
 }
 
 // ListResult is a page of objects.
 type ListResult struct {
 	Objects []Object
-	// TotalCount counts every object matching the query, ignoring offset and limit.
+	// TotalCount counts every object matching the query, ignoring offset
+	// and limit, or as many as the query's CountUpTo let it count.
 	TotalCount int
+	// More says that more objects match than TotalCount, where the
+	// query's CountUpTo stopped the count.
+	More bool
 }
 
 // Change is one entry of a ChangeSet: a live object or the tombstone of a

@@ -144,6 +144,18 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 				}
 			}
 			cond := " FROM " + tables + " WHERE " + strings.Join(append(slices.Clip(where), match), " AND ")
+			if q.CountUpTo > 0 && q.Limit > 0 {
+				// Counted up to a bound, a text most objects hold is found
+				// in the order's index up to the page's end, and counted
+				// as far as the bound, instead of every match read and
+				// sorted.
+				var err error
+				bound := store.PageQuery{Offset: q.Offset, Limit: q.Limit, CountUpTo: q.CountUpTo}
+				if res.TotalCount, res.More, err = db.count(ctx, tx, with, cond, args, bound); err != nil {
+					return fmt.Errorf("count %s: %w", k, err)
+				}
+				return db.listPage(ctx, tx, res, k, with, cond, page, order, args)
+			}
 			// One statement finds the page and counts the matches; only the
 			// names and ids of the matches are sorted.
 			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", total FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () AS total"+
@@ -163,20 +175,25 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 			n := min(q.Limit, res.TotalCount-q.Offset)
 			page = " ORDER BY " + reverse + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(res.TotalCount-q.Offset-n)
 		}
-		// The ids of the page come from the list index alone; only the
-		// page's rows are read, and put in order.
-		changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+" FROM objects JOIN (SELECT kind AS page_kind, id AS page_id"+
-			cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, args...)
-		if err != nil {
-			return fmt.Errorf("list %s: %w", k, err)
-		}
-		res.Objects = objectsOf(changes)
-		return nil
+		return db.listPage(ctx, tx, res, k, with, cond, page, order, args)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// listPage reads the objects of a page: the ids of the page come from
+// cond (the list index alone, when it holds the conditions) in page's
+// order and bounds; only the page's rows are read, and put in order.
+func (db *DB) listPage(ctx context.Context, tx *sql.Tx, res *store.ListResult, k store.Kind, with, cond, page, order string, args []any) error {
+	changes, err := db.queryObjects(ctx, tx, with+"SELECT "+objectColumns+" FROM objects JOIN (SELECT kind AS page_kind, id AS page_id"+
+		cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, args...)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", k, err)
+	}
+	res.Objects = objectsOf(changes)
+	return nil
 }
 
 // searchTerms are the two ways a search may compare its text with the

@@ -81,6 +81,8 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 	b.Logf("seeded %d routes in %s", routes, time.Since(start).Round(time.Millisecond))
 	inOne := (routes + namespaces - 1) / namespaces
 	one := routes/2 + 7
+	// upTo is how far the web console counts a search.
+	const upTo = 10_000
 	for _, c := range []struct {
 		name  string
 		q     store.ListQuery
@@ -99,15 +101,26 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 		{"search-one-namespace", store.ListQuery{NamespaceID: nsIDs[one%namespaces], Limit: 50, Query: fmt.Sprintf("r%d.example", one)}, 1},
 		{"search-some", store.ListQuery{Limit: 50, Query: "route-1234"}, namedWith(routes, "1234")},
 		{"search-every-route", store.ListQuery{Limit: 50, Query: "example.com"}, routes},
+		// The same searches counted up to 10,000, as the web console asks
+		// for them, and texts a tenth and a hundredth of the routes hold,
+		// spread evenly over every order.
+		{"search-some-up-to", store.ListQuery{Limit: 50, Query: "route-1234", CountUpTo: upTo}, namedWith(routes, "1234")},
+		{"search-tenth-up-to", store.ListQuery{Limit: 50, Query: "7.example", CountUpTo: upTo}, numberedEndingWith(routes, "7")},
+		{"search-hundredth-up-to", store.ListQuery{Limit: 50, Query: "77.example", CountUpTo: upTo}, numberedEndingWith(routes, "77")},
+		{"search-every-route-up-to", store.ListQuery{Limit: 50, Query: "example.com", CountUpTo: upTo}, routes},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			total, more := c.total, false
+			if c.q.CountUpTo > 0 && total > c.q.CountUpTo {
+				total, more = c.q.CountUpTo, true
+			}
 			for b.Loop() {
 				res, err := s.List(b.Context(), store.KindRoute, c.q)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if res.TotalCount != c.total || len(res.Objects) != min(50, c.total) {
-					b.Fatalf("listed %d routes of %d, want %d of %d", len(res.Objects), res.TotalCount, min(50, c.total), c.total)
+				if res.TotalCount != total || res.More != more || len(res.Objects) != min(50, c.total) {
+					b.Fatalf("listed %d routes of %d (more: %v), want %d of %d (more: %v)", len(res.Objects), res.TotalCount, res.More, min(50, c.total), total, more)
 				}
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/page")
@@ -121,6 +134,18 @@ func namedWith(routes int, digits string) int {
 	n := 0
 	for i := range routes {
 		if strings.HasPrefix(strconv.Itoa(i), digits) {
+			n++
+		}
+	}
+	return n
+}
+
+// numberedEndingWith counts the routes seedRoutes numbers N with N in
+// decimal ending with digits.
+func numberedEndingWith(routes int, digits string) int {
+	n := 0
+	for i := range routes {
+		if strings.HasSuffix(strconv.Itoa(i), digits) {
 			n++
 		}
 	}

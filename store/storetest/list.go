@@ -17,6 +17,7 @@ func testList(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "EveryKind", newEnv, testListEveryKind)
 	subtest(t, "ManyIDs", newEnv, testListManyIDs)
 	subtest(t, "PagesFromEitherEnd", newEnv, testListPagesFromEitherEnd)
+	subtest(t, "SearchCountedUpTo", newEnv, testListSearchCountedUpTo)
 	subtest(t, "Totals", newEnv, func(t *testing.T, f *fixture) { testListTotals(t, f, newEnv) })
 	subtest(t, "BadQueries", newEnv, func(t *testing.T, f *fixture) {
 		for _, c := range []struct {
@@ -381,6 +382,71 @@ func testListPagesFromEitherEnd(t *testing.T, f *fixture) {
 					if got := ids(res.Objects); !slices.Equal(got, want) || res.TotalCount != len(all) {
 						t.Errorf("list %+v: %v of %d, want %v of %d", q, got, res.TotalCount, want, len(all))
 					}
+				}
+			}
+		}
+	}
+}
+
+// testListSearchCountedUpTo: a search counted up to a bound lists the same
+// page as one counted whole, and its count is exact up to the further of
+// the bound and the page's end, with More saying whether more match; a
+// list without a search, or without a limit, is counted whole.
+func testListSearchCountedUpTo(t *testing.T, f *fixture) {
+	a := put(f, newNamespace(store.GlobalNamespaceID, "a"))
+	b := put(f, newNamespace(a.ID, "b"))
+	for i := range 23 {
+		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
+		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
+	}
+	ids := func(objs []store.Object) []string {
+		out := make([]string, len(objs))
+		for i, o := range objs {
+			out[i] = o.GetObjectMeta().ID
+		}
+		return out
+	}
+	// "example.com" is held by every route, "r-1" by a few, "r" (too
+	// short for an index) by every route, "zz" by none.
+	for _, text := range []string{"example.com", "r-1", "r", "zz", ""} {
+		for _, scope := range []store.ListQuery{{}, {NamespaceID: a.ID}, {NamespaceID: store.GlobalNamespaceID, Recursive: true}} {
+			for _, order := range []string{"name", "-created_at"} {
+				q := scope
+				q.Query, q.OrderBy = text, order
+				whole, err := f.s.List(f.ctx, store.KindRoute, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				all := ids(whole.Objects)
+				if whole.TotalCount != len(all) || whole.More {
+					t.Fatalf("list %+v: %d objects, total %d, more %v", q, len(all), whole.TotalCount, whole.More)
+				}
+				for _, upTo := range []int{1, 3, 10, 100} {
+					for _, limit := range []int{2, 5} {
+						for offset := 0; offset <= len(all)+1; offset += 2 {
+							q.CountUpTo, q.Limit, q.Offset = upTo, limit, offset
+							res, err := f.s.List(f.ctx, store.KindRoute, q)
+							if err != nil {
+								t.Fatal(err)
+							}
+							total, more := len(all), false
+							if bound := max(upTo, offset+limit); text != "" && total > bound {
+								total, more = bound, true
+							}
+							want := all[min(offset, len(all)):min(offset+limit, len(all))]
+							if got := ids(res.Objects); !slices.Equal(got, want) || res.TotalCount != total || res.More != more {
+								t.Errorf("list %+v: %v, total %d, more %v; want %v, total %d, more %v", q, got, res.TotalCount, res.More, want, total, more)
+							}
+						}
+					}
+				}
+				q.CountUpTo, q.Limit, q.Offset = 1, 0, 0
+				res, err := f.s.List(f.ctx, store.KindRoute, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ids(res.Objects); !slices.Equal(got, all) || res.TotalCount != len(all) || res.More {
+					t.Errorf("list %+v without a limit: %d objects, total %d, more %v; want all %d", q, len(got), res.TotalCount, res.More, len(all))
 				}
 			}
 		}
