@@ -39,7 +39,7 @@ func Objects[T store.Object](ctx context.Context, a *App, c *Caller, q ObjectQue
 	if err != nil {
 		return nil, fmt.Errorf("list %ss of namespace %s: %w", zero.Kind(), sq.NamespaceID, err)
 	}
-	return redactPage(c, &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount}), nil
+	return redactPage(c, &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount, More: got.More}), nil
 }
 
 // redactPage clears the secrets of the items the caller may not read.

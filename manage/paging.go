@@ -31,6 +31,11 @@ type ListQuery struct {
 	OrderBy string
 	// Offset and Limit select the page; a Limit of 0 is the largest page.
 	Offset, Limit int
+	// CountUpTo, when positive, lets the store stop counting a search at
+	// that many objects or at the page's end, whichever is further (see
+	// store.ListQuery): a screen need not count a million matches. The
+	// APIs count every match.
+	CountUpTo int
 	// Match, when set, keeps the objects it accepts. The store cannot
 	// apply it, so the whole scope is read and paged here.
 	Match func(store.Object) bool
@@ -43,6 +48,9 @@ type ListQuery struct {
 type Page[T any] struct {
 	Items []T
 	Total int
+	// More says that more objects match than Total, where the query's
+	// CountUpTo stopped the count.
+	More bool
 	// HiddenSecrets names, by object id, the secret fields of the items
 	// that held a value the caller may not read, and that are cleared.
 	HiddenSecrets map[string][]string
@@ -81,7 +89,7 @@ func storeOrder(k store.Kind, orderBy string) (string, error) {
 
 // storeQuery checks the paging of q, a list of objects of kind k.
 func (q ListQuery) storeQuery(k store.Kind) (store.ListQuery, error) {
-	out := store.ListQuery{NamespaceID: q.Namespace, Name: q.Name, Query: q.Query, Offset: q.Offset, Limit: q.Limit}
+	out := store.ListQuery{NamespaceID: q.Namespace, Name: q.Name, Query: q.Query, Offset: q.Offset, Limit: q.Limit, CountUpTo: q.CountUpTo}
 	if err := checkPage(q.Offset, q.Limit); err != nil {
 		return out, err
 	}
@@ -134,7 +142,7 @@ func list[T store.Object](ctx context.Context, a *App, c *Caller, k store.Kind, 
 	if err != nil {
 		return nil, fmt.Errorf("list %ss of namespace %s: %w", k, sq.NamespaceID, err)
 	}
-	return &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount}, nil
+	return &Page[T]{Items: objectsOf[T](got.Objects), Total: got.TotalCount, More: got.More}, nil
 }
 
 // inCluster narrows a list to the objects of the cluster q names.

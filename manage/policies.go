@@ -65,7 +65,7 @@ func (a *App) ListPolicies(ctx context.Context, c *Caller, q ListQuery, r Policy
 	if err != nil {
 		return nil, err
 	}
-	return &Page[*Policy]{Items: views, Total: page.Total}, nil
+	return &Page[*Policy]{Items: views, Total: page.Total, More: page.More}, nil
 }
 
 // SetPolicy creates or updates a policy. A policy that is not enforced

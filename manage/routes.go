@@ -51,7 +51,7 @@ func (a *App) ListRoutes(ctx context.Context, c *Caller, q ListQuery) (*Page[*Ro
 	if err != nil {
 		return nil, err
 	}
-	return &Page[*Route]{Items: views, Total: page.Total}, nil
+	return &Page[*Route]{Items: views, Total: page.Total, More: page.More}, nil
 }
 
 // SetRoute creates or updates a route: editing routes in its namespace

@@ -71,7 +71,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 	}
 	d.CanCreate = v.May(string(manage.EditPolicies), d.Namespace)
 	res, err := s.d.App.ListPolicies(r.Context(), v.Caller(), manage.ListQuery{
-		Namespace: d.Namespace, Query: d.Query, Offset: d.Pager.Offset, Limit: d.Pager.Limit,
+		Namespace: d.Namespace, Query: d.Query, Offset: d.Pager.Offset, Limit: d.Pager.Limit, CountUpTo: ui.CountUpTo,
 	}, manage.PolicyReads{})
 	if err != nil {
 		status, refusal := s.t.Refusal(r, err)
@@ -81,7 +81,7 @@ func (s *screen) list(w http.ResponseWriter, r *http.Request) {
 		s.t.Render(w, r, status, listPage, p)
 		return
 	}
-	d.Pager.Total = res.Total
+	d.Pager.Total, d.Pager.More = res.Total, res.More
 	for _, pol := range res.Items {
 		d.Policies = append(d.Policies, policyRow{Policy: pol, Path: v.NamespacePath(pol.NamespaceID)})
 	}

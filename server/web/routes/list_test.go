@@ -9,6 +9,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -166,4 +168,47 @@ func TestListControlsFollowTheRole(t *testing.T) {
 
 	stranger := f.e.User("stranger@example.com").Get("/routes?namespace=" + team)
 	wantStatus(t, stranger, http.StatusNotFound)
+}
+
+// A search the screen shows is counted up to ui.CountUpTo matches (or the
+// page's end): past that the pager says "more than" and still links the
+// next page; a page past the bound is counted to its end, exactly.
+func TestListSearchCountedUpToABound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ns := f.namespace(store.GlobalNamespaceID, "Bulk")
+	const n = ui.CountUpTo + 3
+	var ops []store.Op
+	for i := range n {
+		name := fmt.Sprintf("bulk-%05d", i)
+		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: name},
+			Spec: &configpb.Route{From: "https://" + name + ".example.com", To: []string{"https://upstream.internal"}}}})
+	}
+	if _, err := f.st.Apply(t.Context(), testActor, ops...); err != nil {
+		t.Fatal(err)
+	}
+	f.route(ns, "other", "https://other.example.com")
+	b := f.e.Recovery("")
+
+	page := b.Get("/routes?" + url.Values{"namespace": {ns}, "q": {"bulk"}}.Encode())
+	wantStatus(t, page, http.StatusOK)
+	if got := rowNames(page); len(got) != 50 || got[0] != "bulk-00000" || got[49] != "bulk-00049" {
+		t.Fatalf("first page %v", got)
+	}
+	wantText(t, page, fmt.Sprintf("1–50 of more than %d", ui.CountUpTo))
+	if _, ok := page.Find(`a[rel=next]`).Attr("href"); !ok {
+		t.Error("no next link past the bound")
+	}
+
+	page = b.Get("/routes?" + url.Values{"namespace": {ns}, "q": {"bulk"}, "offset": {fmt.Sprint(n - 3)}}.Encode())
+	if got := rowNames(page); strings.Join(got, ",") != "bulk-10000,bulk-10001,bulk-10002" {
+		t.Fatalf("last page %v", got)
+	}
+	wantText(t, page, fmt.Sprintf("%d–%d of %d", n-2, n, n))
+	if _, ok := page.Find(`a[rel=next]`).Attr("href"); ok {
+		t.Error("a next link after the last match")
+	}
+
+	// Without a search the list is counted from the store's counts.
+	wantText(t, b.Get("/routes?"+url.Values{"namespace": {ns}}.Encode()), fmt.Sprintf("1–50 of %d", n+1))
 }

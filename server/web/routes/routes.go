@@ -159,13 +159,13 @@ func (s *screen) renderList(w http.ResponseWriter, r *http.Request, status int, 
 	v := ui.ViewerFrom(r.Context())
 	pager := ui.PagerFor(&url.URL{Path: "/routes", RawQuery: f.values.Encode()})
 	page, err := s.d.App.ListRoutes(r.Context(), v.Caller(), manage.ListQuery{
-		Namespace: f.Namespace, Query: f.Query, OrderBy: f.Order, Offset: pager.Offset, Limit: pager.Limit,
+		Namespace: f.Namespace, Query: f.Query, OrderBy: f.Order, Offset: pager.Offset, Limit: pager.Limit, CountUpTo: ui.CountUpTo,
 	})
 	if err != nil {
 		s.listRefused(w, r, f, pager, err)
 		return
 	}
-	pager.Total = page.Total
+	pager.Total, pager.More = page.Total, page.More
 	d := listData{
 		Filters: f, Path: v.NamespacePath(f.Namespace), Namespaces: v.Namespaces(), Orders: orders, Pager: pager,
 		CanManage:   v.May(string(manage.EditRoutes), f.Namespace),

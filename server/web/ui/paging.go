@@ -16,7 +16,8 @@ const (
 	MaxOffset = math.MaxInt32 - MaxLimit
 	// CountUpTo is how far a screen counts a list the store keeps no count
 	// of (or to the end of the page it shows, when that is further):
-	// counting a million activity entries takes longer than a screen may.
+	// counting a million activity entries, or a million routes a search
+	// matches, takes longer than a screen may.
 	CountUpTo = 10_000
 )
 
