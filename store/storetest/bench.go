@@ -131,21 +131,21 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 // namedWith counts the routes seedRoutes names route-N with N in decimal
 // starting with digits.
 func namedWith(routes int, digits string) int {
-	n := 0
-	for i := range routes {
-		if strings.HasPrefix(strconv.Itoa(i), digits) {
-			n++
-		}
-	}
-	return n
+	return numbered(routes, func(n string) bool { return strings.HasPrefix(n, digits) })
 }
 
 // numberedEndingWith counts the routes seedRoutes numbers N with N in
 // decimal ending with digits.
 func numberedEndingWith(routes int, digits string) int {
+	return numbered(routes, func(n string) bool { return strings.HasSuffix(n, digits) })
+}
+
+// numbered counts the routes seedRoutes numbers N with N in decimal
+// accepted by keep.
+func numbered(routes int, keep func(string) bool) int {
 	n := 0
 	for i := range routes {
-		if strings.HasSuffix(strconv.Itoa(i), digits) {
+		if keep(strconv.Itoa(i)) {
 			n++
 		}
 	}

@@ -355,13 +355,6 @@ func testListPagesFromEitherEnd(t *testing.T, f *fixture) {
 		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
 		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
 	}
-	ids := func(objs []store.Object) []string {
-		out := make([]string, len(objs))
-		for i, o := range objs {
-			out[i] = o.GetObjectMeta().ID
-		}
-		return out
-	}
 	for _, order := range []string{"name", "-name", "created_at", "-modified_at", "version"} {
 		for _, scope := range []store.ListQuery{{}, {NamespaceID: a.ID, Recursive: true}, {NamespaceID: b.ID}} {
 			q := scope
@@ -398,13 +391,6 @@ func testListSearchCountedUpTo(t *testing.T, f *fixture) {
 	for i := range 23 {
 		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
 		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
-	}
-	ids := func(objs []store.Object) []string {
-		out := make([]string, len(objs))
-		for i, o := range objs {
-			out[i] = o.GetObjectMeta().ID
-		}
-		return out
 	}
 	// "example.com" is held by every route, "r-1" by a few, "r" (too
 	// short for an index) by every route, "zz" by none.
