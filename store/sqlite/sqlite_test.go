@@ -152,15 +152,24 @@ func TestIndexReadsOnlyTheIndex(t *testing.T) {
 	}
 }
 
-// TestListEverywhereReadsAnIndex: a page of one kind in every namespace, in
-// name order either way (what List asks for its page's ids), is read from
-// a covering index instead of sorting every object of the kind.
+// TestListEverywhereReadsAnIndex: a page of one kind in every namespace or
+// in one, in name, creation or modification order either way (what List
+// asks for its page's ids), is read from a covering index instead of
+// sorting every object of the scope.
 func TestListEverywhereReadsAnIndex(t *testing.T) {
 	t.Parallel()
-	for _, dir := range []string{"ASC", "DESC"} {
-		query := "SELECT kind, id FROM objects WHERE kind = 'route' AND NOT deleted ORDER BY name " + dir + ", id " + dir + " LIMIT 50 OFFSET 5000"
-		if plan := queryPlan(t, query); len(plan) != 1 || plan[0] != "SEARCH objects USING COVERING INDEX objects_list_everywhere (kind=?)" {
-			t.Errorf("query plan of a page in every namespace (%s): %q, want one search of the covering index objects_list_everywhere", dir, plan)
+	for _, c := range []struct{ order, scope, index string }{
+		{"name", "", "objects_list_everywhere (kind=?)"},
+		{"created_at", "", "objects_list_everywhere_by_created (kind=?)"},
+		{"modified_at", "", "objects_list_everywhere_by_modified (kind=?)"},
+		{"created_at", " AND namespace_id = 'ns'", "objects_list_by_created (kind=? AND namespace_id=?)"},
+		{"modified_at", " AND namespace_id = 'ns'", "objects_list_by_modified (kind=? AND namespace_id=?)"},
+	} {
+		for _, dir := range []string{"ASC", "DESC"} {
+			query := "SELECT kind, id FROM objects WHERE kind = 'route' AND NOT deleted" + c.scope + " ORDER BY " + c.order + " " + dir + ", id " + dir + " LIMIT 50 OFFSET 5000"
+			if plan := queryPlan(t, query); len(plan) != 1 || plan[0] != "SEARCH objects USING COVERING INDEX "+c.index {
+				t.Errorf("query plan of a page by %s %s%s: %q, want one search of the covering index %s", c.order, dir, c.scope, plan, c.index)
+			}
 		}
 	}
 }

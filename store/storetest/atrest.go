@@ -243,6 +243,10 @@ func ForgetSealedVersion(t testing.TB, exec func(query string, args ...any) erro
 		"DROP INDEX object_refs_to_from",
 		"CREATE INDEX object_refs_to ON object_refs (to_kind, to_id)",
 		"DROP INDEX IF EXISTS objects_search",
+		"DROP INDEX objects_list_by_created",
+		"DROP INDEX objects_list_by_modified",
+		"DROP INDEX objects_list_everywhere_by_created",
+		"DROP INDEX objects_list_everywhere_by_modified",
 	} {
 		if err := exec(undo); err != nil {
 			t.Fatalf("%s: %v", undo, err)
