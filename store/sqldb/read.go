@@ -131,26 +131,45 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	res := &store.ListResult{}
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if q.Query != "" {
-			tables, match := from, search.like
 			args[search.at] = search.likeValue
+			rows := " FROM " + from + " WHERE " + strings.Join(append(slices.Clip(where), search.like), " AND ")
+			cond, byIndex := rows, false
+			bound := store.PageQuery{Offset: q.Offset, Limit: q.Limit, CountUpTo: q.CountUpTo}
+			bounded := q.CountUpTo > 0 && q.Limit > 0
 			if scope != "" && search.indexed {
-				byIndex, err := db.searchByIndex(ctx, tx, search, scope, args[:search.at])
-				if err != nil {
+				var inScope int
+				if err := tx.QueryRowContext(ctx, db.d.q(scope), args[:search.at]...).Scan(&inScope); err != nil {
+					return fmt.Errorf("search %s: count the scope: %w", k, err)
+				}
+				indexed := reading{" FROM " + search.index.From + " WHERE " + strings.Join(append(slices.Clip(where), search.index.Match), " AND "), slices.Clone(args)}
+				indexed.args[search.at] = search.index.Value
+				if bounded && inScope > searchProbe {
+					read, err := db.searchLargeScope(ctx, tx, res, inScope, bound, with, reading{rows, args}, indexed)
+					if err != nil {
+						return fmt.Errorf("search %s: %w", k, err)
+					}
+					if read != nil {
+						if !res.More && q.Offset >= res.TotalCount {
+							res.Objects = objectsOf(nil) // the page is past the matches
+							return nil
+						}
+						return db.listPage(ctx, tx, res, k, with, read.cond, page, order, read.args)
+					}
+				}
+				var err error
+				if byIndex, err = db.searchByIndex(ctx, tx, search, inScope); err != nil {
 					return fmt.Errorf("search %s: %w", k, err)
 				}
 				if byIndex {
-					tables, match = search.index.From, search.index.Match
-					args[search.at] = search.index.Value
+					cond, args = indexed.cond, indexed.args
 				}
 			}
-			cond := " FROM " + tables + " WHERE " + strings.Join(append(slices.Clip(where), match), " AND ")
-			if q.CountUpTo > 0 && q.Limit > 0 {
+			if bounded && !byIndex {
 				// Counted up to a bound, a text most objects hold is found
 				// in the order's index up to the page's end, and counted
 				// as far as the bound, instead of every match read and
 				// sorted.
 				var err error
-				bound := store.PageQuery{Offset: q.Offset, Limit: q.Limit, CountUpTo: q.CountUpTo}
 				if res.TotalCount, res.More, err = db.count(ctx, tx, with, cond, args, bound); err != nil {
 					return fmt.Errorf("count %s: %w", k, err)
 				}
@@ -158,8 +177,16 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 			}
 			// One statement finds the page and counts the matches; only the
 			// names and ids of the matches are sorted.
-			return db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", total FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () AS total"+
-				cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, cond, with, args)
+			if err := db.listCounted(ctx, tx, res, k, with+"SELECT "+objectColumns+", total FROM objects JOIN (SELECT kind AS page_kind, id AS page_id, count(*) OVER () AS total"+
+				cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, cond, with, args); err != nil {
+				return err
+			}
+			if b := countBound(bound); bounded && res.TotalCount > b {
+				// Counted whole from the index's few matches, the total
+				// is told as a bounded count is.
+				res.TotalCount, res.More = b, true
+			}
+			return nil
 		}
 		count := with + "SELECT count(*)" + cond
 		if counted != nil {
@@ -223,22 +250,58 @@ const searchProbe = 10_000
 
 // searchByIndex says whether a search reads the index rather than every
 // object of its scope: when the index names fewer objects, of any kind or
-// namespace, than the scope holds (its count comes from the counts the
-// store keeps, scopeArgs being its parameters), and fewer than
-// searchProbe. A text a few objects hold is found from the index among a
-// million; a text most objects hold, searched in a namespace of a few,
-// reads those few instead of every match.
-func (db *DB) searchByIndex(ctx context.Context, tx *sql.Tx, t searchTerms, scope string, scopeArgs []any) (bool, error) {
-	var inScope int
-	if err := tx.QueryRowContext(ctx, db.d.q(scope), scopeArgs...).Scan(&inScope); err != nil {
-		return false, fmt.Errorf("count the scope: %w", err)
-	}
+// namespace, than the scope holds (inScope, from the counts the store
+// keeps), and fewer than searchProbe. A text a few objects hold is found
+// from the index among a million; a text most objects hold, searched in a
+// namespace of a few, reads those few instead of every match.
+func (db *DB) searchByIndex(ctx context.Context, tx *sql.Tx, t searchTerms, inScope int) (bool, error) {
 	bound := min(inScope, searchProbe)
 	var found int
 	if err := tx.QueryRowContext(ctx, db.d.q(fmt.Sprintf(t.index.Count, bound)), t.index.Value).Scan(&found); err != nil {
 		return false, fmt.Errorf("count the index's matches: %w", err)
 	}
 	return found < bound, nil
+}
+
+// pageScan bounds how many objects of a scope a search counted up to a
+// bound compares, in the list's order, to find the matches of its page.
+const pageScan = 50_000
+
+// reading is a FROM clause with its conditions, and their arguments.
+type reading struct {
+	cond string
+	args []any
+}
+
+// searchLargeScope counts a search counted up to a bound (see
+// store.ListQuery.CountUpTo) in a scope of more than searchProbe objects
+// (inScope) that holds at least half of the store's objects, and says
+// what its page is read from; nil when the scope holds fewer, and the
+// search is answered otherwise. In such a scope the index's matches are
+// mostly the scope's, so the scope's matches are counted from the index
+// (indexed), as far as the bound: a text a hundredth of a million objects
+// hold is counted in a fraction of the time a comparison of every object
+// of the scope takes. The page then comes from the list's own order
+// (rows: every object compared, in order, up to the page's end) when the
+// matches are dense enough that it compares at most pageScan objects,
+// else from the index's matches, which are then at most the bound.
+func (db *DB) searchLargeScope(ctx context.Context, tx *sql.Tx, res *store.ListResult, inScope int, bound store.PageQuery, with string, rows, indexed reading) (*reading, error) {
+	var all int
+	if err := tx.QueryRowContext(ctx, db.d.q("SELECT coalesce(sum(live), 0) FROM object_counts")).Scan(&all); err != nil {
+		return nil, fmt.Errorf("count the objects: %w", err)
+	}
+	if inScope < all-inScope {
+		return nil, nil
+	}
+	n, more, err := db.count(ctx, tx, with, indexed.cond, indexed.args, bound)
+	if err != nil {
+		return nil, fmt.Errorf("count the index's matches in the scope: %w", err)
+	}
+	res.TotalCount, res.More = n, more
+	if more || int64(bound.Offset+bound.Limit)*int64(inScope) <= pageScan*int64(n) {
+		return &rows, nil
+	}
+	return &indexed, nil
 }
 
 // listCounted reads a page whose rows carry the count of every match, and
@@ -539,10 +602,9 @@ func (db *DB) ReferencingRoutesPage(ctx context.Context, policyID string, q stor
 // with), up to the bound of q when it has one: whichever is further of
 // CountUpTo and the page's end. more says the rows went past the bound.
 func (db *DB) count(ctx context.Context, tx *sql.Tx, with, cond string, args []any, q store.PageQuery) (n int, more bool, err error) {
-	query, bound := with+"SELECT count(*)"+cond, 0
-	if q.CountUpTo > 0 {
+	query, bound := with+"SELECT count(*)"+cond, countBound(q)
+	if bound > 0 {
 		// One row past the bound tells that there are more.
-		bound = max(q.CountUpTo, q.Offset+q.Limit)
 		query = with + "SELECT count(*) FROM (SELECT 1" + cond + fmt.Sprintf(" LIMIT %d) counted", bound+1)
 	}
 	if err := tx.QueryRowContext(ctx, db.d.q(query), args...).Scan(&n); err != nil {
@@ -552,6 +614,15 @@ func (db *DB) count(ctx context.Context, tx *sql.Tx, with, cond string, args []a
 		return bound, true, nil
 	}
 	return n, false, nil
+}
+
+// countBound is where a count of q stops: the further of its CountUpTo
+// and its page's end; 0 when it counts everything.
+func countBound(q store.PageQuery) int {
+	if q.CountUpTo <= 0 {
+		return 0
+	}
+	return max(q.CountUpTo, q.Offset+q.Limit)
 }
 
 // ReferencingRouteNames returns the live routes that use a policy, id to

@@ -258,3 +258,83 @@ func TestSearchIndexBuiltAgainAtOpen(t *testing.T) {
 		t.Fatalf("user_version after the index was built again: %d, %v; want 0, or every open builds it again", version, err)
 	}
 }
+
+// TestSearchCountedUpToInALargeScope: a search counted up to a bound in a
+// scope of more than 10,000 objects, most of the store's, lists the same
+// page as one counted whole, with the count told up to the bound, whether
+// its page comes from the list's order (a text many routes hold) or from
+// the index's matches (a text a few hold); and its count comes from the
+// index.
+func TestSearchCountedUpToInALargeScope(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "console.db")
+	s := openAt(t, path)
+	t.Cleanup(func() { _ = s.Close() })
+	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
+	const n = 10_050
+	for start := 0; start < n; start += 1000 {
+		var ops []store.Op
+		for i := start; i < min(n, start+1000); i++ {
+			ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("r-%05d", i)},
+				Spec: &configpb.Route{From: fmt.Sprintf("https://r%05d.example.com", i), To: []string{"https://upstream.internal"}}}})
+		}
+		if _, err := s.Apply(ctx, actor, ops...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// example.com: every route; 7.example: 1,005 (a page from the list's
+	// order); r0012: 10 (a page from the index's matches); r-0: 10,000.
+	for _, c := range []struct {
+		text                string
+		upTo, offset, limit int
+		order               string
+	}{
+		{"example.com", 10_000, 0, 50, ""},
+		{"example.com", 100, 9_990, 50, "-created_at"},
+		{"7.example", 10_000, 0, 50, ""},
+		{"7.example", 100, 60, 50, "-name"},
+		{"7.example", 10_000, 1_000, 50, "modified_at"},
+		{"r0012", 10_000, 0, 50, ""},
+		{"r0012", 5, 2, 3, "-created_at"},
+		{"r0012", 10_000, 10, 50, ""},
+		{"r-0", 10_000, 9_980, 50, ""},
+		{"zzz", 10_000, 0, 50, ""},
+	} {
+		q := store.ListQuery{Query: c.text, Offset: c.offset, Limit: c.limit, OrderBy: c.order}
+		whole, err := s.List(ctx, store.KindRoute, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.CountUpTo = c.upTo
+		got, err := s.List(ctx, store.KindRoute, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, more := whole.TotalCount, false
+		if b := max(c.upTo, c.offset+c.limit); total > b {
+			total, more = b, true
+		}
+		if !slices.Equal(ids(got.Objects), ids(whole.Objects)) || got.TotalCount != total || got.More != more {
+			t.Errorf("search %+v: %d objects, total %d, more %v; want %d objects %v, total %d, more %v",
+				q, len(got.Objects), got.TotalCount, got.More, len(whole.Objects), ids(whole.Objects)[:min(3, len(whole.Objects))], total, more)
+		}
+	}
+
+	// With the rows numbered again and the index not built again, a count
+	// from the index finds nothing: a text every route holds, counted up
+	// to a bound, is counted from the index, not from the rows.
+	if err := rawDB(t, path)("UPDATE objects SET rowid = rowid + 1000000"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: "example.com", Limit: 50, CountUpTo: 100}); err != nil || got.TotalCount != 0 {
+		t.Errorf("a bounded search of every route once the index is stale: %d found, %v; want none, counted from the index", got.TotalCount, err)
+	}
+}
+
+func ids(objs []store.Object) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.GetObjectMeta().ID
+	}
+	return out
+}
