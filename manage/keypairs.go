@@ -81,7 +81,7 @@ func (a *App) ListKeyPairs(ctx context.Context, c *Caller, q KeyPairQuery) (*Pag
 		return nil, err
 	}
 	views, err := a.keyPairViews(ctx, c, page.Items...)
-	return &Page[*KeyPair]{Items: views, Total: page.Total}, err
+	return &Page[*KeyPair]{Items: views, Total: page.Total, More: page.More}, err
 }
 
 // CreateKeyPair creates a key pair (EditKeyPairs). One that names an id

@@ -17,5 +17,5 @@ func (a *App) ServiceAccountPage(ctx context.Context, c *Caller, q ListQuery) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Page[*ServiceAccount]{Items: views, Total: page.Total}, nil
+	return &Page[*ServiceAccount]{Items: views, Total: page.Total, More: page.More}, nil
 }

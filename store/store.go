@@ -32,8 +32,8 @@ type Desired interface {
 	// CodeNotFound. Settings always exist: before the first write Get returns
 	// empty settings at version 0.
 	Get(ctx context.Context, k Kind, id string, opts ...GetOption) (Object, error)
-	// List returns a page of live objects of kind k and the total count of
-	// objects matching the query.
+	// List returns a page of live objects of kind k and the count of the
+	// objects matching the query (up to its CountUpTo, when it has one).
 	List(ctx context.Context, k Kind, q ListQuery) (*ListResult, error)
 	// Apply performs the operations in order in one transaction, on behalf
 	// of actor, and returns the objects written (nil for deletes) in the
@@ -257,8 +257,8 @@ type ListQuery struct {
 	// a search: it stops at CountUpTo objects or at the end of the page,
 	// whichever is further, and the result says whether there were more.
 	// A search that most of a million objects match is counted by reading
-	// each of them; a list without a search is counted from the store's
-	// own counts, exactly. Zero counts every match.
+	// each of them; a list without a search is counted exactly, whatever
+	// CountUpTo says. Zero counts every match.
 	CountUpTo int
 }
 

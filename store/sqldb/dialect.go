@@ -72,7 +72,9 @@ type Dialect struct {
 	// that answers it, its one parameter written as param; ok is false
 	// when that index cannot answer. List then compares text with the
 	// search text of every object of the scope, as it does when the scope
-	// holds fewer objects than the index names.
+	// holds fewer objects than the index names. A search counted up to a
+	// bound in a scope holding most of the store's objects counts from
+	// the index (searchLargeScope).
 	SearchIndex func(text, param string) (s IndexedSearch, ok bool)
 	// NotifyStatus, when set, returns the statements that end each status
 	// write, with the objects whose status it changes, so that other

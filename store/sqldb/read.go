@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -130,6 +131,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 	page := " ORDER BY " + order + " LIMIT " + limit + " OFFSET " + fmt.Sprint(q.Offset)
 	res := &store.ListResult{}
 	err = db.inReadTx(ctx, func(tx *sql.Tx) error {
+		*res = store.ListResult{}
 		if q.Query != "" {
 			args[search.at] = search.likeValue
 			rows := " FROM " + from + " WHERE " + strings.Join(append(slices.Clip(where), search.like), " AND ")
@@ -168,12 +170,20 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 				// Counted up to a bound, a text most objects hold is found
 				// in the order's index up to the page's end, and counted
 				// as far as the bound, instead of every match read and
-				// sorted.
+				// sorted. A page that ends before its limit ends the
+				// matches, which then need no count of their own.
+				if err := db.listPage(ctx, tx, res, k, with, cond, page, order, args); err != nil {
+					return err
+				}
+				if n := len(res.Objects); n > 0 && n < q.Limit || n == 0 && q.Offset == 0 {
+					res.TotalCount = q.Offset + n
+					return nil
+				}
 				var err error
 				if res.TotalCount, res.More, err = db.count(ctx, tx, with, cond, args, bound); err != nil {
 					return fmt.Errorf("count %s: %w", k, err)
 				}
-				return db.listPage(ctx, tx, res, k, with, cond, page, order, args)
+				return nil
 			}
 			// One statement finds the page and counts the matches; only the
 			// names and ids of the matches are sorted.
@@ -181,10 +191,10 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 				cond+page+") page ON kind = page_kind AND id = page_id ORDER BY "+order, cond, with, args); err != nil {
 				return err
 			}
-			if b := countBound(bound); bounded && res.TotalCount > b {
+			if upTo := countBound(bound); bounded && res.TotalCount > upTo {
 				// Counted whole from the index's few matches, the total
 				// is told as a bounded count is.
-				res.TotalCount, res.More = b, true
+				res.TotalCount, res.More = upTo, true
 			}
 			return nil
 		}
@@ -276,15 +286,18 @@ type reading struct {
 // searchLargeScope counts a search counted up to a bound (see
 // store.ListQuery.CountUpTo) in a scope of more than searchProbe objects
 // (inScope) that holds at least half of the store's objects, and says
-// what its page is read from; nil when the scope holds fewer, and the
-// search is answered otherwise. In such a scope the index's matches are
-// mostly the scope's, so the scope's matches are counted from the index
-// (indexed), as far as the bound: a text a hundredth of a million objects
-// hold is counted in a fraction of the time a comparison of every object
-// of the scope takes. The page then comes from the list's own order
-// (rows: every object compared, in order, up to the page's end) when the
-// matches are dense enough that it compares at most pageScan objects,
-// else from the index's matches, which are then at most the bound.
+// what its page is read from; nil when the scope holds fewer than half,
+// and the search is answered otherwise. In such a scope most of the
+// index's matches are likely the scope's, so the scope's matches are
+// counted from the index (indexed), as far as the bound: a text a
+// hundredth of a million objects hold is counted in a fraction of the
+// time a comparison of every object of the scope takes. The page then
+// comes from the list's own order (rows: every object compared, in order,
+// up to the page's end) when the count passed the bound, or when the
+// matches are dense enough that the page would compare at most pageScan
+// objects were they spread evenly over the order; else from the index's
+// matches, which are then at most the bound. Matches gathered at one end
+// of the order may make the page compare most of the scope.
 func (db *DB) searchLargeScope(ctx context.Context, tx *sql.Tx, res *store.ListResult, inScope int, bound store.PageQuery, with string, rows, indexed reading) (*reading, error) {
 	var all int
 	if err := tx.QueryRowContext(ctx, db.d.q("SELECT coalesce(sum(live), 0) FROM object_counts")).Scan(&all); err != nil {
@@ -298,7 +311,7 @@ func (db *DB) searchLargeScope(ctx context.Context, tx *sql.Tx, res *store.ListR
 		return nil, fmt.Errorf("count the index's matches in the scope: %w", err)
 	}
 	res.TotalCount, res.More = n, more
-	if more || int64(bound.Offset+bound.Limit)*int64(inScope) <= pageScan*int64(n) {
+	if more || (int64(bound.Offset)+int64(bound.Limit))*int64(inScope) <= pageScan*int64(n) {
 		return &rows, nil
 	}
 	return &indexed, nil
@@ -617,12 +630,13 @@ func (db *DB) count(ctx context.Context, tx *sql.Tx, with, cond string, args []a
 }
 
 // countBound is where a count of q stops: the further of its CountUpTo
-// and its page's end; 0 when it counts everything.
+// and its page's end; 0 when it counts everything. It stays below the
+// largest int, so that the count may read one row past it.
 func countBound(q store.PageQuery) int {
 	if q.CountUpTo <= 0 {
 		return 0
 	}
-	return max(q.CountUpTo, q.Offset+q.Limit)
+	return int(min(max(int64(q.CountUpTo), int64(q.Offset)+int64(q.Limit)), math.MaxInt-1))
 }
 
 // ReferencingRouteNames returns the live routes that use a policy, id to

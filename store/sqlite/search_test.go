@@ -271,11 +271,15 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 	s := openAt(t, path)
 	t.Cleanup(func() { _ = s.Close() })
 	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
+	big, err := store.Put(ctx, s, actor, &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "big"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	const n = 10_050
 	for start := 0; start < n; start += 1000 {
 		var ops []store.Op
 		for i := start; i < min(n, start+1000); i++ {
-			ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("r-%05d", i)},
+			ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: big.ID, Name: fmt.Sprintf("r-%05d", i)},
 				Spec: &configpb.Route{From: fmt.Sprintf("https://r%05d.example.com", i), To: []string{"https://upstream.internal"}}}})
 		}
 		if _, err := s.Apply(ctx, actor, ops...); err != nil {
@@ -283,7 +287,10 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 		}
 	}
 	// example.com: every route; 7.example: 1,005 (a page from the list's
-	// order); r0012: 10 (a page from the index's matches); r-0: 10,000.
+	// order); r0012: 10 (a page from the index's matches, unless the
+	// bound is passed); r-0: 10,000. The scopes: every namespace, the
+	// routes' namespace, and Global with those below it.
+	scopes := []store.ListQuery{{}, {NamespaceID: big.ID}, {NamespaceID: store.GlobalNamespaceID, Recursive: true}}
 	for _, c := range []struct {
 		text                string
 		upTo, offset, limit int
@@ -300,23 +307,26 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 		{"r-0", 10_000, 9_980, 50, ""},
 		{"zzz", 10_000, 0, 50, ""},
 	} {
-		q := store.ListQuery{Query: c.text, Offset: c.offset, Limit: c.limit, OrderBy: c.order}
-		whole, err := s.List(ctx, store.KindRoute, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q.CountUpTo = c.upTo
-		got, err := s.List(ctx, store.KindRoute, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		total, more := whole.TotalCount, false
-		if b := max(c.upTo, c.offset+c.limit); total > b {
-			total, more = b, true
-		}
-		if !slices.Equal(ids(got.Objects), ids(whole.Objects)) || got.TotalCount != total || got.More != more {
-			t.Errorf("search %+v: %d objects, total %d, more %v; want %d objects %v, total %d, more %v",
-				q, len(got.Objects), got.TotalCount, got.More, len(whole.Objects), ids(whole.Objects)[:min(3, len(whole.Objects))], total, more)
+		for _, scope := range scopes {
+			q := scope
+			q.Query, q.Offset, q.Limit, q.OrderBy = c.text, c.offset, c.limit, c.order
+			whole, err := s.List(ctx, store.KindRoute, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.CountUpTo = c.upTo
+			got, err := s.List(ctx, store.KindRoute, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total, more := whole.TotalCount, false
+			if b := max(c.upTo, c.offset+c.limit); total > b {
+				total, more = b, true
+			}
+			if !slices.Equal(ids(got.Objects), ids(whole.Objects)) || got.TotalCount != total || got.More != more {
+				t.Errorf("search %+v: %d objects, total %d, more %v; want %d objects %v, total %d, more %v",
+					q, len(got.Objects), got.TotalCount, got.More, len(whole.Objects), ids(whole.Objects)[:min(3, len(whole.Objects))], total, more)
+			}
 		}
 	}
 
@@ -326,8 +336,16 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 	if err := rawDB(t, path)("UPDATE objects SET rowid = rowid + 1000000"); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: "example.com", Limit: 50, CountUpTo: 100}); err != nil || got.TotalCount != 0 {
-		t.Errorf("a bounded search of every route once the index is stale: %d found, %v; want none, counted from the index", got.TotalCount, err)
+	for _, scope := range scopes {
+		q := scope
+		q.Query, q.Limit, q.CountUpTo = "example.com", 50, 100
+		got, err := s.List(ctx, store.KindRoute, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TotalCount != 0 {
+			t.Errorf("a bounded search %+v once the index is stale: %d found; want none, counted from the index", q, got.TotalCount)
+		}
 	}
 }
 

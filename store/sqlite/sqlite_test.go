@@ -152,11 +152,11 @@ func TestIndexReadsOnlyTheIndex(t *testing.T) {
 	}
 }
 
-// TestListEverywhereReadsAnIndex: a page of one kind in every namespace or
+// TestListPagesReadAnIndex: a page of one kind in every namespace or
 // in one, in name, creation or modification order either way (what List
 // asks for its page's ids), is read from a covering index instead of
 // sorting every object of the scope.
-func TestListEverywhereReadsAnIndex(t *testing.T) {
+func TestListPagesReadAnIndex(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ order, scope, index string }{
 		{"name", "", "objects_list_everywhere (kind=?)"},

@@ -81,7 +81,7 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 	b.Logf("seeded %d routes in %s", routes, time.Since(start).Round(time.Millisecond))
 	inOne := (routes + namespaces - 1) / namespaces
 	one := routes/2 + 7
-	// upTo is how far the web console counts a search.
+	// upTo is how far the web console counts a search (ui.CountUpTo).
 	const upTo = 10_000
 	for _, c := range []struct {
 		name  string
