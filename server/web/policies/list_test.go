@@ -1,6 +1,7 @@
 package policies_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -171,5 +173,38 @@ func TestListRefusalShowsInsideTheResults(t *testing.T) {
 				t.Errorf("%s %s: the refusal is (also) in the page error, outside #results", name, path)
 			}
 		}
+	}
+}
+
+// A search of the policies is counted up to ui.CountUpTo matches: past it
+// the pager says "more than" and still links the next page.
+func TestListSearchCountedUpToABound(t *testing.T) {
+	t.Parallel()
+	e, st := env(t)
+	const n = ui.CountUpTo + 2
+	var ops []store.Op
+	for i := range n {
+		ops = append(ops, &store.PutOp{Object: &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: global, Name: fmt.Sprintf("bulk-%05d", i)}, PPL: goodPPL}})
+	}
+	if _, err := st.Apply(t.Context(), seeder, ops...); err != nil {
+		t.Fatal(err)
+	}
+	b := e.User(webtest.Admin)
+	page := b.Get("/policies?" + url.Values{"namespace": {global}, "q": {"bulk"}}.Encode())
+	if page.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", page.Status, page.Text())
+	}
+	if got := names(t, page); len(got) != 50 || got[0] != "bulk-00000" {
+		t.Fatalf("first page %v", got)
+	}
+	if text := page.Find(".pager").Text(); !strings.Contains(text, fmt.Sprintf("1–50 of more than %d", ui.CountUpTo)) {
+		t.Errorf("pager says %q, want 1–50 of more than %d", text, ui.CountUpTo)
+	}
+	if _, ok := page.Find(`a[rel=next]`).Attr("href"); !ok {
+		t.Error("no next link past the bound")
+	}
+	// A list without a search is counted whole.
+	if text := b.Get("/policies?" + url.Values{"namespace": {global}}.Encode()).Find(".pager").Text(); !strings.Contains(text, fmt.Sprintf("1–50 of %d", n)) {
+		t.Errorf("without a search the pager says %q, want 1–50 of %d", text, n)
 	}
 }
