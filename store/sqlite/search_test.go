@@ -127,10 +127,7 @@ func TestSearchIndexKeepsUpWithTheObjects(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var got []string
-				for _, o := range found.Objects {
-					got = append(got, o.GetObjectMeta().ID)
-				}
+				got := ids(found.Objects)
 				slices.Sort(want)
 				slices.Sort(got)
 				if !slices.Equal(got, want) || found.TotalCount != len(want) {

@@ -344,17 +344,24 @@ func checkTotals(t *testing.T, f *fixture, when string) {
 	}
 }
 
+// putSpreadRoutes writes 23 routes over Global, a below it and b below a,
+// whose names tie across namespaces (r-0 to r-7), and returns a and b.
+func putSpreadRoutes(f *fixture) (a, b *store.Namespace) {
+	a = put(f, newNamespace(store.GlobalNamespaceID, "a"))
+	b = put(f, newNamespace(a.ID, "b"))
+	for i := range 23 {
+		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
+		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
+	}
+	return a, b
+}
+
 // testListPagesFromEitherEnd: every page, at every offset and in every
 // order, is the same part of the whole list, pages past the middle (which
 // the store may read from the other end) included; names tie across
 // namespaces and ids break the ties.
 func testListPagesFromEitherEnd(t *testing.T, f *fixture) {
-	a := put(f, newNamespace(store.GlobalNamespaceID, "a"))
-	b := put(f, newNamespace(a.ID, "b"))
-	for i := range 23 {
-		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
-		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
-	}
+	a, b := putSpreadRoutes(f)
 	for _, order := range []string{"name", "-name", "created_at", "-modified_at", "version"} {
 		for _, scope := range []store.ListQuery{{}, {NamespaceID: a.ID, Recursive: true}, {NamespaceID: b.ID}} {
 			q := scope
@@ -386,12 +393,7 @@ func testListPagesFromEitherEnd(t *testing.T, f *fixture) {
 // the bound and the page's end, with More saying whether more match; a
 // list without a search, or without a limit, is counted whole.
 func testListSearchCountedUpTo(t *testing.T, f *fixture) {
-	a := put(f, newNamespace(store.GlobalNamespaceID, "a"))
-	b := put(f, newNamespace(a.ID, "b"))
-	for i := range 23 {
-		ns := []string{store.GlobalNamespaceID, a.ID, b.ID}[i%3]
-		put(f, newRoute(ns, fmt.Sprintf("r-%d", i%8), fmt.Sprintf("https://r-%d.example.com", i)))
-	}
+	a, _ := putSpreadRoutes(f)
 	// "example.com" is held by every route, "r-1" by a few, "r" (too
 	// short for an index) by every route, "zz" by none.
 	for _, text := range []string{"example.com", "r-1", "r", "zz", ""} {
