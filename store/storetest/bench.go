@@ -71,7 +71,8 @@ func benchLoad(b *testing.B, s store.Store, routes, namespaces int) {
 // 50 with their totals as the APIs and the web console ask for them: in
 // every namespace (ConfigService without a filter), in one namespace, and
 // in one namespace with those below it; first, middle (the slowest) and
-// last pages; pages in time orders; and the first page of searches.
+// last pages; pages in time and version orders; and the first page of
+// searches.
 func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 	if routes < 50*namespaces {
 		b.Fatalf("-list-routes %d: at least %d, 50 to each of %d namespaces", routes, 50*namespaces, namespaces)
@@ -100,6 +101,10 @@ func benchList(b *testing.B, s store.Store, routes, namespaces int) {
 		{"everywhere-recently-modified", store.ListQuery{Limit: 50, OrderBy: "-modified_at"}, routes},
 		{"namespace-newest", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50, OrderBy: "-created_at"}, inOne},
 		{"namespace-recently-modified-middle", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50, Offset: inOne / 2, OrderBy: "-modified_at"}, inOne},
+		// Latest version first (the APIs' version order), in every
+		// namespace and in one.
+		{"everywhere-latest-version", store.ListQuery{Limit: 50, OrderBy: "-version"}, routes},
+		{"namespace-latest-version-middle", store.ListQuery{NamespaceID: nsIDs[0], Limit: 50, Offset: inOne / 2, OrderBy: "-version"}, inOne},
 		// Searches: one route's from, in every namespace and in its own;
 		// a name some routes hold (route-1234, route-12340 ...); and a
 		// text every route holds.
