@@ -92,6 +92,12 @@ type IndexedSearch struct {
 	// Count is a statement that counts the index's matches, of any kind or
 	// namespace, up to the number it takes for %d, with the value as $1.
 	Count string
+	// Narrow, when set, returns a value for Match and Count that the
+	// index answers at less cost than Value: a part of the text, whose
+	// matches are every object whose search text holds the text, and maybe
+	// others, which List then compares with the text as well. ok is false
+	// when Value is the cheaper.
+	Narrow func(ctx context.Context, tx *sql.Tx) (value any, ok bool, err error)
 }
 
 func (d *Dialect) q(query string) string {

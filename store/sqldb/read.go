@@ -143,8 +143,10 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 				if err := tx.QueryRowContext(ctx, db.d.q(scope), args[:search.at]...).Scan(&inScope); err != nil {
 					return fmt.Errorf("search %s: count the scope: %w", k, err)
 				}
-				indexed := reading{" FROM " + search.index.From + " WHERE " + strings.Join(append(slices.Clip(where), search.index.Match), " AND "), slices.Clone(args)}
-				indexed.args[search.at] = search.index.Value
+				indexed, err := db.readIndex(ctx, tx, search, where, args)
+				if err != nil {
+					return fmt.Errorf("search %s: %w", k, err)
+				}
 				if bounded && inScope > searchProbe {
 					read, err := db.searchLargeScope(ctx, tx, res, inScope, bound, with, reading{rows, args}, indexed)
 					if err != nil {
@@ -158,8 +160,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 						return db.listPage(ctx, tx, res, k, with, read.cond, page, order, read.args)
 					}
 				}
-				var err error
-				if byIndex, err = db.searchByIndex(ctx, tx, search, inScope); err != nil {
+				if byIndex, err = db.searchByIndex(ctx, tx, search, indexed.args[search.at], inScope); err != nil {
 					return fmt.Errorf("search %s: %w", k, err)
 				}
 				if byIndex {
@@ -247,11 +248,39 @@ type searchTerms struct {
 
 func (db *DB) searchTerms(text string, args *params) searchTerms {
 	t := searchTerms{at: len(*args), likeValue: "%" + escapeLike(text) + "%"}
-	t.like = `search LIKE ` + args.add(t.likeValue) + ` ESCAPE '\'`
+	t.like = likeCond("search", args.add(t.likeValue))
 	if db.d.SearchIndex != nil {
 		t.index, t.indexed = db.d.SearchIndex(text, fmt.Sprintf("$%d", t.at+1))
 	}
 	return t
+}
+
+// readIndex returns how a search reads the index, its value in
+// args[t.at]: the whole text, or a part of it the index answers at less
+// cost (IndexedSearch.Narrow), whose matches are then compared with the
+// text as well.
+func (db *DB) readIndex(ctx context.Context, tx *sql.Tx, t searchTerms, where []string, args []any) (reading, error) {
+	r := reading{args: slices.Clone(args)}
+	r.args[t.at] = t.index.Value
+	conds := append(slices.Clip(where), t.index.Match)
+	if t.index.Narrow != nil {
+		part, ok, err := t.index.Narrow(ctx, tx)
+		if err != nil {
+			return reading{}, fmt.Errorf("choose what to look up: %w", err)
+		}
+		if ok {
+			r.args[t.at] = part
+			r.args = append(r.args, t.likeValue)
+			conds = append(conds, likeCond("objects.search", fmt.Sprintf("$%d", len(r.args))))
+		}
+	}
+	r.cond = " FROM " + t.index.From + " WHERE " + strings.Join(conds, " AND ")
+	return r, nil
+}
+
+// likeCond holds where column holds the text whose LIKE pattern is param.
+func likeCond(column, param string) string {
+	return column + ` LIKE ` + param + ` ESCAPE '\'`
 }
 
 // searchProbe bounds how many of the index's matches a search counts to
@@ -263,11 +292,12 @@ const searchProbe = 10_000
 // namespace, than the scope holds (inScope, from the counts the store
 // keeps), and fewer than searchProbe. A text a few objects hold is found
 // from the index among a million; a text most objects hold, searched in a
-// namespace of a few, reads those few instead of every match.
-func (db *DB) searchByIndex(ctx context.Context, tx *sql.Tx, t searchTerms, inScope int) (bool, error) {
+// namespace of a few, reads those few instead of every match. value is
+// what the index looks up (see readIndex).
+func (db *DB) searchByIndex(ctx context.Context, tx *sql.Tx, t searchTerms, value any, inScope int) (bool, error) {
 	bound := min(inScope, searchProbe)
 	var found int
-	if err := tx.QueryRowContext(ctx, db.d.q(fmt.Sprintf(t.index.Count, bound)), t.index.Value).Scan(&found); err != nil {
+	if err := tx.QueryRowContext(ctx, db.d.q(fmt.Sprintf(t.index.Count, bound)), value).Scan(&found); err != nil {
 		return false, fmt.Errorf("count the index's matches: %w", err)
 	}
 	return found < bound, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -260,10 +261,10 @@ func TestSearchIndexBuiltAgainAtOpen(t *testing.T) {
 // scope of more than 10,000 objects, most of the store's, lists the same
 // page as one counted whole, with the count told up to the bound, whether
 // its page comes from the list's order (a text many routes hold) or from
-// the index's matches (a text a few hold); and its count comes from the
-// index.
+// the index's matches (a text a few hold), and whether it looks up its
+// whole text in the index or a part of it; and its count comes from the
+// index. Not parallel: it sets how searches weigh their texts.
 func TestSearchCountedUpToInALargeScope(t *testing.T) {
-	t.Parallel()
 	path := filepath.Join(t.TempDir(), "console.db")
 	s := openAt(t, path)
 	t.Cleanup(func() { _ = s.Close() })
@@ -284,45 +285,91 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 		}
 	}
 	// example.com: every route; 7.example: 1,005 (a page from the list's
-	// order); r0012: 10 (a page from the index's matches, unless the
-	// bound is passed); r-0: 10,000. The scopes: every namespace, the
-	// routes' namespace, and Global with those below it.
+	// order); 77.example: 100, and 77.exomple none, whose rarest part
+	// 77. is held by those 100; r0012: 10 (a page from the index's
+	// matches, unless the bound is passed); r-0: 10,000. The scopes: every
+	// namespace, the routes' namespace, and Global with those below it.
 	scopes := []store.ListQuery{{}, {NamespaceID: big.ID}, {NamespaceID: store.GlobalNamespaceID, Recursive: true}}
-	for _, c := range []struct {
+	type search struct {
 		text                string
 		upTo, offset, limit int
 		order               string
-	}{
+	}
+	searches := []search{
 		{"example.com", 10_000, 0, 50, ""},
 		{"example.com", 100, 9_990, 50, "-created_at"},
 		{"7.example", 10_000, 0, 50, ""},
 		{"7.example", 100, 60, 50, "-name"},
 		{"7.example", 10_000, 1_000, 50, "modified_at"},
+		{"77.example", 10_000, 0, 50, ""},
+		{"77.example", 10, 20, 50, "-name"},
+		{"77.exomple", 10_000, 0, 50, ""},
 		{"r0012", 10_000, 0, 50, ""},
 		{"r0012", 5, 2, 3, "-created_at"},
 		{"r0012", 10_000, 10, 50, ""},
 		{"r-0", 10_000, 9_980, 50, ""},
 		{"zzz", 10_000, 0, 50, ""},
-	} {
+	}
+	query := func(c search, scope store.ListQuery) store.ListQuery {
+		q := scope
+		q.Query, q.Offset, q.Limit, q.OrderBy = c.text, c.offset, c.limit, c.order
+		return q
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	// What each search finds, counted whole and with every text looked
+	// up whole.
+	sqlite.Narrowing(t, 256, math.Inf(1), 256)
+	want := map[string]*store.ListResult{}
+	for _, c := range searches {
 		for _, scope := range scopes {
-			q := scope
-			q.Query, q.Offset, q.Limit, q.OrderBy = c.text, c.offset, c.limit, c.order
-			whole, err := s.List(ctx, store.KindRoute, q)
-			if err != nil {
+			q := query(c, scope)
+			if want[fmt.Sprint(q)], err = s.List(ctx, store.KindRoute, q); err != nil {
 				t.Fatal(err)
 			}
-			q.CountUpTo = c.upTo
-			got, err := s.List(ctx, store.KindRoute, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			total, more := whole.TotalCount, false
-			if b := max(c.upTo, c.offset+c.limit); total > b {
-				total, more = b, true
-			}
-			if !slices.Equal(ids(got.Objects), ids(whole.Objects)) || got.TotalCount != total || got.More != more {
-				t.Errorf("search %+v: %d objects, total %d, more %v; want %d objects %v, total %d, more %v",
-					q, len(got.Objects), got.TotalCount, got.More, len(whole.Objects), ids(whole.Objects)[:min(3, len(whole.Objects))], total, more)
+		}
+	}
+	for _, narrowing := range []struct {
+		name          string
+		sample        int
+		from, compare float64
+	}{
+		{"as shipped", 256, 100_000, 256},
+		{"a part looked up whenever it costs less", 8, 0, 4},
+	} {
+		sqlite.Narrowing(t, narrowing.sample, narrowing.from, narrowing.compare)
+		// What 77.example looks up: the rarest part, 77., when a
+		// part is looked up whenever it costs less; its whole text
+		// as shipped, whose estimate of about 60,000 entries is
+		// cheap enough to walk.
+		part, narrowed, err := sqlite.Narrow(ctx, raw, "77.example")
+		if wantPart := narrowing.from == 0; err != nil || narrowed != wantPart || wantPart && part != `"77."` {
+			t.Errorf("%s: 77.example looks up %q (a part: %v, %v); want a part: %v, \"77.\"", narrowing.name, part, narrowed, err, wantPart)
+		}
+		for _, c := range searches {
+			for _, scope := range scopes {
+				q := query(c, scope)
+				whole := want[fmt.Sprint(q)]
+				// Counted whole and up to the bound.
+				counted := q
+				counted.CountUpTo = c.upTo
+				for _, bounded := range []store.ListQuery{q, counted} {
+					got, err := s.List(ctx, store.KindRoute, bounded)
+					if err != nil {
+						t.Fatal(err)
+					}
+					total, more := whole.TotalCount, false
+					if b := max(bounded.CountUpTo, c.offset+c.limit); bounded.CountUpTo > 0 && total > b {
+						total, more = b, true
+					}
+					if !slices.Equal(ids(got.Objects), ids(whole.Objects)) || got.TotalCount != total || got.More != more {
+						t.Errorf("%s: search %+v: %d objects, total %d, more %v; want %d objects %v, total %d, more %v", narrowing.name,
+							bounded, len(got.Objects), got.TotalCount, got.More, len(whole.Objects), ids(whole.Objects)[:min(3, len(whole.Objects))], total, more)
+					}
+				}
 			}
 		}
 	}

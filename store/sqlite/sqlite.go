@@ -159,7 +159,8 @@ func reindexIfStale(ctx context.Context, db *sql.DB) error {
 // FTS5 phrase, quoted, so that nothing in it is read as query syntax; a
 // text with a character FTS5 reads otherwise than LIKE does (NUL ends its
 // query; U+FFFE and U+FFFF it reads as U+FFFD, so a U+FFFD would match
-// them) is compared row by row. The index is the left table of a CROSS
+// them) is compared row by row. A text whose trigrams most objects hold
+// is looked up by a part of it (narrow). The index is the left table of a CROSS
 // JOIN, which SQLite always reads first: it would otherwise walk the
 // kind's or the namespace's list index and test every object in it
 // against the matches.
@@ -170,8 +171,11 @@ func searchIndex(text, param string) (sqldb.IndexedSearch, bool) {
 	return sqldb.IndexedSearch{
 		From:  "objects_search CROSS JOIN objects ON objects.rowid = objects_search.rowid",
 		Match: "objects_search MATCH " + param,
-		Value: `"` + strings.ReplaceAll(text, `"`, `""`) + `"`,
+		Value: quotePhrase(text),
 		Count: "SELECT count(*) FROM (SELECT 1 FROM objects_search WHERE objects_search MATCH $1 LIMIT %d)",
+		Narrow: func(ctx context.Context, tx *sql.Tx) (any, bool, error) {
+			return narrowed.narrow(ctx, tx, text)
+		},
 	}, true
 }
 
