@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -44,7 +45,18 @@ type Options struct {
 	// CheckpointInterval is how often the store copies its write-ahead
 	// log into the database file. Default 500 ms.
 	CheckpointInterval time.Duration
+	// LogLimit is the size of the write-ahead log, in bytes, past which
+	// the store empties it between two writes (see checkpoint). Default
+	// DefaultLogLimit.
+	LogLimit int64
 }
+
+// busyTimeout is how long a statement waits for a lock that another
+// connection holds.
+const busyTimeout = 10 * time.Second
+
+// DefaultLogLimit is the default Options.LogLimit.
+const DefaultLogLimit = 256 << 20
 
 // Store is the embedded store.
 type Store struct {
@@ -202,7 +214,7 @@ func isUniqueViolation(err error) bool {
 
 func dsn(path string, write bool) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if write {
@@ -283,6 +295,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = 500 * time.Millisecond
 	}
+	if opts.LogLimit <= 0 {
+		opts.LogLimit = DefaultLogLimit
+	}
 	write, err := sql.Open("sqlite", dsn(opts.Path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", opts.Path, err)
@@ -328,7 +343,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	pollCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.wg.Go(func() { s.poll(pollCtx, opts.PollInterval, first, opts.Logger) })
-	s.wg.Go(func() { s.checkpoint(pollCtx, opts.CheckpointInterval, opts.Logger) })
+	s.wg.Go(func() { s.checkpoint(pollCtx, opts.CheckpointInterval, opts.LogLimit, opts.Logger) })
 	return s, nil
 }
 
@@ -336,19 +351,36 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // every interval, on a reading connection: a passive checkpoint takes no
 // write lock, so commits go on meanwhile, and the next commit after a
 // complete one starts the log from its beginning again. (Closing the last
-// connection checkpoints too.)
-func (s *Store) checkpoint(ctx context.Context, every time.Duration, log logr.Logger) {
+// connection checkpoints too.) But only a write that begins after a
+// complete checkpoint starts the log again, and writes that never pause
+// (an import, the statuses of a first pass) leave no such moment: the log
+// would grow without end (seeding a million routes grew it to 25 GB), and
+// each page read looks the page up in the log's index first. Past limit
+// bytes it is emptied between two writes (emptyNow, emptyLog).
+func (s *Store) checkpoint(ctx context.Context, every time.Duration, limit int64, log logr.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
+	var pageSize int64
+	var held time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		var busy, frames, copied int
+		var busy, frames, copied int64
 		err := s.read.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+		if err == nil && pageSize == 0 {
+			err = s.read.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize)
+		}
+		if err == nil && emptyNow(frames*pageSize, copied == frames, limit) && time.Now().After(held) {
+			var emptied bool
+			if emptied, err = s.emptyLog(ctx, frames, log); err == nil && !emptied {
+				// A reader holds the log: the next tries wait for it.
+				held = time.Now().Add(emptyBackoff * every)
+			}
+		}
 		switch {
 		case err != nil && ctx.Err() == nil && !failing:
 			// Said once until a checkpoint succeeds again: the log grows
@@ -360,6 +392,57 @@ func (s *Store) checkpoint(ctx context.Context, every time.Duration, log logr.Lo
 			failing = false
 		}
 	}
+}
+
+// emptyNow says whether a log of size bytes is emptied now: past limit
+// once a passive checkpoint copied all of it (copied), so that emptying it
+// holds the writers only for what was written since; past four times
+// limit in any case, as writes that outrun the checkpoints wait for it.
+func emptyNow(size int64, copied bool, limit int64) bool {
+	return size > limit && copied || size > 4*limit
+}
+
+// emptyTimeout bounds how long emptyLog waits for readers of the log, and
+// so how long writers wait for it; emptyBackoff is how many checkpoints
+// pass before it tries again when a reader held the log.
+const (
+	emptyTimeout = 10 * time.Millisecond
+	emptyBackoff = 10
+)
+
+// emptyLog copies the rest of the write-ahead log (frames long) into the
+// database file and empties it, on the writing connection between two
+// writes: the writers of this process wait for it, as for one more write,
+// and a write of another process waits up to emptyTimeout for it. A
+// reader of an earlier snapshot holds the log; emptied is false when one
+// did for longer than emptyTimeout.
+func (s *Store) emptyLog(ctx context.Context, frames int64, log logr.Logger) (emptied bool, err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", emptyTimeout.Milliseconds())); err != nil {
+		return false, err
+	}
+	defer func() {
+		if _, restore := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())); restore != nil {
+			// Not handed to another writer with the short timeout.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, restore)
+		}
+	}()
+	start := time.Now()
+	var busy, left, copied int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &left, &copied); err != nil {
+		return false, err
+	}
+	if busy != 0 {
+		log.V(1).Info("a reader holds the write-ahead log; not emptied", "frames", frames, "took", time.Since(start))
+		return false, nil
+	}
+	log.V(1).Info("emptied the write-ahead log", "frames", frames, "took", time.Since(start))
+	return true, nil
 }
 
 // seen is what a poll found in the file: the store version and how many

@@ -259,4 +259,40 @@ func TestCheckpointsOffTheWritersPath(t *testing.T) {
 		write(t, s, 100)
 		wait.For(t, "the database file holding the writes", 10*time.Second, func() bool { return size(t, path) > before+100*8<<10 })
 	})
+	// A log past its limit is emptied, once no reader holds it. (A reader
+	// of an earlier snapshot keeps every later write in the log, as
+	// writes that never pause do; then the log only ever grew, and its
+	// file kept its size.)
+	t.Run("limit", func(t *testing.T) {
+		t.Parallel()
+		const limit = 256 << 10
+		path := filepath.Join(t.TempDir(), "console.db")
+		s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path, EncryptionKey: make([]byte, 32), Logger: testr.New(t),
+			CheckpointInterval: 10 * time.Millisecond, LogLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		reader, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = reader.Close() })
+		tx, err := reader.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRowContext(t.Context(), "SELECT count(*) FROM objects").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		write(t, s, 60)
+		if wal := size(t, path+"-wal"); wal < 2*limit {
+			t.Fatalf("write-ahead log %d bytes while a reader held it: too small to tell", wal)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		wait.For(t, "the write-ahead log emptied", 10*time.Second, func() bool { return size(t, path+"-wal") < limit })
+	})
 }
