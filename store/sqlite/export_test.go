@@ -33,3 +33,10 @@ func Narrow(ctx context.Context, db *sql.DB, text string) (phrase string, ok boo
 	defer func() { _ = tx.Rollback() }()
 	return narrowed.narrow(ctx, tx, text)
 }
+
+// WriteBusyTimeout is the busy_timeout, in milliseconds, of s's writing
+// connection.
+func WriteBusyTimeout(ctx context.Context, s *Store) (ms int, err error) {
+	err = s.write.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms)
+	return ms, err
+}

@@ -285,10 +285,11 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 		}
 	}
 	// example.com: every route; 7.example: 1,005 (a page from the list's
-	// order); 77.example: 100, and 77.exomple none, whose rarest part
-	// 77. is held by those 100; r0012: 10 (a page from the index's
-	// matches, unless the bound is passed); r-0: 10,000. The scopes: every
-	// namespace, the routes' namespace, and Global with those below it.
+	// order); 77.example: 100; 77.exomple: none (no route holds exo);
+	// r0012: 10 (a page from the index's matches, unless the bound is
+	// passed), a part of which more routes hold; r-0: 10,000. The
+	// scopes: every namespace, the routes' namespace, and Global with
+	// those below it.
 	scopes := []store.ListQuery{{}, {NamespaceID: big.ID}, {NamespaceID: store.GlobalNamespaceID, Recursive: true}}
 	type search struct {
 		text                string
@@ -341,13 +342,29 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 		{"a part looked up whenever it costs less", 8, 0, 4},
 	} {
 		sqlite.Narrowing(t, narrowing.sample, narrowing.from, narrowing.compare)
-		// What 77.example looks up: the rarest part, 77., when a
-		// part is looked up whenever it costs less; its whole text
-		// as shipped, whose estimate of about 60,000 entries is
-		// cheap enough to walk.
+		// What 77.example and r0012 look up. As shipped, their whole
+		// texts: 10,052 rows cannot reach the 100,000 index entries
+		// below which a text is not weighed. When a part is looked up
+		// whenever it costs less, 77.example's rarest part, 77.
+		// (which only those 100 routes hold), and a part of r0012
+		// that more routes hold than the 10 that hold r0012: their
+		// pages above then compare those rows with the whole text.
+		wantPart := narrowing.from == 0
 		part, narrowed, err := sqlite.Narrow(ctx, raw, "77.example")
-		if wantPart := narrowing.from == 0; err != nil || narrowed != wantPart || wantPart && part != `"77."` {
+		if err != nil || narrowed != wantPart || wantPart && part != `"77."` {
 			t.Errorf("%s: 77.example looks up %q (a part: %v, %v); want a part: %v, \"77.\"", narrowing.name, part, narrowed, err, wantPart)
+		}
+		part, narrowed, err = sqlite.Narrow(ctx, raw, "r0012")
+		if err != nil || narrowed != wantPart {
+			t.Errorf("%s: r0012 looks up %q (a part: %v, %v); want a part: %v", narrowing.name, part, narrowed, err, wantPart)
+		} else if narrowed {
+			holders, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: strings.Trim(part, `"`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if holders.TotalCount <= 10 {
+				t.Errorf("%s: r0012 looks up %s, which %d routes hold; want a part more than r0012's 10 hold", narrowing.name, part, holders.TotalCount)
+			}
 		}
 		for _, c := range searches {
 			for _, scope := range scopes {
@@ -377,6 +394,7 @@ func TestSearchCountedUpToInALargeScope(t *testing.T) {
 	// With the rows numbered again and the index not built again, a count
 	// from the index finds nothing: a text every route holds, counted up
 	// to a bound, is counted from the index, not from the rows.
+	sqlite.Narrowing(t, 256, 100_000, 256)
 	if err := rawDB(t, path)("UPDATE objects SET rowid = rowid + 1000000"); err != nil {
 		t.Fatal(err)
 	}

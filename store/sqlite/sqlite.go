@@ -377,7 +377,8 @@ func (s *Store) checkpoint(ctx context.Context, every time.Duration, limit int64
 		if err == nil && emptyNow(frames*pageSize, copied == frames, limit) && time.Now().After(held) {
 			var emptied bool
 			if emptied, err = s.emptyLog(ctx, frames, log); err == nil && !emptied {
-				// A reader holds the log: the next tries wait for it.
+				// A reader or another process held it: the next try
+				// waits.
 				held = time.Now().Add(emptyBackoff * every)
 			}
 		}
@@ -394,28 +395,31 @@ func (s *Store) checkpoint(ctx context.Context, every time.Duration, limit int64
 	}
 }
 
-// emptyNow says whether a log of size bytes is emptied now: past limit
-// once a passive checkpoint copied all of it (copied), so that emptying it
-// holds the writers only for what was written since; past four times
-// limit in any case, as writes that outrun the checkpoints wait for it.
+// emptyNow says whether the store tries to empty a log of size bytes now:
+// past limit once a passive checkpoint copied all of it (copied), so that
+// emptying it holds the writers only for what was written since; past four
+// times limit in any case, so that writes that outrun the checkpoints wait
+// for the copy. A reader of an earlier snapshot keeps the log from being
+// emptied, however large.
 func emptyNow(size int64, copied bool, limit int64) bool {
 	return size > limit && copied || size > 4*limit
 }
 
-// emptyTimeout bounds how long emptyLog waits for readers of the log, and
-// so how long writers wait for it; emptyBackoff is how many checkpoints
-// pass before it tries again when a reader held the log.
+// emptyTimeout bounds how long emptyLog waits for readers of the log and
+// for other processes' locks; emptyBackoff is how many checkpoints pass
+// before it tries again when it could not empty the log.
 const (
 	emptyTimeout = 10 * time.Millisecond
 	emptyBackoff = 10
 )
 
 // emptyLog copies the rest of the write-ahead log (frames long) into the
-// database file and empties it, on the writing connection between two
-// writes: the writers of this process wait for it, as for one more write,
-// and a write of another process waits up to emptyTimeout for it. A
-// reader of an earlier snapshot holds the log; emptied is false when one
-// did for longer than emptyTimeout.
+// database file, syncs it and empties the log, on the writing connection
+// between two writes: writers, of this process and of others, wait for it
+// as for one more write, which waits up to emptyTimeout for readers and
+// locks before it copies. emptied is false when a reader (of an earlier
+// snapshot, or still reading from the log) or another process kept it
+// from emptying the log for longer than that.
 func (s *Store) emptyLog(ctx context.Context, frames int64, log logr.Logger) (emptied bool, err error) {
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
@@ -438,7 +442,7 @@ func (s *Store) emptyLog(ctx context.Context, frames int64, log logr.Logger) (em
 		return false, err
 	}
 	if busy != 0 {
-		log.V(1).Info("a reader holds the write-ahead log; not emptied", "frames", frames, "took", time.Since(start))
+		log.V(1).Info("the write-ahead log was busy; not emptied", "frames", frames, "took", time.Since(start))
 		return false, nil
 	}
 	log.V(1).Info("emptied the write-ahead log", "frames", frames, "took", time.Since(start))

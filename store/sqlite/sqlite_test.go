@@ -294,5 +294,29 @@ func TestCheckpointsOffTheWritersPath(t *testing.T) {
 			t.Fatal(err)
 		}
 		wait.For(t, "the write-ahead log emptied", 10*time.Second, func() bool { return size(t, path+"-wal") < limit })
+		// The writers wait for locks as long as before, and every write
+		// is there, a store opened again included.
+		if ms, err := sqlite.WriteBusyTimeout(t.Context(), s); err != nil || ms != 10_000 {
+			t.Errorf("the writing connection's busy_timeout after the log was emptied: %d ms, %v; want 10000", ms, err)
+		}
+		after := &store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "after"}, PPL: "allow:\n  or:\n    - authenticated_user: 1\n"}
+		if _, err := store.Put(t.Context(), s, store.Actor{Subject: "test", Origin: store.OriginAPI}, after, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := sqlite.Open(t.Context(), sqlite.Options{Path: path, EncryptionKey: make([]byte, 32), Logger: testr.New(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = again.Close() })
+		st, err := again.Load(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Policies) != 61 {
+			t.Errorf("%d policies after the log was emptied and the store opened again; want 61", len(st.Policies))
+		}
 	})
 }
