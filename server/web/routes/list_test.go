@@ -171,11 +171,20 @@ func TestListControlsFollowTheRole(t *testing.T) {
 }
 
 // A search the screen shows is counted up to ui.CountUpTo matches (or the
-// page's end): past that the pager says "more than" and still links the
-// next page; a page past the bound is counted to its end, exactly.
+// page's end), on either store: past that the pager says "more than" and
+// still links the next page; a page past the bound is counted to its end,
+// exactly.
 func TestListSearchCountedUpToABound(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	for name, newFixture := range map[string]func(*testing.T) *fixture{"embedded": newFixture, "postgres": newPostgresFixture} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testListSearchCountedUpToABound(t, newFixture(t))
+		})
+	}
+}
+
+func testListSearchCountedUpToABound(t *testing.T, f *fixture) {
 	ns := f.namespace(store.GlobalNamespaceID, "Bulk")
 	const n = ui.CountUpTo + 3
 	var ops []store.Op
