@@ -9,6 +9,7 @@ import (
 // Exported for tests.
 var (
 	AfterReseal = afterReseal
+	EmptyNow    = emptyNow
 	SearchIndex = searchIndex
 	IDsFirst    = dialect.IDsFirst
 )

@@ -174,6 +174,29 @@ func TestListPagesReadAnIndex(t *testing.T) {
 	}
 }
 
+// TestEmptyNow: the store tries to empty a log past its limit once a
+// checkpoint copied all of it, and past four times its limit in any case.
+func TestEmptyNow(t *testing.T) {
+	t.Parallel()
+	const limit = 256 << 20
+	for _, c := range []struct {
+		size   int64
+		copied bool
+		want   bool
+	}{
+		{limit, true, false},
+		{limit + 1, true, true},
+		{limit + 1, false, false},
+		{4 * limit, false, false},
+		{4*limit + 1, false, true},
+		{4*limit + 1, true, true},
+	} {
+		if got := sqlite.EmptyNow(c.size, c.copied, limit); got != c.want {
+			t.Errorf("a log of %d bytes (copied whole: %v) against a limit of %d: emptied %v, want %v", c.size, c.copied, limit, got, c.want)
+		}
+	}
+}
+
 // queryPlan is SQLite's plan for query on a newly migrated store.
 func queryPlan(t *testing.T, query string) []string {
 	t.Helper()
