@@ -172,8 +172,8 @@ func reindexIfStale(ctx context.Context, db *sql.DB) error {
 // text with a character FTS5 reads otherwise than LIKE does (NUL ends its
 // query; U+FFFE and U+FFFF it reads as U+FFFD, so a U+FFFD would match
 // them) is compared row by row. A text whose trigrams most objects hold
-// is looked up by a part of it (narrow). The index is the left table of a CROSS
-// JOIN, which SQLite always reads first: it would otherwise walk the
+// is looked up by a part of it (narrow). The index is the left table of a
+// CROSS JOIN, which SQLite always reads first: it would otherwise walk the
 // kind's or the namespace's list index and test every object in it
 // against the matches.
 func searchIndex(text, param string) (sqldb.IndexedSearch, bool) {
