@@ -16,6 +16,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/server/web/webtest"
 	"github.com/pomerium-console/pomerium-console/store"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 var (
@@ -76,6 +77,7 @@ func BenchmarkPages(b *testing.B) {
 	if dbURL != "" {
 		analyze(b, dbURL)
 	}
+	storetest.Settle(b, st)
 	e := webtest.New(b, st, webtest.Options{})
 	assertion := e.Assertion(webtest.Admin)
 	deep := max(n-ui.DefaultLimit, 0)

@@ -9,8 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/hack/wait"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
 )
@@ -415,6 +419,87 @@ func ids(objs []store.Object) []string {
 	out := make([]string, len(objs))
 	for i, o := range objs {
 		out[i] = o.GetObjectMeta().ID
+	}
+	return out
+}
+
+// TestSearchIndexMergedWhenWritesPause: writes leave the search index's
+// segments to the store (FTS5's automerge is off), which merges them once
+// writes pause, and a search finds what it did before the merge.
+func TestSearchIndexMergedWhenWritesPause(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "console.db")
+	s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path, EncryptionKey: make([]byte, 32), Logger: testr.New(t), CheckpointInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var automerge string
+	if err := raw.QueryRowContext(t.Context(), "SELECT v FROM objects_search_config WHERE k = 'automerge'").Scan(&automerge); err != nil || automerge != "0" {
+		t.Fatalf("the search index's automerge: %q, %v; want 0", automerge, err)
+	}
+	segments := func() int {
+		var n int
+		if err := raw.QueryRowContext(t.Context(), "SELECT count(DISTINCT segid) FROM objects_search_idx").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// A segment a commit, 30 of them: FTS5 merges a level itself only
+	// at sixteen.
+	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
+	var routes []*store.Route
+	for i := range 20 {
+		r, err := store.Put(ctx, s, actor, &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprintf("merged-%02d", i)},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://merged%02d.example.com", i), To: []string{"https://upstream.internal"}}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routes = append(routes, r)
+	}
+	for i, r := range routes[:5] {
+		r.Name = fmt.Sprintf("renamed-%02d", i)
+		if routes[i], err = store.Put(ctx, s, actor, r, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range routes[5:10] {
+		if err := store.Delete(ctx, s, actor, store.DeleteOp{Kind: store.KindRoute, ID: r.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Merged, every level holds fewer than four segments (FTS5's
+	// usermerge): here three at most.
+	wait.Until(t, "the search index merged", 10*time.Second, func() (bool, string) {
+		n := segments()
+		return n <= 3, fmt.Sprintf("%d segments", n)
+	})
+
+	want := map[string][]string{"renamed-0": ids(toObjects(routes[:5])), "merged-0": nil, "merged": ids(toObjects(append(routes[:5:5], routes[10:]...))), "merged07": nil, "merged13": {routes[13].ID}}
+	for q, want := range want {
+		found, err := s.List(ctx, store.KindRoute, store.ListQuery{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ids(found.Objects)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q after the merge: %q, want %q", q, got, want)
+		}
+	}
+}
+
+func toObjects[T store.Object](objs []T) []store.Object {
+	out := make([]store.Object, len(objs))
+	for i, o := range objs {
+		out[i] = o
 	}
 	return out
 }

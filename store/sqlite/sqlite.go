@@ -43,7 +43,9 @@ type Options struct {
 	// PollInterval overrides DefaultPollInterval.
 	PollInterval time.Duration
 	// CheckpointInterval is how often the store copies its write-ahead
-	// log into the database file. Default 500 ms.
+	// log into the database file, and merges its search index when no
+	// object was written since the last time (see searchMerger). Default
+	// 500 ms.
 	CheckpointInterval time.Duration
 	// LogLimit is the size of the write-ahead log, in bytes, past which
 	// the store empties it between two writes (see checkpoint). Default
@@ -356,19 +358,23 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // (an import, the statuses of a first pass) leave no such moment: the log
 // would grow without end (seeding a million routes grew it to 25 GB), and
 // each page read looks the page up in the log's index first. Past limit
-// bytes it is emptied between two writes (emptyNow, emptyLog).
+// bytes it is emptied between two writes (emptyNow, emptyLog). Before
+// each checkpoint, the search index is merged if writes paused
+// (searchMerger).
 func (s *Store) checkpoint(ctx context.Context, every time.Duration, limit int64, log logr.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
 	var pageSize int64
 	var held time.Time
+	merger := searchMerger{seen: -1, quiet: -1}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		merger.merge(ctx, s, log)
 		var busy, frames, copied int64
 		err := s.read.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
 		if err == nil && pageSize == 0 {
