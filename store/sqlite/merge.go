@@ -11,78 +11,80 @@ import (
 // The search index (FTS5) files each commit's changes as a new segment and
 // merges segments into larger ones as they pile up. FTS5 would do that
 // work within the commit of whichever write crossed its mark (its
-// automerge): a merge of up to 64 pages for each level of the index, about
-// 0.2 ms a page, which kept an edit waiting tens of milliseconds. Its
-// migration turns that off. The store merges when writes pause instead
-// (searchMerger), a few pages at a time, on the writing connection. While
-// writes go on, FTS5 still merges a level within a commit once sixteen
-// segments pile up on it (its crisismerge): on the first level, sixteen
-// commits' segments of a page or so; each level up, sixteen times rarer
-// and sixteen times larger.
+// automerge): a merge of 64 pages or more for each level of the index,
+// about 0.2 ms a page, which kept an edit waiting tens of milliseconds.
+// Its migration turns that off, and the store merges between writes
+// instead, on the writing connection (searchMerger). FTS5 still merges a
+// level within a commit once sixteen segments pile up on it (its
+// crisismerge): on the first level, sixteen commits' segments of a page or
+// so; each level up, sixteen times rarer and larger, which the merger
+// keeps from happening unless writes outrun it.
 const (
-	// mergePages is how many pages one step of the merger writes at
-	// most: about 3 ms, which a write that comes meanwhile waits.
+	// mergePages is how many pages a merge step writes before it stops
+	// at the end of the term it is merging: about 3 ms, which a write
+	// that comes meanwhile waits. A term that every object holds (a
+	// trigram of "example.com") takes longer in a large segment.
 	mergePages = 16
-	// mergeBudget is how long the merger goes on taking steps, each its
-	// own transaction, before it leaves the rest to the next checkpoint.
+	// mergeBudget is how long the merger goes on taking steps once
+	// writes paused, each its own transaction, before it leaves the
+	// rest to the next checkpoint.
 	mergeBudget = 100 * time.Millisecond
 )
 
+// mergeCommand has FTS5 merge up to mergePages pages: segments of a level
+// holding four or more (its usermerge), a merge left unfinished, or a
+// segment whose deleted rows reached a tenth of it (its deletemerge).
+var mergeCommand = fmt.Sprintf("INSERT INTO objects_search (objects_search, rank) VALUES ('merge', %d)", mergePages)
+
 // searchMerger merges the search index's segments at the store's
-// checkpoints when no object was written since the one before, and stops
-// at the first write. It goes by the store's version, so that a store
-// nobody writes to costs no write transaction.
+// checkpoints. While objects are written, it takes one step a checkpoint,
+// so that writes that never pause do not leave every merge to FTS5's
+// crisismerge. Once no object was written since the last checkpoint, it
+// takes steps until nothing is left to merge, mergeBudget is spent or an
+// object is written. (A store nobody writes to pays a step that writes
+// nothing each checkpoint.)
 type searchMerger struct {
 	// seen is the store version at the last checkpoint; -1 before the
 	// first.
-	seen int64
-	// quiet is the store version at which a merge last found nothing to
-	// do; -1 before the first.
-	quiet int64
-	// failing says an error was logged and not yet followed by a merge
-	// that worked.
-	failing bool
+	seen    int64
+	failing failing
 }
 
-// merge takes steps of mergePages while FTS5 finds something to merge (a
-// level holding as many segments as its usermerge, 4), no object is
-// written and mergeBudget lasts.
 func (m *searchMerger) merge(ctx context.Context, s *Store, log logr.Logger) {
-	version, err := s.Version(ctx)
-	if err == nil && (version != m.seen || version == m.quiet) {
-		// Written since the last checkpoint (merged once writes pause),
-		// or nothing written since a merge found nothing to do.
-		m.seen = version
-		return
-	}
 	start := time.Now()
-	steps, worked := 0, true
-	for err == nil && worked && time.Since(start) < mergeBudget {
-		if worked, err = s.mergeStep(ctx); err == nil {
-			steps++
-			m.seen, err = s.Version(ctx)
-		}
-		if err == nil && m.seen != version {
-			break
-		}
-	}
-	switch {
-	case err != nil && ctx.Err() == nil && !m.failing:
-		// Said once until a merge works again: searches slow down as
-		// segments pile up, and writes merge them at sixteen.
-		log.Error(err, "merge the embedded store's search index")
-		m.failing = true
+	version, err := s.Version(ctx)
+	if err != nil {
+		m.failing.report(ctx, log, fmt.Errorf("read the store version: %w", err), "merge the embedded store's search index", "")
 		return
-	case err != nil:
-		return
-	case m.failing:
-		log.Info("merging the embedded store's search index again")
-		m.failing = false
 	}
-	if !worked {
-		m.quiet = version
+	writing := version != m.seen
+	m.seen = version
+	steps, worked, err := s.mergeSteps(ctx, func() (bool, error) {
+		if writing || time.Since(start) >= mergeBudget {
+			return false, nil
+		}
+		var err error
+		m.seen, err = s.Version(ctx)
+		return m.seen == version, err
+	})
+	m.failing.report(ctx, log, err, "merge the embedded store's search index", "merging the embedded store's search index again")
+	if err == nil && !writing && steps > 0 {
+		log.V(1).Info("merged the search index", "steps", steps, "took", time.Since(start), "done", !worked)
 	}
-	log.V(1).Info("merged the search index", "steps", steps, "took", time.Since(start), "done", !worked)
+}
+
+// mergeSteps takes merge steps while there is something to merge and more
+// says to go on. worked is whether the last step merged something.
+func (s *Store) mergeSteps(ctx context.Context, more func() (bool, error)) (steps int, worked bool, err error) {
+	for {
+		if worked, err = s.mergeStep(ctx); err != nil || !worked {
+			return steps, worked, err
+		}
+		steps++
+		if ok, err := more(); err != nil || !ok {
+			return steps, worked, err
+		}
+	}
 }
 
 // mergeStep has FTS5 write up to mergePages pages of merged segments, in
@@ -99,7 +101,7 @@ func (s *Store) mergeStep(ctx context.Context) (worked bool, err error) {
 	if err := conn.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
 		return false, err
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO objects_search (objects_search, rank) VALUES ('merge', %d)", mergePages)); err != nil {
+	if _, err := conn.ExecContext(ctx, mergeCommand); err != nil {
 		return false, err
 	}
 	if err := conn.QueryRowContext(ctx, "SELECT total_changes()").Scan(&after); err != nil {
@@ -113,10 +115,23 @@ func (s *Store) mergeStep(ctx context.Context) (worked bool, err error) {
 // after seeding, to time searches as they are then rather than beside the
 // merging.
 func (s *Store) Settle(ctx context.Context) error {
-	for {
-		worked, err := s.mergeStep(ctx)
-		if err != nil || !worked {
-			return err
-		}
+	_, _, err := s.mergeSteps(ctx, func() (bool, error) { return true, nil })
+	return err
+}
+
+// failing logs the error of a task that the store repeats once, and once
+// more when the task works again.
+type failing struct{ now bool }
+
+// report logs err as the task's failure (failed), or again when the task
+// works after a failure; nothing when ctx ended.
+func (f *failing) report(ctx context.Context, log logr.Logger, err error, failed, again string) {
+	switch {
+	case err != nil && ctx.Err() == nil && !f.now:
+		log.Error(err, failed)
+		f.now = true
+	case err == nil && f.now:
+		log.Info(again)
+		f.now = false
 	}
 }

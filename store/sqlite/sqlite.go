@@ -43,9 +43,8 @@ type Options struct {
 	// PollInterval overrides DefaultPollInterval.
 	PollInterval time.Duration
 	// CheckpointInterval is how often the store copies its write-ahead
-	// log into the database file, and merges its search index when no
-	// object was written since the last time (see searchMerger). Default
-	// 500 ms.
+	// log into the database file and merges its search index (see
+	// searchMerger). Default 500 ms.
 	CheckpointInterval time.Duration
 	// LogLimit is the size of the write-ahead log, in bytes, past which
 	// the store empties it between two writes (see checkpoint). Default
@@ -359,15 +358,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // would grow without end (seeding a million routes grew it to 25 GB), and
 // each page read looks the page up in the log's index first. Past limit
 // bytes it is emptied between two writes (emptyNow, emptyLog). Before
-// each checkpoint, the search index is merged if writes paused
-// (searchMerger).
+// each checkpoint, the search index is merged (searchMerger).
 func (s *Store) checkpoint(ctx context.Context, every time.Duration, limit int64, log logr.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	failing := false
+	var checkpoints failing
 	var pageSize int64
 	var held time.Time
-	merger := searchMerger{seen: -1, quiet: -1}
+	merger := searchMerger{seen: -1}
 	for {
 		select {
 		case <-ctx.Done():
@@ -388,16 +386,9 @@ func (s *Store) checkpoint(ctx context.Context, every time.Duration, limit int64
 				held = time.Now().Add(emptyBackoff * every)
 			}
 		}
-		switch {
-		case err != nil && ctx.Err() == nil && !failing:
-			// Said once until a checkpoint succeeds again: the log grows
-			// meanwhile, and the store still works.
-			log.Error(err, "checkpoint the embedded store's write-ahead log")
-			failing = true
-		case err == nil && failing:
-			log.Info("checkpointing the embedded store's write-ahead log again")
-			failing = false
-		}
+		// Said once until a checkpoint succeeds again: the log grows
+		// meanwhile, and the store still works.
+		checkpoints.report(ctx, log, err, "checkpoint the embedded store's write-ahead log", "checkpointing the embedded store's write-ahead log again")
 	}
 }
 
