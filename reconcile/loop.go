@@ -101,8 +101,18 @@ type Loop struct {
 	// off the loop waits for it between slices (giveWay), so that an
 	// edit's pass does not share the CPU with the comparison.
 	passing sync.Mutex
-	health  store.Health
-	resync  chan struct{}
+	// passEnded is when the last pass ended (Unix nanoseconds): while
+	// passes come one after another, a resync rests between its slices
+	// (giveWay).
+	passEnded atomic.Int64
+	// sliceBegan is when the resync's slice under way began; only the
+	// resync's goroutine (one at a time) reads and writes it.
+	sliceBegan time.Time
+	// rest, when not nil, stands for time.Sleep in giveWay: tests see
+	// the rests asked for there.
+	rest   func(time.Duration)
+	health store.Health
+	resync chan struct{}
 	// betweenSlices, when not nil, is called after each slice a resync
 	// compares off the loop, once it gave way: tests change what the
 	// comparison reads there.
@@ -458,6 +468,7 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 	whole := l.resyncsStarted%wholeIndexEvery == 0
 	out := make(chan indexRead, 1)
 	go func() {
+		l.sliceBegan = time.Now()
 		found, err := l.findMissing(ctx, view, whole, reuseHeld())
 		if err == nil {
 			held := found.sweep
@@ -699,12 +710,34 @@ func sized[T any](s []T, n int) []T {
 	return s
 }
 
-// giveWay waits for a pass under way to end.
+// giveWay waits for a pass under way to end. While passes come one after
+// another (the last ended within passesRecent), it then rests as long as
+// the slice before it took, restMax at most: the resync then takes about
+// half a core, not a whole one, from what an edit waits for beside the
+// pass (its write to the store, the databroker's work, the collector) on
+// a machine of few cores. Otherwise a resync runs at full speed.
 func (l *Loop) giveWay() {
 	l.passing.Lock()
 	//lint:ignore SA2001 waiting for the pass is the point
 	l.passing.Unlock()
+	now := time.Now()
+	if worked := now.Sub(l.sliceBegan); !l.sliceBegan.IsZero() && now.Sub(time.Unix(0, l.passEnded.Load())) < passesRecent {
+		rest := time.Sleep
+		if l.rest != nil {
+			rest = l.rest
+		}
+		rest(min(worked, restMax))
+		now = time.Now()
+	}
+	l.sliceBegan = now
 }
+
+// passesRecent is how recent a pass makes a resync rest between its
+// slices; restMax is the longest rest.
+const (
+	passesRecent = 100 * time.Millisecond
+	restMax      = 10 * time.Millisecond
+)
 
 // unsettledSlice is how many objects a resync looks at under one hold of
 // the read lock: about a millisecond, which is what a refresh for an edit
@@ -776,6 +809,7 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool, err error) {
 	l.passing.Lock()
 	defer l.passing.Unlock()
+	defer func() { l.passEnded.Store(time.Now().UnixNano()) }()
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
 	if err := l.queue.failure(); err != nil {

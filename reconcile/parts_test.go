@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -246,5 +247,39 @@ func TestSourceKeysReuseTheLastList(t *testing.T) {
 	}
 	if i := slices.IndexFunc(got, func(k compile.ObjectKey) bool { return k != compile.ObjectKey{} }); i >= 0 {
 		t.Errorf("the list kept for the next resync still holds %v", got[i])
+	}
+}
+
+// TestResyncRestsWhilePassesCome: between two slices a resync rests as
+// long as the slice took (restMax at most) while passes come one after
+// another, and not otherwise.
+func TestResyncRestsWhilePassesCome(t *testing.T) {
+	t.Parallel()
+	var rests []time.Duration
+	l := &Loop{rest: func(d time.Duration) { rests = append(rests, d) }}
+	slice := func(took time.Duration) {
+		rests = rests[:0]
+		l.sliceBegan = time.Now().Add(-took)
+		l.giveWay()
+	}
+
+	slice(3 * time.Millisecond)
+	if len(rests) != 0 {
+		t.Errorf("rests %v before any pass; want none", rests)
+	}
+	// A pass ending now, however long the test then takes to go on.
+	l.passEnded.Store(time.Now().Add(time.Hour).UnixNano())
+	slice(3 * time.Millisecond)
+	if len(rests) != 1 || rests[0] < 3*time.Millisecond || rests[0] > restMax {
+		t.Errorf("rests %v after a slice of 3 ms while passes come; want one of 3 ms to %s", rests, restMax)
+	}
+	slice(time.Second)
+	if len(rests) != 1 || rests[0] != restMax {
+		t.Errorf("rests %v after a slice of a second while passes come; want one of %s", rests, restMax)
+	}
+	l.passEnded.Store(time.Now().Add(-passesRecent - time.Second).UnixNano())
+	slice(3 * time.Millisecond)
+	if len(rests) != 0 {
+		t.Errorf("rests %v once passes stopped; want none", rests)
 	}
 }
