@@ -59,34 +59,20 @@ var createPolicy sync.Once
 func withFinalizerPolicy(t testingT, name string) string {
 	t.Helper()
 	ctx, c := t.Context(), newClient(t)
-	policy, binding := shippedFinalizerPolicy(t)
-	var err error
-	createPolicy.Do(func() { err = c.Create(ctx, policy) })
-	if err != nil {
-		t.Fatalf("create the policy: %v", err)
-	}
 	label := "console.pomerium.io/test-finalizer-policy"
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{label: name}}}
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
-	binding.Name = binding.Name + "-" + name
 	// A namespace selector never leaves out a cluster-scoped object, so the
 	// binding names the namespaced kinds too: without that, it would reach
 	// every ConsoleNamespace the other tests create, and such a create
 	// fails with ServiceUnavailable until the API server has loaded the
 	// kind's schema for the policy.
-	binding.Spec.MatchResources = &admissionregistrationv1.MatchResources{
+	bindShippedPolicy(t, c, name, &admissionregistrationv1.MatchResources{
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: name}},
-		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-			Rule: admissionregistrationv1.Rule{APIGroups: []string{v1alpha1.GroupVersion.Group}, APIVersions: []string{"*"},
-				Resources: []string{"routes", "policies"}},
-		}}},
-	}
-	if err := c.Create(ctx, binding); err != nil {
-		t.Fatalf("create the binding: %v", err)
-	}
+		ResourceRules:     createsOf("routes", "policies"),
+	})
 	// The API server takes policies in from a watch of its own; a dry run
 	// shows when it applies this one.
 	eventually(t, "the policy to apply in "+name, func() (bool, string) {
@@ -107,6 +93,55 @@ func withFinalizerPolicy(t testingT, name string) string {
 		t.Fatalf("a ConsoleNamespace outside %s was created with finalizers %v, want none", name, outside.Finalizers)
 	}
 	return name
+}
+
+// bindShippedPolicy installs the shipped policy (once for the package) and
+// its binding as shipped, named after name, but for what match selects
+// alone.
+func bindShippedPolicy(t testingT, c client.Client, name string, match *admissionregistrationv1.MatchResources) {
+	t.Helper()
+	ctx := t.Context()
+	policy, binding := shippedFinalizerPolicy(t)
+	var err error
+	createPolicy.Do(func() { err = c.Create(ctx, policy) })
+	if err != nil {
+		t.Fatalf("create the policy: %v", err)
+	}
+	binding.Name = binding.Name + "-" + name
+	binding.Spec.MatchResources = match
+	if err := c.Create(ctx, binding); err != nil {
+		t.Fatalf("create the binding: %v", err)
+	}
+}
+
+// createsOf is a rule matching the creation of the console's resources.
+func createsOf(resources ...string) []admissionregistrationv1.NamedRuleWithOperations {
+	return []admissionregistrationv1.NamedRuleWithOperations{{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+		Rule:       admissionregistrationv1.Rule{APIGroups: []string{v1alpha1.GroupVersion.Group}, APIVersions: []string{"*"}, Resources: resources},
+	}}}
+}
+
+// TestFinalizerPolicyReachesConsoleNamespaces: the shipped policy gives the
+// cluster-scoped ConsoleNamespace the console's finalizer too, as the API
+// server creates it.
+func TestFinalizerPolicyReachesConsoleNamespaces(t *testing.T) {
+	t.Parallel()
+	ctx, c := t.Context(), newClient(t)
+	// Bound for ConsoleNamespaces of one label alone: those the other
+	// tests create stay out of its reach.
+	label := "console.pomerium.io/test-finalizer-policy"
+	bindShippedPolicy(t, c, "consolenamespaces", &admissionregistrationv1.MatchResources{
+		ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: "consolenamespaces"}},
+		ResourceRules:  createsOf("consolenamespaces"),
+	})
+	eventually(t, "a ConsoleNamespace created with the console's finalizer", func() (bool, string) {
+		probe := &v1alpha1.ConsoleNamespace{ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Labels: map[string]string{label: "consolenamespaces"}}}
+		if err := c.Create(ctx, probe, client.DryRunAll); err != nil {
+			return false, err.Error()
+		}
+		return controllerutil.ContainsFinalizer(probe, controllers.Finalizer), describe(probe.Finalizers)
+	})
 }
 
 // TestFinalizerPolicyKeepsOtherFinalizers: the policy adds the console's
