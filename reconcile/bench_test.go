@@ -33,6 +33,7 @@ import (
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/postgres"
 	"github.com/pomerium-console/pomerium-console/store/sqlite"
+	"github.com/pomerium-console/pomerium-console/store/storetest"
 )
 
 var (
@@ -86,6 +87,7 @@ func BenchmarkReconcile(b *testing.B) {
 			last := map[brokerKind]*benchWorld{}
 			for _, n := range sizes {
 				seed.growTo(n)
+				storetest.Settle(b, s)
 				for _, kind := range brokers {
 					parent := b
 					b.Run(fmt.Sprintf("%s/routes=%d/cold", kind, n), func(b *testing.B) { last[kind] = benchCold(b, parent, s, kind) })
