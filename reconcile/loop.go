@@ -101,13 +101,13 @@ type Loop struct {
 	// off the loop waits for it between slices (giveWay), so that an
 	// edit's pass does not share the CPU with the comparison.
 	passing sync.Mutex
-	// passEnded is when the last pass ended (Unix nanoseconds): while
-	// passes come one after another, a resync rests between its slices
-	// (giveWay).
+	// passEnded is when the last pass ended (sinceStart), 0 before the
+	// first: while passes come one after another, a resync rests
+	// between its slices (giveWay).
 	passEnded atomic.Int64
-	// sliceBegan is when the resync's slice under way began; only the
-	// resync's goroutine (one at a time) reads and writes it.
-	sliceBegan time.Time
+	// sliceBegan is when the resync's slice under way began (sinceStart),
+	// 0 before the first.
+	sliceBegan atomic.Int64
 	// rest, when not nil, stands for time.Sleep in giveWay: tests see
 	// the rests asked for there.
 	rest   func(time.Duration)
@@ -468,7 +468,7 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 	whole := l.resyncsStarted%wholeIndexEvery == 0
 	out := make(chan indexRead, 1)
 	go func() {
-		l.sliceBegan = time.Now()
+		l.sliceBegan.Store(sinceStart())
 		found, err := l.findMissing(ctx, view, whole, reuseHeld())
 		if err == nil {
 			held := found.sweep
@@ -720,17 +720,23 @@ func (l *Loop) giveWay() {
 	l.passing.Lock()
 	//lint:ignore SA2001 waiting for the pass is the point
 	l.passing.Unlock()
-	now := time.Now()
-	if worked := now.Sub(l.sliceBegan); !l.sliceBegan.IsZero() && now.Sub(time.Unix(0, l.passEnded.Load())) < passesRecent {
+	now, began, ended := sinceStart(), l.sliceBegan.Load(), l.passEnded.Load()
+	if began != 0 && ended != 0 && now-ended < int64(passesRecent) {
 		rest := time.Sleep
 		if l.rest != nil {
 			rest = l.rest
 		}
-		rest(min(worked, restMax))
-		now = time.Now()
+		rest(min(time.Duration(now-began), restMax))
+		now = sinceStart()
 	}
-	l.sliceBegan = now
+	l.sliceBegan.Store(now)
 }
+
+// sinceStart is the time since the process started, in nanoseconds, on
+// the monotonic clock (a step of the wall clock changes nothing).
+func sinceStart() int64 { return int64(time.Since(processStart)) }
+
+var processStart = time.Now()
 
 // passesRecent is how recent a pass makes a resync rest between its
 // slices; restMax is the longest rest.
@@ -809,7 +815,7 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool, err error) {
 	l.passing.Lock()
 	defer l.passing.Unlock()
-	defer func() { l.passEnded.Store(time.Now().UnixNano()) }()
+	defer func() { l.passEnded.Store(sinceStart()) }()
 	start := time.Now()
 	defer func() { l.m.Duration.Observe(time.Since(start).Seconds()) }()
 	if err := l.queue.failure(); err != nil {

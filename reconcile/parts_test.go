@@ -259,7 +259,7 @@ func TestResyncRestsWhilePassesCome(t *testing.T) {
 	l := &Loop{rest: func(d time.Duration) { rests = append(rests, d) }}
 	slice := func(took time.Duration) {
 		rests = rests[:0]
-		l.sliceBegan = time.Now().Add(-took)
+		l.sliceBegan.Store(sinceStart() - int64(took))
 		l.giveWay()
 	}
 
@@ -268,7 +268,7 @@ func TestResyncRestsWhilePassesCome(t *testing.T) {
 		t.Errorf("rests %v before any pass; want none", rests)
 	}
 	// A pass ending now, however long the test then takes to go on.
-	l.passEnded.Store(time.Now().Add(time.Hour).UnixNano())
+	l.passEnded.Store(sinceStart() + int64(time.Hour))
 	slice(3 * time.Millisecond)
 	if len(rests) != 1 || rests[0] < 3*time.Millisecond || rests[0] > restMax {
 		t.Errorf("rests %v after a slice of 3 ms while passes come; want one of 3 ms to %s", rests, restMax)
@@ -277,7 +277,7 @@ func TestResyncRestsWhilePassesCome(t *testing.T) {
 	if len(rests) != 1 || rests[0] != restMax {
 		t.Errorf("rests %v after a slice of a second while passes come; want one of %s", rests, restMax)
 	}
-	l.passEnded.Store(time.Now().Add(-passesRecent - time.Second).UnixNano())
+	l.passEnded.Store(sinceStart() - int64(passesRecent+time.Second))
 	slice(3 * time.Millisecond)
 	if len(rests) != 0 {
 		t.Errorf("rests %v once passes stopped; want none", rests)
