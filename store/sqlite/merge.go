@@ -50,6 +50,7 @@ type searchMerger struct {
 	failing failing
 }
 
+// merge takes the steps of one checkpoint.
 func (m *searchMerger) merge(ctx context.Context, s *Store, log logr.Logger) {
 	start := time.Now()
 	version, err := s.Version(ctx)
@@ -119,8 +120,8 @@ func (s *Store) Settle(ctx context.Context) error {
 	return err
 }
 
-// failing logs the error of a task that the store repeats once, and once
-// more when the task works again.
+// failing logs a repeating task's error once, not at every try, and says
+// so once the task works again.
 type failing struct{ now bool }
 
 // report logs err as the task's failure (failed), or again when the task
