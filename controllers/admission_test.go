@@ -59,8 +59,7 @@ var createPolicy sync.Once
 func withFinalizerPolicy(t testingT, name string) string {
 	t.Helper()
 	ctx, c := t.Context(), newClient(t)
-	label := "console.pomerium.io/test-finalizer-policy"
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{label: name}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{policyLabel: name}}}
 	if err := c.Create(ctx, ns); err != nil {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
@@ -70,7 +69,7 @@ func withFinalizerPolicy(t testingT, name string) string {
 	// fails with ServiceUnavailable until the API server has loaded the
 	// kind's schema for the policy.
 	bindShippedPolicy(t, c, name, &admissionregistrationv1.MatchResources{
-		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: name}},
+		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{policyLabel: name}},
 		ResourceRules:     createsOf("routes", "policies"),
 	})
 	// The API server takes policies in from a watch of its own; a dry run
@@ -94,6 +93,10 @@ func withFinalizerPolicy(t testingT, name string) string {
 	}
 	return name
 }
+
+// policyLabel marks what a test binds the shipped policy for: a Kubernetes
+// namespace, or the ConsoleNamespaces themselves.
+const policyLabel = "console.pomerium.io/test-finalizer-policy"
 
 // bindShippedPolicy installs the shipped policy (once for the package) and
 // its binding as shipped, named after name, but for what match selects
@@ -130,13 +133,12 @@ func TestFinalizerPolicyReachesConsoleNamespaces(t *testing.T) {
 	ctx, c := t.Context(), newClient(t)
 	// Bound for ConsoleNamespaces of one label alone: those the other
 	// tests create stay out of its reach.
-	label := "console.pomerium.io/test-finalizer-policy"
 	bindShippedPolicy(t, c, "consolenamespaces", &admissionregistrationv1.MatchResources{
-		ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{label: "consolenamespaces"}},
+		ObjectSelector: &metav1.LabelSelector{MatchLabels: map[string]string{policyLabel: "consolenamespaces"}},
 		ResourceRules:  createsOf("consolenamespaces"),
 	})
 	eventually(t, "a ConsoleNamespace created with the console's finalizer", func() (bool, string) {
-		probe := &v1alpha1.ConsoleNamespace{ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Labels: map[string]string{label: "consolenamespaces"}}}
+		probe := &v1alpha1.ConsoleNamespace{ObjectMeta: metav1.ObjectMeta{Name: "policy-probe", Labels: map[string]string{policyLabel: "consolenamespaces"}}}
 		if err := c.Create(ctx, probe, client.DryRunAll); err != nil {
 			return false, err.Error()
 		}
