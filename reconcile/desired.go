@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync/atomic"
 
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -29,33 +31,170 @@ type desired struct {
 	// the next refresh to apply.
 	found *resyncFound
 	// sums are the compiled copy's objects summed per kind as the store's
-	// IndexSums sums its own: a resync whose sums agree at the same
-	// version need not read the index.
+	// IndexSums sums its own: a resync whose sums agree (see agrees) need
+	// not read the index.
 	sums map[store.Kind]store.IndexSum
+	// past holds what the last refreshes changed, oldest first, so that
+	// agrees can tell the copy's sums at a version it has since passed:
+	// the version of a resync's snapshot, read while edits keep coming.
+	past []refreshed
+	// pastSize is past's size as pastMax counts it.
+	pastSize int
 }
+
+// refreshed is what one refresh changed of the compiled copy: the version
+// it started from and each object it changed, as the copy held it before.
+type refreshed struct {
+	from  int64
+	prior []heldAt
+}
+
+// heldAt is an object as the compiled copy held it: at version, or not at
+// all.
+type heldAt struct {
+	key     compile.ObjectKey
+	version int64
+	held    bool
+}
+
+// pastMax bounds desired.past: the objects its refreshes changed and one
+// for each refresh. A stream of edits takes a refresh an edit, a few
+// objects each; a bulk write, thousands.
+const pastMax = 4096
 
 // start makes an empty compiled copy.
 func (d *desired) start() {
 	d.compiler, d.sums = compile.NewCompiler(), map[store.Kind]store.IndexSum{}
+	d.past, d.pastSize = nil, 0
 }
 
-// agrees reports whether the store's sums are the compiled copy's, at the
-// copy's version.
+// agrees reports whether the store's sums match the compiled copy's as it
+// was at its newest version at or before the sums' snapshot (see at), once
+// the objects written after that version (sums.Written) are set aside on
+// both sides: those the store holds live from its sums, those the copy
+// held from the copy's. A write at or before that version that the copy
+// missed is in neither list, and so tells, unless its object was written
+// again since: the copy then takes that later write.
 func (d *desired) agrees(sums *store.IndexSums) bool {
-	if d.compiler == nil || sums.Version != d.version {
+	if d.compiler == nil {
 		return false
 	}
-	for k, sum := range sums.Kinds {
-		if compile.Compiles(k) && d.sums[k] != sum {
+	version, copySums, heldVersion, ok := d.at(sums.Version)
+	if !ok {
+		return false
+	}
+	storeSums := sums.Kinds
+	if sums.Version > version {
+		if sums.WrittenOver || sums.After > version {
+			return false // the writes since the copy's version are not all listed
+		}
+		storeSums, copySums = maps.Clone(sums.Kinds), maps.Clone(copySums)
+		for _, w := range sums.Written {
+			if w.Version <= version || !compile.Compiles(w.Kind) {
+				continue // the copy holds this write, as the store does
+			}
+			if !w.Deleted {
+				addSum(storeSums, w.Kind, w.Version, -1)
+			}
+			if v, ok := heldVersion(compile.ObjectKey{Kind: w.Kind, ID: w.ID}); ok {
+				addSum(copySums, w.Kind, v, -1)
+			}
+		}
+	}
+	for k, sum := range storeSums {
+		if compile.Compiles(k) && copySums[k] != sum {
 			return false
 		}
 	}
-	for k, sum := range d.sums {
-		if _, ok := sums.Kinds[k]; !ok && sum != (store.IndexSum{}) {
+	for k, sum := range copySums {
+		if _, ok := storeSums[k]; !ok && sum != (store.IndexSum{}) {
 			return false
 		}
 	}
 	return true
+}
+
+// at returns the compiled copy as it was at its newest version up to
+// version: that version (then), its sums, which the caller must not change,
+// and the version at which it held each object. Past refreshes are undone
+// for it, newest first; ok is false when past does not reach back so far.
+func (d *desired) at(version int64) (then int64, sums map[store.Kind]store.IndexSum, heldVersion func(compile.ObjectKey) (int64, bool), ok bool) {
+	if d.version <= version {
+		return d.version, d.sums, d.compiler.Version, true
+	}
+	sums = maps.Clone(d.sums)
+	undone := map[compile.ObjectKey]heldAt{}
+	heldVersion = func(k compile.ObjectKey) (int64, bool) {
+		if h, ok := undone[k]; ok {
+			return h.version, h.held
+		}
+		return d.compiler.Version(k)
+	}
+	for i := len(d.past) - 1; i >= 0; i-- {
+		r := d.past[i]
+		for j := len(r.prior) - 1; j >= 0; j-- {
+			h := r.prior[j]
+			if v, ok := heldVersion(h.key); ok {
+				addSum(sums, h.key.Kind, v, -1)
+			}
+			if h.held {
+				addSum(sums, h.key.Kind, h.version, 1)
+			}
+			undone[h.key] = h
+		}
+		if r.from <= version {
+			return r.from, sums, heldVersion, true
+		}
+	}
+	return 0, nil, nil, false
+}
+
+// prior returns the objects of changes as the compiled copy holds them,
+// for remember; ok is false when there are more than pastMax.
+func (d *desired) prior(changes []store.Change) (prior []heldAt, ok bool) {
+	if len(changes) > pastMax {
+		return nil, false
+	}
+	for _, c := range changes {
+		if !compile.Compiles(c.Kind) {
+			continue
+		}
+		k := compile.ObjectKey{Kind: c.Kind, ID: c.ID}
+		v, held := d.compiler.Version(k)
+		prior = append(prior, heldAt{key: k, version: v, held: held})
+	}
+	return slices.Clip(prior), true
+}
+
+// remember keeps what a refresh from version from to version to changed
+// (prior; ok is false when that was too much to keep, which forgets every
+// refresh), dropping the oldest refreshes past pastMax. A refresh that
+// changed nothing it compiles and left the version as it was is not kept:
+// every loop of a fleet makes one each pass.
+func (d *desired) remember(from, to int64, prior []heldAt, ok bool) {
+	switch {
+	case !ok:
+		d.past, d.pastSize = nil, 0
+		return
+	case len(prior) == 0 && from == to:
+		return
+	}
+	d.past = append(d.past, refreshed{from: from, prior: prior})
+	d.pastSize += len(prior) + 1
+	for d.pastSize > pastMax {
+		d.pastSize -= len(d.past[0].prior) + 1
+		d.past[0] = refreshed{}
+		d.past = d.past[1:]
+	}
+}
+
+// addSum adds (sign 1) an object of kind k at version v to sums, or takes
+// it out (sign -1).
+func addSum(sums map[store.Kind]store.IndexSum, k store.Kind, v, sign int64) {
+	s := sums[k]
+	s.Count += sign
+	s.Versions += sign * v
+	sums[k] = s
 }
 
 // resyncFound is what a resync found that the compiled copy lacks: the
@@ -102,11 +241,13 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 	if err != nil {
 		return nil, full, err
 	}
+	prior, ok := d.prior(changes)
 	if keys, err = d.compile(changes); err != nil {
 		// What the compiler holds is unknown after a panic: start over.
 		d.compiler = nil
 		return nil, full, err
 	}
+	d.remember(d.version, version, prior, ok)
 	d.version, d.reload, d.found = version, false, nil
 	return keys, full, nil
 }
@@ -311,10 +452,7 @@ func (d *desired) sum(objects map[compile.ObjectKey]struct{}, sign int64) {
 			continue
 		}
 		if v, ok := d.compiler.Version(k); ok {
-			s := d.sums[k.Kind]
-			s.Count += sign
-			s.Versions += sign * v
-			d.sums[k.Kind] = s
+			addSum(d.sums, k.Kind, v, sign)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"fmt"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -75,9 +76,16 @@ func TestRereadFindsWhatTheFeedMissed(t *testing.T) {
 	}
 }
 
-// The compiled copy's sums follow what it compiles, so that they agree
-// with the store's after every refresh, and a write the copy missed makes
-// them disagree even once the copy's version has caught up.
+// The compiled copy's sums agree with the store's sums:
+//   - after every refresh;
+//   - before one, the objects written since the copy's version set aside,
+//     unless more were written than the store was asked to list;
+//   - after refreshes that took the copy past the sums' snapshot, with the
+//     copy as it was then, unless it no longer remembers so far back.
+//
+// A write the copy missed makes them disagree, even once the copy's
+// version has caught up, with writes after it not yet compiled or
+// compiled since.
 func TestSumsAgreeUnlessAWriteWasMissed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -94,15 +102,28 @@ func TestSumsAgreeUnlessAWriteWasMissed(t *testing.T) {
 			Spec: &configpb.Route{From: "https://" + name + ".example.com", To: []string{"https://upstream.internal"}}}
 	}
 	src := newSource(s)
-	agrees := func(when string, want bool) {
+	sumsAfter := func(after int64, limit int) *store.IndexSums {
 		t.Helper()
-		sums, err := s.IndexSums(ctx)
+		sums, err := s.IndexSums(ctx, after, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
+		return sums
+	}
+	check := func(when string, sums *store.IndexSums, want bool) {
+		t.Helper()
 		if got := src.agrees(sums); got != want {
-			t.Errorf("%s: sums agree %v, want %v (store %v at %d, copy %v at %d)", when, got, want, sums.Kinds, sums.Version, src.d.sums, src.d.version)
+			t.Errorf("%s: sums agree %v, want %v (store %v at %d, %d written after %d; copy %v at %d)",
+				when, got, want, sums.Kinds, sums.Version, len(sums.Written), sums.After, src.d.sums, src.d.version)
 		}
+	}
+	agreesAfter := func(when string, after int64, limit int, want bool) {
+		t.Helper()
+		check(when, sumsAfter(after, limit), want)
+	}
+	agrees := func(when string, want bool) {
+		t.Helper()
+		agreesAfter(when, src.version(), 100, want)
 	}
 	refresh := func() {
 		t.Helper()
@@ -123,12 +144,40 @@ func TestSumsAgreeUnlessAWriteWasMissed(t *testing.T) {
 	a.Spec.To = []string{"https://v3.internal"}
 	a = put(a).(*store.Route)
 	del(store.KindRoute, b.ID)
-	agrees("before the copy compiled the writes", false)
+	// The writes since the copy's version, to five objects, are set aside.
+	agrees("before the copy compiled the writes", true)
+	agreesAfter("before the copy compiled the writes, four objects listed at most", src.version(), 4, false)
+	agreesAfter("before the copy compiled the writes, listed after a later version", src.version()+1, 100, false)
 	refresh()
 	agrees("after a refresh", true)
 	del(store.KindNamespace, team.ID)
 	refresh()
 	agrees("after a namespace deleted with its contents", true)
+
+	// Read while the copy was behind, compared once refreshes took it
+	// past their snapshot: the copy as it was then is compared.
+	e := put(route(store.GlobalNamespaceID, "e")).(*store.Route)
+	early := sumsAfter(src.version(), 100)
+	e.Spec.To = []string{"https://v2.internal"}
+	put(e)
+	put(route(store.GlobalNamespaceID, "f"))
+	refresh()
+	check("read before a refresh that passed them", early, true)
+	del(store.KindRoute, e.ID)
+	refresh()
+	check("read before two refreshes that passed them", early, true)
+	refresh() // changes nothing, and is not remembered
+	check("read before three refreshes that passed them, one of which changed nothing", early, true)
+	bulk := make([]store.Op, pastMax+1)
+	for i := range bulk {
+		bulk[i] = &store.PutOp{Object: route(store.GlobalNamespaceID, fmt.Sprintf("bulk-%d", i))}
+	}
+	if _, err := s.Apply(ctx, actor, bulk...); err != nil {
+		t.Fatal(err)
+	}
+	refresh() // too much to remember: every refresh before it is forgotten
+	check("read before a refresh of more than the copy remembers", early, false)
+	agrees("after a refresh of more than the copy remembers", true)
 
 	// Missed: the copy is told it is at the store's version without
 	// compiling what came after its own.
@@ -145,6 +194,9 @@ func TestSumsAgreeUnlessAWriteWasMissed(t *testing.T) {
 	a = put(a).(*store.Route)
 	catchUp()
 	agrees("an update missed", false)
+	put(route(store.GlobalNamespaceID, "d"))
+	agrees("an update missed, with a write after it not yet compiled", false)
+	agreesAfter("an update missed, with a write after it not yet compiled, listed from before the missed one", src.version()-1, 100, false)
 	refresh() // reads nothing after the version it was given
 	src.invalidate()
 	refresh()
@@ -152,6 +204,15 @@ func TestSumsAgreeUnlessAWriteWasMissed(t *testing.T) {
 	del(store.KindRoute, a.ID)
 	catchUp()
 	agrees("a deletion missed", false)
+	a2 := put(route(store.GlobalNamespaceID, "a")).(*store.Route)
+	agrees("a deletion missed, with a write after it not yet compiled", false)
+	a2.Spec.To = []string{"https://v5.internal"}
+	put(a2)
+	agrees("a deletion missed, with two writes after it not yet compiled", false)
+	missed := sumsAfter(src.version(), 100)
+	put(route(store.GlobalNamespaceID, "g"))
+	refresh()
+	check("a deletion missed, read before a refresh that passed them", missed, false)
 }
 
 // putter returns a function that writes one object to s and returns it

@@ -485,12 +485,18 @@ func (l *Loop) readIndex(ctx context.Context, view *View, running chan indexRead
 // many, for the missed writes that sums cannot tell (see store.IndexSum).
 const wholeIndexEvery = 10
 
+// sumsWrittenMax is how many objects written since the compiled copy's
+// version a resync sets aside to compare the store's sums with the copy's
+// (see desired.agrees); past it, it reads the whole index. A stream of
+// edits leaves the copy a few writes behind; a bulk write, thousands.
+const sumsWrittenMax = 1000
+
 // findMissing finds what the compiled copy lacks of the store: nothing
 // when the store's sums agree with the copy's (unless whole), or else what
 // a comparison with the whole index finds. buf is for source.findMissing.
 func (l *Loop) findMissing(ctx context.Context, view *View, whole bool, buf []compile.ObjectKey) (*resyncFound, error) {
 	if !whole {
-		sums, err := l.opts.Store.IndexSums(ctx)
+		sums, err := l.opts.Store.IndexSums(ctx, l.src.version(), sumsWrittenMax)
 		if err != nil {
 			return nil, fmt.Errorf("read the store's index sums: %w", err)
 		}

@@ -364,6 +364,13 @@ func (s *source) lacks(keys []compile.ObjectKey) ([]compile.ObjectKey, error) {
 	return out, nil
 }
 
+// version returns the store version the compiled copy is at.
+func (s *source) version() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.d.version
+}
+
 // agrees reports whether the store's sums are the compiled copy's.
 func (s *source) agrees(sums *store.IndexSums) bool {
 	s.mu.RLock()

@@ -101,8 +101,12 @@ type Snapshots interface {
 	// live objects there are and the sum of their versions. A reader
 	// whose copy, at the snapshot's version, has the same sums missed no
 	// write unless it missed two that cancel out (see IndexSum); it is
-	// far cheaper than Index.
-	IndexSums(ctx context.Context) (*IndexSums, error)
+	// far cheaper than Index. In the same snapshot it lists the objects
+	// written after version after (IndexSums.Written), limit at most: a
+	// reader whose copy is at a version from after to the snapshot's sets
+	// those aside on both sides and compares the sums of the rest, without
+	// waiting for its copy to catch up with writes that keep coming.
+	IndexSums(ctx context.Context, after int64, limit int) (*IndexSums, error)
 	// Version returns the version of the last committed write.
 	Version(ctx context.Context) (int64, error)
 	// KindsVersion returns the highest version of the objects of kinds,
@@ -299,6 +303,21 @@ type IndexSums struct {
 	Version int64
 	// Kinds holds the sums of each kind with live objects.
 	Kinds map[Kind]IndexSum
+	// After is the version the written objects were listed after.
+	After int64
+	// Written lists the objects written after After through Version, in
+	// version order, each as the snapshot holds it: at its last version,
+	// deleted or live. When more objects were written than the limit,
+	// Written is nil and WrittenOver is true.
+	Written     []WrittenEntry
+	WrittenOver bool
+}
+
+// WrittenEntry names an object written after IndexSums.After, at the
+// version of its last write: a live object's version, or its deletion's.
+type WrittenEntry struct {
+	IndexEntry
+	Deleted bool
 }
 
 // IndexSum is the number of live objects of a kind and the sum of their

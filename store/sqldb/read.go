@@ -519,13 +519,15 @@ const IndexQuery = "SELECT kind, id, version FROM objects WHERE NOT deleted"
 func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 	idx := &store.Index{}
 	var err error
-	idx.Version, err = db.readAtVersion(ctx, "index", IndexQuery, func(rows *sql.Rows) error {
-		var e store.IndexEntry
-		if err := rows.Scan(&e.Kind, &e.ID, &e.Version); err != nil {
-			return err
-		}
-		idx.Entries = append(idx.Entries, e)
-		return nil
+	idx.Version, err = db.readAtVersion(ctx, func(tx *sql.Tx, _ int64) error {
+		return eachRow(ctx, tx, "index", func(rows *sql.Rows) error {
+			var e store.IndexEntry
+			if err := rows.Scan(&e.Kind, &e.ID, &e.Version); err != nil {
+				return err
+			}
+			idx.Entries = append(idx.Entries, e)
+			return nil
+		}, IndexQuery)
 	})
 	if err != nil {
 		return nil, err
@@ -537,49 +539,76 @@ func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 // covering index.
 const IndexSumsQuery = "SELECT kind, count(*), CAST(sum(version) AS BIGINT) FROM objects WHERE NOT deleted GROUP BY kind"
 
-// IndexSums counts the live objects of each kind and sums their versions.
-func (db *DB) IndexSums(ctx context.Context) (*store.IndexSums, error) {
-	sums := &store.IndexSums{Kinds: map[store.Kind]store.IndexSum{}}
+// WrittenQuery lists what was written after a version, tombstones
+// included, from the index on version (objects_version) and the rows it
+// points at.
+const WrittenQuery = "SELECT kind, id, version, deleted FROM objects WHERE version > $1 ORDER BY version LIMIT $2"
+
+// IndexSums counts the live objects of each kind and sums their versions,
+// and lists those written after after, limit at most, in one snapshot.
+func (db *DB) IndexSums(ctx context.Context, after int64, limit int) (*store.IndexSums, error) {
+	sums := &store.IndexSums{Kinds: map[store.Kind]store.IndexSum{}, After: after}
 	var err error
-	sums.Version, err = db.readAtVersion(ctx, "index sums", IndexSumsQuery, func(rows *sql.Rows) error {
-		var k store.Kind
-		var sum store.IndexSum
-		if err := rows.Scan(&k, &sum.Count, &sum.Versions); err != nil {
+	sums.Version, err = db.readAtVersion(ctx, func(tx *sql.Tx, version int64) error {
+		err := eachRow(ctx, tx, "index sums", func(rows *sql.Rows) error {
+			var k store.Kind
+			var sum store.IndexSum
+			if err := rows.Scan(&k, &sum.Count, &sum.Versions); err != nil {
+				return err
+			}
+			sums.Kinds[k] = sum
+			return nil
+		}, IndexSumsQuery)
+		if err != nil || after >= version {
 			return err
 		}
-		sums.Kinds[k] = sum
-		return nil
+		return eachRow(ctx, tx, "objects written", func(rows *sql.Rows) error {
+			var e store.WrittenEntry
+			if err := rows.Scan(&e.Kind, &e.ID, &e.Version, &e.Deleted); err != nil {
+				return err
+			}
+			sums.Written = append(sums.Written, e)
+			return nil
+		}, db.d.q(WrittenQuery), after, max(limit, 0)+1)
 	})
 	if err != nil {
 		return nil, err
 	}
+	if len(sums.Written) > limit {
+		sums.Written, sums.WrittenOver = nil, true
+	}
 	return sums, nil
 }
 
-// readAtVersion reads the store version and hands each row of query to
-// scan, in one read transaction; what names the rows in errors.
-func (db *DB) readAtVersion(ctx context.Context, what, query string, scan func(*sql.Rows) error) (int64, error) {
+// readAtVersion reads the store version, then calls fn with it, in one
+// read transaction.
+func (db *DB) readAtVersion(ctx context.Context, fn func(tx *sql.Tx, version int64) error) (int64, error) {
 	var version int64
 	err := db.inReadTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT version FROM console_meta WHERE id = 1").Scan(&version); err != nil {
 			return fmt.Errorf("read version: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, query)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return fmt.Errorf("read %s: %w", what, err)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		return nil
+		return fn(tx, version)
 	})
 	return version, err
+}
+
+// eachRow hands each row of query to scan; what names the rows in errors.
+func eachRow(ctx context.Context, tx *sql.Tx, what string, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
 }
 
 // ReferencingRoutes returns the ids of live routes that use a policy.

@@ -17,6 +17,7 @@ func testVersions(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "ChangesLimit", newEnv, testChangesLimit)
 	subtest(t, "Load", newEnv, testLoad)
 	subtest(t, "IndexMatchesLoad", newEnv, testIndex)
+	subtest(t, "IndexSumsListWritten", newEnv, testIndexSumsWritten)
 	subtest(t, "ApplyIsAtomic", newEnv, func(t *testing.T, f *fixture) {
 		bad := newPolicy(store.GlobalNamespaceID, "bad")
 		bad.PPL = ""
@@ -268,9 +269,12 @@ func testIndex(t *testing.T, f *fixture) {
 		t.Errorf("index version %d, load version %d", idx.Version, st.Version)
 	}
 
-	sums, err := f.s.IndexSums(f.ctx)
+	sums, err := f.s.IndexSums(f.ctx, idx.Version, 10)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sums.Written != nil || sums.WrittenOver {
+		t.Errorf("sums list %v written after their own version (over the limit: %t)", sums.Written, sums.WrittenOver)
 	}
 	wantSums := map[store.Kind]store.IndexSum{}
 	for _, e := range idx.Entries {
@@ -282,6 +286,49 @@ func testIndex(t *testing.T, f *fixture) {
 	assertEqual(t, "index sums", wantSums, sums.Kinds)
 	if sums.Version != idx.Version {
 		t.Errorf("sums version %d, index version %d", sums.Version, idx.Version)
+	}
+}
+
+// testIndexSumsWritten checks that IndexSums lists what was written after
+// a version as its snapshot holds it: each object once, at its last
+// version, deletions included, in version order; and none past the limit.
+func testIndexSumsWritten(t *testing.T, f *fixture) {
+	ns := put(f, newNamespace(store.GlobalNamespaceID, "ns"))
+	kept := put(f, newRoute(ns.ID, "kept", "https://kept.example.com"))
+	edited := put(f, newRoute(ns.ID, "edited", "https://edited.example.com"))
+	gone := put(f, newRoute(ns.ID, "gone", "https://gone.example.com"))
+	after := gone.Version
+	added := put(f, newRoute(ns.ID, "added", "https://added.example.com"))
+	edited.Spec.To = []string{"https://v2.internal"}
+	edited = put(f, edited)
+	f.del(store.DeleteOp{Kind: store.KindRoute, ID: gone.ID})
+	version, err := f.s.Version(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sums, err := f.s.IndexSums(f.ctx, after, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(o store.Object, v int64, deleted bool) store.WrittenEntry {
+		return store.WrittenEntry{IndexEntry: store.IndexEntry{Kind: o.Kind(), ID: o.GetObjectMeta().ID, Version: v}, Deleted: deleted}
+	}
+	want := []store.WrittenEntry{entry(added, added.Version, false), entry(edited, edited.Version, false), entry(gone, version, true)}
+	assertEqual(t, "written after "+fmt.Sprint(after), want, sums.Written)
+	if sums.WrittenOver || sums.After != after || sums.Version != version {
+		t.Errorf("over the limit %t, after %d, version %d; want false, %d, %d", sums.WrittenOver, sums.After, sums.Version, after, version)
+	}
+	if got := sums.Kinds[store.KindRoute]; got != (store.IndexSum{Count: 3, Versions: kept.Version + edited.Version + added.Version}) {
+		t.Errorf("route sums %+v with kept, edited and added routes live", got)
+	}
+
+	sums, err = f.s.IndexSums(f.ctx, after, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums.Written != nil || !sums.WrittenOver {
+		t.Errorf("three written with a limit of two: listed %v, over the limit %t", sums.Written, sums.WrittenOver)
 	}
 }
 
