@@ -67,8 +67,9 @@ func TestPlainSecretsSealedAtOpen(t *testing.T) {
 	raw, _ = rawRows(t, url)
 	checkSealed(t, raw, legacy.Secrets, legacy.Markers)
 	legacy.CheckRead(t, s)
-	// The counts of the objects the earlier console wrote.
+	// The counts and sums of the objects the earlier console wrote.
 	storetest.CheckListTotals(t, s)
+	storetest.CheckIndexSums(t, s)
 }
 
 func openAt(t *testing.T, url string) *postgres.Store {

@@ -535,9 +535,10 @@ func (db *DB) Index(ctx context.Context) (*store.Index, error) {
 	return idx, nil
 }
 
-// IndexSumsQuery sums what IndexQuery reads per kind, from the same
-// covering index.
-const IndexSumsQuery = "SELECT kind, count(*), CAST(sum(version) AS BIGINT) FROM objects WHERE NOT deleted GROUP BY kind"
+// IndexSumsQuery sums what IndexQuery reads per kind, from the counts
+// and sums of versions per kind and namespace that the store's triggers
+// keep in object_counts as objects are written.
+const IndexSumsQuery = "SELECT kind, CAST(sum(live) AS BIGINT), CAST(sum(versions) AS BIGINT) FROM object_counts GROUP BY kind HAVING sum(live) > 0"
 
 // WrittenQuery lists what was written after a version, tombstones
 // included, from the index on version (objects_version) and the rows it

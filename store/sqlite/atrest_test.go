@@ -63,8 +63,9 @@ func TestPlainSecretsSealedAtOpen(t *testing.T) {
 	s = openAt(t, path)
 	checkSealed(t, "the files of the opened store", dirFiles(t, dir), legacy.Secrets, legacy.Markers)
 	legacy.CheckRead(t, s)
-	// The counts of the objects the earlier console wrote.
+	// The counts and sums of the objects the earlier console wrote.
 	storetest.CheckListTotals(t, s)
+	storetest.CheckIndexSums(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

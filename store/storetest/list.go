@@ -250,6 +250,7 @@ func testListTotals(t *testing.T, f *fixture, newEnv newEnvFunc) {
 		}
 		if step%10 == 9 {
 			checkTotals(t, f, fmt.Sprintf("after step %d", step))
+			checkIndexSums(t, f, fmt.Sprintf("after step %d", step))
 		}
 	}
 	to := &fixture{t: t, ctx: f.ctx, env: newEnv(t)}
@@ -258,6 +259,33 @@ func testListTotals(t *testing.T, f *fixture, newEnv newEnvFunc) {
 		t.Fatal(err)
 	}
 	checkTotals(t, to, "after the restore")
+	checkIndexSums(t, to, "after the restore")
+}
+
+// CheckIndexSums checks that IndexSums in s sums what Index lists: after
+// a migration summed the versions of a store written before it, say.
+func CheckIndexSums(t *testing.T, s store.Store) {
+	t.Helper()
+	checkIndexSums(t, &fixture{t: t, ctx: t.Context(), s: s}, "in the store")
+}
+
+// checkIndexSums checks that IndexSums, which the store may keep apart from
+// the objects, sums what Index lists.
+func checkIndexSums(t *testing.T, f *fixture, when string) {
+	t.Helper()
+	idx, err := f.s.Index(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := f.s.IndexSums(f.ctx, idx.Version, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[store.Kind]store.IndexSum{}
+	for _, e := range idx.Entries {
+		addSum(want, e.Kind, e.Version)
+	}
+	assertEqual(t, "index sums "+when, want, sums.Kinds)
 }
 
 // liveIDs lists the ids of every live object of kind k.

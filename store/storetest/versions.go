@@ -278,10 +278,7 @@ func testIndex(t *testing.T, f *fixture) {
 	}
 	wantSums := map[store.Kind]store.IndexSum{}
 	for _, e := range idx.Entries {
-		s := wantSums[e.Kind]
-		s.Count++
-		s.Versions += e.Version
-		wantSums[e.Kind] = s
+		addSum(wantSums, e.Kind, e.Version)
 	}
 	assertEqual(t, "index sums", wantSums, sums.Kinds)
 	if sums.Version != idx.Version {
@@ -451,4 +448,12 @@ func testKindsVersion(t *testing.T, f *fixture) {
 	if v4, _ := read(); v4 <= v3 {
 		t.Fatalf("a delete did not move the version: %d after %d", v4, v3)
 	}
+}
+
+// addSum adds an object of kind k at version v to sums.
+func addSum(sums map[store.Kind]store.IndexSum, k store.Kind, v int64) {
+	s := sums[k]
+	s.Count++
+	s.Versions += v
+	sums[k] = s
 }
