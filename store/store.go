@@ -103,9 +103,10 @@ type Snapshots interface {
 	// write unless it missed two that cancel out (see IndexSum); it is
 	// far cheaper than Index. In the same snapshot it lists the objects
 	// written after version after (IndexSums.Written), limit at most: a
-	// reader whose copy is at a version from after to the snapshot's sets
-	// those aside on both sides and compares the sums of the rest, without
-	// waiting for its copy to catch up with writes that keep coming.
+	// reader whose copy is at a version between after and the snapshot's
+	// sets those aside on both sides and compares the sums of the rest,
+	// without waiting for its copy to catch up with writes that keep
+	// coming.
 	IndexSums(ctx context.Context, after int64, limit int) (*IndexSums, error)
 	// Version returns the version of the last committed write.
 	Version(ctx context.Context) (int64, error)
