@@ -187,8 +187,9 @@ const indexSlice = 5000
 // findMissing compares the store's index with the compiled copy off the
 // loop, indexSlice entries under each hold of the read lock so that a
 // refresh waits for one slice at most, calling giveWay after each, and
-// reads again what the copy lacks. A nil idx says that the store's sums
-// agreed with the copy's at version: nothing is missing. It lists the
+// reads again what the copy lacks. A nil idx says that the store's sums,
+// read at version, agreed with the copy's (see desired.agrees): nothing is
+// missing that the changes after the copy's version do not bring. It lists the
 // objects a sweep compares too: those the copy holds, then the records of
 // other kinds than routes that only the view holds (Loop.unsettledSweep
 // finds those of routes); the objects the copy holds are listed into buf's

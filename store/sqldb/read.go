@@ -548,6 +548,7 @@ const WrittenQuery = "SELECT kind, id, version, deleted FROM objects WHERE versi
 // IndexSums counts the live objects of each kind and sums their versions,
 // and lists those written after after, limit at most, in one snapshot.
 func (db *DB) IndexSums(ctx context.Context, after int64, limit int) (*store.IndexSums, error) {
+	limit = max(limit, 0)
 	sums := &store.IndexSums{Kinds: map[store.Kind]store.IndexSum{}, After: after}
 	var err error
 	sums.Version, err = db.readAtVersion(ctx, func(tx *sql.Tx, version int64) error {
@@ -570,7 +571,7 @@ func (db *DB) IndexSums(ctx context.Context, after int64, limit int) (*store.Ind
 			}
 			sums.Written = append(sums.Written, e)
 			return nil
-		}, db.d.q(WrittenQuery), after, max(limit, 0)+1)
+		}, db.d.q(WrittenQuery), after, limit+1)
 	})
 	if err != nil {
 		return nil, err

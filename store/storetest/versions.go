@@ -269,21 +269,7 @@ func testIndex(t *testing.T, f *fixture) {
 		t.Errorf("index version %d, load version %d", idx.Version, st.Version)
 	}
 
-	sums, err := f.s.IndexSums(f.ctx, idx.Version, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sums.Written != nil || sums.WrittenOver {
-		t.Errorf("sums list %v written after their own version (over the limit: %t)", sums.Written, sums.WrittenOver)
-	}
-	wantSums := map[store.Kind]store.IndexSum{}
-	for _, e := range idx.Entries {
-		addSum(wantSums, e.Kind, e.Version)
-	}
-	assertEqual(t, "index sums", wantSums, sums.Kinds)
-	if sums.Version != idx.Version {
-		t.Errorf("sums version %d, index version %d", sums.Version, idx.Version)
-	}
+	checkIndexSums(t, f, "after the writes")
 }
 
 // testIndexSumsWritten checks that IndexSums lists what was written after
@@ -448,12 +434,4 @@ func testKindsVersion(t *testing.T, f *fixture) {
 	if v4, _ := read(); v4 <= v3 {
 		t.Fatalf("a delete did not move the version: %d after %d", v4, v3)
 	}
-}
-
-// addSum adds an object of kind k at version v to sums.
-func addSum(sums map[store.Kind]store.IndexSum, k store.Kind, v int64) {
-	s := sums[k]
-	s.Count++
-	s.Versions += v
-	sums[k] = s
 }

@@ -1,13 +1,14 @@
 -- +goose Up
 -- The counts of live objects per kind and namespace also sum their
--- versions, kept by the same trigger, which now fires on every write of an
--- object (a write gives it a new version): a resync reads the sums of a
--- few rows instead of summing every entry of the covering index
--- objects_index.
-ALTER TABLE object_counts ADD COLUMN IF NOT EXISTS versions bigint NOT NULL DEFAULT 0;
+-- versions, kept by the same trigger, which now also follows a write's new
+-- version: a resync reads the sums of a few rows instead of summing every
+-- entry of the covering index objects_index.
 
--- No write may fall between the summing and the trigger.
+-- No write may fall between the summing and the trigger. objects is
+-- locked first, as a writer's trigger takes objects before object_counts.
 LOCK TABLE objects IN SHARE ROW EXCLUSIVE MODE;
+
+ALTER TABLE object_counts ADD COLUMN IF NOT EXISTS versions bigint NOT NULL DEFAULT 0;
 
 DELETE FROM object_counts;
 INSERT INTO object_counts (kind, namespace_id, live, versions)

@@ -15,7 +15,7 @@ CREATE TABLE object_counts (
     kind         text    NOT NULL,
     namespace_id text    NOT NULL,
     live         integer NOT NULL,
-    versions     integer NOT NULL,
+    versions     integer NOT NULL DEFAULT 0,
     PRIMARY KEY (kind, namespace_id)
 ) WITHOUT ROWID;
 
