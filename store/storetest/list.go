@@ -214,8 +214,9 @@ func reversed(s []string) []string {
 
 // testListTotals: a list's total, which the store may keep apart from the
 // objects, follows creates, moves, deletes (a namespace's with everything
-// below it), a deleted route written again and a restore into a new store, for every namespace filter:
-// none, one namespace, and one namespace with those below it.
+// below it), a deleted route written again and a restore into a new store,
+// for every namespace filter: none, one namespace, and one namespace with
+// those below it.
 func testListTotals(t *testing.T, f *fixture, newEnv newEnvFunc) {
 	rnd := rand.New(rand.NewPCG(16, 1))
 	namespaces := []string{store.GlobalNamespaceID}

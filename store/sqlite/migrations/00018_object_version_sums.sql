@@ -67,15 +67,7 @@ DROP TRIGGER objects_count_version;
 DROP TRIGGER objects_count_update;
 DROP TRIGGER objects_count_delete;
 DROP TRIGGER objects_count_insert;
-DROP TABLE object_counts;
-CREATE TABLE object_counts (
-    kind         text    NOT NULL,
-    namespace_id text    NOT NULL,
-    live         integer NOT NULL,
-    PRIMARY KEY (kind, namespace_id)
-) WITHOUT ROWID;
-INSERT INTO object_counts (kind, namespace_id, live)
-SELECT kind, namespace_id, count(*) FROM objects WHERE NOT deleted GROUP BY kind, namespace_id;
+ALTER TABLE object_counts DROP COLUMN versions;
 -- +goose StatementBegin
 CREATE TRIGGER objects_count_insert AFTER INSERT ON objects WHEN NOT NEW.deleted
 BEGIN
