@@ -118,6 +118,10 @@ type compiler struct {
 	// settingsKeyPairs lists, per key pair, the clusters whose settings
 	// name it among their certificates.
 	settingsKeyPairs map[string][]string
+	// resolved memoizes, while routes are checked, what their references
+	// resolve to (see checkRefs); it is dropped after, so that it never
+	// holds an entry for each of a million routes.
+	resolved map[resolvedKey]resolvedRefs
 }
 
 func newCompiler(st *store.State) *compiler {

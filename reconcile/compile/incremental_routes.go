@@ -197,6 +197,7 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 			e.release()
 		}
 	}
+	c.deps.resolved = nil
 }
 
 // settle settles a route and notes whether its record is to be emitted.

@@ -302,11 +302,36 @@ func (c *compiler) checkRefs(e *routeEntry) *fieldError {
 	case e.specErr != nil:
 		return e.specErr
 	}
-	refs := e.refs.Value()
-	if err := c.resolveRouteKeyPairs(e, refs, node.cluster); err != nil {
-		return err
+	key := resolvedKey{refs: e.refs, namespace: e.meta.NamespaceID}
+	if r, ok := c.resolved[key]; ok {
+		e.customCA, e.client, e.downstreamCA, e.policies = r.customCA, r.client, r.downstreamCA, r.policies
+		return r.err
 	}
-	return c.resolveRoutePolicies(e, refs, node)
+	refs := e.refs.Value()
+	err = c.resolveRouteKeyPairs(e, refs, node.cluster)
+	if err == nil {
+		err = c.resolveRoutePolicies(e, refs, node)
+	}
+	if c.resolved == nil {
+		c.resolved = map[resolvedKey]resolvedRefs{}
+	}
+	c.resolved[key] = resolvedRefs{err: err, customCA: e.customCA, client: e.client, downstreamCA: e.downstreamCA, policies: e.policies}
+	return err
+}
+
+// resolvedKey is what resolving a route's references depends on, besides
+// the compiled dependencies: the routes of a namespace mostly reference
+// the same few policies and key pairs.
+type resolvedKey struct {
+	refs      unique.Handle[routeRefs]
+	namespace string
+}
+
+// resolvedRefs is what resolving a route's references found.
+type resolvedRefs struct {
+	err                            *fieldError
+	customCA, client, downstreamCA *keyPairEntry
+	policies                       unique.Handle[string]
 }
 
 // resolveRouteKeyPairs checks the key pairs a route references. Pomerium
