@@ -15,6 +15,17 @@ import (
 // against 120 ms.
 const sliceKeys = 100
 
+// A change of what many routes reference (a policy enforced on a team) checks
+// more than deferChecksAbove routes again only in part: the compiled copy
+// keeps the others' last outcome, and each refresh checks deferredSlice of
+// them, whose objects then join the bulk queue. Checking 12,100 routes in
+// one go took 33 ms at 100,000 routes, which an edit made meanwhile waited
+// for; 500 take about 1.5 ms.
+const (
+	deferChecksAbove = 1000
+	deferredSlice    = 500
+)
+
 // bulkQueue holds the objects that passes compare a slice at a time: every
 // object after a resync, or the objects of a change that touched many.
 // Objects are taken in the order they were added, each batch ordered as

@@ -65,6 +65,7 @@ const pastMax = 4096
 // start makes an empty compiled copy.
 func (d *desired) start() {
 	d.compiler, d.sums = compile.NewCompiler(), map[store.Kind]store.IndexSum{}
+	d.compiler.DeferChecks(deferChecksAbove)
 	d.past, d.pastSize = nil, 0
 }
 
@@ -242,7 +243,10 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 		return nil, full, err
 	}
 	prior, ok := d.prior(changes)
-	if keys, err = d.compile(changes); err != nil {
+	if keys, err = d.compile(changes); err == nil && d.compiler.Deferred() > 0 {
+		keys, err = d.checkDeferred(keys)
+	}
+	if err != nil {
 		// What the compiler holds is unknown after a panic: start over.
 		d.compiler = nil
 		return nil, full, err
@@ -442,6 +446,24 @@ func (d *desired) compile(changes []store.Change) (keys []compile.ObjectKey, err
 	keys = d.compiler.ApplyOwned(changes)
 	d.sum(objects, 1)
 	return keys, nil
+}
+
+// checkDeferred checks a slice of the routes whose check a change deferred
+// (see deferChecksAbove), or all of them when keys, the objects of this
+// refresh, delete a record other records may use: its deletion is written
+// only after every route that used it, in the same pass (see canSlice). It
+// returns keys with the routes checked.
+func (d *desired) checkDeferred(keys []compile.ObjectKey) (out []compile.ObjectKey, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("compile panicked: %v", r)
+		}
+	}()
+	n := deferredSlice
+	if !canSlice(d.compiler, keys) {
+		n = -1
+	}
+	return union(keys, d.compiler.CheckDeferred(n)), nil
 }
 
 // sum adds (sign 1) or takes out (sign -1) the versions the compiled copy

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -225,5 +226,100 @@ func putter(t *testing.T, s store.Store) func(store.Object) store.Object {
 			t.Fatal(err)
 		}
 		return out[0]
+	}
+}
+
+// TestChecksOfManyRoutesAreDeferred checks that a change of what more than
+// deferChecksAbove routes reference leaves their checks for the refreshes
+// after it, deferredSlice a refresh, each route keeping its last record
+// meanwhile, and that a refresh taking away the record of a policy those
+// routes use (it became invalid) checks every one left, so that the pass
+// writes the routes before the policy's record goes.
+func TestChecksOfManyRoutesAreDeferred(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := storetest.Embedded(t, make([]byte, 32))
+	put := putter(t, s)
+	team := put(&store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "Team"}})
+	policy := func(name string) *store.Policy {
+		return put(&store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: team.GetObjectMeta().ID, Name: name}, PPL: "allow:\n  or:\n    - accept: true\n"}).(*store.Policy)
+	}
+	own, guard := policy("own"), policy("guard")
+	const n = deferChecksAbove + 2*deferredSlice + 10
+	var ops []store.Op
+	for i := range n {
+		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: team.GetObjectMeta().ID, Name: fmt.Sprint("r", i)},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://r%d.example.com", i), To: []string{"https://upstream.internal"}, PolicyIds: []string{own.ID}}}})
+	}
+	written, err := s.Apply(ctx, store.Actor{Subject: "test", Origin: store.OriginAPI}, ops...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newSource(s)
+	if _, _, _, err := src.refresh(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := src.d
+	// guarded counts the routes whose record has the guard, and checks
+	// that every other route's record is as it was.
+	guarded := func() int {
+		t.Helper()
+		count := 0
+		for _, o := range written {
+			rec := d.compiler.Record(compile.ObjectKey{Kind: store.KindRoute, ID: o.GetObjectMeta().ID})
+			var r configpb.Route
+			if rec == nil || rec.GetData().UnmarshalTo(&r) != nil {
+				t.Fatalf("route %s has no record", o.GetObjectMeta().ID)
+			}
+			switch ids := r.GetPolicyIds(); {
+			case slices.Equal(ids, []string{own.ID, guard.ID}):
+				count++
+			case !slices.Equal(ids, []string{own.ID}):
+				t.Fatalf("route %s: policy ids %v", o.GetObjectMeta().ID, ids)
+			}
+		}
+		return count
+	}
+	routesIn := func(keys []compile.ObjectKey) int {
+		return len(slices.DeleteFunc(keys, func(k compile.ObjectKey) bool { return k.Kind != store.KindRoute }))
+	}
+
+	guard.Enforced = true
+	put(guard)
+	for i := 1; i <= 2; i++ {
+		keys, _, err := d.refresh(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := routesIn(keys); got != deferredSlice {
+			t.Fatalf("refresh %d reported %d routes, want %d", i, got, deferredSlice)
+		}
+		if got, want := d.compiler.Deferred(), n-i*deferredSlice; got != want {
+			t.Fatalf("after refresh %d: %d routes deferred, want %d", i, got, want)
+		}
+		if got := guarded(); got != i*deferredSlice {
+			t.Fatalf("after refresh %d: %d routes guarded, want %d", i, got, i*deferredSlice)
+		}
+	}
+
+	own.PPL = "allow:\n  and:\n    - bogus: 1\n"
+	put(own)
+	keys, _, err := d.refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.compiler.Deferred(); got != 0 {
+		t.Fatalf("after the policy's record went %d routes are still deferred", got)
+	}
+	if got := routesIn(slices.Clone(keys)); got != n {
+		t.Fatalf("the policy's record going reported %d routes, want all %d", got, n)
+	}
+	if canSlice(d.compiler, keys) {
+		t.Fatal("the policy's record going may be written in slices")
+	}
+	for _, o := range written {
+		if st, _ := d.compiler.Status(compile.ObjectKey{Kind: store.KindRoute, ID: o.GetObjectMeta().ID}); st.Valid {
+			t.Fatalf("route %s is valid with its policy invalid", o.GetObjectMeta().ID)
+		}
 	}
 }

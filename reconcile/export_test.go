@@ -30,3 +30,8 @@ func (f *Fleet) Synced(cluster string) int64 {
 // WholeIndexEvery says how often a resync reads the whole index although
 // the sums agree.
 const WholeIndexEvery = wholeIndexEvery
+
+// DeferChecksAbove and DeferredSlice say how a change of what many routes
+// reference is checked: at once up to DeferChecksAbove routes, past that
+// DeferredSlice a pass.
+const DeferChecksAbove, DeferredSlice = deferChecksAbove, deferredSlice

@@ -12,6 +12,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
+	"github.com/pomerium-console/pomerium-console/reconcile"
+	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -120,6 +123,38 @@ func TestResyncOnRequestWritesNothingWhenConverged(t *testing.T) {
 		e.eventually("a resync", func() bool { return testutil.ToFloat64(l.metrics.Resyncs) > resyncs })
 		if got := testutil.ToFloat64(l.metrics.RecordsPut); got != puts {
 			t.Errorf("a resync of a converged loop wrote %v records", got-puts)
+		}
+	})
+}
+
+// TestEnforcedPolicyOnManyRoutes enforces a policy on more routes than a
+// change checks at once, the rest being checked a slice a pass: every
+// route's record follows, and the loop says it is in sync with the policy
+// only once every record has it.
+func TestEnforcedPolicyOnManyRoutes(t *testing.T) {
+	t.Parallel()
+	onEachBroker(t, func(t *testing.T, e *env) {
+		n := reconcile.DeferChecksAbove + 3*reconcile.DeferredSlice + 10
+		e.routesOf(n)
+		e.startLoop("a")
+		e.eventually("every route's record", func() bool { return len(e.records(compile.RecordTypeRoute)) == n })
+		guard := e.put(policy(store.GlobalNamespaceID, "guard", allowAll, true))
+		e.eventually("the loop in sync with the policy", func() bool {
+			h, err := e.store.Health(e.ctx)
+			return err == nil && len(h) == 1 && h[0].SyncedVersion >= guard.GetObjectMeta().Version
+		})
+		records := e.records(compile.RecordTypeRoute)
+		if len(records) != n {
+			t.Fatalf("%d route records, want %d", len(records), n)
+		}
+		for id, rec := range records {
+			var r configpb.Route
+			if err := rec.Data.UnmarshalTo(&r); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.GetPolicyIds(), []string{guard.GetObjectMeta().ID}) {
+				t.Fatalf("in sync, but route %s has policies %v", id, r.GetPolicyIds())
+			}
 		}
 	})
 }

@@ -851,6 +851,10 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 			l.src.owe(l, keys)
 			return false, err
 		}
+		if n := l.src.unchecked(); n > 0 {
+			l.m.BulkQueue.Set(float64(n))
+			return false, nil
+		}
 		l.succeeded(version)
 		return true, nil
 	}
@@ -896,8 +900,11 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 			return false, err
 		}
 	}
-	l.m.BulkQueue.Set(float64(l.bulk.len()))
-	if l.bulk.len() > 0 {
+	// Routes whose check a change deferred are checked a slice per
+	// refresh.
+	left := l.bulk.len() + l.src.unchecked()
+	l.m.BulkQueue.Set(float64(left))
+	if left > 0 {
 		return false, nil
 	}
 	if l.sweeping {

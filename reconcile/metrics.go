@@ -54,7 +54,7 @@ func NewFleetMetrics(reg prometheus.Registerer) *FleetMetrics {
 		viewRecords: gauge("view_records", "Records of the console held in the cluster's databroker, as the console sees them."),
 		info:        gauge("cluster_info", "1 for every cluster the console writes to, with its id.", "id"),
 		resyncs:     counter("resyncs_total", "Resyncs finished: every object compared with the store and with the databroker."),
-		bulkQueue:   gauge("bulk_queue_objects", "Objects a resync or a change touching many left for the next passes to compare, a slice at a time."),
+		bulkQueue:   gauge("bulk_queue_objects", "Objects a resync or a change touching many left for the next passes to check and compare, a slice at a time."),
 	}
 	if reg != nil {
 		reg.MustRegister(m.duration, m.put, m.deleted, m.repaired, m.errors, m.invalid, m.leaseHeld, m.lastSuccess, m.lag, m.viewRecords, m.info, m.resyncs, m.bulkQueue)

@@ -393,6 +393,17 @@ func (s *source) invalidate() {
 	s.d.invalidate()
 }
 
+// unchecked is how many routes of the compiled copy wait to be checked
+// again: until none does, the copy is not desired state as a whole.
+func (s *source) unchecked() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.d.compiler == nil {
+		return 0
+	}
+	return s.d.compiler.Deferred()
+}
+
 // errNotCompiled is read's error when there is no compiled copy: a
 // refresh failed (a compiler panic drops the copy) since the caller's own.
 var errNotCompiled = errors.New("desired state is not compiled: the last refresh failed")

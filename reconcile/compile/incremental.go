@@ -63,6 +63,12 @@ type Compiler struct {
 	// routesRemoved counts the routes taken out of routes (see
 	// RoutesRemoved).
 	routesRemoved uint64
+
+	// deferAbove is how many routes a change may check again at once
+	// before it leaves the rest to CheckDeferred (0: none left); deferred
+	// are the routes left.
+	deferAbove int
+	deferred   idSet
 }
 
 type idSet = map[string]struct{}
@@ -85,6 +91,7 @@ func NewCompiler() *Compiler {
 		contested:   map[claimKey][]*routeEntry{},
 		byNamespace: map[string]routeSet{}, byPolicy: map[string]routeSet{}, byKeyPair: map[string]routeSet{},
 		unemitted: idSet{},
+		deferred:  idSet{},
 	}
 	c.deps = c.compileDeps()
 	c.sigs = c.deps.signatures()
@@ -196,6 +203,7 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 		for key := range c.deps.status {
 			touched[key] = struct{}{}
 		}
+		before := c.deps
 		c.deps = c.compileDeps()
 		sigs := c.deps.signatures()
 		c.affected(direct, sigs, w.recheck)
@@ -203,12 +211,93 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 		for key := range c.deps.status {
 			touched[key] = struct{}{}
 		}
+		if c.deferAbove > 0 && len(w.recheck) > c.deferAbove {
+			c.deferRechecks(w, renamed(before, c.deps, direct.namespaces))
+		}
 	}
 	c.compileRoutes(w)
 	for id := range w.touched {
 		touched[ObjectKey{Kind: store.KindRoute, ID: id}] = struct{}{}
 	}
 	return slices.SortedFunc(maps.Keys(touched), compareKeys)
+}
+
+// DeferChecks makes a change that would check more than n routes again,
+// because something they reference changed, leave the routes whose check
+// can change nothing but their own outcome to CheckDeferred: until then
+// each keeps the outcome (record and status) of its last check, which is
+// what a compilation before the change gave it. The routes checked at once
+// are those written, moved to another cluster (their claims move with the
+// others'), or of a namespace renamed or deleted (their record names it);
+// a route settled with others of its claim is checked before it settles.
+// n of 0 defers nothing.
+//
+// A caller that defers must check what is left before it takes the
+// compiled state for desired state as a whole: Deferred tells how much
+// that is.
+func (c *Compiler) DeferChecks(n int) { c.deferAbove = n }
+
+// Deferred reports how many routes wait to be checked again (see
+// DeferChecks).
+func (c *Compiler) Deferred() int { return len(c.deferred) }
+
+// CheckDeferred checks again up to n of the routes that wait for it (all
+// of them for a negative n) and returns the objects whose record or status
+// may have changed, as Apply does.
+func (c *Compiler) CheckDeferred(n int) []ObjectKey {
+	if n < 0 {
+		n = len(c.deferred)
+	}
+	w := newRouteWork()
+	for id := range c.deferred {
+		if len(w.recheck) >= n {
+			break
+		}
+		w.recheck[id] = struct{}{}
+	}
+	c.compileRoutes(w)
+	keys := make([]ObjectKey, 0, len(w.touched))
+	for id := range w.touched {
+		keys = append(keys, ObjectKey{Kind: store.KindRoute, ID: id})
+	}
+	slices.SortFunc(keys, compareKeys)
+	return keys
+}
+
+// deferRechecks moves from w.recheck to c.deferred the routes whose check
+// may wait (see DeferChecks); renamed are the namespaces whose name
+// changed or that are gone.
+func (c *Compiler) deferRechecks(w *routeWork, renamed idSet) {
+	for id := range w.recheck {
+		if _, written := w.check[id]; written {
+			continue
+		}
+		e, ok := c.routes[id]
+		if !ok {
+			continue
+		}
+		if _, ok := renamed[e.meta.NamespaceID]; ok {
+			continue
+		}
+		if e.matchKey != noClaim && e.matchKey.cluster != c.deps.clusterOf(e.meta.NamespaceID) {
+			continue
+		}
+		delete(w.recheck, id)
+		c.deferred[id] = struct{}{}
+	}
+}
+
+// renamed returns the namespaces among ids whose name differs between two
+// compilations, or that one of them lacks.
+func renamed(before, after *compiler, ids []string) idSet {
+	out := idSet{}
+	for _, id := range ids {
+		a, b := before.namespaceName(id), after.namespaceName(id)
+		if a == nil || b == nil || *a != *b {
+			out[id] = struct{}{}
+		}
+	}
+	return out
 }
 
 // Record returns the target record of an object, or nil when the object

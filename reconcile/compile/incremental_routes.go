@@ -116,6 +116,7 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 		c.emitMu.Unlock()
 	}
 	w.touched[id] = struct{}{}
+	delete(c.deferred, id)
 	r, ok := o.(*store.Route)
 	if !ok {
 		return
@@ -153,6 +154,7 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		if !ok {
 			return
 		}
+		delete(c.deferred, id)
 		before := e.matchKey
 		check(e)
 		if e.matchKey != before {
@@ -170,6 +172,25 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 	for id := range w.recheck {
 		if _, done := w.check[id]; !done {
 			run(id, c.deps.recheck)
+		}
+	}
+	if len(c.deferred) > 0 {
+		// A route settles with the others of its claim: one whose check
+		// was deferred is checked now, so as not to settle its last
+		// check's outcome against claims that changed since.
+		var due []string
+		for key := range w.groups {
+			if e, ok := c.claims[key]; ok {
+				due = appendDeferred(due, c.deferred, e)
+			}
+			for _, e := range c.contested[key] {
+				due = appendDeferred(due, c.deferred, e)
+			}
+		}
+		for _, id := range due {
+			if _, still := c.deferred[id]; still {
+				run(id, c.deps.recheck)
+			}
 		}
 	}
 	for key := range w.groups {
@@ -198,6 +219,14 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		}
 	}
 	c.deps.resolved = nil
+}
+
+// appendDeferred appends e's id to ids when e waits in deferred.
+func appendDeferred(ids []string, deferred idSet, e *routeEntry) []string {
+	if _, ok := deferred[e.meta.ID]; ok {
+		ids = append(ids, e.meta.ID)
+	}
+	return ids
 }
 
 // settle settles a route and notes whether its record is to be emitted.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
@@ -389,4 +390,103 @@ func TestClaimsMadeAndGivenUp(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDeferredChecks applies random edits to a compiler that defers the
+// checks of more than one route at a time, and checks a random number of
+// the deferred routes after each edit. After each step:
+//   - every object but the deferred routes has what a full compilation of
+//     the same objects gives it;
+//   - every deferred route keeps the record (emitted again now) and the
+//     status it had before the step;
+//   - every object whose record or status changed was reported, by Apply
+//     or by CheckDeferred;
+//   - once every deferred route is checked, the whole result is a full
+//     compilation's.
+func TestDeferredChecks(t *testing.T) {
+	t.Parallel()
+	deferredAny := false
+	for seed := range uint64(40) {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		pool := mixedState(t)
+		pool.Routes = append(pool.Routes, inheritanceState(t).Routes...)
+		pool.Policies = append(pool.Policies, policy(policyID(5), nsOther, "other", allowAll, true))
+		w := newWorld(mixedState(t))
+		for _, r := range inheritanceState(t).Routes {
+			w.put(r)
+		}
+		c := NewCompiler()
+		c.DeferChecks(1)
+		c.Reset(w.state())
+		c.CheckDeferred(-1)
+		before := splitResult(t, c.Result())
+		for step := range 60 {
+			ch := w.edit(t, rng, pool)
+			touched := map[ObjectKey]bool{}
+			for _, k := range c.Apply([]store.Change{ch}) {
+				touched[k] = true
+			}
+			deferredAny = deferredAny || c.Deferred() > 0
+			drain := step%10 == 9
+			n := rng.IntN(3)
+			if drain {
+				n = -1
+			}
+			for _, k := range c.CheckDeferred(n) {
+				touched[k] = true
+			}
+			if drain && c.Deferred() != 0 {
+				t.Fatalf("seed %d step %d: %d routes still deferred after checking all", seed, step, c.Deferred())
+			}
+			got := c.Result()
+			gotSplit, want := splitResult(t, got), splitResult(t, Compile(w.state()))
+			for k := range union(gotSplit, want, before) {
+				_, deferred := c.deferred[k.ID]
+				deferred = deferred && k.Kind == store.KindRoute
+				expect, from := want[k], "a full compilation"
+				if deferred {
+					expect, from = before[k], "before the step"
+				}
+				if gotSplit[k] != expect {
+					t.Fatalf("seed %d step %d (%s %s): %s %s (deferred %t) differs from %s:\n got %s\nwant %s", seed, step, ch.Kind, ch.ID, k.Kind, k.ID, deferred, from, gotSplit[k], expect)
+				}
+				if gotSplit[k] != before[k] && !touched[k] {
+					t.Fatalf("seed %d step %d (%s %s): %s %s changed but was not reported", seed, step, ch.Kind, ch.ID, k.Kind, k.ID)
+				}
+			}
+			before = gotSplit
+		}
+	}
+	if !deferredAny {
+		t.Fatal("no edit deferred a check: the test checks nothing of deferring")
+	}
+}
+
+// splitResult renders each object's record and status of a result on its
+// own.
+func splitResult(t *testing.T, res *Result) map[ObjectKey]string {
+	t.Helper()
+	out := map[ObjectKey]string{}
+	for _, rec := range res.Records {
+		k, _ := kindOfRecordType(rec.Type)
+		raw, err := protojson.Marshal(rec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[ObjectKey{Kind: k, ID: rec.Id}] = "record " + string(raw)
+	}
+	for k, s := range res.Status {
+		out[k] += fmt.Sprintf(" status %+v", s)
+	}
+	return out
+}
+
+func union(maps ...map[ObjectKey]string) map[ObjectKey]bool {
+	out := map[ObjectKey]bool{}
+	for _, m := range maps {
+		for k := range m {
+			out[k] = true
+		}
+	}
+	return out
 }
