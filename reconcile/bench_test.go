@@ -41,8 +41,8 @@ var (
 	benchSizes     = flag.String("sizes", "1000,10000,100000", "route counts of the reconcile benchmarks")
 	benchBrokers   = flag.String("brokers", "embedded,pomerium", "databrokers of the reconcile benchmarks: embedded, pomerium")
 	benchHeap      = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
-	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into")
-	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into")
+	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into, with allocation profiles from before and after them")
+	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into, with allocation profiles from before and after them")
 	benchEditTrace = flag.String("edittrace", "", "directory to write an execution trace into of the second before each of an edit benchmark's first five edits slower than 25 ms (written between two edits, outside their latencies)")
 )
 
@@ -645,7 +645,18 @@ func writeHeapProfile(b *testing.B, path string) {
 }
 
 // startCPUProfile writes a CPU profile to path until the returned stop.
+// startCPUProfile writes a CPU profile to path until stop, and the
+// allocation profiles at the start and at stop beside it (path with
+// .allocs-before and .allocs-after for .cpu): what was allocated meanwhile
+// is their difference (pprof -diff_base).
 func startCPUProfile(b *testing.B, path string) (stop func()) {
+	allocs := func(suffix string) {
+		runtime.GC() // the profile counts allocations up to the last collection
+		if err := writeProfile("allocs", strings.TrimSuffix(path, ".cpu")+suffix); err != nil {
+			b.Error(err)
+		}
+	}
+	allocs(".allocs-before")
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
@@ -659,7 +670,16 @@ func startCPUProfile(b *testing.B, path string) (stop func()) {
 		if err := f.Close(); err != nil {
 			b.Error(err)
 		}
+		allocs(".allocs-after")
 	}
+}
+
+func writeProfile(name, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup(name).WriteTo(f, 0), f.Close())
 }
 
 func parseBrokers(b *testing.B, s string) []brokerKind {
