@@ -68,7 +68,7 @@ type Compiler struct {
 	// before it leaves the rest to CheckDeferred (0: none left); deferred
 	// are the routes left.
 	deferAbove int
-	deferred   idSet
+	deferred   routeSet
 }
 
 type idSet = map[string]struct{}
@@ -91,7 +91,7 @@ func NewCompiler() *Compiler {
 		contested:   map[claimKey][]*routeEntry{},
 		byNamespace: map[string]routeSet{}, byPolicy: map[string]routeSet{}, byKeyPair: map[string]routeSet{},
 		unemitted: idSet{},
-		deferred:  idSet{},
+		deferred:  routeSet{},
 	}
 	c.deps = c.compileDeps()
 	c.sigs = c.deps.signatures()
@@ -173,6 +173,8 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
+	// policiesOnly says that no object but policies and routes changed.
+	policiesOnly := true
 	for i, ch := range changes {
 		switch ch.Kind {
 		case store.KindRoute:
@@ -195,24 +197,33 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 			continue // compiles into nothing
 		}
 		direct.any = true
+		policiesOnly = policiesOnly && ch.Kind == store.KindPolicy
 		touched[ObjectKey{Kind: ch.Kind, ID: ch.ID}] = struct{}{}
 	}
 	if direct.any {
-		// Any of these may change the outcome of any other: report all of
-		// them, from before and after.
-		for key := range c.deps.status {
-			touched[key] = struct{}{}
-		}
 		before := c.deps
 		c.deps = c.compileDeps()
 		sigs := c.deps.signatures()
-		c.affected(direct, sigs, w.recheck)
+		deps := routeSet{}
+		c.affected(direct, sigs, deps)
 		c.sigs = sigs
-		for key := range c.deps.status {
-			touched[key] = struct{}{}
+		if !policiesOnly {
+			// Any of these may change the outcome of any other: report all
+			// of them, from before and after. A policy's outcome rests on
+			// itself and the namespaces, and no other's but the routes' on
+			// policies: a change of policies alone touches those policies.
+			for _, d := range []*compiler{before, c.deps} {
+				for key := range d.status {
+					touched[key] = struct{}{}
+				}
+			}
 		}
-		if c.deferAbove > 0 && len(w.recheck) > c.deferAbove {
-			c.deferRechecks(w, renamed(before, c.deps, direct.namespaces))
+		if c.deferAbove > 0 && len(deps) > c.deferAbove {
+			c.deferRechecks(deps, w, renamed(before, c.deps, direct.namespaces), !policiesOnly)
+		} else {
+			for e := range deps {
+				w.recheck[e.meta.ID] = struct{}{}
+			}
 		}
 	}
 	c.compileRoutes(w)
@@ -249,11 +260,11 @@ func (c *Compiler) CheckDeferred(n int) []ObjectKey {
 		n = len(c.deferred)
 	}
 	w := newRouteWork()
-	for id := range c.deferred {
+	for e := range c.deferred {
 		if len(w.recheck) >= n {
 			break
 		}
-		w.recheck[id] = struct{}{}
+		w.recheck[e.meta.ID] = struct{}{}
 	}
 	c.compileRoutes(w)
 	keys := make([]ObjectKey, 0, len(w.touched))
@@ -264,26 +275,30 @@ func (c *Compiler) CheckDeferred(n int) []ObjectKey {
 	return keys
 }
 
-// deferRechecks moves from w.recheck to c.deferred the routes whose check
-// may wait (see DeferChecks); renamed are the namespaces whose name
-// changed or that are gone.
-func (c *Compiler) deferRechecks(w *routeWork, renamed idSet) {
-	for id := range w.recheck {
-		if _, written := w.check[id]; written {
+// deferRechecks leaves to CheckDeferred the routes of deps, whose check a
+// change of what they reference calls for, that may wait (see
+// DeferChecks), and adds the others to w.recheck. renamed are the
+// namespaces whose name changed or that are gone; clusters says that
+// the change may have moved namespaces to other clusters (policies alone
+// move none).
+func (c *Compiler) deferRechecks(deps routeSet, w *routeWork, renamed idSet, clusters bool) {
+	for e := range deps {
+		if len(w.check) > 0 {
+			if _, written := w.check[e.meta.ID]; written {
+				continue
+			}
+		}
+		if len(renamed) > 0 {
+			if _, ok := renamed[e.meta.NamespaceID]; ok {
+				w.recheck[e.meta.ID] = struct{}{}
+				continue
+			}
+		}
+		if clusters && e.matchKey != noClaim && e.matchKey.cluster != c.deps.clusterOf(e.meta.NamespaceID) {
+			w.recheck[e.meta.ID] = struct{}{}
 			continue
 		}
-		e, ok := c.routes[id]
-		if !ok {
-			continue
-		}
-		if _, ok := renamed[e.meta.NamespaceID]; ok {
-			continue
-		}
-		if e.matchKey != noClaim && e.matchKey.cluster != c.deps.clusterOf(e.meta.NamespaceID) {
-			continue
-		}
-		delete(w.recheck, id)
-		c.deferred[id] = struct{}{}
+		c.deferred[e] = struct{}{}
 	}
 }
 

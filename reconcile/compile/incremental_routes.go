@@ -65,16 +65,16 @@ func (d *compiler) signatures() signatures {
 
 // affected adds to dirty the routes that reference a dependency that
 // changed as an object (namespaces, key pairs) or whose signature changed.
-func (c *Compiler) affected(direct changedDeps, sigs signatures, dirty idSet) {
+func (c *Compiler) affected(direct changedDeps, sigs signatures, dirty routeSet) {
 	for _, id := range direct.namespaces {
-		addAll(dirty, c.byNamespace[id])
+		maps.Copy(dirty, c.byNamespace[id])
 	}
 	for _, id := range direct.keyPairs {
-		addAll(dirty, c.byKeyPair[id])
+		maps.Copy(dirty, c.byKeyPair[id])
 	}
-	differing(c.sigs.namespaces, sigs.namespaces, func(id string) { addAll(dirty, c.byNamespace[id]) })
-	differing(c.sigs.policies, sigs.policies, func(id string) { addAll(dirty, c.byPolicy[id]) })
-	differing(c.sigs.keyPairs, sigs.keyPairs, func(id string) { addAll(dirty, c.byKeyPair[id]) })
+	differing(c.sigs.namespaces, sigs.namespaces, func(id string) { maps.Copy(dirty, c.byNamespace[id]) })
+	differing(c.sigs.policies, sigs.policies, func(id string) { maps.Copy(dirty, c.byPolicy[id]) })
+	differing(c.sigs.keyPairs, sigs.keyPairs, func(id string) { maps.Copy(dirty, c.byKeyPair[id]) })
 }
 
 // differing calls fn for every id whose signature is not the same in a and
@@ -92,16 +92,11 @@ func differing(a, b map[string]string, fn func(id string)) {
 	}
 }
 
-func addAll(dst idSet, src routeSet) {
-	for e := range src {
-		dst[e.meta.ID] = struct{}{}
-	}
-}
-
 // putRoute replaces or (for a nil object) deletes a route, and marks it for
 // a new check. An owned route is the compiler's to turn into its record.
 func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork) {
 	if old, ok := c.routes[id]; ok {
+		delete(c.deferred, old)
 		c.unclaim(old.matchKey, id, w)
 		c.index(old, old.decoded(), false)
 		old.release()
@@ -116,7 +111,6 @@ func (c *Compiler) putRoute(id string, o store.Object, owned bool, w *routeWork)
 		c.emitMu.Unlock()
 	}
 	w.touched[id] = struct{}{}
-	delete(c.deferred, id)
 	r, ok := o.(*store.Route)
 	if !ok {
 		return
@@ -154,7 +148,7 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		if !ok {
 			return
 		}
-		delete(c.deferred, id)
+		delete(c.deferred, e)
 		before := e.matchKey
 		check(e)
 		if e.matchKey != before {
@@ -178,7 +172,7 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		// A route settles with the others of its claim: one whose check
 		// was deferred is checked now, so as not to settle its last
 		// check's outcome against claims that changed since.
-		var due []string
+		var due []*routeEntry
 		for key := range w.groups {
 			if e, ok := c.claims[key]; ok {
 				due = appendDeferred(due, c.deferred, e)
@@ -187,9 +181,9 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 				due = appendDeferred(due, c.deferred, e)
 			}
 		}
-		for _, id := range due {
-			if _, still := c.deferred[id]; still {
-				run(id, c.deps.recheck)
+		for _, e := range due {
+			if _, still := c.deferred[e]; still {
+				run(e.meta.ID, c.deps.recheck)
 			}
 		}
 	}
@@ -221,12 +215,12 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 	c.deps.resolved = nil
 }
 
-// appendDeferred appends e's id to ids when e waits in deferred.
-func appendDeferred(ids []string, deferred idSet, e *routeEntry) []string {
-	if _, ok := deferred[e.meta.ID]; ok {
-		ids = append(ids, e.meta.ID)
+// appendDeferred appends e to due when e waits in deferred.
+func appendDeferred(due []*routeEntry, deferred routeSet, e *routeEntry) []*routeEntry {
+	if _, ok := deferred[e]; ok {
+		due = append(due, e)
 	}
-	return ids
+	return due
 }
 
 // settle settles a route and notes whether its record is to be emitted.

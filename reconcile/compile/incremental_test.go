@@ -441,8 +441,10 @@ func TestDeferredChecks(t *testing.T) {
 			got := c.Result()
 			gotSplit, want := splitResult(t, got), splitResult(t, Compile(w.state()))
 			for k := range union(gotSplit, want, before) {
-				_, deferred := c.deferred[k.ID]
-				deferred = deferred && k.Kind == store.KindRoute
+				deferred := false
+				if e, ok := c.routes[k.ID]; ok && k.Kind == store.KindRoute {
+					_, deferred = c.deferred[e]
+				}
 				expect, from := want[k], "a full compilation"
 				if deferred {
 					expect, from = before[k], "before the step"
