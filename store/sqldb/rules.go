@@ -181,9 +181,30 @@ func (w *writer) keyPairUnused(ctx context.Context, id string) error {
 		return fmt.Errorf("read users of key pair %s: %w", id, err)
 	}
 	if len(users) > 0 {
-		return store.Precondition(store.KindKeyPair, id, "is used by %s; remove those references first", strings.Join(users, ", "))
+		return store.Precondition(store.KindKeyPair, id, "is used by %s; remove those references first", someOf(users))
 	}
 	return nil
+}
+
+// namedInErrors is how many objects an error names at most: the rest it
+// counts, so that a policy used by a million routes gets an error of a
+// line, not of megabytes.
+const namedInErrors = 10
+
+// someOf joins the first namedInErrors of items and counts the rest.
+func someOf(items []string) string {
+	if len(items) <= namedInErrors {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:namedInErrors], ", ") + fmt.Sprintf(" and %d more", len(items)-namedInErrors)
+}
+
+// plural says "1 route" or "3 routes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // detachPolicy removes policy id from the routes that use it, or refuses
@@ -194,8 +215,8 @@ func (w *writer) detachPolicy(ctx context.Context, id string, detach bool, actor
 		return err
 	}
 	if !detach {
-		return store.Precondition(store.KindPolicy, id, "is used by %d routes (%s); detach it from them first or delete it with remove_from_any_assigned_routes",
-			len(routes), strings.Join(routes, ", "))
+		return store.Precondition(store.KindPolicy, id, "is used by %s (%s); detach it from them first or delete it with remove_from_any_assigned_routes",
+			plural(len(routes), "route"), someOf(routes))
 	}
 	for _, rid := range routes {
 		obj, err := w.load(ctx, store.KindRoute, rid)

@@ -59,6 +59,7 @@ func testPolicies(t *testing.T, newEnv newEnvFunc) {
 		f.del(store.DeleteOp{Kind: store.KindPolicy, ID: p.ID})
 	})
 	subtest(t, "DetachFromRoutes", newEnv, testDetach)
+	subtest(t, "UsedPolicyNamesSomeRoutes", newEnv, testUsedPolicyNamesSomeRoutes)
 	subtest(t, "ReferencingPages", newEnv, testReferencingPages)
 }
 
@@ -180,5 +181,30 @@ func testDetach(t *testing.T, f *fixture) {
 	}
 	if got := get[*store.Route](f, other.ID); got.Version != other.Version {
 		t.Errorf("unrelated route moved from version %d to %d", other.Version, got.Version)
+	}
+}
+
+// testUsedPolicyNamesSomeRoutes: the refusal to delete a policy that routes
+// use counts them and names the first ten by id, in id order; one used by
+// a single route says so in the singular.
+func testUsedPolicyNamesSomeRoutes(t *testing.T, f *fixture) {
+	p := put(f, newPolicy(store.GlobalNamespaceID, "p"))
+	var ids []string
+	for i := range 12 {
+		r := put(f, newRoute(store.GlobalNamespaceID, fmt.Sprint("r", i), fmt.Sprintf("https://r%d.example.com", i), p.ID))
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	err := f.rejectsDelete(store.DeleteOp{Kind: store.KindPolicy, ID: p.ID}, store.CodeFailedPrecondition, "")
+	want := "is used by 12 routes (" + strings.Join(ids[:10], ", ") + " and 2 more)"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), ids[10]) {
+		t.Errorf("error = %v, want it to say %q", err, want)
+	}
+
+	one := put(f, newPolicy(store.GlobalNamespaceID, "one"))
+	r := put(f, newRoute(store.GlobalNamespaceID, "only", "https://only.example.com", one.ID))
+	err = f.rejectsDelete(store.DeleteOp{Kind: store.KindPolicy, ID: one.ID}, store.CodeFailedPrecondition, "")
+	if want := "is used by 1 route (" + r.ID + ")"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want it to say %q", err, want)
 	}
 }

@@ -112,7 +112,7 @@ func TestDeleteShowsWhyItIsRefusedAndDetaches(t *testing.T) {
 	}
 
 	res := b.Post("/policies/"+p.ID+"/delete", url.Values{})
-	if res.Status != http.StatusConflict || !strings.Contains(res.Find("#page-error").Text(), "is used by 1 routes") {
+	if res.Status != http.StatusConflict || !strings.Contains(res.Find("#page-error").Text(), "is used by 1 route") {
 		t.Fatalf("delete of a used policy: status %d, error %q", res.Status, res.Find("#page-error").Text())
 	}
 	getPolicy(t, st, p.ID)
