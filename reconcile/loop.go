@@ -974,6 +974,8 @@ func (l *Loop) write(ctx context.Context, view *View, plan *Plan, drifted map[co
 		}
 	}
 	var observeErr error
+	view.Sending(plan.Writes)
+	defer view.Sent(plan.Writes)
 	err := l.opts.Client.PutEach(ctx, plan.Writes, func(rec *pb.Record) {
 		rt, _ := typeByName(rec.GetType())
 		if _, err := view.ObserveWritten(rec, sent[compile.ObjectKey{Kind: rt.Kind, ID: rec.GetId()}]); err != nil {

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -94,13 +95,18 @@ type View struct {
 	drifted map[compile.ObjectKey]bool
 	// changes counts the records added, replaced and removed.
 	changes uint64
+	// sending holds, by record type and id, the records of ours a Put
+	// under way writes (see Sending).
+	sending map[string]map[string]*pb.Record
 }
 
 // NewView returns an empty view.
 func NewView() *View {
-	v := &View{rows: map[string]map[string]row{}, inView: map[string]int{}, versions: map[string]databroker.Versions{}, drifted: map[compile.ObjectKey]bool{}}
+	v := &View{rows: map[string]map[string]row{}, inView: map[string]int{}, versions: map[string]databroker.Versions{}, drifted: map[compile.ObjectKey]bool{},
+		sending: map[string]map[string]*pb.Record{}}
 	for _, rt := range recordTypes {
 		v.rows[rt.Type] = map[string]row{}
+		v.sending[rt.Type] = map[string]*pb.Record{}
 	}
 	return v
 }
@@ -124,10 +130,54 @@ func canonical(rt recordType, data *anypb.Any) (canon []byte, ours bool, err err
 
 // Observe applies one record seen in the databroker (from SyncLatest, Sync
 // or a Put response) and reports whether it changed what the view holds: a
-// change the view did not know of is drift, or the echo of a write whose
-// response has not been applied yet.
+// change the view did not know of is drift. The echo of a write under way
+// (see Sending), which a Sync stream often brings before the Put's
+// response, is applied as that write and is not drift.
 func (v *View) Observe(rec *pb.Record) (changed bool, err error) {
+	if sent := v.echoOf(rec); sent != nil {
+		_, err := v.observe(rec, sent)
+		return false, err
+	}
 	return v.observe(rec, nil)
+}
+
+// Sending notes records of ours that a Put is about to write, until Sent:
+// an echo of one of them with the same data is taken as written, without
+// decoding it again.
+func (v *View) Sending(recs []*pb.Record) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, rec := range recs {
+		if byID, ok := v.sending[rec.GetType()]; ok && rec.GetDeletedAt() == nil {
+			byID[rec.GetId()] = rec
+		}
+	}
+}
+
+// Sent forgets records noted by Sending, once their Put has answered.
+func (v *View) Sent(recs []*pb.Record) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, rec := range recs {
+		if byID, ok := v.sending[rec.GetType()]; ok && byID[rec.GetId()] == rec {
+			delete(byID, rec.GetId())
+		}
+	}
+}
+
+// echoOf returns the record being sent (see Sending) whose data rec, a live
+// record, carries, or nil.
+func (v *View) echoOf(rec *pb.Record) *pb.Record {
+	if rec.GetDeletedAt() != nil {
+		return nil
+	}
+	v.mu.Lock()
+	sent := v.sending[rec.GetType()][rec.GetId()]
+	v.mu.Unlock()
+	if sent == nil || sent.GetData().GetTypeUrl() != rec.GetData().GetTypeUrl() || !bytes.Equal(sent.GetData().GetValue(), rec.GetData().GetValue()) {
+		return nil
+	}
+	return sent
 }
 
 // ObserveWritten applies a record returned by our own Put of sent, whose

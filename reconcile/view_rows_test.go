@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -107,4 +108,38 @@ func (v *View) handOver(s store.ObjectStatus) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.handOverLocked(rt.Type, v.rows[rt.Type][s.ID], s)
+}
+
+// TestViewTakesEchoesOfWritesUnderWay: a record a Sync stream brings while
+// the Put writing it has not answered yet is taken as that write, not as
+// drift, when it carries the data sent; other data is drift, and so is
+// the same data once the Put has answered and the view holds something
+// else.
+func TestViewTakesEchoesOfWritesUnderWay(t *testing.T) {
+	id := "c0000000-0000-4000-8000-000000000001"
+	record := func(version uint64, from string) *pb.Record {
+		data, err := anypb.New(&configpb.Route{Id: &id, OriginatorId: new(compile.OriginatorID), From: from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pb.Record{Type: compile.RecordTypeRoute, Id: id, Version: version, Data: data}
+	}
+	v := NewView()
+	sent := record(0, "https://sent.example.com")
+	v.Sending([]*pb.Record{sent})
+	observe := func(what string, rec *pb.Record, wantChanged bool) {
+		t.Helper()
+		changed, err := v.Observe(rec)
+		if err != nil || changed != wantChanged {
+			t.Fatalf("%s: changed %t, %v; want %t", what, changed, err, wantChanged)
+		}
+		got, ok := v.Get(compile.RecordTypeRoute, id)
+		if want := (entry{Version: rec.Version, Digest: compile.DigestOf(rec.Data.Value)}); !ok || got != want {
+			t.Fatalf("%s: the view holds %+v (%t), want %+v", what, got, ok, want)
+		}
+	}
+	observe("the echo of the write under way", record(9, "https://sent.example.com"), false)
+	observe("another writer's data", record(10, "https://other.example.com"), true)
+	v.Sent([]*pb.Record{sent})
+	observe("the sent data after the Put answered", record(11, "https://sent.example.com"), true)
 }
