@@ -15,9 +15,10 @@ import (
 // against 120 ms.
 const sliceKeys = 100
 
-// A change of what many routes reference (a policy enforced on a team) checks
-// more than deferChecksAbove routes again only in part: the compiled copy
-// keeps the others' last outcome, and each refresh checks deferredSlice of
+// A change of policies that makes more than deferChecksAbove routes check
+// again (a policy enforced on a team) checks them only in part: the
+// compiled copy keeps the others' last outcome (see
+// compile.Compiler.DeferChecks), and each refresh checks deferredSlice of
 // them, whose objects then join the bulk queue. Checking 12,100 routes in
 // one go took 33 ms at 100,000 routes, which an edit made meanwhile waited
 // for; 500 take about 1.5 ms.

@@ -243,10 +243,7 @@ func (d *desired) refresh(ctx context.Context) (keys []compile.ObjectKey, full b
 		return nil, full, err
 	}
 	prior, ok := d.prior(changes)
-	if keys, err = d.compile(changes); err == nil && d.compiler.Deferred() > 0 {
-		keys, err = d.checkDeferred(keys)
-	}
-	if err != nil {
+	if keys, err = d.compile(changes); err != nil {
 		// What the compiler holds is unknown after a panic: start over.
 		d.compiler = nil
 		return nil, full, err
@@ -445,25 +442,12 @@ func (d *desired) compile(changes []store.Change) (keys []compile.ObjectKey, err
 	d.sum(objects, -1)
 	keys = d.compiler.ApplyOwned(changes)
 	d.sum(objects, 1)
-	return keys, nil
-}
-
-// checkDeferred checks a slice of the routes whose check a change deferred
-// (see deferChecksAbove), or all of them when keys, the objects of this
-// refresh, delete a record other records may use: its deletion is written
-// only after every route that used it, in the same pass (see canSlice). It
-// returns keys with the routes checked.
-func (d *desired) checkDeferred(keys []compile.ObjectKey) (out []compile.ObjectKey, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("compile panicked: %v", r)
-		}
-	}()
-	n := deferredSlice
-	if !canSlice(d.compiler, keys) {
-		n = -1
+	if d.compiler.Deferred() > 0 {
+		// A slice of the routes whose check a change deferred (see
+		// deferChecksAbove).
+		keys = union(keys, d.compiler.CheckDeferred(deferredSlice))
 	}
-	return union(keys, d.compiler.CheckDeferred(n)), nil
+	return keys, nil
 }
 
 // sum adds (sign 1) or takes out (sign -1) the versions the compiled copy

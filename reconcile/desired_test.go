@@ -323,3 +323,52 @@ func TestChecksOfManyRoutesAreDeferred(t *testing.T) {
 		}
 	}
 }
+
+// TestUncheckedCountsWhatAnotherLoopFound: the routes one loop's refresh
+// checks after a change deferred them are found changed for every loop,
+// without a store version that would wake the others: a loop is not done
+// while any of them waits for its pass, though none is left to check.
+func TestUncheckedCountsWhatAnotherLoopFound(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := storetest.Embedded(t, make([]byte, 32))
+	put := putter(t, s)
+	var ops []store.Op
+	for i := range deferChecksAbove + 10 {
+		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprint("r", i)},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://r%d.example.com", i), To: []string{"https://upstream.internal"}}}})
+	}
+	if _, err := s.Apply(ctx, store.Actor{Subject: "test", Origin: store.OriginAPI}, ops...); err != nil {
+		t.Fatal(err)
+	}
+	src := newSource(s)
+	a, b := &Loop{}, &Loop{}
+	src.subscribe(a)
+	src.subscribe(b)
+	for _, l := range []*Loop{a, b} {
+		if _, _, _, err := src.refresh(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := src.unchecked(b); n != 0 {
+		t.Fatalf("after both loops' refreshes, %d objects wait for b", n)
+	}
+	put(&store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "guard"}, PPL: "allow:\n  or:\n    - accept: true\n", Enforced: true})
+	for refreshes := 0; refreshes == 0 || src.d.compiler.Deferred() > 0; refreshes++ {
+		if _, _, _, err := src.refresh(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		if refreshes == 0 && src.d.compiler.Deferred() == 0 {
+			t.Fatal("the policy deferred no check")
+		}
+	}
+	if n := src.unchecked(b); n < deferChecksAbove {
+		t.Fatalf("with every route checked by a's refreshes, %d objects wait for b, want every route", n)
+	}
+	if _, _, _, err := src.refresh(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := src.unchecked(b); n != 0 {
+		t.Fatalf("after b's refresh, %d objects wait for it", n)
+	}
+}

@@ -816,8 +816,10 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 // a lead compares every object at once; after a full read (a resync) every
 // object joins the bulk queue, and so do the objects of a change that
 // touched more than sliceKeys of them, and each pass takes a slice of the
-// queue after what changed since the last. It reports whether the queue is
-// empty: only then is the store version compiled in sync.
+// queue after what changed since the last. It reports whether it is done:
+// the queue empty, no route waiting to be checked again, and nothing
+// another loop's refresh found for this one (see source.unchecked); only
+// then is the store version compiled in sync.
 func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool, err error) {
 	l.passing.Lock()
 	defer l.passing.Unlock()
@@ -851,7 +853,7 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 			l.src.owe(l, keys)
 			return false, err
 		}
-		if n := l.src.unchecked(); n > 0 {
+		if n := l.src.unchecked(l); n > 0 {
 			l.m.BulkQueue.Set(float64(n))
 			return false, nil
 		}
@@ -902,7 +904,7 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 	}
 	// Routes whose check a change deferred are checked a slice per
 	// refresh.
-	left := l.bulk.len() + l.src.unchecked()
+	left := l.bulk.len() + l.src.unchecked(l)
 	l.m.BulkQueue.Set(float64(left))
 	if left > 0 {
 		return false, nil

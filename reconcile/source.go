@@ -394,14 +394,24 @@ func (s *source) invalidate() {
 }
 
 // unchecked is how many routes of the compiled copy wait to be checked
-// again: until none does, the copy is not desired state as a whole.
-func (s *source) unchecked() int {
+// again, and how many objects another loop's refresh found changed since
+// l's (one more when it read everything again): until both are none, l is
+// not done. Another loop's refresh that checks routes left changes no
+// store version, and so wakes no loop.
+func (s *source) unchecked(l *Loop) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.d.compiler == nil {
-		return 0
+	n := 0
+	if s.d.compiler != nil {
+		n = s.d.compiler.Deferred()
 	}
-	return s.d.compiler.Deferred()
+	if p, ok := s.subs[l]; ok {
+		n += len(p.keys)
+		if p.sweep != sweepNone {
+			n++ // the objects dropped at maxPending, or everything read again
+		}
+	}
+	return n
 }
 
 // errNotCompiled is read's error when there is no compiled copy: a

@@ -119,8 +119,10 @@ type compiler struct {
 	// name it among their certificates.
 	settingsKeyPairs map[string][]string
 	// resolved memoizes, while routes are checked, what their references
-	// resolve to (see checkRefs); it is dropped after, so that it never
-	// holds an entry for each of a million routes.
+	// resolve to (see checkRefs); it is dropped after each check of
+	// routes, so that it holds an entry for each of a million routes at
+	// most while they are checked, not for as long as the compilation
+	// lasts.
 	resolved map[resolvedKey]resolvedRefs
 }
 

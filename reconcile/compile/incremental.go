@@ -173,7 +173,8 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 	touched := map[ObjectKey]struct{}{}
 	w := newRouteWork()
 	var direct changedDeps
-	// policiesOnly says that no object but policies and routes changed.
+	// policiesOnly says that no object but policies and routes changed,
+	// and no policy moved to another namespace or went.
 	policiesOnly := true
 	for i, ch := range changes {
 		switch ch.Kind {
@@ -187,6 +188,10 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 			setOrDelete(c.namespaces, ch.ID, ch.Object)
 			direct.namespaces = append(direct.namespaces, ch.ID)
 		case store.KindPolicy:
+			if old, ok := c.policies[ch.ID]; ok {
+				p, _ := ch.Object.(*store.Policy)
+				policiesOnly = policiesOnly && p != nil && p.NamespaceID == old.NamespaceID
+			}
 			setOrDelete(c.policies, ch.ID, ch.Object)
 		case store.KindKeyPair:
 			setOrDelete(c.keyPairs, ch.ID, ch.Object)
@@ -218,30 +223,56 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 				}
 			}
 		}
-		if c.deferAbove > 0 && len(deps) > c.deferAbove {
-			c.deferRechecks(deps, w, renamed(before, c.deps, direct.namespaces), !policiesOnly)
-		} else {
-			for e := range deps {
-				w.recheck[e.meta.ID] = struct{}{}
+		if policiesOnly && !lostRecords(before, c.deps) {
+			if c.deferAbove > 0 && len(deps) > c.deferAbove {
+				c.deferRechecks(deps, w)
+				deps = nil
 			}
+		} else {
+			// A route left with its last outcome may name a policy whose
+			// record goes now (an enforced one it no longer has), or
+			// whose record moves: every one is checked, and the pass
+			// writes them before the record goes.
+			maps.Copy(deps, c.deferred)
+		}
+		for e := range deps {
+			w.recheck[e.meta.ID] = struct{}{}
 		}
 	}
 	c.compileRoutes(w)
+	return routeKeys(w, touched)
+}
+
+// routeKeys adds the routes w touched to touched and returns them all in
+// order.
+func routeKeys(w *routeWork, touched map[ObjectKey]struct{}) []ObjectKey {
 	for id := range w.touched {
 		touched[ObjectKey{Kind: store.KindRoute, ID: id}] = struct{}{}
 	}
 	return slices.SortedFunc(maps.Keys(touched), compareKeys)
 }
 
-// DeferChecks makes a change that would check more than n routes again,
-// because something they reference changed, leave the routes whose check
-// can change nothing but their own outcome to CheckDeferred: until then
-// each keeps the outcome (record and status) of its last check, which is
-// what a compilation before the change gave it. The routes checked at once
-// are those written, moved to another cluster (their claims move with the
-// others'), or of a namespace renamed or deleted (their record names it);
-// a route settled with others of its claim is checked before it settles.
-// n of 0 defers nothing.
+// lostRecords reports whether an object had a record in one compilation
+// and has none in the next.
+func lostRecords(before, after *compiler) bool {
+	for key := range before.records {
+		if _, ok := after.records[key]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// DeferChecks makes a change of policies alone that would check more than
+// n routes again leave those routes to CheckDeferred: until then each keeps
+// the outcome (record and status) of its last check, which is what a
+// compilation before the change gave it. Only such a change defers, and
+// only when no policy goes, moves to another namespace or loses its
+// record: it renames no namespace and moves no object to another cluster,
+// and every record a route left with its last outcome names stays. Any
+// other change checks every route left, with its own. Routes written in
+// the change are checked at once, and a route left is checked before it
+// settles with others of its claim. n of 0 defers nothing.
 //
 // A caller that defers must check what is left before it takes the
 // compiled state for desired state as a whole: Deferred tells how much
@@ -267,52 +298,20 @@ func (c *Compiler) CheckDeferred(n int) []ObjectKey {
 		w.recheck[e.meta.ID] = struct{}{}
 	}
 	c.compileRoutes(w)
-	keys := make([]ObjectKey, 0, len(w.touched))
-	for id := range w.touched {
-		keys = append(keys, ObjectKey{Kind: store.KindRoute, ID: id})
-	}
-	slices.SortFunc(keys, compareKeys)
-	return keys
+	return routeKeys(w, map[ObjectKey]struct{}{})
 }
 
 // deferRechecks leaves to CheckDeferred the routes of deps, whose check a
-// change of what they reference calls for, that may wait (see
-// DeferChecks), and adds the others to w.recheck. renamed are the
-// namespaces whose name changed or that are gone; clusters says that
-// the change may have moved namespaces to other clusters (policies alone
-// move none).
-func (c *Compiler) deferRechecks(deps routeSet, w *routeWork, renamed idSet, clusters bool) {
+// change of policies calls for, but those written in the same change.
+func (c *Compiler) deferRechecks(deps routeSet, w *routeWork) {
 	for e := range deps {
 		if len(w.check) > 0 {
 			if _, written := w.check[e.meta.ID]; written {
 				continue
 			}
 		}
-		if len(renamed) > 0 {
-			if _, ok := renamed[e.meta.NamespaceID]; ok {
-				w.recheck[e.meta.ID] = struct{}{}
-				continue
-			}
-		}
-		if clusters && e.matchKey != noClaim && e.matchKey.cluster != c.deps.clusterOf(e.meta.NamespaceID) {
-			w.recheck[e.meta.ID] = struct{}{}
-			continue
-		}
 		c.deferred[e] = struct{}{}
 	}
-}
-
-// renamed returns the namespaces among ids whose name differs between two
-// compilations, or that one of them lacks.
-func renamed(before, after *compiler, ids []string) idSet {
-	out := idSet{}
-	for _, id := range ids {
-		a, b := before.namespaceName(id), after.namespaceName(id)
-		if a == nil || b == nil || *a != *b {
-			out[id] = struct{}{}
-		}
-	}
-	return out
 }
 
 // Record returns the target record of an object, or nil when the object

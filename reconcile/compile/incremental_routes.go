@@ -171,7 +171,9 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 	if len(c.deferred) > 0 {
 		// A route settles with the others of its claim: one whose check
 		// was deferred is checked now, so as not to settle its last
-		// check's outcome against claims that changed since.
+		// check's outcome against claims that changed since. Its check
+		// makes no new claim: only a change of policies defers, and that
+		// moves no route to another cluster.
 		var due []*routeEntry
 		for key := range w.groups {
 			if e, ok := c.claims[key]; ok {

@@ -439,6 +439,7 @@ func TestDeferredChecks(t *testing.T) {
 				t.Fatalf("seed %d step %d: %d routes still deferred after checking all", seed, step, c.Deferred())
 			}
 			got := c.Result()
+			namesMissing(t, c, got, fmt.Sprintf("seed %d step %d (%s %s)", seed, step, ch.Kind, ch.ID))
 			gotSplit, want := splitResult(t, got), splitResult(t, Compile(w.state()))
 			for k := range union(gotSplit, want, before) {
 				deferred := false
@@ -461,6 +462,34 @@ func TestDeferredChecks(t *testing.T) {
 	}
 	if !deferredAny {
 		t.Fatal("no edit deferred a check: the test checks nothing of deferring")
+	}
+}
+
+// namesMissing fails when a route record of res, c's result, names a
+// policy without a record in res, or whose record is not in the route's
+// cluster's databroker: Pomerium would serve the route without it.
+func namesMissing(t *testing.T, c *Compiler, res *Result, step string) {
+	t.Helper()
+	policies := map[string]bool{}
+	for _, rec := range res.Records {
+		if rec.Type == RecordTypePolicy {
+			policies[rec.Id] = true
+		}
+	}
+	for _, rec := range res.Records {
+		if rec.Type != RecordTypeRoute {
+			continue
+		}
+		var r configpb.Route
+		if err := rec.Data.UnmarshalTo(&r); err != nil {
+			t.Fatal(err)
+		}
+		cluster := c.Owner(ObjectKey{Kind: store.KindRoute, ID: rec.Id})
+		for _, id := range r.GetPolicyIds() {
+			if !policies[id] || !c.Belongs(ObjectKey{Kind: store.KindPolicy, ID: id}, cluster) {
+				t.Fatalf("%s: route %s of cluster %s names policy %s, which has no record there", step, rec.Id, cluster, id)
+			}
+		}
 	}
 }
 
