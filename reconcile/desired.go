@@ -428,11 +428,7 @@ func (d *desired) read(ctx context.Context, k store.Kind, ids []string) ([]store
 // everything else. The compiler takes the routes over: what is read is used
 // for nothing else.
 func (d *desired) compile(changes []store.Change) (keys []compile.ObjectKey, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("compile panicked: %v", r)
-		}
-	}()
+	defer panicked(&err)
 	// The sums take out what the copy held of each object and add what
 	// it holds after: each object once, however often it changed.
 	objects := make(map[compile.ObjectKey]struct{}, len(changes))
@@ -448,6 +444,20 @@ func (d *desired) compile(changes []store.Change) (keys []compile.ObjectKey, err
 		keys = union(keys, d.compiler.CheckDeferred(deferredSlice))
 	}
 	return keys, nil
+}
+
+// checkDeferred checks n of the routes whose check a change deferred (all
+// for a negative n) and returns them.
+func (d *desired) checkDeferred(n int) (keys []compile.ObjectKey, err error) {
+	defer panicked(&err)
+	return d.compiler.CheckDeferred(n), nil
+}
+
+// panicked, deferred, turns a panic of the compiler into *err.
+func panicked(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("compile panicked: %v", r)
+	}
 }
 
 // sum adds (sign 1) or takes out (sign -1) the versions the compiled copy

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
@@ -314,7 +316,12 @@ func TestChecksOfManyRoutesAreDeferred(t *testing.T) {
 	if got := routesIn(slices.Clone(keys)); got != n {
 		t.Fatalf("the policy's record going reported %d routes, want all %d", got, n)
 	}
-	if canSlice(d.compiler, keys) {
+	view := NewView()
+	held := &pb.Record{Type: compile.RecordTypePolicy, Id: own.ID, Version: 1, Data: &anypb.Any{TypeUrl: compile.RecordTypePolicy}}
+	if _, err := view.ObserveWritten(held, held); err != nil {
+		t.Fatal(err)
+	}
+	if canSlice(d.compiler, keys, view, store.DefaultClusterID) {
 		t.Fatal("the policy's record going may be written in slices")
 	}
 	for _, o := range written {
@@ -331,29 +338,11 @@ func TestChecksOfManyRoutesAreDeferred(t *testing.T) {
 func TestUncheckedCountsWhatAnotherLoopFound(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s := storetest.Embedded(t, make([]byte, 32))
-	put := putter(t, s)
-	var ops []store.Op
-	for i := range deferChecksAbove + 10 {
-		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprint("r", i)},
-			Spec: &configpb.Route{From: fmt.Sprintf("https://r%d.example.com", i), To: []string{"https://upstream.internal"}}}})
-	}
-	if _, err := s.Apply(ctx, store.Actor{Subject: "test", Origin: store.OriginAPI}, ops...); err != nil {
-		t.Fatal(err)
-	}
-	src := newSource(s)
-	a, b := &Loop{}, &Loop{}
-	src.subscribe(a)
-	src.subscribe(b)
-	for _, l := range []*Loop{a, b} {
-		if _, _, _, err := src.refresh(ctx, l, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	src, a, b, guard := twoLoops(t, deferChecksAbove+10)
 	if n := src.unchecked(b); n != 0 {
 		t.Fatalf("after both loops' refreshes, %d objects wait for b", n)
 	}
-	put(&store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "guard"}, PPL: "allow:\n  or:\n    - accept: true\n", Enforced: true})
+	guard()
 	for refreshes := 0; refreshes == 0 || src.d.compiler.Deferred() > 0; refreshes++ {
 		if _, _, _, err := src.refresh(ctx, a, nil); err != nil {
 			t.Fatal(err)
@@ -370,5 +359,69 @@ func TestUncheckedCountsWhatAnotherLoopFound(t *testing.T) {
 	}
 	if n := src.unchecked(b); n != 0 {
 		t.Fatalf("after b's refresh, %d objects wait for it", n)
+	}
+}
+
+// TestFirstPassChecksEveryRouteLeft: a pass that compares every object
+// (a lead's first) first checks every route a change left, so as not to
+// write their last outcome over what a newer compilation wrote; the other
+// loops find them changed.
+func TestFirstPassChecksEveryRouteLeft(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	src, a, b, guard := twoLoops(t, deferChecksAbove+deferredSlice+10)
+	guard()
+	if _, _, _, err := src.refresh(ctx, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	left := src.d.compiler.Deferred()
+	if left == 0 {
+		t.Fatal("the policy deferred no check")
+	}
+	if _, _, _, err := src.refresh(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	left = src.d.compiler.Deferred()
+	keys, err := src.checkDeferred(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(keys); got != left || src.d.compiler.Deferred() != 0 {
+		t.Fatalf("checked %d routes, %d left; want all %d", got, src.d.compiler.Deferred(), left)
+	}
+	if n := src.unchecked(b); n < left {
+		t.Fatalf("%d objects wait for the other loop, want the %d routes checked", n, left)
+	}
+	if n := src.unchecked(a); n != deferredSlice {
+		t.Fatalf("%d objects wait for the loop that checked them, want the %d the other loop's refresh checked", n, deferredSlice)
+	}
+}
+
+// twoLoops stores n routes in the Global namespace, and returns a source
+// that two loops, a and b, have refreshed from, and a function that
+// stores a policy enforced on Global.
+func twoLoops(t *testing.T, n int) (src *source, a, b *Loop, guard func()) {
+	ctx := t.Context()
+	s := storetest.Embedded(t, make([]byte, 32))
+	var ops []store.Op
+	for i := range n {
+		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: fmt.Sprint("r", i)},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://r%d.example.com", i), To: []string{"https://upstream.internal"}}}})
+	}
+	if _, err := s.Apply(ctx, store.Actor{Subject: "test", Origin: store.OriginAPI}, ops...); err != nil {
+		t.Fatal(err)
+	}
+	src = newSource(s)
+	a, b = &Loop{}, &Loop{}
+	src.subscribe(a)
+	src.subscribe(b)
+	for _, l := range []*Loop{a, b, a} {
+		if _, _, _, err := src.refresh(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := putter(t, s)
+	return src, a, b, func() {
+		put(&store.Policy{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "guard"}, PPL: "allow:\n  or:\n    - accept: true\n", Enforced: true})
 	}
 }

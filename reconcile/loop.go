@@ -847,6 +847,14 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 	drifted := view.TakeDrifted()
 	keys := union(touched, slices.Collect(maps.Keys(drifted)), l.deferred.take())
 	if everything {
+		// Routes left with their last outcome would be written over
+		// records that a newer compilation (another instance's, which led
+		// before) wrote: every one is checked first.
+		left, err := l.src.checkDeferred(l)
+		if err != nil {
+			return false, err
+		}
+		keys = union(keys, left)
 		l.bulk.reset()
 		l.m.BulkQueue.Set(0)
 		if err := l.apply(ctx, view, keys, true, drifted); err != nil {
@@ -870,7 +878,15 @@ func (l *Loop) pass(ctx context.Context, view *View, everything bool) (done bool
 			l.sweeping = true
 		}
 		l.listed = nil
-		if len(keys) > sliceKeys && canSlice(c, keys) {
+		split := len(keys) > sliceKeys
+		if (split || l.bulk.len() > 0) && !canSlice(c, keys, view, l.opts.Cluster) {
+			// A record others use leaves the databroker: every route that
+			// may use it is written first, in this pass, those queued
+			// before included.
+			keys = union(keys, l.bulk.take(l.bulk.len()))
+			split = false
+		}
+		if split {
 			// What was itself written since the last pass goes now, with
 			// every record others use; the routes it made compile again
 			// join the queue.

@@ -393,11 +393,37 @@ func (s *source) invalidate() {
 	s.d.invalidate()
 }
 
+// checkDeferred checks every route of the compiled copy left to check
+// (see deferChecksAbove) and returns them for l; every other loop finds
+// them changed.
+func (s *source) checkDeferred(l *Loop) ([]compile.ObjectKey, error) {
+	s.refreshing.Lock()
+	defer s.refreshing.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d.compiler == nil || s.d.compiler.Deferred() == 0 {
+		return nil, nil
+	}
+	keys, err := s.d.checkDeferred(-1)
+	if err != nil {
+		// What the compiler holds is unknown after a panic: start over.
+		s.d.compiler = nil
+		return nil, err
+	}
+	for other, p := range s.subs {
+		if other != l {
+			p.add(keys)
+		}
+	}
+	return keys, nil
+}
+
 // unchecked is how many routes of the compiled copy wait to be checked
 // again, and how many objects another loop's refresh found changed since
-// l's (one more when it read everything again): until both are none, l is
-// not done. Another loop's refresh that checks routes left changes no
-// store version, and so wakes no loop.
+// l's or kept from l's failed pass (one more when everything is to be
+// compared again): until both are none, l is not done. Another loop's
+// refresh that checks routes left changes no store version, and so wakes
+// no loop.
 func (s *source) unchecked(l *Loop) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
