@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pomerium-console/pomerium-console/api/devicepb"
+	"github.com/pomerium-console/pomerium-console/internal/english"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -283,7 +284,7 @@ func (a *App) typeUnused(ctx context.Context, cl *inCluster, id string) error {
 		return err
 	}
 	if creds+pending > 0 {
-		return Refuse(CodeFailedPrecondition, "type_id", "device type %s is used by %d devices and %d enrollments not used yet; delete them first", id, creds, pending)
+		return Refuse(CodeFailedPrecondition, "type_id", "device type %s is used by %s and %s not used yet; delete them first", id, english.Plural(creds, "device"), english.Plural(pending, "enrollment"))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pomerium-console/pomerium-console/internal/english"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -199,14 +200,6 @@ func someOf(items []string) string {
 	return strings.Join(items[:namedInErrors], ", ") + fmt.Sprintf(" and %d more", len(items)-namedInErrors)
 }
 
-// plural says "1 route" or "3 routes".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // detachPolicy removes policy id from the routes that use it, or refuses
 // when detach is not asked for.
 func (w *writer) detachPolicy(ctx context.Context, id string, detach bool, actor store.Actor) error {
@@ -216,7 +209,7 @@ func (w *writer) detachPolicy(ctx context.Context, id string, detach bool, actor
 	}
 	if !detach {
 		return store.Precondition(store.KindPolicy, id, "is used by %s (%s); detach it from them first or delete it with remove_from_any_assigned_routes",
-			plural(len(routes), "route"), someOf(routes))
+			english.Plural(len(routes), "route"), someOf(routes))
 	}
 	for _, rid := range routes {
 		obj, err := w.load(ctx, store.KindRoute, rid)

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"embed"
 	"net/http"
-	"strconv"
 	"strings"
 
+	"github.com/pomerium-console/pomerium-console/internal/english"
 	"github.com/pomerium-console/pomerium-console/manage"
 	"github.com/pomerium-console/pomerium-console/server/web/ui"
 	"github.com/pomerium-console/pomerium-console/store"
@@ -142,9 +142,9 @@ func (s *screen) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	notice := "Signed out 1 session. " + manage.SignOutNotice
 	if all {
-		notice = "Signed out " + plural(len(out.Sessions), "session") + " of the user"
+		notice = "Signed out " + english.Plural(len(out.Sessions), "session") + " of the user"
 		if out.Bindings > 0 {
-			notice += " and removed " + plural(out.Bindings, "SSH binding")
+			notice += " and removed " + english.Plural(out.Bindings, "SSH binding")
 		}
 		notice += ". " + manage.SignOutNotice
 	}
@@ -174,12 +174,4 @@ func (s *screen) stop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui.Redirect(w, r, cmp.Or(ui.LocalPath(r.PostForm.Get("back")), "/"), "You no longer impersonate anyone. It may take Pomerium about a minute to notice.")
-}
-
-// plural is n and a noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }
