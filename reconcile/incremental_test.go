@@ -2,11 +2,14 @@ package reconcile_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -155,6 +158,119 @@ func TestEnforcedPolicyOnManyRoutes(t *testing.T) {
 			if !slices.Equal(r.GetPolicyIds(), []string{guard.GetObjectMeta().ID}) {
 				t.Fatalf("in sync, but route %s has policies %v", id, r.GetPolicyIds())
 			}
+		}
+	})
+}
+
+// TestRecordOthersUseLeavesAfterQueuedRoutes deletes a policy while routes
+// whose records still name it wait in the bulk queue (a change of an
+// enforced policy is written a slice a pass): the pass that takes the
+// policy's record away writes every queued route first. The databroker is
+// checked after each write: no route record may name a policy it lacks.
+func TestRecordOthersUseLeavesAfterQueuedRoutes(t *testing.T) {
+	t.Parallel()
+	onEachBroker(t, func(t *testing.T, e *env) {
+		var (
+			mu       sync.Mutex
+			watching bool
+			policies = map[string]bool{}
+			routes   = map[string][]string{} // route id: its record's policy ids
+			broken   []string
+		)
+		blocked, unblock := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		e.intercept(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			put, ok := req.(*pb.PutRequest)
+			if !ok {
+				return h(ctx, req)
+			}
+			mu.Lock()
+			hold := watching && slices.ContainsFunc(put.GetRecords(), func(r *pb.Record) bool {
+				return r.GetType() == compile.RecordTypeRoute && r.GetDeletedAt() == nil
+			})
+			mu.Unlock()
+			if hold {
+				// The first slice of routes waits while the policy is deleted.
+				once.Do(func() {
+					close(blocked)
+					<-unblock
+				})
+			}
+			res, err := h(ctx, req)
+			if err != nil {
+				return res, err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range put.GetRecords() {
+				switch r.GetType() {
+				case compile.RecordTypePolicy:
+					policies[r.GetId()] = r.GetDeletedAt() == nil
+				case compile.RecordTypeRoute:
+					var route configpb.Route
+					if r.GetDeletedAt() != nil || r.GetData().UnmarshalTo(&route) != nil {
+						delete(routes, r.GetId())
+						continue
+					}
+					routes[r.GetId()] = route.GetPolicyIds()
+				}
+			}
+			if watching {
+				for id, ids := range routes {
+					for _, p := range ids {
+						if !policies[p] {
+							broken = append(broken, fmt.Sprintf("route %s names policy %s, which has no record", id, p))
+						}
+					}
+				}
+			}
+			return res, nil
+		})
+
+		n := reconcile.DeferChecksAbove + reconcile.DeferredSlice + 10
+		guard := e.put(policy(store.GlobalNamespaceID, "guard", allowAll, true)).(*store.Policy)
+		e.routesOf(n)
+		e.startLoop("a")
+		guarded := func(want bool) func() bool {
+			return func() bool {
+				records := e.records(compile.RecordTypeRoute)
+				if len(records) != n {
+					return false
+				}
+				for _, rec := range records {
+					var r configpb.Route
+					if err := rec.Data.UnmarshalTo(&r); err != nil || slices.Contains(r.GetPolicyIds(), guard.ID) != want {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		e.eventually("every route's record with the guard", guarded(true))
+
+		mu.Lock()
+		watching = true
+		mu.Unlock()
+		guard.Enforced = false
+		e.put(guard)
+		select {
+		case <-blocked:
+		case <-e.ctx.Done():
+			t.Fatal("no slice of routes was written")
+		}
+		if _, err := e.store.Apply(e.ctx, actor, &store.DeleteOp{Kind: store.KindPolicy, ID: guard.ID}); err != nil {
+			close(unblock)
+			t.Fatal(err)
+		}
+		close(unblock)
+		e.eventually("every route's record without the guard, and the guard's record gone", func() bool {
+			_, held := e.records(compile.RecordTypePolicy)[guard.ID]
+			return !held && guarded(false)()
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if len(broken) > 0 {
+			t.Fatalf("%d times a route named a policy the databroker lacked, first: %s", len(broken), broken[0])
 		}
 	})
 }
