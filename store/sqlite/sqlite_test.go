@@ -73,38 +73,16 @@ func BenchmarkStore(b *testing.B) {
 // pair a route uses is then protected from deletion.
 func TestOpenRecordsKeyPairReferencesOfOlderRows(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "console.db")
-	e := &env{path: path}
-	s, err := e.Open(t, make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, s := openFresh(t)
 	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
 	r, err := store.Put(ctx, s, actor, &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "r"},
 		Spec: &configpb.Route{From: "https://r.example.com", To: []string{"https://u.internal"}, TlsCustomCaKeyPairId: proto.String("kp-id")}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"DELETE FROM object_refs WHERE to_kind = 'key_pair'", "UPDATE console_meta SET refs_version = 0"} {
-		if _, err := raw.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := raw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// Opening the store again is what records the missing references.
-	if _, err = e.Open(t, make([]byte, 32)); err != nil {
-		t.Fatal(err)
-	}
-	raw, err = sql.Open("sqlite", path)
+	reopenAfter(t, e, s, "DELETE FROM object_refs WHERE to_kind = 'key_pair'", "UPDATE console_meta SET refs_version = 0")
+	raw, err := sql.Open("sqlite", e.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,4 +325,79 @@ func TestCheckpointsOffTheWritersPath(t *testing.T) {
 			t.Errorf("%d policies after the log was emptied and the store opened again; want 61", len(st.Policies))
 		}
 	})
+}
+
+// TestStatusesKeptInKeyOrder opens a store whose statuses are in the table
+// with row numbers that migrations before 19 made: migrating moves them
+// into the table kept in key order, every status as it was.
+func TestStatusesKeptInKeyOrder(t *testing.T) {
+	t.Parallel()
+	e, s := openFresh(t)
+	ctx := t.Context()
+	at := time.UnixMicro(time.Now().UnixMicro()).UTC()
+	want := []store.ObjectStatus{
+		{Kind: store.KindRoute, ID: "r2", State: store.SyncSynced, ObjectVersion: 4, RecordVersion: 9, UpdatedAt: at},
+		{Kind: store.KindRoute, ID: "r1", State: store.SyncError, ObjectVersion: 3, Reason: "bad", Field: "from", UpdatedAt: at},
+	}
+	if err := s.SetStatus(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenAfter(t, e, s, `CREATE TABLE object_status_by_row (
+    kind text NOT NULL, id text NOT NULL, state text NOT NULL, object_version bigint NOT NULL, record_version bigint NOT NULL,
+    reason text NOT NULL, field text NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (kind, id))`,
+		"INSERT INTO object_status_by_row SELECT * FROM object_status",
+		"DROP TABLE object_status",
+		"ALTER TABLE object_status_by_row RENAME TO object_status",
+		"DELETE FROM "+sqldb.SchemaTable+" WHERE version_id = 19")
+	got, err := s.Status(ctx, store.KindRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range want {
+		if got[w.ID] != w {
+			t.Errorf("status of %s after migrating:\n got %+v\nwant %+v", w.ID, got[w.ID], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d statuses after migrating, want %d", len(got), len(want))
+	}
+	raw, err := sql.Open("sqlite", e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var ddl string
+	if err := raw.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'object_status'").Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(ddl, "WITHOUT ROWID") {
+		t.Errorf("object_status after migrating: %s", ddl)
+	}
+}
+
+// openFresh opens a store on a new file.
+func openFresh(t *testing.T) (*env, store.Store) {
+	t.Helper()
+	e := &env{path: filepath.Join(t.TempDir(), "console.db")}
+	s, err := e.Open(t, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, s
+}
+
+// reopenAfter closes s, runs queries on its file, and opens it again.
+func reopenAfter(t *testing.T, e *env, s store.Store, queries ...string) store.Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		storetest.ExecFile(t, e.path, q)
+	}
+	s, err := e.Open(t, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
