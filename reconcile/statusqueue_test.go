@@ -217,3 +217,59 @@ func TestStatusQueueResetForgetsWhatIsNotWritten(t *testing.T) {
 		t.Errorf("writes: got %s, want %s", got, want)
 	}
 }
+
+// The statuses handed over when a round starts are written in key order,
+// a batch at a time; those handed over during the round wait for the next.
+func TestStatusQueueWritesARoundInKeyOrder(t *testing.T) {
+	writing, release := make(chan struct{}), make(chan struct{})
+	sink := &recordingSink{gate: func(n int) error {
+		if n == 0 {
+			close(writing)
+			<-release
+		}
+		return nil
+	}}
+	q := newStatusQueue(sink, nil)
+	q.batch = 2
+	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncSynced), statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	<-writing
+	q.statuses([]store.ObjectStatus{statusOf("d", store.SyncSynced), statusOf("0", store.SyncSynced)})
+	q.setHealth(success(9))
+	close(release)
+	if h := <-wrote; h.SyncedVersion != 9 {
+		t.Fatalf("health written: synced %d, want 9", h.SyncedVersion)
+	}
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced", "route/b=synced"}, health: -1},
+		{statuses: []string{"route/c=synced"}, health: -1},
+		{statuses: []string{"route/0=synced", "route/d=synced"}, health: -1},
+		{health: 9},
+	}
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
+
+// A round takes at most roundBatches batches, the statuses handed over
+// first.
+func TestStatusQueueBoundsARound(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.batch = 1
+	var ss []store.ObjectStatus
+	for i := roundBatches; i >= 0; i-- {
+		ss = append(ss, statusOf(fmt.Sprintf("r%03d", i), store.SyncSynced))
+	}
+	q.statuses(ss)
+	q.setHealth(success(1))
+	<-runQueue(t, q)
+	var want []sinkCall
+	for i := 1; i <= roundBatches; i++ {
+		want = append(want, sinkCall{statuses: []string{fmt.Sprintf("route/r%03d=synced", i)}, health: -1})
+	}
+	want = append(want, sinkCall{statuses: []string{"route/r000=synced"}, health: -1}, sinkCall{health: 1})
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
