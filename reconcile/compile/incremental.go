@@ -69,6 +69,13 @@ type Compiler struct {
 	// are the routes left.
 	deferAbove int
 	deferred   routeSet
+	// deferredOrder holds the deferred routes in the order of their ids
+	// (and maybe some no longer deferred), from the first CheckDeferred
+	// after a change deferred more; nil when not built. A slice of the
+	// routes is then a run of neighbouring keys, and so are the statuses
+	// and records the loop writes of it: a store writes the pages of its
+	// statuses about once a change, not once a slice.
+	deferredOrder []*routeEntry
 }
 
 type idSet = map[string]struct{}
@@ -284,21 +291,75 @@ func (c *Compiler) DeferChecks(n int) { c.deferAbove = n }
 func (c *Compiler) Deferred() int { return len(c.deferred) }
 
 // CheckDeferred checks again up to n of the routes that wait for it (all
-// of them for a negative n) and returns the objects whose record or status
-// may have changed, as Apply does.
+// of them for a negative n), those of the lowest ids first, and returns
+// the objects whose record or status may have changed, as Apply does.
 func (c *Compiler) CheckDeferred(n int) []ObjectKey {
-	if n < 0 {
-		n = len(c.deferred)
-	}
 	w := newRouteWork()
-	for e := range c.deferred {
-		if len(w.recheck) >= n {
-			break
+	if n < 0 || n >= len(c.deferred) {
+		for e := range c.deferred {
+			w.recheck[e.meta.ID] = struct{}{}
 		}
-		w.recheck[e.meta.ID] = struct{}{}
+	} else {
+		if c.deferredOrder == nil {
+			c.deferredOrder = inIDOrder(c.deferred)
+		}
+		for len(w.recheck) < n && len(c.deferredOrder) > 0 {
+			e := c.deferredOrder[0]
+			c.deferredOrder[0] = nil
+			c.deferredOrder = c.deferredOrder[1:]
+			if _, ok := c.deferred[e]; ok {
+				w.recheck[e.meta.ID] = struct{}{}
+			}
+		}
 	}
 	c.compileRoutes(w)
 	return routeKeys(w, map[ObjectKey]struct{}{})
+}
+
+// inIDOrder returns the routes of set in the order of their ids. They are
+// sorted by eight bytes of each id held beside it, those after the
+// beginning all the ids share, the whole ids compared only where those
+// are equal: a comparison of two ids reads their bytes from wherever each
+// was allocated, and sorting 11,000 ids of a long shared beginning so took
+// 6 ms.
+func inIDOrder(set routeSet) []*routeEntry {
+	shared := -1
+	var first string
+	for e := range set {
+		if shared < 0 {
+			first, shared = e.meta.ID, len(e.meta.ID)
+			continue
+		}
+		id := e.meta.ID
+		n := 0
+		for n < shared && n < len(id) && id[n] == first[n] {
+			n++
+		}
+		shared = n
+	}
+	type keyed struct {
+		key uint64
+		e   *routeEntry
+	}
+	order := make([]keyed, 0, len(set))
+	for e := range set {
+		var key uint64
+		for i := shared; i < shared+8; i++ {
+			key <<= 8
+			if i < len(e.meta.ID) {
+				key |= uint64(e.meta.ID[i])
+			}
+		}
+		order = append(order, keyed{key, e})
+	}
+	slices.SortFunc(order, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), strings.Compare(a.e.meta.ID, b.e.meta.ID))
+	})
+	out := make([]*routeEntry, len(order))
+	for i, k := range order {
+		out[i] = k.e
+	}
+	return out
 }
 
 // deferRechecks leaves to CheckDeferred the routes of deps, whose check a
@@ -312,6 +373,7 @@ func (c *Compiler) deferRechecks(deps routeSet, w *routeWork) {
 		}
 		c.deferred[e] = struct{}{}
 	}
+	c.deferredOrder = nil
 }
 
 // Record returns the target record of an object, or nil when the object

@@ -215,6 +215,9 @@ func (c *Compiler) compileRoutes(w *routeWork) {
 		}
 	}
 	c.deps.resolved = nil
+	if len(c.deferred) == 0 {
+		c.deferredOrder = nil
+	}
 }
 
 // appendDeferred appends e to due when e waits in deferred.

@@ -432,8 +432,19 @@ func TestDeferredChecks(t *testing.T) {
 			if drain {
 				n = -1
 			}
+			var lowest []string // the ids CheckDeferred(n) takes first
+			for e := range c.deferred {
+				lowest = append(lowest, e.meta.ID)
+			}
+			slices.Sort(lowest)
+			lowest = lowest[:max(0, min(n, len(lowest)))]
 			for _, k := range c.CheckDeferred(n) {
 				touched[k] = true
+			}
+			for _, id := range lowest {
+				if _, still := c.deferred[c.routes[id]]; still {
+					t.Fatalf("seed %d step %d: route %s, among the %d lowest ids deferred, is still deferred after checking %d", seed, step, id, len(lowest), n)
+				}
 			}
 			if drain && c.Deferred() != 0 {
 				t.Fatalf("seed %d step %d: %d routes still deferred after checking all", seed, step, c.Deferred())
