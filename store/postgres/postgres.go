@@ -98,7 +98,9 @@ var dialect = sqldb.Dialect{
 	NoLimit:   "ALL",
 	// A text parameter cast to jsonb, as the SQLite form takes text.
 	JSONTextArray: "SELECT jsonb_array_elements_text(CAST(%s AS jsonb))",
-	ReadTx:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	StatusRows: "SELECT r->>0, r->>1, r->>2, CAST(r->>3 AS bigint), CAST(r->>4 AS bigint), r->>5, r->>6, CAST(r->>7 AS bigint)" +
+		" FROM jsonb_array_elements(CAST(%s AS jsonb)) r",
+	ReadTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	// A restore inserts activity entries with their ids; the next entry
 	// takes the id after the last.
 	AfterRestore: "SELECT setval(pg_get_serial_sequence('activity', 'id'), COALESCE((SELECT max(id) FROM activity), 0) + 1, false)",

@@ -82,11 +82,23 @@ func (db *DB) statusStatements(statuses []store.ObjectStatus) ([]Statement, []st
 			return "DELETE FROM object_status WHERE kind = " + arg(string(k)) + " AND id IN (" + fmt.Sprintf(db.d.JSONTextArray, arg(string(ids))) + ")"
 		})
 	}
-	// Multi-row statements: a first pass over 100,000 routes writes as many
-	// statuses, and one statement per row costs seconds.
-	const rowsPerStatement = 500
-	for start := 0; start < len(upserts); start += rowsPerStatement {
-		stmts = append(stmts, upsertStatuses(upserts[start:min(start+rowsPerStatement, len(upserts))]))
+	switch {
+	case len(upserts) == 0:
+	case db.d.StatusRows != "":
+		rows, err := statusRows(upserts)
+		if err != nil {
+			return nil, nil, err
+		}
+		stmts = append(stmts, func(arg func(any) string) string {
+			return "INSERT INTO object_status (" + statusColumns + ") " + fmt.Sprintf(db.d.StatusRows, arg(rows)) + statusConflict
+		})
+	default:
+		// Multi-row statements: a first pass over 100,000 routes writes
+		// as many statuses, and one statement per row costs seconds.
+		const rowsPerStatement = 500
+		for start := 0; start < len(upserts); start += rowsPerStatement {
+			stmts = append(stmts, upsertStatuses(upserts[start:min(start+rowsPerStatement, len(upserts))]))
+		}
 	}
 	objects := make([]store.ObjectKey, 0, len(last))
 	for key := range last {
@@ -102,10 +114,19 @@ func (db *DB) statusStatements(statuses []store.ObjectStatus) ([]Statement, []st
 	return stmts, objects, nil
 }
 
+// statusColumns are the columns of object_status in the order a status
+// write gives them; statusConflict ends its INSERT.
+const (
+	statusColumns  = "kind, id, state, object_version, record_version, reason, field, updated_at"
+	statusConflict = ` ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, object_version = excluded.object_version,
+		record_version = excluded.record_version, reason = excluded.reason, field = excluded.field,
+		updated_at = excluded.updated_at`
+)
+
 func upsertStatuses(batch []store.ObjectStatus) Statement {
 	return func(arg func(any) string) string {
 		var b strings.Builder
-		b.WriteString("INSERT INTO object_status (kind, id, state, object_version, record_version, reason, field, updated_at) VALUES ")
+		b.WriteString("INSERT INTO object_status (" + statusColumns + ") VALUES ")
 		for i, s := range batch {
 			if i > 0 {
 				b.WriteString(", ")
@@ -113,11 +134,23 @@ func upsertStatuses(batch []store.ObjectStatus) Statement {
 			b.WriteString("(" + strings.Join([]string{arg(string(s.Kind)), arg(s.ID), arg(string(s.State)), arg(s.ObjectVersion),
 				arg(int64(s.RecordVersion)), arg(s.Reason), arg(s.Field), arg(micros(s.UpdatedAt))}, ", ") + ")")
 		}
-		b.WriteString(` ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state, object_version = excluded.object_version,
-		record_version = excluded.record_version, reason = excluded.reason, field = excluded.field,
-		updated_at = excluded.updated_at`)
+		b.WriteString(statusConflict)
 		return b.String()
 	}
+}
+
+// statusRows encodes statuses as the JSON array Dialect.StatusRows reads:
+// each an array of the columns statusColumns names, in that order.
+func statusRows(statuses []store.ObjectStatus) (string, error) {
+	rows := make([][8]any, len(statuses))
+	for i, s := range statuses {
+		rows[i] = [8]any{string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt)}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return "", fmt.Errorf("encode statuses: %w", err)
+	}
+	return string(b), nil
 }
 
 // Status returns stored statuses by id.
