@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unique"
@@ -426,6 +427,11 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, spec routeRefs, node *nam
 // policyIDs are the route's resolved policy_ids.
 func (e *routeEntry) policyIDs() []string { return splitIDs(e.policies.Value()) }
 
+// routeSpecs are decoded route specs for emitRoute to use again: a change
+// of a team's policy emits thousands of route records a second, and the
+// struct of each decoded spec is most of a kilobyte.
+var routeSpecs = sync.Pool{New: func() any { return new(configpb.Route) }}
+
 // emitRoute writes the route record: the spec as stored, with the identity
 // fields, the resolved policy_ids and the resolved key pairs. The
 // enforced_policies and assigned_policies lists are left empty: Pomerium
@@ -438,20 +444,27 @@ func (e *routeEntry) policyIDs() []string { return splitIDs(e.policies.Value()) 
 // long as the route is not compiled again: every change of a dependency
 // that shows in its record compiles it again.
 func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
-	r := &store.Route{ObjectMeta: e.meta.objectMeta(), Spec: new(configpb.Route)}
+	meta := e.meta.objectMeta()
+	var msg *configpb.Route
 	if e.pinned {
-		r.Spec = proto.CloneOf(e.route.Spec)
-	} else if err := proto.Unmarshal(e.spec, r.Spec); err != nil {
-		panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
+		msg = proto.CloneOf(e.route.Spec)
+	} else {
+		msg = routeSpecs.Get().(*configpb.Route)
+		defer func() {
+			msg.Reset() // holds on to nothing of this route
+			routeSpecs.Put(msg)
+		}()
+		if err := proto.Unmarshal(e.spec, msg); err != nil {
+			panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
+		}
 	}
-	msg := r.Spec
-	msg.Id = &r.ID
-	msg.NamespaceId = &r.NamespaceID
+	msg.Id = &meta.ID
+	msg.NamespaceId = &meta.NamespaceID
 	msg.OriginatorId = new(OriginatorID)
-	msg.Name = &r.Name
-	msg.CreatedAt = timestamp(r.CreatedAt)
-	msg.ModifiedAt = timestamp(r.ModifiedAt)
-	msg.NamespaceName = c.namespaceName(r.NamespaceID)
+	msg.Name = &meta.Name
+	msg.CreatedAt = timestamp(meta.CreatedAt)
+	msg.ModifiedAt = timestamp(meta.ModifiedAt)
+	msg.NamespaceName = c.namespaceName(meta.NamespaceID)
 	msg.PolicyIds = e.policyIDs()
 	msg.EnforcedPolicies, msg.AssignedPolicies = nil, nil
 	if e.customCA != nil {
