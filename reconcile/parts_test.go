@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -92,7 +91,7 @@ func TestSourceKeysInParts(t *testing.T) {
 	c.Apply(changes)
 	s.d.compiler = c
 	want := c.Keys()
-	slices.SortFunc(want, compareKeys)
+	slices.SortFunc(want, compile.CompareKeys)
 	walk := func(between func(part int)) ([]compile.ObjectKey, bool, error) {
 		parts := 0
 		s.betweenParts = func() {
@@ -107,7 +106,7 @@ func TestSourceKeysInParts(t *testing.T) {
 		if err == nil && parts != len(want)/indexSlice+1 {
 			t.Errorf("%d parts for %d objects, want %d", parts, len(want), len(want)/indexSlice+1)
 		}
-		slices.SortFunc(got, compareKeys)
+		slices.SortFunc(got, compile.CompareKeys)
 		return got, exact, err
 	}
 
@@ -126,7 +125,7 @@ func TestSourceKeysInParts(t *testing.T) {
 	}
 	c.Apply(deletions)
 	want = c.Keys()
-	slices.SortFunc(want, compareKeys)
+	slices.SortFunc(want, compile.CompareKeys)
 	got, exact, err = walk(func(part int) {
 		if part == 1 {
 			var edits []store.Change
@@ -165,10 +164,6 @@ func TestSourceKeysInParts(t *testing.T) {
 	}
 }
 
-func compareKeys(a, b compile.ObjectKey) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
-}
-
 // The view lists the records of the types asked for, and only those, each
 // once, across parts of its walk.
 func TestViewKeysOf(t *testing.T) {
@@ -202,17 +197,17 @@ func TestViewKeysOf(t *testing.T) {
 		handed = append(handed, compile.ObjectKey{Kind: s.Kind, ID: s.ID})
 	}
 	got := v.keysOf(func(rt recordType) bool { return rt.Kind == store.KindRoute })
-	slices.SortFunc(got, compareKeys)
-	slices.SortFunc(want, compareKeys)
-	if gotHanded := v.handedKeys(); len(gotHanded) != len(handed) || !slices.Equal(slices.SortedFunc(slices.Values(gotHanded), compareKeys), handed) {
+	slices.SortFunc(got, compile.CompareKeys)
+	slices.SortFunc(want, compile.CompareKeys)
+	if gotHanded := v.handedKeys(); len(gotHanded) != len(handed) || !slices.Equal(slices.SortedFunc(slices.Values(gotHanded), compile.CompareKeys), handed) {
 		t.Errorf("handedKeys listed %d keys, want the %d objects with a status", len(gotHanded), len(handed))
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("keysOf(route) listed %d keys, want the %d routes, each once", len(got), len(want))
 	}
 	got = v.Keys()
-	slices.SortFunc(got, compareKeys)
-	slices.SortFunc(all, compareKeys)
+	slices.SortFunc(got, compile.CompareKeys)
+	slices.SortFunc(all, compile.CompareKeys)
 	if !slices.Equal(got, all) {
 		t.Errorf("Keys listed %d keys, want the %d records, each once", len(got), len(all))
 	}

@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -26,11 +25,15 @@ import (
 // Statuses go a round at a time: a round is the statuses handed over
 // first when it starts (up to a pending health record, and at most
 // roundBatches batches), written in the order of their keys, a batch at a
-// time. The rows of a batch are then neighbours in the store's index, and
-// a change of thousands of statuses writes each page of it about once,
-// not once a batch (12,100 statuses over a table of 100,000 touched most
-// of its pages in each of 25 batches). A status handed over during a
-// round waits for the next.
+// time, so that the rows of a batch are neighbours in the store's table.
+// Of a change of thousands of statuses handed over at once, each batch
+// then writes a few pages of the table, not one per status (12,100
+// statuses in 25 batches touched most pages of a table of 100,000 in
+// each). A loop hands a bulk change's statuses over a slice at a time;
+// its slices are runs of neighbouring keys themselves (see
+// compile.Compiler.CheckDeferred). A status of the round handed over
+// again before its batch is written once, as last handed over; one handed
+// over after its batch, or new, waits for the next round.
 type statusQueue struct {
 	store store.StatusSink
 	// batch bounds the statuses of one store transaction: on SQLite a
@@ -46,10 +49,10 @@ type statusQueue struct {
 	pending map[compile.ObjectKey]queuedStatus
 	order   []queuedKey
 	seq     uint64
-	// round holds the statuses of the round under way not written yet,
-	// in key order; each was handed over before any pending health
-	// record.
-	round []store.ObjectStatus
+	// round holds the keys of the round under way not written yet, in
+	// key order; their statuses wait in pending, and each was handed over
+	// before any pending health record.
+	round []compile.ObjectKey
 	// health is the latest health record not written yet, to be written
 	// once every status up to healthSeq is.
 	health    *store.Health
@@ -138,37 +141,42 @@ func (q *statusQueue) take() ([]store.ObjectStatus, *store.Health) {
 		return nil, h
 	}
 	n := min(q.batch, len(q.round))
-	out := q.round[:n:n]
+	out := make([]store.ObjectStatus, n)
+	for i, k := range q.round[:n] {
+		out[i] = q.pending[k].status
+		delete(q.pending, k)
+	}
 	if q.round = q.round[n:]; len(q.round) == 0 {
 		q.round = nil // let go of the backing array
+		if len(q.order) == 0 {
+			q.order, q.pending = nil, nil // and of these
+		}
 	}
 	return out, nil
 }
 
 // roundBatches bounds a round of the status queue, in batches: a million
-// statuses handed over at once are not all copied out at once.
+// statuses handed over at once are not all sorted at once.
 const roundBatches = 100
 
-// nextRound takes the statuses handed over first out of the queue, in key
-// order: those before the pending health record (all, when none is
-// pending), at most roundBatches batches of them.
-func (q *statusQueue) nextRound() []store.ObjectStatus {
-	var round []store.ObjectStatus
+// nextRound takes the keys of the statuses handed over first out of the
+// order they were handed over in, and returns them in key order: those
+// before the pending health record (all, when none is pending), at most
+// roundBatches batches of them.
+func (q *statusQueue) nextRound() []compile.ObjectKey {
+	var round []compile.ObjectKey
 	for len(q.order) > 0 && len(round) < roundBatches*q.batch {
 		next := q.order[0]
 		if q.health != nil && next.seq > q.healthSeq {
 			break // the health record goes first
 		}
 		q.order = q.order[1:]
-		round = append(round, q.pending[next.key].status)
-		delete(q.pending, next.key)
+		round = append(round, next.key)
 	}
 	if len(q.order) == 0 {
-		q.order, q.pending = nil, nil // let go of the backing arrays
+		q.order = nil // let go of the backing array
 	}
-	slices.SortFunc(round, func(a, b store.ObjectStatus) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(round, compile.CompareKeys)
 	return round
 }
 

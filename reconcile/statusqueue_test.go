@@ -97,13 +97,9 @@ func TestStatusQueueWritesHealthAfterTheStatusesBeforeIt(t *testing.T) {
 	q.setHealth(success(7))
 	q.statuses([]store.ObjectStatus{statusOf("d", store.SyncSynced)})
 	wrote := runQueue(t, q)
-	if h := <-wrote; h.SyncedVersion != 7 {
-		t.Fatalf("health written: synced %d, want 7", h.SyncedVersion)
-	}
+	wantHealth(t, wrote, 7)
 	q.setHealth(success(8))
-	if h := <-wrote; h.SyncedVersion != 8 {
-		t.Fatalf("health written: synced %d, want 8", h.SyncedVersion)
-	}
+	wantHealth(t, wrote, 8)
 	want := []sinkCall{
 		{statuses: []string{"route/a=pending", "route/b=pending"}, health: -1},
 		{statuses: []string{"route/c=synced"}, health: -1},
@@ -111,9 +107,7 @@ func TestStatusQueueWritesHealthAfterTheStatusesBeforeIt(t *testing.T) {
 		{statuses: []string{"route/d=synced"}, health: -1},
 		{health: 8},
 	}
-	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("writes:\n got %v\nwant %v", got, want)
-	}
+	wantWrites(t, sink, want)
 }
 
 func TestStatusQueueWritesAnObjectOnceAsLastHandedOver(t *testing.T) {
@@ -128,9 +122,7 @@ func TestStatusQueueWritesAnObjectOnceAsLastHandedOver(t *testing.T) {
 		{statuses: []string{"route/a=synced", "route/b=pending"}, health: -1},
 		{health: 3},
 	}
-	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("writes:\n got %v\nwant %v", got, want)
-	}
+	wantWrites(t, sink, want)
 }
 
 // An object handed over before a health record and again after it is
@@ -143,9 +135,7 @@ func TestStatusQueueHealthWaitsForAnObjectHandedOverAgain(t *testing.T) {
 	q.setHealth(success(4))
 	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("c", store.SyncSynced)})
 	wrote := runQueue(t, q)
-	if h := <-wrote; h.SyncedVersion != 4 {
-		t.Fatalf("health written: synced %d, want 4", h.SyncedVersion)
-	}
+	wantHealth(t, wrote, 4)
 	q.setHealth(success(5))
 	<-wrote
 	want := []sinkCall{
@@ -154,9 +144,7 @@ func TestStatusQueueHealthWaitsForAnObjectHandedOverAgain(t *testing.T) {
 		{statuses: []string{"route/c=synced"}, health: -1},
 		{health: 5},
 	}
-	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("writes:\n got %v\nwant %v", got, want)
-	}
+	wantWrites(t, sink, want)
 }
 
 // A write the store refuses is reported by failure until a write succeeds,
@@ -188,16 +176,12 @@ func TestStatusQueueRetriesAFailedWrite(t *testing.T) {
 		t.Errorf("failure while the store refuses: %v, want %v", err, refused)
 	}
 	close(release)
-	if h := <-wrote; h.SyncedVersion != 5 {
-		t.Fatalf("health written: synced %d, want 5", h.SyncedVersion)
-	}
+	wantHealth(t, wrote, 5)
 	if err := q.failure(); err != nil {
 		t.Errorf("failure after the writes succeeded: %v", err)
 	}
 	want := []sinkCall{{statuses: []string{"route/a=synced"}, health: -1}, {health: 5}}
-	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("writes:\n got %v\nwant %v", got, want)
-	}
+	wantWrites(t, sink, want)
 }
 
 // A new lead forgets what the last one did not write: it reads the
@@ -210,25 +194,47 @@ func TestStatusQueueResetForgetsWhatIsNotWritten(t *testing.T) {
 	q.reset()
 	q.setHealth(success(2))
 	wrote := runQueue(t, q)
-	if h := <-wrote; h.SyncedVersion != 2 {
-		t.Fatalf("health written: synced %d, want 2", h.SyncedVersion)
-	}
+	wantHealth(t, wrote, 2)
 	if got, want := fmt.Sprint(sink.written()), fmt.Sprint([]sinkCall{{health: 2}}); got != want {
 		t.Errorf("writes: got %s, want %s", got, want)
 	}
 }
 
-// The statuses handed over when a round starts are written in key order,
-// a batch at a time; those handed over during the round wait for the next.
-func TestStatusQueueWritesARoundInKeyOrder(t *testing.T) {
-	writing, release := make(chan struct{}), make(chan struct{})
-	sink := &recordingSink{gate: func(n int) error {
+// wantHealth waits for the next health record written and checks its
+// synced version.
+func wantHealth(t *testing.T, wrote <-chan store.Health, version int64) {
+	t.Helper()
+	if h := <-wrote; h.SyncedVersion != version {
+		t.Fatalf("health written: synced %d, want %d", h.SyncedVersion, version)
+	}
+}
+
+// wantWrites checks the writes the sink recorded.
+func wantWrites(t *testing.T, sink *recordingSink, want []sinkCall) {
+	t.Helper()
+	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	}
+}
+
+// holdingFirstWrite returns a sink whose first write waits, once writing
+// is closed, until release is.
+func holdingFirstWrite() (sink *recordingSink, writing, release chan struct{}) {
+	writing, release = make(chan struct{}), make(chan struct{})
+	sink = &recordingSink{gate: func(n int) error {
 		if n == 0 {
 			close(writing)
 			<-release
 		}
 		return nil
 	}}
+	return sink, writing, release
+}
+
+// The statuses handed over when a round starts are written in key order,
+// a batch at a time; those handed over during the round wait for the next.
+func TestStatusQueueWritesARoundInKeyOrder(t *testing.T) {
+	sink, writing, release := holdingFirstWrite()
 	q := newStatusQueue(sink, nil)
 	q.batch = 2
 	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncSynced), statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)})
@@ -237,18 +243,14 @@ func TestStatusQueueWritesARoundInKeyOrder(t *testing.T) {
 	q.statuses([]store.ObjectStatus{statusOf("d", store.SyncSynced), statusOf("0", store.SyncSynced)})
 	q.setHealth(success(9))
 	close(release)
-	if h := <-wrote; h.SyncedVersion != 9 {
-		t.Fatalf("health written: synced %d, want 9", h.SyncedVersion)
-	}
+	wantHealth(t, wrote, 9)
 	want := []sinkCall{
 		{statuses: []string{"route/a=synced", "route/b=synced"}, health: -1},
 		{statuses: []string{"route/c=synced"}, health: -1},
 		{statuses: []string{"route/0=synced", "route/d=synced"}, health: -1},
 		{health: 9},
 	}
-	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("writes:\n got %v\nwant %v", got, want)
-	}
+	wantWrites(t, sink, want)
 }
 
 // A round takes at most roundBatches batches, the statuses handed over
@@ -269,7 +271,51 @@ func TestStatusQueueBoundsARound(t *testing.T) {
 		want = append(want, sinkCall{statuses: []string{fmt.Sprintf("route/r%03d=synced", i)}, health: -1})
 	}
 	want = append(want, sinkCall{statuses: []string{"route/r000=synced"}, health: -1}, sinkCall{health: 1})
-	if got := sink.written(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("writes:\n got %v\nwant %v", got, want)
+	wantWrites(t, sink, want)
+}
+
+// roundUnderWay runs a queue of a batch a write with a round of two
+// statuses, a and b, synced, whose first write waits for release.
+func roundUnderWay(t *testing.T) (sink *recordingSink, q *statusQueue, wrote <-chan store.Health, release chan struct{}) {
+	sink, writing, release := holdingFirstWrite()
+	q = newStatusQueue(sink, nil)
+	q.batch = 1
+	q.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)})
+	wrote = runQueue(t, q)
+	<-writing
+	return sink, q, wrote, release
+}
+
+// A status of the round under way handed over again before its batch is
+// written once, as last handed over; one handed over again after its
+// batch is written again in the next round.
+func TestStatusQueueWritesARoundsStatusOnceAsLastHandedOver(t *testing.T) {
+	sink, q, wrote, release := roundUnderWay(t)
+	q.statuses([]store.ObjectStatus{statusOf("b", store.SyncError), statusOf("a", store.SyncError)})
+	q.setHealth(success(5))
+	close(release)
+	wantHealth(t, wrote, 5)
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced"}, health: -1},
+		{statuses: []string{"route/b=error"}, health: -1},
+		{statuses: []string{"route/a=error"}, health: -1},
+		{health: 5},
 	}
+	wantWrites(t, sink, want)
+}
+
+// A reset during a round forgets the round's statuses not written yet.
+func TestStatusQueueResetForgetsTheRound(t *testing.T) {
+	sink, q, wrote, release := roundUnderWay(t)
+	q.reset()
+	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncSynced)})
+	q.setHealth(success(2))
+	close(release)
+	wantHealth(t, wrote, 2)
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced"}, health: -1}, // under way at the reset
+		{statuses: []string{"route/c=synced"}, health: -1},
+		{health: 2},
+	}
+	wantWrites(t, sink, want)
 }

@@ -504,7 +504,7 @@ func TestUnsettledSweepFindsRoutesOnlyTheViewHoldsInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(got, compareKeys)
+	slices.SortFunc(got, compile.CompareKeys)
 	if !slices.Equal(got, want) {
 		t.Errorf("the sweep lists %d objects, want the %d routes only the view holds", len(got), len(want))
 	}

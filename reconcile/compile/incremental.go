@@ -69,8 +69,9 @@ type Compiler struct {
 	// are the routes left.
 	deferAbove int
 	deferred   routeSet
-	// deferredOrder holds the deferred routes in the order of their ids
-	// (and maybe some no longer deferred), from the first CheckDeferred
+	// deferredOrder holds the deferred routes in the order of their ids,
+	// and maybe some no longer deferred (past as many again as are, the
+	// next CheckDeferred builds it again), from the first CheckDeferred
 	// after a change deferred more; nil when not built. A slice of the
 	// routes is then a run of neighbouring keys, and so are the statuses
 	// and records the loop writes of it: a store writes the pages of its
@@ -256,7 +257,7 @@ func routeKeys(w *routeWork, touched map[ObjectKey]struct{}) []ObjectKey {
 	for id := range w.touched {
 		touched[ObjectKey{Kind: store.KindRoute, ID: id}] = struct{}{}
 	}
-	return slices.SortedFunc(maps.Keys(touched), compareKeys)
+	return slices.SortedFunc(maps.Keys(touched), CompareKeys)
 }
 
 // lostRecords reports whether an object had a record in one compilation
@@ -294,12 +295,20 @@ func (c *Compiler) Deferred() int { return len(c.deferred) }
 // of them for a negative n), those of the lowest ids first, and returns
 // the objects whose record or status may have changed, as Apply does.
 func (c *Compiler) CheckDeferred(n int) []ObjectKey {
+	if n == 0 || len(c.deferred) == 0 {
+		return nil
+	}
 	w := newRouteWork()
 	if n < 0 || n >= len(c.deferred) {
 		for e := range c.deferred {
 			w.recheck[e.meta.ID] = struct{}{}
 		}
 	} else {
+		if len(c.deferredOrder) > 2*len(c.deferred) {
+			// Most are no longer deferred (edited, deleted or checked
+			// with a change): let go of them.
+			c.deferredOrder = nil
+		}
 		if c.deferredOrder == nil {
 			c.deferredOrder = inIDOrder(c.deferred)
 		}
@@ -719,7 +728,9 @@ func (c *Compiler) compileDeps() *compiler {
 	return d
 }
 
-func compareKeys(a, b ObjectKey) int {
+// CompareKeys orders object keys by kind, then id: the order of the
+// store's status table.
+func CompareKeys(a, b ObjectKey) int {
 	return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), strings.Compare(a.ID, b.ID))
 }
 
