@@ -202,6 +202,7 @@ func TestRecordOthersUseLeavesAfterQueuedRoutes(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			// Record by record, in the order the databroker takes them.
 			for _, r := range put.GetRecords() {
 				switch r.GetType() {
 				case compile.RecordTypePolicy:
@@ -210,12 +211,13 @@ func TestRecordOthersUseLeavesAfterQueuedRoutes(t *testing.T) {
 					var route configpb.Route
 					if r.GetDeletedAt() != nil || r.GetData().UnmarshalTo(&route) != nil {
 						delete(routes, r.GetId())
-						continue
+					} else {
+						routes[r.GetId()] = route.GetPolicyIds()
 					}
-					routes[r.GetId()] = route.GetPolicyIds()
 				}
-			}
-			if watching {
+				if !watching {
+					continue
+				}
 				for id, ids := range routes {
 					for _, p := range ids {
 						if !policies[p] {
