@@ -12,8 +12,8 @@ import (
 )
 
 // SetStatus upserts statuses, all or none. It does not take the version
-// lock: status is not desired state. On PostgreSQL a write of up to a few
-// thousand statuses is one statement, which needs no transaction of its
+// lock: status is not desired state. On PostgreSQL a write is one
+// statement (see Dialect.StatusRows), which needs no transaction of its
 // own: one round trip instead of four on every edit's status.
 func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) (err error) {
 	defer db.markUnavailable(&err)

@@ -24,6 +24,7 @@ DROP TABLE object_status;
 ALTER TABLE object_status_by_key RENAME TO object_status;
 
 -- +goose Down
+DROP TABLE IF EXISTS object_status_by_row;
 CREATE TABLE object_status_by_row (
     kind           text   NOT NULL,
     id             text   NOT NULL,
