@@ -284,7 +284,14 @@ func (a *App) typeUnused(ctx context.Context, cl *inCluster, id string) error {
 		return err
 	}
 	if creds+pending > 0 {
-		return Refuse(CodeFailedPrecondition, "type_id", "device type %s is used by %s and %s not used yet; delete them first", id, english.Plural(creds, "device"), english.Plural(pending, "enrollment"))
+		var users []string
+		if creds > 0 {
+			users = append(users, english.Plural(creds, "device"))
+		}
+		if pending > 0 {
+			users = append(users, english.Plural(pending, "enrollment")+" not used yet")
+		}
+		return Refuse(CodeFailedPrecondition, "type_id", "device type %s is used by %s; delete them first", id, strings.Join(users, " and "))
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/api/sessionpb"
 	"github.com/pomerium-console/pomerium-console/api/userpb"
+	"github.com/pomerium-console/pomerium-console/internal/english"
 	"github.com/pomerium-console/pomerium-console/store"
 )
 
@@ -527,7 +528,7 @@ func (a *App) SignOut(ctx context.Context, c *Caller, clusterID, id string, allO
 	who.ID = s.GetUserId()
 	a.note(ctx, c, store.Note{
 		Action: store.ActionSignOut, EntityType: store.EntitySession, EntityID: s.GetId(), NamespaceID: cl.namespace,
-		EntityName: fmt.Sprintf("%s: %d sessions", who.Label(), len(out.Sessions)),
+		EntityName: who.Label() + ": " + english.Plural(len(out.Sessions), "session"),
 	}, map[string]any{"cluster_id": cl.id, "user_id": s.GetUserId(), "sessions": out.Sessions, "ssh_bindings": out.Bindings})
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pomerium-console/pomerium-console/config"
 	"github.com/pomerium-console/pomerium-console/databroker"
+	"github.com/pomerium-console/pomerium-console/internal/english"
 	"github.com/pomerium-console/pomerium-console/store"
 	"github.com/pomerium-console/pomerium-console/store/backend"
 )
@@ -55,7 +56,7 @@ func newConfigValidate() *cobra.Command {
 						return err
 					}
 				}
-				return fmt.Errorf("config validate: %d %s", len(problems), plural(len(problems), "problem", "problems"))
+				return fmt.Errorf("config validate: %s", english.Plural(len(problems), "problem"))
 			}
 			return printValid(cmd.OutOrStdout(), path, explicit, cfg, reached)
 		},
@@ -74,13 +75,6 @@ func describeProblem(p *config.KeyError) string {
 		return fmt.Sprintf("%s (not set): %v", p.Key, p.Err)
 	}
 	return p.Error()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func printValid(w io.Writer, path string, explicit bool, cfg *config.Config, reached []string) error {

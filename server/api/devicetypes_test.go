@@ -122,7 +122,7 @@ func TestDeviceTypes(t *testing.T) {
 	// A type devices use is refused; an unused one goes.
 	register(t, e.broker, &userpb.User{Id: "dana-id", Email: "dana@example.com"}, "laptops", "packed", time.Now())
 	_, err = api.delType(e.ctx, &pb.DeleteDeviceTypeRequest{TypeId: "laptops"})
-	wantCode(t, "delete a type in use", err, connect.CodeFailedPrecondition, "used by 1 device and 0 enrollments")
+	wantCode(t, "delete a type in use", err, connect.CodeFailedPrecondition, "used by 1 device;")
 	if _, err := e.deviceAPI("connect-json", e.adminToken(), "").delType(e.ctx, &pb.DeleteDeviceTypeRequest{TypeId: keys.GetId()}); err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func TestDatabrokerEntities(t *testing.T) {
 	f := newFixture(t)
 	actor := store.Actor{Subject: "admin@example.com", Origin: store.OriginUI}
 	for _, n := range []store.Note{
-		{Action: store.ActionSignOut, EntityType: store.EntitySession, EntityID: "idp-jti-1", EntityName: "bob@example.com: 1 sessions",
+		{Action: store.ActionSignOut, EntityType: store.EntitySession, EntityID: "idp-jti-1", EntityName: "bob@example.com: 1 session",
 			NamespaceID: store.GlobalNamespaceID, Snapshot: `{"sessions": ["idp-jti-1"]}`},
 		{Action: store.ActionImpersonate, EntityType: store.EntitySession, EntityID: "idp-jti-2", EntityName: "as carol@example.com",
 			NamespaceID: store.GlobalNamespaceID},
