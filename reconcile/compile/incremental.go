@@ -70,12 +70,13 @@ type Compiler struct {
 	deferAbove int
 	deferred   routeSet
 	// deferredOrder holds the deferred routes in the order of their ids,
-	// and maybe some no longer deferred (past as many again as are, the
-	// next CheckDeferred builds it again), from the first CheckDeferred
-	// after a change deferred more; nil when not built. A slice of the
-	// routes is then a run of neighbouring keys, and so are the statuses
-	// and records the loop writes of it: a store writes the pages of its
-	// statuses about once a change, not once a slice.
+	// and maybe some no longer deferred; nil when not built. The first
+	// CheckDeferred of a slice (0 < n < Deferred()) after a change
+	// deferred more builds it, and one that finds more of it no longer
+	// deferred than deferred builds it again. A slice of the routes is
+	// then a run of neighbouring keys, and so are the statuses and records
+	// the loop writes of it: a store writes each page of its statuses
+	// about once a change, not once per status.
 	deferredOrder []*routeEntry
 }
 
@@ -728,8 +729,8 @@ func (c *Compiler) compileDeps() *compiler {
 	return d
 }
 
-// CompareKeys orders object keys by kind, then id: the order of the
-// store's status table.
+// CompareKeys orders object keys by kind, then id, byte by byte: the order
+// of the embedded store's status table.
 func CompareKeys(a, b ObjectKey) int {
 	return cmp.Or(strings.Compare(string(a.Kind), string(b.Kind)), strings.Compare(a.ID, b.ID))
 }

@@ -532,3 +532,49 @@ func union(maps ...map[ObjectKey]string) map[ObjectKey]bool {
 	}
 	return out
 }
+
+// TestDeferredOrderLetsGoOfWhatIsChecked: the order of the deferred routes
+// is built by the first slice checked, not by a check of none, and built
+// again once most of it was checked otherwise (routes edited meanwhile).
+func TestDeferredOrderLetsGoOfWhatIsChecked(t *testing.T) {
+	t.Parallel()
+	st := largeState(400, 100)
+	c := NewCompiler()
+	c.DeferChecks(1)
+	c.Reset(st)
+	p := policy(policyID(9000), nsGlobal, "guard", allowAll, false)
+	c.Apply([]store.Change{{Kind: store.KindPolicy, ID: p.ID, Version: 1, Object: p}})
+	enforced := *p
+	enforced.Version, enforced.Enforced = 2, true
+	c.Apply([]store.Change{{Kind: store.KindPolicy, ID: p.ID, Version: 2, Object: &enforced}})
+	if got := c.Deferred(); got != len(st.Routes) {
+		t.Fatalf("%d routes deferred, want all %d", got, len(st.Routes))
+	}
+	if keys := c.CheckDeferred(0); keys != nil || c.deferredOrder != nil {
+		t.Fatalf("checking none reported %v and built an order of %d", keys, len(c.deferredOrder))
+	}
+	c.CheckDeferred(1)
+	if got, want := len(c.deferredOrder), len(st.Routes)-1; got != want {
+		t.Fatalf("order of %d after the first slice, want %d", got, want)
+	}
+	// Edited routes are checked at once, and leave the deferred routes:
+	// those of the highest ids, which the order holds last.
+	var changes []store.Change
+	for i, r := range st.Routes[len(st.Routes)-300:] {
+		edited := *r
+		edited.Version = int64(10_000 + i)
+		changes = append(changes, store.Change{Kind: store.KindRoute, ID: r.ID, Version: edited.Version, Object: &edited})
+	}
+	c.Apply(changes)
+	left := c.Deferred()
+	if left >= len(c.deferredOrder)/2 {
+		t.Fatalf("%d routes deferred of an order of %d: the edits should have left most of it stale", left, len(c.deferredOrder))
+	}
+	c.CheckDeferred(1)
+	if len(c.deferredOrder) > c.Deferred() {
+		t.Errorf("order of %d for %d routes deferred: not built again", len(c.deferredOrder), c.Deferred())
+	}
+	if c.Deferred() != left-1 {
+		t.Errorf("%d routes deferred after a slice of 1, want %d", c.Deferred(), left-1)
+	}
+}
