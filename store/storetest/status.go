@@ -51,8 +51,9 @@ func testStatus(t *testing.T, newEnv newEnvFunc) {
 		assertEqual(t, "statuses after delete and removal", map[string]store.ObjectStatus{}, got)
 	})
 	subtest(t, "StatusValuesKeptExactly", newEnv, func(t *testing.T, f *fixture) {
-		// Whatever a status write encodes its rows as, they come back as
-		// given: the largest record version, text JSON and SQL escape.
+		// Status rows come back as given, whether a write passes them as
+		// parameters (SQLite) or as a JSON array (PostgreSQL): the
+		// largest record version, text JSON and SQL escape.
 		want := store.ObjectStatus{Kind: store.KindRoute, ID: "r-\"quoted\"", State: store.SyncError, ObjectVersion: math.MaxInt64,
 			RecordVersion: math.MaxUint64, Reason: "from: \"x\" \\ <&> 'é' \u2028 \n\t end", Field: "spec.to[0]", UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
 		if err := f.s.SetStatus(f.ctx, []store.ObjectStatus{want}); err != nil {
