@@ -291,7 +291,11 @@ func (a *App) typeUnused(ctx context.Context, cl *inCluster, id string) error {
 		if pending > 0 {
 			users = append(users, english.Plural(pending, "enrollment")+" not used yet")
 		}
-		return Refuse(CodeFailedPrecondition, "type_id", "device type %s is used by %s; delete them first", id, strings.Join(users, " and "))
+		them := "them"
+		if creds+pending == 1 {
+			them = "it"
+		}
+		return Refuse(CodeFailedPrecondition, "type_id", "device type %s is used by %s; delete %s first", id, strings.Join(users, " and "), them)
 	}
 	return nil
 }
