@@ -29,11 +29,12 @@ import (
 // Of a change of thousands of statuses handed over at once, each batch
 // then writes a few pages of the table, not one per status (in the order
 // handed over, each of 25 batches of a change of 12,100 statuses of
-// 100,000 wrote about a page a status). A loop hands a bulk change's statuses over a slice at a time;
-// its slices are runs of neighbouring keys themselves (see
-// compile.Compiler.CheckDeferred). A status of the round handed over
-// again before its batch is written once, as last handed over; one handed
-// over after its batch, or new, waits for the next round.
+// 100,000 wrote about a page a status). A loop hands a bulk change's
+// statuses over a slice at a time; its slices are runs of neighbouring
+// keys themselves (see compile.Compiler.CheckDeferred). A status of the
+// round handed over again before its batch is written once, as last
+// handed over; one handed over after its batch, or new, waits for the
+// next round.
 type statusQueue struct {
 	store store.StatusSink
 	// batch bounds the statuses of one store transaction: on SQLite a
