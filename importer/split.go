@@ -105,9 +105,20 @@ func (s *splitter) readLine() error {
 	}
 }
 
+// otherBreaks are what YAML also takes for line breaks inside what the
+// splitter reads as one line: a carriage return alone, NEL, LS and PS.
+var otherBreaks = [][]byte{[]byte("\r"), []byte("\u0085"), []byte("\u2028"), []byte("\u2029")}
+
 // take files one line: into the current item, or the prelude.
 func (s *splitter) take() error {
-	text := bytes.TrimRight(s.line, "\r\n")
+	text := bytes.TrimSuffix(bytes.TrimSuffix(s.line, []byte("\n")), []byte("\r"))
+	for _, brk := range otherBreaks {
+		if bytes.Contains(text, brk) {
+			// The parser sees more lines than the splitter, at other
+			// columns: let it read them.
+			return errReadWhole
+		}
+	}
 	if s.content == 0 {
 		text = bytes.TrimPrefix(text, []byte("\uFEFF"))
 	}
