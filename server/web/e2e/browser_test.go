@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,6 +116,17 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	var s string
-	run(t, ctx, fmt.Sprintf("read %s", sel), chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.NodeVisible))
-	return s
+	for attempt := 1; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := chromedp.Run(rctx, chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.NodeVisible))
+		cancel()
+		// The page may replace the node between finding it and reading
+		// it (a swap settling): find it again.
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "No node with given id found") {
+			if err != nil {
+				t.Fatalf("read %s: %v", sel, err)
+			}
+			return s
+		}
+	}
 }
