@@ -326,50 +326,9 @@ func (c *Compiler) CheckDeferred(n int) []ObjectKey {
 	return routeKeys(w, map[ObjectKey]struct{}{})
 }
 
-// inIDOrder returns the routes of set in the order of their ids. They are
-// sorted by eight bytes of each id held beside it, those after the
-// beginning all the ids share, the whole ids compared only where those
-// are equal: a comparison of two ids reads their bytes from wherever each
-// was allocated, and sorting 11,000 ids of a long shared beginning so took
-// 6 ms.
+// inIDOrder returns the routes of set in the order of their ids.
 func inIDOrder(set routeSet) []*routeEntry {
-	shared := -1
-	var first string
-	for e := range set {
-		if shared < 0 {
-			first, shared = e.meta.ID, len(e.meta.ID)
-			continue
-		}
-		id := e.meta.ID
-		n := 0
-		for n < shared && n < len(id) && id[n] == first[n] {
-			n++
-		}
-		shared = n
-	}
-	type keyed struct {
-		key uint64
-		e   *routeEntry
-	}
-	order := make([]keyed, 0, len(set))
-	for e := range set {
-		var key uint64
-		for i := shared; i < shared+8; i++ {
-			key <<= 8
-			if i < len(e.meta.ID) {
-				key |= uint64(e.meta.ID[i])
-			}
-		}
-		order = append(order, keyed{key, e})
-	}
-	slices.SortFunc(order, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.key, b.key), strings.Compare(a.e.meta.ID, b.e.meta.ID))
-	})
-	out := make([]*routeEntry, len(order))
-	for i, k := range order {
-		out[i] = k.e
-	}
-	return out
+	return slices.SortedFunc(maps.Keys(set), func(a, b *routeEntry) int { return strings.Compare(a.meta.ID, b.meta.ID) })
 }
 
 // deferRechecks leaves to CheckDeferred the routes of deps, whose check a
