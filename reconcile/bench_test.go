@@ -41,6 +41,7 @@ var (
 	benchSizes     = flag.String("sizes", "1000,10000,100000", "route counts of the reconcile benchmarks")
 	benchBrokers   = flag.String("brokers", "embedded,pomerium", "databrokers of the reconcile benchmarks: embedded, pomerium")
 	benchHeap      = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
+	benchColdCPU   = flag.String("coldprofile", "", "directory to write a CPU profile of each cold start into, from the loop's start until its first pass is done")
 	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into, with allocation profiles from before and after them")
 	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into, with allocation profiles from before and after them")
 	benchEditTrace = flag.String("edittrace", "", "directory to write an execution trace into of the second before each of an edit benchmark's first five edits slower than 25 ms (written between two edits, outside their latencies)")
@@ -231,6 +232,10 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		w = &benchWorld{store: s, client: benchClient(owner, url, sharedSecret, nil), requests: requests,
 			loopClient: benchClient(owner, url, sharedSecret, requests), owner: owner}
 		before := liveHeap()
+		stopProfile := func() {}
+		if *benchColdCPU != "" {
+			stopProfile = startCPUProfile(b, filepath.Join(*benchColdCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+		}
 		start = time.Now()
 		w.start(nil)
 		// A million routes took 161 s to be in on a slow day: wait half a
@@ -240,6 +245,7 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		in := time.Since(start)
 		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.LastSuccess) > 0 })
 		done := time.Since(start)
+		stopProfile()
 		if *benchHeap != "" {
 			writeHeapProfile(b, filepath.Join(*benchHeap, strings.ReplaceAll(b.Name(), "/", "_")+".heap"))
 		}
@@ -644,7 +650,6 @@ func writeHeapProfile(b *testing.B, path string) {
 	}
 }
 
-// startCPUProfile writes a CPU profile to path until the returned stop.
 // startCPUProfile writes a CPU profile to path until stop, and the
 // allocation profiles at the start and at stop beside it (path with
 // .allocs-before and .allocs-after for .cpu): what was allocated meanwhile
