@@ -77,6 +77,13 @@ type Dialect struct {
 	// the whole kind and test each entry against the ids: a million for a
 	// page of 50 named routes.
 	IDsFirst string
+	// VersionWalk, when set, is objects read through the index of their
+	// versions alone, walked in the order of a page in version order: a
+	// page of a kind that holds most of the store's objects finds its
+	// objects among the index's first entries, where the database's
+	// planner, which has no statistics here, would sort every entry of
+	// the kind (see walkVersions).
+	VersionWalk string
 	// SearchIndex, when set, returns how a list's search for text (in lower
 	// case, as the search text is) reads an index of the database's own
 	// that answers it, its one parameter written as param; ok is false

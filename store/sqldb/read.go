@@ -206,12 +206,20 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 		if err := tx.QueryRowContext(ctx, db.d.q(count), args...).Scan(&res.TotalCount); err != nil {
 			return fmt.Errorf("count %s: %w", k, err)
 		}
+		pageOrder, near := order, q.Offset
 		if q.Limit > 0 && q.Offset > res.TotalCount/2 && q.Offset < res.TotalCount {
 			// The ids of a page past the middle are found from the other
 			// end: an offset skips index entries one at a time (a million
 			// take over 100 ms), and the order is total, ids breaking ties.
 			n := min(q.Limit, res.TotalCount-q.Offset)
-			page = " ORDER BY " + reverse + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(res.TotalCount-q.Offset-n)
+			pageOrder, near = reverse, res.TotalCount-q.Offset-n
+			page = " ORDER BY " + pageOrder + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(near)
+		}
+		if counted != nil && strings.HasPrefix(order, "version ") && q.Limit > 0 && q.Offset < res.TotalCount {
+			walked, err := db.walkVersions(ctx, tx, res, k, with, where, args, order, pageOrder, near, min(q.Limit, res.TotalCount-q.Offset))
+			if err != nil || walked {
+				return err
+			}
 		}
 		return db.listPage(ctx, tx, res, k, with, cond, page, order, args)
 	})
@@ -232,6 +240,65 @@ func (db *DB) listPage(ctx context.Context, tx *sql.Tx, res *store.ListResult, k
 	}
 	res.Objects = objectsOf(changes)
 	return nil
+}
+
+// versionWalkShare and versionWalkLeast bound the entries of the store's
+// version index a page in version order walks (see walkVersions): a share
+// of the scope's objects, and at least a few hundred. Each entry walked
+// looks its object up, about 9 µs among a million routes, where sorting
+// the entries of the kind's index takes about 0.2 µs an object: a walk
+// that does not find its page, because the scope's objects lie further
+// than they would were they spread evenly (objects of other kinds, or
+// tombstones, among the newest), adds to the sort at most a fifth of it.
+const (
+	versionWalkShare = 256
+	versionWalkLeast = 256
+)
+
+// walkVersions reads a page of n objects in version order by walking the
+// store's version index (Dialect.VersionWalk) in the page's order
+// (pageOrder, which skips near objects of the scope; the page is then put
+// in the list's order), where the database would otherwise sort every
+// entry of the kind's index in the scope (196 ms for a page of a million
+// routes). It walks when the page's objects are likely among the first
+// entries, were the scope's objects spread evenly over the live objects of
+// every kind, and walks at most the bound's number of entries; it says
+// whether it read the page, which it did not when the scope's objects lie
+// further. A database without the walk never walks.
+func (db *DB) walkVersions(ctx context.Context, tx *sql.Tx, res *store.ListResult, k store.Kind, with string, where []string, args []any, order, pageOrder string, near, n int) (bool, error) {
+	bound := max(int64(res.TotalCount/versionWalkShare), versionWalkLeast)
+	if db.d.VersionWalk == "" || int64(near+n) > bound {
+		return false, nil // too far, however few objects of other kinds the store holds
+	}
+	var all int64
+	if err := tx.QueryRowContext(ctx, db.d.q("SELECT coalesce(sum(live), 0) FROM object_counts")).Scan(&all); err != nil {
+		return false, fmt.Errorf("list %s: count the objects: %w", k, err)
+	}
+	if int64(near+n)*all > bound*int64(res.TotalCount) {
+		return false, nil
+	}
+	// The walk ends at the version of the index's bound-th entry from the
+	// end it starts at, where the index holds that many.
+	dir, cmp := "ASC", "<="
+	if strings.HasPrefix(pageOrder, "version DESC") {
+		dir, cmp = "DESC", ">="
+	}
+	conds := slices.Clip(where)
+	var last int64
+	err := tx.QueryRowContext(ctx, db.d.q("SELECT version FROM objects ORDER BY version "+dir+" LIMIT 1 OFFSET "+fmt.Sprint(bound-1))).Scan(&last)
+	switch {
+	case err == nil:
+		args = append(slices.Clip(args), last)
+		conds = append(conds, fmt.Sprintf("version %s $%d", cmp, len(args)))
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("list %s: find where the walk ends: %w", k, err)
+	}
+	cond := " FROM " + db.d.VersionWalk + " WHERE " + strings.Join(conds, " AND ")
+	page := " ORDER BY " + pageOrder + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(near)
+	if err := db.listPage(ctx, tx, res, k, with, cond, page, order, args); err != nil {
+		return false, err
+	}
+	return len(res.Objects) == n, nil
 }
 
 // searchTerms are the two ways a search may compare its text with the

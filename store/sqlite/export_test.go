@@ -12,6 +12,7 @@ var (
 	EmptyNow    = emptyNow
 	SearchIndex = searchIndex
 	IDsFirst    = dialect.IDsFirst
+	VersionWalk = dialect.VersionWalk
 )
 
 // Narrowing sets how searches weigh their texts (see narrowing) until the

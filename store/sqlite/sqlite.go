@@ -81,6 +81,7 @@ var dialect = sqldb.Dialect{
 	Reachability:      busy,
 	SearchIndex:       searchIndex,
 	IDsFirst:          "(SELECT DISTINCT value AS listed_id FROM json_each(%s)) listed CROSS JOIN objects ON objects.id = listed.listed_id",
+	VersionWalk:       "objects INDEXED BY objects_version",
 	Refusal:           refusal,
 	AfterReseal:       afterReseal,
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,82 @@ func TestListPagesReadAnIndex(t *testing.T) {
 			if plan := queryPlan(t, query); len(plan) != 1 || plan[0] != "SEARCH objects USING COVERING INDEX "+c.index {
 				t.Errorf("query plan of a page by %s %s%s: %q, want one search of the covering index %s", c.order, dir, c.scope, plan, c.index)
 			}
+		}
+	}
+}
+
+// TestVersionPagesWalkTheVersionIndex: a page in version order that
+// walks the version index (see sqldb's walkVersions) reads that index in
+// the page's order, up to the version that ends the walk when there is
+// one, and sorts nothing.
+func TestVersionPagesWalkTheVersionIndex(t *testing.T) {
+	t.Parallel()
+	below := "WITH RECURSIVE sub(id) AS (SELECT CAST('ns' AS TEXT) UNION SELECT o.id FROM objects o JOIN sub ON o.namespace_id = sub.id WHERE o.kind = 'namespace' AND NOT o.deleted) "
+	for _, c := range []struct{ with, scope, bound, read string }{
+		{"", "", "", "SCAN objects USING INDEX objects_version"},
+		{"", "", " AND version >= 7", "SEARCH objects USING INDEX objects_version (version>?)"},
+		{"", "", " AND version <= 7", "SEARCH objects USING INDEX objects_version (version<?)"},
+		{"", " AND namespace_id = 'ns'", " AND version >= 7", "SEARCH objects USING INDEX objects_version (version>?)"},
+		{below, " AND namespace_id IN (SELECT id FROM sub)", " AND version >= 7", "SEARCH objects USING INDEX objects_version (version>?)"},
+	} {
+		for _, dir := range []string{"ASC", "DESC"} {
+			query := c.with + "SELECT kind, id FROM " + sqlite.VersionWalk + " WHERE kind = 'route' AND NOT deleted" + c.scope + c.bound + " ORDER BY version " + dir + ", id " + dir + " LIMIT 50 OFFSET 10"
+			if plan := queryPlan(t, query); len(plan) == 0 || plan[0] != c.read || slices.ContainsFunc(plan, func(step string) bool { return strings.Contains(step, "TEMP B-TREE") }) {
+				t.Errorf("query plan of a page by version %s%s%s: %q, want %q first and nothing sorted", dir, c.scope, c.bound, plan, c.read)
+			}
+		}
+	}
+}
+
+// TestVersionPagesWalkWhereCheap: List reads a page in version order
+// through the version index at either end of a scope that holds most of
+// the store's objects, and sorts the scope's entries elsewhere: with the
+// index dropped, the pages it walks for fail and the others do not.
+func TestVersionPagesWalkWhereCheap(t *testing.T) {
+	t.Parallel()
+	e, s := openFresh(t)
+	ctx, actor := t.Context(), store.Actor{Subject: "test", Origin: store.OriginAPI}
+	few, err := store.Put(ctx, s, actor, &store.Namespace{ObjectMeta: store.ObjectMeta{NamespaceID: store.GlobalNamespaceID, Name: "few"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []store.Op
+	for i := range 1000 {
+		ns := store.GlobalNamespaceID
+		if i%100 == 0 {
+			ns = few.ID
+		}
+		ops = append(ops, &store.PutOp{Object: &store.Route{ObjectMeta: store.ObjectMeta{NamespaceID: ns, Name: fmt.Sprintf("r-%d", i)},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://r%d.example.com", i), To: []string{"https://up.internal"}}}})
+	}
+	if _, err := s.Apply(ctx, actor, ops...); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenAfter(t, e, s, "DROP INDEX objects_version")
+	for _, c := range []struct {
+		q     store.ListQuery
+		walks bool
+	}{
+		{store.ListQuery{OrderBy: "-version", Limit: 50}, true},
+		{store.ListQuery{OrderBy: "version", Limit: 50}, true},
+		{store.ListQuery{OrderBy: "-version", Limit: 50, Offset: 950}, true},
+		{store.ListQuery{OrderBy: "version", Limit: 50, Offset: 200}, true},
+		{store.ListQuery{OrderBy: "version", Limit: 50, Offset: 250}, false},
+		{store.ListQuery{OrderBy: "version", Limit: 50, Offset: 500}, false},
+		{store.ListQuery{OrderBy: "-version", Limit: 50, NamespaceID: store.GlobalNamespaceID, Recursive: true}, true},
+		{store.ListQuery{OrderBy: "-version", Limit: 50, NamespaceID: store.GlobalNamespaceID}, true},
+		{store.ListQuery{OrderBy: "-version", Limit: 5, NamespaceID: few.ID}, false},
+		{store.ListQuery{OrderBy: "-version", Limit: 50, Query: "r1"}, false},
+		{store.ListQuery{OrderBy: "name", Limit: 50}, false},
+	} {
+		res, err := s.List(ctx, store.KindRoute, c.q)
+		switch {
+		case c.walks && (err == nil || !strings.Contains(err.Error(), "objects_version")):
+			t.Errorf("list %+v without the version index: %v, want the walk of that index to fail", c.q, err)
+		case !c.walks && err != nil:
+			t.Errorf("list %+v without the version index: %v, want it read without that index", c.q, err)
+		case !c.walks && len(res.Objects) != min(c.q.Limit, res.TotalCount-c.q.Offset):
+			t.Errorf("list %+v: %d of %d routes", c.q, len(res.Objects), res.TotalCount)
 		}
 	}
 }

@@ -17,6 +17,7 @@ func testList(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "EveryKind", newEnv, testListEveryKind)
 	subtest(t, "ManyIDs", newEnv, testListManyIDs)
 	subtest(t, "PagesFromEitherEnd", newEnv, testListPagesFromEitherEnd)
+	subtest(t, "VersionPagesOfScopesOldAndNew", newEnv, testListVersionPagesOfScopesOldAndNew)
 	subtest(t, "SearchCountedUpTo", newEnv, testListSearchCountedUpTo)
 	subtest(t, "Totals", newEnv, func(t *testing.T, f *fixture) { testListTotals(t, f, newEnv) })
 	subtest(t, "BadQueries", newEnv, func(t *testing.T, f *fixture) {
@@ -403,28 +404,87 @@ func putSpreadRoutes(f *fixture) (a, b *store.Namespace) {
 // namespaces and ids break the ties.
 func testListPagesFromEitherEnd(t *testing.T, f *fixture) {
 	a, b := putSpreadRoutes(f)
-	for _, order := range []string{"name", "-name", "created_at", "-modified_at", "version"} {
+	for _, order := range []string{"name", "-name", "created_at", "-modified_at", "version", "-version"} {
 		for _, scope := range []store.ListQuery{{}, {NamespaceID: a.ID, Recursive: true}, {NamespaceID: b.ID}} {
-			q := scope
-			q.OrderBy = order
-			whole, err := f.s.List(f.ctx, store.KindRoute, q)
+			wantPagesOfWhole(t, f, scope, order, []int{1, 4, 7}, func(n int) []int {
+				var at []int
+				for offset := 0; offset <= n+1; offset++ {
+					at = append(at, offset)
+				}
+				return at
+			})
+		}
+	}
+}
+
+// wantPagesOfWhole checks that each page of the routes of scope in order,
+// of each of limits and at each of the offsets offsets gives for the
+// whole list's length, is that part of the whole list.
+func wantPagesOfWhole(t *testing.T, f *fixture, scope store.ListQuery, order string, limits []int, offsets func(n int) []int) {
+	t.Helper()
+	q := scope
+	q.OrderBy = order
+	whole, err := f.s.List(f.ctx, store.KindRoute, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := ids(whole.Objects)
+	for _, limit := range limits {
+		for _, offset := range offsets(len(all)) {
+			q.Limit, q.Offset = limit, offset
+			res, err := f.s.List(f.ctx, store.KindRoute, q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			all := ids(whole.Objects)
-			for _, limit := range []int{1, 4, 7} {
-				for offset := 0; offset <= len(all)+1; offset++ {
-					q.Limit, q.Offset = limit, offset
-					res, err := f.s.List(f.ctx, store.KindRoute, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want := all[min(offset, len(all)):min(offset+limit, len(all))]
-					if got := ids(res.Objects); !slices.Equal(got, want) || res.TotalCount != len(all) {
-						t.Errorf("list %+v: %v of %d, want %v of %d", q, got, res.TotalCount, want, len(all))
-					}
-				}
+			want := all[min(offset, len(all)):min(offset+limit, len(all))]
+			if got := ids(res.Objects); !slices.Equal(got, want) || res.TotalCount != len(all) {
+				t.Errorf("list %+v: %v of %d, want %v of %d", q, got, res.TotalCount, want, len(all))
 			}
+		}
+	}
+}
+
+// testListVersionPagesOfScopesOldAndNew: pages in version order are the
+// same parts of the whole list in a scope written long before the rest of
+// the store, in one written last, and in every namespace, among more
+// objects than a store may walk for a page in that order before it reads
+// the scope otherwise, tombstones and objects of other kinds included.
+func testListVersionPagesOfScopesOldAndNew(t *testing.T, f *fixture) {
+	old := put(f, newNamespace(store.GlobalNamespaceID, "old"))
+	young := put(f, newNamespace(store.GlobalNamespaceID, "young"))
+	var ops []store.Op
+	for i := range 20 {
+		ops = append(ops, &store.PutOp{Object: newRoute(old.ID, fmt.Sprintf("old-%d", i), fmt.Sprintf("https://old-%d.example.com", i))})
+	}
+	if _, err := f.s.Apply(f.ctx, apiActor, ops...); err != nil {
+		t.Fatal(err)
+	}
+	ops = nil
+	for i := range 600 {
+		ops = append(ops, &store.PutOp{Object: newRoute(young.ID, fmt.Sprintf("young-%d", i), fmt.Sprintf("https://young-%d.example.com", i))})
+	}
+	written, err := f.s.Apply(f.ctx, apiActor, ops...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops = nil
+	for _, o := range written[len(written)-100:] {
+		ops = append(ops, &store.DeleteOp{Kind: store.KindRoute, ID: o.GetObjectMeta().ID})
+	}
+	ops = append(ops, &store.PutOp{Object: newPolicy(old.ID, "newest")})
+	if _, err := f.s.Apply(f.ctx, apiActor, ops...); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []string{"version", "-version"} {
+		for _, scope := range []store.ListQuery{{}, {NamespaceID: old.ID}, {NamespaceID: young.ID}, {NamespaceID: store.GlobalNamespaceID, Recursive: true}} {
+			// Offsets growing by a quarter, from either end.
+			wantPagesOfWhole(t, f, scope, order, []int{1, 50}, func(n int) []int {
+				var at []int
+				for offset := 0; offset <= n; offset += 1 + offset/4 {
+					at = append(at, offset, max(n-1-offset, 0))
+				}
+				return at
+			})
 		}
 	}
 }
