@@ -42,6 +42,7 @@ var (
 	benchBrokers   = flag.String("brokers", "embedded,pomerium", "databrokers of the reconcile benchmarks: embedded, pomerium")
 	benchHeap      = flag.String("heapprofile", "", "directory to write a heap profile into after each cold start, once its first pass is done")
 	benchColdCPU   = flag.String("coldprofile", "", "directory to write a CPU profile of each cold start into, from the loop's start until its first pass is done")
+	benchColdTrace = flag.String("coldtrace", "", "directory to write an execution trace of each cold start into, from the loop's start until its first pass is done")
 	benchEditCPU   = flag.String("editprofile", "", "directory to write a CPU profile of each edit benchmark's edits into, with allocation profiles from before and after them")
 	benchResyncCPU = flag.String("resyncprofile", "", "directory to write a CPU profile of the resync benchmark's timed resyncs into, with allocation profiles from before and after them")
 	benchEditTrace = flag.String("edittrace", "", "directory to write an execution trace into of the second before each of an edit benchmark's first five edits slower than 25 ms (written between two edits, outside their latencies)")
@@ -232,9 +233,12 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		w = &benchWorld{store: s, client: benchClient(owner, url, sharedSecret, nil), requests: requests,
 			loopClient: benchClient(owner, url, sharedSecret, requests), owner: owner}
 		before := liveHeap()
-		stopProfile := func() {}
+		stopProfile, stopTrace := func() {}, func() {}
 		if *benchColdCPU != "" {
 			stopProfile = startCPUProfile(b, filepath.Join(*benchColdCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+		}
+		if *benchColdTrace != "" {
+			stopTrace = startTrace(b, filepath.Join(*benchColdTrace, strings.ReplaceAll(b.Name(), "/", "_")+".trace"))
 		}
 		start = time.Now()
 		w.start(nil)
@@ -245,6 +249,7 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		in := time.Since(start)
 		waitWithin(b, within, func() bool { return testutil.ToFloat64(w.metrics.LastSuccess) > 0 })
 		done := time.Since(start)
+		stopTrace()
 		stopProfile()
 		if *benchHeap != "" {
 			writeHeapProfile(b, filepath.Join(*benchHeap, strings.ReplaceAll(b.Name(), "/", "_")+".heap"))
@@ -647,6 +652,24 @@ func writeHeapProfile(b *testing.B, path string) {
 	defer f.Close()
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// startTrace writes an execution trace to path until stop.
+func startTrace(b *testing.B, path string) (stop func()) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := trace.Start(f); err != nil {
+		_ = f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
 	}
 }
 
