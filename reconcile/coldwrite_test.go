@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,6 +99,43 @@ func TestFirstLoadWritesWhileItReads(t *testing.T) {
 		})
 		if n := l.FullCompilations(); n != 1 {
 			t.Errorf("%d full compilations, want 1", n)
+		}
+	})
+}
+
+// recordCountingStore counts, at the first write of route statuses, the
+// route records the databroker holds then (later writes could only find
+// more).
+type recordCountingStore struct {
+	store.Store
+	routeRecords func() int
+	first        sync.Once
+	held         atomic.Int64
+}
+
+func (r *recordCountingStore) SetStatus(ctx context.Context, statuses []store.ObjectStatus) error {
+	if slices.ContainsFunc(statuses, func(s store.ObjectStatus) bool { return s.Kind == store.KindRoute }) {
+		r.first.Do(func() { r.held.Store(int64(r.routeRecords())) })
+	}
+	return r.Store.SetStatus(ctx, statuses)
+}
+
+// TestFirstLoadWritesStatusesOnceRecordsAreIn: a first load writes no
+// route's status before the databroker holds every route's record, though
+// the statuses of the first parts written could be found long before.
+func TestFirstLoadWritesStatusesOnceRecordsAreIn(t *testing.T) {
+	t.Parallel()
+	onEachBroker(t, func(t *testing.T, e *env) {
+		const routes = 12000
+		e.routesOf(routes)
+		st := &recordCountingStore{Store: e.store, routeRecords: func() int { return len(e.records(compile.RecordTypeRoute)) }}
+		e.startLoopOn("a", st)
+		e.eventually("every route's status synced", func() bool {
+			got, err := e.store.Status(e.ctx, store.KindRoute)
+			return err == nil && len(got) == routes
+		})
+		if held := st.held.Load(); held != routes {
+			t.Errorf("the first route statuses written while the databroker held %d route records, want %d", held, routes)
 		}
 	})
 }
