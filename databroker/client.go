@@ -138,7 +138,8 @@ func (c *Client) ServerInfo(ctx context.Context) (*pb.ServerInfoResponse, error)
 
 // Put writes records in as few requests as fit under the message limit and
 // returns the databroker's answer, in order: the stored records with their
-// new versions, and deletes as they were sent (Pomerium answers a delete
+// new versions but without their data, which the caller sent (see
+// putCodec), and deletes as they were sent (Pomerium answers a delete
 // without a version; the version it took shows in the Sync stream).
 func (c *Client) Put(ctx context.Context, records []*pb.Record) ([]*pb.Record, error) {
 	out := make([]*pb.Record, 0, len(records))
@@ -155,7 +156,7 @@ func (c *Client) PutEach(ctx context.Context, records []*pb.Record, fn func(*pb.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res, err := c.rpc.Put(ctx, req)
+		res, err := c.rpc.Put(ctx, req, grpc.ForceCodecV2(newPutCodec()))
 		if err != nil {
 			return fmt.Errorf("put %d records: %w", len(req.Records), err)
 		}

@@ -108,6 +108,11 @@ func TestPutBatchesUnderTheMessageLimit(t *testing.T) {
 			t.Fatalf("records out of order at %d: %s v%d after %s v%d", i, written[i].Id, written[i].Version, written[i-1].Id, written[i-1].Version)
 		}
 	}
+	for _, w := range written {
+		if w.Type != recordType || w.Data != nil {
+			t.Fatalf("put answered record %s of type %q with data %v, want type %q without its data", w.Id, w.Type, w.Data != nil, recordType)
+		}
+	}
 	n := 0
 	vs, err := c.SyncLatest(t.Context(), recordType, func(*pb.Record) { n++ })
 	if err != nil {

@@ -1,0 +1,86 @@
+package databroker
+
+import (
+	"fmt"
+
+	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// The field numbers of what a Put's answer leaves out.
+var (
+	putRecordsField = (&pb.PutResponse{}).ProtoReflect().Descriptor().Fields().ByName("records").Number()
+	recordDataField = (&pb.Record{}).ProtoReflect().Descriptor().Fields().ByName("data").Number()
+)
+
+// putCodec is the protobuf codec with one difference: a Put's answer is
+// decoded without its records' data. The databroker answers a Put with
+// every record written, data included, and a writer knows what it sent:
+// the data is most of the answer (about a kilobyte of each route's), which
+// would otherwise be copied out and left to the collector.
+type putCodec struct{ encoding.CodecV2 }
+
+func newPutCodec() putCodec { return putCodec{encoding.GetCodecV2("proto")} }
+
+func (c putCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	res, ok := v.(*pb.PutResponse)
+	if !ok {
+		return c.CodecV2.Unmarshal(data, v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	lean, err := withoutRecordData(buf.ReadOnlyData())
+	if err != nil {
+		return fmt.Errorf("decode a put's answer: %w", err)
+	}
+	return proto.Unmarshal(lean, res)
+}
+
+// withoutRecordData returns an encoded PutResponse with the data of its
+// records left out, and every other field as it was.
+func withoutRecordData(b []byte) ([]byte, error) {
+	var out, rec []byte
+	for len(b) > 0 {
+		field, num, typ, err := nextField(b)
+		if err != nil {
+			return nil, err
+		}
+		b = b[len(field):]
+		if num != putRecordsField || typ != protowire.BytesType {
+			out = append(out, field...)
+			continue
+		}
+		value, _ := protowire.ConsumeBytes(field[protowire.SizeTag(num):])
+		rec = rec[:0]
+		for len(value) > 0 {
+			f, n, _, err := nextField(value)
+			if err != nil {
+				return nil, fmt.Errorf("record: %w", err)
+			}
+			value = value[len(f):]
+			if n != recordDataField {
+				rec = append(rec, f...)
+			}
+		}
+		out = protowire.AppendTag(out, num, protowire.BytesType)
+		out = protowire.AppendBytes(out, rec)
+	}
+	return out, nil
+}
+
+// nextField returns the first field of b, whole (its tag and value), with
+// its number and wire type.
+func nextField(b []byte) (field []byte, num protowire.Number, typ protowire.Type, err error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return nil, 0, 0, protowire.ParseError(n)
+	}
+	size := protowire.ConsumeFieldValue(num, typ, b[n:])
+	if size < 0 {
+		return nil, 0, 0, fmt.Errorf("field %d: %w", num, protowire.ParseError(size))
+	}
+	return b[:n+size], num, typ, nil
+}
