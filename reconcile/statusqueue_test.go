@@ -319,3 +319,46 @@ func TestStatusQueueResetForgetsTheRound(t *testing.T) {
 	}
 	wantWrites(t, sink, want)
 }
+
+// waitBelow returns once no more statuses than asked for wait to be
+// written, and once a write fails however many wait.
+func TestStatusQueueWaitBelow(t *testing.T) {
+	steps := make(chan struct{})
+	sink := &recordingSink{gate: func(int) error { <-steps; return nil }}
+	q := newStatusQueue(sink, nil)
+	q.batch = 2
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		q.statuses([]store.ObjectStatus{statusOf(id, store.SyncSynced)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	returned := make(chan struct{})
+	var left int
+	go func() { defer close(returned); left = q.waitBelow(ctx, 2) }()
+	runQueue(t, q)
+	for waiting := true; waiting; {
+		select {
+		case steps <- struct{}{}:
+		case <-returned:
+			waiting = false
+		}
+	}
+	if left > 2 || ctx.Err() != nil {
+		t.Errorf("waitBelow(2) returned with %d statuses waiting (%v)", left, ctx.Err())
+	}
+	go func() {
+		for range steps {
+		}
+	}()
+	t.Cleanup(func() { close(steps) })
+
+	refused := errors.New("the store is down")
+	failing := newStatusQueue(&recordingSink{gate: func(int) error { return refused }}, nil)
+	failing.batch = 2
+	failing.statuses([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced), statusOf("c", store.SyncSynced)})
+	runQueue(t, failing)
+	failing.waitBelow(ctx, 0)
+	if ctx.Err() != nil || !errors.Is(failing.failure(), refused) {
+		t.Errorf("waitBelow(0) while the store refuses the writes: %v, failure %v", ctx.Err(), failing.failure())
+	}
+}
