@@ -150,9 +150,6 @@ func (w *coldWrite) writeStatuses() {
 		}
 	}
 	for batch := range slices.Chunk(written, statusBatch) {
-		// A million statuses would take over 100 MB waiting in the
-		// queue: hand them over as a round's worth is written.
-		w.l.queue.waitBelow(w.gctx, roundBatches*statusWriteBatch)
 		if w.gctx.Err() != nil {
 			return
 		}

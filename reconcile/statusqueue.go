@@ -61,9 +61,6 @@ type statusQueue struct {
 	// err is the last write's error, until a write succeeds.
 	err  error
 	kick chan struct{}
-	// taken is signalled when statuses are taken to be written, or a
-	// write fails (see waitBelow).
-	taken chan struct{}
 }
 
 type queuedStatus struct {
@@ -77,7 +74,7 @@ type queuedKey struct {
 }
 
 func newStatusQueue(s store.StatusSink, wrote func(store.Health)) *statusQueue {
-	return &statusQueue{store: s, batch: statusWriteBatch, wrote: wrote, kick: make(chan struct{}, 1), taken: make(chan struct{}, 1)}
+	return &statusQueue{store: s, batch: statusWriteBatch, wrote: wrote, kick: make(chan struct{}, 1)}
 }
 
 // reset forgets whatever is not written: a new lead reads the statuses
@@ -122,27 +119,6 @@ func (q *statusQueue) setHealth(h store.Health) {
 	signal(q.kick)
 }
 
-// waitBelow waits until at most n statuses wait to be written, or the
-// last write failed (the statuses then wait for the store however many
-// there are), or ctx ends, and returns how many wait then: a producer of a
-// great many statuses hands them over as they are written instead of
-// holding them all here at once.
-func (q *statusQueue) waitBelow(ctx context.Context, n int) (waiting int) {
-	for {
-		q.mu.Lock()
-		waiting = len(q.pending)
-		below := waiting <= n || q.err != nil
-		q.mu.Unlock()
-		if below || ctx.Err() != nil {
-			return waiting
-		}
-		select {
-		case <-q.taken:
-		case <-ctx.Done():
-		}
-	}
-}
-
 // failure is the error of the last write, until one succeeds.
 func (q *statusQueue) failure() error {
 	q.mu.Lock()
@@ -181,7 +157,6 @@ func (q *statusQueue) take() ([]store.ObjectStatus, *store.Health) {
 			q.order, q.pending = nil, nil // and of these
 		}
 	}
-	signal(q.taken)
 	return out, nil
 }
 
@@ -232,7 +207,6 @@ func (q *statusQueue) run(ctx context.Context, retry time.Duration) error {
 				if err == nil {
 					break
 				}
-				signal(q.taken)
 				if wait(ctx, retry); ctx.Err() != nil {
 					return nil
 				}
