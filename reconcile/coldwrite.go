@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -22,11 +21,12 @@ const putsInFlight = 3
 // view at once, the records everything else depends on (policies, key
 // pairs, settings) are written before any route, and the routes go out in
 // Put requests of up to the databroker's message size, a few at a time. The
-// statuses of what was written are found once every record is in, in large
-// batches, and written by the status queue: found and written meanwhile,
-// they took CPU that the databroker needs to take the records (on 2 cores
-// Pomerium's uses nearly both for a bare Put), and grew the store's
-// write-ahead log, which the load's reading keeps from being emptied.
+// statuses of what was written are found beside them, in large batches,
+// and handed to the status queue once every record is in: written
+// meanwhile, they took CPU that the databroker needs to take the records
+// (on 2 cores Pomerium's uses nearly both for a bare Put), and grew the
+// embedded store's write-ahead log, which the load's reading keeps from
+// being emptied.
 //
 // Its goroutines start with the first route part; a pass that loads
 // nothing starts none.
@@ -138,28 +138,35 @@ func (w *coldWrite) put(plans <-chan *Plan) error {
 	}
 }
 
-// writeStatuses gathers the keys of the records written and, once every
-// record is in, finds their statuses statusBatch at a time and hands them
-// to the loop's status queue. After an error nothing is handed over: the
-// next pass writes every status.
+// writeStatuses finds the statuses of the records written, statusBatch at
+// a time, while the load holds the compiled state still (another loop of a
+// fleet may compile a newer version once it is done), and hands them all to
+// the loop's status queue once every record is in. After an error nothing
+// is handed over: the next pass writes every status.
 func (w *coldWrite) writeStatuses() {
-	var written []compile.ObjectKey
-	for keys := range w.statuses {
-		if w.gctx.Err() == nil {
-			written = append(written, keys...)
-		}
-	}
-	for batch := range slices.Chunk(written, statusBatch) {
-		if w.gctx.Err() != nil {
-			return
-		}
-		var changed []store.ObjectStatus
+	var pending []compile.ObjectKey
+	var found []store.ObjectStatus
+	find := func() {
 		// After a failed load nothing is known of the objects: the next
 		// pass writes their statuses.
 		w.l.src.readLoading(func(c *compile.Compiler) {
-			changed, _ = w.l.statuses.compute(c, batch, w.view, w.l.owns(c))
+			changed, _ := w.l.statuses.compute(c, pending, w.view, w.l.owns(c))
+			found = append(found, changed...)
 		})
-		w.l.queue.statuses(changed)
+		pending = pending[:0]
+	}
+	for keys := range w.statuses {
+		if w.gctx.Err() != nil {
+			continue // what is left is written by the next pass
+		}
+		pending = append(pending, keys...)
+		if len(pending) >= statusBatch {
+			find()
+		}
+	}
+	if w.gctx.Err() == nil {
+		find()
+		w.l.queue.statuses(found)
 	}
 }
 

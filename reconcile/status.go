@@ -155,8 +155,8 @@ func reportedStatus(key compile.ObjectKey, version int64, found compile.Status, 
 	return s
 }
 
-// statusBatch is how many statuses a cold start computes at once, once the
-// records they report are in.
+// statusBatch is how many statuses a cold start computes at once, as the
+// records they report are written.
 const statusBatch = 5000
 
 // statusWriteBatch bounds the statuses of one store transaction: on
