@@ -25,6 +25,10 @@ type putCodec struct{ encoding.CodecV2 }
 
 func newPutCodec() putCodec { return putCodec{encoding.GetCodecV2("proto")} }
 
+// Name is empty so that a Put goes out as "application/grpc" like every
+// other call: a codec given to a call names its content subtype.
+func (putCodec) Name() string { return "" }
+
 func (c putCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	res, ok := v.(*pb.PutResponse)
 	if !ok {
@@ -53,7 +57,7 @@ func withoutRecordData(b []byte) ([]byte, error) {
 			out = append(out, field...)
 			continue
 		}
-		value, _ := protowire.ConsumeBytes(field[protowire.SizeTag(num):])
+		value, _ := protowire.ConsumeBytes(field[protowire.SizeTag(num):]) // nextField read it whole
 		rec = rec[:0]
 		for len(value) > 0 {
 			f, n, _, err := nextField(value)

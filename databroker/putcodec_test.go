@@ -19,6 +19,7 @@ import (
 // codec decodes it, but for its records' data: every other field, and
 // fields this build does not know, at the top and in a record, are kept.
 func TestPutAnswerLeavesOutData(t *testing.T) {
+	t.Parallel()
 	data, err := anypb.New(wrapperspb.String("a kilobyte of route"))
 	if err != nil {
 		t.Fatal(err)
