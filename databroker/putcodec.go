@@ -44,35 +44,79 @@ func (c putCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // withoutRecordData returns an encoded PutResponse with the data of its
-// records left out, and every other field as it was.
+// records left out, and every other field as it was. It reads the answer
+// twice, first to size what it keeps, so that what it keeps takes one
+// allocation of its size.
 func withoutRecordData(b []byte) ([]byte, error) {
-	var out, rec []byte
+	var sizes []int // of each record kept, in order
+	total := 0
+	err := eachField(b, func(field []byte, num protowire.Number, typ protowire.Type) error {
+		value, ok := recordValue(field, num, typ)
+		if !ok {
+			total += len(field)
+			return nil
+		}
+		size := 0
+		err := eachField(value, func(f []byte, n protowire.Number, _ protowire.Type) error {
+			if n != recordDataField {
+				size += len(f)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+		sizes = append(sizes, size)
+		total += protowire.SizeTag(num) + protowire.SizeBytes(size)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, total)
+	_ = eachField(b, func(field []byte, num protowire.Number, typ protowire.Type) error {
+		value, ok := recordValue(field, num, typ)
+		if !ok {
+			out = append(out, field...)
+			return nil
+		}
+		out = protowire.AppendTag(out, num, protowire.BytesType)
+		out = protowire.AppendVarint(out, uint64(sizes[0]))
+		sizes = sizes[1:]
+		return eachField(value, func(f []byte, n protowire.Number, _ protowire.Type) error {
+			if n != recordDataField {
+				out = append(out, f...)
+			}
+			return nil
+		})
+	}) // the first reading found it well formed
+	return out, nil
+}
+
+// recordValue returns the encoded record a field of a PutResponse holds;
+// ok is false for any other field.
+func recordValue(field []byte, num protowire.Number, typ protowire.Type) (value []byte, ok bool) {
+	if num != putRecordsField || typ != protowire.BytesType {
+		return nil, false
+	}
+	value, _ = protowire.ConsumeBytes(field[protowire.SizeTag(num):]) // eachField read it whole
+	return value, true
+}
+
+// eachField calls fn with each field of b, whole (its tag and value), its
+// number and its wire type, until b ends, b is malformed or fn fails.
+func eachField(b []byte, fn func(field []byte, num protowire.Number, typ protowire.Type) error) error {
 	for len(b) > 0 {
 		field, num, typ, err := nextField(b)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		b = b[len(field):]
-		if num != putRecordsField || typ != protowire.BytesType {
-			out = append(out, field...)
-			continue
+		if err := fn(field, num, typ); err != nil {
+			return err
 		}
-		value, _ := protowire.ConsumeBytes(field[protowire.SizeTag(num):]) // nextField read it whole
-		rec = rec[:0]
-		for len(value) > 0 {
-			f, n, _, err := nextField(value)
-			if err != nil {
-				return nil, fmt.Errorf("record: %w", err)
-			}
-			value = value[len(f):]
-			if n != recordDataField {
-				rec = append(rec, f...)
-			}
-		}
-		out = protowire.AppendTag(out, num, protowire.BytesType)
-		out = protowire.AppendBytes(out, rec)
 	}
-	return out, nil
+	return nil
 }
 
 // nextField returns the first field of b, whole (its tag and value), with
