@@ -138,11 +138,12 @@ func (w *coldWrite) put(plans <-chan *Plan) error {
 	}
 }
 
-// writeStatuses finds the statuses of the records written, statusBatch at
-// a time, while the load holds the compiled state still (another loop of a
-// fleet may compile a newer version once it is done), and hands them all to
-// the loop's status queue once every record is in. After an error nothing
-// is handed over: the next pass writes every status.
+// writeStatuses finds the statuses of the records written as their Puts
+// answer, statusBatch at a time, most of them while the load holds the
+// compiled state still (another loop of a fleet may compile a newer
+// version once it is done), and hands them all to the loop's status queue
+// once every record is in. After an error nothing is handed over: the next
+// pass writes every status.
 func (w *coldWrite) writeStatuses() {
 	var pending []compile.ObjectKey
 	var found []store.ObjectStatus
