@@ -57,13 +57,7 @@ func withoutRecordData(b []byte) ([]byte, error) {
 			return nil
 		}
 		size := 0
-		err := eachField(value, func(f []byte, n protowire.Number, _ protowire.Type) error {
-			if n != recordDataField {
-				size += len(f)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := eachKeptField(value, func(f []byte) { size += len(f) }); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 		sizes = append(sizes, size)
@@ -83,12 +77,7 @@ func withoutRecordData(b []byte) ([]byte, error) {
 		out = protowire.AppendTag(out, num, protowire.BytesType)
 		out = protowire.AppendVarint(out, uint64(sizes[0]))
 		sizes = sizes[1:]
-		return eachField(value, func(f []byte, n protowire.Number, _ protowire.Type) error {
-			if n != recordDataField {
-				out = append(out, f...)
-			}
-			return nil
-		})
+		return eachKeptField(value, func(f []byte) { out = append(out, f...) })
 	}) // the first reading found it well formed
 	return out, nil
 }
@@ -101,6 +90,16 @@ func recordValue(field []byte, num protowire.Number, typ protowire.Type) (value 
 	}
 	value, _ = protowire.ConsumeBytes(field[protowire.SizeTag(num):]) // eachField read it whole
 	return value, true
+}
+
+// eachKeptField calls fn with each field of an encoded record but its data.
+func eachKeptField(record []byte, fn func(field []byte)) error {
+	return eachField(record, func(f []byte, n protowire.Number, _ protowire.Type) error {
+		if n != recordDataField {
+			fn(f)
+		}
+		return nil
+	})
 }
 
 // eachField calls fn with each field of b, whole (its tag and value), its

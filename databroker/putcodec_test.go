@@ -34,10 +34,7 @@ func TestPutAnswerLeavesOutData(t *testing.T) {
 	bare := &pb.Record{Version: 9, Type: "pomerium.config.Route", Id: "r3"}
 	answer := &pb.PutResponse{ServerVersion: 42, Records: []*pb.Record{live, gone, bare}}
 	answer.ProtoReflect().SetUnknown(unknown)
-	wire, err := proto.Marshal(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wire := mustMarshal(t, answer)
 	got := &pb.PutResponse{}
 	if err := newPutCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire)}, got); err != nil {
 		t.Fatal(err)
@@ -65,7 +62,7 @@ func TestPutAnswerLeavesOutData(t *testing.T) {
 	}
 }
 
-func mustMarshal(t *testing.T, m proto.Message) []byte {
+func mustMarshal(t testing.TB, m proto.Message) []byte {
 	t.Helper()
 	b, err := proto.Marshal(m)
 	if err != nil {
@@ -86,10 +83,7 @@ func BenchmarkPutAnswer(b *testing.B) {
 		answer.Records = append(answer.Records, &pb.Record{Version: uint64(i + 1), Type: "pomerium.config.Route",
 			Id: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), Data: data, ModifiedAt: timestamppb.Now()})
 	}
-	wire, err := proto.Marshal(answer)
-	if err != nil {
-		b.Fatal(err)
-	}
+	wire := mustMarshal(b, answer)
 	for _, c := range []struct {
 		name  string
 		codec encoding.CodecV2
