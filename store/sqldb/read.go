@@ -216,7 +216,7 @@ func (db *DB) List(ctx context.Context, k store.Kind, q store.ListQuery) (*store
 			page = " ORDER BY " + pageOrder + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(near)
 		}
 		if counted != nil && strings.HasPrefix(order, "version ") && q.Limit > 0 && q.Offset < res.TotalCount {
-			walked, err := db.walkVersions(ctx, tx, res, k, with, where, args, order, pageOrder, near, min(q.Limit, res.TotalCount-q.Offset))
+			walked, err := db.walkVersions(ctx, tx, res, k, with, where, args, order, pageOrder, page, near, min(q.Limit, res.TotalCount-q.Offset))
 			if err != nil || walked {
 				return err
 			}
@@ -256,16 +256,16 @@ const (
 )
 
 // walkVersions reads a page of n objects in version order by walking the
-// store's version index (Dialect.VersionWalk) in the page's order
-// (pageOrder, which skips near objects of the scope; the page is then put
-// in the list's order), where the database would otherwise sort every
+// store's version index (Dialect.VersionWalk) as page says (List's ORDER
+// BY pageOrder, LIMIT and OFFSET near; the page is then put in the list's
+// order), where the database would otherwise sort every
 // entry of the kind's index in the scope (196 ms for a page of a million
 // routes). It walks when the page's objects are likely among the first
 // entries, were the scope's objects spread evenly over the live objects of
 // every kind, and walks at most the bound's number of entries; it says
 // whether it read the page, which it did not when the scope's objects lie
 // further. A database without the walk never walks.
-func (db *DB) walkVersions(ctx context.Context, tx *sql.Tx, res *store.ListResult, k store.Kind, with string, where []string, args []any, order, pageOrder string, near, n int) (bool, error) {
+func (db *DB) walkVersions(ctx context.Context, tx *sql.Tx, res *store.ListResult, k store.Kind, with string, where []string, args []any, order, pageOrder, page string, near, n int) (bool, error) {
 	bound := max(int64(res.TotalCount/versionWalkShare), versionWalkLeast)
 	if db.d.VersionWalk == "" || int64(near+n) > bound {
 		return false, nil // too far, however few objects of other kinds the store holds
@@ -294,7 +294,6 @@ func (db *DB) walkVersions(ctx context.Context, tx *sql.Tx, res *store.ListResul
 		return false, fmt.Errorf("list %s: find where the walk ends: %w", k, err)
 	}
 	cond := " FROM " + db.d.VersionWalk + " WHERE " + strings.Join(conds, " AND ")
-	page := " ORDER BY " + pageOrder + " LIMIT " + fmt.Sprint(n) + " OFFSET " + fmt.Sprint(near)
 	if err := db.listPage(ctx, tx, res, k, with, cond, page, order, args); err != nil {
 		return false, err
 	}
