@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -235,10 +236,10 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		before := liveHeap()
 		stopProfile, stopTrace := func() {}, func() {}
 		if *benchColdCPU != "" {
-			stopProfile = startCPUProfile(b, filepath.Join(*benchColdCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+			stopProfile = startCPUProfile(b, benchFile(b, *benchColdCPU, ".cpu"))
 		}
 		if *benchColdTrace != "" {
-			stopTrace = startTrace(b, filepath.Join(*benchColdTrace, strings.ReplaceAll(b.Name(), "/", "_")+".trace"))
+			stopTrace = startTrace(b, benchFile(b, *benchColdTrace, ".trace"))
 		}
 		start = time.Now()
 		w.start(nil)
@@ -252,7 +253,7 @@ func benchCold(b, owner *testing.B, s store.Store, kind brokerKind) *benchWorld 
 		stopTrace()
 		stopProfile()
 		if *benchHeap != "" {
-			writeHeapProfile(b, filepath.Join(*benchHeap, strings.ReplaceAll(b.Name(), "/", "_")+".heap"))
+			writeHeapProfile(b, benchFile(b, *benchHeap, ".heap"))
 		}
 		// What the loop holds once its first pass is done, per route: the
 		// compiled copy, the view, the statuses it wrote, and what its
@@ -381,7 +382,7 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 	// bulk load, whether the bulk work keeps up with its changes.
 	put, began := testutil.ToFloat64(w.metrics.RecordsPut), time.Now()
 	if *benchEditCPU != "" {
-		stop := startCPUProfile(b, filepath.Join(*benchEditCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+		stop := startCPUProfile(b, benchFile(b, *benchEditCPU, ".cpu"))
 		defer stop()
 	}
 	slow := startEditTrace(b)
@@ -456,7 +457,7 @@ func startEditTrace(b *testing.B) (slow func(edit int, took time.Duration)) {
 			return
 		}
 		written++
-		path := filepath.Join(*benchEditTrace, fmt.Sprintf("%s_edit-%d_%dms.trace", strings.ReplaceAll(b.Name(), "/", "_"), edit, took.Milliseconds()))
+		path := benchFile(b, *benchEditTrace, fmt.Sprintf("_edit-%d_%dms.trace", edit, took.Milliseconds()))
 		f, err := os.Create(path)
 		if err != nil {
 			b.Fatal(err)
@@ -539,7 +540,7 @@ func benchBulk(b *testing.B, w *benchWorld, seed *seeder) {
 // databroker-requests count what those two did.
 func benchResync(b *testing.B, w *benchWorld) {
 	if *benchResyncCPU != "" {
-		stop := startCPUProfile(b, filepath.Join(*benchResyncCPU, strings.ReplaceAll(b.Name(), "/", "_")+".cpu"))
+		stop := startCPUProfile(b, benchFile(b, *benchResyncCPU, ".cpu"))
 		defer stop()
 	}
 	// resync asks for a resync and waits for it: its time, whether it read
@@ -655,22 +656,14 @@ func writeHeapProfile(b *testing.B, path string) {
 	}
 }
 
+// benchFile is the file in dir named after b, ending in suffix.
+func benchFile(b *testing.B, dir, suffix string) string {
+	return filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+suffix)
+}
+
 // startTrace writes an execution trace to path until stop.
 func startTrace(b *testing.B, path string) (stop func()) {
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := trace.Start(f); err != nil {
-		_ = f.Close()
-		b.Fatal(err)
-	}
-	return func() {
-		trace.Stop()
-		if err := f.Close(); err != nil {
-			b.Error(err)
-		}
-	}
+	return startWriting(b, path, trace.Start, trace.Stop)
 }
 
 // startCPUProfile writes a CPU profile to path until stop, and the
@@ -685,20 +678,29 @@ func startCPUProfile(b *testing.B, path string) (stop func()) {
 		}
 	}
 	allocs(".allocs-before")
+	stopCPU := startWriting(b, path, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	return func() {
+		stopCPU()
+		allocs(".allocs-after")
+	}
+}
+
+// startWriting creates path and starts writing to it with start, until the
+// returned stop calls end and closes it.
+func startWriting(b *testing.B, path string, start func(io.Writer) error, end func()) (stop func()) {
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		_ = f.Close()
 		b.Fatal(err)
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		end()
 		if err := f.Close(); err != nil {
 			b.Error(err)
 		}
-		allocs(".allocs-after")
 	}
 }
 
