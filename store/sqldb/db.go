@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -41,6 +42,13 @@ type DB struct {
 	Feed store.Feed
 	// StatusFeed carries status events, published the same way.
 	StatusFeed store.StatusFeed
+
+	statusStmt struct {
+		sync.Mutex
+		// batch is the upsert of a full batch of statuses, prepared on
+		// the write pool (see setStatusBatches).
+		batch *sql.Stmt
+	}
 }
 
 // Open checks the encryption key against the database (sealing a key check

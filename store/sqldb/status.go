@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pomerium-console/pomerium-console/store"
@@ -20,43 +21,63 @@ func (db *DB) SetStatus(ctx context.Context, statuses []store.ObjectStatus) (err
 	if len(statuses) == 0 {
 		return nil
 	}
-	stmts, objects, err := db.statusStatements(statuses)
+	w, err := db.statusWrite(statuses)
 	if err != nil {
 		return err
 	}
-	groups := db.d.groups(stmts)
-	if db.d.WritableCTE && len(groups) == 1 {
-		if err := db.d.runGroups(ctx, db.write, groups); err != nil {
-			return fmt.Errorf("write %d statuses: %w", len(statuses), err)
-		}
-		db.StatusFeed.Publish(store.StatusEvent{Objects: objects})
-		return nil
+	if db.d.StatusRows != "" {
+		err = db.setStatusRows(ctx, w)
+	} else {
+		err = db.setStatusBatches(ctx, w)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin status write: %w", err)
+		return err
 	}
-	defer rollback(db, tx)
-	if err := db.d.runGroups(ctx, tx, groups); err != nil {
-		return fmt.Errorf("write %d statuses: %w", len(statuses), err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit statuses: %w", err)
-	}
-	db.StatusFeed.Publish(store.StatusEvent{Objects: objects})
+	db.StatusFeed.Publish(store.StatusEvent{Objects: w.objects})
 	return nil
 }
 
-// statusStatements returns the statements of a status write, and the
-// objects whose status it changes.
-func (db *DB) statusStatements(statuses []store.ObjectStatus) ([]Statement, []store.ObjectKey, error) {
+// statusWrite is what one status write does: remove, upsert, then notify.
+type statusWrite struct {
+	removals []Statement
+	upserts  []store.ObjectStatus
+	notify   []Statement
+	// objects are those whose status it changes.
+	objects []store.ObjectKey
+}
+
+// statusWrite finds what one write of statuses does.
+func (db *DB) statusWrite(statuses []store.ObjectStatus) (*statusWrite, error) {
 	// The last status given for an object wins; a multi-row upsert may not
 	// name one row twice.
 	last := make(map[store.ObjectKey]int, len(statuses))
 	for i, s := range statuses {
 		last[store.ObjectKey{Kind: s.Kind, ID: s.ID}] = i
 	}
-	var upserts []store.ObjectStatus
+	w := &statusWrite{}
+	removes := func(s store.ObjectStatus) bool { return s.State == "" }
+	if len(last) == len(statuses) && !slices.ContainsFunc(statuses, removes) {
+		w.upserts = statuses // each once, none removed: as given
+	} else if err := w.split(db.d, statuses, last); err != nil {
+		return nil, err
+	}
+	w.objects = make([]store.ObjectKey, 0, len(last))
+	for key := range last {
+		w.objects = append(w.objects, key)
+	}
+	if db.d.NotifyStatus != nil {
+		notify, err := db.d.NotifyStatus(w.objects)
+		if err != nil {
+			return nil, fmt.Errorf("notify statuses: %w", err)
+		}
+		w.notify = notify
+	}
+	return w, nil
+}
+
+// split sorts statuses into upserts and removals, each object's last
+// status (last holds its index) alone.
+func (w *statusWrite) split(d Dialect, statuses []store.ObjectStatus, last map[store.ObjectKey]int) error {
 	removed := map[store.Kind][]string{}
 	var removedKinds []store.Kind
 	for i, s := range statuses {
@@ -64,7 +85,7 @@ func (db *DB) statusStatements(statuses []store.ObjectStatus) ([]Statement, []st
 			continue
 		}
 		if s.State != "" {
-			upserts = append(upserts, s)
+			w.upserts = append(w.upserts, s)
 			continue
 		}
 		if removed[s.Kind] == nil {
@@ -72,46 +93,111 @@ func (db *DB) statusStatements(statuses []store.ObjectStatus) ([]Statement, []st
 		}
 		removed[s.Kind] = append(removed[s.Kind], s.ID)
 	}
-	var stmts []Statement
 	for _, k := range removedKinds {
 		ids, err := json.Marshal(removed[k])
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode ids: %w", err)
+			return fmt.Errorf("encode ids: %w", err)
 		}
-		stmts = append(stmts, func(arg func(any) string) string {
-			return "DELETE FROM object_status WHERE kind = " + arg(string(k)) + " AND id IN (" + fmt.Sprintf(db.d.JSONTextArray, arg(string(ids))) + ")"
+		w.removals = append(w.removals, func(arg func(any) string) string {
+			return "DELETE FROM object_status WHERE kind = " + arg(string(k)) + " AND id IN (" + fmt.Sprintf(d.JSONTextArray, arg(string(ids))) + ")"
 		})
 	}
-	switch {
-	case len(upserts) == 0:
-	case db.d.StatusRows != "":
-		rows, err := statusRows(upserts)
+	return nil
+}
+
+// setStatusRows writes w with its upserts as one statement over a JSON
+// array of rows (Dialect.StatusRows): where the database takes
+// data-modifying statements in a WITH, the whole write is one statement.
+func (db *DB) setStatusRows(ctx context.Context, w *statusWrite) error {
+	stmts := w.removals
+	if len(w.upserts) > 0 {
+		rows, err := statusRows(w.upserts)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		stmts = append(stmts, func(arg func(any) string) string {
 			return "INSERT INTO object_status (" + statusColumns + ") " + fmt.Sprintf(db.d.StatusRows, arg(rows)) + statusConflict
 		})
-	default:
-		// Multi-row statements: a first pass over 100,000 routes writes
-		// as many statuses, and one statement per row costs seconds.
-		const rowsPerStatement = 500
-		for start := 0; start < len(upserts); start += rowsPerStatement {
-			stmts = append(stmts, upsertStatuses(upserts[start:min(start+rowsPerStatement, len(upserts))]))
+	}
+	stmts = append(stmts, w.notify...)
+	groups := db.d.groups(stmts)
+	if db.d.WritableCTE && len(groups) == 1 {
+		if err := db.d.runGroups(ctx, db.write, groups); err != nil {
+			return fmt.Errorf("write %d statuses: %w", len(w.objects), err)
 		}
+		return nil
 	}
-	objects := make([]store.ObjectKey, 0, len(last))
-	for key := range last {
-		objects = append(objects, key)
+	return db.inStatusTx(ctx, w, func(tx *sql.Tx) error { return db.d.runGroups(ctx, tx, groups) })
+}
+
+// statusBatchRows is how many rows a status upsert names when statuses
+// are written as statements of rows: a first pass over 100,000 routes
+// writes as many statuses, and one statement per row costs seconds.
+const statusBatchRows = 500
+
+// setStatusBatches writes w with its upserts as statements of
+// statusBatchRows rows. A full batch runs the statement prepared once on
+// the write pool (statusBatch): parsing its 4,000 parameters' text at
+// every batch took SQLite about a third of the write.
+func (db *DB) setStatusBatches(ctx context.Context, w *statusWrite) error {
+	var prepared *sql.Stmt
+	if len(w.upserts) >= statusBatchRows {
+		// Before the transaction: preparing takes the write pool's
+		// connection, which the transaction holds.
+		prepared = db.statusBatch(ctx)
 	}
-	if db.d.NotifyStatus != nil {
-		notify, err := db.d.NotifyStatus(objects)
+	return db.inStatusTx(ctx, w, func(tx *sql.Tx) error {
+		if err := db.d.runAll(ctx, tx, w.removals); err != nil {
+			return err
+		}
+		for start := 0; start < len(w.upserts); start += statusBatchRows {
+			batch := w.upserts[start:min(start+statusBatchRows, len(w.upserts))]
+			args := statusArgs(batch)
+			var err error
+			if len(batch) == statusBatchRows && prepared != nil {
+				_, err = tx.StmtContext(ctx, prepared).ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, db.upsertStatusesText(len(batch)), args...)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return db.d.runAll(ctx, tx, w.notify)
+	})
+}
+
+// inStatusTx runs fn, which makes w, in a write transaction of its own and
+// commits it.
+func (db *DB) inStatusTx(ctx context.Context, w *statusWrite, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin status write: %w", err)
+	}
+	defer rollback(db, tx)
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("write %d statuses: %w", len(w.objects), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit statuses: %w", err)
+	}
+	return nil
+}
+
+// statusBatch returns the upsert of statusBatchRows statuses prepared on
+// the write pool, preparing it at its first use; nil when it does not
+// prepare (the statement then runs unprepared, and reports why).
+func (db *DB) statusBatch(ctx context.Context) *sql.Stmt {
+	db.statusStmt.Lock()
+	defer db.statusStmt.Unlock()
+	if db.statusStmt.batch == nil {
+		s, err := db.write.PrepareContext(ctx, db.upsertStatusesText(statusBatchRows))
 		if err != nil {
-			return nil, nil, fmt.Errorf("notify statuses: %w", err)
+			return nil
 		}
-		stmts = append(stmts, notify...)
+		db.statusStmt.batch = s
 	}
-	return stmts, objects, nil
+	return db.statusStmt.batch
 }
 
 // statusColumns are the columns of object_status in the order a status
@@ -123,28 +209,51 @@ const (
 		updated_at = excluded.updated_at`
 )
 
-func upsertStatuses(batch []store.ObjectStatus) Statement {
-	return func(arg func(any) string) string {
+// upsertStatusesText is the upsert of rows statuses, whose parameters are
+// statusArgs.
+func (db *DB) upsertStatusesText(rows int) string {
+	var none params
+	return db.d.build(func(arg func(any) string) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO object_status (" + statusColumns + ") VALUES ")
-		for i, s := range batch {
+		for i := range rows {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(" + strings.Join([]string{arg(string(s.Kind)), arg(s.ID), arg(string(s.State)), arg(s.ObjectVersion),
-				arg(int64(s.RecordVersion)), arg(s.Reason), arg(s.Field), arg(micros(s.UpdatedAt))}, ", ") + ")")
+			b.WriteString("(")
+			for c := range statusColumnCount {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(arg(nil))
+			}
+			b.WriteString(")")
 		}
 		b.WriteString(statusConflict)
 		return b.String()
+	}, &none)
+}
+
+// statusColumnCount is how many columns statusColumns names.
+const statusColumnCount = 8
+
+// statusArgs are the parameters of the upsert of statuses: the columns
+// statusColumns names, row after row.
+func statusArgs(statuses []store.ObjectStatus) []any {
+	args := make([]any, 0, statusColumnCount*len(statuses))
+	for _, s := range statuses {
+		args = append(args, string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt))
 	}
+	return args
 }
 
 // statusRows encodes statuses as the JSON array Dialect.StatusRows reads:
 // each an array of the columns statusColumns names, in that order.
 func statusRows(statuses []store.ObjectStatus) (string, error) {
-	rows := make([][8]any, len(statuses))
-	for i, s := range statuses {
-		rows[i] = [8]any{string(s.Kind), s.ID, string(s.State), s.ObjectVersion, int64(s.RecordVersion), s.Reason, s.Field, micros(s.UpdatedAt)}
+	args := statusArgs(statuses)
+	rows := make([][statusColumnCount]any, len(statuses))
+	for i := range rows {
+		rows[i] = [statusColumnCount]any(args[i*statusColumnCount:])
 	}
 	b, err := json.Marshal(rows)
 	if err != nil {

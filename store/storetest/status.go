@@ -53,7 +53,10 @@ func testStatus(t *testing.T, newEnv newEnvFunc) {
 	subtest(t, "StatusValuesKeptExactly", newEnv, func(t *testing.T, f *fixture) {
 		// Status rows come back as given, whether a write passes them as
 		// parameters (SQLite) or as a JSON array (PostgreSQL): the
-		// largest record version, text JSON and SQL escape.
+		// largest record version, text JSON and SQL escape. Written alone,
+		// then each column different in every row of writes past one
+		// statement's rows (501), twice: a statement SQLite prepared for
+		// the first write runs again in the second.
 		want := store.ObjectStatus{Kind: store.KindRoute, ID: "r-\"quoted\"", State: store.SyncError, ObjectVersion: math.MaxInt64,
 			RecordVersion: math.MaxUint64, Reason: "from: \"x\" \\ <&> 'é' \u2028 \n\t end", Field: "spec.to[0]", UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
 		if err := f.s.SetStatus(f.ctx, []store.ObjectStatus{want}); err != nil {
@@ -64,6 +67,28 @@ func testStatus(t *testing.T, newEnv newEnvFunc) {
 			t.Fatal(err)
 		}
 		assertEqual(t, "status", map[string]store.ObjectStatus{want.ID: want}, got)
+		for write := range 2 {
+			many := map[string]store.ObjectStatus{}
+			var given []store.ObjectStatus
+			for i := range 501 {
+				s := store.ObjectStatus{Kind: store.KindRoute, ID: fmt.Sprintf("r-%d", i), State: store.SyncSynced,
+					ObjectVersion: int64(write*1000 + i), RecordVersion: uint64(write*2000 + i), UpdatedAt: want.UpdatedAt.Add(time.Duration(write*3000+i) * time.Microsecond)}
+				if (i+write)%2 == 0 {
+					s.State, s.Reason, s.Field = store.SyncError, fmt.Sprintf("reason %d of write %d", i, write), fmt.Sprintf("spec.to[%d]", i)
+				}
+				many[s.ID] = s
+				given = append(given, s)
+			}
+			if err := f.s.SetStatus(f.ctx, given); err != nil {
+				t.Fatalf("write %d: set %d statuses: %v", write, len(given), err)
+			}
+			got, err := f.s.Status(f.ctx, store.KindRoute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			many[want.ID] = want
+			assertEqual(t, fmt.Sprintf("statuses after write %d", write), many, got)
+		}
 	})
 	subtest(t, "ManyStatuses", newEnv, func(t *testing.T, f *fixture) {
 		// More than one statement's worth, with one object named twice:
