@@ -169,7 +169,7 @@ const roundBatches = 100
 // before the pending health record (all, when none is pending), at most
 // roundBatches batches of them.
 func (q *statusQueue) nextRound() []compile.ObjectKey {
-	var round []compile.ObjectKey
+	round := make([]compile.ObjectKey, 0, min(len(q.order), roundBatches*q.batch))
 	for len(q.order) > 0 && len(round) < roundBatches*q.batch {
 		next := q.order[0]
 		if q.health != nil && next.seq > q.healthSeq {
