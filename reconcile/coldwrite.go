@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -142,8 +143,15 @@ func (w *coldWrite) put(plans <-chan *Plan) error {
 // answer, statusBatch at a time, most of them while the load holds the
 // compiled state still (another loop of a fleet may compile a newer
 // version once it is done), and hands them all to the loop's status queue
-// once every record is in. After an error nothing is handed over: the next
-// pass writes every status.
+// once every record is in, in key order. After an error nothing is handed
+// over: the next pass writes every status.
+//
+// The queue writes a round of what it was handed first at a time, each
+// round in key order. Handed over in key order, each round is a run of
+// neighbouring keys, whose rows fill the store's table page after page;
+// handed over as found (in the order of the routes' names), each round's
+// keys were spread over the whole table, and each round wrote most of its
+// pages again.
 func (w *coldWrite) writeStatuses() {
 	var pending []compile.ObjectKey
 	var found []store.ObjectStatus
@@ -167,8 +175,15 @@ func (w *coldWrite) writeStatuses() {
 	}
 	if w.gctx.Err() == nil {
 		find()
+		slices.SortFunc(found, compareStatusKeys)
 		w.l.queue.statuses(found)
 	}
+}
+
+// compareStatusKeys orders statuses by their objects' keys, as the store
+// keeps them.
+func compareStatusKeys(a, b store.ObjectStatus) int {
+	return compile.CompareKeys(compile.ObjectKey{Kind: a.Kind, ID: a.ID}, compile.ObjectKey{Kind: b.Kind, ID: b.ID})
 }
 
 // wait ends the writes once everything handed to them is written, and

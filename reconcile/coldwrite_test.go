@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/pomerium-console/pomerium-console/hack/wait"
+	"github.com/pomerium-console/pomerium-console/reconcile"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -138,6 +139,52 @@ func TestFirstLoadWritesStatusesOnceRecordsAreIn(t *testing.T) {
 			t.Errorf("the first route statuses written while the databroker held %d route records, want %d", held, routes)
 		}
 	})
+}
+
+// keyOrderStore records the ids of the route statuses written, in the
+// order written.
+type keyOrderStore struct {
+	store.Store
+	mu  sync.Mutex
+	ids []string
+}
+
+func (k *keyOrderStore) SetStatus(ctx context.Context, statuses []store.ObjectStatus) error {
+	k.mu.Lock()
+	for _, s := range statuses {
+		if s.Kind == store.KindRoute {
+			k.ids = append(k.ids, s.ID)
+		}
+	}
+	k.mu.Unlock()
+	return k.Store.SetStatus(ctx, statuses)
+}
+
+// TestFirstLoadWritesStatusesInKeyOrder: a first load's statuses are
+// written in the order of their keys from the first to the last, not only
+// within each round of the status queue (here of 1,000 statuses), so that
+// each round writes neighbouring rows of the store's table.
+func TestFirstLoadWritesStatusesInKeyOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, embeddedBroker)
+	const routes = 5000
+	e.routesOf(routes)
+	st := &keyOrderStore{Store: e.store}
+	e.startLoopWith("a", st, func(l *reconcile.Loop) { l.SetStatusBatch(10) })
+	e.eventually("every route's status synced", func() bool {
+		got, err := e.store.Status(e.ctx, store.KindRoute)
+		return err == nil && len(got) == routes
+	})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.ids) != routes {
+		t.Fatalf("%d route statuses written, want %d", len(st.ids), routes)
+	}
+	for i := 1; i < len(st.ids); i++ {
+		if st.ids[i] <= st.ids[i-1] {
+			t.Fatalf("route status %d written after %d: %s after %s", i, i-1, st.ids[i], st.ids[i-1])
+		}
+	}
 }
 
 func TestFirstLoadFailedWriteIsRetried(t *testing.T) {

@@ -6,6 +6,10 @@ import "context"
 // databroker resets.
 func (l *Loop) Lead(ctx context.Context) error { return l.lead(ctx) }
 
+// SetStatusBatch sets how many statuses the loop's status queue writes in
+// one store transaction (a round is roundBatches of them); before Run.
+func (l *Loop) SetStatusBatch(n int) { l.queue.batch = n }
+
 // Watchers returns how many Sync watchers are running.
 func (l *Loop) Watchers() int { return int(l.watchers.Load()) }
 

@@ -202,12 +202,22 @@ func (e *env) startLoop(instance string) *loop {
 // startLoopOn starts a console loop reading st.
 func (e *env) startLoopOn(instance string, st reconcile.Store) *loop {
 	e.t.Helper()
+	return e.startLoopWith(instance, st, nil)
+}
+
+// startLoopWith starts a loop as startLoopOn does, handing it to set (when
+// not nil) before it runs.
+func (e *env) startLoopWith(instance string, st reconcile.Store, set func(*reconcile.Loop)) *loop {
+	e.t.Helper()
 	m := reconcile.NewMetrics(nil)
 	l := reconcile.New(reconcile.Options{
 		Store: st, Client: e.dial(), Instance: instance, Metrics: m,
 		ResyncInterval: time.Hour, LeaseTTL: 3 * time.Second, LeaseRetry: 50 * time.Millisecond,
 		RetryBackoff: 50 * time.Millisecond, Logger: testr.New(e.t).WithName(instance),
 	})
+	if set != nil {
+		set(l)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
