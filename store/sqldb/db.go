@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -43,12 +42,10 @@ type DB struct {
 	// StatusFeed carries status events, published the same way.
 	StatusFeed store.StatusFeed
 
-	statusStmt struct {
-		sync.Mutex
-		// batch is the upsert of a full batch of statuses, prepared on
-		// the write pool (see setStatusBatches).
-		batch *sql.Stmt
-	}
+	// statusBatch is the upsert of a full batch of statuses, prepared on
+	// the write pool where statuses are written in batches of rows (see
+	// setStatusBatches).
+	statusBatch *sql.Stmt
 }
 
 // Open checks the encryption key against the database (sealing a key check
@@ -69,6 +66,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if err := db.sealSpecs(ctx); err != nil {
 		return nil, err
+	}
+	if db.d.StatusRows == "" {
+		if db.statusBatch, err = db.write.PrepareContext(ctx, db.upsertStatusesText(statusBatchRows)); err != nil {
+			return nil, fmt.Errorf("prepare the status write: %w", err)
+		}
 	}
 	return db, nil
 }

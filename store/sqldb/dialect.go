@@ -34,7 +34,7 @@ type Dialect struct {
 	// statements of 500 rows of 8 parameters). Otherwise statuses are
 	// written 500 rows to a statement: SQLite's JSON functions cost more
 	// (158 ms against 118 ms, and 93-97 ms once the statement of 500 rows
-	// was prepared once for every write). Text that is not UTF-8 (which
+	// was prepared once for all writes). Text that is not UTF-8 (which
 	// PostgreSQL's text cannot hold) is encoded with U+FFFD in place of
 	// its bad bytes.
 	StatusRows string

@@ -136,26 +136,24 @@ func (db *DB) setStatusRows(ctx context.Context, w *statusWrite) error {
 const statusBatchRows = 500
 
 // setStatusBatches writes w with its upserts as statements of
-// statusBatchRows rows. A full batch runs the statement prepared once on
-// the write pool (statusBatch): parsing its 4,000 parameters' text at
+// statusBatchRows rows. A full batch runs the statement prepared when the
+// store opened (DB.statusBatch): parsing its 4,000 parameters' text at
 // every batch took SQLite about a third of the write.
 func (db *DB) setStatusBatches(ctx context.Context, w *statusWrite) error {
-	var prepared *sql.Stmt
-	if len(w.upserts) >= statusBatchRows {
-		// Before the transaction: preparing takes the write pool's
-		// connection, which the transaction holds.
-		prepared = db.statusBatch(ctx)
-	}
 	return db.inStatusTx(ctx, w, func(tx *sql.Tx) error {
 		if err := db.d.runAll(ctx, tx, w.removals); err != nil {
 			return err
+		}
+		var full *sql.Stmt
+		if len(w.upserts) >= statusBatchRows {
+			full = tx.StmtContext(ctx, db.statusBatch)
 		}
 		for start := 0; start < len(w.upserts); start += statusBatchRows {
 			batch := w.upserts[start:min(start+statusBatchRows, len(w.upserts))]
 			args := statusArgs(batch)
 			var err error
-			if len(batch) == statusBatchRows && prepared != nil {
-				_, err = tx.StmtContext(ctx, prepared).ExecContext(ctx, args...)
+			if len(batch) == statusBatchRows {
+				_, err = full.ExecContext(ctx, args...)
 			} else {
 				_, err = tx.ExecContext(ctx, db.upsertStatusesText(len(batch)), args...)
 			}
@@ -182,22 +180,6 @@ func (db *DB) inStatusTx(ctx context.Context, w *statusWrite, fn func(*sql.Tx) e
 		return fmt.Errorf("commit statuses: %w", err)
 	}
 	return nil
-}
-
-// statusBatch returns the upsert of statusBatchRows statuses prepared on
-// the write pool, preparing it at its first use; nil when it does not
-// prepare (the statement then runs unprepared, and reports why).
-func (db *DB) statusBatch(ctx context.Context) *sql.Stmt {
-	db.statusStmt.Lock()
-	defer db.statusStmt.Unlock()
-	if db.statusStmt.batch == nil {
-		s, err := db.write.PrepareContext(ctx, db.upsertStatusesText(statusBatchRows))
-		if err != nil {
-			return nil
-		}
-		db.statusStmt.batch = s
-	}
-	return db.statusStmt.batch
 }
 
 // statusColumns are the columns of object_status in the order a status
@@ -251,9 +233,9 @@ func statusArgs(statuses []store.ObjectStatus) []any {
 // each an array of the columns statusColumns names, in that order.
 func statusRows(statuses []store.ObjectStatus) (string, error) {
 	args := statusArgs(statuses)
-	rows := make([][statusColumnCount]any, len(statuses))
+	rows := make([][]any, len(statuses))
 	for i := range rows {
-		rows[i] = [statusColumnCount]any(args[i*statusColumnCount:])
+		rows[i] = args[i*statusColumnCount : (i+1)*statusColumnCount]
 	}
 	b, err := json.Marshal(rows)
 	if err != nil {

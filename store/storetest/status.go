@@ -54,9 +54,9 @@ func testStatus(t *testing.T, newEnv newEnvFunc) {
 		// Status rows come back as given, whether a write passes them as
 		// parameters (SQLite) or as a JSON array (PostgreSQL): the
 		// largest record version, text JSON and SQL escape. Written alone,
-		// then each column different in every row of writes past one
-		// statement's rows (501), twice: a statement SQLite prepared for
-		// the first write runs again in the second.
+		// then in writes past one statement's rows (501), each row's
+		// versions, time, reason and field its own, twice: the statement
+		// SQLite prepared runs in both.
 		want := store.ObjectStatus{Kind: store.KindRoute, ID: "r-\"quoted\"", State: store.SyncError, ObjectVersion: math.MaxInt64,
 			RecordVersion: math.MaxUint64, Reason: "from: \"x\" \\ <&> 'é' \u2028 \n\t end", Field: "spec.to[0]", UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
 		if err := f.s.SetStatus(f.ctx, []store.ObjectStatus{want}); err != nil {
