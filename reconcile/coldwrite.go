@@ -175,7 +175,7 @@ func (w *coldWrite) writeStatuses() {
 	}
 	if w.gctx.Err() == nil {
 		find()
-		slices.SortFunc(found, compareStatusKeys)
+		slices.SortStableFunc(found, compareStatusKeys)
 		w.l.queue.statuses(found)
 	}
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -169,15 +170,17 @@ const roundBatches = 100
 // before the pending health record (all, when none is pending), at most
 // roundBatches batches of them.
 func (q *statusQueue) nextRound() []compile.ObjectKey {
-	round := make([]compile.ObjectKey, 0, min(len(q.order), roundBatches*q.batch))
-	for len(q.order) > 0 && len(round) < roundBatches*q.batch {
-		next := q.order[0]
-		if q.health != nil && next.seq > q.healthSeq {
-			break // the health record goes first
-		}
-		q.order = q.order[1:]
-		round = append(round, next.key)
+	n := min(len(q.order), roundBatches*q.batch)
+	if q.health != nil {
+		// The health record goes first: of the order (by sequence),
+		// those handed over before it.
+		n, _ = slices.BinarySearchFunc(q.order[:n], q.healthSeq+1, func(k queuedKey, seq uint64) int { return cmp.Compare(k.seq, seq) })
 	}
+	round := make([]compile.ObjectKey, n)
+	for i, k := range q.order[:n] {
+		round[i] = k.key
+	}
+	q.order = q.order[n:]
 	if len(q.order) == 0 {
 		q.order = nil // let go of the backing array
 	}
