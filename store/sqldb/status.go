@@ -75,7 +75,7 @@ func (db *DB) statusWrite(statuses []store.ObjectStatus) (*statusWrite, error) {
 	return w, nil
 }
 
-// split sorts statuses into upserts and removals, each object's last
+// split divides statuses into upserts and removals, each object's last
 // status (last holds its index) alone.
 func (w *statusWrite) split(d Dialect, statuses []store.ObjectStatus, last map[store.ObjectKey]int) error {
 	removed := map[store.Kind][]string{}
