@@ -198,13 +198,28 @@ func (c *Client) SyncLatest(ctx context.Context, recordType string, fn func(*pb.
 	}
 }
 
-// Sync streams changes of recordType after from.RecordVersion to fn until ctx
-// ends or the stream fails. It returns ErrReset when the databroker cannot
-// serve changes from there; fn's error ends the stream and is returned.
-func (c *Client) Sync(ctx context.Context, recordType string, from Versions, fn func(*pb.Record) error) error {
+// SyncHandler takes what a Sync stream brings.
+type SyncHandler struct {
+	// Record takes each record decoded; its error ends the stream.
+	Record func(*pb.Record) error
+	// Held, when set, is asked about each live record of the stream before
+	// it is decoded: true says the caller holds the record of that id at
+	// that version or a later one, and the record goes to Skipped instead,
+	// undecoded. id is valid only during the call.
+	Held func(id []byte, version uint64) bool
+	// Skipped takes the version of each record Held said was held.
+	Skipped func(version uint64)
+}
+
+// Sync streams changes of recordType after from.RecordVersion to h until
+// ctx ends or the stream fails. It returns ErrReset when the databroker
+// cannot serve changes from there; h.Record's error ends the stream and is
+// returned.
+func (c *Client) Sync(ctx context.Context, recordType string, from Versions, h SyncHandler) error {
+	codec := newSyncCodec(recordType, h.Held)
 	stream, err := c.rpc.Sync(ctx, &pb.SyncRequest{
 		ServerVersion: from.ServerVersion, RecordVersion: from.RecordVersion, Type: recordType,
-	})
+	}, grpc.ForceCodecV2(codec))
 	if err != nil {
 		return syncError(recordType, err)
 	}
@@ -213,8 +228,14 @@ func (c *Client) Sync(ctx context.Context, recordType string, from Versions, fn 
 		if err != nil {
 			return syncError(recordType, err)
 		}
+		if codec.skipped != 0 {
+			if h.Skipped != nil {
+				h.Skipped(codec.skipped)
+			}
+			continue
+		}
 		if r, ok := res.Response.(*pb.SyncResponse_Record); ok {
-			if err := fn(r.Record); err != nil {
+			if err := h.Record(r.Record); err != nil {
 				return err
 			}
 		}

@@ -139,7 +139,7 @@ func TestSyncStreamsChangesAndReportsReset(t *testing.T) {
 	got := make(chan *pb.Record, 4)
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Sync(ctx, recordType, vs, func(r *pb.Record) error { got <- r; return nil })
+		done <- c.Sync(ctx, recordType, vs, databroker.SyncHandler{Record: func(r *pb.Record) error { got <- r; return nil }})
 	}()
 	del := record(t, "a", 1)
 	del.DeletedAt = timestamppb.Now()
@@ -160,10 +160,61 @@ func TestSyncStreamsChangesAndReportsReset(t *testing.T) {
 	<-done
 
 	stale := databroker.Versions{ServerVersion: s.ServerVersion() + 1, RecordVersion: vs.RecordVersion}
-	err = c.Sync(t.Context(), recordType, stale, func(*pb.Record) error { return nil })
+	err = c.Sync(t.Context(), recordType, stale, databroker.SyncHandler{Record: func(*pb.Record) error { return nil }})
 	if !errors.Is(err, databroker.ErrReset) {
 		t.Fatalf("sync with another server version: %v, want ErrReset", err)
 	}
+}
+
+// TestSyncSkipsWhatTheCallerHolds: a live record the caller says it holds
+// comes as its version alone; the others, and deletes, come decoded.
+func TestSyncSkipsWhatTheCallerHolds(t *testing.T) {
+	t.Parallel()
+	_, url := start(t, memory.Options{})
+	c := dial(t, url, secret)
+	vs, err := c.SyncLatest(t.Context(), recordType, func(*pb.Record) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := c.Put(t.Context(), []*pb.Record{record(t, "held", 1), record(t, "new", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := record(t, "held", 1)
+	del.DeletedAt = timestamppb.Now()
+	if _, err := c.Put(t.Context(), []*pb.Record{del}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	got := make(chan string, 8)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Sync(ctx, recordType, vs, databroker.SyncHandler{
+			Record: func(r *pb.Record) error {
+				got <- fmt.Sprintf("%s at %d, data %v, deleted %v", r.Id, r.Version, r.Data != nil, r.DeletedAt != nil)
+				return nil
+			},
+			Held:    func(id []byte, version uint64) bool { return string(id) == "held" },
+			Skipped: func(version uint64) { got <- fmt.Sprintf("skipped %d", version) },
+		})
+	}()
+	for _, want := range []string{
+		fmt.Sprintf("skipped %d", written[0].Version),
+		fmt.Sprintf("new at %d, data true, deleted false", written[1].Version),
+		fmt.Sprintf("held at %d, data true, deleted true", written[1].Version+1),
+	} {
+		select {
+		case g := <-got:
+			if g != want {
+				t.Errorf("sync brought %q, want %q", g, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("sync brought nothing; want %q", want)
+		}
+	}
+	cancel()
+	<-done
 }
 
 func TestLease(t *testing.T) {

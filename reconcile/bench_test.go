@@ -309,7 +309,7 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 		b.Fatal(err)
 	}
 	go func() {
-		_ = w.client.Sync(ctx, compile.RecordTypeRoute, vs, func(r *pb.Record) error {
+		_ = w.client.Sync(ctx, compile.RecordTypeRoute, vs, databroker.SyncHandler{Record: func(r *pb.Record) error {
 			if !bytes.Contains(r.GetData().GetValue(), []byte("https://edit-")) {
 				return nil // the bulk work's records: nobody waits for them
 			}
@@ -318,7 +318,7 @@ func benchEdit(b *testing.B, w *benchWorld, seed *seeder, load editLoad) {
 			case <-ctx.Done():
 			}
 			return nil
-		})
+		}})
 	}()
 	// The routes edited, read before the timing; a route is edited again
 	// only after as many edits as there are routes (7919 is prime).

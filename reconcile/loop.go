@@ -785,19 +785,23 @@ func (l *Loop) watch(ctx context.Context, view *View, rt recordType, changed fun
 	l.watchers.Add(1)
 	defer l.watchers.Add(-1)
 	for ctx.Err() == nil {
-		err := l.opts.Client.Sync(ctx, rt.Type, view.Versions(rt.Type), func(rec *pb.Record) error {
-			c, err := view.Observe(rec)
-			if err != nil {
-				return err
-			}
-			vs := view.Versions(rt.Type)
-			vs.RecordVersion = max(vs.RecordVersion, rec.GetVersion())
-			view.SetVersions(rt.Type, vs)
-			if c {
-				view.MarkDrift(rec)
-				changed()
-			}
-			return nil
+		err := l.opts.Client.Sync(ctx, rt.Type, view.Versions(rt.Type), databroker.SyncHandler{
+			Record: func(rec *pb.Record) error {
+				c, err := view.Observe(rec)
+				if err != nil {
+					return err
+				}
+				view.Advance(rt.Type, rec.GetVersion())
+				if c {
+					view.MarkDrift(rec)
+					changed()
+				}
+				return nil
+			},
+			// The echoes of the loop's own writes, most of what the stream
+			// brings, are not decoded.
+			Held:    view.Held(rt.Type),
+			Skipped: func(version uint64) { view.Advance(rt.Type, version) },
 		})
 		if ctx.Err() != nil {
 			return nil

@@ -212,7 +212,7 @@ func (v *View) observe(rec, sent *pb.Record) (changed bool, err error) {
 	byID := v.rows[rt.Type]
 	r := byID[rec.GetId()]
 	had := r.inView
-	if had && rec.GetVersion() != 0 && rec.GetVersion() <= r.rec.Version {
+	if r.holds(rec.GetVersion()) {
 		return false, nil // an echo of what the view already holds
 	}
 	if !ours {
@@ -257,7 +257,22 @@ func (v *View) put(recordType, id string, r row) {
 func (v *View) holds(recordType, id string, version uint64) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	r := v.rows[recordType][id]
+	return v.rows[recordType][id].holds(version)
+}
+
+// Held returns what a Sync stream of a record type asks before it decodes
+// a record (databroker.SyncHandler.Held): whether the view holds the
+// record at that version or later. Observe would find so and skip it.
+func (v *View) Held(recordType string) func(id []byte, version uint64) bool {
+	return func(id []byte, version uint64) bool {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		return v.rows[recordType][string(id)].holds(version)
+	}
+}
+
+// holds reports whether the row holds a record at version or later.
+func (r row) holds(version uint64) bool {
 	return r.inView && version != 0 && version <= r.rec.Version
 }
 
@@ -367,6 +382,15 @@ func (v *View) count(recordType string) (n int, changes uint64) {
 func (v *View) SetVersions(recordType string, vs databroker.Versions) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.versions[recordType] = vs
+}
+
+// Advance notes that the stream for a record type has brought version.
+func (v *View) Advance(recordType string, version uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vs := v.versions[recordType]
+	vs.RecordVersion = max(vs.RecordVersion, version)
 	v.versions[recordType] = vs
 }
 

@@ -142,4 +142,28 @@ func TestViewTakesEchoesOfWritesUnderWay(t *testing.T) {
 	observe("another writer's data", record(10, "https://other.example.com"), true)
 	v.Sent([]*pb.Record{sent})
 	observe("the sent data after the Put answered", record(11, "https://sent.example.com"), true)
+
+	// What a Sync stream leaves undecoded: a record the view holds at that
+	// version or a later one.
+	held := v.Held(compile.RecordTypeRoute)
+	for _, c := range []struct {
+		id      string
+		version uint64
+		want    bool
+	}{{id, 11, true}, {id, 10, true}, {id, 12, false}, {id, 0, false}, {"c0000000-0000-4000-8000-000000000002", 1, false}} {
+		if got := held([]byte(c.id), c.version); got != c.want {
+			t.Errorf("held %s at %d: %t, want %t", c.id, c.version, got, c.want)
+		}
+	}
+	if v.Held("pomerium.config.Settings")([]byte(id), 11) {
+		t.Error("a route held as a record of another type")
+	}
+	gone := record(12, "https://sent.example.com")
+	gone.DeletedAt = timestamppb.Now()
+	if _, err := v.Observe(gone); err != nil {
+		t.Fatal(err)
+	}
+	if held([]byte(id), 11) {
+		t.Error("a deleted record still held")
+	}
 }

@@ -47,7 +47,7 @@ func (l *lagWatch) follow(ctx context.Context, c *databroker.Client) (func() err
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Sync(ctx, compile.RecordTypeRoute, vs, l.record)
+		done <- c.Sync(ctx, compile.RecordTypeRoute, vs, databroker.SyncHandler{Record: l.record})
 	}()
 	return func() error {
 		if err := <-done; err != nil && ctx.Err() == nil {

@@ -280,13 +280,13 @@ func TestSignOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.broker.Sync(e.ctx, sessionType, databroker.Versions{ServerVersion: latest.ServerVersion}, func(r *databrokerpb.Record) error {
+	err = e.broker.Sync(e.ctx, sessionType, databroker.Versions{ServerVersion: latest.ServerVersion}, databroker.SyncHandler{Record: func(r *databrokerpb.Record) error {
 		if r.GetId() == "s-alice-2" && r.GetDeletedAt() != nil {
 			deleted = r
 			return errStop
 		}
 		return nil
-	})
+	}})
 	if deleted == nil || deleted.GetData() == nil {
 		t.Fatalf("no delete of s-alice-2 with its data in the change log: %v, %v", deleted, err)
 	}

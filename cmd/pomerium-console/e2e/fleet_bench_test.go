@@ -209,7 +209,7 @@ func editLatency(b *testing.B, routes pb.RouteServiceClient, m *fleetMember) (p5
 		b.Fatal(err)
 	}
 	go func() {
-		_ = m.client.Sync(ctx, compile.RecordTypeRoute, vs, func(r *dbpb.Record) error { seen <- r; return nil })
+		_ = m.client.Sync(ctx, compile.RecordTypeRoute, vs, databroker.SyncHandler{Record: func(r *dbpb.Record) error { seen <- r; return nil }})
 	}()
 	list, err := routes.ListRoutes(ctx, &pb.ListRoutesRequest{Namespace: m.id, Limit: new(int64(*fleetEdits))})
 	if err != nil || len(list.Routes) == 0 {
