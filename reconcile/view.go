@@ -319,10 +319,16 @@ func (v *View) keysOf(of func(recordType) bool) []compile.ObjectKey {
 	return v.collect(of, func(r row) bool { return r.inView }, size)
 }
 
-// handedKeys returns the objects with a status handed over, listed as
-// keysOf lists records.
-func (v *View) handedKeys() []compile.ObjectKey {
-	return v.collect(func(recordType) bool { return true }, func(r row) bool { return r.handed }, 0)
+// rowKeys returns the objects with a record or a status handed over, listed
+// as keysOf lists records.
+func (v *View) rowKeys() []compile.ObjectKey {
+	v.mu.Lock()
+	size := 0
+	for _, byID := range v.rows {
+		size += len(byID)
+	}
+	v.mu.Unlock()
+	return v.collect(func(recordType) bool { return true }, func(r row) bool { return r.inView || r.handed }, size)
 }
 
 // collect returns what eachPart hands over, in a list made for size.

@@ -167,3 +167,9 @@ func TestViewTakesEchoesOfWritesUnderWay(t *testing.T) {
 		t.Error("a deleted record still held")
 	}
 }
+
+// handedKeys returns the objects with a status handed over, listed as
+// keysOf lists records.
+func (v *View) handedKeys() []compile.ObjectKey {
+	return v.collect(func(recordType) bool { return true }, func(r row) bool { return r.handed }, 0)
+}
