@@ -200,10 +200,12 @@ func (c *Client) SyncLatest(ctx context.Context, recordType string, fn func(*pb.
 
 // SyncHandler takes what a Sync stream brings.
 type SyncHandler struct {
-	// Record takes each record decoded; its error ends the stream.
+	// Record takes each record decoded; its error ends the stream. It is
+	// required.
 	Record func(*pb.Record) error
-	// Held, when set, is asked about each live record of the stream before
-	// it is decoded: true says the caller holds the record of that id at
+	// Held, when set, is asked about a live record of the stream before
+	// it is decoded (one of the stream's type, in the form encoders write:
+	// see syncCodec): true says the caller holds the record of that id at
 	// that version or a later one, and the record goes to Skipped instead,
 	// undecoded. id is valid only during the call.
 	Held func(id []byte, version uint64) bool

@@ -88,7 +88,7 @@ func recordValue(field []byte, num protowire.Number, typ protowire.Type) (value 
 	if num != putRecordsField || typ != protowire.BytesType {
 		return nil, false
 	}
-	value, _ = protowire.ConsumeBytes(field[protowire.SizeTag(num):]) // eachField read it whole
+	value, _ = protowire.ConsumeBytes(fieldValue(field)) // eachField read it whole
 	return value, true
 }
 
@@ -116,6 +116,14 @@ func eachField(b []byte, fn func(field []byte, num protowire.Number, typ protowi
 		}
 	}
 	return nil
+}
+
+// fieldValue returns the value of a whole field that nextField read: what
+// follows its tag, however many bytes the tag took (an encoder may write a
+// tag longer than it needs to be).
+func fieldValue(field []byte) []byte {
+	_, _, n := protowire.ConsumeTag(field)
+	return field[n:]
 }
 
 // nextField returns the first field of b, whole (its tag and value), with

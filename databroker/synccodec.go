@@ -64,16 +64,18 @@ func (c *syncCodec) Unmarshal(data mem.BufferSlice, v any) error {
 
 // liveRecord returns the version and id of the record an encoded
 // SyncResponse carries, when it carries only a live record of the
-// stream's type with a version and an id. Anything else (versions, a
+// stream's type with a version and an id. Anything else (options, a
 // deleted record, a field given twice, a field a record does not have, a
-// malformed message) is not read further: ok is false and the message is
-// decoded whole, which reports what is wrong with it.
+// field of the wrong wire type, a message cut short) is not read further:
+// ok is false and the message is decoded whole, which reports what is
+// wrong with it. Of a record it skips, it checks only the fields it reads
+// and the lengths of the others: its data is not decoded at all.
 func (c *syncCodec) liveRecord(msg []byte) (version uint64, id []byte, ok bool) {
 	field, num, typ, err := nextField(msg)
 	if err != nil || num != syncRecordField || typ != protowire.BytesType || len(field) != len(msg) {
 		return 0, nil, false
 	}
-	rec, _ := protowire.ConsumeBytes(field[protowire.SizeTag(num):]) // nextField read it whole
+	rec, _ := protowire.ConsumeBytes(fieldValue(field)) // nextField read it whole
 	var recType []byte
 	var seen uint64 // a bit for each field number read
 	for len(rec) > 0 {
@@ -82,7 +84,7 @@ func (c *syncCodec) liveRecord(msg []byte) (version uint64, id []byte, ok bool) 
 			return 0, nil, false
 		}
 		rec, seen = rec[len(f):], seen|1<<n
-		value := f[protowire.SizeTag(n):]
+		value := fieldValue(f)
 		switch {
 		case n == recordVersionField && t == protowire.VarintType:
 			version, _ = protowire.ConsumeVarint(value)

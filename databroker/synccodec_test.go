@@ -39,6 +39,9 @@ func TestSyncSkipsHeldRecords(t *testing.T) {
 	appendField := func(b []byte, num protowire.Number, value []byte) []byte {
 		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), value)
 	}
+	// A record whose data's length says more than is left.
+	cutRecord := mustMarshal(t, &pb.Record{Version: 7, Type: routeType, Id: "r1", Data: data})
+	cutRecord = cutRecord[:len(cutRecord)-3]
 	// A record's fields given again, or a field records do not have,
 	// inside the message's one field.
 	inRecord := func(extra []byte) []byte {
@@ -59,20 +62,21 @@ func TestSyncSkipsHeldRecords(t *testing.T) {
 		{"a field records lack", inRecord(appendField(nil, 99, []byte("later field"))), false},
 		{"a field after the record", appendField(live, 99, []byte("later field")), false},
 		{"the record twice", append(live, live...), false},
+		{"a version of the wrong wire type", inRecord(appendField(nil, recordVersionField, []byte{7})), false},
+		{"a field numbered 7", inRecord(protowire.AppendVarint(protowire.AppendTag(nil, 7, protowire.VarintType), 1)), false},
+		{"a record cut short inside", appendField(nil, syncRecordField, cutRecord), false},
 		{"not held", live, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			asked := false
 			codec := newSyncCodec(routeType, func([]byte, uint64) bool { asked = true; return !c.asked })
 			got := &pb.SyncResponse{}
-			if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(c.wire)}, got); err != nil {
-				t.Fatal(err)
-			}
+			err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(c.wire)}, got)
 			want := &pb.SyncResponse{}
-			if err := proto.Unmarshal(c.wire, want); err != nil {
-				t.Fatal(err)
+			if whole := proto.Unmarshal(c.wire, want); (err == nil) != (whole == nil) {
+				t.Fatalf("decoding says %v, where the protobuf codec says %v", err, whole)
 			}
-			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" || codec.skipped != 0 {
+			if diff := cmp.Diff(want, got, protocmp.Transform()); (err == nil && diff != "") || codec.skipped != 0 {
 				t.Errorf("decoded (-want +got), skipped %d:\n%s", codec.skipped, diff)
 			}
 			if asked != c.asked {
@@ -95,6 +99,18 @@ func TestSyncSkipsHeldRecords(t *testing.T) {
 		if askedID != "r1" || askedVersion != 7 || codec.skipped != 7 || got.Response != nil {
 			t.Errorf("held asked about %q at %d; skipped %d, message %v; want r1 at 7, skipped 7, an empty message",
 				askedID, askedVersion, codec.skipped, got)
+		}
+		// A tag written longer than it needs to be (the id's, in two
+		// bytes) is read as the protobuf codec reads it.
+		longTag := []byte{byte(protowire.EncodeTag(recordIDField, protowire.BytesType)) | 0x80, 0}
+		rec := append(mustMarshal(t, &pb.Record{Version: 9, Type: routeType, Data: data}), append(longTag, protowire.AppendBytes(nil, []byte("r9"))...)...)
+		var whole pb.Record
+		if err := proto.Unmarshal(rec, &whole); err != nil || whole.Id != "r9" {
+			t.Fatalf("the record with a long tag decodes as %v (%v)", &whole, err)
+		}
+		if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(appendField(nil, syncRecordField, rec))}, got); err != nil ||
+			askedID != "r9" || askedVersion != 9 || codec.skipped != 9 {
+			t.Errorf("with a long tag: held asked about %q at %d, skipped %d (%v); want r9 at 9, skipped", askedID, askedVersion, codec.skipped, err)
 		}
 		// The next message starts afresh.
 		next := record(&pb.Record{Version: 8, Type: routeType, Id: "r2", Data: data})
