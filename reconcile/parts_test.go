@@ -11,6 +11,7 @@ import (
 	pb "github.com/pomerium/pomerium/pkg/grpc/databroker"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/pomerium-console/pomerium-console/api/configpb"
 	"github.com/pomerium-console/pomerium-console/reconcile/compile"
 	"github.com/pomerium-console/pomerium-console/store"
 )
@@ -210,6 +211,57 @@ func TestViewKeysOf(t *testing.T) {
 	slices.SortFunc(all, compile.CompareKeys)
 	if !slices.Equal(got, all) {
 		t.Errorf("Keys listed %d keys, want the %d records, each once", len(got), len(all))
+	}
+	// A status handed over for an object with a record too: its row is
+	// listed once.
+	v.handOver(store.ObjectStatus{Kind: store.KindRoute, ID: want[0].ID, State: store.SyncPending})
+	got = v.rowKeys()
+	slices.SortFunc(got, compile.CompareKeys)
+	if rows := slices.SortedFunc(slices.Values(append(all, handed...)), compile.CompareKeys); !slices.Equal(got, rows) {
+		t.Errorf("rowKeys listed %d keys, want the %d objects with a record or a status, each once", len(got), len(rows))
+	}
+}
+
+// A pass over everything compares the objects the keys of every compiled object,
+// every record and every status handed over, and the keys given, name:
+// each once.
+func TestEveryKey(t *testing.T) {
+	t.Parallel()
+	key := func(k store.Kind, n int) compile.ObjectKey {
+		return compile.ObjectKey{Kind: k, ID: fmt.Sprintf("c0000000-0000-4000-8000-%012d", n)}
+	}
+	c := compile.NewCompiler()
+	ns := &store.Namespace{ObjectMeta: store.ObjectMeta{ID: key(store.KindNamespace, 0).ID, Name: "team", Version: 1}}
+	changes := []store.Change{{Kind: store.KindNamespace, ID: ns.ID, Version: 1, Object: ns}}
+	for i := 1; i <= 3; i++ {
+		r := &store.Route{ObjectMeta: store.ObjectMeta{ID: key(store.KindRoute, i).ID, NamespaceID: ns.ID, Name: fmt.Sprint("r", i), Version: 1},
+			Spec: &configpb.Route{From: fmt.Sprintf("https://r%d.example.com", i), To: []string{"https://upstream.internal"}}}
+		changes = append(changes, store.Change{Kind: store.KindRoute, ID: r.ID, Version: 1, Object: r})
+	}
+	c.Apply(changes)
+	v := NewView()
+	routes, _ := typeOfKind(store.KindRoute)
+	for _, k := range []compile.ObjectKey{key(store.KindRoute, 1), key(store.KindRoute, 4)} { // compiled, and not
+		rec := &pb.Record{Type: routes.Type, Id: k.ID, Version: 1, Data: &anypb.Any{TypeUrl: routes.Type, Value: []byte{1}}}
+		if _, err := v.ObserveWritten(rec, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []compile.ObjectKey{key(store.KindRoute, 2), key(store.KindRoute, 5)} { // compiled, and not
+		v.handOver(store.ObjectStatus{Kind: k.Kind, ID: k.ID, State: store.SyncPending})
+	}
+	// Keys given: one compiled, one of the view's only, one of neither
+	// (twice).
+	given := []compile.ObjectKey{key(store.KindRoute, 3), key(store.KindRoute, 4), key(store.KindRoute, 6), key(store.KindRoute, 6)}
+	got := everyKey(c, v, given)
+	slices.SortFunc(got, compile.CompareKeys)
+	want := []compile.ObjectKey{key(store.KindNamespace, 0)}
+	for i := 1; i <= 6; i++ {
+		want = append(want, key(store.KindRoute, i))
+	}
+	slices.SortFunc(want, compile.CompareKeys)
+	if !slices.Equal(got, want) {
+		t.Errorf("everyKey: %v\nwant %v", got, want)
 	}
 }
 
