@@ -154,13 +154,16 @@ func (w *coldWrite) put(plans <-chan *Plan) error {
 // pages again.
 func (w *coldWrite) writeStatuses() {
 	var pending []compile.ObjectKey
-	var found []store.ObjectStatus
+	// The statuses found, a part for each find, joined once at the end:
+	// one list grown by appends to a million statuses allocated about
+	// five times its size.
+	var parts [][]store.ObjectStatus
 	find := func() {
 		// After a failed load nothing is known of the objects: the next
 		// pass writes their statuses.
 		w.l.src.readLoading(func(c *compile.Compiler) {
-			changed, _ := w.l.statuses.compute(c, pending, w.view, w.l.owns(c))
-			found = append(found, changed...)
+			part, _ := w.l.statuses.compute(make([]store.ObjectStatus, 0, len(pending)), c, pending, w.view, w.l.owns(c))
+			parts = append(parts, part)
 		})
 		pending = pending[:0]
 	}
@@ -175,6 +178,8 @@ func (w *coldWrite) writeStatuses() {
 	}
 	if w.gctx.Err() == nil {
 		find()
+		found := slices.Concat(parts...)
+		parts = nil
 		slices.SortStableFunc(found, compareStatusKeys)
 		w.l.queue.statuses(found)
 	}

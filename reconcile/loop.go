@@ -959,7 +959,7 @@ func (l *Loop) apply(ctx context.Context, view *View, keys []compile.ObjectKey, 
 	var changed []store.ObjectStatus
 	var invalid int
 	if rerr := l.src.read(func(c *compile.Compiler) {
-		changed, invalid = l.statuses.compute(c, keys, view, l.owns(c))
+		changed, invalid = l.statuses.compute(nil, c, keys, view, l.owns(c))
 	}); rerr != nil {
 		return errors.Join(writeErr, rerr)
 	}

@@ -43,15 +43,14 @@ func (w *statusWriter) load(ctx context.Context, view *View) error {
 	return nil
 }
 
-// compute returns the statuses of the objects of keys that own reports as
-// this loop's, and that changed since they were last handed over to be
-// written (counting them as written from then on), and how many objects
-// are invalid in all.
-func (w *statusWriter) compute(target *compile.Compiler, keys []compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) ([]store.ObjectStatus, int) {
+// compute appends to changed the statuses of the objects of keys that own
+// reports as this loop's, and that changed since they were last handed
+// over to be written (counting them as written from then on), and returns
+// it with how many objects are invalid in all.
+func (w *statusWriter) compute(changed []store.ObjectStatus, target *compile.Compiler, keys []compile.ObjectKey, view *View, own func(compile.ObjectKey) bool) ([]store.ObjectStatus, int) {
 	now := time.Now().UTC()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var changed []store.ObjectStatus
 	for _, key := range keys {
 		if _, ok := typeOfKind(key.Kind); !ok {
 			continue // kinds without records have no sync status

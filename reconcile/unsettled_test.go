@@ -77,7 +77,7 @@ func TestUnsettledListsWhatAPassWouldChange(t *testing.T) {
 		t.Errorf("the pass's plan: %d puts, %d deletes; want 2 and 1", plan.Puts, plan.Deletes)
 	}
 	w.write(t, plan)
-	l.statuses.compute(c, got, view, l.owns(c))
+	l.statuses.compute(nil, c, got, view, l.owns(c))
 	if got, err = l.unsettledSweep(t.Context(), keys, true, nil, view); err != nil || len(got) != 0 {
 		t.Errorf("after the pass: %v, %v; want nothing", got, err)
 	}
@@ -214,7 +214,7 @@ func newSettled(t testing.TB, n int) *settled {
 		t.Fatalf("first plan: %d puts, %v; want %d (one route is invalid)", plan.Puts, err, n-1)
 	}
 	w.write(t, plan)
-	w.l.statuses.compute(c, w.keys, w.view, w.l.owns(c))
+	w.l.statuses.compute(nil, c, w.keys, w.view, w.l.owns(c))
 	return w
 }
 
@@ -300,7 +300,7 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 		for _, rec := range plan.Writes {
 			observe(t, w, rec)
 		}
-		w.l.statuses.compute(c, keys, w.view, w.l.owns(c))
+		w.l.statuses.compute(nil, c, keys, w.view, w.l.owns(c))
 		worlds = append(worlds, w)
 	}
 	record := func(i int) *pb.Record {
@@ -366,7 +366,7 @@ func TestUnsettledRoutesAgreeWithAPass(t *testing.T) {
 	// No record of route 16 either, and its status handed over as pending
 	// since (as after a write that failed).
 	def.view.dropRecord(recordType, route(16).ID)
-	if changed, _ := def.l.statuses.compute(c, []compile.ObjectKey{route(16)}, def.view, def.l.owns(c)); len(changed) != 1 || changed[0].State != store.SyncPending {
+	if changed, _ := def.l.statuses.compute(nil, c, []compile.ObjectKey{route(16)}, def.view, def.l.owns(c)); len(changed) != 1 || changed[0].State != store.SyncPending {
 		t.Fatalf("route 16's status: %+v, want it pending", changed)
 	}
 	// Route 7's status handed over at an older version, route 12's as if
