@@ -216,7 +216,7 @@ func liveHeap() int64 {
 }
 
 // BenchmarkRouteRecord encodes route records as the loop asks for them when
-// it writes: the spec decoded, the record's fields filled in, encoded.
+// it writes: the record's fields written into the encoding of the spec.
 func BenchmarkRouteRecord(b *testing.B) {
 	st := largeState(10_000, 100)
 	c := NewCompiler()

@@ -67,7 +67,9 @@ func newRouteEntry(r *store.Route, owned bool) *routeEntry {
 	if r.Spec == nil {
 		return e
 	}
-	spec, err := proto.Marshal(r.Spec)
+	// Deterministic, as the record is encoded: emitRoute copies the
+	// spec's fields into the record as they are written here.
+	spec, err := proto.MarshalOptions{Deterministic: true}.Marshal(r.Spec)
 	if err != nil {
 		e.pinned = true // compiling it will report why
 		return e
@@ -439,11 +441,44 @@ var routeSpecs = sync.Pool{New: func() any { return new(configpb.Route) }}
 // and modification times of its policies, so that one policy edit rewrote
 // every route it applies to.
 //
-// It decodes the spec the entry keeps and leaves the entry as it is, so
+// It reads the spec the entry keeps and leaves the entry as it is, so
 // that readers may call it at once. Emitting again gives the same bytes as
 // long as the route is not compiled again: every change of a dependency
 // that shows in its record compiles it again.
+//
+// The record is written from the spec's encoding without decoding it
+// (appendRouteRecord), which gives the bytes emitRouteDecoded gives: a
+// cold start of a million routes writes a million records, and a change of
+// a team's policy thousands a second.
 func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
+	if e.pinned {
+		return c.emitRouteDecoded(e)
+	}
+	meta := e.meta.objectMeta()
+	f := routeRecordFields{name: meta.Name, id: meta.ID, namespaceID: meta.NamespaceID,
+		namespaceName: c.namespaceName(meta.NamespaceID), policies: e.policies.Value(),
+		created: meta.CreatedAt, modified: meta.ModifiedAt}
+	if e.customCA != nil {
+		f.customCA = new(e.customCA.certificateBase64())
+	}
+	if e.client != nil {
+		f.clientCert, f.clientKey = new(e.client.certificateBase64()), new(e.client.keyBase64())
+	}
+	if e.downstreamCA != nil {
+		f.downstreamCA = new(e.downstreamCA.certificateBase64())
+	}
+	if !f.encodes() {
+		return c.emitRouteDecoded(e) // which says what does not encode
+	}
+	if data, ok := appendRouteRecord(make([]byte, 0, len(e.spec)+f.size()), e.spec, &f); ok {
+		return data, nil
+	}
+	return c.emitRouteDecoded(e)
+}
+
+// emitRouteDecoded writes the route record as emitRoute does, by decoding
+// the spec, setting the record's fields and encoding it.
+func (c *compiler) emitRouteDecoded(e *routeEntry) ([]byte, *fieldError) {
 	meta := e.meta.objectMeta()
 	var msg *configpb.Route
 	if e.pinned {
