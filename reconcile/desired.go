@@ -290,7 +290,7 @@ func (d *desired) loadEach(ctx context.Context, part func([]store.Change) error)
 			return flush()
 		}
 		return nil
-	}, store.WithSecrets())
+	}, store.WithSecrets(), store.WithEncodedSpecs())
 	if err == nil {
 		err = flush()
 	}

@@ -115,11 +115,21 @@ func DecodeData(k Kind, data []byte) (Object, error) {
 	if sealed != nil {
 		return nil, fmt.Errorf("decode %s: its secrets are sealed: open it with the store's key", k)
 	}
+	forgetEncoding(obj)
 	return obj, nil
 }
 
+// forgetEncoding drops the encoding decodeData keeps of a route's spec: it
+// holds on to the data it was decoded from.
+func forgetEncoding(obj Object) {
+	if r, ok := obj.(*Route); ok {
+		r.SpecEncoding = nil
+	}
+}
+
 // decodeData decodes data as DecodeData does and returns, apart, the
-// secrets a route or settings spec keeps sealed (nil: none).
+// secrets a route or settings spec keeps sealed (nil: none). A route keeps
+// its spec's encoding in data unless it has sealed secrets.
 func decodeData(k Kind, data []byte) (_ Object, sealed []byte, err error) {
 	obj := NewObject(k)
 	switch o := obj.(type) {
@@ -135,9 +145,13 @@ func decodeData(k Kind, data []byte) (_ Object, sealed []byte, err error) {
 		o.Description, o.PPL, o.Enforced, o.Explanation, o.Remediation = d.Description, d.PPL, d.Enforced, d.Explanation, d.Remediation
 		o.Explicit = d.Explicit
 	case *Route:
-		o.Explicit, sealed, err = decodeSpec(data, o.Spec)
+		var specLen int
+		o.Explicit, sealed, specLen, err = decodeSpec(data, o.Spec)
+		if specLen >= 0 {
+			o.SpecEncoding = data[:specLen:specLen]
+		}
 	case *Settings:
-		o.Explicit, sealed, err = decodeSpec(data, o.Spec)
+		o.Explicit, sealed, _, err = decodeSpec(data, o.Spec)
 	case *KeyPair:
 		var d keyPairData
 		err = json.Unmarshal(data, &d)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,28 +99,40 @@ func encodeSpec(spec proto.Message, explicit []string) ([]byte, error) {
 
 // decodeSpec decodes what encodeSpec wrote into spec and returns the
 // explicit fields and the sealed secrets (sealSpec), which it takes out of
-// the spec's unknown fields.
-func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []byte, err error) {
+// the spec's unknown fields. specLen is the length of the spec's own
+// encoding in data, which encodeSpec wrote before the explicit fields:
+// len(data) when there are none, and -1 when data is not in that form
+// (secrets sealed, or explicit fields anywhere but after everything else).
+func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []byte, specLen int, err error) {
 	if err := proto.Unmarshal(data, spec); err != nil {
-		return nil, nil, err
+		return nil, nil, -1, err
 	}
 	m := spec.ProtoReflect()
 	unknown := m.GetUnknown()
 	if len(unknown) == 0 {
-		return nil, nil, nil
+		return nil, nil, len(data), nil
 	}
 	var rest []byte
+	tail := -1 // where in unknown the explicit fields that end it begin
 	for b := unknown; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, nil, fmt.Errorf("unknown fields: %w", protowire.ParseError(n))
+			return nil, nil, -1, fmt.Errorf("unknown fields: %w", protowire.ParseError(n))
 		}
 		size := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if size < 0 {
-			return nil, nil, fmt.Errorf("unknown field %d: %w", num, protowire.ParseError(size))
+			return nil, nil, -1, fmt.Errorf("unknown field %d: %w", num, protowire.ParseError(size))
 		}
+		at := len(unknown) - len(b)
 		field := b[:n+size]
 		b = b[n+size:]
+		explicitOne := typ == protowire.BytesType && num == explicitField
+		switch {
+		case explicitOne && tail < 0:
+			tail = at
+		case !explicitOne:
+			tail = -1
+		}
 		switch {
 		case typ != protowire.BytesType:
 			rest = append(rest, field...)
@@ -133,7 +146,17 @@ func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []by
 		}
 	}
 	m.SetUnknown(rest)
-	return explicit, sealed, nil
+	specLen = len(data)
+	switch {
+	case sealed != nil || len(explicit) > 0 && tail < 0:
+		specLen = -1
+	case tail >= 0:
+		specLen -= len(unknown) - tail
+		if !bytes.Equal(data[specLen:], unknown[tail:]) {
+			specLen = -1
+		}
+	}
+	return explicit, sealed, specLen, nil
 }
 
 // fieldOf is the path of an explicit field without its message.

@@ -88,3 +88,48 @@ func TestRedactExplicit(t *testing.T) {
 		t.Errorf("after redaction: explicit %q, spec %v", r.Explicit, r.Spec)
 	}
 }
+
+// TestDecodeSpecFindsTheSpecsEncoding: the spec's own encoding is what
+// comes before the explicit fields when they end the data, and is not
+// found when they do not or when secrets are sealed.
+func TestDecodeSpecFindsTheSpecsEncoding(t *testing.T) {
+	t.Parallel()
+	spec, err := proto.MarshalOptions{Deterministic: true}.Marshal(&configpb.Route{From: "https://a.example.com", To: []string{"https://a.internal"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(num protowire.Number, v string) []byte {
+		return protowire.AppendString(protowire.AppendTag(nil, num, protowire.BytesType), v)
+	}
+	explicit := slices.Concat(field(explicitField, "allow_websockets"), field(explicitField, "prefix"))
+	unknown := field(9000, "kept")
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		specLen int
+	}{
+		{"spec alone", spec, len(spec)},
+		{"explicit fields after the spec", slices.Concat(spec, explicit), len(spec)},
+		{"an unknown field, then explicit fields", slices.Concat(spec, unknown, explicit), len(spec) + len(unknown)},
+		{"explicit fields, then an unknown field", slices.Concat(spec, explicit, unknown), -1},
+		{"an explicit field between the spec's", slices.Concat(spec[:2+len("https://a.example.com")], explicit, spec[2+len("https://a.example.com"):]), -1},
+		{"sealed secrets", slices.Concat(spec, field(sealedField, "sealed"), explicit), -1},
+		{"explicit fields, sealed secrets last", slices.Concat(spec, explicit, field(sealedField, "sealed")), -1},
+	} {
+		var route configpb.Route
+		_, _, specLen, err := decodeSpec(c.data, &route)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if specLen != c.specLen {
+			t.Errorf("%s: spec's encoding of %d bytes, want %d", c.name, specLen, c.specLen)
+		}
+		if specLen < 0 {
+			continue
+		}
+		var again configpb.Route
+		if err := proto.Unmarshal(c.data[:specLen], &again); err != nil || !proto.Equal(&again, &route) {
+			t.Errorf("%s: the spec's encoding decodes to %v (%v), want %v", c.name, &again, err, &route)
+		}
+	}
+}

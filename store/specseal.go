@@ -67,6 +67,17 @@ func SealData(s *Sealer, obj Object) ([]byte, error) {
 // SealData sealed for the row of kind k and id. It also reads data an
 // earlier console wrote, with the secrets in plain text.
 func OpenData(s *Sealer, k Kind, id string, data []byte) (Object, error) {
+	obj, err := OpenDataEncoded(s, k, id, data)
+	if err != nil {
+		return nil, err
+	}
+	forgetEncoding(obj)
+	return obj, nil
+}
+
+// OpenDataEncoded is OpenData keeping, of a route without sealed secrets,
+// its spec's encoding (Route.SpecEncoding), which holds on to data.
+func OpenDataEncoded(s *Sealer, k Kind, id string, data []byte) (Object, error) {
 	obj, sealed, err := decodeData(k, data)
 	if err != nil || sealed == nil {
 		return obj, err

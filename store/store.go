@@ -91,7 +91,8 @@ type Snapshots interface {
 	// LoadEach reads what Load reads, handing each object to fn as it is
 	// read and returning the snapshot's version: every object but the
 	// routes first, then the routes, so that a reader compiling them need
-	// not hold them all at once. fn's error ends the read.
+	// not hold them all at once. fn's error ends the read. With
+	// WithEncodedSpecs, routes come with their spec's encoding.
 	LoadEach(ctx context.Context, fn func(Object) error, opts ...GetOption) (version int64, err error)
 	// Index lists the kind, id and version of every live object in one
 	// snapshot, without their data: what a reader holding a copy of the
@@ -174,10 +175,17 @@ type GetOptions struct {
 	// Secrets asks for secrets in clear (a key pair's private key, a
 	// cluster's shared secret, a data source's headers).
 	Secrets bool
+	// EncodedSpecs asks LoadEach to keep, with each route whose spec has
+	// no secret, the spec's encoding (Route.SpecEncoding).
+	EncodedSpecs bool
 }
 
 // WithSecrets makes Get return secrets in clear.
 func WithSecrets() GetOption { return func(o *GetOptions) { o.Secrets = true } }
+
+// WithEncodedSpecs makes LoadEach hand routes with the encoding of their
+// spec, for a reader that would encode the spec itself.
+func WithEncodedSpecs() GetOption { return func(o *GetOptions) { o.EncodedSpecs = true } }
 
 // Op is one write of an Apply: a *PutOp or a *DeleteOp.
 type Op interface{ op() }

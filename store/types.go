@@ -182,6 +182,13 @@ type Route struct {
 	// unset ("pomerium.dashboard.Route:allow_websockets"), sorted.
 	// Compilation never reads it (see explicit.go).
 	Explicit []string
+
+	// SpecEncoding is the deterministic protobuf encoding of Spec as the
+	// store keeps it, for a route LoadEach read under WithEncodedSpecs
+	// whose spec holds no secret; nil otherwise. It is Spec as read: a
+	// reader that changes Spec clears it (a copy by Clone has none).
+	// Writes ignore it.
+	SpecEncoding []byte
 }
 
 // Settings is the one global settings object, id SettingsID, in the Global
@@ -325,6 +332,7 @@ func (r *Route) clone() Object {
 		c.Spec = proto.CloneOf(r.Spec)
 	}
 	c.Explicit = slices.Clone(r.Explicit)
+	c.SpecEncoding = nil // a copy is made to be changed
 	return &c
 }
 

@@ -67,6 +67,11 @@ func newRouteEntry(r *store.Route, owned bool) *routeEntry {
 	if r.Spec == nil {
 		return e
 	}
+	if spec := r.SpecEncoding; spec != nil {
+		// The store's encoding, written as the one below.
+		e.spec = spec
+		return e
+	}
 	// Deterministic, as the record is encoded: emitRoute copies the
 	// spec's fields into the record as they are written here.
 	spec, err := proto.MarshalOptions{Deterministic: true}.Marshal(r.Spec)

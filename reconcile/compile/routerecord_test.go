@@ -203,3 +203,17 @@ func randomValue(rng *rand.Rand, fd protoreflect.FieldDescriptor) protoreflect.V
 	}
 	panic(fmt.Sprintf("no random value of %v", fd.Kind()))
 }
+
+// TestRouteEntryTakesTheStoresEncoding: a route read with its spec's
+// encoding is kept in it, not encoded again.
+func TestRouteEntryTakesTheStoresEncoding(t *testing.T) {
+	spec := &configpb.Route{From: "https://a.example.com", To: []string{"https://a.internal"}}
+	encoded, err := proto.MarshalOptions{Deterministic: true}.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newRouteEntry(&store.Route{ObjectMeta: store.ObjectMeta{ID: "c-1"}, Spec: spec, SpecEncoding: encoded}, true)
+	if len(e.spec) != len(encoded) || &e.spec[0] != &encoded[0] {
+		t.Errorf("entry keeps %x, want the store's encoding itself", e.spec)
+	}
+}

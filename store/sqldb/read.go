@@ -429,7 +429,7 @@ func (db *DB) listCounted(ctx context.Context, tx *sql.Tx, res *store.ListResult
 			return fmt.Errorf("list %s: %w", k, err)
 		}
 		res.TotalCount = count
-		obj, err := r.object(db.sealer)
+		obj, err := r.object(db.sealer, false)
 		if err != nil {
 			return err
 		}
@@ -565,7 +565,7 @@ func (db *DB) LoadEach(ctx context.Context, fn func(store.Object) error, opts ..
 			}
 		}
 		var fnErr error // the caller's: said as it is
-		err = db.eachObject(ctx, tx, func(c store.Change) error {
+		err = db.eachObject(ctx, tx, o.EncodedSpecs, func(c store.Change) error {
 			fnErr = fn(c.Object)
 			return fnErr
 		}, "SELECT "+objectColumns+" FROM objects WHERE NOT deleted AND kind = 'route' ORDER BY name, id")

@@ -45,9 +45,14 @@ func scanRow(s scanner, extra ...any) (*row, error) {
 }
 
 // object decodes the row into an object, opening the secrets of a route
-// or settings spec with sealer.
-func (r *row) object(sealer *store.Sealer) (store.Object, error) {
-	obj, err := store.OpenData(sealer, r.kind, r.meta.ID, r.data)
+// or settings spec with sealer; encoded keeps a route spec's encoding
+// (store.OpenDataEncoded).
+func (r *row) object(sealer *store.Sealer, encoded bool) (store.Object, error) {
+	open := store.OpenData
+	if encoded {
+		open = store.OpenDataEncoded
+	}
+	obj, err := open(sealer, r.kind, r.meta.ID, r.data)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", r.kind, r.meta.ID, err)
 	}
@@ -77,7 +82,7 @@ func (db *DB) getLive(ctx context.Context, q queryer, k store.Kind, id string) (
 	if r == nil || r.deleted {
 		return nil, store.NotFound(k, id)
 	}
-	return r.object(db.sealer)
+	return r.object(db.sealer, false)
 }
 
 // readSecret opens the sealed secret of an object; nil if it has none.
@@ -101,7 +106,7 @@ func (db *DB) readSecret(ctx context.Context, q queryer, k store.Kind, id string
 // deleted rows come back as changes without an object.
 func (db *DB) queryObjects(ctx context.Context, q queryer, query string, args ...any) ([]store.Change, error) {
 	var out []store.Change
-	err := db.eachObject(ctx, q, func(c store.Change) error {
+	err := db.eachObject(ctx, q, false, func(c store.Change) error {
 		out = append(out, c)
 		return nil
 	}, query, args...)
@@ -109,9 +114,10 @@ func (db *DB) queryObjects(ctx context.Context, q queryer, query string, args ..
 }
 
 // eachObject runs a query selecting objectColumns and hands each row to fn
-// as it is read, decoded; a deleted row is a change without an object. fn's
-// error ends the read.
-func (db *DB) eachObject(ctx context.Context, q queryer, fn func(store.Change) error, query string, args ...any) error {
+// as it is read, decoded (route specs keeping their encoding if
+// encodedSpecs); a deleted row is a change without an object. fn's error
+// ends the read.
+func (db *DB) eachObject(ctx context.Context, q queryer, encodedSpecs bool, fn func(store.Change) error, query string, args ...any) error {
 	rows, err := q.QueryContext(ctx, db.d.q(query), args...)
 	if err != nil {
 		return err
@@ -124,7 +130,7 @@ func (db *DB) eachObject(ctx context.Context, q queryer, fn func(store.Change) e
 		}
 		c := store.Change{Kind: r.kind, ID: r.meta.ID, Version: r.meta.Version}
 		if !r.deleted {
-			if c.Object, err = r.object(db.sealer); err != nil {
+			if c.Object, err = r.object(db.sealer, encodedSpecs); err != nil {
 				return err
 			}
 		}

@@ -80,7 +80,7 @@ func (w *writer) put(ctx context.Context, op *store.PutOp, actor store.Actor) (s
 			return nil, err
 		}
 		if r != nil && !r.deleted {
-			if prev, err = r.object(w.db.sealer); err != nil {
+			if prev, err = r.object(w.db.sealer, false); err != nil {
 				return nil, err
 			}
 		}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -58,6 +59,52 @@ func testExplicit(t *testing.T, newEnv newEnvFunc) {
 		put(f, got)
 		if e := get[*store.Route](f, r.ID).Explicit; e != nil {
 			t.Errorf("explicit fields after a write without them: %q, want none", e)
+		}
+	})
+	subtest(t, "SpecEncodingLoaded", newEnv, func(t *testing.T, f *fixture) {
+		plain := newRoute(store.GlobalNamespaceID, "plain", "https://plain.example.com")
+		plain.Spec.SetRequestHeaders = map[string]string{"b": "2", "a": "1", "c": "3"}
+		plain.Explicit = []string{"allow_websockets", "prefix"}
+		plain = put(f, plain)
+		_, sealed, _, _ := SpecSecrets()
+		sealed = put(f, sealed)
+		load := func(opts ...store.GetOption) map[string]*store.Route {
+			t.Helper()
+			routes := map[string]*store.Route{}
+			_, err := f.s.LoadEach(f.ctx, func(o store.Object) error {
+				if r, ok := o.(*store.Route); ok {
+					routes[r.ID] = r
+				}
+				return nil
+			}, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return routes
+		}
+		routes := load(store.WithSecrets(), store.WithEncodedSpecs())
+		got := routes[plain.ID]
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(got.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.SpecEncoding, want) {
+			t.Errorf("spec encoding loaded %x, want the spec's deterministic encoding %x", got.SpecEncoding, want)
+		}
+		assertEqual(t, "explicit fields beside the encoding", []string{"allow_websockets", "prefix"}, got.Explicit)
+		if e := routes[sealed.ID].SpecEncoding; e != nil {
+			t.Errorf("a route whose spec has sealed secrets loaded with an encoding of %d bytes", len(e))
+		}
+		if e := store.Clone(got).SpecEncoding; e != nil {
+			t.Errorf("a copy of a route keeps its spec's encoding")
+		}
+		for _, r := range load(store.WithSecrets()) {
+			if r.SpecEncoding != nil {
+				t.Errorf("route %s loaded with its spec's encoding unasked", r.Name)
+			}
+		}
+		if e := get[*store.Route](f, plain.ID).SpecEncoding; e != nil {
+			t.Errorf("a route read with its spec's encoding")
 		}
 	})
 	subtest(t, "NotAPath", newEnv, func(t *testing.T, f *fixture) {
