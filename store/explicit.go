@@ -113,7 +113,8 @@ func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []by
 		return nil, nil, len(data), nil
 	}
 	var rest []byte
-	tail := -1 // where in unknown the explicit fields that end it begin
+	tail := -1  // where in unknown the explicit fields that end it begin
+	inTail := 0 // how many explicit fields that run holds
 	for b := unknown; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -129,8 +130,10 @@ func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []by
 		explicitOne := typ == protowire.BytesType && num == explicitField
 		switch {
 		case explicitOne && tail < 0:
-			tail = at
-		case !explicitOne:
+			tail, inTail = at, 1
+		case explicitOne:
+			inTail++
+		default:
 			tail = -1
 		}
 		switch {
@@ -148,7 +151,7 @@ func decodeSpec(data []byte, spec proto.Message) (explicit []string, sealed []by
 	m.SetUnknown(rest)
 	specLen = len(data)
 	switch {
-	case sealed != nil || len(explicit) > 0 && tail < 0:
+	case sealed != nil || len(explicit) > 0 && (tail < 0 || inTail != len(explicit)):
 		specLen = -1
 	case tail >= 0:
 		specLen -= len(unknown) - tail

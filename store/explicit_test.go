@@ -101,7 +101,8 @@ func TestDecodeSpecFindsTheSpecsEncoding(t *testing.T) {
 	field := func(num protowire.Number, v string) []byte {
 		return protowire.AppendString(protowire.AppendTag(nil, num, protowire.BytesType), v)
 	}
-	explicit := slices.Concat(field(explicitField, "allow_websockets"), field(explicitField, "prefix"))
+	websockets, prefix := field(explicitField, "allow_websockets"), field(explicitField, "prefix")
+	explicit := slices.Concat(websockets, prefix)
 	unknown := field(9000, "kept")
 	for _, c := range []struct {
 		name    string
@@ -112,6 +113,7 @@ func TestDecodeSpecFindsTheSpecsEncoding(t *testing.T) {
 		{"explicit fields after the spec", slices.Concat(spec, explicit), len(spec)},
 		{"an unknown field, then explicit fields", slices.Concat(spec, unknown, explicit), len(spec) + len(unknown)},
 		{"explicit fields, then an unknown field", slices.Concat(spec, explicit, unknown), -1},
+		{"an explicit field, an unknown field, an explicit field", slices.Concat(spec, websockets, unknown, prefix), -1},
 		{"an explicit field between the spec's", slices.Concat(spec[:2+len("https://a.example.com")], explicit, spec[2+len("https://a.example.com"):]), -1},
 		{"sealed secrets", slices.Concat(spec, field(sealedField, "sealed"), explicit), -1},
 		{"explicit fields, sealed secrets last", slices.Concat(spec, explicit, field(sealedField, "sealed")), -1},
