@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -377,6 +378,24 @@ func (cl *Cluster) clone() Object {
 	return &c
 }
 
+// routeSpecs are empty route specs to decode into: a first load decodes a
+// million, most of a kilobyte each, and its reader hands each back once it
+// is done with it (RecycleRouteSpec).
+var routeSpecs = sync.Pool{New: func() any { return new(configpb.Route) }}
+
+// NewRouteSpec returns an empty route spec: one handed back by
+// RecycleRouteSpec if there is one.
+func NewRouteSpec() *configpb.Route { return routeSpecs.Get().(*configpb.Route) }
+
+// RecycleRouteSpec empties a route spec and keeps it for NewRouteSpec. Its
+// caller holds the only reference to it: whoever read it from the store and
+// was handed it (as the compiler is the routes a load hands over) is done
+// with it.
+func RecycleRouteSpec(spec *configpb.Route) {
+	spec.Reset()
+	routeSpecs.Put(spec)
+}
+
 // NewObject returns an empty object of kind k, or nil for an unknown kind.
 func NewObject(k Kind) Object {
 	switch k {
@@ -385,7 +404,7 @@ func NewObject(k Kind) Object {
 	case KindPolicy:
 		return &Policy{}
 	case KindRoute:
-		return &Route{Spec: &configpb.Route{}}
+		return &Route{Spec: NewRouteSpec()}
 	case KindSettings:
 		return &Settings{Spec: &configpb.Settings{}}
 	case KindKeyPair:

@@ -114,10 +114,11 @@ func NewCompiler() *Compiler {
 func (c *Compiler) Reset(st *store.State) []ObjectKey { return c.reset(st, false) }
 
 // ResetOwned is Reset for a caller that hands the routes of st over: the
-// compiler turns their specs into records in place instead of copying them,
-// and sets each entry of st.Routes to nil as it takes it, so that each
-// decoded route can be freed as soon as it is compiled. The caller must not
-// use the routes afterwards.
+// compiler keeps their specs' encodings instead of copying them, hands each
+// spec back once it is compiled (store.RecycleRouteSpec), and sets each
+// entry of st.Routes to nil as it takes it, so that each decoded route can
+// be freed as soon as it is compiled. The caller must not use the routes
+// afterwards.
 func (c *Compiler) ResetOwned(st *store.State) []ObjectKey { return c.reset(st, true) }
 
 func (c *Compiler) reset(st *store.State, owned bool) []ObjectKey {
@@ -173,9 +174,9 @@ func (c *Compiler) reset(st *store.State, owned bool) []ObjectKey {
 func (c *Compiler) Apply(changes []store.Change) []ObjectKey { return c.apply(changes, false) }
 
 // ApplyOwned is Apply for a caller that hands the routes among changes
-// over: the compiler turns their specs into records in place instead of
-// copying them, and sets the Object of each route change to nil as it takes
-// it. The caller must not use the routes afterwards.
+// over, as ResetOwned does those of a state: it sets the Object of each
+// route change to nil as it takes it. The caller must not use the routes
+// afterwards.
 func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.apply(changes, true) }
 
 func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {

@@ -283,10 +283,28 @@ func TestCompilerResetKeepsUnchanged(t *testing.T) {
 func TestOwningCompilerMatchesCompile(t *testing.T) {
 	t.Parallel()
 	c := NewCompiler()
-	c.ResetOwned(mixedState(t))
+	owned := mixedState(t)
+	specs := make([]*configpb.Route, len(owned.Routes))
+	for i, r := range owned.Routes {
+		specs[i] = r.Spec
+	}
+	c.ResetOwned(owned)
 	want := renderResult(t, Compile(mixedState(t)))
 	if diff := gocmp.Diff(string(want), string(renderResult(t, c.Result()))); diff != "" {
 		t.Fatalf("owning compiler differs (-full +owning):\n%s", diff)
+	}
+	// The specs of the routes taken over are handed back emptied, for
+	// later reads to decode into; what those decode changes nothing the
+	// compiler holds.
+	for i, spec := range specs {
+		if proto.Size(spec) != 0 {
+			t.Errorf("route %d's spec was not handed back: %v", i+1, spec)
+		}
+		proto.Merge(spec, &configpb.Route{From: "https://later.example.com", To: []string{"https://later.internal"},
+			PolicyIds: []string{policyID(1)}, TlsClientKeyPairId: new(keyPairID(1)), Redirect: &configpb.RouteRedirect{HostRedirect: new("later.example.com")}})
+	}
+	if diff := gocmp.Diff(string(want), string(renderResult(t, c.Result()))); diff != "" {
+		t.Fatalf("owning compiler differs once the specs it handed back are used again (-full +owning):\n%s", diff)
 	}
 	// Recompiling every route from what the compiler kept gives the same.
 	enforced := policy(policyID(9), nsGlobal, "new guard", allowAll, true)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 	"unique"
@@ -117,7 +116,7 @@ func (e *routeEntry) decoded() *store.Route {
 	}
 	r := &store.Route{ObjectMeta: e.meta.objectMeta()}
 	if e.spec != nil {
-		r.Spec = new(configpb.Route)
+		r.Spec = store.NewRouteSpec()
 		if err := proto.Unmarshal(e.spec, r.Spec); err != nil {
 			panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
 		}
@@ -126,11 +125,18 @@ func (e *routeEntry) decoded() *store.Route {
 	return r
 }
 
-// release drops the decoded route once compiling it is done.
+// release drops the decoded route once compiling it is done, and hands its
+// spec back for the next route read to decode into, unless the route is
+// the caller's: nothing the entry keeps points into the spec (what it
+// keeps of it are strings and interned values).
 func (e *routeEntry) release() {
-	if !e.pinned {
-		e.route, e.borrowed = nil, false
+	if e.pinned {
+		return
 	}
+	if e.route != nil && !e.borrowed && e.route.Spec != nil {
+		store.RecycleRouteSpec(e.route.Spec)
+	}
+	e.route, e.borrowed = nil, false
 }
 
 func (e *routeEntry) status() Status {
@@ -434,11 +440,6 @@ func (c *compiler) resolveRoutePolicies(e *routeEntry, spec routeRefs, node *nam
 // policyIDs are the route's resolved policy_ids.
 func (e *routeEntry) policyIDs() []string { return splitIDs(e.policies.Value()) }
 
-// routeSpecs are decoded route specs for emitRoute to use again: a change
-// of a team's policy emits thousands of route records a second, and the
-// struct of each decoded spec is most of a kilobyte.
-var routeSpecs = sync.Pool{New: func() any { return new(configpb.Route) }}
-
 // emitRoute writes the route record: the spec as stored, with the identity
 // fields, the resolved policy_ids and the resolved key pairs. The
 // enforced_policies and assigned_policies lists are left empty: Pomerium
@@ -489,11 +490,8 @@ func (c *compiler) emitRouteDecoded(e *routeEntry) ([]byte, *fieldError) {
 	if e.pinned {
 		msg = proto.CloneOf(e.route.Spec)
 	} else {
-		msg = routeSpecs.Get().(*configpb.Route)
-		defer func() {
-			msg.Reset() // holds on to nothing of this route
-			routeSpecs.Put(msg)
-		}()
+		msg = store.NewRouteSpec()
+		defer store.RecycleRouteSpec(msg) // holds on to nothing of this route
 		if err := proto.Unmarshal(e.spec, msg); err != nil {
 			panic(fmt.Sprintf("route %s: spec encoded by the compiler does not decode: %v", e.meta.ID, err))
 		}
