@@ -181,7 +181,7 @@ func (w *coldWrite) writeStatuses() {
 		found := slices.Concat(parts...)
 		parts = nil
 		slices.SortStableFunc(found, compareStatusKeys)
-		w.l.queue.statuses(found)
+		w.l.queue.statusesInOrder(found)
 	}
 }
 

@@ -36,6 +36,11 @@ import (
 // round handed over again before its batch is written once, as last
 // handed over; one handed over after its batch, or new, waits for the
 // next round.
+//
+// A first load hands its statuses over in key order, each object once,
+// to a queue that holds nothing (statusesInOrder): they wait in the list
+// handed over, and are written as they stand in it, a batch at a time,
+// before anything handed over after them.
 type statusQueue struct {
 	store store.StatusSink
 	// batch bounds the statuses of one store transaction: on SQLite a
@@ -55,6 +60,15 @@ type statusQueue struct {
 	// key order; their statuses wait in pending, and each was handed over
 	// before any pending health record.
 	round []compile.ObjectKey
+	// bulk holds the statuses of a handover in key order to an empty
+	// queue (statusesInOrder: a first load's, a status for each object),
+	// in the list handed over; those from bulkNext on are not written
+	// yet, and the one at i was handed over at bulkSeq+i. A status handed
+	// over again while its object's waits there takes its place. A
+	// million statuses in pending were about half a gigabyte allocated.
+	bulk     []store.ObjectStatus
+	bulkNext int
+	bulkSeq  uint64
 	// health is the latest health record not written yet, to be written
 	// once every status up to healthSeq is.
 	health    *store.Health
@@ -84,6 +98,7 @@ func (q *statusQueue) reset() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.pending, q.order, q.round, q.health, q.err = nil, nil, nil, nil, nil
+	q.bulk, q.bulkNext = nil, 0
 }
 
 // statuses hands statuses over to be written.
@@ -96,6 +111,10 @@ func (q *statusQueue) statuses(ss []store.ObjectStatus) {
 		q.pending = make(map[compile.ObjectKey]queuedStatus, len(ss))
 	}
 	for _, s := range ss {
+		if i, ok := q.inBulk(s); ok {
+			q.bulk[i] = s
+			continue
+		}
 		k := compile.ObjectKey{Kind: s.Kind, ID: s.ID}
 		if p, ok := q.pending[k]; ok {
 			// Written in the place of the one it replaces: a health
@@ -109,6 +128,53 @@ func (q *statusQueue) statuses(ss []store.ObjectStatus) {
 	}
 	q.mu.Unlock()
 	signal(q.kick)
+}
+
+// statusesInOrder hands statuses over as statuses does, given in key
+// order (compareStatusKeys), each object once, in a list the queue keeps
+// until they are written: to an empty queue, they wait in that list
+// instead of in pending.
+func (q *statusQueue) statusesInOrder(ss []store.ObjectStatus) {
+	q.mu.Lock()
+	empty := len(q.bulk) == 0 && len(q.pending) == 0 && len(q.order) == 0 && len(q.round) == 0
+	if !empty || len(ss) == 0 {
+		q.mu.Unlock()
+		q.statuses(ss)
+		return
+	}
+	q.bulk, q.bulkNext, q.bulkSeq = ss, 0, q.seq+1
+	q.seq += uint64(len(ss))
+	q.mu.Unlock()
+	signal(q.kick)
+}
+
+// inBulk finds the status of s's object in bulk, not written yet.
+func (q *statusQueue) inBulk(s store.ObjectStatus) (int, bool) {
+	if q.bulkNext >= len(q.bulk) {
+		return 0, false
+	}
+	i, ok := slices.BinarySearchFunc(q.bulk[q.bulkNext:], s, compareStatusKeys)
+	return q.bulkNext + i, ok
+}
+
+// takeBulk returns the next statuses of bulk to write, at most batch of
+// them and none handed over after the pending health record; nothing
+// when there are none.
+func (q *statusQueue) takeBulk() []store.ObjectStatus {
+	end := min(len(q.bulk), q.bulkNext+q.batch)
+	if q.health != nil {
+		// Only those handed over before it, at healthSeq at the latest.
+		before := int64(q.healthSeq) - int64(q.bulkSeq) + 1
+		end = int(min(int64(end), max(before, 0)))
+	}
+	if end <= q.bulkNext {
+		return nil
+	}
+	out := q.bulk[q.bulkNext:end:end] // never changed once taken
+	if q.bulkNext = end; end == len(q.bulk) {
+		q.bulk, q.bulkNext = nil, 0
+	}
+	return out
 }
 
 // setHealth hands a health record over, to be written after every status
@@ -135,6 +201,10 @@ func (q *statusQueue) take() ([]store.ObjectStatus, *store.Health) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.round) == 0 {
+		// The bulk's statuses were handed over before any in pending.
+		if out := q.takeBulk(); out != nil {
+			return out, nil
+		}
 		q.round = q.nextRound()
 	}
 	if len(q.round) == 0 {

@@ -319,3 +319,116 @@ func TestStatusQueueResetForgetsTheRound(t *testing.T) {
 	}
 	wantWrites(t, sink, want)
 }
+
+// A handover in key order to an empty queue is written as given, a batch
+// at a time, before anything handed over after it; a health record
+// handed over after it waits for all of it.
+func TestStatusQueueWritesAHandoverInOrderAsGiven(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.batch = 2
+	q.statusesInOrder([]store.ObjectStatus{statusOf("a", store.SyncPending), statusOf("b", store.SyncPending), statusOf("c", store.SyncSynced)})
+	if len(q.bulk) != 3 || len(q.pending) != 0 {
+		t.Fatalf("a handover in order to an empty queue kept %d in its list and %d in pending, want 3 and 0", len(q.bulk), len(q.pending))
+	}
+	q.statuses([]store.ObjectStatus{statusOf("0", store.SyncSynced)})
+	q.setHealth(success(7))
+	q.statuses([]store.ObjectStatus{statusOf("d", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	wantHealth(t, wrote, 7)
+	q.setHealth(success(8))
+	wantHealth(t, wrote, 8)
+	want := []sinkCall{
+		{statuses: []string{"route/a=pending", "route/b=pending"}, health: -1},
+		{statuses: []string{"route/c=synced"}, health: -1},
+		{statuses: []string{"route/0=synced"}, health: -1},
+		{health: 7},
+		{statuses: []string{"route/d=synced"}, health: -1},
+		{health: 8},
+	}
+	wantWrites(t, sink, want)
+}
+
+// A status handed over again while its object's waits in a handover in
+// order takes its place; one handed over again after its batch is
+// written again after the handover.
+func TestStatusQueueWritesAHandoverInOrdersStatusOnceAsLastHandedOver(t *testing.T) {
+	sink, writing, release := holdingFirstWrite()
+	q := newStatusQueue(sink, nil)
+	q.batch = 1
+	q.statusesInOrder([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced), statusOf("c", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	<-writing
+	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncError), statusOf("a", store.SyncError)})
+	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncPending)})
+	q.setHealth(success(5))
+	close(release)
+	wantHealth(t, wrote, 5)
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced"}, health: -1},
+		{statuses: []string{"route/b=synced"}, health: -1},
+		{statuses: []string{"route/c=pending"}, health: -1},
+		{statuses: []string{"route/a=error"}, health: -1},
+		{health: 5},
+	}
+	wantWrites(t, sink, want)
+}
+
+// A health record handed over before a handover in order is written
+// before it.
+func TestStatusQueueWritesHealthBeforeAHandoverInOrderAfterIt(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.setHealth(success(1))
+	q.statusesInOrder([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	wantHealth(t, wrote, 1)
+	q.setHealth(success(2))
+	wantHealth(t, wrote, 2)
+	want := []sinkCall{
+		{health: 1},
+		{statuses: []string{"route/a=synced", "route/b=synced"}, health: -1},
+		{health: 2},
+	}
+	wantWrites(t, sink, want)
+}
+
+// A handover in order to a queue holding statuses waits with them in
+// pending, and is written in key order with them.
+func TestStatusQueueTakesAHandoverInOrderToABusyQueueAsAnyOther(t *testing.T) {
+	sink := &recordingSink{}
+	q := newStatusQueue(sink, nil)
+	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncSynced), statusOf("a", store.SyncPending)})
+	q.statusesInOrder([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)})
+	if len(q.bulk) != 0 {
+		t.Fatalf("a handover in order to a busy queue kept %d in its list, want none", len(q.bulk))
+	}
+	q.setHealth(success(3))
+	<-runQueue(t, q)
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced", "route/b=synced", "route/c=synced"}, health: -1},
+		{health: 3},
+	}
+	wantWrites(t, sink, want)
+}
+
+// A reset forgets what a handover in order left unwritten.
+func TestStatusQueueResetForgetsAHandoverInOrder(t *testing.T) {
+	sink, writing, release := holdingFirstWrite()
+	q := newStatusQueue(sink, nil)
+	q.batch = 1
+	q.statusesInOrder([]store.ObjectStatus{statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)})
+	wrote := runQueue(t, q)
+	<-writing
+	q.reset()
+	q.statuses([]store.ObjectStatus{statusOf("c", store.SyncSynced)})
+	q.setHealth(success(2))
+	close(release)
+	wantHealth(t, wrote, 2)
+	want := []sinkCall{
+		{statuses: []string{"route/a=synced"}, health: -1}, // under way at the reset
+		{statuses: []string{"route/c=synced"}, health: -1},
+		{health: 2},
+	}
+	wantWrites(t, sink, want)
+}
