@@ -130,14 +130,18 @@ func (q *statusQueue) statuses(ss []store.ObjectStatus) {
 	signal(q.kick)
 }
 
-// statusesInOrder hands statuses over as statuses does, given in key
-// order (compareStatusKeys), each object once, in a list the queue keeps
-// until they are written: to an empty queue, they wait in that list
-// instead of in pending.
+// statusesInOrder hands statuses over as statuses does, in a list the
+// queue keeps until they are written: given in key order
+// (compareStatusKeys), each object once, to an empty queue, they wait in
+// that list instead of in pending.
 func (q *statusQueue) statusesInOrder(ss []store.ObjectStatus) {
+	inOrder := true
+	for i := 1; i < len(ss) && inOrder; i++ {
+		inOrder = compareStatusKeys(ss[i-1], ss[i]) < 0
+	}
 	q.mu.Lock()
 	empty := len(q.bulk) == 0 && len(q.pending) == 0 && len(q.order) == 0 && len(q.round) == 0
-	if !empty || len(ss) == 0 {
+	if !empty || !inOrder || len(ss) == 0 {
 		q.mu.Unlock()
 		q.statuses(ss)
 		return

@@ -432,3 +432,25 @@ func TestStatusQueueResetForgetsAHandoverInOrder(t *testing.T) {
 	}
 	wantWrites(t, sink, want)
 }
+
+// A handover said to be in order that is not, or holds an object twice,
+// waits in pending as any other: each object written once, as last handed
+// over, in key order.
+func TestStatusQueueTakesAHandoverOutOfOrderAsAnyOther(t *testing.T) {
+	for name, ss := range map[string][]store.ObjectStatus{
+		"out of order":    {statusOf("b", store.SyncSynced), statusOf("a", store.SyncSynced)},
+		"an object twice": {statusOf("a", store.SyncPending), statusOf("a", store.SyncSynced), statusOf("b", store.SyncSynced)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sink := &recordingSink{}
+			q := newStatusQueue(sink, nil)
+			q.statusesInOrder(ss)
+			if len(q.bulk) != 0 {
+				t.Fatalf("kept %d in its list, want none", len(q.bulk))
+			}
+			q.setHealth(success(1))
+			<-runQueue(t, q)
+			wantWrites(t, sink, []sinkCall{{statuses: []string{"route/a=synced", "route/b=synced"}, health: -1}, {health: 1}})
+		})
+	}
+}
