@@ -155,7 +155,7 @@ func TestPruneKeepsWhatItMustNotDelete(t *testing.T) {
 		// A document of Engineering alone, exported, applied with prune:
 		// nothing changes, the rest of the console included.
 		scoped := c.export("Global/Engineering", "yaml", false)
-		if !strings.Contains(string(scoped), "scope: Global/Engineering\n") || strings.Contains(string(scoped), "crm") || strings.Contains(string(scoped), "from-kube") {
+		if !strings.Contains(string(scoped), "scope: Global/Engineering\n") || strings.Contains(string(scoped), "name: crm\n") || strings.Contains(string(scoped), "name: from-kube\n") {
 			t.Errorf("export of Global/Engineering:\n%s", scoped)
 		}
 		if res, err := c.apply(scoped, true, false); err != nil || len(res.Changes) != 0 {
