@@ -459,8 +459,8 @@ func (c *Compiler) Changed(key ObjectKey, held *Digest) (rec *databroker.Record,
 func (c *Compiler) emitLocked(e *routeEntry) []byte {
 	data, err := c.deps.emitRoute(e)
 	if err != nil {
-		// Settling a route whose record might not encode encoded it, and
-		// found out; what the others add is checked to encode.
+		// Settling a route checked that its record encodes: a route
+		// whose record does not is invalid and has none.
 		panic(fmt.Sprintf("route %s: a valid route's record does not encode: %v", e.meta.ID, err))
 	}
 	if _, ok := c.unemitted[e.meta.ID]; ok {

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unique"
 
 	"google.golang.org/protobuf/proto"
@@ -254,10 +253,12 @@ func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 	if e.err == nil && len(group) > 1 {
 		e.err = conflictError(e, group)
 	}
-	if e.err == nil && (e.pinned || !c.encodes(e)) {
-		// Its spec did not encode, or what compiling adds to it might
-		// not: emitting it says why.
-		_, e.err = c.emitRoute(e)
+	if e.err == nil {
+		if f := c.recordFields(e); e.pinned || !f.encodes() {
+			// Its spec did not encode, or what compiling adds to it
+			// does not: encoding its record says why.
+			_, e.err = c.emitRouteDecoded(e)
+		}
 	}
 	if e.err != nil {
 		e.hasRecord = false
@@ -268,14 +269,6 @@ func (c *compiler) settle(e *routeEntry, group []*routeEntry) (emit bool) {
 	}
 	e.hasRecord = true
 	return true
-}
-
-// encodes reports whether the strings compiling adds to the route's spec
-// (which encoded when it was taken in) encode: the others are ids and
-// base64.
-func (c *compiler) encodes(e *routeEntry) bool {
-	ns := c.namespaceName(e.meta.NamespaceID)
-	return utf8.ValidString(e.meta.Name) && (ns == nil || utf8.ValidString(*ns))
 }
 
 // checkRoute checks the decoded route: what its spec says on its own, kept
@@ -460,10 +453,7 @@ func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
 	if e.pinned {
 		return c.emitRouteDecoded(e)
 	}
-	meta := e.meta.objectMeta()
-	f := routeRecordFields{name: meta.Name, id: meta.ID, namespaceID: meta.NamespaceID,
-		namespaceName: c.namespaceName(meta.NamespaceID), policies: e.policies.Value(),
-		created: meta.CreatedAt, modified: meta.ModifiedAt}
+	f := c.recordFields(e)
 	if e.customCA != nil {
 		f.customCA = new(e.customCA.certificateBase64())
 	}
@@ -473,13 +463,21 @@ func (c *compiler) emitRoute(e *routeEntry) ([]byte, *fieldError) {
 	if e.downstreamCA != nil {
 		f.downstreamCA = new(e.downstreamCA.certificateBase64())
 	}
-	if !f.encodes() {
-		return c.emitRouteDecoded(e) // which says what does not encode
-	}
+	// Settling the route found its strings UTF-8 (the key pairs' values
+	// are base64).
 	if data, ok := appendRouteRecord(make([]byte, 0, len(e.spec)+f.size()), e.spec, &f); ok {
 		return data, nil
 	}
 	return c.emitRouteDecoded(e)
+}
+
+// recordFields are the fields compiling writes into the route's record,
+// but for its key pairs' values.
+func (c *compiler) recordFields(e *routeEntry) routeRecordFields {
+	meta := e.meta.objectMeta()
+	return routeRecordFields{name: meta.Name, id: meta.ID, namespaceID: meta.NamespaceID,
+		namespaceName: c.namespaceName(meta.NamespaceID), policies: e.policies.Value(),
+		created: meta.CreatedAt, modified: meta.ModifiedAt}
 }
 
 // emitRouteDecoded writes the route record as emitRoute does, by decoding

@@ -224,23 +224,38 @@ func TestCheckRoute(t *testing.T) {
 	}
 }
 
-// TestRouteRecordThatDoesNotEncode: a route whose name is not UTF-8, which
-// its record's name field must be, is invalid with the reason, and has no
-// record to ask for.
+// TestRouteRecordThatDoesNotEncode: a route whose record would hold a
+// string that is not UTF-8, which a protobuf string must be (its name, its
+// namespace's name, its id: the store refuses each, but rows stored by other
+// means reach the compiler too), is invalid with the reason, and has no
+// record to ask for. (A namespace or policy with such an id has no record
+// of its own, and its routes are invalid for that.)
 func TestRouteRecordThatDoesNotEncode(t *testing.T) {
 	t.Parallel()
-	st := &store.State{
-		Namespaces: []*store.Namespace{namespace(nsGlobal, "", "Global")},
-		Routes: []*store.Route{route(routeID(1), nsGlobal, "bad\xffname",
-			&configpb.Route{From: "https://bad.example.com", To: []string{"https://bad.internal"}})},
-	}
-	c := NewCompiler()
-	c.Reset(st)
-	key := ObjectKey{Kind: store.KindRoute, ID: routeID(1)}
-	if s, _ := c.Status(key); s.Valid || !strings.Contains(s.Reason, "UTF-8") {
-		t.Errorf("status %+v, want invalid for its name", s)
-	}
-	if rec, has := c.Changed(key, nil); rec != nil || has {
-		t.Errorf("record %v (%t), want none", rec, has)
+	spec := &configpb.Route{From: "https://bad.example.com", To: []string{"https://bad.internal"}} // which encodes
+	for _, tc := range []struct {
+		name      string
+		namespace *store.Namespace
+		route     *store.Route
+	}{
+		{"name", namespace(nsGlobal, "", "Global"), route(routeID(1), nsGlobal, "bad\xffname", spec)},
+		{"namespace name", namespace(nsGlobal, "", "Glo\xffbal"), route(routeID(1), nsGlobal, "bad", spec)},
+		{"id", namespace(nsGlobal, "", "Global"), route(routeID(1)+"\xff", nsGlobal, "bad", spec)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &store.State{
+				Namespaces: []*store.Namespace{tc.namespace},
+				Routes:     []*store.Route{tc.route},
+			}
+			c := NewCompiler()
+			c.Reset(st)
+			key := ObjectKey{Kind: store.KindRoute, ID: tc.route.ID}
+			if s, ok := c.Status(key); !ok || s.Valid || !strings.Contains(s.Reason, "UTF-8") {
+				t.Errorf("status %+v (%t), want invalid for a string not UTF-8", s, ok)
+			}
+			if rec, has := c.Changed(key, nil); rec != nil || has {
+				t.Errorf("record %v (%t), want none", rec, has)
+			}
+		})
 	}
 }
