@@ -181,7 +181,14 @@ func (c *Compiler) ApplyOwned(changes []store.Change) []ObjectKey { return c.app
 
 func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 	touched := map[ObjectKey]struct{}{}
-	w := newRouteWork()
+	routes := 0
+	for _, ch := range changes {
+		if ch.Kind == store.KindRoute {
+			routes++
+		}
+	}
+	// A first load's parts are thousands of routes each.
+	w := newRouteWork(routes, 0)
 	var direct changedDeps
 	// policiesOnly says that no object but policies and routes changed,
 	// and no policy moved to another namespace or went.
@@ -245,6 +252,9 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 			// writes them before the record goes.
 			maps.Copy(deps, c.deferred)
 		}
+		if len(w.recheck) == 0 {
+			w.recheck = make(idSet, len(deps))
+		}
 		for e := range deps {
 			w.recheck[e.meta.ID] = struct{}{}
 		}
@@ -253,13 +263,18 @@ func (c *Compiler) apply(changes []store.Change, owned bool) []ObjectKey {
 	return routeKeys(w, touched)
 }
 
-// routeKeys adds the routes w touched to touched and returns them all in
-// order.
+// routeKeys returns the objects of touched, which are not routes, and the
+// routes w touched, in order.
 func routeKeys(w *routeWork, touched map[ObjectKey]struct{}) []ObjectKey {
-	for id := range w.touched {
-		touched[ObjectKey{Kind: store.KindRoute, ID: id}] = struct{}{}
+	keys := make([]ObjectKey, 0, len(touched)+len(w.touched))
+	for key := range touched {
+		keys = append(keys, key)
 	}
-	return slices.SortedFunc(maps.Keys(touched), CompareKeys)
+	for id := range w.touched {
+		keys = append(keys, ObjectKey{Kind: store.KindRoute, ID: id})
+	}
+	slices.SortFunc(keys, CompareKeys)
+	return keys
 }
 
 // lostRecords reports whether an object had a record in one compilation
@@ -300,7 +315,11 @@ func (c *Compiler) CheckDeferred(n int) []ObjectKey {
 	if n == 0 || len(c.deferred) == 0 {
 		return nil
 	}
-	w := newRouteWork()
+	size := len(c.deferred)
+	if n > 0 {
+		size = min(n, size)
+	}
+	w := newRouteWork(0, size)
 	if n < 0 || n >= len(c.deferred) {
 		for e := range c.deferred {
 			w.recheck[e.meta.ID] = struct{}{}
@@ -324,7 +343,7 @@ func (c *Compiler) CheckDeferred(n int) []ObjectKey {
 		}
 	}
 	c.compileRoutes(w)
-	return routeKeys(w, map[ObjectKey]struct{}{})
+	return routeKeys(w, nil)
 }
 
 // inIDOrder returns the routes of set in the order of their ids.

@@ -135,8 +135,11 @@ type routeWork struct {
 	touched idSet                 // routes whose outcome may have changed
 }
 
-func newRouteWork() *routeWork {
-	return &routeWork{check: idSet{}, recheck: idSet{}, groups: map[claimKey]struct{}{}, touched: idSet{}}
+// newRouteWork returns work with room for checks routes to check and
+// rechecks to check again, each of them touched and settled.
+func newRouteWork(checks, rechecks int) *routeWork {
+	return &routeWork{check: make(idSet, checks), recheck: make(idSet, rechecks),
+		groups: make(map[claimKey]struct{}, checks+rechecks), touched: make(idSet, checks+rechecks)}
 }
 
 // compileRoutes checks the routes marked for it, then settles them and every
