@@ -42,10 +42,13 @@ type DB struct {
 	// StatusFeed carries status events, published the same way.
 	StatusFeed store.StatusFeed
 
-	// statusBatch is the upsert of a full batch of statuses, prepared on
-	// the write pool where statuses are written in batches of rows (see
-	// setStatusBatches).
-	statusBatch *sql.Stmt
+	// statusBatches are the upserts of statusBatchSizes statuses,
+	// prepared on the write pool where statuses are written in batches of
+	// rows (see setStatusBatches).
+	statusBatches []*sql.Stmt
+	// stmts are the statements of write transactions kept prepared from
+	// one to the next, where Dialect.PrepareWrites.
+	stmts *sharedStatements
 }
 
 // Open checks the encryption key against the database (sealing a key check
@@ -58,6 +61,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{d: cfg.Dialect, write: cfg.Write, read: cfg.Read, sealer: sealer, log: cfg.Logger, now: cfg.Now}
+	if db.d.PrepareWrites {
+		db.stmts = newSharedStatements(db.write)
+	}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -68,8 +74,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	if db.d.StatusRows == "" {
-		if db.statusBatch, err = db.write.PrepareContext(ctx, db.upsertStatusesText(statusBatchRows)); err != nil {
-			return nil, fmt.Errorf("prepare the status write: %w", err)
+		for _, n := range statusBatchSizes {
+			stmt, err := db.write.PrepareContext(ctx, db.upsertStatusesText(n))
+			if err != nil {
+				return nil, fmt.Errorf("prepare the status write of %d rows: %w", n, err)
+			}
+			db.statusBatches = append(db.statusBatches, stmt)
 		}
 	}
 	return db, nil
@@ -120,12 +130,13 @@ func (db *DB) inWriteTx(ctx context.Context, fn func(*writer) error) error {
 // writeTx is inWriteTx; committing reports whether err came from the
 // commit itself.
 func (db *DB) writeTx(ctx context.Context, fn func(*writer) error) (committing bool, err error) {
+	db.stmts.prepare(ctx)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("begin: %w", err)
 	}
 	defer rollback(db, tx)
-	w := &writer{db: db, tx: newTxStatements(tx, db.d.PrepareWrites), now: db.now().UTC().Truncate(time.Microsecond)}
+	w := &writer{db: db, tx: newTxStatements(tx, db.d.PrepareWrites, db.stmts), now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := w.lock(ctx); err != nil {
 		return false, err
 	}

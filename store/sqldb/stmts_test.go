@@ -38,7 +38,7 @@ func TestTxStatements(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	w := newTxStatements(tx, true)
+	w := newTxStatements(tx, true, nil)
 	for i := range 3 * maxCachedStatements {
 		if _, err := w.ExecContext(ctx, "INSERT INTO t (k, v) VALUES (?1, ?2)", i, fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
