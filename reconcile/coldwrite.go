@@ -90,6 +90,8 @@ func hasRoute(keys []compile.ObjectKey) bool {
 
 func (w *coldWrite) start() {
 	w.started = true
+	// The routes' records and statuses are what the view holds most of.
+	w.view.Reserve(compile.RecordTypeRoute, w.l.src.loadingRoutes())
 	w.g, w.gctx = errgroup.WithContext(w.ctx)
 	w.puts = make(chan *Plan, putsInFlight)
 	w.statuses = make(chan []compile.ObjectKey, 4*putsInFlight)

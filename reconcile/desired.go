@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sync/atomic"
 
@@ -40,6 +41,9 @@ type desired struct {
 	past []refreshed
 	// pastSize is past's size as pastMax counts it.
 	pastSize int
+	// routes is how many routes the store held as the last first load
+	// began, by its sums: what the loop's maps of routes make room for.
+	routes int
 }
 
 // refreshed is what one refresh changed of the compiled copy: the version
@@ -272,6 +276,13 @@ func (d *desired) loadEach(ctx context.Context, part func([]store.Change) error)
 		partErr = part(batch)
 		batch = nil
 		return partErr
+	}
+	// A first load of a million routes would grow the maps that hold
+	// them from empty. The sums are only a size: a store whose sums cannot
+	// be read cannot be loaded either, and says why below.
+	if sums, err := d.store.IndexSums(ctx, math.MaxInt64, 0); err == nil {
+		d.routes = int(sums.Kinds[store.KindRoute].Count)
+		d.compiler.Reserve(d.routes)
 	}
 	version, err := d.store.LoadEach(ctx, func(o store.Object) error {
 		m := o.GetObjectMeta()

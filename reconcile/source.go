@@ -154,6 +154,14 @@ func (s *source) load(ctx context.Context, l *Loop, chunk func([]compile.ObjectK
 	return nil, sweepAll, version, nil
 }
 
+// loadingRoutes is how many routes the store held as the last first load
+// began.
+func (s *source) loadingRoutes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.routes
+}
+
 // owe hands the objects of l's failed pass to its next one.
 func (s *source) owe(l *Loop, keys []compile.ObjectKey) {
 	s.mu.Lock()

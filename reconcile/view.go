@@ -111,6 +111,16 @@ func NewView() *View {
 	return v
 }
 
+// Reserve makes room for n records of recordType in a view that holds none
+// of them yet.
+func (v *View) Reserve(recordType string, n int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if rows, ok := v.rows[recordType]; ok && len(rows) == 0 && n > 0 {
+		v.rows[recordType] = make(map[string]row, n)
+	}
+}
+
 // canonical decodes a record's data and encodes it deterministically, and
 // says whether the console owns it. Two encodings of equal messages can
 // differ (map order, a backend that stores JSON); canonical ones cannot.

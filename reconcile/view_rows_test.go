@@ -173,3 +173,30 @@ func TestViewTakesEchoesOfWritesUnderWay(t *testing.T) {
 func (v *View) handedKeys() []compile.ObjectKey {
 	return v.collect(func(recordType) bool { return true }, func(r row) bool { return r.handed }, 0)
 }
+
+// TestViewReserve: room made for the records of a type the view holds none
+// of changes nothing it holds; a view that holds some keeps them.
+func TestViewReserve(t *testing.T) {
+	t.Parallel()
+	v := NewView()
+	v.Reserve(compile.RecordTypeRoute, 1_000)
+	ids := []string{"c0000000-0000-4000-8000-000000000001", "c0000000-0000-4000-8000-000000000002"}
+	for i, id := range ids {
+		rec := &pb.Record{Type: compile.RecordTypeRoute, Id: id, Version: uint64(7 + i),
+			Data: &anypb.Any{TypeUrl: compile.RecordTypeRoute, Value: []byte{byte(i)}}}
+		if _, err := v.ObserveWritten(rec, rec); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			v.Reserve(compile.RecordTypeRoute, 1_000)
+		}
+	}
+	for i, id := range ids {
+		if rec, ok := v.Get(compile.RecordTypeRoute, id); !ok || rec.Version != uint64(7+i) {
+			t.Errorf("record %s: %v (%t), want version %d", id, rec, ok, 7+i)
+		}
+	}
+	if n, _ := v.count(compile.RecordTypeRoute); n != len(ids) || v.Len() != len(ids) {
+		t.Errorf("count %d, Len %d; want %d", n, v.Len(), len(ids))
+	}
+}

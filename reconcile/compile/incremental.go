@@ -304,6 +304,17 @@ func lostRecords(before, after *compiler) bool {
 // that is.
 func (c *Compiler) DeferChecks(n int) { c.deferAbove = n }
 
+// Reserve makes room for routes routes in a compiler that holds none yet,
+// as a first load's would grow its maps of routes and of their claims from
+// empty, each growth copying what they held.
+func (c *Compiler) Reserve(routes int) {
+	if len(c.routes) > 0 || routes <= 0 {
+		return
+	}
+	c.routes = make(map[string]*routeEntry, routes)
+	c.claims = make(map[claimKey]*routeEntry, routes)
+}
+
 // Deferred reports how many routes wait to be checked again (see
 // DeferChecks).
 func (c *Compiler) Deferred() int { return len(c.deferred) }

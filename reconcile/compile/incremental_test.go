@@ -606,3 +606,23 @@ func TestDeferredOrderLetsGoOfWhatIsChecked(t *testing.T) {
 		t.Errorf("%d routes deferred after a slice of 1, want %d", c.Deferred(), left-1)
 	}
 }
+
+// TestReserve: a compiler that makes room for the routes to come compiles
+// them as one that does not; one that holds routes already keeps them.
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	want := renderResult(t, Compile(mixedState(t)))
+	c := NewCompiler()
+	c.Reserve(len(mixedState(t).Routes))
+	c.Reset(mixedState(t))
+	if diff := gocmp.Diff(string(want), string(renderResult(t, c.Result()))); diff != "" {
+		t.Fatalf("compiler with room reserved differs (-without +with):\n%s", diff)
+	}
+	c.Reserve(1_000)
+	if diff := gocmp.Diff(string(want), string(renderResult(t, c.Result()))); diff != "" {
+		t.Fatalf("reserving room in a compiler that holds routes changed it (-before +after):\n%s", diff)
+	}
+	if got := len(c.Keys()); got == 0 {
+		t.Fatal("the compiler holds nothing")
+	}
+}
