@@ -48,7 +48,7 @@ func TestViewerOfChildSeesItsOwnHistoryOnly(t *testing.T) {
 	} {
 		if got := carol.Get(path); got.Status != http.StatusNotFound && got.Status != http.StatusForbidden {
 			t.Errorf("%s: status %d, want 403 or 404", path, got.Status)
-		} else if strings.Contains(got.Text(), "secret") {
+		} else if strings.Contains(got.Source(), "secret") {
 			t.Errorf("%s shows the sibling's route", path)
 		}
 	}

@@ -124,7 +124,7 @@ func TestListOfANamespaceNotVisible(t *testing.T) {
 		t.Errorf("the namespace filter offers a namespace the viewer cannot see")
 	}
 	refused := b.Get("/policies?namespace=" + other.ID)
-	if refused.Status != http.StatusNotFound || strings.Contains(refused.Text(), "theirs") {
+	if refused.Status != http.StatusNotFound || strings.Contains(refused.Source(), "theirs") {
 		t.Errorf("listing a namespace the viewer cannot see: status %d", refused.Status)
 	}
 

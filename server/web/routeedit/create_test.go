@@ -231,7 +231,7 @@ func TestNewRouteInHiddenNamespaceNotFound(t *testing.T) {
 		if msg := res.Find("#page-error").Text(); !strings.Contains(msg, "namespace "+f.ns+" not found") {
 			t.Errorf("%s: the page says %q, want the namespace not found", what, msg)
 		}
-		if strings.Contains(res.Text(), "team") {
+		if strings.Contains(res.Source(), "team") {
 			t.Errorf("%s: the page names the hidden namespace", what)
 		}
 	}

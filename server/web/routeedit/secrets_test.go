@@ -19,7 +19,7 @@ const typedSecret = "typed-n3w-secret"
 func wantNoSecretEcho(t *testing.T, res *webtest.Response, field string) {
 	t.Helper()
 	for _, s := range []string{typedSecret, "s3cret", "k8s-token"} {
-		if strings.Contains(res.Text(), s) {
+		if strings.Contains(res.Source(), s) {
 			t.Errorf("%s: the refused page's source carries the secret %q", field, s)
 		}
 	}
